@@ -1,0 +1,183 @@
+"""The connector contract: what every exchange backend (ccxt, simulator, plugin) implements.
+
+Required methods (abstract here):
+
+* ``load_markets`` — listed markets with precision and limits;
+* ``fetch_balance``, ``fetch_ticker``, ``fetch_tickers``, ``fetch_ohlcv``, ``fetch_order_book``,
+  ``fetch_recent_trades``;
+* ``create_order`` (always with a client order id), ``fetch_order``,
+  ``fetch_order_by_client_id``, ``cancel_order``, ``fetch_open_orders``, ``fetch_closed_orders``,
+  ``fetch_my_trades``;
+* ``close``.
+
+Optional methods (default: raise ``NotSupported``): ``edit_order``, ``fetch_positions``,
+``set_leverage``, ``set_margin_mode``, ``fetch_funding_rate``, and the websocket watchers
+``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``.
+
+Contract rules: every result is a typed object from :mod:`octobot_trading.exchanges.types`
+with Decimal money; every failure is an :mod:`octobot_trading.errors` type; order placement is
+never retried blindly — on an ambiguous outcome the connector looks the order up by its client
+order id and raises ``AmbiguousOrderOutcome`` only when that lookup cannot decide.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, TimeFrame
+from octobot_trading.errors import NotSupported
+from octobot_trading.exchanges.types import (
+    Balance,
+    Candle,
+    ExchangeOrder,
+    ExchangePosition,
+    ExchangeTrade,
+    FundingRate,
+    MarketInfo,
+    OrderBook,
+    PublicTrade,
+    Ticker,
+)
+
+__all__ = ["ExchangeConnector"]
+
+
+class ExchangeConnector(abc.ABC):
+    """Abstract exchange backend. See the module docstring for the contract."""
+
+    #: ccxt-style exchange id (``"binance"``) or ``"simulator"``.
+    name: str = ""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+
+    # -- market data --------------------------------------------------------------------
+    @abc.abstractmethod
+    async def load_markets(self, reload: bool = False) -> Mapping[str, MarketInfo]:
+        """Return the listed markets by unified symbol."""
+
+    @abc.abstractmethod
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Return the ticker of ``symbol``."""
+
+    async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Return tickers by symbol (default: one ``fetch_ticker`` per symbol)."""
+        if symbols is None:
+            symbols = list(await self.load_markets())
+        return {symbol: await self.fetch_ticker(symbol) for symbol in symbols}
+
+    @abc.abstractmethod
+    async def fetch_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Return candles oldest first; ``since`` is an open time in ms."""
+
+    @abc.abstractmethod
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Return an order-book snapshot."""
+
+    @abc.abstractmethod
+    async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
+        """Return the latest public trades, oldest first."""
+
+    # -- account ------------------------------------------------------------------------
+    @abc.abstractmethod
+    async def fetch_balance(self) -> dict[str, Balance]:
+        """Return balances by currency."""
+
+    @abc.abstractmethod
+    async def create_order(
+        self,
+        order_type: OrderType,
+        side: OrderSide,
+        symbol: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str,
+        trigger_price: Decimal | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> ExchangeOrder:
+        """Place an order. Never retried blindly; see the module docstring."""
+
+    @abc.abstractmethod
+    async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """Return one order by exchange id, or raise ``OrderNotFound``."""
+
+    @abc.abstractmethod
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> ExchangeOrder | None:
+        """Return the order placed with ``client_order_id``, or None if the exchange has none."""
+
+    @abc.abstractmethod
+    async def cancel_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """Cancel one order; raise ``OrderNotFound`` when it is unknown or already closed."""
+
+    @abc.abstractmethod
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Return open orders."""
+
+    @abc.abstractmethod
+    async def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeOrder]:
+        """Return closed (filled, canceled, expired) orders."""
+
+    @abc.abstractmethod
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTrade]:
+        """Return the account's fills, oldest first."""
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Release network resources. Idempotent."""
+
+    # -- optional -------------------------------------------------------------------------
+    def _not_supported(self, what: str) -> NotSupported:
+        return NotSupported(f"{what} is not supported by this connector", exchange=self.name or None)
+
+    async def edit_order(
+        self, order_id: str, symbol: str, *, amount: Decimal | None = None, price: Decimal | None = None
+    ) -> ExchangeOrder:
+        """Change an open order's amount or price."""
+        raise self._not_supported("edit_order")
+
+    async def fetch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Return open futures positions."""
+        raise self._not_supported("fetch_positions")
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set the leverage of a futures symbol."""
+        raise self._not_supported("set_leverage")
+
+    async def set_margin_mode(self, symbol: str, margin_mode: MarginMode) -> None:
+        """Set the margin mode of a futures symbol."""
+        raise self._not_supported("set_margin_mode")
+
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """Return the current funding rate of a perpetual."""
+        raise self._not_supported("fetch_funding_rate")
+
+    @property
+    def supports_websockets(self) -> bool:
+        """True when the ``watch_*`` methods are implemented."""
+        return False
+
+    async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
+        """Wait for the next candle update(s) of ``symbol`` (websocket)."""
+        raise self._not_supported("watch_ohlcv")
+
+    async def watch_ticker(self, symbol: str) -> Ticker:
+        """Wait for the next ticker of ``symbol`` (websocket)."""
+        raise self._not_supported("watch_ticker")
+
+    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Wait for the next order-book state of ``symbol`` (websocket)."""
+        raise self._not_supported("watch_order_book")
+
+    async def watch_trades(self, symbol: str) -> list[PublicTrade]:
+        """Wait for the next public trades of ``symbol`` (websocket)."""
+        raise self._not_supported("watch_trades")

@@ -1,0 +1,170 @@
+"""Typed results of exchange calls (frozen dataclasses, Decimal money fields).
+
+Connectors turn every exchange reply into these; raw ccxt dicts never leave a connector.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TradeType
+from octobot_trading.util.market_spec import MarketSpec
+
+__all__ = [
+    "Balance",
+    "Candle",
+    "ExchangeOrder",
+    "ExchangePosition",
+    "ExchangeTrade",
+    "FundingRate",
+    "MarketInfo",
+    "OrderBook",
+    "PublicTrade",
+    "Ticker",
+]
+
+PriceLevel = tuple[Decimal, Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    """Balance of one currency: ``free + used == total``."""
+
+    free: Decimal
+    used: Decimal
+    total: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Ticker:
+    """Last ticker of one symbol; optional fields are None when the venue does not send them."""
+
+    symbol: str
+    timestamp: int
+    last: Decimal | None
+    bid: Decimal | None = None
+    ask: Decimal | None = None
+    high: Decimal | None = None
+    low: Decimal | None = None
+    open: Decimal | None = None
+    close: Decimal | None = None
+    base_volume: Decimal | None = None
+    quote_volume: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One OHLCV candle; ``timestamp`` is its open time in milliseconds."""
+
+    timestamp: int
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBook:
+    """An order-book snapshot: ``bids`` and ``asks`` as ``(price, amount)`` lists, best first."""
+
+    symbol: str
+    timestamp: int | None
+    bids: list[PriceLevel]
+    asks: list[PriceLevel]
+    nonce: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicTrade:
+    """A public trade printed on the market."""
+
+    id: str | None
+    symbol: str
+    side: OrderSide | None
+    price: Decimal
+    amount: Decimal
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeOrder:
+    """The venue's view of one order; ``id`` is the exchange's id."""
+
+    id: str
+    client_order_id: str | None
+    symbol: str
+    type: OrderType
+    side: OrderSide
+    status: OrderStatus
+    price: Decimal | None
+    amount: Decimal
+    filled: Decimal
+    remaining: Decimal
+    average: Decimal | None
+    fee: Decimal | None
+    timestamp: int | None
+    fee_currency: str | None = None
+    trigger_price: Decimal | None = None
+    last_update_timestamp: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeTrade:
+    """One fill of one of the account's orders."""
+
+    id: str
+    order_id: str | None
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    amount: Decimal
+    fee: Decimal | None
+    fee_currency: str | None
+    timestamp: int
+    taker_or_maker: TradeType | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangePosition:
+    """A futures position as reported by the venue."""
+
+    symbol: str
+    side: str
+    contracts: Decimal
+    entry_price: Decimal | None
+    mark_price: Decimal | None
+    unrealized_pnl: Decimal | None
+    leverage: Decimal | None
+    margin_mode: str | None
+    liquidation_price: Decimal | None
+    timestamp: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingRate:
+    """Current funding of a perpetual contract."""
+
+    symbol: str
+    rate: Decimal
+    timestamp: int | None
+    next_funding_timestamp: int | None = None
+    mark_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """A listed market: identity, kind, precision and limits, fee rates."""
+
+    symbol: str
+    base: str
+    quote: str
+    market_type: MarketType
+    spec: MarketSpec
+    active: bool = True
+    settle: str | None = None
+    exchange_symbol: str | None = None
+    maker_fee: Decimal | None = None
+    taker_fee: Decimal | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)

@@ -1,0 +1,136 @@
+"""Exact money: building Decimals and rounding them in a stated direction.
+
+Every money value in the library goes through :func:`to_decimal`. Floats are refused with
+``TypeError`` because ``0.1`` is not a decimal number; the only float-to-Decimal path is
+:func:`decimal_from_data_float`, for numbers read from historical data files, which uses the
+float's shortest round-tripping string (``Decimal(repr(x))``) as API.md specifies.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+
+from octobot_trading.errors import InvalidNumber
+
+__all__ = [
+    "ONE",
+    "ZERO",
+    "ceil_to_step",
+    "decimal_from_data_float",
+    "decimal_to_str",
+    "floor_significant",
+    "floor_to_step",
+    "nearest_to_step",
+    "to_decimal",
+]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_finite: bool = False) -> Decimal:
+    """Return ``value`` as an exact ``Decimal``.
+
+    Accepts ``Decimal``, ``int`` and numeric ``str``. Raises ``TypeError`` for ``float`` (and
+    ``bool`` and anything else), ``InvalidNumber`` for unparseable text, NaN or infinity (unless
+    ``allow_non_finite``). ``name`` is used in error messages.
+    """
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, bool):
+        raise TypeError(f"{name}: a bool is not a number")
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            result = Decimal(value.strip())
+        except InvalidOperation:
+            raise InvalidNumber(f"{name}: {value!r} is not a decimal number") from None
+    elif isinstance(value, float):
+        raise TypeError(
+            f"{name}: float {value!r} given for money; pass a str or Decimal (e.g. {str(value)!r}) "
+            "so that the value is exact"
+        )
+    else:
+        raise TypeError(f"{name}: expected Decimal, int or str, got {type(value).__name__}")
+    if not allow_non_finite and not result.is_finite():
+        raise InvalidNumber(f"{name}: {value!r} is not a finite number")
+    return result
+
+
+def decimal_from_data_float(value: float | int) -> Decimal:
+    """Convert a number read from a data file to Decimal through its shortest string form.
+
+    ``decimal_from_data_float(0.1) == Decimal("0.1")``. Only for market data read from files
+    (JSON / CSV candles); never for money given by a user.
+    """
+    if isinstance(value, bool):
+        raise TypeError("a bool is not a number")
+    if isinstance(value, int):
+        return Decimal(value)
+    result = Decimal(repr(float(value)))
+    if not result.is_finite():
+        raise InvalidNumber(f"{value!r} is not a finite number")
+    return result
+
+
+def _check_step(step: Decimal) -> None:
+    if not step.is_finite() or step <= 0:
+        raise InvalidNumber(f"step must be a positive finite number, got {step}")
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` DOWN (towards -inf) to an exact multiple of ``step``.
+
+    The result carries ``step``'s exponent, so ``str()`` of it never has more digits than the step.
+    """
+    _check_step(step)
+    units = (value / step).to_integral_value(rounding=ROUND_FLOOR)
+    return _as_multiple(units, step)
+
+
+def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` UP (towards +inf) to an exact multiple of ``step``."""
+    _check_step(step)
+    units = (value / step).to_integral_value(rounding=ROUND_CEILING)
+    return _as_multiple(units, step)
+
+
+def nearest_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """Round ``value`` to the NEAREST multiple of ``step`` (ties to even)."""
+    _check_step(step)
+    units = (value / step).to_integral_value(rounding=ROUND_HALF_EVEN)
+    return _as_multiple(units, step)
+
+
+def _as_multiple(units: Decimal, step: Decimal) -> Decimal:
+    result = units * step
+    exponent = step.normalize().as_tuple().exponent
+    if isinstance(exponent, int) and exponent < 0:
+        result = result.quantize(Decimal((0, (1,), exponent)))
+    if result == 0:
+        return abs(result)
+    return result
+
+
+def floor_significant(value: Decimal, digits: int) -> Decimal:
+    """Round ``value`` DOWN (towards zero) to ``digits`` significant digits."""
+    if digits <= 0:
+        raise InvalidNumber(f"significant digits must be positive, got {digits}")
+    if value == 0:
+        return ZERO
+    exponent = value.adjusted() - digits + 1
+    step = Decimal((0, (1,), exponent))
+    if value > 0:
+        return floor_to_step(value, step)
+    return -floor_to_step(-value, step)
+
+
+def decimal_to_str(value: Decimal) -> str:
+    """Format ``value`` in plain positional notation (never ``1E-8``), as exchanges expect."""
+    text = format(value, "f")
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    if text in ("-0", ""):
+        text = "0"
+    return text

@@ -1,0 +1,170 @@
+"""Market precision and limits, and the helpers that adapt orders to them.
+
+Rounding directions are part of the contract:
+
+* amounts round DOWN to the amount step (never spend or sell more than asked);
+* prices round to the tick in the direction that is safe for the order: a buy limit rounds
+  DOWN (never pay more than asked), a sell limit rounds UP (never sell cheaper than asked).
+  Callers that need another direction pass ``rounding="down" | "up" | "nearest"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from octobot_trading.enums import OrderSide, PrecisionMode
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.util.decimals import (
+    ONE,
+    ZERO,
+    ceil_to_step,
+    decimal_to_str,
+    floor_significant,
+    floor_to_step,
+    nearest_to_step,
+    to_decimal,
+)
+
+__all__ = ["DEFAULT_STEP", "MarketSpec", "Rounding"]
+
+DEFAULT_STEP = Decimal("0.00000001")
+Rounding = Literal["down", "up", "nearest"]
+
+_OPTIONAL_LIMITS = ("min_amount", "max_amount", "min_cost", "max_cost", "min_price", "max_price")
+
+
+@dataclass(frozen=True, slots=True)
+class MarketSpec:
+    """Precision and limits of one market.
+
+    All values accept ``Decimal``, ``int`` or ``str`` (a ``float`` raises ``TypeError``) and are
+    stored as ``Decimal``. ``price_tick`` and ``amount_step`` default to ``1e-8``; limits left
+    to ``None`` are not checked. With ``precision_mode=SIGNIFICANT_DIGITS`` the amount keeps
+    ``amount_significant_digits`` digits instead of using a step.
+    """
+
+    price_tick: Decimal = DEFAULT_STEP
+    amount_step: Decimal = DEFAULT_STEP
+    min_amount: Decimal | None = None
+    max_amount: Decimal | None = None
+    min_cost: Decimal | None = None
+    max_cost: Decimal | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    contract_size: Decimal = ONE
+    precision_mode: PrecisionMode = PrecisionMode.TICK_SIZE
+    amount_significant_digits: int | None = None
+    symbol: str | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        for name in ("price_tick", "amount_step", "contract_size"):
+            value = to_decimal(getattr(self, name), name=name)
+            if value <= 0:
+                raise InvalidOrder(f"{name} must be positive, got {value}", limit=name)
+            set_(self, name, value)
+        for name in _OPTIONAL_LIMITS:
+            raw = getattr(self, name)
+            if raw is not None:
+                value = to_decimal(raw, name=name)
+                if value < 0:
+                    raise InvalidOrder(f"{name} must not be negative, got {value}", limit=name)
+                set_(self, name, value)
+        set_(self, "precision_mode", PrecisionMode(self.precision_mode))
+        if self.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS and not self.amount_significant_digits:
+            raise InvalidOrder(
+                "amount_significant_digits is required with SIGNIFICANT_DIGITS precision",
+                limit="amount_significant_digits",
+            )
+
+    @classmethod
+    def from_decimal_places(cls, price_decimals: int, amount_decimals: int, **limits: object) -> MarketSpec:
+        """Build a spec from precisions given as numbers of decimal places (ccxt DECIMAL_PLACES)."""
+        return cls(
+            price_tick=Decimal((0, (1,), -price_decimals)),
+            amount_step=Decimal((0, (1,), -amount_decimals)),
+            precision_mode=PrecisionMode.DECIMAL_PLACES,
+            **limits,  # type: ignore[arg-type]
+        )
+
+    def adapt_quantity(self, amount: Decimal | int | str) -> Decimal:
+        """Round ``amount`` DOWN to the amount step (never above the input)."""
+        value = to_decimal(amount, name="amount")
+        if value < 0:
+            raise InvalidOrder(f"amount must not be negative, got {decimal_to_str(value)}", symbol=self.symbol)
+        if self.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS and self.amount_significant_digits:
+            return floor_significant(value, self.amount_significant_digits)
+        return floor_to_step(value, self.amount_step)
+
+    def adapt_price(
+        self,
+        price: Decimal | int | str,
+        side: OrderSide | None = None,
+        *,
+        rounding: Rounding | None = None,
+    ) -> Decimal:
+        """Round ``price`` to the tick: buys DOWN, sells UP, or as ``rounding`` says.
+
+        One of ``side`` or ``rounding`` is required.
+        """
+        value = to_decimal(price, name="price")
+        if value <= 0:
+            raise InvalidOrder(f"price must be positive, got {decimal_to_str(value)}", symbol=self.symbol)
+        if rounding is None:
+            if side is None:
+                raise ValueError("adapt_price needs a side or an explicit rounding direction")
+            rounding = "down" if OrderSide(side) is OrderSide.BUY else "up"
+        if rounding == "down":
+            result = floor_to_step(value, self.price_tick)
+            if result == 0:
+                result = self.price_tick
+            return result
+        if rounding == "up":
+            return ceil_to_step(value, self.price_tick)
+        if rounding == "nearest":
+            result = nearest_to_step(value, self.price_tick)
+            return result if result > 0 else self.price_tick
+        raise ValueError(f"unknown rounding {rounding!r}")
+
+    def check_limits(self, amount: Decimal | int | str, price: Decimal | int | str | None = None) -> None:
+        """Raise ``InvalidOrder`` naming the first limit that ``amount`` / ``price`` break.
+
+        The cost (``amount × price × contract_size``) is checked only when a price is given.
+        """
+        qty = to_decimal(amount, name="amount")
+        if qty <= 0:
+            raise InvalidOrder(
+                f"amount must be positive, got {decimal_to_str(qty)}", limit="amount", symbol=self.symbol
+            )
+        self._check_bound("amount", qty, self.min_amount, self.max_amount)
+        if price is None:
+            return
+        px = to_decimal(price, name="price")
+        if px <= 0:
+            raise InvalidOrder(f"price must be positive, got {decimal_to_str(px)}", limit="price", symbol=self.symbol)
+        self._check_bound("price", px, self.min_price, self.max_price)
+        self._check_bound("cost", qty * px * self.contract_size, self.min_cost, self.max_cost)
+
+    def _check_bound(self, what: str, value: Decimal, low: Decimal | None, high: Decimal | None) -> None:
+        if low is not None and low > ZERO and value < low:
+            raise InvalidOrder(
+                f"{what} {decimal_to_str(value)} is below min_{what} {decimal_to_str(low)}",
+                limit=f"min_{what}",
+                symbol=self.symbol,
+            )
+        if high is not None and high > ZERO and value > high:
+            raise InvalidOrder(
+                f"{what} {decimal_to_str(value)} is above max_{what} {decimal_to_str(high)}",
+                limit=f"max_{what}",
+                symbol=self.symbol,
+            )
+
+    def passes_limits(self, amount: Decimal, price: Decimal | None = None) -> bool:
+        """Return True when :meth:`check_limits` would not raise."""
+        try:
+            self.check_limits(amount, price)
+        except InvalidOrder:
+            return False
+        return True
