@@ -28,9 +28,11 @@ def _configure_schema(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_schema(args: argparse.Namespace) -> int:
+    from pydantic import BaseModel
+
     from octobot_trading import config
 
-    models = {
+    models: dict[str, type[BaseModel]] = {
         "exchange": config.ExchangeConfig,
         "trading": config.TradingConfig,
         "backtesting": config.BacktestingConfig,

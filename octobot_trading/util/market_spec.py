@@ -131,7 +131,7 @@ class MarketSpec:
     def check_limits(self, amount: Decimal | int | str, price: Decimal | int | str | None = None) -> None:
         """Raise ``InvalidOrder`` naming the first limit that ``amount`` / ``price`` break.
 
-        The cost (``amount × price × contract_size``) is checked only when a price is given.
+        The cost (``amount * price * contract_size``) is checked only when a price is given.
         """
         qty = to_decimal(amount, name="amount")
         if qty <= 0:

@@ -1,0 +1,112 @@
+"""Exact money helpers."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from octobot_trading.errors import InvalidNumber
+from octobot_trading.util.decimals import (
+    ceil_to_step,
+    decimal_from_data_float,
+    decimal_to_str,
+    floor_significant,
+    floor_to_step,
+    nearest_to_step,
+    to_decimal,
+)
+
+
+def test_to_decimal_accepts_exact_types():
+    assert to_decimal("0.1") == Decimal("0.1")
+    assert to_decimal(" 12.5 ") == Decimal("12.5")
+    assert to_decimal(3) == Decimal(3)
+    assert to_decimal(Decimal("1.23")) == Decimal("1.23")
+
+
+@pytest.mark.parametrize("value", [0.1, 1.0, float("nan")])
+def test_to_decimal_refuses_float(value):
+    with pytest.raises(TypeError, match="float"):
+        to_decimal(value)
+
+
+@pytest.mark.parametrize("value", [True, None, [1], object()])
+def test_to_decimal_refuses_other_types(value):
+    with pytest.raises(TypeError):
+        to_decimal(value)
+
+
+@pytest.mark.parametrize("value", ["abc", "", "1,5", "NaN", "inf", "-Infinity", Decimal("NaN")])
+def test_to_decimal_refuses_garbage_and_non_finite(value):
+    with pytest.raises(InvalidNumber):
+        to_decimal(value, name="price")
+
+
+def test_to_decimal_names_the_field():
+    with pytest.raises(InvalidNumber, match="price"):
+        to_decimal("x", name="price")
+
+
+def test_non_finite_allowed_when_asked():
+    assert to_decimal("inf", allow_non_finite=True).is_infinite()
+
+
+def test_decimal_from_data_float_uses_shortest_repr():
+    assert decimal_from_data_float(0.1) == Decimal("0.1")
+    assert decimal_from_data_float(19695.87) == Decimal("19695.87")
+    assert decimal_from_data_float(5) == Decimal(5)
+    with pytest.raises(InvalidNumber):
+        decimal_from_data_float(float("inf"))
+
+
+def test_rounding_directions():
+    step = Decimal("0.01")
+    assert floor_to_step(Decimal("1.239"), step) == Decimal("1.23")
+    assert ceil_to_step(Decimal("1.231"), step) == Decimal("1.24")
+    assert nearest_to_step(Decimal("1.235"), step) == Decimal("1.24")
+    assert nearest_to_step(Decimal("1.225"), step) == Decimal("1.22")
+    assert floor_to_step(Decimal("-1.231"), step) == Decimal("-1.24")
+    assert str(floor_to_step(Decimal("5"), Decimal("0.001"))) == "5.000"
+    assert floor_to_step(Decimal("123"), Decimal("10")) == Decimal("120")
+
+
+def test_step_must_be_positive():
+    with pytest.raises(InvalidNumber):
+        floor_to_step(Decimal(1), Decimal(0))
+
+
+def test_floor_significant():
+    assert floor_significant(Decimal("123.456"), 4) == Decimal("123.4")
+    assert floor_significant(Decimal("0.00123456"), 2) == Decimal("0.0012")
+    assert floor_significant(Decimal("-987"), 2) == Decimal("-980")
+
+
+def test_decimal_to_str_is_positional():
+    assert decimal_to_str(Decimal("1E-8")) == "0.00000001"
+    assert decimal_to_str(Decimal("1.5000")) == "1.5"
+    assert decimal_to_str(Decimal("1E+3")) == "1000"
+    assert decimal_to_str(Decimal("-0.0")) == "0"
+
+
+steps = st.sampled_from([Decimal(s) for s in ("1", "0.1", "0.01", "0.00001", "0.00000001", "0.5", "0.25", "5")])
+amounts = st.decimals(min_value=Decimal(0), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False,
+                      places=10)
+
+
+@given(amounts, steps)
+def test_floor_is_exact_multiple_not_above(value, step):
+    result = floor_to_step(value, step)
+    assert isinstance(result, Decimal)
+    assert result <= value
+    assert value - result < step
+    assert (result / step) == (result / step).to_integral_value()
+    assert "E" not in decimal_to_str(result)
+
+
+@given(amounts, steps)
+def test_ceil_is_exact_multiple_not_below(value, step):
+    result = ceil_to_step(value, step)
+    assert result >= value
+    assert result - value < step
+    assert (result / step) == (result / step).to_integral_value()

@@ -1,0 +1,119 @@
+"""MarketSpec: adapt_quantity / adapt_price / check_limits, property-tested."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from octobot_trading import MarketSpec, OrderSide, PrecisionMode
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.util.decimals import decimal_to_str
+
+SPEC = MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5", min_amount="0.0001",
+                  max_amount="9000")
+
+
+def test_defaults_match_api():
+    spec = MarketSpec()
+    assert spec.price_tick == Decimal("0.00000001")
+    assert spec.amount_step == Decimal("0.00000001")
+    assert spec.min_cost is None and spec.min_amount is None
+    spec.check_limits("0.000000001", "1")  # no minimums
+
+
+def test_float_fields_are_refused():
+    with pytest.raises(TypeError):
+        MarketSpec(price_tick=0.01)  # type: ignore[arg-type]
+
+
+def test_non_positive_tick_refused():
+    with pytest.raises(InvalidOrder, match="price_tick"):
+        MarketSpec(price_tick="0")
+
+
+def test_adapt_quantity_rounds_down():
+    assert SPEC.adapt_quantity("0.123456789") == Decimal("0.12345")
+    assert SPEC.adapt_quantity("0.000009") == Decimal("0")
+    with pytest.raises(TypeError):
+        SPEC.adapt_quantity(0.1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidOrder):
+        SPEC.adapt_quantity("-1")
+
+
+def test_adapt_price_direction_is_safe_for_side():
+    assert SPEC.adapt_price("100.019", OrderSide.BUY) == Decimal("100.01")
+    assert SPEC.adapt_price("100.011", OrderSide.SELL) == Decimal("100.02")
+    assert SPEC.adapt_price("100.015", rounding="nearest") == Decimal("100.02")
+    assert SPEC.adapt_price("0.001", OrderSide.BUY) == Decimal("0.01")  # never zero
+    with pytest.raises(ValueError):
+        SPEC.adapt_price("1")
+    with pytest.raises(InvalidOrder):
+        SPEC.adapt_price("0", OrderSide.BUY)
+
+
+def test_check_limits_names_the_limit():
+    with pytest.raises(InvalidOrder) as exc:
+        SPEC.check_limits("0.00005", "30000")
+    assert exc.value.limit == "min_amount"
+    with pytest.raises(InvalidOrder) as exc:
+        SPEC.check_limits("0.0001", "30000")
+    assert exc.value.limit == "min_cost"
+    assert "below min_cost 5" in str(exc.value)
+    with pytest.raises(InvalidOrder) as exc:
+        SPEC.check_limits("9001", "1")
+    assert exc.value.limit == "max_amount"
+    with pytest.raises(InvalidOrder) as exc:
+        SPEC.check_limits("0", "1")
+    assert exc.value.limit == "amount"
+    SPEC.check_limits("0.001", "30000")
+    assert SPEC.passes_limits(Decimal("0.001"), Decimal("30000"))
+    assert not SPEC.passes_limits(Decimal("0.0001"), Decimal("30000"))
+
+
+def test_decimal_places_and_significant_digits():
+    spec = MarketSpec.from_decimal_places(2, 3)
+    assert spec.price_tick == Decimal("0.01") and spec.amount_step == Decimal("0.001")
+    sig = MarketSpec(precision_mode=PrecisionMode.SIGNIFICANT_DIGITS, amount_significant_digits=3)
+    assert sig.adapt_quantity("123.456") == Decimal("123")
+    with pytest.raises(InvalidOrder):
+        MarketSpec(precision_mode=PrecisionMode.SIGNIFICANT_DIGITS)
+
+
+ticks = st.sampled_from(["0.01", "0.1", "1", "0.00000001", "0.5", "0.0001", "10"])
+values = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("1e8"), allow_nan=False,
+                     allow_infinity=False, places=9)
+
+
+@given(values, ticks, ticks)
+def test_adapt_quantity_properties(amount, step, tick):
+    spec = MarketSpec(price_tick=tick, amount_step=step)
+    result = spec.adapt_quantity(amount)
+    assert type(result) is Decimal
+    assert result <= amount
+    assert amount - result < spec.amount_step
+    assert result % spec.amount_step == 0
+    assert "E" not in decimal_to_str(result) and "e" not in decimal_to_str(result)
+
+
+@given(values, ticks, st.sampled_from(list(OrderSide)))
+def test_adapt_price_properties(price, tick, side):
+    spec = MarketSpec(price_tick=tick)
+    result = spec.adapt_price(price, side)
+    assert type(result) is Decimal
+    assert result % spec.price_tick == 0
+    assert result > 0
+    if side is OrderSide.BUY:
+        assert result <= price or result == spec.price_tick
+    else:
+        assert result >= price
+    assert abs(result - price) < spec.price_tick or result == spec.price_tick
+
+
+@given(values, values)
+def test_check_limits_agrees_with_bounds(amount, price):
+    spec = MarketSpec(min_amount="0.001", min_cost="10", max_cost="1000000")
+    cost = amount * price
+    expected_ok = amount >= Decimal("0.001") and Decimal("10") <= cost <= Decimal("1000000")
+    assume(amount > 0)
+    assert spec.passes_limits(amount, price) is expected_ok
