@@ -1,0 +1,28 @@
+"""Backtesting: historical candle data, the backtest driver, ``run_backtest``, metrics and reports.
+
+Heavy parts (the engine, the report) load on first use so that importing the package is cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from octobot_trading.backtesting.candle_data import CandleData, CandleSeries, Gap
+
+__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "run_backtest"]
+
+_LAZY = {
+    "run_backtest": "octobot_trading.backtesting.runner",
+    "BacktestResult": "octobot_trading.backtesting.runner",
+    "compute_metrics": "octobot_trading.backtesting.metrics",
+    "write_report": "octobot_trading.backtesting.report",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'octobot_trading.backtesting' has no attribute {name!r}")

@@ -1,0 +1,128 @@
+"""The library's own SQLite data file: several symbols and time frames of one exchange.
+
+Schema (version 1)::
+
+    meta(key TEXT PRIMARY KEY, value TEXT)            -- format_version, exchange
+    markets(symbol TEXT PRIMARY KEY, price_tick TEXT, amount_step TEXT,
+            min_amount TEXT, min_cost TEXT)            -- Decimal values as strings
+    candles(symbol, time_frame, timestamp INTEGER, open REAL, high REAL, low REAL,
+            close REAL, volume REAL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID
+
+Candle values are stored as SQLite REAL (IEEE doubles), which round-trips the floats read from
+exchanges exactly, so ``Decimal(repr(x))`` gives the same Decimal as the original JSON text.
+Reads use the standard ``sqlite3`` module (``from_file`` is synchronous); the data collector
+writes with ``aiosqlite`` through :func:`SCHEMA` and :func:`market_row`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from octobot_trading.backtesting.candle_data import CandleSeries
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import DataFileError
+from octobot_trading.util.decimals import decimal_to_str
+from octobot_trading.util.market_spec import MarketSpec
+
+if TYPE_CHECKING:
+    from octobot_trading.backtesting.candle_data import CandleData
+
+__all__ = ["FORMAT_VERSION", "SCHEMA", "market_row", "read", "write"]
+
+FORMAT_VERSION = "1"
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS markets (symbol TEXT PRIMARY KEY, price_tick TEXT, amount_step TEXT, "
+    "min_amount TEXT, min_cost TEXT)",
+    "CREATE TABLE IF NOT EXISTS candles (symbol TEXT NOT NULL, time_frame TEXT NOT NULL, "
+    "timestamp INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, "
+    "close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID",
+)
+
+
+def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None, str | None]:
+    """Return the ``markets`` row of ``spec``."""
+    def opt(value: object) -> str | None:
+        return None if value is None else decimal_to_str(value)  # type: ignore[arg-type]
+
+    return (symbol, decimal_to_str(spec.price_tick), decimal_to_str(spec.amount_step), opt(spec.min_amount),
+            opt(spec.min_cost))
+
+
+def write(path: str | Path, data: CandleData) -> None:
+    """Write ``data`` (series and market specs) into a new or existing data file at ``path``.
+
+    Rows already present for the same symbol, time frame and timestamp are replaced.
+    """
+    with sqlite3.connect(str(path)) as conn:
+        for statement in SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (data.exchange,))
+        for symbol, spec in data.markets.items():
+            conn.execute("INSERT OR REPLACE INTO markets VALUES (?, ?, ?, ?, ?)", market_row(symbol, spec))
+        for series in data:
+            rows = zip(
+                (series.symbol,) * len(series), (series.time_frame.value,) * len(series),
+                series.times.tolist(), series.opens.tolist(), series.highs.tolist(), series.lows.tolist(),
+                series.closes.tolist(), series.volumes.tolist(), strict=True,
+            )
+            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    conn.close()
+
+
+def read(
+    cls: type[CandleData],
+    path: Path,
+    *,
+    exchange: str | None = None,
+    symbol: str | None = None,
+    time_frame: TimeFrame | str | None = None,
+    allow_gaps: bool = True,
+) -> CandleData:
+    """Read a data file; ``symbol`` / ``time_frame`` select a subset. See :meth:`CandleData.from_file`."""
+    source = str(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise DataFileError(f"unsupported data file version {meta.get('format_version')!r}", path=source)
+        file_exchange = meta.get("exchange", "simulator")
+        if exchange is not None and exchange != file_exchange:
+            raise DataFileError(f"file holds {file_exchange} data, not {exchange}", path=source)
+        markets: dict[str, MarketSpec] = {}
+        for sym, tick, step, min_amount, min_cost in conn.execute("SELECT * FROM markets ORDER BY symbol"):
+            markets[sym] = MarketSpec(price_tick=tick, amount_step=step, min_amount=min_amount, min_cost=min_cost,
+                                      symbol=sym)
+        keys = conn.execute("SELECT DISTINCT symbol, time_frame FROM candles ORDER BY symbol, time_frame").fetchall()
+        wanted_tf = TimeFrame.parse(time_frame) if time_frame is not None else None
+        series = []
+        for sym, tf_name in keys:
+            if (symbol is not None and sym != symbol) or (wanted_tf is not None and tf_name != wanted_tf.value):
+                continue
+            rows = conn.execute(
+                "SELECT timestamp, open, high, low, close, volume FROM candles WHERE symbol = ? AND time_frame = ? "
+                "ORDER BY timestamp", (sym, tf_name)).fetchall()
+            try:
+                matrix = np.array(rows, dtype=np.float64)
+            except (TypeError, ValueError) as exc:
+                raise DataFileError(f"{sym} {tf_name}: non-numeric candle values", path=source) from exc
+            series.append(CandleSeries.from_arrays(
+                sym, tf_name, np.array([r[0] for r in rows], dtype=np.int64), matrix[:, 1], matrix[:, 2],
+                matrix[:, 3], matrix[:, 4], matrix[:, 5], source=f"{source}[{sym} {tf_name}]",
+                allow_gaps=allow_gaps))
+    except sqlite3.Error as exc:
+        raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
+    finally:
+        conn.close()
+    if not series:
+        raise DataFileError(f"no candles for symbol={symbol} time_frame={time_frame}", path=source)
+    return cls(series, exchange=file_exchange, markets=markets)
