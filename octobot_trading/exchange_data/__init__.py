@@ -1,0 +1,1 @@
+"""Market data: per-exchange channels, managers, updaters and readiness."""
