@@ -1,0 +1,227 @@
+"""The backtest driver: the simulator's market-data updater, replaying candles in time order.
+
+For every candle, in the order below, the driver
+
+1. moves the :class:`~octobot_trading.clock.SimulatedClock` to the candle's **close** time;
+2. for a symbol's *base* series (its shortest time frame in the data) gives the candle to the
+   matching engine (``engine.on_candle(symbol, close_ms, open, high, low, close)``), which fills
+   resting orders along API.md's price path, fills reaching the portfolio through the orders
+   manager;
+3. writes the candle into the symbol's candle buffer and publishes it on the OHLCV channel
+   (``ExchangeMarketData.on_closed_candle``, the same entry point live updaters use), so trading
+   modes react and the orders they create are created at the close time.
+
+**Deterministic multi-symbol / multi-time-frame order.** Candles are replayed sorted by
+``(close time, symbol, time frame length)``: at one close time, symbols in the order of
+:attr:`BacktestDriver.symbols` (sorted by name unless given), and for one symbol the shortest
+time frame first, so a 1h candle closing at 10:00 is published right after the 5m candle closing
+at 10:00 of the same symbol, and both after everything closing before 10:00. Only base series
+feed the matching engine (a longer candle's path is already covered by the shorter ones).
+Gaps in the data are not filled: the clock jumps over them.
+
+The replay runs in chunks (numpy -> Python lists of 4096 rows) so no Python object is kept per
+candle and memory stays flat whatever the length of the data.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from octobot_trading.backtesting.candle_data import CandleData, CandleSeries
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import ConfigurationError
+
+__all__ = ["BacktestDriver", "CandleMatcher"]
+
+CHUNK = 4096
+
+
+class CandleMatcher(Protocol):
+    """What the driver needs from the matching engine (sync or async ``on_candle``)."""
+
+    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float) -> Any:
+        """Match resting orders of ``symbol`` against one candle's price path."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stream:
+    series: CandleSeries
+    symbol: str
+    time_frame: TimeFrame
+    is_base: bool
+
+
+class BacktestDriver:
+    """Replay ``data`` through a market-data hub and a matching engine (see the module docstring).
+
+    Parameters
+    ----------
+    data
+        The candles to replay.
+    clock
+        The exchange's simulated clock.
+    market_data
+        The exchange's ``ExchangeMarketData`` (managers + channels + readiness).
+    engine
+        The matching engine, or None for a replay without orders.
+    symbols, time_frames
+        What to replay (default: everything in ``data``); ``symbols`` also fixes the order of
+        symbols within one close time.
+    start_ms, end_ms
+        Replay only candles whose open time is in ``[start_ms, end_ms)``.
+    progress
+        Called as ``progress(done, total)`` every few thousand candles and at the end.
+    """
+
+    def __init__(
+        self,
+        data: CandleData,
+        *,
+        clock: SimulatedClock,
+        market_data: Any,
+        engine: CandleMatcher | None = None,
+        symbols: list[str] | None = None,
+        time_frames: list[TimeFrame | str] | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.clock = clock
+        self.market_data = market_data
+        self.engine = engine
+        self.progress = progress
+        self.symbols = list(symbols) if symbols is not None else sorted(data.symbols)
+        wanted = [TimeFrame.parse(tf) for tf in time_frames] if time_frames is not None else data.time_frames
+        self.time_frames = sorted(set(wanted), key=lambda tf: tf.ms)
+        streams: list[_Stream] = []
+        for symbol in self.symbols:
+            own = [s for s in data if s.symbol == symbol and s.time_frame in self.time_frames]
+            if not own:
+                raise ConfigurationError(f"no candles for {symbol} in the backtest data", field="symbols")
+            own.sort(key=lambda s: s.time_frame.ms)
+            for index, series in enumerate(own):
+                if start_ms is not None or end_ms is not None:
+                    series = series.slice(start_ms, end_ms)
+                streams.append(_Stream(series, symbol, series.time_frame, index == 0))
+        self._streams = streams
+        self.total = sum(len(s.series) for s in streams)
+        self.replayed = 0
+
+    @property
+    def first_close_ms(self) -> int | None:
+        """Close time of the first candle replayed (None when there is none)."""
+        closes = [int(s.series.times[0]) + s.time_frame.ms for s in self._streams if len(s.series)]
+        return min(closes) if closes else None
+
+    async def run(self) -> int:
+        """Replay every candle; return how many were published."""
+        if len(self._streams) == 1:
+            await self._run_single(self._streams[0])
+        else:
+            await self._run_merged()
+        if self.progress is not None:
+            self.progress(self.replayed, self.total)
+        return self.replayed
+
+    def _engine_call(self) -> tuple[Callable[..., Any] | None, bool]:
+        if self.engine is None:
+            return None, False
+        call = self.engine.on_candle
+        return call, inspect.iscoroutinefunction(call)
+
+    async def _run_single(self, stream: _Stream) -> None:
+        series = stream.series
+        symbol, tf, tf_ms = stream.symbol, stream.time_frame, stream.time_frame.ms
+        set_time = self.clock.set_time
+        publish = self.market_data.on_closed_candle
+        match, match_is_async = self._engine_call()
+        progress = self.progress
+        n = len(series)
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            times = series.times[start:stop].tolist()
+            opens = series.opens[start:stop].tolist()
+            highs = series.highs[start:stop].tolist()
+            lows = series.lows[start:stop].tolist()
+            closes = series.closes[start:stop].tolist()
+            volumes = series.volumes[start:stop].tolist()
+            for j in range(stop - start):
+                t = times[j]
+                close_ms = t + tf_ms
+                set_time(close_ms)
+                if match is not None:
+                    if match_is_async:
+                        await match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    else:
+                        match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                await publish(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+            self.replayed = stop
+            if progress is not None:
+                progress(stop, n)
+
+    def _merged_order(self) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+        close_times = []
+        stream_ids = []
+        rows = []
+        for index, stream in enumerate(self._streams):
+            size = len(stream.series)
+            close_times.append(stream.series.times + stream.time_frame.ms)
+            stream_ids.append(np.full(size, index, dtype=np.int64))
+            rows.append(np.arange(size, dtype=np.int64))
+        close_all = np.concatenate(close_times)
+        ids = np.concatenate(stream_ids)
+        # streams are listed by symbol order then time-frame length, so the stream index is the
+        # secondary key; lexsort is stable, so ties keep that order
+        order = np.lexsort((ids, close_all))
+        return close_all[order], ids[order], np.concatenate(rows)[order]
+
+    async def _run_merged(self) -> None:
+        close_sorted, ids_sorted, rows_sorted = self._merged_order()
+        streams = self._streams
+        set_time = self.clock.set_time
+        publish = self.market_data.on_closed_candle
+        match, match_is_async = self._engine_call()
+        n = len(close_sorted)
+        columns = [(s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes,
+                    s.series.volumes) for s in streams]
+        meta = [(s.symbol, s.time_frame, s.is_base) for s in streams]
+        now = -1
+        for start in range(0, n, CHUNK):
+            stop = min(n, start + CHUNK)
+            ids = ids_sorted[start:stop]
+            rows = rows_sorted[start:stop]
+            picked = np.empty((6, stop - start), dtype=np.float64)
+            times = np.empty(stop - start, dtype=np.int64)
+            for index, cols in enumerate(columns):
+                mask = ids == index
+                if not mask.any():
+                    continue
+                sel = rows[mask]
+                times[mask] = cols[0][sel]
+                for k in range(1, 6):
+                    picked[k, mask] = cols[k][sel]
+            id_list = ids.tolist()
+            time_list = times.tolist()
+            close_list = close_sorted[start:stop].tolist()
+            opens, highs, lows, closes, volumes = (picked[k].tolist() for k in range(1, 6))
+            for j in range(stop - start):
+                close_ms = close_list[j]
+                if close_ms != now:
+                    set_time(close_ms)
+                    now = close_ms
+                symbol, tf, is_base = meta[id_list[j]]
+                if is_base and match is not None:
+                    if match_is_async:
+                        await match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    else:
+                        match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                await publish(symbol, tf, time_list[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
+            self.replayed = stop
+            if self.progress is not None:
+                self.progress(stop, n)

@@ -1,0 +1,218 @@
+"""Backtest metrics: returns, drawdown, risk ratios and trade statistics.
+
+Money results (final value, total return, round-trip profits) are exact Decimals computed
+from the fills and balances; curve statistics (drawdown, Sharpe, Sortino, exposure) are
+computed on the sampled equity curve (float64 arrays, a derived display series, sampled at a
+fixed interval rather than per price, as DESIGN.md asks).
+
+Definitions
+-----------
+* ``total_return``: ``final_value / start_value - 1`` (exact).
+* ``buy_and_hold_return``: return of converting the starting value into the traded asset at the
+  first close and holding it to the last close (first symbol, no fees).
+* ``max_drawdown``: the largest fall from a running peak of the equity curve, as a fraction.
+* ``sharpe`` / ``sortino``: mean of the per-sample simple returns divided by their standard
+  deviation (Sortino: by the downside deviation ``sqrt(mean(min(r, 0)^2))``), annualised by
+  ``sqrt(samples per 365 days)``; risk-free rate 0. None when undefined (flat curve, < 3 samples).
+* Round trips: per symbol, from a flat position to the next sell that leaves less than 0.1 %
+  of the sold amount (dust below the amount step, valued at that sell's price). Profit of a
+  round trip = quote received from its sells - quote spent on its buys - quote fees (fees
+  charged in base reduce the position instead). Exact Decimals.
+* ``win_rate``: winning round trips / round trips; ``profit_factor``: gross profit / gross loss
+  (None when there is no losing round trip); ``trades``: number of fills.
+* ``exposure``: fraction of equity samples in which assets other than the reference market are
+  worth more than 1 % of the equity.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from octobot_trading.enums import OrderSide
+
+__all__ = ["BacktestMetrics", "EquityCurve", "Fill", "RoundTrip", "compute_metrics", "round_trips"]
+
+_YEAR_MS = 365 * 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One fill of a backtest: time (ms), symbol, side, price, amount, fee and its currency."""
+
+    time: int
+    symbol: str
+    side: OrderSide
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    fee_currency: str
+    order_type: str = "market"
+    order_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoundTrip:
+    """A flat-to-flat sequence of fills of one symbol and its exact profit in quote."""
+
+    symbol: str
+    open_time: int
+    close_time: int
+    profit: Decimal
+    fills: int
+
+
+@dataclass(slots=True)
+class EquityCurve:
+    """Portfolio value in the reference market, sampled: ``times`` (ms) and ``values``.
+
+    ``exposure`` is the value held in other assets at each sample; ``prices`` the close of the
+    first symbol (for buy-and-hold and the report's price chart).
+    """
+
+    times: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    exposure: npt.NDArray[np.float64]
+    prices: npt.NDArray[np.float64]
+    reference_market: str = "USDT"
+
+    def __len__(self) -> int:
+        return int(self.times.shape[0])
+
+    def drawdown(self) -> npt.NDArray[np.float64]:
+        """Fall from the running peak at each sample, as a fraction (0 at a new peak)."""
+        if len(self) == 0:
+            return np.zeros(0)
+        peaks = np.maximum.accumulate(self.values)
+        return np.where(peaks > 0, (peaks - self.values) / np.where(peaks > 0, peaks, 1), 0.0)
+
+
+@dataclass(slots=True)
+class BacktestMetrics:
+    """Summary statistics of a backtest (see the module docstring for definitions)."""
+
+    start_value: Decimal
+    final_value: Decimal
+    total_return: Decimal
+    buy_and_hold_return: Decimal | None
+    max_drawdown: float
+    sharpe: float | None
+    sortino: float | None
+    win_rate: float | None
+    profit_factor: float | None
+    trades: int
+    round_trips: int
+    exposure: float
+    fees_paid: dict[str, Decimal] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the metrics as a plain dict (Decimals kept)."""
+        return asdict(self)
+
+    def rows(self) -> list[tuple[str, str]]:
+        """Return ``(label, formatted value)`` rows for tables."""
+        def pct(value: float | Decimal | None) -> str:
+            return "n/a" if value is None else f"{float(value) * 100:.2f} %"
+
+        def num(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.3f}"
+
+        fees = ", ".join(f"{amount.normalize():f} {cur}" for cur, amount in sorted(self.fees_paid.items())) or "0"
+        return [
+            ("Start value", f"{self.start_value.normalize():f}"),
+            ("Final value", f"{self.final_value.quantize(Decimal('0.01')):f}"),
+            ("Total return", pct(self.total_return)),
+            ("Buy & hold return", pct(self.buy_and_hold_return)),
+            ("Max drawdown", pct(self.max_drawdown)),
+            ("Sharpe (annualised)", num(self.sharpe)),
+            ("Sortino (annualised)", num(self.sortino)),
+            ("Win rate", pct(self.win_rate)),
+            ("Profit factor", num(self.profit_factor)),
+            ("Trades (fills)", str(self.trades)),
+            ("Round trips", str(self.round_trips)),
+            ("Exposure", pct(self.exposure)),
+            ("Fees paid", fees),
+        ]
+
+
+def round_trips(fills: Sequence[Fill], bases: dict[str, str]) -> list[RoundTrip]:
+    """Group ``fills`` into flat-to-flat round trips per symbol (``bases``: symbol -> base).
+
+    A round trip closes on a sell after which less than 0.1 % of the sold amount is left (the
+    rest is dust below the amount step); that leftover is valued at the sell price.
+    """
+    trips: list[RoundTrip] = []
+    state: dict[str, list[Any]] = {}  # symbol -> [position, cash, open time, fills]
+    for fill in fills:
+        base = bases[fill.symbol]
+        entry = state.get(fill.symbol)
+        if entry is None:
+            entry = state[fill.symbol] = [Decimal(0), Decimal(0), fill.time, 0]
+        if entry[3] == 0:
+            entry[2] = fill.time
+        fee_in_base = fill.fee if fill.fee_currency == base else Decimal(0)
+        fee_in_quote = Decimal(0) if fill.fee_currency == base else fill.fee
+        cost = fill.amount * fill.price
+        if fill.side is OrderSide.BUY:
+            entry[0] += fill.amount - fee_in_base
+            entry[1] -= cost + fee_in_quote
+        else:
+            entry[0] -= fill.amount + fee_in_base
+            entry[1] += cost - fee_in_quote
+        entry[3] += 1
+        if fill.side is OrderSide.SELL and entry[0] * 1000 < fill.amount:
+            trips.append(RoundTrip(fill.symbol, entry[2], fill.time, entry[1] + entry[0] * fill.price, entry[3]))
+            state[fill.symbol] = [Decimal(0), Decimal(0), fill.time, 0]
+    return trips
+
+
+def _ratio(returns: npt.NDArray[np.float64], denominator: float, per_year: float) -> float | None:
+    if denominator <= 0 or not math.isfinite(denominator):
+        return None
+    return float(returns.mean() / denominator * math.sqrt(per_year))
+
+
+def compute_metrics(
+    curve: EquityCurve,
+    fills: Sequence[Fill],
+    *,
+    start_value: Decimal,
+    final_value: Decimal,
+    bases: dict[str, str],
+    buy_and_hold_return: Decimal | None = None,
+) -> BacktestMetrics:
+    """Compute :class:`BacktestMetrics` from the equity curve, the fills and exact values."""
+    total_return = final_value / start_value - 1 if start_value else Decimal(0)
+    drawdown = curve.drawdown()
+    max_dd = float(drawdown.max()) if len(drawdown) else 0.0
+    sharpe = sortino = None
+    values = curve.values
+    if len(values) >= 3:
+        returns = np.diff(values) / values[:-1]
+        step_ms = float(np.median(np.diff(curve.times)))
+        per_year = _YEAR_MS / step_ms if step_ms > 0 else 0.0
+        if per_year > 0 and len(returns) >= 2:
+            sharpe = _ratio(returns, float(returns.std(ddof=1)), per_year)
+            downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
+            sortino = _ratio(returns, downside, per_year)
+    trips = round_trips(fills, bases)
+    wins = [t.profit for t in trips if t.profit > 0]
+    losses = [-t.profit for t in trips if t.profit < 0]
+    win_rate = len(wins) / len(trips) if trips else None
+    profit_factor = float(sum(wins) / sum(losses)) if losses and sum(losses) > 0 else None
+    exposure = float(np.mean(curve.exposure > 0.01 * curve.values)) if len(curve) else 0.0
+    fees: dict[str, Decimal] = {}
+    for fill in fills:
+        fees[fill.fee_currency] = fees.get(fill.fee_currency, Decimal(0)) + fill.fee
+    return BacktestMetrics(
+        start_value=start_value, final_value=final_value, total_return=total_return,
+        buy_and_hold_return=buy_and_hold_return, max_drawdown=max_dd, sharpe=sharpe, sortino=sortino,
+        win_rate=win_rate, profit_factor=profit_factor, trades=len(fills), round_trips=len(trips),
+        exposure=exposure, fees_paid=fees,
+    )

@@ -1,0 +1,100 @@
+"""The per-mode channel and the payloads that travel on it.
+
+A trading mode's producers publish :class:`TradingDecision` objects on the mode's own
+:class:`ModeChannel`; its consumers receive them and turn them into orders. The channel calls
+consumers directly (``await consumer(decision)``, in subscription order) in every mode of
+operation: producers already run inside the exchange channels' consumers (tasks in live mode,
+direct calls in backtests), so one more queue would only add latency, and the same code path is
+used live, on paper and in backtests.
+
+:class:`EvaluationChannel` is the same kind of channel for evaluations (signals computed
+outside the mode: indicators, external services); a producer that overrides ``on_evaluation``
+receives them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Generic, TypeVar
+
+__all__ = ["DecisionAction", "Evaluation", "EvaluationChannel", "ModeChannel", "TradingDecision"]
+
+PayloadT = TypeVar("PayloadT")
+
+
+class DecisionAction(StrEnum):
+    """What a producer asks its consumers to do."""
+
+    BUY = "buy"
+    SELL = "sell"
+    CANCEL = "cancel"
+    REBALANCE = "rebalance"
+
+
+@dataclass(frozen=True, slots=True)
+class TradingDecision:
+    """A producer's decision: ``action`` on ``symbol`` at ``time_ms``.
+
+    ``price`` is the price the decision was made at (e.g. the close just published, exact
+    Decimal), ``reason`` a short text for logs and reports, ``extra`` mode-specific data.
+    """
+
+    symbol: str
+    action: DecisionAction
+    time_ms: int
+    price: Decimal | None = None
+    reason: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """A signal computed outside a mode: ``value`` in [-1, 1] (-1 strong sell, 1 strong buy)."""
+
+    symbol: str
+    source: str
+    value: Decimal
+    time_ms: int
+    time_frame: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _DirectChannel(Generic[PayloadT]):
+    """Call every subscriber in subscription order; exceptions propagate to the publisher."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._callbacks: list[Callable[[PayloadT], Awaitable[None]]] = []
+
+    def subscribe(self, callback: Callable[[PayloadT], Awaitable[None]]) -> None:
+        """Add ``callback`` (an async callable taking one payload)."""
+        self._callbacks.append(callback)
+
+    def unsubscribe(self, callback: Callable[[PayloadT], Awaitable[None]]) -> None:
+        """Remove ``callback`` if subscribed."""
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    @property
+    def subscriber_count(self) -> int:
+        """Number of subscribers."""
+        return len(self._callbacks)
+
+    async def publish(self, payload: PayloadT) -> None:
+        """Deliver ``payload`` to every subscriber, in order."""
+        for callback in self._callbacks:
+            await callback(payload)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {len(self._callbacks)} subscribers)"
+
+
+class ModeChannel(_DirectChannel[TradingDecision]):
+    """The channel between one mode's producers and its consumers."""
+
+
+class EvaluationChannel(_DirectChannel[Evaluation]):
+    """A channel of :class:`Evaluation` objects that producers may listen to."""

@@ -1,0 +1,97 @@
+"""What a trading mode may touch, gathered in one object built from the exchange manager.
+
+:class:`ModeContext` is the only place where the mode framework reaches into the exchange
+manager; modes, producers and consumers use the context and nothing else, so they never branch
+on live / paper / backtest and never chain through ``manager.exchange...``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import ConfigurationError
+from octobot_trading.modes.channel import EvaluationChannel
+from octobot_trading.util.market_spec import MarketSpec
+
+__all__ = ["ModeContext"]
+
+
+@dataclass(slots=True)
+class ModeContext:
+    """Collaborators of one trading mode.
+
+    Attributes
+    ----------
+    channels
+        The exchange's channels (``ExchangeChannels``): ``ohlcv`` and ``kline`` are used.
+    trader
+        The trader orders go through (``create_order`` / ``cancel_order``).
+    portfolio
+        The portfolio the mode spends from (``get_currency_portfolio(currency)`` with
+        ``available`` / ``total``): the account's, or the mode's sub-portfolio.
+    clock
+        The exchange's clock.
+    symbols, time_frames
+        What is configured (time frames shortest first).
+    market_spec
+        ``market_spec(symbol) -> MarketSpec`` (precision and limits).
+    is_ready
+        ``is_ready() -> bool``: True once the exchange's readiness topics have all updated.
+    evaluations
+        Optional channel of evaluations for producers that override ``on_evaluation``.
+    """
+
+    channels: Any
+    trader: Any
+    portfolio: Any
+    clock: Clock
+    symbols: list[str]
+    time_frames: list[TimeFrame]
+    market_spec: Callable[[str], MarketSpec]
+    is_ready: Callable[[], bool] = field(default=lambda: True)
+    evaluations: EvaluationChannel | None = None
+
+    def __post_init__(self) -> None:
+        self.time_frames = sorted((TimeFrame.parse(tf) for tf in self.time_frames), key=lambda tf: tf.ms)
+
+    @classmethod
+    def from_manager(
+        cls,
+        manager: Any,
+        *,
+        portfolio: Any = None,
+        evaluations: EvaluationChannel | None = None,
+    ) -> ModeContext:
+        """Build the context of a mode running on ``manager`` (an ``ExchangeManager``).
+
+        ``portfolio`` is the mode's sub-portfolio, if it has one; default: the account's.
+        """
+        personal = manager.exchange_personal_data
+        if portfolio is None:
+            portfolio = personal.portfolio_manager.portfolio
+        readiness = getattr(manager, "readiness", None)
+
+        def is_ready() -> bool:
+            return readiness is None or bool(readiness.is_ready)
+
+        def market_spec(symbol: str) -> MarketSpec:
+            spec = manager.get_market_spec(symbol)
+            if spec is None:
+                raise ConfigurationError(f"no market spec for {symbol}", field="symbols")
+            return spec  # type: ignore[no-any-return]
+
+        return cls(
+            channels=manager.channels,
+            trader=manager.trader,
+            portfolio=portfolio,
+            clock=manager.clock,
+            symbols=list(manager.symbols),
+            time_frames=list(manager.time_frames),
+            market_spec=market_spec,
+            is_ready=is_ready,
+            evaluations=evaluations,
+        )

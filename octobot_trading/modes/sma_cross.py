@@ -1,0 +1,197 @@
+"""``SmaCrossMode``: the reference strategy of API.md (moving-average crossover, spot, long only).
+
+At each candle close of its time frame, with ``d = SMA_fast(close) - SMA_slow(close)`` over
+the closes up to and including that candle: when the previous ``d <= 0 < d`` now and the mode
+holds no base, buy at market ``adapt_quantity(buy_fraction × available quote / close)``; when
+the previous ``d >= 0 > d`` now and it holds base, sell all available base at market (rounded
+down to the amount step). "Holds base" means ``adapt_quantity(available base)`` is non-zero and
+passes the market's minimums at the close; dust below that counts as flat.
+
+Exactness at a tiny per-candle cost: the producer keeps the closes as **integers** scaled by
+``10**k`` (``k`` the smallest number of decimals that represents every close seen so far
+exactly, i.e. equal to ``Decimal(repr(close))``; ``k`` grows, and the sums are rescaled, when
+a close needs more decimals). The sign of ``d`` is the sign of the exact integer
+``fast_sum × slow_period − slow_sum × fast_period``: no float rounding, no Decimal per candle.
+Decimal arithmetic happens only in the consumer, when money moves.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from octobot_trading.config import Money
+from octobot_trading.enums import OrderSide, OrderType
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
+from octobot_trading.modes.channel import DecisionAction, TradingDecision
+from octobot_trading.util.decimals import decimal_from_data_float
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["SmaCrossConfig", "SmaCrossMode"]
+
+_MAX_DIGITS = 15  # a double holds every decimal of up to 15 significant digits exactly
+
+
+class SmaCrossConfig(ModeConfig):
+    """Configuration of :class:`SmaCrossMode`.
+
+    Attributes
+    ----------
+    fast_period
+        Length of the fast moving average, in candles (default 10).
+    slow_period
+        Length of the slow moving average, in candles (default 30); must exceed ``fast_period``.
+    buy_fraction
+        Fraction of the available quote spent on each buy, in ``(0, 1]`` (default ``"0.95"``).
+    time_frame
+        Time frame whose candle closes trigger the mode (default: the shortest configured).
+    """
+
+    fast_period: int = Field(default=10, ge=1)
+    slow_period: int = Field(default=30, ge=2)
+    buy_fraction: Money = Decimal("0.95")
+    time_frame: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> SmaCrossConfig:
+        if self.fast_period >= self.slow_period:
+            raise ValueError("fast_period must be smaller than slow_period")
+        if not (0 < self.buy_fraction <= 1):
+            raise ValueError("buy_fraction must be in (0, 1]")
+        return self
+
+
+class SmaCrossProducer(AbstractModeProducer):
+    """Keep exact scaled-integer moving sums and publish a decision on each crossing."""
+
+    def __init__(self, mode: AbstractTradingMode) -> None:
+        super().__init__(mode)
+        self._states: dict[str, _SmaState] = {}
+        self.on_config_reloaded()
+
+    def on_config_reloaded(self) -> None:
+        """Restart the averages (periods may have changed)."""
+        config = self.mode.config
+        self._fast = int(config.fast_period)
+        self._slow = int(config.slow_period)
+        self._tf_ms = self.mode.time_frame.ms
+        self._states = {}
+
+    async def on_candle(self, candle: Any) -> None:
+        """Update the sums with the closed candle; publish BUY / SELL on a crossing."""
+        state = self._states.get(candle.symbol)
+        if state is None:
+            state = self._states[candle.symbol] = _SmaState(self._fast, self._slow)
+        close = candle.close
+        scale = state.scale
+        scaled = round(close * scale)
+        if scaled / scale != close or scaled >= 10**_MAX_DIGITS:
+            scaled = state.rescale(close)
+        sign = state.push(scaled)
+        previous = state.previous_sign
+        state.previous_sign = sign
+        if previous is None or sign is None:
+            return
+        if sign > 0 >= previous:
+            action = DecisionAction.BUY
+        elif sign < 0 <= previous:
+            action = DecisionAction.SELL
+        else:
+            return
+        await self.submit(TradingDecision(
+            candle.symbol, action, candle.timestamp + self._tf_ms, decimal_from_data_float(close), "sma cross"))
+
+
+class _SmaState:
+    """Ring buffer of scaled closes and the two exact integer sums."""
+
+    __slots__ = ("buffer", "count", "decimals", "fast", "fast_sum", "length", "previous_sign", "scale", "slow",
+                 "slow_sum")
+
+    def __init__(self, fast: int, slow: int) -> None:
+        self.fast = fast
+        self.slow = slow
+        self.length = max(fast, slow)
+        self.buffer = [0] * self.length
+        self.count = 0
+        self.fast_sum = 0
+        self.slow_sum = 0
+        self.decimals = 0
+        self.scale = 1.0
+        self.previous_sign: int | None = None
+
+    def rescale(self, close: float) -> int:
+        """Raise the scale until ``close`` is exact; rescale the stored sums. Return scaled close."""
+        text = repr(close)
+        exact = Decimal(text)
+        exponent = exact.as_tuple().exponent
+        needed = max(0, -exponent) if isinstance(exponent, int) else 0
+        if needed > self.decimals:
+            factor = 10 ** (needed - self.decimals)
+            self.buffer = [value * factor for value in self.buffer]
+            self.fast_sum *= factor
+            self.slow_sum *= factor
+            self.decimals = needed
+            self.scale = float(10**needed)
+        return int(exact.scaleb(self.decimals))
+
+    def push(self, scaled: int) -> int | None:
+        """Add one close; return the sign of ``d`` (None while the slow average is incomplete)."""
+        count = self.count
+        buffer = self.buffer
+        length = self.length
+        if count >= self.fast:
+            self.fast_sum -= buffer[(count - self.fast) % length]
+        if count >= self.slow:
+            self.slow_sum -= buffer[(count - self.slow) % length]
+        buffer[count % length] = scaled
+        self.fast_sum += scaled
+        self.slow_sum += scaled
+        self.count = count = count + 1
+        if count < length:
+            return None
+        d = self.fast_sum * self.slow - self.slow_sum * self.fast
+        return (d > 0) - (d < 0)
+
+
+class SmaCrossConsumer(AbstractModeConsumer):
+    """Turn crossings into market orders sized from the (sub-)portfolio."""
+
+    async def on_decision(self, decision: TradingDecision) -> None:
+        """Buy ``buy_fraction`` of the quote when flat; sell all base when holding."""
+        context = self.context
+        symbol = decision.symbol
+        price = decision.price
+        if price is None:
+            return
+        parsed = parse_symbol(symbol)
+        spec = context.market_spec(symbol)
+        portfolio = context.portfolio
+        held = spec.adapt_quantity(portfolio.get_currency_portfolio(parsed.base).available)
+        holds_base = held > 0 and spec.passes_limits(held, price)
+        try:
+            if decision.action is DecisionAction.BUY and not holds_base:
+                available = portfolio.get_currency_portfolio(parsed.quote).available
+                amount = spec.adapt_quantity(self.mode.config.buy_fraction * available / price)
+                if amount > 0 and spec.passes_limits(amount, price):
+                    await context.trader.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount=amount)
+            elif decision.action is DecisionAction.SELL and holds_base:
+                await context.trader.create_order(OrderType.MARKET, OrderSide.SELL, symbol, amount=held)
+        except InvalidOrder as exc:
+            self.mode.logger.info("%s: %s order refused: %s", symbol, decision.action, exc)
+
+
+class SmaCrossMode(AbstractTradingMode):
+    """Moving-average crossover (API.md's reference strategy). Config: :class:`SmaCrossConfig`."""
+
+    config_model = SmaCrossConfig
+    producer_classes = (SmaCrossProducer,)
+    consumer_classes = (SmaCrossConsumer,)
+
+    @classmethod
+    def get_mode_name(cls) -> str:
+        """Return ``"sma_cross"``."""
+        return "sma_cross"
