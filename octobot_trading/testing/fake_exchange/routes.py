@@ -237,7 +237,8 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         order_id = params.get("orderId")
         client_id = params.get("origClientOrderId")
         if order_id is None and client_id is None:
-            raise FakeExchangeError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!")
+            raise FakeExchangeError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, "
+                                           "but both were empty/null!")
         return state.find_order(acc_key, symbol or "", order_id, client_id)
 
     async def get_order(request: web.Request) -> web.Response:

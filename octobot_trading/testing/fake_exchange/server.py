@@ -41,7 +41,6 @@ Another module can attach routes and read the same replayed state:
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import socket
@@ -66,7 +65,6 @@ from octobot_trading.testing.fake_exchange.state import (
     FakeOrder,
     load_candles,
 )
-from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = ["DEFAULT_DATA_DIR", "FakeExchangeServer", "default_markets"]
 
@@ -291,7 +289,8 @@ class FakeExchangeServer:
         text = params.get(name)
         if text is None or text == "":
             if required:
-                raise FakeExchangeError(-1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+                raise FakeExchangeError(
+                    -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
             return None
         try:
             value = Decimal(text)

@@ -1,0 +1,493 @@
+"""``CCXTConnector``: the :class:`~octobot_trading.exchanges.connector.ExchangeConnector` over ccxt.
+
+* The client is a ``ccxt.async_support`` class configured from an
+  :class:`~octobot_trading.config.ExchangeConfig`: credentials from ``SecretStr``, the market
+  type as ccxt's ``defaultType``, ``ccxt_options`` deep-merged, sandbox mode, then the client
+  hook (custom urls, proxies, a local test server) — all before markets load. The client runs
+  with ``number = str`` so prices and amounts reach the adapter as text, never as floats.
+* Every ccxt call goes through :meth:`CCXTConnector._call`: a per-connector concurrency bound
+  (``asyncio.Semaphore``) on top of ccxt's own rate limiter, and the one place where ccxt
+  exceptions become library errors (:func:`.errors.map_ccxt_error`, chained with ``from``).
+* Reads are retried with exponential backoff and jitter (:mod:`octobot_trading.exchanges.retry`)
+  on the injected clock. Order placement is never retried: on an ambiguous failure (timeout,
+  dropped connection, 5xx) the order is looked up by its client order id; it is returned when
+  found, the original error is raised when the exchange definitely has no such order, and
+  ``AmbiguousOrderOutcome`` is raised when the lookup itself fails.
+* Markets are cached process-wide with a TTL (:mod:`.markets_cache`). An unknown symbol raises
+  ``UnknownSymbol`` before any request for it is sent.
+
+The websocket watchers (``watch_*``) are not implemented here yet; they belong in this folder
+(ccxt.pro) and keep the base class's ``NotSupported`` until then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt
+import ccxt.async_support as ccxt_async
+
+from octobot_trading.clock import Clock
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.enums import MarketType, OrderSide, OrderType, TimeFrame
+from octobot_trading.errors import (
+    AmbiguousOrderOutcome,
+    ConfigurationError,
+    InvalidOrder,
+    InvalidSymbol,
+    NetworkError,
+    NotSupported,
+    OctoBotTradingError,
+    OrderNotFound,
+    RateLimitExceeded,
+    UnknownExchange,
+    UnknownSymbol,
+)
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
+from octobot_trading.exchanges.connectors.ccxt.markets_cache import MarketsEntry, markets_cache
+from octobot_trading.exchanges.retry import RetryPolicy, retry_read
+from octobot_trading.exchanges.types import (
+    Balance,
+    Candle,
+    ExchangeOrder,
+    ExchangeTrade,
+    MarketInfo,
+    OrderBook,
+    PublicTrade,
+    Ticker,
+)
+from octobot_trading.util.decimals import decimal_to_str, to_decimal
+from octobot_trading.util.logging import get_logger
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
+
+T = TypeVar("T")
+ClientHook = Callable[[Any], None]
+
+_DEFAULT_TYPES = {
+    MarketType.SPOT: ("spot", None),
+    MarketType.MARGIN: ("margin", None),
+    MarketType.LINEAR: ("swap", "linear"),
+    MarketType.INVERSE: ("swap", "inverse"),
+    MarketType.OPTION: ("option", None),
+}
+
+
+def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def _exact_client_class(base: type) -> type:
+    """A subclass of a ccxt class whose order-book levels are Decimals parsed from text."""
+
+    class _ExactClient(base):  # type: ignore[misc, valid-type]
+        number = str
+
+        def parse_order_book_bid_ask(self, bidask: Any, priceKey: Any = 0, amountKey: Any = 1,
+                                     countOrIdKey: Any = 2) -> list[Any]:
+            price = self.safe_string(bidask, priceKey)
+            amount = self.safe_string(bidask, amountKey)
+            if price is None or amount is None:
+                raise ccxt.BadResponse(f"{self.id} order book level without price or amount: {bidask!r}")
+            return [Decimal(price), Decimal(amount)]
+
+    _ExactClient.__name__ = f"Exact{base.__name__}"
+    return _ExactClient
+
+
+def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = None) -> Any:
+    """Create the ``ccxt.async_support`` client described by ``config`` (no request is sent).
+
+    Raises ``UnknownExchange`` for an unknown ccxt id and ``ConfigurationError`` when sandbox
+    mode is asked of a venue without one or the client hook fails.
+    """
+    base = getattr(ccxt_async, config.exchange, None)
+    if config.exchange not in ccxt_async.exchanges or not isinstance(base, type):
+        raise UnknownExchange(f"unknown ccxt exchange id {config.exchange!r}", field="exchange")
+    default_type, sub_type = _DEFAULT_TYPES[config.market_type]
+    options: dict[str, Any] = {"defaultType": default_type}
+    if sub_type:
+        options["defaultSubType"] = sub_type
+    params: dict[str, Any] = {"enableRateLimit": True, "options": options}
+    _deep_merge(params, config.ccxt_options)
+    if config.api_key is not None:
+        params["apiKey"] = config.api_key.get_secret_value()
+    if config.api_secret is not None:
+        params["secret"] = config.api_secret.get_secret_value()
+    if config.password is not None:
+        params["password"] = config.password.get_secret_value()
+    client = _exact_client_class(base)(params)
+    try:
+        if config.sandboxed:
+            client.set_sandbox_mode(True)
+        if client_hook is not None:
+            client_hook(client)
+    except ccxt.NotSupported as exc:
+        raise ConfigurationError(f"{config.exchange} has no sandbox", field="sandboxed") from exc
+    except Exception as exc:
+        raise ConfigurationError(f"client hook failed: {type(exc).__name__}: {exc}", field="client_hook") from exc
+    return client
+
+
+class CCXTConnector(ExchangeConnector):
+    """The ccxt-backed connector; see the module docstring.
+
+    Parameters
+    ----------
+    config:
+        Validated exchange configuration.
+    clock:
+        Time source for retry sleeps, the markets TTL and missing timestamps.
+    client_hook:
+        ``fn(client)`` run on the raw ccxt client before markets load.
+    adapter:
+        Parser of ccxt structures (an exchange subclass may pass its own).
+    retry_policy:
+        Retries of reads (default :class:`RetryPolicy()`).
+    max_concurrency:
+        Most ccxt requests in flight at once for this connector.
+    markets_ttl:
+        Seconds a process-wide markets entry stays valid.
+    """
+
+    def __init__(
+        self,
+        config: ExchangeConfig,
+        clock: Clock,
+        *,
+        client_hook: ClientHook | None = None,
+        adapter: CCXTAdapter | None = None,
+        retry_policy: RetryPolicy | None = None,
+        max_concurrency: int = 8,
+        markets_ttl: float = 3600.0,
+    ) -> None:
+        super().__init__(clock)
+        self.config = config
+        self.name = config.exchange
+        self.market_type = config.market_type
+        self.client = create_ccxt_client(config, client_hook)
+        self.adapter = adapter or CCXTAdapter(config.exchange, int(getattr(self.client, "precisionMode", 4)))
+        self.retry_policy = retry_policy or RetryPolicy()
+        self.markets_ttl = markets_ttl
+        self._semaphore = asyncio.Semaphore(max_concurrency)
+        self._markets: dict[str, MarketInfo] = {}
+        self._markets_loaded_at: float | None = None
+        self._closed = False
+        self._log = get_logger(f"octobot_trading.exchanges.ccxt.{config.exchange}")
+
+    def __repr__(self) -> str:
+        return (f"CCXTConnector(exchange={self.name!r}, market_type={self.market_type.value!r}, "
+                f"sandboxed={self.config.sandboxed})")
+
+    # -- the boundary ---------------------------------------------------------------------
+    async def _call(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        *,
+        symbol: str | None = None,
+        order_id: str | None = None,
+        placing_order: bool = False,
+    ) -> T:
+        async with self._semaphore:
+            try:
+                return await fn()
+            except ccxt.BaseError as exc:
+                raise map_ccxt_error(exc, exchange=self.name, symbol=symbol, order_id=order_id,
+                                     placing_order=placing_order) from exc
+
+    async def _read(self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None,
+                    order_id: str | None = None) -> T:
+        return await retry_read(lambda: self._call(fn, symbol=symbol, order_id=order_id),
+                                policy=self.retry_policy, clock=self.clock, what=f"{self.name} {what}")
+
+    # -- markets --------------------------------------------------------------------------
+    def _cache_key(self) -> tuple[str, str, bool, str]:
+        api = self.client.urls.get("api")
+        url = str(api.get("public") or sorted(api.values())[0]) if isinstance(api, dict) and api else str(api)
+        return (self.name, self.market_type.value, self.config.sandboxed, url)
+
+    def _wanted(self, raw: Mapping[str, Any]) -> bool:
+        kind = raw.get("type")
+        if self.market_type is MarketType.SPOT:
+            return kind == "spot"
+        if self.market_type is MarketType.MARGIN:
+            return kind == "spot" and bool(raw.get("margin"))
+        if self.market_type is MarketType.OPTION:
+            return kind == "option"
+        linear = bool(raw.get("linear")) if raw.get("linear") is not None else not raw.get("inverse")
+        return kind in ("swap", "future") and linear == (self.market_type is MarketType.LINEAR)
+
+    async def load_markets(self, reload: bool = False) -> Mapping[str, MarketInfo]:
+        """Load (or reuse from the process-wide cache) the markets of this connector's type.
+
+        Raises ``ConfigurationError`` (field ``market_type``) when the venue lists none.
+        """
+        now = self.clock.monotonic()
+        if (not reload and self._markets and self._markets_loaded_at is not None
+                and now - self._markets_loaded_at < self.markets_ttl):
+            return self._markets
+        key = self._cache_key()
+        async with markets_cache.lock(key):
+            entry = None if reload else markets_cache.get(key, self.clock.monotonic(), self.markets_ttl)
+            if entry is None:
+                await self._read("load_markets", lambda: self.client.load_markets(True))
+                entry = MarketsEntry(dict(self.client.markets or {}), dict(self.client.currencies or {}),
+                                     self.clock.monotonic())
+                markets_cache.put(key, entry)
+            else:
+                self.client.set_markets(entry.markets, entry.currencies or None)
+        parsed = {
+            symbol: self.adapter.parse_market(raw)
+            for symbol, raw in entry.markets.items()
+            if isinstance(raw, Mapping) and self._wanted(raw)
+        }
+        if not parsed:
+            raise ConfigurationError(f"{self.name} lists no {self.market_type.value} markets", field="market_type",
+                                     exchange=self.name)
+        self._markets = parsed
+        self._markets_loaded_at = entry.loaded_at
+        return self._markets
+
+    async def market(self, symbol: str) -> MarketInfo:
+        """The market of ``symbol``; ``UnknownSymbol`` (before any request for it) when not listed."""
+        try:
+            parse_symbol(symbol)
+        except InvalidSymbol as exc:
+            raise UnknownSymbol(str(exc), exchange=self.name, symbol=str(symbol)) from exc
+        markets = await self.load_markets()
+        info = markets.get(symbol)
+        if info is None:
+            raise UnknownSymbol(f"{symbol} is not a {self.market_type.value} market of {self.name}",
+                                exchange=self.name, symbol=symbol)
+        return info
+
+    # -- market data ----------------------------------------------------------------------
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """Return the ticker of ``symbol``."""
+        await self.market(symbol)
+        raw = await self._read("fetch_ticker", lambda: self.client.fetch_ticker(symbol), symbol=symbol)
+        return self.adapter.parse_ticker(raw, symbol, self.clock.now_ms())
+
+    async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Return tickers by symbol (one request when the venue supports it)."""
+        for symbol in symbols or []:
+            await self.market(symbol)
+        if not self.client.has.get("fetchTickers"):
+            return await super().fetch_tickers(symbols)
+        raw = await self._read("fetch_tickers", lambda: self.client.fetch_tickers(symbols))
+        wanted = set(symbols) if symbols else set(await self.load_markets())
+        now = self.clock.now_ms()
+        return {s: self.adapter.parse_ticker(t, s, now) for s, t in raw.items() if s in wanted}
+
+    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
+                          limit: int | None = None) -> list[Candle]:
+        """Return candles oldest first; ``NotSupported`` for a time frame the venue lacks."""
+        await self.market(symbol)
+        tf = TimeFrame.parse(time_frame)
+        timeframes = getattr(self.client, "timeframes", None) or {}
+        if timeframes and tf.value not in timeframes:
+            raise NotSupported(f"{self.name} has no {tf.value} candles", exchange=self.name, symbol=symbol)
+        rows = await self._read("fetch_ohlcv", lambda: self.client.fetch_ohlcv(symbol, tf.value, since, limit),
+                                symbol=symbol)
+        candles = [self.adapter.parse_candle(row) for row in rows]
+        candles.sort(key=lambda c: c.timestamp)
+        return candles
+
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Return an order-book snapshot."""
+        await self.market(symbol)
+        raw = await self._read("fetch_order_book", lambda: self.client.fetch_order_book(symbol, limit),
+                               symbol=symbol)
+        return self.adapter.parse_order_book(raw, symbol)
+
+    async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
+        """Return the latest public trades, oldest first."""
+        await self.market(symbol)
+        rows = await self._read("fetch_trades", lambda: self.client.fetch_trades(symbol, None, limit), symbol=symbol)
+        trades = [self.adapter.parse_public_trade(row, symbol) for row in rows]
+        trades.sort(key=lambda t: t.timestamp)
+        return trades
+
+    # -- account --------------------------------------------------------------------------
+    async def fetch_balance(self) -> dict[str, Balance]:
+        """Return balances by currency."""
+        raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())
+        return self.adapter.parse_balance(raw)
+
+    def _order_request(self, order_type: OrderType, trigger_price: Decimal | None) -> tuple[str, dict[str, Any]]:
+        if order_type is OrderType.MARKET:
+            return "market", {}
+        if order_type is OrderType.LIMIT:
+            return "limit", {}
+        if order_type.value.startswith("trailing"):
+            raise NotSupported(f"{order_type.value} orders are not supported by {self.name}", exchange=self.name)
+        if trigger_price is None:
+            raise InvalidOrder(f"{order_type.value} needs a trigger_price", limit="trigger_price", exchange=self.name)
+        key = "stopLossPrice" if order_type.value.startswith("stop_loss") else "takeProfitPrice"
+        return ("limit" if order_type.is_limit_priced else "market"), {key: decimal_to_str(trigger_price)}
+
+    async def create_order(
+        self,
+        order_type: OrderType,
+        side: OrderSide,
+        symbol: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str,
+        trigger_price: Decimal | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> ExchangeOrder:
+        """Place an order; amounts round down to the step, prices to the tick in the safe direction.
+
+        Raises ``InvalidOrder`` naming the limit when the adapted order breaks a market limit
+        (nothing is sent). Never retried; see the module docstring for ambiguous outcomes.
+        """
+        info = await self.market(symbol)
+        order_type, side = OrderType(order_type), OrderSide(side)
+        if not client_order_id:
+            raise InvalidOrder("every order needs a client_order_id", limit="client_order_id", symbol=symbol)
+        qty = info.spec.adapt_quantity(to_decimal(amount, name="amount"))
+        px: Decimal | None = None
+        if price is not None:
+            px = info.spec.adapt_price(to_decimal(price, name="price"), side)
+        elif order_type.is_limit_priced:
+            raise InvalidOrder(f"a {order_type.value} order needs a price", limit="price", symbol=symbol)
+        trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
+        info.spec.check_limits(qty, px)
+        ccxt_type, extra = self._order_request(order_type, trigger)
+        request = {**(params or {}), **extra, "clientOrderId": client_order_id}
+        price_text = decimal_to_str(px) if px is not None and ccxt_type == "limit" else None
+        try:
+            raw = await self._call(
+                lambda: self.client.create_order(symbol, ccxt_type, side.value, decimal_to_str(qty), price_text,
+                                                 request),
+                symbol=symbol, placing_order=True,
+            )
+        except NetworkError as exc:
+            if isinstance(exc, RateLimitExceeded):
+                raise  # refused before processing: nothing was placed
+            return await self._resolve_ambiguous(client_order_id, symbol, exc)
+        order = self.adapter.parse_order(raw)
+        if order.client_order_id is None:
+            order = _with_client_id(order, client_order_id)
+        return order
+
+    async def _resolve_ambiguous(self, client_order_id: str, symbol: str, error: NetworkError) -> ExchangeOrder:
+        self._log.warning("order %s on %s: outcome unknown (%s), looking it up", client_order_id, symbol,
+                          type(error).__name__)
+        for attempt in range(2):
+            try:
+                found = await self.fetch_order_by_client_id(client_order_id, symbol)
+            except OctoBotTradingError as lookup_error:
+                raise AmbiguousOrderOutcome(
+                    f"order {client_order_id} may have been placed: {error}; lookup failed: {lookup_error}",
+                    client_order_id=client_order_id, exchange=self.name, symbol=symbol,
+                ) from lookup_error
+            if found is not None:
+                return found
+            if attempt == 0:
+                await self.clock.sleep(self.retry_policy.delay(1, error))
+        raise error
+
+    async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """Return one order by exchange id, or raise ``OrderNotFound``."""
+        await self.market(symbol)
+        raw = await self._read("fetch_order", lambda: self.client.fetch_order(order_id, symbol), symbol=symbol,
+                               order_id=order_id)
+        return self.adapter.parse_order(raw)
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> ExchangeOrder | None:
+        """Return the order placed with ``client_order_id``, or None when the exchange has none."""
+        await self.market(symbol)
+        try:
+            raw = await self._read(
+                "fetch_order_by_client_id",
+                lambda: self.client.fetch_order(None, symbol, {"clientOrderId": client_order_id}),
+                symbol=symbol, order_id=client_order_id,
+            )
+        except OrderNotFound:
+            return None
+        return self.adapter.parse_order(raw)
+
+    async def cancel_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """Cancel an open order (never re-sent: an ambiguous failure is settled by a lookup)."""
+        await self.market(symbol)
+        try:
+            raw = await self._call(lambda: self.client.cancel_order(order_id, symbol), symbol=symbol,
+                                   order_id=order_id)
+        except NetworkError as exc:
+            if isinstance(exc, RateLimitExceeded):
+                raise
+            order = await self.fetch_order(order_id, symbol)
+            if order.status.is_final:
+                return order
+            raise
+        return self.adapter.parse_order(raw)
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Return open orders (of every symbol when ``symbol`` is None)."""
+        if symbol is not None:
+            await self.market(symbol)
+        rows = await self._read("fetch_open_orders", lambda: self.client.fetch_open_orders(symbol), symbol=symbol)
+        return [self.adapter.parse_order(row) for row in rows]
+
+    def _symbols_for(self, symbol: str | None, what: str) -> list[str]:
+        if symbol is not None:
+            return [symbol]
+        if not self.config.symbols:
+            raise NotSupported(f"{what} without a symbol needs configured symbols on {self.name}",
+                               exchange=self.name)
+        return list(self.config.symbols)
+
+    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
+                                  limit: int | None = None) -> list[ExchangeOrder]:
+        """Return closed orders (per configured symbol when ``symbol`` is None)."""
+        result: list[ExchangeOrder] = []
+        for sym in self._symbols_for(symbol, "fetch_closed_orders"):
+            await self.market(sym)
+            rows = await self._read("fetch_closed_orders",
+                                    lambda s=sym: self.client.fetch_closed_orders(s, since, limit),  # type: ignore[misc]
+                                    symbol=sym)
+            result.extend(self.adapter.parse_order(row) for row in rows)
+        return result
+
+    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
+                              limit: int | None = None) -> list[ExchangeTrade]:
+        """Return the account's fills, oldest first (per configured symbol when ``symbol`` is None)."""
+        result: list[ExchangeTrade] = []
+        for sym in self._symbols_for(symbol, "fetch_my_trades"):
+            await self.market(sym)
+            rows = await self._read("fetch_my_trades",
+                                    lambda s=sym: self.client.fetch_my_trades(s, since, limit),  # type: ignore[misc]
+                                    symbol=sym)
+            result.extend(self.adapter.parse_trade(row) for row in rows)
+        result.sort(key=lambda t: (t.timestamp, t.id))
+        return result
+
+    async def close(self) -> None:
+        """Close the ccxt client's HTTP session. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await self.client.close()
+        except ccxt.BaseError as exc:  # pragma: no cover - closing a session does not talk to the venue
+            self._log.warning("closing %s client failed: %s", self.name, exc)
+
+
+def _with_client_id(order: ExchangeOrder, client_order_id: str) -> ExchangeOrder:
+    return replace(order, client_order_id=client_order_id)

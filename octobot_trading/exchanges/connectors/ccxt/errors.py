@@ -1,0 +1,82 @@
+"""The one boundary where ccxt exceptions become :mod:`octobot_trading.errors` types.
+
+=================================================  ==========================================
+ccxt exception                                     octobot_trading error
+=================================================  ==========================================
+``InvalidNonce`` (timestamp outside recvWindow)    ``AuthenticationError`` (clock skew)
+``DDoSProtection``, ``RateLimitExceeded``          ``RateLimitExceeded`` (retryable)
+``RequestTimeout``                                 ``RequestTimeout`` (retryable)
+``ExchangeNotAvailable``, ``OnMaintenance``        ``ExchangeUnavailable`` (retryable)
+other ``NetworkError``                             ``NetworkError`` (retryable)
+``PermissionDenied``, ``AccountNotEnabled``        ``PermissionDenied``
+``AuthenticationError``, ``AccountSuspended``      ``AuthenticationError``
+``InsufficientFunds``                              ``InsufficientFunds``
+``OrderNotFound``, ``OrderNotCached``              ``OrderNotFound``
+``InvalidOrder`` (and subclasses)                  ``InvalidOrder``
+``BadSymbol``                                      ``UnknownSymbol``
+``BadRequest`` while placing an order              ``InvalidOrder``
+``NotSupported``                                   ``NotSupported``
+``BadResponse``, ``NullResponse``                  ``BadExchangeResponse``
+anything else from ccxt                            ``ExchangeError``
+=================================================  ==========================================
+
+Messages go through the log redactor, so a registered secret never appears in them.
+"""
+
+from __future__ import annotations
+
+import ccxt
+
+from octobot_trading import errors
+from octobot_trading.util.logging import redact
+
+__all__ = ["map_ccxt_error"]
+
+_TABLE: tuple[tuple[type[BaseException], type[errors.ExchangeError]], ...] = (
+    (ccxt.InvalidNonce, errors.AuthenticationError),
+    (ccxt.DDoSProtection, errors.RateLimitExceeded),
+    (ccxt.RateLimitExceeded, errors.RateLimitExceeded),
+    (ccxt.RequestTimeout, errors.RequestTimeout),
+    (ccxt.ExchangeNotAvailable, errors.ExchangeUnavailable),
+    (ccxt.NetworkError, errors.NetworkError),
+    (ccxt.PermissionDenied, errors.PermissionDenied),
+    (ccxt.AuthenticationError, errors.AuthenticationError),
+    (ccxt.InsufficientFunds, errors.InsufficientFunds),
+    (ccxt.OrderNotFound, errors.OrderNotFound),
+    (ccxt.OrderNotCached, errors.OrderNotFound),
+    (ccxt.InvalidOrder, errors.InvalidOrder),
+    (ccxt.BadSymbol, errors.UnknownSymbol),
+    (ccxt.NotSupported, errors.NotSupported),
+    (ccxt.BadResponse, errors.BadExchangeResponse),
+)
+
+
+def map_ccxt_error(
+    exc: BaseException,
+    *,
+    exchange: str | None = None,
+    symbol: str | None = None,
+    order_id: str | None = None,
+    placing_order: bool = False,
+) -> errors.ExchangeError:
+    """Return the library error for a ccxt exception (the caller raises it ``from exc``).
+
+    Parameters
+    ----------
+    exc:
+        The exception raised by ccxt.
+    exchange, symbol, order_id:
+        Context attached to the error.
+    placing_order:
+        True while creating an order: a generic ``BadRequest`` then means a refused order.
+    """
+    message = redact(f"{type(exc).__name__}: {exc}")
+    target: type[errors.ExchangeError] = errors.ExchangeError
+    for ccxt_type, ours in _TABLE:
+        if isinstance(exc, ccxt_type):
+            target = ours
+            break
+    else:
+        if placing_order and isinstance(exc, ccxt.BadRequest):
+            target = errors.InvalidOrder
+    return target(message, exchange=exchange, symbol=symbol, order_id=order_id)
