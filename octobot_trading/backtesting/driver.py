@@ -25,8 +25,7 @@ candle and memory stays flat whatever the length of the data.
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -43,9 +42,14 @@ CHUNK = 4096
 
 
 class CandleMatcher(Protocol):
-    """What the driver needs from the matching engine (sync or async ``on_candle``)."""
+    """What the driver needs from the matching engine.
 
-    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float) -> Any:
+    ``on_candle`` returns None when nothing can trigger (the cheap common case) or an awaitable
+    that walks the candle's price path and applies the fills.
+    """
+
+    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float,
+                  close: float) -> Awaitable[None] | None:
         """Match resting orders of ``symbol`` against one candle's price path."""
 
 
@@ -129,18 +133,15 @@ class BacktestDriver:
             self.progress(self.replayed, self.total)
         return self.replayed
 
-    def _engine_call(self) -> tuple[Callable[..., Any] | None, bool]:
-        if self.engine is None:
-            return None, False
-        call = self.engine.on_candle
-        return call, inspect.iscoroutinefunction(call)
+    def _engine_call(self) -> Callable[..., Awaitable[None] | None] | None:
+        return None if self.engine is None else self.engine.on_candle
 
     async def _run_single(self, stream: _Stream) -> None:
         series = stream.series
         symbol, tf, tf_ms = stream.symbol, stream.time_frame, stream.time_frame.ms
         set_time = self.clock.set_time
         publish = self.market_data.on_closed_candle
-        match, match_is_async = self._engine_call()
+        match = self._engine_call()
         progress = self.progress
         n = len(series)
         for start in range(0, n, CHUNK):
@@ -156,10 +157,9 @@ class BacktestDriver:
                 close_ms = t + tf_ms
                 set_time(close_ms)
                 if match is not None:
-                    if match_is_async:
-                        await match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
-                    else:
-                        match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    if walk is not None:
+                        await walk
                 await publish(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
             self.replayed = stop
             if progress is not None:
@@ -186,7 +186,7 @@ class BacktestDriver:
         streams = self._streams
         set_time = self.clock.set_time
         publish = self.market_data.on_closed_candle
-        match, match_is_async = self._engine_call()
+        match = self._engine_call()
         n = len(close_sorted)
         columns = [(s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes,
                     s.series.volumes) for s in streams]
@@ -217,10 +217,9 @@ class BacktestDriver:
                     now = close_ms
                 symbol, tf, is_base = meta[id_list[j]]
                 if is_base and match is not None:
-                    if match_is_async:
-                        await match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
-                    else:
-                        match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    if walk is not None:
+                        await walk
                 await publish(symbol, tf, time_list[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
             self.replayed = stop
             if self.progress is not None:

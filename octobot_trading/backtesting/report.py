@@ -66,8 +66,8 @@ def render_report(result: BacktestResult, *, title: str | None = None) -> str:
                 marker={"color": color, "symbol": marker, "size": 8}), row=3, col=1)
     fig.update_layout(height=900, margin={"l": 60, "r": 20, "t": 40, "b": 30}, hovermode="x unified")
     chart = fig.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})
-    metrics_rows = "".join(
-        f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>" for label, value in result.metrics.rows())
+    metrics_rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
+                           for label, value in result.metrics.rows())
     trades = result.trades[:MAX_TRADE_ROWS]
     trade_rows = "".join(
         "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in (

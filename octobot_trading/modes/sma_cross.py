@@ -2,7 +2,7 @@
 
 At each candle close of its time frame, with ``d = SMA_fast(close) - SMA_slow(close)`` over
 the closes up to and including that candle: when the previous ``d <= 0 < d`` now and the mode
-holds no base, buy at market ``adapt_quantity(buy_fraction × available quote / close)``; when
+holds no base, buy at market ``adapt_quantity(buy_fraction * available quote / close)``; when
 the previous ``d >= 0 > d`` now and it holds base, sell all available base at market (rounded
 down to the amount step). "Holds base" means ``adapt_quantity(available base)`` is non-zero and
 passes the market's minimums at the close; dust below that counts as flat.
@@ -11,7 +11,7 @@ Exactness at a tiny per-candle cost: the producer keeps the closes as **integers
 ``10**k`` (``k`` the smallest number of decimals that represents every close seen so far
 exactly, i.e. equal to ``Decimal(repr(close))``; ``k`` grows, and the sums are rescaled, when
 a close needs more decimals). The sign of ``d`` is the sign of the exact integer
-``fast_sum × slow_period − slow_sum × fast_period``: no float rounding, no Decimal per candle.
+``fast_sum * slow_period - slow_sum * fast_period``: no float rounding, no Decimal per candle.
 Decimal arithmetic happens only in the consumer, when money moves.
 """
 
