@@ -1,0 +1,194 @@
+"""The data collector: download candles through a connector into the library's SQLite data file.
+
+:func:`download_data` pages through ``connector.fetch_ohlcv`` (any
+:class:`~octobot_trading.exchanges.connector.ExchangeConnector`; the CLI uses the ccxt one)
+for each symbol and time frame, appends the candles to the data file with ``aiosqlite``, and
+
+* **resumes**: when the file already holds candles of a series, the download starts right
+  after the last stored candle (an interrupted download is simply run again);
+* **keeps only closed candles** (open time + time frame <= the connector clock's now);
+* **detects gaps** the exchange has no candles for (reported in the result, never invented);
+* shows a ``tqdm`` progress bar when asked.
+
+Re-running over the same range is idempotent (rows are keyed by symbol, time frame and open
+time). The file's ``exchange`` metadata must match the connector's exchange.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from octobot_trading.backtesting.candle_data import Gap
+from octobot_trading.backtesting.data_file import FORMAT_VERSION, SCHEMA, market_row
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import DataFileError
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["DownloadReport", "SeriesReport", "download_data"]
+
+_logger = get_logger(__name__)
+
+
+@dataclass(slots=True)
+class SeriesReport:
+    """What was downloaded for one symbol and time frame."""
+
+    symbol: str
+    time_frame: TimeFrame
+    resumed_from: int | None
+    downloaded: int = 0
+    requests: int = 0
+    first_ms: int | None = None
+    last_ms: int | None = None
+    gaps: list[Gap] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DownloadReport:
+    """The result of :func:`download_data`: one :class:`SeriesReport` per series."""
+
+    path: Path
+    exchange: str
+    series: list[SeriesReport]
+
+    @property
+    def downloaded(self) -> int:
+        """Candles written in this run."""
+        return sum(s.downloaded for s in self.series)
+
+
+async def _prepare(db: aiosqlite.Connection, path: Path, exchange: str) -> None:
+    for statement in SCHEMA:
+        await db.execute(statement)
+    async with db.execute("SELECT value FROM meta WHERE key = 'exchange'") as cursor:
+        row = await cursor.fetchone()
+    if row is not None and row[0] != exchange:
+        raise DataFileError(f"file holds {row[0]} data; cannot add {exchange} candles", path=str(path))
+    await db.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+    await db.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (exchange,))
+
+
+async def _last_stored(db: aiosqlite.Connection, symbol: str, time_frame: TimeFrame) -> int | None:
+    async with db.execute("SELECT MAX(timestamp) FROM candles WHERE symbol = ? AND time_frame = ?",
+                          (symbol, time_frame.value)) as cursor:
+        row = await cursor.fetchone()
+    return None if row is None or row[0] is None else int(row[0])
+
+
+async def download_data(
+    connector: Any,
+    *,
+    symbols: Sequence[str],
+    time_frames: Sequence[TimeFrame | str],
+    since_ms: int,
+    out: str | Path,
+    until_ms: int | None = None,
+    page_limit: int = 1000,
+    progress: bool = False,
+) -> DownloadReport:
+    """Download closed candles into the SQLite data file ``out`` (created if missing).
+
+    Parameters
+    ----------
+    connector
+        An exchange connector (``fetch_ohlcv``, ``load_markets``, ``clock``, ``name``).
+    symbols, time_frames
+        What to download.
+    since_ms
+        Open time of the first candle wanted (ignored for series the file already holds past it).
+    until_ms
+        Stop before this open time (default: the connector clock's now).
+    page_limit
+        Candles asked per request.
+    progress
+        Show a tqdm progress bar per series.
+
+    Raises
+    ------
+    DataFileError
+        The file belongs to another exchange or is not a data file.
+    """
+    path = Path(out)
+    exchange = str(connector.name)
+    now = connector.clock.now_ms()
+    end = now if until_ms is None else min(until_ms, now)
+    markets = await connector.load_markets()
+    reports: list[SeriesReport] = []
+    try:
+        db = await aiosqlite.connect(str(path))
+    except Exception as exc:  # aiosqlite raises sqlite3 errors
+        raise DataFileError(f"cannot open data file: {exc}", path=str(path)) from exc
+    try:
+        try:
+            await _prepare(db, path, exchange)
+        except aiosqlite.Error as exc:
+            raise DataFileError(f"not a valid data file: {exc}", path=str(path)) from exc
+        for symbol in symbols:
+            info = markets.get(symbol)
+            if info is not None:
+                await db.execute("INSERT OR REPLACE INTO markets VALUES (?, ?, ?, ?, ?)", market_row(symbol, info.spec))
+            for tf_value in time_frames:
+                tf = TimeFrame.parse(tf_value)
+                report = await _download_series(db, connector, symbol, tf, since_ms, end, page_limit, progress)
+                reports.append(report)
+                await db.commit()
+    finally:
+        await db.close()
+    for report in reports:
+        for gap in report.gaps:
+            _logger.warning("%s %s: %d missing candle(s) after %d", report.symbol, report.time_frame,
+                            gap.missing, gap.after_ms)
+    return DownloadReport(path, exchange, reports)
+
+
+async def _download_series(
+    db: aiosqlite.Connection, connector: Any, symbol: str, tf: TimeFrame, since_ms: int, end_ms: int,
+    page_limit: int, progress: bool,
+) -> SeriesReport:
+    tf_ms = tf.ms
+    last = await _last_stored(db, symbol, tf)
+    start = since_ms - since_ms % tf_ms if since_ms % tf_ms else since_ms
+    resumed = None
+    if last is not None and last + tf_ms > start:
+        start = last + tf_ms
+        resumed = last
+    report = SeriesReport(symbol, tf, resumed)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=max(0, (end_ms - start) // tf_ms), unit="candle", desc=f"{symbol} {tf}", leave=False)
+    previous = last
+    cursor = start
+    try:
+        while cursor + tf_ms <= end_ms:
+            candles = await connector.fetch_ohlcv(symbol, tf, since=cursor, limit=page_limit)
+            report.requests += 1
+            rows = []
+            for candle in candles:
+                t = candle.timestamp
+                if t < cursor or t + tf_ms > end_ms:
+                    continue
+                if previous is not None and t - previous > tf_ms:
+                    report.gaps.append(Gap(previous, t, (t - previous) // tf_ms - 1))
+                rows.append((symbol, tf.value, t, float(candle.open), float(candle.high), float(candle.low),
+                             float(candle.close), float(candle.volume)))
+                previous = t
+            if not rows:
+                break
+            await db.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            report.downloaded += len(rows)
+            report.first_ms = rows[0][2] if report.first_ms is None else report.first_ms
+            report.last_ms = rows[-1][2]
+            cursor = rows[-1][2] + tf_ms
+            if bar is not None:
+                bar.update(len(rows))
+    finally:
+        if bar is not None:
+            bar.close()
+    return report
