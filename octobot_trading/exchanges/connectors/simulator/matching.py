@@ -1,0 +1,336 @@
+"""The matching engine: resting simulated orders checked against candles (API.md's fill rules).
+
+Hot path. ``MatchingEngine.on_candle(symbol, time_ms, open, high, low, close, volume=None)``
+takes **floats** (the backtest's candle arrays; Decimals also work, slower). It returns ``None``
+at once when the symbol has no resting order or when the candle cannot trigger any of them: each
+symbol's book keeps two precomputed float thresholds, the highest price at which something
+triggers on the way down (``lo``: highest buy limit, highest sell stop, ...) and the lowest at
+which something triggers on the way up (``hi``), so that rejection costs two float comparisons.
+Float thresholds are safe filters: rounding to float is monotonic, so a candle whose exact
+Decimal extreme reaches a threshold always passes the filter; the exact decision is then taken
+in Decimal (candle floats converted through their shortest repr, as API.md specifies).
+
+Otherwise it returns an awaitable that walks the candle's price path (open -> nearer extreme
+-> other extreme -> close) and, for each event in path order (ties: older order first), awaits
+the fill callback. The callback (the simulated connector) may cancel or resize other orders
+before the walk continues: this is how "the path order decides" between two orders of one
+group. Orders added during a walk are checked from the next candle on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+
+from octobot_trading.enums import OrderSide, OrderType, TradeType
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, floor_to_step
+
+__all__ = ["FillCallback", "MatchingEngine", "RestingOrder"]
+
+_INF = math.inf
+_T = OrderType
+_STOP_MARKET = (_T.STOP_LOSS, _T.TAKE_PROFIT)
+_STOP_LIMIT = (_T.STOP_LOSS_LIMIT, _T.TAKE_PROFIT_LIMIT)
+_TRAILING = (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT)
+
+
+class RestingOrder:
+    """An order resting in the engine (the simulated exchange's record of it)."""
+
+    __slots__ = (
+        "amount", "best", "client_order_id", "filled", "id", "limit_offset", "order_type", "price", "seq",
+        "side", "symbol", "trailing_offset", "trailing_percent", "trigger", "triggered",
+    )
+
+    def __init__(
+        self, id: str, client_order_id: str | None, symbol: str, order_type: OrderType, side: OrderSide,
+        amount: Decimal, price: Decimal | None, trigger: Decimal | None = None, *,
+        trailing_percent: Decimal | None = None, trailing_offset: Decimal | None = None,
+        limit_offset: Decimal | None = None, best: Decimal | None = None, seq: int = 0,
+    ) -> None:
+        self.id = id
+        self.client_order_id = client_order_id
+        self.symbol = symbol
+        self.order_type = order_type
+        self.side = side
+        self.amount = amount
+        self.filled = ZERO
+        self.price = price
+        self.trigger = trigger
+        self.trailing_percent = trailing_percent
+        self.trailing_offset = trailing_offset
+        self.limit_offset = limit_offset
+        self.best = best
+        self.seq = seq
+        #: True once a stop-limit / trailing-limit has become a plain limit.
+        self.triggered = order_type is _T.LIMIT
+
+    @property
+    def remaining(self) -> Decimal:
+        """Amount still resting."""
+        return self.amount - self.filled
+
+    @property
+    def acts_as_limit(self) -> bool:
+        """True when the order now behaves as a limit order at ``price``."""
+        return self.triggered
+
+    def trail_stop(self, best: Decimal) -> Decimal:
+        """Stop trailing ``best`` (peak for sells, trough for buys)."""
+        distance = best * self.trailing_percent / 100 if self.trailing_percent is not None else self.trailing_offset
+        assert distance is not None
+        return best - distance if self.side is OrderSide.SELL else best + distance
+
+    def condition(self) -> tuple[bool, Decimal]:
+        """``(down, X)``: the order acts when price <= X (``down``) or >= X (not ``down``)."""
+        buy = self.side is OrderSide.BUY
+        if self.triggered:
+            return buy, self.price  # type: ignore[return-value]
+        if self.order_type is _T.STOP_LOSS or self.order_type is _T.STOP_LOSS_LIMIT:
+            return not buy, self.trigger  # type: ignore[return-value]
+        if self.order_type is _T.TAKE_PROFIT or self.order_type is _T.TAKE_PROFIT_LIMIT:
+            return buy, self.trigger  # type: ignore[return-value]
+        # trailing: a sell stop triggers on the way down, a buy stop on the way up
+        return not buy, self.trigger  # type: ignore[return-value]
+
+    def thresholds(self) -> tuple[float, float]:
+        """Float filter thresholds ``(lo, hi)`` this order contributes (-inf / +inf when none)."""
+        down, level = self.condition()
+        lo, hi = (float(level), _INF) if down else (-_INF, float(level))
+        if not self.triggered and self.order_type in _TRAILING and self.best is not None:
+            # a new extreme beyond the best price seen moves the stop
+            if self.side is OrderSide.SELL:
+                hi = min(hi, float(self.best))
+            else:
+                lo = max(lo, float(self.best))
+        return lo, hi
+
+
+FillCallback = Callable[[RestingOrder, Decimal, Decimal, TradeType, int], Awaitable[None]]
+"""``await callback(order, amount, price, taker_or_maker, time_ms)`` for each fill."""
+
+
+class _Book:
+    __slots__ = ("hi", "lo", "orders")
+
+    def __init__(self) -> None:
+        self.orders: dict[str, RestingOrder] = {}
+        self.lo = -_INF
+        self.hi = _INF
+
+    def refresh(self) -> None:
+        lo, hi = -_INF, _INF
+        for order in self.orders.values():
+            o_lo, o_hi = order.thresholds()
+            if o_lo > lo:
+                lo = o_lo
+            if o_hi < hi:
+                hi = o_hi
+        self.lo, self.hi = lo, hi
+
+
+class MatchingEngine:
+    """Resting orders per symbol and the candle walk that fills them.
+
+    Parameters
+    ----------
+    on_fill:
+        Awaited for every fill (see :data:`FillCallback`).
+    partial_fill_fraction:
+        None (default): fills are complete. Otherwise at most this fraction of the candle's
+        volume fills per order and candle (the rest keeps resting), rounded down to ``amount_step``.
+    """
+
+    def __init__(self, on_fill: FillCallback, *, partial_fill_fraction: Decimal | None = None,
+                 amount_steps: dict[str, Decimal] | None = None) -> None:
+        self._on_fill = on_fill
+        self._books: dict[str, _Book] = {}
+        self.last_close: dict[str, float] = {}
+        self.partial_fill_fraction = partial_fill_fraction
+        self.amount_steps = amount_steps if amount_steps is not None else {}
+        self._seq = 0
+        self._walk_seq = 0
+        self._filled_this_candle: set[str] | None = None
+        self._volume_cap = ZERO
+
+    # -- book maintenance --------------------------------------------------------------------------
+    def add(self, order: RestingOrder) -> None:
+        """Rest ``order``; it is checked from the next candle on."""
+        self._seq += 1
+        order.seq = self._seq
+        if order.order_type in _TRAILING and order.trigger is None:
+            if order.best is None:
+                raise ValueError("a trailing order needs a trigger or a best price")
+            order.trigger = order.trail_stop(order.best)
+        if order.order_type in _TRAILING and order.best is None:
+            order.best = order.trigger
+        book = self._books.get(order.symbol)
+        if book is None:
+            book = self._books[order.symbol] = _Book()
+        book.orders[order.id] = order
+        book.refresh()
+
+    def remove(self, order_id: str, symbol: str) -> RestingOrder | None:
+        """Take an order out of the book; None when it is not resting."""
+        book = self._books.get(symbol)
+        if book is None:
+            return None
+        order = book.orders.pop(order_id, None)
+        if not book.orders:
+            del self._books[symbol]
+        elif order is not None:
+            book.refresh()
+        return order
+
+    def get(self, order_id: str, symbol: str) -> RestingOrder | None:
+        """The resting order with this id, or None."""
+        book = self._books.get(symbol)
+        return None if book is None else book.orders.get(order_id)
+
+    def resize(self, order: RestingOrder, amount: Decimal | None = None, price: Decimal | None = None) -> None:
+        """Change a resting order's amount and/or limit price (edit_order)."""
+        if amount is not None:
+            order.amount = amount
+        if price is not None:
+            if order.order_type in _STOP_MARKET or (order.order_type in _STOP_LIMIT and not order.triggered):
+                order.trigger = price
+            else:
+                order.price = price
+        book = self._books.get(order.symbol)
+        if book is not None:
+            book.refresh()
+
+    def orders(self, symbol: str | None = None) -> list[RestingOrder]:
+        """Resting orders, optionally of one symbol."""
+        books = self._books.values() if symbol is None else [b for s, b in self._books.items() if s == symbol]
+        return [o for book in books for o in book.orders.values()]
+
+    def thresholds(self, symbol: str) -> tuple[float, float]:
+        """``(lo, hi)`` filter thresholds of ``symbol`` (no book: ``(-inf, inf)``)."""
+        book = self._books.get(symbol)
+        return (-_INF, _INF) if book is None else (book.lo, book.hi)
+
+    # -- the hot path ---------------------------------------------------------------------------------
+    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float,
+                  volume: float | None = None) -> Awaitable[None] | None:
+        """Check ``symbol``'s resting orders against one candle.
+
+        Returns None when nothing can trigger (the common case), else an awaitable to await
+        before publishing the candle.
+        """
+        self.last_close[symbol] = close
+        book = self._books.get(symbol)
+        if book is None or (low > book.lo and high < book.hi):
+            return None
+        return self._walk(symbol, book, time_ms, open, high, low, close, volume)
+
+    # -- the walk -------------------------------------------------------------------------------------------
+    async def _walk(self, symbol: str, book: _Book, time_ms: int, open_: float, high_: float, low_: float,
+                    close_: float, volume: float | None) -> None:
+        o, h, lo, c = (v if isinstance(v, Decimal) else decimal_from_data_float(v)
+                       for v in (open_, high_, low_, close_))
+        path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
+        self._walk_seq = self._seq
+        self._filled_this_candle = None
+        if self.partial_fill_fraction is not None and volume is not None:
+            self._filled_this_candle = set()
+            vol = volume if isinstance(volume, Decimal) else decimal_from_data_float(volume)
+            self._volume_cap = vol * self.partial_fill_fraction
+        self._move_trailing(book, o)
+        for index in range(3):
+            start, end = path[index], path[index + 1]
+            position = ZERO
+            while True:
+                event = self._next_event(book, start, end, position)
+                if event is None:
+                    break
+                order, position, price = event
+                await self._act(book, order, price, time_ms)
+            self._move_trailing(book, end)
+        self._filled_this_candle = None
+        if self._books.get(symbol) is book:
+            if book.orders:
+                book.refresh()
+            else:
+                del self._books[symbol]
+
+    @staticmethod
+    def _move_trailing(book: _Book, price: Decimal) -> None:
+        for order in book.orders.values():
+            if order.triggered or order.order_type not in _TRAILING or order.best is None:
+                continue
+            if (order.side is OrderSide.SELL and price > order.best) or (order.side is OrderSide.BUY and
+                                                                            price < order.best):
+                order.best = price
+                stop = order.trail_stop(price)
+                if order.trigger is None or (stop > order.trigger if order.side is OrderSide.SELL
+                                             else stop < order.trigger):
+                    order.trigger = stop
+
+    def _next_event(self, book: _Book, start: Decimal, end: Decimal,
+                    position: Decimal) -> tuple[RestingOrder, Decimal, Decimal] | None:
+        best: tuple[Decimal, int, RestingOrder] | None = None
+        descending = end < start
+        for order in book.orders.values():
+            if self._skipped(order):
+                continue
+            down, level = order.condition()
+            if down:  # acts when price <= level
+                if descending:
+                    if level < end:
+                        continue
+                    at = max(start - level, ZERO)
+                else:
+                    if start + position > level:
+                        continue
+                    at = ZERO
+            else:  # acts when price >= level
+                if not descending:
+                    if level > end:
+                        continue
+                    at = max(level - start, ZERO)
+                else:
+                    if start - position < level:
+                        continue
+                    at = ZERO
+            at = max(at, position)
+            key = (at, order.seq, order)
+            if best is None or key[:2] < best[:2]:
+                best = key
+        if best is None:
+            return None
+        at, _, order = best
+        return order, at, order.condition()[1]
+
+    def _skipped(self, order: RestingOrder) -> bool:
+        if order.seq > self._walk_seq:  # added during this walk: checked from the next candle
+            return True
+        done = self._filled_this_candle
+        return done is not None and order.id in done
+
+    async def _act(self, book: _Book, order: RestingOrder, level: Decimal, time_ms: int) -> None:
+        if not order.triggered and order.order_type in _STOP_LIMIT:
+            order.triggered = True  # becomes a limit at its limit price; may fill later on the path
+            return
+        if not order.triggered and order.order_type is _T.TRAILING_STOP_LIMIT:
+            order.triggered = True
+            offset = order.limit_offset or ZERO
+            order.price = level - offset if order.side is OrderSide.SELL else level + offset
+            return
+        role = TradeType.MAKER if order.triggered else TradeType.TAKER
+        price = order.price if order.triggered else level
+        assert price is not None
+        amount = order.remaining
+        done = self._filled_this_candle
+        if done is not None:
+            done.add(order.id)  # at most one (partial) fill per order and candle
+            step = self.amount_steps.get(order.symbol)
+            cap = floor_to_step(self._volume_cap, step) if step else self._volume_cap
+            amount = min(amount, cap)
+            if amount <= 0:
+                return
+        order.filled += amount
+        if order.remaining <= 0:
+            book.orders.pop(order.id, None)
+        await self._on_fill(order, amount, price, role, time_ms)

@@ -1,0 +1,403 @@
+"""The simulated venue: an ``ExchangeConnector`` whose orders go to the matching engine.
+
+Used for paper trading (real market data from ``market_data``, another connector) and for
+backtests (the driver feeds candles to :attr:`SimulatedConnector.engine`). It enforces the
+simulated-fill rules of API.md: amounts rounded down to the step, prices to the tick (buys down,
+sells up, triggers to the nearest tick), orders under a minimum refused with ``InvalidOrder``
+before anything changes, market orders filled at once at the last price (plus optional
+slippage), fees in the received currency at the taker rate for market / triggered stop fills
+and the maker rate for limit fills. Order changes and fills are reported to the listener set
+with :meth:`set_order_update_listener` (``await callback(ExchangeOrder, [ExchangeTrade])``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Awaitable, Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame, TradeType
+from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, UnknownSymbol
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
+from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine, RestingOrder
+from octobot_trading.exchanges.types import (
+    Balance,
+    Candle,
+    ExchangeOrder,
+    ExchangeTrade,
+    MarketInfo,
+    OrderBook,
+    PublicTrade,
+    Ticker,
+)
+from octobot_trading.util.decimals import ONE, ZERO, decimal_from_data_float, to_decimal
+from octobot_trading.util.fees import Fees
+from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["OrderUpdateListener", "PriceSource", "SimulatedConnector"]
+
+OrderUpdateListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
+PriceSource = Callable[[str], "Decimal | None"]
+_T = OrderType
+
+
+class _SimOrder:
+    __slots__ = ("client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner", "reserved",
+                 "reserved_currency", "resting", "status", "timestamp", "updated")
+
+    def __init__(self, resting: RestingOrder, timestamp: int) -> None:
+        self.id = resting.id
+        self.client_order_id = resting.client_order_id
+        self.resting = resting
+        self.status = OrderStatus.OPEN
+        self.filled = ZERO
+        self.cost = ZERO
+        self.fee = ZERO
+        self.fee_currency: str | None = None
+        self.reserved = ZERO
+        self.reserved_currency: str | None = None
+        #: Order whose locked funds this one shares (OCO exits on the same funds).
+        self.owner: _SimOrder | None = None
+        self.timestamp = timestamp
+        self.updated = timestamp
+
+    def view(self) -> ExchangeOrder:
+        r = self.resting
+        amount = r.amount if self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED) else max(
+            r.amount, self.filled)
+        return ExchangeOrder(
+            id=self.id, client_order_id=self.client_order_id, symbol=r.symbol, type=r.order_type, side=r.side,
+            status=self.status, price=r.price, amount=amount, filled=self.filled,
+            remaining=amount - self.filled if self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+            else ZERO,
+            average=self.cost / self.filled if self.filled else None, fee=self.fee, timestamp=self.timestamp,
+            fee_currency=self.fee_currency, trigger_price=r.trigger, last_update_timestamp=self.updated,
+        )
+
+
+class SimulatedConnector(ExchangeConnector):
+    """A simulated exchange account with a matching engine.
+
+    Parameters
+    ----------
+    clock:
+        Time of orders and fills.
+    markets:
+        ``{symbol: MarketSpec | MarketInfo}``; symbols not listed are refused with ``UnknownSymbol``.
+    starting_balances:
+        The account's initial free balances.
+    fees:
+        Maker / taker rates (default 0.1 % / 0.1 %).
+    price_source:
+        ``price_source(symbol) -> Decimal | None``: the last price for market orders and
+        tickers. Default: the close of the last candle given to the engine.
+    market_data:
+        For paper trading, a real connector answering the public market-data calls.
+    slippage_percent:
+        Market orders fill this % worse than the last price (default 0).
+    partial_fill_fraction:
+        None: complete fills. Otherwise resting orders fill at most this fraction of each candle's volume.
+    """
+
+    name = "simulator"
+
+    def __init__(
+        self, clock: Clock, *, markets: Mapping[str, MarketSpec | MarketInfo],
+        starting_balances: Mapping[str, Decimal | int | str] | None = None, fees: Fees | None = None,
+        price_source: PriceSource | None = None, market_data: ExchangeConnector | None = None,
+        slippage_percent: Decimal | int | str = 0, partial_fill_fraction: Decimal | int | str | None = None,
+        market_type: MarketType = MarketType.SPOT,
+    ) -> None:
+        super().__init__(clock)
+        self.fees = fees or Fees()
+        self.markets: dict[str, MarketInfo] = {}
+        for symbol, spec in markets.items():
+            if isinstance(spec, MarketInfo):
+                self.markets[symbol] = spec
+            else:
+                parsed = parse_symbol(symbol)
+                self.markets[symbol] = MarketInfo(symbol, parsed.base, parsed.quote, market_type, spec,
+                                                  maker_fee=self.fees.maker, taker_fee=self.fees.taker)
+        self.account = SimulatedAccount(starting_balances)
+        self.price_source = price_source
+        self.market_data = market_data
+        self.slippage = to_decimal(slippage_percent, name="slippage_percent") / 100
+        fraction = None if partial_fill_fraction is None else to_decimal(partial_fill_fraction, name="fraction")
+        self.engine = MatchingEngine(
+            self._on_engine_fill, partial_fill_fraction=fraction,
+            amount_steps={s: m.spec.amount_step for s, m in self.markets.items()},
+        )
+        self._orders: dict[str, _SimOrder] = {}
+        self._by_client_id: dict[str, _SimOrder] = {}
+        self._trades: list[ExchangeTrade] = []
+        self._listener: OrderUpdateListener | None = None
+        self._order_ids = itertools.count(1)
+        self._trade_ids = itertools.count(1)
+
+    # -- listener / feeding ----------------------------------------------------------------------
+    def set_order_update_listener(self, callback: OrderUpdateListener | None) -> None:
+        """Report order changes and fills with ``await callback(ExchangeOrder, [ExchangeTrade])``."""
+        self._listener = callback
+
+    @property
+    def market_order_slippage(self) -> Decimal:
+        """Slippage applied to market orders, as a fraction."""
+        return self.slippage
+
+    async def on_price(self, symbol: str, price: Decimal) -> None:
+        """Paper trading: match resting orders against one traded price (a flat candle)."""
+        value = float(price)
+        pending = self.engine.on_candle(symbol, self.clock.now_ms(), value, value, value, value)
+        if pending is not None:
+            await pending
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The price used for market orders: the price source's, else the last candle close."""
+        if self.price_source is not None:
+            price = self.price_source(symbol)
+            if price is not None:
+                return price
+        last = self.engine.last_close.get(symbol)
+        if last is None:
+            return None
+        return last if isinstance(last, Decimal) else decimal_from_data_float(last)
+
+    # -- markets / public data ------------------------------------------------------------------------
+    def _market(self, symbol: str) -> MarketInfo:
+        try:
+            return self.markets[symbol]
+        except KeyError:
+            raise UnknownSymbol(f"{symbol} is not listed on the simulated exchange", exchange=self.name,
+                                symbol=symbol) from None
+
+    async def load_markets(self, reload: bool = False) -> Mapping[str, MarketInfo]:
+        """The configured markets."""
+        return dict(self.markets)
+
+    async def fetch_ticker(self, symbol: str) -> Ticker:
+        """The market-data connector's ticker, else one built from the last price."""
+        if self.market_data is not None:
+            return await self.market_data.fetch_ticker(symbol)
+        self._market(symbol)
+        return Ticker(symbol=symbol, timestamp=self.clock.now_ms(), last=self.last_price(symbol))
+
+    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
+                          limit: int | None = None) -> list[Candle]:
+        """Delegate to the market-data connector (paper trading)."""
+        if self.market_data is None:
+            raise NotSupported("the simulator has no candle source", exchange=self.name)
+        return await self.market_data.fetch_ohlcv(symbol, time_frame, since, limit)
+
+    async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Delegate to the market-data connector (paper trading)."""
+        if self.market_data is None:
+            raise NotSupported("the simulator has no order book", exchange=self.name)
+        return await self.market_data.fetch_order_book(symbol, limit)
+
+    async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
+        """Delegate to the market-data connector (paper trading)."""
+        if self.market_data is None:
+            raise NotSupported("the simulator has no public trades", exchange=self.name)
+        return await self.market_data.fetch_recent_trades(symbol, limit)
+
+    # -- account -------------------------------------------------------------------------------------------
+    async def fetch_balance(self) -> dict[str, Balance]:
+        """The simulated account's balances."""
+        return self.account.balances()
+
+    def _adapt(self, market: MarketInfo, order_type: OrderType, side: OrderSide, amount: Decimal,
+               price: Decimal | None, trigger: Decimal | None) -> tuple[Decimal, Decimal | None, Decimal | None]:
+        spec = market.spec
+        qty = spec.adapt_quantity(amount)
+        px = None if price is None else spec.adapt_price(price, side)
+        trig = None if trigger is None else spec.adapt_price(trigger, rounding="nearest")
+        if qty <= 0:
+            raise InvalidOrder(f"amount {amount} rounds to zero at step {spec.amount_step}", limit="min_amount",
+                               symbol=market.symbol, exchange=self.name)
+        check_price = px if px is not None else trig
+        if check_price is None and order_type is _T.MARKET:
+            check_price = self.last_price(market.symbol)
+        spec.check_limits(qty, check_price)
+        return qty, px, trig
+
+    def _reserve_price(self, resting: RestingOrder) -> Decimal | None:
+        t = resting.order_type
+        if t is _T.MARKET:
+            last = self.last_price(resting.symbol)
+            return None if last is None else last * (ONE + self.slippage)
+        if t is _T.TRAILING_STOP_LIMIT:
+            return None if resting.trigger is None else resting.trigger + (resting.limit_offset or ZERO)
+        if t in (_T.LIMIT, _T.STOP_LOSS_LIMIT, _T.TAKE_PROFIT_LIMIT):
+            return resting.price
+        return resting.trigger
+
+    async def create_order(
+        self, order_type: OrderType, side: OrderSide, symbol: str, amount: Decimal, price: Decimal | None = None,
+        *, client_order_id: str, trigger_price: Decimal | None = None, params: dict[str, Any] | None = None,
+    ) -> ExchangeOrder:
+        """Validate, lock funds, then fill at once (market) or rest in the engine."""
+        order_type, side = OrderType(order_type), OrderSide(side)
+        market = self._market(symbol)
+        params = params or {}
+        if client_order_id in self._by_client_id:
+            raise InvalidOrder(f"duplicate client order id {client_order_id}", limit="client_order_id",
+                               symbol=symbol, exchange=self.name)
+        if order_type is _T.MARKET:
+            price = None
+        qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price)
+        resting = RestingOrder(
+            f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
+            trailing_percent=_opt(params.get("trailing_percent")), trailing_offset=_opt(params.get("trailing_offset")),
+            limit_offset=_opt(params.get("limit_offset")),
+        )
+        if order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT):
+            if resting.trailing_percent is None and resting.trailing_offset is None:
+                raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
+                                   symbol=symbol, exchange=self.name)
+            resting.best = self.last_price(symbol)
+            if resting.trigger is None and resting.best is not None:
+                resting.trigger = resting.trail_stop(resting.best)
+        reserve_price = self._reserve_price(resting)
+        if reserve_price is None:
+            raise InvalidOrder(f"no price known for {symbol} to value the order", limit="price", symbol=symbol,
+                               exchange=self.name)
+        currency = market.quote if side is OrderSide.BUY else market.base
+        to_lock = qty * reserve_price if side is OrderSide.BUY else qty
+        owner = self._orders.get(params.get("shares_funds_with") or "")
+        if owner is not None and (owner.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+                                  or owner.reserved_currency != currency):
+            owner = None
+        if owner is not None:
+            to_lock = max(ZERO, to_lock - owner.reserved)
+        self.account.lock(currency, to_lock)
+        record = _SimOrder(resting, self.clock.now_ms())
+        record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
+        self._orders[record.id] = record
+        self._by_client_id[client_order_id] = record
+        if order_type is _T.MARKET:
+            last = self.last_price(symbol)
+            assert last is not None
+            fill_price = last * (ONE + self.slippage) if side is OrderSide.BUY else last * (ONE - self.slippage)
+            resting.filled = qty
+            await self._on_engine_fill(resting, qty, fill_price, TradeType.TAKER, self.clock.now_ms())
+        else:
+            self.engine.add(resting)
+        return record.view()
+
+    async def _on_engine_fill(self, resting: RestingOrder, amount: Decimal, price: Decimal, role: TradeType,
+                              time_ms: int) -> None:
+        record = self._orders[resting.id]
+        market = self.markets[resting.symbol]
+        rate = self.fees.rate(role)
+        cost = amount * price
+        last_fill = resting.remaining <= 0
+        if resting.side is OrderSide.BUY:
+            spent, spent_amount, received, received_amount = market.quote, cost, market.base, amount
+        else:
+            spent, spent_amount, received, received_amount = market.base, amount, market.quote, cost
+        fee = received_amount * rate
+        source = record if record.reserved > 0 or record.owner is None else record.owner
+        unlock = source.reserved if (last_fill and source is record) else min(spent_amount, source.reserved)
+        self.account.settle(spent, spent_amount, unlock, received, received_amount, received, fee)
+        source.reserved -= unlock
+        record.filled += amount
+        record.cost += cost
+        record.fee += fee
+        record.fee_currency = received
+        now = self.clock.now_ms()
+        record.updated = now
+        record.status = OrderStatus.FILLED if last_fill else OrderStatus.PARTIALLY_FILLED
+        trade = ExchangeTrade(
+            id=f"sim-t-{next(self._trade_ids)}", order_id=record.id, symbol=resting.symbol, side=resting.side,
+            price=price, amount=amount, fee=fee, fee_currency=received, timestamp=now, taker_or_maker=role,
+        )
+        self._trades.append(trade)
+        if self._listener is not None:
+            await self._listener(record.view(), [trade])
+
+    # -- order management ---------------------------------------------------------------------------------
+    def _record(self, order_id: str, symbol: str | None = None) -> _SimOrder:
+        record = self._orders.get(order_id)
+        if record is None or (symbol is not None and record.resting.symbol != symbol):
+            raise OrderNotFound(f"order {order_id} not found", exchange=self.name, symbol=symbol, order_id=order_id)
+        return record
+
+    async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """One order by exchange id."""
+        return self._record(order_id, symbol).view()
+
+    async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> ExchangeOrder | None:
+        """The order placed with ``client_order_id``, or None."""
+        record = self._by_client_id.get(client_order_id)
+        return None if record is None or record.resting.symbol != symbol else record.view()
+
+    async def cancel_order(self, order_id: str, symbol: str) -> ExchangeOrder:
+        """Cancel a resting order and unlock what it still reserves."""
+        record = self._record(order_id, symbol)
+        if self.engine.remove(order_id, symbol) is None:
+            raise OrderNotFound(f"order {order_id} is not open", exchange=self.name, symbol=symbol, order_id=order_id)
+        if record.reserved_currency is not None:
+            self.account.unlock(record.reserved_currency, record.reserved)
+        record.reserved = ZERO
+        record.status = OrderStatus.CANCELED
+        record.updated = self.clock.now_ms()
+        return record.view()
+
+    async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
+                         price: Decimal | None = None) -> ExchangeOrder:
+        """Change a resting order's amount and/or price, re-locking funds (checked first)."""
+        record = self._record(order_id, symbol)
+        resting = self.engine.get(order_id, symbol)
+        if resting is None:
+            raise OrderNotFound(f"order {order_id} is not open", exchange=self.name, symbol=symbol, order_id=order_id)
+        market = self._market(symbol)
+        new_amount = resting.amount if amount is None else market.spec.adapt_quantity(amount)
+        if new_amount <= resting.filled:
+            raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=symbol)
+        new_price = None if price is None else market.spec.adapt_price(price, resting.side)
+        market.spec.check_limits(new_amount - resting.filled, new_price or self._reserve_price(resting))
+        old = (resting.amount, resting.price, resting.trigger)
+        self.engine.resize(resting, new_amount, new_price)
+        remaining = resting.amount - resting.filled
+        unit = self._reserve_price(resting) if resting.side is OrderSide.BUY else ONE
+        needed = remaining * (unit or ZERO)
+        delta = needed - record.reserved
+        try:
+            if delta > 0 and record.reserved_currency is not None:
+                self.account.lock(record.reserved_currency, delta)
+        except Exception:
+            self.engine.resize(resting, old[0], None)
+            resting.price, resting.trigger = old[1], old[2]
+            raise
+        if delta < 0 and record.reserved_currency is not None:
+            self.account.unlock(record.reserved_currency, -delta)
+        record.reserved = needed
+        record.updated = self.clock.now_ms()
+        return record.view()
+
+    async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Resting orders."""
+        return [self._orders[o.id].view() for o in self.engine.orders(symbol)]
+
+    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
+                                  limit: int | None = None) -> list[ExchangeOrder]:
+        """Filled and canceled orders."""
+        result = [r.view() for r in self._orders.values()
+                  if r.status in (OrderStatus.FILLED, OrderStatus.CANCELED)
+                  and (symbol is None or r.resting.symbol == symbol) and (since is None or r.updated >= since)]
+        return result[-limit:] if limit else result
+
+    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
+                              limit: int | None = None) -> list[ExchangeTrade]:
+        """The account's fills, oldest first."""
+        result = [t for t in self._trades
+                  if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)]
+        return result[-limit:] if limit else result
+
+
+def _opt(value: Any) -> Decimal | None:
+    return None if value is None else to_decimal(value, name="order parameter")

@@ -1,0 +1,264 @@
+"""The local order: identity, parameters, fill progress and its state machine.
+
+An :class:`Order` is the library's view of one order, whatever the venue. It has a stable
+internal UUID (``id``), the client order id sent to the exchange, the exchange's id once
+known, creation / update times read from a :class:`~octobot_trading.clock.Clock`, the filled
+amount, the average fill price and the fees paid. Every status change goes through
+:meth:`Order.transition`, which enforces :mod:`.states` and changes nothing when it refuses.
+
+Subclasses (one per :class:`~octobot_trading.enums.OrderType`, never one per side) live in
+:mod:`.order_types`; they validate their own parameters.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from octobot_trading.clock import Clock
+from octobot_trading.constants import CLIENT_ORDER_ID_PREFIX
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType
+from octobot_trading.errors import InvalidOrder, InvalidOrderState
+from octobot_trading.personal_data.orders.states import check_transition
+from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
+
+if TYPE_CHECKING:
+    from octobot_trading.personal_data.orders.groups import OrderGroup
+
+__all__ = ["Order", "OrderEvent", "OrderHook", "new_client_order_id"]
+
+
+class OrderEvent(StrEnum):
+    """Lifecycle events an order hook can listen to."""
+
+    OPEN = "open"
+    FILL = "fill"
+    CANCEL = "cancel"
+    CLOSE = "close"
+
+
+OrderHook = Callable[["Order"], Awaitable[None]]
+"""An async callback receiving the order whose event happened."""
+
+
+def new_client_order_id() -> str:
+    """Return a fresh client order id (``ot-`` + 28 hex characters, within every venue's limit)."""
+    return f"{CLIENT_ORDER_ID_PREFIX}-{uuid.uuid4().hex[:28]}"
+
+
+def _positive(value: Decimal | int | str | None, name: str, symbol: str) -> Decimal | None:
+    if value is None:
+        return None
+    result = to_decimal(value, name=name)
+    if result <= 0:
+        raise InvalidOrder(f"{name} must be positive, got {decimal_to_str(result)}", limit=name, symbol=symbol)
+    return result
+
+
+class Order:
+    """One order and its lifecycle.
+
+    Parameters
+    ----------
+    side, symbol, amount:
+        What to trade; ``amount`` is in base currency (contracts on futures).
+    price:
+        Limit price (limit-priced types) or stop price (``STOP_LOSS`` / ``TAKE_PROFIT`` when no
+        ``trigger_price`` is given).
+    clock:
+        Source of the creation and update times.
+    trigger_price:
+        Stop / take-profit trigger of the triggered types.
+    trailing_percent, trailing_offset:
+        Distance of a trailing stop from the best price seen (one of them for trailing types).
+    limit_offset:
+        For ``TRAILING_STOP_LIMIT``: the limit sits this far beyond the stop once triggered.
+    client_order_id:
+        Sent to the exchange; generated when omitted.
+    reduce_only, tag, sub_portfolio:
+        Free metadata carried with the order.
+    """
+
+    order_type: ClassVar[OrderType]
+
+    def __init__(
+        self,
+        side: OrderSide | str,
+        symbol: str,
+        amount: Decimal | int | str,
+        price: Decimal | int | str | None = None,
+        *,
+        clock: Clock,
+        trigger_price: Decimal | int | str | None = None,
+        trailing_percent: Decimal | int | str | None = None,
+        trailing_offset: Decimal | int | str | None = None,
+        limit_offset: Decimal | int | str | None = None,
+        client_order_id: str | None = None,
+        reduce_only: bool = False,
+        tag: str | None = None,
+        sub_portfolio: str | None = None,
+    ) -> None:
+        try:
+            self.side = OrderSide(side)
+        except ValueError:
+            raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
+        self.symbol = symbol
+        self.amount: Decimal = _positive(amount, "amount", symbol)  # type: ignore[assignment]
+        self.price = _positive(price, "price", symbol)
+        self.trigger_price = _positive(trigger_price, "trigger_price", symbol)
+        self.trailing_percent = _positive(trailing_percent, "trailing_percent", symbol)
+        self.trailing_offset = _positive(trailing_offset, "trailing_offset", symbol)
+        self.limit_offset = None if limit_offset is None else to_decimal(limit_offset, name="limit_offset")
+        if self.limit_offset is not None and self.limit_offset < 0:
+            raise InvalidOrder("limit_offset must not be negative", limit="limit_offset", symbol=symbol)
+        self.clock = clock
+        self.id: str = str(uuid.uuid4())
+        self.client_order_id: str = client_order_id or new_client_order_id()
+        self.exchange_order_id: str | None = None
+        self.status: OrderStatus = OrderStatus.PENDING_CREATION
+        self.created_at: int = clock.now_ms()
+        self.updated_at: int = self.created_at
+        self.filled: Decimal = ZERO
+        self.filled_cost: Decimal = ZERO
+        self.fees: dict[str, Decimal] = {}
+        self.reduce_only = reduce_only
+        self.tag = tag
+        self.sub_portfolio = sub_portfolio
+        #: False while the order waits for a parent fill or a price trigger (not sent yet).
+        self.is_active: bool = True
+        #: Orders to submit when this one is filled (chained orders).
+        self.chained_orders: list[Order] = []
+        self.parent_id: str | None = None
+        self.group: OrderGroup | None = None
+        #: Currency and amount currently reserved in the portfolio for this order.
+        self.reserved_currency: str | None = None
+        self.reserved_amount: Decimal = ZERO
+        #: Group sibling whose reservation this order draws on (OCO exits selling the same funds).
+        self.reservation_owner: Order | None = None
+        #: True when the venue cannot hold this type: the trader triggers it on price events.
+        self.self_managed: bool = False
+        self._hooks: dict[OrderEvent, list[OrderHook]] = {}
+        self.validate()
+
+    # -- validation ------------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check the type-specific parameters; raise ``InvalidOrder`` naming what is wrong."""
+
+    def _require(self, value: Any, name: str) -> None:
+        if value is None:
+            raise InvalidOrder(f"{self.order_type.value} order needs {name}", limit=name, symbol=self.symbol)
+
+    # -- derived values ---------------------------------------------------------------------
+    @property
+    def remaining(self) -> Decimal:
+        """Amount not filled yet."""
+        return self.amount - self.filled
+
+    @property
+    def average_price(self) -> Decimal | None:
+        """Average fill price (exact quotient of filled cost by filled amount), None before a fill."""
+        if self.filled == 0:
+            return None
+        return self.filled_cost / self.filled
+
+    @property
+    def is_open(self) -> bool:
+        """True while the order may still fill (open, partially filled or being canceled)."""
+        return self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELING)
+
+    @property
+    def is_done(self) -> bool:
+        """True once the order can no longer fill (filled, closed, canceled, expired, rejected)."""
+        return self.status.is_final or self.status is OrderStatus.FILLED
+
+    @property
+    def reference_price(self) -> Decimal | None:
+        """Price used to value the order before it fills: the limit price, else the trigger."""
+        return self.price if self.price is not None else self.trigger_price
+
+    # -- state machine ------------------------------------------------------------------------
+    def transition(self, new_status: OrderStatus) -> None:
+        """Move to ``new_status`` or raise ``InvalidOrderState`` (nothing changes then)."""
+        check_transition(self.status, new_status, order_id=self.id, symbol=self.symbol)
+        self.status = new_status
+        self.updated_at = self.clock.now_ms()
+
+    def mark_open(self, exchange_order_id: str) -> None:
+        """Record that the exchange accepted the order under ``exchange_order_id``."""
+        if not exchange_order_id:
+            raise InvalidOrderState("an open order needs an exchange order id", order_id=self.id)
+        self.transition(OrderStatus.OPEN)
+        self.exchange_order_id = exchange_order_id
+
+    def apply_fill(self, amount: Decimal, price: Decimal, fee: Decimal = ZERO, fee_currency: str | None = None) -> None:
+        """Add one fill; the status becomes PARTIALLY_FILLED or FILLED.
+
+        Raises ``InvalidOrderState`` (nothing changed) for a non-positive fill, one larger than
+        the remaining amount, or a fill on an order that cannot fill.
+        """
+        if amount <= 0 or price <= 0:
+            raise InvalidOrderState(f"invalid fill {amount} @ {price}", order_id=self.id, symbol=self.symbol)
+        if amount > self.remaining:
+            raise InvalidOrderState(
+                f"fill of {decimal_to_str(amount)} exceeds the remaining {decimal_to_str(self.remaining)}",
+                order_id=self.id, symbol=self.symbol,
+            )
+        new_status = OrderStatus.FILLED if amount == self.remaining else OrderStatus.PARTIALLY_FILLED
+        self.transition(new_status)
+        self.filled += amount
+        self.filled_cost += amount * price
+        if fee and fee_currency:
+            self.fees[fee_currency] = self.fees.get(fee_currency, ZERO) + fee
+
+    def shrink(self, new_amount: Decimal) -> None:
+        """Reduce the order's amount (balanced groups); never below what is already filled."""
+        if new_amount < self.filled or new_amount <= 0 or new_amount > self.amount:
+            raise InvalidOrderState(
+                f"cannot resize order to {decimal_to_str(new_amount)}", order_id=self.id, symbol=self.symbol
+            )
+        self.amount = new_amount
+
+    # -- hooks ----------------------------------------------------------------------------------
+    def add_hook(self, event: OrderEvent, hook: OrderHook) -> None:
+        """Call ``await hook(order)`` each time ``event`` happens to this order."""
+        self._hooks.setdefault(event, []).append(hook)
+
+    async def emit(self, event: OrderEvent) -> None:
+        """Run the hooks registered for ``event``, in registration order."""
+        for hook in list(self._hooks.get(event, ())):
+            await hook(self)
+
+    # -- misc --------------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """Return a plain description (strings for Decimals) for storage and reports."""
+        def text(value: Decimal | None) -> str | None:
+            return None if value is None else decimal_to_str(value)
+
+        return {
+            "id": self.id, "client_order_id": self.client_order_id, "exchange_order_id": self.exchange_order_id,
+            "type": self.order_type.value, "side": self.side.value, "symbol": self.symbol,
+            "status": self.status.value, "amount": text(self.amount), "price": text(self.price),
+            "trigger_price": text(self.trigger_price), "filled": text(self.filled),
+            "average_price": text(self.average_price), "created_at": self.created_at,
+            "updated_at": self.updated_at, "fees": {k: text(v) for k, v in self.fees.items()},
+            "tag": self.tag, "sub_portfolio": self.sub_portfolio, "parent_id": self.parent_id,
+        }
+
+    def __repr__(self) -> str:
+        price = f" @ {decimal_to_str(self.price)}" if self.price is not None else ""
+        trigger = f" trigger {decimal_to_str(self.trigger_price)}" if self.trigger_price is not None else ""
+        return (
+            f"{type(self).__name__}({self.side.value} {decimal_to_str(self.amount)} {self.symbol}{price}{trigger}"
+            f", {self.status.value}, filled {decimal_to_str(self.filled)}, id={self.id})"
+        )
+
+    def ensure_status(self, *allowed: OrderStatus) -> None:
+        """Raise ``InvalidOrderState`` unless the order is in one of ``allowed``."""
+        if self.status not in allowed:
+            raise InvalidOrderState(
+                f"order is {self.status.value}, expected one of {[s.value for s in allowed]}",
+                order_id=self.id, symbol=self.symbol,
+            )

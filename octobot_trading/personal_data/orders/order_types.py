@@ -1,0 +1,152 @@
+"""One order class per order type (never one per side) and the factory that picks it.
+
+Parameter conventions (all prices Decimal):
+
+* ``MarketOrder``: no price.
+* ``LimitOrder``: ``price`` is the limit.
+* ``StopLossOrder`` / ``TakeProfitOrder``: ``trigger_price`` (or ``price`` when no trigger is
+  given) is the stop; the fill happens at the stop.
+* ``StopLossLimitOrder`` / ``TakeProfitLimitOrder``: ``trigger_price`` is the stop, ``price`` the
+  limit the order becomes once triggered.
+* ``TrailingStopOrder``: ``trailing_percent`` or ``trailing_offset`` sets the distance from the
+  best price seen; ``trigger_price`` optionally sets the initial stop.
+* ``TrailingStopLimitOrder``: as trailing stop; once triggered it becomes a limit at the stop
+  moved by ``limit_offset`` (down for sells, up for buys; default 0).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import OrderSide, OrderType
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.personal_data.orders.order import Order
+
+__all__ = [
+    "ORDER_CLASSES",
+    "LimitOrder",
+    "MarketOrder",
+    "StopLossLimitOrder",
+    "StopLossOrder",
+    "TakeProfitLimitOrder",
+    "TakeProfitOrder",
+    "TrailingStopLimitOrder",
+    "TrailingStopOrder",
+    "create_order_instance",
+]
+
+
+class MarketOrder(Order):
+    """Fills at once at the market price."""
+
+    order_type = OrderType.MARKET
+
+    def validate(self) -> None:
+        """Accept an optional price (used only as the reservation estimate)."""
+
+
+class LimitOrder(Order):
+    """Rests at ``price``; fills at ``price`` or better."""
+
+    order_type = OrderType.LIMIT
+
+    def validate(self) -> None:
+        """Require a limit price."""
+        self._require(self.price, "price")
+
+
+class _StopOrder(Order):
+    def validate(self) -> None:
+        if self.trigger_price is None:
+            self.trigger_price = self.price
+            self.price = None
+        self._require(self.trigger_price, "trigger_price")
+
+
+class StopLossOrder(_StopOrder):
+    """Triggers when the price reaches the stop against the position; fills at the stop."""
+
+    order_type = OrderType.STOP_LOSS
+
+
+class TakeProfitOrder(_StopOrder):
+    """Triggers when the price reaches the target in the position's favour; fills at the target."""
+
+    order_type = OrderType.TAKE_PROFIT
+
+
+class _StopLimitOrder(Order):
+    def validate(self) -> None:
+        self._require(self.trigger_price, "trigger_price")
+        self._require(self.price, "price")
+
+
+class StopLossLimitOrder(_StopLimitOrder):
+    """Becomes a limit order at ``price`` once the stop ``trigger_price`` is reached."""
+
+    order_type = OrderType.STOP_LOSS_LIMIT
+
+
+class TakeProfitLimitOrder(_StopLimitOrder):
+    """Becomes a limit order at ``price`` once the target ``trigger_price`` is reached."""
+
+    order_type = OrderType.TAKE_PROFIT_LIMIT
+
+
+class _TrailingOrder(Order):
+    def validate(self) -> None:
+        if (self.trailing_percent is None) == (self.trailing_offset is None):
+            raise InvalidOrder(
+                f"{self.order_type.value} order needs exactly one of trailing_percent / trailing_offset",
+                limit="trailing", symbol=self.symbol,
+            )
+        if self.trailing_percent is not None and self.trailing_percent >= 100:
+            raise InvalidOrder("trailing_percent must be below 100", limit="trailing_percent", symbol=self.symbol)
+
+    def stop_from(self, best_price: Decimal) -> Decimal:
+        """Return the stop that trails ``best_price`` (the peak for sells, the trough for buys)."""
+        if self.trailing_percent is not None:
+            distance = best_price * self.trailing_percent / 100
+        else:
+            distance = self.trailing_offset  # type: ignore[assignment]
+        return best_price - distance if self.side is OrderSide.SELL else best_price + distance
+
+
+class TrailingStopOrder(_TrailingOrder):
+    """A stop that follows the price by a percentage or an offset; fills at the stop."""
+
+    order_type = OrderType.TRAILING_STOP
+
+
+class TrailingStopLimitOrder(_TrailingOrder):
+    """A trailing stop that becomes a limit at the stop moved by ``limit_offset`` once triggered."""
+
+    order_type = OrderType.TRAILING_STOP_LIMIT
+
+    def limit_price_for(self, stop: Decimal) -> Decimal:
+        """Return the limit price used once the stop ``stop`` is triggered."""
+        offset = self.limit_offset or Decimal(0)
+        return stop - offset if self.side is OrderSide.SELL else stop + offset
+
+
+ORDER_CLASSES: dict[OrderType, type[Order]] = {
+    cls.order_type: cls
+    for cls in (
+        MarketOrder, LimitOrder, StopLossOrder, StopLossLimitOrder, TakeProfitOrder, TakeProfitLimitOrder,
+        TrailingStopOrder, TrailingStopLimitOrder,
+    )
+}
+
+
+def create_order_instance(
+    order_type: OrderType | str, side: OrderSide | str, symbol: str, amount: Decimal | int | str,
+    price: Decimal | int | str | None = None, *, clock: Clock, **options: Any,
+) -> Order:
+    """Build the order class matching ``order_type``; raise ``InvalidOrder`` for unknown types."""
+    try:
+        cls = ORDER_CLASSES[OrderType(order_type)]
+    except ValueError:
+        raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
+    return cls(side, symbol, amount, price, clock=clock, **options)

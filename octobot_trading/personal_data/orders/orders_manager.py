@@ -1,0 +1,220 @@
+"""Open and past orders, and the ONE path by which exchange updates reach the portfolio.
+
+:meth:`OrdersManager.apply_exchange_update` receives the venue's view of an order plus its new
+fills, from whichever source (the simulator's listener, a live REST poll, later a private
+websocket). It applies each fill once (deduplicated by exchange trade id), settles it in the
+portfolio, records the trade and its fee transaction, then applies cancels / expiries and runs
+the order's hooks. Orders unknown locally (placed elsewhere) are adopted once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import OrderStatus, TransactionType
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
+from octobot_trading.personal_data.orders.order import Order, OrderEvent
+from octobot_trading.personal_data.orders.order_types import create_order_instance
+from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
+from octobot_trading.personal_data.trades.trade import Trade, TradesManager
+from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
+from octobot_trading.util.decimals import ZERO
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["OrdersManager"]
+
+_CLOSING = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
+
+
+class OrdersManager:
+    """Orders indexed by internal id, exchange id, client order id and symbol."""
+
+    def __init__(
+        self, *, clock: Clock, portfolio_manager: PortfolioManager, trades_manager: TradesManager,
+        transactions_manager: TransactionsManager,
+    ) -> None:
+        self.clock = clock
+        self.portfolio_manager = portfolio_manager
+        self.trades_manager = trades_manager
+        self.transactions_manager = transactions_manager
+        self._orders: dict[str, Order] = {}
+        self._by_exchange_id: dict[str, Order] = {}
+        self._by_client_id: dict[str, Order] = {}
+        self._open_by_symbol: dict[str, dict[str, Order]] = {}
+        self._logger = get_logger("personal_data.orders")
+
+    # -- registry -------------------------------------------------------------------------------
+    def add(self, order: Order) -> None:
+        """Register ``order`` (pending, open or inactive)."""
+        self._orders[order.id] = order
+        self._by_client_id[order.client_order_id] = order
+        if order.exchange_order_id:
+            self._by_exchange_id[order.exchange_order_id] = order
+        if not order.is_done:
+            self._open_by_symbol.setdefault(order.symbol, {})[order.id] = order
+
+    def forget(self, order: Order) -> None:
+        """Drop ``order`` from every index (a rejected placement leaves no trace)."""
+        self._orders.pop(order.id, None)
+        self._by_client_id.pop(order.client_order_id, None)
+        if order.exchange_order_id:
+            self._by_exchange_id.pop(order.exchange_order_id, None)
+        self._open_by_symbol.get(order.symbol, {}).pop(order.id, None)
+
+    def _index_exchange_id(self, order: Order) -> None:
+        if order.exchange_order_id:
+            self._by_exchange_id[order.exchange_order_id] = order
+
+    def _mark_done(self, order: Order) -> None:
+        self._open_by_symbol.get(order.symbol, {}).pop(order.id, None)
+
+    def get(self, order_id: str) -> Order | None:
+        """Order by internal id."""
+        return self._orders.get(order_id)
+
+    def get_by_exchange_id(self, exchange_order_id: str) -> Order | None:
+        """Order by the exchange's id."""
+        return self._by_exchange_id.get(exchange_order_id)
+
+    def get_by_client_id(self, client_order_id: str) -> Order | None:
+        """Order by client order id."""
+        return self._by_client_id.get(client_order_id)
+
+    def open_orders(self, symbol: str | None = None, *, include_inactive: bool = True) -> list[Order]:
+        """Orders not done yet (pending, open, partially filled, canceling; inactive ones too by default)."""
+        if symbol is None:
+            orders = [o for by_symbol in self._open_by_symbol.values() for o in by_symbol.values()]
+        else:
+            orders = list(self._open_by_symbol.get(symbol, {}).values())
+        return orders if include_inactive else [o for o in orders if o.is_active]
+
+    def all_orders(self) -> list[Order]:
+        """Every order known, in creation order."""
+        return list(self._orders.values())
+
+    def in_flight(self) -> list[Order]:
+        """Active orders sent but not acknowledged (ambiguous outcome): to look up by client id."""
+        return [o for o in self.open_orders() if o.is_active and o.status is OrderStatus.PENDING_CREATION]
+
+    def reserved_by_open_orders(self, sub_portfolio: str | bool | None = False) -> dict[str, Decimal]:
+        """Sum of reservations of orders not done, by currency (all sub-portfolios by default)."""
+        result: dict[str, Decimal] = {}
+        for order in self.open_orders():
+            if sub_portfolio is not False and order.sub_portfolio != sub_portfolio:
+                continue
+            if order.reserved_currency is not None and order.reserved_amount:
+                result[order.reserved_currency] = result.get(order.reserved_currency, ZERO) + order.reserved_amount
+        return result
+
+    # -- the update path -----------------------------------------------------------------------------
+    async def apply_exchange_update(self, exchange_order: ExchangeOrder, trades: Sequence[ExchangeTrade] = ()) -> Order:
+        """Apply the venue's view of one order and its fills, each fill exactly once.
+
+        Returns the local order (adopted when it was unknown).
+        """
+        order = self._by_exchange_id.get(exchange_order.id)
+        if order is None and exchange_order.client_order_id:
+            order = self._by_client_id.get(exchange_order.client_order_id)
+        if order is None:
+            order = self._adopt(exchange_order)
+        if order.status is OrderStatus.PENDING_CREATION and exchange_order.status is not OrderStatus.REJECTED:
+            order.mark_open(exchange_order.id)
+            self._index_exchange_id(order)
+            await order.emit(OrderEvent.OPEN)
+        for trade in trades:
+            await self._apply_fill(order, trade)
+        if exchange_order.filled > order.filled and not trades and exchange_order.average is not None:
+            # The venue reports more filled than the fills we know: synthesize one fill with a
+            # deterministic id, so a repeat of this report is applied once.
+            synthetic = ExchangeTrade(
+                id=f"{exchange_order.id}:filled:{exchange_order.filled}", order_id=exchange_order.id,
+                symbol=order.symbol, side=order.side,
+                price=self._delta_price(order, exchange_order), amount=exchange_order.filled - order.filled,
+                fee=None, fee_currency=None, timestamp=exchange_order.last_update_timestamp or self.clock.now_ms(),
+            )
+            await self._apply_fill(order, synthetic)
+        if exchange_order.status in _CLOSING and not order.is_done:
+            await self._close_unfilled(order, exchange_order.status)
+        return order
+
+    @staticmethod
+    def _delta_price(order: Order, exchange_order: ExchangeOrder) -> Decimal:
+        average = exchange_order.average or exchange_order.price or ZERO
+        delta = exchange_order.filled - order.filled
+        price = (average * exchange_order.filled - order.filled_cost) / delta if delta else average
+        return price if price > 0 else average
+
+    async def _apply_fill(self, order: Order, trade: ExchangeTrade) -> None:
+        if self.trades_manager.has(trade.id):
+            return
+        if order.status is OrderStatus.CANCELING or order.is_open:
+            pass
+        elif order.status is OrderStatus.PENDING_CREATION:
+            order.mark_open(trade.order_id or f"unknown-{order.client_order_id}")
+            self._index_exchange_id(order)
+        else:
+            self._logger.warning("fill %s for %s order %s ignored", trade.id, order.status.value, order.id)
+            return
+        amount = min(trade.amount, order.remaining)
+        fee = trade.fee or ZERO
+        self.portfolio_manager.settle_fill(order, amount, trade.price, fee, trade.fee_currency)
+        order.apply_fill(amount, trade.price, fee, trade.fee_currency)
+        self.trades_manager.add(Trade(
+            id=trade.id, order_id=order.id, exchange_order_id=order.exchange_order_id, symbol=order.symbol,
+            side=order.side, order_type=order.order_type, price=trade.price, amount=amount, fee=fee,
+            fee_currency=trade.fee_currency, timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker,
+            sub_portfolio=order.sub_portfolio,
+        ))
+        if fee and trade.fee_currency:
+            self.transactions_manager.record(Transaction(
+                id=f"fee:{trade.id}", type=TransactionType.TRADING_FEE, currency=trade.fee_currency, amount=-fee,
+                timestamp=trade.timestamp, symbol=order.symbol, order_id=order.id, trade_id=trade.id,
+            ))
+        await order.emit(OrderEvent.FILL)
+        if order.status is OrderStatus.FILLED:
+            self.portfolio_manager.release(order)
+            order.transition(OrderStatus.CLOSED)
+            self._mark_done(order)
+            await order.emit(OrderEvent.CLOSE)
+
+    async def _close_unfilled(self, order: Order, status: OrderStatus) -> None:
+        if status is OrderStatus.REJECTED and order.status is not OrderStatus.PENDING_CREATION:
+            status = OrderStatus.CANCELED
+        order.transition(status)
+        self.portfolio_manager.release(order)
+        self._mark_done(order)
+        await order.emit(OrderEvent.CANCEL)
+
+    async def cancel_locally(self, order: Order, status: OrderStatus = OrderStatus.CANCELED) -> None:
+        """Finish ``order`` without the exchange (inactive orders, or cancel confirmed by the venue)."""
+        if order.is_done:
+            return
+        await self._close_unfilled(order, status)
+
+    def _adopt(self, exchange_order: ExchangeOrder) -> Order:
+        """Register an order found on the exchange but unknown locally (placed elsewhere)."""
+        price = exchange_order.price if exchange_order.type.is_limit_priced or exchange_order.type.value == "limit" \
+            else None
+        order = create_order_instance(
+            exchange_order.type, exchange_order.side, exchange_order.symbol, exchange_order.amount, price,
+            clock=self.clock, trigger_price=exchange_order.trigger_price or (
+                exchange_order.price if exchange_order.type.is_triggered and price is None else None),
+            client_order_id=exchange_order.client_order_id, **_trailing_defaults(exchange_order),
+        )
+        self.add(order)
+        self._logger.info("adopted order %s found on the exchange", exchange_order.id)
+        if exchange_order.status not in _CLOSING:
+            try:
+                currency, amount = self.portfolio_manager.reservation_for(order, exchange_order.price)
+                self.portfolio_manager.reserve(order, currency, amount)
+            except Exception as exc:  # the exchange holds the funds; local view refreshed from balances
+                self._logger.warning("could not reserve funds for adopted order %s: %s", exchange_order.id, exc)
+        return order
+
+
+def _trailing_defaults(exchange_order: ExchangeOrder) -> dict[str, Decimal]:
+    if exchange_order.type.value.startswith("trailing"):
+        return {"trailing_percent": Decimal(1)}
+    return {}

@@ -1,0 +1,195 @@
+"""Fund reservation, fill settlement, sub-portfolios and balance refresh for one account.
+
+Accounting rules (exact Decimal, see ``docs/trading.md``):
+
+* creating an order reserves what it may spend: the quote cost (``amount x price``) for a buy,
+  the base amount for a sell, times ``1 + fee rate`` when the venue charges the fee in the spent
+  currency (``reserve_fees_in_spent_currency``);
+* canceling releases what is still reserved;
+* a fill settles exactly: the spent currency's total drops by the cost (buy) or the amount
+  (sell), the received currency's total rises by the amount (buy) or the cost (sell), the fee
+  is taken from its own currency (the received one in the simulator), and the reservation is
+  released by the matching part (all of what is left on the last fill).
+
+Each operation is atomic (``Portfolio.apply``) and applies to the order's sub-portfolio and to
+the account together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+
+from octobot_trading.enums import OrderSide
+from octobot_trading.errors import ConfigurationError, InsufficientFunds, PortfolioNegativeBalance
+from octobot_trading.personal_data.orders.order import Order
+from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Portfolio
+from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["PortfolioManager"]
+
+
+class PortfolioManager:
+    """The account portfolio, its sub-portfolios and the order-level accounting.
+
+    Parameters
+    ----------
+    starting_balances:
+        Initial totals (simulated trading) or None (filled by :meth:`refresh_from_balances`).
+    reference_market:
+        Currency values are expressed in (``"USDT"``).
+    """
+
+    def __init__(
+        self, starting_balances: Mapping[str, Decimal | int | str] | None = None, *, reference_market: str = "USDT",
+        reserve_fees_in_spent_currency: bool = False,
+    ) -> None:
+        self.portfolio = Portfolio(starting_balances)
+        self.reference_market = reference_market
+        self.reserve_fees_in_spent_currency = reserve_fees_in_spent_currency
+        self.sub_portfolios: dict[str, Portfolio] = {}
+        self.starting_totals: dict[str, Decimal] = self.portfolio.totals()
+
+    # -- sub-portfolios -----------------------------------------------------------------------
+    def create_sub_portfolio(self, name: str, allocation: Mapping[str, Decimal | int | str]) -> Portfolio:
+        """Carve ``allocation`` out of the account for one trading mode; refuse over-allocation."""
+        if not name or name == "main" or name in self.sub_portfolios:
+            raise ConfigurationError(f"invalid or duplicate sub-portfolio name {name!r}", field="sub_portfolio")
+        amounts = {c: to_decimal(v, name=f"allocation of {c}") for c, v in allocation.items()}
+        for currency, amount in amounts.items():
+            if amount < 0:
+                raise ConfigurationError(f"allocation of {currency} is negative", field="sub_portfolio")
+            if amount > self.unallocated_available(currency):
+                raise InsufficientFunds(
+                    f"cannot allocate {decimal_to_str(amount)} {currency} to {name!r}: only "
+                    f"{decimal_to_str(self.unallocated_available(currency))} is unallocated"
+                )
+        sub = Portfolio(amounts, name=name, parent=self.portfolio)
+        self.sub_portfolios[name] = sub
+        return sub
+
+    def get_portfolio(self, sub_portfolio: str | None = None) -> Portfolio:
+        """Return the named sub-portfolio, or the account portfolio for None."""
+        if sub_portfolio is None:
+            return self.portfolio
+        try:
+            return self.sub_portfolios[sub_portfolio]
+        except KeyError:
+            raise ConfigurationError(f"unknown sub-portfolio {sub_portfolio!r}", field="sub_portfolio") from None
+
+    def unallocated_available(self, currency: str) -> Decimal:
+        """Available ``currency`` of the account not carved into a sub-portfolio."""
+        allocated = sum((s.available(currency) for s in self.sub_portfolios.values()), ZERO)
+        return self.portfolio.available(currency) - allocated
+
+    # -- reservations -----------------------------------------------------------------------
+    def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO) -> tuple[str, Decimal]:
+        """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``."""
+        symbol = parse_symbol(order.symbol)
+        if order.side is OrderSide.BUY:
+            if price is None:
+                raise InsufficientFunds("no price to value the buy order's cost", symbol=order.symbol)
+            amount, currency = order.remaining * price, symbol.quote
+        else:
+            amount, currency = order.remaining, symbol.base
+        if self.reserve_fees_in_spent_currency and fee_rate:
+            amount += amount * fee_rate
+        return currency, amount
+
+    def reserve(self, order: Order, currency: str, amount: Decimal) -> None:
+        """Lock ``amount`` of ``currency`` for ``order``; ``InsufficientFunds`` (no change) if short."""
+        target = self.get_portfolio(order.sub_portfolio)
+        if order.sub_portfolio is None and amount > self.unallocated_available(currency):
+            raise InsufficientFunds(
+                f"not enough {currency}: {decimal_to_str(amount)} needed, "
+                f"{decimal_to_str(self.unallocated_available(currency))} available",
+                symbol=order.symbol, order_id=order.id,
+            )
+        try:
+            target.apply([BalanceChange(currency, available=-amount)])
+        except PortfolioNegativeBalance as exc:
+            raise InsufficientFunds(
+                f"not enough {currency} in {target.name} portfolio: {decimal_to_str(amount)} needed, "
+                f"{decimal_to_str(target.available(currency))} available",
+                symbol=order.symbol, order_id=order.id,
+            ) from exc
+        order.reserved_currency = currency
+        order.reserved_amount += amount
+
+    def release(self, order: Order, amount: Decimal | None = None) -> None:
+        """Release ``amount`` (default: everything) of what ``order`` still reserves."""
+        if order.reserved_currency is None or order.reserved_amount == 0:
+            return
+        amount = order.reserved_amount if amount is None else min(amount, order.reserved_amount)
+        self.get_portfolio(order.sub_portfolio).apply([BalanceChange(order.reserved_currency, available=amount)])
+        order.reserved_amount -= amount
+
+    # -- fills -----------------------------------------------------------------------------------
+    def settle_fill(
+        self, order: Order, amount: Decimal, price: Decimal, fee: Decimal | None, fee_currency: str | None,
+    ) -> None:
+        """Apply one fill of ``order`` exactly and atomically (raise and change nothing if impossible)."""
+        symbol = parse_symbol(order.symbol)
+        cost = amount * price
+        last_fill = amount >= order.remaining
+        if order.side is OrderSide.BUY:
+            spent, spent_amount, received, received_amount = symbol.quote, cost, symbol.base, amount
+        else:
+            spent, spent_amount, received, received_amount = symbol.base, amount, symbol.quote, cost
+        source = order
+        if order.reservation_owner is not None and order.reserved_amount == 0:
+            source = order.reservation_owner
+        release = ZERO
+        if source.reserved_currency == spent:
+            release = source.reserved_amount if (last_fill and source is order) \
+                else min(spent_amount, source.reserved_amount)
+        changes = [
+            BalanceChange(spent, total=-spent_amount, available=release - spent_amount),
+            BalanceChange(received, total=received_amount, available=received_amount),
+        ]
+        if source is order and order.reserved_currency not in (None, spent) and last_fill:
+            changes.append(BalanceChange(order.reserved_currency, available=order.reserved_amount))  # type: ignore[arg-type]
+            release = order.reserved_amount
+        if fee and fee_currency:
+            changes.append(BalanceChange(fee_currency, total=-fee, available=-fee))
+        self.get_portfolio(order.sub_portfolio).apply(changes)
+        source.reserved_amount -= release
+
+    # -- transfers ----------------------------------------------------------------------------------
+    def deposit(self, currency: str, amount: Decimal, sub_portfolio: str | None = None) -> None:
+        """Add ``amount`` of ``currency`` (negative for a withdrawal), atomically."""
+        self.get_portfolio(sub_portfolio).apply([BalanceChange(currency, total=amount, available=amount)])
+
+    def transfer(self, currency: str, amount: Decimal, source: str | None, destination: str | None) -> None:
+        """Move available funds between the account's free part and sub-portfolios."""
+        if amount <= 0:
+            raise PortfolioNegativeBalance("a transfer amount must be positive", currency=currency)
+        if source is None and amount > self.unallocated_available(currency):
+            raise InsufficientFunds(f"not enough unallocated {currency} to transfer")
+        src = self.get_portfolio(source)
+        dst = self.get_portfolio(destination)
+        src_changes = [BalanceChange(currency, total=-amount, available=-amount)]
+        dst_changes = [BalanceChange(currency, total=amount, available=amount)]
+        if src is not self.portfolio:
+            src._compute(src_changes)
+        if dst is not self.portfolio:
+            dst._compute(dst_changes)
+        if src is not self.portfolio:
+            src._commit(src._compute(src_changes))
+        if dst is not self.portfolio:
+            dst._commit(dst._compute(dst_changes))
+
+    def refresh_from_balances(self, balances: Mapping[str, tuple[Decimal, Decimal]]) -> None:
+        """Replace account balances with the exchange's ``{currency: (total, free)}``.
+
+        Reservations of local open orders are kept consistent: ``available`` becomes the exchange's
+        free amount (the exchange already locks what open orders use).
+        """
+        self.portfolio.set_balances(balances)
+        if not self.starting_totals:
+            self.starting_totals = self.portfolio.totals()
+
+    def reset_starting_point(self) -> None:
+        """Take the current totals as the start for profitability."""
+        self.starting_totals = self.portfolio.totals()

@@ -1,0 +1,71 @@
+"""Fill records (immutable) and the manager that deduplicates them by exchange trade id."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+
+from octobot_trading.enums import OrderSide, OrderType, TradeType
+
+__all__ = ["Trade", "TradesManager"]
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One fill of one of the account's orders; ``id`` is the exchange's trade id."""
+
+    id: str
+    order_id: str
+    exchange_order_id: str | None
+    symbol: str
+    side: OrderSide
+    order_type: OrderType
+    price: Decimal
+    amount: Decimal
+    fee: Decimal
+    fee_currency: str | None
+    timestamp: int
+    taker_or_maker: TradeType | None = None
+    sub_portfolio: str | None = None
+
+    @property
+    def cost(self) -> Decimal:
+        """``price x amount`` in quote currency."""
+        return self.price * self.amount
+
+
+class TradesManager:
+    """Holds the account's fills in arrival order; a trade id is recorded only once."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Trade] = {}
+
+    def has(self, trade_id: str) -> bool:
+        """True when a fill with this exchange trade id was already applied."""
+        return trade_id in self._by_id
+
+    def add(self, trade: Trade) -> bool:
+        """Record ``trade``; return False (and ignore it) when its id is already known."""
+        if trade.id in self._by_id:
+            return False
+        self._by_id[trade.id] = trade
+        return True
+
+    def get(self, trade_id: str) -> Trade | None:
+        """Return the trade with this id, or None."""
+        return self._by_id.get(trade_id)
+
+    def trades(self, symbol: str | None = None) -> list[Trade]:
+        """All trades (optionally of one symbol), oldest first."""
+        return [t for t in self._by_id.values() if symbol is None or t.symbol == symbol]
+
+    def for_order(self, order_id: str) -> list[Trade]:
+        """Fills of the order with internal id ``order_id``."""
+        return [t for t in self._by_id.values() if t.order_id == order_id]
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[Trade]:
+        return iter(list(self._by_id.values()))
