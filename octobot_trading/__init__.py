@@ -48,21 +48,35 @@ from octobot_trading.util.symbols import Symbol, parse_symbol
 __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first access (see __getattr__).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "AccountOperations": "octobot_trading.exchanges.protocols",
+    "ExchangeBuilder": "octobot_trading.exchanges.builder",
+    "ExchangeFactory": "octobot_trading.exchanges.factory",
+    "ExchangeManager": "octobot_trading.exchanges.manager",
+    "MarketDataProvider": "octobot_trading.exchanges.protocols",
+    "RestExchange": "octobot_trading.exchanges.rest_exchange",
+    "TradingOperations": "octobot_trading.exchanges.protocols",
+    "exchanges_registry": "octobot_trading.exchanges.registry",
+}
 
 # Sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
 _LAZY_MODULES = {"backtesting", "modes", "exchanges", "exchange_data", "personal_data", "signals", "storage",
                  "testing", "util", "config"}
 
 __all__ = [
+    "AccountOperations",
     "Balance",
     "Candle",
     "Clock",
+    "ExchangeBuilder",
+    "ExchangeFactory",
+    "ExchangeManager",
     "ExchangeOrder",
     "ExchangeTrade",
     "Fees",
     "LiveClock",
     "MarginMode",
+    "MarketDataProvider",
     "MarketSpec",
     "MarketType",
     "OrderBook",
@@ -71,15 +85,18 @@ __all__ = [
     "OrderType",
     "PositionSide",
     "PrecisionMode",
+    "RestExchange",
     "SimulatedClock",
     "Symbol",
     "Ticker",
     "TimeFrame",
     "TradeType",
     "TraderType",
+    "TradingOperations",
     "TransactionType",
     "__version__",
     "errors",
+    "exchanges_registry",
     "parse_order_status",
     "parse_order_type",
     "parse_symbol",

@@ -1,6 +1,18 @@
-"""Exchange layer: the connector contract, typed results, and (later) builder, manager, registry."""
+"""Exchange layer: connector contract, typed results, builder, manager, registry, exchange classes."""
 
+from octobot_trading.exchanges.builder import (
+    BuildContext,
+    ExchangeBuilder,
+    register_component_factory,
+    register_connector_factory,
+)
 from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.exchange_classes import get_exchange_class, register_exchange_class
+from octobot_trading.exchanges.factory import ExchangeFactory
+from octobot_trading.exchanges.manager import Component, ExchangeManager
+from octobot_trading.exchanges.protocols import AccountOperations, MarketDataProvider, TradingOperations
+from octobot_trading.exchanges.registry import exchanges_registry
+from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -15,15 +27,29 @@ from octobot_trading.exchanges.types import (
 )
 
 __all__ = [
+    "AccountOperations",
     "Balance",
+    "BuildContext",
     "Candle",
+    "Component",
+    "ExchangeBuilder",
     "ExchangeConnector",
+    "ExchangeFactory",
+    "ExchangeManager",
     "ExchangeOrder",
     "ExchangePosition",
     "ExchangeTrade",
     "FundingRate",
+    "MarketDataProvider",
     "MarketInfo",
     "OrderBook",
     "PublicTrade",
+    "RestExchange",
     "Ticker",
+    "TradingOperations",
+    "exchanges_registry",
+    "get_exchange_class",
+    "register_component_factory",
+    "register_connector_factory",
+    "register_exchange_class",
 ]

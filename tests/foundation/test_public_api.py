@@ -9,6 +9,11 @@ EXPECTED = {
     "TransactionType", "__version__", "errors", "parse_order_status", "parse_order_type", "parse_symbol",
     "to_decimal",
 }
+# exchange layer (issue 3)
+EXPECTED |= {
+    "AccountOperations", "ExchangeBuilder", "ExchangeFactory", "ExchangeManager", "MarketDataProvider",
+    "RestExchange", "TradingOperations", "exchanges_registry",
+}
 
 
 def test_all_is_frozen():

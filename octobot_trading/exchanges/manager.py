@@ -1,0 +1,253 @@
+"""``ExchangeManager``: one exchange account, owning its connector, exchange and components.
+
+The manager owns an ordered list of *components* — objects with a ``name``, ``async start()``
+and ``async stop()`` (the :class:`Component` protocol): the connector first, then whatever the
+builder's factories add (market data, trader, trading modes, storage, ...). ``start()`` starts
+them in order; if one fails, those already started are stopped in reverse order and the error
+propagates. ``stop()`` stops them in reverse order, closes the connector and removes the
+manager from ``exchanges_registry``; it is idempotent and keeps going when one component fails
+(the failures are logged; ``CancelledError`` is always re-raised).
+
+Mode flags (``is_simulated``, ``is_backtesting``, ``is_future``, ``rest_only``,
+``is_sandboxed``) are read by the builder and the components it wires to choose connectors and
+updaters; trading-mode code never branches on them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from types import TracebackType
+from typing import Any, Protocol, runtime_checkable
+
+from octobot_trading.clock import Clock
+from octobot_trading.config import ExchangeConfig, TradingConfig
+from octobot_trading.enums import TraderType
+from octobot_trading.errors import ReadinessTimeout, UnknownSymbol
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.registry import exchanges_registry
+from octobot_trading.exchanges.rest_exchange import RestExchange
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["Component", "ConnectorComponent", "ExchangeManager", "Readiness"]
+
+
+@runtime_checkable
+class Component(Protocol):
+    """Something the manager starts and stops."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Start (background tasks, subscriptions, first fetches)."""
+        ...
+
+    async def stop(self) -> None:
+        """Stop and leave nothing running; idempotent."""
+        ...
+
+
+@runtime_checkable
+class Readiness(Protocol):
+    """What :meth:`ExchangeManager.wait_ready` waits on (set by the market-data subsystem)."""
+
+    async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - API.md signature
+        """Return when every required topic has produced a first update, else raise ``ReadinessTimeout``."""
+        ...
+
+
+class ConnectorComponent:
+    """The first component: loads the markets on start, closes the connector on stop.
+
+    A configured symbol that the venue does not list raises ``UnknownSymbol`` at start.
+    """
+
+    name = "connector"
+
+    def __init__(self, connector: ExchangeConnector, symbols: tuple[str, ...] = ()) -> None:
+        self.connector = connector
+        self.symbols = symbols
+
+    async def start(self) -> None:
+        """Load the markets and check the configured symbols."""
+        markets = await self.connector.load_markets()
+        missing = [s for s in self.symbols if s not in markets]
+        if missing:
+            raise UnknownSymbol(f"not listed on {self.connector.name}: {', '.join(missing)}",
+                                exchange=self.connector.name, symbol=missing[0])
+
+    async def stop(self) -> None:
+        """Close the connector (idempotent)."""
+        await self.connector.close()
+
+
+class ExchangeManager:
+    """One exchange account; build it with ``ot.ExchangeBuilder`` (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        exchange_config: ExchangeConfig,
+        trading_config: TradingConfig,
+        clock: Clock,
+        connector: ExchangeConnector,
+        exchange: RestExchange,
+        trader_type: TraderType = TraderType.REAL,
+        is_backtesting: bool = False,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.id = str(uuid.uuid4())
+        self.exchange_config = exchange_config
+        self.trading_config = trading_config
+        self.clock = clock
+        self.connector = connector
+        self.exchange = exchange
+        self.trader_type = trader_type
+        self._is_backtesting = is_backtesting
+        #: Validated builder settings for the subsystems (simulated portfolio, modes, storage...).
+        self.settings: dict[str, Any] = dict(settings or {})
+        #: Set by the trader subsystem.
+        self.trader: Any = None
+        #: Set by the trader subsystem (orders / portfolio / trades / positions / transactions).
+        self.exchange_personal_data: Any = None
+        #: Set by the market-data subsystem (per-symbol market data).
+        self.exchange_symbols_data: Any = None
+        #: Set by the market-data subsystem (per-exchange channels).
+        self.channels: Any = None
+        #: Set by the market-data subsystem (e.g. its ``ExchangeMarketData``); awaited by :meth:`wait_ready`.
+        self.readiness: Readiness | None = None
+        self._components: list[Component] = [ConnectorComponent(connector, exchange_config.symbols)]
+        self._started: list[Component] = []
+        self._running = False
+        self._stopped = False
+        self._log = get_logger(f"octobot_trading.exchanges.manager.{exchange_config.exchange}")
+
+    # -- identity and mode flags -----------------------------------------------------------
+    @property
+    def exchange_name(self) -> str:
+        """The ccxt id of the exchange."""
+        return self.exchange_config.exchange
+
+    @property
+    def is_simulated(self) -> bool:
+        """True when orders are simulated (paper trading or backtesting)."""
+        return self.trader_type is TraderType.SIMULATED
+
+    @property
+    def is_backtesting(self) -> bool:
+        """True for a backtest (historical data, simulated clock)."""
+        return self._is_backtesting
+
+    @property
+    def is_future(self) -> bool:
+        """True when trading linear or inverse contracts."""
+        return self.exchange_config.market_type.is_future
+
+    @property
+    def rest_only(self) -> bool:
+        """True when no websocket feed may be used."""
+        return self.exchange_config.rest_only
+
+    @property
+    def is_sandboxed(self) -> bool:
+        """True when connected to the venue's sandbox / testnet."""
+        return self.exchange_config.sandboxed
+
+    @property
+    def symbols(self) -> tuple[str, ...]:
+        """Configured symbols."""
+        return self.exchange_config.symbols
+
+    @property
+    def time_frames(self) -> tuple[str, ...]:
+        """Configured time frames."""
+        return tuple(tf.value for tf in self.exchange_config.time_frames)
+
+    @property
+    def is_running(self) -> bool:
+        """True between a successful :meth:`start` and :meth:`stop`."""
+        return self._running
+
+    def __repr__(self) -> str:
+        return (f"ExchangeManager(id={self.id!r}, exchange={self.exchange_name!r}, "
+                f"trader={self.trader_type.value!r}, backtesting={self.is_backtesting})")
+
+    # -- components ------------------------------------------------------------------------
+    @property
+    def components(self) -> tuple[Component, ...]:
+        """The components in start order."""
+        return tuple(self._components)
+
+    def add_component(self, component: Component) -> None:
+        """Append a component (before :meth:`start`); names must be unique."""
+        if self._running or self._started:
+            raise RuntimeError("components must be added before the manager starts")
+        if not isinstance(component, Component):
+            raise TypeError(f"{component!r} is not a component (name, async start(), async stop())")
+        if any(c.name == component.name for c in self._components):
+            raise ValueError(f"a component named {component.name!r} already exists")
+        self._components.append(component)
+
+    def get_component(self, name: str) -> Component | None:
+        """The component with this name, or None."""
+        return next((c for c in self._components if c.name == name), None)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Start every component in order; on failure stop the started ones and re-raise."""
+        if self._stopped:
+            raise RuntimeError("a stopped ExchangeManager cannot be restarted; build a new one")
+        if self._running:
+            return
+        try:
+            for component in self._components:
+                self._log.debug("starting %s", component.name)
+                await component.start()
+                self._started.append(component)
+        except BaseException:
+            await self.stop()
+            raise
+        self._running = True
+
+    async def stop(self) -> None:
+        """Stop components in reverse order, close the connector, unregister. Idempotent."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._running = False
+        cancelled: BaseException | None = None
+        to_stop = list(reversed(self._started))
+        if not any(c.name == "connector" for c in to_stop):
+            to_stop.append(self._components[0])  # the connector may hold a session even if never started
+        for component in to_stop:
+            try:
+                await component.stop()
+            except asyncio.CancelledError as exc:
+                cancelled = exc
+            except Exception as exc:
+                self._log.error("stopping %s failed: %s: %s", component.name, type(exc).__name__, exc)
+        self._started.clear()
+        exchanges_registry.remove(self.id)
+        if cancelled is not None:
+            raise cancelled
+
+    async def wait_ready(self, timeout: float | None = 30) -> None:  # noqa: ASYNC109 - API.md signature
+        """Wait until the market-data subsystem reports every required topic ready.
+
+        Without a readiness tracker wired (REST-only use, no market-data subsystem), the manager is
+        ready once started. Raises ``ReadinessTimeout`` otherwise.
+        """
+        if not self._running:
+            raise ReadinessTimeout("the exchange manager is not running", missing=("started",),
+                                   exchange=self.exchange_name)
+        if self.readiness is not None:
+            await self.readiness.wait_ready(timeout)
+
+    async def __aenter__(self) -> ExchangeManager:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                        tb: TracebackType | None) -> None:
+        await self.stop()
