@@ -43,6 +43,8 @@ class ModeContext:
         ``is_ready() -> bool``: True once the exchange's readiness topics have all updated.
     evaluations
         Optional channel of evaluations for producers that override ``on_evaluation``.
+    sub_portfolio
+        Name of the mode's sub-portfolio (passed with every order), or None for the account's.
     """
 
     channels: Any
@@ -54,35 +56,44 @@ class ModeContext:
     market_spec: Callable[[str], MarketSpec]
     is_ready: Callable[[], bool] = field(default=lambda: True)
     evaluations: EvaluationChannel | None = None
+    sub_portfolio: str | None = None
 
     def __post_init__(self) -> None:
         self.time_frames = sorted((TimeFrame.parse(tf) for tf in self.time_frames), key=lambda tf: tf.ms)
+
+    async def create_order(self, order_type: Any, side: Any, symbol: str, amount: Any, price: Any = None,
+                           **options: Any) -> Any:
+        """Create an order through the trader, on the mode's sub-portfolio when it has one."""
+        if self.sub_portfolio is not None:
+            options.setdefault("sub_portfolio", self.sub_portfolio)
+        return await self.trader.create_order(order_type, side, symbol, amount, price, **options)
 
     @classmethod
     def from_manager(
         cls,
         manager: Any,
         *,
-        portfolio: Any = None,
+        sub_portfolio: str | None = None,
         evaluations: EvaluationChannel | None = None,
     ) -> ModeContext:
         """Build the context of a mode running on ``manager`` (an ``ExchangeManager``).
 
-        ``portfolio`` is the mode's sub-portfolio, if it has one; default: the account's.
+        ``sub_portfolio`` names the mode's sub-portfolio, if it has one; default: the account's.
         """
-        personal = manager.exchange_personal_data
-        if portfolio is None:
-            portfolio = personal.portfolio_manager.portfolio
+        portfolio = manager.exchange_personal_data.portfolio_manager.get_portfolio(sub_portfolio)
         readiness = getattr(manager, "readiness", None)
 
         def is_ready() -> bool:
-            return readiness is None or bool(readiness.is_ready)
+            if readiness is None:
+                return True
+            flag = getattr(readiness, "is_ready", True)
+            return bool(flag() if callable(flag) else flag)
 
         def market_spec(symbol: str) -> MarketSpec:
-            spec = manager.get_market_spec(symbol)
-            if spec is None:
-                raise ConfigurationError(f"no market spec for {symbol}", field="symbols")
-            return spec  # type: ignore[no-any-return]
+            try:
+                return manager.trader.market(symbol).spec  # type: ignore[no-any-return]
+            except KeyError:
+                raise ConfigurationError(f"no market spec for {symbol}", field="symbols") from None
 
         return cls(
             channels=manager.channels,
@@ -94,4 +105,5 @@ class ModeContext:
             market_spec=market_spec,
             is_ready=is_ready,
             evaluations=evaluations,
+            sub_portfolio=sub_portfolio,
         )

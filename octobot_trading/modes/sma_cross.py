@@ -177,9 +177,9 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 available = portfolio.get_currency_portfolio(parsed.quote).available
                 amount = spec.adapt_quantity(self.mode.config.buy_fraction * available / price)
                 if amount > 0 and spec.passes_limits(amount, price):
-                    await context.trader.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount=amount)
+                    await context.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount)
             elif decision.action is DecisionAction.SELL and holds_base:
-                await context.trader.create_order(OrderType.MARKET, OrderSide.SELL, symbol, amount=held)
+                await context.create_order(OrderType.MARKET, OrderSide.SELL, symbol, held)
         except InvalidOrder as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, decision.action, exc)
 

@@ -1,0 +1,263 @@
+"""``run_backtest``: one call from historical data and a trading mode to a :class:`BacktestResult`.
+
+The run builds a :class:`~octobot_trading.backtesting.session.BacktestSession` (the same
+managers, channels, trader and mode code as live trading), subscribes an equity sampler at the
+lowest priority of the OHLCV channel (portfolio value computed once per sampling interval, not
+per price), replays the data and collects fills, final balances, metrics and a SHA-256 hash of
+the event log (orders and fills in order, with their times, prices, amounts, fees and final
+statuses; random internal ids excluded), so two runs of the same backtest can be compared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from octobot_trading.backtesting.candle_data import CandleData
+from octobot_trading.backtesting.metrics import BacktestMetrics, EquityCurve, Fill, compute_metrics
+from octobot_trading.backtesting.session import BacktestSession
+from octobot_trading.clock import LiveClock
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import ConfigurationError
+from octobot_trading.exchange_data.channels import ChannelPriority
+from octobot_trading.modes.base import AbstractTradingMode
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, decimal_to_str
+from octobot_trading.util.fees import Fees
+from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["DEFAULT_EQUITY_POINTS", "BacktestResult", "run_backtest"]
+
+DEFAULT_EQUITY_POINTS = 2000
+
+
+@dataclass(slots=True)
+class BacktestResult:
+    """Everything a backtest produced.
+
+    Attributes
+    ----------
+    trades
+        Fills in time order (:class:`~octobot_trading.backtesting.metrics.Fill`).
+    final_portfolio
+        Total balance per currency at the end (exact Decimals).
+    metrics
+        :class:`~octobot_trading.backtesting.metrics.BacktestMetrics`.
+    equity_curve
+        Sampled portfolio value in the reference market.
+    event_log_hash
+        SHA-256 of the orders-and-fills event log (identical for identical runs).
+    """
+
+    trades: list[Fill]
+    final_portfolio: dict[str, Decimal]
+    metrics: BacktestMetrics
+    equity_curve: EquityCurve
+    event_log_hash: str
+    candles: int
+    exchange: str
+    symbols: list[str]
+    time_frames: list[str]
+    mode_name: str
+    mode_config: dict[str, Any] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def candles_per_second(self) -> float:
+        """Replay speed of this run (wall clock)."""
+        return self.candles / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+class _EquitySampler:
+    """OHLCV consumer (lowest priority) recording the portfolio value every ``interval_ms``."""
+
+    def __init__(self, session: BacktestSession, interval_ms: int, capacity: int) -> None:
+        self.portfolio = session.personal_data.portfolio_manager.portfolio
+        self.reference = session.reference_market
+        self.first_symbol = session.symbols[0]
+        self.bases = {s: parse_symbol(s).base for s in session.symbols}
+        self.quotes = {s: parse_symbol(s).quote for s in session.symbols}
+        self.interval_ms = interval_ms
+        self.next_ms = -1
+        self.last_close: dict[str, float] = {}
+        size = capacity + 2
+        self.times = np.zeros(size, dtype=np.int64)
+        self.values = np.zeros(size, dtype=np.float64)
+        self.exposure = np.zeros(size, dtype=np.float64)
+        self.prices = np.zeros(size, dtype=np.float64)
+        self.count = 0
+
+    async def on_candle(self, candle: Any) -> None:
+        self.last_close[candle.symbol] = candle.close
+        close_ms = candle.timestamp + candle.time_frame.ms
+        if close_ms >= self.next_ms:
+            self.sample(close_ms)
+
+    def sample(self, time_ms: int) -> None:
+        if self.count >= len(self.times):
+            grow = len(self.times)
+            for name in ("times", "values", "exposure", "prices"):
+                array = getattr(self, name)
+                setattr(self, name, np.concatenate([array, np.zeros(grow, dtype=array.dtype)]))
+        self.next_ms = time_ms + self.interval_ms
+        totals = self.portfolio.totals()
+        value = float(totals.get(self.reference, ZERO))
+        exposed = 0.0
+        for currency, amount in totals.items():
+            if currency == self.reference or not amount:
+                continue
+            price = self._price(currency)
+            if price is not None:
+                exposed += float(amount) * price
+        index = self.count
+        self.times[index] = time_ms
+        self.values[index] = value + exposed
+        self.exposure[index] = exposed
+        self.prices[index] = self.last_close.get(self.first_symbol, 0.0)
+        self.count += 1
+
+    def _price(self, currency: str) -> float | None:
+        for symbol, base in self.bases.items():
+            if base == currency and self.quotes[symbol] == self.reference and symbol in self.last_close:
+                return self.last_close[symbol]
+        return None
+
+    def curve(self) -> EquityCurve:
+        n = self.count
+        return EquityCurve(self.times[:n].copy(), self.values[:n].copy(), self.exposure[:n].copy(),
+                           self.prices[:n].copy(), self.reference)
+
+
+def _event_log_hash(session: BacktestSession, fills: list[Fill], final: Mapping[str, Decimal]) -> str:
+    digest = hashlib.sha256()
+    for order in session.personal_data.orders_manager.all_orders():
+        digest.update("|".join((
+            "order", str(order.created_at), order.symbol,
+            str(order.order_type), str(order.side), decimal_to_str(order.amount),
+            "" if order.price is None else decimal_to_str(order.price), str(order.status),
+            decimal_to_str(order.filled))).encode())
+        digest.update(b"\n")
+    for fill in fills:
+        digest.update("|".join(("fill", str(fill.time), fill.symbol, str(fill.side), decimal_to_str(fill.price),
+                                decimal_to_str(fill.amount), decimal_to_str(fill.fee), fill.fee_currency,
+                                fill.order_type)).encode())
+        digest.update(b"\n")
+    for currency in sorted(final):
+        digest.update(f"balance|{currency}|{decimal_to_str(final[currency])}\n".encode())
+    return digest.hexdigest()
+
+
+def _fills(session: BacktestSession) -> list[Fill]:
+    quote_of = {s: parse_symbol(s).quote for s in session.symbols}
+    fills = []
+    for trade in session.personal_data.trades_manager.trades():
+        fills.append(Fill(
+            time=trade.timestamp, symbol=trade.symbol, side=trade.side, price=trade.price, amount=trade.amount,
+            fee=trade.fee, fee_currency=trade.fee_currency or quote_of[trade.symbol],
+            order_type=str(trade.order_type), order_id=trade.order_id))
+    return fills
+
+
+def _value(totals: Mapping[str, Decimal], prices: Mapping[str, Decimal], reference: str) -> Decimal:
+    value = totals.get(reference, ZERO)
+    for currency, amount in totals.items():
+        if currency != reference and amount:
+            price = prices.get(currency)
+            if price is None:
+                raise ConfigurationError(f"cannot value {currency} in {reference}: no {currency}/{reference} "
+                                         "in the data", field="reference_market")
+            value += amount * price
+    return value
+
+
+async def run_backtest(
+    data: CandleData,
+    *,
+    trading_mode: type[AbstractTradingMode],
+    mode_config: Mapping[str, Any] | None = None,
+    starting_portfolio: Mapping[str, Decimal | int | str] | None = None,
+    fees: Fees | None = None,
+    markets: Mapping[str, MarketSpec] | None = None,
+    symbols: list[str] | None = None,
+    time_frames: list[TimeFrame | str] | None = None,
+    reference_market: str | None = None,
+    slippage_percent: Decimal | int | str = 0,
+    equity_points: int = DEFAULT_EQUITY_POINTS,
+    progress: Callable[[int, int], None] | None = None,
+) -> BacktestResult:
+    """Backtest ``trading_mode`` on ``data`` and return a :class:`BacktestResult`.
+
+    Parameters
+    ----------
+    data
+        Historical candles (:meth:`CandleData.from_file`); several symbols and time frames allowed.
+    trading_mode, mode_config
+        The mode class and its config (validated by the mode's pydantic model).
+    starting_portfolio
+        Starting balances (default ``{"USDT": "10000"}``); floats are refused.
+    fees
+        Fee rates (default 0.1 % maker and taker).
+    markets
+        Precision and limits per symbol (default: from the data file, else ``1e-8`` steps).
+    symbols, time_frames
+        Subset of the data to replay (default: all of it).
+    reference_market
+        Currency of the equity curve (default: the first symbol's quote).
+    slippage_percent
+        Market-order slippage (default 0).
+    equity_points
+        About how many equity samples to keep (the sampling interval follows from it).
+    progress
+        ``progress(done, total)`` callback (the CLI passes a tqdm bar).
+    """
+    session = BacktestSession(
+        data, modes=[(trading_mode, mode_config, None)], starting_portfolio=starting_portfolio or {"USDT": "10000"},
+        fees=fees, markets=markets, symbols=symbols, time_frames=time_frames, reference_market=reference_market,
+        slippage_percent=slippage_percent, progress=progress)
+    base_tf = session.time_frames[0]
+    first = data.get(session.symbols[0], base_tf)
+    span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms
+    interval = max(base_tf.ms, -(-span // max(1, equity_points) // base_tf.ms) * base_tf.ms)
+    sampler = _EquitySampler(session, interval, span // interval + 2)
+    for symbol in session.symbols:
+        session.market_data.channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
+                                                     priority=ChannelPriority.LOW)
+    clock = LiveClock()
+    started = clock.monotonic()
+    try:
+        await session.start()
+        start_totals = session.personal_data.portfolio_manager.portfolio.totals()
+        candles = await session.driver.run()
+        sampler.sample(session.clock.now_ms())
+    finally:
+        await session.stop()
+    elapsed = clock.monotonic() - started
+    final = session.personal_data.portfolio_manager.portfolio.totals()
+    reference = session.reference_market
+    first_prices: dict[str, Decimal] = {}
+    last_prices: dict[str, Decimal] = {}
+    for symbol in session.symbols:
+        parsed = parse_symbol(symbol)
+        if parsed.quote == reference:
+            series = data.get(symbol, base_tf)
+            first_prices[parsed.base] = decimal_from_data_float(float(series.opens[0]))
+            last_prices[parsed.base] = session.market_side.last_price(symbol) or series.close_decimal(len(series) - 1)
+    start_value = _value(start_totals, first_prices, reference)
+    final_value = _value(final, last_prices, reference)
+    base0 = parse_symbol(session.symbols[0]).base
+    hold = last_prices[base0] / first_prices[base0] - 1 if base0 in first_prices else None
+    fills = _fills(session)
+    curve = sampler.curve()
+    metrics = compute_metrics(curve, fills, start_value=start_value, final_value=final_value,
+                              bases={s: parse_symbol(s).base for s in session.symbols}, buy_and_hold_return=hold)
+    config = session.modes[0].config.model_dump(mode="json") if session.modes else dict(mode_config or {})
+    return BacktestResult(
+        trades=fills, final_portfolio=dict(final), metrics=metrics, equity_curve=curve,
+        event_log_hash=_event_log_hash(session, fills, final), candles=candles, exchange=data.exchange,
+        symbols=list(session.symbols), time_frames=[tf.value for tf in session.time_frames],
+        mode_name=trading_mode.get_mode_name(), mode_config=config, elapsed_s=elapsed)
