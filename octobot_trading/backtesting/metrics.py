@@ -54,7 +54,7 @@ class Fill:
     fee: Decimal
     fee_currency: str
     order_type: str = "market"
-    order_id: str = ""
+    order_id: str = field(default="", compare=False)  # the order's random internal UUID
 
 
 @dataclass(frozen=True, slots=True)
