@@ -178,6 +178,8 @@ class Trader:
         exits = self._build_exits(order, market, stop_loss_price, take_profit_price)
         holding = self.portfolio_manager.get_portfolio(sub_portfolio).total(market.base)
         self.safety.check(order, open_orders=len(self.orders_manager.open_orders(symbol)), holding=holding)
+        if group is not None:
+            order.reservation_owner = self._group_owner(order, group)
         inactive = chained_to is not None or price_trigger is not None or order.order_type not in \
             self.supported_order_types
         if not inactive:
@@ -420,10 +422,19 @@ class Trader:
                 self._join_group(child, group)
         return exits
 
-    def _join_group(self, order: Order, group: OrderGroup) -> None:
+    @staticmethod
+    def _group_owner(order: Order, group: OrderGroup) -> Order | None:
+        """The group member whose reservation ``order`` shares (same symbol and side), if any."""
+        if group.kind not in (GroupKind.OCO, GroupKind.BALANCED):
+            return None
         for sibling in group.orders:
-            if sibling.side is order.side and sibling.symbol == order.symbol and order.reservation_owner is None:
-                order.reservation_owner = sibling.reservation_owner or sibling
+            if sibling.side is order.side and sibling.symbol == order.symbol and not sibling.is_done:
+                return sibling.reservation_owner or sibling
+        return None
+
+    def _join_group(self, order: Order, group: OrderGroup) -> None:
+        if order.reservation_owner is None:
+            order.reservation_owner = self._group_owner(order, group)
         group.add(order)
 
     def _chain(self, child: Order, parent: Order) -> None:
