@@ -8,7 +8,8 @@ order and the first that matches (method and path prefix, when given) is consume
   Binance-style error body, without processing the request;
 * ``FaultKind.TIMEOUT_AFTER`` — process the request (an order IS placed), then wait ``delay``
   seconds before answering, so a client with a shorter timeout never sees the reply;
-* ``FaultKind.DROP_AFTER`` — process the request, then close the connection without answering;
+* ``FaultKind.DROP_AFTER`` — process the request, then start the reply and cut the connection
+  mid-body (the HTTP client cannot silently re-send it);
 * ``FaultKind.DROP_BEFORE`` — close the connection without processing the request.
 
 ``times`` is how many requests a fault applies to (``None``: until :meth:`FaultInjector.clear`).

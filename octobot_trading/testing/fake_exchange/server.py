@@ -147,12 +147,12 @@ class FakeExchangeServer:
         if self._runner is not None:
             return self
         self.app.add_routes(self._routes() + self._extra_routes)
-        runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
+        runner = web.AppRunner(self.app, access_log=None, handle_signals=False, shutdown_timeout=0.1)
         await runner.setup()
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self._port = sock.getsockname()[1]
-        await web.SockSite(runner, sock, shutdown_timeout=0.1).start()
+        await web.SockSite(runner, sock).start()
         self._runner = runner
         return self
 
@@ -248,9 +248,20 @@ class FakeExchangeServer:
         except FakeExchangeError as exc:
             response = web.json_response({"code": exc.code, "msg": exc.msg}, status=exc.status)
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
-            return self._drop(request)
+            return await self._cut(request)
         if fault is not None and fault.kind is FaultKind.TIMEOUT_AFTER:
             await self.clock.sleep(fault.delay)
+        return response
+
+    @staticmethod
+    async def _cut(request: web.Request) -> web.StreamResponse:
+        """Start a reply and cut the connection mid-body (the client cannot retry it silently)."""
+        response = web.StreamResponse(status=200, headers={"Content-Type": "application/json"})
+        response.content_length = 4096
+        await response.prepare(request)
+        await response.write(b'{"symbol":')
+        if request.transport is not None:
+            request.transport.close()
         return response
 
     @staticmethod

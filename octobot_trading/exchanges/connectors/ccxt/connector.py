@@ -34,7 +34,7 @@ import ccxt.async_support as ccxt_async
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
-from octobot_trading.enums import MarketType, OrderSide, OrderType, TimeFrame
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
     ConfigurationError,
@@ -455,14 +455,21 @@ class CCXTConnector(ExchangeConnector):
 
     async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
                                   limit: int | None = None) -> list[ExchangeOrder]:
-        """Return closed orders (per configured symbol when ``symbol`` is None)."""
+        """Return filled, canceled and expired orders (per configured symbol when ``symbol`` is None).
+
+        ccxt's ``fetch_closed_orders`` keeps only filled orders, so when the venue can list every
+        order (``fetchOrders``) that list is used and the orders still open are left out.
+        """
+        every = bool(self.client.has.get("fetchOrders"))
         result: list[ExchangeOrder] = []
         for sym in self._symbols_for(symbol, "fetch_closed_orders"):
             await self.market(sym)
+            fetch = self.client.fetch_orders if every else self.client.fetch_closed_orders
             rows = await self._read("fetch_closed_orders",
-                                    lambda s=sym: self.client.fetch_closed_orders(s, since, limit),  # type: ignore[misc]
+                                    lambda s=sym, f=fetch: f(s, since, limit),  # type: ignore[misc]
                                     symbol=sym)
-            result.extend(self.adapter.parse_order(row) for row in rows)
+            orders = [self.adapter.parse_order(row) for row in rows]
+            result.extend(o for o in orders if o.status.is_final or o.status is OrderStatus.FILLED)
         return result
 
     async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,

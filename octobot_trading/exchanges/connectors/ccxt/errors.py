@@ -17,6 +17,8 @@ other ``NetworkError``                             ``NetworkError`` (retryable)
 ``BadRequest`` while placing an order              ``InvalidOrder``
 ``NotSupported``                                   ``NotSupported``
 ``BadResponse``, ``NullResponse``                  ``BadExchangeResponse``
+other ``OperationFailed`` (e.g. Binance -1001)     ``ExchangeUnavailable`` (retryable)
+``ExchangeError`` caused by an aiohttp error        ``NetworkError`` (the reply was lost in transit)
 anything else from ccxt                            ``ExchangeError``
 =================================================  ==========================================
 
@@ -25,6 +27,7 @@ Messages go through the log redactor, so a registered secret never appears in th
 
 from __future__ import annotations
 
+import aiohttp
 import ccxt
 
 from octobot_trading import errors
@@ -48,6 +51,7 @@ _TABLE: tuple[tuple[type[BaseException], type[errors.ExchangeError]], ...] = (
     (ccxt.BadSymbol, errors.UnknownSymbol),
     (ccxt.NotSupported, errors.NotSupported),
     (ccxt.BadResponse, errors.BadExchangeResponse),
+    (ccxt.OperationFailed, errors.ExchangeUnavailable),
 )
 
 
@@ -77,6 +81,8 @@ def map_ccxt_error(
             target = ours
             break
     else:
-        if placing_order and isinstance(exc, ccxt.BadRequest):
+        if isinstance(exc.__cause__, aiohttp.ClientError):
+            target = errors.NetworkError  # e.g. a reply cut mid-body: its outcome is unknown
+        elif placing_order and isinstance(exc, ccxt.BadRequest):
             target = errors.InvalidOrder
     return target(message, exchange=exchange, symbol=symbol, order_id=order_id)
