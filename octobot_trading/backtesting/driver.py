@@ -35,6 +35,7 @@ from octobot_trading.backtesting.candle_data import CandleData, CandleSeries
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
+from octobot_trading.exchange_data.payloads import CandleUpdate
 
 __all__ = ["BacktestDriver", "CandleMatcher"]
 
@@ -51,6 +52,28 @@ class CandleMatcher(Protocol):
     def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float,
                   close: float) -> Awaitable[None] | None:
         """Match resting orders of ``symbol`` against one candle's price path."""
+
+
+class _Publisher:
+    """One stream's way into the market-data hub.
+
+    ``full`` is ``ExchangeMarketData.on_closed_candle`` (write, readiness, OHLCV publish, mark
+    price publish). After a stream's first candle has gone through it (so its readiness topics
+    are marked), the driver takes the equivalent direct path the hub documents for backtests:
+    ``add`` (``ExchangeSymbolData.add_closed_candle``: buffer, candle price, price events) then
+    the OHLCV consumers of ``callbacks`` (the channel's live route list) in priority order.
+    Whenever something watches the mark price (``mark_callbacks`` non-empty) the full path is
+    used, so observers see exactly what a live updater would publish.
+    """
+
+    __slots__ = ("add", "callbacks", "full", "mark_callbacks")
+
+    def __init__(self, market_data: Any, symbol: str, tf: TimeFrame) -> None:
+        channels = market_data.channels
+        self.full = market_data.on_closed_candle
+        self.add = market_data.symbols_data.get(symbol).add_closed_candle
+        self.callbacks = channels.ohlcv.callbacks_for(symbol, tf)
+        self.mark_callbacks = channels.mark_price.callbacks_for(symbol)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,13 +159,18 @@ class BacktestDriver:
     def _engine_call(self) -> Callable[..., Awaitable[None] | None] | None:
         return None if self.engine is None else self.engine.on_candle
 
+    def _publisher(self, symbol: str, tf: TimeFrame) -> _Publisher:
+        return _Publisher(self.market_data, symbol, tf)
+
     async def _run_single(self, stream: _Stream) -> None:
         series = stream.series
         symbol, tf, tf_ms = stream.symbol, stream.time_frame, stream.time_frame.ms
         set_time = self.clock.set_time
-        publish = self.market_data.on_closed_candle
+        out = self._publisher(symbol, tf)
+        full, add, callbacks, mark_callbacks = out.full, out.add, out.callbacks, out.mark_callbacks
         match = self._engine_call()
         progress = self.progress
+        fast = False
         n = len(series)
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
@@ -160,7 +188,14 @@ class BacktestDriver:
                     walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
                     if walk is not None:
                         await walk
-                await publish(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                if fast and not mark_callbacks:
+                    if add(tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
+                        payload = CandleUpdate(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                        for callback in callbacks:
+                            await callback(payload)
+                else:
+                    await full(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                    fast = True
             self.replayed = stop
             if progress is not None:
                 progress(stop, n)
@@ -185,12 +220,12 @@ class BacktestDriver:
         close_sorted, ids_sorted, rows_sorted = self._merged_order()
         streams = self._streams
         set_time = self.clock.set_time
-        publish = self.market_data.on_closed_candle
         match = self._engine_call()
         n = len(close_sorted)
         columns = [(s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes,
                     s.series.volumes) for s in streams]
-        meta = [(s.symbol, s.time_frame, s.is_base) for s in streams]
+        meta = [(s.symbol, s.time_frame, s.is_base, self._publisher(s.symbol, s.time_frame), [False])
+                for s in streams]
         now = -1
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
@@ -215,12 +250,20 @@ class BacktestDriver:
                 if close_ms != now:
                     set_time(close_ms)
                     now = close_ms
-                symbol, tf, is_base = meta[id_list[j]]
+                symbol, tf, is_base, out, seen = meta[id_list[j]]
                 if is_base and match is not None:
                     walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
                     if walk is not None:
                         await walk
-                await publish(symbol, tf, time_list[j], opens[j], highs[j], lows[j], closes[j], volumes[j])
+                t = time_list[j]
+                if seen[0] and not out.mark_callbacks:
+                    if out.add(tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
+                        payload = CandleUpdate(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                        for callback in out.callbacks:
+                            await callback(payload)
+                else:
+                    await out.full(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                    seen[0] = True
             self.replayed = stop
             if self.progress is not None:
                 self.progress(stop, n)

@@ -17,10 +17,10 @@ Everything the mode touches comes from a :class:`~octobot_trading.modes.context.
 (channels, trader, portfolio or sub-portfolio, market specs, clock, readiness) built from the
 exchange manager, so mode code never knows whether it runs live, on paper or in a backtest.
 
-**Readiness.** Until the context reports ready, producers are not subscribed to market data;
-a light gate callback is subscribed instead and, on the first update received once the context
-is ready, replaces itself with the producer's own callback and forwards that update. After
-that, market data reaches producers with no extra indirection.
+**Readiness.** A producer never sees market data before the context reports ready: when the
+context is not ready at :meth:`AbstractTradingMode.start`, the producer is subscribed through a
+small gate that drops updates until readiness, then forwards every update (one extra call).
+When the context is already ready, the producer's own method is subscribed directly.
 """
 
 from __future__ import annotations
@@ -224,24 +224,21 @@ class AbstractTradingMode(abc.ABC):
         self, channel: Any, callback: Callable[[Any], Awaitable[None]], symbol: str, priority: str
     ) -> None:
         time_frame = self.time_frame
-        handle: dict[str, Any] = {}
-
-        def unsubscribe() -> None:
-            channel.unsubscribe(handle["sub"])
-
         if self.context.is_ready():
-            handle["sub"] = channel.subscribe(callback, symbol=symbol, time_frame=time_frame, priority=priority)
+            subscription = channel.subscribe(callback, symbol=symbol, time_frame=time_frame, priority=priority)
         else:
-            async def gate(payload: Any) -> None:
-                if not self.context.is_ready():
-                    return
-                channel.unsubscribe(handle["sub"])
-                handle["sub"] = channel.subscribe(callback, symbol=symbol, time_frame=time_frame,
-                                                  priority=priority)
-                await callback(payload)
+            is_ready = self.context.is_ready
+            opened = [False]
 
-            handle["sub"] = channel.subscribe(gate, symbol=symbol, time_frame=time_frame, priority=priority)
-        self._unsubscribers.append(unsubscribe)
+            async def gate(payload: Any) -> None:
+                # A subscription cannot replace itself safely while the channel iterates its
+                # consumers, so the gate stays and forwards once the context is ready.
+                if opened[0] or is_ready():
+                    opened[0] = True
+                    await callback(payload)
+
+            subscription = channel.subscribe(gate, symbol=symbol, time_frame=time_frame, priority=priority)
+        self._unsubscribers.append(lambda: channel.unsubscribe(subscription))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_mode_name()!r}, symbols={self.symbols})"

@@ -106,13 +106,18 @@ async def test_producer_waits_for_readiness_then_runs_direct() -> None:
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 600_000, 1.2, 2.0, 1.0, 1.1, 3.0)
     assert [d.time_ms for d in Recorder.seen] == [300_000, 600_000]
     assert Recorder.seen[0].reason == "step=2"
-    # the gate replaced itself: the producer's own method is subscribed now
-    callbacks = md.channels.ohlcv.callbacks_for("BTC/USDT", "5m")
-    assert callbacks == [mode.producers[0].on_candle]
     await mode.stop()
     assert md.channels.ohlcv.callbacks_for("BTC/USDT", "5m") == []
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 900_000, 1.2, 2.0, 1.0, 1.1, 3.0)
     assert len(Recorder.seen) == 2
+
+
+async def test_ready_context_subscribes_the_producer_directly() -> None:
+    clock = ot.SimulatedClock()
+    md = ExchangeMarketData(clock, synchronized=True)
+    mode = EveryCandleMode(_context(md, clock), {})
+    await mode.start()
+    assert md.channels.ohlcv.callbacks_for("BTC/USDT", "5m") == [mode.producers[0].on_candle]
 
 
 async def test_other_symbols_and_time_frames_are_filtered_out() -> None:
