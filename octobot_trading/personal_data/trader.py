@@ -247,7 +247,11 @@ class Trader:
 
     def _reservation(self, order: Order) -> tuple[str, Decimal]:
         fee_rate = self.fees.taker
-        currency, amount = self.portfolio_manager.reservation_for(order, self._reserve_price(order), fee_rate)
+        price = self._reserve_price(order)
+        if price is None and order.side is OrderSide.BUY:
+            raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
+                               symbol=order.symbol)
+        currency, amount = self.portfolio_manager.reservation_for(order, price, fee_rate)
         owner = order.reservation_owner
         if owner is not None and owner.reserved_currency == currency and not owner.is_done:
             amount = max(ZERO, amount - owner.reserved_amount)

@@ -10,12 +10,17 @@ import pytest
 from octobot_trading.config import OrderSafetyConfig
 from octobot_trading.enums import OrderStatus, OrderType, TraderType
 from octobot_trading.errors import (
-    InsufficientFunds, InvalidNumber, InvalidOrder, InvalidOrderState, OrderSafetyError, RequestTimeout,
+    InsufficientFunds,
+    InvalidNumber,
+    InvalidOrder,
+    InvalidOrderState,
+    OrderSafetyError,
+    RequestTimeout,
     UnknownSymbol,
 )
 from octobot_trading.exchange_data.price_events import PriceEventsManager
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
-from octobot_trading.personal_data import GroupKind, OrderGroup, PriceTrigger
+from octobot_trading.personal_data import GroupKind, PriceTrigger
 from tests.personal_data.helpers import make_account
 
 D = Decimal

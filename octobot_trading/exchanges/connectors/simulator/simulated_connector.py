@@ -88,6 +88,7 @@ class SimulatedConnector(ExchangeConnector):
         Time of orders and fills.
     markets:
         ``{symbol: MarketSpec | MarketInfo}``; symbols not listed are refused with ``UnknownSymbol``.
+        None with ``market_data``: the markets of that venue, on ``load_markets``.
     starting_balances:
         The account's initial free balances.
     fees:
@@ -106,7 +107,7 @@ class SimulatedConnector(ExchangeConnector):
     name = "simulator"
 
     def __init__(
-        self, clock: Clock, *, markets: Mapping[str, MarketSpec | MarketInfo],
+        self, clock: Clock, *, markets: Mapping[str, MarketSpec | MarketInfo] | None = None,
         starting_balances: Mapping[str, Decimal | int | str] | None = None, fees: Fees | None = None,
         price_source: PriceSource | None = None, market_data: ExchangeConnector | None = None,
         slippage_percent: Decimal | int | str = 0, partial_fill_fraction: Decimal | int | str | None = None,
@@ -115,7 +116,7 @@ class SimulatedConnector(ExchangeConnector):
         super().__init__(clock)
         self.fees = fees or Fees()
         self.markets: dict[str, MarketInfo] = {}
-        for symbol, spec in markets.items():
+        for symbol, spec in (markets or {}).items():
             if isinstance(spec, MarketInfo):
                 self.markets[symbol] = spec
             else:
@@ -175,8 +176,17 @@ class SimulatedConnector(ExchangeConnector):
                                 symbol=symbol) from None
 
     async def load_markets(self, reload: bool = False) -> Mapping[str, MarketInfo]:
-        """The configured markets."""
+        """The configured markets (paper trading without markets: the market-data venue's)."""
+        if self.market_data is not None and (reload or not self.markets):
+            self.markets.update(await self.market_data.load_markets(reload))
+            self.engine.amount_steps.update({s: m.spec.amount_step for s, m in self.markets.items()})
         return dict(self.markets)
+
+    async def close(self) -> None:
+        """Close the market-data connector, if any (idempotent)."""
+        closer = getattr(self.market_data, "close", None)
+        if closer is not None:
+            await closer()
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """The market-data connector's ticker, else one built from the last price."""

@@ -1,0 +1,162 @@
+"""Wire the trading core into ``ExchangeBuilder``: the paper-trading connector and the trader component.
+
+Importing this module registers
+
+* the ``"simulated"`` connector factory (``use_simulated_trader``): a
+  :class:`~octobot_trading.exchanges.connectors.simulator.SimulatedConnector` whose market data
+  (markets, tickers, candles, books) comes from the real venue through a ``CCXTConnector`` and
+  whose orders fill in the matching engine, starting from ``starting_portfolio``;
+* the ``"trader"`` component factory: it creates ``manager.exchange_personal_data`` and
+  ``manager.trader`` when the manager is built (so later components, such as trading modes,
+  can use them) and, on start, initializes the trader and runs one background poll task:
+  real trader — balances and open orders refreshed from the venue (fills / cancels / unknown
+  orders applied once); paper trader — the last price of each symbol fed to the matching engine.
+  The task is owned by the component and cancelled on stop.
+
+The backtesting subsystem registers its own ``"backtesting"`` connector.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.enums import TraderType
+from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.exchanges.builder import BuildContext, register_component_factory, register_connector_factory
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
+from octobot_trading.exchanges.manager import ExchangeManager
+from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.trader import Trader
+from octobot_trading.util.fees import Fees
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["TraderComponent", "install"]
+
+#: Seconds between two polls of the venue (real trader) or of prices (paper trader).
+DEFAULT_POLL_SECONDS = 5.0
+
+
+def _paper_connector(ctx: BuildContext) -> ExchangeConnector:
+    from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
+
+    market_data = CCXTConnector(ctx.exchange_config, ctx.clock, client_hook=ctx.client_hook)
+    trading = ctx.trading_config
+    return SimulatedConnector(
+        ctx.clock, markets=None, starting_balances=trading.starting_portfolio,
+        fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=market_data,
+    )
+
+
+class TraderComponent:
+    """Starts and stops the trader of one manager (see the module docstring)."""
+
+    name = "trader"
+
+    def __init__(self, manager: ExchangeManager, ctx: BuildContext, *, poll_seconds: float = DEFAULT_POLL_SECONDS
+                 ) -> None:
+        self.manager = manager
+        self.poll_seconds = poll_seconds
+        self._prices: dict[str, Decimal] = {}
+        self._price_times: dict[str, int] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._log = get_logger("personal_data.wiring")
+        trading = ctx.trading_config
+        simulated = ctx.trader_type is TraderType.SIMULATED
+        self.personal_data = ExchangePersonalData(
+            ctx.clock, starting_balances=trading.starting_portfolio if simulated else None,
+            reference_market=trading.reference_market,
+        )
+        self.trader = Trader(
+            manager.connector, self.personal_data, clock=ctx.clock, simulated=simulated, price_of=self.price_of,
+            price_time_of=self._price_times.get, safety=trading.order_safety,
+            fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
+            price_events_for=self._price_events_for,
+        )
+        manager.trader = self.trader
+        manager.exchange_personal_data = self.personal_data
+
+    def _symbol_data(self, symbol: str) -> Any:
+        symbols_data = self.manager.exchange_symbols_data
+        if symbols_data is None:
+            return None
+        try:
+            return symbols_data.get(symbol)
+        except (KeyError, OctoBotTradingError):
+            return None
+
+    def price_of(self, symbol: str) -> Decimal | None:
+        """Mark price from the market-data layer when it runs, else the last polled price."""
+        data = self._symbol_data(symbol)
+        price = getattr(data, "mark_price", None) if data is not None else None
+        return price if price is not None else self._prices.get(symbol)
+
+    def _price_events_for(self, symbol: str) -> Any:
+        data = self._symbol_data(symbol)
+        if data is None:
+            raise OctoBotTradingError(f"no market data for {symbol}: price events unavailable", symbol=symbol)
+        return data.price_events
+
+    async def start(self) -> None:
+        """Initialize the trader, take a first snapshot, start the poll task."""
+        await self.trader.initialize()
+        await self._poll_once()
+        if self.manager.is_simulated:
+            self.personal_data.portfolio_manager.reset_starting_point()
+        self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
+
+    async def _poll_once(self) -> None:
+        if self.manager.is_simulated:
+            connector = self.manager.connector
+            for symbol in self.manager.symbols:
+                ticker = await connector.fetch_ticker(symbol)
+                if ticker.last is None:
+                    continue
+                self._prices[symbol] = ticker.last
+                self._price_times[symbol] = ticker.timestamp
+                if isinstance(connector, SimulatedConnector):
+                    await connector.on_price(symbol, ticker.last)
+        else:
+            await self.trader.refresh_balances()
+            await self.trader.sync_with_exchange(self.manager.symbols or None)
+
+    async def _poll_loop(self) -> None:
+        clock = self.manager.clock
+        while True:
+            await clock.sleep(self.poll_seconds)
+            try:
+                await self._poll_once()
+            except asyncio.CancelledError:
+                raise
+            except OctoBotTradingError as exc:
+                self._log.warning("trader poll failed: %s", exc)
+
+    async def stop(self) -> None:
+        """Cancel the poll task and the trader's tasks (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+        await self.trader.stop()
+
+
+def _trader_components(manager: ExchangeManager, ctx: BuildContext) -> Iterable[TraderComponent] | None:
+    if ctx.is_backtesting:
+        return None  # the backtesting subsystem builds its own session
+    return [TraderComponent(manager, ctx)]
+
+
+def install() -> None:
+    """Register the paper-trading connector and the trader component with ``ExchangeBuilder``."""
+    register_connector_factory("simulated", _paper_connector)
+    register_component_factory("trader", _trader_components)
+
+
+install()
