@@ -1,6 +1,7 @@
 """Wire the trading core into ``ExchangeBuilder``: the paper-trading connector and the trader component.
 
-Importing this module registers
+:func:`install` registers (importing does not: the lead's wiring calls it, tests call
+:func:`install` / :func:`uninstall` around their builds)
 
 * the ``"simulated"`` connector factory (``use_simulated_trader``): a
   :class:`~octobot_trading.exchanges.connectors.simulator.SimulatedConnector` whose market data
@@ -25,6 +26,7 @@ from typing import Any
 
 from octobot_trading.enums import TraderType
 from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.exchanges import builder as _builder
 from octobot_trading.exchanges.builder import BuildContext, register_component_factory, register_connector_factory
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
@@ -34,7 +36,7 @@ from octobot_trading.personal_data.trader import Trader
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
 
-__all__ = ["TraderComponent", "install"]
+__all__ = ["TraderComponent", "install", "uninstall"]
 
 #: Seconds between two polls of the venue (real trader) or of prices (paper trader).
 DEFAULT_POLL_SECONDS = 5.0
@@ -153,10 +155,17 @@ def _trader_components(manager: ExchangeManager, ctx: BuildContext) -> Iterable[
     return [TraderComponent(manager, ctx)]
 
 
-def install() -> None:
-    """Register the paper-trading connector and the trader component with ``ExchangeBuilder``."""
+def install(*, before: str | None = None) -> None:
+    """Register the paper-trading connector and the trader component with ``ExchangeBuilder``.
+
+    ``before`` names a component factory the trader must precede (e.g. ``"trading_modes"``).
+    """
     register_connector_factory("simulated", _paper_connector)
-    register_component_factory("trader", _trader_components)
+    register_component_factory("trader", _trader_components, before=before)
 
 
-install()
+def uninstall() -> None:
+    """Undo :func:`install`."""
+    _builder.unregister_component_factory("trader")
+    if _builder._CONNECTOR_FACTORIES.get("simulated") is _paper_connector:
+        del _builder._CONNECTOR_FACTORIES["simulated"]
