@@ -93,7 +93,7 @@ def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any
 def _exact_client_class(base: type) -> type:
     """A subclass of a ccxt class whose order-book levels are Decimals parsed from text."""
 
-    class _ExactClient(base):  # type: ignore[misc, valid-type]
+    class _ExactClient(base):
         number = str
 
         def parse_order_book_bid_ask(self, bidask: Any, priceKey: Any = 0, amountKey: Any = 1,
@@ -250,7 +250,7 @@ class CCXTConnector(ExchangeConnector):
             else:
                 self.client.set_markets(entry.markets, entry.currencies or None)
         parsed = {
-            symbol: self.adapter.parse_market(raw)
+            symbol: self.adapter.parse_market(dict(raw))
             for symbol, raw in entry.markets.items()
             if isinstance(raw, Mapping) and self._wanted(raw)
         }
