@@ -224,3 +224,17 @@ async def test_ambiguous_outcome_keeps_order_in_flight_and_resolves_by_client_id
     assert order.status is OrderStatus.OPEN and order.exchange_order_id == "sim-1"
     assert acc.personal.orders_manager.in_flight() == []
     await acc.exchange_matches_portfolio()
+
+
+async def test_balanced_exits_when_the_stop_fills_first_shrinks_the_target():
+    acc = await make_account(partial_fill_fraction="0.25")
+    entry = await acc.trader.create_order("market", "buy", "BTC/USDT", "1", stop_loss_price="80",
+                                          take_profit_price="120")
+    stop, target = entry.chained_orders
+    await acc.candle("100", "101", "79", "90", volume="2")  # the stop fills 0.5
+    assert stop.filled == D("0.5") and target.amount == D("0.498")
+    await acc.exchange_matches_portfolio()
+    await acc.candle("90", "125", "89", "110", volume="100")  # the target fills its 0.498... or the stop
+    assert {stop.status, target.status} == {OrderStatus.CLOSED, OrderStatus.CANCELED}
+    assert acc.asset("BTC") == (D(0), D(0))
+    await acc.exchange_matches_portfolio()

@@ -46,8 +46,8 @@ _T = OrderType
 
 
 class _SimOrder:
-    __slots__ = ("client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner", "reserved",
-                 "reserved_currency", "resting", "status", "timestamp", "updated")
+    __slots__ = ("client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner", "reserve_unit",
+                 "reserved", "reserved_currency", "resting", "status", "timestamp", "updated")
 
     def __init__(self, resting: RestingOrder, timestamp: int) -> None:
         self.id = resting.id
@@ -60,6 +60,8 @@ class _SimOrder:
         self.fee_currency: str | None = None
         self.reserved = ZERO
         self.reserved_currency: str | None = None
+        #: Price the reservation of a buy was valued at (trailing stops keep their initial stop).
+        self.reserve_unit = ZERO
         #: Order whose locked funds this one shares (OCO exits on the same funds).
         self.owner: _SimOrder | None = None
         self.timestamp = timestamp
@@ -286,6 +288,7 @@ class SimulatedConnector(ExchangeConnector):
         self.account.lock(currency, to_lock)
         record = _SimOrder(resting, self.clock.now_ms())
         record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
+        record.reserve_unit = reserve_price
         self._orders[record.id] = record
         self._by_client_id[client_order_id] = record
         if order_type is _T.MARKET:
@@ -373,8 +376,16 @@ class SimulatedConnector(ExchangeConnector):
         old = (resting.amount, resting.price, resting.trigger)
         self.engine.resize(resting, new_amount, new_price)
         remaining = resting.amount - resting.filled
-        unit = self._reserve_price(resting) if resting.side is OrderSide.BUY else ONE
+        if resting.side is OrderSide.SELL:
+            unit: Decimal | None = ONE
+        elif resting.order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT):
+            unit = record.reserve_unit
+        else:
+            unit = self._reserve_price(resting)
         needed = remaining * (unit or ZERO)
+        owner = record.owner
+        if owner is not None and owner.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+            needed = max(ZERO, needed - owner.reserved)
         delta = needed - record.reserved
         try:
             if delta > 0 and record.reserved_currency is not None:
