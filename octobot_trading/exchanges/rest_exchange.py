@@ -128,13 +128,26 @@ class RestExchange:
 
     async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
                           limit: int | None = None) -> list[Candle]:
-        """Return candles oldest first, paginating past ``max_candles_per_request``."""
+        """Return candles oldest first, paginating past ``max_candles_per_request``.
+
+        With ``since``, pages go forward from it; without, from the latest candles backwards.
+        """
         tf = TimeFrame.parse(time_frame)
         page = self.max_candles_per_request
         if limit is None or limit <= page:
             return self.fix_candles(await self.connector.fetch_ohlcv(symbol, tf, since, limit))
-        start = since if since is not None else self.clock.now_ms() - limit * tf.ms
-        candles: list[Candle] = []
+        if since is None:  # the latest page, then pages further back until ``limit`` candles
+            candles = await self.connector.fetch_ohlcv(symbol, tf, None, page)
+            while candles and len(candles) < limit:
+                need = min(page, limit - len(candles))
+                older = await self.connector.fetch_ohlcv(symbol, tf, candles[0].timestamp - need * tf.ms, need)
+                older = [c for c in older if c.timestamp < candles[0].timestamp]
+                if not older:
+                    break
+                candles = older + candles
+            return self.fix_candles(candles[-limit:])
+        candles = []
+        start = since
         while len(candles) < limit:
             batch = await self.connector.fetch_ohlcv(symbol, tf, start, min(page, limit - len(candles)))
             batch = [c for c in batch if not candles or c.timestamp > candles[-1].timestamp]
@@ -142,7 +155,7 @@ class RestExchange:
                 break
             candles.extend(batch)
             start = batch[-1].timestamp + tf.ms
-        return self.fix_candles(candles[-limit:] if since is None else candles[:limit])
+        return self.fix_candles(candles[:limit])
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         """Return an order-book snapshot."""

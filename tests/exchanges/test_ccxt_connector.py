@@ -391,3 +391,11 @@ async def test_repr_and_errors_do_not_leak_secrets(server: FakeExchangeServer) -
         assert "s3cr3t" not in str(caught.value)
     finally:
         await conn.close()
+
+
+async def test_exchange_side_filter_failure_names_the_limit(connector: CCXTConnector) -> None:
+    # a market order has no local price, so its minimum cost is checked by the exchange (-1013 NOTIONAL)
+    with pytest.raises(errors.InvalidOrder) as caught:
+        await connector.create_order(OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.0001"),
+                                     client_order_id="tiny-market")
+    assert caught.value.limit == "min_cost"

@@ -53,6 +53,9 @@ async def test_fetch_ohlcv_paginates_past_the_venue_page_size(connector: CCXTCon
     candles = await exchange.fetch_ohlcv(BTC, "5m", since=since, limit=20)
     assert [c.timestamp for c in candles] == [row[0] for row in market.candles[3:23]]
     assert server.faults.count("GET", "/api/v3/klines") == 3  # 7 + 7 + 6
+    latest = await exchange.fetch_ohlcv(BTC, "5m", limit=16)
+    assert [c.timestamp for c in latest] == [row[0] for row in market.candles[85:101]]
+    assert server.faults.count("GET", "/api/v3/klines") == 6  # 7, then 7 and 2 further back
     assert (await exchange.fetch_ticker(BTC)).bid is None  # fix hook applied
 
 

@@ -54,6 +54,13 @@ _TABLE: tuple[tuple[type[BaseException], type[errors.ExchangeError]], ...] = (
     (ccxt.OperationFailed, errors.ExchangeUnavailable),
 )
 
+#: Venue messages naming the market limit an order broke (Binance filter names).
+_FILTER_LIMITS = (
+    ("NOTIONAL", "min_cost"),
+    ("LOT_SIZE", "amount_step"),
+    ("PRICE_FILTER", "price_tick"),
+)
+
 
 def map_ccxt_error(
     exc: BaseException,
@@ -85,4 +92,7 @@ def map_ccxt_error(
             target = errors.NetworkError  # e.g. a reply cut mid-body: its outcome is unknown
         elif placing_order and isinstance(exc, ccxt.BadRequest):
             target = errors.InvalidOrder
+    if issubclass(target, errors.InvalidOrder):
+        limit = next((name for marker, name in _FILTER_LIMITS if marker in message), None)
+        return target(message, exchange=exchange, symbol=symbol, order_id=order_id, limit=limit)
     return target(message, exchange=exchange, symbol=symbol, order_id=order_id)
