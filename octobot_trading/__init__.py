@@ -57,6 +57,8 @@ _LAZY: dict[str, str] = {
     "RestExchange": "octobot_trading.exchanges.rest_exchange",
     "TradingOperations": "octobot_trading.exchanges.protocols",
     "exchanges_registry": "octobot_trading.exchanges.registry",
+    # trading core (issue 5)
+    "Order": "octobot_trading.personal_data.orders.order",
 }
 
 # Sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
@@ -79,6 +81,7 @@ __all__ = [
     "MarketDataProvider",
     "MarketSpec",
     "MarketType",
+    "Order",
     "OrderBook",
     "OrderSide",
     "OrderStatus",

@@ -336,9 +336,9 @@ class Trader:
         previous = order.status
         order.transition(OrderStatus.CANCELING)
         try:
-            exchange_order = await self.connector.cancel_order(order.exchange_order_id, order.symbol)  # type: ignore[arg-type]
+            exchange_order = await self.connector.cancel_order(order.exchange_order_id, order.symbol)
         except OrderNotFound:
-            exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)  # type: ignore[arg-type]
+            exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)
             if exchange_order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
                 order.transition(previous)
                 raise

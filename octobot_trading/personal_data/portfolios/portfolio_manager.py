@@ -149,7 +149,7 @@ class PortfolioManager:
             BalanceChange(received, total=received_amount, available=received_amount),
         ]
         if source is order and order.reserved_currency not in (None, spent) and last_fill:
-            changes.append(BalanceChange(order.reserved_currency, available=order.reserved_amount))  # type: ignore[arg-type]
+            changes.append(BalanceChange(order.reserved_currency, available=order.reserved_amount))
             release = order.reserved_amount
         if fee and fee_currency:
             changes.append(BalanceChange(fee_currency, total=-fee, available=-fee))

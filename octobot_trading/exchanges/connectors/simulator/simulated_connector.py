@@ -153,8 +153,8 @@ class SimulatedConnector(ExchangeConnector):
 
     async def on_price(self, symbol: str, price: Decimal) -> None:
         """Paper trading: match resting orders against one traded price (a flat candle)."""
-        value = float(price)
-        pending = self.engine.on_candle(symbol, self.clock.now_ms(), value, value, value, value)
+        # Decimals go through the engine as they are (exact comparisons with the float thresholds)
+        pending = self.engine.on_candle(symbol, self.clock.now_ms(), price, price, price, price)  # type: ignore[arg-type]
         if pending is not None:
             await pending
 
