@@ -81,11 +81,13 @@ class CandlesManager:
                    volume: float) -> bool:
         """Append one closed candle (floats; ``timestamp`` = open time in ms).
 
-        A candle with the same open time as the last one replaces it (a corrected candle); an
-        older one is ignored. Returns False when the candle was ignored.
+        A candle with the same open time as the last one overwrites it in place (a corrected
+        candle); an older one is ignored. Returns True only when a *new* candle was appended,
+        so callers publish each candle once.
         """
         last = self._last_ts
-        if timestamp <= last:
+        new = timestamp > last
+        if not new:
             if timestamp != last:
                 return False
             end = self._end - 1
@@ -104,7 +106,7 @@ class CandlesManager:
         self._l[end] = low
         self._c[end] = close
         self._v[end] = volume
-        return True
+        return new
 
     def add(self, candle: Candle) -> bool:
         """Append a typed :class:`Candle` (Decimal values become floats)."""
@@ -127,8 +129,11 @@ class CandlesManager:
         Candles not newer than the last stored one are skipped. Returns the number appended.
         Raises ``DataError`` (and changes nothing) on mismatched lengths or unordered times.
         """
-        t = np.asarray(times, dtype=np.int64)
-        cols = np.array([opens, highs, lows, closes, volumes], dtype=np.float64)
+        try:
+            t = np.asarray(times, dtype=np.int64)
+            cols = np.array([opens, highs, lows, closes, volumes], dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise DataError(f"{self.symbol} {self.time_frame}: invalid candle arrays: {exc}") from exc
         if cols.ndim != 2 or cols.shape[1] != t.shape[0] or t.ndim != 1:
             raise DataError(f"{self.symbol} {self.time_frame}: candle arrays have different lengths")
         if t.size > 1 and not bool(np.all(np.diff(t) > 0)):

@@ -75,7 +75,7 @@ _RANKS = {ChannelPriority.HIGH: 0, ChannelPriority.MEDIUM: 1, ChannelPriority.LO
 _TIME_FRAME_CHANNELS = frozenset({ChannelName.OHLCV, ChannelName.KLINE})
 
 
-class _LiveConsumer(Consumer):  # type: ignore[misc]
+class _LiveConsumer(Consumer):
     """An async_channel consumer that passes the payload positionally and re-raises cancellation."""
 
     def __init__(self, callback: Callback, size: int, label: str) -> None:
