@@ -1,7 +1,8 @@
 """``run_backtest``: one call from historical data and a trading mode to a :class:`BacktestResult`.
 
-The run builds a :class:`~octobot_trading.backtesting.session.BacktestSession` (the same
-managers, channels, trader and mode code as live trading), subscribes an equity sampler at the
+The run builds the manager with ``ExchangeBuilder(...).use_backtesting(data)
+.use_trading_mode(...)`` (the same builder, managers, channels, trader and mode code as live
+trading; see :mod:`octobot_trading.backtesting.wiring`), subscribes an equity sampler at the
 lowest priority of the OHLCV channel (portfolio value computed once per sampling interval, not
 per price), replays the data and collects fills, final balances, metrics and a SHA-256 hash of
 the event log (orders and fills in order, with their times, prices, amounts, fees and final
@@ -20,13 +21,12 @@ import numpy as np
 
 from octobot_trading.backtesting.candle_data import CandleData
 from octobot_trading.backtesting.metrics import BacktestMetrics, EquityCurve, Fill, compute_metrics
-from octobot_trading.backtesting.session import BacktestSession
-from octobot_trading.clock import LiveClock
+from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.modes.base import AbstractTradingMode
-from octobot_trading.util.decimals import ZERO, decimal_from_data_float, decimal_to_str
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, decimal_to_str, to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import parse_symbol
@@ -76,12 +76,12 @@ class BacktestResult:
 class _EquitySampler:
     """OHLCV consumer (lowest priority) recording the portfolio value every ``interval_ms``."""
 
-    def __init__(self, session: BacktestSession, interval_ms: int, capacity: int) -> None:
-        self.portfolio = session.personal_data.portfolio_manager.portfolio
-        self.reference = session.reference_market
-        self.first_symbol = session.symbols[0]
-        self.bases = {s: parse_symbol(s).base for s in session.symbols}
-        self.quotes = {s: parse_symbol(s).quote for s in session.symbols}
+    def __init__(self, portfolio: Any, reference: str, symbols: list[str], interval_ms: int, capacity: int) -> None:
+        self.portfolio = portfolio
+        self.reference = reference
+        self.first_symbol = symbols[0]
+        self.bases = {s: parse_symbol(s).base for s in symbols}
+        self.quotes = {s: parse_symbol(s).quote for s in symbols}
         self.interval_ms = interval_ms
         self.next_ms = -1
         self.last_close: dict[str, float] = {}
@@ -133,9 +133,9 @@ class _EquitySampler:
                            self.prices[:n].copy(), self.reference)
 
 
-def _event_log_hash(session: BacktestSession, fills: list[Fill], final: Mapping[str, Decimal]) -> str:
+def _event_log_hash(personal_data: Any, fills: list[Fill], final: Mapping[str, Decimal]) -> str:
     digest = hashlib.sha256()
-    for order in session.personal_data.orders_manager.all_orders():
+    for order in personal_data.orders_manager.all_orders():
         digest.update("|".join((
             "order", str(order.created_at), order.symbol,
             str(order.order_type), str(order.side), decimal_to_str(order.amount),
@@ -152,10 +152,10 @@ def _event_log_hash(session: BacktestSession, fills: list[Fill], final: Mapping[
     return digest.hexdigest()
 
 
-def _fills(session: BacktestSession) -> list[Fill]:
-    quote_of = {s: parse_symbol(s).quote for s in session.symbols}
+def _fills(personal_data: Any, symbols: list[str]) -> list[Fill]:
+    quote_of = {s: parse_symbol(s).quote for s in symbols}
     fills = []
-    for trade in session.personal_data.trades_manager.trades():
+    for trade in personal_data.trades_manager.trades():
         fills.append(Fill(
             time=trade.timestamp, symbol=trade.symbol, side=trade.side, price=trade.price, amount=trade.amount,
             fee=trade.fee, fee_currency=trade.fee_currency or quote_of[trade.symbol],
@@ -215,49 +215,72 @@ async def run_backtest(
     progress
         ``progress(done, total)`` callback (the CLI passes a tqdm bar).
     """
-    session = BacktestSession(
-        data, modes=[(trading_mode, mode_config, None)], starting_portfolio=starting_portfolio or {"USDT": "10000"},
-        fees=fees, markets=markets, symbols=symbols, time_frames=time_frames, reference_market=reference_market,
-        slippage_percent=slippage_percent, progress=progress)
-    base_tf = session.time_frames[0]
-    first = data.get(session.symbols[0], base_tf)
+    from octobot_trading.backtesting.wiring import install_all
+    from octobot_trading.exchanges.builder import ExchangeBuilder
+
+    install_all()
+    if len(data) == 0:
+        raise ConfigurationError("no candles to backtest", field="data")
+    run_symbols = list(symbols) if symbols is not None else sorted(data.symbols)
+    run_tfs = sorted({TimeFrame.parse(tf) for tf in (time_frames or data.time_frames)}, key=lambda tf: tf.ms)
+    for symbol in run_symbols:
+        for tf in run_tfs:
+            data.get(symbol, tf)  # ConfigurationError naming what is missing
+    base_tf = run_tfs[0]
+    reference = reference_market or parse_symbol(run_symbols[0]).quote
+    fees = fees or Fees()
+    run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
+    first_open = min(int(data.get(s, base_tf).times[0]) for s in run_symbols)
+    builder = (
+        ExchangeBuilder(data.exchange).with_symbols(run_symbols).with_time_frames([tf.value for tf in run_tfs])
+        .with_clock(SimulatedClock(first_open))
+        .with_trading_config(starting_portfolio=dict(starting_portfolio or {"USDT": "10000"}),
+                             fees={"maker": fees.maker, "taker": fees.taker}, reference_market=reference)
+        .use_backtesting(run_data).use_trading_mode(trading_mode, mode_config)
+    )
+    manager = await builder.build()
+    first = data.get(run_symbols[0], base_tf)
     span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms
     interval = max(base_tf.ms, -(-span // max(1, equity_points) // base_tf.ms) * base_tf.ms)
-    sampler = _EquitySampler(session, interval, span // interval + 2)
-    for symbol in session.symbols:
-        session.market_data.channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
-                                                     priority=ChannelPriority.LOW)
+    personal_data = manager.exchange_personal_data
+    sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols, interval,
+                             span // interval + 2)
+    component = manager.get_component("backtest")
     clock = LiveClock()
     started = clock.monotonic()
-    try:
-        await session.start()
-        start_totals = session.personal_data.portfolio_manager.portfolio.totals()
-        candles = await session.driver.run()
-        sampler.sample(session.clock.now_ms())
-    finally:
-        await session.stop()
+    async with manager:
+        for symbol in run_symbols:
+            manager.channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
+                                             priority=ChannelPriority.LOW)
+        slippage = to_decimal(slippage_percent, name="slippage_percent")
+        if slippage:
+            manager.connector.slippage = slippage / 100
+        component.driver.progress = progress
+        start_totals = personal_data.portfolio_manager.portfolio.totals()
+        candles = await component.run()
+        sampler.sample(manager.clock.now_ms())
+        modes = manager.get_component("trading_modes").modes
+        config = modes[0].config.model_dump(mode="json") if modes else dict(mode_config or {})
     elapsed = clock.monotonic() - started
-    final = session.personal_data.portfolio_manager.portfolio.totals()
-    reference = session.reference_market
+    final = personal_data.portfolio_manager.portfolio.totals()
     first_prices: dict[str, Decimal] = {}
     last_prices: dict[str, Decimal] = {}
-    for symbol in session.symbols:
+    for symbol in run_symbols:
         parsed = parse_symbol(symbol)
         if parsed.quote == reference:
             series = data.get(symbol, base_tf)
             first_prices[parsed.base] = decimal_from_data_float(float(series.opens[0]))
-            last_prices[parsed.base] = session.market_side.last_price(symbol) or series.close_decimal(len(series) - 1)
+            last_prices[parsed.base] = series.close_decimal(len(series) - 1)
     start_value = _value(start_totals, first_prices, reference)
     final_value = _value(final, last_prices, reference)
-    base0 = parse_symbol(session.symbols[0]).base
+    base0 = parse_symbol(run_symbols[0]).base
     hold = last_prices[base0] / first_prices[base0] - 1 if base0 in first_prices else None
-    fills = _fills(session)
+    fills = _fills(personal_data, run_symbols)
     curve = sampler.curve()
     metrics = compute_metrics(curve, fills, start_value=start_value, final_value=final_value,
-                              bases={s: parse_symbol(s).base for s in session.symbols}, buy_and_hold_return=hold)
-    config = session.modes[0].config.model_dump(mode="json") if session.modes else dict(mode_config or {})
+                              bases={s: parse_symbol(s).base for s in run_symbols}, buy_and_hold_return=hold)
     return BacktestResult(
         trades=fills, final_portfolio=dict(final), metrics=metrics, equity_curve=curve,
-        event_log_hash=_event_log_hash(session, fills, final), candles=candles, exchange=data.exchange,
-        symbols=list(session.symbols), time_frames=[tf.value for tf in session.time_frames],
+        event_log_hash=_event_log_hash(personal_data, fills, final), candles=candles, exchange=data.exchange,
+        symbols=run_symbols, time_frames=[tf.value for tf in run_tfs],
         mode_name=trading_mode.get_mode_name(), mode_config=config, elapsed_s=elapsed)
