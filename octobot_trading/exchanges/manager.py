@@ -19,7 +19,7 @@ import asyncio
 import uuid
 from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, overload, runtime_checkable
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig, TradingConfig
@@ -31,6 +31,8 @@ from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.util.logging import get_logger
 
 __all__ = ["Component", "ConnectorComponent", "ExchangeManager", "Readiness"]
+
+C = TypeVar("C")
 
 
 @runtime_checkable
@@ -189,9 +191,26 @@ class ExchangeManager:
             raise ValueError(f"a component named {component.name!r} already exists")
         self._components.append(component)
 
-    def get_component(self, name: str) -> Component | None:
-        """The component with this name, or None."""
-        return next((c for c in self._components if c.name == name), None)
+    @overload
+    def get_component(self, name: str) -> Component | None: ...
+
+    @overload
+    def get_component(self, name: str, kind: type[C]) -> C: ...
+
+    def get_component(self, name: str, kind: type[C] | None = None) -> Component | C | None:
+        """The component with this name (None when absent).
+
+        With ``kind``, return it typed as ``kind``; raise ``LookupError`` when it is absent and
+        ``TypeError`` when it is of another class.
+        """
+        found = next((c for c in self._components if c.name == name), None)
+        if kind is None:
+            return found
+        if found is None:
+            raise LookupError(f"no component named {name!r} on {self.exchange_name}")
+        if not isinstance(found, kind):
+            raise TypeError(f"component {name!r} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
 
     # -- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:

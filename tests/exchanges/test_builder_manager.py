@@ -214,7 +214,14 @@ async def test_manager_rejects_late_components_and_restart(server: FakeExchangeS
     try:
         with pytest.raises(RuntimeError):
             manager.add_component(Recorder("late", []))
-        assert manager.get_component("connector") is not None
+        from octobot_trading.exchanges.manager import ConnectorComponent
+
+        assert manager.get_component("connector") is not None and manager.get_component("nope") is None
+        assert manager.get_component("connector", ConnectorComponent).connector is manager.connector
+        with pytest.raises(LookupError):
+            manager.get_component("nope", ConnectorComponent)
+        with pytest.raises(TypeError):
+            manager.get_component("connector", Recorder)
         assert "api" not in repr(manager).lower() or server.api_key not in repr(manager)
     finally:
         await manager.stop()
