@@ -399,3 +399,31 @@ async def test_exchange_side_filter_failure_names_the_limit(connector: CCXTConne
         await connector.create_order(OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.0001"),
                                      client_order_id="tiny-market")
     assert caught.value.limit == "min_cost"
+
+
+async def test_dropped_and_timed_out_reads_are_retried(server: FakeExchangeServer) -> None:
+    conn = make_connector(server, timeout=300)
+    try:
+        await conn.load_markets()
+        server.faults.drop_before(path="/api/v3/ticker/24hr", times=1)
+        assert (await conn.fetch_ticker(BTC)).last is not None
+        assert server.faults.count("GET", "/api/v3/ticker/24hr") == 2
+        server.faults.latency(0.6, path="/api/v3/depth", times=1)  # longer than the 0.3 s client timeout
+        book = await conn.fetch_order_book(BTC, 5)
+        assert book.bids and server.faults.count("GET", "/api/v3/depth") == 2
+        server.faults.latency(0.6, path="/api/v3/depth", times=None)
+        with pytest.raises(errors.RequestTimeout):
+            await conn.fetch_order_book(BTC, 5)
+        assert server.faults.count("GET", "/api/v3/depth") == 2 + 3
+    finally:
+        await conn.close()
+
+
+async def test_close_releases_the_http_session(server: FakeExchangeServer) -> None:
+    conn = make_connector(server)
+    await conn.fetch_ticker(BTC)
+    session = conn.client.session
+    assert session is not None and not session.closed
+    await conn.close()
+    await conn.close()  # idempotent
+    assert session.closed
