@@ -427,3 +427,18 @@ async def test_close_releases_the_http_session(server: FakeExchangeServer) -> No
     await conn.close()
     await conn.close()  # idempotent
     assert session.closed
+
+
+async def test_accepted_order_with_unreadable_reply_stays_in_flight(connector: CCXTConnector,
+                                                                    server: FakeExchangeServer) -> None:
+    class Garbled(type(connector.adapter)):  # type: ignore[misc]
+        def fix_order(self, raw: dict[str, object]) -> dict[str, object]:
+            return {**raw, "amount": "not-a-number"}
+
+    connector.adapter = Garbled("binance")
+    with pytest.raises(errors.AmbiguousOrderOutcome) as caught:
+        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
+                                     client_order_id="garbled-1")
+    assert caught.value.client_order_id == "garbled-1"
+    assert isinstance(caught.value.__cause__, errors.BadExchangeResponse)
+    assert len(server.state.orders) == 1  # it is on the exchange; the caller looks it up later

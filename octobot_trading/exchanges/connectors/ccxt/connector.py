@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
@@ -37,6 +38,7 @@ from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
+    BadExchangeResponse,
     ConfigurationError,
     InvalidOrder,
     InvalidSymbol,
@@ -216,8 +218,11 @@ class CCXTConnector(ExchangeConnector):
     # -- markets --------------------------------------------------------------------------
     def _cache_key(self) -> tuple[str, str, bool, str]:
         api = self.client.urls.get("api")
-        url = str(api.get("public") or sorted(api.values())[0]) if isinstance(api, dict) and api else str(api)
-        return (self.name, self.market_type.value, self.config.sandboxed, url)
+        if isinstance(api, dict) and isinstance(api.get("public"), str):
+            where = api["public"]
+        else:  # other venues nest their urls: the whole (sorted) mapping identifies the endpoint
+            where = json.dumps(api, sort_keys=True, default=str)
+        return (self.name, self.market_type.value, self.config.sandboxed, where)
 
     def _wanted(self, raw: Mapping[str, Any]) -> bool:
         kind = raw.get("type")
@@ -381,7 +386,13 @@ class CCXTConnector(ExchangeConnector):
             if isinstance(exc, RateLimitExceeded):
                 raise  # refused before processing: nothing was placed
             return await self._resolve_ambiguous(client_order_id, symbol, exc)
-        order = self.adapter.parse_order(raw)
+        try:
+            order = self.adapter.parse_order(raw)
+        except BadExchangeResponse as exc:  # accepted, but its reply cannot be read: in flight
+            raise AmbiguousOrderOutcome(
+                f"order {client_order_id} was accepted but its reply is unreadable: {exc}",
+                client_order_id=client_order_id, exchange=self.name, symbol=symbol,
+            ) from exc
         if order.client_order_id is None:
             order = _with_client_id(order, client_order_id)
         return order
