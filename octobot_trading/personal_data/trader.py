@@ -41,9 +41,19 @@ from octobot_trading.personal_data.orders.order_types import create_order_instan
 from octobot_trading.util.decimals import ONE, ZERO
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
-from octobot_trading.util.symbols import parse_symbol
+from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["PriceTrigger", "Trader"]
+
+_symbol_cache: dict[str, Symbol] = {}
+
+
+def _parse(symbol: str) -> Symbol:
+    """``parse_symbol`` memoised (symbols are few; parsing is on the order path)."""
+    parsed = _symbol_cache.get(symbol)
+    if parsed is None:
+        parsed = _symbol_cache[symbol] = parse_symbol(symbol)
+    return parsed
 
 PriceOf = Callable[[str], "Decimal | None"]
 _T = OrderType
@@ -177,16 +187,13 @@ class Trader:
         self._adapt(order, market)
         exits = self._build_exits(order, market, stop_loss_price, take_profit_price)
         holding = self.portfolio_manager.get_portfolio(sub_portfolio).total(market.base)
-        self.safety.check(order, open_orders=len(self.orders_manager.open_orders(symbol)), holding=holding)
+        self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
         if group is not None:
             order.reservation_owner = self._group_owner(order, group)
         inactive = chained_to is not None or price_trigger is not None or order.order_type not in \
             self.supported_order_types
-        if not inactive:
-            self._check_funds(order)
+        reservation = None if inactive else self._check_funds(order)
         # -- from here on, state changes --
-        order.add_hook(OrderEvent.FILL, self._after_fill)
-        order.add_hook(OrderEvent.CANCEL, self._after_cancel)
         if group is not None:
             self._join_group(order, group)
         for child in exits:
@@ -202,7 +209,7 @@ class Trader:
         if order.order_type not in self.supported_order_types:
             self._self_manage(order)
             return order
-        await self._submit(order)
+        await self._submit(order, reservation=reservation)
         return order
 
     def _adapt(self, order: Order, market: MarketInfo) -> None:
@@ -257,7 +264,7 @@ class Trader:
             amount = max(ZERO, amount - owner.reserved_amount)
         return currency, amount
 
-    def _check_funds(self, order: Order) -> None:
+    def _check_funds(self, order: Order) -> tuple[str, Decimal]:
         currency, amount = self._reservation(order)
         portfolio = self.portfolio_manager.get_portfolio(order.sub_portfolio)
         free = portfolio.available(currency) if order.sub_portfolio else \
@@ -265,10 +272,12 @@ class Trader:
         if amount > free:
             from octobot_trading.errors import InsufficientFunds
             raise InsufficientFunds(f"not enough {currency}: {amount} needed, {free} available", symbol=order.symbol)
+        return currency, amount
 
-    async def _submit(self, order: Order, *, as_type: OrderType | None = None) -> None:
+    async def _submit(self, order: Order, *, as_type: OrderType | None = None,
+                      reservation: tuple[str, Decimal] | None = None) -> None:
         """Reserve funds, register and send ``order``; on refusal undo everything and re-raise."""
-        currency, amount = self._reservation(order)
+        currency, amount = reservation or self._reservation(order)
         self.portfolio_manager.reserve(order, currency, amount)
         order.is_active = True
         self.orders_manager.add(order)
@@ -418,8 +427,6 @@ class Trader:
                 child.price = market.spec.adapt_price(child.price, child.side)
             if child.trigger_price is not None:
                 child.trigger_price = market.spec.adapt_price(child.trigger_price, rounding="nearest")
-            child.add_hook(OrderEvent.FILL, self._after_fill)
-            child.add_hook(OrderEvent.CANCEL, self._after_cancel)
         if len(exits) == 2:
             group = OrderGroup(GroupKind.BALANCED)
             for child in exits:
@@ -440,8 +447,16 @@ class Trader:
         if order.reservation_owner is None:
             order.reservation_owner = self._group_owner(order, group)
         group.add(order)
+        self._watch_lifecycle(order)
+
+    def _watch_lifecycle(self, order: Order) -> None:
+        """Install the feature hooks (groups, chained orders) once; plain orders carry none."""
+        if not order.has_hooks(OrderEvent.FILL):
+            order.add_hook(OrderEvent.FILL, self._after_fill)
+            order.add_hook(OrderEvent.CANCEL, self._after_cancel)
 
     def _chain(self, child: Order, parent: Order) -> None:
+        self._watch_lifecycle(parent)
         child.is_active = False
         child.parent_id = parent.id
         parent.chained_orders.append(child)
@@ -493,7 +508,7 @@ class Trader:
 
     @staticmethod
     def _net_received(parent: Order) -> Decimal:
-        symbol = parse_symbol(parent.symbol)
+        symbol = _parse(parent.symbol)
         if parent.side is OrderSide.BUY:
             return parent.filled - parent.fees.get(symbol.base, ZERO)
         return parent.filled_cost - parent.fees.get(symbol.quote, ZERO)

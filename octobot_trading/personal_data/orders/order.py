@@ -115,8 +115,9 @@ class Order:
         if self.limit_offset is not None and self.limit_offset < 0:
             raise InvalidOrder("limit_offset must not be negative", limit="limit_offset", symbol=symbol)
         self.clock = clock
-        self.id: str = str(uuid.uuid4())
-        self.client_order_id: str = client_order_id or new_client_order_id()
+        unique = uuid.uuid4()
+        self.id: str = str(unique)
+        self.client_order_id: str = client_order_id or f"{CLIENT_ORDER_ID_PREFIX}-{unique.hex[:28]}"
         self.exchange_order_id: str | None = None
         self.status: OrderStatus = OrderStatus.PENDING_CREATION
         self.created_at: int = clock.now_ms()
@@ -225,6 +226,10 @@ class Order:
     def add_hook(self, event: OrderEvent, hook: OrderHook) -> None:
         """Call ``await hook(order)`` each time ``event`` happens to this order."""
         self._hooks.setdefault(event, []).append(hook)
+
+    def has_hooks(self, event: OrderEvent) -> bool:
+        """True when a hook listens to ``event``."""
+        return event in self._hooks
 
     async def emit(self, event: OrderEvent) -> None:
         """Run the hooks registered for ``event``, in registration order."""

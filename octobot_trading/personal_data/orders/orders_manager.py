@@ -90,6 +90,10 @@ class OrdersManager:
             orders = list(self._open_by_symbol.get(symbol, {}).values())
         return orders if include_inactive else [o for o in orders if o.is_active]
 
+    def count_open(self, symbol: str) -> int:
+        """Number of orders not done on ``symbol`` (inactive ones included)."""
+        return len(self._open_by_symbol.get(symbol, ()))
+
     def all_orders(self) -> list[Order]:
         """Every order known, in creation order."""
         return list(self._orders.values())
@@ -119,10 +123,13 @@ class OrdersManager:
             order = self._by_client_id.get(exchange_order.client_order_id)
         if order is None:
             order = self._adopt(exchange_order)
+        elif not trades and order.is_done and exchange_order.filled <= order.filled:
+            return order  # already applied (e.g. the reply of a placement whose fills were reported)
         if order.status is OrderStatus.PENDING_CREATION and exchange_order.status is not OrderStatus.REJECTED:
             order.mark_open(exchange_order.id)
             self._index_exchange_id(order)
-            await order.emit(OrderEvent.OPEN)
+            if order.has_hooks(OrderEvent.OPEN):
+                await order.emit(OrderEvent.OPEN)
         for trade in trades:
             await self._apply_fill(order, trade)
         if exchange_order.filled > order.filled and not trades and exchange_order.average is not None:
@@ -172,12 +179,14 @@ class OrdersManager:
                 id=f"fee:{trade.id}", type=TransactionType.TRADING_FEE, currency=trade.fee_currency, amount=-fee,
                 timestamp=trade.timestamp, symbol=order.symbol, order_id=order.id, trade_id=trade.id,
             ))
-        await order.emit(OrderEvent.FILL)
+        if order.has_hooks(OrderEvent.FILL):
+            await order.emit(OrderEvent.FILL)
         if order.status is OrderStatus.FILLED:
             self.portfolio_manager.release(order)
             order.transition(OrderStatus.CLOSED)
             self._mark_done(order)
-            await order.emit(OrderEvent.CLOSE)
+            if order.has_hooks(OrderEvent.CLOSE):
+                await order.emit(OrderEvent.CLOSE)
 
     async def _close_unfilled(self, order: Order, status: OrderStatus) -> None:
         if status is OrderStatus.REJECTED and order.status is not OrderStatus.PENDING_CREATION:
@@ -185,7 +194,8 @@ class OrdersManager:
         order.transition(status)
         self.portfolio_manager.release(order)
         self._mark_done(order)
-        await order.emit(OrderEvent.CANCEL)
+        if order.has_hooks(OrderEvent.CANCEL):
+            await order.emit(OrderEvent.CANCEL)
 
     async def cancel_locally(self, order: Order, status: OrderStatus = OrderStatus.CANCELED) -> None:
         """Finish ``order`` without the exchange (inactive orders, or cancel confirmed by the venue)."""

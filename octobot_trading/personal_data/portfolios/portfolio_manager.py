@@ -25,9 +25,19 @@ from octobot_trading.errors import ConfigurationError, InsufficientFunds, Portfo
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Portfolio
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
-from octobot_trading.util.symbols import parse_symbol
+from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["PortfolioManager"]
+
+_symbol_cache: dict[str, Symbol] = {}
+
+
+def _parse(symbol: str) -> Symbol:
+    """``parse_symbol`` memoised (symbols are few; parsing is on the order path)."""
+    parsed = _symbol_cache.get(symbol)
+    if parsed is None:
+        parsed = _symbol_cache[symbol] = parse_symbol(symbol)
+    return parsed
 
 
 class PortfolioManager:
@@ -86,7 +96,7 @@ class PortfolioManager:
     # -- reservations -----------------------------------------------------------------------
     def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO) -> tuple[str, Decimal]:
         """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``."""
-        symbol = parse_symbol(order.symbol)
+        symbol = _parse(order.symbol)
         if order.side is OrderSide.BUY:
             if price is None:
                 raise InsufficientFunds("no price to value the buy order's cost", symbol=order.symbol)
@@ -130,7 +140,7 @@ class PortfolioManager:
         self, order: Order, amount: Decimal, price: Decimal, fee: Decimal | None, fee_currency: str | None,
     ) -> None:
         """Apply one fill of ``order`` exactly and atomically (raise and change nothing if impossible)."""
-        symbol = parse_symbol(order.symbol)
+        symbol = _parse(order.symbol)
         cost = amount * price
         last_fill = amount >= order.remaining
         if order.side is OrderSide.BUY:

@@ -46,8 +46,8 @@ _T = OrderType
 
 
 class _SimOrder:
-    __slots__ = ("client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner", "reserve_unit",
-                 "reserved", "reserved_currency", "resting", "status", "timestamp", "updated")
+    __slots__ = ("_view", "client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner",
+                 "reserve_unit", "reserved", "reserved_currency", "resting", "status", "timestamp", "updated")
 
     def __init__(self, resting: RestingOrder, timestamp: int) -> None:
         self.id = resting.id
@@ -66,8 +66,19 @@ class _SimOrder:
         self.owner: _SimOrder | None = None
         self.timestamp = timestamp
         self.updated = timestamp
+        self._view: ExchangeOrder | None = None
+
+    def touch(self) -> None:
+        """Forget the cached view after a change."""
+        self._view = None
 
     def view(self) -> ExchangeOrder:
+        if self._view is not None:
+            return self._view
+        self._view = self._build_view()
+        return self._view
+
+    def _build_view(self) -> ExchangeOrder:
         r = self.resting
         amount = r.amount if self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED) else max(
             r.amount, self.filled)
@@ -324,6 +335,7 @@ class SimulatedConnector(ExchangeConnector):
         now = self.clock.now_ms()
         record.updated = now
         record.status = OrderStatus.FILLED if last_fill else OrderStatus.PARTIALLY_FILLED
+        record.touch()
         trade = ExchangeTrade(
             id=f"sim-t-{next(self._trade_ids)}", order_id=record.id, symbol=resting.symbol, side=resting.side,
             price=price, amount=amount, fee=fee, fee_currency=received, timestamp=now, taker_or_maker=role,
@@ -358,6 +370,7 @@ class SimulatedConnector(ExchangeConnector):
         record.reserved = ZERO
         record.status = OrderStatus.CANCELED
         record.updated = self.clock.now_ms()
+        record.touch()
         return record.view()
 
     async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
@@ -398,6 +411,7 @@ class SimulatedConnector(ExchangeConnector):
             self.account.unlock(record.reserved_currency, -delta)
         record.reserved = needed
         record.updated = self.clock.now_ms()
+        record.touch()
         return record.view()
 
     async def fetch_open_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
