@@ -6,11 +6,14 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from octobot_trading.clock import Clock
+from octobot_trading.enums import TransactionType
+from octobot_trading.errors import PortfolioError
 from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
 from octobot_trading.personal_data.positions.position import PositionsManager
 from octobot_trading.personal_data.trades.trade import TradesManager
-from octobot_trading.personal_data.transactions.transaction import TransactionsManager
+from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
+from octobot_trading.util.decimals import to_decimal
 
 __all__ = ["ExchangePersonalData"]
 
@@ -42,6 +45,39 @@ class ExchangePersonalData:
             clock=clock, portfolio_manager=self.portfolio_manager, trades_manager=self.trades_manager,
             transactions_manager=self.transactions_manager,
         )
+
+    def record_deposit(self, transaction_id: str, currency: str, amount: Decimal | int | str,
+                       sub_portfolio: str | None = None) -> bool:
+        """Credit a deposit once: a known ``transaction_id`` is ignored (returns False)."""
+        return self._move(TransactionType.DEPOSIT, transaction_id, currency, to_decimal(amount, name="amount"),
+                          sub_portfolio)
+
+    def record_withdrawal(self, transaction_id: str, currency: str, amount: Decimal | int | str,
+                          sub_portfolio: str | None = None) -> bool:
+        """Debit a withdrawal once (``PortfolioNegativeBalance`` and no change when not covered)."""
+        return self._move(TransactionType.WITHDRAWAL, transaction_id, currency,
+                          -to_decimal(amount, name="amount"), sub_portfolio)
+
+    def record_transfer(self, transaction_id: str, currency: str, amount: Decimal | int | str,
+                        source: str | None, destination: str | None) -> bool:
+        """Move free funds between sub-portfolios (None: the account's free part) once."""
+        if self.transactions_manager.has(transaction_id):
+            return False
+        value = to_decimal(amount, name="amount")
+        self.portfolio_manager.transfer(currency, value, source, destination)
+        return self.transactions_manager.record(Transaction(
+            transaction_id, TransactionType.TRANSFER, currency, value, self.clock.now_ms(),
+            source=source, destination=destination))
+
+    def _move(self, kind: TransactionType, transaction_id: str, currency: str, amount: Decimal,
+              sub_portfolio: str | None) -> bool:
+        if self.transactions_manager.has(transaction_id):
+            return False
+        if amount == 0:
+            raise PortfolioError(f"a {kind.value} of zero {currency}")
+        self.portfolio_manager.deposit(currency, amount, sub_portfolio)
+        return self.transactions_manager.record(
+            Transaction(transaction_id, kind, currency, amount, self.clock.now_ms(), destination=sub_portfolio))
 
     @property
     def portfolio(self):  # type: ignore[no-untyped-def]

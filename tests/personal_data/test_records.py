@@ -74,3 +74,21 @@ async def test_redelivered_fill_is_applied_once_and_fee_recorded():
     assert acc.asset("USDT") == (D(10000) - D(36), D(10000) - D(90))
     fees = acc.personal.transactions_manager.transactions(TransactionType.TRADING_FEE)
     assert [(t.currency, t.amount) for t in fees] == [("BTC", D("-0.0004"))]
+
+
+async def test_deposits_withdrawals_transfers_recorded_once():
+    from octobot_trading.errors import PortfolioNegativeBalance
+    acc = await make_account({"USDT": "100"})
+    personal = acc.personal
+    assert personal.record_deposit("dep-1", "USDT", "50")
+    assert not personal.record_deposit("dep-1", "USDT", "50")  # re-delivered: no double credit
+    assert acc.asset("USDT") == (D(150), D(150))
+    personal.portfolio_manager.create_sub_portfolio("dca", {"USDT": "20"})
+    assert personal.record_transfer("tr-1", "USDT", "30", None, "dca")
+    assert personal.portfolio_manager.get_portfolio("dca").total("USDT") == D(50)
+    with pytest.raises(PortfolioNegativeBalance):
+        personal.record_withdrawal("wd-1", "USDT", "1000")
+    assert acc.asset("USDT") == (D(150), D(150)) and not personal.transactions_manager.has("wd-1")
+    assert personal.record_withdrawal("wd-2", "USDT", "10")
+    kinds = [t.type for t in personal.transactions_manager.transactions()]
+    assert kinds == [TransactionType.DEPOSIT, TransactionType.TRANSFER, TransactionType.WITHDRAWAL]

@@ -238,3 +238,23 @@ async def test_balanced_exits_when_the_stop_fills_first_shrinks_the_target():
     assert {stop.status, target.status} == {OrderStatus.CLOSED, OrderStatus.CANCELED}
     assert acc.asset("BTC") == (D(0), D(0))
     await acc.exchange_matches_portfolio()
+
+
+async def test_sub_portfolio_orders_reserve_and_settle_in_both():
+    acc = await make_account({"USDT": "1000"})
+    pm = acc.personal.portfolio_manager
+    grid = pm.create_sub_portfolio("grid", {"USDT": "300"})
+    order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "2", "100", sub_portfolio="grid")
+    assert grid.snapshot()["USDT"] == (D(300), D(100))
+    assert acc.asset("USDT") == (D(1000), D(800))
+    before = await _state(acc)
+    with pytest.raises(InsufficientFunds):  # the grid has 100 left; the account has more, but not for it
+        await acc.trader.create_order("limit", "buy", "BTC/USDT", "2", "99", sub_portfolio="grid")
+    with pytest.raises(InsufficientFunds):  # the free part cannot spend the grid's funds
+        await acc.trader.create_order("limit", "buy", "BTC/USDT", "8", "99")
+    assert await _state(acc) == before
+    await acc.candle("100", "101", "99", "100")
+    assert order.status is OrderStatus.CLOSED
+    assert grid.snapshot() == {"USDT": (D(100), D(100)), "BTC": (D("1.998"), D("1.998"))}
+    assert acc.asset("BTC") == (D("1.998"), D("1.998"))
+    await acc.exchange_matches_portfolio()
