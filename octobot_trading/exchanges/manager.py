@@ -4,7 +4,8 @@ The manager owns an ordered list of *components* — objects with a ``name``, ``
 and ``async stop()`` (the :class:`Component` protocol): the connector first, then whatever the
 builder's factories add (market data, trader, trading modes, storage, ...). ``start()`` starts
 them in order; if one fails, those already started are stopped in reverse order and the error
-propagates. ``stop()`` stops them in reverse order, closes the connector and removes the
+propagates (the component whose start failed is stopped as well, so ``stop()`` must tolerate a
+partial start). ``stop()`` stops them in reverse order, closes the connector and removes the
 manager from ``exchanges_registry``; it is idempotent and keeps going when one component fails
 (the failures are logged; ``CancelledError`` is always re-raised).
 
@@ -222,8 +223,9 @@ class ExchangeManager:
         try:
             for component in self._components:
                 self._log.debug("starting %s", component.name)
-                await component.start()
+                # listed before it starts: a failed or cancelled start is stopped too (partial state)
                 self._started.append(component)
+                await component.start()
         except BaseException:
             await self.stop()
             raise

@@ -204,7 +204,7 @@ async def test_failed_build_half_way_leaves_nothing_running(server: FakeExchange
     builder_module.register_component_factory("broken", lambda m, ctx: [Recorder("broken", journal, True)])
     with pytest.raises(RuntimeError, match="broken failed"):
         await _builder(server).build()
-    assert journal == ["start first", "start broken", "stop first"]
+    assert journal == ["start first", "start broken", "stop broken", "stop first"]
     assert len(ot.exchanges_registry) == 0
     assert not _other_tasks()
 
@@ -273,3 +273,44 @@ async def test_registered_connector_factory_is_used_for_simulated_trader(server:
 
 async def test_manager_type_is_exported_lazily() -> None:
     assert ot.ExchangeManager is ExchangeManager
+
+
+async def test_cancelled_build_leaves_nothing_running(server: FakeExchangeServer, journal: list[str]) -> None:
+    started = asyncio.Event()
+
+    class Hangs(Recorder):
+        async def start(self) -> None:
+            await super().start()
+            started.set()
+            await asyncio.Event().wait()  # never returns
+
+    builder_module.register_component_factory("first", lambda m, ctx: [Recorder("first", journal)])
+    builder_module.register_component_factory("second", lambda m, ctx: [Hangs("second", journal)])
+    build = asyncio.create_task(_builder(server).build())
+    await started.wait()
+    build.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await build
+    assert journal == ["start first", "start second", "stop second", "stop first"]
+    assert len(ot.exchanges_registry) == 0 and not _other_tasks()
+
+
+async def test_secrets_never_reach_logs_reprs_or_errors(server: FakeExchangeServer,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    secret = "canary-secret-4f9a2b7c"
+    caplog.set_level(logging.DEBUG)
+    manager = await (_builder(server).with_credentials(api_key="canary-key-91e0", api_secret=secret).build())
+    texts = [repr(manager), repr(manager.exchange), repr(manager.connector), repr(manager.exchange_config)]
+    async with manager:
+        server.faults.drop_after()
+        server.faults.status(500, method="GET", path="/api/v3/order", times=None)
+        for call in (manager.exchange.fetch_balance(),
+                     manager.exchange.create_order("limit", "buy", BTC, "0.01", "17000")):
+            with pytest.raises(errors.ExchangeError) as caught:
+                await call
+            texts.append(str(caught.value))
+            texts.append(str(caught.value.__cause__))
+    joined = "\n".join(texts) + caplog.text
+    assert secret not in joined and "canary-key-91e0" not in joined

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
@@ -66,7 +67,7 @@ from octobot_trading.exchanges.types import (
     Ticker,
 )
 from octobot_trading.util.decimals import decimal_to_str, to_decimal
-from octobot_trading.util.logging import get_logger
+from octobot_trading.util.logging import get_logger, redactor
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
@@ -132,6 +133,10 @@ def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = 
     if config.password is not None:
         params["password"] = config.password.get_secret_value()
     client = _exact_client_class(base)(params)
+    # ccxt logs request headers (the API key) at DEBUG on its own logger: mask secrets there too
+    ccxt_logger = getattr(client, "logger", None)
+    if isinstance(ccxt_logger, logging.Logger) and redactor not in ccxt_logger.filters:
+        ccxt_logger.addFilter(redactor)
     try:
         if config.sandboxed:
             client.set_sandbox_mode(True)
