@@ -120,7 +120,10 @@ class Portfolio:
 
     def apply(self, changes: Iterable[BalanceChange]) -> None:
         """Apply ``changes`` atomically here and in every parent, or raise and change nothing."""
-        changes = list(changes)
+        changes = changes if isinstance(changes, list) else list(changes)
+        if self.parent is None:
+            self._commit(self._compute(changes))
+            return
         chain: list[tuple[Portfolio, dict[str, tuple[Decimal, Decimal]]]] = []
         portfolio: Portfolio | None = self
         while portfolio is not None:
@@ -130,11 +133,15 @@ class Portfolio:
             target._commit(new_values)
 
     def _compute(self, changes: list[BalanceChange]) -> dict[str, tuple[Decimal, Decimal]]:
+        assets = self._assets
         new_values: dict[str, tuple[Decimal, Decimal]] = {}
         for change in changes:
-            total, available = new_values.get(change.currency) or (
-                self.total(change.currency), self.available(change.currency))
-            new_values[change.currency] = (total + change.total, available + change.available)
+            currency = change.currency
+            current = new_values.get(currency)
+            if current is None:
+                asset = assets.get(currency)
+                current = (asset.total, asset.available) if asset is not None else (ZERO, ZERO)
+            new_values[currency] = (current[0] + change.total, current[1] + change.available)
         for currency, (total, available) in new_values.items():
             if total < 0 or available < 0:
                 raise PortfolioNegativeBalance(

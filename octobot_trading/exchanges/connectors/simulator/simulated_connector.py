@@ -263,7 +263,10 @@ class SimulatedConnector(ExchangeConnector):
         *, client_order_id: str, trigger_price: Decimal | None = None, params: dict[str, Any] | None = None,
     ) -> ExchangeOrder:
         """Validate, lock funds, then fill at once (market) or rest in the engine."""
-        order_type, side = OrderType(order_type), OrderSide(side)
+        if type(order_type) is not OrderType:
+            order_type = OrderType(order_type)
+        if type(side) is not OrderSide:
+            side = OrderSide(side)
         market = self._market(symbol)
         params = params or {}
         if client_order_id in self._by_client_id:
