@@ -9,8 +9,8 @@ here, prices with 2 decimals like BTC/USDT) and the real Binance BTC/USDT 5m fil
 ``/work/shared/data`` (65,741 candles). In the same run, two plain-Python loops do W2 on the
 same data for the ratios: the exact reference (``backtesting.reference``: Decimal SMA sums,
 API.md fills, the correctness oracle) and a float loop (float SMA sums, the "~3 M candles/s"
-kind of loop quoted in the issue). Peak memory is the max RSS of a fresh subprocess running one
-W2 backtest on 500,000 candles (interpreter and libraries included).
+kind of loop quoted in the issue). Peak memory is the peak RSS (``VmHWM``) of a fresh subprocess running one
+W2 backtest on 500,000 candles (interpreter, libraries and the generated data included).
 
 Usage::
 
@@ -67,19 +67,33 @@ class IdleMode(AbstractTradingMode):
 
 
 def random_walk(n: int, seed: int = 42) -> CandleData:
-    """A seeded 1-minute random walk of ``n`` candles, prices rounded to 0.01."""
+    """A seeded 1-minute random walk of ``n`` candles, prices rounded to 0.01 (few temporaries)."""
     rng = np.random.default_rng(seed)
     start = 1_600_000_000_000 - 1_600_000_000_000 % 60_000
     times = start + 60_000 * np.arange(n, dtype=np.int64)
-    log_returns = rng.normal(0.0, 0.0008, n)
-    closes = np.round(30_000.0 * np.exp(np.cumsum(log_returns)), 2)
-    opens = np.round(np.concatenate([[30_000.0], closes[:-1]]), 2)
-    spread = np.abs(rng.normal(0.0, 0.0004, (2, n)))
-    highs = np.round(np.maximum(opens, closes) * (1 + spread[0]), 2)
-    lows = np.round(np.minimum(opens, closes) * (1 - spread[1]), 2)
-    highs = np.maximum(highs, np.maximum(opens, closes))
-    lows = np.minimum(lows, np.minimum(opens, closes))
-    volumes = np.round(rng.gamma(2.0, 5.0, n), 4)
+    closes = rng.normal(0.0, 0.0008, n)
+    np.cumsum(closes, out=closes)
+    np.exp(closes, out=closes)
+    closes *= 30_000.0
+    np.round(closes, 2, out=closes)
+    opens = np.empty(n)
+    opens[0] = 30_000.0
+    opens[1:] = closes[:-1]
+    highs = np.maximum(opens, closes)
+    lows = np.minimum(opens, closes)
+    spread = np.abs(rng.normal(0.0, 0.0004, n))
+    spread += 1.0
+    highs *= spread
+    np.round(highs, 2, out=highs)
+    np.maximum(highs, np.maximum(opens, closes, out=spread), out=highs)
+    spread = np.abs(rng.normal(0.0, 0.0004, n))
+    np.subtract(1.0, spread, out=spread)
+    lows *= spread
+    np.round(lows, 2, out=lows)
+    np.minimum(lows, np.minimum(opens, closes, out=spread), out=lows)
+    del spread
+    volumes = rng.gamma(2.0, 5.0, n)
+    np.round(volumes, 4, out=volumes)
     series = CandleSeries.from_arrays("BTC/USDT", "1m", times, opens, highs, lows, closes, volumes,
                                       source=f"random-walk-{n}-seed{seed}")
     return CandleData([series], exchange="simulator")
@@ -167,19 +181,34 @@ def bench(name: str, data: CandleData, repeat: int) -> list[dict[str, Any]]:
     return rows
 
 
-def peak_memory_subprocess(n: int) -> float:
-    """Max RSS (MB) of a fresh interpreter running W2 on an ``n``-candle random walk."""
+def _hwm_mb() -> float:
+    """Peak RSS of this process in MB (VmHWM: reset by exec, unlike ru_maxrss after a fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def peak_memory_subprocess(n: int) -> tuple[float, float, float]:
+    """Peak RSS (MB) of a fresh interpreter running W2 on an ``n``-candle random walk.
+
+    Returns ``(after imports, after generating the data, after the backtest)``.
+    """
+    folder = str(Path(__file__).parent)
     code = (
-        "import sys, resource; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {folder!r})\n"
         "import bench_backtest as b, asyncio, octobot_trading as ot\n"
         "from octobot_trading.modes.sma_cross import SmaCrossMode\n"
-        "data = b.random_walk(%d)\n"
+        "m0 = b._hwm_mb()\n"
+        f"data = b.random_walk({n})\n"
+        "m1 = b._hwm_mb()\n"
         "asyncio.run(ot.backtesting.run_backtest(data, trading_mode=SmaCrossMode,"
         " starting_portfolio={'USDT': '10000'}, fees=ot.Fees(maker='0.001', taker='0.001')))\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    ) % (str(Path(__file__).parent), n)
+        "print(m0, m1, b._hwm_mb())\n"
+    )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    return int(out.stdout.strip().splitlines()[-1]) / 1024
+    m0, m1, m2 = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+    return m0, m1, m2
 
 
 def machine() -> str:
@@ -236,8 +265,10 @@ def main() -> None:
                   f"{row['engine'] / row['exact_loop']:>9.3f} {row['engine'] / row['float_loop']:>9.3f}  "
                   f"{row['check']}")
     if not args.quick:
-        print(f"peak RSS, W2 on 500k candles (fresh process): {peak_memory_subprocess(500_000):.0f} MB")
-    print(f"this process max RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        imports, generated, peak = peak_memory_subprocess(500_000)
+        print(f"peak RSS, W2 on 500k candles (fresh process): {peak:.0f} MB "
+              f"(after imports {imports:.0f} MB, after generating the data {generated:.0f} MB)")
+    print(f"this process peak RSS: {_hwm_mb():.0f} MB")
 
 
 if __name__ == "__main__":
