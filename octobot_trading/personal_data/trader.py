@@ -38,6 +38,7 @@ from octobot_trading.personal_data.order_safety import OrderSafety
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
+from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggersMixin
 from octobot_trading.util.decimals import ONE, ZERO
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
@@ -60,19 +61,7 @@ _T = OrderType
 _LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
 
 
-class PriceTrigger:
-    """Keep an order inactive until the price of its symbol crosses ``threshold``.
-
-    ``above=True``: fire at a price >= threshold; otherwise at a price <= threshold.
-    """
-
-    def __init__(self, threshold: Decimal | int | str, *, above: bool) -> None:
-        from octobot_trading.util.decimals import to_decimal
-        self.threshold = to_decimal(threshold, name="threshold")
-        self.above = above
-
-
-class Trader:
+class Trader(PriceTriggersMixin):
     """Order entry point of one exchange account (``manager.trader``).
 
     Parameters
@@ -332,9 +321,10 @@ class Trader:
         if order.is_done:
             raise InvalidOrderState(f"order is {order.status.value}", order_id=order.id, symbol=order.symbol)
         if not order.is_active or order.exchange_order_id is None:
-            event = self._price_events.pop(order.id, None)
-            if event is not None:
-                event.cancel()
+            for key in (order.id, f"{order.id}:trail"):
+                event = self._price_events.pop(key, None)
+                if event is not None:
+                    event.cancel()
             if order.status is OrderStatus.PENDING_CREATION and order.is_active:
                 await self.resolve_in_flight()
                 if order.exchange_order_id is None or order.is_done:
@@ -517,47 +507,6 @@ class Trader:
         for child in order.chained_orders:
             if not child.is_done and not child.is_active:
                 await self.orders_manager.cancel_locally(child)
-
-    # -- price triggers and self-managed orders ----------------------------------------------------------
-    def _watch(self, order: Order, threshold: Decimal, above: bool) -> None:
-        if self.price_events_for is None:
-            raise InvalidOrder("price triggers need a price-event source", limit="price_trigger",
-                               symbol=order.symbol)
-        events = self.price_events_for(order.symbol)
-
-        def fire(_event: Any) -> None:
-            self._price_events.pop(order.id, None)
-            task = asyncio.get_running_loop().create_task(self._on_trigger(order))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-        self._price_events[order.id] = events.register(threshold, "above" if above else "below", fire)
-
-    def _self_manage(self, order: Order) -> None:
-        """Hold a type the venue lacks locally; send a market (or limit) order when it triggers."""
-        order.self_managed = True
-        order.is_active = False
-        self.orders_manager.add(order)
-        trigger = order.trigger_price
-        assert trigger is not None
-        # stop-loss sells and take-profit buys trigger on the way down, the others on the way up
-        down = (order.side is OrderSide.SELL) == (order.order_type in (_T.STOP_LOSS, _T.STOP_LOSS_LIMIT,
-                                                                       _T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT))
-        self._watch(order, trigger, not down)
-
-    async def _on_trigger(self, order: Order) -> None:
-        if order.is_done or order.is_active:
-            return
-        try:
-            if order.self_managed:
-                limit_typed = order.order_type.is_limit_priced and order.price is not None
-                await self._submit(order, as_type=_T.LIMIT if limit_typed else _T.MARKET)
-            else:
-                await self._submit(order)
-        except OctoBotTradingError as exc:
-            self._logger.warning("triggered order %s refused: %s", order.id, exc)
-            if not order.is_done:
-                await self.orders_manager.cancel_locally(order)
 
     # -- live sync ---------------------------------------------------------------------------------------------
     async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:

@@ -258,3 +258,23 @@ async def test_sub_portfolio_orders_reserve_and_settle_in_both():
     assert grid.snapshot() == {"USDT": (D(100), D(100)), "BTC": (D("1.998"), D("1.998"))}
     assert acc.asset("BTC") == (D("1.998"), D("1.998"))
     await acc.exchange_matches_portfolio()
+
+
+async def test_self_managed_trailing_stop_follows_price_events():
+    acc = await make_account({"BTC": "1"})
+    events = PriceEventsManager("BTC/USDT", acc.clock)
+    acc.trader.price_events_for = lambda symbol: events
+    acc.trader.supported_order_types = frozenset({OrderType.MARKET, OrderType.LIMIT})
+    order = await acc.trader.create_order("trailing_stop", "sell", "BTC/USDT", "1", trailing_percent="10")
+    assert order.self_managed and order.trigger_price == D(90)
+    for price in ("105", "120", "119", "110"):  # peak 120 -> stop 108
+        events.on_price(D(price))
+    await asyncio.sleep(0)
+    assert order.trigger_price == D(108) and not order.is_active
+    acc.prices["BTC/USDT"] = D("107.5")
+    events.on_price(D("107.5"))
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert order.status is OrderStatus.CLOSED and order.average_price == D("107.5")
+    await acc.exchange_matches_portfolio()
+    await acc.trader.stop()
