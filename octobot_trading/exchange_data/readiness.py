@@ -82,6 +82,11 @@ class ReadinessTracker:
             topics += [str(ReadinessTopic.POSITIONS), str(ReadinessTopic.CONTRACTS)]
         self.require(*topics)
 
+    def discard(self, *topics: str) -> None:
+        """Stop requiring ``topics`` (no error for topics that were not required)."""
+        self._required.difference_update(topics)
+        self._update()
+
     def mark_ready(self, name: str) -> None:
         """Record that ``name`` produced its first update (cheap when already seen)."""
         if name in self._seen:

@@ -1,0 +1,120 @@
+"""Market data wired into ExchangeBuilder: a paper-trading manager on the fake Binance server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import numpy as np
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.enums import TimeFrame
+from octobot_trading.exchange_data import wiring as md_wiring
+from octobot_trading.exchange_data.payloads import CandleUpdate
+from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
+from octobot_trading.exchanges import builder as builder_module
+from octobot_trading.personal_data import wiring as trader_wiring
+from octobot_trading.testing.fake_exchange import FakeExchangeServer
+
+from .helpers import until
+
+H1 = TimeFrame.H1.ms
+
+
+@pytest.fixture
+def wired() -> Iterator[None]:
+    saved_components = list(builder_module._COMPONENT_FACTORIES)
+    saved_connectors = dict(builder_module._CONNECTOR_FACTORIES)
+    builder_module._COMPONENT_FACTORIES[:] = [(n, f) for n, f in saved_components if n == "trading_modes"]
+    trader_wiring.install()
+    md_wiring.install()
+    try:
+        yield
+    finally:
+        builder_module._COMPONENT_FACTORIES[:] = saved_components
+        builder_module._CONNECTOR_FACTORIES.clear()
+        builder_module._CONNECTOR_FACTORIES.update(saved_connectors)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeExchangeServer]:
+    async with FakeExchangeServer(start_index=100) as srv:
+        yield srv
+
+
+def _builder(server: FakeExchangeServer, clock: SimulatedClock) -> ot.exchanges.ExchangeBuilder:
+    return (
+        ot.exchanges.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["1h"])
+        .with_ccxt_options({**server.ccxt_config(), "rateLimit": 1, "timeout": 3000})
+        .with_client_hook(server.client_hook)
+        .with_clock(clock)
+    )
+
+
+async def test_paper_manager_rest_only_gets_ready_and_candles_flow(wired, server):
+    market = server.state.markets["BTCUSDT"]
+    clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
+    before = set(asyncio.all_tasks())
+    manager = await _builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}).build()
+    try:
+        component = manager.get_component("exchange_data")
+        assert isinstance(component, md_wiring.MarketDataComponent) and not component.websockets
+        assert [c.name for c in manager.components].index("exchange_data") < [
+            c.name for c in manager.components].index("trader")
+        assert any(isinstance(u, RestCandlesUpdater) for u in component.updaters)
+        received: list[CandleUpdate] = []
+
+        async def on_candle(update: CandleUpdate) -> None:
+            received.append(update)
+
+        manager.channels.ohlcv.subscribe(on_candle, symbol="BTC/USDT", time_frame="1h")
+        await until(lambda: component.market_data.readiness.missing == ("balance", "orders"))
+        await manager.wait_ready(timeout=0)
+        sd = manager.exchange_symbols_data.get("BTC/USDT")
+        closes = sd.candles("1h").closes()
+        assert closes.size == 101 and closes[-1] == float(market.current[4])
+        await until(lambda: sd.ticker is not None and sd.order_book.best_bid() is not None)
+        assert sd.mark_price == market.last_price
+        bid, ask = sd.order_book.best_bid(), sd.order_book.best_ask()
+        assert bid is not None and ask is not None and bid[0] < ask[0]
+
+        server.advance()
+        await clock.run_until(int(market.current[0]) + H1 + 1_000)
+        await until(lambda: len(received) == 1)
+        assert received[0].close == float(market.current[4])
+        np.testing.assert_array_equal(sd.candles("1h").closes(limit=1), [float(market.current[4])])
+    finally:
+        await manager.stop()
+    assert set(asyncio.all_tasks()) - before == set()
+    assert manager.get_component("exchange_data").updaters == []  # type: ignore[union-attr]
+
+
+async def test_wait_ready_times_out_naming_missing_topics(wired, server):
+    market = server.state.markets["BTCUSDT"]
+    clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
+    server.faults.drop_before(path="/api/v3/klines", times=None)  # candles never arrive
+    manager = await _builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}).build()
+    try:
+        start = clock.now_ms()
+        waiter = asyncio.ensure_future(manager.wait_ready(timeout=30))
+        while not waiter.done():  # real I/O between steps; the connector's retries sleep on the clock
+            await asyncio.sleep(0.01)
+            clock.set_time(clock.now_ms() + 1_000)
+        assert clock.now_ms() - start <= 31_000
+        with pytest.raises(ot.errors.ReadinessTimeout) as info:
+            await waiter
+        assert info.value.missing == ("candles:BTC/USDT:1h",)
+    finally:
+        await manager.stop()
+
+
+async def test_backtests_are_left_to_the_backtesting_subsystem(wired):
+    class Ctx:
+        is_backtesting = True
+
+    assert list(md_wiring._factory(object(), Ctx())) == []
