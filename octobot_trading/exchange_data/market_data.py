@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import TimeFrame
@@ -60,6 +61,7 @@ class ExchangeMarketData:
         self.channels = channels if channels is not None else ExchangeChannels(synchronized=synchronized)
         self.readiness = readiness if readiness is not None else ReadinessTracker(clock)
         self._candle_topics: dict[tuple[str, TimeFrame], str] = {}
+        self._mark_routes: dict[str, list[Any]] = {}
 
     async def start(self) -> None:
         """Start the channels' consumer tasks."""
@@ -106,7 +108,11 @@ class ExchangeMarketData:
             self._candles_seen(symbol, time_frame)
         await self.channels.ohlcv.publish(
             CandleUpdate(symbol, time_frame, timestamp, open, high, low, close, volume))
-        await self._publish_mark_price(data)
+        marks = self._mark_routes.get(symbol)
+        if marks is None:
+            marks = self._mark_routes[symbol] = self.channels.mark_price.callbacks_for(symbol)
+        if marks or not self.channels.synchronized:
+            await self._publish_mark_price(data)
         return True
 
     async def on_candles(self, symbol: str, time_frame: TimeFrame | str, candles: Sequence[Candle]) -> int:
