@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,3 +74,29 @@ async def connector(server: FakeExchangeServer) -> AsyncIterator[CCXTConnector]:
 def connector_factory(server: FakeExchangeServer) -> Callable[..., CCXTConnector]:
     """Make more connectors on the same server; they are closed by the test."""
     return lambda *args, **kwargs: make_connector(server, *args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def isolated_builder_wiring() -> Iterator[None]:
+    """Run each test with no subsystem wired into the builder (other tests may install theirs)."""
+    from octobot_trading.exchanges import builder
+
+    components = list(builder._COMPONENT_FACTORIES)
+    connectors = dict(builder._CONNECTOR_FACTORIES)
+    builder._COMPONENT_FACTORIES.clear()
+    for kind in [k for k in builder._CONNECTOR_FACTORIES if k != "real"]:
+        del builder._CONNECTOR_FACTORIES[kind]
+    try:
+        yield
+    finally:
+        builder._COMPONENT_FACTORIES[:] = components
+        builder._CONNECTOR_FACTORIES.clear()
+        builder._CONNECTOR_FACTORIES.update(connectors)
+
+
+@pytest.fixture
+def registry_before() -> set[str]:
+    """Ids of managers registered before the test (other tests may leave theirs)."""
+    from octobot_trading.exchanges.registry import exchanges_registry
+
+    return set(exchanges_registry.ids())

@@ -117,7 +117,8 @@ async def test_done_when_flow_real_trader(server: FakeExchangeServer) -> None:
     assert not _other_tasks()
 
 
-async def test_invalid_configuration_names_the_field(server: FakeExchangeServer) -> None:
+async def test_invalid_configuration_names_the_field(
+        registry_before: set[str], server: FakeExchangeServer) -> None:
     cases = [
         (ot.ExchangeBuilder("binance").with_time_frames(["7m"]), "time_frames"),
         (ot.ExchangeBuilder("binance").with_symbols(["BTCUSDT"]), "symbols"),
@@ -134,24 +135,26 @@ async def test_invalid_configuration_names_the_field(server: FakeExchangeServer)
     with pytest.raises(errors.ConfigurationError) as caught:
         await ot.ExchangeBuilder("nosuchexchange").build()
     assert caught.value.field == "exchange"
-    assert len(ot.exchanges_registry) == 0 and not _other_tasks()
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
-async def test_unknown_market_type_on_the_venue_is_a_configuration_error(server: FakeExchangeServer) -> None:
+async def test_unknown_market_type_on_the_venue_is_a_configuration_error(
+        registry_before: set[str], server: FakeExchangeServer) -> None:
     # the fake venue lists spot markets only
     builder = (_builder(server).with_symbols([]).with_market_type(ot.MarketType.LINEAR)
                .with_ccxt_options(server.ccxt_config()))
     with pytest.raises(errors.ConfigurationError) as caught:
         await builder.build()
     assert caught.value.field == "market_type"
-    assert len(ot.exchanges_registry) == 0 and not _other_tasks()
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
-async def test_unknown_configured_symbol_fails_the_build_cleanly(server: FakeExchangeServer) -> None:
+async def test_unknown_configured_symbol_fails_the_build_cleanly(
+        registry_before: set[str], server: FakeExchangeServer) -> None:
     with pytest.raises(errors.UnknownSymbol) as caught:
         await _builder(server).with_symbols(["DOGE/USDT"]).build()
     assert caught.value.symbol == "DOGE/USDT"
-    assert len(ot.exchanges_registry) == 0 and not _other_tasks()
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
 async def test_unwired_subsystems_are_refused_not_ignored(server: FakeExchangeServer) -> None:
@@ -198,14 +201,15 @@ async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchang
     assert not _other_tasks() and manager.id not in ot.exchanges_registry
 
 
-async def test_failed_build_half_way_leaves_nothing_running(server: FakeExchangeServer,
+async def test_failed_build_half_way_leaves_nothing_running(
+        registry_before: set[str], server: FakeExchangeServer,
                                                             journal: list[str]) -> None:
     builder_module.register_component_factory("first", lambda m, ctx: [Recorder("first", journal)])
     builder_module.register_component_factory("broken", lambda m, ctx: [Recorder("broken", journal, True)])
     with pytest.raises(RuntimeError, match="broken failed"):
         await _builder(server).build()
     assert journal == ["start first", "start broken", "stop broken", "stop first"]
-    assert len(ot.exchanges_registry) == 0
+    assert set(ot.exchanges_registry.ids()) == registry_before
     assert not _other_tasks()
 
 
@@ -275,7 +279,8 @@ async def test_manager_type_is_exported_lazily() -> None:
     assert ot.ExchangeManager is ExchangeManager
 
 
-async def test_cancelled_build_leaves_nothing_running(server: FakeExchangeServer, journal: list[str]) -> None:
+async def test_cancelled_build_leaves_nothing_running(
+        registry_before: set[str], server: FakeExchangeServer, journal: list[str]) -> None:
     started = asyncio.Event()
 
     class Hangs(Recorder):
@@ -292,7 +297,7 @@ async def test_cancelled_build_leaves_nothing_running(server: FakeExchangeServer
     with pytest.raises(asyncio.CancelledError):
         await build
     assert journal == ["start first", "start second", "stop second", "stop first"]
-    assert len(ot.exchanges_registry) == 0 and not _other_tasks()
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
 async def test_secrets_never_reach_logs_reprs_or_errors(server: FakeExchangeServer,
