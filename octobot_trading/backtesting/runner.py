@@ -74,17 +74,23 @@ class BacktestResult:
 
 
 class _EquitySampler:
-    """OHLCV consumer (lowest priority) recording the portfolio value every ``interval_ms``."""
+    """OHLCV consumer (lowest priority) recording the portfolio value every ``interval_ms``.
 
-    def __init__(self, portfolio: Any, reference: str, symbols: list[str], interval_ms: int, capacity: int) -> None:
+    Per candle it only compares the candle's close time with the next sampling time; prices are
+    read from the candle buffers when a sample is taken.
+    """
+
+    def __init__(self, portfolio: Any, reference: str, symbols: list[str], symbols_data: Any, time_frame: TimeFrame,
+                 interval_ms: int, capacity: int) -> None:
         self.portfolio = portfolio
         self.reference = reference
         self.first_symbol = symbols[0]
-        self.bases = {s: parse_symbol(s).base for s in symbols}
-        self.quotes = {s: parse_symbol(s).quote for s in symbols}
+        self.symbols_data = symbols_data
+        self.time_frame = time_frame
+        self.tf_ms = time_frame.ms
+        self.pairs = {parse_symbol(s).base: s for s in reversed(symbols) if parse_symbol(s).quote == reference}
         self.interval_ms = interval_ms
         self.next_ms = -1
-        self.last_close: dict[str, float] = {}
         size = capacity + 2
         self.times = np.zeros(size, dtype=np.int64)
         self.values = np.zeros(size, dtype=np.float64)
@@ -93,10 +99,12 @@ class _EquitySampler:
         self.count = 0
 
     async def on_candle(self, candle: Any) -> None:
-        self.last_close[candle.symbol] = candle.close
-        close_ms = candle.timestamp + candle.time_frame.ms
+        close_ms = candle.timestamp + self.tf_ms
         if close_ms >= self.next_ms:
             self.sample(close_ms)
+
+    def _last_close(self, symbol: str) -> float | None:
+        return self.symbols_data.get(symbol).candles(self.time_frame).last_close  # type: ignore[no-any-return]
 
     def sample(self, time_ms: int) -> None:
         if self.count >= len(self.times):
@@ -118,14 +126,12 @@ class _EquitySampler:
         self.times[index] = time_ms
         self.values[index] = value + exposed
         self.exposure[index] = exposed
-        self.prices[index] = self.last_close.get(self.first_symbol, 0.0)
+        self.prices[index] = self._last_close(self.first_symbol) or 0.0
         self.count += 1
 
     def _price(self, currency: str) -> float | None:
-        for symbol, base in self.bases.items():
-            if base == currency and self.quotes[symbol] == self.reference and symbol in self.last_close:
-                return self.last_close[symbol]
-        return None
+        symbol = self.pairs.get(currency)
+        return None if symbol is None else self._last_close(symbol)
 
     def curve(self) -> EquityCurve:
         n = self.count
@@ -243,8 +249,8 @@ async def run_backtest(
     span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms
     interval = max(base_tf.ms, -(-span // max(1, equity_points) // base_tf.ms) * base_tf.ms)
     personal_data = manager.exchange_personal_data
-    sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols, interval,
-                             span // interval + 2)
+    sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols,
+                             manager.exchange_symbols_data, base_tf, interval, span // interval + 2)
     component = manager.get_component("backtest")
     clock = LiveClock()
     started = clock.monotonic()

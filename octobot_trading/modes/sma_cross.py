@@ -28,11 +28,12 @@ from octobot_trading.errors import InvalidOrder
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.util.decimals import decimal_from_data_float
-from octobot_trading.util.symbols import parse_symbol
+from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["SmaCrossConfig", "SmaCrossMode"]
 
 _MAX_DIGITS = 15  # a double holds every decimal of up to 15 significant digits exactly
+_MAX_SCALED = 10**_MAX_DIGITS
 
 
 class SmaCrossConfig(ModeConfig):
@@ -88,12 +89,29 @@ class SmaCrossProducer(AbstractModeProducer):
         close = candle.close
         scale = state.scale
         scaled = round(close * scale)
-        if scaled / scale != close or scaled >= 10**_MAX_DIGITS:
+        if scaled / scale != close or scaled >= _MAX_SCALED:
             scaled = state.rescale(close)
-        sign = state.push(scaled)
+        # -- state.push(scaled), inlined: this runs once per candle --
+        count = state.count
+        buffer = state.buffer
+        length = state.length
+        fast = self._fast
+        slow = self._slow
+        if count >= fast:
+            state.fast_sum -= buffer[(count - fast) % length]
+        if count >= slow:
+            state.slow_sum -= buffer[(count - slow) % length]
+        buffer[count % length] = scaled
+        fast_sum = state.fast_sum = state.fast_sum + scaled
+        slow_sum = state.slow_sum = state.slow_sum + scaled
+        state.count = count + 1
+        if count + 1 < length:
+            return
+        d = fast_sum * slow - slow_sum * fast
+        sign = (d > 0) - (d < 0)
         previous = state.previous_sign
         state.previous_sign = sign
-        if previous is None or sign is None:
+        if previous is None or sign == previous:
             return
         if sign > 0 >= previous:
             action = DecisionAction.BUY
@@ -138,27 +156,13 @@ class _SmaState:
             self.scale = float(10**needed)
         return int(exact.scaleb(self.decimals))
 
-    def push(self, scaled: int) -> int | None:
-        """Add one close; return the sign of ``d`` (None while the slow average is incomplete)."""
-        count = self.count
-        buffer = self.buffer
-        length = self.length
-        if count >= self.fast:
-            self.fast_sum -= buffer[(count - self.fast) % length]
-        if count >= self.slow:
-            self.slow_sum -= buffer[(count - self.slow) % length]
-        buffer[count % length] = scaled
-        self.fast_sum += scaled
-        self.slow_sum += scaled
-        self.count = count = count + 1
-        if count < length:
-            return None
-        d = self.fast_sum * self.slow - self.slow_sum * self.fast
-        return (d > 0) - (d < 0)
-
 
 class SmaCrossConsumer(AbstractModeConsumer):
     """Turn crossings into market orders sized from the (sub-)portfolio."""
+
+    def __init__(self, mode: AbstractTradingMode) -> None:
+        super().__init__(mode)
+        self._symbols: dict[str, Symbol] = {}
 
     async def on_decision(self, decision: TradingDecision) -> None:
         """Buy ``buy_fraction`` of the quote when flat; sell all base when holding."""
@@ -167,7 +171,9 @@ class SmaCrossConsumer(AbstractModeConsumer):
         price = decision.price
         if price is None:
             return
-        parsed = parse_symbol(symbol)
+        parsed = self._symbols.get(symbol)
+        if parsed is None:
+            parsed = self._symbols[symbol] = parse_symbol(symbol)
         spec = context.market_spec(symbol)
         portfolio = context.portfolio
         held = spec.adapt_quantity(portfolio.get_currency_portfolio(parsed.base).available)
