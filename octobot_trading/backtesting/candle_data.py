@@ -124,7 +124,7 @@ class CandleSeries:
         cols = [np.ascontiguousarray(c, dtype=np.float64) for c in (opens, highs, lows, closes, volumes)]
         if any(c.shape != t.shape for c in cols) or t.ndim != 1:
             raise DataFileError("OHLCV columns have different lengths", path=source)
-        series = cls(symbol, tf, t, *cols, source=source)
+        series = cls(symbol, tf, t, cols[0], cols[1], cols[2], cols[3], cols[4], source=source)
         series.gaps = _validate(series, allow_gaps)
         for array in (t, *cols):
             array.setflags(write=False)

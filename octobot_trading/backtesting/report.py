@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -33,7 +33,7 @@ th { background: #f2f2f2; } td:first-child { text-align: left; }
 """
 
 
-def _dates(times: np.ndarray) -> np.ndarray:  # type: ignore[type-arg]
+def _dates(times: Any) -> Any:
     return np.asarray(times, dtype="datetime64[ms]")
 
 

@@ -104,7 +104,8 @@ class _EquitySampler:
             self.sample(close_ms)
 
     def _last_close(self, symbol: str) -> float | None:
-        return self.symbols_data.get(symbol).candles(self.time_frame).last_close  # type: ignore[no-any-return]
+        price: float | None = self.symbols_data.get(symbol).candles(self.time_frame).last_close
+        return price
 
     def sample(self, time_ms: int) -> None:
         if self.count >= len(self.times):
@@ -251,7 +252,7 @@ async def run_backtest(
     personal_data = manager.exchange_personal_data
     sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols,
                              manager.exchange_symbols_data, base_tf, interval, span // interval + 2)
-    component = manager.get_component("backtest")
+    component: Any = manager.get_component("backtest")
     clock = LiveClock()
     started = clock.monotonic()
     async with manager:
@@ -260,12 +261,14 @@ async def run_backtest(
                                              priority=ChannelPriority.LOW)
         slippage = to_decimal(slippage_percent, name="slippage_percent")
         if slippage:
-            manager.connector.slippage = slippage / 100
+            connector: Any = manager.connector
+            connector.slippage = slippage / 100
         component.driver.progress = progress
         start_totals = personal_data.portfolio_manager.portfolio.totals()
         candles = await component.run()
         sampler.sample(manager.clock.now_ms())
-        modes = manager.get_component("trading_modes").modes
+        modes_component: Any = manager.get_component("trading_modes")
+        modes = modes_component.modes
         config = modes[0].config.model_dump(mode="json") if modes else dict(mode_config or {})
     elapsed = clock.monotonic() - started
     final = personal_data.portfolio_manager.portfolio.totals()

@@ -26,6 +26,7 @@ from typing import Any
 from octobot_trading.backtesting.candle_data import CandleData
 from octobot_trading.backtesting.driver import BacktestDriver
 from octobot_trading.backtesting.market_side import HistoricalMarketSide
+from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchange_data.readiness import ReadinessTopic
 from octobot_trading.util.fees import Fees
@@ -67,7 +68,7 @@ class BacktestComponent:
         self.manager = manager
         self.data = _data(ctx)
         self.symbols = list(ctx.exchange_config.symbols) or sorted(self.data.symbols)
-        self.time_frames = list(ctx.exchange_config.time_frames) or self.data.time_frames
+        self.time_frames: list[TimeFrame | str] = list(ctx.exchange_config.time_frames or self.data.time_frames)
         market_data = getattr(manager, "market_data", None)
         if market_data is None:
             market_data = ExchangeMarketData(ctx.clock, synchronized=True, exchange_name=self.data.exchange)

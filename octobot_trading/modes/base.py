@@ -157,8 +157,10 @@ class AbstractTradingMode(abc.ABC):
         new = self.validate_config(config)
         self.check_config(new)
         self.config = new
-        for part in (*self.producers, *self.consumers):
-            part.on_config_reloaded()
+        for producer in self.producers:
+            producer.on_config_reloaded()
+        for consumer in self.consumers:
+            consumer.on_config_reloaded()
 
     def check_config(self, config: Any) -> None:
         """Check ``config`` against the context (e.g. its time frame is configured)."""

@@ -91,7 +91,8 @@ class ModeContext:
 
         def market_spec(symbol: str) -> MarketSpec:
             try:
-                return manager.trader.market(symbol).spec  # type: ignore[no-any-return]
+                spec: MarketSpec = manager.trader.market(symbol).spec
+                return spec
             except KeyError:
                 raise ConfigurationError(f"no market spec for {symbol}", field="symbols") from None
 
