@@ -1,0 +1,47 @@
+"""Two modes on one backtesting account, each on its own sub-portfolio."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import octobot_trading as ot
+from octobot_trading.backtesting import CandleData
+from octobot_trading.backtesting.reference import sma_cross_reference
+from octobot_trading.backtesting.wiring import install_all
+from octobot_trading.exchanges.builder import ExchangeBuilder
+from octobot_trading.modes import ModeContext, SmaCrossMode
+
+FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
+
+
+async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_reference() -> None:
+    install_all()
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
+    manager = await (
+        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
+        .with_clock(ot.SimulatedClock(int(data.get("BTC/USDT", "5m").times[0])))
+        .with_trading_config(starting_portfolio={"USDT": "10000"}).use_backtesting(data).build())
+    configs = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
+               "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000")}
+    async with manager:
+        portfolios = manager.exchange_personal_data.portfolio_manager
+        modes = []
+        for name, (config, allocation) in configs.items():
+            portfolios.create_sub_portfolio(name, {"USDT": allocation})
+            mode = SmaCrossMode(ModeContext.from_manager(manager, sub_portfolio=name), config)
+            await mode.start()
+            modes.append(mode)
+        await manager.get_component("backtest").run()
+        subs = {name: portfolios.get_portfolio(name).totals() for name in configs}
+        account = portfolios.portfolio.totals()
+        for mode in modes:
+            await mode.stop()
+    series = data.get("BTC/USDT", "5m")
+    for name, (config, allocation) in configs.items():
+        ref = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000,
+                                  starting_quote=allocation, **config)
+        assert ref.fills, name
+        assert subs[name].get("USDT") == ref.quote and subs[name].get("BTC", Decimal(0)) == ref.base, name
+    # the account holds the unallocated 2000 USDT plus both sub-portfolios
+    assert account["USDT"] == Decimal(2000) + subs["fast"]["USDT"] + subs["slow"]["USDT"]
