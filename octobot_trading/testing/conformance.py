@@ -225,6 +225,7 @@ class ConnectorConformance:
 
     async def test_float_money_is_refused(self, connector: ExchangeConnector) -> None:
         """A float amount raises TypeError."""
+        await connector.load_markets()
         with pytest.raises(TypeError):
             await connector.create_order(OrderType.MARKET, OrderSide.BUY, self.symbol, 0.01,  # type: ignore[arg-type]
                                          client_order_id="conformance-float")
