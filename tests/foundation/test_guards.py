@@ -1,6 +1,7 @@
 """Guard tests: layout rules that keep the code base honest."""
 
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -60,14 +61,16 @@ def test_no_wall_clock_outside_clock_module():
     assert offenders == []
 
 
+_FLOAT_MONEY = re.compile(r"(?<![\w.])float\(\s*(price|amount|quantity|cost|fee|balance)")
+
+
 def test_no_float_money_conversions():
-    offenders = []
-    for path in _modules():
-        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            stripped = line.replace(" ", "")
-            for word in ("price", "amount", "quantity", "cost", "fee", "balance"):
-                if f"float({word}" in stripped:
-                    offenders.append(f"{path.relative_to(PACKAGE.parent)}:{lineno}")
+    offenders = [
+        f"{path.relative_to(PACKAGE.parent)}:{lineno}"
+        for path in _modules()
+        for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if _FLOAT_MONEY.search(line)
+    ]
     assert offenders == []
 
 
