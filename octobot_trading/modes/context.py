@@ -13,7 +13,6 @@ from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes.channel import EvaluationChannel
 from octobot_trading.util.market_spec import MarketSpec
 
@@ -81,7 +80,8 @@ class ModeContext:
         ``sub_portfolio`` names the mode's sub-portfolio, if it has one; default: the account's.
         """
         portfolio = manager.exchange_personal_data.portfolio_manager.get_portfolio(sub_portfolio)
-        readiness = getattr(manager, "readiness", None)
+        market_data = getattr(manager, "market_data", None)
+        readiness = getattr(market_data, "readiness", None) or getattr(manager, "readiness", None)
 
         def is_ready() -> bool:
             if readiness is None:
@@ -90,11 +90,8 @@ class ModeContext:
             return bool(flag() if callable(flag) else flag)
 
         def market_spec(symbol: str) -> MarketSpec:
-            try:
-                spec: MarketSpec = manager.trader.market(symbol).spec
-                return spec
-            except KeyError:
-                raise ConfigurationError(f"no market spec for {symbol}", field="symbols") from None
+            spec: MarketSpec = manager.trader.market(symbol).spec  # UnknownSymbol when not listed
+            return spec
 
         return cls(
             channels=manager.channels,
