@@ -180,21 +180,20 @@ class BacktestDriver:
             lows = series.lows[start:stop].tolist()
             closes = series.closes[start:stop].tolist()
             volumes = series.volumes[start:stop].tolist()
-            for j in range(stop - start):
-                t = times[j]
+            for t, o, h, lo, c, v in zip(times, opens, highs, lows, closes, volumes, strict=True):
                 close_ms = t + tf_ms
                 set_time(close_ms)
                 if match is not None:
-                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    walk = match(symbol, close_ms, o, h, lo, c)
                     if walk is not None:
                         await walk
                 if fast and not mark_callbacks:
-                    if add(tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
-                        payload = CandleUpdate(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                    if add(tf, t, o, h, lo, c, v):
+                        payload = CandleUpdate(symbol, tf, t, o, h, lo, c, v)
                         for callback in callbacks:
                             await callback(payload)
                 else:
-                    await full(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                    await full(symbol, tf, t, o, h, lo, c, v)
                     fast = True
             self.replayed = stop
             if progress is not None:
