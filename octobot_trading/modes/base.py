@@ -19,8 +19,11 @@ exchange manager, so mode code never knows whether it runs live, on paper or in 
 
 **Readiness.** A producer never sees market data before the context reports ready: when the
 context is not ready at :meth:`AbstractTradingMode.start`, the producer is subscribed through a
-small gate that drops updates until readiness, then forwards every update (one extra call).
-When the context is already ready, the producer's own method is subscribed directly.
+small gate that drops updates until readiness. On a synchronized channel the gate then puts the
+producer's method in its own place (same subscription, same position in the channel's route
+list, so the publish in progress neither skips nor repeats a consumer); on a live channel it
+keeps forwarding (one extra call). When the context is already ready, the producer's own method
+is subscribed directly.
 """
 
 from __future__ import annotations
@@ -233,11 +236,21 @@ class AbstractTradingMode(abc.ABC):
             opened = [False]
 
             async def gate(payload: Any) -> None:
-                # A subscription cannot replace itself safely while the channel iterates its
-                # consumers, so the gate stays and forwards once the context is ready.
-                if opened[0] or is_ready():
-                    opened[0] = True
+                if opened[0]:
                     await callback(payload)
+                    return
+                if not is_ready():
+                    return
+                opened[0] = True
+                if getattr(channel, "synchronized", False):
+                    # Swap the gate for the producer in place: same subscription, same position in
+                    # the route list the channel is iterating (so no consumer is skipped or called
+                    # twice); later route refreshes use the subscription's new callback.
+                    subscription.callback = callback
+                    route = channel.callbacks_for(symbol, time_frame)
+                    if gate in route:
+                        route[route.index(gate)] = callback
+                await callback(payload)
 
             subscription = channel.subscribe(gate, symbol=symbol, time_frame=time_frame, priority=priority)
         self._unsubscribers.append(lambda: channel.unsubscribe(subscription))

@@ -106,6 +106,8 @@ async def test_producer_waits_for_readiness_then_runs_direct() -> None:
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 600_000, 1.2, 2.0, 1.0, 1.1, 3.0)
     assert [d.time_ms for d in Recorder.seen] == [300_000, 600_000]
     assert Recorder.seen[0].reason == "step=2"
+    # on a synchronized channel the gate gave its place to the producer's own method
+    assert md.channels.ohlcv.callbacks_for("BTC/USDT", "5m") == [mode.producers[0].on_candle]
     await mode.stop()
     assert md.channels.ohlcv.callbacks_for("BTC/USDT", "5m") == []
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 900_000, 1.2, 2.0, 1.0, 1.1, 3.0)
@@ -196,3 +198,30 @@ async def test_sma_cross_signals_match_the_reference_crossings_on_real_data() ->
     # decisions alternate buy / sell
     actions = [d.action for d in Recorder.seen]
     assert all(a != b for a, b in itertools.pairwise(actions))
+
+
+async def test_gate_swap_during_a_publish_skips_and_repeats_no_consumer() -> None:
+    clock = ot.SimulatedClock()
+    md = ExchangeMarketData(clock, synchronized=True)
+    ready = [False]
+    mode = EveryCandleMode(_context(md, clock, is_ready=lambda: ready[0]), {})
+    await mode.start()
+    calls: list[str] = []
+
+    async def same_priority(payload: Any) -> None:
+        calls.append("medium")
+
+    async def low(payload: Any) -> None:
+        calls.append("low")
+
+    md.channels.ohlcv.subscribe(same_priority, symbol="BTC/USDT", time_frame="5m")
+    md.channels.ohlcv.subscribe(low, symbol="BTC/USDT", time_frame="5m", priority="low")
+    await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 0, 1.0, 2.0, 0.5, 1.5, 3.0)
+    ready[0] = True
+    await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 300_000, 1.0, 2.0, 0.5, 1.5, 3.0)
+    await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 600_000, 1.0, 2.0, 0.5, 1.5, 3.0)
+    assert calls == ["medium", "low"] * 3
+    assert [d.time_ms for d in Recorder.seen] == [300_000, 600_000]
+    await mode.stop()  # the swapped subscription is still the one removed
+    await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 900_000, 1.0, 2.0, 0.5, 1.5, 3.0)
+    assert len(Recorder.seen) == 2 and calls[-2:] == ["medium", "low"]
