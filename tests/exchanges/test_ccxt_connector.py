@@ -442,3 +442,40 @@ async def test_accepted_order_with_unreadable_reply_stays_in_flight(connector: C
     assert caught.value.client_order_id == "garbled-1"
     assert isinstance(caught.value.__cause__, errors.BadExchangeResponse)
     assert len(server.state.orders) == 1  # it is on the exchange; the caller looks it up later
+
+
+async def test_order_still_queued_at_the_exchange_is_ambiguous_then_found(server: FakeExchangeServer) -> None:
+    import asyncio
+
+    conn = make_connector(server, timeout=300)
+    try:
+        await conn.load_markets()
+        # the exchange only processes the order 0.8 s later, after the client gave up and looked it up
+        server.faults.latency(0.8, method="POST", path="/api/v3/order", times=1)
+        with pytest.raises(errors.AmbiguousOrderOutcome) as caught:
+            await conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
+                                    client_order_id="queued-1")
+        assert caught.value.client_order_id == "queued-1"
+        assert isinstance(caught.value.__cause__, errors.RequestTimeout)
+        for _ in range(100):  # the exchange finishes processing it (bounded wait)
+            if server.state.orders:
+                break
+            await asyncio.sleep(0.05)
+        found = await conn.fetch_order_by_client_id("queued-1", BTC)
+        assert found is not None and found.status is OrderStatus.OPEN
+        assert server.faults.count("POST", "/api/v3/order") == 1
+    finally:
+        await conn.close()
+
+
+async def test_refused_connection_on_placement_is_not_ambiguous() -> None:
+    clock = SimulatedClock(0)
+    async with FakeExchangeServer() as srv:
+        conn = make_connector(srv, clock)
+        await conn.load_markets()
+    try:  # the server is gone: the request could not even be sent
+        with pytest.raises(errors.ExchangeUnavailable):
+            await drive(clock, conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"),
+                                                 Decimal("17000"), client_order_id="refused-1"))
+    finally:
+        await conn.close()

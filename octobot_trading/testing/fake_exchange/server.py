@@ -41,6 +41,7 @@ Another module can attach routes and read the same replayed state:
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import socket
@@ -56,7 +57,7 @@ from aiohttp import web
 from octobot_trading.clock import Clock, LiveClock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
-from octobot_trading.testing.fake_exchange.faults import FaultInjector, FaultKind
+from octobot_trading.testing.fake_exchange.faults import Fault, FaultInjector, FaultKind
 from octobot_trading.testing.fake_exchange.state import (
     FakeAccount,
     FakeExchangeError,
@@ -134,6 +135,7 @@ class FakeExchangeServer:
         self._extra_routes: list[web.RouteDef] = []
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
+        self._processing: set[asyncio.Future[web.StreamResponse]] = set()
 
     # -- lifecycle ------------------------------------------------------------------------
     def add_routes(self, routes: Iterable[web.RouteDef]) -> None:
@@ -163,6 +165,9 @@ class FakeExchangeServer:
             return
         for callback in list(self.on_stop):
             await callback()
+        for task in list(self._processing):
+            task.cancel()
+        await asyncio.gather(*self._processing, return_exceptions=True)
         await runner.cleanup()
 
     async def __aenter__(self) -> FakeExchangeServer:
@@ -237,21 +242,29 @@ class FakeExchangeServer:
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         fault = self.faults.take(request.method, request.path)
-        if fault is not None and fault.kind is FaultKind.LATENCY:
-            await self.clock.sleep(fault.delay)
-        elif fault is not None and fault.kind is FaultKind.STATUS:
+        if fault is not None and fault.kind is FaultKind.STATUS:
             return web.json_response(fault.body(), status=fault.status)
-        elif fault is not None and fault.kind is FaultKind.DROP_BEFORE:
+        if fault is not None and fault.kind is FaultKind.DROP_BEFORE:
             return self._drop(request)
-        try:
-            response = await handler(request)
-        except FakeExchangeError as exc:
-            response = web.json_response({"code": exc.code, "msg": exc.msg}, status=exc.status)
+        # like a real venue, a request keeps being processed when its client gives up
+        processing = asyncio.ensure_future(self._process(request, handler, fault))
+        self._processing.add(processing)
+        processing.add_done_callback(self._processing.discard)
+        response = await asyncio.shield(processing)
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
             return await self._cut(request)
         if fault is not None and fault.kind is FaultKind.TIMEOUT_AFTER:
             await self.clock.sleep(fault.delay)
         return response
+
+    async def _process(self, request: web.Request, handler: Handler, fault: Fault | None) -> web.StreamResponse:
+        await request.read()  # the request has arrived whole; what follows is the exchange's work
+        if fault is not None and fault.kind is FaultKind.LATENCY:
+            await self.clock.sleep(fault.delay)
+        try:
+            return await handler(request)
+        except FakeExchangeError as exc:
+            return web.json_response({"code": exc.code, "msg": exc.msg}, status=exc.status)
 
     @staticmethod
     async def _cut(request: web.Request) -> web.StreamResponse:

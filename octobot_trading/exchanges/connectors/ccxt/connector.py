@@ -10,14 +10,16 @@
   exceptions become library errors (:func:`.errors.map_ccxt_error`, chained with ``from``).
 * Reads are retried with exponential backoff and jitter (:mod:`octobot_trading.exchanges.retry`)
   on the injected clock. Order placement is never retried: on an ambiguous failure (timeout,
-  dropped connection, 5xx) the order is looked up by its client order id; it is returned when
-  found, the original error is raised when the exchange definitely has no such order, and
-  ``AmbiguousOrderOutcome`` is raised when the lookup itself fails.
+  dropped connection, 5xx) the order is looked up by its client order id (twice, a backoff
+  apart); it is returned when found. When it is not found, the original error is raised if the
+  exchange answered (HTTP 5xx) or was never reached (connection refused) — nothing was placed —
+  and ``AmbiguousOrderOutcome`` otherwise (a timed-out request may still be processed). The
+  lookup failing itself also gives ``AmbiguousOrderOutcome``.
 * Markets are cached process-wide with a TTL (:mod:`.markets_cache`). An unknown symbol raises
   ``UnknownSymbol`` before any request for it is sent.
 
-The websocket watchers (``watch_*``) are not implemented here yet; they belong in this folder
-(ccxt.pro) and keep the base class's ``NotSupported`` until then.
+* The websocket watchers (``watch_*``) use a separate ``ccxt.pro`` client created on first use
+  from the same configuration and hook (:mod:`.websocket`); ``reset_websockets()`` reconnects.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
+import aiohttp
 import ccxt
 import ccxt.async_support as ccxt_async
+import ccxt.pro as ccxt_pro
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
@@ -55,6 +59,11 @@ from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.markets_cache import MarketsEntry, markets_cache
+from octobot_trading.exchanges.connectors.ccxt.websocket import (
+    CCXTWebsocketFeeds,
+    check_websockets,
+    supports_websockets,
+)
 from octobot_trading.exchanges.retry import RetryPolicy, retry_read
 from octobot_trading.exchanges.types import (
     Balance,
@@ -111,14 +120,16 @@ def _exact_client_class(base: type) -> type:
     return _ExactClient
 
 
-def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = None) -> Any:
+def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = None, *, pro: bool = False) -> Any:
     """Create the ``ccxt.async_support`` client described by ``config`` (no request is sent).
 
-    Raises ``UnknownExchange`` for an unknown ccxt id and ``ConfigurationError`` when sandbox
-    mode is asked of a venue without one or the client hook fails.
+    ``pro=True`` creates the plain ``ccxt.pro`` class instead (websocket feeds). Raises
+    ``UnknownExchange`` for an unknown ccxt id and ``ConfigurationError`` when sandbox mode is
+    asked of a venue without one or the client hook fails.
     """
-    base = getattr(ccxt_async, config.exchange, None)
-    if config.exchange not in ccxt_async.exchanges or not isinstance(base, type):
+    module = ccxt_pro if pro else ccxt_async
+    base = getattr(module, config.exchange, None)
+    if config.exchange not in module.exchanges or not isinstance(base, type):
         raise UnknownExchange(f"unknown ccxt exchange id {config.exchange!r}", field="exchange")
     default_type, sub_type = _DEFAULT_TYPES[config.market_type]
     options: dict[str, Any] = {"defaultType": default_type}
@@ -132,7 +143,7 @@ def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = 
         params["secret"] = config.api_secret.get_secret_value()
     if config.password is not None:
         params["password"] = config.password.get_secret_value()
-    client = _exact_client_class(base)(params)
+    client = (base if pro else _exact_client_class(base))(params)
     # ccxt logs request headers (the API key) at DEBUG on its own logger: mask secrets there too
     ccxt_logger = getattr(client, "logger", None)
     if isinstance(ccxt_logger, logging.Logger) and redactor not in ccxt_logger.filters:
@@ -186,6 +197,8 @@ class CCXTConnector(ExchangeConnector):
         self.name = config.exchange
         self.market_type = config.market_type
         self.client = create_ccxt_client(config, client_hook)
+        self._client_hook = client_hook
+        self._ws: CCXTWebsocketFeeds | None = None
         self.adapter = adapter or CCXTAdapter(config.exchange, int(getattr(self.client, "precisionMode", 4)))
         self.retry_policy = retry_policy or RetryPolicy()
         self.markets_ttl = markets_ttl
@@ -388,8 +401,8 @@ class CCXTConnector(ExchangeConnector):
                 symbol=symbol, placing_order=True,
             )
         except NetworkError as exc:
-            if isinstance(exc, RateLimitExceeded):
-                raise  # refused before processing: nothing was placed
+            if isinstance(exc, RateLimitExceeded) or _never_sent(exc):
+                raise  # refused before processing, or the connection could not be made: nothing placed
             return await self._resolve_ambiguous(client_order_id, symbol, exc)
         try:
             order = self.adapter.parse_order(raw)
@@ -417,7 +430,13 @@ class CCXTConnector(ExchangeConnector):
                 return found
             if attempt == 0:
                 await self.clock.sleep(self.retry_policy.delay(1, error))
-        raise error
+        if _exchange_answered(error):
+            raise error  # the venue answered (e.g. HTTP 5xx) or was never reached: nothing was placed
+        raise AmbiguousOrderOutcome(
+            f"order {client_order_id} not found after {type(error).__name__}; the request may still be "
+            "processed by the exchange: look it up by client order id later",
+            client_order_id=client_order_id, exchange=self.name, symbol=symbol,
+        ) from error
 
     async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
         """Return one order by exchange id, or raise ``OrderNotFound``."""
@@ -501,15 +520,78 @@ class CCXTConnector(ExchangeConnector):
         result.sort(key=lambda t: (t.timestamp, t.id))
         return result
 
+    # -- websockets (ccxt.pro, see .websocket) ---------------------------------------------
+    @property
+    def supports_websockets(self) -> bool:
+        """True when ccxt.pro has this venue."""
+        return supports_websockets(self.name)
+
+    def _websockets(self) -> CCXTWebsocketFeeds:
+        if self._ws is None:
+            check_websockets(self.config)
+            self._ws = CCXTWebsocketFeeds(self.config, self.clock, self.adapter,
+                                          lambda: create_ccxt_client(self.config, self._client_hook, pro=True))
+        return self._ws
+
+    async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
+        """Wait for the next candle update(s) of ``symbol`` (websocket)."""
+        await self.market(symbol)
+        return await self._websockets().watch_ohlcv(symbol, time_frame)
+
+    async def watch_ticker(self, symbol: str) -> Ticker:
+        """Wait for the next ticker of ``symbol`` (websocket)."""
+        await self.market(symbol)
+        return await self._websockets().watch_ticker(symbol)
+
+    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Wait for the next order-book state of ``symbol`` (websocket)."""
+        await self.market(symbol)
+        return await self._websockets().watch_order_book(symbol, limit)
+
+    async def watch_trades(self, symbol: str) -> list[PublicTrade]:
+        """Wait for the next public trades of ``symbol`` (websocket)."""
+        await self.market(symbol)
+        return await self._websockets().watch_trades(symbol)
+
+    async def reset_websockets(self) -> None:
+        """Close the websocket connection; the next watch reconnects and resubscribes."""
+        if self._ws is not None:
+            await self._ws.reset()
+
     async def close(self) -> None:
-        """Close the ccxt client's HTTP session. Idempotent."""
+        """Close the ccxt client's HTTP session (and websockets). Idempotent."""
         if self._closed:
             return
         self._closed = True
+        if self._ws is not None:
+            try:
+                await self._ws.close()
+            except OctoBotTradingError as exc:
+                self._log.warning("closing %s websockets failed: %s", self.name, exc)
         try:
             await self.client.close()
         except ccxt.BaseError as exc:  # pragma: no cover - closing a session does not talk to the venue
             self._log.warning("closing %s client failed: %s", self.name, exc)
+
+
+def _transport_cause(error: BaseException) -> BaseException | None:
+    """The aiohttp / asyncio exception ccxt chained a transport failure from (None: an HTTP reply)."""
+    ccxt_error = error.__cause__
+    return ccxt_error.__cause__ if ccxt_error is not None else None
+
+
+def _never_sent(error: BaseException) -> bool:
+    """True when the connection to the exchange could not even be made."""
+    return isinstance(_transport_cause(error), aiohttp.ClientConnectorError)
+
+
+def _exchange_answered(error: BaseException) -> bool:
+    """True when the failed request got an HTTP answer (e.g. 5xx) or was never sent.
+
+    ccxt chains transport failures (timeouts, dropped or cut connections) from the aiohttp /
+    asyncio exception; an error built from an HTTP reply has no such cause.
+    """
+    return _transport_cause(error) is None or _never_sent(error)
 
 
 def _with_client_id(order: ExchangeOrder, client_order_id: str) -> ExchangeOrder:
