@@ -449,7 +449,7 @@ class Trader(PriceTriggersMixin):
         self._watch_lifecycle(parent)
         child.is_active = False
         child.parent_id = parent.id
-        parent.chained_orders.append(child)
+        parent.chained_orders = [*parent.chained_orders, child]
         self.orders_manager.add(child)
 
     async def _after_fill(self, order: Order) -> None:

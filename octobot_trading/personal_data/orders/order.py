@@ -13,9 +13,10 @@ Subclasses (one per :class:`~octobot_trading.enums.OrderType`, never one per sid
 from __future__ import annotations
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from octobot_trading.clock import Clock
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from octobot_trading.personal_data.orders.groups import OrderGroup
 
 __all__ = ["Order", "OrderEvent", "OrderHook", "new_client_order_id"]
+
+_NO_FEES: Mapping[str, Decimal] = MappingProxyType({})
 
 
 class OrderEvent(StrEnum):
@@ -124,14 +127,15 @@ class Order:
         self.updated_at: int = self.created_at
         self.filled: Decimal = ZERO
         self.filled_cost: Decimal = ZERO
-        self.fees: dict[str, Decimal] = {}
+        #: Fees paid by currency (a shared empty mapping until the first fee: fewer objects per order).
+        self.fees: Mapping[str, Decimal] = _NO_FEES
         self.reduce_only = reduce_only
         self.tag = tag
         self.sub_portfolio = sub_portfolio
         #: False while the order waits for a parent fill or a price trigger (not sent yet).
         self.is_active: bool = True
         #: Orders to submit when this one is filled (chained orders).
-        self.chained_orders: list[Order] = []
+        self.chained_orders: Sequence[Order] = ()
         self.parent_id: str | None = None
         self.group: OrderGroup | None = None
         #: Currency and amount currently reserved in the portfolio for this order.
@@ -141,7 +145,7 @@ class Order:
         self.reservation_owner: Order | None = None
         #: True when the venue cannot hold this type: the trader triggers it on price events.
         self.self_managed: bool = False
-        self._hooks: dict[OrderEvent, list[OrderHook]] = {}
+        self._hooks: dict[OrderEvent, list[OrderHook]] | None = None
         self.validate()
 
     # -- validation ------------------------------------------------------------------------
@@ -212,7 +216,9 @@ class Order:
         self.filled += amount
         self.filled_cost += amount * price
         if fee and fee_currency:
-            self.fees[fee_currency] = self.fees.get(fee_currency, ZERO) + fee
+            fees = self.fees if isinstance(self.fees, dict) else {}
+            fees[fee_currency] = fees.get(fee_currency, ZERO) + fee
+            self.fees = fees
 
     def shrink(self, new_amount: Decimal) -> None:
         """Reduce the order's amount (balanced groups); never below what is already filled."""
@@ -225,15 +231,17 @@ class Order:
     # -- hooks ----------------------------------------------------------------------------------
     def add_hook(self, event: OrderEvent, hook: OrderHook) -> None:
         """Call ``await hook(order)`` each time ``event`` happens to this order."""
+        if self._hooks is None:
+            self._hooks = {}
         self._hooks.setdefault(event, []).append(hook)
 
     def has_hooks(self, event: OrderEvent) -> bool:
         """True when a hook listens to ``event``."""
-        return event in self._hooks
+        return self._hooks is not None and event in self._hooks
 
     async def emit(self, event: OrderEvent) -> None:
         """Run the hooks registered for ``event``, in registration order."""
-        for hook in list(self._hooks.get(event, ())):
+        for hook in list(self._hooks.get(event, ()) if self._hooks is not None else ()):
             await hook(self)
 
     # -- misc --------------------------------------------------------------------------------------
