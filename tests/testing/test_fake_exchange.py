@@ -173,3 +173,25 @@ async def test_other_modules_can_attach_routes_and_listen() -> None:
 def test_bad_start_index_is_a_configuration_error() -> None:
     with pytest.raises(ConfigurationError):
         FakeExchangeServer(start_index=10_000)
+
+
+async def test_client_hook_points_every_url_here_including_websockets() -> None:
+    import ccxt.pro
+
+    async with FakeExchangeServer() as server:
+        client = ccxt.pro.binance(server.ccxt_config())
+        try:
+            server.client_hook(client)
+            api = client.urls["api"]
+            assert api["public"] == f"{server.url}/api/v3" and api["sapi"] == f"{server.url}/sapi/v1"
+            assert api["ws"]["spot"] == f"ws://127.0.0.1:{server.port}/ws"
+            assert api["ws"]["ws-api"]["spot"] == f"ws://127.0.0.1:{server.port}/ws-api/v3"
+
+            def every_url(node: object) -> list[str]:
+                if isinstance(node, dict):
+                    return [u for value in node.values() for u in every_url(value)]
+                return [node] if isinstance(node, str) else []
+
+            assert all("127.0.0.1" in url for url in every_url(api))
+        finally:
+            await client.close()

@@ -194,13 +194,12 @@ class FakeExchangeServer:
         """Point a ccxt ``binance`` client at this server: every API url is rewritten to it.
 
         Urls that this server does not serve (sapi, futures, ...) also point here, so a stray
-        call gets a 404 instead of reaching the internet.
+        call gets a 404 instead of reaching the internet. Websocket urls of a ``ccxt.pro`` client
+        (``urls["api"]["ws"]``) become ``ws://127.0.0.1:<port><same path>`` (``/ws`` for spot),
+        ready for a websocket module attached with :meth:`add_routes`.
         """
         api = client.urls.get("api")
-        rewritten: dict[str, str] = {}
-        if isinstance(api, dict):
-            for name, value in api.items():
-                rewritten[name] = self.url + (urlsplit(value).path if isinstance(value, str) else "/")
+        rewritten: dict[str, Any] = self._rewrite(api) if isinstance(api, dict) else {}
         rewritten["public"] = self.url + "/api/v3"
         rewritten["private"] = self.url + "/api/v3"
         rewritten["v1"] = self.url + "/api/v1"
@@ -208,6 +207,20 @@ class FakeExchangeServer:
         for key in ("test", "demo"):
             if isinstance(client.urls.get(key), dict):
                 client.urls[key] = dict(rewritten)
+
+    def _rewrite(self, urls: dict[str, Any]) -> dict[str, Any]:
+        """Point every url of a (nested) ccxt url map here, keeping its path (ws urls stay ws)."""
+        result: dict[str, Any] = {}
+        for name, value in urls.items():
+            if isinstance(value, dict):
+                result[name] = self._rewrite(value)
+            elif isinstance(value, str):
+                parts = urlsplit(value)
+                scheme = "ws" if parts.scheme in ("ws", "wss") else "http"
+                result[name] = f"{scheme}://127.0.0.1:{self.port}{parts.path}"
+            else:
+                result[name] = value
+        return result
 
     @staticmethod
     def ccxt_config() -> dict[str, Any]:
