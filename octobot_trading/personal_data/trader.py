@@ -172,10 +172,10 @@ class Trader(PriceTriggersMixin):
             trailing_percent=trailing_percent, trailing_offset=trailing_offset, limit_offset=limit_offset,
             client_order_id=client_order_id, reduce_only=reduce_only, tag=tag, sub_portfolio=sub_portfolio,
         )
-        self.portfolio_manager.get_portfolio(sub_portfolio)
+        portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         self._adapt(order, market)
         exits = self._build_exits(order, market, stop_loss_price, take_profit_price)
-        holding = self.portfolio_manager.get_portfolio(sub_portfolio).total(market.base)
+        holding = portfolio.total(market.base)
         self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
         if group is not None:
             order.reservation_owner = self._group_owner(order, group)

@@ -149,6 +149,7 @@ class SimulatedConnector(ExchangeConnector):
         self._by_client_id: dict[str, _SimOrder] = {}
         self._trades: list[ExchangeTrade] = []
         self._listener: OrderUpdateListener | None = None
+        self._last_decimal: dict[str, tuple[float, Decimal]] = {}
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
 
@@ -178,7 +179,14 @@ class SimulatedConnector(ExchangeConnector):
         last = self.engine.last_close.get(symbol)
         if last is None:
             return None
-        return last if isinstance(last, Decimal) else decimal_from_data_float(last)
+        if isinstance(last, Decimal):
+            return last
+        cached = self._last_decimal.get(symbol)
+        if cached is not None and cached[0] == last:
+            return cached[1]
+        value = decimal_from_data_float(last)
+        self._last_decimal[symbol] = (last, value)
+        return value
 
     # -- markets / public data ------------------------------------------------------------------------
     def _market(self, symbol: str) -> MarketInfo:
