@@ -181,6 +181,11 @@ class Trader(PriceTriggersMixin):
             order.reservation_owner = self._group_owner(order, group)
         inactive = chained_to is not None or price_trigger is not None or order.order_type not in \
             self.supported_order_types
+        needs_events = price_trigger is not None or (
+            chained_to is None and order.order_type not in self.supported_order_types)
+        if needs_events and self.price_events_for is None:
+            raise InvalidOrder("price triggers and self-managed orders need a price-event source",
+                               limit="price_trigger", symbol=symbol)
         reservation = None if inactive else self._check_funds(order)
         # -- from here on, state changes --
         if group is not None:

@@ -278,3 +278,28 @@ async def test_self_managed_trailing_stop_follows_price_events():
     assert order.status is OrderStatus.CLOSED and order.average_price == D("107.5")
     await acc.exchange_matches_portfolio()
     await acc.trader.stop()
+
+
+async def test_canceled_price_triggered_order_never_fires():
+    acc = await make_account()
+    events = PriceEventsManager("BTC/USDT", acc.clock)
+    acc.trader.price_events_for = lambda symbol: events
+    order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95",
+                                          price_trigger=PriceTrigger("98", above=False))
+    await acc.trader.cancel_order(order)
+    assert order.status is OrderStatus.CANCELED and events.pending == 0
+    events.on_price(D("90"))
+    await asyncio.sleep(0)
+    assert order.status is OrderStatus.CANCELED and await acc.connector.fetch_open_orders() == []
+    assert acc.asset("USDT") == (D(10000), D(10000))
+    await acc.trader.stop()
+
+
+async def test_price_trigger_without_event_source_is_refused_before_any_change():
+    acc = await make_account()
+    before = await _state(acc)
+    with pytest.raises(InvalidOrder) as info:
+        await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95",
+                                      price_trigger=PriceTrigger("98", above=False))
+    assert info.value.limit == "price_trigger"
+    assert await _state(acc) == before
