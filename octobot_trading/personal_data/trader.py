@@ -463,14 +463,17 @@ class Trader(PriceTriggersMixin):
             for sibling in group.siblings(order):
                 if sibling.is_done:
                     continue
-                if group.kind is GroupKind.OCO or order.remaining == 0:
-                    await self._cancel_quietly(sibling)
-                elif sibling.remaining > order.remaining:
-                    target = sibling.filled + order.remaining
-                    if sibling.is_active and sibling.exchange_order_id:
-                        await self.edit_order(sibling, amount=target)
-                    else:
-                        sibling.amount = target
+                try:
+                    if group.kind is GroupKind.OCO or order.remaining == 0:
+                        await self._cancel_quietly(sibling)
+                    elif sibling.remaining > order.remaining:
+                        target = sibling.filled + order.remaining
+                        if sibling.is_active and sibling.exchange_order_id:
+                            await self.edit_order(sibling, amount=target)
+                        else:
+                            sibling.amount = target
+                except OctoBotTradingError as exc:  # never break the fill being applied
+                    self._logger.error("group %s: could not adjust order %s: %s", group.name, sibling.id, exc)
         if order.status is OrderStatus.FILLED and order.chained_orders:
             await self._release_children(order)
 
@@ -496,10 +499,15 @@ class Trader(PriceTriggersMixin):
                 self._logger.warning("chained order %s below the market minimum after fees; dropped", child.id)
                 await self.orders_manager.cancel_locally(child)
                 continue
-            if child.order_type not in self.supported_order_types:
-                self._self_manage(child)
-            else:
-                await self._submit(child)
+            try:
+                if child.order_type not in self.supported_order_types:
+                    self._self_manage(child)
+                else:
+                    await self._submit(child)
+            except OctoBotTradingError as exc:  # never break the parent's fill being applied
+                self._logger.error("chained order %s refused: %s", child.id, exc)
+                if not child.is_done and child.status is OrderStatus.PENDING_CREATION and not child.is_active:
+                    await self.orders_manager.cancel_locally(child)
 
     @staticmethod
     def _net_received(parent: Order) -> Decimal:

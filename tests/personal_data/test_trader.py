@@ -303,3 +303,15 @@ async def test_price_trigger_without_event_source_is_refused_before_any_change()
                                       price_trigger=PriceTrigger("98", above=False))
     assert info.value.limit == "price_trigger"
     assert await _state(acc) == before
+
+
+async def test_refused_chained_order_does_not_break_the_parent_fill():
+    acc = await make_account({"USDT": "100"})
+    entry = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90")
+    # a chained buy the account cannot afford once the entry has spent the funds
+    child = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "80", chained_to=entry)
+    await acc.candle("100", "101", "89", "95")
+    assert entry.status is OrderStatus.CLOSED  # the fill was applied
+    assert child.status in (OrderStatus.REJECTED, OrderStatus.CANCELED) and not child.reserved_amount
+    assert acc.asset("USDT") == (D(10), D(10))
+    await acc.exchange_matches_portfolio()
