@@ -74,7 +74,7 @@ class TraderComponent:
         )
         self.trader = Trader(
             manager.connector, self.personal_data, clock=ctx.clock, simulated=simulated, price_of=self.price_of,
-            price_time_of=self._price_times.get, safety=trading.order_safety,
+            price_time_of=self._price_times.get, spread_of=self.spread_of, safety=trading.order_safety,
             fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
             price_events_for=self._price_events_for,
         )
@@ -95,6 +95,18 @@ class TraderComponent:
         data = self._symbol_data(symbol)
         price = getattr(data, "mark_price", None) if data is not None else None
         return price if price is not None else self._prices.get(symbol)
+
+    def spread_of(self, symbol: str) -> Decimal | None:
+        """Spread of the market-data order book in percent of the mid price, or None without a book."""
+        data = self._symbol_data(symbol)
+        book = getattr(data, "order_book", None)
+        if book is None:
+            return None
+        bid, ask = book.best_bid(), book.best_ask()
+        if bid is None or ask is None:
+            return None
+        mid = (bid[0] + ask[0]) / 2
+        return (ask[0] - bid[0]) / mid * 100 if mid > 0 else None
 
     def _price_events_for(self, symbol: str) -> Any:
         data = self._symbol_data(symbol)
@@ -124,6 +136,9 @@ class TraderComponent:
         else:
             await self.trader.refresh_balances()
             await self.trader.sync_with_exchange(self.manager.symbols or None)
+            if self.manager.is_future:
+                positions = await self.manager.connector.fetch_positions(list(self.manager.symbols) or None)
+                self.personal_data.positions_manager.update_from_exchange(positions)
 
     async def _poll_loop(self) -> None:
         clock = self.manager.clock
