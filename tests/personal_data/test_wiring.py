@@ -71,3 +71,21 @@ async def test_real_trader_component_syncs_balances(server):
     finally:
         await manager.stop()
     assert not _other_tasks()
+
+
+async def test_paper_trader_reads_the_market_data_layer(server):
+    from octobot_trading.exchange_data import wiring as market_data_wiring
+    market_data_wiring.install()
+    try:
+        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10})
+        manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
+        async with manager:
+            await manager.wait_ready(timeout=10)
+            symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
+            assert symbol_data.mark_price is not None
+            assert manager.trader.price_of("BTC/USDT") == symbol_data.mark_price
+            assert manager.trader.price_events_for("BTC/USDT") is symbol_data.price_events
+    finally:
+        market_data_wiring.uninstall()
+    assert not _other_tasks()
