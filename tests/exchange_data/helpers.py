@@ -32,3 +32,16 @@ async def until(condition: Callable[[], Any], *, limit_s: float = 10.0) -> None:
         if loop.time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.005)
+
+
+async def drive(clock: Any, target_ms: int, *, settle: float = 0.02) -> None:
+    """Move a SimulatedClock to ``target_ms`` through every pending wake time, letting real I/O
+    (requests to the fake server) settle for ``settle`` seconds after each step."""
+    while True:
+        await asyncio.sleep(settle)
+        wake = clock.next_wake_ms
+        if wake is None or wake > target_ms:
+            clock.set_time(max(clock.now_ms(), target_ms))
+            await asyncio.sleep(settle)
+            return
+        clock.set_time(max(clock.now_ms(), wake))

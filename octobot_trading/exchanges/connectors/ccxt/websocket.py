@@ -1,0 +1,128 @@
+"""Websocket feeds of the ccxt connector: ``ccxt.pro`` watchers behind the connector contract.
+
+:class:`CCXTWebsocketFeeds` owns one ``ccxt.pro`` client, created on the first ``watch_*`` call
+from the same configuration and client hook as the connector's REST client. It is a plain
+``ccxt.pro`` class: its order book merges float deltas, so every number that comes out of it
+goes through the connector's adapter, which turns JSON numbers into Decimals through their
+shortest text form (the rule for numbers that arrive as floats). ccxt exceptions are mapped at
+this boundary like the REST ones. :meth:`CCXTWebsocketFeeds.reset` closes the connection so the
+next watch opens a fresh one (used to resubscribe after a stall).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import ccxt
+import ccxt.pro as ccxt_pro
+
+from octobot_trading.clock import Clock
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import NetworkError, NotSupported
+from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
+from octobot_trading.exchanges.types import Candle, OrderBook, PublicTrade, Ticker
+
+__all__ = ["CCXTWebsocketFeeds", "supports_websockets"]
+
+T = TypeVar("T")
+ClientFactory = Callable[[], Any]
+
+
+def supports_websockets(exchange_id: str) -> bool:
+    """True when ``ccxt.pro`` has a class for ``exchange_id``."""
+    return exchange_id in getattr(ccxt_pro, "exchanges", ()) and isinstance(getattr(ccxt_pro, exchange_id, None),
+                                                                             type)
+
+
+class CCXTWebsocketFeeds:
+    """Public websocket streams of one venue (see the module docstring).
+
+    Parameters
+    ----------
+    config:
+        The connector's validated configuration.
+    clock:
+        Time source (a ticker without timestamp is dated on receipt).
+    adapter:
+        The connector's adapter (typed results, Decimal money).
+    make_client:
+        Builds the ``ccxt.pro`` client (the connector passes one using its client factory).
+    """
+
+    def __init__(self, config: ExchangeConfig, clock: Clock, adapter: CCXTAdapter, make_client: ClientFactory) -> None:
+        self.config = config
+        self.name = config.exchange
+        self.clock = clock
+        self.adapter = adapter
+        self._make_client = make_client
+        self._client: Any = None
+        self._lock = asyncio.Lock()
+
+    async def _ensure(self) -> Any:
+        if self._client is None:
+            async with self._lock:
+                if self._client is None:
+                    self._client = self._make_client()
+        return self._client
+
+    async def _call(self, fn: Callable[[Any], Awaitable[T]], symbol: str) -> T:
+        client = await self._ensure()
+        try:
+            return await fn(client)
+        except ccxt.BaseError as exc:
+            raise map_ccxt_error(exc, exchange=self.name, symbol=symbol) from exc
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise
+            # ccxt cancels the futures of a connection closed under them: a transport failure
+            raise NetworkError("websocket connection closed while watching", exchange=self.name,
+                               symbol=symbol) from None
+
+    async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
+        """Wait for the next kline update; return the cached candles, oldest first."""
+        tf = TimeFrame.parse(time_frame)
+        rows = await self._call(lambda c: c.watch_ohlcv(symbol, tf.value), symbol)
+        candles = [self.adapter.parse_candle(list(row)) for row in rows]
+        candles.sort(key=lambda c: c.timestamp)
+        return candles
+
+    async def watch_ticker(self, symbol: str) -> Ticker:
+        """Wait for the next ticker of ``symbol``."""
+        raw = await self._call(lambda c: c.watch_ticker(symbol), symbol)
+        return self.adapter.parse_ticker(raw, symbol, self.clock.now_ms())
+
+    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Wait for the next state of the book ccxt maintains from the diff stream."""
+        raw = await self._call(lambda c: c.watch_order_book(symbol, limit), symbol)
+        return self.adapter.parse_order_book(
+            {"bids": [list(level[:2]) for level in raw["bids"]], "asks": [list(level[:2]) for level in raw["asks"]],
+             "timestamp": raw.get("timestamp"), "nonce": raw.get("nonce"), "symbol": symbol}, symbol)
+
+    async def watch_trades(self, symbol: str) -> list[PublicTrade]:
+        """Wait for new public trades; return the cached ones, oldest first."""
+        rows = await self._call(lambda c: c.watch_trades(symbol), symbol)
+        return [self.adapter.parse_public_trade(row, symbol) for row in rows]
+
+    async def reset(self) -> None:
+        """Close the websocket client; the next watch connects and subscribes again."""
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await client.close()
+            except ccxt.BaseError as exc:  # closing a broken connection: nothing left to release
+                raise map_ccxt_error(exc, exchange=self.name) from exc
+
+    async def close(self) -> None:
+        """Release the websocket client (idempotent)."""
+        await self.reset()
+
+
+def check_websockets(config: ExchangeConfig) -> None:
+    """Raise ``NotSupported`` when the venue has no ``ccxt.pro`` class."""
+    if not supports_websockets(config.exchange):
+        raise NotSupported(f"{config.exchange} has no websocket feeds in ccxt.pro", exchange=config.exchange)
