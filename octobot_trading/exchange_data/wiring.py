@@ -56,7 +56,8 @@ class MarketDataComponent:
 
     name = COMPONENT_NAME
 
-    def __init__(self, manager: Any, ctx: Any, *, websockets: bool | None = None) -> None:
+    def __init__(self, manager: Any, ctx: Any, *, websockets: bool | None = None,
+                 websocket_options: dict[str, Any] | None = None) -> None:
         self.manager = manager
         config = ctx.exchange_config
         self.symbols = list(config.symbols)
@@ -68,6 +69,7 @@ class MarketDataComponent:
         if websockets is None:
             websockets = not config.rest_only and self.source.supports_websockets
         self.websockets = websockets
+        self.websocket_options = dict(websocket_options or {})
         self.updaters: list[MarketDataUpdater] = []
         self._log = get_logger("exchange_data.wiring")
         manager.market_data = self.market_data
@@ -80,7 +82,8 @@ class MarketDataComponent:
         if self.websockets:
             from octobot_trading.exchange_data.updaters.ws import websocket_updaters
 
-            return websocket_updaters(md, source, symbols, self.time_frames, is_future=self.is_future)
+            return websocket_updaters(md, source, symbols, self.time_frames, is_future=self.is_future,
+                                      **self.websocket_options)
         updaters: list[MarketDataUpdater] = []
         if self.time_frames:
             updaters.append(RestCandlesUpdater(md, source, symbols, self.time_frames))
@@ -129,24 +132,28 @@ class MarketDataComponent:
         await self.market_data.wait_ready(timeout)
 
 
-def _factory(manager: Any, ctx: Any) -> Iterable[MarketDataComponent]:
+def _factory(manager: Any, ctx: Any, websocket_options: dict[str, Any] | None = None
+             ) -> Iterable[MarketDataComponent]:
     if ctx.is_backtesting:
         return []
-    return [MarketDataComponent(manager, ctx)]
+    return [MarketDataComponent(manager, ctx, websocket_options=websocket_options)]
 
 
-def install(*, before: str | None = None) -> None:
+def install(*, before: str | None = None, **websocket_options: Any) -> None:
     """Register the ``"exchange_data"`` component factory with ``ExchangeBuilder``.
 
-    ``before`` names a factory it must precede (default: ``"trader"`` or ``"trading_modes"``
-    when registered, so the managers exist before the trader and the modes are built).
+    ``before`` names a factory it must precede (default: ``"backtest"``, ``"trader"`` or
+    ``"trading_modes"`` when registered, so the managers exist before they are built).
+    ``websocket_options`` go to every websocket updater (``expected_interval``, ``stale_after``,
+    ``backoff_base``, ``backoff_max``, ``jitter``).
     """
     from octobot_trading.exchanges import builder
 
     if before is None:
         names = [name for name, _ in builder._COMPONENT_FACTORIES if name != COMPONENT_NAME]
         before = next((n for n in ("backtest", _ACCOUNT_COMPONENT, "trading_modes") if n in names), None)
-    builder.register_component_factory(COMPONENT_NAME, _factory, before=before)
+    options = dict(websocket_options)
+    builder.register_component_factory(COMPONENT_NAME, lambda m, c: _factory(m, c, options), before=before)
 
 
 def uninstall() -> None:

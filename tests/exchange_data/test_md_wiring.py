@@ -118,3 +118,43 @@ async def test_backtests_are_left_to_the_backtesting_subsystem(wired):
         is_backtesting = True
 
     assert list(md_wiring._factory(object(), Ctx())) == []
+
+
+async def test_paper_manager_with_websockets_gets_ready_and_data_flows(wired):
+    from octobot_trading.exchange_data.updaters.ws import WebsocketUpdater
+    from octobot_trading.testing.fake_exchange.ws import FakeBinanceStreams
+
+    md_wiring.install(expected_interval=3600)  # the replay only moves when the test advances it
+    server = FakeExchangeServer(start_index=100)
+    streams = FakeBinanceStreams(server)
+    async with server:
+        market = server.state.markets["BTCUSDT"]
+        clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
+        before = set(asyncio.all_tasks())
+        manager = await (_builder(server, clock).with_client_hook(streams.client_hook)
+                         .use_simulated_trader({"USDT": "10000"}).build())
+        try:
+            component = manager.get_component("exchange_data")
+            assert isinstance(component, md_wiring.MarketDataComponent) and component.websockets
+            assert all(isinstance(u, WebsocketUpdater) for u in component.updaters)
+            received: list[CandleUpdate] = []
+
+            async def on_candle(update: CandleUpdate) -> None:
+                received.append(update)
+
+            manager.channels.ohlcv.subscribe(on_candle)
+            await manager.wait_ready(timeout=0)  # history by REST, price from the last close
+            await until(lambda: {"btcusdt@kline_1h", "btcusdt@miniTicker", "btcusdt@trade"} <= streams.subscriptions)
+            sd = manager.exchange_symbols_data.get("BTC/USDT")
+            await until(lambda: sd.order_book.valid)
+            clock.set_time(int(market.current[0]) + 2 * H1 + 1_000)
+            server.advance()
+            await until(lambda: len(received) == 1 and sd.ticker is not None and sd.recent_trades.last is not None)
+            assert received[0].timestamp == int(market.current[0])
+            assert sd.ticker.last == market.last_price  # type: ignore[union-attr]
+            assert sd.mark_price == market.last_price
+            await until(lambda: sd.order_book.best_bid() is not None
+                        and sd.order_book.best_bid()[0] < market.last_price < sd.order_book.best_ask()[0])
+        finally:
+            await manager.stop()
+        assert set(asyncio.all_tasks()) - before == set()

@@ -44,6 +44,15 @@ __all__ = ["WebsocketUpdater", "websocket_updaters"]
 
 StreamKey = tuple[str, TimeFrame | None]
 
+#: Per-stream defaults of :func:`websocket_updaters`: venues push klines, tickers and book diffs
+#: every few seconds at most; public trades can pause for minutes on quiet markets.
+DEFAULT_EXPECTED_INTERVALS: dict[str, dict[str, Any]] = {
+    "ohlcv": {"expected_interval": 5.0, "stale_after": 6},
+    "ticker": {"expected_interval": 5.0, "stale_after": 6},
+    "order_book": {"expected_interval": 5.0, "stale_after": 6},
+    "trades": {"expected_interval": 60.0, "stale_after": 10},
+}
+
 
 class WebsocketUpdater(MarketDataUpdater):
     """Watch one kind of stream for every symbol (see the module docstring).
@@ -229,16 +238,22 @@ def websocket_updaters(market_data: ExchangeMarketData, connector: ExchangeConne
     symbols = list(symbols)
     time_frames = [TimeFrame.parse(tf) for tf in time_frames]
     md = market_data
+
+    def opts(kind: str) -> dict[str, Any]:
+        return {**DEFAULT_EXPECTED_INTERVALS.get(kind, {}), **options}
+
     updaters: list[MarketDataUpdater] = []
     if time_frames:
         updaters.append(WebsocketUpdater("ohlcv", md, connector, symbols,
                                          RestCandlesUpdater(md, connector, symbols, time_frames),
-                                         time_frames=time_frames, **options))
+                                         time_frames=time_frames, **opts("ohlcv")))
     updaters += [
-        WebsocketUpdater("ticker", md, connector, symbols, RestTickerUpdater(md, connector, symbols), **options),
+        WebsocketUpdater("ticker", md, connector, symbols, RestTickerUpdater(md, connector, symbols),
+                         **opts("ticker")),
         WebsocketUpdater("order_book", md, connector, symbols, RestOrderBookUpdater(md, connector, symbols),
-                         **options),
-        WebsocketUpdater("trades", md, connector, symbols, RestTradesUpdater(md, connector, symbols), **options),
+                         **opts("order_book")),
+        WebsocketUpdater("trades", md, connector, symbols, RestTradesUpdater(md, connector, symbols),
+                         **opts("trades")),
     ]
     if is_future:
         updaters.append(RestFundingUpdater(md, connector, symbols))

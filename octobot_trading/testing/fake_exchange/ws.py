@@ -64,7 +64,10 @@ class _Connection:
             text = await self.queue.get()
             if self.ws.closed:
                 return
-            await self.ws.send_str(text)
+            try:
+                await self.ws.send_str(text)
+            except ConnectionError:  # the peer went away: the handler cleans up
+                return
 
 
 class FakeBinanceStreams:
