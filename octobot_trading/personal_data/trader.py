@@ -21,7 +21,7 @@ from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import OrderSafetyConfig
-from octobot_trading.enums import OrderSide, OrderStatus, OrderType, TraderType
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PrecisionMode, TraderType
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
     InvalidOrder,
@@ -173,7 +173,8 @@ class Trader(PriceTriggersMixin):
             client_order_id=client_order_id, reduce_only=reduce_only, tag=tag, sub_portfolio=sub_portfolio,
         )
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
-        self._adapt(order, market)
+        last = self._last_price(symbol)
+        self._adapt(order, market, last)
         exits = self._build_exits(order, market, stop_loss_price, take_profit_price)
         holding = portfolio.total(market.base)
         self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
@@ -186,7 +187,7 @@ class Trader(PriceTriggersMixin):
         if needs_events and self.price_events_for is None:
             raise InvalidOrder("price triggers and self-managed orders need a price-event source",
                                limit="price_trigger", symbol=symbol)
-        reservation = None if inactive else self._check_funds(order)
+        reservation = None if inactive else self._check_funds(order, last)
         # -- from here on, state changes --
         if group is not None:
             self._join_group(order, group)
@@ -206,9 +207,11 @@ class Trader(PriceTriggersMixin):
         await self._submit(order, reservation=reservation)
         return order
 
-    def _adapt(self, order: Order, market: MarketInfo) -> None:
+    def _adapt(self, order: Order, market: MarketInfo, last: Decimal | None) -> None:
         spec = market.spec
-        order.amount = spec.adapt_quantity(order.amount)
+        amount = order.amount
+        if spec.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS or amount % spec.amount_step != 0:
+            order.amount = spec.adapt_quantity(amount)  # (already on the step: kept as is)
         if order.amount <= 0:
             raise InvalidOrder(f"amount rounds to zero at step {spec.amount_step}", limit="min_amount",
                                symbol=order.symbol)
@@ -217,11 +220,10 @@ class Trader(PriceTriggersMixin):
         if order.trigger_price is not None:
             order.trigger_price = spec.adapt_price(order.trigger_price, rounding="nearest")
         if order.order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT) and order.trigger_price is None:
-            last = self._last_price(order.symbol)
             if last is None:
                 raise InvalidOrder("no price known to place the trailing stop", limit="price", symbol=order.symbol)
             order.trigger_price = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
-        reference = order.reference_price or self._last_price(order.symbol)
+        reference = order.reference_price or last
         spec.check_limits(order.amount, reference)
 
     def _last_price(self, symbol: str) -> Decimal | None:
@@ -232,10 +234,11 @@ class Trader(PriceTriggersMixin):
         last = getattr(self.connector, "last_price", None)
         return last(symbol) if callable(last) else None
 
-    def _reserve_price(self, order: Order) -> Decimal | None:
+    def _reserve_price(self, order: Order, last: Decimal | None = None) -> Decimal | None:
         t = order.order_type
         if t is _T.MARKET or (order.self_managed and order.price is None):
-            last = self._last_price(order.symbol)
+            if last is None:
+                last = self._last_price(order.symbol)
             margin = getattr(self.connector, "market_order_slippage", None)
             if margin is None:
                 margin = _LIVE_MARKET_RESERVE_MARGIN
@@ -246,9 +249,9 @@ class Trader(PriceTriggersMixin):
             return order.price
         return order.trigger_price
 
-    def _reservation(self, order: Order) -> tuple[str, Decimal]:
+    def _reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
         fee_rate = self.fees.taker
-        price = self._reserve_price(order)
+        price = self._reserve_price(order, last)
         if price is None and order.side is OrderSide.BUY:
             raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
                                symbol=order.symbol)
@@ -258,8 +261,8 @@ class Trader(PriceTriggersMixin):
             amount = max(ZERO, amount - owner.reserved_amount)
         return currency, amount
 
-    def _check_funds(self, order: Order) -> tuple[str, Decimal]:
-        currency, amount = self._reservation(order)
+    def _check_funds(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
+        currency, amount = self._reservation(order, last)
         portfolio = self.portfolio_manager.get_portfolio(order.sub_portfolio)
         free = portfolio.available(currency) if order.sub_portfolio else \
             self.portfolio_manager.unallocated_available(currency)

@@ -18,7 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame, TradeType
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, PrecisionMode, TimeFrame, TradeType
 from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, UnknownSymbol
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
@@ -241,9 +241,13 @@ class SimulatedConnector(ExchangeConnector):
         return self.account.balances()
 
     def _adapt(self, market: MarketInfo, order_type: OrderType, side: OrderSide, amount: Decimal,
-               price: Decimal | None, trigger: Decimal | None) -> tuple[Decimal, Decimal | None, Decimal | None]:
+               price: Decimal | None, trigger: Decimal | None, last: Decimal | None
+               ) -> tuple[Decimal, Decimal | None, Decimal | None]:
         spec = market.spec
-        qty = spec.adapt_quantity(amount)
+        # an amount already on the step is kept as is (the common case: the trader adapted it)
+        on_step = spec.precision_mode is not PrecisionMode.SIGNIFICANT_DIGITS and amount > 0 \
+            and amount % spec.amount_step == 0
+        qty = amount if on_step else spec.adapt_quantity(amount)
         px = None if price is None else spec.adapt_price(price, side)
         trig = None if trigger is None else spec.adapt_price(trigger, rounding="nearest")
         if qty <= 0:
@@ -251,14 +255,15 @@ class SimulatedConnector(ExchangeConnector):
                                symbol=market.symbol, exchange=self.name)
         check_price = px if px is not None else trig
         if check_price is None and order_type is _T.MARKET:
-            check_price = self.last_price(market.symbol)
+            check_price = last
         spec.check_limits(qty, check_price)
         return qty, px, trig
 
-    def _reserve_price(self, resting: RestingOrder) -> Decimal | None:
+    def _reserve_price(self, resting: RestingOrder, last: Decimal | None = None) -> Decimal | None:
         t = resting.order_type
         if t is _T.MARKET:
-            last = self.last_price(resting.symbol)
+            if last is None:
+                last = self.last_price(resting.symbol)
             return None if last is None else last * (ONE + self.slippage)
         if t is _T.TRAILING_STOP_LIMIT:
             return None if resting.trigger is None else resting.trigger + (resting.limit_offset or ZERO)
@@ -282,7 +287,8 @@ class SimulatedConnector(ExchangeConnector):
                                symbol=symbol, exchange=self.name)
         if order_type is _T.MARKET:
             price = None
-        qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price)
+        last = self.last_price(symbol)
+        qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price, last)
         resting = RestingOrder(
             f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
             trailing_percent=_opt(params.get("trailing_percent")), trailing_offset=_opt(params.get("trailing_offset")),
@@ -292,10 +298,10 @@ class SimulatedConnector(ExchangeConnector):
             if resting.trailing_percent is None and resting.trailing_offset is None:
                 raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
                                    symbol=symbol, exchange=self.name)
-            resting.best = self.last_price(symbol)
+            resting.best = last
             if resting.trigger is None and resting.best is not None:
                 resting.trigger = resting.trail_stop(resting.best)
-        reserve_price = self._reserve_price(resting)
+        reserve_price = self._reserve_price(resting, last)
         if reserve_price is None:
             raise InvalidOrder(f"no price known for {symbol} to value the order", limit="price", symbol=symbol,
                                exchange=self.name)
@@ -314,7 +320,6 @@ class SimulatedConnector(ExchangeConnector):
         self._orders[record.id] = record
         self._by_client_id[client_order_id] = record
         if order_type is _T.MARKET:
-            last = self.last_price(symbol)
             assert last is not None
             fill_price = last * (ONE + self.slippage) if side is OrderSide.BUY else last * (ONE - self.slippage)
             resting.filled = qty
