@@ -10,7 +10,7 @@ from typing import Any
 
 from octobot_trading.backtesting.candle_data import CandleData, CandleSeries, Gap
 
-__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "run_backtest"]
+__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "run_backtest", "write_report"]
 
 _LAZY = {
     "run_backtest": "octobot_trading.backtesting.runner",
