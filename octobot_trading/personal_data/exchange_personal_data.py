@@ -39,7 +39,7 @@ class ExchangePersonalData:
             reserve_fees_in_spent_currency=reserve_fees_in_spent_currency,
         )
         self.trades_manager = TradesManager()
-        self.transactions_manager = TransactionsManager()
+        self.transactions_manager = TransactionsManager(self.trades_manager)
         self.positions_manager = PositionsManager()
         self.orders_manager = OrdersManager(
             clock=clock, portfolio_manager=self.portfolio_manager, trades_manager=self.trades_manager,

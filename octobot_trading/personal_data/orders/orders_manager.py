@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import OrderStatus, TransactionType
+from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
 from octobot_trading.personal_data.trades.trade import Trade, TradesManager
-from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
+from octobot_trading.personal_data.transactions.transaction import TransactionsManager
 from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
 
@@ -174,11 +174,6 @@ class OrdersManager:
             fee_currency=trade.fee_currency, timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker,
             sub_portfolio=order.sub_portfolio,
         ))
-        if fee and trade.fee_currency:
-            self.transactions_manager.record(Transaction(
-                id=f"fee:{trade.id}", type=TransactionType.TRADING_FEE, currency=trade.fee_currency, amount=-fee,
-                timestamp=trade.timestamp, symbol=order.symbol, order_id=order.id, trade_id=trade.id,
-            ))
         if order.has_hooks(OrderEvent.FILL):
             await order.emit(OrderEvent.FILL)
         if order.status is OrderStatus.FILLED:

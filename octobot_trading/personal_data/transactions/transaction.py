@@ -1,11 +1,21 @@
-"""Account transactions (fees, realised PnL, deposits, withdrawals, transfers) with unique ids."""
+"""Account transactions (fees, realised PnL, deposits, withdrawals, transfers) with unique ids.
+
+Trading fees are not stored twice: when the manager is given the account's trades, it derives
+one ``TRADING_FEE`` transaction per fill (id ``fee:<trade id>``, negative amount) when read, so
+the fill path does not pay for them (values are computed when read, never per fill).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from octobot_trading.enums import TransactionType
+
+if TYPE_CHECKING:
+    from octobot_trading.personal_data.trades.trade import TradesManager
 
 __all__ = ["Transaction", "TransactionsManager"]
 
@@ -27,32 +37,51 @@ class Transaction:
 
 
 class TransactionsManager:
-    """Keeps transactions in order; a transaction id is recorded only once."""
+    """Keeps transactions in order; a transaction id is recorded only once.
 
-    def __init__(self) -> None:
+    Parameters
+    ----------
+    trades:
+        The account's trades; their fees appear as ``TRADING_FEE`` transactions.
+    """
+
+    def __init__(self, trades: TradesManager | None = None) -> None:
         self._by_id: dict[str, Transaction] = {}
+        self._trades = trades
+
+    def _fees(self) -> Iterator[Transaction]:
+        if self._trades is None:
+            return
+        for trade in self._trades:
+            if trade.fee and trade.fee_currency:
+                yield Transaction(f"fee:{trade.id}", TransactionType.TRADING_FEE, trade.fee_currency, -trade.fee,
+                                  trade.timestamp, symbol=trade.symbol, order_id=trade.order_id, trade_id=trade.id)
 
     def has(self, transaction_id: str) -> bool:
-        """True when a transaction with this id is recorded."""
-        return transaction_id in self._by_id
+        """True when a transaction with this id is recorded (or derived from a fill)."""
+        if transaction_id in self._by_id:
+            return True
+        if self._trades is not None and transaction_id.startswith("fee:"):
+            trade = self._trades.get(transaction_id[4:])
+            return trade is not None and bool(trade.fee)
+        return False
 
     def record(self, transaction: Transaction) -> bool:
         """Record ``transaction``; return False (and ignore it) when its id is already known."""
-        if transaction.id in self._by_id:
+        if self.has(transaction.id):
             return False
         self._by_id[transaction.id] = transaction
         return True
 
     def transactions(self, kind: TransactionType | None = None, currency: str | None = None) -> list[Transaction]:
-        """Recorded transactions, optionally of one type and/or currency, oldest first."""
-        return [
-            t for t in self._by_id.values()
-            if (kind is None or t.type is kind) and (currency is None or t.currency == currency)
-        ]
+        """Transactions, optionally of one type and/or currency, oldest first (stable for equal times)."""
+        every = [*self._by_id.values(), *self._fees()]
+        every.sort(key=lambda t: t.timestamp)
+        return [t for t in every if (kind is None or t.type is kind) and (currency is None or t.currency == currency)]
 
     def total(self, kind: TransactionType, currency: str) -> Decimal:
         """Sum of the amounts of ``kind`` in ``currency``."""
         return sum((t.amount for t in self.transactions(kind, currency)), Decimal(0))
 
     def __len__(self) -> int:
-        return len(self._by_id)
+        return len(self._by_id) + sum(1 for _ in self._fees())
