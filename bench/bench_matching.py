@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from octobot_trading.enums import OrderSide, OrderType  # noqa: E402
-from octobot_trading.exchanges.connectors.simulator import MatchingEngine, RestingOrder  # noqa: E402
+from octobot_trading.enums import OrderSide, OrderType
+from octobot_trading.exchanges.connectors.simulator import MatchingEngine, RestingOrder
 
 N = 1_000_000
 
