@@ -10,6 +10,7 @@ changes nothing; canceling everything restores ``available == total``.
 from __future__ import annotations
 
 import asyncio
+import os
 from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
@@ -43,6 +44,8 @@ operations = st.one_of(
     st.tuples(st.just("take_profit"), sides, amounts, prices),
     st.tuples(st.just("trailing"), sides, amounts, st.integers(1, 20).map(D)),
     st.tuples(st.just("market"), sides, amounts),
+    st.tuples(st.just("bundle"), amounts, prices, prices),
+    st.tuples(st.just("oco"), amounts, prices, prices),
     st.tuples(st.just("cancel"), st.integers(0, 50)),
     st.tuples(st.just("edit"), st.integers(0, 50), amounts),
     candles(),
@@ -95,6 +98,16 @@ async def _run(ops) -> None:
                 await trader.create_order("trailing_stop", op[1], "BTC/USDT", op[2], trailing_percent=op[3])
             elif kind == "market":
                 await trader.create_order("market", op[1], "BTC/USDT", op[2])
+            elif kind == "bundle":  # limit entry with chained, balanced stop-loss / take-profit exits
+                low, high = sorted((op[2], op[3]))
+                await trader.create_order("limit", "buy", "BTC/USDT", op[1], (low + high) / 2,
+                                          stop_loss_price=low, take_profit_price=high)
+            elif kind == "oco":  # two sells sharing one reservation
+                from octobot_trading.personal_data import GroupKind, OrderGroup
+                low, high = sorted((op[2], op[3]))
+                group = OrderGroup(GroupKind.OCO)
+                await trader.create_order("stop_loss", "sell", "BTC/USDT", op[1], trigger_price=low, group=group)
+                await trader.create_order("limit", "sell", "BTC/USDT", op[1], high, group=group)
             elif kind == "cancel":
                 open_orders = acc.personal.orders_manager.open_orders()
                 if open_orders:
@@ -108,7 +121,7 @@ async def _run(ops) -> None:
                 _, o, h, low, c, volume = op
                 await acc.candle(str(o), str(h), str(low), str(c), volume=str(volume))
         except OctoBotTradingError:
-            if kind not in ("edit", "cancel"):
+            if kind not in ("edit", "cancel", "oco"):
                 assert (acc.portfolio.snapshot(), len(acc.personal.orders_manager.all_orders())) == before
         await _check(acc, start)
     await trader.cancel_all_orders()
@@ -117,7 +130,10 @@ async def _run(ops) -> None:
     await _check(acc, start)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+EXAMPLES = int(os.environ.get("OT_PROPERTY_EXAMPLES", "300"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, min_size=1, max_size=30))
 def test_random_sequences_keep_the_books_exact(ops):
     asyncio.run(_run(ops))
