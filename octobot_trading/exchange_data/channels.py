@@ -127,6 +127,7 @@ class Channel:
         self._live_routes: dict[Any, list[_LiveConsumer]] = {}
         self._seq = itertools.count()
         self._running = False
+        self._cancelled: list[asyncio.Task[None]] = []
 
     # -- subscriptions ----------------------------------------------------------------------
     def subscribe(
@@ -181,6 +182,8 @@ class Channel:
         self._subscriptions.remove(subscription)
         if subscription.consumer is not None and subscription.consumer.consume_task is not None:
             subscription.consumer.consume_task.cancel()
+            self._cancelled.append(subscription.consumer.consume_task)  # awaited by stop()
+            subscription.consumer.consume_task = None
         self._refresh_routes()
 
     @property
@@ -256,7 +259,7 @@ class Channel:
     async def stop(self) -> None:
         """Cancel and await every consumer task; queued payloads are dropped."""
         self._running = False
-        tasks = []
+        tasks, self._cancelled = self._cancelled, []
         for sub in self._subscriptions:
             consumer = sub.consumer
             if consumer is not None and consumer.consume_task is not None:

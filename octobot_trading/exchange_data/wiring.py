@@ -16,10 +16,11 @@ Paper trading reads market data from the paper connector's ``market_data`` conne
 venue). Backtests are left to the backtesting subsystem (synchronized channels, its driver).
 
 Readiness: candles of every configured symbol / time frame, a price per symbol and the markets
-(loaded by the connector component, which starts first); futures add funding. When a trader
-component runs on the manager, ``balance`` and ``orders`` are required too and count as seen
-once the manager has started, since the trader component's start fetches both (a failure there
-fails the build).
+(loaded by the connector component, which starts first; for futures they are also the
+contracts); futures add funding. When a trader component runs on the manager, ``balance`` and
+``orders`` (futures: and ``positions``) are required too and count as seen once the manager has
+started, since the trader component's start synchronizes the account (a failure there fails the
+build); without a trader component they are not required.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ __all__ = ["COMPONENT_NAME", "MarketDataComponent", "install", "market_data_sour
 
 COMPONENT_NAME = "exchange_data"
 _ACCOUNT_COMPONENT = "trader"
+_ACCOUNT_TOPICS = (str(ReadinessTopic.BALANCE), str(ReadinessTopic.ORDERS), str(ReadinessTopic.POSITIONS))
 
 
 def market_data_source(connector: ExchangeConnector) -> ExchangeConnector:
@@ -94,11 +96,14 @@ class MarketDataComponent:
 
     async def start(self) -> None:
         """Start the channels, then the updaters (their first fetches run in background tasks)."""
+        readiness = self.market_data.readiness
         if any(c.name == _ACCOUNT_COMPONENT for c in self.manager.components):
-            self.market_data.readiness.require(str(ReadinessTopic.BALANCE), str(ReadinessTopic.ORDERS))
+            readiness.require(*self._account_topics())
         else:
-            self.market_data.readiness.discard(str(ReadinessTopic.BALANCE), str(ReadinessTopic.ORDERS))
-        self.market_data.readiness.mark_ready(str(ReadinessTopic.MARKETS))  # the connector loaded them
+            readiness.discard(*_ACCOUNT_TOPICS)
+        readiness.mark_ready(str(ReadinessTopic.MARKETS))  # the connector component loaded them
+        if self.is_future:
+            readiness.mark_ready(str(ReadinessTopic.CONTRACTS))  # contract specs come with the markets
         await self.market_data.start()
         self.updaters = self._make_updaters()
         started: list[MarketDataUpdater] = []
@@ -120,6 +125,10 @@ class MarketDataComponent:
         await self.market_data.stop()
 
     # -- readiness (manager.readiness) --------------------------------------------------------
+    def _account_topics(self) -> tuple[str, ...]:
+        topics = (str(ReadinessTopic.BALANCE), str(ReadinessTopic.ORDERS))
+        return (*topics, str(ReadinessTopic.POSITIONS)) if self.is_future else topics
+
     def mark_ready(self, topic: str) -> None:
         """Mark a readiness topic seen."""
         self.market_data.readiness.mark_ready(topic)
@@ -127,8 +136,8 @@ class MarketDataComponent:
     async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - API.md signature
         """Wait for every required topic; ``ReadinessTimeout`` names the missing ones."""
         if self.manager.is_running and any(c.name == _ACCOUNT_COMPONENT for c in self.manager.components):
-            for kind in (ReadinessTopic.BALANCE, ReadinessTopic.ORDERS):
-                self.market_data.readiness.mark_ready(str(kind))
+            for name in self._account_topics():
+                self.market_data.readiness.mark_ready(name)
         await self.market_data.wait_ready(timeout)
 
 

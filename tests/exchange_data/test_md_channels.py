@@ -153,3 +153,22 @@ async def test_live_channels_deliver_through_consumer_tasks_and_stop_cleanly():
     assert late == [3, 4]
     await channels.stop()
     assert set(asyncio.all_tasks()) - before == set()
+
+
+async def test_live_unsubscribe_then_stop_leaves_no_task():
+    channels = ExchangeChannels(synchronized=False)
+    got: list[int] = []
+
+    async def cb(payload: CandleUpdate) -> None:
+        got.append(payload.timestamp)
+
+    before = set(asyncio.all_tasks())
+    await channels.start()
+    sub = channels.ohlcv.subscribe(cb)
+    await channels.ohlcv.publish(_candle(ts=1))
+    await channels.join()
+    channels.ohlcv.unsubscribe(sub)
+    await channels.ohlcv.publish(_candle(ts=2))  # nobody listens any more
+    await channels.stop()
+    assert got == [1]
+    assert set(asyncio.all_tasks()) - before == set()
