@@ -92,3 +92,19 @@ async def test_deposits_withdrawals_transfers_recorded_once():
     assert personal.record_withdrawal("wd-2", "USDT", "10")
     kinds = [t.type for t in personal.transactions_manager.transactions()]
     assert kinds == [TransactionType.DEPOSIT, TransactionType.TRANSFER, TransactionType.WITHDRAWAL]
+
+
+async def test_realised_pnl_fifo_exact_and_gross_of_fees():
+    acc = await make_account({"USDT": "10000"})
+    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")      # at 100, fee 0.002 BTC
+    acc.prices["BTC/USDT"] = D("110")
+    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")      # at 110, fee 0.002 BTC
+    acc.prices["BTC/USDT"] = D("120")
+    await acc.trader.create_order("market", "sell", "BTC/USDT", "1.5")   # 0.998 @100 then 0.502 @110
+    pnl = acc.personal.transactions_manager.transactions(TransactionType.REALISED_PNL)
+    assert len(pnl) == 1 and pnl[0].currency == "USDT"
+    assert pnl[0].amount == D("20") * D("0.998") + D("10") * D("0.502")
+    sell_trade = acc.personal.trades_manager.trades()[-1]
+    assert acc.personal.transactions_manager.has(f"pnl:{sell_trade.id}")
+    fees = acc.personal.transactions_manager.total(TransactionType.TRADING_FEE, "USDT")
+    assert fees == -(D("1.5") * D(120) * D("0.002"))

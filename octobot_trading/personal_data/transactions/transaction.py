@@ -3,16 +3,24 @@
 Trading fees are not stored twice: when the manager is given the account's trades, it derives
 one ``TRADING_FEE`` transaction per fill (id ``fee:<trade id>``, negative amount) when read, so
 the fill path does not pay for them (values are computed when read, never per fill).
+
+Realised PnL is derived the same way, per sell fill (id ``pnl:<trade id>``, in the quote
+currency): the amount sold is matched first-in first-out against the amounts bought through the
+account's fills (net of fees taken in the base currency), and the PnL is ``(sell price - buy
+price) x matched amount`` summed over the matched lots — exact (no division), gross of fees
+(fees are their own transactions). Amounts sold beyond what the recorded buys cover (holdings
+from before) have no known cost and are left out.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from octobot_trading.enums import TransactionType
+from octobot_trading.enums import OrderSide, TransactionType
 
 if TYPE_CHECKING:
     from octobot_trading.personal_data.trades.trade import TradesManager
@@ -57,6 +65,32 @@ class TransactionsManager:
                 yield Transaction(f"fee:{trade.id}", TransactionType.TRADING_FEE, trade.fee_currency, -trade.fee,
                                   trade.timestamp, symbol=trade.symbol, order_id=trade.order_id, trade_id=trade.id)
 
+    def _realised(self) -> Iterator[Transaction]:
+        if self._trades is None:
+            return
+        lots: dict[str, deque[list[Decimal]]] = {}
+        for trade in self._trades:
+            base, quote = trade.symbol.split(":")[0].split("/")
+            queue = lots.setdefault(trade.symbol, deque())
+            if trade.side is OrderSide.BUY:
+                net = trade.amount - (trade.fee if trade.fee_currency == base else Decimal(0))
+                if net > 0:
+                    queue.append([net, trade.price])
+                continue
+            left, pnl, matched = trade.amount, Decimal(0), False
+            while left > 0 and queue:
+                lot = queue[0]
+                take = min(left, lot[0])
+                pnl += (trade.price - lot[1]) * take
+                matched = True
+                left -= take
+                lot[0] -= take
+                if lot[0] == 0:
+                    queue.popleft()
+            if matched:
+                yield Transaction(f"pnl:{trade.id}", TransactionType.REALISED_PNL, quote, pnl, trade.timestamp,
+                                  symbol=trade.symbol, order_id=trade.order_id, trade_id=trade.id)
+
     def has(self, transaction_id: str) -> bool:
         """True when a transaction with this id is recorded (or derived from a fill)."""
         if transaction_id in self._by_id:
@@ -64,6 +98,8 @@ class TransactionsManager:
         if self._trades is not None and transaction_id.startswith("fee:"):
             trade = self._trades.get(transaction_id[4:])
             return trade is not None and bool(trade.fee)
+        if self._trades is not None and transaction_id.startswith("pnl:"):
+            return any(t.id == transaction_id for t in self._realised())
         return False
 
     def record(self, transaction: Transaction) -> bool:
@@ -75,7 +111,7 @@ class TransactionsManager:
 
     def transactions(self, kind: TransactionType | None = None, currency: str | None = None) -> list[Transaction]:
         """Transactions, optionally of one type and/or currency, oldest first (stable for equal times)."""
-        every = [*self._by_id.values(), *self._fees()]
+        every = [*self._by_id.values(), *self._fees(), *self._realised()]
         every.sort(key=lambda t: t.timestamp)
         return [t for t in every if (kind is None or t.type is kind) and (currency is None or t.currency == currency)]
 
@@ -84,4 +120,4 @@ class TransactionsManager:
         return sum((t.amount for t in self.transactions(kind, currency)), Decimal(0))
 
     def __len__(self) -> int:
-        return len(self._by_id) + sum(1 for _ in self._fees())
+        return len(self._by_id) + sum(1 for _ in self._fees()) + sum(1 for _ in self._realised())
