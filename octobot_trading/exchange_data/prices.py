@@ -5,10 +5,13 @@ Sources, highest priority first (:class:`PriceSource`):
 1. ``MARK_PRICE`` — the exchange's own mark price (futures; also funding updates);
 2. ``RECENT_TRADES`` — the price of the last public trade;
 3. ``TICKER`` — the ticker's last price;
-4. ``CANDLE`` — the close of the last closed candle.
+4. ``CANDLE`` — the close of the last closed candle (read from the candle buffers registered with
+   :meth:`PricesManager.add_candle_source` when the price is read, so a backtest pays nothing
+   per candle; :meth:`PricesManager.set_candle_close` records one explicitly).
 
-Each value is valid for a window after it was received (clock time): 30 s for the first three
-by default, two candle lengths for a candle close (so a backtest on 1h candles always has a
+Each value is valid for a window after it was received (clock time; a candle close counts as
+received at its candle's close time): 30 s for the first three by default, two candle lengths
+for a candle close (so a backtest on 1h candles always has a
 price). ``mark_price`` is the highest-priority *valid* value; when none is valid it falls back
 to the most recently received value of any source (marked stale in :meth:`PricesManager.info`),
 and it is None only before the first price. Windows are configurable per source.
@@ -26,6 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from octobot_trading.clock import Clock
+from octobot_trading.exchange_data.candles import CandlesManager
 from octobot_trading.util.decimals import decimal_from_data_float
 
 __all__ = ["MarkPrice", "PriceSource", "PricesManager"]
@@ -72,7 +76,8 @@ class PricesManager:
         Per-source validity windows overriding :data:`DEFAULT_VALIDITY_MS`.
     """
 
-    __slots__ = ("_decimals", "_received", "_until", "_values", "clock", "symbol", "validity_ms")
+    __slots__ = ("_candle_buffers", "_decimals", "_received", "_until", "_values", "clock", "symbol",
+                 "validity_ms")
 
     def __init__(self, symbol: str, clock: Clock, validity_ms: Mapping[PriceSource, int] | None = None) -> None:
         self.symbol = symbol
@@ -85,6 +90,32 @@ class PricesManager:
         self._decimals: list[Decimal | None] = [None] * n
         self._received: list[int] = [0] * n
         self._until: list[int] = [0] * n
+        self._candle_buffers: list[CandlesManager] = []
+
+    def add_candle_source(self, buffer: CandlesManager) -> None:
+        """Read the CANDLE source from ``buffer`` when the price is read (nothing per candle).
+
+        The newest close among the registered buffers counts, dated at its candle's close time.
+        """
+        if buffer not in self._candle_buffers:
+            self._candle_buffers.append(buffer)
+
+    def _sync_candles(self) -> None:
+        best: CandlesManager | None = None
+        best_close = -1
+        for buffer in self._candle_buffers:
+            last = buffer.last_timestamp
+            if last is not None and last + buffer.time_frame.ms > best_close:
+                best, best_close = buffer, last + buffer.time_frame.ms
+        if best is None or (self._values[3] is not None and best_close < self._received[3]):
+            return
+        close = best.last_close
+        if self._values[3] != close or self._received[3] != best_close:
+            self._values[3] = close
+            self._decimals[3] = None
+            self._received[3] = best_close
+            window = self.validity_ms[PriceSource.CANDLE]
+            self._until[3] = best_close + (window if window > 0 else 2 * best.time_frame.ms)
 
     def set_price(self, source: PriceSource, price: Decimal | float, *, window_ms: int | None = None) -> None:
         """Record ``price`` from ``source`` now; ``window_ms`` overrides its validity window."""
@@ -114,6 +145,8 @@ class PricesManager:
 
     def info(self) -> MarkPrice | None:
         """The current mark price with its source, or None before any price."""
+        if self._candle_buffers:
+            self._sync_candles()
         now = self.clock.now_ms()
         newest = -1
         for i in range(len(_ORDER)):
@@ -136,4 +169,6 @@ class PricesManager:
     def price_of(self, source: PriceSource) -> Decimal | None:
         """The last value received from ``source`` (valid or not), or None."""
         i = _ORDER.index(source)
+        if i == 3 and self._candle_buffers:
+            self._sync_candles()
         return None if self._values[i] is None else self._decimal(i)

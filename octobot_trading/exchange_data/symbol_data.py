@@ -60,6 +60,7 @@ class ExchangeSymbolData:
         if buffer is None:
             buffer = self._candles[tf] = CandlesManager(self.symbol, tf, self.candle_capacity)
             self._tf_ms[tf] = tf.ms
+            self.prices.add_candle_source(buffer)
         return buffer
 
     @property
@@ -85,7 +86,7 @@ class ExchangeSymbolData:
     # -- writing (no publishing) ------------------------------------------------------------
     def add_closed_candle(self, time_frame: TimeFrame, timestamp: int, open: float, high: float, low: float,
                           close: float, volume: float) -> bool:
-        """Write one closed candle, update the candle price source and check price events.
+        """Write one closed candle and check price events (the candle price source reads the buffer).
 
         The hot path of backtests; ``time_frame`` must be a :class:`TimeFrame`. Returns False
         when the candle was older than the last stored one (ignored).
@@ -95,9 +96,7 @@ class ExchangeSymbolData:
             buffer = self.candles(time_frame)
         if not buffer.add_candle(timestamp, open, high, low, close, volume):
             return False
-        tf_ms = self._tf_ms[time_frame]
-        self.prices.set_candle_close(close, tf_ms)
-        self.price_events.on_price_range(low, high, close, timestamp + tf_ms)
+        self.price_events.on_price_range(low, high, close, timestamp + self._tf_ms[time_frame])
         return True
 
     def add_candle(self, time_frame: TimeFrame | str, candle: Candle) -> bool:
@@ -111,9 +110,7 @@ class ExchangeSymbolData:
         tf = TimeFrame.parse(time_frame)
         added = self.candles(tf).extend_candles(candles)
         if added:
-            last = candles[-1]
-            self.prices.set_candle_close(last.close, tf.ms)
-            self.price_events.on_price(last.close)
+            self.price_events.on_price(candles[-1].close)
         return added
 
     def update_ticker(self, ticker: Ticker) -> bool:

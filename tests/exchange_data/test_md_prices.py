@@ -49,3 +49,27 @@ def test_configurable_windows():
     prices.set_price(PriceSource.TICKER, D("12"), window_ms=100_000)
     clock.advance(50_000)
     assert prices.mark_price == D("12") and not prices.info().stale  # type: ignore[union-attr]
+
+
+def test_candle_source_is_read_from_the_buffers_newest_close_first(btc_1h_rows):
+    from octobot_trading.exchange_data.symbol_data import ExchangeSymbolData
+
+    t0 = btc_1h_rows[0][0]
+    clock = SimulatedClock(t0 + TimeFrame.H1.ms)
+    sd = ExchangeSymbolData("BTC/USDT", clock)
+    sd.add_closed_candle(TimeFrame.H1, *btc_1h_rows[0])
+    info = sd.prices.info()
+    assert info is not None and info.source is PriceSource.CANDLE
+    assert info.price == D(repr(btc_1h_rows[0][4])) and info.received_ms == t0 + TimeFrame.H1.ms
+    # a 5m candle closing later is the newer close
+    sd.add_closed_candle(TimeFrame.M5, t0 + TimeFrame.H1.ms, 1.0, 2.0, 0.5, 19_600.5, 1.0)
+    clock.set_time(t0 + TimeFrame.H1.ms + TimeFrame.M5.ms)
+    assert sd.mark_price == D("19600.5")
+    # valid two candle lengths after its close, stale afterwards
+    clock.advance(2 * TimeFrame.M5.ms)
+    assert not sd.prices.info().stale  # type: ignore[union-attr]
+    clock.advance(1)
+    assert sd.prices.info().stale and sd.mark_price == D("19600.5")  # type: ignore[union-attr]
+    # an explicit, newer close wins over the buffers
+    sd.prices.set_candle_close(D("19700"), TimeFrame.M5.ms)
+    assert sd.mark_price == D("19700") and sd.prices.price_of(PriceSource.CANDLE) == D("19700")
