@@ -115,18 +115,19 @@ class _EquitySampler:
                 setattr(self, name, np.concatenate([array, np.zeros(grow, dtype=array.dtype)]))
         self.next_ms = time_ms + self.interval_ms
         totals = self.portfolio.totals()
-        value = float(totals.get(self.reference, ZERO))
-        exposed = 0.0
+        value = totals.get(self.reference, ZERO)
+        exposed = ZERO
         for currency, amount in totals.items():
             if currency == self.reference or not amount:
                 continue
             price = self._price(currency)
             if price is not None:
-                exposed += float(amount) * price
+                # valued exactly (candle prices become Decimal through their shortest text), stored as float
+                exposed += amount * decimal_from_data_float(price)
         index = self.count
         self.times[index] = time_ms
-        self.values[index] = value + exposed
-        self.exposure[index] = exposed
+        self.values[index] = float(value + exposed)
+        self.exposure[index] = float(exposed)
         self.prices[index] = self._last_close(self.first_symbol) or 0.0
         self.count += 1
 

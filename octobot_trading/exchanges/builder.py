@@ -100,6 +100,10 @@ def _ccxt_connector(ctx: BuildContext) -> ExchangeConnector:
 
 
 _CONNECTOR_FACTORIES: dict[str, ConnectorFactory] = {"real": _ccxt_connector}
+
+#: When True, ``build()`` first wires every built-in subsystem that is not registered yet
+#: (:func:`octobot_trading.wiring.install_defaults`). Tests of the bare builder turn it off.
+AUTO_WIRE = True
 _COMPONENT_FACTORIES: list[tuple[str, ComponentFactory]] = []
 
 
@@ -303,6 +307,10 @@ class ExchangeBuilder:
         Raises a typed error and leaves nothing running (and nothing registered) on failure.
         """
         ctx = self.context()
+        if AUTO_WIRE:
+            from octobot_trading.wiring import install_defaults
+
+            install_defaults()
         self._check_wired(ctx)
         made = _CONNECTOR_FACTORIES[self._connector_kind(ctx)](ctx)
         connector = await made if inspect.isawaitable(made) else made

@@ -83,12 +83,15 @@ def isolated_builder_wiring() -> Iterator[None]:
 
     components = list(builder._COMPONENT_FACTORIES)
     connectors = dict(builder._CONNECTOR_FACTORIES)
+    auto_wire = builder.AUTO_WIRE
+    builder.AUTO_WIRE = False
     builder._COMPONENT_FACTORIES.clear()
     for kind in [k for k in builder._CONNECTOR_FACTORIES if k != "real"]:
         del builder._CONNECTOR_FACTORIES[kind]
     try:
         yield
     finally:
+        builder.AUTO_WIRE = auto_wire
         builder._COMPONENT_FACTORIES[:] = components
         builder._CONNECTOR_FACTORIES.clear()
         builder._CONNECTOR_FACTORIES.update(connectors)
