@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +22,8 @@ from octobot_trading.exchange_data.updaters.rest import (
     RestTickerUpdater,
     RestTradesUpdater,
 )
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.types import FundingRate
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 
 from .helpers import make_connector, until
@@ -173,3 +177,43 @@ def test_polling_period_grows_with_pairs():
     assert polling_period(2, 0.5, 11) == 7
     with pytest.raises(Exception, match="positive"):
         polling_period(0, 1, 1)
+
+
+class _FundingOnlyConnector(ExchangeConnector):
+    """The fake Binance server is spot-only: a minimal perpetual venue for the funding poller."""
+
+    name = "perp-venue"
+
+    def __init__(self, clock: SimulatedClock) -> None:
+        super().__init__(clock)
+        self.rates = iter([Decimal("0.0001"), Decimal("-0.0002"), Decimal("0.0003")])
+
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        return FundingRate(symbol, next(self.rates), self.clock.now_ms(),
+                           next_funding_timestamp=self.clock.now_ms() + 8 * 3_600_000, mark_price=Decimal("20000.5"))
+
+    async def _nope(self, *args: object, **kwargs: object) -> Any:
+        raise self._not_supported("this call")
+
+    load_markets = fetch_ticker = fetch_ohlcv = fetch_order_book = fetch_recent_trades = _nope  # type: ignore[assignment]
+    fetch_balance = create_order = fetch_order = fetch_order_by_client_id = cancel_order = _nope  # type: ignore[assignment]
+    fetch_open_orders = fetch_closed_orders = fetch_my_trades = _nope  # type: ignore[assignment]
+
+
+async def test_funding_poller_feeds_funding_mark_price_and_readiness():
+    clock = SimulatedClock(1_700_000_000_000)
+    md = ExchangeMarketData(clock, synchronized=True)
+    md.readiness.require("funding:BTC/USDT:USDT", "price:BTC/USDT:USDT")
+    poller = RestFundingUpdater(md, _FundingOnlyConnector(clock), ["BTC/USDT:USDT"], base_period=60)
+    await poller.start()
+    try:
+        await asyncio.sleep(0)
+        await until(lambda: poller.rounds == 1)
+        sd = md.symbols_data.get("BTC/USDT:USDT")
+        assert sd.funding is not None and sd.funding.rate == Decimal("0.0001")
+        assert sd.mark_price == Decimal("20000.5") and md.readiness.is_ready
+        await clock.run_until(clock.now_ms() + 60_000)
+        await until(lambda: poller.rounds == 2)
+        assert sd.funding.rate == Decimal("-0.0002")  # type: ignore[union-attr]
+    finally:
+        await poller.stop()
