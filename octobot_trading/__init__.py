@@ -62,8 +62,8 @@ _LAZY: dict[str, str] = {
 }
 
 # Sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
-_LAZY_MODULES = {"backtesting", "modes", "exchanges", "exchange_data", "personal_data", "signals", "storage",
-                 "testing", "util", "config"}
+_LAZY_MODULES = {"backtesting", "modes", "exchanges", "exchange_data", "personal_data", "storage", "testing",
+                 "util", "config", "wiring"}
 
 __all__ = [
     "AccountOperations",
