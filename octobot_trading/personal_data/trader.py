@@ -279,9 +279,12 @@ class Trader(PriceTriggersMixin):
         order.is_active = True
         self.orders_manager.add(order)
         params: dict[str, Any] = {}
-        for name in ("trailing_percent", "trailing_offset", "limit_offset"):
-            if getattr(order, name) is not None:
-                params[name] = getattr(order, name)
+        if order.trailing_percent is not None:
+            params["trailing_percent"] = order.trailing_percent
+        if order.trailing_offset is not None:
+            params["trailing_offset"] = order.trailing_offset
+        if order.limit_offset is not None:
+            params["limit_offset"] = order.limit_offset
         owner = order.reservation_owner
         if owner is not None and owner.exchange_order_id and not owner.is_done:
             params["shares_funds_with"] = owner.exchange_order_id

@@ -20,7 +20,7 @@ The backtesting subsystem registers its own ``"backtesting"`` connector.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -65,6 +65,8 @@ class TraderComponent:
         self._prices: dict[str, Decimal] = {}
         self._price_times: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        #: Awaited on start after the trader is initialized and before its first sync (state restore).
+        self.restore_hooks: list[Callable[[], Awaitable[None]]] = []
         self._log = get_logger("personal_data.wiring")
         trading = ctx.trading_config
         simulated = ctx.trader_type is TraderType.SIMULATED
@@ -115,8 +117,10 @@ class TraderComponent:
         return data.price_events
 
     async def start(self) -> None:
-        """Initialize the trader, take a first snapshot, start the poll task."""
+        """Initialize the trader, run the restore hooks, take a first snapshot, start the poll task."""
         await self.trader.initialize()
+        for hook in self.restore_hooks:
+            await hook()
         await self._poll_once()
         if self.manager.is_simulated:
             self.personal_data.portfolio_manager.reset_starting_point()
@@ -134,8 +138,10 @@ class TraderComponent:
                 if isinstance(connector, SimulatedConnector):
                     await connector.on_price(symbol, ticker.last)
         else:
-            await self.trader.refresh_balances()
+            # fills first, then the venue's balances: a fill made since the last poll is already in
+            # those balances, so settling it after the refresh would count it twice
             await self.trader.sync_with_exchange(self.manager.symbols or None)
+            await self.trader.refresh_balances()
             if self.manager.is_future:
                 positions = await self.manager.connector.fetch_positions(list(self.manager.symbols) or None)
                 self.personal_data.positions_manager.update_from_exchange(positions)

@@ -43,6 +43,16 @@ class OrderEvent(StrEnum):
     CLOSE = "close"
 
 
+# enum members as module constants: class attribute access on an Enum is slow on the order path
+_OPEN = OrderStatus.OPEN
+_PARTIALLY_FILLED = OrderStatus.PARTIALLY_FILLED
+_CANCELING = OrderStatus.CANCELING
+_FILLED = OrderStatus.FILLED
+_CLOSED = OrderStatus.CLOSED
+_CANCELED = OrderStatus.CANCELED
+_EXPIRED = OrderStatus.EXPIRED
+_REJECTED = OrderStatus.REJECTED
+
 OrderHook = Callable[["Order"], Awaitable[None]]
 """An async callback receiving the order whose event happened."""
 
@@ -104,16 +114,20 @@ class Order:
         tag: str | None = None,
         sub_portfolio: str | None = None,
     ) -> None:
-        try:
-            self.side = OrderSide(side)
-        except ValueError:
-            raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
+        if type(side) is not OrderSide:
+            try:
+                side = OrderSide(side)
+            except ValueError:
+                raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
+        self.side: OrderSide = side  # type: ignore[assignment]
         self.symbol = symbol
         self.amount: Decimal = _positive(amount, "amount", symbol)  # type: ignore[assignment]
-        self.price = _positive(price, "price", symbol)
-        self.trigger_price = _positive(trigger_price, "trigger_price", symbol)
-        self.trailing_percent = _positive(trailing_percent, "trailing_percent", symbol)
-        self.trailing_offset = _positive(trailing_offset, "trailing_offset", symbol)
+        self.price = None if price is None else _positive(price, "price", symbol)
+        self.trigger_price = None if trigger_price is None else _positive(trigger_price, "trigger_price", symbol)
+        self.trailing_percent = None if trailing_percent is None else _positive(
+            trailing_percent, "trailing_percent", symbol)
+        self.trailing_offset = None if trailing_offset is None else _positive(
+            trailing_offset, "trailing_offset", symbol)
         self.limit_offset = None if limit_offset is None else to_decimal(limit_offset, name="limit_offset")
         if self.limit_offset is not None and self.limit_offset < 0:
             raise InvalidOrder("limit_offset must not be negative", limit="limit_offset", symbol=symbol)
@@ -172,12 +186,15 @@ class Order:
     @property
     def is_open(self) -> bool:
         """True while the order may still fill (open, partially filled or being canceled)."""
-        return self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.CANCELING)
+        status = self.status
+        return status is _OPEN or status is _PARTIALLY_FILLED or status is _CANCELING
 
     @property
     def is_done(self) -> bool:
         """True once the order can no longer fill (filled, closed, canceled, expired, rejected)."""
-        return self.status.is_final or self.status is OrderStatus.FILLED
+        status = self.status
+        return (status is _FILLED or status is _CLOSED or status is _CANCELED or status is _EXPIRED
+                or status is _REJECTED)
 
     @property
     def reference_price(self) -> Decimal | None:
@@ -211,7 +228,7 @@ class Order:
                 f"fill of {decimal_to_str(amount)} exceeds the remaining {decimal_to_str(self.remaining)}",
                 order_id=self.id, symbol=self.symbol,
             )
-        new_status = OrderStatus.FILLED if amount == self.remaining else OrderStatus.PARTIALLY_FILLED
+        new_status = _FILLED if amount == self.remaining else _PARTIALLY_FILLED
         self.transition(new_status)
         self.filled += amount
         self.filled_cost += amount * price

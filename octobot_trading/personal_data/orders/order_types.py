@@ -146,7 +146,7 @@ def create_order_instance(
 ) -> Order:
     """Build the order class matching ``order_type``; raise ``InvalidOrder`` for unknown types."""
     try:
-        cls = ORDER_CLASSES[OrderType(order_type)]
+        cls = ORDER_CLASSES[order_type if type(order_type) is OrderType else OrderType(order_type)]
     except ValueError:
         raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
     return cls(side, symbol, amount, price, clock=clock, **options)

@@ -26,6 +26,13 @@ from octobot_trading.util.logging import get_logger
 __all__ = ["OrdersManager"]
 
 _CLOSING = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
+# enum members as module constants (class attribute access on an Enum is slow on the update path)
+_PENDING_CREATION = OrderStatus.PENDING_CREATION
+_REJECTED = OrderStatus.REJECTED
+_CANCELING = OrderStatus.CANCELING
+_FILLED = OrderStatus.FILLED
+_CLOSED = OrderStatus.CLOSED
+_EV_OPEN, _EV_FILL, _EV_CANCEL, _EV_CLOSE = OrderEvent.OPEN, OrderEvent.FILL, OrderEvent.CANCEL, OrderEvent.CLOSE
 
 
 class OrdersManager:
@@ -125,11 +132,11 @@ class OrdersManager:
             order = self._adopt(exchange_order)
         elif not trades and order.is_done and exchange_order.filled <= order.filled:
             return order  # already applied (e.g. the reply of a placement whose fills were reported)
-        if order.status is OrderStatus.PENDING_CREATION and exchange_order.status is not OrderStatus.REJECTED:
+        if order.status is _PENDING_CREATION and exchange_order.status is not _REJECTED:
             order.mark_open(exchange_order.id)
             self._index_exchange_id(order)
-            if order.has_hooks(OrderEvent.OPEN):
-                await order.emit(OrderEvent.OPEN)
+            if order.has_hooks(_EV_OPEN):
+                await order.emit(_EV_OPEN)
         for trade in trades:
             await self._apply_fill(order, trade)
         if exchange_order.filled > order.filled and not trades and exchange_order.average is not None:
@@ -156,9 +163,9 @@ class OrdersManager:
     async def _apply_fill(self, order: Order, trade: ExchangeTrade) -> None:
         if self.trades_manager.has(trade.id):
             return
-        if order.status is OrderStatus.CANCELING or order.is_open:
+        if order.status is _CANCELING or order.is_open:
             pass
-        elif order.status is OrderStatus.PENDING_CREATION:
+        elif order.status is _PENDING_CREATION:
             order.mark_open(trade.order_id or f"unknown-{order.client_order_id}")
             self._index_exchange_id(order)
         else:
@@ -174,23 +181,23 @@ class OrdersManager:
             fee_currency=trade.fee_currency, timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker,
             sub_portfolio=order.sub_portfolio,
         ))
-        if order.has_hooks(OrderEvent.FILL):
-            await order.emit(OrderEvent.FILL)
-        if order.status is OrderStatus.FILLED:
+        if order.has_hooks(_EV_FILL):
+            await order.emit(_EV_FILL)
+        if order.status is _FILLED:
             self.portfolio_manager.release(order)
-            order.transition(OrderStatus.CLOSED)
+            order.transition(_CLOSED)
             self._mark_done(order)
-            if order.has_hooks(OrderEvent.CLOSE):
-                await order.emit(OrderEvent.CLOSE)
+            if order.has_hooks(_EV_CLOSE):
+                await order.emit(_EV_CLOSE)
 
     async def _close_unfilled(self, order: Order, status: OrderStatus) -> None:
-        if status is OrderStatus.REJECTED and order.status is not OrderStatus.PENDING_CREATION:
+        if status is _REJECTED and order.status is not _PENDING_CREATION:
             status = OrderStatus.CANCELED
         order.transition(status)
         self.portfolio_manager.release(order)
         self._mark_done(order)
-        if order.has_hooks(OrderEvent.CANCEL):
-            await order.emit(OrderEvent.CANCEL)
+        if order.has_hooks(_EV_CANCEL):
+            await order.emit(_EV_CANCEL)
 
     async def cancel_locally(self, order: Order, status: OrderStatus = OrderStatus.CANCELED) -> None:
         """Finish ``order`` without the exchange (inactive orders, or cancel confirmed by the venue)."""

@@ -32,11 +32,16 @@ TRANSITIONS: MappingProxyType[OrderStatus, frozenset[OrderStatus]] = MappingProx
 })
 """Allowed next statuses for every status."""
 
+_ALLOWED_VALUES: dict[str, frozenset[str]] = {
+    current.value: frozenset(n.value for n in allowed) for current, allowed in TRANSITIONS.items()
+}
+
 
 def check_transition(current: OrderStatus, new: OrderStatus, *, order_id: str | None = None,
                      symbol: str | None = None) -> None:
     """Raise ``InvalidOrderState`` unless ``current -> new`` is an allowed transition."""
-    if new not in TRANSITIONS[current]:
+    # keyed by the plain str values: Enum.__hash__ is a Python-level call, str hashes are cached
+    if new._value_ not in _ALLOWED_VALUES[current._value_]:
         raise InvalidOrderState(
             f"invalid order transition {current.value} -> {new.value}", order_id=order_id, symbol=symbol
         )

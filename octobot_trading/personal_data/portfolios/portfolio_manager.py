@@ -90,6 +90,8 @@ class PortfolioManager:
 
     def unallocated_available(self, currency: str) -> Decimal:
         """Available ``currency`` of the account not carved into a sub-portfolio."""
+        if not self.sub_portfolios:
+            return self.portfolio.available(currency)
         allocated = sum((s.available(currency) for s in self.sub_portfolios.values()), ZERO)
         return self.portfolio.available(currency) - allocated
 

@@ -289,11 +289,15 @@ class SimulatedConnector(ExchangeConnector):
             price = None
         last = self.last_price(symbol)
         qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price, last)
-        resting = RestingOrder(
-            f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
-            trailing_percent=_opt(params.get("trailing_percent")), trailing_offset=_opt(params.get("trailing_offset")),
-            limit_offset=_opt(params.get("limit_offset")),
-        )
+        if params:
+            resting = RestingOrder(
+                f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
+                trailing_percent=_opt(params.get("trailing_percent")),
+                trailing_offset=_opt(params.get("trailing_offset")), limit_offset=_opt(params.get("limit_offset")),
+            )
+        else:  # the common case: no extra parameter to parse
+            resting = RestingOrder(f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty,
+                                   px, trig)
         if order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT):
             if resting.trailing_percent is None and resting.trailing_offset is None:
                 raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
@@ -307,7 +311,7 @@ class SimulatedConnector(ExchangeConnector):
                                exchange=self.name)
         currency = market.quote if side is OrderSide.BUY else market.base
         to_lock = qty * reserve_price if side is OrderSide.BUY else qty
-        owner = self._orders.get(params.get("shares_funds_with") or "")
+        owner = self._orders.get(params["shares_funds_with"] or "") if "shares_funds_with" in params else None
         if owner is not None and (owner.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
                                   or owner.reserved_currency != currency):
             owner = None
