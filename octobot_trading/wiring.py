@@ -10,7 +10,9 @@ Resulting component order (started in this order, stopped in reverse):
 1. ``exchange_data`` — channels, market-data managers, updaters, readiness (live and paper);
 2. ``backtest`` — the historical market side, driver and simulated account (backtests only);
 3. ``trader`` — personal data and the trader (live and paper);
-4. ``trading_modes`` — the trading modes, which wait for readiness before their first decision.
+4. ``storage`` — with ``with_storage(path)``: restores the saved state (through a restore hook
+   of the trader, before its first sync), then writes changes in batches (live and paper);
+5. ``trading_modes`` — the trading modes, which wait for readiness before their first decision.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def install_defaults() -> None:
     from octobot_trading.exchanges import builder
     from octobot_trading.modes import wiring as modes_wiring
     from octobot_trading.personal_data import wiring as trader_wiring
+    from octobot_trading.storage import component as storage
 
     def names() -> list[str]:
         return [name for name, _ in builder._COMPONENT_FACTORIES]
@@ -37,3 +40,5 @@ def install_defaults() -> None:
         trader_wiring.install(before=modes_wiring.COMPONENT_NAME)
     if market_data_wiring.COMPONENT_NAME not in names():
         market_data_wiring.install()
+    if storage.COMPONENT_NAME not in names():
+        storage.install(before=modes_wiring.COMPONENT_NAME)

@@ -1,0 +1,8 @@
+"""Persistence of an account's trading state (``ExchangeBuilder.with_storage(path)``) and restart recovery."""
+
+from __future__ import annotations
+
+from octobot_trading.storage.component import StorageComponent, install, uninstall
+from octobot_trading.storage.store import SCHEMA_VERSION, SqliteStore, StoredState
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "StorageComponent", "StoredState", "install", "uninstall"]

@@ -1,0 +1,314 @@
+"""The ``"storage"`` component: restore an account's state at start, keep the file up to date.
+
+Recovery sequence (see ``docs/storage.md``):
+
+1. inside the trader component's start, after markets are loaded and before its first sync
+   (a restore hook), the file is opened and validated, then its state is put back into the
+   trading core: trades (so a re-delivered fill is applied once), recorded transactions, orders
+   with their links, sub-portfolios; a simulated trader also gets its balances back and its open
+   orders re-placed on the simulated venue;
+2. the trader's first sync reconciles with the venue: in-flight orders are looked up by client
+   order id (found: adopted once; not found: rejected, never re-sent), open orders are refreshed
+   (fills made while down applied once, cancels detected) and unknown open orders adopted;
+3. this component's :meth:`StorageComponent.start` (after the trader, before the trading modes)
+   refreshes a real account's balances, writes the reconciled state and starts the writer task,
+   which saves what changed every ``flush_seconds`` in one SQLite transaction; :meth:`stop`
+   writes a last batch and closes the file.
+
+Nothing is persisted per order or per candle on the order path: the writer diffs the state
+periodically, so managers without ``with_storage`` pay nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import ConfigurationError, OctoBotTradingError, StorageError
+from octobot_trading.exchanges import builder as _builder
+from octobot_trading.exchanges.builder import BuildContext, register_component_factory
+from octobot_trading.exchanges.manager import ExchangeManager
+from octobot_trading.personal_data.orders.order import Order
+from octobot_trading.personal_data.portfolios.portfolio import Portfolio
+from octobot_trading.storage import codec
+from octobot_trading.storage.models import BalanceRow, OrderRow
+from octobot_trading.storage.store import SqliteStore, StoredState
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["COMPONENT_NAME", "StorageComponent", "install", "uninstall"]
+
+COMPONENT_NAME = "storage"
+#: Seconds between two writes of what changed.
+DEFAULT_FLUSH_SECONDS = 1.0
+
+_SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
+
+
+class StorageComponent:
+    """Persists one manager's trading state in a SQLite file (see the module docstring).
+
+    Parameters
+    ----------
+    manager:
+        The manager; its ``"trader"`` component must already be created.
+    path:
+        The SQLite file.
+    flush_seconds:
+        Interval of the writer task (on the manager's clock).
+    """
+
+    name = COMPONENT_NAME
+
+    def __init__(self, manager: ExchangeManager, path: Any, *, flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
+        trader_component = manager.get_component("trader")
+        if trader_component is None or manager.trader is None or manager.exchange_personal_data is None:
+            raise ConfigurationError("with_storage needs the trader component (live or paper trading)",
+                                     field="storage")
+        self.manager = manager
+        self.store = SqliteStore(path)
+        self.flush_seconds = flush_seconds
+        self.restored = False
+        self._trader_component: Any = trader_component
+        self._saved_orders: dict[str, tuple[Any, ...]] = {}
+        self._objects: dict[str, Order] = {}
+        self._saved_trades = 0
+        self._saved_transactions: set[str] = set()
+        self._saved_balances: list[BalanceRow] | None = None
+        self._stored_starting: dict[str, Decimal] | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._stopped = False
+        self._log = get_logger("storage")
+        hooks = getattr(trader_component, "restore_hooks", None)
+        if hooks is None:
+            raise ConfigurationError("the trader component does not accept a restore hook", field="storage")
+        hooks.append(self.restore)
+
+    @property
+    def _personal(self) -> Any:
+        return self.manager.exchange_personal_data
+
+    def _account(self) -> dict[str, str]:
+        manager = self.manager
+        return {"exchange": manager.exchange_name, "trader": "simulated" if manager.is_simulated else "real",
+                "market_type": str(manager.exchange_config.market_type)}
+
+    # -- restore ---------------------------------------------------------------------------------------
+    async def restore(self) -> None:
+        """Open the file and put its state back into the trading core (before the trader's first sync)."""
+        await self.store.open(account=self._account())
+        try:
+            state = await self.store.load()
+        finally:
+            await self.store.close()  # reopened by start(): nothing stays open if a later step fails
+        if state.is_empty:
+            return
+        orders = codec.orders_from_rows(state.orders, self.manager.clock)  # validated before any change
+        trades = [codec.trade_from_row(row) for row in state.trades]
+        transactions = [codec.transaction_from_row(row) for row in state.transactions]
+        balances = codec.balances_by_scope(state.balances)
+        personal = self._personal
+        pm = personal.portfolio_manager
+        for trade in trades:
+            personal.trades_manager.add(trade)
+        for transaction in transactions:
+            personal.transactions_manager.record(transaction)
+        if "account" in balances:
+            # real account: the balances at the last write are the base the fills made while down
+            # settle on; the trader's first poll then replaces them with the venue's
+            pm.portfolio.set_balances(balances["account"])
+        for scope, snapshot in balances.items():
+            if scope.startswith("sub:"):
+                sub = pm.sub_portfolios.get(scope[4:]) or Portfolio(name=scope[4:], parent=pm.portfolio)
+                sub.set_balances(snapshot)
+                pm.sub_portfolios[sub.name] = sub
+        if "starting" in balances:
+            self._stored_starting = {c: total for c, (total, _) in balances["starting"].items()}
+            pm.starting_totals = dict(self._stored_starting)
+        if self.manager.is_simulated:
+            await self._restore_simulated_venue(orders, trades, balances.get("account", {}))
+        for order in orders:
+            personal.orders_manager.add(order)
+        self._rearm(orders, state.orders)
+        self._remember(state)
+        self._objects = {order.id: order for order in orders}
+        self.restored = True
+        open_count = sum(1 for o in orders if not o.is_done)
+        self._log.info("restored %d orders (%d not done), %d trades from %s", len(orders), open_count,
+                       len(trades), self.store.path)
+
+    async def _restore_simulated_venue(self, orders: list[Order], trades: list[Any],
+                                       account: dict[str, tuple[Decimal, Decimal]]) -> None:
+        """Give the simulated venue its balances back and re-place the active open orders on it."""
+        from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
+        from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
+
+        connector = self.manager.connector
+        if not isinstance(connector, SimulatedConnector):
+            return
+        connector.account = SimulatedAccount({c: total for c, (total, _) in account.items()})
+        # venue ids continue after the stored ones, so a new id never collides with a stored order or fill
+        numbers = [int(m.group(1)) for m in (_SIM_ID.match(x or "") for x in
+                   [o.exchange_order_id for o in orders] + [t.id for t in trades]) if m]
+        start = max(numbers, default=0) + 1
+        connector._order_ids = itertools.count(start)
+        connector._trade_ids = itertools.count(start)
+        placed: dict[str, str] = {}
+        for order in orders:
+            if order.is_done or not order.is_active or order.exchange_order_id is None:
+                continue
+            params: dict[str, Any] = {name: getattr(order, name) for name in
+                                      ("trailing_percent", "trailing_offset", "limit_offset")
+                                      if getattr(order, name) is not None}
+            owner = order.reservation_owner
+            if owner is not None and owner.id in placed:
+                params["shares_funds_with"] = placed[owner.id]
+            as_type = order.order_type
+            price = order.price
+            if order.self_managed:
+                continue
+            view = await connector.create_order(
+                as_type, order.side, order.symbol, order.remaining, price, client_order_id=order.client_order_id,
+                trigger_price=order.trigger_price if as_type.is_triggered else None, params=params)
+            order.exchange_order_id = view.id
+            placed[order.id] = view.id
+
+    def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
+        """Re-install the trader's hooks (groups, chains) and price watches of restored orders."""
+        trader: Any = self.manager.trader
+        triggers = {row.id: row for row in rows if row.price_trigger is not None}
+        for order in orders:
+            if order.is_done:
+                continue
+            if order.group is not None or order.chained_orders:
+                trader._watch_lifecycle(order)
+            if order.is_active or order.parent_id is not None:
+                continue
+            try:
+                if order.self_managed:
+                    trader._self_manage(order)
+                elif order.id in triggers:
+                    row = triggers[order.id]
+                    trader._watch(order, Decimal(row.price_trigger), bool(row.price_trigger_above))
+                else:
+                    raise StorageError("inactive order without a stored trigger", order_id=order.id)
+            except OctoBotTradingError as exc:
+                self._log.warning("restored inactive order %s cannot be re-armed (%s); canceled locally",
+                                  order.id, exc)
+                order.transition(OrderStatus.CANCELED)
+                personal = self._personal
+                personal.portfolio_manager.release(order)
+                personal.orders_manager._mark_done(order)
+
+    def _remember(self, state: StoredState) -> None:
+        self._saved_trades = len(state.trades)
+        self._saved_transactions = {row.id for row in state.transactions}
+
+    # -- lifecycle ---------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Finish recovery (real account balances, stored starting point), write the state, start the writer."""
+        await self.store.open(account=self._account())
+        pm = self._personal.portfolio_manager
+        if self._stored_starting is not None:
+            pm.starting_totals = dict(self._stored_starting)
+        if not self.manager.is_simulated:
+            await self.manager.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
+        await self.flush()
+        self._task = asyncio.get_running_loop().create_task(self._writer(), name="storage-writer")
+
+    async def _writer(self) -> None:
+        clock = self.manager.clock
+        while True:
+            await clock.sleep(self.flush_seconds)
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except OctoBotTradingError as exc:
+                self._log.error("storage write failed: %s", exc)
+
+    def _trigger_of(self, order: Order) -> tuple[Decimal, bool] | None:
+        if order.is_active or order.is_done or order.self_managed or order.parent_id is not None:
+            return None
+        event = getattr(self.manager.trader, "_price_events", {}).get(order.id)
+        if event is None:
+            return None
+        return event.threshold, str(event.crossing) == "above"
+
+    async def flush(self) -> int:
+        """Write what changed since the last write in one transaction; return the number of rows written."""
+        personal = self._personal
+        orders = []
+        fingerprints = {}
+        current = personal.orders_manager.all_orders()
+        # an order the trader dropped (placement rejected, in-flight order unknown to the venue) keeps
+        # its last state in the file: written once more, as rejected, then no longer followed
+        present = {order.id for order in current}
+        gone = [o for i, o in self._objects.items() if i not in present]
+        for order in [*current, *gone]:
+            mark = (order.status, order.filled, order.amount, order.price, order.trigger_price,
+                    order.exchange_order_id, order.is_active, order.reserved_amount, order.updated_at,
+                    len(order.chained_orders), order.group.name if order.group is not None else None)
+            if self._saved_orders.get(order.id) != mark:
+                orders.append(codec.order_row(order, self._trigger_of(order)))
+                fingerprints[order.id] = mark
+        all_trades = personal.trades_manager.trades()
+        new_trades = [codec.trade_row(t) for t in all_trades[self._saved_trades:]]
+        new_transactions = [codec.transaction_row(t) for t in personal.transactions_manager.transactions()
+                            if t.type not in codec.DERIVED_TRANSACTIONS and t.id not in self._saved_transactions]
+        balances = codec.balance_rows(personal.portfolio_manager)
+        balances_changed = balances != self._saved_balances
+        if not (orders or new_trades or new_transactions or balances_changed):
+            self._objects = {order.id: order for order in current}
+            return 0
+        await self.store.save(orders=orders, trades=new_trades, transactions=new_transactions,
+                              balances=balances if balances_changed else None)
+        self._saved_orders.update(fingerprints)
+        self._objects = {order.id: order for order in current}
+        self._saved_trades = len(all_trades)
+        self._saved_transactions.update(t.id for t in new_transactions)
+        self._saved_balances = balances
+        return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)
+
+    async def stop(self) -> None:
+        """Stop the writer, write a last batch and close the file (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+        if self._stopped:
+            return
+        self._stopped = True
+        if task is not None:
+            try:
+                await self.flush()
+            except OctoBotTradingError as exc:
+                self._log.error("last storage write failed: %s", exc)
+        await self.store.close()
+
+
+def _storage_components(manager: ExchangeManager, ctx: BuildContext) -> Iterable[StorageComponent] | None:
+    if ctx.storage_path is None:
+        return None
+    if ctx.is_backtesting:
+        raise ConfigurationError("with_storage is for live and paper trading; a backtest restarts from its data",
+                                 field="storage")
+    return [StorageComponent(manager, ctx.storage_path)]
+
+
+def install(*, before: str | None = None) -> None:
+    """Register the ``"storage"`` component factory (``before``: a factory it must precede)."""
+    register_component_factory(COMPONENT_NAME, _storage_components, before=before)
+
+
+def uninstall() -> None:
+    """Undo :func:`install`."""
+    _builder.unregister_component_factory(COMPONENT_NAME)

@@ -1,0 +1,219 @@
+"""The SQLite file behind ``ExchangeBuilder.with_storage(path)``, on aiosqlite.
+
+One file holds one exchange account's trading state: orders (open, inactive and past), trades
+(unique by exchange trade id), recorded transactions (unique by id) and, for simulated traders,
+the portfolio (account, sub-portfolios and the starting point). The file runs in WAL mode and
+carries a schema version checked on open: a file that is not a database, was written by an
+unknown version or belongs to another account raises :class:`~octobot_trading.errors.StorageError`
+naming the file, and nothing is written to it. Money is TEXT (decimal strings), never REAL.
+Credentials are never given to this module, so they cannot reach the file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import aiosqlite
+from pydantic import BaseModel, ValidationError
+
+from octobot_trading.errors import StorageError
+from octobot_trading.storage.models import BalanceRow, OrderRow, TradeRow, TransactionRow
+
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "StoredState"]
+
+M = TypeVar("M", bound=BaseModel)
+
+#: Version of the table layout written by this code; a file with another version is refused.
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS orders (
+    id TEXT PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, exchange_order_id TEXT,
+    symbol TEXT NOT NULL, status TEXT NOT NULL, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS trades (
+    id TEXT PRIMARY KEY, order_id TEXT NOT NULL, symbol TEXT NOT NULL, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, row TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS balances (
+    scope TEXT NOT NULL, currency TEXT NOT NULL, total TEXT NOT NULL, available TEXT NOT NULL,
+    PRIMARY KEY (scope, currency));
+"""
+_TABLES = {"schema_version", "meta", "orders", "trades", "transactions", "balances"}
+
+
+@dataclass(slots=True)
+class StoredState:
+    """What a store file holds, validated (empty lists for a new file)."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    orders: list[OrderRow] = field(default_factory=list)
+    trades: list[TradeRow] = field(default_factory=list)
+    transactions: list[TransactionRow] = field(default_factory=list)
+    balances: list[BalanceRow] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing was ever saved (a new file)."""
+        return not (self.orders or self.trades or self.transactions or self.balances)
+
+
+class SqliteStore:
+    """Async access to one state file.
+
+    Parameters
+    ----------
+    path:
+        The SQLite file (created with its tables when missing; its folder must exist and be writable).
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+
+    def _error(self, what: str) -> StorageError:
+        return StorageError(f"storage file {self.path}: {what}")
+
+    async def open(self, *, account: dict[str, str] | None = None) -> None:
+        """Open (or create) the file and check its schema version and account.
+
+        ``account`` (e.g. exchange name and trader type) is recorded in a new file and must match
+        the one recorded in an existing file. Raises ``StorageError`` naming the file, without
+        writing anything, when the file cannot be used.
+        """
+        if self._db is not None:
+            return
+        folder = self.path.parent
+        if not folder.is_dir():
+            raise self._error(f"folder {folder} does not exist")
+        if not os.access(folder, os.W_OK | os.X_OK) or (self.path.exists() and not os.access(self.path, os.W_OK)):
+            raise self._error("not writable")
+        if self.path.exists() and not self.path.is_file():
+            raise self._error("not a regular file")
+        try:
+            db = await aiosqlite.connect(self.path)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._error(f"cannot open ({exc})") from exc
+        try:
+            await self._check(db, account or {})
+        except BaseException:
+            await db.close()
+            raise
+        self._db = db
+
+    async def _check(self, db: aiosqlite.Connection, account: dict[str, str]) -> None:
+        try:
+            async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
+                tables = {row[0] for row in await cursor.fetchall()}
+            if not tables:
+                await db.execute("PRAGMA journal_mode=WAL")
+                await db.executescript(_SCHEMA)
+                await db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+                await db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(account.items()))
+                await db.commit()
+                return
+            if not _TABLES <= tables:
+                raise self._error(f"not an octobot_trading state file (tables {sorted(tables)})")
+            async with db.execute("SELECT version FROM schema_version") as cursor:
+                versions = [row[0] for row in await cursor.fetchall()]
+            if versions != [SCHEMA_VERSION]:
+                raise self._error(f"unknown schema version {versions} (this code reads {SCHEMA_VERSION})")
+            async with db.execute("SELECT key, value FROM meta") as cursor:
+                meta = {row[0]: row[1] for row in await cursor.fetchall()}
+            for key, value in account.items():
+                if key in meta and meta[key] != value:
+                    raise self._error(f"belongs to another account ({key} {meta[key]!r}, not {value!r})")
+            await db.execute("PRAGMA journal_mode=WAL")
+            async with db.execute("PRAGMA quick_check") as cursor:
+                result = [row[0] for row in await cursor.fetchall()]
+            if result != ["ok"]:
+                raise self._error(f"integrity check failed: {result[:3]}")
+        except sqlite3.DatabaseError as exc:
+            raise self._error(f"corrupted or not a SQLite database ({exc})") from exc
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        """The open connection (``StorageError`` when closed)."""
+        if self._db is None:
+            raise self._error("not open")
+        return self._db
+
+    async def close(self) -> None:
+        """Close the file (idempotent)."""
+        db, self._db = self._db, None
+        if db is not None:
+            await db.close()
+
+    # -- reading -------------------------------------------------------------------------------------
+    async def load(self) -> StoredState:
+        """Read and validate everything; ``StorageError`` naming the bad row when a row is invalid."""
+        state = StoredState()
+        try:
+            async with self.db.execute("SELECT key, value FROM meta") as cursor:
+                state.meta = {row[0]: row[1] for row in await cursor.fetchall()}
+            state.orders = await self._rows("SELECT row FROM orders ORDER BY rowid", OrderRow)
+            state.trades = await self._rows("SELECT row FROM trades ORDER BY rowid", TradeRow)
+            state.transactions = await self._rows("SELECT row FROM transactions ORDER BY rowid", TransactionRow)
+            async with self.db.execute("SELECT scope, currency, total, available FROM balances") as cursor:
+                raw = await cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(f"cannot be read ({exc})") from exc
+        for scope, currency, total, available in raw:
+            try:
+                state.balances.append(BalanceRow(scope=scope, currency=currency, total=total, available=available))
+            except ValidationError as exc:
+                raise self._error(f"invalid balance row {scope}/{currency}: {exc.errors()[0]['msg']}") from exc
+        return state
+
+    async def _rows(self, query: str, model: type[M]) -> list[M]:
+        result = []
+        async with self.db.execute(query) as cursor:
+            for (text,) in await cursor.fetchall():
+                try:
+                    result.append(model.model_validate(json.loads(text)))
+                except (ValueError, TypeError) as exc:
+                    detail = exc.errors()[0] if isinstance(exc, ValidationError) else str(exc)
+                    raise self._error(f"invalid {model.__name__}: {detail}") from exc
+        return result
+
+    # -- writing -------------------------------------------------------------------------------------
+    async def save(self, *, orders: Sequence[OrderRow] = (), trades: Sequence[TradeRow] = (),
+                   transactions: Sequence[TransactionRow] = (), balances: Iterable[BalanceRow] | None = None) -> None:
+        """Write one batch in one SQLite transaction.
+
+        Orders are upserted (by internal id); trades and transactions are inserted once (a known id
+        is ignored); ``balances``, when given, replace every stored balance.
+        """
+        db = self.db
+        try:
+            await db.execute("BEGIN")
+            if orders:
+                await db.executemany(
+                    "INSERT INTO orders (id, client_order_id, exchange_order_id, symbol, status, row) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                    "exchange_order_id = excluded.exchange_order_id, status = excluded.status, row = excluded.row",
+                    [(o.id, o.client_order_id, o.exchange_order_id, o.symbol, o.status, o.model_dump_json())
+                     for o in orders])
+            if trades:
+                await db.executemany(
+                    "INSERT OR IGNORE INTO trades (id, order_id, symbol, row) VALUES (?, ?, ?, ?)",
+                    [(t.id, t.order_id, t.symbol, t.model_dump_json()) for t in trades])
+            if transactions:
+                await db.executemany(
+                    "INSERT OR IGNORE INTO transactions (id, row) VALUES (?, ?)",
+                    [(t.id, t.model_dump_json()) for t in transactions])
+            if balances is not None:
+                await db.execute("DELETE FROM balances")
+                await db.executemany(
+                    "INSERT INTO balances (scope, currency, total, available) VALUES (?, ?, ?, ?)",
+                    [(b.scope, b.currency, b.total, b.available) for b in balances])
+            await db.commit()
+        except sqlite3.Error as exc:
+            await db.rollback()
+            raise self._error(f"write failed ({exc})") from exc

@@ -1,0 +1,65 @@
+"""Fixtures of the storage tests: the fake Binance server and builders wired with trader + storage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.personal_data import wiring as trader_wiring
+from octobot_trading.storage import component as storage_wiring
+from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from tests.exchanges.conftest import FAST, FIXTURES
+
+#: Credentials of the fake server's account in these tests: a canary that must never reach the file.
+CANARY_KEY = "canary-key-7f3a9c"
+CANARY_SECRET = "canary-secret-b41d2e"
+
+
+@pytest.fixture(autouse=True)
+def isolated_builder_wiring() -> Iterator[None]:
+    """Wire only the trader and storage into the builder for each test, restore the wiring after."""
+    from octobot_trading.exchanges import builder
+
+    components = list(builder._COMPONENT_FACTORIES)
+    connectors = dict(builder._CONNECTOR_FACTORIES)
+    auto_wire = builder.AUTO_WIRE
+    builder.AUTO_WIRE = False
+    builder._COMPONENT_FACTORIES.clear()
+    trader_wiring.install()
+    storage_wiring.install()
+    try:
+        yield
+    finally:
+        builder.AUTO_WIRE = auto_wire
+        builder._COMPONENT_FACTORIES[:] = components
+        builder._CONNECTOR_FACTORIES.clear()
+        builder._CONNECTOR_FACTORIES.update(connectors)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeExchangeServer]:
+    """The fake Binance server (5m fixture candles, from candle 100) with the canary account."""
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY,
+                                  api_secret=CANARY_SECRET) as srv:
+        yield srv
+
+
+def builder_for(server: FakeExchangeServer) -> ot.ExchangeBuilder:
+    """A REST-only builder on ``server`` for BTC/USDT (old replayed prices: stale-price rule relaxed)."""
+    return (
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["BTC/USDT"])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10})
+        .rest_only(True)
+    )
+
+
+def other_tasks() -> set[asyncio.Task[object]]:
+    """Tasks still running besides the current one."""
+    return {t for t in asyncio.all_tasks() if t is not asyncio.current_task()}

@@ -1,0 +1,129 @@
+"""Restart recovery of a real trader: the real ccxt client against the fake Binance server, a real SQLite file."""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from octobot_trading.enums import OrderStatus
+from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other_tasks
+
+D = Decimal
+
+
+def _rows(path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(query).fetchall()
+
+
+async def _assert_portfolio_matches_exchange(manager) -> None:
+    balances = await manager.connector.fetch_balance()
+    portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
+    for currency, balance in balances.items():
+        asset = portfolio.get_currency_portfolio(currency)
+        assert (asset.total, asset.available) == (balance.total, balance.free), currency
+
+
+def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
+    """A buy price under the last price that the next ``steps`` replayed candles reach."""
+    market = server.state.markets["BTCUSDT"]
+    lows = [c[3] for c in market.candles[market.cursor + 1: market.cursor + 1 + steps]]
+    price = min(lows) + market.tick_size
+    assert price < market.last_price
+    return price
+
+
+async def test_fill_while_down_is_applied_once_after_restart(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        assert order.status is OrderStatus.OPEN
+        order_id, client_id, exchange_id = order.id, order.client_order_id, order.exchange_order_id
+    assert not other_tasks()
+    assert _rows(path, "SELECT id, status FROM orders") == [(order_id, "open")]
+
+    server.state.advance(20)  # the venue fills it while the bot is down
+    assert server.state.orders[int(exchange_id)].status == "FILLED"
+
+    for _restart in range(2):  # a second restart must not apply the fill again
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            restored = personal.orders_manager.get(order_id)
+            assert restored is not None and restored.client_order_id == client_id
+            assert restored.status is OrderStatus.CLOSED and restored.filled == D("0.001")
+            assert restored.average_price == price
+            fills = personal.trades_manager.for_order(order_id)
+            assert len(fills) == 1 and fills[0].amount == D("0.001") and fills[0].price == price
+            assert len(personal.orders_manager.all_orders()) == 1
+            await _assert_portfolio_matches_exchange(manager)
+        assert not other_tasks()
+    assert _rows(path, "SELECT status FROM orders") == [("closed",)]
+    assert len(_rows(path, "SELECT id FROM trades")) == 1
+
+
+async def test_lost_placement_reply_found_by_client_id_after_restart(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        server.faults.drop_after(method="POST", path="/api/v3/order")  # placed, reply lost
+        lookups = server.faults.drop_before(method="GET", path="/api/v3/order", times=None)  # lookups lost too
+        last = server.state.markets["BTCUSDT"].last_price
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", last * D("0.95"))
+        assert order.status is OrderStatus.PENDING_CREATION and order.exchange_order_id is None
+        server.faults.faults.remove(lookups)
+        client_id = order.client_order_id
+    assert _rows(path, "SELECT status FROM orders") == [("pending_creation",)]
+    on_venue = [o for o in server.state.orders.values() if o.client_order_id == client_id]
+    assert len(on_venue) == 1
+
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        orders = manager.exchange_personal_data.orders_manager.all_orders()
+        assert len(orders) == 1 and orders[0].id == order.id
+        assert orders[0].status is OrderStatus.OPEN
+        assert orders[0].exchange_order_id == str(on_venue[0].order_id)
+        assert len([o for o in server.state.orders.values() if o.client_order_id == client_id]) == 1
+        await _assert_portfolio_matches_exchange(manager)
+    assert not other_tasks()
+    assert _rows(path, "SELECT status, exchange_order_id FROM orders") == [("open", str(on_venue[0].order_id))]
+
+
+async def test_in_flight_order_unknown_to_the_venue_is_rejected_not_resent(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        server.faults.drop_before(method="POST", path="/api/v3/order")  # never reached the venue
+        lookups = server.faults.drop_before(method="GET", path="/api/v3/order", times=None)
+        last = server.state.markets["BTCUSDT"].last_price
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", last * D("0.95"))
+        assert order.status is OrderStatus.PENDING_CREATION
+        server.faults.faults.remove(lookups)
+    posts_before = [r for r in server.faults.requests if r[0] == "POST"]
+
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        assert personal.orders_manager.get(order.id) is None  # rejected and dropped
+        assert server.state.orders == {}
+        await _assert_portfolio_matches_exchange(manager)
+    assert [r for r in server.faults.requests if r[0] == "POST"] == posts_before  # never re-sent
+    assert _rows(path, "SELECT status FROM orders") == [("rejected",)]
+    assert not other_tasks()
+
+
+async def test_secrets_never_reach_the_file(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        await manager.trader.create_order("market", "sell", "BTC/USDT", "0.001")
+    files = list(tmp_path.iterdir())
+    assert path in files
+    for file in files:
+        data = file.read_bytes()
+        assert CANARY_KEY.encode() not in data and CANARY_SECRET.encode() not in data
+    assert len(_rows(path, "SELECT id FROM trades")) == 1
