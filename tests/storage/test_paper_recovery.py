@@ -1,0 +1,85 @@
+"""Restart recovery of a paper-trading manager: orders, links, balances and the simulated venue come back."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from octobot_trading.enums import OrderStatus, OrderType
+from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.personal_data.orders.groups import GroupKind
+from tests.storage.conftest import builder_for, other_tasks
+
+D = Decimal
+
+
+def _paper(server, path):
+    return builder_for(server).use_simulated_trader(starting_portfolio={"USDT": "1000"}).with_storage(path)
+
+
+def _snapshot(manager):
+    pm = manager.exchange_personal_data.portfolio_manager
+    return pm.portfolio.snapshot(), {n: s.snapshot() for n, s in pm.sub_portfolios.items()}, dict(pm.starting_totals)
+
+
+async def test_paper_manager_restores_orders_links_and_balances(server, tmp_path):
+    path = tmp_path / "paper.sqlite"
+    last = server.state.markets["BTCUSDT"].last_price
+    entry_price = (last * D("0.97")).quantize(D("0.01"))
+    manager = await _paper(server, path).build()
+    async with manager:
+        trader = manager.trader
+        pm = manager.exchange_personal_data.portfolio_manager
+        pm.create_sub_portfolio("grid", {"USDT": "300"})
+        market = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
+        entry = await trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.002", entry_price, sub_portfolio="grid",
+            stop_loss_price=(entry_price * D("0.9")).quantize(D("0.01")),
+            take_profit_price=(entry_price * D("1.1")).quantize(D("0.01")))
+        assert entry.status is OrderStatus.OPEN and len(entry.chained_orders) == 2
+        before = _snapshot(manager)
+        trade_ids = [t.id for t in manager.exchange_personal_data.trades_manager.trades()]
+        child_ids = sorted(c.id for c in entry.chained_orders)
+    assert not other_tasks()
+
+    manager = await _paper(server, path).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        assert _snapshot(manager) == before
+        assert [t.id for t in personal.trades_manager.trades()] == trade_ids
+        assert personal.orders_manager.get(market.id).status is OrderStatus.CLOSED
+        restored = personal.orders_manager.get(entry.id)
+        assert restored.status is OrderStatus.OPEN and restored.sub_portfolio == "grid"
+        assert restored.price == entry_price and restored.reserved_amount == entry.reserved_amount
+        assert sorted(c.id for c in restored.chained_orders) == child_ids
+        children = restored.chained_orders
+        assert all(not c.is_active and c.parent_id == entry.id for c in children)
+        assert children[0].group is children[1].group and children[0].group.kind is GroupKind.BALANCED
+        # the simulated venue holds the order again, with the same funds locked
+        connector = manager.connector
+        assert isinstance(connector, SimulatedConnector)
+        venue = await connector.fetch_order(restored.exchange_order_id, "BTC/USDT")
+        assert venue.client_order_id == entry.client_order_id and venue.status is OrderStatus.OPEN
+        balance = (await connector.fetch_balance())["USDT"]
+        assert balance.used == entry.reserved_amount
+        assert balance.total == before[0]["USDT"][0]
+
+        # the restored hooks work: the entry fills, its exits are submitted on the venue
+        await connector.on_price("BTC/USDT", entry_price - 1)
+        assert restored.status is OrderStatus.CLOSED
+        live_children = [c for c in children if c.is_active]
+        assert {c.order_type for c in live_children} == {OrderType.STOP_LOSS, OrderType.LIMIT}
+        assert all(c.status is OrderStatus.OPEN for c in live_children)
+        assert len({t.id for t in personal.trades_manager.trades()}) == len(trade_ids) + 1
+        after_fill = _snapshot(manager)
+    assert not other_tasks()
+
+    manager = await _paper(server, path).build()  # the fill and the submitted exits were saved
+    async with manager:
+        personal = manager.exchange_personal_data
+        assert _snapshot(manager) == after_fill
+        assert len(personal.trades_manager) == len(trade_ids) + 1
+        children = personal.orders_manager.get(entry.id).chained_orders
+        assert all(c.status is OrderStatus.OPEN and c.is_active for c in children)
+        await manager.trader.cancel_order(children[0])  # the venue knows the re-placed order
+        assert children[0].status is OrderStatus.CANCELED
+    assert not other_tasks()
