@@ -12,14 +12,17 @@ send) done by the trader and the balance refresh.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from octobot_trading.errors import PortfolioNegativeBalance
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 
-__all__ = ["Asset", "BalanceChange", "Portfolio"]
+__all__ = ["Asset", "BalanceChange", "Delta", "Portfolio"]
+
+Delta = tuple[str, Decimal, Decimal]
+"""``(currency, total delta, available delta)``: the tuple form of a :class:`BalanceChange`."""
 
 
 class Asset:
@@ -116,32 +119,37 @@ class Portfolio:
     # -- changing -------------------------------------------------------------------------------
     def check(self, changes: Iterable[BalanceChange]) -> None:
         """Raise ``PortfolioNegativeBalance`` if ``changes`` cannot be applied (changes nothing)."""
-        self._compute(list(changes))
+        self._compute([(c.currency, c.total, c.available) for c in changes])
 
     def apply(self, changes: Iterable[BalanceChange]) -> None:
         """Apply ``changes`` atomically here and in every parent, or raise and change nothing."""
-        changes = changes if isinstance(changes, list) else list(changes)
+        self.apply_deltas([(c.currency, c.total, c.available) for c in changes])
+
+    def apply_deltas(self, deltas: Sequence[Delta]) -> None:
+        """Apply ``(currency, total delta, available delta)`` tuples like :meth:`apply` (atomic, checked).
+
+        The allocation-free form used on the order path (no ``BalanceChange`` per change).
+        """
         if self.parent is None:
-            self._commit(self._compute(changes))
+            self._commit(self._compute(deltas))
             return
         chain: list[tuple[Portfolio, dict[str, tuple[Decimal, Decimal]]]] = []
         portfolio: Portfolio | None = self
         while portfolio is not None:
-            chain.append((portfolio, portfolio._compute(changes)))
+            chain.append((portfolio, portfolio._compute(deltas)))
             portfolio = portfolio.parent
         for target, new_values in chain:
             target._commit(new_values)
 
-    def _compute(self, changes: list[BalanceChange]) -> dict[str, tuple[Decimal, Decimal]]:
+    def _compute(self, deltas: Sequence[Delta]) -> dict[str, tuple[Decimal, Decimal]]:
         assets = self._assets
         new_values: dict[str, tuple[Decimal, Decimal]] = {}
-        for change in changes:
-            currency = change.currency
+        for currency, d_total, d_available in deltas:
             current = new_values.get(currency)
             if current is None:
                 asset = assets.get(currency)
                 current = (asset.total, asset.available) if asset is not None else (ZERO, ZERO)
-            new_values[currency] = (current[0] + change.total, current[1] + change.available)
+            new_values[currency] = (current[0] + d_total, current[1] + d_available)
         for currency, (total, available) in new_values.items():
             if total < 0 or available < 0:
                 raise PortfolioNegativeBalance(

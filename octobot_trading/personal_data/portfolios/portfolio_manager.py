@@ -23,7 +23,7 @@ from decimal import Decimal
 from octobot_trading.enums import OrderSide
 from octobot_trading.errors import ConfigurationError, InsufficientFunds, PortfolioNegativeBalance
 from octobot_trading.personal_data.orders.order import Order
-from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Portfolio
+from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Delta, Portfolio
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
@@ -119,7 +119,7 @@ class PortfolioManager:
                 symbol=order.symbol, order_id=order.id,
             )
         try:
-            target.apply([BalanceChange(currency, available=-amount)])
+            target.apply_deltas(((currency, ZERO, -amount),))
         except PortfolioNegativeBalance as exc:
             raise InsufficientFunds(
                 f"not enough {currency} in {target.name} portfolio: {decimal_to_str(amount)} needed, "
@@ -134,7 +134,7 @@ class PortfolioManager:
         if order.reserved_currency is None or order.reserved_amount == 0:
             return
         amount = order.reserved_amount if amount is None else min(amount, order.reserved_amount)
-        self.get_portfolio(order.sub_portfolio).apply([BalanceChange(order.reserved_currency, available=amount)])
+        self.get_portfolio(order.sub_portfolio).apply_deltas(((order.reserved_currency, ZERO, amount),))
         order.reserved_amount -= amount
 
     # -- fills -----------------------------------------------------------------------------------
@@ -156,16 +156,16 @@ class PortfolioManager:
         if source.reserved_currency == spent:
             release = source.reserved_amount if (last_fill and source is order) \
                 else min(spent_amount, source.reserved_amount)
-        changes = [
-            BalanceChange(spent, total=-spent_amount, available=release - spent_amount),
-            BalanceChange(received, total=received_amount, available=received_amount),
+        changes: list[Delta] = [
+            (spent, -spent_amount, release - spent_amount),
+            (received, received_amount, received_amount),
         ]
         if source is order and order.reserved_currency not in (None, spent) and last_fill:
-            changes.append(BalanceChange(order.reserved_currency, available=order.reserved_amount))
+            changes.append((order.reserved_currency, ZERO, order.reserved_amount))
             release = order.reserved_amount
         if fee and fee_currency:
-            changes.append(BalanceChange(fee_currency, total=-fee, available=-fee))
-        self.get_portfolio(order.sub_portfolio).apply(changes)
+            changes.append((fee_currency, -fee, -fee))
+        self.get_portfolio(order.sub_portfolio).apply_deltas(changes)
         source.reserved_amount -= release
 
     # -- transfers ----------------------------------------------------------------------------------
@@ -181,8 +181,8 @@ class PortfolioManager:
             raise InsufficientFunds(f"not enough unallocated {currency} to transfer")
         src = self.get_portfolio(source)
         dst = self.get_portfolio(destination)
-        src_changes = [BalanceChange(currency, total=-amount, available=-amount)]
-        dst_changes = [BalanceChange(currency, total=amount, available=amount)]
+        src_changes: list[Delta] = [(currency, -amount, -amount)]
+        dst_changes: list[Delta] = [(currency, amount, amount)]
         if src is not self.portfolio:
             src._compute(src_changes)
         if dst is not self.portfolio:
