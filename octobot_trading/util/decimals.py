@@ -8,7 +8,7 @@ float's shortest round-tripping string (``Decimal(repr(x))``) as API.md specifie
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from octobot_trading.errors import InvalidNumber
 
@@ -79,38 +79,63 @@ def _check_step(step: Decimal) -> None:
         raise InvalidNumber(f"step must be a positive finite number, got {step}")
 
 
+def _scaled_int(value: Decimal, exponent: int) -> int:
+    """``value`` as an exact integer count of ``10**exponent`` units (``exponent`` <= value's)."""
+    sign, digits, own = value.as_tuple()
+    assert isinstance(own, int)
+    coefficient = int("".join(map(str, digits))) if digits else 0
+    coefficient *= 10 ** (own - exponent)
+    return -coefficient if sign else coefficient
+
+
+def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
+    """Round ``value`` to a multiple of ``step`` with exact integer arithmetic (any magnitude)."""
+    _check_step(step)
+    if not value.is_finite():
+        raise InvalidNumber(f"cannot round the non-finite value {value}")
+    value_exp = value.as_tuple().exponent
+    step_exp = step.as_tuple().exponent
+    assert isinstance(value_exp, int) and isinstance(step_exp, int)
+    common = min(value_exp, step_exp)
+    numerator = _scaled_int(value, common)
+    denominator = _scaled_int(step, common)
+    if mode == "floor":
+        units = numerator // denominator
+    elif mode == "ceil":
+        units = -((-numerator) // denominator)
+    else:  # nearest, ties to even
+        units, remainder = divmod(numerator, denominator)
+        twice = 2 * remainder
+        if twice > denominator or (twice == denominator and units % 2 == 1):
+            units += 1
+    # result = units * step, written at the step's own (normalized, non-positive) exponent
+    normalized = step.normalize()
+    normalized_exp = normalized.as_tuple().exponent
+    assert isinstance(normalized_exp, int)
+    target_exp: int = min(normalized_exp, 0)
+    coefficient = units * _scaled_int(normalized, target_exp)
+    if coefficient == 0:
+        return Decimal((0, (0,), target_exp))
+    return Decimal((1 if coefficient < 0 else 0, tuple(int(c) for c in str(abs(coefficient))), target_exp))
+
+
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` DOWN (towards -inf) to an exact multiple of ``step``.
 
-    The result carries ``step``'s exponent, so ``str()`` of it never has more digits than the step.
+    Exact for any magnitude (integer arithmetic, no context rounding). The result carries
+    ``step``'s exponent, so ``str()`` of it never has more digits than the step.
     """
-    _check_step(step)
-    units = (value / step).to_integral_value(rounding=ROUND_FLOOR)
-    return _as_multiple(units, step)
+    return _to_step(value, step, "floor")
 
 
 def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` UP (towards +inf) to an exact multiple of ``step``."""
-    _check_step(step)
-    units = (value / step).to_integral_value(rounding=ROUND_CEILING)
-    return _as_multiple(units, step)
+    return _to_step(value, step, "ceil")
 
 
 def nearest_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` to the NEAREST multiple of ``step`` (ties to even)."""
-    _check_step(step)
-    units = (value / step).to_integral_value(rounding=ROUND_HALF_EVEN)
-    return _as_multiple(units, step)
-
-
-def _as_multiple(units: Decimal, step: Decimal) -> Decimal:
-    result = units * step
-    exponent = step.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < 0:
-        result = result.quantize(Decimal((0, (1,), exponent)))
-    if result == 0:
-        return abs(result)
-    return result
+    return _to_step(value, step, "nearest")
 
 
 def floor_significant(value: Decimal, digits: int) -> Decimal:

@@ -110,3 +110,33 @@ def test_ceil_is_exact_multiple_not_below(value, step):
     assert result >= value
     assert result - value < step
     assert (result / step) == (result / step).to_integral_value()
+
+
+@pytest.mark.parametrize("value, step", [("12345678901234567890.123456789", "1e-8"),
+                                         ("123456789012345678901.5", "1e-8"),
+                                         ("99999999999999999999.999999999", "0.00000001"),
+                                         ("1e40", "0.5"), ("-98765432109876543210.98765", "0.0003")])
+def test_rounding_is_exact_beyond_the_default_context(value, step):
+    v, s = Decimal(value), Decimal(step)
+    low, high = floor_to_step(v, s), ceil_to_step(v, s)
+    assert low <= v <= high
+    assert high - low in (0, s)
+    assert (low / s) == (low / s).to_integral_value() or low % s == 0
+
+
+huge = st.decimals(min_value=Decimal("-1e30"), max_value=Decimal("1e30"), allow_nan=False, allow_infinity=False,
+                   places=12)
+
+
+@given(huge, steps)
+def test_rounding_properties_at_any_magnitude(value, step):
+    low, high, near = floor_to_step(value, step), ceil_to_step(value, step), nearest_to_step(value, step)
+    assert low <= value <= high
+    assert high - low in (0, step)
+    assert near in (low, high)
+    assert abs(near - value) <= step / 2
+
+
+def test_non_finite_value_cannot_be_rounded():
+    with pytest.raises(InvalidNumber):
+        floor_to_step(Decimal("NaN"), Decimal("0.1"))
