@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType, TradeType, TransactionType
-from octobot_trading.errors import StorageError
+from octobot_trading.errors import OctoBotTradingError, StorageError
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.order_types import create_order_instance
@@ -26,8 +25,8 @@ from octobot_trading.storage.models import BalanceRow, OrderRow, TradeRow, Trans
 from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = [
-    "balance_rows", "order_row", "orders_from_rows", "trade_from_row", "trade_row", "transaction_from_row",
-    "transaction_row",
+    "balance_rows", "balances_by_scope", "order_row", "orders_from_rows", "trade_from_row", "trade_row",
+    "transaction_from_row", "transaction_row",
 ]
 
 #: Transactions derived from the fills when read (never stored: they are rebuilt from the trades).
@@ -89,7 +88,7 @@ def orders_from_rows(rows: Iterable[OrderRow], clock: Clock) -> list[Order]:
     for row in rows:
         try:
             orders[row.id] = _order_from_row(row, clock)
-        except (ValueError, ArithmeticError, Exception) as exc:  # enum / order validation of a stored row
+        except (ValueError, ArithmeticError, OctoBotTradingError) as exc:  # enum / order validation of a row
             raise StorageError(f"stored order {row.id} cannot be rebuilt: {exc}", order_id=row.id) from exc
     groups: dict[str, OrderGroup] = {}
     for row in rows:
@@ -171,8 +170,3 @@ def balances_by_scope(rows: Iterable[BalanceRow]) -> dict[str, dict[str, tuple[D
     for row in rows:
         result.setdefault(row.scope, {})[row.currency] = (Decimal(row.total), Decimal(row.available))
     return result
-
-
-def describe(value: Any) -> str:
-    """Short text of a value for log lines (never a secret: only trading-state values reach here)."""
-    return str(value)

@@ -193,7 +193,7 @@ class StorageComponent:
                     trader._self_manage(order)
                 elif order.id in triggers:
                     row = triggers[order.id]
-                    trader._watch(order, Decimal(row.price_trigger), bool(row.price_trigger_above))
+                    trader._watch(order, Decimal(str(row.price_trigger)), bool(row.price_trigger_above))
                 else:
                     raise StorageError("inactive order without a stored trigger", order_id=order.id)
             except OctoBotTradingError as exc:

@@ -5,13 +5,19 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from octobot_trading.errors import StorageError
+import octobot_trading as ot
+from octobot_trading.backtesting import CandleData
+from octobot_trading.errors import ConfigurationError, StorageError
 from octobot_trading.storage import SCHEMA_VERSION, SqliteStore
 from octobot_trading.storage.models import BalanceRow
 from tests.storage.conftest import builder_for, other_tasks
+
+BACKTEST_FIXTURES = Path(__file__).resolve().parent.parent / "backtesting" / "fixtures"
 
 
 async def _build_fails(server, path) -> StorageError:
@@ -107,10 +113,23 @@ async def test_store_keeps_money_as_text_and_ignores_known_ids(tmp_path):
         await store.save(balances=rows)
         state = await store.load()
         assert state.balances == rows and state.meta == {"exchange": "binance"}
-        with pytest.raises(Exception):
+        with pytest.raises(ValidationError):
             BalanceRow(scope="account", currency="USDT", total="NaN", available="1")
     finally:
         await store.close()
     with sqlite3.connect(tmp_path / "s.sqlite") as db:
         assert db.execute("SELECT typeof(total), typeof(available) FROM balances").fetchall() == [("text", "text")]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+
+async def test_storage_with_a_backtest_is_a_configuration_error(tmp_path):
+    from octobot_trading.backtesting import wiring as backtest_wiring
+
+    backtest_wiring.install()
+    data = CandleData.from_file(BACKTEST_FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
+    builder = ot.ExchangeBuilder("binance").use_backtesting(data).with_storage(tmp_path / "bt.sqlite")
+    with pytest.raises(ConfigurationError, match="with_storage"):
+        await builder.build()
+    assert not other_tasks()
+    assert not (tmp_path / "bt.sqlite").exists()
