@@ -8,7 +8,8 @@ float's shortest round-tripping string (``Decimal(repr(x))``) as API.md specifie
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import functools
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from octobot_trading.errors import InvalidNumber
 
@@ -88,14 +89,42 @@ def _scaled_int(value: Decimal, exponent: int) -> int:
     return -coefficient if sign else coefficient
 
 
-def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
-    """Round ``value`` to a multiple of ``step`` with exact integer arithmetic (any magnitude)."""
+_ROUNDINGS = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "nearest": ROUND_HALF_EVEN}
+
+
+@functools.lru_cache(maxsize=1024)
+def _step_info(step: Decimal) -> tuple[int, int, int, Decimal | None]:
+    """Exponent, digit count, adjusted exponent and result quantum of a (validated) step."""
     _check_step(step)
+    shape = step.as_tuple()
+    assert isinstance(shape.exponent, int)
+    normalized_exp = step.normalize().as_tuple().exponent
+    assert isinstance(normalized_exp, int)
+    quantum = Decimal((0, (1,), normalized_exp)) if normalized_exp < 0 else None
+    return shape.exponent, len(shape.digits), step.adjusted(), quantum
+
+
+def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
+    """Round ``value`` to a multiple of ``step``, exactly, at any magnitude.
+
+    Fast path: Decimal division in the default 28-digit context, taken only when the operand
+    sizes prove it exact (the exact quotient is then far enough from any rounding boundary for
+    28 digits to decide it, and the product ``units * step`` fits). Otherwise exact integer
+    arithmetic.
+    """
+    step_exp, step_digits, step_adjusted, quantum = _step_info(step)
     if not value.is_finite():
         raise InvalidNumber(f"cannot round the non-finite value {value}")
     value_exp = value.as_tuple().exponent
-    step_exp = step.as_tuple().exponent
-    assert isinstance(value_exp, int) and isinstance(step_exp, int)
+    assert isinstance(value_exp, int)
+    if value:
+        integer_digits = max(0, value.adjusted() - step_adjusted + 2)
+        if step_digits + max(0, step_exp - value_exp) + integer_digits <= 26:
+            quotient = (value / step).to_integral_value(rounding=_ROUNDINGS[mode])
+            result = quotient * step
+            if quantum is not None:
+                result = result.quantize(quantum)
+            return result if result else abs(result)
     common = min(value_exp, step_exp)
     numerator = _scaled_int(value, common)
     denominator = _scaled_int(step, common)
