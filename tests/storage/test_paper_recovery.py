@@ -83,3 +83,32 @@ async def test_paper_manager_restores_orders_links_and_balances(server, tmp_path
         await manager.trader.cancel_order(children[0])  # the venue knows the re-placed order
         assert children[0].status is OrderStatus.CANCELED
     assert not other_tasks()
+
+
+async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
+    from octobot_trading.exchange_data import wiring as market_data_wiring
+    from octobot_trading.personal_data import PriceTrigger
+
+    market_data_wiring.install()
+    path = tmp_path / "trigger.sqlite"
+    builder = _paper(server, path).with_time_frames(["5m"])
+    last = server.state.markets["BTCUSDT"].last_price
+    threshold = (last * D("0.5")).quantize(D("0.01"))
+    manager = await builder.build()
+    async with manager:
+        await manager.wait_ready(timeout=10)
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
+                                                  price_trigger=PriceTrigger(threshold, above=False))
+        assert not order.is_active and order.id in manager.trader._price_events
+    assert not other_tasks()
+
+    manager = await builder.build()
+    async with manager:
+        restored = manager.exchange_personal_data.orders_manager.get(order.id)
+        assert restored is not None and not restored.is_active
+        assert restored.status is OrderStatus.PENDING_CREATION and restored.reserved_amount == 0
+        event = manager.trader._price_events[order.id]
+        assert event.threshold == threshold and str(event.crossing) == "below"
+        await manager.trader.cancel_order(restored)
+        assert restored.status is OrderStatus.CANCELED and order.id not in manager.trader._price_events
+    assert not other_tasks()

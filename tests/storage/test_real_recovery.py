@@ -127,3 +127,27 @@ async def test_secrets_never_reach_the_file(server, tmp_path):
         data = file.read_bytes()
         assert CANARY_KEY.encode() not in data and CANARY_SECRET.encode() not in data
     assert len(_rows(path, "SELECT id FROM trades")) == 1
+
+
+async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_path):
+    from tests.exchanges.conftest import make_connector
+
+    path = tmp_path / "state.sqlite"
+    async with await builder_for(server).use_real_trader().with_storage(path).build():
+        pass
+    other = make_connector(server, symbols=("BTC/USDT",))
+    try:
+        last = server.state.markets["BTCUSDT"].last_price
+        placed = await other.create_order("limit", "sell", "BTC/USDT", D("0.002"), last * 2,
+                                          client_order_id="elsewhere-1")
+    finally:
+        await other.close()
+    for _restart in range(2):
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            orders = manager.exchange_personal_data.orders_manager.all_orders()
+            assert [(o.exchange_order_id, o.client_order_id, o.status) for o in orders] == [
+                (placed.id, "elsewhere-1", OrderStatus.OPEN)]
+            await _assert_portfolio_matches_exchange(manager)
+    assert _rows(path, "SELECT client_order_id, status FROM orders") == [("elsewhere-1", "open")]
+    assert not other_tasks()
