@@ -134,7 +134,7 @@ class StorageComponent:
         for order in orders:
             personal.orders_manager.add(order)
         self._rearm(orders, state.orders)
-        self._remember(state)
+        self._remember(state, orders)
         self._objects = {order.id: order for order in orders}
         self.restored = True
         open_count = sum(1 for o in orders if not o.is_done)
@@ -204,9 +204,21 @@ class StorageComponent:
                 personal.portfolio_manager.release(order)
                 personal.orders_manager._mark_done(order)
 
-    def _remember(self, state: StoredState) -> None:
+    def _remember(self, state: StoredState, orders: Iterable[Order]) -> None:
+        """Record what the file already holds, so the first write only carries what recovery changed."""
         self._saved_trades = len(state.trades)
         self._saved_transactions = {row.id for row in state.transactions}
+        stored = {row.id: row for row in state.orders}
+        for order in orders:
+            if codec.order_row(order, self._trigger_of(order)) == stored.get(order.id):
+                self._saved_orders[order.id] = self._mark(order)
+
+    @staticmethod
+    def _mark(order: Order) -> tuple[Any, ...]:
+        """What a write of ``order`` depends on (compared with the last written one)."""
+        return (order.status, order.filled, order.amount, order.price, order.trigger_price,
+                order.exchange_order_id, order.is_active, order.reserved_amount, order.updated_at,
+                len(order.chained_orders), order.group.name if order.group is not None else None)
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -250,16 +262,16 @@ class StorageComponent:
         present = {order.id for order in current}
         gone = [o for i, o in self._objects.items() if i not in present]
         for order in [*current, *gone]:
-            mark = (order.status, order.filled, order.amount, order.price, order.trigger_price,
-                    order.exchange_order_id, order.is_active, order.reserved_amount, order.updated_at,
-                    len(order.chained_orders), order.group.name if order.group is not None else None)
+            mark = self._mark(order)
             if self._saved_orders.get(order.id) != mark:
                 orders.append(codec.order_row(order, self._trigger_of(order)))
                 fingerprints[order.id] = mark
-        all_trades = personal.trades_manager.trades()
-        new_trades = [codec.trade_row(t) for t in all_trades[self._saved_trades:]]
-        new_transactions = [codec.transaction_row(t) for t in personal.transactions_manager.transactions()
-                            if t.type not in codec.DERIVED_TRANSACTIONS and t.id not in self._saved_transactions]
+        trades_manager = personal.trades_manager
+        trade_count = len(trades_manager)  # trades are only ever appended
+        new_trades = [] if trade_count == self._saved_trades else \
+            [codec.trade_row(t) for t in trades_manager.trades()[self._saved_trades:]]
+        new_transactions = [codec.transaction_row(t) for t in personal.transactions_manager.recorded()
+                            if t.id not in self._saved_transactions]
         balances = codec.balance_rows(personal.portfolio_manager)
         balances_changed = balances != self._saved_balances
         if not (orders or new_trades or new_transactions or balances_changed):
@@ -269,7 +281,7 @@ class StorageComponent:
                               balances=balances if balances_changed else None)
         self._saved_orders.update(fingerprints)
         self._objects = {order.id: order for order in current}
-        self._saved_trades = len(all_trades)
+        self._saved_trades = trade_count
         self._saved_transactions.update(t.id for t in new_transactions)
         self._saved_balances = balances
         return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)

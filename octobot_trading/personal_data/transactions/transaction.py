@@ -109,6 +109,10 @@ class TransactionsManager:
         self._by_id[transaction.id] = transaction
         return True
 
+    def recorded(self) -> list[Transaction]:
+        """Transactions recorded with :meth:`record` (not those derived from fills), in recording order."""
+        return list(self._by_id.values())
+
     def transactions(self, kind: TransactionType | None = None, currency: str | None = None) -> list[Transaction]:
         """Transactions, optionally of one type and/or currency, oldest first (stable for equal times)."""
         every = [*self._by_id.values(), *self._fees(), *self._realised()]
