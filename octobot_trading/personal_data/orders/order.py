@@ -130,7 +130,7 @@ class Order:
                 side = OrderSide(side)
             except ValueError:
                 raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
-        self.side: OrderSide = side  # type: ignore[assignment]
+        self.side: OrderSide = side
         self.symbol = symbol
         self.amount: Decimal = _positive(amount, "amount", symbol)  # type: ignore[assignment]
         self.price = None if price is None else _positive(price, "price", symbol)
