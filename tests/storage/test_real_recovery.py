@@ -151,3 +151,29 @@ async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_pat
             await _assert_portfolio_matches_exchange(manager)
     assert _rows(path, "SELECT client_order_id, status FROM orders") == [("elsewhere-1", "open")]
     assert not other_tasks()
+
+
+async def test_partial_fill_and_cancel_while_down_are_applied_once(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    last = server.state.markets["BTCUSDT"].last_price
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        partly = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", last - 50)
+        canceled = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.003", last + 50)
+    fake_partly = server.state.orders[int(partly.exchange_order_id)]
+    server.state._fill(fake_partly, fake_partly.price, D("0.001"), maker=True)  # half, while down
+    server.state.cancel_order(server.state.orders[int(canceled.exchange_order_id)])
+
+    for _restart in range(2):
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            p = personal.orders_manager.get(partly.id)
+            c = personal.orders_manager.get(canceled.id)
+            assert p.status is OrderStatus.PARTIALLY_FILLED and p.filled == D("0.001")
+            assert len(personal.trades_manager.for_order(partly.id)) == 1
+            assert c.status is OrderStatus.CANCELED and c.filled == 0
+            assert [o.id for o in personal.orders_manager.open_orders()] == [partly.id]
+            await _assert_portfolio_matches_exchange(manager)
+        assert not other_tasks()
+    assert sorted(_rows(path, "SELECT status FROM orders")) == [("canceled",), ("partially_filled",)]
