@@ -177,3 +177,29 @@ async def test_partial_fill_and_cancel_while_down_are_applied_once(server, tmp_p
             await _assert_portfolio_matches_exchange(manager)
         assert not other_tasks()
     assert sorted(_rows(path, "SELECT status FROM orders")) == [("canceled",), ("partially_filled",)]
+
+
+async def test_entry_filled_while_down_releases_its_exits_once(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        entry = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price,
+                                                  take_profit_price=price * 2)
+        (exit_order,) = entry.chained_orders
+        assert not exit_order.is_active and exit_order.exchange_order_id is None
+    server.state.advance(20)
+
+    for _restart in range(2):
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            assert personal.orders_manager.get(entry.id).status is OrderStatus.CLOSED
+            restored_exit = personal.orders_manager.get(exit_order.id)
+            assert restored_exit.is_active and restored_exit.status is OrderStatus.OPEN
+            net = D("0.002") - personal.orders_manager.get(entry.id).fees.get("BTC", D(0))
+            assert restored_exit.amount <= net
+            await _assert_portfolio_matches_exchange(manager)
+        assert not other_tasks()
+    on_venue = [o for o in server.state.orders.values() if o.client_order_id == exit_order.client_order_id]
+    assert len(on_venue) == 1 and on_venue[0].side == "SELL"
