@@ -228,9 +228,36 @@ class StorageComponent:
         if self._stored_starting is not None:
             pm.starting_totals = dict(self._stored_starting)
         if not self.manager.is_simulated:
+            await self._finish_interrupted_chains()
             await self.manager.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
         await self.flush()
         self._task = asyncio.get_running_loop().create_task(self._writer(), name="storage-writer")
+
+    async def _finish_interrupted_chains(self) -> None:
+        """Submit the chained children of parents filled before a crash whose children were not sent.
+
+        A child may have reached the venue before the crash without the file knowing: each one is
+        first looked up by client order id (found: adopted), and only the others are submitted.
+        """
+        trader: Any = self.manager.trader
+        orders_manager = self._personal.orders_manager
+        for parent in orders_manager.all_orders():
+            if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
+                continue
+            for child in parent.chained_orders:
+                if child.exchange_order_id is not None and not child.is_active:
+                    child.is_active = True  # matched on the venue by the first sync (client order id)
+            waiting = [c for c in parent.chained_orders if c.status is OrderStatus.PENDING_CREATION
+                       and not c.is_active and c.exchange_order_id is None]
+            if not waiting:
+                continue
+            for child in waiting:
+                found = await self.manager.connector.fetch_order_by_client_id(child.client_order_id, child.symbol)
+                if found is not None:
+                    child.is_active = True
+                    await orders_manager.apply_exchange_update(found, [])
+            self._log.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
+            await trader._release_children(parent)
 
     async def _writer(self) -> None:
         clock = self.manager.clock

@@ -203,3 +203,49 @@ async def test_entry_filled_while_down_releases_its_exits_once(server, tmp_path)
         assert not other_tasks()
     on_venue = [o for o in server.state.orders.values() if o.client_order_id == exit_order.client_order_id]
     assert len(on_venue) == 1 and on_venue[0].side == "SELL"
+
+
+def _crash_after_parent_fill(path: Path, parent_id: str, fill_price: Decimal, amount: str) -> None:
+    """Rewrite the file as a crash right after the parent's fill, before its children were sent."""
+    import json
+
+    with sqlite3.connect(path) as db:
+        (text,) = db.execute("SELECT row FROM orders WHERE id = ?", (parent_id,)).fetchone()
+        row = json.loads(text)
+        row.update(status="closed", filled=amount, filled_cost=str(D(amount) * fill_price), reserved_amount="0")
+        db.execute("UPDATE orders SET status = 'closed', row = ? WHERE id = ?", (json.dumps(row), parent_id))
+
+
+async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, tmp_path):
+    from tests.exchanges.conftest import make_connector
+
+    path = tmp_path / "state.sqlite"
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        entry = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price)
+        take = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 2, chained_to=entry)
+        stop = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 3, chained_to=entry)
+    server.state.advance(20)
+    assert server.state.orders[int(entry.exchange_order_id)].status == "FILLED"
+    _crash_after_parent_fill(path, entry.id, price, "0.002")
+    # the take-profit reached the venue before the crash, unknown to the file
+    other = make_connector(server, symbols=("BTC/USDT",))
+    try:
+        sent = await other.create_order("limit", "sell", "BTC/USDT", D("0.001"), price * 2,
+                                        client_order_id=take.client_order_id)
+    finally:
+        await other.close()
+
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        restored_take = personal.orders_manager.get(take.id)
+        restored_stop = personal.orders_manager.get(stop.id)
+        assert restored_take.exchange_order_id == sent.id and restored_take.status is OrderStatus.OPEN
+        assert restored_stop.is_active and restored_stop.exchange_order_id is not None
+        assert restored_stop.status is OrderStatus.OPEN and restored_take.is_active
+        await _assert_portfolio_matches_exchange(manager)
+    assert not other_tasks()
+    for child in (stop, take):
+        assert len([o for o in server.state.orders.values() if o.client_order_id == child.client_order_id]) == 1
