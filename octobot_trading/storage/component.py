@@ -107,10 +107,15 @@ class StorageComponent:
             await self.store.close()  # reopened by start(): nothing stays open if a later step fails
         if state.is_empty:
             return
-        orders = codec.orders_from_rows(state.orders, self.manager.clock)  # validated before any change
-        trades = [codec.trade_from_row(row) for row in state.trades]
-        transactions = [codec.transaction_from_row(row) for row in state.transactions]
-        balances = codec.balances_by_scope(state.balances)
+        try:  # everything is decoded and checked before anything changes
+            orders = codec.orders_from_rows(state.orders, self.manager.clock)
+            trades = [codec.trade_from_row(row) for row in state.trades]
+            transactions = [codec.transaction_from_row(row) for row in state.transactions]
+            balances = codec.balances_by_scope(state.balances)
+        except StorageError as exc:
+            raise StorageError(f"storage file {self.store.path}: {exc.message}", order_id=exc.order_id) from exc
+        except (ValueError, ArithmeticError) as exc:
+            raise StorageError(f"storage file {self.store.path}: invalid stored value ({exc})") from exc
         personal = self._personal
         pm = personal.portfolio_manager
         for trade in trades:

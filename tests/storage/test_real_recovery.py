@@ -249,3 +249,18 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
     assert not other_tasks()
     for child in (stop, take):
         assert len([o for o in server.state.orders.values() if o.client_order_id == child.client_order_id]) == 1
+
+
+async def test_fill_between_two_polls_is_counted_once(server, tmp_path):
+    """The trader's poll applies fills before refreshing balances (else a fill is counted twice)."""
+    from octobot_trading.personal_data.wiring import TraderComponent
+
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(tmp_path / "s.sqlite").build()
+    async with manager:
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        server.state.advance(20)
+        await manager.get_component("trader", TraderComponent)._poll_once()
+        assert order.status is OrderStatus.CLOSED
+        assert len(manager.exchange_personal_data.trades_manager) == 1
+        await _assert_portfolio_matches_exchange(manager)

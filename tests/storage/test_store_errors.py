@@ -133,3 +133,16 @@ async def test_storage_with_a_backtest_is_a_configuration_error(tmp_path):
         await builder.build()
     assert not other_tasks()
     assert not (tmp_path / "bt.sqlite").exists()
+
+
+async def test_unknown_enum_value_in_a_row_is_refused(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    async with await builder_for(server).use_real_trader().with_storage(path).build() as manager:
+        await manager.trader.create_order("market", "sell", "BTC/USDT", "0.001")
+    with sqlite3.connect(path) as db:
+        (row,) = db.execute("SELECT row FROM trades").fetchone()
+        data = json.loads(row)
+        data["side"] = "sideways"
+        db.execute("UPDATE trades SET row = ?", (json.dumps(data),))
+    error = await _build_fails(server, path)
+    assert "sideways" in str(error)
