@@ -58,6 +58,10 @@ def _parse(symbol: str) -> Symbol:
 
 PriceOf = Callable[[str], "Decimal | None"]
 _T = OrderType
+# enum members as module constants: attribute access on an Enum class is slow on the order path
+_MARKET = OrderType.MARKET
+_BUY = OrderSide.BUY
+_TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
 
 
@@ -180,10 +184,9 @@ class Trader(PriceTriggersMixin):
         self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
         if group is not None:
             order.reservation_owner = self._group_owner(order, group)
-        inactive = chained_to is not None or price_trigger is not None or order.order_type not in \
-            self.supported_order_types
-        needs_events = price_trigger is not None or (
-            chained_to is None and order.order_type not in self.supported_order_types)
+        native = order.order_type in self.supported_order_types
+        inactive = chained_to is not None or price_trigger is not None or not native
+        needs_events = price_trigger is not None or (chained_to is None and not native)
         if needs_events and self.price_events_for is None:
             raise InvalidOrder("price triggers and self-managed orders need a price-event source",
                                limit="price_trigger", symbol=symbol)
@@ -201,7 +204,7 @@ class Trader(PriceTriggersMixin):
             self.orders_manager.add(order)
             self._watch(order, price_trigger.threshold, price_trigger.above)
             return order
-        if order.order_type not in self.supported_order_types:
+        if not native:
             self._self_manage(order)
             return order
         await self._submit(order, reservation=reservation)
@@ -219,7 +222,7 @@ class Trader(PriceTriggersMixin):
             order.price = spec.adapt_price(order.price, order.side)
         if order.trigger_price is not None:
             order.trigger_price = spec.adapt_price(order.trigger_price, rounding="nearest")
-        if order.order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT) and order.trigger_price is None:
+        if order.trigger_price is None and order.order_type in _TRAILING:
             if last is None:
                 raise InvalidOrder("no price known to place the trailing stop", limit="price", symbol=order.symbol)
             order.trigger_price = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
@@ -236,7 +239,7 @@ class Trader(PriceTriggersMixin):
 
     def _reserve_price(self, order: Order, last: Decimal | None = None) -> Decimal | None:
         t = order.order_type
-        if t is _T.MARKET or (order.self_managed and order.price is None):
+        if t is _MARKET or (order.self_managed and order.price is None):
             if last is None:
                 last = self._last_price(order.symbol)
             margin = getattr(self.connector, "market_order_slippage", None)
@@ -252,7 +255,7 @@ class Trader(PriceTriggersMixin):
     def _reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
         fee_rate = self.fees.taker
         price = self._reserve_price(order, last)
-        if price is None and order.side is OrderSide.BUY:
+        if price is None and order.side is _BUY:
             raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
                                symbol=order.symbol)
         currency, amount = self.portfolio_manager.reservation_for(order, price, fee_rate)
@@ -289,7 +292,7 @@ class Trader(PriceTriggersMixin):
         if owner is not None and owner.exchange_order_id and not owner.is_done:
             params["shares_funds_with"] = owner.exchange_order_id
         order_type = as_type or order.order_type
-        price = order.price if order_type is not _T.MARKET else None
+        price = order.price if order_type is not _MARKET else None
         try:
             exchange_order = await self.connector.create_order(
                 order_type, order.side, order.symbol, order.remaining, price,
@@ -416,6 +419,8 @@ class Trader(PriceTriggersMixin):
     # -- features ---------------------------------------------------------------------------------------------
     def _build_exits(self, entry: Order, market: MarketInfo, stop_loss: Any, take_profit: Any) -> list[Order]:
         exits: list[Order] = []
+        if stop_loss is None and take_profit is None:
+            return exits
         side = entry.side.opposite
         if stop_loss is not None:
             exits.append(create_order_instance(_T.STOP_LOSS, side, entry.symbol, entry.amount, clock=self.clock,

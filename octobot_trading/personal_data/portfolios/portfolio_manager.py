@@ -29,6 +29,8 @@ from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["PortfolioManager"]
 
+_BUY = OrderSide.BUY  # module constant: attribute access on an Enum class is slow on the order path
+
 _symbol_cache: dict[str, Symbol] = {}
 
 
@@ -99,7 +101,7 @@ class PortfolioManager:
     def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO) -> tuple[str, Decimal]:
         """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``."""
         symbol = _parse(order.symbol)
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             if price is None:
                 raise InsufficientFunds("no price to value the buy order's cost", symbol=order.symbol)
             amount, currency = order.remaining * price, symbol.quote
@@ -145,7 +147,7 @@ class PortfolioManager:
         symbol = _parse(order.symbol)
         cost = amount * price
         last_fill = amount >= order.remaining
-        if order.side is OrderSide.BUY:
+        if order.side is _BUY:
             spent, spent_amount, received, received_amount = symbol.quote, cost, symbol.base, amount
         else:
             spent, spent_amount, received, received_amount = symbol.base, amount, symbol.quote, cost

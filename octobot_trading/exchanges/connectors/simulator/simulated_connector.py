@@ -43,6 +43,13 @@ __all__ = ["OrderUpdateListener", "PriceSource", "SimulatedConnector"]
 OrderUpdateListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
 PriceSource = Callable[[str], "Decimal | None"]
 _T = OrderType
+# enum members as module constants: attribute access on an Enum class is slow on the order path
+_MARKET = OrderType.MARKET
+_BUY = OrderSide.BUY
+_TAKER = TradeType.TAKER
+_OPEN, _PARTIALLY_FILLED, _FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
+_TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
+_SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS
 
 
 class _SimOrder:
@@ -53,7 +60,7 @@ class _SimOrder:
         self.id = resting.id
         self.client_order_id = resting.client_order_id
         self.resting = resting
-        self.status = OrderStatus.OPEN
+        self.status = _OPEN
         self.filled = ZERO
         self.cost = ZERO
         self.fee = ZERO
@@ -80,12 +87,12 @@ class _SimOrder:
 
     def _build_view(self) -> ExchangeOrder:
         r = self.resting
-        amount = r.amount if self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED) else max(
+        amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(
             r.amount, self.filled)
         return ExchangeOrder(
             id=self.id, client_order_id=self.client_order_id, symbol=r.symbol, type=r.order_type, side=r.side,
             status=self.status, price=r.price, amount=amount, filled=self.filled,
-            remaining=amount - self.filled if self.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+            remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED)
             else ZERO,
             average=self.cost / self.filled if self.filled else None, fee=self.fee, timestamp=self.timestamp,
             fee_currency=self.fee_currency, trigger_price=r.trigger, last_update_timestamp=self.updated,
@@ -245,7 +252,7 @@ class SimulatedConnector(ExchangeConnector):
                ) -> tuple[Decimal, Decimal | None, Decimal | None]:
         spec = market.spec
         # an amount already on the step is kept as is (the common case: the trader adapted it)
-        on_step = spec.precision_mode is not PrecisionMode.SIGNIFICANT_DIGITS and amount > 0 \
+        on_step = spec.precision_mode is not _SIGNIFICANT and amount > 0 \
             and amount % spec.amount_step == 0
         qty = amount if on_step else spec.adapt_quantity(amount)
         px = None if price is None else spec.adapt_price(price, side)
@@ -254,14 +261,14 @@ class SimulatedConnector(ExchangeConnector):
             raise InvalidOrder(f"amount {amount} rounds to zero at step {spec.amount_step}", limit="min_amount",
                                symbol=market.symbol, exchange=self.name)
         check_price = px if px is not None else trig
-        if check_price is None and order_type is _T.MARKET:
+        if check_price is None and order_type is _MARKET:
             check_price = last
         spec.check_limits(qty, check_price)
         return qty, px, trig
 
     def _reserve_price(self, resting: RestingOrder, last: Decimal | None = None) -> Decimal | None:
         t = resting.order_type
-        if t is _T.MARKET:
+        if t is _MARKET:
             if last is None:
                 last = self.last_price(resting.symbol)
             return None if last is None else last * (ONE + self.slippage)
@@ -285,7 +292,7 @@ class SimulatedConnector(ExchangeConnector):
         if client_order_id in self._by_client_id:
             raise InvalidOrder(f"duplicate client order id {client_order_id}", limit="client_order_id",
                                symbol=symbol, exchange=self.name)
-        if order_type is _T.MARKET:
+        if order_type is _MARKET:
             price = None
         last = self.last_price(symbol)
         qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price, last)
@@ -298,7 +305,7 @@ class SimulatedConnector(ExchangeConnector):
         else:  # the common case: no extra parameter to parse
             resting = RestingOrder(f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty,
                                    px, trig)
-        if order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT):
+        if order_type in _TRAILING:
             if resting.trailing_percent is None and resting.trailing_offset is None:
                 raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
                                    symbol=symbol, exchange=self.name)
@@ -309,10 +316,10 @@ class SimulatedConnector(ExchangeConnector):
         if reserve_price is None:
             raise InvalidOrder(f"no price known for {symbol} to value the order", limit="price", symbol=symbol,
                                exchange=self.name)
-        currency = market.quote if side is OrderSide.BUY else market.base
-        to_lock = qty * reserve_price if side is OrderSide.BUY else qty
+        currency = market.quote if side is _BUY else market.base
+        to_lock = qty * reserve_price if side is _BUY else qty
         owner = self._orders.get(params["shares_funds_with"] or "") if "shares_funds_with" in params else None
-        if owner is not None and (owner.status not in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
+        if owner is not None and (owner.status not in (_OPEN, _PARTIALLY_FILLED)
                                   or owner.reserved_currency != currency):
             owner = None
         if owner is not None:
@@ -323,11 +330,11 @@ class SimulatedConnector(ExchangeConnector):
         record.reserve_unit = reserve_price
         self._orders[record.id] = record
         self._by_client_id[client_order_id] = record
-        if order_type is _T.MARKET:
+        if order_type is _MARKET:
             assert last is not None
-            fill_price = last * (ONE + self.slippage) if side is OrderSide.BUY else last * (ONE - self.slippage)
+            fill_price = last * (ONE + self.slippage) if side is _BUY else last * (ONE - self.slippage)
             resting.filled = qty
-            await self._on_engine_fill(resting, qty, fill_price, TradeType.TAKER, self.clock.now_ms())
+            await self._on_engine_fill(resting, qty, fill_price, _TAKER, self.clock.now_ms())
         else:
             self.engine.add(resting)
         return record.view()
@@ -339,7 +346,7 @@ class SimulatedConnector(ExchangeConnector):
         rate = self.fees.rate(role)
         cost = amount * price
         last_fill = resting.remaining <= 0
-        if resting.side is OrderSide.BUY:
+        if resting.side is _BUY:
             spent, spent_amount, received, received_amount = market.quote, cost, market.base, amount
         else:
             spent, spent_amount, received, received_amount = market.base, amount, market.quote, cost
@@ -354,7 +361,7 @@ class SimulatedConnector(ExchangeConnector):
         record.fee_currency = received
         now = self.clock.now_ms()
         record.updated = now
-        record.status = OrderStatus.FILLED if last_fill else OrderStatus.PARTIALLY_FILLED
+        record.status = _FILLED if last_fill else _PARTIALLY_FILLED
         record.touch()
         trade = ExchangeTrade(
             id=f"sim-t-{next(self._trade_ids)}", order_id=record.id, symbol=resting.symbol, side=resting.side,
