@@ -272,8 +272,8 @@ class StorageComponent:
                 await self.flush()
             except asyncio.CancelledError:
                 raise
-            except OctoBotTradingError as exc:
-                self._log.error("storage write failed: %s", exc)
+            except Exception as exc:  # keep writing later batches; the state stays in memory
+                self._log.error("storage write failed: %r", exc)
 
     def _trigger_of(self, order: Order) -> tuple[Decimal, bool] | None:
         if order.is_active or order.is_done or order.self_managed or order.parent_id is not None:
@@ -334,8 +334,8 @@ class StorageComponent:
         if task is not None:
             try:
                 await self.flush()
-            except OctoBotTradingError as exc:
-                self._log.error("last storage write failed: %s", exc)
+            except Exception as exc:  # stop must finish: the file keeps the previous batch
+                self._log.error("last storage write failed: %r", exc)
         await self.store.close()
 
 

@@ -28,6 +28,7 @@ async def test_default_wiring_builds_a_manager_with_storage(server, tmp_path):
         assert manager.get_component("storage") is not None
         names = [c.name for c in manager.components]
         assert names.index("trader") < names.index("storage")
+    await manager.stop()  # idempotent
     assert not other_tasks()
     with sqlite3.connect(path) as db:
         assert dict(db.execute("SELECT key, value FROM meta").fetchall()) == {
