@@ -138,7 +138,7 @@ class StorageComponent:
             await self._restore_simulated_venue(orders, trades, balances.get("account", {}))
         for order in orders:
             personal.orders_manager.add(order)
-        self._rearm(orders, state.orders)
+        await self._rearm(orders, state.orders)
         self._remember(state, orders)
         self._objects = {order.id: order for order in orders}
         self.restored = True
@@ -182,7 +182,7 @@ class StorageComponent:
             order.exchange_order_id = view.id
             placed[order.id] = view.id
 
-    def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
+    async def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
         """Re-install the trader's hooks (groups, chains) and price watches of restored orders."""
         trader: Any = self.manager.trader
         triggers = {row.id: row for row in rows if row.price_trigger is not None}
@@ -204,10 +204,7 @@ class StorageComponent:
             except OctoBotTradingError as exc:
                 self._log.warning("restored inactive order %s cannot be re-armed (%s); canceled locally",
                                   order.id, exc)
-                order.transition(OrderStatus.CANCELED)
-                personal = self._personal
-                personal.portfolio_manager.release(order)
-                personal.orders_manager._mark_done(order)
+                await self._personal.orders_manager.cancel_locally(order)
 
     def _remember(self, state: StoredState, orders: Iterable[Order]) -> None:
         """Record what the file already holds, so the first write only carries what recovery changed."""

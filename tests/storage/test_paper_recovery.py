@@ -100,6 +100,8 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
                                                   price_trigger=PriceTrigger(threshold, above=False))
         assert not order.is_active and order.id in manager.trader._price_events
+        second = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
+                                                   price_trigger=PriceTrigger(threshold, above=False))
     assert not other_tasks()
 
     manager = await builder.build()
@@ -111,4 +113,12 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
         assert event.threshold == threshold and str(event.crossing) == "below"
         await manager.trader.cancel_order(restored)
         assert restored.status is OrderStatus.CANCELED and order.id not in manager.trader._price_events
+    assert not other_tasks()
+
+    market_data_wiring.uninstall()  # no price events any more: the trigger cannot be re-armed
+    manager = await builder.build()
+    async with manager:
+        restored = manager.exchange_personal_data.orders_manager.get(second.id)
+        assert restored.status is OrderStatus.CANCELED and not restored.is_active
+        assert manager.exchange_personal_data.orders_manager.open_orders() == []
     assert not other_tasks()
