@@ -264,3 +264,28 @@ async def test_fill_between_two_polls_is_counted_once(server, tmp_path):
         assert order.status is OrderStatus.CLOSED
         assert len(manager.exchange_personal_data.trades_manager) == 1
         await _assert_portfolio_matches_exchange(manager)
+
+
+async def test_recovery_from_a_crash_snapshot_of_the_running_file(server, tmp_path):
+    """Copy the file and its WAL while the manager runs (a crash at that point), recover from the copy."""
+    import shutil
+
+    from octobot_trading.storage import StorageComponent
+
+    path, crashed = tmp_path / "state.sqlite", tmp_path / "crashed"
+    crashed.mkdir()
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        assert await manager.get_component("storage", StorageComponent).flush() > 0  # what the writer does
+        for file in tmp_path.glob("state.sqlite*"):
+            shutil.copy(file, crashed / file.name)
+        server.state.advance(20)
+    manager = await builder_for(server).use_real_trader().with_storage(crashed / "state.sqlite").build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        restored = personal.orders_manager.get(order.id)
+        assert restored.status is OrderStatus.CLOSED and len(personal.trades_manager.for_order(order.id)) == 1
+        await _assert_portfolio_matches_exchange(manager)
+    assert not other_tasks()
