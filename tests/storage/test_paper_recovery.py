@@ -122,3 +122,26 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
         assert restored.status is OrderStatus.CANCELED and not restored.is_active
         assert manager.exchange_personal_data.orders_manager.open_orders() == []
     assert not other_tasks()
+
+
+async def test_recorded_transactions_survive_a_restart_once(server, tmp_path):
+    from octobot_trading.enums import TransactionType
+
+    path = tmp_path / "tx.sqlite"
+    manager = await _paper(server, path).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        assert personal.record_deposit("dep-1", "USDT", "250.5")
+        await manager.trader.create_order("market", "buy", "BTC/USDT", "0.001")  # a fee transaction, derived
+        before = _snapshot(manager)
+        kinds = sorted(t.type.value for t in personal.transactions_manager.transactions())
+    manager = await _paper(server, path).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        assert _snapshot(manager) == before and before[0]["USDT"][0] < D("1250.5")
+        assert not personal.record_deposit("dep-1", "USDT", "250.5")  # known id: not credited again
+        assert _snapshot(manager) == before
+        assert sorted(t.type.value for t in personal.transactions_manager.transactions()) == kinds
+        (deposit,) = personal.transactions_manager.transactions(TransactionType.DEPOSIT)
+        assert deposit.amount == D("250.5") and deposit.currency == "USDT"
+    assert not other_tasks()
