@@ -31,6 +31,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal
@@ -46,6 +47,7 @@ from octobot_trading.exchanges.exchange_classes import get_exchange_class
 from octobot_trading.exchanges.manager import Component, ExchangeManager
 from octobot_trading.exchanges.registry import exchanges_registry
 from octobot_trading.exchanges.rest_exchange import RestExchange
+from octobot_trading.util.decimals import to_decimal
 
 __all__ = [
     "BuildContext",
@@ -63,10 +65,12 @@ ClientHook = Callable[[Any], None]
 
 @dataclass(frozen=True)
 class TradingModeSetting:
-    """One ``use_trading_mode`` call: the mode class and its raw config (validated by the mode)."""
+    """One ``use_trading_mode`` call: the mode class, its raw config (validated by the mode) and,
+    when given, the allocation of its own sub-portfolio."""
 
     mode_class: type
     config: Mapping[str, Any] | BaseModel | None
+    sub_portfolio: Mapping[str, Decimal] | None = None
 
 
 @dataclass(frozen=True)
@@ -238,16 +242,34 @@ class ExchangeBuilder:
         self._trader_type, self._backtesting_data = TraderType.SIMULATED, data
         return self
 
-    def use_trading_mode(self, mode_class: type, config: Mapping[str, Any] | BaseModel | None = None
-                         ) -> ExchangeBuilder:
-        """Run a trading mode (repeatable: several modes share the account through sub-portfolios)."""
+    def use_trading_mode(self, mode_class: type, config: Mapping[str, Any] | BaseModel | None = None, *,
+                         sub_portfolio: Mapping[str, Decimal | int | str] | None = None) -> ExchangeBuilder:
+        """Run a trading mode (repeatable).
+
+        ``sub_portfolio`` (e.g. ``{"USDT": "5000"}``) carves that allocation out of the account
+        for this mode alone; without it the mode trades the account's unallocated funds. Floats
+        raise ``TypeError``; negative amounts ``ConfigurationError``; an allocation larger than
+        the account fails the build with ``InsufficientFunds``.
+        """
         if not inspect.isclass(mode_class):
             raise ConfigurationError(f"use_trading_mode() needs a mode class, got {mode_class!r}",
                                      field="trading_mode")
         if config is not None and not isinstance(config, Mapping | BaseModel):
             raise ConfigurationError("a trading mode config is a mapping or a pydantic model",
                                      field="trading_mode.config")
-        self._modes.append(TradingModeSetting(mode_class, config))
+        allocation: dict[str, Decimal] | None = None
+        if sub_portfolio is not None:
+            if not isinstance(sub_portfolio, Mapping) or not sub_portfolio:
+                raise ConfigurationError("sub_portfolio is a non-empty mapping of currency to amount",
+                                         field="trading_mode.sub_portfolio")
+            allocation = {}
+            for currency, amount in sub_portfolio.items():
+                value = to_decimal(amount, name=f"sub_portfolio.{currency}")
+                if value < 0:
+                    raise ConfigurationError(f"sub_portfolio.{currency} is negative",
+                                             field=f"trading_mode.sub_portfolio.{currency}")
+                allocation[str(currency)] = value
+        self._modes.append(TradingModeSetting(mode_class, config, allocation))
         return self
 
     def with_storage(self, path: str | PathLike[str]) -> ExchangeBuilder:

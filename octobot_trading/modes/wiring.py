@@ -44,8 +44,16 @@ class TradingModesComponent:
         if self.manager.channels is None or self.manager.trader is None:
             raise ConfigurationError("trading modes need the market-data and trader subsystems",
                                      field="trading_mode")
-        for setting in self.settings:
-            mode = setting.mode_class(ModeContext.from_manager(self.manager), setting.config)
+        portfolio_manager = self.manager.exchange_personal_data.portfolio_manager
+        for index, setting in enumerate(self.settings):
+            sub_portfolio: str | None = None
+            allocation = getattr(setting, "sub_portfolio", None)
+            if allocation is not None:
+                sub_portfolio = f"{setting.mode_class.get_mode_name()}-{index}"
+                if sub_portfolio not in portfolio_manager.sub_portfolios:  # restored by storage otherwise
+                    portfolio_manager.create_sub_portfolio(sub_portfolio, allocation)
+            context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio)
+            mode = setting.mode_class(context, setting.config)
             await mode.start()
             self.modes.append(mode)
 
