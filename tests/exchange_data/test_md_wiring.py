@@ -155,6 +155,22 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows(wired):
             assert sd.mark_price == market.last_price
             await until(lambda: sd.order_book.best_bid() is not None
                         and sd.order_book.best_bid()[0] < market.last_price < sd.order_book.best_ask()[0])
+
+            # kill the websockets mid-run: two candles close while down, none is lost or doubled
+            klines = server.faults.count("GET", "/api/v3/klines")
+            await streams.disconnect()
+            ohlcv = next(u for u in component.updaters if u.name == "ws_ohlcv")
+            await until(lambda: ohlcv.disconnects >= 1 and ohlcv.fallback_running)
+            # the REST fallback loads history, then sleeps on the clock until the next close
+            await until(lambda: server.faults.count("GET", "/api/v3/klines") > klines)
+            await asyncio.sleep(0.1)
+            server.advance(2)
+            clock.set_time(int(market.current[0]) + H1 + 1_000)
+            await until(lambda: len(received) == 3)
+            clock.set_time(int(market.current[0]) + 2 * H1 + 1_000)
+            server.advance()
+            await until(lambda: len(received) == 4 and not ohlcv.unhealthy)
+            assert [u.timestamp for u in received] == [int(r[0]) for r in market.candles[101:105]]
         finally:
             await manager.stop()
         assert set(asyncio.all_tasks()) - before == set()
