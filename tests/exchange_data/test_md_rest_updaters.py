@@ -217,3 +217,17 @@ async def test_funding_poller_feeds_funding_mark_price_and_readiness():
         assert sd.funding.rate == Decimal("-0.0002")  # type: ignore[union-attr]
     finally:
         await poller.stop()
+
+
+async def test_next_close_follows_the_venue_phase():
+    clock = SimulatedClock(0)
+    md = ExchangeMarketData(clock, synchronized=True)
+    updater = RestCandlesUpdater(md, _FundingOnlyConnector(clock), ["BTC/USDT"], ["1w"])
+    week = TimeFrame.W1.ms
+    assert updater.next_close(TimeFrame.W1, 10) == 2 * week  # epoch phase without candles
+    monday = 4 * 86_400_000  # 1970-01-05, a Monday: Binance weeks open on Mondays
+    md.symbols_data.get("BTC/USDT").candles("1w").add_candle(monday, 1.0, 1.0, 1.0, 1.0, 1.0)
+    assert updater.next_close(TimeFrame.W1, monday + week + 5) == monday + 2 * week
+    # far behind (missed closes): the next close in phase after now
+    assert updater.next_close(TimeFrame.W1, monday + 5 * week + 1) == monday + 6 * week
+    assert updater.next_close(TimeFrame.W1, monday + 5 * week) == monday + 6 * week

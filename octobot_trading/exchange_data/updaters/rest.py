@@ -2,12 +2,13 @@
 
 * :class:`RestCandlesUpdater` loads the history of every symbol / time frame at start (not
   published: strategies read it from the buffers), then wakes at each candle close (on the
-  clock, plus ``close_delay`` seconds for the venue to settle), fetches everything after the last
-  stored candle and publishes the closed candles, oldest first. So a missed wake, a disconnection
-  or a slow venue never loses a closed candle: the next fetch backfills the gap (paging until it
-  reaches the expected candle). A candle still missing at close is retried ``late_retries``
-  times with growing delays, then counted in ``late`` and picked up at the next close. The
-  candle still in construction, when the venue returns it, is published on the Kline channel.
+  clock, in phase with the venue's own candles, plus ``close_delay`` seconds to settle),
+  fetches everything after the last stored candle and publishes the closed candles, oldest
+  first. So a missed wake, a disconnection or a slow venue never loses a closed candle: the
+  next fetch backfills the gap (paging until it reaches the expected candle). A candle still
+  missing at close is retried ``late_retries`` times with growing delays, then counted in
+  ``late`` and picked up at the next close. The candle still in construction, when the venue
+  returns it, is published on the Kline channel.
 * :class:`RestTickerUpdater`, :class:`RestOrderBookUpdater`, :class:`RestTradesUpdater`,
   :class:`RestFundingUpdater` poll every symbol, then sleep a refresh period that grows with the
   number of pairs (``base + per_pair * (pairs - 1)``; see :func:`polling_period`).
@@ -76,10 +77,23 @@ class RestCandlesUpdater(MarketDataUpdater):
             await self._guard(f"candle history {symbol} {tf}", self.load_history(symbol, tf))
         while True:
             now = self.clock.now_ms()
-            next_close = (now // tf.ms + 1) * tf.ms
+            next_close = self.next_close(tf, now)
             await self.clock.sleep((next_close - now) / 1000 + self.close_delay)
             for symbol in self.symbols:
                 await self.fetch_closed(symbol, tf, next_close - tf.ms)
+
+    def next_close(self, tf: TimeFrame, now: int) -> int:
+        """The next candle close after ``now``, in phase with the stored candles.
+
+        Venues align candles their own way (Binance weeks open on Mondays, months vary), so the
+        phase comes from the newest stored open time; without candles, from the epoch.
+        """
+        lasts = [t for s in self.symbols
+                 if (t := self.market_data.symbols_data.get(s).candles(tf).last_timestamp) is not None]
+        base = max(lasts) if lasts else 0
+        if now < base + 2 * tf.ms:
+            return base + 2 * tf.ms
+        return base + ((now - base) // tf.ms + 1) * tf.ms
 
     async def load_history(self, symbol: str, tf: TimeFrame) -> int:
         """Fetch and store (without publishing) the last closed candles; return how many."""
