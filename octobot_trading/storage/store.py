@@ -191,6 +191,8 @@ class SqliteStore:
         is ignored); ``balances``, when given, replace every stored balance.
         """
         db = self.db
+        # operations run in order on the connection's thread: this ends what a cancelled batch left open
+        await db.rollback()
         try:
             await db.execute("BEGIN")
             if orders:
@@ -214,6 +216,8 @@ class SqliteStore:
                     "INSERT INTO balances (scope, currency, total, available) VALUES (?, ?, ?, ?)",
                     [(b.scope, b.currency, b.total, b.available) for b in balances])
             await db.commit()
-        except sqlite3.Error as exc:
+        except BaseException as exc:  # a cancelled write (stop during a batch) is rolled back too
             await db.rollback()
-            raise self._error(f"write failed ({exc})") from exc
+            if isinstance(exc, sqlite3.Error):
+                raise self._error(f"write failed ({exc})") from exc
+            raise

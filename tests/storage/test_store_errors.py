@@ -146,3 +146,22 @@ async def test_unknown_enum_value_in_a_row_is_refused(server, tmp_path):
         db.execute("UPDATE trades SET row = ?", (json.dumps(data),))
     error = await _build_fails(server, path)
     assert "sideways" in str(error)
+
+
+async def test_a_cancelled_write_is_rolled_back_and_the_next_one_succeeds(tmp_path):
+    import asyncio
+
+    store = SqliteStore(tmp_path / "c.sqlite")
+    await store.open()
+    try:
+        rows = [BalanceRow(scope="account", currency=f"C{i}", total="1", available="1") for i in range(2000)]
+        task = asyncio.ensure_future(store.save(balances=rows))
+        await asyncio.sleep(0)  # the write has started (BEGIN sent)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        assert not store.db.in_transaction
+        await store.save(balances=rows[:3])
+        assert [b.currency for b in (await store.load()).balances] == ["C0", "C1", "C2"]
+    finally:
+        await store.close()
