@@ -231,3 +231,19 @@ async def test_next_close_follows_the_venue_phase():
     # far behind (missed closes): the next close in phase after now
     assert updater.next_close(TimeFrame.W1, monday + 5 * week + 1) == monday + 6 * week
     assert updater.next_close(TimeFrame.W1, monday + 5 * week) == monday + 6 * week
+
+
+async def test_history_is_paged_backwards_when_longer_than_one_request(server):
+    market = server.state.markets["BTCUSDT"]
+    clock = SimulatedClock(_closed_at(server) + 5_000)
+    connector = make_connector(server, clock)
+    md = ExchangeMarketData(clock, synchronized=True)
+    updater = RestCandlesUpdater(md, connector, ["BTC/USDT"], ["1h"], history=90)
+    updater.page_size = 40
+    try:
+        assert await updater.load_history("BTC/USDT", TimeFrame.H1) == 90
+        assert server.faults.count("GET", "/api/v3/klines") == 3
+        buffer = md.symbols_data.get("BTC/USDT").candles("1h")
+        np.testing.assert_array_equal(buffer.times(), [int(r[0]) for r in market.candles[11:101]])
+    finally:
+        await connector.close()

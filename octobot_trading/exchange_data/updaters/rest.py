@@ -55,6 +55,8 @@ class RestCandlesUpdater(MarketDataUpdater):
     """
 
     name = "rest_candles"
+    #: most candles asked in one request (Binance serves at most 1000)
+    page_size = 1000
 
     def __init__(self, market_data: ExchangeMarketData, connector: ExchangeConnector, symbols: Iterable[str],
                  time_frames: Iterable[TimeFrame | str], *, history: int | None = None, close_delay: float = 1.0,
@@ -99,7 +101,15 @@ class RestCandlesUpdater(MarketDataUpdater):
         """Fetch and store (without publishing) the last closed candles; return how many."""
         data = self.market_data.symbols_data.get(symbol)
         limit = self.history or data.candle_capacity
-        candles = await self.connector.fetch_ohlcv(symbol, tf, limit=limit)
+        candles = await self.connector.fetch_ohlcv(symbol, tf, limit=min(limit, self.page_size))
+        while candles and len(candles) < limit:  # page backwards: venues cap one request
+            need = min(self.page_size, limit - len(candles))
+            first = candles[0].timestamp
+            page = await self.connector.fetch_ohlcv(symbol, tf, since=first - need * tf.ms, limit=need)
+            page = [c for c in page if c.timestamp < first]
+            if not page:
+                break
+            candles = page + candles
         closed, current = self._split(candles, tf)
         added = await self.market_data.load_history(symbol, tf, closed)
         if current is not None:
