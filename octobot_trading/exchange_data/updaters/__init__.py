@@ -8,6 +8,7 @@ from octobot_trading.exchange_data.updaters.rest import (
     RestTickerUpdater,
     RestTradesUpdater,
 )
+from octobot_trading.exchange_data.updaters.ws import WebsocketUpdater, websocket_updaters
 
 __all__ = [
     "MarketDataUpdater",
@@ -16,5 +17,7 @@ __all__ = [
     "RestOrderBookUpdater",
     "RestTickerUpdater",
     "RestTradesUpdater",
+    "WebsocketUpdater",
     "polling_period",
+    "websocket_updaters",
 ]
