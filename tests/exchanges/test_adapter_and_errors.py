@@ -123,3 +123,23 @@ def test_context_dependent_mappings_and_redaction() -> None:
     assert type(map_ccxt_error(cut)) is errors.NetworkError
     register_secret("topsecret-abc-123")
     assert "topsecret-abc-123" not in str(map_ccxt_error(ccxt.AuthenticationError("bad topsecret-abc-123")))
+
+
+def _trade(**fields: object) -> dict[str, object]:
+    base: dict[str, object] = {"id": "t1", "order": "1", "symbol": "BTC/USDT", "side": "buy", "price": "100",
+                               "amount": "0.5", "timestamp": 1_700_000_000_000,
+                               "fee": {"cost": "0.0005", "currency": "BTC"}}
+    base.update(fields)
+    return base
+
+
+@pytest.mark.parametrize("fields", [{"price": "-5"}, {"price": "0"}, {"amount": "0"}, {"amount": "-1"}])
+def test_trades_with_non_positive_price_or_amount_are_bad_responses(fields: dict[str, object]) -> None:
+    assert ADAPTER.parse_trade(_trade()).amount == Decimal("0.5")
+    with pytest.raises(errors.BadExchangeResponse, match="must be positive"):
+        ADAPTER.parse_trade(_trade(**fields))
+
+
+def test_infinite_timestamp_is_a_bad_response_not_an_overflow() -> None:
+    with pytest.raises(errors.BadExchangeResponse, match="timestamp"):
+        ADAPTER.parse_trade(_trade(timestamp=float("inf")))

@@ -86,7 +86,7 @@ def _int(value: Any, field: str, *, required: bool = True) -> int | None:
         return None
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: an infinite float timestamp
         raise BadExchangeResponse(f"{field}: {value!r} is not an integer") from None
 
 
@@ -368,13 +368,17 @@ class CCXTAdapter:
         raw = self.fix_trade(dict(_mapping(raw, "trade")))
         fee, fee_currency = self._fee(raw)
         role = raw.get("takerOrMaker")
+        price = _req(raw.get("price"), "trade.price")
+        amount = _req(raw.get("amount"), "trade.amount")
+        if price <= 0 or amount <= 0:
+            raise BadExchangeResponse(f"trade {raw.get('id')!r}: price {price} and amount {amount} must be positive")
         return ExchangeTrade(
             id=_str(raw, "id") or "",
             order_id=_str(raw, "order", required=False),
             symbol=_str(raw, "symbol") or "",
             side=parse_order_side(raw.get("side")),
-            price=_req(raw.get("price"), "trade.price"),
-            amount=_req(raw.get("amount"), "trade.amount"),
+            price=price,
+            amount=amount,
             fee=fee,
             fee_currency=fee_currency,
             timestamp=_int(raw.get("timestamp"), "trade.timestamp") or 0,
