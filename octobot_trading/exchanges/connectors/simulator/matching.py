@@ -24,7 +24,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 from octobot_trading.enums import OrderSide, OrderType, TradeType
-from octobot_trading.util.decimals import ZERO, decimal_from_data_float, floor_to_step
+from octobot_trading.util.decimals import ZERO, ceil_to_step, decimal_from_data_float, floor_to_step
 
 __all__ = ["FillCallback", "MatchingEngine", "RestingOrder"]
 
@@ -33,14 +33,15 @@ _T = OrderType
 _STOP_MARKET = (_T.STOP_LOSS, _T.TAKE_PROFIT)
 _STOP_LIMIT = (_T.STOP_LOSS_LIMIT, _T.TAKE_PROFIT_LIMIT)
 _TRAILING = (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT)
+_MARKET_LEVEL = Decimal("Infinity")
 
 
 class RestingOrder:
     """An order resting in the engine (the simulated exchange's record of it)."""
 
     __slots__ = (
-        "amount", "best", "client_order_id", "filled", "id", "limit_offset", "order_type", "price", "seq",
-        "side", "symbol", "trailing_offset", "trailing_percent", "trigger", "triggered",
+        "amount", "at_market", "best", "client_order_id", "filled", "id", "limit_offset", "order_type", "price",
+        "seq", "side", "symbol", "tick", "trailing_offset", "trailing_percent", "trigger", "triggered",
     )
 
     def __init__(
@@ -48,6 +49,7 @@ class RestingOrder:
         amount: Decimal, price: Decimal | None, trigger: Decimal | None = None, *,
         trailing_percent: Decimal | None = None, trailing_offset: Decimal | None = None,
         limit_offset: Decimal | None = None, best: Decimal | None = None, seq: int = 0,
+        tick: Decimal | None = None,
     ) -> None:
         self.id = id
         self.client_order_id = client_order_id
@@ -65,6 +67,11 @@ class RestingOrder:
         self.seq = seq
         #: True once a stop-limit / trailing-limit has become a plain limit.
         self.triggered = order_type is _T.LIMIT
+        #: True once a triggered stop / take-profit / trailing stop partly filled: the rest is a
+        #: market order (fills at the first path point of each following candle).
+        self.at_market = False
+        #: Price tick a moved trailing stop is rounded to (sell: down, buy: up); None: no rounding.
+        self.tick = tick
 
     @property
     def remaining(self) -> Decimal:
@@ -80,11 +87,18 @@ class RestingOrder:
         """Stop trailing ``best`` (peak for sells, trough for buys)."""
         distance = best * self.trailing_percent / 100 if self.trailing_percent is not None else self.trailing_offset
         assert distance is not None
-        return best - distance if self.side is OrderSide.SELL else best + distance
+        tick = self.tick
+        if self.side is OrderSide.SELL:
+            stop = best - distance
+            return floor_to_step(stop, tick) if tick is not None and stop % tick else stop
+        stop = best + distance
+        return ceil_to_step(stop, tick) if tick is not None and stop % tick else stop
 
     def condition(self) -> tuple[bool, Decimal]:
         """``(down, X)``: the order acts when price <= X (``down``) or >= X (not ``down``)."""
         buy = self.side is OrderSide.BUY
+        if self.at_market:
+            return True, _MARKET_LEVEL  # acts at any price: the first point of the path
         if self.triggered:
             return buy, self.price  # type: ignore[return-value]
         if self.order_type is _T.STOP_LOSS or self.order_type is _T.STOP_LOSS_LIMIT:
@@ -217,7 +231,9 @@ class MatchingEngine:
         """Check ``symbol``'s resting orders against one candle.
 
         Returns None when nothing can trigger (the common case), else an awaitable to await
-        before publishing the candle.
+        before publishing the candle. While that walk runs, :attr:`last_close` holds the path
+        point reached (orders created by fill callbacks never see a later price); after it, the
+        candle's close.
         """
         self.last_close[symbol] = close
         book = self._books.get(symbol)
@@ -237,6 +253,8 @@ class MatchingEngine:
             self._filled_this_candle = set()
             vol = volume if isinstance(volume, Decimal) else decimal_from_data_float(volume)
             self._volume_cap = vol * self.partial_fill_fraction
+        last_close = self.last_close
+        last_close[symbol] = o  # while walking, the last price is the path point reached
         self._move_trailing(book, o)
         for index in range(3):
             start, end = path[index], path[index + 1]
@@ -246,8 +264,11 @@ class MatchingEngine:
                 if event is None:
                     break
                 order, position, price = event
-                await self._act(book, order, price, time_ms)
+                point = start - position if end < start else start + position
+                last_close[symbol] = point
+                await self._act(book, order, point if order.at_market else price, time_ms)
             self._move_trailing(book, end)
+        last_close[symbol] = close_
         self._filled_this_candle = None
         if self._books.get(symbol) is book:
             if book.orders:
@@ -318,8 +339,8 @@ class MatchingEngine:
             offset = order.limit_offset or ZERO
             order.price = level - offset if order.side is OrderSide.SELL else level + offset
             return
-        role = TradeType.MAKER if order.triggered else TradeType.TAKER
-        price = order.price if order.triggered else level
+        role = TradeType.MAKER if order.triggered and not order.at_market else TradeType.TAKER
+        price = order.price if order.triggered and not order.at_market else level
         assert price is not None
         amount = order.remaining
         done = self._filled_this_candle
@@ -328,6 +349,8 @@ class MatchingEngine:
             step = self.amount_steps.get(order.symbol)
             cap = floor_to_step(self._volume_cap, step) if step else self._volume_cap
             amount = min(amount, cap)
+            if not order.triggered:
+                order.at_market = True  # a triggered stop stays triggered: its rest fills at market
             if amount <= 0:
                 return
         order.filled += amount

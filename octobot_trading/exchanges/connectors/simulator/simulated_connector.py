@@ -310,6 +310,7 @@ class SimulatedConnector(ExchangeConnector):
                 raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
                                    symbol=symbol, exchange=self.name)
             resting.best = last
+            resting.tick = market.spec.price_tick  # a moved stop rounds sell: down, buy: up
             if resting.trigger is None and resting.best is not None:
                 resting.trigger = resting.trail_stop(resting.best)
         reserve_price = self._reserve_price(resting, last)

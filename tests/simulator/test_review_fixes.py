@@ -1,0 +1,122 @@
+"""Regression tests for simulated-fill defects found by review: no look-ahead inside a candle,
+trailing stops on the price tick, and a triggered stop's remainder filling at market under
+partial fills. Wired like the backtest (no price source: the engine's path gives the price)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.config import OrderSafetyConfig
+from octobot_trading.enums import OrderStatus, TradeType
+from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.personal_data import ExchangePersonalData, Trader
+from octobot_trading.util.fees import Fees
+from octobot_trading.util.market_spec import MarketSpec
+
+D = Decimal
+MARKETS = {"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001", min_cost="5")}
+
+
+@dataclass
+class _Acc:
+    clock: SimulatedClock
+    connector: SimulatedConnector
+    personal: ExchangePersonalData
+    trader: Trader
+
+    async def candle(self, o: str, h: str, low: str, c: str, volume: str | None = None) -> None:
+        self.clock.advance(60_000)
+        walk = self.connector.engine.on_candle("BTC/USDT", self.clock.now_ms(), float(o), float(h), float(low),
+                                               float(c), None if volume is None else float(volume))
+        if walk is not None:
+            await walk
+
+    def trades(self, order) -> list[tuple[Decimal, Decimal, TradeType]]:
+        return [(t.price, t.amount, t.taker_or_maker) for t in self.personal.trades_manager.for_order(order.id)]
+
+    async def matches_exchange(self) -> None:
+        for currency, bal in (await self.connector.fetch_balance()).items():
+            mine = self.personal.portfolio_manager.portfolio.get_currency_portfolio(currency)
+            assert (bal.total, bal.free) == (mine.total, mine.available), currency
+
+
+async def _backtest_like(balances: dict[str, str], **options) -> _Acc:
+    clock = SimulatedClock(1_700_000_000_000)
+    fees = Fees(maker="0.001", taker="0.002")
+    connector = SimulatedConnector(clock, markets=MARKETS, starting_balances=balances, fees=fees, **options)
+    personal = ExchangePersonalData(clock, starting_balances=balances)
+    trader = Trader(connector, personal, clock=clock, simulated=True, price_of=connector.last_price, fees=fees,
+                    safety=OrderSafetyConfig(enabled=False))
+    await trader.initialize()
+    return _Acc(clock, connector, personal, trader)
+
+
+async def test_market_order_created_during_a_walk_fills_at_the_path_point_not_the_close():
+    acc = await _backtest_like({"USDT": "10000"})
+    await acc.candle("100", "100", "100", "100")
+    entry = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90")
+    child = await acc.trader.create_order("market", "sell", "BTC/USDT", "0.99", chained_to=entry)
+    await acc.candle("100", "101", "85", "130")  # path 100 -> 85 (buys at 90) -> 101 -> 130
+    assert acc.trades(entry) == [(D(90), D(1), TradeType.MAKER)]
+    assert child.status is OrderStatus.CLOSED
+    # the chained market sell is created when the price is at 90 on the way down: it cannot see 130
+    assert acc.trades(child) == [(D(90), D("0.99"), TradeType.TAKER)]
+    assert acc.connector.last_price("BTC/USDT") == D(130)  # the close once the walk is over
+    await acc.matches_exchange()
+
+
+async def test_trailing_percent_sell_stop_rounds_down_to_the_tick():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"})
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("trailing_stop", "sell", "BTC/USDT", "1", trailing_percent="3")
+    await acc.candle("100", "101.37", "99", "100")  # peak 101.37: 3 % below is 98.3289
+    await acc.candle("100", "100", "95", "96")
+    assert acc.trades(order) == [(D("98.32"), D(1), TradeType.TAKER)]  # down: never above the path's stop
+    await acc.matches_exchange()
+
+
+async def test_trailing_percent_buy_stop_rounds_up_to_the_tick():
+    acc = await _backtest_like({"USDT": "1000"})
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("trailing_stop", "buy", "BTC/USDT", "1", trailing_percent="3")
+    await acc.candle("100", "101", "98.63", "100")  # trough 98.63: 3 % above is 101.5889
+    await acc.candle("100", "105", "100", "104")
+    assert acc.trades(order) == [(D("101.59"), D(1), TradeType.TAKER)]  # up: never below the path's stop
+    await acc.matches_exchange()
+
+
+async def test_partly_filled_stop_fills_its_remainder_at_market_on_the_next_candle():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"}, partial_fill_fraction="0.1")
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("stop_loss", "sell", "BTC/USDT", "1", trigger_price="90")
+    await acc.candle("100", "100", "85", "95", volume="4")  # triggers at 90; 10 % of volume 4: 0.4
+    assert order.status is OrderStatus.PARTIALLY_FILLED
+    assert acc.trades(order) == [(D(90), D("0.4"), TradeType.TAKER)]
+    await acc.candle("95", "99", "92", "97", volume="100")  # above the stop: the rest is a market order now
+    assert order.status is OrderStatus.CLOSED
+    assert acc.trades(order) == [(D(90), D("0.4"), TradeType.TAKER), (D(95), D("0.6"), TradeType.TAKER)]
+    await acc.matches_exchange()
+
+
+async def test_partly_filled_stop_remainder_follows_the_market_down():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"}, partial_fill_fraction="0.1")
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("stop_loss", "sell", "BTC/USDT", "1", trigger_price="90")
+    await acc.candle("100", "100", "85", "95", volume="4")
+    await acc.candle("60", "61", "59", "60", volume="3")  # 0.3 at the open, 60
+    await acc.candle("61", "61", "59", "60", volume="100")
+    assert acc.trades(order) == [(D(90), D("0.4"), TradeType.TAKER), (D(60), D("0.3"), TradeType.TAKER),
+                                 (D(61), D("0.3"), TradeType.TAKER)]
+    await acc.matches_exchange()
+
+
+async def test_partly_filled_stop_limit_stays_a_limit():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"}, partial_fill_fraction="0.1")
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("stop_loss_limit", "sell", "BTC/USDT", "1", "89", trigger_price="90")
+    await acc.candle("100", "100", "85", "95", volume="4")  # triggers at 90, fills 0.4 at 89 (maker)
+    await acc.candle("80", "85", "79", "80", volume="100")  # never back at 89: nothing more
+    assert acc.trades(order) == [(D(89), D("0.4"), TradeType.MAKER)]
+    assert order.status is OrderStatus.PARTIALLY_FILLED
