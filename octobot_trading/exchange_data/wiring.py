@@ -134,10 +134,12 @@ class MarketDataComponent:
         self.market_data.readiness.mark_ready(topic)
 
     async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - API.md signature
-        """Wait for every required topic; ``ReadinessTimeout`` names the missing ones."""
-        if self.manager.is_running and any(c.name == _ACCOUNT_COMPONENT for c in self.manager.components):
-            for name in self._account_topics():
-                self.market_data.readiness.mark_ready(name)
+        """Wait for every required topic; ``ReadinessTimeout`` names the missing ones.
+
+        The account topics (balance, orders, positions on futures) are marked by the trader
+        component once its first account sync is done, so trading modes gated on readiness act
+        without anyone calling this.
+        """
         await self.market_data.wait_ready(timeout)
 
 

@@ -124,7 +124,22 @@ class TraderComponent:
         await self._poll_once()
         if self.manager.is_simulated:
             self.personal_data.portfolio_manager.reset_starting_point()
+        self._mark_account_ready()
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
+
+    def _mark_account_ready(self) -> None:
+        """Tell the readiness tracker (when market data is wired) that the account was read once."""
+        readiness = getattr(self.manager, "readiness", None)
+        mark = getattr(readiness, "mark_ready", None)
+        if mark is None:
+            return
+        from octobot_trading.exchange_data.readiness import ReadinessTopic
+
+        topics = [ReadinessTopic.BALANCE, ReadinessTopic.ORDERS]
+        if self.manager.is_future:
+            topics.append(ReadinessTopic.POSITIONS)
+        for topic in topics:
+            mark(str(topic))
 
     async def _poll_once(self) -> None:
         if self.manager.is_simulated:

@@ -73,7 +73,9 @@ async def test_paper_manager_rest_only_gets_ready_and_candles_flow(wired, server
             received.append(update)
 
         manager.channels.ohlcv.subscribe(on_candle, symbol="BTC/USDT", time_frame="1h")
-        await until(lambda: component.market_data.readiness.missing == ("balance", "orders"))
+        # the account topics are marked by the trader's first sync, so the manager becomes ready
+        # (and readiness-gated modes can act) without anyone calling wait_ready()
+        await until(lambda: component.market_data.readiness.missing == ())
         await manager.wait_ready(timeout=0)
         sd = manager.exchange_symbols_data.get("BTC/USDT")
         closes = sd.candles("1h").closes()
