@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from octobot_trading.util.decimals import decimal_from_data_float, decimal_to_str
+from octobot_trading.util.decimals import decimal_from_data_float, decimal_to_str, floor_to_step
 
 __all__ = [
     "FakeAccount",
@@ -207,6 +207,14 @@ class FakeExchangeState:
         Returns the exchange's current time in ms (the server passes its clock's ``now_ms``).
     maker_fee, taker_fee:
         Commission rates (fractions).
+
+    Attributes
+    ----------
+    max_fill_fraction:
+        ``None`` (default): a resting limit order reached by a replayed candle fills completely.
+        A fraction such as ``Decimal("0.0005")``: each candle fills at most that fraction of the
+        candle's volume (rounded down to the market's step) per order, so large orders fill
+        partly over several candles, as on a real book.
     """
 
     def __init__(
@@ -226,6 +234,7 @@ class FakeExchangeState:
         self._order_ids = itertools.count(1000)
         self._fill_ids = itertools.count(5000)
         self.advance_listeners: list[Callable[[FakeExchangeState], object]] = []
+        self.max_fill_fraction: Decimal | None = None
 
     # -- accounts ---------------------------------------------------------------------
     def add_account(self, api_key: str, secret: str, balances: dict[str, Decimal | str] | None = None) -> FakeAccount:
@@ -257,12 +266,19 @@ class FakeExchangeState:
                 listener(self)
 
     def _match_resting(self, market: FakeMarket) -> None:
-        _, _, high, low, _, _ = market.current
+        _, _, high, low, _, volume = market.current
+        cap: Decimal | None = None
+        if self.max_fill_fraction is not None:
+            cap = floor_to_step(volume * self.max_fill_fraction, market.step_size)
         for order in sorted(self.orders.values(), key=lambda o: o.order_id):
             if order.symbol_id != market.symbol_id or not order.is_open or order.type != "LIMIT":
                 continue
             if (order.side == "BUY" and low <= order.price) or (order.side == "SELL" and high >= order.price):
-                self._fill(order, order.price, order.orig_qty - order.executed_qty, maker=True)
+                quantity = order.orig_qty - order.executed_qty
+                if cap is not None:
+                    quantity = min(quantity, cap)
+                if quantity > 0:
+                    self._fill(order, order.price, quantity, maker=True)
 
     # -- orders -------------------------------------------------------------------------
     def find_order(self, api_key: str, symbol_id: str, order_id: str | None, client_id: str | None) -> FakeOrder:
