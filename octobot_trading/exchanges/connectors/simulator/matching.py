@@ -160,7 +160,7 @@ class MatchingEngine:
                  amount_steps: dict[str, Decimal] | None = None) -> None:
         self._on_fill = on_fill
         self._books: dict[str, _Book] = {}
-        self.last_close: dict[str, float] = {}
+        self.last_close: dict[str, float | Decimal] = {}
         self.partial_fill_fraction = partial_fill_fraction
         self.amount_steps = amount_steps if amount_steps is not None else {}
         self._seq = 0
