@@ -175,13 +175,14 @@ class AbstractTradingMode(abc.ABC):
 
     @property
     def time_frame(self) -> TimeFrame:
-        """The time frame the mode reacts to (config ``time_frame`` or the shortest configured)."""
+        """The time frame the mode reacts to (config ``time_frame`` or the first configured)."""
         configured = getattr(self.config, "time_frame", None)
         if configured is not None:
             return TimeFrame.parse(configured)
-        if not self.context.time_frames:
+        in_order = self.context.configured_time_frames or self.context.time_frames
+        if not in_order:
             raise ConfigurationError(f"{self.get_mode_name()}: no time frame configured", field="time_frame")
-        return self.context.time_frames[0]
+        return in_order[0]
 
     # -- lifecycle --------------------------------------------------------------------------
     async def start(self) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.modes.channel import EvaluationChannel
+from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.market_spec import MarketSpec
 
 __all__ = ["ModeContext"]
@@ -44,6 +46,13 @@ class ModeContext:
         Optional channel of evaluations for producers that override ``on_evaluation``.
     sub_portfolio
         Name of the mode's sub-portfolio (passed with every order), or None for the account's.
+    configured_time_frames
+        The time frames in their configured order (default: ``time_frames`` as given, before
+        sorting); a mode's default time frame is the first of them.
+    market_order_slippage
+        ``market_order_slippage() -> Decimal``: the fraction by which market orders may fill
+        worse than the last price (the simulated venue's slippage; 0 when unknown, e.g. live);
+        modes sizing all-in market buys allow for it.
     """
 
     channels: Any
@@ -56,8 +65,11 @@ class ModeContext:
     is_ready: Callable[[], bool] = field(default=lambda: True)
     evaluations: EvaluationChannel | None = None
     sub_portfolio: str | None = None
+    configured_time_frames: list[TimeFrame] = field(default_factory=list)
+    market_order_slippage: Callable[[], Decimal] = field(default=lambda: ZERO)
 
     def __post_init__(self) -> None:
+        self.configured_time_frames = [TimeFrame.parse(tf) for tf in self.configured_time_frames or self.time_frames]
         self.time_frames = sorted((TimeFrame.parse(tf) for tf in self.time_frames), key=lambda tf: tf.ms)
 
     async def create_order(self, order_type: Any, side: Any, symbol: str, amount: Any, price: Any = None,
@@ -89,6 +101,10 @@ class ModeContext:
             flag = getattr(readiness, "is_ready", True)
             return bool(flag() if callable(flag) else flag)
 
+        def market_order_slippage() -> Decimal:
+            value = getattr(getattr(manager.trader, "connector", None), "market_order_slippage", ZERO)
+            return value if isinstance(value, Decimal) else ZERO
+
         def market_spec(symbol: str) -> MarketSpec:
             spec: MarketSpec = manager.trader.market(symbol).spec  # UnknownSymbol when not listed
             return spec
@@ -104,4 +120,5 @@ class ModeContext:
             is_ready=is_ready,
             evaluations=evaluations,
             sub_portfolio=sub_portfolio,
+            market_order_slippage=market_order_slippage,
         )

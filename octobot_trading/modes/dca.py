@@ -57,7 +57,7 @@ class DCAConfig(ModeConfig):
     max_open_entries
         Most entries open at once (default 3).
     time_frame
-        Time frame whose candle closes drive the mode (default: the shortest configured).
+        Time frame whose candle closes drive the mode (default: the first configured).
     """
 
     entry: Literal["periodic", "dip"] = "periodic"

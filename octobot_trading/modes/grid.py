@@ -48,7 +48,7 @@ class GridConfig(ModeConfig):
     reference_price
         Grid center; default: the close of the first candle the mode sees.
     time_frame
-        Time frame whose first candle close starts the grid (default: the shortest configured).
+        Time frame whose first candle close starts the grid (default: the first configured).
     """
 
     levels: int = Field(default=5, ge=1, le=200)

@@ -2,7 +2,9 @@
 
 At each candle close of its time frame, with ``d = SMA_fast(close) - SMA_slow(close)`` over
 the closes up to and including that candle: when the previous ``d <= 0 < d`` now and the mode
-holds no base, buy at market ``adapt_quantity(buy_fraction * available quote / close)``; when
+holds no base, buy at market ``adapt_quantity(buy_fraction * available quote / close)``
+(``close * (1 + slippage)`` instead of ``close`` when the venue's market orders slip, so that an
+all-in buy stays affordable; an order refused for funds is logged, never fatal); when
 the previous ``d >= 0 > d`` now and it holds base, sell all available base at market (rounded
 down to the amount step). "Holds base" means ``adapt_quantity(available base)`` is non-zero and
 passes the market's minimums at the close; dust below that counts as flat.
@@ -24,7 +26,7 @@ from pydantic import Field, model_validator
 
 from octobot_trading.config import Money
 from octobot_trading.enums import OrderSide, OrderType
-from octobot_trading.errors import InvalidOrder
+from octobot_trading.errors import InsufficientFunds, InvalidOrder
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.util.decimals import decimal_from_data_float
@@ -48,7 +50,7 @@ class SmaCrossConfig(ModeConfig):
     buy_fraction
         Fraction of the available quote spent on each buy, in ``(0, 1]`` (default ``"0.95"``).
     time_frame
-        Time frame whose candle closes trigger the mode (default: the shortest configured).
+        Time frame whose candle closes trigger the mode (default: the first configured).
     """
 
     fast_period: int = Field(default=10, ge=1)
@@ -181,12 +183,15 @@ class SmaCrossConsumer(AbstractModeConsumer):
         try:
             if decision.action is DecisionAction.BUY and not holds_base:
                 available = portfolio.get_currency_portfolio(parsed.quote).available
-                amount = spec.adapt_quantity(self.mode.config.buy_fraction * available / price)
+                slippage = context.market_order_slippage()
+                # the market buy may fill up to ``slippage`` above the close: size it so it stays affordable
+                fill_price = price * (1 + slippage) if slippage else price
+                amount = spec.adapt_quantity(self.mode.config.buy_fraction * available / fill_price)
                 if amount > 0 and spec.passes_limits(amount, price):
                     await context.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount)
             elif decision.action is DecisionAction.SELL and holds_base:
                 await context.create_order(OrderType.MARKET, OrderSide.SELL, symbol, held)
-        except InvalidOrder as exc:
+        except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, decision.action, exc)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from octobot_trading.errors import ConfigurationError
+from octobot_trading.errors import ConfigurationError, OctoBotTradingError, TradingModeError
 from octobot_trading.modes.base import AbstractTradingMode
 from octobot_trading.modes.context import ModeContext
 
@@ -53,8 +53,14 @@ class TradingModesComponent:
                 if sub_portfolio not in portfolio_manager.sub_portfolios:  # restored by storage otherwise
                     portfolio_manager.create_sub_portfolio(sub_portfolio, allocation)
             context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio)
-            mode = setting.mode_class(context, setting.config)
-            await mode.start()
+            name = setting.mode_class.get_mode_name()
+            try:
+                mode = setting.mode_class(context, setting.config)
+                await mode.start()
+            except OctoBotTradingError:
+                raise
+            except Exception as exc:  # a mode's own bug: typed, chained, naming the mode
+                raise TradingModeError(f"trading mode {name} failed to start: {type(exc).__name__}: {exc}") from exc
             self.modes.append(mode)
 
     async def stop(self) -> None:
