@@ -4,12 +4,14 @@ For every candle, in the order below, the driver
 
 1. moves the :class:`~octobot_trading.clock.SimulatedClock` to the candle's **close** time;
 2. for a symbol's *base* series (its shortest time frame in the data) gives the candle to the
-   matching engine (``engine.on_candle(symbol, close_ms, open, high, low, close)``), which fills
-   resting orders along API.md's price path, fills reaching the portfolio through the orders
-   manager;
+   matching engine (``engine.on_candle(symbol, close_ms, open, high, low, close)``; the candle's
+   volume too, only when the engine fills partially), which fills resting orders along API.md's
+   price path, fills reaching the portfolio through the orders manager;
 3. writes the candle into the symbol's candle buffer and publishes it on the OHLCV channel
    (``ExchangeMarketData.on_closed_candle``, the same entry point live updaters use), so trading
-   modes react and the orders they create are created at the close time.
+   modes react and the orders they create are created at the close time;
+4. submits, awaited in turn, the orders whose price trigger fired on that candle (the trader's
+   ``due_triggers`` queue), still at the close time.
 
 **Deterministic multi-symbol / multi-time-frame order.** Candles are replayed sorted by
 ``(close time, symbol, time frame length)``: at one close time, symbols in the order of
@@ -50,7 +52,7 @@ class CandleMatcher(Protocol):
     """
 
     def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float,
-                  close: float) -> Awaitable[None] | None:
+                  close: float, volume: float | None = None) -> Awaitable[None] | None:
         """Match resting orders of ``symbol`` against one candle's price path."""
 
 
@@ -104,6 +106,10 @@ class BacktestDriver:
         Replay only candles whose open time is in ``[start_ms, end_ms)``.
     progress
         Called as ``progress(done, total)`` every few thousand candles and at the end.
+    due_triggers, run_triggers
+        The trader's queue of orders whose price trigger fired (``Trader.due_triggers``) and the
+        coroutine function that submits them (``Trader.run_due_triggers``): after each candle is
+        published, a non-empty queue is awaited directly (no task, no event-loop turn).
     """
 
     def __init__(
@@ -118,8 +124,12 @@ class BacktestDriver:
         start_ms: int | None = None,
         end_ms: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        due_triggers: list[Any] | None = None,
+        run_triggers: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.clock = clock
+        self.due_triggers = due_triggers if due_triggers is not None and run_triggers is not None else []
+        self.run_triggers = run_triggers
         self.market_data = market_data
         self.engine = engine
         self.progress = progress
@@ -159,6 +169,10 @@ class BacktestDriver:
     def _engine_call(self) -> Callable[..., Awaitable[None] | None] | None:
         return None if self.engine is None else self.engine.on_candle
 
+    def _with_volume(self) -> bool:
+        """True when the engine fills partially: only then is the candle volume passed to it."""
+        return self.engine is not None and getattr(self.engine, "partial_fill_fraction", None) is not None
+
     def _publisher(self, symbol: str, tf: TimeFrame) -> _Publisher:
         return _Publisher(self.market_data, symbol, tf)
 
@@ -169,6 +183,8 @@ class BacktestDriver:
         out = self._publisher(symbol, tf)
         full, add, callbacks, mark_callbacks = out.full, out.add, out.callbacks, out.mark_callbacks
         match = self._engine_call()
+        with_volume = self._with_volume()
+        due, run_triggers = self.due_triggers, self.run_triggers
         progress = self.progress
         fast = False
         n = len(series)
@@ -184,7 +200,8 @@ class BacktestDriver:
                 close_ms = t + tf_ms
                 set_time(close_ms)
                 if match is not None:
-                    walk = match(symbol, close_ms, o, h, lo, c)
+                    walk = match(symbol, close_ms, o, h, lo, c, v) if with_volume else match(
+                        symbol, close_ms, o, h, lo, c)
                     if walk is not None:
                         await walk
                 if fast and not mark_callbacks:
@@ -195,6 +212,8 @@ class BacktestDriver:
                 else:
                     await full(symbol, tf, t, o, h, lo, c, v)
                     fast = True
+                if due:
+                    await run_triggers()  # type: ignore[misc]
             self.replayed = stop
             if progress is not None:
                 progress(stop, n)
@@ -220,6 +239,8 @@ class BacktestDriver:
         streams = self._streams
         set_time = self.clock.set_time
         match = self._engine_call()
+        with_volume = self._with_volume()
+        due, run_triggers = self.due_triggers, self.run_triggers
         n = len(close_sorted)
         columns = [(s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes,
                     s.series.volumes) for s in streams]
@@ -251,7 +272,8 @@ class BacktestDriver:
                     now = close_ms
                 symbol, tf, is_base, out, seen = meta[id_list[j]]
                 if is_base and match is not None:
-                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j], volumes[j]) \
+                        if with_volume else match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
                     if walk is not None:
                         await walk
                 t = time_list[j]
@@ -263,6 +285,8 @@ class BacktestDriver:
                 else:
                     await out.full(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
                     seen[0] = True
+                if due:
+                    await run_triggers()  # type: ignore[misc]
             self.replayed = stop
             if self.progress is not None:
                 self.progress(stop, n)

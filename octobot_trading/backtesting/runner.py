@@ -197,6 +197,7 @@ async def run_backtest(
     slippage_percent: Decimal | int | str = 0,
     equity_points: int = DEFAULT_EQUITY_POINTS,
     progress: Callable[[int, int], None] | None = None,
+    partial_fill_fraction: Decimal | int | str | None = None,
 ) -> BacktestResult:
     """Backtest ``trading_mode`` on ``data`` and return a :class:`BacktestResult`.
 
@@ -217,15 +218,28 @@ async def run_backtest(
     reference_market
         Currency of the equity curve (default: the first symbol's quote).
     slippage_percent
-        Market-order slippage (default 0).
+        Market-order slippage in % (default 0); must be in ``[0, 100)`` (``ConfigurationError``).
     equity_points
         About how many equity samples to keep (the sampling interval follows from it).
     progress
         ``progress(done, total)`` callback (the CLI passes a tqdm bar).
+    partial_fill_fraction
+        None (default): resting orders fill completely when reached. Otherwise a fraction in
+        ``(0, 1]``: an order fills at most this fraction of each candle's volume per candle (rounded
+        down to the amount step), the rest keeps resting; a triggered stop / take-profit / trailing
+        stop fills its rest at market (the next candles' open). Market orders always fill at once.
     """
     from octobot_trading.backtesting.wiring import install_all
     from octobot_trading.exchanges.builder import ExchangeBuilder
 
+    slippage = to_decimal(slippage_percent, name="slippage_percent")
+    if not ZERO <= slippage < 100:
+        raise ConfigurationError(f"slippage_percent must be in [0, 100), got {slippage}", field="slippage_percent")
+    fraction = None if partial_fill_fraction is None else to_decimal(partial_fill_fraction,
+                                                                     name="partial_fill_fraction")
+    if fraction is not None and not ZERO < fraction <= 1:
+        raise ConfigurationError(f"partial_fill_fraction must be in (0, 1], got {fraction}",
+                                 field="partial_fill_fraction")
     install_all()
     if len(data) == 0:
         raise ConfigurationError("no candles to backtest", field="data")
@@ -260,10 +274,11 @@ async def run_backtest(
         for symbol in run_symbols:
             manager.channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
                                              priority=ChannelPriority.LOW)
-        slippage = to_decimal(slippage_percent, name="slippage_percent")
+        connector: Any = manager.connector
         if slippage:
-            connector: Any = manager.connector
             connector.slippage = slippage / 100
+        if fraction is not None:
+            connector.engine.partial_fill_fraction = fraction  # the driver then passes candle volumes
         component.driver.progress = progress
         start_totals = personal_data.portfolio_manager.portfolio.totals()
         candles = await component.run()

@@ -96,9 +96,14 @@ class BacktestComponent:
             self._owns_trader = True
         else:
             self._owns_trader = False
+        trader = manager.trader
+        if getattr(trader, "due_triggers", False) is None:
+            trader.due_triggers = []  # fired price triggers are awaited by the driver, not run in tasks
         self.driver = BacktestDriver(self.data, clock=ctx.clock, market_data=market_data,
                                      engine=manager.connector.engine, symbols=self.symbols,
-                                     time_frames=self.time_frames)
+                                     time_frames=self.time_frames,
+                                     due_triggers=getattr(trader, "due_triggers", None),
+                                     run_triggers=getattr(trader, "run_due_triggers", None))
 
     async def start(self) -> None:
         """Initialize the trader; mark the simulated account's topics ready (balances, orders known)."""

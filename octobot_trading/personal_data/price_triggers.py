@@ -6,7 +6,9 @@ data's price events report the crossing. Orders of a type the venue cannot hold
 same way, then sent as a market order (limit types: a limit at their price); a self-managed
 trailing stop also re-arms a "new extreme" event one tick beyond the best price seen to move its
 stop. Event callbacks are synchronous; the submission runs in a task owned by the trader
-(cancelled by ``Trader.stop()``).
+(cancelled by ``Trader.stop()``), except when :attr:`PriceTriggersMixin.due_triggers` is a list
+(synchronized backtests): fired orders then queue there and whoever drives the replay awaits
+:meth:`PriceTriggersMixin.run_due_triggers` directly, with no task and no event-loop turn.
 """
 
 from __future__ import annotations
@@ -47,6 +49,9 @@ class PriceTriggersMixin:
     _price_events: dict[str, Any]
     _tasks: set[asyncio.Task[Any]]
     _logger: Any
+    #: None: each fired trigger is submitted in a task owned by the trader. A list (set by the
+    #: backtest wiring): fired orders queue here until :meth:`run_due_triggers` is awaited.
+    due_triggers: list[Order] | None = None
 
     def market(self, symbol: str) -> MarketInfo:  # provided by Trader
         raise NotImplementedError
@@ -66,6 +71,10 @@ class PriceTriggersMixin:
 
         def fire(_event: Any) -> None:
             self._price_events.pop(order.id, None)
+            due = self.due_triggers
+            if due is not None:
+                due.append(order)
+                return
             task = asyncio.get_running_loop().create_task(self._on_trigger(order))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -116,6 +125,13 @@ class PriceTriggersMixin:
                                                                   new_extreme)
         if not order.is_done and order.trigger_price is not None and order.id not in self._price_events:
             self._watch(order, order.trigger_price, not sell)  # (a re-entrant call may have armed it)
+
+    async def run_due_triggers(self) -> None:
+        """Submit, in firing order, the orders queued in :attr:`due_triggers` (and any their
+        submission fires in turn)."""
+        due = self.due_triggers
+        while due:
+            await self._on_trigger(due.pop(0))
 
     async def _on_trigger(self, order: Order) -> None:
         if order.is_done or order.is_active:

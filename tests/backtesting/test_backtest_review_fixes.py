@@ -1,0 +1,114 @@
+"""Regression tests for backtest defects found by review: price-triggered orders execute during
+the replay, slippage and partial fills are validated keywords of ``run_backtest``, and partial
+fills follow the candle volume. Real data slices from ``fixtures/`` (see PROVENANCE.md)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from octobot_trading.backtesting import CandleData, run_backtest
+from octobot_trading.enums import OrderSide
+from octobot_trading.errors import ConfigurationError
+from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
+from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.personal_data.price_triggers import PriceTrigger
+from octobot_trading.util.decimals import decimal_from_data_float
+
+FIXTURES = Path(__file__).parent / "fixtures"
+D = Decimal
+
+
+class _Quiet(AbstractModeConsumer):
+    async def on_decision(self, decision: TradingDecision) -> None:
+        return None
+
+
+class _TriggerProducer(AbstractModeProducer):
+    created: ClassVar[list[Any]] = []
+
+    async def on_candle(self, candle: Any) -> None:
+        if not type(self).created:
+            threshold = decimal_from_data_float(candle.close) * D("1.002")
+            order = await self.context.create_order("market", "buy", candle.symbol, "0.01",
+                                                    price_trigger=PriceTrigger(threshold, above=True))
+            type(self).created.append((threshold, order))
+
+
+class _TriggerMode(AbstractTradingMode):
+    producer_classes = (_TriggerProducer,)
+    consumer_classes = (_Quiet,)
+
+    @classmethod
+    def get_mode_name(cls) -> str:
+        return "trigger_probe"
+
+
+async def test_price_triggered_market_order_fills_at_the_close_of_the_crossing_candle() -> None:
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
+    _TriggerProducer.created = []
+    result = await run_backtest(data, trading_mode=_TriggerMode)
+    threshold, order = _TriggerProducer.created[0]
+    series = data.get("BTC/USDT", "5m")
+    first = next(i for i in range(1, len(series)) if series.highs[i] >= float(threshold))
+    assert len(result.trades) == 1
+    fill = result.trades[0]
+    assert (fill.side, fill.amount) == (OrderSide.BUY, D("0.01"))
+    assert fill.time == int(series.times[first]) + 300_000
+    assert fill.price == series.close_decimal(first)
+    assert order.is_done
+
+
+async def test_bad_slippage_and_partial_fill_settings_are_refused_before_running() -> None:
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
+    for bad in ("-0.1", "-50", "100", "150"):
+        with pytest.raises(ConfigurationError, match="slippage_percent") as info:
+            await run_backtest(data, trading_mode=SmaCrossMode, slippage_percent=bad)
+        assert info.value.field == "slippage_percent"
+    for bad in ("0", "-0.5", "1.5"):
+        with pytest.raises(ConfigurationError, match="partial_fill_fraction"):
+            await run_backtest(data, trading_mode=SmaCrossMode, partial_fill_fraction=bad)
+    with pytest.raises(TypeError):
+        await run_backtest(data, trading_mode=SmaCrossMode, partial_fill_fraction=0.5)
+
+
+class _LimitProducer(AbstractModeProducer):
+    created: ClassVar[list[Any]] = []
+
+    async def on_candle(self, candle: Any) -> None:
+        if not type(self).created:
+            price = (decimal_from_data_float(candle.close) * D("1.01")).quantize(D("0.01"))
+            order = await self.context.create_order("limit", "buy", candle.symbol, "0.2", price)
+            type(self).created.append(order)
+
+
+class _LimitMode(AbstractTradingMode):
+    producer_classes = (_LimitProducer,)
+    consumer_classes = (_Quiet,)
+
+    @classmethod
+    def get_mode_name(cls) -> str:
+        return "limit_probe"
+
+
+@pytest.mark.parametrize("fraction", [None, "0.0001"])
+async def test_partial_fills_cap_each_candle_at_a_fraction_of_its_volume(fraction: str | None) -> None:
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
+    _LimitProducer.created = []
+    result = await run_backtest(data, trading_mode=_LimitMode, partial_fill_fraction=fraction)
+    order = _LimitProducer.created[0]
+    assert order.is_done
+    assert sum(f.amount for f in result.trades) == D("0.2")
+    if fraction is None:
+        assert len(result.trades) == 1
+        return
+    series = data.get("BTC/USDT", "5m")
+    index = {int(t) + 300_000: i for i, t in enumerate(series.times.tolist())}
+    assert len(result.trades) > 1
+    for fill in result.trades:
+        volume = decimal_from_data_float(float(series.volumes[index[fill.time]]))
+        assert fill.amount <= volume * D(fraction)
+    assert len({f.time for f in result.trades}) == len(result.trades)  # at most one fill per candle
