@@ -9,7 +9,19 @@ float's shortest round-tripping string (``Decimal(repr(x))``) as API.md specifie
 from __future__ import annotations
 
 import functools
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, InvalidOperation
+from dataclasses import dataclass
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_CEILING,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    Inexact,
+    InvalidOperation,
+)
 
 from octobot_trading.errors import InvalidNumber
 
@@ -80,54 +92,66 @@ def _check_step(step: Decimal) -> None:
         raise InvalidNumber(f"step must be a positive finite number, got {step}")
 
 
-def _scaled_int(value: Decimal, exponent: int) -> int:
-    """``value`` as an exact integer count of ``10**exponent`` units (``exponent`` <= value's)."""
-    sign, digits, own = value.as_tuple()
-    assert isinstance(own, int)
-    coefficient = int("".join(map(str, digits))) if digits else 0
-    coefficient *= 10 ** (own - exponent)
-    return -coefficient if sign else coefficient
-
+# Exact context for integer-like work (scaling, products of integers): never divides.
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
 
 _ROUNDINGS = {"floor": ROUND_FLOOR, "ceil": ROUND_CEILING, "nearest": ROUND_HALF_EVEN}
 
 
+@dataclass(frozen=True, slots=True)
+class _StepInfo:
+    exponent: int
+    digits: int
+    adjusted: int
+    quantum: Decimal | None  # exponent results are written at (the step's normalized one, if < 0)
+    power_of_ten: bool
+
+
 @functools.lru_cache(maxsize=1024)
-def _step_info(step: Decimal) -> tuple[int, int, int, Decimal | None]:
-    """Exponent, digit count, adjusted exponent and result quantum of a (validated) step."""
+def _step_info(step: Decimal) -> _StepInfo:
+    """Facts about a (validated) step, cached: steps are a few per market."""
     _check_step(step)
     shape = step.as_tuple()
-    assert isinstance(shape.exponent, int)
-    normalized_exp = step.normalize().as_tuple().exponent
-    assert isinstance(normalized_exp, int)
-    quantum = Decimal((0, (1,), normalized_exp)) if normalized_exp < 0 else None
-    return shape.exponent, len(shape.digits), step.adjusted(), quantum
+    normalized = step.normalize().as_tuple()
+    assert isinstance(shape.exponent, int) and isinstance(normalized.exponent, int)
+    quantum = Decimal((0, (1,), normalized.exponent)) if normalized.exponent < 0 else None
+    return _StepInfo(shape.exponent, len(shape.digits), step.adjusted(), quantum,
+                     normalized.digits == (1,) and normalized.exponent <= 0)
 
 
 def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
     """Round ``value`` to a multiple of ``step``, exactly, at any magnitude.
 
-    Fast path: Decimal division in the default 28-digit context, taken only when the operand
-    sizes prove it exact (the exact quotient is then far enough from any rounding boundary for
-    28 digits to decide it, and the product ``units * step`` fits). Otherwise exact integer
-    arithmetic.
+    1. Power-of-ten steps (``0.01``, ``1``): ``quantize`` with the directed rounding, which is
+       exact whenever the result fits the context (else step 3).
+    2. Other steps: Decimal division in the default context, taken only when the operand sizes
+       prove the rounded quotient decides the same integer as the exact one.
+    3. Otherwise exact integer arithmetic.
     """
-    step_exp, step_digits, step_adjusted, quantum = _step_info(step)
+    info = _step_info(step)
     if not value.is_finite():
         raise InvalidNumber(f"cannot round the non-finite value {value}")
+    rounding = _ROUNDINGS[mode]
+    if info.power_of_ten and info.quantum is not None:
+        try:
+            result = value.quantize(info.quantum, rounding=rounding)
+        except InvalidOperation:
+            pass
+        else:
+            return result if result else abs(result)
     value_exp = value.as_tuple().exponent
     assert isinstance(value_exp, int)
     if value:
-        integer_digits = max(0, value.adjusted() - step_adjusted + 2)
-        if step_digits + max(0, step_exp - value_exp) + integer_digits <= 26:
-            quotient = (value / step).to_integral_value(rounding=_ROUNDINGS[mode])
+        integer_digits = max(0, value.adjusted() - info.adjusted + 2)
+        if info.digits + max(0, info.exponent - value_exp) + integer_digits <= 26:
+            quotient = (value / step).to_integral_value(rounding=rounding)
             result = quotient * step
-            if quantum is not None:
-                result = result.quantize(quantum)
+            if info.quantum is not None:
+                result = result.quantize(info.quantum)
             return result if result else abs(result)
-    common = min(value_exp, step_exp)
-    numerator = _scaled_int(value, common)
-    denominator = _scaled_int(step, common)
+    common = min(value_exp, info.exponent)
+    numerator = int(_EXACT.scaleb(value, -common))
+    denominator = int(_EXACT.scaleb(step, -common))
     if mode == "floor":
         units = numerator // denominator
     elif mode == "ceil":
@@ -137,15 +161,9 @@ def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
         twice = 2 * remainder
         if twice > denominator or (twice == denominator and units % 2 == 1):
             units += 1
-    # result = units * step, written at the step's own (normalized, non-positive) exponent
-    normalized = step.normalize()
-    normalized_exp = normalized.as_tuple().exponent
-    assert isinstance(normalized_exp, int)
-    target_exp: int = min(normalized_exp, 0)
-    coefficient = units * _scaled_int(normalized, target_exp)
-    if coefficient == 0:
-        return Decimal((0, (0,), target_exp))
-    return Decimal((1 if coefficient < 0 else 0, tuple(int(c) for c in str(abs(coefficient))), target_exp))
+    result = _EXACT.multiply(Decimal(units), step)
+    result = _EXACT.quantize(result, info.quantum if info.quantum is not None else Decimal(1))
+    return result if result else abs(result)
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
