@@ -63,6 +63,10 @@ _MARKET = OrderType.MARKET
 _BUY = OrderSide.BUY
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
+#: An in-flight order is given up only after this many lookups found nothing ...
+IN_FLIGHT_MIN_LOOKUPS = 3
+#: ... and this long after it was sent (Binance's largest recvWindow: older requests are refused).
+IN_FLIGHT_GIVE_UP_MS = 60_000
 
 
 class Trader(PriceTriggersMixin):
@@ -114,6 +118,7 @@ class Trader(PriceTriggersMixin):
         self.supported_order_types = frozenset(supported_order_types) if supported_order_types else frozenset(_T)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._price_events: dict[str, Any] = {}
+        self._in_flight_misses: dict[str, int] = {}
         self._logger = get_logger("personal_data.trader")
 
     # -- lifecycle -----------------------------------------------------------------------------------
@@ -308,22 +313,35 @@ class Trader(PriceTriggersMixin):
                 order.transition(OrderStatus.REJECTED)
                 self.orders_manager.forget(order)
             raise
-        await self.orders_manager.apply_exchange_update(exchange_order, [])
+        await self._apply_with_trades(exchange_order)
 
     async def resolve_in_flight(self) -> list[Order]:
         """Look up orders whose placement outcome is unknown by client id; apply what the venue says.
 
-        Orders the venue does not know are rejected (funds released). Returns the resolved orders.
+        An order the venue does not know yet stays in flight: a request can be processed late. It
+        is given up (rejected, funds released, inactive children set aside) only once the venue can
+        no longer accept it: at least :data:`IN_FLIGHT_MIN_LOOKUPS` lookups found nothing AND
+        :data:`IN_FLIGHT_GIVE_UP_MS` passed since it was sent. If the venue shows it later anyway,
+        it is restored (with its chained orders), not adopted as a stranger. Returns the orders
+        resolved (found or given up).
         """
         resolved = []
         for order in self.orders_manager.in_flight():
             found = await self.connector.fetch_order_by_client_id(order.client_order_id, order.symbol)
             if found is None:
+                misses = self._in_flight_misses.get(order.client_order_id, 0) + 1
+                if misses < IN_FLIGHT_MIN_LOOKUPS or self.clock.now_ms() - order.created_at < IN_FLIGHT_GIVE_UP_MS:
+                    self._in_flight_misses[order.client_order_id] = misses
+                    continue
+                self._in_flight_misses.pop(order.client_order_id, None)
+                self._logger.warning("order %s not on the venue after %d lookups; given up",
+                                     order.client_order_id, misses)
                 self.portfolio_manager.release(order)
                 order.transition(OrderStatus.REJECTED)
-                self.orders_manager.forget(order)
+                self.orders_manager.give_up(order)
             else:
-                await self.orders_manager.apply_exchange_update(found, [])
+                self._in_flight_misses.pop(order.client_order_id, None)
+                await self._apply_with_trades(found)
             resolved.append(order)
         return resolved
 
@@ -359,7 +377,7 @@ class Trader(PriceTriggersMixin):
             if order.status is OrderStatus.CANCELING:
                 order.transition(previous)
             raise
-        await self.orders_manager.apply_exchange_update(exchange_order, [])
+        await self._apply_with_trades(exchange_order)
         return order
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
@@ -542,20 +560,43 @@ class Trader(PriceTriggersMixin):
             if symbols is not None and exchange_order.symbol not in symbols:
                 continue
             seen.add(exchange_order.id)
-            await self._apply_with_trades(exchange_order)
-        for order in self.orders_manager.open_orders():
+            await self._apply_isolated(exchange_order.id, exchange_order)
+        pending = [*self.orders_manager.open_orders(), *self.orders_manager.has_inferred_fills()]
+        for order in pending:
             if not order.is_active or order.exchange_order_id is None or order.exchange_order_id in seen:
                 continue
             if symbols is not None and order.symbol not in symbols:
                 continue
-            exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)
+            seen.add(order.exchange_order_id)
+            await self._apply_isolated(order.exchange_order_id, None, order.symbol)
+
+    async def _apply_isolated(self, order_id: str, exchange_order: Any, symbol: str | None = None) -> None:
+        """Fetch (when not given) and apply one order; a failure is logged and retried next poll.
+
+        One order the local books cannot apply (e.g. a fee the venue took from funds the local view
+        does not have) never blocks the sync of the others.
+        """
+        try:
+            if exchange_order is None:
+                exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
             await self._apply_with_trades(exchange_order)
+        except asyncio.CancelledError:
+            raise
+        except OctoBotTradingError as exc:
+            self._logger.error("sync of order %s failed, retried next poll: %r", order_id, exc)
 
     async def _apply_with_trades(self, exchange_order: Any) -> None:
+        """Apply the venue's view of an order with its real trades (fetched when it shows new fills).
+
+        A fill is inferred from the order's filled amount only when its trades cannot be fetched;
+        the real trades correct it (price, fee) on a later sync.
+        """
         local = self.orders_manager.get_by_exchange_id(exchange_order.id)
+        if local is None and exchange_order.client_order_id:
+            local = self.orders_manager.get_by_client_id(exchange_order.client_order_id)
         known_filled = local.filled if local is not None else ZERO
         trades: list[Any] = []
-        if exchange_order.filled > known_filled:
+        if exchange_order.filled > known_filled or (local is not None and self.orders_manager.has_inferred(local)):
             try:
                 all_trades = await self.connector.fetch_my_trades(exchange_order.symbol)
                 trades = [t for t in all_trades if t.order_id == exchange_order.id]

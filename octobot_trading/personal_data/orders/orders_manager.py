@@ -10,10 +10,12 @@ the order's hooks. Orders unknown locally (placed elsewhere) are adopted once.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import OrderStatus
+from octobot_trading.enums import OrderSide, OrderStatus
+from octobot_trading.errors import InvalidOrderState
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
@@ -22,6 +24,7 @@ from octobot_trading.personal_data.trades.trade import Trade, TradesManager
 from octobot_trading.personal_data.transactions.transaction import TransactionsManager
 from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
+from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["OrdersManager"]
 
@@ -50,6 +53,11 @@ class OrdersManager:
         self._by_exchange_id: dict[str, Order] = {}
         self._by_client_id: dict[str, Order] = {}
         self._open_by_symbol: dict[str, dict[str, Order]] = {}
+        #: order id -> fills inferred from the venue's filled amount, not yet matched by real trades:
+        #: ``[synthetic trade id, amount still unmatched, price]``, oldest first
+        self._inferred: dict[str, list[list]] = {}
+        #: client order id -> in-flight orders given up as not placed (restored if the venue shows them)
+        self._given_up: dict[str, tuple[Order, list[Order]]] = {}
         self._logger = get_logger("personal_data.orders")
 
     # -- registry -------------------------------------------------------------------------------
@@ -128,6 +136,8 @@ class OrdersManager:
         order = self._by_exchange_id.get(exchange_order.id)
         if order is None and exchange_order.client_order_id:
             order = self._by_client_id.get(exchange_order.client_order_id)
+        if order is None and exchange_order.client_order_id in self._given_up:
+            order = self._restore_given_up(exchange_order)
         if order is None:
             order = self._adopt(exchange_order)
         elif not trades and order.is_done and exchange_order.filled <= order.filled:
@@ -149,6 +159,8 @@ class OrdersManager:
                 fee=None, fee_currency=None, timestamp=exchange_order.last_update_timestamp or self.clock.now_ms(),
             )
             await self._apply_fill(order, synthetic)
+            if self.trades_manager.has(synthetic.id):
+                self._inferred.setdefault(order.id, []).append([synthetic.id, synthetic.amount, synthetic.price])
         if exchange_order.status in _CLOSING and not order.is_done:
             await self._close_unfilled(order, exchange_order.status)
         return order
@@ -168,19 +180,43 @@ class OrdersManager:
         elif order.status is _PENDING_CREATION:
             order.mark_open(trade.order_id or f"unknown-{order.client_order_id}")
             self._index_exchange_id(order)
-        else:
+        elif not self._inferred or order.id not in self._inferred:
             self._logger.warning("fill %s for %s order %s ignored", trade.id, order.status.value, order.id)
             return
-        amount = min(trade.amount, order.remaining)
+        amount, price = trade.amount, trade.price
+        if amount <= 0 or price <= 0:  # validated before anything changes
+            raise InvalidOrderState(f"invalid fill {trade.id}: {amount} @ {price}", order_id=order.id,
+                                    symbol=order.symbol)
         fee = trade.fee or ZERO
-        self.portfolio_manager.settle_fill(order, amount, trade.price, fee, trade.fee_currency)
-        order.apply_fill(amount, trade.price, fee, trade.fee_currency)
+        correction: tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]] | None = None
+        if self._inferred and order.id in self._inferred:
+            # the real trade of a fill already applied as inferred: correct price and fee, add the rest
+            correction = self._correction(order, trade, fee)
+            amount, fee = trade.amount - correction[0], fee - correction[2]
+        if amount > order.remaining:
+            raise InvalidOrderState(f"fill {trade.id} of {amount} exceeds the remaining {order.remaining}",
+                                    order_id=order.id, symbol=order.symbol)
+        if correction is not None and correction[3]:
+            self.portfolio_manager.get_portfolio(order.sub_portfolio).apply_deltas(correction[3])  # atomic
+        if amount > 0:
+            try:
+                self.portfolio_manager.settle_fill(order, amount, price, fee, trade.fee_currency)
+            except BaseException:
+                if correction is not None and correction[3]:
+                    undo = [(c, -t, -a) for c, t, a in correction[3]]
+                    self.portfolio_manager.get_portfolio(order.sub_portfolio).apply_deltas(undo)
+                raise
+            order.apply_fill(amount, price, fee, trade.fee_currency)
+        if correction is not None:
+            self._commit_correction(order, trade, correction)
         self.trades_manager.add(Trade(
             id=trade.id, order_id=order.id, exchange_order_id=order.exchange_order_id, symbol=order.symbol,
-            side=order.side, order_type=order.order_type, price=trade.price, amount=amount, fee=fee,
+            side=order.side, order_type=order.order_type, price=price, amount=trade.amount, fee=trade.fee or ZERO,
             fee_currency=trade.fee_currency, timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker,
             sub_portfolio=order.sub_portfolio,
         ))
+        if amount <= 0:
+            return
         if order.has_hooks(_EV_FILL):
             await order.emit(_EV_FILL)
         if order.status is _FILLED:
@@ -189,6 +225,94 @@ class OrdersManager:
             self._mark_done(order)
             if order.has_hooks(_EV_CLOSE):
                 await order.emit(_EV_CLOSE)
+
+    def has_inferred(self, order: Order) -> bool:
+        """True when ``order`` has inferred fills that real trades must still match."""
+        return bool(self._inferred) and order.id in self._inferred
+
+    def give_up(self, order: Order) -> None:
+        """Forget an in-flight ``order`` (already rejected) and its inactive children, restorable.
+
+        If the venue shows the order later (it processed the request late), the next update of it
+        restores the order and its chained orders instead of adopting a stranger.
+        """
+        children = [c for c in order.chained_orders if not c.is_done and not c.is_active]
+        for child in children:
+            self.forget(child)
+        self.forget(order)
+        self._given_up[order.client_order_id] = (order, children)
+
+    def _restore_given_up(self, exchange_order: ExchangeOrder) -> Order:
+        """Bring back an order given up as not placed that the venue shows after all."""
+        order, children = self._given_up.pop(exchange_order.client_order_id)  # type: ignore[arg-type]
+        # the only way back from REJECTED: the venue proves it accepted the order after all
+        order.status = _PENDING_CREATION
+        self.add(order)
+        for child in children:
+            self.add(child)
+        self._logger.warning("order %s given up as not placed is on the venue after all; restored",
+                             order.client_order_id)
+        if exchange_order.status not in _CLOSING:
+            try:
+                currency, amount = self.portfolio_manager.reservation_for(order, order.price or exchange_order.price)
+                self.portfolio_manager.reserve(order, currency, amount)
+            except Exception as exc:  # the venue holds the funds; the local view is refreshed from balances
+                self._logger.warning("could not reserve funds for restored order %s: %s", order.id, exc)
+        return order
+
+    def has_inferred_fills(self) -> list[Order]:
+        """Orders with fills inferred from the venue's filled amount that real trades must still match."""
+        return [self._orders[order_id] for order_id in self._inferred if order_id in self._orders]
+
+    def _correction(self, order: Order, trade: ExchangeTrade, fee: Decimal
+                    ) -> tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]]:
+        """How ``trade`` corrects the order's inferred fills (oldest first); nothing is changed here.
+
+        Return ``(amount covered, cost change, fee share of the covered part, portfolio deltas)``:
+        the covered part adds no amount, its cost moves from the inferred price to the real one and
+        its share of the fee is charged.
+        """
+        covered, inferred_cost, need = ZERO, ZERO, trade.amount
+        for _trade_id, left, price in self._inferred[order.id]:
+            if need <= 0:
+                break
+            take = min(need, left)
+            covered += take
+            inferred_cost += take * price
+            need -= take
+        covered_fee = fee if covered == trade.amount else fee * covered / trade.amount
+        cost_delta = covered * trade.price - inferred_cost
+        deltas: list[tuple[str, Decimal, Decimal]] = []
+        if cost_delta:
+            signed = -cost_delta if order.side is OrderSide.BUY else cost_delta
+            deltas.append((parse_symbol(order.symbol).quote, signed, signed))
+        if covered_fee and trade.fee_currency:
+            deltas.append((trade.fee_currency, -covered_fee, -covered_fee))
+        return covered, cost_delta, covered_fee, deltas
+
+    def _commit_correction(self, order: Order, trade: ExchangeTrade,
+                           correction: tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]]) -> None:
+        """Apply a :meth:`_correction` to the order and supersede the inferred fills it matched."""
+        covered, cost_delta, covered_fee, _deltas = correction
+        order.filled_cost += cost_delta
+        if covered_fee and trade.fee_currency:
+            fees = dict(order.fees)
+            fees[trade.fee_currency] = fees.get(trade.fee_currency, ZERO) + covered_fee
+            order.fees = fees
+        entries = self._inferred[order.id]
+        while covered > 0 and entries:
+            entry = entries[0]
+            take = min(covered, entry[1])
+            entry[1] -= take
+            covered -= take
+            record = self.trades_manager.get(entry[0])
+            if entry[1] == 0:
+                entries.pop(0)
+                self.trades_manager.supersede(entry[0])
+            elif record is not None:
+                self.trades_manager.supersede(entry[0], replace(record, amount=entry[1]))
+        if not entries:
+            del self._inferred[order.id]
 
     async def _close_unfilled(self, order: Order, status: OrderStatus) -> None:
         if status is _REJECTED and order.status is not _PENDING_CREATION:

@@ -40,10 +40,23 @@ class TradesManager:
 
     def __init__(self) -> None:
         self._by_id: dict[str, Trade] = {}
+        self._superseded: set[str] = set()
 
     def has(self, trade_id: str) -> bool:
-        """True when a fill with this exchange trade id was already applied."""
-        return trade_id in self._by_id
+        """True when a fill with this exchange trade id was already applied (or superseded)."""
+        return trade_id in self._by_id or trade_id in self._superseded
+
+    def supersede(self, trade_id: str, replacement: Trade | None = None) -> None:
+        """Replace the record ``trade_id`` (a fill inferred from an order's filled amount).
+
+        With ``replacement`` None the record is dropped; either way the id stays known to
+        :meth:`has`, so a repeat of the report that produced it is never applied again.
+        """
+        if replacement is None:
+            self._by_id.pop(trade_id, None)
+            self._superseded.add(trade_id)
+        else:
+            self._by_id[trade_id] = replacement
 
     def add(self, trade: Trade) -> bool:
         """Record ``trade``; return False (and ignore it) when its id is already known."""
