@@ -120,3 +120,32 @@ async def test_partly_filled_stop_limit_stays_a_limit():
     await acc.candle("80", "85", "79", "80", volume="100")  # never back at 89: nothing more
     assert acc.trades(order) == [(D(89), D("0.4"), TradeType.MAKER)]
     assert order.status is OrderStatus.PARTIALLY_FILLED
+
+
+async def test_partly_filled_take_profit_fills_its_remainder_at_market_even_below_the_target():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"}, partial_fill_fraction="0.1")
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("take_profit", "sell", "BTC/USDT", "1", trigger_price="110")
+    await acc.candle("100", "115", "99", "112", volume="5")  # reaches 110: 0.5 at the target
+    await acc.candle("105", "106", "101", "102", volume="100")  # back under 110: the rest sells at the open
+    assert acc.trades(order) == [(D(110), D("0.5"), TradeType.TAKER), (D(105), D("0.5"), TradeType.TAKER)]
+    assert order.status is OrderStatus.CLOSED
+    await acc.matches_exchange()
+
+
+async def test_partly_filled_trailing_stop_stops_trailing_and_fills_at_market():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"}, partial_fill_fraction="0.1")
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("trailing_stop", "sell", "BTC/USDT", "1", trailing_offset="5")
+    await acc.candle("100", "100", "94", "96", volume="2")  # stop 95: 0.2 at 95
+    await acc.candle("120", "130", "119", "125", volume="100")  # a new peak no longer moves it: open 120
+    assert acc.trades(order) == [(D(95), D("0.2"), TradeType.TAKER), (D(120), D("0.8"), TradeType.TAKER)]
+    await acc.matches_exchange()
+
+
+async def test_without_partial_fills_a_walk_without_volume_fills_everything():
+    acc = await _backtest_like({"BTC": "1", "USDT": "0"})
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("stop_loss", "sell", "BTC/USDT", "1", trigger_price="90")
+    await acc.candle("100", "100", "85", "95", volume="0.001")  # volume ignored when disabled
+    assert acc.trades(order) == [(D(90), D(1), TradeType.TAKER)]

@@ -88,11 +88,9 @@ class RestingOrder:
         distance = best * self.trailing_percent / 100 if self.trailing_percent is not None else self.trailing_offset
         assert distance is not None
         tick = self.tick
-        if self.side is OrderSide.SELL:
-            stop = best - distance
-            return floor_to_step(stop, tick) if tick is not None and stop % tick else stop
-        stop = best + distance
-        return ceil_to_step(stop, tick) if tick is not None and stop % tick else stop
+        if self.side is OrderSide.SELL:  # rounds down: never sells above the stop the path allows
+            return best - distance if tick is None else floor_to_step(best - distance, tick)
+        return best + distance if tick is None else ceil_to_step(best + distance, tick)
 
     def condition(self) -> tuple[bool, Decimal]:
         """``(down, X)``: the order acts when price <= X (``down``) or >= X (not ``down``)."""
@@ -279,7 +277,7 @@ class MatchingEngine:
     @staticmethod
     def _move_trailing(book: _Book, price: Decimal) -> None:
         for order in book.orders.values():
-            if order.triggered or order.order_type not in _TRAILING or order.best is None:
+            if order.triggered or order.at_market or order.order_type not in _TRAILING or order.best is None:
                 continue
             if (order.side is OrderSide.SELL and price > order.best) or (order.side is OrderSide.BUY and
                                                                             price < order.best):
