@@ -103,7 +103,9 @@ class PriceTriggersMixin:
             return
         spec = self.market(order.symbol).spec
         sell = order.side is OrderSide.SELL
-        stop = spec.adapt_price(order.stop_from(best), rounding="nearest")  # type: ignore[attr-defined]
+        # like the simulated venue: a sell stop rounds down to the tick, a buy stop up (never a
+        # better stop than the path allows)
+        stop = spec.adapt_price(order.stop_from(best), rounding="down" if sell else "up")  # type: ignore[attr-defined]
         current = order.trigger_price
         if current is None or (stop > current if sell else stop < current):
             order.trigger_price = stop

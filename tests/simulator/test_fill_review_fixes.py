@@ -149,3 +149,21 @@ async def test_without_partial_fills_a_walk_without_volume_fills_everything():
     order = await acc.trader.create_order("stop_loss", "sell", "BTC/USDT", "1", trigger_price="90")
     await acc.candle("100", "100", "85", "95", volume="0.001")  # volume ignored when disabled
     assert acc.trades(order) == [(D(90), D(1), TradeType.TAKER)]
+
+
+async def test_self_managed_trailing_stop_rounds_like_the_simulated_venue():
+    from octobot_trading.enums import OrderType
+    from octobot_trading.exchange_data.price_events import PriceEventsManager
+
+    acc = await _backtest_like({"BTC": "1", "USDT": "1000"})
+    await acc.candle("100", "100", "100", "100")
+    events = PriceEventsManager("BTC/USDT", acc.clock)
+    acc.trader.price_events_for = lambda symbol: events
+    acc.trader.supported_order_types = frozenset({OrderType.MARKET, OrderType.LIMIT})
+    sell = await acc.trader.create_order("trailing_stop", "sell", "BTC/USDT", "0.5", trailing_percent="3")
+    buy = await acc.trader.create_order("trailing_stop", "buy", "BTC/USDT", "1", trailing_percent="3")
+    assert sell.self_managed and buy.self_managed
+    events.on_price(D("101.37"))  # sell stop 98.3289 -> 98.32 (down)
+    events.on_price(D("98.63"))   # buy stop 101.5889 -> 101.59 (up)
+    assert (sell.trigger_price, buy.trigger_price) == (D("98.32"), D("101.59"))
+    await acc.trader.stop()
