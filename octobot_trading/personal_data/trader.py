@@ -191,10 +191,11 @@ class Trader(PriceTriggersMixin):
             order.reservation_owner = self._group_owner(order, group)
         native = order.order_type in self.supported_order_types
         inactive = chained_to is not None or price_trigger is not None or not native
-        needs_events = price_trigger is not None or (chained_to is None and not native)
-        if needs_events and self.price_events_for is None:
-            raise InvalidOrder("price triggers and self-managed orders need a price-event source",
-                               limit="price_trigger", symbol=symbol)
+        needs_events = price_trigger is not None or (chained_to is None and not native) or any(
+            child.order_type not in self.supported_order_types for child in exits)
+        if needs_events and not self._has_price_events(symbol):
+            raise InvalidOrder("price triggers and self-managed orders (types the venue lacks, e.g. a bundled "
+                               "stop-loss) need a price-event source", limit="price_trigger", symbol=symbol)
         reservation = None if inactive else self._check_funds(order, last)
         # -- from here on, state changes --
         if group is not None:
@@ -214,6 +215,16 @@ class Trader(PriceTriggersMixin):
             return order
         await self._submit(order, reservation=reservation)
         return order
+
+    def _has_price_events(self, symbol: str) -> bool:
+        """True when price events of ``symbol`` can be watched (self-managed orders, price triggers)."""
+        if self.price_events_for is None:
+            return False
+        try:
+            self.price_events_for(symbol)
+        except OctoBotTradingError:
+            return False
+        return True
 
     def _adapt(self, order: Order, market: MarketInfo, last: Decimal | None) -> None:
         spec = market.spec

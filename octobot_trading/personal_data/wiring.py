@@ -79,6 +79,8 @@ class TraderComponent:
             price_time_of=self._price_times.get, spread_of=self.spread_of, safety=trading.order_safety,
             fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
             price_events_for=self._price_events_for,
+            # the venue's native types (paper trading too: it behaves like the venue); others are self-managed
+            supported_order_types=getattr(manager.exchange, "supported_order_types", None),
         )
         manager.trader = self.trader
         manager.exchange_personal_data = self.personal_data
@@ -171,6 +173,8 @@ class TraderComponent:
                 raise
             except OctoBotTradingError as exc:
                 self._log.warning("trader poll failed: %s", exc)
+            except Exception:  # a bug must not end the poll task silently: log it, poll again
+                self._log.exception("trader poll failed unexpectedly; polling continues")
 
     async def stop(self) -> None:
         """Cancel the poll task and the trader's tasks (idempotent)."""

@@ -14,7 +14,7 @@ import pytest
 
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
-from octobot_trading.errors import InvalidOrderState
+from octobot_trading.errors import InvalidOrder, InvalidOrderState
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
 from octobot_trading.personal_data import ExchangePersonalData, Trader
 from octobot_trading.personal_data import trader as trader_module
@@ -223,3 +223,15 @@ async def test_an_invalid_fill_changes_nothing_however_often_it_is_delivered():
                 await personal.orders_manager.apply_exchange_update(report, [bad])
             usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
             assert (usdt.total, usdt.available, order.filled, len(personal.trades_manager)) == before
+
+
+async def test_a_self_managed_exit_without_price_events_is_refused_before_sending(live):
+    """Item 7: a bundled stop-loss the venue lacks needs price events; without them nothing is sent."""
+    server, connector, personal, _trader = live
+    trader = Trader(connector, personal, clock=LiveClock(), simulated=False, markets=_trader.markets,
+                    price_of=_trader.price_of, supported_order_types={OrderType.MARKET, OrderType.LIMIT})
+    last = server.state.markets["BTCUSDT"].last_price
+    with pytest.raises(InvalidOrder, match="price-event source"):
+        await trader.create_order("market", "buy", "BTC/USDT", "0.001",
+                                  stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+    assert server.state.orders == {} and personal.orders_manager.all_orders() == []

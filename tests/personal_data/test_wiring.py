@@ -89,3 +89,61 @@ async def test_paper_trader_reads_the_market_data_layer(server):
     finally:
         market_data_wiring.uninstall()
     assert not _other_tasks()
+
+
+async def test_real_trader_self_manages_the_types_binance_lacks(server):
+    """Review item 7: Binance holds no plain stop-loss: a bundled stop-loss is self-managed, not dropped."""
+    from octobot_trading.enums import OrderType
+    from octobot_trading.exchange_data import wiring as market_data_wiring
+    market_data_wiring.install()
+    try:
+        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10})
+        manager = await builder.use_real_trader().build()
+        async with manager:
+            await manager.wait_ready(timeout=10)
+            trader = manager.trader
+            assert trader.supported_order_types == manager.exchange.supported_order_types
+            assert OrderType.STOP_LOSS not in trader.supported_order_types
+            last = server.state.markets["BTCUSDT"].last_price
+            entry = await trader.create_order("market", "buy", "BTC/USDT", "0.001",
+                                              stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+            assert entry.status is OrderStatus.CLOSED
+            (stop,) = entry.chained_orders
+            assert stop.self_managed and not stop.is_active and stop.status is OrderStatus.PENDING_CREATION
+            assert stop in manager.exchange_personal_data.orders_manager.open_orders("BTC/USDT")
+            assert [o.side for o in server.state.orders.values()] == ["BUY"]  # the stop waits locally
+    finally:
+        market_data_wiring.uninstall()
+    assert not _other_tasks()
+
+
+async def test_poll_loop_survives_an_unexpected_error(server, caplog):
+    """Review S3: a non-library exception in one poll is logged with its traceback; polling goes on."""
+    manager = await _builder(server).use_real_trader().build()
+    try:
+        component = manager.get_component("trader", wiring.TraderComponent)
+        if component._task is not None:  # restart the loop with a short period (no 5 s wait in a test)
+            component._task.cancel()
+            await asyncio.gather(component._task, return_exceptions=True)
+        calls: list[int] = []
+        third = asyncio.Event()
+        original = component._poll_once
+
+        async def flaky() -> None:
+            calls.append(1)
+            if len(calls) >= 3:
+                third.set()
+            if len(calls) == 1:
+                raise RuntimeError("bug in a poll")
+            await original()
+
+        component._poll_once = flaky  # type: ignore[method-assign]
+        component.poll_seconds = 0.01
+        component._task = asyncio.get_running_loop().create_task(component._poll_loop())
+        await asyncio.wait_for(third.wait(), timeout=10)
+        assert not component._task.done()
+        assert "polling continues" in caplog.text and "bug in a poll" in caplog.text
+    finally:
+        await manager.stop()
+    assert not _other_tasks()
