@@ -29,6 +29,7 @@ class _Quiet(AbstractModeConsumer):
 
 class _TriggerProducer(AbstractModeProducer):
     created: ClassVar[list[Any]] = []
+    created_at: ClassVar[list[int]] = []
 
     async def on_candle(self, candle: Any) -> None:
         if not type(self).created:
@@ -36,6 +37,7 @@ class _TriggerProducer(AbstractModeProducer):
             order = await self.context.create_order("market", "buy", candle.symbol, "0.01",
                                                     price_trigger=PriceTrigger(threshold, above=True))
             type(self).created.append((threshold, order))
+            type(self).created_at.append(candle.timestamp)
 
 
 class _TriggerMode(AbstractTradingMode):
@@ -112,3 +114,22 @@ async def test_partial_fills_cap_each_candle_at_a_fraction_of_its_volume(fractio
         volume = decimal_from_data_float(float(series.volumes[index[fill.time]]))
         assert fill.amount <= volume * D(fraction)
     assert len({f.time for f in result.trades}) == len(result.trades)  # at most one fill per candle
+
+
+async def test_triggers_and_partial_fills_work_on_the_multi_time_frame_replay_too() -> None:
+    five = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
+    data = five.merge(CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json"))
+    series = five.get("BTC/USDT", "5m")
+    _TriggerProducer.created, _TriggerProducer.created_at = [], []
+    result = await run_backtest(data, trading_mode=_TriggerMode)  # the mode starts once 1h is ready too
+    threshold, _ = _TriggerProducer.created[0]
+    start = series.times.tolist().index(_TriggerProducer.created_at[0])
+    first = next(i for i in range(start + 1, len(series)) if series.highs[i] >= float(threshold))
+    assert [(f.time, f.price) for f in result.trades] == [(int(series.times[first]) + 300_000,
+                                                           series.close_decimal(first))]
+    _LimitProducer.created = []
+    result = await run_backtest(data, trading_mode=_LimitMode, partial_fill_fraction="0.0001")
+    index = {int(t) + 300_000: i for i, t in enumerate(series.times.tolist())}
+    assert len(result.trades) > 1 and sum(f.amount for f in result.trades) == D("0.2")
+    for fill in result.trades:
+        assert fill.amount <= decimal_from_data_float(float(series.volumes[index[fill.time]])) * D("0.0001")
