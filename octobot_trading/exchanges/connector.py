@@ -51,6 +51,10 @@ class ExchangeConnector(abc.ABC):
 
     #: ccxt-style exchange id (``"binance"``) or ``"simulator"``.
     name: str = ""
+    #: True when the connector books the funds of same-side OCO members once: the trader then
+    #: passes ``params["shares_funds_with"] = <exchange id of the funds' owner>``. Real venues
+    #: do not (the parameter is never sent to them).
+    shares_reservations: bool = False
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock

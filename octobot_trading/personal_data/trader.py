@@ -305,8 +305,8 @@ class Trader(PriceTriggersMixin):
         if order.limit_offset is not None:
             params["limit_offset"] = order.limit_offset
         owner = order.reservation_owner
-        if owner is not None and owner.exchange_order_id and not owner.is_done:
-            params["shares_funds_with"] = owner.exchange_order_id
+        if owner is not None and owner.exchange_order_id and not owner.is_done and self.connector.shares_reservations:
+            params["shares_funds_with"] = owner.exchange_order_id  # simulator-only: never sent to a venue
         order_type = as_type or order.order_type
         price = order.price if order_type is not _MARKET else None
         try:

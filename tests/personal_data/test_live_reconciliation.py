@@ -18,6 +18,7 @@ from octobot_trading.errors import InvalidOrder, InvalidOrderState
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
 from octobot_trading.personal_data import ExchangePersonalData, Trader
 from octobot_trading.personal_data import trader as trader_module
+from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from octobot_trading.util.market_spec import MarketSpec
@@ -235,3 +236,30 @@ async def test_a_self_managed_exit_without_price_events_is_refused_before_sendin
         await trader.create_order("market", "buy", "BTC/USDT", "0.001",
                                   stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
     assert server.state.orders == {} and personal.orders_manager.all_orders() == []
+
+
+async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
+    """Item 8: ``shares_funds_with`` is for the simulator only; the venue never receives it."""
+    server, connector, _personal, trader = live
+    sent: list[dict] = []
+    original = connector.client.create_order
+
+    async def spy(*args, **kwargs):
+        sent.append(dict(args[5]) if len(args) > 5 else dict(kwargs.get("params") or {}))
+        return await original(*args, **kwargs)
+
+    connector.client.create_order = spy
+    last = server.state.markets["BTCUSDT"].last_price
+    group = OrderGroup(GroupKind.OCO)
+    first = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (last * D("1.1")).quantize(D("0.01")),
+                                      group=group)
+    # (the fake server lists only LIMIT / MARKET: two resting sells stand for a target and a stop)
+    second = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (last * D("1.05")).quantize(D("0.01")),
+                                       group=group)
+    assert first.exchange_order_id and second.exchange_order_id and len(sent) == 2
+    assert all("shares_funds_with" not in params for params in sent)
+    assert second.reservation_owner is first  # the local books still count the funds once
+    params = {"shares_funds_with": first.exchange_order_id}
+    direct = await connector.create_order("limit", "sell", "BTC/USDT", D("0.001"), first.price,
+                                          client_order_id="direct-1", params=params)
+    assert direct.id and "shares_funds_with" not in sent[-1]  # the connector drops it too

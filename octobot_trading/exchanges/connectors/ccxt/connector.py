@@ -77,6 +77,9 @@ from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
 
+#: Order parameters that only mean something to the local simulator: never sent to a venue.
+_LOCAL_ONLY_PARAMS = frozenset({"shares_funds_with"})
+
 T = TypeVar("T")
 
 class CCXTConnector(ExchangeConnector):
@@ -311,7 +314,8 @@ class CCXTConnector(ExchangeConnector):
         trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
         info.spec.check_limits(qty, px)
         ccxt_type, extra = self._order_request(order_type, trigger)
-        request = {**(params or {}), **extra, "clientOrderId": client_order_id}
+        venue_params = {k: v for k, v in (params or {}).items() if k not in _LOCAL_ONLY_PARAMS}
+        request = {**venue_params, **extra, "clientOrderId": client_order_id}
         price_text = decimal_to_str(px) if px is not None and ccxt_type == "limit" else None
         try:
             raw = await self._call(

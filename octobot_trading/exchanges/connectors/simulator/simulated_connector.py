@@ -125,6 +125,7 @@ class SimulatedConnector(ExchangeConnector):
     """
 
     name = "simulator"
+    shares_reservations = True  # params["shares_funds_with"]: same-side OCO members share funds
 
     def __init__(
         self, clock: Clock, *, markets: Mapping[str, MarketSpec | MarketInfo] | None = None,
