@@ -144,9 +144,14 @@ class ExchangeConnector(abc.ABC):
         return NotSupported(f"{what} is not supported by this connector", exchange=self.name or None)
 
     async def edit_order(
-        self, order_id: str, symbol: str, *, amount: Decimal | None = None, price: Decimal | None = None
+        self, order_id: str, symbol: str, *, amount: Decimal | None = None, price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
     ) -> ExchangeOrder:
-        """Change an open order's amount or price."""
+        """Change an open order's amount, price and/or trigger price.
+
+        ``price`` is the limit price (for a stop or take-profit without a limit, which has none,
+        its trigger); ``trigger_price`` is the trigger of a triggered order.
+        """
         raise self._not_supported("edit_order")
 
     async def fetch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:

@@ -34,6 +34,7 @@ from octobot_trading.errors import (
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSyncMixin
 from octobot_trading.personal_data.order_safety import OrderSafety
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
@@ -44,7 +45,7 @@ from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
-__all__ = ["PriceTrigger", "Trader"]
+__all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "PriceTrigger", "Trader"]
 
 _symbol_cache: dict[str, Symbol] = {}
 
@@ -63,13 +64,9 @@ _MARKET = OrderType.MARKET
 _BUY = OrderSide.BUY
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
-#: An in-flight order is given up only after this many lookups found nothing ...
-IN_FLIGHT_MIN_LOOKUPS = 3
-#: ... and this long after it was sent (Binance's largest recvWindow: older requests are refused).
-IN_FLIGHT_GIVE_UP_MS = 60_000
 
 
-class Trader(PriceTriggersMixin):
+class Trader(LiveSyncMixin, PriceTriggersMixin):
     """Order entry point of one exchange account (``manager.trader``).
 
     Parameters
@@ -326,36 +323,6 @@ class Trader(PriceTriggersMixin):
             raise
         await self._apply_with_trades(exchange_order)
 
-    async def resolve_in_flight(self) -> list[Order]:
-        """Look up orders whose placement outcome is unknown by client id; apply what the venue says.
-
-        An order the venue does not know yet stays in flight: a request can be processed late. It
-        is given up (rejected, funds released, inactive children set aside) only once the venue can
-        no longer accept it: at least :data:`IN_FLIGHT_MIN_LOOKUPS` lookups found nothing AND
-        :data:`IN_FLIGHT_GIVE_UP_MS` passed since it was sent. If the venue shows it later anyway,
-        it is restored (with its chained orders), not adopted as a stranger. Returns the orders
-        resolved (found or given up).
-        """
-        resolved = []
-        for order in self.orders_manager.in_flight():
-            found = await self.connector.fetch_order_by_client_id(order.client_order_id, order.symbol)
-            if found is None:
-                misses = self._in_flight_misses.get(order.client_order_id, 0) + 1
-                if misses < IN_FLIGHT_MIN_LOOKUPS or self.clock.now_ms() - order.created_at < IN_FLIGHT_GIVE_UP_MS:
-                    self._in_flight_misses[order.client_order_id] = misses
-                    continue
-                self._in_flight_misses.pop(order.client_order_id, None)
-                self._logger.warning("order %s not on the venue after %d lookups; given up",
-                                     order.client_order_id, misses)
-                self.portfolio_manager.release(order)
-                order.transition(OrderStatus.REJECTED)
-                self.orders_manager.give_up(order)
-            else:
-                self._in_flight_misses.pop(order.client_order_id, None)
-                await self._apply_with_trades(found)
-            resolved.append(order)
-        return resolved
-
     # -- cancel / edit ----------------------------------------------------------------------------------------
     async def cancel_order(self, order: Order) -> Order:
         """Cancel ``order`` (inactive ones locally); a filled order raises ``InvalidOrderState``."""
@@ -401,18 +368,38 @@ class Trader(PriceTriggersMixin):
         return canceled
 
     async def edit_order(self, order: Order, *, amount: Decimal | int | str | None = None,
-                         price: Decimal | int | str | None = None) -> Order:
-        """Change an open order's amount and/or price; funds are checked before the venue is asked."""
+                         price: Decimal | int | str | None = None,
+                         trigger_price: Decimal | int | str | None = None) -> Order:
+        """Change an open order's amount, price and/or trigger; funds are checked before the venue is asked.
+
+        ``price`` is the limit price (a stop-loss / take-profit without a limit has none: there it
+        moves the trigger); ``trigger_price`` moves the trigger of a triggered order.
+        """
         from octobot_trading.util.decimals import to_decimal
         market = self.market(order.symbol)
         new_amount = None if amount is None else market.spec.adapt_quantity(to_decimal(amount, name="amount"))
         new_price = None if price is None else market.spec.adapt_price(to_decimal(price, name="price"), order.side)
+        new_trigger = None if trigger_price is None else market.spec.adapt_price(
+            to_decimal(trigger_price, name="trigger_price"), rounding="nearest")
+        if new_trigger is not None and not order.order_type.is_triggered:
+            raise InvalidOrder(f"a {order.order_type.value} order has no trigger price", limit="trigger_price",
+                               symbol=order.symbol)
         if new_amount is not None and new_amount <= order.filled:
             raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=order.symbol)
         if not order.is_active:
             order.amount = new_amount or order.amount
             if new_price is not None:
-                order.price = new_price
+                if order.order_type in (_T.STOP_LOSS, _T.TAKE_PROFIT):
+                    order.trigger_price = new_price
+                else:
+                    order.price = new_price
+            if new_trigger is not None:
+                order.trigger_price = new_trigger
+            event = self._price_events.get(order.id) if order.self_managed and order.order_type not in _TRAILING \
+                else None
+            if event is not None and (new_trigger is not None or order.order_type in (_T.STOP_LOSS, _T.TAKE_PROFIT)):
+                self._price_events.pop(order.id).cancel()
+                self._self_manage(order)  # watch the new trigger
             return order
         order.ensure_status(OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
         old = (order.amount, order.price, order.trigger_price)
@@ -423,6 +410,8 @@ class Trader(PriceTriggersMixin):
                 order.trigger_price = new_price
             else:
                 order.price = new_price
+        if new_trigger is not None:
+            order.trigger_price = new_trigger
         try:
             spec_price = order.reference_price or self._last_price(order.symbol)
             market.spec.check_limits(order.remaining, spec_price)
@@ -434,8 +423,9 @@ class Trader(PriceTriggersMixin):
             order.amount, order.price, order.trigger_price = old
             raise
         try:
+            extra = {} if new_trigger is None else {"trigger_price": new_trigger}
             await self.connector.edit_order(order.exchange_order_id, order.symbol,  # type: ignore[arg-type]
-                                             amount=new_amount, price=new_price)
+                                             amount=new_amount, price=new_price, **extra)
         except BaseException:
             if delta > 0:
                 self.portfolio_manager.release(order, delta)
@@ -560,62 +550,3 @@ class Trader(PriceTriggersMixin):
         for child in order.chained_orders:
             if not child.is_done and not child.is_active:
                 await self.orders_manager.cancel_locally(child)
-
-    # -- live sync ---------------------------------------------------------------------------------------------
-    async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:
-        """Poll the venue (live REST): apply fills, cancels and unknown open orders, each once."""
-        await self.resolve_in_flight()
-        open_orders = await self.connector.fetch_open_orders()
-        seen = set()
-        for exchange_order in open_orders:
-            if symbols is not None and exchange_order.symbol not in symbols:
-                continue
-            seen.add(exchange_order.id)
-            await self._apply_isolated(exchange_order.id, exchange_order)
-        pending = [*self.orders_manager.open_orders(), *self.orders_manager.has_inferred_fills()]
-        for order in pending:
-            if not order.is_active or order.exchange_order_id is None or order.exchange_order_id in seen:
-                continue
-            if symbols is not None and order.symbol not in symbols:
-                continue
-            seen.add(order.exchange_order_id)
-            await self._apply_isolated(order.exchange_order_id, None, order.symbol)
-
-    async def _apply_isolated(self, order_id: str, exchange_order: Any, symbol: str | None = None) -> None:
-        """Fetch (when not given) and apply one order; a failure is logged and retried next poll.
-
-        One order the local books cannot apply (e.g. a fee the venue took from funds the local view
-        does not have) never blocks the sync of the others.
-        """
-        try:
-            if exchange_order is None:
-                exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
-            await self._apply_with_trades(exchange_order)
-        except asyncio.CancelledError:
-            raise
-        except OctoBotTradingError as exc:
-            self._logger.error("sync of order %s failed, retried next poll: %r", order_id, exc)
-
-    async def _apply_with_trades(self, exchange_order: Any) -> None:
-        """Apply the venue's view of an order with its real trades (fetched when it shows new fills).
-
-        A fill is inferred from the order's filled amount only when its trades cannot be fetched;
-        the real trades correct it (price, fee) on a later sync.
-        """
-        local = self.orders_manager.get_by_exchange_id(exchange_order.id)
-        if local is None and exchange_order.client_order_id:
-            local = self.orders_manager.get_by_client_id(exchange_order.client_order_id)
-        known_filled = local.filled if local is not None else ZERO
-        trades: list[Any] = []
-        if exchange_order.filled > known_filled or (local is not None and self.orders_manager.has_inferred(local)):
-            try:
-                all_trades = await self.connector.fetch_my_trades(exchange_order.symbol)
-                trades = [t for t in all_trades if t.order_id == exchange_order.id]
-            except OctoBotTradingError as exc:
-                self._logger.info("could not fetch fills of %s: %s", exchange_order.id, exc)
-        await self.orders_manager.apply_exchange_update(exchange_order, trades)
-
-    async def refresh_balances(self) -> None:
-        """Replace the account's balances with the venue's (live trading)."""
-        balances = await self.connector.fetch_balance()
-        self.portfolio_manager.refresh_from_balances({c: (b.total, b.free) for c, b in balances.items()})

@@ -315,3 +315,24 @@ async def test_refused_chained_order_does_not_break_the_parent_fill():
     assert child.status in (OrderStatus.REJECTED, OrderStatus.CANCELED) and not child.reserved_amount
     assert acc.asset("USDT") == (D(10), D(10))
     await acc.exchange_matches_portfolio()
+
+
+async def test_editing_a_stop_limit_means_the_same_on_both_sides():
+    """Review item 9: ``price`` is the limit and ``trigger_price`` the trigger, in the trader and the engine."""
+    acc = await make_account({"BTC": "1", "USDT": "0"})
+    await acc.candle("100", "100", "100", "100")
+    order = await acc.trader.create_order("stop_loss_limit", "sell", "BTC/USDT", "1", "89", trigger_price="90")
+    await acc.trader.edit_order(order, price="80")
+    venue = await acc.connector.fetch_order(order.exchange_order_id, "BTC/USDT")
+    assert (order.trigger_price, order.price) == (venue.trigger_price, venue.price) == (D(90), D(80))
+    await acc.trader.edit_order(order, trigger_price="85")
+    venue = await acc.connector.fetch_order(order.exchange_order_id, "BTC/USDT")
+    assert (order.trigger_price, order.price) == (venue.trigger_price, venue.price) == (D(85), D(80))
+    await acc.candle("100", "100", "86", "86")  # above the new trigger: nothing happens
+    assert order.status is OrderStatus.OPEN
+    await acc.candle("86", "86", "79", "80")
+    assert order.status is OrderStatus.CLOSED and order.average_price == D(80)
+    await acc.exchange_matches_portfolio()
+    limit = await acc.trader.create_order("limit", "buy", "BTC/USDT", "0.1", "50")
+    with pytest.raises(InvalidOrder, match="no trigger price"):
+        await acc.trader.edit_order(limit, trigger_price="60")

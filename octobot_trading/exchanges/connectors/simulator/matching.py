@@ -200,15 +200,22 @@ class MatchingEngine:
         book = self._books.get(symbol)
         return None if book is None else book.orders.get(order_id)
 
-    def resize(self, order: RestingOrder, amount: Decimal | None = None, price: Decimal | None = None) -> None:
-        """Change a resting order's amount and/or limit price (edit_order)."""
+    def resize(self, order: RestingOrder, amount: Decimal | None = None, price: Decimal | None = None,
+               trigger: Decimal | None = None) -> None:
+        """Change a resting order's amount, limit price and/or trigger (edit_order).
+
+        ``price`` is the limit price; a stop / take-profit without a limit has none, so there it is
+        the trigger (as in ``Trader.edit_order``).
+        """
         if amount is not None:
             order.amount = amount
         if price is not None:
-            if order.order_type in _STOP_MARKET or (order.order_type in _STOP_LIMIT and not order.triggered):
+            if order.order_type in _STOP_MARKET:
                 order.trigger = price
             else:
                 order.price = price
+        if trigger is not None:
+            order.trigger = trigger
         book = self._books.get(order.symbol)
         if book is not None:
             book.refresh()

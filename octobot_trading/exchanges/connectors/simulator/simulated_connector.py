@@ -403,8 +403,8 @@ class SimulatedConnector(ExchangeConnector):
         return record.view()
 
     async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
-                         price: Decimal | None = None) -> ExchangeOrder:
-        """Change a resting order's amount and/or price, re-locking funds (checked first)."""
+                         price: Decimal | None = None, trigger_price: Decimal | None = None) -> ExchangeOrder:
+        """Change a resting order's amount, limit price and/or trigger, re-locking funds (checked first)."""
         record = self._record(order_id, symbol)
         resting = self.engine.get(order_id, symbol)
         if resting is None:
@@ -414,9 +414,10 @@ class SimulatedConnector(ExchangeConnector):
         if new_amount <= resting.filled:
             raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=symbol)
         new_price = None if price is None else market.spec.adapt_price(price, resting.side)
+        new_trigger = None if trigger_price is None else market.spec.adapt_price(trigger_price, rounding="nearest")
         market.spec.check_limits(new_amount - resting.filled, new_price or self._reserve_price(resting))
         old = (resting.amount, resting.price, resting.trigger)
-        self.engine.resize(resting, new_amount, new_price)
+        self.engine.resize(resting, new_amount, new_price, new_trigger)
         remaining = resting.amount - resting.filled
         if resting.side is OrderSide.SELL:
             unit: Decimal | None = ONE

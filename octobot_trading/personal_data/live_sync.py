@@ -1,0 +1,130 @@
+"""The trader's live-venue synchronisation (mixed into ``Trader``): in-flight lookups and REST polls.
+
+Every update goes through ``OrdersManager.apply_exchange_update`` with the order's REAL trades
+(fetched whenever the venue shows fills the local books lack), so fees and prices are the
+venue's; a fill is inferred from the order's filled amount only when its trades cannot be read,
+and the real trades correct it later. Each order is synced on its own: one that cannot be applied
+is logged and retried next poll, never blocking the others. An order whose placement outcome is
+unknown stays in flight until the venue can no longer accept it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Collection
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.personal_data.orders.order import Order
+from octobot_trading.personal_data.orders.orders_manager import OrdersManager
+from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
+from octobot_trading.util.decimals import ZERO
+
+__all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSyncMixin"]
+
+#: An in-flight order is given up only after this many lookups found nothing ...
+IN_FLIGHT_MIN_LOOKUPS = 3
+#: ... and this long after it was sent (Binance's largest recvWindow: older requests are refused).
+IN_FLIGHT_GIVE_UP_MS = 60_000
+
+
+class LiveSyncMixin:
+    """In-flight resolution and the live REST sync of the trader (see the module docstring)."""
+
+    connector: ExchangeConnector
+    orders_manager: OrdersManager
+    portfolio_manager: PortfolioManager
+    clock: Clock
+    _in_flight_misses: dict[str, int]
+    _logger: Any
+
+    async def resolve_in_flight(self) -> list[Order]:
+        """Look up orders whose placement outcome is unknown by client id; apply what the venue says.
+
+        An order the venue does not know yet stays in flight: a request can be processed late. It
+        is given up (rejected, funds released, inactive children set aside) only once the venue can
+        no longer accept it: at least :data:`IN_FLIGHT_MIN_LOOKUPS` lookups found nothing AND
+        :data:`IN_FLIGHT_GIVE_UP_MS` passed since it was sent. If the venue shows it later anyway,
+        it is restored (with its chained orders), not adopted as a stranger. Returns the orders
+        resolved (found or given up).
+        """
+        resolved = []
+        for order in self.orders_manager.in_flight():
+            found = await self.connector.fetch_order_by_client_id(order.client_order_id, order.symbol)
+            if found is None:
+                misses = self._in_flight_misses.get(order.client_order_id, 0) + 1
+                if misses < IN_FLIGHT_MIN_LOOKUPS or self.clock.now_ms() - order.created_at < IN_FLIGHT_GIVE_UP_MS:
+                    self._in_flight_misses[order.client_order_id] = misses
+                    continue
+                self._in_flight_misses.pop(order.client_order_id, None)
+                self._logger.warning("order %s not on the venue after %d lookups; given up",
+                                     order.client_order_id, misses)
+                self.portfolio_manager.release(order)
+                order.transition(OrderStatus.REJECTED)
+                self.orders_manager.give_up(order)
+            else:
+                self._in_flight_misses.pop(order.client_order_id, None)
+                await self._apply_with_trades(found)
+            resolved.append(order)
+        return resolved
+
+    async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:
+        """Poll the venue (live REST): apply fills, cancels and unknown open orders, each once."""
+        await self.resolve_in_flight()
+        open_orders = await self.connector.fetch_open_orders()
+        seen = set()
+        for exchange_order in open_orders:
+            if symbols is not None and exchange_order.symbol not in symbols:
+                continue
+            seen.add(exchange_order.id)
+            await self._apply_isolated(exchange_order.id, exchange_order)
+        pending = [*self.orders_manager.open_orders(), *self.orders_manager.has_inferred_fills()]
+        for order in pending:
+            if not order.is_active or order.exchange_order_id is None or order.exchange_order_id in seen:
+                continue
+            if symbols is not None and order.symbol not in symbols:
+                continue
+            seen.add(order.exchange_order_id)
+            await self._apply_isolated(order.exchange_order_id, None, order.symbol)
+
+    async def _apply_isolated(self, order_id: str, exchange_order: Any, symbol: str | None = None) -> None:
+        """Fetch (when not given) and apply one order; a failure is logged and retried next poll.
+
+        One order the local books cannot apply (e.g. a fee the venue took from funds the local view
+        does not have) never blocks the sync of the others.
+        """
+        try:
+            if exchange_order is None:
+                exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
+            await self._apply_with_trades(exchange_order)
+        except asyncio.CancelledError:
+            raise
+        except OctoBotTradingError as exc:
+            self._logger.error("sync of order %s failed, retried next poll: %r", order_id, exc)
+
+    async def _apply_with_trades(self, exchange_order: Any) -> None:
+        """Apply the venue's view of an order with its real trades (fetched when it shows new fills).
+
+        A fill is inferred from the order's filled amount only when its trades cannot be fetched;
+        the real trades correct it (price, fee) on a later sync.
+        """
+        local = self.orders_manager.get_by_exchange_id(exchange_order.id)
+        if local is None and exchange_order.client_order_id:
+            local = self.orders_manager.get_by_client_id(exchange_order.client_order_id)
+        known_filled = local.filled if local is not None else ZERO
+        trades: list[Any] = []
+        if exchange_order.filled > known_filled or (local is not None and self.orders_manager.has_inferred(local)):
+            try:
+                all_trades = await self.connector.fetch_my_trades(exchange_order.symbol)
+                trades = [t for t in all_trades if t.order_id == exchange_order.id]
+            except OctoBotTradingError as exc:
+                self._logger.info("could not fetch fills of %s: %s", exchange_order.id, exc)
+        await self.orders_manager.apply_exchange_update(exchange_order, trades)
+
+    async def refresh_balances(self) -> None:
+        """Replace the account's balances with the venue's (live trading)."""
+        balances = await self.connector.fetch_balance()
+        self.portfolio_manager.refresh_from_balances({c: (b.total, b.free) for c, b in balances.items()})
