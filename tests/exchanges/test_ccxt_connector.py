@@ -273,9 +273,10 @@ async def test_refused_placement_is_reported_and_not_resent(connector: CCXTConne
                                                             server: FakeExchangeServer) -> None:
     await connector.load_markets()
     server.faults.status(502, method="POST", path="/api/v3/order")
-    with pytest.raises(errors.ExchangeUnavailable):
+    with pytest.raises(errors.AmbiguousOrderOutcome) as caught:  # a 5xx is "status unknown", not a refusal
         await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
                                      client_order_id="refused")
+    assert not isinstance(caught.value, errors.NetworkError)  # never a retryable error
     assert server.faults.count("POST", "/api/v3/order") == 1 and server.state.orders == {}
     server.faults.status(429, method="POST", path="/api/v3/order")
     with pytest.raises(errors.RateLimitExceeded):
@@ -479,3 +480,14 @@ async def test_refused_connection_on_placement_is_not_ambiguous() -> None:
                                                  Decimal("17000"), client_order_id="refused-1"))
     finally:
         await conn.close()
+
+
+async def test_placement_answered_5xx_but_processed_is_found_not_placed_twice(
+        connector: CCXTConnector, server: FakeExchangeServer) -> None:
+    """Review S1: the venue placed the order and answered 500: the lookup finds it; nothing re-sent."""
+    await connector.load_markets()
+    server.faults.status_after(500)
+    order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
+                                         client_order_id="placed-500")
+    assert order.client_order_id == "placed-500" and order.status is OrderStatus.OPEN
+    assert server.faults.count("POST", "/api/v3/order") == 1 and len(server.state.orders) == 1

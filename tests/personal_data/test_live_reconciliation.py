@@ -263,3 +263,20 @@ async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
     direct = await connector.create_order("limit", "sell", "BTC/USDT", D("0.001"), first.price,
                                           client_order_id="direct-1", params=params)
     assert direct.id and "shares_funds_with" not in sent[-1]  # the connector drops it too
+
+
+async def test_a_5xx_placement_stays_in_flight_and_is_found_when_the_venue_placed_it(live):
+    """Review S1: after a 5xx the trader neither forgets nor re-sends the order: it looks it up."""
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    server.faults.status(503, method="POST", path="/api/v3/order")  # not processed
+    lost = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    assert lost.status is OrderStatus.PENDING_CREATION and lost.reserved_amount > 0  # in flight, not rejected
+    server.faults.status_after(500)  # processed, answered 500
+    placed = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price - 1)
+    assert placed.status is OrderStatus.OPEN and placed.exchange_order_id
+    assert server.faults.count("POST", "/api/v3/order") == 2 and len(server.state.orders) == 1
+    await trader.sync_with_exchange()
+    assert lost.status is OrderStatus.PENDING_CREATION  # not given up before the venue's window closes
+    assert server.faults.count("POST", "/api/v3/order") == 2

@@ -6,6 +6,8 @@ order and the first that matches (method and path prefix, when given) is consume
 * ``FaultKind.LATENCY`` — wait ``delay`` seconds, then answer normally;
 * ``FaultKind.STATUS`` — answer with HTTP ``status`` (429, 418, 500, 502, 503, ...) and a
   Binance-style error body, without processing the request;
+* ``FaultKind.STATUS_AFTER`` — process the request (an order IS placed), then answer with HTTP
+  ``status`` and an error body anyway (Binance: a 5xx means "execution status unknown");
 * ``FaultKind.TIMEOUT_AFTER`` — process the request (an order IS placed), then wait ``delay``
   seconds before answering, so a client with a shorter timeout never sees the reply;
 * ``FaultKind.DROP_AFTER`` — process the request, then start the reply and cut the connection
@@ -30,6 +32,7 @@ class FaultKind(StrEnum):
 
     LATENCY = "latency"
     STATUS = "status"
+    STATUS_AFTER = "status_after"
     TIMEOUT_AFTER = "timeout_after"
     DROP_AFTER = "drop_after"
     DROP_BEFORE = "drop_before"
@@ -87,6 +90,11 @@ class FaultInjector:
                times: int | None = 1) -> Fault:
         """Answer matching requests with HTTP ``status`` without processing them."""
         return self.add(Fault(FaultKind.STATUS, method, path, times, status=status))
+
+    def status_after(self, status: int = 500, *, method: str | None = "POST", path: str | None = "/api/v3/order",
+                     times: int | None = 1) -> Fault:
+        """Process matching requests, then answer HTTP ``status`` (the client sees an error)."""
+        return self.add(Fault(FaultKind.STATUS_AFTER, method, path, times, status=status))
 
     def timeout_after(self, delay: float, *, method: str | None = "POST", path: str | None = "/api/v3/order",
                       times: int | None = 1) -> Fault:

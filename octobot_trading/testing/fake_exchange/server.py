@@ -266,6 +266,8 @@ class FakeExchangeServer:
         response = await asyncio.shield(processing)
         if fault is not None and fault.kind is FaultKind.DROP_AFTER:
             return await self._cut(request)
+        if fault is not None and fault.kind is FaultKind.STATUS_AFTER:
+            return web.json_response(fault.body(), status=fault.status)
         if fault is not None and fault.kind is FaultKind.TIMEOUT_AFTER:
             await self.clock.sleep(fault.delay)
         return response

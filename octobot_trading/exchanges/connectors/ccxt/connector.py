@@ -10,11 +10,12 @@
   exceptions become library errors (:func:`.errors.map_ccxt_error`, chained with ``from``).
 * Reads are retried with exponential backoff and jitter (:mod:`octobot_trading.exchanges.retry`)
   on the injected clock. Order placement is never retried: on an ambiguous failure (timeout,
-  dropped connection, 5xx) the order is looked up by its client order id (twice, a backoff
-  apart); it is returned when found. When it is not found, the original error is raised if the
-  exchange answered (HTTP 5xx) or was never reached (connection refused) — nothing was placed —
-  and ``AmbiguousOrderOutcome`` otherwise (a timed-out request may still be processed). The
-  lookup failing itself also gives ``AmbiguousOrderOutcome``.
+  dropped connection, HTTP 5xx) the order is looked up by its client order id (twice, a backoff
+  apart); it is returned when found. When it is not found, ``AmbiguousOrderOutcome`` is raised:
+  a timed-out request may still be processed, and a 5xx means "execution status unknown" (the
+  venue may have placed it). Only a refusal before processing (rate limit, HTTP 429 / 418) or a
+  connection that could not be made raises the original (retryable) error: nothing was placed.
+  The lookup failing itself also gives ``AmbiguousOrderOutcome``.
 * Markets are cached process-wide with a TTL (:mod:`.markets_cache`). An unknown symbol raises
   ``UnknownSymbol`` before any request for it is sent.
 
@@ -353,8 +354,7 @@ class CCXTConnector(ExchangeConnector):
                 return found
             if attempt == 0:
                 await self.clock.sleep(self.retry_policy.delay(1, error))
-        if _exchange_answered(error):
-            raise error  # the venue answered (e.g. HTTP 5xx) or was never reached: nothing was placed
+        # a 5xx is no refusal: the venue may have processed (or still process) the request
         raise AmbiguousOrderOutcome(
             f"order {client_order_id} not found after {type(error).__name__}; the request may still be "
             "processed by the exchange: look it up by client order id later",
@@ -506,15 +506,6 @@ def _transport_cause(error: BaseException) -> BaseException | None:
 def _never_sent(error: BaseException) -> bool:
     """True when the connection to the exchange could not even be made."""
     return isinstance(_transport_cause(error), aiohttp.ClientConnectorError)
-
-
-def _exchange_answered(error: BaseException) -> bool:
-    """True when the failed request got an HTTP answer (e.g. 5xx) or was never sent.
-
-    ccxt chains transport failures (timeouts, dropped or cut connections) from the aiohttp /
-    asyncio exception; an error built from an HTTP reply has no such cause.
-    """
-    return _transport_cause(error) is None or _never_sent(error)
 
 
 def _with_client_id(order: ExchangeOrder, client_order_id: str) -> ExchangeOrder:
