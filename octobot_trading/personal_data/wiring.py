@@ -65,6 +65,7 @@ class TraderComponent:
         self._prices: dict[str, Decimal] = {}
         self._price_times: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
+        self._mark_subscription: Any = None
         #: Awaited on start after the trader is initialized and before its first sync (state restore).
         self.restore_hooks: list[Callable[[], Awaitable[None]]] = []
         self._log = get_logger("personal_data.wiring")
@@ -84,6 +85,11 @@ class TraderComponent:
         )
         manager.trader = self.trader
         manager.exchange_personal_data = self.personal_data
+        connector = manager.connector
+        if isinstance(connector, SimulatedConnector) and connector.price_source is None:
+            # paper market orders fill at the price the trader reserved at (mark price when market
+            # data runs, else the last polled price), not at a close up to one poll old
+            connector.price_source = self.price_of
 
     def _symbol_data(self, symbol: str) -> Any:
         symbols_data = self.manager.exchange_symbols_data
@@ -127,7 +133,22 @@ class TraderComponent:
         if self.manager.is_simulated:
             self.personal_data.portfolio_manager.reset_starting_point()
         self._mark_account_ready()
+        channels = getattr(self.manager, "channels", None)
+        if isinstance(self.manager.connector, SimulatedConnector) and channels is not None \
+                and self._mark_subscription is None:
+            self._mark_subscription = channels.mark_price.subscribe(self._on_mark_price)
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
+
+    async def _on_mark_price(self, update: Any) -> None:
+        """Paper trading: match resting orders against each new mark price of a traded symbol."""
+        connector = self.manager.connector
+        if not isinstance(connector, SimulatedConnector) or (
+                self.manager.symbols and update.symbol not in self.manager.symbols):
+            return
+        try:
+            await connector.on_price(update.symbol, update.price)
+        except OctoBotTradingError as exc:
+            self._log.warning("paper fill at mark price %s of %s failed: %s", update.price, update.symbol, exc)
 
     def _mark_account_ready(self) -> None:
         """Tell the readiness tracker (when market data is wired) that the account was read once."""
@@ -178,6 +199,9 @@ class TraderComponent:
 
     async def stop(self) -> None:
         """Cancel the poll task and the trader's tasks (idempotent)."""
+        subscription, self._mark_subscription = self._mark_subscription, None
+        if subscription is not None:
+            subscription.channel.unsubscribe(subscription)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -267,7 +267,7 @@ async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
 
 async def test_a_5xx_placement_stays_in_flight_and_is_found_when_the_venue_placed_it(live):
     """Review S1: after a 5xx the trader neither forgets nor re-sends the order: it looks it up."""
-    server, connector, personal, trader = live
+    server, _connector, _personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
     server.faults.status(503, method="POST", path="/api/v3/order")  # not processed

@@ -147,3 +147,36 @@ async def test_poll_loop_survives_an_unexpected_error(server, caplog):
     finally:
         await manager.stop()
     assert not _other_tasks()
+
+
+async def test_paper_trading_fills_at_the_live_mark_price(server):
+    """Review S2: paper market orders use the trader's price; resting orders see every mark price."""
+    from octobot_trading.exchange_data import wiring as market_data_wiring
+    from octobot_trading.exchange_data.payloads import MarkPriceUpdate
+    from octobot_trading.personal_data.orders.order import OrderEvent
+    market_data_wiring.install()
+    try:
+        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10})
+        manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
+        async with manager:
+            await manager.wait_ready(timeout=10)
+            symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
+            mark = symbol_data.mark_price
+            assert manager.connector.last_price("BTC/USDT") == manager.trader.price_of("BTC/USDT") == mark
+            order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
+                                                      (mark * D("0.95")).quantize(D("0.01")))
+            closed = asyncio.Event()
+
+            async def on_close(_order) -> None:
+                closed.set()
+
+            order.add_hook(OrderEvent.CLOSE, on_close)
+            lower = (mark * D("0.94")).quantize(D("0.01"))
+            await manager.channels.mark_price.publish(
+                MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
+            await asyncio.wait_for(closed.wait(), timeout=5)  # filled between two polls
+            assert order.status is OrderStatus.CLOSED and order.average_price == order.price
+    finally:
+        market_data_wiring.uninstall()
+    assert not _other_tasks()
