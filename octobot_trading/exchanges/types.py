@@ -168,3 +168,7 @@ class MarketInfo:
     maker_fee: Decimal | None = None
     taker_fee: Decimal | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    #: Which currency a trading fee is charged in (ccxt ``feeSide``): ``"get"`` (the received one),
+    #: ``"give"`` (the spent one), ``"quote"`` or ``"base"``; None when unknown (the simulator:
+    #: received currency).
+    fee_side: str | None = None

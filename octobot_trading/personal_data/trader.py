@@ -271,7 +271,11 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
         if price is None and order.side is _BUY:
             raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
                                symbol=order.symbol)
-        currency, amount = self.portfolio_manager.reservation_for(order, price, fee_rate)
+        market = self.markets.get(order.symbol)
+        fee_side = None if market is None else market.fee_side
+        fee_in_spent = None if fee_side is None else (
+            fee_side == "give" or fee_side == ("quote" if order.side is _BUY else "base"))
+        currency, amount = self.portfolio_manager.reservation_for(order, price, fee_rate, fee_in_spent)
         owner = order.reservation_owner
         if owner is not None and owner.reserved_currency == currency and not owner.is_done:
             amount = max(ZERO, amount - owner.reserved_amount)

@@ -143,3 +143,10 @@ def test_trades_with_non_positive_price_or_amount_are_bad_responses(fields: dict
 def test_infinite_timestamp_is_a_bad_response_not_an_overflow() -> None:
     with pytest.raises(errors.BadExchangeResponse, match="timestamp"):
         ADAPTER.parse_trade(_trade(timestamp=float("inf")))
+
+
+def test_market_fee_side_defaults_like_ccxt() -> None:
+    raw = {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "type": "spot", "spot": True,
+           "active": True, "precision": {"amount": "0.0001", "price": "0.01"}, "limits": {}}
+    assert ADAPTER.parse_market(raw).fee_side == "quote"
+    assert ADAPTER.parse_market({**raw, "feeSide": "get"}).fee_side == "get"

@@ -8,6 +8,7 @@ Partial fills from "the market" are made with the fake server's own matching ste
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -280,3 +281,20 @@ async def test_a_5xx_placement_stays_in_flight_and_is_found_when_the_venue_place
     await trader.sync_with_exchange()
     assert lost.status is OrderStatus.PENDING_CREATION  # not given up before the venue's window closes
     assert server.faults.count("POST", "/api/v3/order") == 2
+
+
+async def test_the_fee_is_reserved_where_the_venue_charges_it_in_the_spent_currency(live):
+    """Item 15: a venue charging the fee in the spent currency (ccxt ``feeSide``) gets it reserved."""
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    binance = trader.markets["BTC/USDT"]
+    assert binance.fee_side == "get"  # Binance: the fee comes out of what is received
+    plain = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    assert plain.reserved_amount == price * D("0.001")
+    await _assert_matches_exchange(connector, personal)
+    trader.markets["BTC/USDT"] = replace(binance, fee_side="quote")  # a Kraken-like market
+    with_fee = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    assert with_fee.reserved_amount == price * D("0.001") * (1 + trader.fees.taker)
+    sell = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (price * D("1.2")).quantize(D("0.01")))
+    assert sell.reserved_amount == D("0.001")  # a sell spends base: its quote fee is not reserved

@@ -98,8 +98,13 @@ class PortfolioManager:
         return self.portfolio.available(currency) - allocated
 
     # -- reservations -----------------------------------------------------------------------
-    def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO) -> tuple[str, Decimal]:
-        """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``."""
+    def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO,
+                        fee_in_spent: bool | None = None) -> tuple[str, Decimal]:
+        """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``.
+
+        The fee (``fee_rate``) is reserved too when it is charged in the spent currency:
+        ``fee_in_spent`` (the market's fee side) or, when None, ``reserve_fees_in_spent_currency``.
+        """
         symbol = _parse(order.symbol)
         if order.side is _BUY:
             if price is None:
@@ -107,7 +112,7 @@ class PortfolioManager:
             amount, currency = order.remaining * price, symbol.quote
         else:
             amount, currency = order.remaining, symbol.base
-        if self.reserve_fees_in_spent_currency and fee_rate:
+        if fee_rate and (self.reserve_fees_in_spent_currency if fee_in_spent is None else fee_in_spent):
             amount += amount * fee_rate
         return currency, amount
 

@@ -202,6 +202,7 @@ class CCXTAdapter:
             exchange_symbol=_str(raw, "id", required=False),
             maker_fee=to_dec(raw.get("maker"), f"{symbol} maker", required=False),
             taker_fee=to_dec(raw.get("taker"), f"{symbol} taker", required=False),
+            fee_side=str(raw.get("feeSide") or "quote"),  # ccxt's own default when a venue does not say
         )
 
     # -- market data ---------------------------------------------------------------------
