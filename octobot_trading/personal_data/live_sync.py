@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
@@ -125,6 +126,16 @@ class LiveSyncMixin:
         await self.orders_manager.apply_exchange_update(exchange_order, trades)
 
     async def refresh_balances(self) -> None:
-        """Replace the account's balances with the venue's (live trading)."""
+        """Replace the account's balances with the venue's (live trading).
+
+        The venue's free amount already excludes what its open orders lock; funds reserved by
+        orders still in flight (the venue may not know them yet) stay reserved locally too.
+        """
         balances = await self.connector.fetch_balance()
-        self.portfolio_manager.refresh_from_balances({c: (b.total, b.free) for c, b in balances.items()})
+        held: dict[str, Decimal] = {}
+        for order in self.orders_manager.in_flight():
+            currency = order.reserved_currency
+            if currency is not None and order.reserved_amount:  # (a sub-portfolio's is in the account too)
+                held[currency] = held.get(currency, ZERO) + order.reserved_amount
+        self.portfolio_manager.refresh_from_balances({
+            c: (b.total, max(ZERO, b.free - held[c]) if c in held else b.free) for c, b in balances.items()})

@@ -80,8 +80,10 @@ class TraderComponent:
             price_time_of=self._price_times.get, spread_of=self.spread_of, safety=trading.order_safety,
             fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
             price_events_for=self._price_events_for,
-            # the venue's native types (paper trading too: it behaves like the venue); others are self-managed
-            supported_order_types=getattr(manager.exchange, "supported_order_types", None),
+            # what the connector holds natively, others are self-managed: the venue's types for a real
+            # connector (RestExchange capabilities), every type for the simulator (paper trading)
+            supported_order_types=None if isinstance(manager.connector, SimulatedConnector)
+            else getattr(manager.exchange, "supported_order_types", None),
         )
         manager.trader = self.trader
         manager.exchange_personal_data = self.personal_data

@@ -298,3 +298,21 @@ async def test_the_fee_is_reserved_where_the_venue_charges_it_in_the_spent_curre
     assert with_fee.reserved_amount == price * D("0.001") * (1 + trader.fees.taker)
     sell = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (price * D("1.2")).quantize(D("0.01")))
     assert sell.reserved_amount == D("0.001")  # a sell spends base: its quote fee is not reserved
+
+
+async def test_funds_of_an_in_flight_order_stay_reserved_across_a_balance_refresh(live):
+    """Item 4: the venue's free balance does not lock an order it may not know: the local books do."""
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    server.faults.status(503, method="POST", path="/api/v3/order")  # never processed
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    await trader.refresh_balances()
+    venue = (await connector.fetch_balance())["USDT"]
+    usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
+    assert (usdt.total, usdt.available) == (venue.total, venue.free - order.reserved_amount)
+    order.created_at -= trader_module.IN_FLIGHT_GIVE_UP_MS  # the venue's window has passed (live clock)
+    for _ in range(trader_module.IN_FLIGHT_MIN_LOOKUPS):
+        await trader.resolve_in_flight()
+    assert order.status is OrderStatus.REJECTED and server.state.orders == {}
+    await _assert_matches_exchange(connector, personal)
