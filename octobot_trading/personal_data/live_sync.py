@@ -82,7 +82,7 @@ class LiveSyncMixin:
                 continue
             seen.add(exchange_order.id)
             await self._apply_isolated(exchange_order.id, exchange_order)
-        pending = [*self.orders_manager.open_orders(), *self.orders_manager.has_inferred_fills()]
+        pending = [*self.orders_manager.open_orders(), *self.orders_manager.orders_with_inferred_fills()]
         for order in pending:
             if not order.is_active or order.exchange_order_id is None or order.exchange_order_id in seen:
                 continue

@@ -260,7 +260,7 @@ class OrdersManager:
                 self._logger.warning("could not reserve funds for restored order %s: %s", order.id, exc)
         return order
 
-    def has_inferred_fills(self) -> list[Order]:
+    def orders_with_inferred_fills(self) -> list[Order]:
         """Orders with fills inferred from the venue's filled amount that real trades must still match."""
         return [self._orders[order_id] for order_id in self._inferred if order_id in self._orders]
 
