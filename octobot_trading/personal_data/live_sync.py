@@ -120,7 +120,8 @@ class LiveSyncMixin:
         if exchange_order.filled > known_filled or (local is not None and self.orders_manager.has_inferred(local)):
             try:
                 all_trades = await self.connector.fetch_my_trades(exchange_order.symbol)
-                trades = [t for t in all_trades if t.order_id == exchange_order.id]
+                # oldest first: a real trade corrects the oldest inferred fill it covers
+                trades = sorted((t for t in all_trades if t.order_id == exchange_order.id), key=lambda t: t.timestamp)
             except OctoBotTradingError as exc:
                 self._logger.info("could not fetch fills of %s: %s", exchange_order.id, exc)
         await self.orders_manager.apply_exchange_update(exchange_order, trades)
