@@ -3,8 +3,10 @@
 Every configured secret (API keys, secrets, passwords) is registered with :data:`redactor`;
 its filter rewrites log records so that the secret, and any prefix of it of four or more
 characters, is replaced by ``***`` in the message, its %-arguments, exception text and stack
-text. Library loggers (:func:`get_logger`) carry the filter themselves; :func:`install_redaction`
-also puts it on the root logger's handlers so third-party records (ccxt, aiohttp) are covered.
+text. Values of authenticating request parameters (``signature=``, ``apiKey=``,
+``X-MBX-APIKEY:``, ``passphrase=`` ...) are masked too, registered or not. Library loggers
+(:func:`get_logger`) carry the filter themselves; :func:`install_redaction` also puts it on the
+root logger's handlers so third-party records (ccxt, aiohttp) are covered.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ __all__ = ["MASK", "SecretRedactor", "get_logger", "install_redaction", "redact"
 
 MASK = "***"
 _MIN_PREFIX = 4
+#: Request parameters that authenticate a request (signatures are replayable within the venue's
+#: receive window): their values are masked in every text, registered secret or not.
+_SIGNED_PARAMS = re.compile(
+    r"(?i)(\b(?:signature|sign|apikey|api_key|api-key|x-mbx-apikey|passphrase|password|secret)[\"']?\s*[=:]\s*[\"']?)"
+    r"([^&\s\"',}]+)"
+)
 
 
 class SecretRedactor(logging.Filter):
@@ -60,15 +68,16 @@ class SecretRedactor(logging.Filter):
 
     def redact(self, text: str) -> str:
         """Return ``text`` with every registered secret (or 4+ character prefix) masked."""
+        if not text:
+            return text
+        text = _SIGNED_PARAMS.sub(lambda m: m.group(1) + MASK, text)
         pattern = self._pattern
-        if pattern is None or not text:
+        if pattern is None:
             return text
         return pattern.sub(MASK, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite ``record`` in place with secrets masked; never drops the record."""
-        if self._pattern is None:
-            return True
         try:
             message = record.getMessage()
         except Exception:  # a broken format string: keep the raw parts, redacted

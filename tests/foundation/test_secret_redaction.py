@@ -7,6 +7,7 @@ import pytest
 from octobot_trading.config import ExchangeConfig, parse_config
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.util.logging import MASK, get_logger, install_redaction, redactor
+from octobot_trading.util.logging import redact as redact_text
 
 CANARY_KEY = "CanaryKey0123456789abcdef"
 CANARY_SECRET = "CanarySecret-9f8e7d6c5b4a"
@@ -67,3 +68,39 @@ def test_redact_short_secret_whole_only():
     redactor.register("abc")
     assert redactor.redact("xabcx ab") == f"x{MASK}x ab"
     redactor.clear()
+
+
+def test_signed_request_parameters_are_masked_without_registration():
+    redactor.clear()
+    text = redact_text("POST https://api/x?symbol=BTCUSDT&timestamp=1&signature=0a1b2c3d4e5f6a7b8c9d "
+                       "{'X-MBX-APIKEY': 'PublicKeyValue'} apiKey=abc")
+    assert "0a1b2c3d4e5f6a7b8c9d" not in text and "PublicKeyValue" not in text and "apiKey=abc" not in text
+    assert "symbol=BTCUSDT" in text and "timestamp=1" in text
+
+
+async def test_exchange_errors_carry_no_request_signature():
+    import re
+
+    from octobot_trading.errors import AuthenticationError
+    from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+    from tests.exchanges.conftest import FIXTURES, make_connector
+
+    from octobot_trading.errors import ExchangeError
+    from octobot_trading.exchanges.retry import RetryPolicy
+
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
+        connector = make_connector(server, api_secret="wrong-secret-value-123")
+        healthy = make_connector(server, retry=RetryPolicy(attempts=1, base_delay=0.01, rate_limit_delay=0.01))
+        try:
+            with pytest.raises(AuthenticationError) as exc:
+                await connector.fetch_balance()
+            # a server error on a signed endpoint: ccxt's message carries the signed URL
+            server.faults.status(503, path="/api/v3/account", times=None)
+            with pytest.raises(ExchangeError) as server_error:
+                await healthy.fetch_balance()
+        finally:
+            await connector.close()
+            await healthy.close()
+    for text in (str(exc.value), str(server_error.value)):
+        assert not re.search(r"signature=[0-9a-f]{8}", text), text
+        assert "wrong-secret" not in text
