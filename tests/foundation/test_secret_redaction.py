@@ -81,12 +81,10 @@ def test_signed_request_parameters_are_masked_without_registration():
 async def test_exchange_errors_carry_no_request_signature():
     import re
 
-    from octobot_trading.errors import AuthenticationError
+    from octobot_trading.errors import AuthenticationError, ExchangeError
+    from octobot_trading.exchanges.retry import RetryPolicy
     from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
     from tests.exchanges.conftest import FIXTURES, make_connector
-
-    from octobot_trading.errors import ExchangeError
-    from octobot_trading.exchanges.retry import RetryPolicy
 
     async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
         connector = make_connector(server, api_secret="wrong-secret-value-123")
