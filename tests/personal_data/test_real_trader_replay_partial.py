@@ -10,41 +10,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
-from octobot_trading.clock import LiveClock
 from octobot_trading.enums import OrderStatus
-from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
-from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.personal_data.test_real_trader import _assert_matches_exchange
+from tests.personal_data.test_real_trader import live as live  # the same real-trader fixture
 
 D = Decimal
-
-
-@pytest.fixture
-async def live():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
-        connector = make_connector(server)
-        clock = LiveClock()
-        personal = ExchangePersonalData(clock)
-        prices: dict[str, Decimal] = {}
-        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
-        try:
-            await trader.initialize()
-            await trader.refresh_balances()
-            prices["BTC/USDT"] = (await connector.fetch_ticker("BTC/USDT")).last
-            yield server, connector, personal, trader
-        finally:
-            await trader.stop()
-            await connector.close()
-
-
-async def _assert_matches_exchange(connector, personal):
-    balances = await connector.fetch_balance()
-    portfolio = personal.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 async def test_limit_order_partly_filled_by_replayed_candles_then_canceled(live):
