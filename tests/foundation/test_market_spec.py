@@ -117,3 +117,13 @@ def test_check_limits_agrees_with_bounds(amount, price):
     expected_ok = amount >= Decimal("0.001") and Decimal("10") <= cost <= Decimal("1000000")
     assume(amount > 0)
     assert spec.passes_limits(amount, price) is expected_ok
+
+
+@pytest.mark.parametrize("what", ["amount", "cost", "price"])
+def test_min_above_max_refused(what):
+    with pytest.raises(InvalidOrder) as info:
+        MarketSpec(**{f"min_{what}": "2", f"max_{what}": "1"}, symbol="BTC/USDT")
+    assert info.value.limit == f"min_{what}"
+    assert f"min_{what} 2 is above max_{what} 1" in str(info.value)
+    equal = MarketSpec(**{f"min_{what}": "1", f"max_{what}": "1"})  # a single allowed value is valid
+    assert getattr(equal, f"min_{what}") == getattr(equal, f"max_{what}") == Decimal(1)
