@@ -54,7 +54,14 @@ class LiveSyncMixin:
         """
         resolved = []
         for order in self.orders_manager.in_flight():
-            found = await self.connector.fetch_order_by_client_id(order.client_order_id, order.symbol)
+            try:
+                found = await self.connector.fetch_order_by_client_id(order.client_order_id, order.symbol)
+            except asyncio.CancelledError:
+                raise
+            except OctoBotTradingError as exc:  # not a miss: the venue said nothing; retried next poll
+                self._logger.error("lookup of in-flight order %s failed, retried next poll: %r",
+                                   order.client_order_id, exc)
+                continue
             if found is None:
                 misses = self._in_flight_misses.get(order.client_order_id, 0) + 1
                 if misses < IN_FLIGHT_MIN_LOOKUPS or self.clock.now_ms() - order.created_at < IN_FLIGHT_GIVE_UP_MS:
@@ -68,7 +75,16 @@ class LiveSyncMixin:
                 self.orders_manager.give_up(order)
             else:
                 self._in_flight_misses.pop(order.client_order_id, None)
-                await self._apply_with_trades(found)
+                try:
+                    await self._apply_with_trades(found)
+                except asyncio.CancelledError:
+                    raise
+                except OctoBotTradingError as exc:
+                    # the venue's acknowledgement (open, exchange id) stands; the fill is retried by
+                    # the next poll, which now follows the order by its exchange id
+                    self._logger.error("in-flight order %s found but not applied, retried next poll: %r",
+                                       order.client_order_id, exc)
+                    continue
             resolved.append(order)
         return resolved
 

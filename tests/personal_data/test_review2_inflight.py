@@ -1,0 +1,114 @@
+"""Second-review items N4 and N5: in-flight lookups isolated per order, given-up orders looked up again.
+
+Through the real ccxt client against the project's fake Binance server on loopback (fills made with
+the fake server's own matching step ``state._fill``, faults with its fault injector).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from octobot_trading.clock import LiveClock, SimulatedClock
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
+from octobot_trading.personal_data import ExchangePersonalData, Trader
+from octobot_trading.personal_data.orders.order_types import create_order_instance
+from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from octobot_trading.util.market_spec import MarketSpec
+from tests.exchanges.conftest import FIXTURES, make_connector
+
+D = Decimal
+ORDER = "/api/v3/order"
+
+
+@pytest.fixture
+async def live():
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
+        connector = make_connector(server)
+        clock = LiveClock()
+        personal = ExchangePersonalData(clock)
+        prices: dict[str, Decimal] = {}
+        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
+        try:
+            await trader.initialize()
+            await trader.refresh_balances()
+            prices["BTC/USDT"] = (await connector.fetch_ticker("BTC/USDT")).last
+            yield server, connector, personal, trader
+        finally:
+            await trader.stop()
+            await connector.close()
+
+
+async def _assert_matches_exchange(connector, personal):
+    balances = await connector.fetch_balance()
+    portfolio = personal.portfolio_manager.portfolio
+    for currency, balance in balances.items():
+        asset = portfolio.get_currency_portfolio(currency)
+        assert (asset.total, asset.available) == (balance.total, balance.free), currency
+
+
+def _below_market(server, factor: str = "0.9") -> Decimal:
+    market = server.state.markets["BTCUSDT"]
+    return (market.last_price * D(factor)).quantize(market.tick_size)
+
+
+async def test_a_failing_in_flight_lookup_never_blocks_the_sync_of_other_orders(live):
+    """N4 (a): the lookup of an in-flight order raises; the other orders and balances still sync."""
+    server, connector, personal, trader = live
+    price = _below_market(server)
+    filled = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    server.faults.status(503, method="POST", path=ORDER)  # not processed: outcome unknown
+    lost = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price - 1)
+    assert lost.status is OrderStatus.PENDING_CREATION
+    fake = server.state.orders[int(filled.exchange_order_id)]
+    server.state._fill(fake, fake.price, D("0.001"), maker=True)
+    server.faults.status(500, method="GET", path=ORDER, times=3)  # the lookup fails (3 retries)
+    await trader.sync_with_exchange()  # does not raise
+    assert filled.status is OrderStatus.CLOSED and filled.filled == D("0.001")
+    assert lost.status is OrderStatus.PENDING_CREATION
+    assert trader._in_flight_misses.get(lost.client_order_id, 0) == 0  # a failed lookup is not a miss
+    await trader.refresh_balances()
+    venue = await connector.fetch_balance()
+    usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
+    # the in-flight order's funds stay reserved locally (the venue may still process it)
+    assert (usdt.total, usdt.available) == (venue["USDT"].total, venue["USDT"].free - lost.reserved_amount)
+    assert personal.portfolio_manager.portfolio.get_currency_portfolio("BTC").total == venue["BTC"].total
+
+
+async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_the_others():
+    """N4 (b): a found in-flight order whose fill is invalid is logged and retried; the next one resolves."""
+    clock = SimulatedClock(1_700_000_000_000)
+    personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
+    manager = personal.orders_manager
+    orders = [create_order_instance("limit", "buy", "BTC/USDT", D("1"), D(p), clock=clock) for p in ("90", "80")]
+
+    def shown(order, eid, status, filled):
+        return ExchangeOrder(eid, order.client_order_id, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY, status,
+                             order.price, D("1"), filled, D("1") - filled, order.price if filled else None, None,
+                             clock.now_ms())
+
+    class Venue:  # the connector seen through the contract only: the fake server never sends invalid fills
+        replies = {orders[0].client_order_id: shown(orders[0], "E1", OrderStatus.FILLED, D("1")),
+                   orders[1].client_order_id: shown(orders[1], "E2", OrderStatus.OPEN, D(0))}
+
+        async def fetch_order_by_client_id(self, client_order_id, symbol):
+            return self.replies[client_order_id]
+
+        async def fetch_my_trades(self, symbol=None, since=None, limit=None):
+            return [ExchangeTrade("T1", "E1", "BTC/USDT", OrderSide.BUY, D(0), D("1"), D(0), "BTC", clock.now_ms())]
+
+    trader = Trader(Venue(), personal, clock=clock, simulated=False,  # type: ignore[arg-type]
+                    markets={"BTC/USDT": MarketInfo("BTC/USDT", "BTC", "USDT", MarketType.SPOT,
+                                                   MarketSpec(price_tick="0.01", amount_step="0.0001"))},
+                    price_of=lambda s: D("100"))
+    for order in orders:
+        currency, amount = trader._reservation(order)
+        personal.portfolio_manager.reserve(order, currency, amount)
+        order.is_active = True
+        manager.add(order)
+    resolved = await trader.resolve_in_flight()  # does not raise
+    assert resolved == [orders[1]] and orders[1].status is OrderStatus.OPEN
+    assert orders[0].filled == 0 and personal.trades_manager.trades() == []  # the invalid fill changed nothing
+    assert manager.get_by_exchange_id("E1") is orders[0]  # followed by exchange id from now on
