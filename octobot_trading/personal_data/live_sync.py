@@ -24,12 +24,15 @@ from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
 from octobot_trading.util.decimals import ZERO
 
-__all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSyncMixin"]
+__all__ = ["GIVEN_UP_LOOKUP_MS", "IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSyncMixin"]
 
 #: An in-flight order is given up only after this many lookups found nothing ...
 IN_FLIGHT_MIN_LOOKUPS = 3
 #: ... and this long after it was sent (Binance's largest recvWindow: older requests are refused).
 IN_FLIGHT_GIVE_UP_MS = 60_000
+#: A given-up order is still looked up by client id (on polls 1, 2, 4, 8, ... after it was given
+#: up) for this long after it was sent: a request processed late may have filled before any poll.
+GIVEN_UP_LOOKUP_MS = 24 * 3_600_000
 
 
 class LiveSyncMixin:
@@ -88,9 +91,43 @@ class LiveSyncMixin:
             resolved.append(order)
         return resolved
 
+    async def look_up_given_up(self) -> list[Order]:
+        """Look given-up orders up again by client id; restore (and apply) those the venue shows.
+
+        An order given up as not placed may have been processed late and filled at once, so it never
+        shows among the open orders: each one is looked up on polls 1, 2, 4, 8, ... after it was
+        given up (cheap: given-up orders are rare), until :data:`GIVEN_UP_LOOKUP_MS` after it was
+        sent. A failed lookup or update is logged and retried. Returns the orders restored.
+        """
+        polls: dict[str, int] = self.__dict__.setdefault("_given_up_polls", {})
+        restored = []
+        for order in self.orders_manager.given_up_orders():
+            client_id = order.client_order_id
+            if self.clock.now_ms() - order.created_at > GIVEN_UP_LOOKUP_MS:
+                self.orders_manager.drop_given_up(client_id)
+                polls.pop(client_id, None)
+                continue
+            count = polls[client_id] = polls.get(client_id, 0) + 1
+            if count & (count - 1):  # not a power of two: skipped this poll
+                continue
+            try:
+                found = await self.connector.fetch_order_by_client_id(client_id, order.symbol)
+                if found is None:
+                    continue
+                await self._apply_with_trades(found)  # restores the order and its chained orders
+            except asyncio.CancelledError:
+                raise
+            except OctoBotTradingError as exc:
+                self._logger.error("lookup of given-up order %s failed, retried later: %r", client_id, exc)
+                continue
+            polls.pop(client_id, None)
+            restored.append(order)
+        return restored
+
     async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:
         """Poll the venue (live REST): apply fills, cancels and unknown open orders, each once."""
         await self.resolve_in_flight()
+        await self.look_up_given_up()
         open_orders = await self.connector.fetch_open_orders()
         seen = set()
         for exchange_order in open_orders:

@@ -6,6 +6,7 @@ the fake server's own matching step ``state._fill``, faults with its fault injec
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
-from octobot_trading.personal_data import ExchangePersonalData, Trader
+from octobot_trading.personal_data import ExchangePersonalData, Trader, live_sync
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from octobot_trading.util.market_spec import MarketSpec
@@ -112,3 +113,65 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
     assert resolved == [orders[1]] and orders[1].status is OrderStatus.OPEN
     assert orders[0].filled == 0 and personal.trades_manager.trades() == []  # the invalid fill changed nothing
     assert manager.get_by_exchange_id("E1") is orders[0]  # followed by exchange id from now on
+
+
+async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_its_exits(live):
+    """N5: given up, then processed late AND filled at once (never in the open orders): still restored,
+    its fill recorded once and its exit placed."""
+    server, connector, personal, trader = live
+    price = _below_market(server)
+    exit_price = _below_market(server, "1.2")
+    placed = asyncio.Event()
+    server.order_listeners.append(lambda _order: placed.set())
+    server.faults.latency(3.0, method="POST", path=ORDER, times=1)  # > the 2 s client timeout
+    entry = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price, take_profit_price=exit_price)
+    assert entry.status is OrderStatus.PENDING_CREATION
+    entry.created_at -= live_sync.IN_FLIGHT_GIVE_UP_MS  # the venue's window is over (no 60 s wait)
+    for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
+        await trader.sync_with_exchange()  # the request is still delayed: not found
+    assert entry.status is OrderStatus.REJECTED and personal.orders_manager.open_orders() == []
+    await asyncio.wait_for(placed.wait(), timeout=5)  # the venue processes it late ...
+    fake = server.state.orders[max(server.state.orders)]
+    server.state._fill(fake, fake.price, D("0.001"), maker=True)  # ... and it fills before any poll sees it
+    for _ in range(3):
+        await trader.sync_with_exchange()
+    assert entry.status is OrderStatus.CLOSED and entry.filled == D("0.001")
+    venue_trades = [t for t in await connector.fetch_my_trades("BTC/USDT") if t.order_id == entry.exchange_order_id]
+    assert [(t.id, t.amount, t.fee) for t in personal.trades_manager.trades()] == [
+        (t.id, t.amount, t.fee) for t in venue_trades]
+    (exit_order,) = entry.chained_orders
+    assert exit_order.status is OrderStatus.OPEN and exit_order.exchange_order_id
+    assert [o.client_order_id for o in await connector.fetch_open_orders("BTC/USDT")] == [exit_order.client_order_id]
+    await trader.refresh_balances()
+    await _assert_matches_exchange(connector, personal)
+
+
+async def test_given_up_orders_are_looked_up_with_backoff_until_the_window_closes():
+    """N5: lookups of a given-up order on polls 1, 2, 4, 8, ...; none after GIVEN_UP_LOOKUP_MS."""
+    clock = SimulatedClock(1_700_000_000_000)
+    personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
+    manager = personal.orders_manager
+
+    class Venue:  # the connector seen through the contract's lookup only
+        lookups = 0
+
+        async def fetch_order_by_client_id(self, client_order_id, symbol):
+            self.lookups += 1
+            return None
+
+    venue = Venue()
+    trader = Trader(venue, personal, clock=clock, simulated=False,  # type: ignore[arg-type]
+                    markets={"BTC/USDT": MarketInfo("BTC/USDT", "BTC", "USDT", MarketType.SPOT,
+                                                   MarketSpec(price_tick="0.01", amount_step="0.0001"))},
+                    price_of=lambda s: D("100"))
+    order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
+    order.is_active = True
+    manager.add(order)
+    order.transition(OrderStatus.REJECTED)
+    manager.give_up(order)
+    for _ in range(8):
+        assert await trader.look_up_given_up() == []
+    assert venue.lookups == 4
+    clock.advance(live_sync.GIVEN_UP_LOOKUP_MS + 1)
+    await trader.look_up_given_up()
+    assert venue.lookups == 4 and manager.given_up_orders() == []

@@ -242,6 +242,14 @@ class OrdersManager:
         self.forget(order)
         self._given_up[order.client_order_id] = (order, children)
 
+    def given_up_orders(self) -> list[Order]:
+        """In-flight orders given up as not placed that the venue may still show (oldest first)."""
+        return [order for order, _children in self._given_up.values()]
+
+    def drop_given_up(self, client_order_id: str) -> None:
+        """Stop following a given-up order (its lookup window is over); unknown ids are ignored."""
+        self._given_up.pop(client_order_id, None)
+
     def _restore_given_up(self, exchange_order: ExchangeOrder) -> Order:
         """Bring back an order given up as not placed that the venue shows after all."""
         order, children = self._given_up.pop(exchange_order.client_order_id)  # type: ignore[arg-type]
