@@ -25,6 +25,7 @@ build); without a trader component they are not required.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 
@@ -118,11 +119,24 @@ class MarketDataComponent:
             raise
 
     async def stop(self) -> None:
-        """Stop the updaters, then the channels (idempotent)."""
+        """Stop the updaters, then the channels (idempotent).
+
+        Everything is stopped even when the calling task is being cancelled; the cancellation
+        is re-raised at the end.
+        """
         updaters, self.updaters = self.updaters, []
+        cancelled: asyncio.CancelledError | None = None
         for updater in reversed(updaters):
-            await updater.stop()
-        await self.market_data.stop()
+            try:
+                await updater.stop()
+            except asyncio.CancelledError as exc:
+                cancelled = exc
+        try:
+            await self.market_data.stop()
+        except asyncio.CancelledError as exc:
+            cancelled = exc
+        if cancelled is not None:
+            raise cancelled
 
     # -- readiness (manager.readiness) --------------------------------------------------------
     def _account_topics(self) -> tuple[str, ...]:

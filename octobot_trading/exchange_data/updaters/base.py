@@ -78,21 +78,25 @@ class MarketDataUpdater(abc.ABC):
         """Create the tasks with :meth:`_spawn`."""
 
     async def stop(self) -> None:
-        """Cancel and await every task (idempotent)."""
+        """Cancel and await every task (idempotent).
+
+        Every task is awaited to its end even when the task calling ``stop()`` is itself being
+        cancelled (Ctrl-C, a timed-out ``build()``); that cancellation is re-raised afterwards.
+        """
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
+        cancelled = False
         for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-            except Exception as exc:  # a loop that had already died: logged when it died
-                self._log.debug("%s ended with %s", task.get_name(), type(exc).__name__)
+            while not task.done():
+                try:
+                    await asyncio.wait({task})
+                except asyncio.CancelledError:
+                    cancelled = True  # keep waiting: the task was cancelled and ends promptly
+            if not task.cancelled() and task.exception() is not None:  # died earlier: logged then
+                self._log.debug("%s ended with %s", task.get_name(), type(task.exception()).__name__)
+        if cancelled:
+            raise asyncio.CancelledError
 
     async def _guard(self, what: str, coro: Coroutine[Any, Any, Any]) -> Any:
         """Await ``coro``; log and count library errors (return None) instead of dying."""
