@@ -240,11 +240,21 @@ async def run_backtest(
     if fraction is not None and not ZERO < fraction <= 1:
         raise ConfigurationError(f"partial_fill_fraction must be in (0, 1], got {fraction}",
                                  field="partial_fill_fraction")
+    if starting_portfolio is not None and not any(to_decimal(v, name=f"starting_portfolio.{c}")
+                                                  for c, v in dict(starting_portfolio).items()):
+        raise ConfigurationError("starting_portfolio holds nothing to trade with", field="starting_portfolio")
     install_all()
     if len(data) == 0:
         raise ConfigurationError("no candles to backtest", field="data")
     run_symbols = list(symbols) if symbols is not None else sorted(data.symbols)
-    run_tfs = sorted({TimeFrame.parse(tf) for tf in (time_frames or data.time_frames)}, key=lambda tf: tf.ms)
+    # the configured order is kept (built-in modes default to the FIRST configured time frame);
+    # the shortest one drives the replay
+    configured_tfs = list(dict.fromkeys(TimeFrame.parse(tf) for tf in (time_frames or data.time_frames)))
+    run_tfs = sorted(configured_tfs, key=lambda tf: tf.ms)
+    for symbol in markets or {}:
+        if symbol not in run_symbols:
+            raise ConfigurationError(f"markets names {symbol!r}, which is not a backtested symbol "
+                                     f"({', '.join(run_symbols)})", field=f"markets.{symbol}")
     for symbol in run_symbols:
         for tf in run_tfs:
             data.get(symbol, tf)  # ConfigurationError naming what is missing
@@ -254,9 +264,10 @@ async def run_backtest(
     run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
     first_open = min(int(data.get(s, base_tf).times[0]) for s in run_symbols)
     builder = (
-        ExchangeBuilder(data.exchange).with_symbols(run_symbols).with_time_frames([tf.value for tf in run_tfs])
+        ExchangeBuilder(data.exchange).with_symbols(run_symbols).with_time_frames([tf.value for tf in configured_tfs])
         .with_clock(SimulatedClock(first_open))
-        .with_trading_config(starting_portfolio=dict(starting_portfolio or {"USDT": "10000"}),
+        .with_trading_config(starting_portfolio={"USDT": "10000"} if starting_portfolio is None
+                             else dict(starting_portfolio),
                              fees={"maker": fees.maker, "taker": fees.taker}, reference_market=reference)
         .use_backtesting(run_data).use_trading_mode(trading_mode, mode_config)
     )

@@ -133,3 +133,46 @@ async def test_triggers_and_partial_fills_work_on_the_multi_time_frame_replay_to
     assert len(result.trades) > 1 and sum(f.amount for f in result.trades) == D("0.2")
     for fill in result.trades:
         assert fill.amount <= decimal_from_data_float(float(series.volumes[index[fill.time]])) * D("0.0001")
+
+
+async def test_run_backtest_settings_review3() -> None:
+    import octobot_trading as ot
+
+    data = CandleData.from_file(Path(__file__).parent / "fixtures" / "BTC_USDT-5m-head600.json", exchange="binance")
+    with pytest.raises(ConfigurationError) as exc:
+        await run_backtest(data, trading_mode=ot.modes.SmaCrossMode, starting_portfolio={})
+    assert exc.value.field == "starting_portfolio"
+    with pytest.raises(ConfigurationError) as exc:
+        await run_backtest(data, trading_mode=ot.modes.SmaCrossMode, markets={"ETH/USDT": ot.MarketSpec()})
+    assert exc.value.field == "markets.ETH/USDT"
+
+
+async def test_run_backtest_mode_defaults_to_first_configured_time_frame(tmp_path: Path) -> None:
+    import json
+
+    import octobot_trading as ot
+
+    rows, price = [], Decimal("100")
+    start = 1_600_000_000_000 // 300_000 * 300_000
+    for i in range(1500):  # a deterministic zig-zag 1m walk, aggregated exactly into 5m candles
+        step = Decimal(((i * 7919) % 13) - 6) / 10
+        close = price + step
+        rows.append([start + i * 60_000, str(price), str(max(price, close) + Decimal("0.1")),
+                     str(min(price, close) - Decimal("0.1")), str(close), "1"])
+        price = close
+    to_float = [[r[0], *(float(v) for v in r[1:])] for r in rows]
+    agg = [[c[0][0], c[0][1], max(x[2] for x in c), min(x[3] for x in c), c[-1][4], 5.0]
+           for c in (to_float[j:j + 5] for j in range(0, len(to_float), 5))]
+    (tmp_path / "Z_USDT-1m.json").write_text(json.dumps(to_float))
+    (tmp_path / "Z_USDT-5m.json").write_text(json.dumps(agg))
+    d1 = CandleData.from_file(tmp_path / "Z_USDT-1m.json", exchange="binance", symbol="Z/USDT", time_frame="1m")
+    d5 = CandleData.from_file(tmp_path / "Z_USDT-5m.json", exchange="binance", symbol="Z/USDT", time_frame="5m")
+
+    def key(result: Any) -> list[tuple[Any, ...]]:
+        return [(t.time, t.side, t.price, t.amount) for t in result.trades]
+
+    only5 = await run_backtest(d5, trading_mode=ot.modes.SmaCrossMode)
+    both_5_first = await run_backtest(d1.merge(d5), trading_mode=ot.modes.SmaCrossMode, time_frames=["5m", "1m"])
+    only1 = await run_backtest(d1, trading_mode=ot.modes.SmaCrossMode)
+    assert only5.trades and key(only5) != key(only1)
+    assert key(both_5_first) == key(only5)
