@@ -102,6 +102,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
         self.connector = connector
         self.personal_data = personal_data
         self.orders_manager = personal_data.orders_manager
+        self.orders_manager.fee_terms = self._fee_terms  # adopted / restored orders reserve like placed ones
         self.portfolio_manager = personal_data.portfolio_manager
         self.clock = clock
         self.is_simulated = simulated
@@ -265,17 +266,20 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
             return order.price
         return order.trigger_price
 
-    def _reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
-        fee_rate = self.fees.taker
-        price = self._reserve_price(order, last)
-        if price is None and order.side is _BUY:
-            raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
-                               symbol=order.symbol)
+    def _fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
+        """Return ``(fee rate, charged in the spent currency?)`` for reserving ``order`` (market's fee side)."""
         market = self.markets.get(order.symbol)
         fee_side = None if market is None else market.fee_side
         fee_in_spent = None if fee_side is None else (
             fee_side == "give" or fee_side == ("quote" if order.side is _BUY else "base"))
-        currency, amount = self.portfolio_manager.reservation_for(order, price, fee_rate, fee_in_spent)
+        return self.fees.taker, fee_in_spent
+
+    def _reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
+        price = self._reserve_price(order, last)
+        if price is None and order.side is _BUY:
+            raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
+                               symbol=order.symbol)
+        currency, amount = self.portfolio_manager.reservation_for(order, price, *self._fee_terms(order))
         owner = order.reservation_owner
         if owner is not None and owner.reserved_currency == currency and not owner.is_done:
             amount = max(ZERO, amount - owner.reserved_amount)

@@ -9,7 +9,7 @@ the order's hooks. Orders unknown locally (placed elsewhere) are adopted once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -36,6 +36,8 @@ _CANCELING = OrderStatus.CANCELING
 _FILLED = OrderStatus.FILLED
 _CLOSED = OrderStatus.CLOSED
 _EV_OPEN, _EV_FILL, _EV_CANCEL, _EV_CLOSE = OrderEvent.OPEN, OrderEvent.FILL, OrderEvent.CANCEL, OrderEvent.CLOSE
+#: a real trade's correction of inferred fills: (covered, cost change, covered fee, deltas, taken from the reservation)
+_Correction = tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]], Decimal]
 
 
 class OrdersManager:
@@ -58,6 +60,9 @@ class OrdersManager:
         self._inferred: dict[str, list[list]] = {}
         #: client order id -> in-flight orders given up as not placed (restored if the venue shows them)
         self._given_up: dict[str, tuple[Order, list[Order]]] = {}
+        #: ``order -> (fee rate, fee charged in the spent currency?)`` for reserving an order found on
+        #: the venue (adopted / restored) like a placed one; set by the trader (markets' fee side)
+        self.fee_terms: Callable[[Order], tuple[Decimal, bool | None]] | None = None
         self._logger = get_logger("personal_data.orders")
 
     # -- registry -------------------------------------------------------------------------------
@@ -188,7 +193,7 @@ class OrdersManager:
             raise InvalidOrderState(f"invalid fill {trade.id}: {amount} @ {price}", order_id=order.id,
                                     symbol=order.symbol)
         fee = trade.fee or ZERO
-        correction: tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]] | None = None
+        correction: _Correction | None = None
         if self._inferred and order.id in self._inferred:
             # the real trade of a fill already applied as inferred: correct price and fee, add the rest
             correction = self._correction(order, trade, fee)
@@ -198,6 +203,7 @@ class OrdersManager:
                                     order_id=order.id, symbol=order.symbol)
         if correction is not None and correction[3]:
             self.portfolio_manager.get_portfolio(order.sub_portfolio).apply_deltas(correction[3])  # atomic
+            order.reserved_amount -= correction[4]
         if amount > 0:
             try:
                 self.portfolio_manager.settle_fill(order, amount, price, fee, trade.fee_currency)
@@ -205,6 +211,7 @@ class OrdersManager:
                 if correction is not None and correction[3]:
                     undo = [(c, -t, -a) for c, t, a in correction[3]]
                     self.portfolio_manager.get_portfolio(order.sub_portfolio).apply_deltas(undo)
+                    order.reserved_amount += correction[4]
                 raise
             order.apply_fill(amount, price, fee, trade.fee_currency)
         if correction is not None:
@@ -250,6 +257,20 @@ class OrdersManager:
         """Stop following a given-up order (its lookup window is over); unknown ids are ignored."""
         self._given_up.pop(client_order_id, None)
 
+    def inferred_entries(self) -> dict[str, list[tuple[str, Decimal, Decimal]]]:
+        """Inferred fills real trades must still match, by order id: ``(trade id, amount left, price)``.
+
+        Persisted by storage, so a real trade seen after a restart corrects its inferred fill
+        instead of being applied as a new one.
+        """
+        return {order_id: [(e[0], e[1], e[2]) for e in entries] for order_id, entries in self._inferred.items()}
+
+    def restore_inferred(self, entries: dict[str, list[tuple[str, Decimal, Decimal]]]) -> None:
+        """Put back inferred-fill entries saved by :meth:`inferred_entries` (restart recovery)."""
+        for order_id, items in entries.items():
+            if items:
+                self._inferred[order_id] = [[trade_id, left, price] for trade_id, left, price in items]
+
     def _restore_given_up(self, exchange_order: ExchangeOrder) -> Order:
         """Bring back an order given up as not placed that the venue shows after all."""
         order, children = self._given_up.pop(exchange_order.client_order_id)  # type: ignore[arg-type]
@@ -262,23 +283,28 @@ class OrdersManager:
                              order.client_order_id)
         if exchange_order.status not in _CLOSING:
             try:
-                currency, amount = self.portfolio_manager.reservation_for(order, order.price or exchange_order.price)
+                currency, amount = self.portfolio_manager.reservation_for(
+                    order, order.price or exchange_order.price, *self._fee_terms(order))
                 self.portfolio_manager.reserve(order, currency, amount)
             except Exception as exc:  # the venue holds the funds; the local view is refreshed from balances
                 self._logger.warning("could not reserve funds for restored order %s: %s", order.id, exc)
         return order
 
+    def _fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
+        return (ZERO, None) if self.fee_terms is None else self.fee_terms(order)
+
     def orders_with_inferred_fills(self) -> list[Order]:
         """Orders with fills inferred from the venue's filled amount that real trades must still match."""
         return [self._orders[order_id] for order_id in self._inferred if order_id in self._orders]
 
-    def _correction(self, order: Order, trade: ExchangeTrade, fee: Decimal
-                    ) -> tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]]:
+    def _correction(self, order: Order, trade: ExchangeTrade, fee: Decimal) -> _Correction:
         """How ``trade`` corrects the order's inferred fills (oldest first); nothing is changed here.
 
-        Return ``(amount covered, cost change, fee share of the covered part, portfolio deltas)``:
-        the covered part adds no amount, its cost moves from the inferred price to the real one and
-        its share of the fee is charged.
+        Return ``(amount covered, cost change, fee share of the covered part, portfolio deltas,
+        amount taken from the order's reservation)``: the covered part adds no amount, its cost
+        moves from the inferred price to the real one and its share of the fee is charged. While
+        the order is open, what it costs in the reserved currency (e.g. a fee charged in the spent
+        currency, reserved with the order) comes out of its reservation, not the free funds.
         """
         covered, inferred_cost, need = ZERO, ZERO, trade.amount
         for _trade_id, left, price in self._inferred[order.id]:
@@ -296,12 +322,17 @@ class OrdersManager:
             deltas.append((parse_symbol(order.symbol).quote, signed, signed))
         if covered_fee and trade.fee_currency:
             deltas.append((trade.fee_currency, -covered_fee, -covered_fee))
-        return covered, cost_delta, covered_fee, deltas
+        taken = ZERO
+        if order.reserved_amount and order.reserved_currency is not None and not order.is_done:
+            charged = -sum((a for c, _t, a in deltas if c == order.reserved_currency), ZERO)
+            taken = min(charged, order.reserved_amount) if charged > 0 else ZERO
+            if taken:
+                deltas.append((order.reserved_currency, ZERO, taken))
+        return covered, cost_delta, covered_fee, deltas, taken
 
-    def _commit_correction(self, order: Order, trade: ExchangeTrade,
-                           correction: tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]]]) -> None:
+    def _commit_correction(self, order: Order, trade: ExchangeTrade, correction: _Correction) -> None:
         """Apply a :meth:`_correction` to the order and supersede the inferred fills it matched."""
-        covered, cost_delta, covered_fee, _deltas = correction
+        covered, cost_delta, covered_fee, _deltas, _taken = correction
         order.filled_cost += cost_delta
         if covered_fee and trade.fee_currency:
             fees = dict(order.fees)
@@ -351,7 +382,8 @@ class OrdersManager:
         self._logger.info("adopted order %s found on the exchange", exchange_order.id)
         if exchange_order.status not in _CLOSING:
             try:
-                currency, amount = self.portfolio_manager.reservation_for(order, exchange_order.price)
+                currency, amount = self.portfolio_manager.reservation_for(
+                    order, exchange_order.price, *self._fee_terms(order))
                 self.portfolio_manager.reserve(order, currency, amount)
             except Exception as exc:  # the exchange holds the funds; local view refreshed from balances
                 self._logger.warning("could not reserve funds for adopted order %s: %s", exchange_order.id, exc)

@@ -25,10 +25,12 @@ from octobot_trading.errors import ConfigurationError, InsufficientFunds, Portfo
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Delta, Portfolio
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
+from octobot_trading.util.logging import get_logger
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["PortfolioManager"]
 
+_LOGGER = get_logger("personal_data.portfolio")
 _BUY = OrderSide.BUY  # module constant: attribute access on an Enum class is slow on the order path
 
 _symbol_cache: dict[str, Symbol] = {}
@@ -161,8 +163,10 @@ class PortfolioManager:
             source = order.reservation_owner
         release = ZERO
         if source.reserved_currency == spent:
+            # a fee charged in the spent currency was reserved with the order: release it too
+            need = spent_amount + fee if fee and fee_currency == spent else spent_amount
             release = source.reserved_amount if (last_fill and source is order) \
-                else min(spent_amount, source.reserved_amount)
+                else min(need, source.reserved_amount)
         changes: list[Delta] = [
             (spent, -spent_amount, release - spent_amount),
             (received, received_amount, received_amount),
@@ -172,7 +176,27 @@ class PortfolioManager:
             release = order.reserved_amount
         if fee and fee_currency:
             changes.append((fee_currency, -fee, -fee))
-        self.get_portfolio(order.sub_portfolio).apply_deltas(changes)
+        portfolio = self.get_portfolio(order.sub_portfolio)
+        try:
+            portfolio.apply_deltas(changes)
+        except PortfolioNegativeBalance:
+            if not (fee and fee_currency):
+                raise
+            # the venue took a fee the local books cannot cover (its funds view differs): charge
+            # what is there rather than never recording the fill; the next balance refresh corrects it
+            changes.pop()
+            portfolio._compute(changes)  # the fill itself must fit: raise (nothing changed) if not
+            left = ZERO
+            for currency, d_total, d_available in changes:
+                if currency == fee_currency:
+                    left += d_available
+            left += portfolio.available(fee_currency)
+            capped = min(fee, max(left, ZERO))
+            _LOGGER.warning("fee %s %s of a fill of %s capped at %s (local funds short); refresh balances",
+                            decimal_to_str(fee), fee_currency, order.id, decimal_to_str(capped))
+            if capped:
+                changes.append((fee_currency, -capped, -capped))
+            portfolio.apply_deltas(changes)
         source.reserved_amount -= release
 
     # -- transfers ----------------------------------------------------------------------------------
