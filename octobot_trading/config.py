@@ -58,7 +58,7 @@ def _money(value: Any) -> Decimal:
 Money = Annotated[Decimal, BeforeValidator(_money)]
 """A Decimal money field that refuses floats and non-finite values."""
 
-_SECRET_KEYS = {"apikey", "secret", "password", "privatekey", "uid", "walletaddress", "token"}
+_SECRET_KEYS = {"apikey", "secret", "password", "privatekey", "uid", "walletaddress", "token", "twofa", "login"}
 
 
 class _Model(BaseModel):
@@ -131,6 +131,9 @@ class ExchangeConfig(_Model):
         leaked = sorted(key for key in value if key.lower() in _SECRET_KEYS)
         if leaked:
             raise ValueError(f"credentials must be given with with_credentials(), not in ccxt options: {leaked}")
+        if value.get("verbose"):
+            # ccxt's verbose mode print()s request headers and signed URLs, bypassing log redaction
+            raise ValueError("ccxt 'verbose' mode prints credentials to stdout; use logging at DEBUG instead")
         return value
 
     @model_validator(mode="after")

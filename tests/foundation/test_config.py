@@ -33,6 +33,8 @@ def test_valid_exchange_config():
         ({"exchange": "binance", "market_type": "spaceship"}, "market_type"),
         ({"exchange": "binance", "unknown_option": 1}, "unknown_option"),
         ({"exchange": "binance", "ccxt_options": {"apiKey": "x"}}, "ccxt_options"),
+        ({"exchange": "binance", "ccxt_options": {"twofa": "JBSWY3DP"}}, "ccxt_options"),
+        ({"exchange": "binance", "ccxt_options": {"verbose": True}}, "ccxt_options"),
         ({"exchange": "binance", "symbols": ["BTC/USDT", "BTC/USDT"]}, "symbols"),
     ],
 )
