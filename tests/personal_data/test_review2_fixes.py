@@ -194,3 +194,22 @@ async def test_n1_an_order_adopted_from_the_venue_reserves_its_fee_like_a_placed
     assert adopted.reserved_amount == price * D("0.001") * (1 + trader.fees.taker)
 
 
+# -- N2: a cancel reply with an incomplete trade list -----------------------------------------------------
+async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corrected(live):
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "0.003", price)
+    fake = server.state.orders[int(order.exchange_order_id)]
+    server.state._fill(fake, fake.price, D("0.001"), maker=True)
+    server.state._fill(fake, fake.price, D("0.001"), maker=True)
+    lagging = fake.fills.pop()  # the venue's trade list does not show the second trade yet
+    await trader.cancel_order(order)
+    assert order.status is OrderStatus.CANCELED and order.filled == D("0.002")  # nothing lost
+    fake.fills.append(lagging)
+    await trader.sync_with_exchange()  # the real trade corrects the inferred fill (its fee), not doubled
+    assert order.filled == D("0.002") and not personal.orders_manager.has_inferred(order)
+    assert sorted(t.amount for t in personal.trades_manager.trades()) == [D("0.001"), D("0.001")]
+    await _assert_matches_exchange(connector, personal)
+
+

@@ -154,9 +154,10 @@ class OrdersManager:
                 await order.emit(_EV_OPEN)
         for trade in trades:
             await self._apply_fill(order, trade)
-        if exchange_order.filled > order.filled and not trades and exchange_order.average is not None:
-            # The venue reports more filled than the fills we know: synthesize one fill with a
-            # deterministic id, so a repeat of this report is applied once.
+        if exchange_order.filled > order.filled and exchange_order.average is not None:
+            # The venue reports more filled than the fills we know (no trades, or a lagging trade
+            # list): synthesize one fill for the gap with a deterministic id, so a repeat of this
+            # report is applied once; the real trades correct it when they show up.
             synthetic = ExchangeTrade(
                 id=f"{exchange_order.id}:filled:{exchange_order.filled}", order_id=exchange_order.id,
                 symbol=order.symbol, side=order.side,
