@@ -353,13 +353,13 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
         previous = order.status
         order.transition(OrderStatus.CANCELING)
         try:
-            exchange_order = await self.connector.cancel_order(order.exchange_order_id, order.symbol)
-        except OrderNotFound:
-            exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)
-            if exchange_order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-                order.transition(previous)
-                raise
-        except BaseException:
+            try:
+                exchange_order = await self.connector.cancel_order(order.exchange_order_id, order.symbol)
+            except OrderNotFound:
+                exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)
+                if exchange_order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+                    raise
+        except BaseException:  # (the lookup's failure too): the order is what it was
             if order.status is OrderStatus.CANCELING:
                 order.transition(previous)
             raise

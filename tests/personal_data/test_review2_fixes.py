@@ -213,3 +213,40 @@ async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corr
     await _assert_matches_exchange(connector, personal)
 
 
+# -- N7: a cancel whose "not found" cannot be checked -----------------------------------------------------
+async def test_n7_a_failed_cancel_lookup_leaves_the_order_as_it_was():
+    venue, personal, trader = await _venue_trader({"USDT": "1000"})
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
+
+    async def not_found(order_id, symbol):
+        raise OrderNotFound("unknown order")
+
+    async def down(order_id, symbol):
+        raise NetworkError("down")
+
+    venue.cancel_order, fetch_order = not_found, venue.fetch_order  # type: ignore[method-assign]
+    venue.fetch_order = down  # type: ignore[method-assign]
+    with pytest.raises(NetworkError):
+        await trader.cancel_order(order)
+    assert order.status is OrderStatus.OPEN
+    venue.fetch_order = fetch_order  # type: ignore[method-assign]
+    del venue.cancel_order
+    await trader.cancel_order(order)  # a second cancel works
+    assert order.status is OrderStatus.CANCELED and _asset(personal, "USDT") == (D(1000), D(1000))
+
+
+async def test_n7_a_sync_showing_the_order_resting_ends_a_canceling_state():
+    venue, personal, trader = await _venue_trader({"USDT": "1000"})
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
+    order.transition(OrderStatus.CANCELING)  # a cancel interrupted without the venue's word
+    await trader.sync_with_exchange()  # the venue says: open, nothing filled
+    assert order.status is OrderStatus.OPEN
+    order.transition(OrderStatus.CANCELING)
+    venue.fill(order.exchange_order_id, D("0.5"), D(100), D("0.0005"), "BTC")
+    await trader.sync_with_exchange()
+    assert order.status is OrderStatus.PARTIALLY_FILLED and order.filled == D("0.5")
+    await trader.cancel_order(order)
+    assert order.status is OrderStatus.CANCELED
+    _books_consistent(personal)
+
+

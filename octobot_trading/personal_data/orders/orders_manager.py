@@ -35,6 +35,7 @@ _REJECTED = OrderStatus.REJECTED
 _CANCELING = OrderStatus.CANCELING
 _FILLED = OrderStatus.FILLED
 _CLOSED = OrderStatus.CLOSED
+_RESTING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 _EV_OPEN, _EV_FILL, _EV_CANCEL, _EV_CLOSE = OrderEvent.OPEN, OrderEvent.FILL, OrderEvent.CANCEL, OrderEvent.CLOSE
 #: a real trade's correction of inferred fills: (covered, cost change, covered fee, deltas, taken from the reservation)
 _Correction = tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]], Decimal]
@@ -169,6 +170,9 @@ class OrdersManager:
                 self._inferred.setdefault(order.id, []).append([synthetic.id, synthetic.amount, synthetic.price])
         if exchange_order.status in _CLOSING and not order.is_done:
             await self._close_unfilled(order, exchange_order.status)
+        elif order.status is _CANCELING and exchange_order.status in _RESTING:
+            # a cancel that failed without the venue's word: the venue says the order still rests
+            order.transition(OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN)
         return order
 
     @staticmethod
