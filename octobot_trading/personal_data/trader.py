@@ -329,7 +329,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
                 order.transition(OrderStatus.REJECTED)
                 self.orders_manager.forget(order)
             raise
-        await self._apply_with_trades(exchange_order)
+        await self._apply_placed(exchange_order)
 
     # -- cancel / edit ----------------------------------------------------------------------------------------
     async def cancel_order(self, order: Order) -> Order:
@@ -363,8 +363,22 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
             if order.status is OrderStatus.CANCELING:
                 order.transition(previous)
             raise
-        await self._apply_with_trades(exchange_order)
+        await self._apply_placed(exchange_order)
         return order
+
+    async def _apply_placed(self, exchange_order: Any) -> None:
+        """Apply the venue's reply to a placement / cancel it has accepted; never raise for local books.
+
+        The venue has acted: an error applying its reply locally must not reach the caller as a
+        failure (it would invite a re-send); it is logged and the next sync applies the order.
+        """
+        try:
+            await self._apply_with_trades(exchange_order)
+        except asyncio.CancelledError:
+            raise
+        except OctoBotTradingError as exc:
+            self._logger.error("the venue accepted order %s but applying its reply failed, retried next sync: %r",
+                               exchange_order.id, exc)
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open or inactive order (of ``symbol`` when given); return them."""

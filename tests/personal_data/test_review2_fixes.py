@@ -213,6 +213,16 @@ async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corr
     await _assert_matches_exchange(connector, personal)
 
 
+# -- N6: an error applying the reply of an accepted placement ---------------------------------------------
+async def test_n6_create_order_returns_the_live_order_when_its_reply_cannot_be_applied():
+    venue, personal, trader = await _venue_trader({"USDT": "1000"})
+    venue.fill_on_create = (D(0), D(0), "USDT")  # a reply the books refuse (a fill at price 0)
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")  # no error: the venue has it
+    assert order.exchange_order_id == "V1" and order.status is OrderStatus.OPEN and venue.created == 1
+    assert personal.orders_manager.get_by_client_id(order.client_order_id) is order  # kept, synced later
+    assert order.filled == 0 and _asset(personal, "USDT") == (D(1000), D(900))
+
+
 # -- N7: a cancel whose "not found" cannot be checked -----------------------------------------------------
 async def test_n7_a_failed_cancel_lookup_leaves_the_order_as_it_was():
     venue, personal, trader = await _venue_trader({"USDT": "1000"})
