@@ -345,6 +345,11 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
                     event.cancel()
             if order.status is OrderStatus.PENDING_CREATION and order.is_active:
                 await self.resolve_in_flight()
+                if order.status is OrderStatus.PENDING_CREATION:  # the venue does not show it (yet)
+                    raise AmbiguousOrderOutcome(
+                        "the order is in flight (placement outcome unknown): it cannot be canceled before "
+                        "the venue shows it; retry after the next sync", client_order_id=order.client_order_id,
+                        order_id=order.id, symbol=order.symbol)
                 if order.exchange_order_id is None or order.is_done:
                     return order
             else:
@@ -381,11 +386,19 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
                                exchange_order.id, exc)
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
-        """Cancel every open or inactive order (of ``symbol`` when given); return them."""
+        """Cancel every open or inactive order (of ``symbol`` when given); return them.
+
+        An order still in flight that the venue does not show yet cannot be canceled: it is left
+        out (logged); cancel it once a sync resolves it.
+        """
         canceled = []
         for order in self.orders_manager.open_orders(symbol):
             if not order.is_done:
-                await self.cancel_order(order)
+                try:
+                    await self.cancel_order(order)
+                except AmbiguousOrderOutcome as exc:
+                    self._logger.warning("order %s not canceled: %s", order.client_order_id, exc)
+                    continue
                 canceled.append(order)
         return canceled
 

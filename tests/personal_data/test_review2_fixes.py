@@ -260,3 +260,31 @@ async def test_n7_a_sync_showing_the_order_resting_ends_a_canceling_state():
     _books_consistent(personal)
 
 
+# -- N8: cancelling an order still in flight --------------------------------------------------------------
+async def test_n8_cancelling_an_order_the_venue_does_not_show_yet_raises(live):
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    server.faults.status(503, method="POST", path="/api/v3/order")  # not processed (yet)
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    assert order.status is OrderStatus.PENDING_CREATION
+    with pytest.raises(AmbiguousOrderOutcome):
+        await trader.cancel_order(order)
+    assert order.status is OrderStatus.PENDING_CREATION  # still looked up by client id
+    assert await trader.cancel_all_orders() == []  # left out, not silently "canceled"
+    assert order.status is OrderStatus.PENDING_CREATION
+
+
+async def test_n8_cancelling_an_in_flight_order_the_venue_placed_cancels_it_there(live):
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    server.faults.drop_after(method="POST", path="/api/v3/order")  # placed, reply lost
+    server.faults.status(503, method="GET", path="/api/v3/order", times=None)  # and its lookup fails
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+    assert order.status is OrderStatus.PENDING_CREATION
+    server.faults.clear()
+    await trader.cancel_order(order)
+    assert order.status is OrderStatus.CANCELED
+    assert [o.status for o in server.state.orders.values()] == ["CANCELED"]
+    await _assert_matches_exchange(connector, personal)
