@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -255,8 +256,10 @@ class RestExchange:
         """Return the total balance value in ``currency`` at last prices.
 
         An asset is converted through the ``ASSET/currency`` market (or the inverse
-        ``currency/ASSET`` one). Assets with a non-zero balance and no such market raise
-        ``NotSupported`` naming them rather than being silently left out.
+        ``currency/ASSET`` one), else through one intermediate currency (``ETH -> USDT -> BTC``),
+        preferring the common quote currencies. Assets with a non-zero balance and no such path
+        raise ``NotSupported`` naming them rather than being silently left out. (Valuation only:
+        divisions round to the context precision; no money moves here.)
         """
         balances = await self.fetch_balance()
         markets = await self.load_markets()
@@ -265,18 +268,41 @@ class RestExchange:
         for asset, balance in balances.items():
             if balance.total == 0:
                 continue
-            if asset == currency:
-                total += balance.total
-            elif f"{asset}/{currency}" in markets:
-                total += balance.total * await self.get_ticker_price(f"{asset}/{currency}")
-            elif f"{currency}/{asset}" in markets:
-                total += balance.total / await self.get_ticker_price(f"{currency}/{asset}")
-            else:
+            rate = await self._conversion_rate(asset, currency, markets)
+            if rate is None:
                 missing.append(asset)
+            else:
+                total += balance.total * rate
         if missing:
             raise NotSupported(f"no market converts {', '.join(sorted(missing))} to {currency} on {self.name}",
                                exchange=self.name)
         return total
+
+    async def _direct_rate(self, source: str, target: str, markets: Mapping[str, Any]) -> Decimal | None:
+        if source == target:
+            return Decimal(1)
+        if f"{source}/{target}" in markets:
+            return await self.get_ticker_price(f"{source}/{target}")
+        if f"{target}/{source}" in markets:
+            return 1 / await self.get_ticker_price(f"{target}/{source}")
+        return None
+
+    async def _conversion_rate(self, source: str, target: str, markets: Mapping[str, Any]) -> Decimal | None:
+        """Price of one ``source`` in ``target``: direct, else through one intermediate currency."""
+        direct = await self._direct_rate(source, target, markets)
+        if direct is not None:
+            return direct
+        linked = {part for symbol in markets for part in symbol.split(":")[0].split("/")
+                  if source in symbol.split(":")[0].split("/")} - {source, target}
+        preferred = ("USDT", "USDC", "USD", "BTC", "ETH", "BUSD", "EUR")
+        for middle in sorted(linked, key=lambda c: (preferred.index(c) if c in preferred else len(preferred), c)):
+            second = await self._direct_rate(middle, target, markets)
+            if second is None:
+                continue
+            first = await self._direct_rate(source, middle, markets)
+            if first is not None:
+                return first * second
+        return None
 
     async def get_positions(self) -> list[ExchangePosition]:
         """Return open positions: ``[]`` on spot, the connector's positions on futures."""

@@ -139,3 +139,15 @@ async def test_factory_errors_are_typed(registry_before: set[str], server: FakeE
         with pytest.raises(errors.UnknownSymbol):
             await exchange.get_ticker_price("NOPE/USDT")
     assert set(ot.exchanges_registry.ids()) == registry_before
+
+
+async def test_portfolio_value_converts_through_one_intermediate_market() -> None:
+    async with FakeExchangeServer(balances={"USDT": Decimal("100"), "ETH": Decimal("2"), "BTC": Decimal("0")}) as srv:
+        async with ot.ExchangeFactory.create_exchange(
+                "binance", api_key=srv.api_key, api_secret=srv.api_secret, ccxt_options=FAST,
+                client_hook=srv.client_hook) as exchange:
+            btc_usdt = srv.state.markets["BTCUSDT"].last_price
+            eth_usdt = srv.state.markets["ETHUSDT"].last_price
+            # no ETH/BTC market on the fake venue: ETH -> USDT -> BTC, USDT -> BTC through BTC/USDT
+            value = await exchange.get_portfolio_value("BTC")
+            assert value == Decimal("100") * (1 / btc_usdt) + Decimal("2") * (eth_usdt * (1 / btc_usdt))
