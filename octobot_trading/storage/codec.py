@@ -9,6 +9,7 @@ through its exact decimal string.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
@@ -25,8 +26,8 @@ from octobot_trading.storage.models import BalanceRow, OrderRow, TradeRow, Trans
 from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = [
-    "balance_rows", "balances_by_scope", "order_row", "orders_from_rows", "trade_from_row", "trade_row",
-    "transaction_from_row", "transaction_row",
+    "balance_rows", "balances_by_scope", "ids_from_meta", "ids_to_meta", "inferred_from_meta", "inferred_to_meta",
+    "order_row", "orders_from_rows", "trade_from_row", "trade_row", "transaction_from_row", "transaction_row",
 ]
 
 #: Transactions derived from the fills when read (never stored: they are rebuilt from the trades).
@@ -170,3 +171,57 @@ def balances_by_scope(rows: Iterable[BalanceRow]) -> dict[str, dict[str, tuple[D
     for row in rows:
         result.setdefault(row.scope, {})[row.currency] = (Decimal(row.total), Decimal(row.available))
     return result
+
+
+# -- follow-up state kept in the ``meta`` table (a version-1 file without these keys holds none) ----------
+META_INFERRED = "inferred_fills"
+META_SUPERSEDED = "superseded_trades"
+META_GIVEN_UP = "given_up_orders"
+
+
+def inferred_to_meta(entries: Mapping[str, Iterable[tuple[str, Decimal, Decimal]]]) -> str:
+    """Describe inferred fills still to be matched (``{order id: [(trade id, amount left, price)]}``)."""
+    return json.dumps({order_id: [[t, decimal_to_str(a), decimal_to_str(p)] for t, a, p in items]
+                       for order_id, items in sorted(entries.items())}, separators=(",", ":"))
+
+
+def inferred_from_meta(text: str | None) -> dict[str, list[tuple[str, Decimal, Decimal]]]:
+    """Rebuild what :func:`inferred_to_meta` wrote; ``StorageError`` naming the entry when invalid."""
+    if not text:
+        return {}
+    try:
+        raw = json.loads(text)
+        if not isinstance(raw, dict):
+            raise TypeError("not an object")
+        result = {}
+        for order_id, items in raw.items():
+            entries = []
+            for trade_id, left, price in items:
+                if not isinstance(trade_id, str) or not isinstance(left, str) or not isinstance(price, str):
+                    raise TypeError(f"entry of order {order_id} is not [text, text, text]")
+                amount, value = Decimal(left), Decimal(price)
+                if not (amount > 0 and value > 0):
+                    raise ValueError(f"entry {trade_id}: amount {left} and price {price} must be positive")
+                entries.append((trade_id, amount, value))
+            result[str(order_id)] = entries
+        return result
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise StorageError(f"invalid {META_INFERRED} ({exc})") from exc
+
+
+def ids_to_meta(ids: Iterable[str]) -> str:
+    """Describe a set of ids (superseded trades, given-up orders)."""
+    return json.dumps(sorted(ids))
+
+
+def ids_from_meta(key: str, text: str | None) -> list[str]:
+    """Rebuild what :func:`ids_to_meta` wrote; ``StorageError`` naming ``key`` when invalid."""
+    if not text:
+        return []
+    try:
+        raw = json.loads(text)
+    except ValueError as exc:
+        raise StorageError(f"invalid {key} ({exc})") from exc
+    if not isinstance(raw, list) or not all(isinstance(i, str) for i in raw):
+        raise StorageError(f"invalid {key} (not a list of ids)")
+    return raw

@@ -77,6 +77,10 @@ class StorageComponent:
         self._saved_orders: dict[str, tuple[Any, ...]] = {}
         self._objects: dict[str, Order] = {}
         self._saved_trades = 0
+        self._saved_trade_ids: set[str] = set()
+        self._superseded: set[str] = set()
+        self._saved_meta: dict[str, str] = {codec.META_INFERRED: codec.inferred_to_meta({}),
+                                            codec.META_GIVEN_UP: codec.ids_to_meta(())}
         self._saved_transactions: set[str] = set()
         self._saved_balances: list[BalanceRow] | None = None
         self._stored_starting: dict[str, Decimal] | None = None
@@ -112,6 +116,9 @@ class StorageComponent:
             trades = [codec.trade_from_row(row) for row in state.trades]
             transactions = [codec.transaction_from_row(row) for row in state.transactions]
             balances = codec.balances_by_scope(state.balances)
+            inferred = codec.inferred_from_meta(state.meta.get(codec.META_INFERRED))
+            superseded = codec.ids_from_meta(codec.META_SUPERSEDED, state.meta.get(codec.META_SUPERSEDED))
+            given_up_ids = set(codec.ids_from_meta(codec.META_GIVEN_UP, state.meta.get(codec.META_GIVEN_UP)))
         except StorageError as exc:
             raise StorageError(f"storage file {self.store.path}: {exc.message}", order_id=exc.order_id) from exc
         except (ValueError, ArithmeticError) as exc:
@@ -120,6 +127,12 @@ class StorageComponent:
         pm = personal.portfolio_manager
         for trade in trades:
             personal.trades_manager.add(trade)
+        for trade_id in superseded:  # inferred fills replaced by real trades: their ids stay known
+            personal.trades_manager.supersede(trade_id)
+        # in-flight orders given up as not placed stay restorable (looked up again, not re-armed)
+        given_up = [o for o in orders if o.client_order_id in given_up_ids and o.status is OrderStatus.REJECTED]
+        parked = {o.id for g in given_up for o in (g, *g.chained_orders) if o is g or not (o.is_done or o.is_active)}
+        all_orders, orders = orders, [o for o in orders if o.id not in parked]
         for transaction in transactions:
             personal.transactions_manager.record(transaction)
         if "account" in balances:
@@ -138,9 +151,17 @@ class StorageComponent:
             await self._restore_simulated_venue(orders, trades, balances.get("account", {}))
         for order in orders:
             personal.orders_manager.add(order)
+        for order in given_up:
+            personal.orders_manager.give_up(order)
+        known = {order.id for order in all_orders}
+        personal.orders_manager.restore_inferred({k: v for k, v in inferred.items() if k in known})
         await self._rearm(orders, state.orders)
-        self._remember(state, orders)
-        self._objects = {order.id: order for order in orders}
+        self._remember(state, all_orders)
+        self._superseded = set(superseded)
+        for key in (codec.META_INFERRED, codec.META_GIVEN_UP):
+            if key in state.meta:
+                self._saved_meta[key] = state.meta[key]
+        self._objects = {order.id: order for order in all_orders}
         self.restored = True
         open_count = sum(1 for o in orders if not o.is_done)
         self._log.info("restored %d orders (%d not done), %d trades from %s", len(orders), open_count,
@@ -209,6 +230,7 @@ class StorageComponent:
     def _remember(self, state: StoredState, orders: Iterable[Order]) -> None:
         """Record what the file already holds, so the first write only carries what recovery changed."""
         self._saved_trades = len(state.trades)
+        self._saved_trade_ids = {row.id for row in state.trades}
         self._saved_transactions = {row.id for row in state.transactions}
         stored = {row.id: row for row in state.orders}
         for order in orders:
@@ -296,21 +318,42 @@ class StorageComponent:
                 orders.append(codec.order_row(order, self._trigger_of(order)))
                 fingerprints[order.id] = mark
         trades_manager = personal.trades_manager
-        trade_count = len(trades_manager)  # trades are only ever appended
-        new_trades = [] if trade_count == self._saved_trades else \
-            [codec.trade_row(t) for t in trades_manager.trades()[self._saved_trades:]]
+        trade_count = len(trades_manager)
+        meta: dict[str, str] = {}
+        dropped: list[str] = []
+        inferred = codec.inferred_to_meta(personal.orders_manager.inferred_entries())
+        if inferred != self._saved_meta[codec.META_INFERRED]:
+            # an inferred fill was added or matched by a real trade (rare): its record may have been
+            # replaced or dropped, so every trade is rewritten and the dropped ones deleted
+            current = trades_manager.trades()
+            dropped = sorted(self._saved_trade_ids - {t.id for t in current})
+            new_trades = [codec.trade_row(t) for t in current]
+            meta[codec.META_INFERRED] = inferred
+            if dropped:
+                meta[codec.META_SUPERSEDED] = codec.ids_to_meta(self._superseded.union(dropped))
+        else:  # otherwise trades are only ever appended
+            new_trades = [] if trade_count == self._saved_trades else \
+                [codec.trade_row(t) for t in trades_manager.trades()[self._saved_trades:]]
+        given_up = codec.ids_to_meta(o.client_order_id for o in personal.orders_manager.given_up_orders())
+        if given_up != self._saved_meta[codec.META_GIVEN_UP]:
+            meta[codec.META_GIVEN_UP] = given_up
         new_transactions = [codec.transaction_row(t) for t in personal.transactions_manager.recorded()
                             if t.id not in self._saved_transactions]
         balances = codec.balance_rows(personal.portfolio_manager)
         balances_changed = balances != self._saved_balances
-        if not (orders or new_trades or new_transactions or balances_changed):
+        if not (orders or new_trades or new_transactions or balances_changed or meta):
             self._objects = {order.id: order for order in current}
             return 0
         await self.store.save(orders=orders, trades=new_trades, transactions=new_transactions,
-                              balances=balances if balances_changed else None)
+                              balances=balances if balances_changed else None, replace_trades=bool(meta),
+                              delete_trades=dropped, meta=meta)
         self._saved_orders.update(fingerprints)
         self._objects = {order.id: order for order in current}
         self._saved_trades = trade_count
+        self._saved_trade_ids.update(t.id for t in new_trades)
+        self._saved_trade_ids.difference_update(dropped)
+        self._superseded.update(dropped)
+        self._saved_meta.update(meta)
         self._saved_transactions.update(t.id for t in new_transactions)
         self._saved_balances = balances
         return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)

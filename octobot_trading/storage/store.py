@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -184,11 +184,16 @@ class SqliteStore:
 
     # -- writing -------------------------------------------------------------------------------------
     async def save(self, *, orders: Sequence[OrderRow] = (), trades: Sequence[TradeRow] = (),
-                   transactions: Sequence[TransactionRow] = (), balances: Iterable[BalanceRow] | None = None) -> None:
+                   transactions: Sequence[TransactionRow] = (), balances: Iterable[BalanceRow] | None = None,
+                   replace_trades: bool = False, delete_trades: Sequence[str] = (),
+                   meta: Mapping[str, str] | None = None) -> None:
         """Write one batch in one SQLite transaction.
 
         Orders are upserted (by internal id); trades and transactions are inserted once (a known id
-        is ignored); ``balances``, when given, replace every stored balance.
+        is ignored) unless ``replace_trades`` (a known trade's row is updated: an inferred fill partly
+        matched by a real trade); ``delete_trades`` removes trades (inferred fills superseded by
+        real ones); ``balances``, when given, replace every stored balance; ``meta`` entries are
+        upserted.
         """
         db = self.db
         # operations run in order on the connection's thread: this ends what a cancelled batch left open
@@ -204,8 +209,15 @@ class SqliteStore:
                      for o in orders])
             if trades:
                 await db.executemany(
-                    "INSERT OR IGNORE INTO trades (id, order_id, symbol, row) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO trades (id, order_id, symbol, row) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
+                    + ("UPDATE SET row = excluded.row" if replace_trades else "NOTHING"),
                     [(t.id, t.order_id, t.symbol, t.model_dump_json()) for t in trades])
+            if delete_trades:
+                await db.executemany("DELETE FROM trades WHERE id = ?", [(i,) for i in delete_trades])
+            if meta:
+                await db.executemany(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    sorted(meta.items()))
             if transactions:
                 await db.executemany(
                     "INSERT OR IGNORE INTO transactions (id, row) VALUES (?, ?)",

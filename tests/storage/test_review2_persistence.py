@@ -1,0 +1,66 @@
+"""Second-review item N3 (inferred fills survive a restart) and given-up orders kept across a restart.
+
+The real ccxt client against the fake Binance server on loopback, a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+from octobot_trading.enums import OrderStatus
+from tests.storage.conftest import builder_for, other_tasks
+
+D = Decimal
+MY_TRADES = "/api/v3/myTrades"
+
+
+def _rows(path: Path, query: str) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(query).fetchall()
+
+
+async def _assert_portfolio_matches_exchange(manager) -> None:
+    balances = await manager.connector.fetch_balance()
+    portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
+    for currency, balance in balances.items():
+        asset = portfolio.get_currency_portfolio(currency)
+        assert (asset.total, asset.available) == (balance.total, balance.free), currency
+
+
+async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_path):
+    """N3: trades unreadable -> inferred fill; restart; the real trade corrects it (not a new fill)."""
+    path = tmp_path / "state.sqlite"
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    lower = price - D("100")
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price)
+        fake = server.state.orders[int(order.exchange_order_id)]
+        server.state._fill(fake, price, D("0.001"), maker=True)
+        server.faults.status(503, method="GET", path=MY_TRADES, times=None)
+        await manager.trader.sync_with_exchange()
+        server.faults.clear()
+        assert order.filled == D("0.001") and manager.exchange_personal_data.orders_manager.has_inferred(order)
+        order_id = order.id
+    assert not other_tasks()
+    server.state._fill(fake, lower, D("0.001"), maker=True)  # the rest fills while the bot is down
+
+    for _restart in range(2):  # a second restart applies nothing again
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            await manager.trader.sync_with_exchange()
+            restored = personal.orders_manager.get(order_id)
+            assert restored.status is OrderStatus.CLOSED and restored.filled == D("0.002")
+            assert restored.filled_cost == price * D("0.001") + lower * D("0.001")
+            venue = [t for t in await manager.connector.fetch_my_trades("BTC/USDT")
+                     if t.order_id == restored.exchange_order_id]
+            assert sorted((t.id, t.price, t.amount, t.fee) for t in personal.trades_manager.trades()) == sorted(
+                (t.id, t.price, t.amount, t.fee) for t in venue)
+            assert restored.fees == {"BTC": sum((t.fee for t in venue), D(0))}
+            assert not personal.orders_manager.has_inferred(restored)
+            await _assert_portfolio_matches_exchange(manager)
+        assert sorted(r[0] for r in _rows(path, "SELECT id FROM trades")) == sorted(t.id for t in venue)
