@@ -262,7 +262,7 @@ async def test_n7_a_sync_showing_the_order_resting_ends_a_canceling_state():
 
 # -- N8: cancelling an order still in flight --------------------------------------------------------------
 async def test_n8_cancelling_an_order_the_venue_does_not_show_yet_raises(live):
-    server, connector, personal, trader = live
+    server, _connector, _personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
     server.faults.status(503, method="POST", path="/api/v3/order")  # not processed (yet)

@@ -187,7 +187,7 @@ class PortfolioManager:
             changes.pop()
             portfolio._compute(changes)  # the fill itself must fit: raise (nothing changed) if not
             left = ZERO
-            for currency, d_total, d_available in changes:
+            for currency, _d_total, d_available in changes:
                 if currency == fee_currency:
                     left += d_available
             left += portfolio.available(fee_currency)
