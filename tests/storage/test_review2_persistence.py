@@ -5,15 +5,22 @@ The real ccxt client against the fake Binance server on loopback, a real SQLite 
 
 from __future__ import annotations
 
+import asyncio
+import json
 import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import StorageError
+from octobot_trading.personal_data import live_sync
 from tests.storage.conftest import builder_for, other_tasks
 
 D = Decimal
 MY_TRADES = "/api/v3/myTrades"
+ORDER = "/api/v3/order"
 
 
 def _rows(path: Path, query: str) -> list[tuple]:
@@ -64,3 +71,57 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
             assert not personal.orders_manager.has_inferred(restored)
             await _assert_portfolio_matches_exchange(manager)
         assert sorted(r[0] for r in _rows(path, "SELECT id FROM trades")) == sorted(t.id for t in venue)
+
+
+async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_path):
+    """N5 with storage: given up, bot restarted, the venue processed it late and it filled: restored once."""
+    path = tmp_path / "state.sqlite"
+    market = server.state.markets["BTCUSDT"]
+    price = (market.last_price * D("0.9")).quantize(market.tick_size)
+    placed = asyncio.Event()
+    server.order_listeners.append(lambda _order: placed.set())
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        server.faults.latency(3.0, method="POST", path=ORDER, times=1)  # > the 2 s client timeout
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        order.created_at -= live_sync.IN_FLIGHT_GIVE_UP_MS  # the venue's window is over (no 60 s wait)
+        for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
+            await manager.trader.sync_with_exchange()
+        assert order.status is OrderStatus.REJECTED
+        order_id, client_id = order.id, order.client_order_id
+    assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [(f'["{client_id}"]',)]
+    await asyncio.wait_for(placed.wait(), timeout=5)  # processed late, while the bot is down ...
+    fake = server.state.orders[max(server.state.orders)]
+    server.state._fill(fake, fake.price, D("0.001"), maker=True)  # ... and filled
+
+    for _restart in range(2):
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            await manager.trader.sync_with_exchange()
+            restored = personal.orders_manager.get(order_id)
+            assert restored is not None and restored.client_order_id == client_id
+            assert restored.status is OrderStatus.CLOSED and restored.filled == D("0.001")
+            assert [t.amount for t in personal.trades_manager.for_order(order_id)] == [D("0.001")]
+            assert personal.orders_manager.given_up_orders() == []
+            await _assert_portfolio_matches_exchange(manager)
+    assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [("[]",)]
+
+
+async def test_invalid_follow_up_state_is_refused_naming_it(server, tmp_path):
+    """A corrupted inferred-fills entry raises StorageError naming it, and changes nothing in the file."""
+    path = tmp_path / "state.sqlite"
+    market = server.state.markets["BTCUSDT"]
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
+                                          (market.last_price * D("0.9")).quantize(market.tick_size))
+    with sqlite3.connect(path) as db:
+        db.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
+                   ("inferred_fills", json.dumps({"x": [["t", "-1", "5"]]})))
+    before = _rows(path, "SELECT id, row FROM orders")
+    with pytest.raises(StorageError, match="inferred_fills"):
+        manager = await builder_for(server).use_real_trader().with_storage(path).build()
+        async with manager:
+            pass
+    assert _rows(path, "SELECT id, row FROM orders") == before
