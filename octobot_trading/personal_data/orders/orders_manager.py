@@ -276,20 +276,6 @@ class OrdersManager:
             if items:
                 self._inferred[order_id] = [[trade_id, left, price] for trade_id, left, price in items]
 
-    def inferred_entries(self) -> dict[str, list[tuple[str, Decimal, Decimal]]]:
-        """Inferred fills real trades must still match, by order id: ``(trade id, amount left, price)``.
-
-        Persisted by storage, so a real trade seen after a restart corrects its inferred fill
-        instead of being applied as a new one.
-        """
-        return {order_id: [(e[0], e[1], e[2]) for e in entries] for order_id, entries in self._inferred.items()}
-
-    def restore_inferred(self, entries: dict[str, list[tuple[str, Decimal, Decimal]]]) -> None:
-        """Put back inferred-fill entries saved by :meth:`inferred_entries` (restart recovery)."""
-        for order_id, items in entries.items():
-            if items:
-                self._inferred[order_id] = [[trade_id, left, price] for trade_id, left, price in items]
-
     def _restore_given_up(self, exchange_order: ExchangeOrder) -> Order:
         """Bring back an order given up as not placed that the venue shows after all."""
         order, children = self._given_up.pop(exchange_order.client_order_id)  # type: ignore[arg-type]
