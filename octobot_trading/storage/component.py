@@ -153,6 +153,8 @@ class StorageComponent:
             personal.orders_manager.add(order)
         for order in given_up:
             personal.orders_manager.give_up(order)
+            if order.group is not None or order.chained_orders:  # its exits follow it if it is restored
+                self.manager.trader._watch_lifecycle(order)  # type: ignore[union-attr]
         known = {order.id for order in all_orders}
         personal.orders_manager.restore_inferred({k: v for k, v in inferred.items() if k in known})
         await self._rearm(orders, state.orders)

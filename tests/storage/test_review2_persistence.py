@@ -74,7 +74,8 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
 
 
 async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_path):
-    """N5 with storage: given up, bot restarted, the venue processed it late and it filled: restored once."""
+    """N5 with storage: given up, bot restarted, the venue processed it late and it filled: restored once,
+    its exit placed once."""
     path = tmp_path / "state.sqlite"
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -83,7 +84,9 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
     manager = await builder_for(server).use_real_trader().with_storage(path).build()
     async with manager:
         server.faults.latency(3.0, method="POST", path=ORDER, times=1)  # > the 2 s client timeout
-        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        exit_price = (market.last_price * D("1.2")).quantize(market.tick_size)
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price,
+                                                  take_profit_price=exit_price)
         order.created_at -= live_sync.IN_FLIGHT_GIVE_UP_MS  # the venue's window is over (no 60 s wait)
         for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
             await manager.trader.sync_with_exchange()
@@ -104,6 +107,10 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
             assert restored.status is OrderStatus.CLOSED and restored.filled == D("0.001")
             assert [t.amount for t in personal.trades_manager.for_order(order_id)] == [D("0.001")]
             assert personal.orders_manager.given_up_orders() == []
+            (exit_order,) = restored.chained_orders  # its exit was placed once
+            assert exit_order.status is OrderStatus.OPEN
+            venue_open = await manager.connector.fetch_open_orders("BTC/USDT")
+            assert [o.client_order_id for o in venue_open] == [exit_order.client_order_id]
             await _assert_portfolio_matches_exchange(manager)
     assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [("[]",)]
 
