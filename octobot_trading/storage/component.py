@@ -154,7 +154,7 @@ class StorageComponent:
         for order in given_up:
             personal.orders_manager.give_up(order)
             if order.group is not None or order.chained_orders:  # its exits follow it if it is restored
-                self.manager.trader._watch_lifecycle(order)  # type: ignore[union-attr]
+                self.manager.trader._watch_lifecycle(order)
         known = {order.id for order in all_orders}
         personal.orders_manager.restore_inferred({k: v for k, v in inferred.items() if k in known})
         await self._rearm(orders, state.orders)
