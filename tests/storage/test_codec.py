@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
+
 from octobot_trading.clock import SimulatedClock
+from octobot_trading.errors import StorageError
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.storage import codec
 from octobot_trading.storage.models import OrderRow, TradeRow, TransactionRow
@@ -62,3 +65,17 @@ async def test_every_order_type_and_link_round_trips():
     recorded = account.personal.transactions_manager.recorded()
     tx_rows = _through_json([codec.transaction_row(t) for t in recorded], TransactionRow)
     assert [codec.transaction_from_row(r) for r in tx_rows] == recorded
+
+
+def test_follow_up_state_round_trips_exactly_and_refuses_bad_entries():
+    c = codec
+    entries = {"o1": [("E1:filled:0.5", Decimal("0.25"), Decimal("19421.37")), ("E1:filled:0.7", Decimal("0.2"),
+                                                                                 Decimal("19400"))]}
+    assert c.inferred_from_meta(c.inferred_to_meta(entries)) == entries
+    assert c.inferred_from_meta(None) == {} and c.inferred_from_meta(c.inferred_to_meta({})) == {}
+    assert c.ids_from_meta("k", c.ids_to_meta(["b", "a"])) == ["a", "b"]
+    for bad in ('[1]', '{"o": [["t", 0.5, "1"]]}', '{"o": [["t", "0", "1"]]}', '{"o": [["t", "x", "1"]]}', "{"):
+        with pytest.raises(StorageError, match="inferred_fills"):
+            c.inferred_from_meta(bad)
+    with pytest.raises(StorageError, match="given_up_orders"):
+        c.ids_from_meta("given_up_orders", '{"a": 1}')
