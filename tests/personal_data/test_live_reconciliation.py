@@ -21,39 +21,12 @@ from octobot_trading.personal_data import ExchangePersonalData, Trader
 from octobot_trading.personal_data import trader as trader_module
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order_types import create_order_instance
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from octobot_trading.util.market_spec import MarketSpec
-from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 D = Decimal
 MY_TRADES = "/api/v3/myTrades"
-
-
-@pytest.fixture
-async def live():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
-        connector = make_connector(server)
-        clock = LiveClock()
-        personal = ExchangePersonalData(clock)
-        prices: dict[str, Decimal] = {}
-        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
-        try:
-            await trader.initialize()
-            await trader.refresh_balances()
-            for symbol in ("BTC/USDT", "ETH/USDT"):
-                prices[symbol] = (await connector.fetch_ticker(symbol)).last
-            yield server, connector, personal, trader
-        finally:
-            await trader.stop()
-            await connector.close()
-
-
-async def _assert_matches_exchange(connector, personal):
-    balances = await connector.fetch_balance()
-    portfolio = personal.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 async def test_market_order_records_the_venue_trade_and_its_fee(live):
@@ -66,10 +39,10 @@ async def test_market_order_records_the_venue_trade_and_its_fee(live):
     assert [(t.id, t.price, t.amount, t.fee, t.fee_currency) for t in recorded] == [
         (v.id, v.price, v.amount, v.fee, v.fee_currency) for v in venue_trades]
     assert order.status is OrderStatus.CLOSED and order.fees == {"BTC": venue_trades[0].fee}
-    await _assert_matches_exchange(connector, personal)  # WITHOUT refresh_balances
+    await assert_matches_exchange(connector, personal)  # WITHOUT refresh_balances
     await trader.sync_with_exchange()  # nothing applied twice
     assert len(personal.trades_manager) == 1
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_cancel_racing_a_fill_records_the_real_trade(live):
@@ -83,7 +56,7 @@ async def test_cancel_racing_a_fill_records_the_real_trade(live):
     assert order.status is OrderStatus.CANCELED and order.filled == D("0.001")
     (trade,) = personal.trades_manager.trades()
     assert not trade.id.endswith(":filled:0.001") and trade.fee == D("0.001") * server.state.maker_fee
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_inferred_fill_is_corrected_by_the_real_trades_not_counted_twice(live):
@@ -109,7 +82,7 @@ async def test_inferred_fill_is_corrected_by_the_real_trades_not_counted_twice(l
     assert order.status is OrderStatus.CLOSED and order.filled == D("0.002")
     assert order.filled_cost == price * D("0.001") + lower * D("0.001")
     assert order.fees == {"BTC": sum((t.fee for t in venue), D(0))}
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_inferred_fill_of_a_closed_order_is_corrected_on_a_later_sync(live):
@@ -123,7 +96,7 @@ async def test_inferred_fill_of_a_closed_order_is_corrected_on_a_later_sync(live
     (trade,) = personal.trades_manager.trades()
     assert trade.fee > 0 and order.fees == {"BTC": trade.fee}
     assert not personal.orders_manager.has_inferred(order)
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_one_order_that_cannot_sync_never_blocks_the_others(live):
@@ -141,7 +114,7 @@ async def test_one_order_that_cannot_sync_never_blocks_the_others(live):
     assert first.status is OrderStatus.OPEN and second.status is OrderStatus.CLOSED
     await trader.sync_with_exchange()
     assert first.status is OrderStatus.CLOSED
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
@@ -163,7 +136,7 @@ async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
     assert {o.id for o in personal.orders_manager.open_orders("BTC/USDT")} == {entry.id, entry.chained_orders[0].id}
     assert [o.client_order_id for o in await connector.fetch_open_orders("BTC/USDT")] == [entry.client_order_id]
     assert len(entry.chained_orders) == 1 and entry.chained_orders[0].status is OrderStatus.PENDING_CREATION
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_given_up_order_shown_later_is_restored_with_its_exits():
@@ -292,7 +265,7 @@ async def test_the_fee_is_reserved_where_the_venue_charges_it_in_the_spent_curre
     assert binance.fee_side == "get"  # Binance: the fee comes out of what is received
     plain = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
     assert plain.reserved_amount == price * D("0.001")
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
     trader.markets["BTC/USDT"] = replace(binance, fee_side="quote")  # a Kraken-like market
     with_fee = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
     assert with_fee.reserved_amount == price * D("0.001") * (1 + trader.fees.taker)
@@ -315,4 +288,4 @@ async def test_funds_of_an_in_flight_order_stay_reserved_across_a_balance_refres
     for _ in range(trader_module.IN_FLIGHT_MIN_LOOKUPS):
         await trader.resolve_in_flight()
     assert order.status is OrderStatus.REJECTED and server.state.orders == {}
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)

@@ -11,53 +11,24 @@ from decimal import Decimal
 
 import pytest
 
-from octobot_trading.clock import LiveClock
 from octobot_trading.enums import OrderStatus, TraderType
 from octobot_trading.errors import InsufficientFunds
-from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
-from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 D = Decimal
-
-
-@pytest.fixture
-async def live():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
-        connector = make_connector(server)
-        clock = LiveClock()
-        personal = ExchangePersonalData(clock)
-        prices: dict[str, Decimal] = {}
-        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
-        try:
-            await trader.initialize()
-            await trader.refresh_balances()
-            for symbol in ("BTC/USDT", "ETH/USDT"):
-                prices[symbol] = (await connector.fetch_ticker(symbol)).last
-            yield server, connector, personal, trader
-        finally:
-            await trader.stop()
-            await connector.close()
-
-
-async def _assert_matches_exchange(connector, personal):
-    balances = await connector.fetch_balance()
-    portfolio = personal.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 async def test_limit_order_partly_filled_then_canceled_matches_exchange(live):
     server, connector, personal, trader = live
     assert trader.trader_type is TraderType.REAL
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
     order = await trader.create_order("limit", "buy", "BTC/USDT", "0.002", price)
     assert order.status is OrderStatus.OPEN and order.exchange_order_id
     assert order.client_order_id.startswith("ot-")
-    await _assert_matches_exchange(connector, personal)  # local reservation == exchange lock
+    await assert_matches_exchange(connector, personal)  # local reservation == exchange lock
 
     fake = server.state.orders[int(order.exchange_order_id)]
     assert fake.client_order_id == order.client_order_id
@@ -68,20 +39,20 @@ async def test_limit_order_partly_filled_then_canceled_matches_exchange(live):
     assert len(personal.trades_manager) == 1 and order.filled == D("0.001")
     trade = personal.trades_manager.trades()[0]
     assert trade.fee_currency == "BTC" and trade.fee == D("0.001") * server.state.maker_fee
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
     await trader.cancel_order(order)
     assert order.status is OrderStatus.CANCELED
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
     await trader.refresh_balances()
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_market_order_and_unknown_order_adopted(live):
     server, connector, personal, trader = live
     order = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
     assert order.status is OrderStatus.CLOSED and order.filled == D("0.001")
-    await _assert_matches_exchange(connector, personal)  # the venue's trade and fee, without a refresh
+    await assert_matches_exchange(connector, personal)  # the venue's trade and fee, without a refresh
     # an order placed by someone else on the same account is adopted once by the sync
     market = server.state.markets["ETHUSDT"]
     price = (market.last_price * D("1.2")).quantize(market.tick_size)
@@ -92,10 +63,10 @@ async def test_market_order_and_unknown_order_adopted(live):
     adopted = personal.orders_manager.get_by_exchange_id(elsewhere.id)
     assert adopted is not None and adopted.status is OrderStatus.OPEN
     assert len(personal.orders_manager.open_orders("ETH/USDT")) == 1
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
     await trader.cancel_all_orders("ETH/USDT")
     assert adopted.status is OrderStatus.CANCELED
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_balance_checked_before_sending(live):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from octobot_trading.enums import OrderStatus
-from tests.personal_data.test_real_trader import _assert_matches_exchange
-from tests.personal_data.test_real_trader import live as live  # the same real-trader fixture
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 D = Decimal
 
@@ -45,8 +45,8 @@ async def test_limit_order_partly_filled_by_replayed_candles_then_canceled(live)
     assert all(t.price == price for t in trades)
     await trader.sync_with_exchange()  # re-delivered fills are applied once
     assert len(personal.trades_manager.trades()) == len(fake.fills)
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
     await trader.cancel_order(order)
     assert order.status is OrderStatus.CANCELED
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)

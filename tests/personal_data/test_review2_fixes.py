@@ -21,9 +21,9 @@ from octobot_trading.errors import AmbiguousOrderOutcome, NetworkError, OrderNot
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from octobot_trading.util.market_spec import MarketSpec
-from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 D = Decimal
 _SPEC = {"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001", min_cost="5")}
@@ -108,30 +108,6 @@ def _books_consistent(personal) -> None:
         assert total - available == reserved.get(currency, D(0)), currency
 
 
-@pytest.fixture
-async def live():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
-        connector = make_connector(server)
-        clock = LiveClock()
-        personal = ExchangePersonalData(clock)
-        prices: dict[str, Decimal] = {}
-        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
-        try:
-            await trader.initialize()
-            await trader.refresh_balances()
-            prices["BTC/USDT"] = (await connector.fetch_ticker("BTC/USDT")).last
-            yield server, connector, personal, trader
-        finally:
-            await trader.stop()
-            await connector.close()
-
-
-async def _assert_matches_exchange(connector, personal) -> None:
-    balances = await connector.fetch_balance()
-    for currency, balance in balances.items():
-        assert _asset(personal, currency) == (balance.total, balance.free), currency
-
-
 # -- N1: a fee charged in the spent currency --------------------------------------------------------------
 async def test_n1_an_all_in_buy_with_a_quote_fee_fills_in_two_trades():
     venue, personal, trader = await _venue_trader({"USDT": "100.1"}, fee_side="quote")
@@ -210,7 +186,7 @@ async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corr
     await trader.sync_with_exchange()  # the real trade corrects the inferred fill (its fee), not doubled
     assert order.filled == D("0.002") and not personal.orders_manager.has_inferred(order)
     assert sorted(t.amount for t in personal.trades_manager.trades()) == [D("0.001"), D("0.001")]
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 # -- N6: an error applying the reply of an accepted placement ---------------------------------------------
@@ -287,4 +263,4 @@ async def test_n8_cancelling_an_in_flight_order_the_venue_placed_cancels_it_ther
     await trader.cancel_order(order)
     assert order.status is OrderStatus.CANCELED
     assert [o.status for o in server.state.orders.values()] == ["CANCELED"]
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)

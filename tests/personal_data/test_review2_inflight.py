@@ -9,45 +9,17 @@ from __future__ import annotations
 import asyncio
 from decimal import Decimal
 
-import pytest
-
-from octobot_trading.clock import LiveClock, SimulatedClock
+from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
 from octobot_trading.personal_data import ExchangePersonalData, Trader, live_sync
 from octobot_trading.personal_data.orders.order_types import create_order_instance
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from octobot_trading.util.market_spec import MarketSpec
-from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 D = Decimal
 ORDER = "/api/v3/order"
-
-
-@pytest.fixture
-async def live():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:
-        connector = make_connector(server)
-        clock = LiveClock()
-        personal = ExchangePersonalData(clock)
-        prices: dict[str, Decimal] = {}
-        trader = Trader(connector, personal, clock=clock, simulated=False, price_of=prices.get)
-        try:
-            await trader.initialize()
-            await trader.refresh_balances()
-            prices["BTC/USDT"] = (await connector.fetch_ticker("BTC/USDT")).last
-            yield server, connector, personal, trader
-        finally:
-            await trader.stop()
-            await connector.close()
-
-
-async def _assert_matches_exchange(connector, personal):
-    balances = await connector.fetch_balance()
-    portfolio = personal.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 def _below_market(server, factor: str = "0.9") -> Decimal:
@@ -143,7 +115,7 @@ async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_i
     assert exit_order.status is OrderStatus.OPEN and exit_order.exchange_order_id
     assert [o.client_order_id for o in await connector.fetch_open_orders("BTC/USDT")] == [exit_order.client_order_id]
     await trader.refresh_balances()
-    await _assert_matches_exchange(connector, personal)
+    await assert_matches_exchange(connector, personal)
 
 
 async def test_given_up_orders_are_looked_up_with_backoff_until_the_window_closes():
