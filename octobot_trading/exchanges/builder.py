@@ -28,8 +28,9 @@ wiring module):
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from os import PathLike
@@ -54,6 +55,7 @@ __all__ = [
     "ConnectorKind",
     "ExchangeBuilder",
     "TradingModeSetting",
+    "isolated_wiring",
     "register_component_factory",
     "register_connector_factory",
     "unregister_component_factory",
@@ -133,6 +135,31 @@ def register_component_factory(name: str, factory: ComponentFactory, *, before: 
 def unregister_component_factory(name: str) -> None:
     """Remove a named component factory (no error when absent)."""
     _COMPONENT_FACTORIES[:] = [(n, f) for n, f in _COMPONENT_FACTORIES if n != name]
+
+
+@contextlib.contextmanager
+def isolated_wiring(*, auto_wire: bool = False) -> Iterator[None]:
+    """Run a block with no subsystem wired but the real connector; restore the wiring after.
+
+    For tests (the project's and plugin authors'): inside, register only what the test needs.
+    ``auto_wire`` sets :data:`AUTO_WIRE` for the block (default False: nothing is added by
+    ``build()``).
+    """
+    global AUTO_WIRE
+    components = list(_COMPONENT_FACTORIES)
+    connectors = dict(_CONNECTOR_FACTORIES)
+    saved_auto_wire = AUTO_WIRE
+    AUTO_WIRE = auto_wire
+    _COMPONENT_FACTORIES.clear()
+    for kind in [k for k in _CONNECTOR_FACTORIES if k != "real"]:
+        del _CONNECTOR_FACTORIES[kind]
+    try:
+        yield
+    finally:
+        AUTO_WIRE = saved_auto_wire
+        _COMPONENT_FACTORIES[:] = components
+        _CONNECTOR_FACTORIES.clear()
+        _CONNECTOR_FACTORIES.update(connectors)
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -79,22 +79,10 @@ def connector_factory(server: FakeExchangeServer) -> Callable[..., CCXTConnector
 @pytest.fixture(autouse=True)
 def isolated_builder_wiring() -> Iterator[None]:
     """Run each test with no subsystem wired into the builder (other tests may install theirs)."""
-    from octobot_trading.exchanges import builder
+    from octobot_trading.exchanges.builder import isolated_wiring
 
-    components = list(builder._COMPONENT_FACTORIES)
-    connectors = dict(builder._CONNECTOR_FACTORIES)
-    auto_wire = builder.AUTO_WIRE
-    builder.AUTO_WIRE = False
-    builder._COMPONENT_FACTORIES.clear()
-    for kind in [k for k in builder._CONNECTOR_FACTORIES if k != "real"]:
-        del builder._CONNECTOR_FACTORIES[kind]
-    try:
+    with isolated_wiring():
         yield
-    finally:
-        builder.AUTO_WIRE = auto_wire
-        builder._COMPONENT_FACTORIES[:] = components
-        builder._CONNECTOR_FACTORIES.clear()
-        builder._CONNECTOR_FACTORIES.update(connectors)
 
 
 @pytest.fixture

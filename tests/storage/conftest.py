@@ -21,22 +21,12 @@ CANARY_SECRET = "canary-secret-b41d2e"
 @pytest.fixture(autouse=True)
 def isolated_builder_wiring() -> Iterator[None]:
     """Wire only the trader and storage into the builder for each test, restore the wiring after."""
-    from octobot_trading.exchanges import builder
+    from octobot_trading.exchanges.builder import isolated_wiring
 
-    components = list(builder._COMPONENT_FACTORIES)
-    connectors = dict(builder._CONNECTOR_FACTORIES)
-    auto_wire = builder.AUTO_WIRE
-    builder.AUTO_WIRE = False
-    builder._COMPONENT_FACTORIES.clear()
-    trader_wiring.install()
-    storage_wiring.install()
-    try:
+    with isolated_wiring():
+        trader_wiring.install()
+        storage_wiring.install()
         yield
-    finally:
-        builder.AUTO_WIRE = auto_wire
-        builder._COMPONENT_FACTORIES[:] = components
-        builder._CONNECTOR_FACTORIES.clear()
-        builder._CONNECTOR_FACTORIES.update(connectors)
 
 
 @pytest.fixture
