@@ -161,12 +161,7 @@ async def test_unwired_subsystems_are_refused_not_ignored(server: FakeExchangeSe
     class SomeMode:
         pass
 
-    saved = dict(builder_module._CONNECTOR_FACTORIES)
-    builder_module._CONNECTOR_FACTORIES.pop("simulated", None)
-    builder_module._CONNECTOR_FACTORIES.pop("backtesting", None)
-    saved_components = list(builder_module._COMPONENT_FACTORIES)
-    builder_module._COMPONENT_FACTORIES.clear()
-    try:
+    with builder_module.isolated_wiring():  # nothing wired but the real connector
         for builder, what in [
             (_builder(server).use_simulated_trader({"USDT": "1000"}), "use_simulated_trader"),
             (_builder(server).use_backtesting(object()), "use_backtesting"),
@@ -176,9 +171,6 @@ async def test_unwired_subsystems_are_refused_not_ignored(server: FakeExchangeSe
             with pytest.raises(errors.NotSupported) as caught:
                 await builder.build()
             assert what in str(caught.value)
-    finally:
-        builder_module._CONNECTOR_FACTORIES.update(saved)
-        builder_module._COMPONENT_FACTORIES[:] = saved_components
     with pytest.raises(errors.ConfigurationError):
         ot.ExchangeBuilder("binance").use_trading_mode("not a class")  # type: ignore[arg-type]
     with pytest.raises(errors.ConfigurationError):
@@ -260,19 +252,13 @@ async def test_registered_connector_factory_is_used_for_simulated_trader(server:
         seen.append(ctx.trader_type)
         return CCXTConnector(ctx.exchange_config, ctx.clock, client_hook=ctx.client_hook)
 
-    saved = builder_module._CONNECTOR_FACTORIES.get("simulated")
-    builder_module.register_connector_factory("simulated", factory)
-    try:
+    with builder_module.isolated_wiring():
+        builder_module.register_connector_factory("simulated", factory)
         manager = await _builder(server).use_simulated_trader({"USDT": "500"}).build()
         async with manager:
             assert manager.is_simulated and not manager.is_backtesting
             assert manager.trading_config.starting_portfolio == {"USDT": Decimal("500")}
         assert seen == [ot.TraderType.SIMULATED]
-    finally:
-        if saved is None:
-            builder_module._CONNECTOR_FACTORIES.pop("simulated", None)
-        else:
-            builder_module._CONNECTOR_FACTORIES["simulated"] = saved
 
 
 async def test_manager_type_is_exported_lazily() -> None:
