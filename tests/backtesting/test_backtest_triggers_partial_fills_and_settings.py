@@ -1,6 +1,6 @@
-"""Regression tests for backtest defects found by review: price-triggered orders execute during
-the replay, slippage and partial fills are validated keywords of ``run_backtest``, and partial
-fills follow the candle volume. Real data slices from ``fixtures/`` (see PROVENANCE.md)."""
+"""Backtest behaviour: price-triggered orders execute during the replay, slippage and partial
+fills are validated keywords of ``run_backtest``, and partial fills follow the candle volume.
+Real data slices from ``fixtures/`` (see PROVENANCE.md)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ async def test_triggers_and_partial_fills_work_on_the_multi_time_frame_replay_to
         assert fill.amount <= decimal_from_data_float(float(series.volumes[index[fill.time]])) * D("0.0001")
 
 
-async def test_run_backtest_settings_review3() -> None:
+async def test_run_backtest_refuses_an_empty_portfolio_and_markets_for_unknown_symbols() -> None:
     import octobot_trading as ot
 
     data = CandleData.from_file(Path(__file__).parent / "fixtures" / "BTC_USDT-5m-head600.json", exchange="binance")

@@ -1,6 +1,6 @@
-"""Regression tests for trading-mode defects found by review: the default time frame is the
-first configured one, SmaCrossMode sizes buys it can afford under slippage, and a mode failing
-to start surfaces as a typed ``TradingModeError``."""
+"""Trading-mode behaviour: the default time frame is the first configured one, SmaCrossMode
+sizes buys it can afford under slippage, and a mode failing to start surfaces as a typed
+``TradingModeError``."""
 
 from __future__ import annotations
 
