@@ -26,6 +26,9 @@ from decimal import (
 from octobot_trading.errors import InvalidNumber
 
 __all__ = [
+    "MAX_MONEY_ADJUSTED_EXPONENT",
+    "MAX_MONEY_TEXT_LENGTH",
+    "MIN_MONEY_EXPONENT",
     "ONE",
     "ZERO",
     "ceil_to_step",
@@ -40,6 +43,50 @@ __all__ = [
 ZERO = Decimal(0)
 ONE = Decimal(1)
 
+#: Largest power of ten a money value may reach: every accepted value is below ``10**19``
+#: (room for a signed 64-bit integer amount, and for 8+ decimals within 28 significant digits).
+MAX_MONEY_ADJUSTED_EXPONENT = 18
+#: Finest decimal place a money value may use (``1e-40``); trailing zeros do not count.
+MIN_MONEY_EXPONENT = -40
+#: Longest text accepted for one number, before it is parsed.
+MAX_MONEY_TEXT_LENGTH = 100
+_MAX_MONEY_INT = 10 ** (MAX_MONEY_ADJUSTED_EXPONENT + 1)
+
+
+def _check_bounds(result: Decimal, value: object, name: str) -> Decimal:
+    """Refuse a finite Decimal outside the money bounds (cheap: reads the tuple, never expands it)."""
+    sign, digits, exponent = result.as_tuple()
+    assert isinstance(exponent, int)
+    if not any(digits):
+        # zero: drop an absurd exponent so that formatting it can never write out its zeros
+        return Decimal(0).copy_sign(result) if not MIN_MONEY_EXPONENT <= exponent <= 0 else result
+    trailing = 0
+    index = len(digits)
+    while index > 1 and digits[index - 1] == 0:
+        index -= 1
+        trailing += 1
+    if len(digits) + exponent - 1 > MAX_MONEY_ADJUSTED_EXPONENT:
+        raise InvalidNumber(
+            f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
+    if exponent + trailing < MIN_MONEY_EXPONENT:
+        raise InvalidNumber(
+            f"{name}: {_short(value)} has too many decimal places (at most {-MIN_MONEY_EXPONENT})")
+    return result
+
+
+def _short(value: object) -> str:
+    """A bounded repr of a rejected input (an error message never expands a huge number)."""
+    if isinstance(value, Decimal):
+        sign, digits, exponent = value.as_tuple()
+        if isinstance(exponent, int) and len(digits) <= 40 and -60 <= exponent <= 60:
+            return repr(str(value))
+        text = "".join(map(str, digits[:20])) + ("..." if len(digits) > 20 else "")
+        return f"{'-' if sign else ''}{text}E{exponent}"
+    if isinstance(value, int):
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10 ** 4000 else 'over 4000'} digits"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
 
 def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_finite: bool = False) -> Decimal:
     """Return ``value`` as an exact ``Decimal``.
@@ -47,16 +94,28 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
     Accepts ``Decimal``, ``int`` and numeric ``str``. Raises ``TypeError`` for ``float`` (and
     ``bool`` and anything else), ``InvalidNumber`` for unparseable text, NaN or infinity (unless
     ``allow_non_finite``). ``name`` is used in error messages.
+
+    Money is bounded so that no input can cost more than microseconds later (formatting or
+    rounding ``1e999999999`` would write out a billion digits): a finite value must be below
+    ``1e19`` in magnitude, use at most 40 decimal places (trailing zeros aside), and text at most
+    100 characters; anything else raises ``InvalidNumber``.
     """
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
         raise TypeError(f"{name}: a bool is not a number")
     elif isinstance(value, int):
+        if not -_MAX_MONEY_INT < value < _MAX_MONEY_INT:
+            raise InvalidNumber(
+                f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
         result = Decimal(value)
     elif isinstance(value, str):
+        text = value.strip()
+        if len(text) > MAX_MONEY_TEXT_LENGTH:
+            raise InvalidNumber(f"{name}: {_short(value)} is too long for a number "
+                                f"(at most {MAX_MONEY_TEXT_LENGTH} characters)")
         try:
-            result = Decimal(value.strip())
+            result = Decimal(text)
         except InvalidOperation:
             raise InvalidNumber(f"{name}: {value!r} is not a decimal number") from None
     elif isinstance(value, float):
@@ -66,9 +125,11 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
         )
     else:
         raise TypeError(f"{name}: expected Decimal, int or str, got {type(value).__name__}")
-    if not allow_non_finite and not result.is_finite():
-        raise InvalidNumber(f"{name}: {value!r} is not a finite number")
-    return result
+    if not result.is_finite():
+        if not allow_non_finite:
+            raise InvalidNumber(f"{name}: {_short(value)} is not a finite number")
+        return result
+    return _check_bounds(result, value, name)
 
 
 def decimal_from_data_float(value: float | int) -> Decimal:

@@ -17,6 +17,7 @@ from typing import Literal
 from octobot_trading.enums import OrderSide, PrecisionMode
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.util.decimals import (
+    MAX_MONEY_ADJUSTED_EXPONENT,
     ONE,
     ZERO,
     ceil_to_step,
@@ -33,6 +34,17 @@ DEFAULT_STEP = Decimal("0.00000001")
 Rounding = Literal["down", "up", "nearest"]
 
 _OPTIONAL_LIMITS = ("min_amount", "max_amount", "min_cost", "max_cost", "min_price", "max_price")
+
+
+def _beyond_money_bounds(raw: object) -> bool:
+    """True for a finite, positive limit too large to be money (see ``to_decimal``'s bounds)."""
+    try:
+        value = raw if isinstance(raw, Decimal) else Decimal(raw.strip()) if isinstance(raw, str) else None
+    except ArithmeticError:
+        return False
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw >= 10 ** (MAX_MONEY_ADJUSTED_EXPONENT + 1)
+    return value is not None and value.is_finite() and value > 0 and value.adjusted() > MAX_MONEY_ADJUSTED_EXPONENT
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,10 @@ class MarketSpec:
             set_(self, name, value)
         for name in _OPTIONAL_LIMITS:
             raw = getattr(self, name)
+            if raw is not None and name.startswith("max_") and _beyond_money_bounds(raw):
+                # a venue's "no real maximum" (1e30, int64 max squared, ...) is no limit at all
+                set_(self, name, None)
+                continue
             if raw is not None:
                 value = to_decimal(raw, name=name)
                 if value < 0:

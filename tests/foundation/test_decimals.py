@@ -140,3 +140,35 @@ def test_rounding_properties_at_any_magnitude(value, step):
 def test_non_finite_value_cannot_be_rounded():
     with pytest.raises(InvalidNumber):
         floor_to_step(Decimal("NaN"), Decimal("0.1"))
+
+
+_HUGE_OR_ABSURD = ["1e30", 10**30, "9" * 26, "-1e999999999", "1e999999999", "1e-999999999",
+                   Decimal("1e999999999"), Decimal("-1E+30"), "1" * 200, 10**5000, -(10**19)]
+
+
+@pytest.mark.parametrize("value", _HUGE_OR_ABSURD, ids=lambda v: type(v).__name__ + str(len(str(v)) if not isinstance(v, int) else v.bit_length()))
+def test_to_decimal_refuses_money_outside_the_bounds_with_a_typed_error(value):
+    with pytest.raises(InvalidNumber) as excinfo:
+        to_decimal(value, name="amount")
+    message = str(excinfo.value)
+    assert message.startswith("amount:")
+    assert len(message) < 200  # the message never writes out a huge number
+
+
+@pytest.mark.parametrize("value", ["9223372036854775807", "999999999999999999", "0.00000001",
+                                   "1e-40", "1.0000000000000000000000000000000000000000000000000", "-5e18"])
+def test_to_decimal_keeps_every_realistic_money_value(value):
+    assert to_decimal(value) == Decimal(value)
+
+
+def test_to_decimal_keeps_zero_small_whatever_its_exponent():
+    assert str(to_decimal("0e-999999999")) == "0"
+    assert str(to_decimal("0E+999999")) == "0"
+
+
+def test_market_spec_treats_an_unbounded_venue_maximum_as_no_limit():
+    from octobot_trading.util.market_spec import MarketSpec
+
+    spec = MarketSpec(max_amount="1e30", max_cost=str(2**127), max_price="1000000")
+    assert spec.max_amount is None and spec.max_cost is None
+    assert spec.max_price == Decimal("1000000")
