@@ -55,7 +55,7 @@ _MAX_MONEY_INT = 10 ** (MAX_MONEY_ADJUSTED_EXPONENT + 1)
 
 def _check_bounds(result: Decimal, value: object, name: str) -> Decimal:
     """Refuse a finite Decimal outside the money bounds (cheap: reads the tuple, never expands it)."""
-    sign, digits, exponent = result.as_tuple()
+    _sign, digits, exponent = result.as_tuple()
     assert isinstance(exponent, int)
     if not any(digits):
         # zero: drop an absurd exponent so that formatting it can never write out its zeros
@@ -106,8 +106,8 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
         raise TypeError(f"{name}: a bool is not a number")
     elif isinstance(value, int):
         if not -_MAX_MONEY_INT < value < _MAX_MONEY_INT:
-            raise InvalidNumber(
-                f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
+            raise InvalidNumber(f"{name}: {_short(value)} is too large "
+                                f"(money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
