@@ -195,6 +195,10 @@ class CCXTConnector(ExchangeConnector):
                 markets_cache.put(key, entry)
             else:
                 self.client.set_markets(entry.markets, entry.currencies or None)
+                if self.client.options.get("adjustForTimeDifference"):
+                    # ccxt measures the venue's clock offset while loading markets; a cache hit skips
+                    # that load, so measure it here or every signed call of this client may be refused
+                    await self._read("load_time_difference", self.client.load_time_difference)
         parsed = {
             symbol: self.adapter.parse_market(dict(raw))
             for symbol, raw in entry.markets.items()
