@@ -35,7 +35,12 @@ The tree::
     │   └── PortfolioNegativeBalance       an operation would make a balance negative
     ├── TradingModeError                   a trading mode failed or is misconfigured
     ├── ReadinessTimeout (+ TimeoutError)  the exchange did not become ready; ``missing``
-    └── StorageError                       persistent storage failed or is inconsistent
+    ├── StorageError                       persistent storage failed or is inconsistent
+    ├── SignalError                        trading signals (publisher / follower)
+    │   ├── InvalidSignal (+ ValueError)   a malformed or unknown-version signal bundle
+    │   └── SignalAuthenticationError      a signal follower presented no or a wrong token
+    └── WalletError                        blockchain wallets and transfers
+        └── WithdrawalsDisabled            money leaving was not explicitly enabled
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ __all__ = [
     "DataFileError",
     "ExchangeError",
     "ExchangeUnavailable",
+    "InvalidSignal",
     "InsufficientFunds",
     "InvalidNumber",
     "InvalidOrder",
@@ -69,10 +75,14 @@ __all__ = [
     "RateLimitExceeded",
     "ReadinessTimeout",
     "RequestTimeout",
+    "SignalAuthenticationError",
+    "SignalError",
     "StorageError",
     "TradingModeError",
     "UnknownExchange",
     "UnknownSymbol",
+    "WalletError",
+    "WithdrawalsDisabled",
 ]
 
 
@@ -168,9 +178,16 @@ class ExchangeError(OctoBotTradingError):
 
 
 class NetworkError(ExchangeError):
-    """A transport-level failure; the request may be retried."""
+    """A transport-level failure; the request may be retried.
+
+    ``not_processed`` is True when the venue certainly did not process the request: it refused
+    it before processing (429 / 418 rate limits) or the connection could not even be made. An
+    order request failing that way was not placed; any other ``NetworkError`` on a placement
+    leaves its outcome unknown.
+    """
 
     retryable = True
+    not_processed: bool = False
 
 
 class RequestTimeout(NetworkError):
@@ -271,3 +288,23 @@ class ReadinessTimeout(OctoBotTradingError, TimeoutError):
 
 class StorageError(OctoBotTradingError):
     """Persistent storage failed or holds inconsistent data."""
+
+
+class SignalError(OctoBotTradingError):
+    """Trading signals failed (publishing, serving or following)."""
+
+
+class InvalidSignal(SignalError, ValueError):
+    """A signal bundle is malformed or of an unknown wire-format version; nothing was applied."""
+
+
+class SignalAuthenticationError(SignalError):
+    """A signal follower presented no token or a wrong one."""
+
+
+class WalletError(OctoBotTradingError):
+    """A blockchain wallet or transfer operation failed."""
+
+
+class WithdrawalsDisabled(WalletError):
+    """A withdrawal was refused because withdrawals are not explicitly enabled; nothing was sent."""
