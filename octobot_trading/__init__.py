@@ -6,14 +6,16 @@ trading-mode code runs live, on paper and in backtests. Start with ``ot.Exchange
 (see README.md and docs/).
 
 Light names are imported eagerly; heavy subsystems (anything touching ccxt, the exchange
-manager, backtesting) load on first attribute access so that ``import octobot_trading`` and the
-CLI's ``--help`` stay fast.
+manager, the trading core, backtesting) load on first attribute access so that
+``import octobot_trading`` and the CLI's ``--help`` stay fast. Type checkers see every lazy
+name with its real type through the ``if TYPE_CHECKING:`` imports below, which mirror
+``_LAZY`` and ``_LAZY_MODULES`` exactly (a test keeps them in step).
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from octobot_trading import errors
 from octobot_trading.clock import Clock, LiveClock, SimulatedClock
@@ -49,6 +51,7 @@ __version__ = "0.1.0"
 
 # name -> module that defines it; resolved on first access (see __getattr__).
 _LAZY: dict[str, str] = {
+    # exchange layer
     "AccountOperations": "octobot_trading.exchanges.protocols",
     "ExchangeBuilder": "octobot_trading.exchanges.builder",
     "ExchangeFactory": "octobot_trading.exchanges.factory",
@@ -57,13 +60,41 @@ _LAZY: dict[str, str] = {
     "RestExchange": "octobot_trading.exchanges.rest_exchange",
     "TradingOperations": "octobot_trading.exchanges.protocols",
     "exchanges_registry": "octobot_trading.exchanges.registry",
-    # trading core (issue 5)
+    # trading core
     "Order": "octobot_trading.personal_data.orders.order",
+    "OrderGroup": "octobot_trading.personal_data.orders.groups",
+    "Position": "octobot_trading.personal_data.positions.position",
+    "Trader": "octobot_trading.personal_data.trader",
 }
 
-# Sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
-_LAZY_MODULES = {"backtesting", "modes", "exchanges", "exchange_data", "personal_data", "storage", "testing",
-                 "util", "config", "wiring"}
+# Public sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
+_LAZY_MODULES = frozenset({
+    "backtesting", "config", "exchange_data", "exchanges", "modes", "personal_data", "storage", "testing", "util",
+})
+
+if TYPE_CHECKING:
+    # What type checkers see; at run time these load on first access (see __getattr__).
+    from octobot_trading import backtesting as backtesting
+    from octobot_trading import config as config
+    from octobot_trading import exchange_data as exchange_data
+    from octobot_trading import exchanges as exchanges
+    from octobot_trading import modes as modes
+    from octobot_trading import personal_data as personal_data
+    from octobot_trading import storage as storage
+    from octobot_trading import testing as testing
+    from octobot_trading import util as util
+    from octobot_trading.exchanges.builder import ExchangeBuilder as ExchangeBuilder
+    from octobot_trading.exchanges.factory import ExchangeFactory as ExchangeFactory
+    from octobot_trading.exchanges.manager import ExchangeManager as ExchangeManager
+    from octobot_trading.exchanges.protocols import AccountOperations as AccountOperations
+    from octobot_trading.exchanges.protocols import MarketDataProvider as MarketDataProvider
+    from octobot_trading.exchanges.protocols import TradingOperations as TradingOperations
+    from octobot_trading.exchanges.registry import exchanges_registry as exchanges_registry
+    from octobot_trading.exchanges.rest_exchange import RestExchange as RestExchange
+    from octobot_trading.personal_data.orders.groups import OrderGroup as OrderGroup
+    from octobot_trading.personal_data.orders.order import Order as Order
+    from octobot_trading.personal_data.positions.position import Position as Position
+    from octobot_trading.personal_data.trader import Trader as Trader
 
 __all__ = [
     "AccountOperations",
@@ -83,9 +114,11 @@ __all__ = [
     "MarketType",
     "Order",
     "OrderBook",
+    "OrderGroup",
     "OrderSide",
     "OrderStatus",
     "OrderType",
+    "Position",
     "PositionSide",
     "PrecisionMode",
     "RestExchange",
@@ -94,12 +127,15 @@ __all__ = [
     "Ticker",
     "TimeFrame",
     "TradeType",
+    "Trader",
     "TraderType",
     "TradingOperations",
     "TransactionType",
     "__version__",
+    "backtesting",
     "errors",
     "exchanges_registry",
+    "modes",
     "parse_order_status",
     "parse_order_type",
     "parse_symbol",

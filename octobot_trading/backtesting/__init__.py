@@ -1,16 +1,18 @@
 """Backtesting: historical candle data, the backtest driver, ``run_backtest``, metrics and reports.
 
-Heavy parts (the engine, the report) load on first use so that importing the package is cheap.
+Heavy parts (the engine, the report) load on first use so that importing the package is cheap;
+type checkers see them with their real types through the ``if TYPE_CHECKING:`` imports, which
+mirror ``_LAZY``.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from octobot_trading.backtesting.candle_data import CandleData, CandleSeries, Gap
 
-__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "run_backtest", "write_report"]
+__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report"]
 
 _LAZY = {
     "run_backtest": "octobot_trading.backtesting.runner",
@@ -18,6 +20,12 @@ _LAZY = {
     "compute_metrics": "octobot_trading.backtesting.metrics",
     "write_report": "octobot_trading.backtesting.report",
 }
+
+if TYPE_CHECKING:
+    from octobot_trading.backtesting.metrics import compute_metrics as compute_metrics
+    from octobot_trading.backtesting.report import write_report as write_report
+    from octobot_trading.backtesting.runner import BacktestResult as BacktestResult
+    from octobot_trading.backtesting.runner import run_backtest as run_backtest
 
 
 def __getattr__(name: str) -> Any:

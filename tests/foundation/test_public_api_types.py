@@ -1,0 +1,128 @@
+"""Type checkers see the public API with its real types, not ``Any``.
+
+``import octobot_trading`` loads the heavy subsystems lazily (module ``__getattr__``); without the
+``if TYPE_CHECKING:`` declarations mypy would type every lazy name as ``Any`` and check nothing
+in user code. Two checks, both through mypy itself:
+
+* the ``_typed_usage`` function below uses ``typing.assert_type`` on the names users start from
+  (at run time ``assert_type`` does nothing; mypy fails on any mismatch, ``Any`` included);
+* every name of ``ot.__all__``, ``ot.backtesting.__all__`` and ``ot.modes.__all__`` is passed to
+  ``reveal_type`` and none may be revealed as ``Any``.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import re
+from pathlib import Path
+from typing import assert_type
+
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.backtesting.candle_data import CandleData
+from octobot_trading.backtesting.runner import BacktestResult
+from octobot_trading.exchanges.builder import ExchangeBuilder
+from octobot_trading.exchanges.factory import ExchangeFactory
+from octobot_trading.exchanges.manager import ExchangeManager
+from octobot_trading.exchanges.registry import ExchangesRegistry
+from octobot_trading.exchanges.rest_exchange import RestExchange
+from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.personal_data.orders.groups import OrderGroup
+from octobot_trading.personal_data.orders.order import Order
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.personal_data.trader import Trader
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _typed_usage(manager: ot.ExchangeManager, order: ot.Order, trader: ot.Trader) -> None:
+    """Checked by mypy (see ``test_mypy_checks_the_typed_usage_of_the_public_api``), never called."""
+    assert_type(ot.ExchangeBuilder("binance"), ExchangeBuilder)
+    assert_type(ot.ExchangeBuilder("binance").with_symbols(["BTC/USDT"]), ExchangeBuilder)
+    assert_type(manager, ExchangeManager)
+    assert_type(manager.exchange, RestExchange)
+    assert_type(order, Order)
+    assert_type(trader, Trader)
+    assert_type(ot.exchanges_registry, ExchangesRegistry)
+    assert_type(ot.ExchangeFactory, type[ExchangeFactory])
+    assert_type(ot.RestExchange, type[RestExchange])
+    assert_type(ot.OrderGroup, type[OrderGroup])
+    assert_type(ot.Position, type[Position])
+    assert_type(ot.backtesting.CandleData.from_file("x.json"), CandleData)
+    assert_type(ot.modes.SmaCrossMode, type[SmaCrossMode])
+    assert_type(ot.backtesting.BacktestResult, type[BacktestResult])
+
+
+def _public_names() -> list[str]:
+    names = [f"ot.{name}" for name in ot.__all__]
+    names += [f"ot.backtesting.{name}" for name in ot.backtesting.__all__]
+    names += [f"ot.modes.{name}" for name in ot.modes.__all__]
+    return names
+
+
+def _run_mypy(*paths: Path) -> tuple[str, int]:
+    api = pytest.importorskip("mypy.api", reason="mypy is part of the test extra: pip install -e '.[test]'")
+    stdout, stderr, status = api.run([
+        "--config-file", str(REPO / "pyproject.toml"),
+        "--cache-dir", str(REPO / ".mypy_cache"),
+        "--no-error-summary",
+        *map(str, paths),
+    ])
+    return stdout + stderr, status
+
+
+def test_mypy_sees_real_types_for_every_public_name(tmp_path: Path) -> None:
+    names = _public_names()
+    snippet = tmp_path / "reveal_public_api.py"
+    snippet.write_text(
+        "import octobot_trading as ot\n\n" + "".join(f"reveal_type({name})\n" for name in names), encoding="utf-8"
+    )
+    this_file = Path(__file__).resolve()
+    output, status = _run_mypy(snippet, this_file)
+    revealed = dict(re.findall(r"reveal_public_api\.py:(\d+): note: Revealed type is \"(.*)\"", output))
+    assert len(revealed) == len(names), output
+    untyped = [name for line, name in enumerate(names, start=3) if revealed[str(line)] == "Any"]
+    assert untyped == [], f"mypy types these public names as Any: {untyped}"
+    # the typed usage of this file type-checks too (assert_type fails on Any or a wrong type)
+    errors = [line for line in output.splitlines() if ": error:" in line]
+    assert errors == [] and status == 0, output
+
+
+def _type_checking_imports(package: Path) -> tuple[dict[str, str], set[str]]:
+    """(name -> module, sub-packages) imported under ``if TYPE_CHECKING:`` in ``package``'s ``__init__``."""
+    tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    names: dict[str, str] = {}
+    modules: set[str] = set()
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.module, ast.unparse(node)
+        for alias in node.names:
+            assert alias.asname == alias.name, f"re-export {alias.name} as itself"
+            if node.module == "octobot_trading":
+                modules.add(alias.name)
+            else:
+                names[alias.name] = node.module
+    return names, modules
+
+
+def test_type_checking_declarations_mirror_the_lazy_names() -> None:
+    """The ``if TYPE_CHECKING:`` imports and the run-time lazy tables name the same things."""
+    names, modules = _type_checking_imports(REPO / "octobot_trading")
+    assert names == ot._LAZY
+    assert modules == set(ot._LAZY_MODULES)
+    names, modules = _type_checking_imports(REPO / "octobot_trading" / "backtesting")
+    assert names == ot.backtesting._LAZY and modules == set()
+
+
+def test_every_lazy_name_resolves_to_the_declared_object() -> None:
+    for name, module in ot._LAZY.items():
+        assert getattr(ot, name) is getattr(importlib.import_module(module), name)
+    for name in ot._LAZY_MODULES:
+        assert getattr(ot, name) is importlib.import_module(f"octobot_trading.{name}")
+
+
+def test_internal_assembly_modules_are_not_public() -> None:
+    assert "wiring" not in ot._LAZY_MODULES
+    assert "wiring" not in ot.__all__ and "wiring" not in dir(ot)
