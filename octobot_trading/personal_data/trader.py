@@ -35,6 +35,7 @@ from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSyncMixin
+from octobot_trading.personal_data.order_listeners import OrderListenersMixin, OrderOperation, reports_operation
 from octobot_trading.personal_data.order_safety import OrderSafety
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
@@ -66,7 +67,7 @@ _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
 
 
-class Trader(LiveSyncMixin, PriceTriggersMixin):
+class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
     """Order entry point of one exchange account (``manager.trader``).
 
     Parameters
@@ -153,6 +154,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
         except KeyError:
             raise UnknownSymbol(f"{symbol} is not a market of this exchange", symbol=symbol) from None
 
+    @reports_operation(OrderOperation.CREATE)
     async def create_order(
         self, order_type: OrderType | str, side: OrderSide | str, symbol: str, amount: Decimal | int | str,
         price: Decimal | int | str | None = None, *, trigger_price: Decimal | int | str | None = None,
@@ -332,6 +334,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
         await self._apply_placed(exchange_order)
 
     # -- cancel / edit ----------------------------------------------------------------------------------------
+    @reports_operation(OrderOperation.CANCEL)
     async def cancel_order(self, order: Order) -> Order:
         """Cancel ``order`` (inactive ones locally); a filled order raises ``InvalidOrderState``."""
         if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
@@ -402,6 +405,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin):
                 canceled.append(order)
         return canceled
 
+    @reports_operation(OrderOperation.EDIT)
     async def edit_order(self, order: Order, *, amount: Decimal | int | str | None = None,
                          price: Decimal | int | str | None = None,
                          trigger_price: Decimal | int | str | None = None) -> Order:

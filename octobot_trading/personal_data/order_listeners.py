@@ -1,0 +1,115 @@
+"""Observers of the trader's order operations (create, edit, cancel): the public hook signals use.
+
+``trader.add_order_listener(callback)`` registers ``await callback(event)``, called once per
+operation a caller asked the trader for, after the trader has done it (a refused operation is
+not reported). ``event`` is an :class:`OrderOperationEvent`: the operation, the order and the
+arguments of the call. Operations the trader does by itself while performing another one (a
+group sibling canceled when a market entry fills at once) are not reported separately: they
+follow from the reported one. A listener's failure is logged and never reaches the caller.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from octobot_trading.util.logging import get_logger
+
+if TYPE_CHECKING:
+    from octobot_trading.personal_data.orders.order import Order
+
+__all__ = ["OrderListener", "OrderListenersMixin", "OrderOperation", "OrderOperationEvent", "reports_operation"]
+
+
+class OrderOperation(StrEnum):
+    """What a caller asked the trader to do with an order."""
+
+    CREATE = "create"
+    EDIT = "edit"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderOperationEvent:
+    """One order operation done by the trader.
+
+    Attributes
+    ----------
+    operation
+        Create, edit or cancel.
+    order
+        The order (for a create, the entry: its bundled exits are ``order.chained_orders``).
+    arguments
+        The call's arguments by parameter name (e.g. ``price_trigger``, ``chained_to``,
+        ``stop_loss_price`` of a create; ``amount`` / ``price`` / ``trigger_price`` of an edit).
+    previous_amount
+        The order's amount before an edit (None otherwise).
+    """
+
+    operation: OrderOperation
+    order: Order
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    previous_amount: Decimal | None = None
+
+
+OrderListener = Callable[[OrderOperationEvent], Awaitable[None]]
+_F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
+#: True while a reported operation runs: what it does by itself is not reported again
+_REPORTING: contextvars.ContextVar[bool] = contextvars.ContextVar("octobot_order_operation", default=False)
+_logger = get_logger("personal_data.order_listeners")
+
+
+class OrderListenersMixin:
+    """The ``add_order_listener`` / ``remove_order_listener`` API (mixed into ``Trader``)."""
+
+    _order_listeners: tuple[OrderListener, ...] = ()
+
+    def add_order_listener(self, listener: OrderListener) -> Callable[[], None]:
+        """Call ``await listener(event)`` after each order operation; return a function removing it."""
+        self._order_listeners = (*self._order_listeners, listener)
+        return lambda: self.remove_order_listener(listener)
+
+    def remove_order_listener(self, listener: OrderListener) -> None:
+        """Stop calling ``listener`` (unknown listeners are ignored)."""
+        self._order_listeners = tuple(known for known in self._order_listeners if known is not listener)
+
+    async def _report_operation(self, event: OrderOperationEvent) -> None:
+        for listener in self._order_listeners:
+            try:
+                await listener(event)
+            except Exception as exc:  # an observer never breaks the operation it observes
+                _logger.error("order listener %r failed on %s of %s: %r", listener, event.operation.value,
+                              event.order.id, exc)
+
+
+def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:
+    """Decorate a trader method so that its successful calls are reported to the order listeners."""
+
+    def decorate(method: _F) -> _F:
+        signature = inspect.signature(method)
+
+        @functools.wraps(method)
+        async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if not self._order_listeners or _REPORTING.get():
+                return await method(self, *args, **kwargs)
+            bound = signature.bind(self, *args, **kwargs)
+            arguments = {name: value for name, value in bound.arguments.items() if name != "self"}
+            target = arguments.get("order")
+            previous = getattr(target, "amount", None) if operation is OrderOperation.EDIT else None
+            token = _REPORTING.set(True)
+            try:
+                result = await method(self, *args, **kwargs)
+            finally:
+                _REPORTING.reset(token)
+            await self._report_operation(OrderOperationEvent(operation, result, arguments, previous))
+            return result
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
