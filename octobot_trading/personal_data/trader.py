@@ -34,37 +34,26 @@ from octobot_trading.errors import (
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
-from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSyncMixin
-from octobot_trading.personal_data.order_listeners import OrderListenersMixin, OrderOperation, reports_operation
+from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSync
+from octobot_trading.personal_data.order_funds import OrderFunds
 from octobot_trading.personal_data.order_safety import OrderSafety
-from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
+from octobot_trading.personal_data.orders.groups import CancelOrder, GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
-from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggersMixin
-from octobot_trading.util.decimals import ONE, ZERO
+from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggers
+from octobot_trading.util.decimals import ZERO, to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
-from octobot_trading.util.symbols import Symbol, parse_symbol
+from octobot_trading.util.symbols import cached_symbol
 
 __all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "PriceTrigger", "Trader"]
-
-_symbol_cache: dict[str, Symbol] = {}
-
-
-def _parse(symbol: str) -> Symbol:
-    """``parse_symbol`` memoised (symbols are few; parsing is on the order path)."""
-    parsed = _symbol_cache.get(symbol)
-    if parsed is None:
-        parsed = _symbol_cache[symbol] = parse_symbol(symbol)
-    return parsed
 
 PriceOf = Callable[[str], "Decimal | None"]
 _T = OrderType
 # enum members as module constants: attribute access on an Enum class is slow on the order path
 _MARKET = OrderType.MARKET
-_BUY = OrderSide.BUY
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
-_LIVE_MARKET_RESERVE_MARGIN = Decimal("0.02")
+_STOP_WITHOUT_LIMIT = (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT)
 
 
 class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
@@ -323,8 +312,15 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
                 trigger_price=order.trigger_price if order_type.is_triggered else None, params=params,
             )
         except (AmbiguousOrderOutcome, NetworkError) as exc:
-            self._logger.warning("order %s outcome unknown (%s); kept in flight", order.client_order_id, exc)
-            return
+            if not (isinstance(exc, NetworkError) and exc.not_processed):
+                self._logger.warning("order %s outcome unknown (%s); kept in flight", order.client_order_id, exc)
+                return
+            # a definite refusal (rate limit, no connection): nothing was placed, undo like any refusal
+            if order.status is OrderStatus.PENDING_CREATION:
+                self.portfolio_manager.release(order)
+                order.transition(OrderStatus.REJECTED)
+                self.orders_manager.forget(order)
+            raise
         except OctoBotTradingError:
             if order.status is OrderStatus.PENDING_CREATION:
                 self.portfolio_manager.release(order)

@@ -330,7 +330,8 @@ class CCXTConnector(ExchangeConnector):
             )
         except NetworkError as exc:
             if isinstance(exc, RateLimitExceeded) or _never_sent(exc):
-                raise  # refused before processing, or the connection could not be made: nothing placed
+                exc.not_processed = True  # refused before processing, or never reached: nothing placed
+                raise
             return await self._resolve_ambiguous(client_order_id, symbol, exc)
         try:
             order = self.adapter.parse_order(raw)
