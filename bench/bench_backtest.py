@@ -38,7 +38,7 @@ import numpy as np
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, CandleSeries, run_backtest
-from octobot_trading.backtesting.reference import sma_cross_reference
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
 from octobot_trading.modes.sma_cross import SmaCrossMode
 

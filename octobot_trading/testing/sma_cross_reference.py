@@ -1,6 +1,8 @@
-"""An independent plain-Python SMA-cross backtest: the correctness oracle and benchmark baseline.
+"""An independent plain-Python SMA-cross backtest: a test oracle and benchmark baseline.
 
-This loop follows API.md's ``SmaCrossMode`` semantics and the simulated-fill rules directly,
+Not part of the trading engine: tests compare ``run_backtest`` with ``SmaCrossMode`` against it,
+and ``bench/bench_backtest.py`` uses it as the same-run baseline. The loop follows the documented
+``SmaCrossMode`` semantics (docs/modes.md) and the simulated-fill rules (docs/trading.md) directly,
 with no channel, manager, trader or mode: Decimal closes (``Decimal(repr(x))``), Decimal running
 sums for the two averages (exact, so the sign of ``d`` is exact), market fills at the close with
 the taker fee charged in the currency received. It shares no code with
@@ -68,7 +70,7 @@ def sma_cross_reference(
     starting_quote, starting_base
         Starting balances.
     fast_period, slow_period, buy_fraction
-        The mode's configuration (API.md defaults).
+        The mode's configuration (the ``SmaCrossMode`` defaults).
     taker_fee
         Fee rate of market fills.
     market

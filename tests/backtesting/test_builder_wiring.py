@@ -10,7 +10,7 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData
 from octobot_trading.backtesting import wiring as backtesting_wiring
-from octobot_trading.backtesting.reference import sma_cross_reference
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.modes import wiring as modes_wiring

@@ -10,7 +10,7 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, run_backtest
-from octobot_trading.backtesting.reference import sma_cross_reference
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.backtesting.report import render_report, write_report
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
