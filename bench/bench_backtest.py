@@ -5,11 +5,13 @@ matching engine, market-data hub and synchronized channels, trader, portfolio, t
 framework, equity sampler): the same code as live trading except the connector and the clock.
 
 Data sets: a seeded synthetic 1-minute random walk of 100,000 and 500,000 candles (generated
-here, prices with 2 decimals like BTC/USDT) and the real Binance BTC/USDT 5m file from
-``/work/shared/data`` (65,741 candles). In the same run, two plain-Python loops do W2 on the
-same data for the ratios: the exact reference (``backtesting.reference``: Decimal SMA sums,
-API.md fills, the correctness oracle) and a float loop (float SMA sums, the "~3 M candles/s"
-kind of loop quoted in the issue). Peak memory is the peak RSS (``VmHWM``) of a fresh subprocess running one
+here, prices with 2 decimals like BTC/USDT) and the real Binance BTC/USDT 5m file
+(``binance_spot_nfi/BTC_USDT-5m.json`` in the shared data folder, 65,741 candles; see
+``octobot_trading.testing.shared_data`` -- skipped with a message when absent). In the same run,
+two plain-Python loops do W2 on the same data for the ratios: the exact reference
+(``octobot_trading.testing.sma_cross_reference``: Decimal SMA sums, the documented fill rules,
+the correctness oracle) and a float loop (float SMA sums: the fastest plain loop one could
+write, not exact). Peak memory is the peak RSS (``VmHWM``) of a fresh subprocess running one
 W2 backtest on 500,000 candles (interpreter, libraries and the generated data included).
 
 Usage::
@@ -38,11 +40,12 @@ import numpy as np
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, CandleSeries, run_backtest
-from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
 from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.testing.shared_data import missing_shared_data_reason, shared_data_file
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 
-REAL_FILE = Path("/work/shared/data/binance_spot_nfi/BTC_USDT-5m.json")
+REAL_FILE = shared_data_file("binance_spot_nfi", "BTC_USDT-5m.json")
 
 
 class _IdleProducer(AbstractModeProducer):
@@ -229,6 +232,9 @@ def profile() -> None:
     import cProfile
     import pstats
 
+    missing = missing_shared_data_reason("binance_spot_nfi", "BTC_USDT-5m.json")
+    if missing is not None:
+        sys.exit(f"cannot profile: {missing}")
     data = CandleData.from_file(REAL_FILE, exchange="binance")
     profiler = cProfile.Profile()
     profiler.enable()
@@ -252,8 +258,11 @@ def main() -> None:
     sets: list[tuple[str, Callable[[], CandleData]]] = [("random walk 1m 100k", lambda: random_walk(100_000))]
     if not args.quick:
         sets.append(("random walk 1m 500k", lambda: random_walk(500_000)))
-    if REAL_FILE.exists():
+    missing = missing_shared_data_reason("binance_spot_nfi", "BTC_USDT-5m.json")
+    if missing is None:
         sets.append(("real BTC/USDT 5m", lambda: CandleData.from_file(REAL_FILE, exchange="binance")))
+    else:
+        print(f"skipping the real-data rows: {missing}")
     header = (f"{'data':22} {'workload':17} {'candles':>8} {'engine c/s':>11} {'exact loop':>11} "
               f"{'float loop':>11} {'eng/exact':>9} {'eng/float':>9}  check")
     print(header)

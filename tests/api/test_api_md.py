@@ -16,10 +16,10 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from octobot_trading.testing.shared_data import require_shared_data_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fake_exchange"
 FAST = {"rateLimit": 1, "timeout": 2000}
-SHARED_BTC_5M = Path(__file__).resolve().parents[3] / "shared" / "data" / "binance_spot_nfi" / "BTC_USDT-5m.json"
 
 
 @pytest.fixture
@@ -151,9 +151,9 @@ def test_trading_mode_api():
         assert isinstance(mode.get_mode_name(), str)
 
 
-@pytest.mark.skipif(not SHARED_BTC_5M.exists(), reason="shared data folder not present")
 async def test_backtesting_section():
-    data = ot.backtesting.CandleData.from_file(SHARED_BTC_5M, exchange="binance", symbol="BTC/USDT",
+    btc_5m = require_shared_data_file("binance_spot_nfi", "BTC_USDT-5m.json")
+    data = ot.backtesting.CandleData.from_file(btc_5m, exchange="binance", symbol="BTC/USDT",
                                                time_frame="5m")
     result = await ot.backtesting.run_backtest(
         data, trading_mode=ot.modes.SmaCrossMode, mode_config={"fast_period": 10, "slow_period": 30},

@@ -10,13 +10,14 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, run_backtest
-from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.backtesting.report import render_report, write_report
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
 from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.testing.shared_data import require_shared_data_file
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 
-SHARED = Path("/work/shared/data/binance_spot_nfi")
+SHARED_BTC_5M = ("binance_spot_nfi", "BTC_USDT-5m.json")
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
@@ -29,9 +30,8 @@ def _compare(result: Any, reference: Any, base: str = "BTC", quote: str = "USDT"
     assert result.final_portfolio.get(base, Decimal(0)) == reference.base
 
 
-@pytest.mark.skipif(not (SHARED / "BTC_USDT-5m.json").exists(), reason="shared data not mounted")
 async def test_sma_cross_on_real_btc_5m_matches_the_independent_reference() -> None:
-    data = CandleData.from_file(SHARED / "BTC_USDT-5m.json", exchange="binance")
+    data = CandleData.from_file(require_shared_data_file(*SHARED_BTC_5M), exchange="binance")
     result = await run_backtest(data, trading_mode=SmaCrossMode, mode_config={},
                                 starting_portfolio={"USDT": "10000"}, fees=ot.Fees(maker="0.001", taker="0.001"))
     series = data.get("BTC/USDT", "5m")

@@ -1,4 +1,4 @@
-"""Grid and DCA modes on real data (shared/data, Binance spot 1h), checked from the outside."""
+"""Grid and DCA modes on whole real data files (Binance spot 1h), checked from the outside."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from octobot_trading.backtesting import CandleData, run_backtest
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes.dca import DCATradingMode
 from octobot_trading.modes.grid import GridTradingMode
+from octobot_trading.testing.shared_data import require_shared_data_file
 
-SHARED = Path("/work/shared/data/binance_spot_nfi")
 FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
-pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="shared data not mounted")
 
 
 def _conserved(result: Any, start: dict[str, Decimal], base: str, quote: str) -> None:
@@ -43,7 +42,7 @@ def _candle_at_close(series: Any, close_ms: int) -> Any:
 
 
 async def test_grid_fills_levels_refills_opposite_side_and_conserves_funds() -> None:
-    data = CandleData.from_file(SHARED / "ETH_USDT-1h.json")
+    data = CandleData.from_file(require_shared_data_file("binance_spot_nfi", "ETH_USDT-1h.json"))
     series = data.get("ETH/USDT", "1h")
     spec = ot.MarketSpec(price_tick="0.01", amount_step="0.0001", min_cost="10")
     config = {"levels": 4, "spacing_percent": "1.5", "amount_per_level": "0.4"}
@@ -78,7 +77,7 @@ async def test_grid_fills_levels_refills_opposite_side_and_conserves_funds() -> 
 
 
 async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() -> None:
-    data = CandleData.from_file(SHARED / "BTC_USDT-1h.json")
+    data = CandleData.from_file(require_shared_data_file("binance_spot_nfi", "BTC_USDT-1h.json"))
     series = data.get("BTC/USDT", "1h")
     spec = ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="10")
     config = {"entry": "periodic", "every_candles": 24, "quote_amount": "500", "take_profit_percent": "3",
@@ -111,7 +110,7 @@ async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() ->
 
 
 async def test_dca_dip_entries_only_after_a_real_dip() -> None:
-    data = CandleData.from_file(SHARED / "BTC_USDT-1h.json")
+    data = CandleData.from_file(require_shared_data_file("binance_spot_nfi", "BTC_USDT-1h.json"))
     series = data.get("BTC/USDT", "1h")
     config = {"entry": "dip", "dip_percent": "4", "lookback": 24, "quote_amount": "300",
               "stop_loss_percent": None, "max_open_entries": 5}

@@ -13,7 +13,6 @@ from pydantic import Field
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData
 from octobot_trading.backtesting.driver import BacktestDriver
-from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.config import Money
 from octobot_trading.errors import ConfigurationError, TradingModeError
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
@@ -30,6 +29,7 @@ from octobot_trading.modes import (
     TradingDecision,
 )
 from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 
 FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
 

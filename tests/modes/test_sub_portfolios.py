@@ -7,10 +7,10 @@ from pathlib import Path
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData
-from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 from octobot_trading.backtesting.wiring import install_all
 from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.modes import ModeContext, SmaCrossMode
+from octobot_trading.testing.sma_cross_reference import sma_cross_reference
 
 FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
 
