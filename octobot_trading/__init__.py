@@ -69,7 +69,8 @@ _LAZY: dict[str, str] = {
 
 # Public sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
 _LAZY_MODULES = frozenset({
-    "backtesting", "config", "exchange_data", "exchanges", "modes", "personal_data", "storage", "testing", "util",
+    "backtesting", "config", "exchange_data", "exchanges", "modes", "personal_data", "signals", "storage", "testing",
+    "util",
 })
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ if TYPE_CHECKING:
     from octobot_trading import exchanges as exchanges
     from octobot_trading import modes as modes
     from octobot_trading import personal_data as personal_data
+    from octobot_trading import signals as signals
     from octobot_trading import storage as storage
     from octobot_trading import testing as testing
     from octobot_trading import util as util
