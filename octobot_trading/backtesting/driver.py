@@ -5,8 +5,8 @@ For every candle, in the order below, the driver
 1. moves the :class:`~octobot_trading.clock.SimulatedClock` to the candle's **close** time;
 2. for a symbol's *base* series (its shortest time frame in the data) gives the candle to the
    matching engine (``engine.on_candle(symbol, close_ms, open, high, low, close)``; the candle's
-   volume too, only when the engine fills partially), which fills resting orders along API.md's
-   price path, fills reaching the portfolio through the orders manager;
+   volume too, only when the engine fills partially), which fills resting orders along the
+   documented price path (docs/trading.md), fills reaching the portfolio through the orders manager;
 3. writes the candle into the symbol's candle buffer and publishes it on the OHLCV channel
    (``ExchangeMarketData.on_closed_candle``, the same entry point live updaters use), so trading
    modes react and the orders they create are created at the close time;

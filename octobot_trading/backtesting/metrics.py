@@ -3,7 +3,7 @@
 Money results (final value, total return, round-trip profits) are exact Decimals computed
 from the fills and balances; curve statistics (drawdown, Sharpe, Sortino, exposure) are
 computed on the sampled equity curve (float64 arrays, a derived display series, sampled at a
-fixed interval rather than per price, as DESIGN.md asks).
+fixed interval rather than per price, so its size does not grow with the data).
 
 Definitions
 -----------

@@ -5,7 +5,8 @@ backtest driver may build them cheaply (a frozen dataclass pays one ``object.__s
 field); consumers must treat every payload as read-only. Facts that carry money use the typed
 results of :mod:`octobot_trading.exchanges.types` (Decimal fields). Candle values in
 :class:`CandleUpdate` are floats on purpose: they are the numbers written into the numpy candle
-buffers, and DESIGN.md allows floats in candle buffers and indicator arrays.
+buffers; floats are allowed in candle buffers and indicator arrays, never for money (a
+close becomes a Decimal through its shortest repr when it prices an order).
 
 Personal-data payloads (orders, trades, balance, positions) wrap objects defined by the trading
 core; they are typed loosely (``object``) so that market data does not depend on it.

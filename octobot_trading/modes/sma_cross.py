@@ -1,4 +1,4 @@
-"""``SmaCrossMode``: the reference strategy of API.md (moving-average crossover, spot, long only).
+"""``SmaCrossMode``: the built-in reference strategy (moving-average crossover, spot, long only).
 
 At each candle close of its time frame, with ``d = SMA_fast(close) - SMA_slow(close)`` over
 the closes up to and including that candle: when the previous ``d <= 0 < d`` now and the mode
@@ -196,7 +196,7 @@ class SmaCrossConsumer(AbstractModeConsumer):
 
 
 class SmaCrossMode(AbstractTradingMode):
-    """Moving-average crossover (API.md's reference strategy). Config: :class:`SmaCrossConfig`."""
+    """Moving-average crossover (the built-in reference strategy). Config: :class:`SmaCrossConfig`."""
 
     config_model = SmaCrossConfig
     producer_classes = (SmaCrossProducer,)

@@ -3,7 +3,8 @@
 Every money value in the library goes through :func:`to_decimal`. Floats are refused with
 ``TypeError`` because ``0.1`` is not a decimal number; the only float-to-Decimal path is
 :func:`decimal_from_data_float`, for numbers read from historical data files, which uses the
-float's shortest round-tripping string (``Decimal(repr(x))``) as API.md specifies.
+float's shortest round-tripping string (``Decimal(repr(x))``), so a price read as ``0.1`` is
+exactly ``Decimal("0.1")``.
 """
 
 from __future__ import annotations
