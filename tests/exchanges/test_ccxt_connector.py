@@ -484,7 +484,7 @@ async def test_refused_connection_on_placement_is_not_ambiguous() -> None:
 
 async def test_placement_answered_5xx_but_processed_is_found_not_placed_twice(
         connector: CCXTConnector, server: FakeExchangeServer) -> None:
-    """Review S1: the venue placed the order and answered 500: the lookup finds it; nothing re-sent."""
+    """The venue placed the order and answered 500: the lookup finds it; nothing re-sent."""
     await connector.load_markets()
     server.faults.status_after(500)
     order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),

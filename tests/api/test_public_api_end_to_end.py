@@ -1,7 +1,9 @@
-"""API.md, literally: the public names and behaviours users rely on, end to end.
+"""The public names and behaviours users rely on, end to end, as README.md and docs/ show them.
 
-Each test follows one section of API.md with the real ccxt client talking to the project's
-fake Binance server on 127.0.0.1 (no mocks) or, for backtesting, real bundled candles.
+Each test follows one part of the user-facing API (construction, market data, exchange calls,
+trading, the exchange factory and its protocols, errors, trading modes, backtesting) with the
+real ccxt client talking to the project's fake Binance server on 127.0.0.1 (no mocks) or, for
+backtesting, real candles.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
-from octobot_trading.testing.shared_data import require_shared_data_file
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fake_exchange"
 FAST = {"rateLimit": 1, "timeout": 2000}
+# real Binance BTC/USDT 5m candles, first 600 rows (see tests/backtesting/fixtures/PROVENANCE.md)
+BTC_5M_SLICE = Path(__file__).resolve().parents[1] / "backtesting" / "fixtures" / "BTC_USDT-5m-head600.json"
 
 
 @pytest.fixture
@@ -137,23 +140,22 @@ async def test_exchange_factory_and_protocols(server):
         assert await exchange.get_positions() == []
 
 
-def test_errors_named_in_api_md():
+def test_the_documented_error_types_are_exported_under_one_base():
     for name in ("NetworkError", "RateLimitExceeded", "AuthenticationError", "InsufficientFunds", "InvalidOrder",
                  "OrderNotFound", "NotSupported", "ConfigurationError"):
         assert issubclass(getattr(ot.errors, name), ot.errors.OctoBotTradingError)
     assert ot.errors.NetworkError.retryable and ot.errors.RateLimitExceeded.retryable
 
 
-def test_trading_mode_api():
+def test_built_in_modes_are_trading_modes_with_a_name():
     assert inspect.isclass(ot.modes.AbstractTradingMode)
     for mode in (ot.modes.SmaCrossMode, ot.modes.GridTradingMode, ot.modes.DCATradingMode):
         assert issubclass(mode, ot.modes.AbstractTradingMode)
         assert isinstance(mode.get_mode_name(), str)
 
 
-async def test_backtesting_section():
-    btc_5m = require_shared_data_file("binance_spot_nfi", "BTC_USDT-5m.json")
-    data = ot.backtesting.CandleData.from_file(btc_5m, exchange="binance", symbol="BTC/USDT",
+async def test_run_backtest_on_real_candles_returns_fills_portfolio_metrics_and_equity():
+    data = ot.backtesting.CandleData.from_file(BTC_5M_SLICE, exchange="binance", symbol="BTC/USDT",
                                                time_frame="5m")
     result = await ot.backtesting.run_backtest(
         data, trading_mode=ot.modes.SmaCrossMode, mode_config={"fast_period": 10, "slow_period": 30},
