@@ -199,7 +199,12 @@ class ExchangeUnavailable(NetworkError):
 
 
 class RateLimitExceeded(NetworkError):
-    """The exchange refused the request for exceeding its rate limit; back off, then retry."""
+    """The exchange refused the request for exceeding its rate limit; back off, then retry.
+
+    ``retry_after`` is how many seconds the venue asked to wait (its ``Retry-After``), when known.
+    """
+
+    retry_after: float | None = None
 
 
 class AuthenticationError(ExchangeError):

@@ -1,7 +1,9 @@
 """Bounded retries with exponential backoff and jitter, for idempotent exchange reads.
 
 Only errors whose ``retryable`` flag is set (``NetworkError`` and its subclasses, among them
-``RateLimitExceeded``) are retried; every other error propagates at once. Sleeps go through the
+``RateLimitExceeded``) are retried; every other error propagates at once. A rate-limit error
+carrying the venue's ``Retry-After`` waits at least that long, and one asking for longer than
+``max_delay`` is raised at once. Sleeps go through the
 injected :class:`~octobot_trading.clock.Clock`, so tests drive them with a ``SimulatedClock``.
 Order placement never goes through this helper.
 """
@@ -64,6 +66,11 @@ async def retry_read(
             if not exc.retryable or retry >= policy.attempts:
                 raise
             delay = policy.delay(retry, exc)
+            asked = getattr(exc, "retry_after", None)
+            if asked is not None:
+                if asked > policy.max_delay:
+                    raise  # a long ban: report it now rather than hold the caller for minutes
+                delay = max(delay, asked)
             _LOG.info("%s failed (%s), retry %d/%d in %.2fs", what, type(exc).__name__, retry,
                       policy.attempts - 1, delay)
             if on_retry is not None:

@@ -226,12 +226,12 @@ async def test_rate_limit_is_retried_with_backoff(server: FakeExchangeServer) ->
 
 async def test_418_and_5xx_map_to_retryable_errors(connector: CCXTConnector, server: FakeExchangeServer) -> None:
     await connector.load_markets()
-    server.faults.status(418, path="/api/v3/depth", times=None)
-    with pytest.raises(errors.RateLimitExceeded):
-        await connector.fetch_order_book(BTC)
-    server.faults.clear()
     server.faults.status(503, path="/api/v3/depth", times=None)
     with pytest.raises(errors.ExchangeUnavailable):
+        await connector.fetch_order_book(BTC)
+    server.faults.clear()
+    server.faults.status(418, path="/api/v3/depth", times=None)
+    with pytest.raises(errors.RateLimitExceeded):  # (then the ban pauses every request of this venue)
         await connector.fetch_order_book(BTC)
 
 

@@ -24,8 +24,9 @@ async def test_rate_limited_placement_raises_and_reserves_nothing(live, status):
     assert usdt.available == available_before
     assert not personal.orders_manager.all_orders()
     assert not personal.orders_manager.in_flight()
-    assert not await connector.fetch_open_orders("BTC/USDT")
-    await assert_matches_exchange(connector, personal)
+    assert not server.state.orders  # the venue holds nothing
+    if status == 429:  # (after a 418 the venue's ban pauses every request of this connector)
+        await assert_matches_exchange(connector, personal)
 
 
 async def test_placement_whose_connection_cannot_be_made_raises_and_reserves_nothing(live):

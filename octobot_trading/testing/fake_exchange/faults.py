@@ -54,6 +54,8 @@ class Fault:
     times: int | None = 1
     status: int = 503
     delay: float = 0.0
+    #: Seconds sent in a ``Retry-After`` header with a STATUS answer (None: no header).
+    retry_after: int | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """True when this fault applies to a request."""
@@ -87,9 +89,12 @@ class FaultInjector:
         return self.add(Fault(FaultKind.LATENCY, method, path, times, delay=delay))
 
     def status(self, status: int, *, method: str | None = None, path: str | None = None,
-               times: int | None = 1) -> Fault:
-        """Answer matching requests with HTTP ``status`` without processing them."""
-        return self.add(Fault(FaultKind.STATUS, method, path, times, status=status))
+               times: int | None = 1, retry_after: int | None = None) -> Fault:
+        """Answer matching requests with HTTP ``status`` without processing them.
+
+        ``retry_after`` adds a ``Retry-After`` header (seconds), as Binance sends with 429 / 418.
+        """
+        return self.add(Fault(FaultKind.STATUS, method, path, times, status=status, retry_after=retry_after))
 
     def status_after(self, status: int = 500, *, method: str | None = "POST", path: str | None = "/api/v3/order",
                      times: int | None = 1) -> Fault:

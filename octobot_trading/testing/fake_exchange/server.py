@@ -256,7 +256,8 @@ class FakeExchangeServer:
     async def _middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         fault = self.faults.take(request.method, request.path)
         if fault is not None and fault.kind is FaultKind.STATUS:
-            return web.json_response(fault.body(), status=fault.status)
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+            return web.json_response(fault.body(), status=fault.status, headers=headers)
         if fault is not None and fault.kind is FaultKind.DROP_BEFORE:
             return self._drop(request)
         # like a real venue, a request keeps being processed when its client gives up
