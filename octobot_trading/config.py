@@ -107,6 +107,9 @@ class ExchangeConfig(_Model):
     symbols: tuple[str, ...] = ()
     time_frames: tuple[TimeFrame, ...] = ()
     ccxt_options: dict[str, Any] = Field(default_factory=dict)
+    #: Money leaving the account is never a default: ``withdraw`` raises ``WithdrawalsDisabled``
+    #: (nothing sent) unless this is True.
+    allow_withdrawals: bool = False
 
     @field_validator("exchange")
     @classmethod

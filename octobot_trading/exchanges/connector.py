@@ -11,8 +11,10 @@ Required methods (abstract here):
 * ``close``.
 
 Optional methods (default: raise ``NotSupported``): ``edit_order``, ``fetch_positions``,
-``set_leverage``, ``set_margin_mode``, ``fetch_funding_rate``, and the websocket watchers
-``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``.
+``set_leverage``, ``set_margin_mode``, ``fetch_funding_rate``, the websocket watchers
+``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``, and the account's
+transfers ``fetch_deposits``, ``fetch_withdrawals``, ``fetch_deposit_address`` and ``withdraw``
+(refused with ``WithdrawalsDisabled``, nothing sent, unless withdrawals are enabled).
 
 Contract rules: every result is a typed object from :mod:`octobot_trading.exchanges.types`
 with Decimal money; every failure is an :mod:`octobot_trading.errors` type; order placement is
@@ -33,9 +35,11 @@ from octobot_trading.errors import NotSupported
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
+    DepositAddress,
     ExchangeOrder,
     ExchangePosition,
     ExchangeTrade,
+    ExchangeTransaction,
     FundingRate,
     MarketInfo,
     OrderBook,
@@ -169,6 +173,25 @@ class ExchangeConnector(abc.ABC):
     async def fetch_funding_rate(self, symbol: str) -> FundingRate:
         """Return the current funding rate of a perpetual."""
         raise self._not_supported("fetch_funding_rate")
+
+    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
+                             limit: int | None = None) -> list[ExchangeTransaction]:
+        """Return deposits to the account, oldest first."""
+        raise self._not_supported("fetch_deposits")
+
+    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
+                                limit: int | None = None) -> list[ExchangeTransaction]:
+        """Return withdrawals from the account, oldest first."""
+        raise self._not_supported("fetch_withdrawals")
+
+    async def fetch_deposit_address(self, currency: str, *, network: str | None = None) -> DepositAddress:
+        """Return the address crediting ``currency`` to the account."""
+        raise self._not_supported("fetch_deposit_address")
+
+    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
+                       network: str | None = None) -> ExchangeTransaction:
+        """Send ``amount`` of ``currency`` to ``address``; ``WithdrawalsDisabled`` unless enabled."""
+        raise self._not_supported("withdraw")
 
     @property
     def supports_websockets(self) -> bool:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import StrEnum
 
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TradeType
 from octobot_trading.util.market_spec import MarketSpec
@@ -14,14 +15,17 @@ from octobot_trading.util.market_spec import MarketSpec
 __all__ = [
     "Balance",
     "Candle",
+    "DepositAddress",
     "ExchangeOrder",
     "ExchangePosition",
     "ExchangeTrade",
+    "ExchangeTransaction",
     "FundingRate",
     "MarketInfo",
     "OrderBook",
     "PublicTrade",
     "Ticker",
+    "TransferStatus",
 ]
 
 PriceLevel = tuple[Decimal, Decimal]
@@ -172,3 +176,44 @@ class MarketInfo:
     #: ``"give"`` (the spent one), ``"quote"`` or ``"base"``; None when unknown (the simulator:
     #: received currency).
     fee_side: str | None = None
+
+
+class TransferStatus(StrEnum):
+    """Where a deposit, withdrawal or on-chain transaction stands."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeTransaction:
+    """A deposit to or a withdrawal from the exchange account (``kind``: ``"deposit"`` / ``"withdrawal"``).
+
+    ``amount`` is what was deposited / asked to withdraw; ``fee`` (in ``currency``) is taken from
+    a withdrawal's amount. ``id`` is the exchange's id of the transaction (deduplication key).
+    """
+
+    id: str
+    kind: str
+    currency: str
+    amount: Decimal
+    status: TransferStatus
+    timestamp: int | None
+    address: str | None = None
+    tag: str | None = None
+    network: str | None = None
+    txid: str | None = None
+    fee: Decimal | None = None
+    updated: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DepositAddress:
+    """Where to send ``currency`` to credit the exchange account."""
+
+    currency: str
+    address: str
+    tag: str | None = None
+    network: str | None = None

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
+from octobot_trading.testing.fake_exchange.capital import capital_routes
 from octobot_trading.testing.fake_exchange.state import CandleRow, FakeExchangeError, FakeMarket, FakeOrder
 from octobot_trading.util.decimals import decimal_to_str, floor_to_step
 
@@ -316,4 +317,5 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         web.get(f"{prefix}/openOrders", open_orders),
         web.get(f"{prefix}/allOrders", all_orders),
         web.get(f"{prefix}/myTrades", my_trades),
+        *capital_routes(server),
     ]

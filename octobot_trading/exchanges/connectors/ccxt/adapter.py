@@ -31,12 +31,15 @@ from octobot_trading.errors import BadExchangeResponse
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
+    DepositAddress,
     ExchangeOrder,
     ExchangeTrade,
+    ExchangeTransaction,
     MarketInfo,
     OrderBook,
     PublicTrade,
     Ticker,
+    TransferStatus,
 )
 from octobot_trading.util.decimals import ZERO, decimal_from_data_float
 from octobot_trading.util.market_spec import DEFAULT_STEP, MarketSpec
@@ -385,3 +388,47 @@ class CCXTAdapter:
             timestamp=_int(raw.get("timestamp"), "trade.timestamp") or 0,
             taker_or_maker=TradeType(role) if role in ("maker", "taker") else None,
         )
+
+    # -- transfers ---------------------------------------------------------------------------
+    def parse_transaction(self, raw: dict[str, Any], kind: str | None = None) -> ExchangeTransaction:
+        """Parse a deposit or withdrawal (ccxt transaction structure).
+
+        ``kind`` (``"deposit"`` / ``"withdrawal"``) is used when the structure has no ``type``;
+        an unknown status is PENDING (never counted as settled); a missing amount (a
+        withdrawal request's reply) raises ``BadExchangeResponse`` unless ``kind`` is given and
+        the caller completes it.
+        """
+        raw = dict(_mapping(raw, "transaction"))
+        kind = raw.get("type") or kind
+        if kind not in ("deposit", "withdrawal"):
+            raise BadExchangeResponse(f"transaction {raw.get('id')!r} is neither a deposit nor a withdrawal",
+                                      exchange=self.exchange)
+        status_text = str(raw.get("status"))
+        status = TransferStatus(status_text) if status_text in TransferStatus._value2member_map_ \
+            else TransferStatus.PENDING
+        fee = raw.get("fee")
+        fee_cost = to_dec(fee.get("cost"), "transaction.fee", required=False) if isinstance(fee, Mapping) else None
+        amount = _req(raw.get("amount"), "transaction.amount")
+        if amount < 0:
+            raise BadExchangeResponse(f"transaction {raw.get('id')!r}: negative amount {amount}",
+                                      exchange=self.exchange)
+        return ExchangeTransaction(
+            id=_str(raw, "id") or "",
+            kind=kind,
+            currency=_str(raw, "currency") or "",
+            amount=amount,
+            status=status,
+            timestamp=_int(raw.get("timestamp"), "transaction.timestamp", required=False),
+            address=_str(raw, "address", required=False),
+            tag=_str(raw, "tag", required=False),
+            network=_str(raw, "network", required=False),
+            txid=_str(raw, "txid", required=False),
+            fee=fee_cost,
+            updated=_int(raw.get("updated"), "transaction.updated", required=False),
+        )
+
+    def parse_deposit_address(self, raw: dict[str, Any]) -> DepositAddress:
+        """Parse a deposit address (ccxt address structure)."""
+        raw = dict(_mapping(raw, "deposit address"))
+        return DepositAddress(currency=_str(raw, "currency") or "", address=_str(raw, "address") or "",
+                              tag=_str(raw, "tag", required=False), network=_str(raw, "network", required=False))
