@@ -62,6 +62,7 @@ from octobot_trading.exchanges.connectors.ccxt.websocket import (
     check_websockets,
     supports_websockets,
 )
+from octobot_trading.exchanges.rate_limit import parse_retry_after, venue_rate_gate
 from octobot_trading.exchanges.retry import RetryPolicy, retry_read
 from octobot_trading.exchanges.types import (
     Balance,
@@ -131,6 +132,22 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         self._markets_loaded_at: float | None = None
         self._closed = False
         self._log = get_logger(f"octobot_trading.exchanges.ccxt.{config.exchange}")
+        #: The back-off shared by every connector on this venue (429 / 418 and their Retry-After).
+        self.rate_gate = venue_rate_gate.get(self.name, self._cache_key()[3])
+        self._watch_rate_limits()
+
+    def _watch_rate_limits(self) -> None:
+        """Feed every 429 / 418 answer of the client (and its ``Retry-After``) to the venue's gate."""
+        original = self.client.on_rest_response
+        gate, clock = self.rate_gate, self.clock
+
+        def on_rest_response(code: Any, reason: Any, url: Any, method: Any, headers: Any, body: Any,
+                             request_headers: Any, request_body: Any) -> Any:
+            if code in (418, 429):
+                gate.note(int(code), parse_retry_after(headers), clock.now_ms())
+            return original(code, reason, url, method, headers, body, request_headers, request_body)
+
+        self.client.on_rest_response = on_rest_response
 
     def __repr__(self) -> str:
         return (f"CCXTConnector(exchange={self.name!r}, market_type={self.market_type.value!r}, "
@@ -145,12 +162,18 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         order_id: str | None = None,
         placing_order: bool = False,
     ) -> T:
+        await self.rate_gate.before_request(self.clock, exchange=self.name)
         async with self._semaphore:
             try:
                 return await fn()
             except ccxt.BaseError as exc:
-                raise map_ccxt_error(exc, exchange=self.name, symbol=symbol, order_id=order_id,
-                                     placing_order=placing_order) from exc
+                error = map_ccxt_error(exc, exchange=self.name, symbol=symbol, order_id=order_id,
+                                       placing_order=placing_order)
+                if isinstance(error, RateLimitExceeded):
+                    now = self.clock.now_ms()
+                    wait_ms = max(self.rate_gate.cool_until_ms, self.rate_gate.banned_until_ms) - now
+                    error.retry_after = max(0, wait_ms) / 1000 if wait_ms > 0 else None
+                raise error from exc
 
     async def _read(self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None,
                     order_id: str | None = None) -> T:
