@@ -70,7 +70,7 @@ _LAZY: dict[str, str] = {
 # Public sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
 _LAZY_MODULES = frozenset({
     "backtesting", "config", "exchange_data", "exchanges", "modes", "personal_data", "signals", "storage", "testing",
-    "util",
+    "util", "wallets",
 })
 
 if TYPE_CHECKING:
@@ -85,6 +85,7 @@ if TYPE_CHECKING:
     from octobot_trading import storage as storage
     from octobot_trading import testing as testing
     from octobot_trading import util as util
+    from octobot_trading import wallets as wallets
     from octobot_trading.exchanges.builder import ExchangeBuilder as ExchangeBuilder
     from octobot_trading.exchanges.factory import ExchangeFactory as ExchangeFactory
     from octobot_trading.exchanges.manager import ExchangeManager as ExchangeManager

@@ -23,6 +23,7 @@ from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, Un
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
 from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine, RestingOrder
+from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfersMixin
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -99,7 +100,7 @@ class _SimOrder:
         )
 
 
-class SimulatedConnector(ExchangeConnector):
+class SimulatedConnector(SimulatedTransfersMixin, ExchangeConnector):
     """A simulated exchange account with a matching engine.
 
     Parameters
