@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from octobot_trading.enums import TradeType
 from octobot_trading.errors import ConfigurationError
@@ -24,6 +25,11 @@ class Fees:
 
     maker: Decimal = DEFAULT_FEE_RATE
     taker: Decimal = DEFAULT_FEE_RATE
+
+    if TYPE_CHECKING:
+        # What callers may pass (``__post_init__`` converts); at run time the dataclass
+        # generates this method.
+        def __init__(self, maker: Decimal | int | str = ..., taker: Decimal | int | str = ...) -> None: ...
 
     def __post_init__(self) -> None:
         for name in ("maker", "taker"):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from octobot_trading.enums import OrderSide, PrecisionMode
 from octobot_trading.errors import InvalidOrder
@@ -69,6 +69,25 @@ class MarketSpec:
     precision_mode: PrecisionMode = PrecisionMode.TICK_SIZE
     amount_significant_digits: int | None = None
     symbol: str | None = field(default=None, compare=False)
+
+    if TYPE_CHECKING:
+        # What callers may pass (``__post_init__`` converts to Decimal); at run time the
+        # dataclass generates this method.
+        def __init__(
+            self,
+            price_tick: Decimal | int | str = ...,
+            amount_step: Decimal | int | str = ...,
+            min_amount: Decimal | int | str | None = None,
+            max_amount: Decimal | int | str | None = None,
+            min_cost: Decimal | int | str | None = None,
+            max_cost: Decimal | int | str | None = None,
+            min_price: Decimal | int | str | None = None,
+            max_price: Decimal | int | str | None = None,
+            contract_size: Decimal | int | str = ...,
+            precision_mode: PrecisionMode | str = ...,
+            amount_significant_digits: int | None = None,
+            symbol: str | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__

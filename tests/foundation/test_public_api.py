@@ -34,11 +34,11 @@ MODES = {
 
 
 def test_top_level_all_is_frozen():
-    assert set(ot.__all__) == TOP_LEVEL
+    assert set(ot.__all__) == TOP_LEVEL, "a public name was added or removed: update TOP_LEVEL and the changelog"
 
 
 def test_backtesting_all_is_frozen():
-    assert set(ot.backtesting.__all__) == BACKTESTING
+    assert set(ot.backtesting.__all__) == BACKTESTING, "a public name was added or removed: update BACKTESTING"
 
 
 def test_errors_and_modes_keep_the_names_users_rely_on():

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+from decimal import Decimal
 from pathlib import Path
 from typing import assert_type
 
@@ -53,6 +54,9 @@ def _typed_usage(manager: ot.ExchangeManager, order: ot.Order, trader: ot.Trader
     assert_type(ot.backtesting.CandleData.from_file("x.json"), CandleData)
     assert_type(ot.modes.SmaCrossMode, type[SmaCrossMode])
     assert_type(ot.backtesting.BacktestResult, type[BacktestResult])
+    # money arguments accept the documented Decimal | int | str (converted on construction)
+    assert_type(ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5", max_amount=1000), ot.MarketSpec)
+    assert_type(ot.Fees(maker="0.001", taker=Decimal("0.001")), ot.Fees)
 
 
 def _public_names() -> list[str]:
@@ -109,11 +113,12 @@ def _type_checking_imports(package: Path) -> tuple[dict[str, str], set[str]]:
 
 def test_type_checking_declarations_mirror_the_lazy_names() -> None:
     """The ``if TYPE_CHECKING:`` imports and the run-time lazy tables name the same things."""
+    hint = "declare each lazy name under `if TYPE_CHECKING:` as `from <module> import <name> as <name>`"
     names, modules = _type_checking_imports(REPO / "octobot_trading")
-    assert names == ot._LAZY
-    assert modules == set(ot._LAZY_MODULES)
+    assert names == ot._LAZY, hint
+    assert modules == set(ot._LAZY_MODULES), hint
     names, modules = _type_checking_imports(REPO / "octobot_trading" / "backtesting")
-    assert names == ot.backtesting._LAZY and modules == set()
+    assert names == ot.backtesting._LAZY and modules == set(), hint
 
 
 def test_every_lazy_name_resolves_to_the_declared_object() -> None:
