@@ -165,6 +165,10 @@ class PortfolioManager:
         if source.reserved_currency == spent:
             # a fee charged in the spent currency was reserved with the order: release it too
             need = spent_amount + fee if fee and fee_currency == spent else spent_amount
+            if source is order and order.side is _BUY and order.price is not None and price < order.price:
+                # a buy filled below its limit: the reservation was made at the limit, so this
+                # part's reservation is valued there too; the venue frees the difference as well
+                need += amount * (order.price - price)
             release = source.reserved_amount if (last_fill and source is order) \
                 else min(need, source.reserved_amount)
         changes: list[Delta] = [
