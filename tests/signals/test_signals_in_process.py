@@ -82,7 +82,7 @@ async def test_cancel_and_edit_follow_the_mapped_orders(pair):
 
 
 async def test_oco_group_and_chained_order_created_in_separate_calls_are_rebuilt_linked(pair):
-    leader, follower_manager, publisher, follower = pair
+    leader, _follower_manager, publisher, follower = pair
     last = leader.trader.price_of(SYMBOL)
     buy = await leader.trader.create_order("limit", "buy", SYMBOL, "0.05", (last * D("0.95")).quantize(D("0.01")))
     exit_ = await leader.trader.create_order("limit", "sell", SYMBOL, "0.05", (last * D("1.05")).quantize(D("0.01")),
@@ -139,7 +139,7 @@ async def test_publisher_restricted_to_a_mode_ignores_other_sub_portfolios(paper
     leader.exchange_personal_data.portfolio_manager.create_sub_portfolio("mine", {"USDT": "1000"})
 
     class _Mode:  # what the publisher reads of a trading mode: its context's sub-portfolio
-        class context:  # noqa: N801
+        class context:
             sub_portfolio = "mine"
 
     publisher = ot.signals.SignalPublisher(leader, mode=_Mode())
