@@ -1,4 +1,4 @@
-"""The trader's live-venue synchronisation (mixed into ``Trader``): in-flight lookups and REST polls.
+"""The trader's live-venue synchronisation (:class:`LiveSync`): in-flight lookups and REST polls.
 
 Every update goes through ``OrdersManager.apply_exchange_update`` with the order's REAL trades
 (fetched whenever the venue shows fills the local books lack), so fees and prices are the
@@ -24,7 +24,7 @@ from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
 from octobot_trading.util.decimals import ZERO
 
-__all__ = ["GIVEN_UP_LOOKUP_MS", "IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSyncMixin"]
+__all__ = ["GIVEN_UP_LOOKUP_MS", "IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSync"]
 
 #: An in-flight order is given up only after this many lookups found nothing ...
 IN_FLIGHT_MIN_LOOKUPS = 3
@@ -35,15 +35,34 @@ IN_FLIGHT_GIVE_UP_MS = 60_000
 GIVEN_UP_LOOKUP_MS = 24 * 3_600_000
 
 
-class LiveSyncMixin:
-    """In-flight resolution and the live REST sync of the trader (see the module docstring)."""
+class LiveSync:
+    """In-flight resolution and the live REST sync of one account (see the module docstring).
 
-    connector: ExchangeConnector
-    orders_manager: OrdersManager
-    portfolio_manager: PortfolioManager
-    clock: Clock
-    _in_flight_misses: dict[str, int]
-    _logger: Any
+    Parameters
+    ----------
+    connector:
+        The venue (``ExchangeConnector`` contract): order lookups, open orders, trades, balances.
+    orders_manager, portfolio_manager:
+        The account's books; every update goes through ``orders_manager.apply_exchange_update``.
+    clock:
+        Time source (in-flight and given-up windows).
+    logger:
+        Where failed lookups and updates are reported (each retried next poll).
+    """
+
+    def __init__(self, connector: ExchangeConnector, orders_manager: OrdersManager,
+                 portfolio_manager: PortfolioManager, *, clock: Clock, logger: Any) -> None:
+        self.connector = connector
+        self.orders_manager = orders_manager
+        self.portfolio_manager = portfolio_manager
+        self.clock = clock
+        self._logger = logger
+        self._in_flight_misses: dict[str, int] = {}
+        self._given_up_polls: dict[str, int] = {}
+
+    def misses(self, client_order_id: str) -> int:
+        """Lookups of the in-flight order ``client_order_id`` that found nothing so far."""
+        return self._in_flight_misses.get(client_order_id, 0)
 
     async def resolve_in_flight(self) -> list[Order]:
         """Look up orders whose placement outcome is unknown by client id; apply what the venue says.
@@ -79,7 +98,7 @@ class LiveSyncMixin:
             else:
                 self._in_flight_misses.pop(order.client_order_id, None)
                 try:
-                    await self._apply_with_trades(found)
+                    await self.apply_with_trades(found)
                 except asyncio.CancelledError:
                     raise
                 except OctoBotTradingError as exc:
@@ -99,7 +118,7 @@ class LiveSyncMixin:
         given up (cheap: given-up orders are rare), until :data:`GIVEN_UP_LOOKUP_MS` after it was
         sent. A failed lookup or update is logged and retried. Returns the orders restored.
         """
-        polls: dict[str, int] = self.__dict__.setdefault("_given_up_polls", {})
+        polls = self._given_up_polls
         restored = []
         for order in self.orders_manager.given_up_orders():
             client_id = order.client_order_id
@@ -114,7 +133,7 @@ class LiveSyncMixin:
                 found = await self.connector.fetch_order_by_client_id(client_id, order.symbol)
                 if found is None:
                     continue
-                await self._apply_with_trades(found)  # restores the order and its chained orders
+                await self.apply_with_trades(found)  # restores the order and its chained orders
             except asyncio.CancelledError:
                 raise
             except OctoBotTradingError as exc:
@@ -124,7 +143,7 @@ class LiveSyncMixin:
             restored.append(order)
         return restored
 
-    async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:
+    async def sync(self, symbols: Collection[str] | None = None) -> None:
         """Poll the venue (live REST): apply fills, cancels and unknown open orders, each once."""
         await self.resolve_in_flight()
         await self.look_up_given_up()
@@ -153,13 +172,13 @@ class LiveSyncMixin:
         try:
             if exchange_order is None:
                 exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
-            await self._apply_with_trades(exchange_order)
+            await self.apply_with_trades(exchange_order)
         except asyncio.CancelledError:
             raise
         except OctoBotTradingError as exc:
             self._logger.error("sync of order %s failed, retried next poll: %r", order_id, exc)
 
-    async def _apply_with_trades(self, exchange_order: Any) -> None:
+    async def apply_with_trades(self, exchange_order: Any) -> None:
         """Apply the venue's view of an order with its real trades (fetched when it shows new fills).
 
         A fill is inferred from the order's filled amount only when its trades cannot be fetched;

@@ -24,7 +24,7 @@ from octobot_trading.util.logging import get_logger
 if TYPE_CHECKING:
     from octobot_trading.personal_data.orders.order import Order
 
-__all__ = ["OrderListener", "OrderListenersMixin", "OrderOperation", "OrderOperationEvent", "reports_operation"]
+__all__ = ["OrderListener", "OrderListeners", "OrderOperation", "OrderOperationEvent", "reports_operation"]
 
 
 class OrderOperation(StrEnum):
@@ -65,22 +65,27 @@ _REPORTING: contextvars.ContextVar[bool] = contextvars.ContextVar("octobot_order
 _logger = get_logger("personal_data.order_listeners")
 
 
-class OrderListenersMixin:
-    """The ``add_order_listener`` / ``remove_order_listener`` API (mixed into ``Trader``)."""
+class OrderListeners:
+    """The listeners of one trader's order operations (``trader.order_listeners``)."""
 
-    _order_listeners: tuple[OrderListener, ...] = ()
+    def __init__(self) -> None:
+        self._listeners: tuple[OrderListener, ...] = ()
 
-    def add_order_listener(self, listener: OrderListener) -> Callable[[], None]:
+    def __bool__(self) -> bool:
+        return bool(self._listeners)
+
+    def add(self, listener: OrderListener) -> Callable[[], None]:
         """Call ``await listener(event)`` after each order operation; return a function removing it."""
-        self._order_listeners = (*self._order_listeners, listener)
-        return lambda: self.remove_order_listener(listener)
+        self._listeners = (*self._listeners, listener)
+        return lambda: self.remove(listener)
 
-    def remove_order_listener(self, listener: OrderListener) -> None:
+    def remove(self, listener: OrderListener) -> None:
         """Stop calling ``listener`` (unknown listeners are ignored)."""
-        self._order_listeners = tuple(known for known in self._order_listeners if known is not listener)
+        self._listeners = tuple(known for known in self._listeners if known is not listener)
 
-    async def _report_operation(self, event: OrderOperationEvent) -> None:
-        for listener in self._order_listeners:
+    async def report(self, event: OrderOperationEvent) -> None:
+        """Call every listener with ``event``; a listener's failure is logged, never raised."""
+        for listener in self._listeners:
             try:
                 await listener(event)
             except Exception as exc:  # an observer never breaks the operation it observes
@@ -89,14 +94,15 @@ class OrderListenersMixin:
 
 
 def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:
-    """Decorate a trader method so that its successful calls are reported to the order listeners."""
+    """Decorate a trader method so that its successful calls are reported to ``self.order_listeners``."""
 
     def decorate(method: _F) -> _F:
         signature = inspect.signature(method)
 
         @functools.wraps(method)
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-            if not self._order_listeners or _REPORTING.get():
+            listeners: OrderListeners = self.order_listeners
+            if not listeners or _REPORTING.get():
                 return await method(self, *args, **kwargs)
             bound = signature.bind(self, *args, **kwargs)
             arguments = {name: value for name, value in bound.arguments.items() if name != "self"}
@@ -107,7 +113,7 @@ def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:
                 result = await method(self, *args, **kwargs)
             finally:
                 _REPORTING.reset(token)
-            await self._report_operation(OrderOperationEvent(operation, result, arguments, previous))
+            await listeners.report(OrderOperationEvent(operation, result, arguments, previous))
             return result
 
         return wrapper  # type: ignore[return-value]

@@ -7,9 +7,17 @@ sent, so a refused order leaves no trace. Placement is never retried: when the v
 lost (``AmbiguousOrderOutcome`` / ``NetworkError``), the order stays in flight (pending
 creation, funds reserved) and :meth:`Trader.resolve_in_flight` looks it up by client order id.
 
-Order features live here as order hooks, identical in every mode: chained orders (submitted
-when their parent fills, amounts adjusted for the parent's fees), groups (OCO / balanced), price
-triggers and self-managed orders (types the venue does not hold natively, fired on price events).
+The trader orchestrates collaborators, each given its dependencies when the trader is built:
+:class:`~.order_funds.OrderFunds` (what an order reserves), :class:`~.order_safety.OrderSafety`
+(price protection, limits), :class:`~.price_triggers.PriceTriggers` (price triggers and
+self-managed orders: types the venue does not hold natively, fired on price events),
+:class:`~.live_sync.LiveSync` (in-flight lookups, live polls) and
+:class:`~.order_listeners.OrderListeners` (observers of create / edit / cancel). Order features
+run as order hooks, identical in every mode: chained orders (submitted when their parent fills,
+amounts adjusted for the parent's fees) and groups (OCO / balanced: the group's rule says what a
+fill does to the others, the trader executes it). Restart recovery restores orders through the
+public methods :meth:`Trader.follow_links`, :meth:`Trader.rearm` and
+:meth:`Trader.resume_interrupted_chains`.
 """
 
 from __future__ import annotations
@@ -36,15 +44,21 @@ from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSync
 from octobot_trading.personal_data.order_funds import OrderFunds
+from octobot_trading.personal_data.order_links import OrderLinks, group_owner
+from octobot_trading.personal_data.order_listeners import (
+    OrderListener,
+    OrderListeners,
+    OrderOperation,
+    reports_operation,
+)
 from octobot_trading.personal_data.order_safety import OrderSafety
-from octobot_trading.personal_data.orders.groups import CancelOrder, GroupKind, OrderGroup
-from octobot_trading.personal_data.orders.order import Order, OrderEvent
+from octobot_trading.personal_data.orders.groups import OrderGroup
+from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggers
-from octobot_trading.util.decimals import ZERO, to_decimal
+from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
-from octobot_trading.util.symbols import cached_symbol
 
 __all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "PriceTrigger", "Trader"]
 
@@ -56,13 +70,14 @@ _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _STOP_WITHOUT_LIMIT = (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT)
 
 
-class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
+class Trader:
     """Order entry point of one exchange account (``manager.trader``).
 
     Parameters
     ----------
     connector:
-        Where orders go (``CCXTConnector`` live, the simulated connector otherwise).
+        Where orders go: anything implementing the ``ExchangeConnector`` contract (the venue's
+        exchange class live, the simulated connector in paper trading and backtests).
     personal_data:
         Orders, portfolio, trades, transactions and positions of the account.
     clock:
@@ -89,10 +104,9 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         price_events_for: Callable[[str], Any] | None = None,
         supported_order_types: Collection[OrderType] | None = None,
     ) -> None:
-        self.connector = connector
+        self._logger = get_logger("personal_data.trader")
         self.personal_data = personal_data
         self.orders_manager = personal_data.orders_manager
-        self.orders_manager.fee_terms = self._fee_terms  # adopted / restored orders reserve like placed ones
         self.portfolio_manager = personal_data.portfolio_manager
         self.clock = clock
         self.is_simulated = simulated
@@ -100,40 +114,97 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         self.markets: dict[str, MarketInfo] = dict(markets or {})
         self.price_of = price_of
         self.fees = fees or Fees()
-        self.safety = OrderSafety(safety or OrderSafetyConfig(), clock, price_of=price_of,
-                                  price_time_of=price_time_of, spread_of=spread_of)
-        self.price_events_for = price_events_for
         self.supported_order_types = frozenset(supported_order_types) if supported_order_types else frozenset(_T)
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._price_events: dict[str, Any] = {}
-        self._in_flight_misses: dict[str, int] = {}
-        self._logger = get_logger("personal_data.trader")
+        self.safety = OrderSafety(safety or OrderSafetyConfig(), clock, price_of=self._last_price,
+                                  price_time_of=price_time_of, spread_of=spread_of)
+        #: What an order reserves (valuation price, fee terms, the funds check).
+        self.funds = OrderFunds(self.portfolio_manager, self.fees, market_of=self._market_or_none,
+                                last_price=self._last_price, market_margin=self._market_margin)
+        self.orders_manager.fee_terms = self.funds.fee_terms  # adopted / restored orders reserve like placed ones
+        #: Price triggers and self-managed orders.
+        self.triggers = PriceTriggers(self.orders_manager, market=self.market, last_price=self._last_price,
+                                      submit=self._submit, price_events_for=price_events_for, logger=self._logger)
+        #: In-flight lookups and the live REST sync.
+        self.live_sync = LiveSync(connector, self.orders_manager, self.portfolio_manager, clock=clock,
+                                  logger=self._logger)
+        #: Bundled exits, groups and chained orders: what a linked order's fill or cancel does.
+        self.links = OrderLinks(self.orders_manager, clock=clock, market=self.market, triggers=self.triggers,
+                                is_native=self._is_native, submit=self._submit, cancel=self.cancel_order,
+                                edit=self.edit_order, logger=self._logger)
+        #: Observers of create / edit / cancel (:meth:`add_order_listener`).
+        self.order_listeners = OrderListeners()
+        self._connector = connector
+
+    @property
+    def connector(self) -> ExchangeConnector:
+        """Where orders go (the ``ExchangeConnector`` contract)."""
+        return self._connector
+
+    @connector.setter
+    def connector(self, connector: ExchangeConnector) -> None:
+        self._connector = connector
+        self.live_sync.connector = connector
+
+    @property
+    def price_events_for(self) -> Callable[[str], Any] | None:
+        """The source of price events (see the class docstring); None: no price trigger possible."""
+        return self.triggers.price_events_for
+
+    @price_events_for.setter
+    def price_events_for(self, source: Callable[[str], Any] | None) -> None:
+        self.triggers.price_events_for = source
+
+    @property
+    def due_triggers(self) -> list[Order] | None:
+        """None: fired triggers are submitted in tasks. A list (synchronized backtests): fired
+        orders queue there until :meth:`run_due_triggers` is awaited."""
+        return self.triggers.due
+
+    @due_triggers.setter
+    def due_triggers(self, queue: list[Order] | None) -> None:
+        self.triggers.due = queue
+
+    async def run_due_triggers(self) -> None:
+        """Submit, in firing order, the orders queued in :attr:`due_triggers`."""
+        await self.triggers.run_due()
+
+    def add_order_listener(self, listener: OrderListener) -> Callable[[], None]:
+        """Call ``await listener(event)`` after each order operation; return a function removing it."""
+        return self.order_listeners.add(listener)
+
+    def remove_order_listener(self, listener: OrderListener) -> None:
+        """Stop calling ``listener`` (unknown listeners are ignored)."""
+        self.order_listeners.remove(listener)
 
     # -- lifecycle -----------------------------------------------------------------------------------
     async def initialize(self) -> None:
         """Load markets (when not given) and subscribe to the connector's order updates."""
         if not self.markets:
-            self.markets = dict(await self.connector.load_markets())
+            self.markets.update(await self.connector.load_markets())
         setter = getattr(self.connector, "set_order_update_listener", None)
         if setter is not None:
             setter(self.orders_manager.apply_exchange_update)
 
     async def stop(self) -> None:
         """Cancel the trader's background tasks and price-event registrations (idempotent)."""
-        for event in self._price_events.values():
-            event.cancel()
-        self._price_events.clear()
-        tasks, self._tasks = list(self._tasks), set()
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
-            except Exception as exc:
-                self._logger.warning("trader task ended with %r", exc)
+        await self.triggers.stop()
+
+    # -- live sync (LiveSync) ------------------------------------------------------------------------------
+    async def resolve_in_flight(self) -> list[Order]:
+        """Look up orders whose placement outcome is unknown by client id (see :meth:`LiveSync.resolve_in_flight`)."""
+        return await self.live_sync.resolve_in_flight()
+
+    async def look_up_given_up(self) -> list[Order]:
+        """Look given-up orders up again by client id (see :meth:`LiveSync.look_up_given_up`)."""
+        return await self.live_sync.look_up_given_up()
+
+    async def sync_with_exchange(self, symbols: Collection[str] | None = None) -> None:
+        """Poll the venue (live REST): apply fills, cancels and unknown open orders, each once."""
+        await self.live_sync.sync(symbols)
+
+    async def refresh_balances(self) -> None:
+        """Replace the account's balances with the venue's (see :meth:`LiveSync.refresh_balances`)."""
+        await self.live_sync.refresh_balances()
 
     # -- creation ------------------------------------------------------------------------------------------
     def market(self, symbol: str) -> MarketInfo:
@@ -142,6 +213,12 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
             return self.markets[symbol]
         except KeyError:
             raise UnknownSymbol(f"{symbol} is not a market of this exchange", symbol=symbol) from None
+
+    def _market_or_none(self, symbol: str) -> MarketInfo | None:
+        return self.markets.get(symbol)
+
+    def _is_native(self, order_type: OrderType) -> bool:
+        return order_type in self.supported_order_types
 
     @reports_operation(OrderOperation.CREATE)
     async def create_order(
@@ -173,64 +250,58 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         last = self._last_price(symbol)
         self._adapt(order, market, last)
-        exits = self._build_exits(order, market, stop_loss_price, take_profit_price)
+        exits = self.links.build_exits(order, market, stop_loss_price, take_profit_price)
         holding = portfolio.total(market.base)
         self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
         if group is not None:
-            order.reservation_owner = self._group_owner(order, group)
+            order.reservation_owner = group_owner(order, group)
         native = order.order_type in self.supported_order_types
         inactive = chained_to is not None or price_trigger is not None or not native
         needs_events = price_trigger is not None or (chained_to is None and not native) or any(
             child.order_type not in self.supported_order_types for child in exits)
-        if needs_events and not self._has_price_events(symbol):
+        if needs_events and not self.triggers.available_for(symbol):
             raise InvalidOrder("price triggers and self-managed orders (types the venue lacks, e.g. a bundled "
                                "stop-loss) need a price-event source", limit="price_trigger", symbol=symbol)
-        reservation = None if inactive else self._check_funds(order, last)
+        reservation = None if inactive else self.funds.check(order, last)
         # -- from here on, state changes --
         if group is not None:
-            self._join_group(order, group)
+            self.links.join_group(order, group)
         for child in exits:
-            self._chain(child, order)
+            self.links.chain(child, order)
         if chained_to is not None:
-            self._chain(order, chained_to)
+            self.links.chain(order, chained_to)
             return order
         if price_trigger is not None:
             order.is_active = False
             self.orders_manager.add(order)
-            self._watch(order, price_trigger.threshold, price_trigger.above)
+            self.triggers.watch(order, price_trigger.threshold, price_trigger.above)
             return order
         if not native:
-            self._self_manage(order)
+            self.triggers.self_manage(order)
             return order
         await self._submit(order, reservation=reservation)
         return order
 
-    def _has_price_events(self, symbol: str) -> bool:
-        """True when price events of ``symbol`` can be watched (self-managed orders, price triggers)."""
-        if self.price_events_for is None:
-            return False
-        try:
-            self.price_events_for(symbol)
-        except OctoBotTradingError:
-            return False
-        return True
-
     def _adapt(self, order: Order, market: MarketInfo, last: Decimal | None) -> None:
+        """Put the order's amount and prices on the market's steps, check its limits (no state change)."""
         spec = market.spec
         amount = order.amount
         if spec.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS or amount % spec.amount_step != 0:
-            order.amount = spec.adapt_quantity(amount)  # (already on the step: kept as is)
-        if order.amount <= 0:
-            raise InvalidOrder(f"amount rounds to zero at step {spec.amount_step}", limit="min_amount",
-                               symbol=order.symbol)
-        if order.price is not None:
-            order.price = spec.adapt_price(order.price, order.side)
-        if order.trigger_price is not None:
-            order.trigger_price = spec.adapt_price(order.trigger_price, rounding="nearest")
-        if order.trigger_price is None and order.order_type in _TRAILING:
+            amount = spec.adapt_quantity(amount)  # (already on the step: kept as is)
+            if amount <= 0:
+                raise InvalidOrder(f"amount rounds to zero at step {spec.amount_step}", limit="min_amount",
+                                   symbol=order.symbol)
+        price = order.price
+        if price is not None:
+            price = spec.adapt_price(price, order.side)
+        trigger = order.trigger_price
+        if trigger is not None:
+            trigger = spec.adapt_price(trigger, rounding="nearest")
+        elif order.order_type in _TRAILING:
             if last is None:
                 raise InvalidOrder("no price known to place the trailing stop", limit="price", symbol=order.symbol)
-            order.trigger_price = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
+            trigger = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
+        order.amend(amount=amount, price=price, trigger_price=trigger)
         reference = order.reference_price or last
         spec.check_limits(order.amount, reference)
 
@@ -242,54 +313,14 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         last = getattr(self.connector, "last_price", None)
         return last(symbol) if callable(last) else None
 
-    def _reserve_price(self, order: Order, last: Decimal | None = None) -> Decimal | None:
-        t = order.order_type
-        if t is _MARKET or (order.self_managed and order.price is None):
-            if last is None:
-                last = self._last_price(order.symbol)
-            margin = getattr(self.connector, "market_order_slippage", None)
-            if margin is None:
-                margin = _LIVE_MARKET_RESERVE_MARGIN
-            return None if last is None else last * (ONE + margin)
-        if t is _T.TRAILING_STOP_LIMIT:
-            return None if order.trigger_price is None else order.trigger_price + (order.limit_offset or ZERO)
-        if t in (_T.LIMIT, _T.STOP_LOSS_LIMIT, _T.TAKE_PROFIT_LIMIT):
-            return order.price
-        return order.trigger_price
-
-    def _fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
-        """Return ``(fee rate, charged in the spent currency?)`` for reserving ``order`` (market's fee side)."""
-        market = self.markets.get(order.symbol)
-        fee_side = None if market is None else market.fee_side
-        fee_in_spent = None if fee_side is None else (
-            fee_side == "give" or fee_side == ("quote" if order.side is _BUY else "base"))
-        return self.fees.taker, fee_in_spent
-
-    def _reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
-        price = self._reserve_price(order, last)
-        if price is None and order.side is _BUY:
-            raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
-                               symbol=order.symbol)
-        currency, amount = self.portfolio_manager.reservation_for(order, price, *self._fee_terms(order))
-        owner = order.reservation_owner
-        if owner is not None and owner.reserved_currency == currency and not owner.is_done:
-            amount = max(ZERO, amount - owner.reserved_amount)
-        return currency, amount
-
-    def _check_funds(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
-        currency, amount = self._reservation(order, last)
-        portfolio = self.portfolio_manager.get_portfolio(order.sub_portfolio)
-        free = portfolio.available(currency) if order.sub_portfolio else \
-            self.portfolio_manager.unallocated_available(currency)
-        if amount > free:
-            from octobot_trading.errors import InsufficientFunds
-            raise InsufficientFunds(f"not enough {currency}: {amount} needed, {free} available", symbol=order.symbol)
-        return currency, amount
+    def _market_margin(self) -> Decimal | None:
+        """The venue's market-order slippage (simulated venues); None on a live venue."""
+        return getattr(self.connector, "market_order_slippage", None)
 
     async def _submit(self, order: Order, *, as_type: OrderType | None = None,
                       reservation: tuple[str, Decimal] | None = None) -> None:
         """Reserve funds, register and send ``order``; on refusal undo everything and re-raise."""
-        currency, amount = reservation or self._reservation(order)
+        currency, amount = reservation or self.funds.reservation(order)
         self.portfolio_manager.reserve(order, currency, amount)
         order.is_active = True
         self.orders_manager.add(order)
@@ -316,18 +347,18 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
                 self._logger.warning("order %s outcome unknown (%s); kept in flight", order.client_order_id, exc)
                 return
             # a definite refusal (rate limit, no connection): nothing was placed, undo like any refusal
-            if order.status is OrderStatus.PENDING_CREATION:
-                self.portfolio_manager.release(order)
-                order.transition(OrderStatus.REJECTED)
-                self.orders_manager.forget(order)
+            self._undo_refused(order)
             raise
         except OctoBotTradingError:
-            if order.status is OrderStatus.PENDING_CREATION:
-                self.portfolio_manager.release(order)
-                order.transition(OrderStatus.REJECTED)
-                self.orders_manager.forget(order)
+            self._undo_refused(order)
             raise
         await self._apply_placed(exchange_order)
+
+    def _undo_refused(self, order: Order) -> None:
+        if order.status is OrderStatus.PENDING_CREATION:
+            self.portfolio_manager.release(order)
+            order.transition(OrderStatus.REJECTED)
+            self.orders_manager.forget(order)
 
     # -- cancel / edit ----------------------------------------------------------------------------------------
     @reports_operation(OrderOperation.CANCEL)
@@ -338,10 +369,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         if order.is_done:
             raise InvalidOrderState(f"order is {order.status.value}", order_id=order.id, symbol=order.symbol)
         if not order.is_active or order.exchange_order_id is None:
-            for key in (order.id, f"{order.id}:trail"):
-                event = self._price_events.pop(key, None)
-                if event is not None:
-                    event.cancel()
+            self.triggers.unwatch(order)
             if order.status is OrderStatus.PENDING_CREATION and order.is_active:
                 await self.resolve_in_flight()
                 if order.status is OrderStatus.PENDING_CREATION:  # the venue does not show it (yet)
@@ -377,7 +405,7 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         failure (it would invite a re-send); it is logged and the next sync applies the order.
         """
         try:
-            await self._apply_with_trades(exchange_order)
+            await self.live_sync.apply_with_trades(exchange_order)
         except asyncio.CancelledError:
             raise
         except OctoBotTradingError as exc:
@@ -410,7 +438,6 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         ``price`` is the limit price (a stop-loss / take-profit without a limit has none: there it
         moves the trigger); ``trigger_price`` moves the trigger of a triggered order.
         """
-        from octobot_trading.util.decimals import to_decimal
         market = self.market(order.symbol)
         new_amount = None if amount is None else market.spec.adapt_quantity(to_decimal(amount, name="amount"))
         new_price = None if price is None else market.spec.adapt_price(to_decimal(price, name="price"), order.side)
@@ -421,41 +448,26 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
                                symbol=order.symbol)
         if new_amount is not None and new_amount <= order.filled:
             raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=order.symbol)
+        moves_trigger = order.order_type in _STOP_WITHOUT_LIMIT  # its "price" is the trigger
+        limit_price = None if moves_trigger else new_price
+        trigger = new_trigger if new_trigger is not None else (new_price if moves_trigger else None)
         if not order.is_active:
-            order.amount = new_amount or order.amount
-            if new_price is not None:
-                if order.order_type in (_T.STOP_LOSS, _T.TAKE_PROFIT):
-                    order.trigger_price = new_price
-                else:
-                    order.price = new_price
-            if new_trigger is not None:
-                order.trigger_price = new_trigger
-            event = self._price_events.get(order.id) if order.self_managed and order.order_type not in _TRAILING \
-                else None
-            if event is not None and (new_trigger is not None or order.order_type in (_T.STOP_LOSS, _T.TAKE_PROFIT)):
-                self._price_events.pop(order.id).cancel()
-                self._self_manage(order)  # watch the new trigger
+            order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
+            if order.self_managed and order.order_type not in _TRAILING and self.triggers.is_watched(order) and (
+                    new_trigger is not None or moves_trigger):
+                self.triggers.rewatch(order)  # watch the new trigger
             return order
         order.ensure_status(OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
-        old = (order.amount, order.price, order.trigger_price)
-        if new_amount is not None:
-            order.amount = new_amount
-        if new_price is not None:
-            if order.order_type in (_T.STOP_LOSS, _T.TAKE_PROFIT):
-                order.trigger_price = new_price
-            else:
-                order.price = new_price
-        if new_trigger is not None:
-            order.trigger_price = new_trigger
+        old = order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
         try:
             spec_price = order.reference_price or self._last_price(order.symbol)
             market.spec.check_limits(order.remaining, spec_price)
-            currency, needed = self._reservation(order)
+            currency, needed = self.funds.reservation(order)
             delta = needed - order.reserved_amount
             if delta > 0:
                 self.portfolio_manager.reserve(order, currency, delta)
         except BaseException:
-            order.amount, order.price, order.trigger_price = old
+            order.restore_terms(old)
             raise
         try:
             extra = {} if new_trigger is None else {"trigger_price": new_trigger}
@@ -464,124 +476,57 @@ class Trader(LiveSyncMixin, PriceTriggersMixin, OrderListenersMixin):
         except BaseException:
             if delta > 0:
                 self.portfolio_manager.release(order, delta)
-            order.amount, order.price, order.trigger_price = old
+            order.restore_terms(old)
             raise
         if delta < 0:
             self.portfolio_manager.release(order, -delta)
         return order
 
-    # -- features ---------------------------------------------------------------------------------------------
-    def _build_exits(self, entry: Order, market: MarketInfo, stop_loss: Any, take_profit: Any) -> list[Order]:
-        exits: list[Order] = []
-        if stop_loss is None and take_profit is None:
-            return exits
-        side = entry.side.opposite
-        if stop_loss is not None:
-            exits.append(create_order_instance(_T.STOP_LOSS, side, entry.symbol, entry.amount, clock=self.clock,
-                                               trigger_price=stop_loss, sub_portfolio=entry.sub_portfolio))
-        if take_profit is not None:
-            exits.append(create_order_instance(_T.LIMIT, side, entry.symbol, entry.amount, take_profit,
-                                               clock=self.clock, sub_portfolio=entry.sub_portfolio))
-        for child in exits:
-            if child.price is not None:
-                child.price = market.spec.adapt_price(child.price, child.side)
-            if child.trigger_price is not None:
-                child.trigger_price = market.spec.adapt_price(child.trigger_price, rounding="nearest")
-        if len(exits) == 2:
-            group = OrderGroup(GroupKind.BALANCED)
-            for child in exits:
-                self._join_group(child, group)
-        return exits
+    def follow_links(self, order: Order) -> None:
+        """React to the fills and cancels of ``order`` for its group and chained orders (idempotent).
 
-    @staticmethod
-    def _group_owner(order: Order, group: OrderGroup) -> Order | None:
-        """The group member whose reservation ``order`` shares (same symbol and side), if any."""
-        if group.kind not in (GroupKind.OCO, GroupKind.BALANCED):
-            return None
-        for sibling in group.orders:
-            if sibling.side is order.side and sibling.symbol == order.symbol and not sibling.is_done:
-                return sibling.reservation_owner or sibling
-        return None
+        Orders created through :meth:`create_order` get this when linked; restart recovery calls it
+        for each restored order that has a group or chained orders.
+        """
+        self.links.follow(order)
 
-    def _join_group(self, order: Order, group: OrderGroup) -> None:
-        if order.reservation_owner is None:
-            order.reservation_owner = self._group_owner(order, group)
-        group.add(order)
-        self._watch_lifecycle(order)
+    # -- restart recovery --------------------------------------------------------------------------------------
+    def price_trigger_of(self, order: Order) -> PriceTrigger | None:
+        """The price trigger an inactive ``order`` waits on (persisted by storage), None when none."""
+        return self.triggers.trigger_of(order)
 
-    def _watch_lifecycle(self, order: Order) -> None:
-        """Install the feature hooks (groups, chained orders) once; plain orders carry none."""
-        if not order.has_hooks(OrderEvent.FILL):
-            order.add_hook(OrderEvent.FILL, self._after_fill)
-            order.add_hook(OrderEvent.CANCEL, self._after_cancel)
+    def rearm(self, order: Order, price_trigger: PriceTrigger | None = None) -> None:
+        """Watch the price for a restored inactive ``order`` again: a self-managed order's trigger, or
+        ``price_trigger``. Raises ``InvalidOrder`` when neither applies or no price events exist."""
+        if order.self_managed:
+            self.triggers.self_manage(order)
+        elif price_trigger is not None:
+            self.triggers.watch(order, price_trigger.threshold, price_trigger.above)
+        else:
+            raise InvalidOrder("an inactive order needs a price trigger to wait on", limit="price_trigger",
+                               symbol=order.symbol)
 
-    def _chain(self, child: Order, parent: Order) -> None:
-        self._watch_lifecycle(parent)
-        child.is_active = False
-        child.parent_id = parent.id
-        parent.chained_orders = [*parent.chained_orders, child]
-        self.orders_manager.add(child)
+    async def resume_interrupted_chains(self) -> None:
+        """Submit the chained orders of parents filled before a restart whose children were not sent.
 
-    async def _after_fill(self, order: Order) -> None:
-        group = order.group
-        if group is not None:
-            for sibling in group.siblings(order):
-                if sibling.is_done:
-                    continue
-                try:
-                    if group.kind is GroupKind.OCO or order.remaining == 0:
-                        await self._cancel_quietly(sibling)
-                    elif sibling.remaining > order.remaining:
-                        target = sibling.filled + order.remaining
-                        if sibling.is_active and sibling.exchange_order_id:
-                            await self.edit_order(sibling, amount=target)
-                        else:
-                            sibling.amount = target
-                except OctoBotTradingError as exc:  # never break the fill being applied
-                    self._logger.error("group %s: could not adjust order %s: %s", group.name, sibling.id, exc)
-        if order.status is OrderStatus.FILLED and order.chained_orders:
-            await self._release_children(order)
-
-    async def _cancel_quietly(self, order: Order) -> None:
-        try:
-            await self.cancel_order(order)
-        except OrderNotFound:
-            self._logger.info("group sibling %s already gone", order.id)
-
-    async def _release_children(self, parent: Order) -> None:
-        received = self._net_received(parent)
-        for child in list(parent.chained_orders):
-            if child.is_done or child.is_active:
+        A child may have reached the venue before the stop without the local state knowing: one
+        with an exchange id, or found by its client order id, is followed as placed; only the
+        others are submitted (adjusted for the parent's fees, like on a fill).
+        """
+        for parent in self.orders_manager.all_orders():
+            if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
                 continue
-            market = self.market(child.symbol)
-            if child.side is not parent.side:
-                limit = received if parent.side is OrderSide.BUY else None
-                if limit is None and child.reference_price:
-                    limit = received / child.reference_price
-                if limit is not None and child.amount > limit:
-                    child.amount = market.spec.adapt_quantity(limit)
-            if child.amount <= 0 or not market.spec.passes_limits(child.amount, child.reference_price):
-                self._logger.warning("chained order %s below the market minimum after fees; dropped", child.id)
-                await self.orders_manager.cancel_locally(child)
+            for child in parent.chained_orders:
+                if child.exchange_order_id is not None and not child.is_active:
+                    child.is_active = True  # matched on the venue by the first sync (client order id)
+            waiting = [c for c in parent.chained_orders if c.status is OrderStatus.PENDING_CREATION
+                       and not c.is_active and c.exchange_order_id is None]
+            if not waiting:
                 continue
-            try:
-                if child.order_type not in self.supported_order_types:
-                    self._self_manage(child)
-                else:
-                    await self._submit(child)
-            except OctoBotTradingError as exc:  # never break the parent's fill being applied
-                self._logger.error("chained order %s refused: %s", child.id, exc)
-                if not child.is_done and child.status is OrderStatus.PENDING_CREATION and not child.is_active:
-                    await self.orders_manager.cancel_locally(child)
-
-    @staticmethod
-    def _net_received(parent: Order) -> Decimal:
-        symbol = _parse(parent.symbol)
-        if parent.side is OrderSide.BUY:
-            return parent.filled - parent.fees.get(symbol.base, ZERO)
-        return parent.filled_cost - parent.fees.get(symbol.quote, ZERO)
-
-    async def _after_cancel(self, order: Order) -> None:
-        for child in order.chained_orders:
-            if not child.is_done and not child.is_active:
-                await self.orders_manager.cancel_locally(child)
+            for child in waiting:
+                found = await self.connector.fetch_order_by_client_id(child.client_order_id, child.symbol)
+                if found is not None:
+                    child.is_active = True
+                    await self.orders_manager.apply_exchange_update(found, [])
+            self._logger.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
+            await self.links.release_children(parent)

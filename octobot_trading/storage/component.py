@@ -22,8 +22,6 @@ periodically, so managers without ``with_storage`` pay nothing.
 from __future__ import annotations
 
 import asyncio
-import itertools
-import re
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -35,6 +33,7 @@ from octobot_trading.exchanges.builder import BuildContext, register_component_f
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import Portfolio
+from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.storage import codec
 from octobot_trading.storage.models import BalanceRow, OrderRow
 from octobot_trading.storage.store import SqliteStore, StoredState
@@ -45,8 +44,6 @@ __all__ = ["COMPONENT_NAME", "StorageComponent", "install", "uninstall"]
 COMPONENT_NAME = "storage"
 #: Seconds between two writes of what changed.
 DEFAULT_FLUSH_SECONDS = 1.0
-
-_SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
 
 
 class StorageComponent:
@@ -154,7 +151,7 @@ class StorageComponent:
         for order in given_up:
             personal.orders_manager.give_up(order)
             if order.group is not None or order.chained_orders:  # its exits follow it if it is restored
-                self.manager.trader._watch_lifecycle(order)
+                self.manager.trader.follow_links(order)
         known = {order.id for order in all_orders}
         personal.orders_manager.restore_inferred({k: v for k, v in inferred.items() if k in known})
         await self._rearm(orders, state.orders)
@@ -172,19 +169,14 @@ class StorageComponent:
     async def _restore_simulated_venue(self, orders: list[Order], trades: list[Any],
                                        account: dict[str, tuple[Decimal, Decimal]]) -> None:
         """Give the simulated venue its balances back and re-place the active open orders on it."""
-        from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
         from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 
         connector = self.manager.connector
         if not isinstance(connector, SimulatedConnector):
             return
-        connector.account = SimulatedAccount({c: total for c, (total, _) in account.items()})
         # venue ids continue after the stored ones, so a new id never collides with a stored order or fill
-        numbers = [int(m.group(1)) for m in (_SIM_ID.match(x or "") for x in
-                   [o.exchange_order_id for o in orders] + [t.id for t in trades]) if m]
-        start = max(numbers, default=0) + 1
-        connector._order_ids = itertools.count(start)
-        connector._trade_ids = itertools.count(start)
+        connector.restore_account({c: total for c, (total, _) in account.items()},
+                                  known_ids=[o.exchange_order_id for o in orders] + [t.id for t in trades])
         placed: dict[str, str] = {}
         for order in orders:
             if order.is_done or not order.is_active or order.exchange_order_id is None:
@@ -202,26 +194,27 @@ class StorageComponent:
             view = await connector.create_order(
                 as_type, order.side, order.symbol, order.remaining, price, client_order_id=order.client_order_id,
                 trigger_price=order.trigger_price if as_type.is_triggered else None, params=params)
-            order.exchange_order_id = view.id
+            order.replaced_on_venue(view.id)
             placed[order.id] = view.id
 
     async def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
-        """Re-install the trader's hooks (groups, chains) and price watches of restored orders."""
-        trader: Any = self.manager.trader
+        """Re-install the trader's reactions (groups, chains) and price watches of restored orders."""
+        trader = self.manager.trader
+        assert trader is not None
         triggers = {row.id: row for row in rows if row.price_trigger is not None}
         for order in orders:
             if order.is_done:
                 continue
             if order.group is not None or order.chained_orders:
-                trader._watch_lifecycle(order)
+                trader.follow_links(order)
             if order.is_active or order.parent_id is not None:
                 continue
             try:
                 if order.self_managed:
-                    trader._self_manage(order)
+                    trader.rearm(order)
                 elif order.id in triggers:
                     row = triggers[order.id]
-                    trader._watch(order, Decimal(str(row.price_trigger)), bool(row.price_trigger_above))
+                    trader.rearm(order, PriceTrigger(str(row.price_trigger), above=bool(row.price_trigger_above)))
                 else:
                     raise StorageError("inactive order without a stored trigger", order_id=order.id)
             except OctoBotTradingError as exc:
@@ -254,36 +247,11 @@ class StorageComponent:
         if self._stored_starting is not None:
             pm.starting_totals = dict(self._stored_starting)
         if not self.manager.is_simulated:
-            await self._finish_interrupted_chains()
+            # chained orders of parents filled before the stop whose children were not sent yet
+            await self.manager.trader.resume_interrupted_chains()
             await self.manager.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
         await self.flush()
         self._task = asyncio.get_running_loop().create_task(self._writer(), name="storage-writer")
-
-    async def _finish_interrupted_chains(self) -> None:
-        """Submit the chained children of parents filled before a crash whose children were not sent.
-
-        A child may have reached the venue before the crash without the file knowing: each one is
-        first looked up by client order id (found: adopted), and only the others are submitted.
-        """
-        trader: Any = self.manager.trader
-        orders_manager = self._personal.orders_manager
-        for parent in orders_manager.all_orders():
-            if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
-                continue
-            for child in parent.chained_orders:
-                if child.exchange_order_id is not None and not child.is_active:
-                    child.is_active = True  # matched on the venue by the first sync (client order id)
-            waiting = [c for c in parent.chained_orders if c.status is OrderStatus.PENDING_CREATION
-                       and not c.is_active and c.exchange_order_id is None]
-            if not waiting:
-                continue
-            for child in waiting:
-                found = await self.manager.connector.fetch_order_by_client_id(child.client_order_id, child.symbol)
-                if found is not None:
-                    child.is_active = True
-                    await orders_manager.apply_exchange_update(found, [])
-            self._log.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
-            await trader._release_children(parent)
 
     async def _writer(self) -> None:
         clock = self.manager.clock
@@ -299,10 +267,8 @@ class StorageComponent:
     def _trigger_of(self, order: Order) -> tuple[Decimal, bool] | None:
         if order.is_active or order.is_done or order.self_managed or order.parent_id is not None:
             return None
-        event = getattr(self.manager.trader, "_price_events", {}).get(order.id)
-        if event is None:
-            return None
-        return event.threshold, str(event.crossing) == "above"
+        trigger = self.manager.trader.price_trigger_of(order)
+        return None if trigger is None else (trigger.threshold, trigger.above)
 
     async def flush(self) -> int:
         """Write what changed since the last write in one transaction; return the number of rows written."""

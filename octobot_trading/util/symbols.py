@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 
 from octobot_trading.errors import InvalidSymbol
 
-__all__ = ["Symbol", "format_symbol", "parse_symbol"]
+__all__ = ["Symbol", "cached_symbol", "format_symbol", "parse_symbol"]
 
 _CURRENCY = r"[A-Za-z0-9][A-Za-z0-9._]*"
 _SYMBOL_RE = re.compile(
@@ -95,6 +95,17 @@ def parse_symbol(symbol: str) -> Symbol:
         strike=strike,
         option_type=match["option"],
     )
+
+
+_parsed: dict[str, Symbol] = {}
+
+
+def cached_symbol(symbol: str) -> Symbol:
+    """``parse_symbol`` memoised: for the order and fill paths (an account trades few symbols)."""
+    parsed = _parsed.get(symbol)
+    if parsed is None:
+        parsed = _parsed[symbol] = parse_symbol(symbol)
+    return parsed
 
 
 def format_symbol(symbol: Symbol) -> str:

@@ -158,11 +158,11 @@ async def test_given_up_order_shown_later_is_restored_with_its_exits():
                     price_of=lambda s: D("100"))
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
     stop = create_order_instance("stop_loss", "sell", "BTC/USDT", D("1"), clock=clock, trigger_price=D("80"))
-    currency, amount = trader._reservation(order)
+    currency, amount = trader.funds.reservation(order)
     personal.portfolio_manager.reserve(order, currency, amount)
     order.is_active = True
     manager.add(order)
-    trader._chain(stop, order)
+    trader.links.chain(stop, order)
     for _ in range(trader_module.IN_FLIGHT_MIN_LOOKUPS + 1):
         assert await trader.resolve_in_flight() == []  # the venue's window is still open
     clock.advance(trader_module.IN_FLIGHT_GIVE_UP_MS)

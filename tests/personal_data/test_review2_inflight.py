@@ -41,7 +41,7 @@ async def test_a_failing_in_flight_lookup_never_blocks_the_sync_of_other_orders(
     await trader.sync_with_exchange()  # does not raise
     assert filled.status is OrderStatus.CLOSED and filled.filled == D("0.001")
     assert lost.status is OrderStatus.PENDING_CREATION
-    assert trader._in_flight_misses.get(lost.client_order_id, 0) == 0  # a failed lookup is not a miss
+    assert trader.live_sync.misses(lost.client_order_id) == 0  # a failed lookup is not a miss
     await trader.refresh_balances()
     venue = await connector.fetch_balance()
     usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
@@ -77,7 +77,7 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
                                                    MarketSpec(price_tick="0.01", amount_step="0.0001"))},
                     price_of=lambda s: D("100"))
     for order in orders:
-        currency, amount = trader._reservation(order)
+        currency, amount = trader.funds.reservation(order)
         personal.portfolio_manager.reserve(order, currency, amount)
         order.is_active = True
         manager.add(order)

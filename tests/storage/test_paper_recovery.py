@@ -86,10 +86,8 @@ async def test_paper_manager_restores_orders_links_and_balances(server, tmp_path
 
 
 async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
-    from octobot_trading.exchange_data import wiring as market_data_wiring
     from octobot_trading.personal_data import PriceTrigger
 
-    market_data_wiring.install()
     path = tmp_path / "trigger.sqlite"
     builder = _paper(server, path).with_time_frames(["5m"])
     last = server.state.markets["BTCUSDT"].last_price
@@ -99,7 +97,7 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
         await manager.wait_ready(timeout=10)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
                                                   price_trigger=PriceTrigger(threshold, above=False))
-        assert not order.is_active and order.id in manager.trader._price_events
+        assert not order.is_active and manager.trader.price_trigger_of(order) is not None
         second = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
                                                    price_trigger=PriceTrigger(threshold, above=False))
     assert not other_tasks()
@@ -109,18 +107,11 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
         restored = manager.exchange_personal_data.orders_manager.get(order.id)
         assert restored is not None and not restored.is_active
         assert restored.status is OrderStatus.PENDING_CREATION and restored.reserved_amount == 0
-        event = manager.trader._price_events[order.id]
-        assert event.threshold == threshold and str(event.crossing) == "below"
+        trigger = manager.trader.price_trigger_of(restored)
+        assert trigger is not None and trigger.threshold == threshold and not trigger.above
+        assert manager.trader.price_trigger_of(second) is not None  # both triggers are re-armed
         await manager.trader.cancel_order(restored)
-        assert restored.status is OrderStatus.CANCELED and order.id not in manager.trader._price_events
-    assert not other_tasks()
-
-    market_data_wiring.uninstall()  # no price events any more: the trigger cannot be re-armed
-    manager = await builder.build()
-    async with manager:
-        restored = manager.exchange_personal_data.orders_manager.get(second.id)
-        assert restored.status is OrderStatus.CANCELED and not restored.is_active
-        assert manager.exchange_personal_data.orders_manager.open_orders() == []
+        assert restored.status is OrderStatus.CANCELED and manager.trader.price_trigger_of(restored) is None
     assert not other_tasks()
 
 

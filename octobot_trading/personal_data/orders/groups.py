@@ -1,20 +1,25 @@
 """Order groups: one-cancels-the-other and balanced take-profit / stop-loss.
 
-A group only records its members and its kind; the :class:`~octobot_trading.personal_data.trader.Trader`
-reacts to a member's fill (cancel the others for OCO, shrink them for BALANCED) through order
-hooks, the same way in live, paper and backtest trading.
+A group records its members and its kind, and owns the rule tying them: :meth:`OrderGroup.on_fill`
+says what a member's fill does to the others (cancel them for OCO, shrink them for BALANCED) as
+a list of actions, :class:`CancelOrder` and :class:`ResizeOrder`. The
+:class:`~octobot_trading.personal_data.trader.Trader` executes them (through the venue for
+active orders, locally for inactive ones) from an order hook, the same way in live, paper and
+backtest trading.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from octobot_trading.personal_data.orders.order import Order
 
-__all__ = ["GroupKind", "OrderGroup"]
+__all__ = ["CancelOrder", "GroupAction", "GroupKind", "OrderGroup", "ResizeOrder"]
 
 
 class GroupKind(StrEnum):
@@ -24,6 +29,25 @@ class GroupKind(StrEnum):
     """When one member fills (even partly), the others are canceled."""
     BALANCED = "balanced"
     """Members cover the same amount: a fill of one shrinks the others to its remaining amount."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelOrder:
+    """Cancel ``order`` (a group sibling of a filled member)."""
+
+    order: Order
+
+
+@dataclass(frozen=True, slots=True)
+class ResizeOrder:
+    """Change the total amount of ``order`` to ``amount`` (it keeps what it already filled)."""
+
+    order: Order
+    amount: Decimal
+
+
+GroupAction = CancelOrder | ResizeOrder
+"""What a group asks the trader to do after a member's fill."""
 
 
 class OrderGroup:
@@ -45,6 +69,25 @@ class OrderGroup:
     def siblings(self, order: Order) -> list[Order]:
         """The other members of the group."""
         return [o for o in self.orders if o is not order]
+
+    def on_fill(self, order: Order) -> list[GroupAction]:
+        """The actions a fill of member ``order`` calls for, one per sibling not done yet.
+
+        OCO: cancel every sibling. BALANCED: once ``order`` is completely filled, cancel the
+        siblings; while it is partly filled, shrink each sibling covering more than its remaining
+        amount to exactly that (the sibling's filled amount plus ``order``'s remaining amount).
+        """
+        actions: list[GroupAction] = []
+        remaining = order.remaining
+        cancel_all = self.kind is GroupKind.OCO or remaining == 0
+        for sibling in self.orders:
+            if sibling is order or sibling.is_done:
+                continue
+            if cancel_all:
+                actions.append(CancelOrder(sibling))
+            elif sibling.remaining > remaining:
+                actions.append(ResizeOrder(sibling, sibling.filled + remaining))
+        return actions
 
     def __repr__(self) -> str:
         return f"OrderGroup({self.kind.value}, {self.name}, {len(self.orders)} orders)"

@@ -26,22 +26,12 @@ from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Delta, Portfolio
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 from octobot_trading.util.logging import get_logger
-from octobot_trading.util.symbols import Symbol, parse_symbol
+from octobot_trading.util.symbols import cached_symbol
 
 __all__ = ["PortfolioManager"]
 
 _LOGGER = get_logger("personal_data.portfolio")
 _BUY = OrderSide.BUY  # module constant: attribute access on an Enum class is slow on the order path
-
-_symbol_cache: dict[str, Symbol] = {}
-
-
-def _parse(symbol: str) -> Symbol:
-    """``parse_symbol`` memoised (symbols are few; parsing is on the order path)."""
-    parsed = _symbol_cache.get(symbol)
-    if parsed is None:
-        parsed = _symbol_cache[symbol] = parse_symbol(symbol)
-    return parsed
 
 
 class PortfolioManager:
@@ -107,7 +97,7 @@ class PortfolioManager:
         The fee (``fee_rate``) is reserved too when it is charged in the spent currency:
         ``fee_in_spent`` (the market's fee side) or, when None, ``reserve_fees_in_spent_currency``.
         """
-        symbol = _parse(order.symbol)
+        symbol = cached_symbol(order.symbol)
         if order.side is _BUY:
             if price is None:
                 raise InsufficientFunds("no price to value the buy order's cost", symbol=order.symbol)
@@ -151,7 +141,7 @@ class PortfolioManager:
         self, order: Order, amount: Decimal, price: Decimal, fee: Decimal | None, fee_currency: str | None,
     ) -> None:
         """Apply one fill of ``order`` exactly and atomically (raise and change nothing if impossible)."""
-        symbol = _parse(order.symbol)
+        symbol = cached_symbol(order.symbol)
         cost = amount * price
         last_fill = amount >= order.remaining
         if order.side is _BUY:

@@ -13,7 +13,8 @@ with :meth:`set_order_update_listener` (``await callback(ExchangeOrder, [Exchang
 from __future__ import annotations
 
 import itertools
-from collections.abc import Awaitable, Callable, Mapping
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -37,6 +38,7 @@ from octobot_trading.exchanges.types import (
 from octobot_trading.util.decimals import ONE, ZERO, decimal_from_data_float, to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.reservation import reserve_price
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["OrderUpdateListener", "PriceSource", "SimulatedConnector"]
@@ -51,6 +53,8 @@ _TAKER = TradeType.TAKER
 _OPEN, _PARTIALLY_FILLED, _FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 _SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS
+#: the simulated venue's order ids ``sim-N`` and trade ids ``sim-t-N``
+_SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
 
 
 class _SimOrder:
@@ -162,6 +166,20 @@ class SimulatedConnector(SimulatedTransfersMixin, ExchangeConnector):
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
 
+    # -- restart recovery (paper trading) --------------------------------------------------------------
+    def restore_account(self, totals: Mapping[str, Decimal], *, known_ids: Iterable[str | None] = ()) -> None:
+        """Start again from a stored state: the account holds ``totals`` (nothing locked), and the
+        venue's order and trade ids continue after the largest one in ``known_ids`` (the stored
+        orders' exchange ids and fills' ids), so a new id never collides with a stored one.
+
+        The stored open orders are then placed again with :meth:`create_order`.
+        """
+        self.account = SimulatedAccount(totals)
+        numbers = [int(match.group(1)) for match in (_SIM_ID.match(x or "") for x in known_ids) if match]
+        start = max(numbers, default=0) + 1
+        self._order_ids = itertools.count(start)
+        self._trade_ids = itertools.count(start)
+
     # -- listener / feeding ----------------------------------------------------------------------
     def set_order_update_listener(self, callback: OrderUpdateListener | None) -> None:
         """Report order changes and fills with ``await callback(ExchangeOrder, [ExchangeTrade])``."""
@@ -269,16 +287,14 @@ class SimulatedConnector(SimulatedTransfersMixin, ExchangeConnector):
         return qty, px, trig
 
     def _reserve_price(self, resting: RestingOrder, last: Decimal | None = None) -> Decimal | None:
-        t = resting.order_type
-        if t is _MARKET:
-            if last is None:
-                last = self.last_price(resting.symbol)
-            return None if last is None else last * (ONE + self.slippage)
-        if t is _T.TRAILING_STOP_LIMIT:
-            return None if resting.trigger is None else resting.trigger + (resting.limit_offset or ZERO)
-        if t in (_T.LIMIT, _T.STOP_LOSS_LIMIT, _T.TAKE_PROFIT_LIMIT):
-            return resting.price
-        return resting.trigger
+        """The unit price a buy locks its cost at (a market order: ``last`` plus the slippage)."""
+
+        def market_price() -> Decimal | None:
+            price = self.last_price(resting.symbol) if last is None else last
+            return None if price is None else price * (ONE + self.slippage)
+
+        return reserve_price(resting.order_type, resting.price, resting.trigger, resting.limit_offset,
+                             market_price=market_price)
 
     async def create_order(
         self, order_type: OrderType, side: OrderSide, symbol: str, amount: Decimal, price: Decimal | None = None,

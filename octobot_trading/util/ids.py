@@ -1,0 +1,41 @@
+"""Random identifiers: the order's internal UUID and the client order id sent to venues.
+
+One generator for every client order id the library makes (the trader's orders and the
+exchange class's direct ``create_order``): ``ot-`` followed by hex digits of a random UUID4,
+cut to the venue's longest accepted length.
+"""
+
+from __future__ import annotations
+
+import os
+
+from octobot_trading.constants import CLIENT_ORDER_ID_PREFIX
+
+__all__ = ["new_client_order_id", "random_hex", "uuid_text"]
+
+# RFC 4122 version 4: version nibble 0100, variant bits 10
+_UUID4_CLEAR = ~((0xF << 76) | (0x3 << 62)) & ((1 << 128) - 1)
+_UUID4_SET = (0x4 << 76) | (0x2 << 62)
+#: hex digits of the random part in a client order id (``ot-`` + 28 = 31 characters)
+_CLIENT_ID_HEX = 28
+
+
+def random_hex() -> str:
+    """Return a random version-4 UUID as 32 hex digits (what ``uuid.uuid4().hex`` gives, faster)."""
+    value = (int.from_bytes(os.urandom(16)) & _UUID4_CLEAR) | _UUID4_SET
+    return f"{value:032x}"
+
+
+def uuid_text(hex32: str) -> str:
+    """Format 32 hex digits as a canonical UUID string (8-4-4-4-12)."""
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
+def new_client_order_id(max_length: int = 36, *, random: str | None = None) -> str:
+    """Return a client order id: ``ot-`` + hex of a UUID4, at most ``max_length`` characters.
+
+    ``random`` (32 hex digits from :func:`random_hex`) reuses randomness already drawn, e.g. the
+    order's internal id, so creating an order reads the system's random source once.
+    """
+    digits = (random or random_hex())[:_CLIENT_ID_HEX]
+    return f"{CLIENT_ORDER_ID_PREFIX}-{digits}"[:max_length]
