@@ -7,6 +7,8 @@ from decimal import Decimal
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.util.fees import Fees
+from tests.personal_data.live_venue import assert_matches_exchange
+from tests.personal_data.live_venue import live as live
 
 from .helpers import make_account
 
@@ -49,3 +51,31 @@ async def test_partial_fills_below_the_limit_keep_available_equal_to_the_venues_
     assert account.asset("USDT") == (D("907"), D("907"))
     assert account.asset("BTC") == (D("1"), D("1"))
     assert order.reserved_amount == 0
+
+
+async def test_live_marketable_limit_partly_filled_below_its_limit_matches_the_venue(live, caplog):
+    """Real ccxt client: a limit buy above the market takes part of its amount at the (lower) last
+    price, the rest rests at the limit and fills on later candles; every sync agrees with the venue."""
+    server, connector, personal, trader = live
+    market = server.state.markets["BTCUSDT"]
+    server.state.max_fill_fraction = D("0.0001")
+    price = (market.last_price * D("1.002")).quantize(market.tick_size)
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "0.5", price)
+    await trader.sync_with_exchange()
+    fake = server.state.orders[int(order.exchange_order_id)]
+    assert D(0) < fake.executed_qty < D("0.5")
+    assert all(fill.price < price for fill in fake.fills)  # filled below the limit
+    assert order.filled == fake.executed_qty
+    await assert_matches_exchange(connector, personal)
+    for _ in range(60):
+        if order.is_done:
+            break
+        server.advance()
+        await trader.sync_with_exchange()
+        await assert_matches_exchange(connector, personal)
+    assert len(personal.trades_manager.trades()) == len(fake.fills) >= 2
+    assert not [r for r in caplog.records if "PortfolioNegativeBalance" in r.getMessage()
+                or "released twice" in r.getMessage()]
+    if order.is_open:
+        await trader.cancel_order(order)
+    await assert_matches_exchange(connector, personal)

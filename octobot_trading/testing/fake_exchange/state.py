@@ -338,7 +338,13 @@ class FakeExchangeState:
         if order_type == "MARKET":
             self._fill(order, last, quantity, maker=False)
         elif (side == "BUY" and order.price >= last) or (side == "SELL" and order.price <= last):
-            self._fill(order, last, quantity, maker=False)
+            # a marketable limit order takes liquidity at the last price (better than its limit);
+            # with a fill cap only part of it does, the rest rests on the book at its limit
+            taken = quantity
+            if self.max_fill_fraction is not None:
+                taken = min(quantity, floor_to_step(market.current[5] * self.max_fill_fraction, market.step_size))
+            if taken > 0:
+                self._fill(order, last, taken, maker=False)
         return order
 
     def _check_filters(self, market: FakeMarket, qty: Decimal, price: Decimal | None, order_type: str) -> None:
