@@ -15,7 +15,13 @@ from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.util.logging import get_logger
 
-__all__ = ["ENTRY_POINT_GROUP", "get_exchange_class", "register_exchange_class", "registered_exchange_classes"]
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "get_exchange_class",
+    "register_exchange_class",
+    "registered_exchange_classes",
+    "unregister_exchange_class",
+]
 
 ENTRY_POINT_GROUP = "octobot_trading.exchanges"
 _LOG = get_logger(__name__)
@@ -33,6 +39,20 @@ def register_exchange_class(cls: type[RestExchange]) -> type[RestExchange]:
     return cls
 
 
+def unregister_exchange_class(exchange_id: str) -> None:
+    """Remove the class registered with :func:`register_exchange_class` for ``exchange_id``.
+
+    No error when none is. The built-in or plugin class for that id, if any, applies again.
+    """
+    key = exchange_id.strip().lower()
+    explicit = [k for k in _EXPLICIT if k.lower() == key]
+    for name in explicit:
+        _EXPLICIT.discard(name)
+        _CLASSES.pop(name, None)
+    if explicit and _discovered:
+        _discover(again=True)
+
+
 def _check(cls: object, origin: str) -> None:
     if not (isinstance(cls, type) and issubclass(cls, RestExchange)):
         raise ConfigurationError(f"{origin} is not a RestExchange subclass", field="exchange")
@@ -40,9 +60,9 @@ def _check(cls: object, origin: str) -> None:
         raise ConfigurationError(f"{origin} has no exchange_id", field="exchange")
 
 
-def _discover() -> None:
+def _discover(*, again: bool = False) -> None:
     global _discovered
-    if _discovered:
+    if _discovered and not again:
         return
     _discovered = True
     from octobot_trading.exchanges.venues import BUILTIN_EXCHANGE_CLASSES

@@ -3,7 +3,9 @@
 ``create_exchange(...)`` returns an async context manager; entering it builds an
 ``ExchangeManager`` (real trader, REST only, no trading mode) and yields its ``RestExchange``,
 which implements ``MarketDataProvider``, ``TradingOperations`` and ``AccountOperations``;
-leaving it stops the manager.
+leaving it stops the manager. The exchange's ``execute_trade`` goes through the manager's
+trader, so a script's order gets the same checks as an engine order (market limits, order
+safety, local balance) before anything reaches the venue.
 """
 
 from __future__ import annotations
@@ -31,7 +33,10 @@ class ExchangeSession:
         """Build the manager and return its exchange (call :meth:`close` when done)."""
         if self.manager is None:
             self.manager = await self._builder.build()
-        return self.manager.exchange
+        exchange = self.manager.exchange
+        if exchange.order_entry is None and self.manager.trader is not None:
+            exchange.set_order_entry(self.manager.trader)
+        return exchange
 
     async def close(self) -> None:
         """Stop the manager (idempotent)."""
@@ -61,6 +66,7 @@ class ExchangeFactory:
         password: str | None = None,
         symbols: Iterable[str] | None = None,
         market_type: MarketType | str = MarketType.SPOT,
+        order_safety: Mapping[str, Any] | None = None,
     ) -> ExchangeSession:
         """Return a session whose ``async with`` yields a ready :class:`RestExchange`.
 
@@ -78,6 +84,9 @@ class ExchangeFactory:
             Symbols checked at start and used by calls that span symbols (``get_order_history()``).
         market_type:
             Spot by default.
+        order_safety:
+            ``OrderSafetyConfig`` fields applied to ``execute_trade`` (e.g.
+            ``{"max_position_value": "5000"}``); default: the library's defaults.
         """
         builder = (
             ExchangeBuilder(exchange_id)
@@ -89,6 +98,8 @@ class ExchangeFactory:
         )
         if symbols is not None:
             builder.with_symbols(list(symbols))
+        if order_safety is not None:
+            builder.with_trading_config(order_safety=dict(order_safety))
         if ccxt_options:
             builder.with_ccxt_options(ccxt_options)
         if client_hook is not None:

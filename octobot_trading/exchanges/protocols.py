@@ -3,18 +3,19 @@
 Code that only needs prices can depend on :class:`MarketDataProvider`, code that trades on
 :class:`TradingOperations`, code that reads the account on :class:`AccountOperations`.
 :class:`~octobot_trading.exchanges.rest_exchange.RestExchange` implements all three, so does
-what ``ot.ExchangeFactory.create_exchange`` yields.
+what ``ot.ExchangeFactory.create_exchange`` yields. :class:`OrderEntry` is what the exchange's
+``execute_trade`` places orders through (the manager's trader).
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from octobot_trading.enums import OrderSide, TimeFrame
+from octobot_trading.enums import OrderSide, OrderType, TimeFrame
 from octobot_trading.exchanges.types import Balance, Candle, ExchangeOrder, ExchangePosition, OrderBook
 
-__all__ = ["AccountOperations", "MarketDataProvider", "TradingOperations"]
+__all__ = ["AccountOperations", "MarketDataProvider", "OrderEntry", "TradingOperations"]
 
 
 @runtime_checkable
@@ -71,4 +72,13 @@ class AccountOperations(Protocol):
 
     async def get_positions(self) -> list[ExchangePosition]:
         """Return open positions (``[]`` on spot)."""
+        ...
+
+
+class OrderEntry(Protocol):
+    """The engine's order path (``Trader.create_order``): checks, reserves, then sends."""
+
+    async def create_order(self, order_type: OrderType, side: OrderSide, symbol: str, amount: Decimal,
+                           price: Decimal | None = None, *, client_order_id: str | None = None) -> Any:
+        """Validate and place an order; raise a typed error, sending nothing, when it is refused."""
         ...

@@ -16,7 +16,6 @@ methods for extra endpoints. Register it with
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -37,14 +36,10 @@ from octobot_trading.exchanges.types import (
     Ticker,
 )
 from octobot_trading.util.decimals import ZERO, to_decimal
+from octobot_trading.util.ids import new_client_order_id  # re-exported: one generator for every order
 from octobot_trading.util.logging import get_logger
 
 __all__ = ["RestExchange", "new_client_order_id"]
-
-
-def new_client_order_id(max_length: int = 36) -> str:
-    """Return a fresh client order id (``ot`` + hex of a UUID4), at most ``max_length`` chars."""
-    return ("ot" + uuid.uuid4().hex)[:max_length]
 
 
 class RestExchange:

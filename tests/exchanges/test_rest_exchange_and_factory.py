@@ -1,4 +1,4 @@
-"""RestExchange (capabilities, fix hooks, pagination), the class registry, ExchangeFactory and protocols."""
+"""RestExchange (capabilities, fix hooks, pagination), the class registry and ExchangeFactory errors."""
 
 from __future__ import annotations
 
@@ -67,8 +67,8 @@ async def test_exchange_class_registry_and_plugins() -> None:
         assert ot.exchanges.get_exchange_class("TinyPages") is TinyPages
         assert "tinypages" in exchange_classes.registered_exchange_classes()
     finally:
-        exchange_classes._CLASSES.pop("tinypages", None)
-        exchange_classes._EXPLICIT.discard("tinypages")
+        exchange_classes.unregister_exchange_class("tinypages")
+    assert ot.exchanges.get_exchange_class("tinypages") is ot.RestExchange
     with pytest.raises(errors.ConfigurationError):
         ot.exchanges.register_exchange_class(ot.RestExchange)  # no exchange_id
     with pytest.raises(errors.ConfigurationError):
@@ -83,37 +83,6 @@ async def test_binance_class_keeps_to_the_traded_market_type() -> None:
     assert BinanceExchange.default_ccxt_options(ot.MarketType.LINEAR)["options"]["fetchMarkets"] == {
         "types": ["linear"]}
     assert "fetchMarkets" not in BinanceExchange.ccxt_options["options"]  # defaults are copied, not mutated
-
-
-async def test_exchange_factory_scripts_flow(server: FakeExchangeServer) -> None:
-    session = ot.ExchangeFactory.create_exchange(
-        "binance", api_key=server.api_key, api_secret=server.api_secret, testnet=True,
-        ccxt_options=FAST, client_hook=server.client_hook, symbols=[BTC])
-    async with session as exchange:
-        assert isinstance(exchange, ot.MarketDataProvider)
-        assert isinstance(exchange, ot.TradingOperations)
-        assert isinstance(exchange, ot.AccountOperations)
-        assert session.manager is not None and session.manager.is_sandboxed and session.manager.rest_only
-        market = server.state.markets["BTCUSDT"]
-        price = await exchange.get_ticker_price(BTC)
-        assert price == market.last_price
-        bought = await exchange.execute_trade(BTC, ot.OrderSide.BUY, "0.1")
-        assert bought.type is ot.OrderType.MARKET and bought.status is ot.OrderStatus.FILLED
-        resting = await exchange.execute_trade(BTC, ot.OrderSide.SELL, "0.05", "99999")
-        assert resting.type is ot.OrderType.LIMIT and resting.status is ot.OrderStatus.OPEN
-        history = await exchange.get_order_history(BTC)
-        assert [o.id for o in history] == [bought.id, resting.id]
-        assert await exchange.get_order_history() == history  # configured symbols
-        balances = await exchange.get_balances()
-        btc = Decimal("1") + Decimal("0.1") - Decimal("0.1") * Decimal("0.001")
-        assert balances["BTC"].total == btc and balances["BTC"].used == Decimal("0.05")
-        usdt = Decimal("10000") - Decimal("0.1") * price
-        eth_price = server.state.markets["ETHUSDT"].last_price
-        assert await exchange.get_portfolio_value("USDT") == usdt + btc * price + Decimal("10") * eth_price
-        assert await exchange.get_positions() == []
-        canceled = await exchange.cancel_order(resting.id, BTC)
-        assert canceled.status is ot.OrderStatus.CANCELED
-    assert session.manager.id not in ot.exchanges_registry
 
 
 async def test_portfolio_value_refuses_unconvertible_assets() -> None:
@@ -131,11 +100,14 @@ async def test_factory_errors_are_typed(registry_before: set[str], server: FakeE
     with pytest.raises(errors.ConfigurationError):
         async with ot.ExchangeFactory.create_exchange("nosuchexchange"):
             pass
-    async with ot.ExchangeFactory.create_exchange(
-            "binance", api_key="wrong", api_secret="bad", ccxt_options=FAST,
-            client_hook=server.client_hook) as exchange:
-        with pytest.raises(errors.AuthenticationError):
+    with pytest.raises(errors.AuthenticationError):  # at the account's first read, whichever reads it
+        async with ot.ExchangeFactory.create_exchange(
+                "binance", api_key="wrong", api_secret="bad", ccxt_options=FAST,
+                client_hook=server.client_hook) as exchange:
             await exchange.get_balances()
+    async with ot.ExchangeFactory.create_exchange(
+            "binance", api_key=server.api_key, api_secret=server.api_secret, ccxt_options=FAST,
+            client_hook=server.client_hook) as exchange:
         with pytest.raises(errors.UnknownSymbol):
             await exchange.get_ticker_price("NOPE/USDT")
     assert set(ot.exchanges_registry.ids()) == registry_before

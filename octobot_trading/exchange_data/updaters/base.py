@@ -4,7 +4,8 @@ Every updater has a ``name``, ``async start()`` (spawns its background tasks and
 ``async stop()`` (cancels and awaits them; idempotent; nothing left running). REST pollers and
 websocket watchers implement it, so the market-data component swaps one for the other and
 consumers of the channels cannot tell which one fed them. Time is read (and slept) only through
-the injected clock.
+the injected clock. In a build they read from the manager's exchange (the venue seam), never
+from the raw connector.
 """
 
 from __future__ import annotations
@@ -38,7 +39,10 @@ class MarketDataUpdater(abc.ABC):
     market_data:
         The hub written into (managers + channels + readiness).
     connector:
-        Where data comes from.
+        Where data comes from: in a build, the manager's exchange (``manager.exchange``, a
+        ``RestExchange``), so the venue class's ``fix_*`` hooks repair every result the
+        updaters publish; any :class:`~octobot_trading.exchanges.connector.ExchangeConnector`
+        works.
     symbols:
         Symbols fed.
     """

@@ -98,6 +98,9 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         ``fn(client)`` run on the raw ccxt client before markets load.
     adapter:
         Parser of ccxt structures (an exchange subclass may pass its own).
+    adapter_class:
+        Class of that parser, built with the client's precision mode when ``adapter`` is not
+        given (a venue's ``RestExchange.ccxt_adapter_class``); default :class:`CCXTAdapter`.
     retry_policy:
         Retries of reads (default :class:`RetryPolicy()`).
     max_concurrency:
@@ -113,6 +116,7 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         *,
         client_hook: ClientHook | None = None,
         adapter: CCXTAdapter | None = None,
+        adapter_class: type[CCXTAdapter] | None = None,
         retry_policy: RetryPolicy | None = None,
         max_concurrency: int = 8,
         markets_ttl: float = 3600.0,
@@ -124,7 +128,8 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         self.client = create_ccxt_client(config, client_hook)
         self._client_hook = client_hook
         self._ws: CCXTWebsocketFeeds | None = None
-        self.adapter = adapter or CCXTAdapter(config.exchange, int(getattr(self.client, "precisionMode", 4)))
+        self.adapter = adapter or (adapter_class or CCXTAdapter)(config.exchange,
+                                                                 int(getattr(self.client, "precisionMode", 4)))
         self.retry_policy = retry_policy or RetryPolicy()
         self.markets_ttl = markets_ttl
         self._semaphore = asyncio.Semaphore(max_concurrency)
