@@ -1,10 +1,37 @@
-"""``RestExchange``: the per-venue class that users subclass, wrapping an ``ExchangeConnector``.
+"""``RestExchange``: the one seam between the engine and a venue.
 
-A subclass declares a venue's capabilities as class attributes (``exchange_id``,
+Every venue call of the engine (the trader and its sync, the trader component's poll, the
+market-data updaters, storage reconciliation, trading modes through the trader) goes through
+the manager's ``RestExchange`` (``manager.exchange``), never through the raw connector
+(``manager.connector``, still available). ``RestExchange`` implements the whole
+:class:`~octobot_trading.exchanges.connector.ExchangeConnector` contract by delegating to its
+connector and passing every typed result through the matching ``fix_*`` hook:
+
+========================================================  =====================================
+results of                                                hook
+========================================================  =====================================
+``load_markets``                                          ``fix_markets`` (the whole mapping)
+``fetch_ticker`` / ``fetch_tickers`` / ``watch_ticker``   ``fix_ticker`` (each ticker)
+``fetch_ohlcv`` / ``watch_ohlcv``                         ``fix_candles`` (the list)
+``fetch_order_book`` / ``watch_order_book``               ``fix_order_book``
+``fetch_recent_trades`` / ``watch_trades``                ``fix_public_trades`` (the list)
+``fetch_balance``                                         ``fix_balance`` (the mapping)
+``create_order``, ``edit_order``, ``cancel_order``,       ``fix_order`` (each order)
+``fetch_order``, ``fetch_order_by_client_id``,
+``fetch_open_orders``, ``fetch_closed_orders``, and the
+simulator's order updates (paper trading)
+``fetch_my_trades`` and the simulator's fill updates      ``fix_trade`` (each fill)
+``fetch_positions``                                       ``fix_position`` (each position)
+``fetch_funding_rate``                                    ``fix_funding_rate``
+========================================================  =====================================
+
+A venue subclass declares its capabilities as class attributes (``exchange_id``,
 ``supported_order_types``, ``max_candles_per_request``, ``native_stop_orders``,
-``max_client_order_id_length``, default ``ccxt_options``) and may override the ``fix_*`` hooks,
-which receive every typed result before it is returned (repair a venue's quirk there), or add
-methods for extra endpoints. Register it with
+``max_client_order_id_length``, default ``ccxt_options``), overrides hooks to repair a venue's
+quirks, and may bring its own backend: ``connector_class`` (a whole connector) or
+``ccxt_adapter_class`` (a parser of ccxt structures for the ccxt connector), both used by
+:meth:`RestExchange.create_connector`, which the builder calls for live trading and for paper
+trading's market data. Register the class with
 :func:`~octobot_trading.exchanges.exchange_classes.register_exchange_class` or the
 ``octobot_trading.exchanges`` entry-point group; the builder then picks it by ccxt id.
 
@@ -16,20 +43,23 @@ methods for extra endpoints. Register it with
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import MarketType, OrderSide, OrderType, TimeFrame
-from octobot_trading.errors import BadExchangeResponse, NotSupported
+from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, TimeFrame
+from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, NotSupported
 from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
+from octobot_trading.exchanges.protocols import OrderEntry
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
     ExchangeOrder,
     ExchangePosition,
     ExchangeTrade,
+    FundingRate,
     MarketInfo,
     OrderBook,
     PublicTrade,
@@ -39,10 +69,15 @@ from octobot_trading.util.decimals import ZERO, to_decimal
 from octobot_trading.util.ids import new_client_order_id  # re-exported: one generator for every order
 from octobot_trading.util.logging import get_logger
 
+if TYPE_CHECKING:
+    from octobot_trading.config import ExchangeConfig
+
 __all__ = ["RestExchange", "new_client_order_id"]
 
+OrderListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
 
-class RestExchange:
+
+class RestExchange(ExchangeConnector):
     """One venue's exchange class; see the module docstring.
 
     Parameters
@@ -67,27 +102,127 @@ class RestExchange:
     max_client_order_id_length: ClassVar[int] = 36
     #: Default ccxt options for this venue, deep-merged UNDER the user's ``with_ccxt_options``.
     ccxt_options: ClassVar[dict[str, Any]] = {}
+    #: The venue's own connector class (None: the ccxt connector). It is called as
+    #: ``connector_class(exchange_config, clock, client_hook=client_hook)``.
+    connector_class: ClassVar[type[ExchangeConnector] | None] = None
+    #: The ccxt connector's parser of ccxt structures for this venue (a ``CCXTAdapter``
+    #: subclass; None: the default adapter). Unused when ``connector_class`` is set.
+    ccxt_adapter_class: ClassVar[type[Any] | None] = None
 
     @classmethod
     def default_ccxt_options(cls, market_type: MarketType) -> dict[str, Any]:
         """The venue's default ccxt options for ``market_type`` (a fresh copy of ``ccxt_options``)."""
         return copy.deepcopy(cls.ccxt_options)
 
+    @classmethod
+    def create_connector(cls, exchange_config: ExchangeConfig, clock: Clock, *,
+                         client_hook: Callable[[Any], None] | None = None) -> ExchangeConnector:
+        """The connector this venue trades through: ``connector_class`` when set, else the ccxt
+        connector (with ``ccxt_adapter_class`` when set). Override for anything else."""
+        if cls.connector_class is not None:
+            make: Callable[..., ExchangeConnector] = cls.connector_class
+            return make(exchange_config, clock, client_hook=client_hook)
+        from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
+
+        return CCXTConnector(exchange_config, clock, client_hook=client_hook, adapter_class=cls.ccxt_adapter_class)
+
     def __init__(self, connector: ExchangeConnector, clock: Clock, *,
                  market_type: MarketType = MarketType.SPOT) -> None:
+        super().__init__(clock)
         self.connector = connector
-        self.clock = clock
         self.market_type = market_type
         self.name = connector.name
+        self.shares_reservations = connector.shares_reservations
+        inner = getattr(connector, "market_data", None)
+        # a connector simulating the account over another one's market data (paper trading):
+        # streams come from that one
+        self._feed: ExchangeConnector = inner if isinstance(inner, ExchangeConnector) else connector
+        self._tickers: dict[str, Ticker] = {}
+        self._order_entry: OrderEntry | None = None
+        self._placements: dict[str, ExchangeOrder | None] = {}
         self._log = get_logger(f"octobot_trading.exchanges.{self.name or 'exchange'}")
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, market_type={self.market_type.value!r})"
 
+    # -- capabilities -----------------------------------------------------------------------
+    @property
+    def native_order_types(self) -> frozenset[OrderType]:
+        """Order types the backend holds itself: the venue's ``supported_order_types``, or every
+        type when the connector simulates the venue (paper trading, backtests)."""
+        if isinstance(self.connector, SimulatedConnector):
+            return frozenset(OrderType)
+        return self.supported_order_types
+
+    @property
+    def supports_websockets(self) -> bool:
+        """True when the ``watch_*`` methods stream from the venue."""
+        return self._feed.supports_websockets
+
+    @property
+    def market_order_slippage(self) -> Decimal | None:
+        """The slippage a simulating connector applies to market orders (None on a real venue)."""
+        value = getattr(self.connector, "market_order_slippage", None)
+        return value if isinstance(value, Decimal) else None
+
+    def last_price(self, symbol: str) -> Decimal | None:
+        """The simulating connector's last price, else the last price of the latest ticker read
+        through this exchange (None when neither is known)."""
+        own = getattr(self.connector, "last_price", None)
+        if callable(own):
+            price: Decimal | None = own(symbol)
+            if price is not None:
+                return price
+        ticker = self._tickers.get(symbol)
+        if ticker is None:
+            return None
+        return ticker.last if ticker.last is not None else ticker.close
+
+    def set_order_update_listener(self, callback: OrderListener | None) -> None:
+        """Receive the connector's pushed order updates (the simulator's), repaired by ``fix_order``
+        / ``fix_trade``; a connector without pushed updates ignores this."""
+        setter = getattr(self.connector, "set_order_update_listener", None)
+        if setter is None:
+            return
+        if callback is None:
+            setter(None)
+            return
+
+        async def repaired(order: ExchangeOrder, trades: list[ExchangeTrade]) -> None:
+            await callback(self.fix_order(order), [self.fix_trade(t) for t in trades])
+
+        setter(repaired)
+
+    async def reset_websockets(self) -> None:
+        """Drop the venue's websocket subscriptions (the next ``watch_*`` resubscribes), if it has any."""
+        reset = getattr(self._feed, "reset_websockets", None)
+        if reset is not None:
+            await reset()
+
     # -- fix hooks (identity by default) ---------------------------------------------------
+    def fix_markets(self, markets: dict[str, MarketInfo]) -> dict[str, MarketInfo]:
+        """Repair the listed markets before they are returned."""
+        return markets
+
     def fix_ticker(self, ticker: Ticker) -> Ticker:
         """Repair a ticker before it is returned."""
         return ticker
+
+    def fix_candles(self, candles: list[Candle]) -> list[Candle]:
+        """Repair candles before they are returned."""
+        return candles
+
+    def fix_order_book(self, book: OrderBook) -> OrderBook:
+        """Repair an order-book snapshot before it is returned."""
+        return book
+
+    def fix_public_trades(self, trades: list[PublicTrade]) -> list[PublicTrade]:
+        """Repair public trades before they are returned."""
+        return trades
+
+    def fix_balance(self, balances: dict[str, Balance]) -> dict[str, Balance]:
+        """Repair balances before they are returned."""
+        return balances
 
     def fix_order(self, order: ExchangeOrder) -> ExchangeOrder:
         """Repair an order before it is returned."""
@@ -97,30 +232,31 @@ class RestExchange:
         """Repair a fill before it is returned."""
         return trade
 
-    def fix_balance(self, balances: dict[str, Balance]) -> dict[str, Balance]:
-        """Repair balances before they are returned."""
-        return balances
+    def fix_position(self, position: ExchangePosition) -> ExchangePosition:
+        """Repair a futures position before it is returned."""
+        return position
 
-    def fix_candles(self, candles: list[Candle]) -> list[Candle]:
-        """Repair candles before they are returned."""
-        return candles
+    def fix_funding_rate(self, rate: FundingRate) -> FundingRate:
+        """Repair a funding rate before it is returned."""
+        return rate
 
-    # -- API.md calls ----------------------------------------------------------------------
+    # -- market data -------------------------------------------------------------------------
     async def load_markets(self, reload: bool = False) -> dict[str, MarketInfo]:
         """Return the listed markets by symbol."""
-        return dict(await self.connector.load_markets(reload))
+        return self.fix_markets(dict(await self.connector.load_markets(reload)))
 
-    async def fetch_balance(self) -> dict[str, Balance]:
-        """Return balances by currency."""
-        return self.fix_balance(await self.connector.fetch_balance())
+    def _ticker(self, ticker: Ticker) -> Ticker:
+        fixed = self.fix_ticker(ticker)
+        self._tickers[fixed.symbol] = fixed
+        return fixed
 
     async def fetch_ticker(self, symbol: str) -> Ticker:
         """Return the ticker of ``symbol``."""
-        return self.fix_ticker(await self.connector.fetch_ticker(symbol))
+        return self._ticker(await self.connector.fetch_ticker(symbol))
 
     async def fetch_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
         """Return tickers by symbol."""
-        return {s: self.fix_ticker(t) for s, t in (await self.connector.fetch_tickers(symbols)).items()}
+        return {s: self._ticker(t) for s, t in (await self.connector.fetch_tickers(symbols)).items()}
 
     async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
                           limit: int | None = None) -> list[Candle]:
@@ -155,11 +291,32 @@ class RestExchange:
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         """Return an order-book snapshot."""
-        return await self.connector.fetch_order_book(symbol, limit)
+        return self.fix_order_book(await self.connector.fetch_order_book(symbol, limit))
 
     async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
         """Return the latest public trades, oldest first."""
-        return await self.connector.fetch_recent_trades(symbol, limit)
+        return self.fix_public_trades(await self.connector.fetch_recent_trades(symbol, limit))
+
+    async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
+        """Wait for the next candle update(s) of ``symbol`` (websocket)."""
+        return self.fix_candles(await self._feed.watch_ohlcv(symbol, time_frame))
+
+    async def watch_ticker(self, symbol: str) -> Ticker:
+        """Wait for the next ticker of ``symbol`` (websocket)."""
+        return self._ticker(await self._feed.watch_ticker(symbol))
+
+    async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
+        """Wait for the next order-book state of ``symbol`` (websocket)."""
+        return self.fix_order_book(await self._feed.watch_order_book(symbol, limit))
+
+    async def watch_trades(self, symbol: str) -> list[PublicTrade]:
+        """Wait for the next public trades of ``symbol`` (websocket)."""
+        return self.fix_public_trades(await self._feed.watch_trades(symbol))
+
+    # -- account -----------------------------------------------------------------------------
+    async def fetch_balance(self) -> dict[str, Balance]:
+        """Return balances by currency."""
+        return self.fix_balance(await self.connector.fetch_balance())
 
     async def create_order(
         self,
@@ -176,19 +333,29 @@ class RestExchange:
         """Place an order (a client order id is generated when none is given).
 
         Money accepts ``Decimal``, ``int`` or ``str``; a ``float`` raises ``TypeError``. An order
-        type the venue does not support raises ``NotSupported`` before any request.
+        type the backend does not hold (:attr:`native_order_types`) raises ``NotSupported``
+        before any request. No order-safety or balance check here: that is the trader's
+        (``manager.trader.create_order``, or :meth:`execute_trade`).
         """
         kind, order_side = OrderType(order_type), OrderSide(side)
-        if kind not in self.supported_order_types:
+        if kind not in self.native_order_types:
             raise NotSupported(f"{kind.value} orders are not supported on {self.name}", exchange=self.name,
                                symbol=symbol)
         qty = to_decimal(amount, name="amount")
         px = to_decimal(price, name="price") if price is not None else None
         trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
         cid = client_order_id or new_client_order_id(self.max_client_order_id_length)
-        order = await self.connector.create_order(kind, order_side, symbol, qty, px, client_order_id=cid,
-                                                  trigger_price=trigger, params=params)
-        return self.fix_order(order)
+        order = self.fix_order(await self.connector.create_order(
+            kind, order_side, symbol, qty, px, client_order_id=cid, trigger_price=trigger, params=params))
+        if cid in self._placements:
+            self._placements[cid] = order
+        return order
+
+    async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
+                         price: Decimal | None = None, trigger_price: Decimal | None = None) -> ExchangeOrder:
+        """Change an open order's amount, price and/or trigger price (see the connector contract)."""
+        extra = {} if trigger_price is None else {"trigger_price": trigger_price}
+        return self.fix_order(await self.connector.edit_order(order_id, symbol, amount=amount, price=price, **extra))
 
     async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
         """Return one order by exchange id (``OrderNotFound`` when unknown)."""
@@ -217,9 +384,26 @@ class RestExchange:
         """Return the account's fills, oldest first."""
         return [self.fix_trade(t) for t in await self.connector.fetch_my_trades(symbol, since, limit)]
 
+    # -- futures -------------------------------------------------------------------------------
     async def fetch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
         """Return open futures positions."""
-        return await self.connector.fetch_positions(symbols)
+        return [self.fix_position(p) for p in await self.connector.fetch_positions(symbols)]
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set the leverage of a futures symbol."""
+        await self.connector.set_leverage(symbol, leverage)
+
+    async def set_margin_mode(self, symbol: str, margin_mode: MarginMode) -> None:
+        """Set the margin mode of a futures symbol."""
+        await self.connector.set_margin_mode(symbol, margin_mode)
+
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """Return the current funding rate of a perpetual."""
+        return self.fix_funding_rate(await self.connector.fetch_funding_rate(symbol))
+
+    async def close(self) -> None:
+        """Release the connector's resources (idempotent)."""
+        await self.connector.close()
 
     # -- seed protocols --------------------------------------------------------------------
     async def get_ticker_price(self, symbol: str) -> Decimal:
@@ -234,11 +418,55 @@ class RestExchange:
         """Return balances by currency (same as :meth:`fetch_balance`)."""
         return await self.fetch_balance()
 
+    def set_order_entry(self, entry: OrderEntry | None) -> None:
+        """Route :meth:`execute_trade` through ``entry`` (the manager's trader; None: unset).
+
+        The trader component of a build sets it, so the simple-script path applies the engine's
+        own pre-trade checks.
+        """
+        self._order_entry = entry
+
+    @property
+    def order_entry(self) -> OrderEntry | None:
+        """What :meth:`execute_trade` places orders through (the manager's trader), if set."""
+        return self._order_entry
+
     async def execute_trade(self, symbol: str, side: OrderSide | str, amount: Decimal | int | str,
                             price: Decimal | int | str | None = None) -> ExchangeOrder:
-        """Place a market order without ``price``, a limit order with one."""
-        kind = OrderType.MARKET if price is None else OrderType.LIMIT
-        return await self.create_order(kind, side, symbol, amount, price)
+        """Place a market order without ``price``, a limit order with one; return the venue's view.
+
+        The order goes through the trader's ``create_order`` (:attr:`order_entry`), so it gets the
+        same checks as any engine order before anything is sent: the market's precision and
+        limits, order safety (price protection, position limits, open-order cap:
+        ``OrderSafetyError``) and the local balance (``InsufficientFunds``). The ticker is read
+        first so the price protection always has a current price. Without an order entry (a bare
+        exchange outside a build) ``NotSupported`` is raised and nothing is sent. When the venue's
+        answer is lost, ``AmbiguousOrderOutcome`` is raised (the trader keeps the order in flight
+        and resolves it on its next sync: never re-send it).
+        """
+        kind, order_side = (OrderType.MARKET if price is None else OrderType.LIMIT), OrderSide(side)
+        qty = to_decimal(amount, name="amount")
+        px = to_decimal(price, name="price") if price is not None else None
+        entry = self._order_entry
+        if entry is None:
+            raise NotSupported("execute_trade needs the engine's order checks: use the exchange of a built "
+                               "manager (ExchangeFactory.create_exchange or ExchangeBuilder), which has a trader",
+                               exchange=self.name, symbol=symbol)
+        await self.fetch_ticker(symbol)  # a current price for the price protection
+        cid = new_client_order_id(self.max_client_order_id_length)
+        self._placements[cid] = None
+        try:
+            await entry.create_order(kind, order_side, symbol, qty, px, client_order_id=cid)
+            placed = self._placements.get(cid)
+        finally:
+            self._placements.pop(cid, None)
+        if placed is None:
+            placed = await self.fetch_order_by_client_id(cid, symbol)
+        if placed is None:
+            raise AmbiguousOrderOutcome("the venue did not confirm the order; it stays in flight and is resolved "
+                                        "by the next sync (do not re-send it)", client_order_id=cid,
+                                        exchange=self.name, symbol=symbol)
+        return placed
 
     async def get_order_history(self, symbol: str | None = None) -> list[ExchangeOrder]:
         """Return open and closed orders, oldest first (duplicates by id removed)."""
@@ -304,7 +532,3 @@ class RestExchange:
         if not self.market_type.is_future:
             return []
         return await self.fetch_positions()
-
-    async def close(self) -> None:
-        """Release the connector's resources."""
-        await self.connector.close()
