@@ -56,7 +56,7 @@ def _load_plugins() -> None:
     """Import the modules that register further sub-commands (they may be absent early on)."""
     import importlib
 
-    for module in ("octobot_trading.backtesting.cli",):
+    for module in ("octobot_trading.backtesting.cli", "octobot_trading.backtesting.sweep_cli"):
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:

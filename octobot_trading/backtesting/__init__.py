@@ -1,4 +1,4 @@
-"""Backtesting: historical candle data, the backtest driver, ``run_backtest``, metrics and reports.
+"""Backtesting: historical candle data, the backtest driver, ``run_backtest``, sweeps, metrics and reports.
 
 Heavy parts (the engine, the report) load on first use so that importing the package is cheap;
 type checkers see them with their real types through the ``if TYPE_CHECKING:`` imports, which
@@ -12,13 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 from octobot_trading.backtesting.candle_data import CandleData, CandleSeries, Gap
 
-__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report"]
+__all__ = ["BacktestResult", "CandleData", "CandleSeries", "Gap", "SweepResult", "compute_metrics", "run_backtest",
+           "run_sweep", "write_report"]
 
 _LAZY = {
     "run_backtest": "octobot_trading.backtesting.runner",
     "BacktestResult": "octobot_trading.backtesting.runner",
     "compute_metrics": "octobot_trading.backtesting.metrics",
     "write_report": "octobot_trading.backtesting.report",
+    "run_sweep": "octobot_trading.backtesting.sweep",
+    "SweepResult": "octobot_trading.backtesting.sweep",
 }
 
 if TYPE_CHECKING:
@@ -26,6 +29,8 @@ if TYPE_CHECKING:
     from octobot_trading.backtesting.report import write_report as write_report
     from octobot_trading.backtesting.runner import BacktestResult as BacktestResult
     from octobot_trading.backtesting.runner import run_backtest as run_backtest
+    from octobot_trading.backtesting.sweep import SweepResult as SweepResult
+    from octobot_trading.backtesting.sweep import run_sweep as run_sweep
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,8 @@ TOP_LEVEL = {
     "backtesting", "modes",
 }
 
-BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report"}
+BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report",
+               "SweepResult", "run_sweep"}
 
 # typed errors users catch (``ot.errors.*``); more may be added, none removed
 ERRORS = {
