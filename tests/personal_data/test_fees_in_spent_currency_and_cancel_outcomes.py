@@ -1,4 +1,5 @@
-"""Second-review defects N1, N2, N6, N7, N8: each reproduced, then shown fixed.
+"""Fees charged in the spent currency, cancel replies with incomplete trades, local apply failures
+after the venue accepted, cancels whose "not found" cannot be checked, cancels of in-flight orders.
 
 Where the project's fake Binance server can produce the situation, the real ccxt client talks to
 it on loopback. It cannot charge a fee in the spent currency (it always takes the fee from what
@@ -108,7 +109,7 @@ def _books_consistent(personal) -> None:
         assert total - available == reserved.get(currency, D(0)), currency
 
 
-# -- N1: a fee charged in the spent currency --------------------------------------------------------------
+# -- a fee charged in the spent currency --------------------------------------------------------------
 async def test_n1_an_all_in_buy_with_a_quote_fee_fills_in_two_trades():
     venue, personal, trader = await _venue_trader({"USDT": "100.1"}, fee_side="quote")
     order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
@@ -147,7 +148,7 @@ async def test_n1_the_fee_of_a_real_trade_correcting_an_inferred_fill_comes_out_
 
 
 async def test_n1_a_fee_the_books_cannot_cover_is_capped_and_the_fill_recorded():
-    """S-c: the venue charged a fee the order did not reserve (no fee side known): record the fill."""
+    """The venue charged a fee the order did not reserve (no fee side known): record the fill."""
     venue, personal, trader = await _venue_trader({"USDT": "100"})
     venue.fill_on_create = (D(100), D("0.1"), "USDT")
     order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
@@ -157,7 +158,7 @@ async def test_n1_a_fee_the_books_cannot_cover_is_capped_and_the_fill_recorded()
 
 
 async def test_n1_an_order_adopted_from_the_venue_reserves_its_fee_like_a_placed_one(live):
-    """S-a: an order found on the venue reserves the fee where the market charges it in the spent currency."""
+    """An order found on the venue reserves the fee where the market charges it in the spent currency."""
     server, connector, personal, trader = live
     trader.markets["BTC/USDT"] = replace(trader.markets["BTC/USDT"], fee_side="quote")
     market = server.state.markets["BTCUSDT"]
@@ -170,7 +171,7 @@ async def test_n1_an_order_adopted_from_the_venue_reserves_its_fee_like_a_placed
     assert adopted.reserved_amount == price * D("0.001") * (1 + trader.fees.taker)
 
 
-# -- N2: a cancel reply with an incomplete trade list -----------------------------------------------------
+# -- a cancel reply with an incomplete trade list -----------------------------------------------------
 async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corrected(live):
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
@@ -189,7 +190,7 @@ async def test_n2_a_fill_missing_from_a_lagging_trade_list_is_inferred_then_corr
     await assert_matches_exchange(connector, personal)
 
 
-# -- N6: an error applying the reply of an accepted placement ---------------------------------------------
+# -- an error applying the reply of an accepted placement ---------------------------------------------
 async def test_n6_create_order_returns_the_live_order_when_its_reply_cannot_be_applied():
     venue, personal, trader = await _venue_trader({"USDT": "1000"})
     venue.fill_on_create = (D(0), D(0), "USDT")  # a reply the books refuse (a fill at price 0)
@@ -199,7 +200,7 @@ async def test_n6_create_order_returns_the_live_order_when_its_reply_cannot_be_a
     assert order.filled == 0 and _asset(personal, "USDT") == (D(1000), D(900))
 
 
-# -- N7: a cancel whose "not found" cannot be checked -----------------------------------------------------
+# -- a cancel whose "not found" cannot be checked -----------------------------------------------------
 async def test_n7_a_failed_cancel_lookup_leaves_the_order_as_it_was():
     venue, personal, trader = await _venue_trader({"USDT": "1000"})
     order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
@@ -236,7 +237,7 @@ async def test_n7_a_sync_showing_the_order_resting_ends_a_canceling_state():
     _books_consistent(personal)
 
 
-# -- N8: cancelling an order still in flight --------------------------------------------------------------
+# -- cancelling an order still in flight --------------------------------------------------------------
 async def test_n8_cancelling_an_order_the_venue_does_not_show_yet_raises(live):
     server, _connector, _personal, trader = live
     market = server.state.markets["BTCUSDT"]

@@ -1,4 +1,4 @@
-"""Second-review items N4 and N5: in-flight lookups isolated per order, given-up orders looked up again.
+"""In-flight lookups isolated per order, given-up orders looked up again.
 
 Through the real ccxt client against the project's fake Binance server on loopback (fills made with
 the fake server's own matching step ``state._fill``, faults with its fault injector).
@@ -28,7 +28,7 @@ def _below_market(server, factor: str = "0.9") -> Decimal:
 
 
 async def test_a_failing_in_flight_lookup_never_blocks_the_sync_of_other_orders(live):
-    """N4 (a): the lookup of an in-flight order raises; the other orders and balances still sync."""
+    """The lookup of an in-flight order raises; the other orders and balances still sync."""
     server, connector, personal, trader = live
     price = _below_market(server)
     filled = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
@@ -51,7 +51,7 @@ async def test_a_failing_in_flight_lookup_never_blocks_the_sync_of_other_orders(
 
 
 async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_the_others():
-    """N4 (b): a found in-flight order whose fill is invalid is logged and retried; the next one resolves."""
+    """A found in-flight order whose fill is invalid is logged and retried; the next one resolves."""
     clock = SimulatedClock(1_700_000_000_000)
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
     manager = personal.orders_manager
@@ -88,7 +88,7 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
 
 
 async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_its_exits(live):
-    """N5: given up, then processed late AND filled at once (never in the open orders): still restored,
+    """Given up, then processed late AND filled at once (never in the open orders): still restored,
     its fill recorded once and its exit placed."""
     server, connector, personal, trader = live
     price = _below_market(server)
@@ -119,7 +119,7 @@ async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_i
 
 
 async def test_given_up_orders_are_looked_up_with_backoff_until_the_window_closes():
-    """N5: lookups of a given-up order on polls 1, 2, 4, 8, ...; none after GIVEN_UP_LOOKUP_MS."""
+    """Lookups of a given-up order on polls 1, 2, 4, 8, ...; none after GIVEN_UP_LOOKUP_MS."""
     clock = SimulatedClock(1_700_000_000_000)
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
     manager = personal.orders_manager

@@ -1,4 +1,4 @@
-"""Live fills reconciled with the venue (review items 1, 2, 3, 4, 15), through the real ccxt client
+"""Live fills reconciled with the venue, through the real ccxt client
 against the project's fake Binance server on loopback.
 
 Partial fills from "the market" are made with the fake server's own matching step
@@ -30,7 +30,7 @@ MY_TRADES = "/api/v3/myTrades"
 
 
 async def test_market_order_records_the_venue_trade_and_its_fee(live):
-    """Item 1: the placement reply shows a fill -> its real trade (with fee) is recorded, no refresh."""
+    """The placement reply shows a fill -> its real trade (with fee) is recorded, no refresh."""
     _server, connector, personal, trader = live
     order = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
     venue_trades = [t for t in await connector.fetch_my_trades("BTC/USDT") if t.order_id == order.exchange_order_id]
@@ -46,7 +46,7 @@ async def test_market_order_records_the_venue_trade_and_its_fee(live):
 
 
 async def test_cancel_racing_a_fill_records_the_real_trade(live):
-    """Item 1: a cancel whose reply shows a fill records the venue's trade, not an inferred one."""
+    """A cancel whose reply shows a fill records the venue's trade, not an inferred one."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -60,7 +60,7 @@ async def test_cancel_racing_a_fill_records_the_real_trade(live):
 
 
 async def test_inferred_fill_is_corrected_by_the_real_trades_not_counted_twice(live):
-    """Item 2: trades unavailable during one poll -> inferred fill; the real trades correct it later."""
+    """Trades unavailable during one poll -> inferred fill; the real trades correct it later."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -86,7 +86,7 @@ async def test_inferred_fill_is_corrected_by_the_real_trades_not_counted_twice(l
 
 
 async def test_inferred_fill_of_a_closed_order_is_corrected_on_a_later_sync(live):
-    """Item 2: a market order whose trades cannot be read is closed with an inferred fill, then corrected."""
+    """A market order whose trades cannot be read is closed with an inferred fill, then corrected."""
     server, connector, personal, trader = live
     server.faults.status(503, method="GET", path=MY_TRADES, times=None)
     order = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
@@ -100,7 +100,7 @@ async def test_inferred_fill_of_a_closed_order_is_corrected_on_a_later_sync(live
 
 
 async def test_one_order_that_cannot_sync_never_blocks_the_others(live):
-    """Item 15: an order whose lookup fails is logged and retried; the next order is still applied."""
+    """An order whose lookup fails is logged and retried; the next order is still applied."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     low = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -118,7 +118,7 @@ async def test_one_order_that_cannot_sync_never_blocks_the_others(live):
 
 
 async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
-    """Item 4: a placement processed after the client gave up stays in flight and keeps its stop-loss."""
+    """A placement processed after the client gave up stays in flight and keeps its stop-loss."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -140,7 +140,7 @@ async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
 
 
 async def test_given_up_order_shown_later_is_restored_with_its_exits():
-    """Item 4: given up only after N lookups and the venue's window; restored when the venue shows it."""
+    """Given up only after N lookups and the venue's window; restored when the venue shows it."""
     clock = SimulatedClock(1_700_000_000_000)
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
     manager = personal.orders_manager
@@ -178,7 +178,7 @@ async def test_given_up_order_shown_later_is_restored_with_its_exits():
 
 
 async def test_an_invalid_fill_changes_nothing_however_often_it_is_delivered():
-    """Item 3: the fill is validated before the portfolio is touched; re-deliveries change nothing."""
+    """The fill is validated before the portfolio is touched; re-deliveries change nothing."""
     clock = SimulatedClock(1_700_000_000_000)
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "1000"})
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("100"), clock=clock)
@@ -201,7 +201,7 @@ async def test_an_invalid_fill_changes_nothing_however_often_it_is_delivered():
 
 
 async def test_a_self_managed_exit_without_price_events_is_refused_before_sending(live):
-    """Item 7: a bundled stop-loss the venue lacks needs price events; without them nothing is sent."""
+    """A bundled stop-loss the venue lacks needs price events; without them nothing is sent."""
     server, connector, personal, _trader = live
     trader = Trader(connector, personal, clock=LiveClock(), simulated=False, markets=_trader.markets,
                     price_of=_trader.price_of, supported_order_types={OrderType.MARKET, OrderType.LIMIT})
@@ -213,7 +213,7 @@ async def test_a_self_managed_exit_without_price_events_is_refused_before_sendin
 
 
 async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
-    """Item 8: ``shares_funds_with`` is for the simulator only; the venue never receives it."""
+    """``shares_funds_with`` is for the simulator only; the venue never receives it."""
     server, connector, _personal, trader = live
     sent: list[dict] = []
     original = connector.client.create_order
@@ -240,7 +240,7 @@ async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
 
 
 async def test_a_5xx_placement_stays_in_flight_and_is_found_when_the_venue_placed_it(live):
-    """Review S1: after a 5xx the trader neither forgets nor re-sends the order: it looks it up."""
+    """After a 5xx the trader neither forgets nor re-sends the order: it looks it up."""
     server, _connector, _personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -257,7 +257,7 @@ async def test_a_5xx_placement_stays_in_flight_and_is_found_when_the_venue_place
 
 
 async def test_the_fee_is_reserved_where_the_venue_charges_it_in_the_spent_currency(live):
-    """Item 15: a venue charging the fee in the spent currency (ccxt ``feeSide``) gets it reserved."""
+    """A venue charging the fee in the spent currency (ccxt ``feeSide``) gets it reserved."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -274,7 +274,7 @@ async def test_the_fee_is_reserved_where_the_venue_charges_it_in_the_spent_curre
 
 
 async def test_funds_of_an_in_flight_order_stay_reserved_across_a_balance_refresh(live):
-    """Item 4: the venue's free balance does not lock an order it may not know: the local books do."""
+    """The venue's free balance does not lock an order it may not know: the local books do."""
     server, connector, personal, trader = live
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)

@@ -318,7 +318,7 @@ async def test_refused_chained_order_does_not_break_the_parent_fill():
 
 
 async def test_editing_a_stop_limit_means_the_same_on_both_sides():
-    """Review item 9: ``price`` is the limit and ``trigger_price`` the trigger, in the trader and the engine."""
+    """``price`` is the limit and ``trigger_price`` the trigger, in the trader and the engine."""
     acc = await make_account({"BTC": "1", "USDT": "0"})
     await acc.candle("100", "100", "100", "100")
     order = await acc.trader.create_order("stop_loss_limit", "sell", "BTC/USDT", "1", "89", trigger_price="90")

@@ -1,4 +1,4 @@
-"""Regression tests for simulated-fill defects found by review: no look-ahead inside a candle,
+"""Simulated fills: no look-ahead inside a candle,
 trailing stops on the price tick, and a triggered stop's remainder filling at market under
 partial fills. Wired like the backtest (no price source: the engine's path gives the price)."""
 

@@ -1,4 +1,4 @@
-"""Second-review item N3 (inferred fills survive a restart) and given-up orders kept across a restart.
+"""Inferred fills survive a restart, and given-up orders are kept across a restart.
 
 The real ccxt client against the fake Binance server on loopback, a real SQLite file.
 """
@@ -37,7 +37,7 @@ async def _assert_portfolio_matches_exchange(manager) -> None:
 
 
 async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_path):
-    """N3: trades unreadable -> inferred fill; restart; the real trade corrects it (not a new fill)."""
+    """Trades unreadable -> inferred fill; restart; the real trade corrects it (not a new fill)."""
     path = tmp_path / "state.sqlite"
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
@@ -74,7 +74,7 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
 
 
 async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_path):
-    """N5 with storage: given up, bot restarted, the venue processed it late and it filled: restored once,
+    """With storage: given up, bot restarted, the venue processed it late and it filled: restored once,
     its exit placed once."""
     path = tmp_path / "state.sqlite"
     market = server.state.markets["BTCUSDT"]

@@ -109,7 +109,7 @@ async def test_in_flight_order_unknown_to_the_venue_is_rejected_not_resent(serve
     async with manager:
         personal = manager.exchange_personal_data
         restored = personal.orders_manager.get(order.id)
-        # not found once: still in flight (a venue may process a request late; review item 4)
+        # not found once: still in flight (a venue may process a request late)
         assert restored is not None and restored.status is OrderStatus.PENDING_CREATION
         # given up only after IN_FLIGHT_MIN_LOOKUPS lookups once the venue's window has passed
         # (the live clock cannot be moved: the order's send time is moved back instead)
@@ -263,7 +263,7 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
 
 async def test_fill_between_two_polls_is_counted_once(server, tmp_path):
     """The trader's poll applies fills before refreshing balances (else a fill is counted twice)."""
-    from octobot_trading.personal_data.wiring import TraderComponent
+    from octobot_trading.personal_data.trader_component import TraderComponent
 
     price = _reachable_buy_price(server, 20)
     manager = await builder_for(server).use_real_trader().with_storage(tmp_path / "s.sqlite").build()
