@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import deque
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -169,8 +169,8 @@ class DCATradingMode(AbstractTradingMode):
     """Dollar-cost averaging with take-profit / stop-loss exits. Config: :class:`DCAConfig`."""
 
     config_model = DCAConfig
-    producer_classes = (DCAProducer,)
-    consumer_classes = (DCAConsumer,)
+    producer_classes: ClassVar[tuple[type[AbstractModeProducer], ...]] = (DCAProducer,)
+    consumer_classes: ClassVar[tuple[type[AbstractModeConsumer], ...]] = (DCAConsumer,)
 
     @classmethod
     def get_mode_name(cls) -> str:

@@ -18,7 +18,7 @@ never places market orders.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -150,8 +150,8 @@ class GridTradingMode(AbstractTradingMode):
     """Grid of limit orders around a reference price. Config: :class:`GridConfig`."""
 
     config_model = GridConfig
-    producer_classes = (GridProducer,)
-    consumer_classes = (GridConsumer,)
+    producer_classes: ClassVar[tuple[type[AbstractModeProducer], ...]] = (GridProducer,)
+    consumer_classes: ClassVar[tuple[type[AbstractModeConsumer], ...]] = (GridConsumer,)
 
     @classmethod
     def get_mode_name(cls) -> str:

@@ -20,7 +20,7 @@ Decimal arithmetic happens only in the consumer, when money moves.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
@@ -199,8 +199,8 @@ class SmaCrossMode(AbstractTradingMode):
     """Moving-average crossover (the built-in reference strategy). Config: :class:`SmaCrossConfig`."""
 
     config_model = SmaCrossConfig
-    producer_classes = (SmaCrossProducer,)
-    consumer_classes = (SmaCrossConsumer,)
+    producer_classes: ClassVar[tuple[type[AbstractModeProducer], ...]] = (SmaCrossProducer,)
+    consumer_classes: ClassVar[tuple[type[AbstractModeConsumer], ...]] = (SmaCrossConsumer,)
 
     @classmethod
     def get_mode_name(cls) -> str:

@@ -114,8 +114,8 @@ async def test_float_money_is_a_type_error_with_no_state_change(server):
         portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
         before = portfolio.get_currency_portfolio("USDT").available
         with pytest.raises(TypeError):
-            await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", amount=0.01,
-                                              price="20000")
+            await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT",
+                                              amount=0.01, price="20000")  # type: ignore[arg-type]
         assert portfolio.get_currency_portfolio("USDT").available == before
         assert await manager.exchange.fetch_open_orders("BTC/USDT") == []
 

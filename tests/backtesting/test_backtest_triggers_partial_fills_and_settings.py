@@ -74,7 +74,7 @@ async def test_bad_slippage_and_partial_fill_settings_are_refused_before_running
         with pytest.raises(ConfigurationError, match="partial_fill_fraction"):
             await run_backtest(data, trading_mode=SmaCrossMode, partial_fill_fraction=bad)
     with pytest.raises(TypeError):
-        await run_backtest(data, trading_mode=SmaCrossMode, partial_fill_fraction=0.5)
+        await run_backtest(data, trading_mode=SmaCrossMode, partial_fill_fraction=0.5)  # type: ignore[arg-type]
 
 
 class _LimitProducer(AbstractModeProducer):
@@ -152,7 +152,8 @@ async def test_run_backtest_mode_defaults_to_first_configured_time_frame(tmp_pat
 
     import octobot_trading as ot
 
-    rows, price = [], Decimal("100")
+    rows: list[list[Any]] = []
+    price = Decimal("100")
     start = 1_600_000_000_000 // 300_000 * 300_000
     for i in range(1500):  # a deterministic zig-zag 1m walk, aggregated exactly into 5m candles
         step = Decimal(((i * 7919) % 13) - 6) / 10

@@ -25,11 +25,13 @@ def test_drawdown_sharpe_sortino_by_hand() -> None:
     assert np.allclose(curve.drawdown(), [0, 0, 0.1, 0, 0.1])
     metrics = compute_metrics(curve, [], start_value=D(100), final_value=D(108), bases={})
     assert metrics.total_return == D("0.08")
-    assert math.isclose(metrics.max_drawdown, 0.1)
+    assert metrics.max_drawdown is not None and math.isclose(metrics.max_drawdown, 0.1)
     returns = np.array([0.1, -0.1, 120 / 99 - 1, 108 / 120 - 1])
     per_year = 365 * 24
+    assert metrics.sharpe is not None
     assert math.isclose(metrics.sharpe, returns.mean() / returns.std(ddof=1) * math.sqrt(per_year))
     downside = math.sqrt(np.mean(np.minimum(returns, 0) ** 2))
+    assert metrics.sortino is not None
     assert math.isclose(metrics.sortino, returns.mean() / downside * math.sqrt(per_year))
     assert metrics.win_rate is None and metrics.profit_factor is None and metrics.trades == 0
 
@@ -49,6 +51,7 @@ def test_round_trips_win_rate_profit_factor_exposure_fees() -> None:
     curve = _curve([100.0, 100.0, 100.0, 100.0], exposure=[0.0, 50.0, 0.5, 80.0])
     metrics = compute_metrics(curve, fills, start_value=D(100), final_value=D(100), bases={"BTC/USDT": "BTC"})
     assert metrics.win_rate == 0.5 and metrics.round_trips == 2 and metrics.trades == 5
+    assert metrics.profit_factor is not None
     assert math.isclose(metrics.profit_factor, float(trips[0].profit / D("7.5")))
     assert metrics.exposure == 0.5  # 50 and 80 are above 1 % of equity, 0.5 is not
     assert metrics.fees_paid == {"BTC": D("0.002"), "USDT": D("0.21978")}

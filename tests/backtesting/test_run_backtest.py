@@ -131,7 +131,7 @@ async def test_bad_inputs_are_refused_before_running() -> None:
     with pytest.raises(ConfigurationError, match="no candles for ETH/USDT"):
         await run_backtest(data, trading_mode=SmaCrossMode, symbols=["ETH/USDT"])
     with pytest.raises(TypeError):
-        await run_backtest(data, trading_mode=SmaCrossMode, starting_portfolio={"USDT": 1000.0})
+        await run_backtest(data, trading_mode=SmaCrossMode, starting_portfolio={"USDT": 1000.0})  # type: ignore[dict-item]
     with pytest.raises(ConfigurationError, match="slow_period"):
         await run_backtest(data, trading_mode=SmaCrossMode, mode_config={"slow_period": "many"})
 

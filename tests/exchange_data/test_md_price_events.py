@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from decimal import Decimal as D
 
 import pytest
@@ -14,6 +15,10 @@ from octobot_trading.exchange_data.price_events import Crossing, PriceEvent, Pri
 def _manager() -> PriceEventsManager:
     return PriceEventsManager("BTC/USDT", SimulatedClock(1_000))
 
+
+
+def _append_tag(order: list[str], tag: str, _event: PriceEvent) -> None:
+    order.append(tag)
 
 def test_fires_exactly_once_when_crossed():
     events = _manager()
@@ -37,7 +42,7 @@ def test_threshold_equal_fires_and_nearest_first():
     events = _manager()
     order: list[str] = []
     for threshold in ("105", "101", "103"):
-        events.register(threshold, Crossing.ABOVE, lambda e, t=threshold: order.append(t))
+        events.register(threshold, Crossing.ABOVE, functools.partial(_append_tag, order, threshold))
     events.on_price(D("103"))
     assert order == ["101", "103"]
     events.on_price_range(D("90"), D("110"), D("95"))

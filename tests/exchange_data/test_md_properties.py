@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 
 import numpy as np
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchange_data.candles import CandlesManager
-from octobot_trading.exchange_data.price_events import Crossing, PriceEventsManager
+from octobot_trading.exchange_data.price_events import Crossing, PriceEvent, PriceEventsManager
 
 
 @settings(max_examples=120, deadline=None)
@@ -51,13 +52,16 @@ def test_candle_ring_matches_list_model(capacity, slack, steps, limit):
 )
 def test_price_events_fire_exactly_once_and_only_when_crossed(thresholds, prices, register_at):
     events = PriceEventsManager("X/Y", SimulatedClock())
-    fired: dict[int, list[Decimal]] = {}
+    fired: dict[int, list[Decimal | None]] = {}
     registered: list[tuple[int, int, bool, int]] = []  # (index, threshold, above, registered after n prices)
+
+    def record_into(i: int) -> Callable[[PriceEvent], None]:
+        return lambda event: fired.setdefault(i, []).append(event.price)
 
     def register(n: int) -> None:
         for i, (threshold, above) in enumerate(thresholds):
             events.register(threshold, Crossing.ABOVE if above else Crossing.BELOW,
-                            lambda e, i=i: fired.setdefault(i, []).append(e.price))
+                            record_into(i))
             registered.append((i, threshold, above, n))
 
     for n, price in enumerate(prices):

@@ -89,7 +89,10 @@ async def test_candles_history_then_each_close_with_late_candle_and_backfill(ser
         server.advance()
         await clock.run_until(_closed_at(server) + 1_000)
         for n, step in ((1, 2_000), (2, 4_000)):
-            await until(lambda n=n: updater.errors >= n)
+            def reached(n: int = n) -> bool:
+                return updater.errors >= n
+
+            await until(reached)
             await clock.run_until(clock.now_ms() + step)
         await until(lambda: updater.errors >= 3)
         await until(lambda: updater.late == 1)

@@ -187,7 +187,7 @@ async def test_book_and_trades_streams_and_standard_set(exchange):
         await drive(clock, _close(server, 1) + 1_000)
         server.advance()
         last = server.state.markets["BTCUSDT"].last_price
-        await until(lambda: sd.order_book.best_bid() is not None and sd.order_book.best_bid()[0] == last
+        await until(lambda: (bid := sd.order_book.best_bid()) is not None and bid[0] == last
                     - Decimal("0.01") and sd.recent_trades.last is not None)
         rest_book = await connector.fetch_order_book("BTC/USDT", 1000)
         assert sd.order_book.bids(5) == rest_book.bids[:5] and sd.order_book.asks(5) == rest_book.asks[:5]

@@ -1,6 +1,7 @@
 """MarketSpec: adapt_quantity / adapt_price / check_limits, property-tested."""
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import assume, given
@@ -119,11 +120,16 @@ def test_check_limits_agrees_with_bounds(amount, price):
     assert spec.passes_limits(amount, price) is expected_ok
 
 
+def _limits(values: dict[str, str]) -> dict[str, Any]:
+    """Limits passed by name (``MarketSpec(**limits)``): money as text, as users give it."""
+    return values
+
+
 @pytest.mark.parametrize("what", ["amount", "cost", "price"])
 def test_min_above_max_refused(what):
     with pytest.raises(InvalidOrder) as info:
-        MarketSpec(**{f"min_{what}": "2", f"max_{what}": "1"}, symbol="BTC/USDT")
+        MarketSpec(**_limits({f"min_{what}": "2", f"max_{what}": "1"}), symbol="BTC/USDT")
     assert info.value.limit == f"min_{what}"
     assert f"min_{what} 2 is above max_{what} 1" in str(info.value)
-    equal = MarketSpec(**{f"min_{what}": "1", f"max_{what}": "1"})  # a single allowed value is valid
+    equal = MarketSpec(**_limits({f"min_{what}": "1", f"max_{what}": "1"}))  # a single allowed value is valid
     assert getattr(equal, f"min_{what}") == getattr(equal, f"max_{what}") == Decimal(1)

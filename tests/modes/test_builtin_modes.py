@@ -58,7 +58,7 @@ async def test_grid_fills_levels_refills_opposite_side_and_conserves_funds() -> 
         exact = reference * (1 + level * Decimal("1.5") / 100)
         if exact > 0:
             for side in ("buy", "sell"):
-                levels[side][spec.adapt_price(exact, side)] = level
+                levels[side][spec.adapt_price(exact, ot.OrderSide(side))] = level
     pending: Counter[tuple[str, int, Decimal]] = Counter()
     for level in range(1, 5):
         pending["sell", level, Decimal("0.4")] += 1
@@ -100,7 +100,7 @@ async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() ->
     open_entries = list(entries)
     for fill in exits:
         matches = [e for e in open_entries if e.time < fill.time and fill.amount == spec.adapt_quantity(
-            e.amount - e.fee) and fill.price in (spec.adapt_price(e.price * Decimal("1.03"), "sell"),
+            e.amount - e.fee) and fill.price in (spec.adapt_price(e.price * Decimal("1.03"), ot.OrderSide.SELL),
                                                    spec.adapt_price(e.price * Decimal("0.96"), rounding="nearest"))]
         assert matches, f"exit {fill} matches no open entry"
         kind = "limit" if fill.price > matches[0].price else "stop_loss"

@@ -15,6 +15,7 @@ from octobot_trading.backtesting import CandleData
 from octobot_trading.backtesting.driver import BacktestDriver
 from octobot_trading.config import Money
 from octobot_trading.errors import ConfigurationError, TradingModeError
+from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
 from octobot_trading.exchange_data.readiness import ReadinessTopic, topic
 from octobot_trading.modes import (
@@ -67,8 +68,8 @@ class KlineProducer(AbstractModeProducer):
 
 class EveryCandleMode(AbstractTradingMode):
     config_model = EveryCandleConfig
-    producer_classes = (EveryCandleProducer,)
-    consumer_classes = (Recorder,)
+    producer_classes: ClassVar[tuple[type[AbstractModeProducer], ...]] = (EveryCandleProducer,)
+    consumer_classes: ClassVar[tuple[type[AbstractModeConsumer], ...]] = (Recorder,)
 
     @classmethod
     def get_mode_name(cls) -> str:
@@ -85,7 +86,7 @@ class EvaluationMode(EveryCandleMode):
 
 def _context(md: ExchangeMarketData, clock: ot.SimulatedClock, **kw: Any) -> ModeContext:
     return ModeContext(channels=md.channels, trader=None, portfolio=None, clock=clock, symbols=["BTC/USDT"],
-                       time_frames=["5m"], market_spec=lambda s: ot.MarketSpec(), **kw)
+                       time_frames=[ot.TimeFrame.M5], market_spec=lambda s: ot.MarketSpec(), **kw)
 
 
 @pytest.fixture(autouse=True)
@@ -215,7 +216,7 @@ async def test_gate_swap_during_a_publish_skips_and_repeats_no_consumer() -> Non
         calls.append("low")
 
     md.channels.ohlcv.subscribe(same_priority, symbol="BTC/USDT", time_frame="5m")
-    md.channels.ohlcv.subscribe(low, symbol="BTC/USDT", time_frame="5m", priority="low")
+    md.channels.ohlcv.subscribe(low, symbol="BTC/USDT", time_frame="5m", priority=ChannelPriority.LOW)
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 0, 1.0, 2.0, 0.5, 1.5, 3.0)
     ready[0] = True
     await md.on_closed_candle("BTC/USDT", ot.TimeFrame.M5, 300_000, 1.0, 2.0, 0.5, 1.5, 3.0)

@@ -56,8 +56,9 @@ async def test_klines_replay_real_candles_and_aggregate() -> None:
     async with FakeExchangeServer(markets, start_index=30) as server, aiohttp.ClientSession() as session:
         url = f"{server.url}/api/v3/klines?symbol=BTCUSDT&interval=5m&limit=3"
         _, rows = await _get(session, url, "")
-        assert [r[0] for r in rows] == [raw[i][0] for i in (28, 29, 30)]  # type: ignore[union-attr, index]
-        assert rows[-1][4] == str(raw[30][4])  # type: ignore[index]
+        assert isinstance(rows, list)
+        assert [r[0] for r in rows] == [raw[i][0] for i in (28, 29, 30)]
+        assert rows[-1][4] == str(raw[30][4])
         _, hourly = await _get(session, url.replace("5m", "1h"), "")
         first = raw[:12]
         assert hourly[0][0] == first[0][0]  # type: ignore[index]
