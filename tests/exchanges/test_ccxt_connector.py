@@ -197,9 +197,12 @@ async def test_timestamp_outside_recv_window_is_an_authentication_error() -> Non
     async with FakeExchangeServer(clock=_SkewedClock()) as skewed:
         conn = make_connector(skewed)
         try:
-            with pytest.raises(errors.AuthenticationError) as caught:
-                await conn.fetch_balance()
+            await conn.load_markets()
+            with pytest.raises(errors.AuthenticationError) as caught:  # an order is never re-sent
+                await conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
+                                        client_order_id="skewed")
             assert "recvWindow" in str(caught.value)
+            assert "USDT" in await conn.fetch_balance()  # a read re-syncs the clock once and succeeds
         finally:
             await conn.close()
 

@@ -40,6 +40,7 @@ from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
+    AuthenticationError,
     BadExchangeResponse,
     ConfigurationError,
     InvalidOrder,
@@ -182,8 +183,26 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
 
     async def _read(self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None,
                     order_id: str | None = None) -> T:
-        return await retry_read(lambda: self._call(fn, symbol=symbol, order_id=order_id),
-                                policy=self.retry_policy, clock=self.clock, what=f"{self.name} {what}")
+        async def attempt() -> T:
+            return await retry_read(lambda: self._call(fn, symbol=symbol, order_id=order_id),
+                                    policy=self.retry_policy, clock=self.clock, what=f"{self.name} {what}")
+
+        try:
+            return await attempt()
+        except AuthenticationError as exc:
+            if not _is_clock_skew(exc) or what == "load_time_difference":
+                raise
+            await self.resync_clock(exc)
+            return await attempt()  # a read is retried once after the re-sync (an order never is)
+
+    async def resync_clock(self, cause: BaseException | None = None) -> None:
+        """Measure the venue's clock offset again (after a timestamp refusal such as Binance -1021).
+
+        Signed requests then carry the venue's time; the offset is kept by the ccxt client.
+        """
+        self._log.warning("%s refused a request's timestamp (%s); re-syncing with the venue clock", self.name,
+                          type(cause).__name__ if cause is not None else "requested")
+        await self._call(self.client.load_time_difference)
 
     # -- markets --------------------------------------------------------------------------
     def _cache_key(self) -> tuple[str, str, bool, str]:
@@ -362,6 +381,13 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
                 exc.not_processed = True  # refused before processing, or never reached: nothing placed
                 raise
             return await self._resolve_ambiguous(client_order_id, symbol, exc)
+        except AuthenticationError as exc:
+            if _is_clock_skew(exc):  # refused, so never re-sent; the next request is signed right
+                try:
+                    await self.resync_clock(exc)
+                except OctoBotTradingError as resync_error:
+                    self._log.warning("%s clock re-sync failed: %s", self.name, resync_error)
+            raise
         try:
             order = self.adapter.parse_order(raw)
         except BadExchangeResponse as exc:  # accepted, but its reply cannot be read: in flight
@@ -535,6 +561,11 @@ def _transport_cause(error: BaseException) -> BaseException | None:
     """The aiohttp / asyncio exception ccxt chained a transport failure from (None: an HTTP reply)."""
     ccxt_error = error.__cause__
     return ccxt_error.__cause__ if ccxt_error is not None else None
+
+
+def _is_clock_skew(error: BaseException) -> bool:
+    """True for a refusal of the request's timestamp (ccxt ``InvalidNonce``, e.g. Binance -1021)."""
+    return isinstance(error.__cause__, ccxt.InvalidNonce)
 
 
 def _never_sent(error: BaseException) -> bool:
