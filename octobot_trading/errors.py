@@ -164,13 +164,15 @@ class DataError(OctoBotTradingError):
 
 
 class DataFileError(DataError):
-    """A data file is invalid; ``path`` and ``row`` (0-based, when known) say where."""
+    """A data file is invalid; ``path``, ``row`` (0-based) and ``column`` (when known) say where."""
 
-    def __init__(self, message: str, *, path: str, row: int | None = None, **context: Any) -> None:
+    def __init__(self, message: str, *, path: str, row: int | None = None, column: str | None = None,
+                 **context: Any) -> None:
         where = f"{path}" + (f", row {row}" if row is not None else "")
         super().__init__(f"{where}: {message}", **context)
         self.path = path
         self.row = row
+        self.column = column
 
 
 class ExchangeError(OctoBotTradingError):

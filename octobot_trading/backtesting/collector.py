@@ -23,7 +23,7 @@ from typing import Any
 
 import aiosqlite
 
-from octobot_trading.backtesting.candle_data import Gap
+from octobot_trading.backtesting.candle_series import Gap
 from octobot_trading.backtesting.data_file import FORMAT_VERSION, SCHEMA, market_row
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import DataFileError

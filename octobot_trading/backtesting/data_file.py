@@ -10,19 +10,21 @@ Schema (version 1)::
 
 Candle values are stored as SQLite REAL (IEEE doubles), which round-trips the floats read from
 exchanges exactly, so ``Decimal(repr(x))`` gives the same Decimal as the original JSON text.
-Reads use the standard ``sqlite3`` module (``from_file`` is synchronous); the data collector
-writes with ``aiosqlite`` through :func:`SCHEMA` and :func:`market_row`.
+Reads use the standard ``sqlite3`` module (``from_file`` is synchronous), streamed in pages
+straight into preallocated candle arrays; the data collector writes with ``aiosqlite`` through
+:func:`SCHEMA` and :func:`market_row`.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from octobot_trading.backtesting.candle_data import CandleSeries
+from octobot_trading.backtesting.candle_series import CandleSeries, LoadReport
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import DataFileError
 from octobot_trading.util.decimals import decimal_to_str
@@ -31,7 +33,7 @@ from octobot_trading.util.market_spec import MarketSpec
 if TYPE_CHECKING:
     from octobot_trading.backtesting.candle_data import CandleData
 
-__all__ = ["FORMAT_VERSION", "SCHEMA", "market_row", "read", "write"]
+__all__ = ["FORMAT_VERSION", "SCHEMA", "DataFileContents", "market_row", "read", "write"]
 
 FORMAT_VERSION = "1"
 
@@ -43,6 +45,47 @@ SCHEMA = (
     "timestamp INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, "
     "close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID",
 )
+
+
+@dataclass(slots=True)
+class DataFileContents:
+    """The series, exchange and market specs read from a data file."""
+
+    series: list[CandleSeries]
+    exchange: str
+    markets: dict[str, MarketSpec] = field(default_factory=dict)
+
+
+_PAGE = 50_000
+
+
+def _read_series(conn: sqlite3.Connection, source: str, sym: str, tf_name: str, allow_gaps: bool) -> CandleSeries:
+    """One series, paged into preallocated arrays (no list of all rows)."""
+    (count,) = conn.execute("SELECT COUNT(*) FROM candles WHERE symbol = ? AND time_frame = ?",
+                            (sym, tf_name)).fetchone()
+    times = np.empty(count, dtype=np.int64)
+    columns = [np.empty(count, dtype=np.float64) for _ in range(5)]
+    cursor = conn.execute(
+        "SELECT timestamp, open, high, low, close, volume FROM candles WHERE symbol = ? AND time_frame = ? "
+        "ORDER BY timestamp", (sym, tf_name))
+    done = 0
+    while True:
+        page = cursor.fetchmany(_PAGE)
+        if not page:
+            break
+        try:
+            block = np.array(page, dtype=np.float64)
+            times[done:done + len(page)] = np.array([r[0] for r in page], dtype=np.int64)
+        except (TypeError, ValueError) as exc:
+            raise DataFileError(f"{sym} {tf_name}: non-numeric candle values", path=source) from exc
+        for k, column in enumerate(columns):
+            column[done:done + len(page)] = block[:, k + 1]
+        done += len(page)
+    label = f"{source}[{sym} {tf_name}]"
+    report = LoadReport(label, "sqlite", "data-file", ("timestamp", "open", "high", "low", "close", "volume"),
+                        "epoch-ms", count, "sqlite3")
+    return CandleSeries.from_arrays(sym, tf_name, times, *columns, source=label, allow_gaps=allow_gaps,
+                                    report=report)
 
 
 def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None, str | None]:
@@ -77,14 +120,13 @@ def write(path: str | Path, data: CandleData) -> None:
 
 
 def read(
-    cls: type[CandleData],
     path: Path,
     *,
     exchange: str | None = None,
     symbol: str | None = None,
     time_frame: TimeFrame | str | None = None,
     allow_gaps: bool = True,
-) -> CandleData:
+) -> DataFileContents:
     """Read a data file; ``symbol`` / ``time_frame`` select a subset. See :meth:`CandleData.from_file`."""
     source = str(path)
     try:
@@ -104,25 +146,15 @@ def read(
                                       symbol=sym)
         keys = conn.execute("SELECT DISTINCT symbol, time_frame FROM candles ORDER BY symbol, time_frame").fetchall()
         wanted_tf = TimeFrame.parse(time_frame) if time_frame is not None else None
-        series = []
-        for sym, tf_name in keys:
-            if (symbol is not None and sym != symbol) or (wanted_tf is not None and tf_name != wanted_tf.value):
-                continue
-            rows = conn.execute(
-                "SELECT timestamp, open, high, low, close, volume FROM candles WHERE symbol = ? AND time_frame = ? "
-                "ORDER BY timestamp", (sym, tf_name)).fetchall()
-            try:
-                matrix = np.array(rows, dtype=np.float64)
-            except (TypeError, ValueError) as exc:
-                raise DataFileError(f"{sym} {tf_name}: non-numeric candle values", path=source) from exc
-            series.append(CandleSeries.from_arrays(
-                sym, tf_name, np.array([r[0] for r in rows], dtype=np.int64), matrix[:, 1], matrix[:, 2],
-                matrix[:, 3], matrix[:, 4], matrix[:, 5], source=f"{source}[{sym} {tf_name}]",
-                allow_gaps=allow_gaps))
+        series = [
+            _read_series(conn, source, sym, tf_name, allow_gaps)
+            for sym, tf_name in keys
+            if (symbol is None or sym == symbol) and (wanted_tf is None or tf_name == wanted_tf.value)
+        ]
     except sqlite3.Error as exc:
         raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
     finally:
         conn.close()
     if not series:
         raise DataFileError(f"no candles for symbol={symbol} time_frame={time_frame}", path=source)
-    return cls(series, exchange=file_exchange, markets=markets)
+    return DataFileContents(series, file_exchange, markets)

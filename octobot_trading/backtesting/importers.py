@@ -1,8 +1,11 @@
-"""Readers for historical candle files: JSON / JSON.gz, CSV and the library's SQLite data file.
+"""Readers for historical candle files: CSV, JSON / JSON.gz, feather / parquet and SQLite data files.
 
-Every reader returns validated :class:`~octobot_trading.backtesting.candle_data.CandleSeries`
-(numpy arrays); a bad file raises :class:`~octobot_trading.errors.DataFileError` naming the
-file and the 0-based data row (the CSV header is not counted).
+Every reader fills the candle arrays column by column (see
+:mod:`~octobot_trading.backtesting.text_columns`), with no Python object per row, and returns
+validated :class:`~octobot_trading.backtesting.candle_series.CandleSeries` whose
+:attr:`~octobot_trading.backtesting.candle_series.CandleSeries.report` says what was detected.
+A bad, ambiguous or unreadable file raises :class:`~octobot_trading.errors.DataFileError`
+naming the file, the 0-based data row (a CSV header is not counted) and the column.
 """
 
 from __future__ import annotations
@@ -11,53 +14,97 @@ import csv
 import gzip
 import json
 import re
-from datetime import UTC, datetime, timedelta
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from octobot_trading.backtesting.candle_data import CandleSeries
+from octobot_trading.backtesting import data_file, table_files
+from octobot_trading.backtesting.candle_series import CandleSeries, LoadReport
+from octobot_trading.backtesting.text_columns import (
+    EPOCH_UNITS,
+    BadField,
+    Block,
+    StructureError,
+    csv_blocks,
+    epoch_ms,
+    epoch_to_ms,
+    iso_to_ms,
+    json_blocks,
+    parse_floats,
+    unit_of,
+)
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError, DataFileError
+from octobot_trading.util.market_spec import MarketSpec
 
-if TYPE_CHECKING:
-    from octobot_trading.backtesting.candle_data import CandleData
-
-__all__ = ["CSV_HEADER", "guess_symbol_and_time_frame", "load", "read_csv", "read_json"]
+__all__ = [
+    "BINANCE_KLINE_COLUMNS",
+    "CSV_HEADER",
+    "TIME_COLUMN_NAMES",
+    "Loaded",
+    "guess_symbol_and_time_frame",
+    "load",
+    "read_csv",
+    "read_json",
+]
 
 CSV_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_COLUMN_NAMES = ("timestamp", "timestamp_ms", "time", "date", "datetime", "open_time")
+BINANCE_KLINE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
+                         "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore")
+_UNIT_NAMES = {"s": "epoch-s", "ms": "epoch-ms", "us": "epoch-us", "ns": "epoch-ns"}
+_CLASS_UNITS = ("s", "ms", "us", "ns")
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)(?:_(?P<settle>[A-Za-z0-9]+))?-(?P<tf>\d+[mhdwM])")
+_DUMP_NAME = re.compile(r"^[A-Za-z0-9]+-(?P<tf>\d+[mhdwM])-\d{4}-\d{2}")
+_DATA_LIKE = re.compile(r'^\s*"?\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\d{4}-\d{2}-\d{2}.*)\s*"?\s*$')
+
+
+@dataclass(slots=True)
+class Loaded:
+    """What :func:`load` read: the series, the exchange and the market specs (SQLite files)."""
+
+    series: list[CandleSeries]
+    exchange: str
+    markets: dict[str, MarketSpec] = field(default_factory=dict)
 
 
 def guess_symbol_and_time_frame(path: Path) -> tuple[str | None, str | None]:
-    """Read ``BTC_USDT-5m.json`` style names as ``("BTC/USDT", "5m")`` (None when unknown)."""
+    """Read ``BTC_USDT-5m.json`` style names as ``("BTC/USDT", "5m")`` (None when unknown).
+
+    Binance dump names (``ADABTC-1m-2021-11-27.csv``) give the time frame only.
+    """
     match = _NAME.match(path.name)
     if not match:
-        return None, None
+        dump = _DUMP_NAME.match(path.name)
+        return None, (dump["tf"] if dump else None)
     symbol = f"{match['base']}/{match['quote']}" + (f":{match['settle']}" if match["settle"] else "")
     return symbol, match["tf"]
 
 
 def load(
-    cls: type[CandleData],
     path: Path,
     *,
     exchange: str | None,
     symbol: str | None,
     time_frame: TimeFrame | str | None,
     allow_gaps: bool,
-) -> CandleData:
+    time_unit: str | None = None,
+) -> Loaded:
     """Dispatch on the file type; see :meth:`CandleData.from_file`."""
+    if time_unit is not None and time_unit not in EPOCH_UNITS:
+        raise ConfigurationError(f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}",
+                                 field="time_unit")
     if not path.is_file():
         raise DataFileError("no such file", path=str(path))
     name = path.name.lower()
     if name.endswith((".sqlite", ".sqlite3", ".db")):
-        from octobot_trading.backtesting import data_file
-
-        return data_file.read(cls, path, exchange=exchange, symbol=symbol, time_frame=time_frame,
-                              allow_gaps=allow_gaps)
+        contents = data_file.read(path, exchange=exchange, symbol=symbol, time_frame=time_frame,
+                                  allow_gaps=allow_gaps)
+        return Loaded(contents.series, contents.exchange, contents.markets)
     guessed_symbol, guessed_tf = guess_symbol_and_time_frame(path)
     symbol = symbol or guessed_symbol
     tf_name = time_frame or guessed_tf
@@ -67,114 +114,247 @@ def load(
         )
     tf = TimeFrame.parse(tf_name)
     if name.endswith((".json", ".json.gz")):
-        series = read_json(path, symbol, tf, allow_gaps=allow_gaps)
+        series = read_json(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit)
     elif name.endswith((".csv", ".csv.gz")):
-        series = read_csv(path, symbol, tf, allow_gaps=allow_gaps)
+        series = read_csv(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit)
+    elif name.endswith(table_files.SUFFIXES):
+        table = table_files.read_table(path, time_unit)
+        series = _series(path, symbol, tf, allow_gaps, table.times_ms, table.columns, table.report)
     else:
-        raise DataFileError("unknown file type (expected .json, .json.gz, .csv or .sqlite)", path=str(path))
-    return cls([series], exchange=exchange or "simulator")
+        raise DataFileError("unknown file type (expected .csv, .json, .json.gz, .feather, .parquet or .sqlite)",
+                            path=str(path))
+    return Loaded([series], exchange or "simulator")
 
 
-def _open_text(path: Path) -> Any:
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open("r", encoding="utf-8", newline="")
+def _read_bytes(path: Path, kind: str) -> bytes:
+    try:
+        raw = path.read_bytes()
+        if path.name.lower().endswith(".gz"):
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataFileError(f"cannot read {kind}: {exc}", path=str(path)) from exc
+    return raw.removeprefix(b"\xef\xbb\xbf")
+
+
+def _series(path: Path, symbol: str, tf: TimeFrame, allow_gaps: bool, times: Any, columns: list[Any],
+            report: LoadReport) -> CandleSeries:
+    return CandleSeries.from_arrays(symbol, tf, times, *columns, source=str(path), allow_gaps=allow_gaps,
+                                    report=report)
+
+
+class _Columns:
+    """Arrays being filled block by block: open times (ms) and the five values."""
+
+    def __init__(self, capacity: int) -> None:
+        self.times = np.empty(capacity, dtype=np.int64)
+        self.values = [np.empty(capacity, dtype=np.float64) for _ in range(5)]
+        self.rows = 0
+
+    def finish(self) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
+        n = self.rows
+        if n == len(self.times):
+            return self.times, self.values
+        return self.times[:n].copy(), [v[:n].copy() for v in self.values]
+
+
+class _TimeReader:
+    """Parses the open-time column block by block, detecting (once) dates or the epoch unit."""
+
+    def __init__(self, path: Path, name: str, time_unit: str | None, *, strict: bool,
+                 default_unit: str | None = None) -> None:
+        self.path, self.name, self.strict = str(path), name, strict
+        self.unit = time_unit
+        self.given = time_unit is not None
+        self.required = "ms" if name.lower() == "timestamp_ms" else None
+        self.hint = self.required or default_unit
+        self.iso: bool | None = None
+        self.with_offset = True
+
+    def error(self, row: int, message: str) -> DataFileError:
+        return _error(message, self.path, row, self.name)
+
+    def read(self, block: Block, column: int) -> np.ndarray[Any, Any]:
+        if self.iso is None:
+            sample = block.text(0, column).strip().strip('"')
+            self.iso = len(sample) >= 10 and sample[4:5] == "-" and sample[7:8] == "-"
+        if self.iso:
+            ms, with_offset = iso_to_ms(block, column)
+            self.with_offset &= with_offset
+            return ms
+        slow, mantissa, decimals, ok = epoch_to_ms(block, column, strict=self.strict)
+        classes = unit_of(mantissa, decimals, ok, slow)
+        if not self.given:
+            first = int(classes[0])
+            if self.unit is None:
+                if first < 0 and self.hint is None:
+                    raise BadField(0, "timestamp too small to tell its unit (s, ms, us or ns): give time_unit=")
+                if first > 3:
+                    raise BadField(0, "timestamp too large for an epoch time")
+                self.unit = _CLASS_UNITS[first] if first >= 0 else self.hint
+                if self.required is not None and self.unit != self.required:
+                    raise BadField(0, f"column {self.name} holds times in {self.unit}, not ms")
+            expected = _CLASS_UNITS.index(self.unit) if self.unit else -1
+            differs = classes != expected
+            if self.hint is not None and first < 0:
+                differs &= classes >= 0
+            if differs.any():
+                index = int(np.flatnonzero(differs)[0])
+                raise BadField(index, f"timestamp looks like another unit than the rows before ({self.unit}): "
+                                      "mixed or ambiguous time units")
+        assert self.unit is not None
+        return epoch_ms(mantissa, decimals, ok, slow, self.unit)
+
+    @property
+    def time_format(self) -> str:
+        return "iso-8601" if self.iso else _UNIT_NAMES.get(self.unit or "", "epoch-ms")
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        if self.iso and not self.with_offset:
+            return ("dates without a UTC offset were read as UTC",)
+        if not self.iso and self.given:
+            return (f"time unit {self.unit} given by the caller",)
+        return ()
+
+
+def _error(message: str, path: str, row: int | None, column: str | None) -> DataFileError:
+    where = f"column {column}: " if column else ""
+    return DataFileError(f"{where}{message}", path=path, row=row, column=column)
+
+
+def _fill(blocks: Iterator[Block], out: _Columns, picks: list[int], names: list[str], times: _TimeReader,
+          path: Path, *, strict: bool) -> None:
+    current = "?"
+    block: Block | None = None
+    try:
+        for block in blocks:
+            start, stop = block.first_row, block.first_row + block.rows
+            if stop > len(out.times):  # pragma: no cover - capacity counts every line
+                raise DataFileError("more rows than lines", path=str(path))
+            current = names[0]
+            out.times[start:stop] = times.read(block, picks[0])
+            for k in range(5):
+                current = names[k + 1]
+                out.values[k][start:stop] = parse_floats(block, picks[k + 1], strict=strict)
+            out.rows = stop
+    except BadField as bad:
+        assert block is not None
+        raise _error(bad.message, str(path), block.first_row + bad.index, current) from None
+
+
+def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
+             time_unit: str | None = None) -> CandleSeries:
+    """Read a CSV candle file (see ``docs/backtesting.md``: headers, headerless files, Binance dumps)."""
+    source = str(path)
+    raw = _read_bytes(path, "CSV")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if not raw or raw.isspace():
+        raise DataFileError("no candles", path=source)
+    begin = len(raw) - len(raw.lstrip(b"\n")) if raw[:1] == b"\n" else 0
+    line_end = raw.find(b"\n", begin)
+    first_line = raw[begin:] if line_end < 0 else raw[begin:line_end]
+    try:
+        first = next(csv.reader([first_line.decode("utf-8")]))
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
+    if all(_DATA_LIKE.match(f) for f in first):
+        layout, picks, body_start = _headerless(first, source), list(range(6)), begin
+        names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
+    else:
+        layout, body_start = "header", line_end + 1 if line_end >= 0 else len(raw)
+        picks = _header_columns(first, source)
+        names = [first[i].strip() for i in picks]
+    width = len(first)
+    out = _Columns(raw.count(b"\n", body_start) + 1)
+    times = _TimeReader(path, names[0], time_unit, strict=False)
+    try:
+        _fill(csv_blocks(raw, width, body_start), out, picks, names, times, path, strict=False)
+    except StructureError as bad:
+        raise DataFileError(bad.message, path=source, row=bad.row) from None
+    if out.rows == 0:
+        raise DataFileError("no candles", path=source)
+    t, values = out.finish()
+    report = LoadReport(source, "csv.gz" if source.lower().endswith(".gz") else "csv", layout, tuple(names),
+                        times.time_format, out.rows, "numpy", times.notes)
+    return _series(path, symbol, time_frame, allow_gaps, t, values, report)
+
+
+def _headerless(first: list[str], source: str) -> str:
+    if len(first) == 6:
+        return "headerless"
+    if len(first) == len(BINANCE_KLINE_COLUMNS):
+        return "binance-klines"
+    raise DataFileError(
+        f"a file without header needs 6 columns ({','.join(CSV_HEADER)}) or Binance's 12-column klines, "
+        f"found {len(first)}", path=source, row=0)
+
+
+def _header_columns(header: list[str], source: str) -> list[int]:
+    """Indices of the time, open, high, low, close and volume columns named in ``header``."""
+    names = [h.strip().strip('"').strip().lower() for h in header]
+    found: dict[str, list[int]] = {}
+    for index, name in enumerate(names):
+        role = "time" if name in TIME_COLUMN_NAMES else name if name in CSV_HEADER[1:] else None
+        if role:
+            found.setdefault(role, []).append(index)
+    picks = []
+    for role in ("time", *CSV_HEADER[1:]):
+        where = found.get(role, [])
+        if not where:
+            wanted = "an open-time column (" + ", ".join(TIME_COLUMN_NAMES) + ")" if role == "time" else role
+            raise DataFileError(f"header {','.join(header)!r} has no {wanted} column", path=source)
+        if len(where) > 1:
+            both = ", ".join(header[i] for i in where)
+            raise DataFileError(f"ambiguous header: {both} could all be the {role} column", path=source)
+        picks.append(where[0])
+    return picks
+
+
+def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
+              time_unit: str | None = None) -> CandleSeries:
+    """Read freqtrade's ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz)."""
+    source = str(path)
+    raw = _read_bytes(path, "JSON")
+    head, tail = raw[:64].lstrip(), raw[-64:].rstrip()
+    start, stop = len(raw[:64]) - len(head) + 1, len(raw) - len(raw[-64:]) + len(tail) - 1
+    names = list(CSV_HEADER)
+    times = _TimeReader(path, "timestamp", time_unit, strict=True, default_unit="ms")
+    if start <= stop and head[:1] == b"[" and tail[-1:] == b"]":
+        out = _Columns(raw.count(b"[", start, stop) + 1)
+        try:
+            _fill(json_blocks(raw, start, stop, 6), out, list(range(6)), names, times, path, strict=True)
+        except StructureError:
+            _diagnose_json(raw, source)
+            raise DataFileError("expected a list of 6-number rows", path=source) from None
+    else:
+        _diagnose_json(raw, source)
+        raise DataFileError("expected a JSON list of [ms, open, high, low, close, volume] rows", path=source)
+    if out.rows == 0:
+        raise DataFileError("no candles", path=source)
+    t, values = out.finish()
+    report = LoadReport(source, "json.gz" if source.lower().endswith(".gz") else "json", "freqtrade",
+                        tuple(names), times.time_format, out.rows, "numpy", times.notes)
+    return _series(path, symbol, time_frame, allow_gaps, t, values, report)
 
 
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True) -> CandleSeries:
-    """Read a ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz) file."""
-    source = str(path)
+def _diagnose_json(raw: bytes, source: str) -> None:
+    """Slow path, only for files the columnar reader refused: raise the exact error."""
     try:
-        with _open_text(path) as handle:
-            rows = json.load(handle)
-    except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        rows = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataFileError(f"cannot read JSON: {exc}", path=source) from exc
     if not isinstance(rows, list):
         raise DataFileError("expected a JSON list of [ms, open, high, low, close, volume] rows", path=source)
     if not rows:
         raise DataFileError("no candles", path=source)
-    try:
-        array = np.array(rows, dtype=np.float64)
-        ok = array.ndim == 2 and array.shape[1] == 6
-    except (ValueError, TypeError):
-        ok = False
-    if not ok:
-        for index, row in enumerate(rows):
-            if not isinstance(row, list) or len(row) != 6:
-                raise DataFileError("expected 6 columns [ms, open, high, low, close, volume]", path=source,
-                                    row=index)
-            for column, value in zip(CSV_HEADER, row, strict=True):
-                if not _is_number(value):
-                    raise DataFileError(f"{column} is not a number: {value!r}", path=source, row=index)
-        raise DataFileError("expected a list of 6-number rows", path=source)
-    bad = [i for i, row in enumerate(rows) if not all(_is_number(v) for v in row)]
-    if bad:
-        raise DataFileError(f"value is not a number: {rows[bad[0]]!r}", path=source, row=bad[0])
-    return _series_from_matrix(array, symbol, time_frame, source, allow_gaps)
-
-
-def _series_from_matrix(
-    array: np.ndarray[Any, Any], symbol: str, time_frame: TimeFrame, source: str, allow_gaps: bool
-) -> CandleSeries:
-    raw_times = array[:, 0]
-    if len(raw_times) and not np.all(np.isfinite(raw_times)):
-        raise DataFileError("timestamp is not finite", path=source, row=int(np.flatnonzero(~np.isfinite(raw_times))[0]))
-    times = raw_times.astype(np.int64)
-    fractional = times != raw_times
-    if fractional.any():
-        raise DataFileError("timestamp is not a whole number of ms", path=source,
-                            row=int(np.flatnonzero(fractional)[0]))
-    return CandleSeries.from_arrays(symbol, time_frame, times, array[:, 1], array[:, 2], array[:, 3],
-                                    array[:, 4], array[:, 5], source=source, allow_gaps=allow_gaps)
-
-
-def _parse_time(text: str) -> int:
-    text = text.strip()
-    if text.lstrip("-").isdigit():
-        return int(text)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return (moment - _EPOCH) // timedelta(milliseconds=1)
-
-
-def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True) -> CandleSeries:
-    """Read a CSV file with the header ``timestamp,open,high,low,close,volume``.
-
-    ``timestamp`` is the open time, as integer milliseconds or an ISO-8601 date (UTC when no
-    offset is given).
-    """
-    source = str(path)
-    times: list[int] = []
-    values: list[list[float]] = []
-    try:
-        with _open_text(path) as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None or tuple(h.strip().lower() for h in header) != CSV_HEADER:
-                raise DataFileError(f"expected the header {','.join(CSV_HEADER)}, got {header!r}", path=source)
-            for index, row in enumerate(reader):
-                if not row:
-                    continue
-                if len(row) != 6:
-                    raise DataFileError(f"expected 6 columns, got {len(row)}", path=source, row=index)
-                try:
-                    times.append(_parse_time(row[0]))
-                except ValueError:
-                    raise DataFileError(f"timestamp is not a time: {row[0]!r}", path=source, row=index) from None
-                try:
-                    values.append([float(v) for v in row[1:]])
-                except ValueError:
-                    raise DataFileError(f"value is not a number in {row[1:]!r}", path=source, row=index) from None
-    except (OSError, EOFError, UnicodeDecodeError) as exc:
-        raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
-    if not values:
-        raise DataFileError("no candles", path=source)
-    matrix = np.asarray(values, dtype=np.float64)
-    return CandleSeries.from_arrays(symbol, time_frame, np.asarray(times, dtype=np.int64), matrix[:, 0],
-                                    matrix[:, 1], matrix[:, 2], matrix[:, 3], matrix[:, 4], source=source,
-                                    allow_gaps=allow_gaps)
+    for index, row in enumerate(rows):
+        if not isinstance(row, list) or len(row) != 6:
+            raise DataFileError("expected 6 columns [ms, open, high, low, close, volume]", path=source, row=index)
+        for column, value in zip(CSV_HEADER, row, strict=True):
+            if not _is_number(value):
+                raise _error(f"not a number: {value!r}", source, index, column)

@@ -98,10 +98,10 @@ def test_bad_json_names_file_and_row(tmp_path: Path, mutate, row: int, message: 
 
 def test_bad_csv_header_and_values(tmp_path: Path) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("time,open,high,low,close,volume\n1,2,3,1,2,3\n")
+    path.write_text("moment,open,high,low,close,volume\n1,2,3,1,2,3\n")
     with pytest.raises(DataFileError, match="header"):
         CandleData.from_file(path, symbol="BTC/USDT", time_frame="1m")
-    path.write_text("timestamp,open,high,low,close,volume\n60000,2,3,1,2,3\n120000,2,x,1,2,3\n")
+    path.write_text("timestamp,open,high,low,close,volume\n1606780800000,2,3,1,2,3\n1606780860000,2,x,1,2,3\n")
     with pytest.raises(DataFileError, match="row 1"):
         CandleData.from_file(path, symbol="BTC/USDT", time_frame="1m")
     path.write_text("timestamp,open,high,low,close,volume\nyesterday,2,3,1,2,3\n")

@@ -1,0 +1,423 @@
+"""Numbers and times in text (CSV rows, freqtrade JSON arrays) parsed column-wise with numpy.
+
+The readers never build a Python object per row: the file's bytes are viewed as a ``uint8``
+array, field boundaries come from vectorised searches for separators, and each field is
+parsed in place:
+
+* a decimal number of at most 16 characters (digits and one dot) is read eight ASCII digits at
+  a time inside ``uint64`` words (SWAR), giving an exact integer mantissa ``m`` and its count
+  ``f`` of decimals; the float is then ``m / 10**f``. With ``m < 2**53`` and ``f <= 22`` both
+  operands are exact doubles and IEEE division rounds once, so the result is the correctly
+  rounded value of the text, bit for bit what ``float(text)`` gives (Clinger's fast path);
+* any other field (exponents, signs, long mantissas, spaces, quotes...) goes through a strict
+  regular expression and ``float()`` one by one: rare, and still exact.
+
+Bad fields are reported by position; the callers turn positions into file, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = [
+    "EPOCH_UNITS",
+    "BadField",
+    "Block",
+    "csv_blocks",
+    "epoch_to_ms",
+    "iso_to_ms",
+    "json_blocks",
+    "parse_floats",
+    "parse_numbers",
+]
+
+U8 = npt.NDArray[np.uint8]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+F64 = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+WIDTH = 16  # longest field read by the fast path (the window of two uint64 words)
+PAD = b"0" * WIDTH
+BLOCK_BYTES = 1 << 21  # parse ~2 MB at a time: bounded temporaries, cache friendly
+
+_ONES = np.uint64(0x0101010101010101)
+_HIGH = np.uint64(0x8080808080808080)
+_ZEROS = np.uint64(0x3030303030303030)
+_DOTS = np.uint64(0x2E2E2E2E2E2E2E2E)
+_HI_NIBBLES = np.uint64(0xF0F0F0F0F0F0F0F0)
+_LO_NIBBLES = np.uint64(0x0F0F0F0F0F0F0F0F)
+_SIXES = np.uint64(0x0606060606060606)
+_ALL = (1 << 64) - 1
+# word with its k lowest bytes (the k first characters) cleared / set to "0"
+_KEEP = np.array([_ALL ^ ((1 << (8 * k)) - 1) for k in range(9)], dtype=np.uint64)
+_FILL = np.array([0x3030303030303030 & ((1 << (8 * k)) - 1) for k in range(9)], dtype=np.uint64)
+_P10 = np.array([10**k for k in range(19)], dtype=np.uint64)
+_P10F = np.array([float(10**k) for k in range(23)], dtype=np.float64)
+_EXACT = np.uint64(1 << 53)
+_ORDER = np.uint64(0x0102030405060708)
+
+_CSV_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+
+# unit -> (lowest value of its range, ms per unit as a fraction num/den)
+EPOCH_UNITS: dict[str, tuple[int, int, int]] = {
+    "s": (10**8, 1000, 1),
+    "ms": (10**11, 1, 1),
+    "us": (10**14, 1, 1000),
+    "ns": (10**17, 1, 1_000_000),
+}
+
+
+@dataclass(slots=True)
+class BadField(Exception):
+    """A field that is not what its column needs: ``index`` into the fields given, and why."""
+
+    index: int
+    message: str
+
+
+@dataclass(slots=True)
+class Block:
+    """Rows ``first_row .. first_row + rows`` of a file: field bounds into ``buffer``."""
+
+    buffer: U8  # the block's bytes after WIDTH leading b"0" (field positions exclude that pad)
+    starts: I64  # (rows, columns)
+    ends: I64
+    first_row: int
+
+    @property
+    def rows(self) -> int:
+        return int(self.starts.shape[0])
+
+    def text(self, row: int, column: int) -> str:
+        """The raw text of one field (for error messages and the slow path)."""
+        s, e = int(self.starts[row, column]), int(self.ends[row, column])
+        return bytes(self.buffer[WIDTH + s:WIDTH + e]).decode("utf-8", "replace")
+
+
+class StructureError(Exception):
+    """The text does not have the expected shape at ``row`` (0-based data row), with ``found``."""
+
+    def __init__(self, row: int, message: str) -> None:
+        super().__init__(message)
+        self.row = row
+        self.message = message
+
+
+def _words_ok(word: U64) -> Bools:
+    nibble_ok: Bools = ((word & _LO_NIBBLES) + _SIXES) & _HI_NIBBLES == 0
+    return ((word & _HI_NIBBLES) == _ZEROS) & nibble_ok
+
+
+def _dots(word: U64) -> U64:
+    x = word ^ _DOTS
+    return (x - _ONES) & ~x & _HIGH
+
+
+def _eight_digits(word: U64) -> U64:
+    v = word - _ZEROS
+    v = (v * np.uint64(10) + (v >> np.uint64(8))) & np.uint64(0x00FF00FF00FF00FF)
+    v = (v * np.uint64(100) + (v >> np.uint64(16))) & np.uint64(0x0000FFFF0000FFFF)
+    return (v * np.uint64(10000) + (v >> np.uint64(32))) & np.uint64(0xFFFFFFFF)
+
+
+def parse_numbers(buffer: U8, starts: I64, ends: I64, *, strict: bool) -> tuple[U64, I64, Bools]:
+    """Fast path: ``(mantissa, decimals, ok)`` of each field ``buffer[WIDTH + s : WIDTH + e]``.
+
+    ``ok`` is False where the field needs the slow path (it may still be a valid number).
+    ``strict`` (JSON) also sends numbers with leading zeros there, to be refused.
+    """
+    length = ends - starts
+    windows = sliding_window_view(buffer, WIDTH)[ends]  # the WIDTH bytes ending where each field ends
+    words = windows.view(np.dtype("<u8"))
+    pad = np.clip(WIDTH - length, 0, WIDTH)
+    pad_hi, pad_lo = np.minimum(pad, 8), np.clip(pad - 8, 0, 8)
+    hi = (words[:, 0] & _KEEP[pad_hi]) | _FILL[pad_hi]
+    lo = (words[:, 1] & _KEEP[pad_lo]) | _FILL[pad_lo]
+    dot_hi, dot_lo = _dots(hi), _dots(lo)
+    seven = np.uint64(7)
+    # a single dot flag 0x80 in byte j becomes j + 1 in the top byte of (flag >> 7) * _ORDER
+    at_hi = ((dot_hi >> seven) * _ORDER) >> np.uint64(56)
+    at_lo = ((dot_lo >> seven) * _ORDER) >> np.uint64(56)
+    has_dot = (at_hi | at_lo) != 0
+    one_dot = ((dot_hi & (dot_hi - np.uint64(1))) == 0) & ((dot_lo & (dot_lo - np.uint64(1))) == 0)
+    one_dot &= (dot_hi == 0) | (dot_lo == 0)
+    dot_pos = np.where(at_hi != 0, at_hi.astype(np.int64) - 1, at_lo.astype(np.int64) + 7)
+    decimals = np.where(has_dot, WIDTH - 1 - dot_pos, 0)
+    two = np.uint64(2)
+    hi = hi + (dot_hi >> np.uint64(7)) * two  # "." -> "0"
+    lo = lo + (dot_lo >> np.uint64(7)) * two
+    ok = _words_ok(hi) & _words_ok(lo) & one_dot & (length >= 1) & (length <= WIDTH)
+    ok &= ~has_dot | ((dot_pos > pad) & (dot_pos < WIDTH - 1))  # a digit on both sides of the dot
+    if strict:
+        first = windows[np.arange(len(pad)), np.minimum(pad, WIDTH - 1)]
+        second = windows[np.arange(len(pad)), np.minimum(pad + 1, WIDTH - 1)]
+        ok &= ~((first == 0x30) & (length > 1) & (second != 0x2E))
+    value = _eight_digits(hi) * np.uint64(100_000_000) + _eight_digits(lo)
+    scale = _P10[decimals]
+    whole, part = np.divmod(value, scale)
+    mantissa = np.where(has_dot, (whole // np.uint64(10)) * scale + part, value)
+    ok &= mantissa < _EXACT
+    return mantissa, decimals, ok
+
+
+def _slow_number(text: str, strict: bool) -> str | None:
+    """The field's number text if it is a valid number (JSON grammar when ``strict``), else None."""
+    text = text.strip(" \t\r\n")
+    if strict:
+        return text if _JSON_NUMBER.fullmatch(text) else None
+    if len(text) >= 2 and text[0] == text[-1] == '"':
+        text = text[1:-1].strip()
+    return text if _CSV_NUMBER.fullmatch(text) else None
+
+
+def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
+    """The float64 values of one column of ``block``; :class:`BadField` (row index) if one is not a number."""
+    starts, ends = block.starts[:, column], block.ends[:, column]
+    mantissa, decimals, ok = parse_numbers(block.buffer, starts, ends, strict=strict)
+    values = mantissa.astype(np.float64) / _P10F[decimals]
+    for index in np.flatnonzero(~ok).tolist():
+        text = block.text(index, column)
+        number = _slow_number(text, strict)
+        if number is None:
+            raise BadField(index, f"not a number: {text!r}")
+        values[index] = float(number)
+    return values
+
+
+def epoch_to_ms(block: Block, column: int, *, strict: bool) -> tuple[list[Decimal] | None, U64, I64, Bools]:
+    """Parse a numeric time column: exact ``(slow values, mantissa, decimals, ok)`` for :func:`epoch_ms`."""
+    starts, ends = block.starts[:, column], block.ends[:, column]
+    mantissa, decimals, ok = parse_numbers(block.buffer, starts, ends, strict=strict)
+    slow: list[Decimal] | None = None
+    bad = np.flatnonzero(~ok).tolist()
+    if bad:
+        slow = []
+        for index in bad:
+            text = block.text(index, column)
+            number = _slow_number(text, strict)
+            if number is None:
+                raise BadField(index, f"not a time: {text!r}")
+            try:
+                slow.append(Decimal(number))
+            except InvalidOperation:  # pragma: no cover - the pattern only lets numbers through
+                raise BadField(index, f"not a time: {text!r}") from None
+    return slow, mantissa, decimals, ok
+
+
+def unit_of(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None) -> npt.NDArray[np.int8]:
+    """Magnitude class of each epoch number: 0 s, 1 ms, 2 µs, 3 ns, -1 too small, 4 too large."""
+    whole = (mantissa // _P10[np.minimum(decimals, 18)]).astype(np.float64)
+    if slow is not None:
+        whole[~ok] = [float(int(d)) for d in slow]
+    edges = np.array([float(EPOCH_UNITS[u][0]) for u in ("s", "ms", "us", "ns")] + [1e20])
+    return (np.searchsorted(edges, whole, side="right") - 1).astype(np.int8)
+
+
+def epoch_ms(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None, unit: str) -> I64:
+    """Exact open times in ms; :class:`BadField` when a value is not a whole number of ms."""
+    _, num, den = EPOCH_UNITS[unit]
+    decimals = np.where(ok, decimals, 0)
+    if (decimals > 9).any():
+        raise BadField(int(np.flatnonzero(decimals > 9)[0]), "too many decimals in a timestamp")
+    scaled = mantissa.astype(np.int64) * num
+    divisor = _P10[decimals].astype(np.int64) * den
+    result = scaled // divisor
+    inexact = (scaled % divisor != 0) & ok
+    if slow is not None:
+        for index, value in zip(np.flatnonzero(~ok).tolist(), slow, strict=True):
+            ms = value * num / den
+            if ms != ms.to_integral_value() or abs(ms) >= 2**62:
+                raise BadField(index, f"timestamp {value} is not a whole number of ms")
+            result[index] = int(ms)
+    if inexact.any():
+        raise BadField(int(np.flatnonzero(inexact)[0]), "timestamp is not a whole number of ms")
+    return result
+
+
+_ISO_DAY = 86_400_000
+
+
+def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
+    """Parse ISO-8601 dates (``2021-12-31``, ``2021-12-31 23:01:00.000000``, ``...T...Z``, ``...+02:00``).
+
+    Returns the open times in ms and whether every date carried an explicit UTC offset. A date
+    without offset is read as UTC. :class:`BadField` names the first field that is not a date.
+    """
+    starts, ends = block.starts[:, column], block.ends[:, column]
+    buffer = block.buffer
+    length = ends - starts
+    width = int(length.max()) if len(length) else 0
+    if width < 10 or width > 40:
+        bad = np.flatnonzero((length < 10) | (length > 40))
+        raise BadField(int(bad[0]) if len(bad) else 0, "not an ISO-8601 date")
+    padded = np.concatenate([buffer, np.zeros(width, dtype=np.uint8)])
+    chars = sliding_window_view(padded, width)[starts + WIDTH].copy()
+    rows = np.arange(len(length))
+    chars[np.arange(width)[None, :] >= length[:, None]] = 0
+    last = chars[rows, length - 1]
+    zulu = last == ord("Z")
+    sign_at = np.maximum(length - 6, 0)
+    sign = chars[rows, sign_at]
+    has_offset = ((sign == ord("+")) | (sign == ord("-"))) & (chars[rows, np.maximum(length - 3, 0)] == ord(":"))
+    has_offset &= length >= 16
+    offset_min = np.zeros(len(length), dtype=np.int64)
+    if has_offset.any():
+        digits = [chars[rows, np.maximum(length - k, 0)].astype(np.int64) - 48 for k in (5, 4, 2, 1)]
+        if any(((d < 0) | (d > 9))[has_offset].any() for d in digits):
+            raise BadField(int(np.flatnonzero(has_offset)[0]), "bad UTC offset in date")
+        offset_min = np.where(has_offset, (digits[0] * 10 + digits[1]) * 60 + digits[2] * 10 + digits[3], 0)
+        offset_min = np.where(sign == ord("-"), -offset_min, offset_min)
+        cut = np.arange(width)[None, :] >= (length - 6)[:, None]
+        chars[cut & has_offset[:, None]] = 0
+    chars[rows[zulu], (length - 1)[zulu]] = 0
+    shaped = (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
+    if not shaped.all():
+        raise BadField(int(np.flatnonzero(~shaped)[0]), "not an ISO-8601 date (YYYY-MM-DD...)")
+    text = chars.view(f"S{width}").reshape(-1)
+    try:
+        moments = text.astype("datetime64[us]")
+    except ValueError:
+        for index in range(len(text)):
+            try:
+                np.datetime64(text[index].decode("ascii", "replace"), "us")
+            except ValueError:
+                raise BadField(index, "not an ISO-8601 date") from None
+        raise  # pragma: no cover - the loop finds the row
+    micros = moments.astype(np.int64)
+    if np.isnat(moments).any():
+        raise BadField(int(np.flatnonzero(np.isnat(moments))[0]), "not an ISO-8601 date")
+    if (micros % 1000 != 0).any():
+        raise BadField(int(np.flatnonzero(micros % 1000 != 0)[0]), "date is not a whole number of ms")
+    ms = micros // 1000 - offset_min * 60_000
+    return ms, bool((has_offset | zulu).all())
+
+
+def _line_bounds(buf: U8) -> tuple[I64, I64]:
+    ends = np.flatnonzero(buf == 10)
+    starts = np.empty_like(ends)
+    if len(ends):
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+    return starts, ends
+
+
+def csv_blocks(body: bytes, columns: int, start: int = 0) -> Iterator[Block]:
+    """Split ``body[start:]`` (CSV data lines, ``\\n`` endings) into blocks of rows of ``columns`` fields.
+
+    Blank lines are skipped (not counted as rows). :class:`StructureError` names the first row
+    with another number of fields.
+    """
+    pos, size, row = start, len(body), 0
+    while pos < size:
+        cut = body.find(b"\n", min(pos + BLOCK_BYTES, size - 1))
+        cut = size if cut < 0 else cut + 1
+        chunk = body[pos:cut]
+        if not chunk.endswith(b"\n"):
+            chunk += b"\n"
+        pos = cut
+        buf = np.frombuffer(PAD + chunk, dtype=np.uint8)
+        data = buf[WIDTH:]
+        line_starts, line_ends = _line_bounds(data)
+        keep = line_ends > line_starts
+        if not keep.all():
+            line_starts, line_ends = line_starts[keep], line_ends[keep]
+        rows = len(line_ends)
+        if rows == 0:
+            continue
+        commas = np.flatnonzero(data == 44)
+        per_row = columns - 1
+        fits = len(commas) == rows * per_row
+        if fits and per_row:
+            grid = commas.reshape(rows, per_row)
+            fits = bool((grid[:, 0] > line_starts).all() & (grid[:, -1] < line_ends).all()) if rows else True
+        if not fits:
+            counts = np.diff(np.searchsorted(commas, np.concatenate([[-1], line_ends]))) + 1
+            wrong = np.flatnonzero(counts != columns)
+            index = int(wrong[0]) if len(wrong) else 0
+            found = int(counts[index]) if len(wrong) else columns
+            raise StructureError(row + index, f"expected {columns} columns, got {found}")
+        starts = np.empty((rows, columns), dtype=np.int64)
+        ends = np.empty((rows, columns), dtype=np.int64)
+        starts[:, 0] = line_starts
+        ends[:, -1] = line_ends
+        if per_row:
+            starts[:, 1:] = grid + 1
+            ends[:, :-1] = grid
+        yield Block(buf, starts, ends, row)
+        row += rows
+
+
+def _trim(buf: U8, starts: I64, ends: I64) -> None:
+    """Move field bounds past JSON whitespace (space, tab, CR, LF) in place."""
+    for _ in range(4096):
+        lead = (ends > starts) & (buf[starts + WIDTH] <= 32)
+        if not lead.any():
+            break
+        starts += lead
+    for _ in range(4096):
+        trail = (ends > starts) & (buf[np.maximum(ends - 1, starts) + WIDTH] <= 32)
+        if not trail.any():
+            break
+        ends -= trail
+
+
+def json_blocks(text: bytes, start: int, stop: int, columns: int) -> Iterator[Block]:
+    """Split ``text[start:stop]``, the inside of a JSON array of ``columns``-number arrays, into blocks of rows.
+
+    :class:`StructureError` when the text is not such a list of rows (the caller then asks the
+    ``json`` module for the exact place).
+    """
+    pos, size, row = start, stop, 0
+    while pos < size:
+        cut = text.find(b"]", min(pos + BLOCK_BYTES, size - 1), size)
+        cut = size if cut < 0 else cut + 1
+        chunk = text[pos:cut]
+        if pos > start:
+            stripped = chunk.lstrip()
+            if not stripped.startswith(b","):
+                raise StructureError(row, "expected ',' between rows")
+            chunk = b" " * (len(chunk) - len(stripped) + 1) + stripped[1:]
+        pos = cut
+        buf = np.frombuffer(PAD + chunk, dtype=np.uint8)
+        data = buf[WIDTH:]
+        opens = np.flatnonzero(data == 91)
+        closes = np.flatnonzero(data == 93)
+        rows = len(opens)
+        if rows == 0 and not chunk.strip():
+            continue
+        if rows == 0 or len(closes) != rows or not (opens < closes).all() or not (closes[:-1] < opens[1:]).all():
+            raise StructureError(row, f"expected rows of {columns} numbers in brackets")
+        commas = np.flatnonzero(data == 44)
+        per_row = columns - 1
+        if len(commas) != rows * columns - 1:
+            raise StructureError(row, f"expected rows of {columns} numbers")
+        grid = np.append(commas, data.size).reshape(rows, columns)
+        inside = grid[:, :per_row]
+        between = grid[:-1, per_row]
+        if not ((inside[:, 0] > opens).all() and (inside[:, -1] < closes).all()
+                and (between > closes[:-1]).all() and (between < opens[1:]).all()):
+            raise StructureError(row, f"expected rows of {columns} numbers")
+        starts = np.empty((rows, columns), dtype=np.int64)
+        ends = np.empty((rows, columns), dtype=np.int64)
+        starts[:, 0] = opens + 1
+        ends[:, -1] = closes
+        starts[:, 1:] = inside + 1
+        ends[:, :-1] = inside
+        flat_s, flat_e = starts.reshape(-1), ends.reshape(-1)
+        _trim(buf, flat_s, flat_e)
+        # every non-blank byte must be a bracket, a separator or inside a field: nothing else outside
+        visible = int(np.count_nonzero(data > 32))
+        expected = int((flat_e - flat_s).sum()) + 2 * rows + per_row * rows + (rows - 1)
+        if visible != expected:
+            raise StructureError(row, "unexpected text between rows")
+        yield Block(buf, starts, ends, row)
+        row += rows
