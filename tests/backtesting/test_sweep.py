@@ -128,6 +128,14 @@ async def test_an_invalid_grid_is_refused_before_anything_runs(data: CandleData,
         await run_sweep(data, SmaCrossMode, grid={"fast_period": [5]}, workers=0, address="127.0.0.1:9")
 
 
+async def test_without_ray_installed_the_sweep_says_which_extra_to_install(data: CandleData,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray gives: ModuleNotFoundError
+    with pytest.raises(ConfigurationError, match=r"pip install 'octobot_trading\[sweep\]'") as missing:
+        await run_sweep(data, SmaCrossMode, grid={"fast_period": [4]}, mode_config={"slow_period": 12})
+    assert missing.value.field == "ray"
+
+
 def test_grid_values_of_the_same_text_but_another_type_are_distinct() -> None:
     assert validate_grid(SmaCrossMode, {"buy_fraction": ("0.5", Decimal("0.5"))}) == {
         "buy_fraction": ["0.5", Decimal("0.5")]}
