@@ -47,7 +47,7 @@ ONE = Decimal(1)
 #: Largest power of ten a money value may reach: every accepted value is below ``10**19``
 #: (room for a signed 64-bit integer amount, and for 8+ decimals within 28 significant digits).
 MAX_MONEY_ADJUSTED_EXPONENT = 18
-#: Finest decimal place a money value may use (``1e-40``); trailing zeros do not count.
+#: Smallest power of ten a non-zero money value may reach (``1e-40``).
 MIN_MONEY_EXPONENT = -40
 #: Longest text accepted for one number, before it is parsed.
 MAX_MONEY_TEXT_LENGTH = 100
@@ -55,24 +55,21 @@ _MAX_MONEY_INT = 10 ** (MAX_MONEY_ADJUSTED_EXPONENT + 1)
 
 
 def _check_bounds(result: Decimal, value: object, name: str) -> Decimal:
-    """Refuse a finite Decimal outside the money bounds (cheap: reads the tuple, never expands it)."""
-    _sign, digits, exponent = result.as_tuple()
-    assert isinstance(exponent, int)
-    if not any(digits):
-        # zero: drop an absurd exponent so that formatting it can never write out its zeros
-        return Decimal(0).copy_sign(result) if not MIN_MONEY_EXPONENT <= exponent <= 0 else result
-    trailing = 0
-    index = len(digits)
-    while index > 1 and digits[index - 1] == 0:
-        index -= 1
-        trailing += 1
-    if len(digits) + exponent - 1 > MAX_MONEY_ADJUSTED_EXPONENT:
-        raise InvalidNumber(
-            f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
-    if exponent + trailing < MIN_MONEY_EXPONENT:
-        raise InvalidNumber(
-            f"{name}: {_short(value)} has too many decimal places (at most {-MIN_MONEY_EXPONENT})")
-    return result
+    """Refuse a finite Decimal outside the money bounds (cheap: never expands the number)."""
+    if result:
+        adjusted = result.adjusted()
+        if adjusted > MAX_MONEY_ADJUSTED_EXPONENT:
+            raise InvalidNumber(f"{name}: {_short(value)} is too large "
+                                f"(money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
+        if adjusted < MIN_MONEY_EXPONENT:
+            raise InvalidNumber(f"{name}: {_short(value)} is too small "
+                                f"(the smallest non-zero money value is 1e{MIN_MONEY_EXPONENT})")
+        return result
+    exponent = result.as_tuple().exponent
+    # zero: drop an absurd exponent so that formatting it can never write out its zeros
+    if isinstance(exponent, int) and MIN_MONEY_EXPONENT <= exponent <= 0:
+        return result
+    return Decimal(0).copy_sign(result)
 
 
 def _short(value: object) -> str:
@@ -98,8 +95,8 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
 
     Money is bounded so that no input can cost more than microseconds later (formatting or
     rounding ``1e999999999`` would write out a billion digits): a finite value must be below
-    ``1e19`` in magnitude, use at most 40 decimal places (trailing zeros aside), and text at most
-    100 characters; anything else raises ``InvalidNumber``.
+    ``1e19`` and, when not zero, at least ``1e-40`` in magnitude, and text at most 100
+    characters; anything else raises ``InvalidNumber``.
     """
     if isinstance(value, Decimal):
         result = value
