@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from octobot_trading.errors import InvalidSignal
 from octobot_trading.signals import SignalBundle
 
-CREATE = {
+CREATE: dict[str, Any] = {
     "version": 1, "id": "leader-1", "source": "leader", "sequence": 1, "timestamp": 1700000000000,
     "operation": "create",
     "orders": [

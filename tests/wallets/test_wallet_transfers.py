@@ -126,7 +126,7 @@ async def test_simulated_account_transfers_apply_to_the_local_portfolio_once():
     wallet = SimulatedBlockchainWallet(chain, allow_withdrawals=True, balances={"USDT": "50"})
     chain.watch(connector.deposit_address_of("USDT"),
                 lambda tx: connector.receive_deposit(tx.currency, tx.received, transaction_id=tx.txid, txid=tx.txid))
-    connector.withdrawal_listeners.append(lambda w: chain.receive(w.address, w.currency, w.amount, txid=w.txid))
+    connector.withdrawal_listeners.append(lambda w: chain.receive(w.address or "", w.currency, w.amount, txid=w.txid))
     transfers = AccountTransfers(connector, wallet, transactions=personal.transactions_manager,
                                  portfolio=personal.portfolio_manager.portfolio)
     sent = await transfers.deposit("USDT", "20")
