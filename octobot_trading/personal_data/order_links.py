@@ -112,8 +112,7 @@ class OrderLinks:
         """Keep ``child`` inactive until ``parent`` fills; register it."""
         self.follow(parent)
         child.is_active = False
-        child.parent_id = parent.id
-        parent.chained_orders = [*parent.chained_orders, child]
+        parent.add_chained(child)
         self.orders_manager.add(child)
 
     def follow(self, order: Order) -> None:

@@ -70,15 +70,12 @@ def _order_from_row(row: OrderRow, clock: Clock) -> Order:
         trailing_offset=row.trailing_offset, limit_offset=row.limit_offset, client_order_id=row.client_order_id,
         reduce_only=row.reduce_only, tag=row.tag, sub_portfolio=row.sub_portfolio,
     )
-    order.id = row.id
-    order.exchange_order_id = row.exchange_order_id
-    order.status = OrderStatus(row.status)
-    order.created_at, order.updated_at = row.created_at, row.updated_at
-    order.filled, order.filled_cost = Decimal(row.filled), Decimal(row.filled_cost)
-    if row.fees:
-        order.fees = {c: Decimal(v) for c, v in row.fees.items()}
-    order.is_active, order.self_managed, order.parent_id = row.is_active, row.self_managed, row.parent_id
-    order.reserved_currency, order.reserved_amount = row.reserved_currency, Decimal(row.reserved_amount)
+    order.load_state(
+        order_id=row.id, exchange_order_id=row.exchange_order_id, status=OrderStatus(row.status),
+        created_at=row.created_at, updated_at=row.updated_at, filled=Decimal(row.filled),
+        filled_cost=Decimal(row.filled_cost), fees={c: Decimal(v) for c, v in (row.fees or {}).items()},
+        is_active=row.is_active, self_managed=row.self_managed, parent_id=row.parent_id,
+        reserved_currency=row.reserved_currency, reserved_amount=Decimal(row.reserved_amount))
     return order
 
 
@@ -99,7 +96,7 @@ def orders_from_rows(rows: Iterable[OrderRow], clock: Clock) -> list[Order]:
             if parent is None:
                 raise StorageError(f"stored order {row.id} is chained to unknown order {row.parent_id}",
                                    order_id=row.id)
-            parent.chained_orders = [*parent.chained_orders, order]
+            parent.add_chained(order)
         if row.group_name is not None:
             group = groups.get(row.group_name)
             if group is None:

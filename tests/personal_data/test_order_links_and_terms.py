@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from octobot_trading.clock import SimulatedClock
-from octobot_trading.enums import OrderType
-from octobot_trading.errors import InvalidOrder
+from octobot_trading.enums import OrderStatus, OrderType
+from octobot_trading.errors import InvalidOrder, InvalidOrderState
 from octobot_trading.exchanges.rest_exchange import new_client_order_id as exchange_client_order_id
 from octobot_trading.personal_data.orders.groups import CancelOrder, GroupKind, OrderGroup, ResizeOrder
 from octobot_trading.personal_data.orders.order_types import create_order_instance
@@ -142,3 +142,19 @@ async def test_restored_simulated_venue_continues_ids_after_the_stored_ones():
 
 def test_trader_has_no_mixins():
     assert Trader.__bases__ == (object,)
+
+
+def test_only_a_rejected_order_is_reopened_for_the_venue_showing_it_after_all():
+    order = _sell("1", "110")
+    with pytest.raises(InvalidOrderState):
+        order.reopen_given_up()  # pending creation: nothing to reopen
+    order.transition(OrderStatus.REJECTED)
+    order.reopen_given_up()
+    assert order.status is OrderStatus.PENDING_CREATION
+
+
+def test_correct_fill_moves_the_cost_and_adds_the_fee_without_changing_the_amount():
+    order = _sell("1", "110")
+    _filled(order, "0.5")
+    order.correct_fill(D("-0.5"), D("0.01"), "USDT")
+    assert (order.filled, order.filled_cost, order.fees) == (D("0.5"), D("54.5"), {"USDT": D("0.01")})

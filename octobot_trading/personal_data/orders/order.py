@@ -217,6 +217,24 @@ class Order:
         self.transition(OrderStatus.OPEN)
         self.exchange_order_id = exchange_order_id
 
+    def load_state(self, *, order_id: str, exchange_order_id: str | None, status: OrderStatus, created_at: int,
+                   updated_at: int, filled: Decimal, filled_cost: Decimal, fees: Mapping[str, Decimal],
+                   is_active: bool, self_managed: bool, parent_id: str | None, reserved_currency: str | None,
+                   reserved_amount: Decimal) -> None:
+        """Put back the identity and progress of a stored order (restart recovery, before it is registered)."""
+        self.id, self.exchange_order_id, self.status = order_id, exchange_order_id, status
+        self.created_at, self.updated_at = created_at, updated_at
+        self.filled, self.filled_cost = filled, filled_cost
+        if fees:
+            self.fees = dict(fees)
+        self.is_active, self.self_managed, self.parent_id = is_active, self_managed, parent_id
+        self.reserved_currency, self.reserved_amount = reserved_currency, reserved_amount
+
+    def add_chained(self, child: Order) -> None:
+        """Link ``child`` as a chained order of this one (submitted when this one fills)."""
+        child.parent_id = self.id
+        self.chained_orders = [*self.chained_orders, child]
+
     def replaced_on_venue(self, exchange_order_id: str) -> None:
         """Record the new exchange id of an open order placed again on a venue that lost it
         (the simulated venue restarted from a stored state)."""
@@ -281,6 +299,25 @@ class Order:
     def restore_terms(self, terms: OrderTerms) -> None:
         """Put back terms returned by :meth:`amend` (undo of a change the venue refused)."""
         self.amount, self.price, self.trigger_price = terms
+
+    def correct_fill(self, cost_change: Decimal, fee: Decimal = ZERO, fee_currency: str | None = None) -> None:
+        """Correct fills already applied: their cost moves by ``cost_change`` (an inferred fill's
+        price replaced by the venue's real one) and ``fee`` is added; the filled amount is unchanged."""
+        self.filled_cost += cost_change
+        if fee and fee_currency:
+            fees = dict(self.fees)
+            fees[fee_currency] = fees.get(fee_currency, ZERO) + fee
+            self.fees = fees
+
+    def reopen_given_up(self) -> None:
+        """Back from REJECTED to pending creation: the venue shows an order given up as not placed.
+
+        The only way back from REJECTED: the venue proves it accepted the order after all.
+        """
+        if self.status is not _REJECTED:
+            raise InvalidOrderState(f"only a rejected order can be reopened, not a {self.status.value} one",
+                                    order_id=self.id, symbol=self.symbol)
+        self.status = OrderStatus.PENDING_CREATION
 
     def shrink(self, new_amount: Decimal) -> None:
         """Reduce the order's amount (balanced groups); never below what is already filled."""

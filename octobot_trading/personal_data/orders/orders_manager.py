@@ -279,8 +279,7 @@ class OrdersManager:
     def _restore_given_up(self, exchange_order: ExchangeOrder) -> Order:
         """Bring back an order given up as not placed that the venue shows after all."""
         order, children = self._given_up.pop(exchange_order.client_order_id)  # type: ignore[arg-type]
-        # the only way back from REJECTED: the venue proves it accepted the order after all
-        order.status = _PENDING_CREATION
+        order.reopen_given_up()
         self.add(order)
         for child in children:
             self.add(child)
@@ -338,11 +337,7 @@ class OrdersManager:
     def _commit_correction(self, order: Order, trade: ExchangeTrade, correction: _Correction) -> None:
         """Apply a :meth:`_correction` to the order and supersede the inferred fills it matched."""
         covered, cost_delta, covered_fee, _deltas, _taken = correction
-        order.filled_cost += cost_delta
-        if covered_fee and trade.fee_currency:
-            fees = dict(order.fees)
-            fees[trade.fee_currency] = fees.get(trade.fee_currency, ZERO) + covered_fee
-            order.fees = fees
+        order.correct_fill(cost_delta, covered_fee, trade.fee_currency)
         entries = self._inferred[order.id]
         while covered > 0 and entries:
             entry = entries[0]
