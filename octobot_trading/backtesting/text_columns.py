@@ -62,7 +62,12 @@ _FILL = np.array([0x3030303030303030 & ((1 << (8 * k)) - 1) for k in range(9)], 
 _P10 = np.array([10**k for k in range(19)], dtype=np.uint64)
 _P10F = np.array([float(10**k) for k in range(23)], dtype=np.float64)
 _EXACT = np.uint64(1 << 53)
-_ORDER = np.uint64(0x0102030405060708)
+_SEVEN = np.uint64(7)
+_TOP = np.uint64(56)
+# (0x01 in byte j) * these puts in the top byte: 16 - j (first word) or 8 - j (last word), i.e.
+# 1 + the count of characters after byte j in the 16-character window
+_AFTER_HI = np.uint64(0x100F0E0D0C0B0A09)
+_AFTER_LO = np.uint64(0x0807060504030201)
 
 _CSV_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -89,17 +94,17 @@ class Block:
     """Rows ``first_row .. first_row + rows`` of a file: field bounds into ``buffer``."""
 
     buffer: U8  # the block's bytes after WIDTH leading b"0" (field positions exclude that pad)
-    starts: I64  # (rows, columns)
+    starts: I64  # (columns, rows): each column contiguous
     ends: I64
     first_row: int
 
     @property
     def rows(self) -> int:
-        return int(self.starts.shape[0])
+        return int(self.starts.shape[1])
 
     def text(self, row: int, column: int) -> str:
         """The raw text of one field (for error messages and the slow path)."""
-        s, e = int(self.starts[row, column]), int(self.ends[row, column])
+        s, e = int(self.starts[column, row]), int(self.ends[column, row])
         return bytes(self.buffer[WIDTH + s:WIDTH + e]).decode("utf-8", "replace")
 
 
@@ -136,30 +141,29 @@ def parse_numbers(buffer: U8, starts: I64, ends: I64, *, strict: bool) -> tuple[
     ``strict`` (JSON) also sends numbers with leading zeros there, to be refused.
     """
     length = ends - starts
-    windows = sliding_window_view(buffer, WIDTH)[ends]  # the WIDTH bytes ending where each field ends
-    words = windows.view(np.dtype("<u8"))
+    # every byte offset of the buffer seen as the start of a (possibly unaligned) little-endian uint64
+    words = np.ndarray((buffer.size - 7,), dtype=np.dtype("<u8"), buffer=buffer, strides=(1,))
     pad = np.clip(WIDTH - length, 0, WIDTH)
-    pad_hi, pad_lo = np.minimum(pad, 8), np.clip(pad - 8, 0, 8)
-    hi = (words[:, 0] & _KEEP[pad_hi]) | _FILL[pad_hi]
-    lo = (words[:, 1] & _KEEP[pad_lo]) | _FILL[pad_lo]
-    dot_hi, dot_lo = _dots(hi), _dots(lo)
-    seven = np.uint64(7)
-    # a single dot flag 0x80 in byte j becomes j + 1 in the top byte of (flag >> 7) * _ORDER
-    at_hi = ((dot_hi >> seven) * _ORDER) >> np.uint64(56)
-    at_lo = ((dot_lo >> seven) * _ORDER) >> np.uint64(56)
-    has_dot = (at_hi | at_lo) != 0
-    one_dot = ((dot_hi & (dot_hi - np.uint64(1))) == 0) & ((dot_lo & (dot_lo - np.uint64(1))) == 0)
-    one_dot &= (dot_hi == 0) | (dot_lo == 0)
-    dot_pos = np.where(at_hi != 0, at_hi.astype(np.int64) - 1, at_lo.astype(np.int64) + 7)
-    decimals = np.where(has_dot, WIDTH - 1 - dot_pos, 0)
-    two = np.uint64(2)
-    hi = hi + (dot_hi >> np.uint64(7)) * two  # "." -> "0"
-    lo = lo + (dot_lo >> np.uint64(7)) * two
-    ok = _words_ok(hi) & _words_ok(lo) & one_dot & (length >= 1) & (length <= WIDTH)
-    ok &= ~has_dot | ((dot_pos > pad) & (dot_pos < WIDTH - 1))  # a digit on both sides of the dot
+    pad_lo = np.clip(pad - 8, 0, 8)
+    lo = (words[ends + 8] & _KEEP[pad_lo]) | _FILL[pad_lo]  # the last 8 characters
+    if len(length) and int(length.max()) <= 8:  # common for prices: the first word is all "0"
+        hi = np.full(len(length), _ZEROS, dtype=np.uint64)
+    else:
+        pad_hi = np.minimum(pad, 8)
+        hi = (words[ends] & _KEEP[pad_hi]) | _FILL[pad_hi]  # the 8 characters before those
+    flag_hi, flag_lo = _dots(hi) >> _SEVEN, _dots(lo) >> _SEVEN  # 0x01 in the bytes holding a "."
+    # 1 + the number of characters after the dot, or 0 without dot (one dot at most: checked below)
+    code = ((flag_hi * _AFTER_HI) >> _TOP) + ((flag_lo * _AFTER_LO) >> _TOP)
+    dots = ((flag_hi * _ONES) >> _TOP) + ((flag_lo * _ONES) >> _TOP)
+    decimals = (np.maximum(code, np.uint64(1)) - np.uint64(1)).astype(np.int64)
+    hi = hi + (flag_hi << np.uint64(1))  # "." -> "0"
+    lo = lo + (flag_lo << np.uint64(1))
+    ok = _words_ok(hi) & _words_ok(lo) & (dots <= 1) & (length >= 1) & (length <= WIDTH)
+    ok &= (code == 0) | ((code >= 2) & (code < length.astype(np.uint64)))  # a digit on both sides of the dot
+    has_dot = code != 0
     if strict:
-        first = windows[np.arange(len(pad)), np.minimum(pad, WIDTH - 1)]
-        second = windows[np.arange(len(pad)), np.minimum(pad + 1, WIDTH - 1)]
+        first = buffer[starts + WIDTH]
+        second = buffer[np.minimum(starts + WIDTH + 1, buffer.size - 1)]
         ok &= ~((first == 0x30) & (length > 1) & (second != 0x2E))
     value = _eight_digits(hi) * np.uint64(100_000_000) + _eight_digits(lo)
     scale = _P10[decimals]
@@ -181,7 +185,7 @@ def _slow_number(text: str, strict: bool) -> str | None:
 
 def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
     """The float64 values of one column of ``block``; :class:`BadField` (row index) if one is not a number."""
-    starts, ends = block.starts[:, column], block.ends[:, column]
+    starts, ends = block.starts[column], block.ends[column]
     mantissa, decimals, ok = parse_numbers(block.buffer, starts, ends, strict=strict)
     values = mantissa.astype(np.float64) / _P10F[decimals]
     for index in np.flatnonzero(~ok).tolist():
@@ -195,7 +199,7 @@ def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
 
 def epoch_to_ms(block: Block, column: int, *, strict: bool) -> tuple[list[Decimal] | None, U64, I64, Bools]:
     """Parse a numeric time column: exact ``(slow values, mantissa, decimals, ok)`` for :func:`epoch_ms`."""
-    starts, ends = block.starts[:, column], block.ends[:, column]
+    starts, ends = block.starts[column], block.ends[column]
     mantissa, decimals, ok = parse_numbers(block.buffer, starts, ends, strict=strict)
     slow: list[Decimal] | None = None
     bad = np.flatnonzero(~ok).tolist()
@@ -215,7 +219,8 @@ def epoch_to_ms(block: Block, column: int, *, strict: bool) -> tuple[list[Decima
 
 def unit_of(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None) -> npt.NDArray[np.int8]:
     """Magnitude class of each epoch number: 0 s, 1 ms, 2 µs, 3 ns, -1 too small, 4 too large."""
-    whole = (mantissa // _P10[np.minimum(decimals, 18)]).astype(np.float64)
+    plain = not decimals.any()
+    whole = (mantissa if plain else mantissa // _P10[np.minimum(decimals, 18)]).astype(np.float64)
     if slow is not None:
         whole[~ok] = [float(int(d)) for d in slow]
     edges = np.array([float(EPOCH_UNITS[u][0]) for u in ("s", "ms", "us", "ns")] + [1e20])
@@ -229,9 +234,12 @@ def epoch_ms(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None
     if (decimals > 9).any():
         raise BadField(int(np.flatnonzero(decimals > 9)[0]), "too many decimals in a timestamp")
     scaled = mantissa.astype(np.int64) * num
-    divisor = _P10[decimals].astype(np.int64) * den
-    result = scaled // divisor
-    inexact = (scaled % divisor != 0) & ok
+    if not decimals.any() and den == 1:
+        result, inexact = scaled, np.zeros(0, dtype=np.bool_)
+    else:
+        divisor = _P10[decimals].astype(np.int64) * den
+        result = scaled // divisor
+        inexact = (scaled % divisor != 0) & ok
     if slow is not None:
         for index, value in zip(np.flatnonzero(~ok).tolist(), slow, strict=True):
             ms = value * num / den
@@ -252,7 +260,7 @@ def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
     Returns the open times in ms and whether every date carried an explicit UTC offset. A date
     without offset is read as UTC. :class:`BadField` names the first field that is not a date.
     """
-    starts, ends = block.starts[:, column], block.ends[:, column]
+    starts, ends = block.starts[column], block.ends[column]
     buffer = block.buffer
     length = ends - starts
     width = int(length.max()) if len(length) else 0
@@ -345,13 +353,13 @@ def csv_blocks(body: bytes, columns: int, start: int = 0) -> Iterator[Block]:
             index = int(wrong[0]) if len(wrong) else 0
             found = int(counts[index]) if len(wrong) else columns
             raise StructureError(row + index, f"expected {columns} columns, got {found}")
-        starts = np.empty((rows, columns), dtype=np.int64)
-        ends = np.empty((rows, columns), dtype=np.int64)
-        starts[:, 0] = line_starts
-        ends[:, -1] = line_ends
+        starts = np.empty((columns, rows), dtype=np.int64)
+        ends = np.empty((columns, rows), dtype=np.int64)
+        starts[0] = line_starts
+        ends[-1] = line_ends
         if per_row:
-            starts[:, 1:] = grid + 1
-            ends[:, :-1] = grid
+            ends[:-1] = grid.T
+            starts[1:] = ends[:-1] + 1
         yield Block(buf, starts, ends, row)
         row += rows
 
@@ -406,12 +414,12 @@ def json_blocks(text: bytes, start: int, stop: int, columns: int) -> Iterator[Bl
         if not ((inside[:, 0] > opens).all() and (inside[:, -1] < closes).all()
                 and (between > closes[:-1]).all() and (between < opens[1:]).all()):
             raise StructureError(row, f"expected rows of {columns} numbers")
-        starts = np.empty((rows, columns), dtype=np.int64)
-        ends = np.empty((rows, columns), dtype=np.int64)
-        starts[:, 0] = opens + 1
-        ends[:, -1] = closes
-        starts[:, 1:] = inside + 1
-        ends[:, :-1] = inside
+        starts = np.empty((columns, rows), dtype=np.int64)
+        ends = np.empty((columns, rows), dtype=np.int64)
+        starts[0] = opens + 1
+        ends[-1] = closes
+        ends[:-1] = inside.T
+        starts[1:] = ends[:-1] + 1
         flat_s, flat_e = starts.reshape(-1), ends.reshape(-1)
         _trim(buf, flat_s, flat_e)
         # every non-blank byte must be a bracket, a separator or inside a field: nothing else outside
