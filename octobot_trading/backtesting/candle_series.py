@@ -3,7 +3,7 @@
 A :class:`CandleSeries` is one (symbol, time frame) run of candles: ``times`` (int64 open
 times in ms) and float64 ``opens`` / ``highs`` / ``lows`` / ``closes`` / ``volumes``. Money
 leaves these arrays only through :func:`~octobot_trading.util.decimals.decimal_from_data_float`
-(``Decimal(repr(x))``, as API.md specifies). :class:`~octobot_trading.backtesting.candle_data.CandleData`
+(``Decimal(repr(x))``, the float's shortest text). :class:`~octobot_trading.backtesting.candle_data.CandleData`
 groups several series of one exchange.
 
 Validation rules (a violation raises :class:`~octobot_trading.errors.DataFileError` naming the

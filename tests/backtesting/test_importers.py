@@ -372,3 +372,29 @@ def test_loaded_candles_take_at_most_1_2_times_their_raw_array_size(tmp_path: Pa
     assert arrays == raw
     assert all(getattr(series, k).base is None for k in ("times", "opens", "highs", "lows", "closes", "volumes"))
     assert held <= 1.2 * raw, (held, raw)
+
+
+def test_feather_without_pyarrow_says_how_to_install_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "BTC_USDT-5m.feather"
+    path.write_bytes(b"ARROW1")
+    monkeypatch.setitem(__import__("sys").modules, "pyarrow", None)
+    with pytest.raises(DataFileError, match=r"needs pyarrow: pip install 'octobot_trading\[arrow\]'"):
+        CandleData.from_file(path)
+
+
+def test_header_only_csv_has_no_candles(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("timestamp,open,high,low,close,volume\n")
+    with pytest.raises(DataFileError, match="no candles"):
+        _load(path)
+
+
+def test_sqlite_data_file_series_carry_a_load_report(tmp_path: Path) -> None:
+    from octobot_trading.backtesting import data_file
+
+    path = tmp_path / "data.sqlite"
+    data_file.write(path, CandleData.from_file(HEAD, exchange="binance"))
+    loaded = CandleData.from_file(path)
+    series = loaded.get("BTC/USDT", "5m")
+    assert _same(series, _load(HEAD))
+    assert (series.report.format, series.report.layout, series.report.rows) == ("sqlite", "data-file", 600)
