@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,12 @@ def test_mypy_clean():
     proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=PACKAGE.parent, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
+
+
+def test_mypy_checks_the_library_and_the_tests():
+    """``test_mypy_clean`` covers what pyproject's mypy settings name: both trees, tests relaxed only."""
+    config = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["mypy"]
+    assert set(config["files"]) >= {"octobot_trading", "tests"}
+    tests_override = next(o for o in config["overrides"] if "tests.*" in o["module"])
+    assert tests_override.get("ignore_errors") is not True
+    assert config["disallow_untyped_defs"] is True and config["check_untyped_defs"] is True
