@@ -2,6 +2,8 @@
 
 Built-in modes: :class:`SmaCrossMode` (``"sma_cross"``), :class:`GridTradingMode` (``"grid"``),
 :class:`DCATradingMode` (``"dca"``). :func:`get_mode` finds a mode class by name.
+:class:`ScriptedMode` runs a script file (config ``{"script": path}``); :func:`resolve_mode`
+resolves a built-in name, ``package.module:Class`` or a script path.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from octobot_trading.modes.channel import (
 from octobot_trading.modes.context import ModeContext
 from octobot_trading.modes.dca import DCAConfig, DCATradingMode
 from octobot_trading.modes.grid import GridConfig, GridTradingMode
+from octobot_trading.modes.scripted import ScriptedConfig, ScriptedMode, load_script, resolve_mode
+from octobot_trading.modes.scripted_context import ScriptContext
+from octobot_trading.modes.scripted_dsl import DSLError, ScriptError
 from octobot_trading.modes.sma_cross import SmaCrossConfig, SmaCrossMode
 
 BUILTIN_MODES: dict[str, type[AbstractTradingMode]] = {
@@ -41,6 +46,7 @@ __all__ = [
     "AbstractTradingMode",
     "DCAConfig",
     "DCATradingMode",
+    "DSLError",
     "DecisionAction",
     "Evaluation",
     "EvaluationChannel",
@@ -49,8 +55,14 @@ __all__ = [
     "ModeChannel",
     "ModeConfig",
     "ModeContext",
+    "ScriptContext",
+    "ScriptError",
+    "ScriptedConfig",
+    "ScriptedMode",
     "SmaCrossConfig",
     "SmaCrossMode",
     "TradingDecision",
     "get_mode",
+    "load_script",
+    "resolve_mode",
 ]

@@ -227,9 +227,10 @@ class AbstractTradingMode(abc.ABC):
             self._unsubscribers.append(lambda: evaluations.unsubscribe(producer.on_evaluation))
 
     def _subscribe_gated(
-        self, channel: Any, callback: Callable[[Any], Awaitable[None]], symbol: str, priority: str
+        self, channel: Any, callback: Callable[[Any], Awaitable[None]], symbol: str, priority: str,
+        time_frame: TimeFrame | None = None,
     ) -> None:
-        time_frame = self.time_frame
+        time_frame = time_frame or self.time_frame
         if self.context.is_ready():
             subscription = channel.subscribe(callback, symbol=symbol, time_frame=time_frame, priority=priority)
         else:

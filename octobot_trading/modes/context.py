@@ -53,6 +53,12 @@ class ModeContext:
         ``market_order_slippage() -> Decimal``: the fraction by which market orders may fill
         worse than the last price (the simulated venue's slippage; 0 when unknown, e.g. live);
         modes sizing all-in market buys allow for it.
+    symbols_data
+        The market-data layer's candle buffers and prices (``get(symbol).candles(time_frame)``),
+        or None when the manager runs no market data.
+    hot_reload
+        True when files a mode reads may change during the run and should be reloaded (live and
+        paper trading); False in backtests, which replay deterministically.
     """
 
     channels: Any
@@ -67,6 +73,8 @@ class ModeContext:
     sub_portfolio: str | None = None
     configured_time_frames: list[TimeFrame] = field(default_factory=list)
     market_order_slippage: Callable[[], Decimal] = field(default=lambda: ZERO)
+    symbols_data: Any = None
+    hot_reload: bool = True
 
     def __post_init__(self) -> None:
         self.configured_time_frames = [TimeFrame.parse(tf) for tf in self.configured_time_frames or self.time_frames]
@@ -121,4 +129,6 @@ class ModeContext:
             evaluations=evaluations,
             sub_portfolio=sub_portfolio,
             market_order_slippage=market_order_slippage,
+            symbols_data=getattr(manager, "exchange_symbols_data", None),
+            hot_reload=not bool(getattr(manager, "is_backtesting", False)),
         )

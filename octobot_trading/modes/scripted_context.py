@@ -1,0 +1,259 @@
+"""``ScriptContext``: what a trading script's ``on_candle(ctx)`` sees and the order DSL it calls.
+
+One context is built per call, from the mode's :class:`~octobot_trading.modes.context.ModeContext`
+(never from the exchange manager), so a script runs unchanged live, on paper and in backtests.
+Amount and price strings follow :mod:`octobot_trading.modes.scripted_dsl`; a malformed one
+raises :class:`~octobot_trading.modes.scripted_dsl.DSLError` before any order is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from octobot_trading.enums import OrderSide, OrderType, TimeFrame
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.modes.context import ModeContext
+from octobot_trading.modes.scripted_dsl import (
+    DSLError,
+    PriceSpec,
+    parse_amount,
+    parse_price,
+    resolve_price,
+    size_amount,
+)
+from octobot_trading.util.decimals import ONE, ZERO, decimal_from_data_float
+from octobot_trading.util.symbols import parse_symbol
+
+__all__ = ["ScriptContext"]
+
+OnOrder = Callable[[Any], Awaitable[None]]
+
+
+def _exact(value: Any) -> Decimal:
+    """A candle value as an exact Decimal (data floats through their shortest text)."""
+    return value if isinstance(value, Decimal) else decimal_from_data_float(value)
+
+
+class ScriptContext:
+    """The trigger candle, balances, orders and the order DSL of one script call.
+
+    Attributes
+    ----------
+    symbol, time_frame, time_ms
+        The symbol and time frame of the trigger candle and its close time (ms).
+    open, high, low, close, volume
+        The trigger candle (exact Decimals of the data's values).
+    mode_context
+        The underlying :class:`~octobot_trading.modes.context.ModeContext`.
+    state
+        A dict kept across calls (and across reloads) for the script's own variables.
+    """
+
+    def __init__(self, mode_context: ModeContext, *, symbol: str, time_frame: TimeFrame, candle: Any,
+                 state: dict[str, Any], on_order: OnOrder | None = None) -> None:
+        self.mode_context = mode_context
+        self.symbol = symbol
+        self.time_frame = time_frame
+        self.state = state
+        self._on_order = on_order
+        self._pair = parse_symbol(symbol)
+        if candle is not None:
+            self.time_ms: int = int(candle.timestamp) + time_frame.ms
+            self.open: Decimal | None = _exact(candle.open)
+            self.high: Decimal | None = _exact(candle.high)
+            self.low: Decimal | None = _exact(candle.low)
+            self.close: Decimal | None = _exact(candle.close)
+            self.volume: Decimal | None = _exact(candle.volume)
+        else:
+            self.time_ms = mode_context.clock.now_ms()
+            self.open = self.high = self.low = self.close = self.volume = None
+
+    # -- market data --------------------------------------------------------------------------
+    def _candles(self, time_frame: TimeFrame | str | None, symbol: str | None) -> Any:
+        data = self.mode_context.symbols_data
+        if data is None:
+            raise DSLError("no candle data: the manager runs no market data", text=None)
+        return data.get(symbol or self.symbol).candles(TimeFrame.parse(time_frame) if time_frame else self.time_frame)
+
+    def closes(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+               symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last ``n`` closes (all kept when None), oldest first, as a float array (a copy)."""
+        return np.array(self._candles(time_frame, symbol).closes(n))
+
+    def opens(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+              symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last ``n`` opens, oldest first."""
+        return np.array(self._candles(time_frame, symbol).opens(n))
+
+    def highs(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+              symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last ``n`` highs, oldest first."""
+        return np.array(self._candles(time_frame, symbol).highs(n))
+
+    def lows(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+             symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last ``n`` lows, oldest first."""
+        return np.array(self._candles(time_frame, symbol).lows(n))
+
+    def volumes(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+                symbol: str | None = None) -> npt.NDArray[np.float64]:
+        """The last ``n`` volumes, oldest first."""
+        return np.array(self._candles(time_frame, symbol).volumes(n))
+
+    def times(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
+              symbol: str | None = None) -> npt.NDArray[np.int64]:
+        """The last ``n`` open times (ms), oldest first."""
+        return np.array(self._candles(time_frame, symbol).times(n))
+
+    @property
+    def price(self) -> Decimal | None:
+        """The current price: the close of the trigger candle (what relative prices start from)."""
+        return self.close
+
+    # -- portfolio ----------------------------------------------------------------------------
+    def available(self, currency: str) -> Decimal:
+        """Available (not reserved) balance of ``currency`` in the mode's portfolio."""
+        return Decimal(self.mode_context.portfolio.get_currency_portfolio(currency).available)
+
+    def total(self, currency: str) -> Decimal:
+        """Total balance of ``currency`` in the mode's portfolio."""
+        return Decimal(self.mode_context.portfolio.get_currency_portfolio(currency).total)
+
+    @property
+    def position(self) -> Any:
+        """The open futures position of the symbol, or None (always None on spot markets)."""
+        personal = getattr(self.mode_context.trader, "personal_data", None)
+        positions = getattr(personal, "positions_manager", None)
+        return None if positions is None else positions.get(self.symbol)
+
+    def open_orders(self, symbol: str | None = None) -> list[Any]:
+        """Open orders of ``symbol`` (default: the trigger's), of the mode's sub-portfolio if any."""
+        orders = self.mode_context.trader.orders_manager.open_orders(symbol or self.symbol)
+        sub = self.mode_context.sub_portfolio
+        return [o for o in orders if sub is None or getattr(o, "sub_portfolio", None) == sub]
+
+    # -- orders -------------------------------------------------------------------------------
+    async def market_buy(self, amount: object, **options: Any) -> Any:
+        """Buy at market; ``amount`` in the DSL (e.g. ``"10%"``). Returns the order."""
+        return await self._place(OrderType.MARKET, OrderSide.BUY, amount, None, None, options)
+
+    async def market_sell(self, amount: object, **options: Any) -> Any:
+        """Sell at market; ``amount`` in the DSL (e.g. ``"all"``). Returns the order."""
+        return await self._place(OrderType.MARKET, OrderSide.SELL, amount, None, None, options)
+
+    async def limit_buy(self, amount: object, price: object = None, *, offset: object = None,
+                        **options: Any) -> Any:
+        """Rest a buy limit at ``price`` (``"25000"``, ``"@25000"``) or ``offset`` (``"-1%"``, ``"e-2%"``)."""
+        return await self._place(OrderType.LIMIT, OrderSide.BUY, amount, price, offset, options)
+
+    async def limit_sell(self, amount: object, price: object = None, *, offset: object = None,
+                         **options: Any) -> Any:
+        """Rest a sell limit at ``price`` or ``offset`` (``"+2%"``, ``"e+2%"``)."""
+        return await self._place(OrderType.LIMIT, OrderSide.SELL, amount, price, offset, options)
+
+    async def stop_loss(self, amount: object, price: object = None, *, offset: object = None,
+                        side: str = "sell", **options: Any) -> Any:
+        """Place a stop-loss (market once triggered) at ``price`` / ``offset``; default side sell."""
+        return await self._place(OrderType.STOP_LOSS, OrderSide(side), amount, price, offset, options)
+
+    async def take_profit(self, amount: object, price: object = None, *, offset: object = None,
+                          side: str = "sell", **options: Any) -> Any:
+        """Place a take-profit (market once triggered) at ``price`` / ``offset``; default side sell."""
+        return await self._place(OrderType.TAKE_PROFIT, OrderSide(side), amount, price, offset, options)
+
+    async def cancel_all(self, symbol: str | None = None) -> list[Any]:
+        """Cancel the mode's open orders of ``symbol`` (default: the trigger's); return them."""
+        cancelled = []
+        for order in self.open_orders(symbol):
+            cancelled.append(await self.mode_context.trader.cancel_order(order))
+        return cancelled
+
+    def _price_spec(self, price: object, offset: object) -> PriceSpec | None:
+        if price is not None and offset is not None:
+            raise DSLError(f"give a price or an offset, not both (price={price!r}, offset={offset!r})", text=offset)
+        if offset is not None:
+            spec = parse_price(offset)
+            if not spec.is_relative:
+                raise DSLError(f"offset {offset!r} is not relative (expected e.g. \"+2%\", \"-1%\", \"e+2%\")",
+                               text=offset)
+            return spec
+        return None if price is None else parse_price(price)
+
+    def _entry_price(self) -> Decimal | None:
+        position = self.position
+        return None if position is None else position.entry_price
+
+    async def _place(self, order_type: OrderType, side: OrderSide, amount: object, price: object, offset: object,
+                     options: dict[str, Any]) -> Any:
+        context = self.mode_context
+        amount_spec = parse_amount(amount)  # malformed strings fail here, before anything else
+        price_spec = self._price_spec(price, offset)
+        if order_type is not OrderType.MARKET and price_spec is None:
+            raise DSLError(f"{order_type} needs a price or an offset", text=None)
+        order_price = None if price_spec is None else resolve_price(
+            price_spec, current=self.price, entry=self._entry_price())
+        spec = context.market_spec(self.symbol)
+        quote_cost = ONE
+        valuation = order_price
+        if order_type is OrderType.MARKET:
+            valuation, margin = self._market_valuation()
+            quote_cost += margin
+        if valuation is None:
+            raise InvalidOrder("no current price to size the order", limit="price", symbol=self.symbol)
+        fee_rate, fee_in_spent = self._fee_terms(side)
+        if fee_in_spent and side is OrderSide.BUY:
+            quote_cost *= ONE + fee_rate
+        base, quote = self._pair.base, self._pair.quote
+        position = self.position
+        size = size_amount(
+            amount_spec, side=side, price=valuation, market=spec,
+            available_base=self.available(base), available_quote=self.available(quote),
+            total_base=self.total(base), total_quote=self.total(quote),
+            position_size=None if position is None else position.contracts, quote_cost_factor=quote_cost)
+        if size <= ZERO:
+            raise InvalidOrder(f"amount {amount!r} sizes to zero at step {spec.amount_step}", limit="min_amount",
+                               symbol=self.symbol)
+        if order_type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
+            options.setdefault("trigger_price", order_price)
+            order_price = None
+        order = await context.create_order(order_type, side, self.symbol, size, order_price, **options)
+        if self._on_order is not None:
+            await self._on_order(order)
+        return order
+
+    def _market_valuation(self) -> tuple[Decimal | None, Decimal]:
+        """Price and margin the trader reserves a market buy at: the higher of the trigger close and
+        the trader's last price, and the venue's slippage (the trader's live margin when unknown)."""
+        trader = self.mode_context.trader
+        prices = [p for p in (self.price, self._trader_price()) if p is not None]
+        margin = getattr(getattr(trader, "connector", None), "market_order_slippage", None)
+        if not isinstance(margin, Decimal):
+            from octobot_trading.personal_data.order_funds import LIVE_MARKET_RESERVE_MARGIN
+
+            margin = LIVE_MARKET_RESERVE_MARGIN
+        return (max(prices) if prices else None), margin
+
+    def _trader_price(self) -> Decimal | None:
+        price_of = getattr(self.mode_context.trader, "price_of", None)
+        price = price_of(self.symbol) if callable(price_of) else None
+        return price if isinstance(price, Decimal) else None
+
+    def _fee_terms(self, side: OrderSide) -> tuple[Decimal, bool]:
+        trader = self.mode_context.trader
+        fees = getattr(trader, "fees", None)
+        rate = getattr(fees, "taker", ZERO) if fees is not None else ZERO
+        markets = getattr(trader, "markets", {})
+        market = markets.get(self.symbol) if isinstance(markets, dict) else None
+        fee_side = getattr(market, "fee_side", None)
+        if fee_side is None:
+            portfolio_manager = getattr(trader, "portfolio_manager", None)
+            return rate, bool(getattr(portfolio_manager, "reserve_fees_in_spent_currency", False))
+        return rate, fee_side == "give" or fee_side == ("quote" if side is OrderSide.BUY else "base")
+
+    def __repr__(self) -> str:
+        return f"ScriptContext({self.symbol!r}, {self.time_frame}, time_ms={self.time_ms}, close={self.close})"
