@@ -2,7 +2,7 @@
 
 The run builds the manager with ``ExchangeBuilder(...).use_backtesting(data)
 .use_trading_mode(...)`` (the same builder, managers, channels, trader and mode code as live
-trading; see :mod:`octobot_trading.backtesting.wiring`), subscribes an equity sampler at the
+trading; see :mod:`octobot_trading.backtesting.backtest_component`), subscribes an equity sampler at the
 lowest priority of the OHLCV channel (portfolio value computed once per sampling interval, not
 per price), replays the data and collects fills, final balances, metrics and a SHA-256 hash of
 the event log (orders and fills in order, with their times, prices, amounts, fees and final
@@ -229,7 +229,7 @@ async def run_backtest(
         down to the amount step), the rest keeps resting; a triggered stop / take-profit / trailing
         stop fills its rest at market (the next candles' open). Market orders always fill at once.
     """
-    from octobot_trading.backtesting.wiring import install_all
+    from octobot_trading.backtesting.backtest_component import BacktestComponent
     from octobot_trading.exchanges.builder import ExchangeBuilder
 
     slippage = to_decimal(slippage_percent, name="slippage_percent")
@@ -243,7 +243,6 @@ async def run_backtest(
     if starting_portfolio is not None and not any(to_decimal(v, name=f"starting_portfolio.{c}")
                                                   for c, v in dict(starting_portfolio).items()):
         raise ConfigurationError("starting_portfolio holds nothing to trade with", field="starting_portfolio")
-    install_all()
     if len(data) == 0:
         raise ConfigurationError("no candles to backtest", field="data")
     run_symbols = list(symbols) if symbols is not None else sorted(data.symbols)
@@ -275,21 +274,23 @@ async def run_backtest(
     first = data.get(run_symbols[0], base_tf)
     span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms
     interval = max(base_tf.ms, -(-span // max(1, equity_points) // base_tf.ms) * base_tf.ms)
-    personal_data = manager.exchange_personal_data
+    personal_data, channels = manager.exchange_personal_data, manager.channels
+    if personal_data is None or channels is None:  # the builder fills both for a backtest
+        raise ConfigurationError("the backtest manager has no trader or market data", field="data")
     sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols,
                              manager.exchange_symbols_data, base_tf, interval, span // interval + 2)
-    component: Any = manager.get_component("backtest")
+    component = manager.get_component("backtest", BacktestComponent)
     clock = LiveClock()
     started = clock.monotonic()
     async with manager:
         for symbol in run_symbols:
-            manager.channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
+            channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
                                              priority=ChannelPriority.LOW)
-        connector: Any = manager.connector
+        venue: Any = manager.exchange.connector  # the simulated venue
         if slippage:
-            connector.slippage = slippage / 100
+            venue.slippage = slippage / 100
         if fraction is not None:
-            connector.engine.partial_fill_fraction = fraction  # the driver then passes candle volumes
+            venue.engine.partial_fill_fraction = fraction  # the driver then passes candle volumes
         component.driver.progress = progress
         start_totals = personal_data.portfolio_manager.portfolio.totals()
         candles = await component.run()

@@ -1,11 +1,6 @@
 """Exchange layer: connector contract, typed results, builder, manager, registry, exchange classes."""
 
-from octobot_trading.exchanges.builder import (
-    BuildContext,
-    ExchangeBuilder,
-    register_component_factory,
-    register_connector_factory,
-)
+from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.exchange_classes import get_exchange_class, register_exchange_class
 from octobot_trading.exchanges.factory import ExchangeFactory
@@ -29,7 +24,6 @@ from octobot_trading.exchanges.types import (
 __all__ = [
     "AccountOperations",
     "Balance",
-    "BuildContext",
     "Candle",
     "Component",
     "ExchangeBuilder",
@@ -49,7 +43,5 @@ __all__ = [
     "TradingOperations",
     "exchanges_registry",
     "get_exchange_class",
-    "register_component_factory",
-    "register_connector_factory",
     "register_exchange_class",
 ]

@@ -1,68 +1,65 @@
 """``ExchangeBuilder``: the one supported way to construct an ``ExchangeManager``.
 
-``build()`` does, in this order:
+``build()`` validates every setting first (``ConfigurationError`` naming the field, before any
+I/O), then assembles the manager in one fixed order, read top to bottom in :meth:`ExchangeBuilder.build`:
 
-1. validate the settings into :class:`~octobot_trading.config.ExchangeConfig` and
-   :class:`~octobot_trading.config.TradingConfig` (``ConfigurationError`` naming the field);
-2. check that every requested subsystem is wired (else ``NotSupported`` naming it);
-3. pick the exchange class by ccxt id (:mod:`.exchange_classes`) and merge its default ccxt
-   options under the user's;
-4. create the connector through the connector factory of the trader kind (``"real"``: the
-   ccxt connector; ``"simulated"`` / ``"backtesting"``: registered by their subsystems);
-5. create the manager, whose first component loads the markets, then add the components of
-   every registered component factory, in registration order;
-6. start the manager (components in order) and register it in ``ot.exchanges_registry``.
+1. **connector** — the exchange class (picked by ccxt id, :mod:`.exchange_classes`) makes the
+   venue's connector with ``create_connector(...)``; paper trading wraps that same connector in
+   the simulated venue (orders fill locally, market data comes from it); a backtest uses the
+   simulated venue over the historical data. ``manager.exchange`` is the exchange class over
+   that connector: every engine component calls the venue through it;
+2. **market data** — live and paper: the market-data component (REST pollers or websocket
+   watchers reading ``manager.exchange``; on paper its feeds come from the wrapped live
+   connector); backtest: a hub with synchronized channels;
+3. **trader** (live and paper) or **backtest driver** (which owns the backtest's trader);
+4. **storage** (``with_storage``, live and paper);
+5. **trading modes** (``use_trading_mode``);
+6. the user's **extra components** (``with_component``), in call order.
 
-Any failure stops what was started (reverse order), closes the connector, leaves no registry
-entry, and re-raises.
+The manager then starts the components in that order (connector first: it loads the markets)
+and the builder adds it to ``ot.exchanges_registry``. Any failure stops what was started
+(reverse order), closes the connector, leaves no registry entry, and re-raises.
 
-Wiring hooks for the other subsystems (call at import time of the subsystem, or from the lead's
-wiring module):
-
-* :func:`register_connector_factory` ``(kind, fn(ctx) -> ExchangeConnector)`` for ``"simulated"``
-  (paper trading) and ``"backtesting"``;
-* :func:`register_component_factory` ``(name, fn(manager, ctx) -> iterable of components)``;
-  the names ``"trading_modes"`` and ``"storage"`` are required by ``use_trading_mode`` and
-  ``with_storage``. A factory reads what it needs from the :class:`BuildContext`.
+What is pluggable: the exchange class of a venue (``register_exchange_class`` or the
+``octobot_trading.exchanges`` entry points), its connector (the class's ``connector_class`` /
+``create_connector``) and extra components. Nothing is registered globally by a build.
 """
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from octobot_trading.clock import Clock, LiveClock, SimulatedClock
 from octobot_trading.config import ExchangeConfig, TradingConfig, parse_config
 from octobot_trading.enums import MarketType, TraderType
-from octobot_trading.errors import ConfigurationError, NotSupported
+from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.exchange_classes import get_exchange_class
 from octobot_trading.exchanges.manager import Component, ExchangeManager
 from octobot_trading.exchanges.registry import exchanges_registry
 from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.util.decimals import to_decimal
+from octobot_trading.util.fees import Fees
 
-__all__ = [
-    "BuildContext",
-    "ConnectorKind",
-    "ExchangeBuilder",
-    "TradingModeSetting",
-    "isolated_wiring",
-    "register_component_factory",
-    "register_connector_factory",
-    "unregister_component_factory",
-]
+if TYPE_CHECKING:
+    from octobot_trading.backtesting.backtest_component import BacktestComponent
+    from octobot_trading.backtesting.candle_data import CandleData
+    from octobot_trading.personal_data.trader_component import TraderComponent
 
-ConnectorKind = Literal["real", "simulated", "backtesting"]
+__all__ = ["ComponentFactory", "ExchangeBuilder", "TradingModeSetting"]
+
 ClientHook = Callable[[Any], None]
+#: ``factory(manager)`` -> a component, several, or None (see :meth:`ExchangeBuilder.with_component`).
+ComponentFactory = Callable[[ExchangeManager], "Component | Iterable[Component] | None"]
+_WEBSOCKET_OPTIONS = frozenset({"expected_interval", "stale_after", "backoff_base", "backoff_max", "jitter"})
 
 
 @dataclass(frozen=True)
@@ -76,90 +73,20 @@ class TradingModeSetting:
 
 
 @dataclass(frozen=True)
-class BuildContext:
-    """Everything the builder validated, handed to connector and component factories."""
+class _Plan:
+    """The validated settings of one build (no I/O happened yet)."""
 
     exchange_config: ExchangeConfig
     trading_config: TradingConfig
     clock: Clock
     trader_type: TraderType
     exchange_class: type[RestExchange]
-    client_hook: ClientHook | None = None
-    backtesting_data: Any = None
-    trading_modes: tuple[TradingModeSetting, ...] = ()
-    storage_path: Path | None = None
-
-    @property
-    def is_backtesting(self) -> bool:
-        """True when ``use_backtesting`` was called."""
-        return self.backtesting_data is not None
-
-
-ConnectorFactory = Callable[[BuildContext], "ExchangeConnector | Awaitable[ExchangeConnector]"]
-ComponentFactory = Callable[[ExchangeManager, BuildContext], "Iterable[Component] | None"]
-
-
-def _ccxt_connector(ctx: BuildContext) -> ExchangeConnector:
-    from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
-
-    return CCXTConnector(ctx.exchange_config, ctx.clock, client_hook=ctx.client_hook)
-
-
-_CONNECTOR_FACTORIES: dict[str, ConnectorFactory] = {"real": _ccxt_connector}
-
-#: When True, ``build()`` first wires every built-in subsystem that is not registered yet
-#: (:func:`octobot_trading.wiring.install_defaults`). Tests of the bare builder turn it off.
-AUTO_WIRE = True
-_COMPONENT_FACTORIES: list[tuple[str, ComponentFactory]] = []
-
-
-def register_connector_factory(kind: ConnectorKind, factory: ConnectorFactory) -> None:
-    """Set the connector factory of a trader kind (replaces the previous one)."""
-    if kind not in ("real", "simulated", "backtesting"):
-        raise ValueError(f"unknown connector kind {kind!r}")
-    _CONNECTOR_FACTORIES[kind] = factory
-
-
-def register_component_factory(name: str, factory: ComponentFactory, *, before: str | None = None) -> None:
-    """Add (or replace) a named component factory; ``before`` inserts it ahead of another one."""
-    unregister_component_factory(name)
-    index = len(_COMPONENT_FACTORIES)
-    if before is not None:
-        names = [n for n, _ in _COMPONENT_FACTORIES]
-        if before not in names:
-            raise ValueError(f"no component factory named {before!r}")
-        index = names.index(before)
-    _COMPONENT_FACTORIES.insert(index, (name, factory))
-
-
-def unregister_component_factory(name: str) -> None:
-    """Remove a named component factory (no error when absent)."""
-    _COMPONENT_FACTORIES[:] = [(n, f) for n, f in _COMPONENT_FACTORIES if n != name]
-
-
-@contextlib.contextmanager
-def isolated_wiring(*, auto_wire: bool = False) -> Iterator[None]:
-    """Run a block with no subsystem wired but the real connector; restore the wiring after.
-
-    For tests (the project's and plugin authors'): inside, register only what the test needs.
-    ``auto_wire`` sets :data:`AUTO_WIRE` for the block (default False: nothing is added by
-    ``build()``).
-    """
-    global AUTO_WIRE
-    components = list(_COMPONENT_FACTORIES)
-    connectors = dict(_CONNECTOR_FACTORIES)
-    saved_auto_wire = AUTO_WIRE
-    AUTO_WIRE = auto_wire
-    _COMPONENT_FACTORIES.clear()
-    for kind in [k for k in _CONNECTOR_FACTORIES if k != "real"]:
-        del _CONNECTOR_FACTORIES[kind]
-    try:
-        yield
-    finally:
-        AUTO_WIRE = saved_auto_wire
-        _COMPONENT_FACTORIES[:] = components
-        _CONNECTOR_FACTORIES.clear()
-        _CONNECTOR_FACTORIES.update(connectors)
+    client_hook: ClientHook | None
+    backtesting_data: CandleData | None
+    trading_modes: tuple[TradingModeSetting, ...]
+    storage_path: Path | None
+    extra_components: tuple[ComponentFactory, ...]
+    websocket_options: Mapping[str, Any]
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -189,6 +116,8 @@ class ExchangeBuilder:
         self._backtesting_data: Any = None
         self._modes: list[TradingModeSetting] = []
         self._storage: Path | None = None
+        self._extra_components: list[ComponentFactory] = []
+        self._websocket_options: dict[str, Any] = {}
 
     # -- settings (each returns the builder) ------------------------------------------------
     def with_credentials(self, api_key: str | None = None, api_secret: str | None = None,
@@ -250,6 +179,16 @@ class ExchangeBuilder:
         self._data["rest_only"] = enabled
         return self
 
+    def with_websocket_options(self, **options: Any) -> ExchangeBuilder:
+        """Tune every websocket market-data feed: ``expected_interval`` (seconds), ``stale_after``
+        (intervals), ``backoff_base``, ``backoff_max`` (seconds), ``jitter`` (see ``docs/market_data.md``)."""
+        unknown = sorted(set(options) - _WEBSOCKET_OPTIONS)
+        if unknown:
+            raise ConfigurationError(f"unknown websocket option(s): {', '.join(unknown)}",
+                                     field=f"websocket_options.{unknown[0]}")
+        self._websocket_options.update(options)
+        return self
+
     def use_real_trader(self) -> ExchangeBuilder:
         """Send orders to the exchange (the default)."""
         self._trader_type, self._backtesting_data = TraderType.REAL, None
@@ -306,86 +245,128 @@ class ExchangeBuilder:
         self._storage = Path(path)
         return self
 
+    def with_component(self, factory: ComponentFactory) -> ExchangeBuilder:
+        """Add components of your own after the built-in ones (repeatable, kept in call order).
+
+        ``factory(manager)`` runs during ``build()`` once the built-in components exist (the
+        manager's ``trader``, ``market_data``, ... are set) and returns a component (``name``,
+        ``async start()``, ``async stop()``), several, or None. They start after the built-ins and
+        stop before them; a failure fails the build and leaves nothing running.
+        """
+        if not callable(factory):
+            raise ConfigurationError("with_component() needs a callable factory(manager)", field="component")
+        self._extra_components.append(factory)
+        return self
+
     # -- build --------------------------------------------------------------------------------
-    def context(self) -> BuildContext:
-        """Validate the settings and return the build context (no I/O)."""
+    def _plan(self) -> _Plan:
+        """Validate every setting (no I/O): ``ConfigurationError`` naming what is wrong."""
         exchange_config = parse_config(ExchangeConfig, self._data)
         exchange_class = get_exchange_class(exchange_config.exchange)
         options = _deep_merge(exchange_class.default_ccxt_options(exchange_config.market_type),
                               exchange_config.ccxt_options)
         exchange_config = exchange_config.model_copy(update={"ccxt_options": options})
         trading_config = parse_config(TradingConfig, self._trading)
-        backtesting = self._backtesting_data is not None
-        clock = self._clock or (SimulatedClock() if backtesting else LiveClock())
-        return BuildContext(
-            exchange_config=exchange_config,
-            trading_config=trading_config,
-            clock=clock,
-            trader_type=self._trader_type,
-            exchange_class=exchange_class,
-            client_hook=self._client_hook,
-            backtesting_data=self._backtesting_data,
-            trading_modes=tuple(self._modes),
-            storage_path=self._storage,
+        data: CandleData | None = None
+        if self._backtesting_data is not None:
+            from octobot_trading.backtesting.backtest_component import checked_data
+
+            data = checked_data(self._backtesting_data)
+            if self._storage is not None:
+                raise ConfigurationError("with_storage is for live and paper trading; a backtest restarts from "
+                                         "its data", field="storage")
+        if self._modes:
+            from octobot_trading.modes.modes_component import check_settings
+
+            check_settings(self._modes)
+        clock = self._clock or (SimulatedClock() if data is not None else LiveClock())
+        if data is not None and not isinstance(clock, SimulatedClock):
+            raise ConfigurationError("a backtest runs on a SimulatedClock", field="clock")
+        return _Plan(
+            exchange_config=exchange_config, trading_config=trading_config, clock=clock,
+            trader_type=self._trader_type, exchange_class=exchange_class, client_hook=self._client_hook,
+            backtesting_data=data, trading_modes=tuple(self._modes), storage_path=self._storage,
+            extra_components=tuple(self._extra_components), websocket_options=dict(self._websocket_options),
         )
 
-    @staticmethod
-    def _connector_kind(ctx: BuildContext) -> str:
-        if ctx.is_backtesting:
-            return "backtesting"
-        return "simulated" if ctx.trader_type is TraderType.SIMULATED else "real"
-
-    def _check_wired(self, ctx: BuildContext) -> None:
-        missing = []
-        kind = self._connector_kind(ctx)
-        if kind not in _CONNECTOR_FACTORIES:
-            missing.append("use_backtesting (backtesting connector)" if kind == "backtesting"
-                           else "use_simulated_trader (simulated connector)")
-        names = {n for n, _ in _COMPONENT_FACTORIES}
-        if ctx.trading_modes and "trading_modes" not in names:
-            missing.append("use_trading_mode (trading-mode subsystem)")
-        if ctx.storage_path is not None and "storage" not in names:
-            missing.append("with_storage (storage subsystem)")
-        if missing:
-            raise NotSupported("not wired into ExchangeBuilder yet: " + "; ".join(missing),
-                               exchange=ctx.exchange_config.exchange)
-
     async def build(self) -> ExchangeManager:
-        """Validate, connect, load markets, start the subsystems and register the manager.
+        """Validate, assemble (see the module docstring), start and register the manager.
 
         Raises a typed error and leaves nothing running (and nothing registered) on failure.
         """
-        ctx = self.context()
-        if AUTO_WIRE:
-            from octobot_trading.wiring import install_defaults
-
-            install_defaults()
-        self._check_wired(ctx)
-        made = _CONNECTOR_FACTORIES[self._connector_kind(ctx)](ctx)
-        connector = await made if inspect.isawaitable(made) else made
+        plan = self._plan()
+        connector = _make_connector(plan)
         try:
-            exchange = ctx.exchange_class(connector, ctx.clock, market_type=ctx.exchange_config.market_type)
+            exchange = plan.exchange_class(connector, plan.clock, market_type=plan.exchange_config.market_type)
             manager = ExchangeManager(
-                exchange_config=ctx.exchange_config,
-                trading_config=ctx.trading_config,
-                clock=ctx.clock,
-                connector=connector,
-                exchange=exchange,
-                trader_type=ctx.trader_type,
-                is_backtesting=ctx.is_backtesting,
-                settings={"trading_modes": ctx.trading_modes, "storage_path": ctx.storage_path,
-                          "backtesting_data": ctx.backtesting_data},
+                exchange_config=plan.exchange_config, trading_config=plan.trading_config, clock=plan.clock,
+                connector=connector, exchange=exchange, trader_type=plan.trader_type,
+                is_backtesting=plan.backtesting_data is not None,
             )
         except BaseException:
             await connector.close()
             raise
         try:
-            for _name, factory in list(_COMPONENT_FACTORIES):
-                for component in factory(manager, ctx) or ():
-                    manager.add_component(component)
+            _assemble(manager, plan)
             await manager.start()
         except BaseException:
             await manager.stop()
             raise
         exchanges_registry.add(manager)
         return manager
+
+
+def _make_connector(plan: _Plan) -> ExchangeConnector:
+    """Step 1: the venue's connector; paper trading wraps it, a backtest replays its data instead."""
+    from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
+
+    if plan.backtesting_data is not None:
+        from octobot_trading.backtesting.backtest_component import backtesting_connector
+
+        return backtesting_connector(plan.backtesting_data, plan.exchange_config, plan.trading_config, plan.clock)
+    live = plan.exchange_class.create_connector(plan.exchange_config, plan.clock, client_hook=plan.client_hook)
+    if plan.trader_type is TraderType.REAL:
+        return live
+    trading = plan.trading_config
+    return SimulatedConnector(plan.clock, markets=None, starting_balances=trading.starting_portfolio,
+                              fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=live)
+
+
+def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
+    """Steps 2 to 6: create the components in start order and fill the manager's slots (no I/O)."""
+    from octobot_trading.exchange_data.market_data_component import MarketDataComponent
+    from octobot_trading.modes.modes_component import TradingModesComponent
+    from octobot_trading.personal_data.trader_component import TraderComponent
+    from octobot_trading.storage.component import StorageComponent
+
+    data = plan.backtesting_data
+    account: TraderComponent | BacktestComponent
+    if data is None:
+        # 2. market data, read through manager.exchange
+        market_data = MarketDataComponent(manager.exchange, plan.exchange_config, plan.clock,
+                                          websocket_options=dict(plan.websocket_options))
+        manager.add_component(market_data)
+        manager.use_market_data(market_data.market_data)
+        # 3. the trader (live or paper)
+        account = TraderComponent(manager)
+    else:
+        from octobot_trading.backtesting.backtest_component import BacktestComponent, backtest_market_data
+
+        # 2. market data: synchronized channels fed by the replay
+        hub = backtest_market_data(data, plan.exchange_config, plan.clock)
+        manager.use_market_data(hub)
+        # 3. the backtest driver, which owns the backtest's trader
+        account = BacktestComponent(manager, data, hub)
+    manager.add_component(account)
+    manager.trader, manager.exchange_personal_data = account.trader, account.personal_data
+    # 4. storage
+    if plan.storage_path is not None:
+        manager.add_component(StorageComponent(manager, plan.storage_path))
+    # 5. trading modes
+    if plan.trading_modes:
+        manager.add_component(TradingModesComponent(manager, plan.trading_modes))
+    # 6. the user's components
+    for factory in plan.extra_components:
+        made = factory(manager)
+        for component in (() if made is None else [made] if isinstance(made, Component) else made):
+            manager.add_component(component)

@@ -1,8 +1,11 @@
 """``ExchangeManager``: one exchange account, owning its connector, exchange and components.
 
 The manager owns an ordered list of *components* — objects with a ``name``, ``async start()``
-and ``async stop()`` (the :class:`Component` protocol): the connector first, then whatever the
-builder's factories add (market data, trader, trading modes, storage, ...). ``start()`` starts
+and ``async stop()`` (the :class:`Component` protocol): the connector first, then what
+``ExchangeBuilder.build()`` assembles (market data, trader or backtest, storage, trading modes,
+then the user's extra components). Its typed slots (``trader``, ``exchange_personal_data``,
+``market_data``, ``channels``, ``exchange_symbols_data``, ``readiness``) are filled by the
+builder, in the same order, before anything starts. ``start()`` starts
 them in order; if one fails, those already started are stopped in reverse order and the error
 propagates (the component whose start failed is stopped as well, so ``stop()`` must tolerate a
 partial start). ``stop()`` stops them in reverse order, closes the connector and removes the
@@ -18,9 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Mapping
 from types import TracebackType
-from typing import Any, Protocol, TypeVar, overload, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, overload, runtime_checkable
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig, TradingConfig
@@ -31,7 +33,15 @@ from octobot_trading.exchanges.registry import exchanges_registry
 from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.util.logging import get_logger
 
-__all__ = ["Component", "ConnectorComponent", "ExchangeManager", "Readiness"]
+if TYPE_CHECKING:
+    from octobot_trading.exchange_data.channels import ExchangeChannels
+    from octobot_trading.exchange_data.market_data import ExchangeMarketData
+    from octobot_trading.exchange_data.readiness import ReadinessTracker
+    from octobot_trading.exchange_data.symbol_data import ExchangeSymbolsData
+    from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+    from octobot_trading.personal_data.trader import Trader
+
+__all__ = ["Component", "ConnectorComponent", "ExchangeManager"]
 
 C = TypeVar("C")
 
@@ -48,15 +58,6 @@ class Component(Protocol):
 
     async def stop(self) -> None:
         """Stop and leave nothing running; idempotent."""
-        ...
-
-
-@runtime_checkable
-class Readiness(Protocol):
-    """What :meth:`ExchangeManager.wait_ready` waits on (set by the market-data subsystem)."""
-
-    async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - API.md signature
-        """Return when every required topic has produced a first update, else raise ``ReadinessTimeout``."""
         ...
 
 
@@ -98,7 +99,6 @@ class ExchangeManager:
         exchange: RestExchange,
         trader_type: TraderType = TraderType.REAL,
         is_backtesting: bool = False,
-        settings: Mapping[str, Any] | None = None,
     ) -> None:
         self.id = str(uuid.uuid4())
         self.exchange_config = exchange_config
@@ -108,18 +108,18 @@ class ExchangeManager:
         self.exchange = exchange
         self.trader_type = trader_type
         self._is_backtesting = is_backtesting
-        #: Validated builder settings for the subsystems (simulated portfolio, modes, storage...).
-        self.settings: dict[str, Any] = dict(settings or {})
-        #: Set by the trader subsystem.
-        self.trader: Any = None
-        #: Set by the trader subsystem (orders / portfolio / trades / positions / transactions).
-        self.exchange_personal_data: Any = None
-        #: Set by the market-data subsystem (per-symbol market data).
-        self.exchange_symbols_data: Any = None
-        #: Set by the market-data subsystem (per-exchange channels).
-        self.channels: Any = None
-        #: Set by the market-data subsystem (e.g. its ``ExchangeMarketData``); awaited by :meth:`wait_ready`.
-        self.readiness: Readiness | None = None
+        #: The account's orders / portfolio / trades / positions / transactions (None until assembled).
+        self.exchange_personal_data: ExchangePersonalData | None = None
+        #: Where orders go (the same class live, on paper and in backtests).
+        self.trader: Trader | None = None
+        #: The market-data hub: managers, channels and readiness behind one write API.
+        self.market_data: ExchangeMarketData | None = None
+        #: The per-exchange channels (``market_data.channels``).
+        self.channels: ExchangeChannels | None = None
+        #: Per-symbol market data (``market_data.symbols_data``).
+        self.exchange_symbols_data: ExchangeSymbolsData | None = None
+        #: The readiness tracker awaited by :meth:`wait_ready` (``market_data.readiness``, live and backtest).
+        self.readiness: ReadinessTracker | None = None
         self._components: list[Component] = [ConnectorComponent(connector, exchange_config.symbols)]
         self._started: list[Component] = []
         self._running = False
@@ -175,6 +175,13 @@ class ExchangeManager:
     def __repr__(self) -> str:
         return (f"ExchangeManager(id={self.id!r}, exchange={self.exchange_name!r}, "
                 f"trader={self.trader_type.value!r}, backtesting={self.is_backtesting})")
+
+    def use_market_data(self, market_data: ExchangeMarketData) -> None:
+        """Fill the market-data slots (hub, channels, per-symbol data, readiness) from ``market_data``."""
+        self.market_data = market_data
+        self.channels = market_data.channels
+        self.exchange_symbols_data = market_data.symbols_data
+        self.readiness = market_data.readiness
 
     # -- components ------------------------------------------------------------------------
     @property
@@ -256,14 +263,14 @@ class ExchangeManager:
     async def wait_ready(self, timeout: float | None = 30) -> None:  # noqa: ASYNC109 - API.md signature
         """Wait until the market-data subsystem reports every required topic ready.
 
-        Without a readiness tracker wired (REST-only use, no market-data subsystem), the manager is
+        Without a readiness tracker (a manager assembled by hand, without market data), the manager is
         ready once started. Raises ``ReadinessTimeout`` otherwise.
         """
         if not self._running:
             raise ReadinessTimeout("the exchange manager is not running", missing=("started",),
                                    exchange=self.exchange_name)
         if self.readiness is not None:
-            await self.readiness.wait_ready(timeout)
+            await self.readiness.wait_ready(timeout, exchange=self.exchange_name)
 
     async def __aenter__(self) -> ExchangeManager:
         await self.start()

@@ -1,10 +1,11 @@
-"""Wire the trading-mode framework into ``ExchangeBuilder``: the ``"trading_modes"`` component.
+"""``TradingModesComponent``: the trading modes of one ``ExchangeManager``.
 
-:func:`install` registers a component factory that turns every ``use_trading_mode(Mode,
-config)`` of the builder into a running mode: the mode is built (its config validated: a bad
-config fails the build with ``ConfigurationError`` and nothing is left running) with a
-:class:`~octobot_trading.modes.context.ModeContext` read from the manager, and started when the
-manager starts; stopped when it stops. Importing does not register anything.
+The builder creates it last among the built-in components (after the trader or the backtest
+driver, and storage) when ``use_trading_mode(Mode, config)`` was called: every mode's config is
+validated when the component is created (a bad config fails the build with
+``ConfigurationError`` before anything starts); each mode is built with a
+:class:`~octobot_trading.modes.context.ModeContext` read from the manager and started when the
+manager starts, stopped when it stops.
 
 The component is ``manager.get_component("trading_modes")``; its ``modes`` attribute lists the
 running modes in ``use_trading_mode`` order.
@@ -12,16 +13,44 @@ running modes in ``use_trading_mode`` order.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError, TradingModeError
-from octobot_trading.modes.base import AbstractTradingMode
+from octobot_trading.modes.base import AbstractTradingMode, ModeConfig
 from octobot_trading.modes.context import ModeContext
 
-__all__ = ["TradingModesComponent", "install", "uninstall"]
+if TYPE_CHECKING:
+    from octobot_trading.exchanges.builder import TradingModeSetting
+    from octobot_trading.exchanges.manager import ExchangeManager
+
+__all__ = ["COMPONENT_NAME", "TradingModesComponent", "check_settings"]
 
 COMPONENT_NAME = "trading_modes"
+
+
+def _as_mode_config(config: Mapping[str, Any] | BaseModel | None) -> Mapping[str, Any] | ModeConfig | None:
+    """A pydantic model that is not a ``ModeConfig`` is read as its fields."""
+    if isinstance(config, BaseModel) and not isinstance(config, ModeConfig):
+        return dict(config)
+    return config
+
+
+def check_settings(settings: Iterable[TradingModeSetting]) -> list[type[AbstractTradingMode]]:
+    """The mode classes of ``settings``, in order, once every config is validated.
+
+    Raises ``ConfigurationError`` for a class that is not a trading mode or a config its mode refuses.
+    """
+    classes: list[type[AbstractTradingMode]] = []
+    for setting in settings:
+        mode_class = setting.mode_class
+        if not (isinstance(mode_class, type) and issubclass(mode_class, AbstractTradingMode)):
+            raise ConfigurationError(f"{mode_class!r} is not an AbstractTradingMode subclass", field="trading_mode")
+        mode_class.validate_config(_as_mode_config(setting.config))
+        classes.append(mode_class)
+    return classes
 
 
 class TradingModesComponent:
@@ -29,33 +58,30 @@ class TradingModesComponent:
 
     name = COMPONENT_NAME
 
-    def __init__(self, manager: Any, settings: Iterable[Any]) -> None:
+    def __init__(self, manager: ExchangeManager, settings: Iterable[TradingModeSetting]) -> None:
         self.manager = manager
         self.settings = list(settings)
-        for setting in self.settings:
-            if not (isinstance(setting.mode_class, type) and issubclass(setting.mode_class, AbstractTradingMode)):
-                raise ConfigurationError(f"{setting.mode_class!r} is not an AbstractTradingMode subclass",
-                                         field="trading_mode")
-            setting.mode_class.validate_config(setting.config)  # fail the build early on a bad config
+        self._classes = check_settings(self.settings)  # fail the build early on a bad config
         self.modes: list[AbstractTradingMode] = []
 
     async def start(self) -> None:
         """Build every mode with a context read from the manager, then start them in order."""
-        if self.manager.channels is None or self.manager.trader is None:
+        personal_data = self.manager.exchange_personal_data
+        if self.manager.channels is None or self.manager.trader is None or personal_data is None:
             raise ConfigurationError("trading modes need the market-data and trader subsystems",
                                      field="trading_mode")
-        portfolio_manager = self.manager.exchange_personal_data.portfolio_manager
-        for index, setting in enumerate(self.settings):
+        portfolio_manager = personal_data.portfolio_manager
+        for index, (setting, mode_class) in enumerate(zip(self.settings, self._classes, strict=True)):
             sub_portfolio: str | None = None
-            allocation = getattr(setting, "sub_portfolio", None)
+            allocation = setting.sub_portfolio
             if allocation is not None:
-                sub_portfolio = f"{setting.mode_class.get_mode_name()}-{index}"
+                sub_portfolio = f"{mode_class.get_mode_name()}-{index}"
                 if sub_portfolio not in portfolio_manager.sub_portfolios:  # restored by storage otherwise
                     portfolio_manager.create_sub_portfolio(sub_portfolio, allocation)
             context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio)
-            name = setting.mode_class.get_mode_name()
+            name = mode_class.get_mode_name()
             try:
-                mode = setting.mode_class(context, setting.config)
+                mode = mode_class(context, _as_mode_config(setting.config))
                 await mode.start()
             except OctoBotTradingError:
                 raise
@@ -68,23 +94,3 @@ class TradingModesComponent:
         modes, self.modes = self.modes, []
         for mode in reversed(modes):
             await mode.stop()
-
-
-def _factory(manager: Any, ctx: Any) -> list[TradingModesComponent]:
-    if not ctx.trading_modes:
-        return []
-    return [TradingModesComponent(manager, ctx.trading_modes)]
-
-
-def install() -> None:
-    """Register the ``"trading_modes"`` component factory with the builder."""
-    from octobot_trading.exchanges.builder import register_component_factory
-
-    register_component_factory(COMPONENT_NAME, _factory)
-
-
-def uninstall() -> None:
-    """Remove the factory registered by :func:`install`."""
-    from octobot_trading.exchanges.builder import unregister_component_factory
-
-    unregister_component_factory(COMPONENT_NAME)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from octobot_trading.storage.component import StorageComponent, install, uninstall
+from octobot_trading.storage.component import StorageComponent
 from octobot_trading.storage.store import SCHEMA_VERSION, SqliteStore, StoredState
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore", "StorageComponent", "StoredState", "install", "uninstall"]
+__all__ = ["SCHEMA_VERSION", "SqliteStore", "StorageComponent", "StoredState"]

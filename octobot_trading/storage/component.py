@@ -1,5 +1,8 @@
 """The ``"storage"`` component: restore an account's state at start, keep the file up to date.
 
+The builder creates it with ``with_storage(path)`` for live and paper builds, after the trader
+component and before the trading modes (a backtest refuses storage: it restarts from its data).
+
 Recovery sequence (see ``docs/storage.md``):
 
 1. inside the trader component's start, after markets are loaded and before its first sync
@@ -24,13 +27,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError, StorageError
-from octobot_trading.exchanges import builder as _builder
-from octobot_trading.exchanges.builder import BuildContext, register_component_factory
-from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import Portfolio
 from octobot_trading.personal_data.price_triggers import PriceTrigger
@@ -39,7 +39,11 @@ from octobot_trading.storage.models import BalanceRow, OrderRow
 from octobot_trading.storage.store import SqliteStore, StoredState
 from octobot_trading.util.logging import get_logger
 
-__all__ = ["COMPONENT_NAME", "StorageComponent", "install", "uninstall"]
+if TYPE_CHECKING:
+    from octobot_trading.exchanges.manager import ExchangeManager
+    from octobot_trading.personal_data.trader import Trader
+
+__all__ = ["COMPONENT_NAME", "StorageComponent"]
 
 COMPONENT_NAME = "storage"
 #: Seconds between two writes of what changed.
@@ -67,6 +71,7 @@ class StorageComponent:
             raise ConfigurationError("with_storage needs the trader component (live or paper trading)",
                                      field="storage")
         self.manager = manager
+        self.trader: Trader = manager.trader
         self.store = SqliteStore(path)
         self.flush_seconds = flush_seconds
         self.restored = False
@@ -151,7 +156,7 @@ class StorageComponent:
         for order in given_up:
             personal.orders_manager.give_up(order)
             if order.group is not None or order.chained_orders:  # its exits follow it if it is restored
-                self.manager.trader.follow_links(order)
+                self.trader.follow_links(order)
         known = {order.id for order in all_orders}
         personal.orders_manager.restore_inferred({k: v for k, v in inferred.items() if k in known})
         await self._rearm(orders, state.orders)
@@ -171,7 +176,7 @@ class StorageComponent:
         """Give the simulated venue its balances back and re-place the active open orders on it."""
         from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 
-        connector = self.manager.connector
+        connector = self.manager.exchange.connector
         if not isinstance(connector, SimulatedConnector):
             return
         # venue ids continue after the stored ones, so a new id never collides with a stored order or fill
@@ -248,8 +253,8 @@ class StorageComponent:
             pm.starting_totals = dict(self._stored_starting)
         if not self.manager.is_simulated:
             # chained orders of parents filled before the stop whose children were not sent yet
-            await self.manager.trader.resume_interrupted_chains()
-            await self.manager.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
+            await self.trader.resume_interrupted_chains()
+            await self.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
         await self.flush()
         self._task = asyncio.get_running_loop().create_task(self._writer(), name="storage-writer")
 
@@ -267,7 +272,7 @@ class StorageComponent:
     def _trigger_of(self, order: Order) -> tuple[Decimal, bool] | None:
         if order.is_active or order.is_done or order.self_managed or order.parent_id is not None:
             return None
-        trigger = self.manager.trader.price_trigger_of(order)
+        trigger = self.trader.price_trigger_of(order)
         return None if trigger is None else (trigger.threshold, trigger.above)
 
     async def flush(self) -> int:
@@ -345,22 +350,3 @@ class StorageComponent:
             except Exception as exc:  # stop must finish: the file keeps the previous batch
                 self._log.error("last storage write failed: %r", exc)
         await self.store.close()
-
-
-def _storage_components(manager: ExchangeManager, ctx: BuildContext) -> Iterable[StorageComponent] | None:
-    if ctx.storage_path is None:
-        return None
-    if ctx.is_backtesting:
-        raise ConfigurationError("with_storage is for live and paper trading; a backtest restarts from its data",
-                                 field="storage")
-    return [StorageComponent(manager, ctx.storage_path)]
-
-
-def install(*, before: str | None = None) -> None:
-    """Register the ``"storage"`` component factory (``before``: a factory it must precede)."""
-    register_component_factory(COMPONENT_NAME, _storage_components, before=before)
-
-
-def uninstall() -> None:
-    """Undo :func:`install`."""
-    _builder.unregister_component_factory(COMPONENT_NAME)

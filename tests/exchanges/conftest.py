@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -74,15 +74,6 @@ async def connector(server: FakeExchangeServer) -> AsyncIterator[CCXTConnector]:
 def connector_factory(server: FakeExchangeServer) -> Callable[..., CCXTConnector]:
     """Make more connectors on the same server; they are closed by the test."""
     return lambda *args, **kwargs: make_connector(server, *args, **kwargs)
-
-
-@pytest.fixture(autouse=True)
-def isolated_builder_wiring() -> Iterator[None]:
-    """Run each test with no subsystem wired into the builder (other tests may install theirs)."""
-    from octobot_trading.exchanges.builder import isolated_wiring
-
-    with isolated_wiring():
-        yield
 
 
 @pytest.fixture

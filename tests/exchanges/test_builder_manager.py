@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 import octobot_trading as ot
 from octobot_trading import errors
-from octobot_trading.exchanges import builder as builder_module
+from octobot_trading.clock import Clock
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
+from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.exchanges.exchange_classes import register_exchange_class
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
@@ -72,8 +77,6 @@ class Recorder:
 def journal() -> Iterator[list[str]]:
     entries: list[str] = []
     yield entries
-    for name in ("first", "second", "broken"):
-        builder_module.unregister_component_factory(name)
 
 
 async def test_done_when_flow_real_trader(server: FakeExchangeServer) -> None:
@@ -157,36 +160,48 @@ async def test_unknown_configured_symbol_fails_the_build_cleanly(
     assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
-async def test_unwired_subsystems_are_refused_not_ignored(server: FakeExchangeServer) -> None:
+async def test_bad_subsystem_settings_are_refused_before_any_request(
+        registry_before: set[str], server: FakeExchangeServer) -> None:
     class SomeMode:
         pass
 
-    with builder_module.isolated_wiring():  # nothing wired but the real connector
-        for builder, what in [
-            (_builder(server).use_simulated_trader({"USDT": "1000"}), "use_simulated_trader"),
-            (_builder(server).use_backtesting(object()), "use_backtesting"),
-            (_builder(server).use_trading_mode(SomeMode, {"a": 1}), "use_trading_mode"),
-            (_builder(server).with_storage("state.sqlite"), "with_storage"),
-        ]:
-            with pytest.raises(errors.NotSupported) as caught:
-                await builder.build()
-            assert what in str(caught.value)
+    for builder, field in [
+        (_builder(server).use_backtesting(object()), "backtesting_data"),
+        (_builder(server).use_trading_mode(SomeMode, {"a": 1}), "trading_mode"),
+    ]:
+        with pytest.raises(errors.ConfigurationError) as caught:
+            await builder.build()
+        assert caught.value.field == field
+    with pytest.raises(errors.ConfigurationError) as caught:
+        _builder(server).with_component("not callable")  # type: ignore[arg-type]
+    assert caught.value.field == "component"
+    with pytest.raises(errors.ConfigurationError) as caught:
+        _builder(server).with_websocket_options(stale=3)
+    assert caught.value.field == "websocket_options.stale"
     with pytest.raises(errors.ConfigurationError):
         ot.ExchangeBuilder("binance").use_trading_mode("not a class")  # type: ignore[arg-type]
     with pytest.raises(errors.ConfigurationError):
         ot.ExchangeBuilder("binance").use_backtesting(None)
     assert server.faults.requests == []  # refused before any request
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
 async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchangeServer,
                                                              journal: list[str]) -> None:
-    builder_module.register_component_factory("second", lambda m, ctx: [Recorder("second", journal)])
-    builder_module.register_component_factory("first", lambda m, ctx: [Recorder("first", journal)],
-                                              before="second")
-    manager = await _builder(server).build()
-    assert [c.name for c in manager.components] == ["connector", "first", "second"]
+    seen: list[Any] = []
+
+    def first(manager: ExchangeManager) -> Recorder:
+        seen.append((manager.trader, manager.exchange_personal_data, manager.market_data))
+        return Recorder("first", journal)
+
+    builder = _builder(server).with_component(first).with_component(lambda m: [Recorder("second", journal)])
+    manager = await builder.build()
+    assert [c.name for c in manager.components] == ["connector", "exchange_data", "trader", "first", "second"]
+    assert seen == [(manager.trader, manager.exchange_personal_data, manager.market_data)]  # built-ins exist
+    assert None not in seen[0]
     assert journal == ["start first", "start second"]
-    assert len(_other_tasks()) == 2
+    recorders = [manager.get_component(name, Recorder) for name in ("first", "second")]
+    assert all(r.task is not None and not r.task.done() for r in recorders)
     await manager.stop()
     await manager.stop()
     assert journal == ["start first", "start second", "stop second", "stop first"]
@@ -196,10 +211,10 @@ async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchang
 async def test_failed_build_half_way_leaves_nothing_running(
         registry_before: set[str], server: FakeExchangeServer,
                                                             journal: list[str]) -> None:
-    builder_module.register_component_factory("first", lambda m, ctx: [Recorder("first", journal)])
-    builder_module.register_component_factory("broken", lambda m, ctx: [Recorder("broken", journal, True)])
+    builder = (_builder(server).with_component(lambda m: Recorder("first", journal))
+               .with_component(lambda m: [Recorder("broken", journal, True)]))
     with pytest.raises(RuntimeError, match="broken failed"):
-        await _builder(server).build()
+        await builder.build()
     assert journal == ["start first", "start broken", "stop broken", "stop first"]
     assert set(ot.exchanges_registry.ids()) == registry_before
     assert not _other_tasks()
@@ -227,38 +242,75 @@ async def test_manager_rejects_late_components_and_restart(server: FakeExchangeS
         await manager.wait_ready(timeout=0.1)
 
 
-async def test_manager_context_manager_and_readiness_hook(server: FakeExchangeServer) -> None:
-    class Ready:
-        waited: float | None = None
-
-        async def wait_ready(self, timeout: float | None = None) -> None:  # noqa: ASYNC109
-            Ready.waited = timeout
-
+async def test_manager_context_manager_and_readiness(server: FakeExchangeServer) -> None:
     manager = await _builder(server).build()
-    manager.readiness = Ready()
+    assert manager.market_data is not None and manager.readiness is manager.market_data.readiness
+    assert manager.channels is manager.market_data.channels
+    assert manager.exchange_symbols_data is manager.market_data.symbols_data
+    manager.readiness.require("custom")
     async with manager as entered:
         assert entered is manager and manager.is_running
+        with pytest.raises(errors.ReadinessTimeout) as caught:
+            await manager.wait_ready(timeout=0.2)
+        assert caught.value.missing == ("custom",)
+        manager.readiness.mark_ready("custom")
         await manager.wait_ready(timeout=7)
-        assert Ready.waited == 7
     assert not manager.is_running and manager.id not in ot.exchanges_registry
 
 
-async def test_registered_connector_factory_is_used_for_simulated_trader(server: FakeExchangeServer) -> None:
-    from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
+class RecordingConnector(CCXTConnector):
+    """The ccxt connector on the fake Binance server, recording the calls the engine makes."""
 
-    seen: list[ot.TraderType] = []
+    def __init__(self, exchange_config: ExchangeConfig, clock: Clock, *, client_hook: Any = None) -> None:
+        super().__init__(exchange_config.model_copy(update={"exchange": "binance"}), clock, client_hook=client_hook)
+        self.calls: list[str] = []
 
-    def factory(ctx: builder_module.BuildContext) -> CCXTConnector:
-        seen.append(ctx.trader_type)
-        return CCXTConnector(ctx.exchange_config, ctx.clock, client_hook=ctx.client_hook)
+    async def load_markets(self, reload: bool = False) -> Any:
+        self.calls.append("load_markets")
+        return await super().load_markets(reload)
 
-    with builder_module.isolated_wiring():
-        builder_module.register_connector_factory("simulated", factory)
-        manager = await _builder(server).use_simulated_trader({"USDT": "500"}).build()
-        async with manager:
-            assert manager.is_simulated and not manager.is_backtesting
-            assert manager.trading_config.starting_portfolio == {"USDT": Decimal("500")}
-        assert seen == [ot.TraderType.SIMULATED]
+    async def fetch_ticker(self, symbol: str) -> Any:
+        self.calls.append("fetch_ticker")
+        return await super().fetch_ticker(symbol)
+
+    async def create_order(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append("create_order")
+        return await super().create_order(*args, **kwargs)
+
+
+@register_exchange_class
+class RecordingVenue(BinanceExchange):
+    """A venue class bringing its own connector (a plugin's "real" connector)."""
+
+    exchange_id = "recordingbinance"
+    connector_class = RecordingConnector
+
+
+def _recording_builder(server: FakeExchangeServer) -> ot.ExchangeBuilder:
+    return (
+        ot.ExchangeBuilder("recordingbinance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols([BTC]).with_ccxt_options(FAST).with_client_hook(server.client_hook).rest_only(True)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10})  # the replayed prices are old
+    )
+
+
+async def test_paper_trading_wraps_the_connector_live_trading_would_use(server: FakeExchangeServer) -> None:
+    live = await _recording_builder(server).use_real_trader().build()
+    async with live:
+        assert isinstance(live.exchange, RecordingVenue) and isinstance(live.connector, RecordingConnector)
+    manager = await _recording_builder(server).use_simulated_trader({"USDT": "1000"}).build()
+    async with manager:
+        assert isinstance(manager.exchange, RecordingVenue)
+        simulated = manager.exchange.connector
+        assert isinstance(simulated, SimulatedConnector)
+        venue = simulated.market_data
+        assert isinstance(venue, RecordingConnector)  # the plugin's connector, not a fresh ccxt one
+        assert venue.calls[0] == "load_markets" and "fetch_ticker" in venue.calls  # market data read from it
+        order = await manager.trader.create_order("market", "buy", BTC, "0.001")
+        assert order.status is ot.OrderStatus.CLOSED
+        assert "create_order" not in venue.calls and server.state.orders == {}  # fills stay simulated
+    assert venue.calls and not _other_tasks()
 
 
 async def test_manager_type_is_exported_lazily() -> None:
@@ -275,9 +327,9 @@ async def test_cancelled_build_leaves_nothing_running(
             started.set()
             await asyncio.Event().wait()  # never returns
 
-    builder_module.register_component_factory("first", lambda m, ctx: [Recorder("first", journal)])
-    builder_module.register_component_factory("second", lambda m, ctx: [Hangs("second", journal)])
-    build = asyncio.create_task(_builder(server).build())
+    builder = (_builder(server).with_component(lambda m: Recorder("first", journal))
+               .with_component(lambda m: Hangs("second", journal)))
+    build = asyncio.create_task(builder.build())
     await started.wait()
     build.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -286,17 +338,28 @@ async def test_cancelled_build_leaves_nothing_running(
     assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
-async def test_secrets_never_reach_logs_reprs_or_errors(server: FakeExchangeServer,
-                                                        caplog: pytest.LogCaptureFixture) -> None:
+async def test_secrets_never_reach_logs_reprs_or_errors(caplog: pytest.LogCaptureFixture) -> None:
     import logging
+
+    from octobot_trading.testing.fake_exchange import default_markets
+
+    from .conftest import FIXTURES
 
     secret = "canary-secret-4f9a2b7c"
     caplog.set_level(logging.DEBUG)
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100, api_key="canary-key-91e0",
+                                  api_secret=secret) as server:
+        await _check_secrets_stay_hidden(server, secret, caplog)
+
+
+async def _check_secrets_stay_hidden(server: FakeExchangeServer, secret: str,
+                                     caplog: pytest.LogCaptureFixture) -> None:
     manager = await (_builder(server).with_credentials(api_key="canary-key-91e0", api_secret=secret).build())
     texts = [repr(manager), repr(manager.exchange), repr(manager.connector), repr(manager.exchange_config)]
     async with manager:
         server.faults.drop_after()
         server.faults.status(500, method="GET", path="/api/v3/order", times=None)
+        server.faults.status(500, method="GET", path="/api/v3/account", times=None)
         for call in (manager.exchange.fetch_balance(),
                      manager.exchange.create_order("limit", "buy", BTC, "0.01", "17000")):
             with pytest.raises(errors.ExchangeError) as caught:

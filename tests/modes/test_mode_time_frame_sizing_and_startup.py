@@ -11,7 +11,6 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, run_backtest
-from octobot_trading.backtesting.wiring import install_all
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.errors import TradingModeError
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
@@ -34,7 +33,6 @@ def test_default_time_frame_is_the_first_configured_not_the_shortest() -> None:
 
 
 async def test_builder_made_mode_reacts_on_the_first_configured_time_frame() -> None:
-    install_all()
     data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json").merge(
         CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json"))
     manager = await (ot.ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["1h", "5m"])

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData
-from octobot_trading.backtesting.wiring import install_all
 from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.modes import ModeContext, SmaCrossMode
 from octobot_trading.testing.sma_cross_reference import sma_cross_reference
@@ -16,7 +15,6 @@ FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
 
 
 async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_reference() -> None:
-    install_all()
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     manager = await (
         ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])

@@ -1,32 +1,19 @@
-"""Fixtures of the storage tests: the fake Binance server and builders wired with trader + storage."""
+"""Fixtures of the storage tests: the fake Binance server and builders for it."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.personal_data import wiring as trader_wiring
-from octobot_trading.storage import component as storage_wiring
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from tests.exchanges.conftest import FAST, FIXTURES
 
 #: Credentials of the fake server's account in these tests: a canary that must never reach the file.
 CANARY_KEY = "canary-key-7f3a9c"
 CANARY_SECRET = "canary-secret-b41d2e"
-
-
-@pytest.fixture(autouse=True)
-def isolated_builder_wiring() -> Iterator[None]:
-    """Wire only the trader and storage into the builder for each test, restore the wiring after."""
-    from octobot_trading.exchanges.builder import isolated_wiring
-
-    with isolated_wiring():
-        trader_wiring.install()
-        storage_wiring.install()
-        yield
 
 
 @pytest.fixture

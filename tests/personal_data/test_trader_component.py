@@ -1,4 +1,4 @@
-"""``manager.trader`` / ``manager.exchange_personal_data`` through ``ExchangeBuilder`` (fake Binance server)."""
+"""The trader component: ``manager.trader`` and ``manager.exchange_personal_data`` as the builder makes them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.enums import OrderStatus, TraderType
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
-from octobot_trading.personal_data import wiring
+from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
 from tests.exchanges.conftest import FAST, FIXTURES
 
@@ -19,12 +19,8 @@ D = Decimal
 
 @pytest.fixture
 async def server():
-    wiring.install()
-    try:
-        async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as srv:
-            yield srv
-    finally:
-        wiring.uninstall()
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as srv:
+        yield srv
 
 
 def _builder(server: FakeExchangeServer) -> ot.ExchangeBuilder:
@@ -74,55 +70,45 @@ async def test_real_trader_component_syncs_balances(server):
 
 
 async def test_paper_trader_reads_the_market_data_layer(server):
-    from octobot_trading.exchange_data import wiring as market_data_wiring
-    market_data_wiring.install()
-    try:
-        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-            order_safety={"max_price_age_seconds": 10**10})
-        manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
-        async with manager:
-            await manager.wait_ready(timeout=10)
-            symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
-            assert symbol_data.mark_price is not None
-            assert manager.trader.price_of("BTC/USDT") == symbol_data.mark_price
-            assert manager.trader.price_events_for("BTC/USDT") is symbol_data.price_events
-    finally:
-        market_data_wiring.uninstall()
+    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+        order_safety={"max_price_age_seconds": 10**10})
+    manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
+    async with manager:
+        await manager.wait_ready(timeout=10)
+        symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
+        assert symbol_data.mark_price is not None
+        assert manager.trader.price_of("BTC/USDT") == symbol_data.mark_price
+        assert manager.trader.price_events_for("BTC/USDT") is symbol_data.price_events
     assert not _other_tasks()
 
 
 async def test_real_trader_self_manages_the_types_binance_lacks(server):
-    """Review item 7: Binance holds no plain stop-loss: a bundled stop-loss is self-managed, not dropped."""
+    """Binance holds no plain stop-loss: a bundled stop-loss is self-managed, not dropped."""
     from octobot_trading.enums import OrderType
-    from octobot_trading.exchange_data import wiring as market_data_wiring
-    market_data_wiring.install()
-    try:
-        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-            order_safety={"max_price_age_seconds": 10**10})
-        manager = await builder.use_real_trader().build()
-        async with manager:
-            await manager.wait_ready(timeout=10)
-            trader = manager.trader
-            assert trader.supported_order_types == manager.exchange.supported_order_types
-            assert OrderType.STOP_LOSS not in trader.supported_order_types
-            last = server.state.markets["BTCUSDT"].last_price
-            entry = await trader.create_order("market", "buy", "BTC/USDT", "0.001",
-                                              stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
-            assert entry.status is OrderStatus.CLOSED
-            (stop,) = entry.chained_orders
-            assert stop.self_managed and not stop.is_active and stop.status is OrderStatus.PENDING_CREATION
-            assert stop in manager.exchange_personal_data.orders_manager.open_orders("BTC/USDT")
-            assert [o.side for o in server.state.orders.values()] == ["BUY"]  # the stop waits locally
-    finally:
-        market_data_wiring.uninstall()
+    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+        order_safety={"max_price_age_seconds": 10**10})
+    manager = await builder.use_real_trader().build()
+    async with manager:
+        await manager.wait_ready(timeout=10)
+        trader = manager.trader
+        assert trader.supported_order_types == manager.exchange.supported_order_types
+        assert OrderType.STOP_LOSS not in trader.supported_order_types
+        last = server.state.markets["BTCUSDT"].last_price
+        entry = await trader.create_order("market", "buy", "BTC/USDT", "0.001",
+                                          stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+        assert entry.status is OrderStatus.CLOSED
+        (stop,) = entry.chained_orders
+        assert stop.self_managed and not stop.is_active and stop.status is OrderStatus.PENDING_CREATION
+        assert stop in manager.exchange_personal_data.orders_manager.open_orders("BTC/USDT")
+        assert [o.side for o in server.state.orders.values()] == ["BUY"]  # the stop waits locally
     assert not _other_tasks()
 
 
 async def test_poll_loop_survives_an_unexpected_error(server, caplog):
-    """Review S3: a non-library exception in one poll is logged with its traceback; polling goes on."""
+    """A non-library exception in one poll is logged with its traceback; polling goes on."""
     manager = await _builder(server).use_real_trader().build()
     try:
-        component = manager.get_component("trader", wiring.TraderComponent)
+        component = manager.get_component("trader", TraderComponent)
         if component._task is not None:  # restart the loop with a short period (no 5 s wait in a test)
             component._task.cancel()
             await asyncio.gather(component._task, return_exceptions=True)
@@ -150,33 +136,28 @@ async def test_poll_loop_survives_an_unexpected_error(server, caplog):
 
 
 async def test_paper_trading_fills_at_the_live_mark_price(server):
-    """Review S2: paper market orders use the trader's price; resting orders see every mark price."""
-    from octobot_trading.exchange_data import wiring as market_data_wiring
+    """Paper market orders use the trader's price; resting orders see every mark price."""
     from octobot_trading.exchange_data.payloads import MarkPriceUpdate
     from octobot_trading.personal_data.orders.order import OrderEvent
-    market_data_wiring.install()
-    try:
-        builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-            order_safety={"max_price_age_seconds": 10**10})
-        manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
-        async with manager:
-            await manager.wait_ready(timeout=10)
-            symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
-            mark = symbol_data.mark_price
-            assert manager.connector.last_price("BTC/USDT") == manager.trader.price_of("BTC/USDT") == mark
-            order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
-                                                      (mark * D("0.95")).quantize(D("0.01")))
-            closed = asyncio.Event()
+    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
+        order_safety={"max_price_age_seconds": 10**10})
+    manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
+    async with manager:
+        await manager.wait_ready(timeout=10)
+        symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
+        mark = symbol_data.mark_price
+        assert manager.connector.last_price("BTC/USDT") == manager.trader.price_of("BTC/USDT") == mark
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
+                                                  (mark * D("0.95")).quantize(D("0.01")))
+        closed = asyncio.Event()
 
-            async def on_close(_order) -> None:
-                closed.set()
+        async def on_close(_order) -> None:
+            closed.set()
 
-            order.add_hook(OrderEvent.CLOSE, on_close)
-            lower = (mark * D("0.94")).quantize(D("0.01"))
-            await manager.channels.mark_price.publish(
-                MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
-            await asyncio.wait_for(closed.wait(), timeout=5)  # filled between two polls
-            assert order.status is OrderStatus.CLOSED and order.average_price == order.price
-    finally:
-        market_data_wiring.uninstall()
+        order.add_hook(OrderEvent.CLOSE, on_close)
+        lower = (mark * D("0.94")).quantize(D("0.01"))
+        await manager.channels.mark_price.publish(
+            MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
+        await asyncio.wait_for(closed.wait(), timeout=5)  # filled between two polls
+        assert order.status is OrderStatus.CLOSED and order.average_price == order.price
     assert not _other_tasks()

@@ -1,9 +1,9 @@
-"""Market data wired into ExchangeBuilder: a paper-trading manager on the fake Binance server."""
+"""The market-data component a builder assembles: a paper-trading manager on the fake Binance server."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import numpy as np
 import pytest
@@ -11,31 +11,14 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import TimeFrame
-from octobot_trading.exchange_data import wiring as md_wiring
+from octobot_trading.exchange_data.market_data_component import MarketDataComponent
 from octobot_trading.exchange_data.payloads import CandleUpdate
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
-from octobot_trading.exchanges import builder as builder_module
-from octobot_trading.personal_data import wiring as trader_wiring
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 
 from .helpers import until
 
 H1 = TimeFrame.H1.ms
-
-
-@pytest.fixture
-def wired() -> Iterator[None]:
-    saved_components = list(builder_module._COMPONENT_FACTORIES)
-    saved_connectors = dict(builder_module._CONNECTOR_FACTORIES)
-    builder_module._COMPONENT_FACTORIES[:] = [(n, f) for n, f in saved_components if n == "trading_modes"]
-    trader_wiring.install()
-    md_wiring.install()
-    try:
-        yield
-    finally:
-        builder_module._COMPONENT_FACTORIES[:] = saved_components
-        builder_module._CONNECTOR_FACTORIES.clear()
-        builder_module._CONNECTOR_FACTORIES.update(saved_connectors)
 
 
 @pytest.fixture
@@ -56,14 +39,14 @@ def _builder(server: FakeExchangeServer, clock: SimulatedClock) -> ot.exchanges.
     )
 
 
-async def test_paper_manager_rest_only_gets_ready_and_candles_flow(wired, server):
+async def test_paper_manager_rest_only_gets_ready_and_candles_flow(server):
     market = server.state.markets["BTCUSDT"]
     clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
     before = set(asyncio.all_tasks())
     manager = await _builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}).build()
     try:
         component = manager.get_component("exchange_data")
-        assert isinstance(component, md_wiring.MarketDataComponent) and not component.websockets
+        assert isinstance(component, MarketDataComponent) and not component.websockets
         assert [c.name for c in manager.components].index("exchange_data") < [
             c.name for c in manager.components].index("trader")
         assert any(isinstance(u, RestCandlesUpdater) for u in component.updaters)
@@ -96,7 +79,7 @@ async def test_paper_manager_rest_only_gets_ready_and_candles_flow(wired, server
     assert manager.get_component("exchange_data").updaters == []  # type: ignore[union-attr]
 
 
-async def test_wait_ready_times_out_naming_missing_topics(wired, server):
+async def test_wait_ready_times_out_naming_missing_topics(server):
     market = server.state.markets["BTCUSDT"]
     clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
     server.faults.drop_before(path="/api/v3/klines", times=None)  # candles never arrive
@@ -115,18 +98,10 @@ async def test_wait_ready_times_out_naming_missing_topics(wired, server):
         await manager.stop()
 
 
-async def test_backtests_are_left_to_the_backtesting_subsystem(wired):
-    class Ctx:
-        is_backtesting = True
-
-    assert list(md_wiring._factory(object(), Ctx())) == []
-
-
-async def test_paper_manager_with_websockets_gets_ready_and_data_flows(wired):
+async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
     from octobot_trading.exchange_data.updaters.ws import WebsocketUpdater
     from octobot_trading.testing.fake_exchange.ws import FakeBinanceStreams
 
-    md_wiring.install(expected_interval=3600)  # the replay only moves when the test advances it
     server = FakeExchangeServer(start_index=100)
     streams = FakeBinanceStreams(server)
     async with server:
@@ -134,10 +109,11 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows(wired):
         clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
         before = set(asyncio.all_tasks())
         manager = await (_builder(server, clock).with_client_hook(streams.client_hook)
+                         .with_websocket_options(expected_interval=3600)  # the replay moves when the test does
                          .use_simulated_trader({"USDT": "10000"}).build())
         try:
             component = manager.get_component("exchange_data")
-            assert isinstance(component, md_wiring.MarketDataComponent) and component.websockets
+            assert isinstance(component, MarketDataComponent) and component.websockets
             assert all(isinstance(u, WebsocketUpdater) for u in component.updaters)
             received: list[CandleUpdate] = []
 
