@@ -24,12 +24,14 @@ from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, Un
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
 from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine, RestingOrder
-from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfersMixin
+from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfers
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
+    DepositAddress,
     ExchangeOrder,
     ExchangeTrade,
+    ExchangeTransaction,
     MarketInfo,
     OrderBook,
     PublicTrade,
@@ -104,7 +106,7 @@ class _SimOrder:
         )
 
 
-class SimulatedConnector(SimulatedTransfersMixin, ExchangeConnector):
+class SimulatedConnector(ExchangeConnector):
     """A simulated exchange account with a matching engine.
 
     Parameters
@@ -165,6 +167,64 @@ class SimulatedConnector(SimulatedTransfersMixin, ExchangeConnector):
         self._last_decimal: dict[str, tuple[float, Decimal]] = {}
         self._order_ids = itertools.count(1)
         self._trade_ids = itertools.count(1)
+        #: Deposits and withdrawals of the account (see :class:`SimulatedTransfers`).
+        self.transfers = SimulatedTransfers(self._current_account, clock, self.name)
+
+    def _current_account(self) -> SimulatedAccount:
+        return self.account
+
+    # -- transfers (SimulatedTransfers) ---------------------------------------------------------------
+    @property
+    def allow_withdrawals(self) -> bool:
+        """False by default: ``withdraw`` is refused with ``WithdrawalsDisabled`` until set True."""
+        return self.transfers.allow_withdrawals
+
+    @allow_withdrawals.setter
+    def allow_withdrawals(self, allowed: bool) -> None:
+        self.transfers.allow_withdrawals = allowed
+
+    @property
+    def withdrawal_fees(self) -> dict[str, Decimal] | None:
+        """``withdraw`` fee per currency, taken from the withdrawn amount (default none)."""
+        return self.transfers.withdrawal_fees
+
+    @withdrawal_fees.setter
+    def withdrawal_fees(self, fees: dict[str, Decimal] | None) -> None:
+        self.transfers.withdrawal_fees = fees
+
+    @property
+    def withdrawal_listeners(self) -> list[Callable[[ExchangeTransaction], object]]:
+        """Callbacks told ``(transaction)`` of each accepted withdrawal."""
+        return self.transfers.withdrawal_listeners
+
+    def deposit_address_of(self, currency: str) -> str:
+        """The simulated account's deposit address for ``currency`` (stable)."""
+        return self.transfers.deposit_address_of(currency)
+
+    def receive_deposit(self, currency: str, amount: Decimal | int | str, *, transaction_id: str,
+                        txid: str | None = None, address: str | None = None) -> ExchangeTransaction:
+        """Credit an incoming deposit once per ``transaction_id`` (see :meth:`SimulatedTransfers.receive_deposit`)."""
+        return self.transfers.receive_deposit(currency, amount, transaction_id=transaction_id, txid=txid,
+                                              address=address)
+
+    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
+                             limit: int | None = None) -> list[ExchangeTransaction]:
+        """Deposits to the account, oldest first."""
+        return await self.transfers.fetch_deposits(currency, since, limit)
+
+    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
+                                limit: int | None = None) -> list[ExchangeTransaction]:
+        """Withdrawals from the account, oldest first."""
+        return await self.transfers.fetch_withdrawals(currency, since, limit)
+
+    async def fetch_deposit_address(self, currency: str, *, network: str | None = None) -> DepositAddress:
+        """The simulated deposit address of ``currency``."""
+        return await self.transfers.fetch_deposit_address(currency, network=network)
+
+    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
+                       network: str | None = None) -> ExchangeTransaction:
+        """Debit free ``currency`` and record a completed withdrawal (refused unless allowed)."""
+        return await self.transfers.withdraw(currency, amount, address, tag=tag, network=network)
 
     # -- restart recovery (paper trading) --------------------------------------------------------------
     def restore_account(self, totals: Mapping[str, Decimal], *, known_ids: Iterable[str | None] = ()) -> None:

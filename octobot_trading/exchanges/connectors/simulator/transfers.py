@@ -1,6 +1,6 @@
-"""Deposits and withdrawals of the simulated account (mixed into ``SimulatedConnector``).
+"""Deposits and withdrawals of the simulated account (``SimulatedConnector.transfers``).
 
-:meth:`SimulatedTransfersMixin.receive_deposit` credits an incoming deposit once per id (a
+:meth:`SimulatedTransfers.receive_deposit` credits an incoming deposit once per id (a
 simulated chain, a test or a backtest calls it); ``withdraw`` debits the free balance and
 records the withdrawal (refused with ``WithdrawalsDisabled``, nothing changed, unless
 ``allow_withdrawals`` is True). Callbacks in ``withdrawal_listeners`` are told each accepted
@@ -12,36 +12,48 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
+from octobot_trading.clock import Clock
 from octobot_trading.errors import InsufficientFunds, InvalidOrder, WithdrawalsDisabled
 from octobot_trading.exchanges.types import DepositAddress, ExchangeTransaction, TransferStatus
 from octobot_trading.util.decimals import decimal_to_str, to_decimal
 
-__all__ = ["SimulatedTransfersMixin"]
+if TYPE_CHECKING:
+    from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
+
+__all__ = ["SimulatedTransfers"]
 
 
-class SimulatedTransfersMixin:
-    """The transfer methods of the connector contract on a simulated account."""
+class SimulatedTransfers:
+    """The transfer methods of the connector contract on a simulated account.
 
-    account: Any
-    clock: Any
-    name: str
-    #: Money leaving is never a default: set True to let ``withdraw`` work.
-    allow_withdrawals: bool = False
-    #: ``withdraw`` fee per currency, taken from the withdrawn amount (default none).
-    withdrawal_fees: dict[str, Decimal] | None = None
+    Parameters
+    ----------
+    account:
+        ``account()``: the simulated account (read at each call: a restart recovery replaces it).
+    clock:
+        Time of the transfers.
+    name:
+        The venue's name (deposit addresses, errors).
+    """
 
-    def _transfer_books(self) -> tuple[dict[str, ExchangeTransaction], dict[str, ExchangeTransaction]]:
-        books = self.__dict__.get("_transfer_books_state")
-        if books is None:
-            books = self.__dict__["_transfer_books_state"] = ({}, {})
-        return books
+    def __init__(self, account: Callable[[], SimulatedAccount], clock: Clock, name: str) -> None:
+        self._account_of = account
+        self.clock = clock
+        self.name = name
+        #: Money leaving is never a default: set True to let ``withdraw`` work.
+        self.allow_withdrawals = False
+        #: ``withdraw`` fee per currency, taken from the withdrawn amount (default none).
+        self.withdrawal_fees: dict[str, Decimal] | None = None
+        #: Callbacks told ``(transaction)`` of each accepted withdrawal.
+        self.withdrawal_listeners: list[Callable[[ExchangeTransaction], object]] = []
+        self._deposits: dict[str, ExchangeTransaction] = {}
+        self._withdrawals: dict[str, ExchangeTransaction] = {}
 
     @property
-    def withdrawal_listeners(self) -> list[Callable[[ExchangeTransaction], object]]:
-        """Callbacks told ``(transaction)`` of each accepted withdrawal."""
-        return self.__dict__.setdefault("_withdrawal_listeners", [])
+    def account(self) -> SimulatedAccount:
+        return self._account_of()
 
     def deposit_address_of(self, currency: str) -> str:
         """The simulated account's deposit address for ``currency`` (stable)."""
@@ -51,7 +63,7 @@ class SimulatedTransfersMixin:
     def receive_deposit(self, currency: str, amount: Decimal | int | str, *, transaction_id: str,
                         txid: str | None = None, address: str | None = None) -> ExchangeTransaction:
         """Credit an incoming deposit; a known ``transaction_id`` changes nothing (returns the first)."""
-        deposits, _ = self._transfer_books()
+        deposits = self._deposits
         known = deposits.get(transaction_id)
         if known is not None:
             return known
@@ -75,12 +87,12 @@ class SimulatedTransfersMixin:
     async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
                              limit: int | None = None) -> list[ExchangeTransaction]:
         """Return deposits to the account, oldest first."""
-        return self._window(list(self._transfer_books()[0].values()), currency, since, limit)
+        return self._window(list(self._deposits.values()), currency, since, limit)
 
     async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
                                 limit: int | None = None) -> list[ExchangeTransaction]:
         """Return withdrawals from the account, oldest first."""
-        return self._window(list(self._transfer_books()[1].values()), currency, since, limit)
+        return self._window(list(self._withdrawals.values()), currency, since, limit)
 
     async def fetch_deposit_address(self, currency: str, *, network: str | None = None) -> DepositAddress:
         """Return the simulated deposit address of ``currency``."""
@@ -103,7 +115,7 @@ class SimulatedTransfersMixin:
             raise InsufficientFunds(f"insufficient free {currency} to withdraw {decimal_to_str(value)}",
                                     exchange=self.name)
         self.account.deposit(currency, -value)
-        _, withdrawals = self._transfer_books()
+        withdrawals = self._withdrawals
         number = len(withdrawals) + 1
         record = ExchangeTransaction(id=f"sim-wd-{number}", kind="withdrawal", currency=currency, amount=value,
                                      status=TransferStatus.OK, timestamp=self.clock.now_ms(), address=address,
