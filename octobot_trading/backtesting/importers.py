@@ -169,6 +169,7 @@ class _TimeReader:
         self.hint = self.required or default_unit
         self.iso: bool | None = None
         self.with_offset = True
+        self.small_ok = False  # the unit came from the hint because the first values were too small
 
     def error(self, row: int, message: str) -> DataFileError:
         return _error(message, self.path, row, self.name)
@@ -191,11 +192,12 @@ class _TimeReader:
                 if first > 3:
                     raise BadField(0, "timestamp too large for an epoch time")
                 self.unit = _CLASS_UNITS[first] if first >= 0 else self.hint
+                self.small_ok = first < 0
                 if self.required is not None and self.unit != self.required:
                     raise BadField(0, f"column {self.name} holds times in {self.unit}, not ms")
             expected = _CLASS_UNITS.index(self.unit) if self.unit else -1
             differs = classes != expected
-            if self.hint is not None and first < 0:
+            if self.small_ok:
                 differs &= classes >= 0
             if differs.any():
                 index = int(np.flatnonzero(differs)[0])
@@ -266,7 +268,7 @@ def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool
         picks = _header_columns(first, source)
         names = [first[i].strip() for i in picks]
     width = len(first)
-    out = _Columns(raw.count(b"\n", body_start) + 1)
+    out = _Columns(raw.count(b"\n", body_start) + (0 if raw.endswith(b"\n") else 1))
     times = _TimeReader(path, names[0], time_unit, strict=False)
     try:
         _fill(csv_blocks(raw, width, body_start), out, picks, names, times, path, strict=False)
@@ -302,7 +304,7 @@ def _header_columns(header: list[str], source: str) -> list[int]:
     for role in ("time", *CSV_HEADER[1:]):
         where = found.get(role, [])
         if not where:
-            wanted = "an open-time column (" + ", ".join(TIME_COLUMN_NAMES) + ")" if role == "time" else role
+            wanted = "open-time (" + ", ".join(TIME_COLUMN_NAMES) + ")" if role == "time" else role
             raise DataFileError(f"header {','.join(header)!r} has no {wanted} column", path=source)
         if len(where) > 1:
             both = ", ".join(header[i] for i in where)
@@ -321,7 +323,7 @@ def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: boo
     names = list(CSV_HEADER)
     times = _TimeReader(path, "timestamp", time_unit, strict=True, default_unit="ms")
     if start <= stop and head[:1] == b"[" and tail[-1:] == b"]":
-        out = _Columns(raw.count(b"[", start, stop) + 1)
+        out = _Columns(raw.count(b"[", start, stop))
         try:
             _fill(json_blocks(raw, start, stop, 6), out, list(range(6)), names, times, path, strict=True)
         except StructureError:

@@ -301,6 +301,12 @@ def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
                 raise BadField(index, "not an ISO-8601 date") from None
         raise  # pragma: no cover - the loop finds the row
     micros = moments.astype(np.int64)
+    content = length - np.where(has_offset, 6, 0) - zulu
+    if (content > 26).any():  # more than microseconds: numpy would truncate, so read nanoseconds too
+        nanos = text.astype("datetime64[ns]").astype(np.int64)
+        cut = nanos % 1_000_000 != 0
+        if cut.any():
+            raise BadField(int(np.flatnonzero(cut)[0]), "date is not a whole number of ms")
     if np.isnat(moments).any():
         raise BadField(int(np.flatnonzero(np.isnat(moments))[0]), "not an ISO-8601 date")
     if (micros % 1000 != 0).any():

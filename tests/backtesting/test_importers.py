@@ -166,6 +166,11 @@ def test_iso_dates_with_a_non_utc_offset_are_converted(tmp_path: Path) -> None:
                     "2021-01-01T00:05:00-00:00,2,3,1,2,3\n2020-12-31T19:10:00-05:00,2,3,1,2,3\n")
     series = _load(path)
     assert series.times.tolist() == [1609459200000, 1609459500000, 1609459800000]
+    path.write_text("date,open,high,low,close,volume\n2021-01-01 00:00:00.000000000,2,3,1,2,3\n"
+                    "2021-01-01 00:05:00.000000789,2,3,1,2,3\n")
+    with pytest.raises(DataFileError, match="not a whole number of ms") as info:
+        _load(path)
+    assert info.value.row == 1 and info.value.column == "date"
 
 
 def test_headerless_csv_in_canonical_order(tmp_path: Path) -> None:
@@ -204,7 +209,7 @@ def test_binance_dump_in_microseconds(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("header", "message"), [
     ("timestamp,date,open,high,low,close,volume", "ambiguous header"),
     ("timestamp,open,high,low,close", "no volume column"),
-    ("when,open,high,low,close,volume", "no an open-time column"),
+    ("when,open,high,low,close,volume", "no open-time"),
 ])
 def test_ambiguous_or_incomplete_headers_are_refused(tmp_path: Path, header: str, message: str) -> None:
     path = tmp_path / "x.csv"
