@@ -273,7 +273,7 @@ class ScriptedMode(AbstractTradingMode):
     # -- triggers -----------------------------------------------------------------------------
     async def run_trigger(self, candle: Any) -> None:
         """Check for a new script version, then run ``on_candle`` when ``candle`` is a declared feed."""
-        self._maybe_check()
+        self.maybe_reload()
         script = self.script
         if candle.time_frame not in self._declared_time_frames(script) or \
                 candle.symbol not in self._declared_symbols(script):
@@ -324,15 +324,17 @@ class ScriptedMode(AbstractTradingMode):
         await self._call(script, script.on_fill, ctx, order)
 
     # -- hot reload ---------------------------------------------------------------------------
-    def _maybe_check(self) -> None:
+    def maybe_reload(self) -> bool:
+        """Run :meth:`reload_if_changed` when ``reload_check_ms`` passed on the manager's clock since
+        the last check (what each trigger does); True when a new version took over."""
         if not self.context.hot_reload:
-            return
+            return False
         now = self.context.clock.now_ms()
         last = self._last_check_ms
         if last is not None and now - last < self.config.reload_check_ms:
-            return
+            return False
         self._last_check_ms = now
-        self.reload_if_changed()
+        return self.reload_if_changed()
 
     def _file_signature(self) -> tuple[int, int] | None:
         try:
