@@ -5,7 +5,7 @@ Registered into :data:`octobot_trading.cli.COMMANDS` when the CLI loads this mod
 * ``octobot-trading demo``: backtest of the built-in SMA-cross mode on the real BTC/USDT 1h
   candles bundled with the package (see ``octobot_trading/data/PROVENANCE.md``); prints the
   metrics and writes a self-contained HTML report.
-* ``octobot-trading backtest --data FILE --symbol S --time-frame TF --mode NAME
+* ``octobot-trading backtest --data FILE --symbol S --time-frame TF --mode NAME|module:Class|script.py
   [--config mode.json] [--portfolio USDT=10000 ...] [--maker-fee R --taker-fee R] [--report out.html]``
 * ``octobot-trading download-data --exchange binance --symbols BTC/USDT --time-frames 1h
   --since 2024-01-01 --out data.sqlite`` (public endpoints, no credentials needed).
@@ -94,7 +94,7 @@ def _run(data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, 
     from octobot_trading.backtesting.report import write_report
     from octobot_trading.backtesting.runner import run_backtest
 
-    mode = ot.modes.get_mode(mode_name)
+    mode = ot.modes.resolve_mode(mode_name)
     fees = ot.Fees(maker=args.maker_fee, taker=args.taker_fee)
     progress = _Progress(not args.no_progress and data.total_candles >= PROGRESS_MIN_CANDLES)
     try:
@@ -145,7 +145,8 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbol", help="e.g. BTC/USDT (default: from the file name or all in a .sqlite file)")
     parser.add_argument("--time-frame", help="e.g. 1h (default: from the file name)")
     parser.add_argument("--exchange", default=None, help="exchange name recorded in the results")
-    parser.add_argument("--mode", default="sma_cross", help="built-in mode: sma_cross (default), grid, dca")
+    parser.add_argument("--mode", default="sma_cross",
+                        help="sma_cross (default), grid, dca, package.module:Class or a script path (.py)")
     parser.add_argument("--config", help="JSON file with the mode's config")
     _common(parser, "backtest_report.html")
 
