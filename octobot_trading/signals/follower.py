@@ -21,6 +21,7 @@ a growing delay after a drop, resuming after the last sequence applied.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -80,11 +81,14 @@ class SignalFollower:
         The follower's sub-portfolio to trade and size from (default: the account's).
     reconnect_delay, max_reconnect_delay:
         Seconds before reconnecting a dropped websocket (doubling up to the maximum).
+    replay_history:
+        False (default): start with the leader's next operation. True: first replay the
+        operations the publisher still keeps (orders of the past would be placed again).
     """
 
     def __init__(self, manager: Any, source: SignalPublisher | str, sizing: str = "portfolio",
                  token: str | None = None, *, sub_portfolio: str | None = None, reconnect_delay: float = 0.2,
-                 max_reconnect_delay: float = 10.0) -> None:
+                 max_reconnect_delay: float = 10.0, replay_history: bool = False) -> None:
         trader = getattr(manager, "trader", None)
         if trader is None:
             raise ConfigurationError("a signal follower needs a manager with a trader", field="manager")
@@ -101,6 +105,7 @@ class SignalFollower:
         self.sub_portfolio = sub_portfolio
         self._token = token
         self.reconnect_delay = reconnect_delay
+        self.replay_history = replay_history
         self.max_reconnect_delay = max_reconnect_delay
         #: the leader's order id -> the follower's order
         self._orders: dict[str, Any] = {}
@@ -158,10 +163,15 @@ class SignalFollower:
                         tb: TracebackType | None) -> None:
         await self.stop()
 
-    def _resume_after(self, source_id: str | None) -> int:
+    def _resume_after(self, source_id: str | None) -> int | None:
+        """The last sequence handled (None: nothing yet and no replay wanted: start live)."""
         if source_id is None:
-            return max(self.last_sequence.values(), default=0)
-        return self.last_sequence.get(source_id, 0)
+            last = max(self.last_sequence.values(), default=None)
+        else:
+            last = self.last_sequence.get(source_id)
+        if last is None and self.replay_history:
+            return 0
+        return last
 
     # -- what was applied ----------------------------------------------------------------------
     def order_for(self, leader_order_id: str) -> Any:
@@ -189,7 +199,8 @@ class SignalFollower:
 
     async def _connect(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
         headers = {} if self._token is None else {"Authorization": f"Bearer {self._token}"}
-        url = f"{str(self.source).rstrip('/')}/signals?after={self._resume_after(None)}"
+        after = self._resume_after(None)
+        url = f"{str(self.source).rstrip('/')}/signals" + ("" if after is None else f"?after={after}")
         try:
             ws = await session.ws_connect(url, headers=headers, heartbeat=30)
         except aiohttp.WSServerHandshakeError as exc:
@@ -219,7 +230,8 @@ class SignalFollower:
                 delay = self.reconnect_delay
                 async for message in ws:
                     if message.type is aiohttp.WSMsgType.TEXT:
-                        await self.apply(message.data)
+                        if not self._hello(message.data):
+                            await self.apply(message.data)
                     elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
                         break
                 await ws.close()
@@ -229,6 +241,19 @@ class SignalFollower:
             if ws is not None:
                 await ws.close()
             await session.close()
+
+    def _hello(self, text: str) -> bool:
+        """Handle the publisher's hello frame (its id and current sequence); False for anything else."""
+        if not text.startswith('{"type": "hello"'):
+            return False
+        try:
+            hello = json.loads(text)
+            source, sequence = str(hello["source"]), int(hello["sequence"])
+        except (ValueError, KeyError, TypeError):
+            return False
+        if not self.replay_history:  # resume from here if the link drops before the first bundle
+            self.last_sequence.setdefault(source, sequence)
+        return True
 
     # -- application ---------------------------------------------------------------------------
     async def apply(self, bundle: SignalBundle | str | bytes) -> bool:
@@ -254,6 +279,10 @@ class SignalFollower:
                 applied = False
             except OctoBotTradingError as exc:
                 self._refuse(bundle.id, bundle.operation, f"{type(exc).__name__}: {exc}")
+                applied = False
+            except Exception as exc:  # never stop following on one bundle's unexpected failure
+                self._logger.exception("signal %s failed unexpectedly", bundle.id)
+                self._refuse(bundle.id, bundle.operation, f"unexpected {type(exc).__name__}: {exc}")
                 applied = False
             self._seen.add(bundle.id)
             previous = self.last_sequence.get(bundle.source, 0)

@@ -8,8 +8,11 @@ groups do the same on their fills.
 
 Followers in the same process subscribe directly (``SignalFollower(manager, source=publisher)``);
 remote ones connect to :meth:`SignalPublisher.serve` (aiohttp websocket, ``ws://host:port``,
-path ``/signals?after=<last sequence seen>``): the history after ``after`` is sent first, so a
-follower reconnecting gets what it missed (at-least-once delivery). Serving beyond the loopback
+path ``/signals?after=<last sequence seen>``): the first frame is a hello
+(``{"type": "hello", "source": <publisher id>, "sequence": <current sequence>}``), then the kept
+history after ``after`` (none without ``after``: a new follower starts with the next operation),
+then every new bundle; a follower reconnecting with ``after`` gets what it missed
+(at-least-once delivery). Serving beyond the loopback
 interface requires a token; when a token is set, a follower must present it
 (``Authorization: Bearer <token>``) or the handshake is refused with HTTP 401.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import ipaddress
+import json
 import socket
 import uuid
 from collections import deque
@@ -97,9 +101,14 @@ class SignalPublisher:
         """Bundles kept, with a sequence above ``after``, oldest first."""
         return [bundle for bundle in self._history if bundle.sequence > after]
 
-    def subscribe(self, after: int = 0) -> asyncio.Queue[SignalBundle]:
-        """Return a queue receiving the kept bundles after ``after``, then every new one."""
+    def subscribe(self, after: int | None = None) -> asyncio.Queue[SignalBundle]:
+        """Return a queue receiving the kept bundles after ``after``, then every new one.
+
+        ``after=None``: only bundles published from now on.
+        """
         queue: asyncio.Queue[SignalBundle] = asyncio.Queue()
+        if after is None:
+            after = self.sequence
         kept = self.history(after)
         if kept and kept[0].sequence > after + 1:
             self._logger.warning("bundles %d to %d are no longer kept: a follower missed them", after + 1,
@@ -229,28 +238,32 @@ class SignalPublisher:
             self._logger.warning("signal follower from %s refused: missing or wrong token", request.remote)
             return web.json_response({"error": "missing or wrong token"}, status=401)
         try:
-            after = int(request.query.get("after", "0"))
+            after = int(request.query["after"]) if "after" in request.query else None
         except ValueError:
             return web.json_response({"error": "after must be an integer"}, status=400)
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
         self._connections.add(ws)
+        hello = json.dumps({"type": "hello", "source": self.id, "sequence": self.sequence})
         queue = self.subscribe(after)
         reader = asyncio.ensure_future(_drain(ws))
+        getter: asyncio.Future[SignalBundle] | None = None
         try:
+            await ws.send_str(hello)
             while not ws.closed:
                 getter = asyncio.ensure_future(queue.get())
                 done, _ = await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
                 if getter not in done:
-                    getter.cancel()
                     break
                 await ws.send_str(getter.result().to_json())
         except (ConnectionError, RuntimeError) as exc:
             self._logger.info("signal follower connection ended: %r", exc)
         finally:
             self.unsubscribe(queue)
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            for pending in (reader, getter):
+                if pending is not None and not pending.done():
+                    pending.cancel()
+            await asyncio.gather(*(f for f in (reader, getter) if f is not None), return_exceptions=True)
             self._connections.discard(ws)
             await ws.close()
         return ws

@@ -149,3 +149,19 @@ async def test_publisher_restricted_to_a_mode_ignores_other_sub_portfolios(paper
     assert bundle.entry.ref == mode_order.id
     assert D(bundle.entry.fraction) == mode_order.amount * mode_order.average_price / D(1000)  # of its sub-portfolio
     await publisher.close()
+
+
+async def test_a_new_follower_starts_with_the_next_operation_unless_asked_to_replay(paper_manager):
+    leader = await paper_manager({"USDT": "10000"})
+    live_manager, replaying_manager = await paper_manager({"USDT": "1000"}), await paper_manager({"USDT": "1000"})
+    publisher = ot.signals.SignalPublisher(leader)
+    before = await leader.trader.create_order("market", "buy", SYMBOL, "0.01")
+    live = ot.signals.SignalFollower(live_manager, source=publisher)
+    replaying = ot.signals.SignalFollower(replaying_manager, source=publisher, replay_history=True)
+    async with live, replaying:
+        after = await leader.trader.create_order("market", "buy", SYMBOL, "0.02")
+        await _handled(live, publisher)
+        await _handled(replaying, publisher)
+        assert live.order_for(before.id) is None and live.order_for(after.id) is not None
+        assert replaying.order_for(before.id) is not None and replaying.order_for(after.id) is not None
+    await publisher.close()
