@@ -131,13 +131,16 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
             assert received[0].timestamp == int(market.current[0])
             assert sd.ticker.last == market.last_price  # type: ignore[union-attr]
             assert sd.mark_price == market.last_price
-            await until(lambda: sd.order_book.best_bid() is not None
-                        and sd.order_book.best_bid()[0] < market.last_price < sd.order_book.best_ask()[0])
+            def inside_the_spread() -> bool:
+                bid, ask = sd.order_book.best_bid(), sd.order_book.best_ask()
+                return bid is not None and ask is not None and bid[0] < market.last_price < ask[0]
+
+            await until(inside_the_spread)
 
             # kill the websockets mid-run: two candles close while down, none is lost or doubled
             klines = server.faults.count("GET", "/api/v3/klines")
             await streams.disconnect()
-            ohlcv = next(u for u in component.updaters if u.name == "ws_ohlcv")
+            ohlcv = next(u for u in component.updaters if isinstance(u, WebsocketUpdater) and u.name == "ws_ohlcv")
             await until(lambda: ohlcv.disconnects >= 1 and ohlcv.fallback_running)
             # the REST fallback loads history, then sleeps on the clock until the next close
             await until(lambda: server.faults.count("GET", "/api/v3/klines") > klines)

@@ -44,8 +44,9 @@ async def test_mode_runs_unchanged_on_a_paper_manager() -> None:
             # a closed candle as the live updaters publish it: through queues and consumer tasks
             md = manager.market_data
             last = md.symbols_data.get("BTC/USDT").candles("1h")
-            t = int(last.last_timestamp) + 3_600_000
-            close = float(last.last_close)
+            last_open, close = last.last_timestamp, last.last_close
+            assert last_open is not None and close is not None
+            t = last_open + 3_600_000
             await md.on_closed_candle("BTC/USDT", ot.TimeFrame.H1, t, close, close + 1, close - 1, close, 1.0)
             await md.channels.join()
             assert [(c.symbol, c.timestamp) for c in _Seen.candles] == [("BTC/USDT", t)]
