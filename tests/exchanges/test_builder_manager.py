@@ -220,6 +220,17 @@ async def test_failed_build_half_way_leaves_nothing_running(
     assert not _other_tasks()
 
 
+async def test_a_failing_component_factory_fails_the_build_before_any_request(
+        registry_before: set[str], server: FakeExchangeServer) -> None:
+    def broken(manager: ExchangeManager) -> Recorder:
+        raise ValueError("bad component")
+
+    with pytest.raises(ValueError, match="bad component"):
+        await _builder(server).with_component(broken).build()
+    assert server.faults.requests == []  # assembled before anything starts: no markets loaded
+    assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
+
+
 async def test_manager_rejects_late_components_and_restart(server: FakeExchangeServer) -> None:
     manager = await _builder(server).build()
     try:
