@@ -25,7 +25,7 @@ def test_default_time_frame_is_the_first_configured_not_the_shortest() -> None:
     clock = SimulatedClock(0)
     md = ExchangeMarketData(clock, synchronized=True)
     context = ModeContext(channels=md.channels, trader=None, portfolio=None, clock=clock, symbols=["BTC/USDT"],
-                          time_frames=["1h", "5m"], market_spec=lambda s: ot.MarketSpec())
+                          time_frames=[ot.TimeFrame.H1, ot.TimeFrame.M5], market_spec=lambda s: ot.MarketSpec())
     assert [tf.value for tf in context.time_frames] == ["5m", "1h"]  # still shortest first
     mode = SmaCrossMode(context, {})
     assert mode.time_frame is ot.TimeFrame.H1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData
@@ -20,7 +21,7 @@ async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_re
         ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
         .with_clock(ot.SimulatedClock(int(data.get("BTC/USDT", "5m").times[0])))
         .with_trading_config(starting_portfolio={"USDT": "10000"}).use_backtesting(data).build())
-    configs = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
+    configs: dict[str, tuple[dict[str, Any], str]] = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
                "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000")}
     async with manager:
         portfolios = manager.exchange_personal_data.portfolio_manager
@@ -47,7 +48,7 @@ async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_re
 
 async def test_builder_use_trading_mode_sub_portfolio_gives_each_mode_its_own_funds() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
-    configs = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
+    configs: dict[str, tuple[dict[str, Any], str]] = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
                "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000")}
     builder = (
         ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
@@ -79,7 +80,7 @@ def test_use_trading_mode_sub_portfolio_bad_input() -> None:
 
     builder = ExchangeBuilder("binance")
     with pytest.raises(TypeError):
-        builder.use_trading_mode(SmaCrossMode, None, sub_portfolio={"USDT": 10.5})
+        builder.use_trading_mode(SmaCrossMode, None, sub_portfolio={"USDT": 10.5})  # type: ignore[dict-item]
     with pytest.raises(ConfigurationError, match="negative"):
         builder.use_trading_mode(SmaCrossMode, None, sub_portfolio={"USDT": "-1"})
     with pytest.raises(ConfigurationError):
