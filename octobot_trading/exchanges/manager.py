@@ -260,7 +260,7 @@ class ExchangeManager:
         if cancelled is not None:
             raise cancelled
 
-    async def wait_ready(self, timeout: float | None = 30) -> None:  # noqa: ASYNC109 - API.md signature
+    async def wait_ready(self, timeout: float | None = 30) -> None:  # noqa: ASYNC109 - public signature
         """Wait until the market-data subsystem reports every required topic ready.
 
         Without a readiness tracker (a manager assembled by hand, without market data), the manager is

@@ -1,4 +1,4 @@
-"""The matching engine: resting simulated orders checked against candles (API.md's fill rules).
+"""The matching engine: resting simulated orders checked against candles (the documented fill rules).
 
 Hot path. ``MatchingEngine.on_candle(symbol, time_ms, open, high, low, close, volume=None)``
 takes **floats** (the backtest's candle arrays; Decimals also work, slower). It returns ``None``
@@ -8,7 +8,7 @@ triggers on the way down (``lo``: highest buy limit, highest sell stop, ...) and
 which something triggers on the way up (``hi``), so that rejection costs two float comparisons.
 Float thresholds are safe filters: rounding to float is monotonic, so a candle whose exact
 Decimal extreme reaches a threshold always passes the filter; the exact decision is then taken
-in Decimal (candle floats converted through their shortest repr, as API.md specifies).
+in Decimal (candle floats converted through their shortest repr, ``Decimal(repr(x))``).
 
 Otherwise it returns an awaitable that walks the candle's price path (open -> nearer extreme
 -> other extreme -> close) and, for each event in path order (ties: older order first), awaits

@@ -2,7 +2,7 @@
 
 Used for paper trading (real market data from ``market_data``, another connector) and for
 backtests (the driver feeds candles to :attr:`SimulatedConnector.engine`). It enforces the
-simulated-fill rules of API.md: amounts rounded down to the step, prices to the tick (buys down,
+simulated-fill rules of docs/trading.md: amounts rounded down to the step, prices to the tick (buys down,
 sells up, triggers to the nearest tick), orders under a minimum refused with ``InvalidOrder``
 before anything changes, market orders filled at once at the last price (plus optional
 slippage), fees in the received currency at the taker rate for market / triggered stop fills
