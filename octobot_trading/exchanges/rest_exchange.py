@@ -35,7 +35,7 @@ trading's market data. Register the class with
 :func:`~octobot_trading.exchanges.exchange_classes.register_exchange_class` or the
 ``octobot_trading.exchanges`` entry-point group; the builder then picks it by ccxt id.
 
-``RestExchange`` also implements the three seed protocols of
+``RestExchange`` also implements the three simple-script protocols of
 :mod:`octobot_trading.exchanges.protocols` (``get_ticker_price``, ``execute_trade``,
 ``get_balances``, ...). Its methods behave the same whatever the connector (ccxt, simulator).
 """
@@ -405,7 +405,7 @@ class RestExchange(ExchangeConnector):
         """Release the connector's resources (idempotent)."""
         await self.connector.close()
 
-    # -- seed protocols --------------------------------------------------------------------
+    # -- simple-script protocols -----------------------------------------------------------
     async def get_ticker_price(self, symbol: str) -> Decimal:
         """Return the last price of ``symbol`` (the ticker's ``last``, else its ``close``)."""
         ticker = await self.fetch_ticker(symbol)

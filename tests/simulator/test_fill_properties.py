@@ -1,4 +1,4 @@
-"""Property tests of the fill rules against a direct reading of API.md (an independent oracle)."""
+"""Property tests of the fill rules against a direct reading of the documented rules (an independent oracle)."""
 
 from __future__ import annotations
 

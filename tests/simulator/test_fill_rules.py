@@ -1,4 +1,4 @@
-"""API.md's simulated-fill rules, end to end: trader -> simulated connector -> matching engine ->
+"""The documented simulated-fill rules, end to end: trader -> simulated connector -> matching engine ->
 orders manager -> portfolio, driven by scripted candles. Each test also checks that the local
 portfolio equals the simulated exchange's balances exactly."""
 
