@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError, StorageError
 from octobot_trading.personal_data.orders.order import Order
-from octobot_trading.personal_data.portfolios.portfolio import Portfolio
 from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.storage import codec
 from octobot_trading.storage.models import BalanceRow, OrderRow
@@ -143,9 +142,7 @@ class StorageComponent:
             pm.portfolio.set_balances(balances["account"])
         for scope, snapshot in balances.items():
             if scope.startswith("sub:"):
-                sub = pm.sub_portfolios.get(scope[4:]) or Portfolio(name=scope[4:], parent=pm.portfolio)
-                sub.set_balances(snapshot)
-                pm.sub_portfolios[sub.name] = sub
+                pm.restore_sub_portfolio(scope[4:], snapshot)
         if "starting" in balances:
             self._stored_starting = {c: total for c, (total, _) in balances["starting"].items()}
             pm.starting_totals = dict(self._stored_starting)

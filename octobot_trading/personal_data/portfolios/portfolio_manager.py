@@ -73,6 +73,14 @@ class PortfolioManager:
         self.sub_portfolios[name] = sub
         return sub
 
+    def restore_sub_portfolio(self, name: str, balances: Mapping[str, tuple[Decimal, Decimal]]) -> Portfolio:
+        """Put back a stored sub-portfolio's ``{currency: (total, available)}`` (restart recovery),
+        creating it when it does not exist yet; inconsistent balances raise, nothing changed."""
+        sub = self.sub_portfolios.get(name) or Portfolio(name=name, parent=self.portfolio)
+        sub.set_balances(balances)
+        self.sub_portfolios[name] = sub
+        return sub
+
     def get_portfolio(self, sub_portfolio: str | None = None) -> Portfolio:
         """Return the named sub-portfolio, or the account portfolio for None."""
         if sub_portfolio is None:
