@@ -158,3 +158,27 @@ def test_correct_fill_moves_the_cost_and_adds_the_fee_without_changing_the_amoun
     _filled(order, "0.5")
     order.correct_fill(D("-0.5"), D("0.01"), "USDT")
     assert (order.filled, order.filled_cost, order.fees) == (D("0.5"), D("54.5"), {"USDT": D("0.01")})
+
+
+def test_only_order_methods_change_what_an_order_asks_for_and_its_fill_progress():
+    """Outside ``orders/order.py``, the trading core and storage never assign these order fields."""
+    import ast
+    from pathlib import Path
+
+    import octobot_trading
+
+    guarded = {"amount", "price", "trigger_price", "filled", "filled_cost", "fees", "status"}
+    root = Path(octobot_trading.__file__).parent
+    offenders = []
+    for path in [*root.glob("personal_data/**/*.py"), *root.glob("storage/*.py")]:
+        if path.name == "order.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets = node.targets if isinstance(node, ast.Assign) else \
+                [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            for target in targets:
+                for item in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                    if isinstance(item, ast.Attribute) and item.attr in guarded and not (
+                            isinstance(item.value, ast.Name) and item.value.id == "self"):
+                        offenders.append(f"{path.relative_to(root)}:{node.lineno}: .{item.attr}")
+    assert offenders == []
