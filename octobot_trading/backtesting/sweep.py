@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
+from octobot_trading.backtesting.sweep_metrics import LOWER_IS_BETTER, METRIC_COLUMNS
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.util.decimals import decimal_to_str
@@ -44,11 +45,6 @@ if TYPE_CHECKING:
 
 __all__ = ["LOWER_IS_BETTER", "METRIC_COLUMNS", "SweepResult", "SweepRow", "SweepTable", "run_sweep"]
 
-#: Numeric columns a table can be sorted by and a heatmap drawn of (besides the grid parameters).
-METRIC_COLUMNS = ("total_return", "final_value", "buy_and_hold_return", "max_drawdown", "sharpe", "sortino",
-                  "win_rate", "profit_factor", "trades", "round_trips", "exposure")
-#: Metrics whose best value is the smallest one.
-LOWER_IS_BETTER = frozenset({"max_drawdown"})
 
 _RAY_MISSING = "parameter sweeps need Ray: pip install 'octobot_trading[sweep]'"
 

@@ -12,7 +12,7 @@ import html
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from octobot_trading.backtesting.sweep import LOWER_IS_BETTER, METRIC_COLUMNS
+from octobot_trading.backtesting.sweep_metrics import LOWER_IS_BETTER, METRIC_COLUMNS
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.util.decimals import decimal_to_str
 

@@ -274,8 +274,10 @@ def test_run_sweep_joins_an_existing_cluster_by_address(ray_cluster: Any, tmp_pa
     outcome = _run_script(_SCRIPT_HEAD + f"""
     result = asyncio.run(run_sweep(data, SmaCrossMode, grid=grid, address={address!r}, progress=False))
     print(json.dumps({{"hashes": [row.event_log_hash for row in result.table], "workers": result.workers,
-                      "serial": serial_hashes(), "address": result.cluster_address}}))
+                      "serial": serial_hashes(), "address": result.cluster_address,
+                      "errors": [row.error for row in result.table]}}))
     """, tmp_path)
+    assert outcome["errors"] == [None, None]
     assert outcome["hashes"] == outcome["serial"] and all(outcome["hashes"])
     assert outcome["address"] == address and outcome["workers"] == 2  # it ran on the session's cluster
     assert ray_cluster.is_initialized()  # the joining sweep left the cluster running
