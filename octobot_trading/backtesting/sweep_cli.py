@@ -88,13 +88,6 @@ def _read_config(path: str | None) -> dict[str, Any]:
     return config
 
 
-def _resolve_mode(spec: str) -> Any:
-    from octobot_trading import modes
-
-    resolver = getattr(modes, "resolve_mode", None) or modes.get_mode
-    return resolver(spec)
-
-
 def _print_table(result: Any, metric: str, top: int) -> None:
     from octobot_trading.backtesting.sweep import LOWER_IS_BETTER
     from octobot_trading.backtesting.sweep_report import format_metric
@@ -127,7 +120,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     if args.metric not in METRIC_COLUMNS:
         raise ConfigurationError(f"unknown metric {args.metric!r}; metrics: {', '.join(METRIC_COLUMNS)}",
                                  field="metric")
-    mode = _resolve_mode(args.mode)
+    mode = ot.modes.resolve_mode(args.mode)  # the backtest command's resolution
     config = _read_config(args.config)
     portfolio = parse_portfolio(args.portfolio)
     fees = ot.Fees(maker=args.maker_fee, taker=args.taker_fee)

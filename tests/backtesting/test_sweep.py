@@ -197,7 +197,8 @@ def test_sweep_command_prints_ranked_rows_and_writes_csv_and_report(ray_cluster:
                                                                     tmp_path: Path,
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     csv_path, report = tmp_path / "rows.csv", tmp_path / "sweep.html"
-    code = main(["sweep", "--data", str(DATA_FILE), "--mode", "sma_cross", "--grid", "fast_period=4,6",
+    code = main(["sweep", "--data", str(DATA_FILE), "--mode", "octobot_trading.modes.sma_cross:SmaCrossMode",
+                 "--grid", "fast_period=4,6",
                  "--grid", "slow_period=12,20", "--portfolio", "USDT=5000", "--csv", str(csv_path), "--report",
                  str(report), "--metric", "sharpe", "--no-progress"])
     assert code == 0
