@@ -9,6 +9,7 @@ resolves a built-in name, ``package.module:Class`` or a script path.
 from __future__ import annotations
 
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
+from octobot_trading.modes.builtin import BUILTIN_MODES, get_mode
 from octobot_trading.modes.channel import (
     DecisionAction,
     Evaluation,
@@ -23,21 +24,6 @@ from octobot_trading.modes.scripted import ScriptedConfig, ScriptedMode, load_sc
 from octobot_trading.modes.scripted_context import ScriptContext
 from octobot_trading.modes.scripted_dsl import DSLError, ScriptError
 from octobot_trading.modes.sma_cross import SmaCrossConfig, SmaCrossMode
-
-BUILTIN_MODES: dict[str, type[AbstractTradingMode]] = {
-    mode.get_mode_name(): mode for mode in (SmaCrossMode, GridTradingMode, DCATradingMode)
-}
-
-
-def get_mode(name: str) -> type[AbstractTradingMode]:
-    """Return the built-in mode class called ``name`` (``"sma_cross"``, ``"grid"``, ``"dca"``)."""
-    from octobot_trading.errors import ConfigurationError
-
-    try:
-        return BUILTIN_MODES[name]
-    except KeyError:
-        known = ", ".join(sorted(BUILTIN_MODES))
-        raise ConfigurationError(f"unknown trading mode {name!r}; built-in modes: {known}", field="mode") from None
 
 __all__ = [
     "BUILTIN_MODES",

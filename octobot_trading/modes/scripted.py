@@ -388,7 +388,7 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
     default config), or a mode class. Raises ``ConfigurationError`` (field ``mode``) for a spec
     naming nothing usable and ``ScriptError`` for a script that does not load.
     """
-    from octobot_trading.modes import BUILTIN_MODES
+    from octobot_trading.modes.builtin import BUILTIN_MODES
 
     if isinstance(spec, type):
         if issubclass(spec, AbstractTradingMode):
