@@ -1,7 +1,8 @@
 """``ExchangeBuilder``: the one supported way to construct an ``ExchangeManager``.
 
 ``build()`` validates every setting first (``ConfigurationError`` naming the field, before any
-I/O), then assembles the manager in one fixed order, read top to bottom in :meth:`ExchangeBuilder.build`:
+I/O), then assembles the manager in one fixed order (read it top to bottom in ``_make_connector``
+and ``_assemble`` at the end of this module):
 
 1. **connector** — the exchange class (picked by ccxt id, :mod:`.exchange_classes`) makes the
    venue's connector with ``create_connector(...)``; paper trading wraps that same connector in
