@@ -32,7 +32,9 @@ async def live() -> AsyncIterator[tuple[FakeExchangeServer, Any, ExchangePersona
             await trader.initialize()
             await trader.refresh_balances()
             for symbol in ("BTC/USDT", "ETH/USDT"):
-                prices[symbol] = (await connector.fetch_ticker(symbol)).last
+                last = (await connector.fetch_ticker(symbol)).last
+                assert last is not None
+                prices[symbol] = last
             yield server, connector, personal, trader
         finally:
             await trader.stop()

@@ -102,7 +102,7 @@ async def test_trader_and_simulated_venue_reserve_a_market_buy_alike():
 
 async def test_rearm_needs_a_trigger_and_price_trigger_of_reports_it():
     acc = await make_account(prices={"BTC/USDT": "100"})
-    registered = []
+    registered: list[Event] = []
 
     class Event:
         def __init__(self, threshold: Decimal, crossing: str) -> None:
@@ -180,5 +180,5 @@ def test_only_order_methods_change_what_an_order_asks_for_and_its_fill_progress(
                 for item in (target.elts if isinstance(target, ast.Tuple) else [target]):
                     if isinstance(item, ast.Attribute) and item.attr in guarded and not (
                             isinstance(item.value, ast.Name) and item.value.id == "self"):
-                        offenders.append(f"{path.relative_to(root)}:{node.lineno}: .{item.attr}")
+                        offenders.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}: .{item.attr}")
     assert offenders == []

@@ -72,7 +72,7 @@ def test_float_amount_is_a_type_error(amount):
 
 def test_float_price_is_a_type_error():
     with pytest.raises(TypeError):
-        create_order_instance("limit", "buy", "BTC/USDT", "1", 10.5, clock=CLOCK)
+        create_order_instance("limit", "buy", "BTC/USDT", "1", 10.5, clock=CLOCK)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("amount", ["0", "-1", -3])

@@ -62,6 +62,7 @@ async def test_redelivered_fill_is_applied_once_and_fee_recorded():
     acc = await make_account()
     order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90")
     manager = acc.personal.orders_manager
+    assert order.exchange_order_id is not None
     view = ExchangeOrder(order.exchange_order_id, order.client_order_id, "BTC/USDT", OrderType.LIMIT,
                          OrderSide.BUY, OrderStatus.PARTIALLY_FILLED, D(90), D(1), D("0.4"), D("0.6"), D(90),
                          D("0.0004"), 10, "BTC")

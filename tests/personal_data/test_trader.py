@@ -20,6 +20,7 @@ from octobot_trading.errors import (
 )
 from octobot_trading.exchange_data.price_events import PriceEventsManager
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data import GroupKind, PriceTrigger
 from tests.personal_data.helpers import make_account
 
@@ -214,7 +215,10 @@ async def test_ambiguous_outcome_keeps_order_in_flight_and_resolves_by_client_id
     lossy = _LostReplyConnector(acc.clock, markets=acc.connector.markets, starting_balances={"USDT": "10000"},
                                 fees=acc.connector.fees, price_source=acc.prices.get)
     acc.trader.connector = acc.connector = lossy
-    lossy.set_order_update_listener(acc.personal.orders_manager.apply_exchange_update)
+    async def apply_update(view: ExchangeOrder, trades: list[ExchangeTrade]) -> None:
+        await acc.personal.orders_manager.apply_exchange_update(view, trades)
+
+    lossy.set_order_update_listener(apply_update)
     order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90")
     assert order.status is OrderStatus.PENDING_CREATION and order.is_active
     assert acc.personal.orders_manager.in_flight() == [order]
@@ -322,6 +326,7 @@ async def test_editing_a_stop_limit_means_the_same_on_both_sides():
     acc = await make_account({"BTC": "1", "USDT": "0"})
     await acc.candle("100", "100", "100", "100")
     order = await acc.trader.create_order("stop_loss_limit", "sell", "BTC/USDT", "1", "89", trigger_price="90")
+    assert order.exchange_order_id is not None
     await acc.trader.edit_order(order, price="80")
     venue = await acc.connector.fetch_order(order.exchange_order_id, "BTC/USDT")
     assert (order.trigger_price, order.price) == (venue.trigger_price, venue.price) == (D(90), D(80))

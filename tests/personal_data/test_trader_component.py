@@ -77,8 +77,10 @@ async def test_paper_trader_reads_the_market_data_layer(server):
         await manager.wait_ready(timeout=10)
         symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
         assert symbol_data.mark_price is not None
-        assert manager.trader.price_of("BTC/USDT") == symbol_data.mark_price
-        assert manager.trader.price_events_for("BTC/USDT") is symbol_data.price_events
+        price_of, price_events_for = manager.trader.price_of, manager.trader.price_events_for
+        assert price_of is not None and price_events_for is not None
+        assert price_of("BTC/USDT") == symbol_data.mark_price
+        assert price_events_for("BTC/USDT") is symbol_data.price_events
     assert not _other_tasks()
 
 
@@ -146,7 +148,9 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
         await manager.wait_ready(timeout=10)
         symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
         mark = symbol_data.mark_price
-        assert manager.connector.last_price("BTC/USDT") == manager.trader.price_of("BTC/USDT") == mark
+        venue, price_of = manager.exchange.connector, manager.trader.price_of
+        assert mark is not None and price_of is not None and isinstance(venue, SimulatedConnector)
+        assert venue.last_price("BTC/USDT") == price_of("BTC/USDT") == mark
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
                                                   (mark * D("0.95")).quantize(D("0.01")))
         closed = asyncio.Event()

@@ -33,7 +33,7 @@ class _Acc:
         if walk is not None:
             await walk
 
-    def trades(self, order) -> list[tuple[Decimal, Decimal, TradeType]]:
+    def trades(self, order) -> list[tuple[Decimal, Decimal, TradeType | None]]:
         return [(t.price, t.amount, t.taker_or_maker) for t in self.personal.trades_manager.for_order(order.id)]
 
     async def matches_exchange(self) -> None:

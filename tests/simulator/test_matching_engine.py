@@ -78,9 +78,13 @@ async def test_orders_added_during_a_walk_wait_for_the_next_candle():
 
     engine = MatchingEngine(on_fill)
     engine.add(_limit("b1", "buy", "95"))
-    await engine.on_candle("BTC/USDT", 0, 100.0, 100.0, 80.0, 85.0)
+    fills = engine.on_candle("BTC/USDT", 0, 100.0, 100.0, 80.0, 85.0)
+    assert fills is not None  # b1 triggers: the engine hands back the fills to apply
+    await fills
     assert added == ["b1"] and [o.id for o in engine.orders()] == ["b2"]
-    await engine.on_candle("BTC/USDT", 1, 85.0, 86.0, 84.0, 85.0)
+    fills = engine.on_candle("BTC/USDT", 1, 85.0, 86.0, 84.0, 85.0)
+    assert fills is not None
+    await fills
     assert added == ["b1", "b2"]
 
 

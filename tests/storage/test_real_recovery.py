@@ -6,11 +6,17 @@ import sqlite3
 from decimal import Decimal
 from pathlib import Path
 
-from octobot_trading.enums import OrderStatus
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other_tasks
 
 D = Decimal
+
+
+def _venue_id(exchange_order_id: str | None) -> int:
+    """The fake venue's numeric id of an order the venue accepted."""
+    assert exchange_order_id is not None
+    return int(exchange_order_id)
 
 
 def _rows(path: Path, query: str) -> list[tuple]:
@@ -47,7 +53,7 @@ async def test_fill_while_down_is_applied_once_after_restart(server, tmp_path):
     assert _rows(path, "SELECT id, status FROM orders") == [(order_id, "open")]
 
     server.state.advance(20)  # the venue fills it while the bot is down
-    assert server.state.orders[int(exchange_id)].status == "FILLED"
+    assert server.state.orders[_venue_id(exchange_id)].status == "FILLED"
 
     for _restart in range(2):  # a second restart must not apply the fill again
         manager = await builder_for(server).use_real_trader().with_storage(path).build()
@@ -148,7 +154,7 @@ async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_pat
     other = make_connector(server, symbols=("BTC/USDT",))
     try:
         last = server.state.markets["BTCUSDT"].last_price
-        placed = await other.create_order("limit", "sell", "BTC/USDT", D("0.002"), last * 2,
+        placed = await other.create_order(OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.002"), last * 2,
                                           client_order_id="elsewhere-1")
     finally:
         await other.close()
@@ -170,9 +176,9 @@ async def test_partial_fill_and_cancel_while_down_are_applied_once(server, tmp_p
     async with manager:
         partly = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", last - 50)
         canceled = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.003", last + 50)
-    fake_partly = server.state.orders[int(partly.exchange_order_id)]
+    fake_partly = server.state.orders[_venue_id(partly.exchange_order_id)]
     server.state._fill(fake_partly, fake_partly.price, D("0.001"), maker=True)  # half, while down
-    server.state.cancel_order(server.state.orders[int(canceled.exchange_order_id)])
+    server.state.cancel_order(server.state.orders[_venue_id(canceled.exchange_order_id)])
 
     for _restart in range(2):
         manager = await builder_for(server).use_real_trader().with_storage(path).build()
@@ -237,12 +243,12 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
         take = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 2, chained_to=entry)
         stop = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 3, chained_to=entry)
     server.state.advance(20)
-    assert server.state.orders[int(entry.exchange_order_id)].status == "FILLED"
+    assert server.state.orders[_venue_id(entry.exchange_order_id)].status == "FILLED"
     _crash_after_parent_fill(path, entry.id, price, "0.002")
     # the take-profit reached the venue before the crash, unknown to the file
     other = make_connector(server, symbols=("BTC/USDT",))
     try:
-        sent = await other.create_order("limit", "sell", "BTC/USDT", D("0.001"), price * 2,
+        sent = await other.create_order(OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.001"), price * 2,
                                         client_order_id=take.client_order_id)
     finally:
         await other.close()
