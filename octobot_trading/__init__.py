@@ -142,7 +142,9 @@ __all__ = [
     "parse_order_status",
     "parse_order_type",
     "parse_symbol",
+    "signals",
     "to_decimal",
+    "wallets",
 ]
 
 

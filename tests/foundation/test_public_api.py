@@ -14,8 +14,8 @@ TOP_LEVEL = {
     "RestExchange", "TradingOperations", "exchanges_registry",
     # trading core
     "Order", "OrderGroup", "Position", "Trader",
-    # sub-packages users reach as ``ot.backtesting.*`` and ``ot.modes.*``
-    "backtesting", "modes",
+    # sub-packages users reach as ``ot.backtesting.*``, ``ot.modes.*``, ``ot.signals.*``, ``ot.wallets.*``
+    "backtesting", "modes", "signals", "wallets",
 }
 
 BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report",
