@@ -64,7 +64,7 @@ class TraderComponent:
         )
         self.trader = Trader(
             venue, self.personal_data, clock=manager.clock, simulated=simulated,
-            price_of=self.price_of, price_time_of=self._price_times.get, spread_of=self.spread_of,
+            price_of=self.price_of, price_time_of=self.price_time_of, spread_of=self.spread_of,
             safety=trading.order_safety, fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
             price_events_for=self._price_events_for,
             # what the venue holds natively (every type on the simulated venue); others are self-managed
@@ -89,6 +89,17 @@ class TraderComponent:
         data = self._symbol_data(symbol)
         price = getattr(data, "mark_price", None) if data is not None else None
         return price if price is not None else self._prices.get(symbol)
+
+    def price_time_of(self, symbol: str) -> int | None:
+        """When the price :meth:`price_of` returns was received: the mark price's time when the
+        market-data layer provides it, else the last polled ticker's (the price-age safety rule
+        must judge the price orders are valued and filled at, not another one)."""
+        data = self._symbol_data(symbol)
+        prices = getattr(data, "prices", None) if data is not None else None
+        info = prices.info() if prices is not None else None
+        if info is not None:
+            return int(info.received_ms)
+        return self._price_times.get(symbol)
 
     def spread_of(self, symbol: str) -> Decimal | None:
         """Spread of the market-data order book in percent of the mid price, or None without a book."""

@@ -37,8 +37,6 @@ async def _paper(server: FakeExchangeServer, script: Path) -> Any:
         ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["1h"])
         .with_ccxt_options(server.ccxt_config()).with_client_hook(server.client_hook).rest_only()
         .use_simulated_trader(starting_portfolio={"USDT": "1000"})
-        # the fake venue replays 2020 candles: their prices are years old on the live clock
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10})
         .use_trading_mode(ScriptedMode, {"script": str(script), "reload_check_ms": 0}).build())
 
 
