@@ -360,6 +360,7 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
         account = BacktestComponent(manager, data, hub)
     manager.add_component(account)
     manager.trader, manager.exchange_personal_data = account.trader, account.personal_data
+    manager.exchange.set_order_entry(account.trader)  # execute_trade gets the trader's checks
     # 4. storage
     if plan.storage_path is not None:
         manager.add_component(StorageComponent(manager, plan.storage_path))

@@ -8,7 +8,7 @@ no order request. Real ccxt client against the fake Binance server.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
@@ -25,12 +25,6 @@ from .conftest import FAST
 
 BTC = "BTC/USDT"
 ORDER = ("POST", "/api/v3/order")
-
-
-@pytest.fixture(autouse=True)
-def isolated_builder_wiring() -> Iterator[None]:
-    """These tests build complete managers (the trader included)."""
-    yield
 
 
 def _session(server: FakeExchangeServer, **kwargs: Any) -> ExchangeSession:
@@ -152,3 +146,22 @@ async def test_exchange_factory_scripts_flow(server: FakeExchangeServer) -> None
         canceled = await exchange.cancel_order(resting.id, BTC)
         assert canceled.status is ot.OrderStatus.CANCELED
     assert session.manager.id not in ot.exchanges_registry
+
+
+async def test_a_built_managers_exchange_applies_the_same_checks(server: FakeExchangeServer) -> None:
+    manager = await (
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols([BTC])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .rest_only(True)
+        .build()
+    )
+    async with manager:
+        assert manager.exchange.order_entry is manager.trader
+        price = await manager.exchange.get_ticker_price(BTC)
+        before = _order_requests(server)
+        with pytest.raises(errors.OrderSafetyError):
+            await manager.exchange.execute_trade(BTC, ot.OrderSide.BUY, "0.01", price * Decimal("1.5"))
+        assert _order_requests(server) == before

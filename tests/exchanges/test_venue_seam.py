@@ -32,12 +32,6 @@ from .conftest import FAST
 BTC = "BTC/USDT"
 
 
-@pytest.fixture(autouse=True)
-def isolated_builder_wiring() -> Iterator[None]:
-    """These tests build complete managers (trader and market data included)."""
-    yield
-
-
 class RecordingBinance(BinanceExchange):
     """Binance with hooks that count their calls; the ticker hook also leaves a visible mark."""
 
