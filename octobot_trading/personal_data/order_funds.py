@@ -74,10 +74,15 @@ class OrderFunds:
 
     def fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
         """Return ``(fee rate, charged in the spent currency?)`` for reserving ``order`` (market's fee side)."""
-        market = self.market_of(order.symbol)
+        return self.fee_terms_for(order.symbol, order.side)
+
+    def fee_terms_for(self, symbol: str, side: OrderSide) -> tuple[Decimal, bool | None]:
+        """``(taker rate, charged in the spent currency?)`` of a ``side`` order on ``symbol``; the second
+        is None when the market does not say (the portfolio manager's default then applies)."""
+        market = self.market_of(symbol)
         fee_side = None if market is None else market.fee_side
         fee_in_spent = None if fee_side is None else (
-            fee_side == "give" or fee_side == ("quote" if order.side is _BUY else "base"))
+            fee_side == "give" or fee_side == ("quote" if side is _BUY else "base"))
         return self.fees.taker, fee_in_spent
 
     def reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
