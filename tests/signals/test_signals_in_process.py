@@ -165,3 +165,26 @@ async def test_a_new_follower_starts_with_the_next_operation_unless_asked_to_rep
         assert live.order_for(before.id) is None and live.order_for(after.id) is not None
         assert replaying.order_for(before.id) is not None and replaying.order_for(after.id) is not None
     await publisher.close()
+
+
+async def test_trailing_profile_and_price_trigger_are_rebuilt_and_sells_scale_to_the_follower_holdings(pair):
+    leader, follower_manager, publisher, follower = pair
+    await leader.trader.create_order("market", "buy", SYMBOL, "0.05")
+    await _handled(follower, publisher)
+    held = _totals(follower_manager)["BTC"][1]
+    trailing = await leader.trader.create_order("trailing_stop", "sell", SYMBOL, _totals(leader)["BTC"][1],
+                                                trailing_percent="2")
+    last = leader.trader.price_of(SYMBOL)
+    threshold = (last * D("0.97")).quantize(D("0.01"))
+    waiting = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.96")).quantize(D("0.01")),
+                                               price_trigger=ot.personal_data.PriceTrigger(threshold, above=False))
+    await _handled(follower, publisher)
+    assert follower.refused == []
+    my_trailing = follower.order_for(trailing.id)
+    assert (my_trailing.order_type, my_trailing.trailing_percent) == (OrderType.TRAILING_STOP, D(2))
+    # the leader sold all it held: so does the follower (down to its market's step)
+    assert my_trailing.amount == follower_manager.trader.market(SYMBOL).spec.adapt_quantity(held) == D("0.00499")
+    my_waiting = follower.order_for(waiting.id)
+    assert not my_waiting.is_active and my_waiting.status is OrderStatus.PENDING_CREATION  # waits for its trigger
+    (bundle,) = [b for b in publisher.history() if b.orders and b.entry.ref == waiting.id]
+    assert bundle.entry.price_trigger is not None and D(bundle.entry.price_trigger.threshold) == threshold

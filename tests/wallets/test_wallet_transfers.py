@@ -147,3 +147,24 @@ async def test_simulated_account_transfers_apply_to_the_local_portfolio_once():
 
 def test_wallets_are_reachable_from_the_package():
     assert ot.wallets.BlockchainWallet.__abstractmethods__ >= {"balance", "deposit_address", "transaction_status"}
+
+
+async def test_a_pending_chain_transfer_credits_its_destination_only_when_confirmed():
+    from octobot_trading.errors import WalletError
+
+    chain = SimulatedChain(SimulatedClock(0), fees={"ETH": "0.001"}, auto_confirm=False)
+    sender = SimulatedBlockchainWallet(chain, allow_withdrawals=True, balances={"ETH": "2"})
+    receiver = SimulatedBlockchainWallet(chain)
+    assert await sender.balance("ETH") == 0  # the funding itself waits for a confirmation
+    assert [t.received for t in chain.confirm()] == [D(2)]
+    sent = await sender.withdraw("ETH", "1.5", await receiver.deposit_address("ETH"))
+    assert await sender.transaction_status(sent.txid) is TransferStatus.PENDING
+    assert (await sender.balance("ETH"), await receiver.balance("ETH")) == (D("0.5"), D(0))
+    chain.confirm()
+    assert await receiver.transaction_status(sent.txid) is TransferStatus.OK
+    assert (await sender.balance("ETH"), await receiver.balance("ETH")) == (D("0.5"), D("1.499"))
+    with pytest.raises(InsufficientFunds):
+        await sender.withdraw("ETH", "1", await receiver.deposit_address("ETH"))
+    with pytest.raises(WalletError):
+        await sender.transaction_status("no-such-tx")
+    assert (await sender.balance("ETH"), await receiver.balance("ETH")) == (D("0.5"), D("1.499"))
