@@ -403,3 +403,14 @@ def test_sqlite_data_file_series_carry_a_load_report(tmp_path: Path) -> None:
     series = loaded.get("BTC/USDT", "5m")
     assert _same(series, _load(HEAD))
     assert (series.report.format, series.report.layout, series.report.rows) == ("sqlite", "data-file", 600)
+
+
+def test_csv_with_a_byte_order_mark_and_quoted_fields(tmp_path: Path) -> None:
+    rows = _rows(12)
+    lines = ['"timestamp","open","high","low","close","volume"']
+    lines += [",".join(f'"{v}"' for v in [str(int(r[0])), *map(repr, r[1:])]) for r in rows]
+    path = tmp_path / "x.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode())
+    series = _load(path)
+    assert series.times.tolist() == [int(r[0]) for r in rows]
+    assert series.candle(11).low == Decimal(repr(rows[11][3]))
