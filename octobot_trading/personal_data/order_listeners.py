@@ -3,14 +3,14 @@
 ``trader.add_order_listener(callback)`` registers ``await callback(event)``, called once per
 operation a caller asked the trader for, after the trader has done it (a refused operation is
 not reported). ``event`` is an :class:`OrderOperationEvent`: the operation, the order and the
-arguments of the call. Operations the trader does by itself while performing another one (a
-group sibling canceled when a market entry fills at once) are not reported separately: they
-follow from the reported one. A listener's failure is logged and never reaches the caller.
+arguments of the call. An operation done while another one runs (a trading mode's order placed
+from the fill hook of a market entry) is reported on its own, before the one that caused it. The
+cancels and resizes a group applies when a member fills are reported too (a listener tells them
+by the member's fill). A listener's failure is logged and never reaches the caller.
 """
 
 from __future__ import annotations
 
-import contextvars
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
@@ -60,8 +60,6 @@ class OrderOperationEvent:
 
 OrderListener = Callable[[OrderOperationEvent], Awaitable[None]]
 _F = TypeVar("_F", bound=Callable[..., Awaitable[Any]])
-#: True while a reported operation runs: what it does by itself is not reported again
-_REPORTING: contextvars.ContextVar[bool] = contextvars.ContextVar("octobot_order_operation", default=False)
 _logger = get_logger("personal_data.order_listeners")
 
 
@@ -102,17 +100,13 @@ def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:
         @functools.wraps(method)
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             listeners: OrderListeners = self.order_listeners
-            if not listeners or _REPORTING.get():
+            if not listeners:
                 return await method(self, *args, **kwargs)
             bound = signature.bind(self, *args, **kwargs)
             arguments = {name: value for name, value in bound.arguments.items() if name != "self"}
             target = arguments.get("order")
             previous = getattr(target, "amount", None) if operation is OrderOperation.EDIT else None
-            token = _REPORTING.set(True)
-            try:
-                result = await method(self, *args, **kwargs)
-            finally:
-                _REPORTING.reset(token)
+            result = await method(self, *args, **kwargs)
             await listeners.report(OrderOperationEvent(operation, result, arguments, previous))
             return result
 

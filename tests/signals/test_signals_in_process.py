@@ -188,3 +188,24 @@ async def test_trailing_profile_and_price_trigger_are_rebuilt_and_sells_scale_to
     assert not my_waiting.is_active and my_waiting.status is OrderStatus.PENDING_CREATION  # waits for its trigger
     (bundle,) = [b for b in publisher.history() if b.orders and b.entry.ref == waiting.id]
     assert bundle.entry.price_trigger is not None and D(bundle.entry.price_trigger.threshold) == threshold
+
+
+async def test_a_group_cancel_caused_by_a_fill_is_left_to_the_follower_own_group(pair):
+    leader, _follower_manager, publisher, follower = pair
+    seen: list[str] = []
+
+    async def listener(event) -> None:
+        seen.append(f"{event.operation.value}:{event.order.order_type.value}")
+
+    leader.trader.add_order_listener(listener)
+    last = leader.trader.price_of(SYMBOL)
+    group = ot.OrderGroup("oco")
+    resting = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")),
+                                               group=group)
+    await leader.trader.create_order("market", "buy", SYMBOL, "0.01", group=group)  # fills: the group cancels `resting`
+    assert resting.status is OrderStatus.CANCELED
+    assert seen == ["create:limit", "cancel:limit", "create:market"]  # the hook reports the group's cancel too
+    await _handled(follower, publisher)
+    assert [b.operation for b in publisher.history()] == ["create", "create"]  # ... the publisher leaves it out
+    assert follower.order_for(resting.id).status is OrderStatus.CANCELED  # the follower's group did the same
+    assert follower.refused == []
