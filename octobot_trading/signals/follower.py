@@ -42,7 +42,7 @@ from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.signals.bundle import SignalBundle, SignalOrder
 from octobot_trading.signals.publisher import SignalPublisher
 from octobot_trading.util.decimals import decimal_to_str
-from octobot_trading.util.logging import get_logger
+from octobot_trading.util.logging import get_logger, register_secret
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["RefusedSignal", "SignalFollower"]
@@ -103,6 +103,8 @@ class SignalFollower:
         self.source = source
         self.sizing = sizing
         self.sub_portfolio = sub_portfolio
+        if token is not None:
+            register_secret(token)  # redacted from every log line
         self._token = token
         self.reconnect_delay = reconnect_delay
         self.replay_history = replay_history

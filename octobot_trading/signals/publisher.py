@@ -38,7 +38,7 @@ from octobot_trading.errors import ConfigurationError
 from octobot_trading.personal_data.order_listeners import OrderOperation, OrderOperationEvent
 from octobot_trading.signals.bundle import GroupRef, Role, SignalBundle, SignalOrder, TriggerRef, money, optional_money
 from octobot_trading.util.decimals import ZERO, to_decimal
-from octobot_trading.util.logging import get_logger
+from octobot_trading.util.logging import get_logger, register_secret
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["SignalPublisher", "is_loopback"]
@@ -210,6 +210,8 @@ class SignalPublisher:
             raise ConfigurationError(f"serving signals on {host} (beyond loopback) needs a token", field="token")
         if self._runner is not None:
             raise ConfigurationError("the signal publisher is already serving", field="serve")
+        if token is not None:
+            register_secret(token)  # redacted from every log line
         app = web.Application()
         app.add_routes([web.get("/signals", self._handle)])
         runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.1)

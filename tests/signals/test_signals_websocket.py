@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from decimal import Decimal
 
 import aiohttp
@@ -47,7 +48,8 @@ async def test_remote_follower_replays_operations_and_catches_up_after_a_reconne
             assert follower.connections == 2 and follower.refused == []
 
 
-async def test_wrong_or_missing_token_is_refused(paper_manager):
+async def test_wrong_or_missing_token_is_refused(paper_manager, caplog):
+    caplog.set_level(logging.DEBUG)
     leader = await paper_manager({"USDT": "1000"})
     follower_manager = await paper_manager({"USDT": "1000"})
     async with ot.signals.SignalPublisher(leader) as publisher:
@@ -60,6 +62,7 @@ async def test_wrong_or_missing_token_is_refused(paper_manager):
         async with aiohttp.ClientSession() as session:  # no websocket handshake without the token
             async with session.get(url.replace("ws://", "http://") + "/signals") as response:
                 assert response.status == 401
+    assert "refused" in caplog.text and "right-token" not in caplog.text and "wrong-token" not in caplog.text
 
 
 async def test_serving_beyond_loopback_requires_a_token(paper_manager):
