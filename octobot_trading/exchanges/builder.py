@@ -180,6 +180,11 @@ class ExchangeBuilder:
         self._data["rest_only"] = enabled
         return self
 
+    def allow_withdrawals(self, enabled: bool = True) -> ExchangeBuilder:
+        """Let ``withdraw`` send money out of the account (off by default: ``WithdrawalsDisabled``)."""
+        self._data["allow_withdrawals"] = enabled
+        return self
+
     def with_websocket_options(self, **options: Any) -> ExchangeBuilder:
         """Tune every websocket market-data feed: ``expected_interval`` (seconds), ``stale_after``
         (intervals), ``backoff_base``, ``backoff_max`` (seconds), ``jitter`` (see ``docs/market_data.md``)."""

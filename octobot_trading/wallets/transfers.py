@@ -22,6 +22,7 @@ from typing import Any
 
 from octobot_trading.enums import TransactionType
 from octobot_trading.errors import NotSupported
+from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import ExchangeTransaction, TransferStatus
 from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.logging import get_logger
@@ -32,11 +33,22 @@ __all__ = ["AccountTransfers"]
 _METHODS = ("fetch_deposits", "fetch_withdrawals", "fetch_deposit_address", "withdraw")
 
 
+def _implements(candidate: Any) -> bool:
+    """True when ``candidate`` offers the transfer calls (not only the contract's NotSupported defaults)."""
+    if candidate is None:
+        return False
+    for name in _METHODS:
+        method = getattr(type(candidate), name, None)
+        if not callable(method) or method is getattr(ExchangeConnector, name):
+            return False
+    return True
+
+
 def _venue_of(exchange: Any) -> Any:
     """The object answering the transfer calls: the exchange itself, else its connector."""
-    for candidate in (exchange, getattr(exchange, "exchange", None), getattr(exchange, "connector", None),
-                      getattr(getattr(exchange, "exchange", None), "connector", None)):
-        if candidate is not None and all(callable(getattr(candidate, name, None)) for name in _METHODS):
+    inner = getattr(exchange, "exchange", None)
+    for candidate in (exchange, inner, getattr(inner, "connector", None), getattr(exchange, "connector", None)):
+        if _implements(candidate):
             return candidate
     raise NotSupported("this exchange offers no deposits / withdrawals")
 

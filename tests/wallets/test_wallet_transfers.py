@@ -168,3 +168,27 @@ async def test_a_pending_chain_transfer_credits_its_destination_only_when_confir
     with pytest.raises(WalletError):
         await sender.transaction_status("no-such-tx")
     assert (await sender.balance("ETH"), await receiver.balance("ETH")) == (D("0.5"), D("1.499"))
+
+
+async def test_a_built_manager_withdraws_only_when_the_builder_allows_it(server):
+    ledger = capital_ledger(server)
+    wallet = SimulatedBlockchainWallet(SimulatedChain(LiveClock(), network="BTC"))
+
+    def builder() -> ot.ExchangeBuilder:
+        return (ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+                .with_symbols(["BTC/USDT"]).with_ccxt_options(ccxt_options(server))
+                .with_client_hook(server.client_hook).rest_only(True).use_real_trader())
+
+    async with await builder().build() as manager:
+        with pytest.raises(WithdrawalsDisabled):
+            await AccountTransfers(manager, wallet).withdraw("BTC", "0.1")
+    assert ledger.withdrawals == [] and server.account().free["BTC"] == D("1")
+    async with await builder().allow_withdrawals().build() as manager:
+        transfers = AccountTransfers(manager, wallet)
+        withdrawal = await transfers.withdraw("BTC", "0.1")
+        assert ledger.withdrawals[0].address == wallet.address and withdrawal.amount == D("0.1")
+        assert server.account().free["BTC"] == D("0.9")
+        (settled,) = await transfers.sync("BTC")
+        assert settled.id == withdrawal.id and settled.status is TransferStatus.OK
+        recorded = manager.exchange_personal_data.transactions_manager.transactions(TransactionType.WITHDRAWAL)
+        assert [(t.id, t.amount) for t in recorded] == [(f"withdrawal:{withdrawal.id}", D("-0.1"))]
