@@ -214,3 +214,60 @@ def test_resolve_mode_of_a_broken_script_is_a_script_error(tmp_path: Path) -> No
     assert info.value.path == str(path.resolve())
     with pytest.raises(ScriptError, match="cannot read"):
         resolve_mode(str(tmp_path / "absent.py"))
+
+
+async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path) -> None:
+    log = tmp_path / "log.txt"
+    path = _script(tmp_path, f"""
+        from decimal import Decimal
+        from octobot_trading.modes import DSLError
+        TIME_FRAMES = ["1h"]
+
+        def note(*parts):
+            with open({str(log)!r}, "a") as f:
+                f.write(" ".join(str(p) for p in parts) + "\\n")
+
+        async def on_candle(ctx):
+            n = ctx.state["n"] = ctx.state.get("n", 0) + 1
+            if n == 25:  # API.md's example
+                if ctx.closes(20).mean() < ctx.close or True:
+                    buy = await ctx.market_buy("10%")
+                    tp = await ctx.limit_sell("all", offset="+2%")
+                    note("example", buy.amount, buy.order_type, tp.price, tp.amount, ctx.close)
+            if n == 26:
+                note("precancel", len(await ctx.cancel_all()))  # the take-profit holds all the base
+                low = await ctx.limit_buy("0.01", "@15000")
+                rel = await ctx.limit_buy("10%", offset="-5%")
+                stop = await ctx.stop_loss("0.1", offset="-10%")
+                take = await ctx.take_profit("0.1", price="30000")
+                note("orders", low.price, low.amount, rel.price, rel.amount, stop.order_type, stop.trigger_price,
+                     take.order_type, take.trigger_price, len(ctx.open_orders()), ctx.close)
+                for text in ("e+2%", "5%p"):
+                    try:
+                        await ctx.limit_sell("5%p" if text == "5%p" else "0.1", offset=text if text != "5%p" else "+1%")
+                    except DSLError as exc:
+                        note("refused", exc.text)
+                note("position", ctx.position)
+                cancelled = await ctx.cancel_all()
+                note("cancelled", len(cancelled), len(ctx.open_orders()), ctx.available("USDT") == ctx.total("USDT"))
+    """)
+    result = await run_backtest(_data(), trading_mode=ScriptedMode, mode_config={"script": str(path),
+                                                                                 "on_error": "raise"},
+                                starting_portfolio={"USDT": "10000", "BTC": "1"}, markets=SPEC)
+    lines = [line.split() for line in log.read_text().splitlines()]
+    example, precancel, orders, refused_entry, refused_position, position, cancelled = lines
+    assert precancel == ["precancel", "1"]
+    close = Decimal(example[5])
+    assert example[2] == "market" and Decimal(example[1]) == SPEC["BTC/USDT"].adapt_quantity(
+        Decimal("1000") / close)  # 10 % of the available quote at the close (no slippage, fee in base)
+    assert Decimal(example[3]) == SPEC["BTC/USDT"].adapt_price(close * Decimal("1.02"), ot.OrderSide.SELL)
+    close26 = Decimal(orders[10])
+    assert [Decimal(v) for v in orders[1:3]] == [Decimal("15000"), Decimal("0.01")]
+    assert Decimal(orders[3]) == SPEC["BTC/USDT"].adapt_price(close26 * Decimal("0.95"), ot.OrderSide.BUY)
+    assert orders[5] == "stop_loss" and orders[7] == "take_profit" and Decimal(orders[8]) == 30000
+    assert Decimal(orders[6]) == SPEC["BTC/USDT"].adapt_price(close26 * Decimal("0.9"), rounding="nearest")
+    assert orders[9] == "4"
+    assert refused_entry == ["refused", "e+2%"] and refused_position == ["refused", "5%p"]
+    assert position == ["position", "None"]
+    assert cancelled == ["cancelled", "4", "0", "True"]
+    assert [f.order_type for f in result.trades] == ["market"]  # nothing else filled before the cancel
