@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import csv
 import gzip
+import io
+import itertools
 import json
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -34,6 +36,7 @@ from octobot_trading.backtesting.text_columns import (
     epoch_to_ms,
     iso_to_ms,
     json_blocks,
+    line_chunks,
     parse_floats,
     unit_of,
 )
@@ -150,6 +153,13 @@ class _Columns:
         self.values = [np.empty(capacity, dtype=np.float64) for _ in range(5)]
         self.rows = 0
 
+    def reserve(self, rows: int) -> None:
+        """Grow the arrays when the line count was short (stray carriage returns as line breaks)."""
+        if rows > len(self.times):
+            size = max(rows, 2 * len(self.times))
+            self.times = np.concatenate([self.times, np.empty(size - len(self.times), dtype=np.int64)])
+            self.values = [np.concatenate([v, np.empty(size - len(v))]) for v in self.values]
+
     def finish(self) -> tuple[np.ndarray[Any, Any], list[np.ndarray[Any, Any]]]:
         n = self.rows
         if n == len(self.times):
@@ -231,8 +241,7 @@ def _fill(blocks: Iterator[Block], out: _Columns, picks: list[int], names: list[
     try:
         for block in blocks:
             start, stop = block.first_row, block.first_row + block.rows
-            if stop > len(out.times):  # pragma: no cover - capacity counts every line
-                raise DataFileError("more rows than lines", path=str(path))
+            out.reserve(stop)
             current = names[0]
             out.times[start:stop] = times.read(block, picks[0])
             for k in range(5):
@@ -244,36 +253,86 @@ def _fill(blocks: Iterator[Block], out: _Columns, picks: list[int], names: list[
         raise _error(bad.message, str(path), block.first_row + bad.index, current) from None
 
 
+def _open_csv(path: Path) -> BinaryIO:
+    """The file (streamed) or, for ``.gz``, its decompressed bytes."""
+    if path.name.lower().endswith(".gz"):
+        return io.BytesIO(_read_bytes(path, "CSV"))
+    try:
+        return path.open("rb")
+    except OSError as exc:
+        raise DataFileError(f"cannot read CSV: {exc}", path=str(path)) from exc
+
+
+def _count_lines(handle: BinaryIO) -> tuple[int, bool]:
+    """Newlines in the file (``\\r`` when it has no ``\\n``) and whether it ends with one."""
+    newlines = returns = 0
+    last = b""
+    for piece in iter(lambda: handle.read(1 << 22), b""):
+        newlines += piece.count(b"\n")
+        returns += piece.count(b"\r")
+        last = piece[-1:]
+    handle.seek(0)
+    if newlines == 0:
+        return returns, last == b"\r"
+    return newlines, last == b"\n"
+
+
+def _normalised(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    first = True
+    for chunk in chunks:
+        if first:
+            chunk, first = chunk.removeprefix(b"\xef\xbb\xbf"), False
+        if b"\r" in chunk:
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        yield chunk
+
+
 def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
              time_unit: str | None = None) -> CandleSeries:
-    """Read a CSV candle file (see ``docs/backtesting.md``: headers, headerless files, Binance dumps)."""
+    """Read a CSV candle file (see ``docs/backtesting.md``: headers, headerless files, Binance dumps).
+
+    Plain files are streamed in ~2 MB pieces: only the candle arrays and one piece are in memory.
+    """
     source = str(path)
-    raw = _read_bytes(path, "CSV")
-    if b"\r" in raw:
-        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    if not raw or raw.isspace():
-        raise DataFileError("no candles", path=source)
-    begin = len(raw) - len(raw.lstrip(b"\n")) if raw[:1] == b"\n" else 0
-    line_end = raw.find(b"\n", begin)
-    first_line = raw[begin:] if line_end < 0 else raw[begin:line_end]
     try:
-        first = next(csv.reader([first_line.decode("utf-8")]))
-    except (UnicodeDecodeError, csv.Error) as exc:
+        with _open_csv(path) as handle:
+            lines, ends_with_newline = _count_lines(handle)
+            chunks = _normalised(line_chunks(handle))
+            head, skipped = next(chunks, b""), 0
+            while True:  # leading blank lines
+                stripped = head.lstrip(b"\n")
+                skipped += len(head) - len(stripped)
+                if stripped:
+                    head = stripped
+                    break
+                more = next(chunks, None)
+                if more is None:
+                    raise DataFileError("no candles", path=source)
+                head = more
+            line_end = head.find(b"\n")
+            first_line = head if line_end < 0 else head[:line_end]
+            try:
+                first = next(csv.reader([first_line.decode("utf-8")]))
+            except (UnicodeDecodeError, csv.Error) as exc:
+                raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
+            if all(_DATA_LIKE.match(f) for f in first):
+                layout, picks, body = _headerless(first, source), list(range(6)), head
+                names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
+            else:
+                layout, body = "header", head[line_end + 1:] if line_end >= 0 else b""
+                picks = _header_columns(first, source)
+                names = [first[i].strip() for i in picks]
+                skipped += 1
+            capacity = max(lines - skipped + (0 if ends_with_newline else 1), 0)
+            out = _Columns(capacity)
+            times = _TimeReader(path, names[0], time_unit, strict=False)
+            try:
+                _fill(csv_blocks(itertools.chain([body], chunks), len(first)), out, picks, names, times, path,
+                      strict=False)
+            except StructureError as bad:
+                raise DataFileError(bad.message, path=source, row=bad.row) from None
+    except OSError as exc:
         raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
-    if all(_DATA_LIKE.match(f) for f in first):
-        layout, picks, body_start = _headerless(first, source), list(range(6)), begin
-        names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
-    else:
-        layout, body_start = "header", line_end + 1 if line_end >= 0 else len(raw)
-        picks = _header_columns(first, source)
-        names = [first[i].strip() for i in picks]
-    width = len(first)
-    out = _Columns(raw.count(b"\n", body_start) + (0 if raw.endswith(b"\n") else 1))
-    times = _TimeReader(path, names[0], time_unit, strict=False)
-    try:
-        _fill(csv_blocks(raw, width, body_start), out, picks, names, times, path, strict=False)
-    except StructureError as bad:
-        raise DataFileError(bad.message, path=source, row=bad.row) from None
     if out.rows == 0:
         raise DataFileError("no candles", path=source)
     t, values = out.finish()

@@ -18,9 +18,10 @@ Bad fields are reported by position; the callers turn positions into file, row a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import BinaryIO
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +35,7 @@ __all__ = [
     "epoch_to_ms",
     "iso_to_ms",
     "json_blocks",
+    "line_chunks",
     "parse_floats",
     "parse_numbers",
 ]
@@ -324,20 +326,36 @@ def _line_bounds(buf: U8) -> tuple[I64, I64]:
     return starts, ends
 
 
-def csv_blocks(body: bytes, columns: int, start: int = 0) -> Iterator[Block]:
-    """Split ``body[start:]`` (CSV data lines, ``\\n`` endings) into blocks of rows of ``columns`` fields.
+def line_chunks(handle: BinaryIO, size: int | None = None) -> Iterator[bytes]:
+    """Read ``handle`` in pieces of about ``size`` bytes cut after a newline (the last one may not end with one)."""
+    size = size or BLOCK_BYTES
+    rest = b""
+    while True:
+        piece = handle.read(size)
+        if not piece:
+            if rest:
+                yield rest
+            return
+        if rest:
+            piece = rest + piece
+        cut = piece.rfind(b"\n")
+        if cut < 0:
+            rest = piece
+            continue
+        rest = piece[cut + 1:]
+        yield piece[:cut + 1] if rest else piece
+
+
+def csv_blocks(chunks: Iterable[bytes], columns: int) -> Iterator[Block]:
+    """Parse CSV data lines (``\\n`` endings, whole lines per chunk) into blocks of rows of ``columns`` fields.
 
     Blank lines are skipped (not counted as rows). :class:`StructureError` names the first row
     with another number of fields.
     """
-    pos, size, row = start, len(body), 0
-    while pos < size:
-        cut = body.find(b"\n", min(pos + BLOCK_BYTES, size - 1))
-        cut = size if cut < 0 else cut + 1
-        chunk = body[pos:cut]
+    row = 0
+    for chunk in chunks:
         if not chunk.endswith(b"\n"):
             chunk += b"\n"
-        pos = cut
         buf = np.frombuffer(PAD + chunk, dtype=np.uint8)
         data = buf[WIDTH:]
         line_starts, line_ends = _line_bounds(data)

@@ -414,3 +414,18 @@ def test_csv_with_a_byte_order_mark_and_quoted_fields(tmp_path: Path) -> None:
     series = _load(path)
     assert series.times.tolist() == [int(r[0]) for r in rows]
     assert series.candle(11).low == Decimal(repr(rows[11][3]))
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_csv_read_in_small_pieces_equals_the_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                   ending: str) -> None:
+    from octobot_trading.backtesting import text_columns
+
+    rows = _rows(600)
+    path = tmp_path / "x.csv"
+    path.write_bytes((ending * 3 + ending.join(_csv(rows).splitlines())).encode())  # no final line break
+    whole = _load(path)
+    monkeypatch.setattr(text_columns, "BLOCK_BYTES", 300)
+    pieces = _load(path)
+    assert _same(whole, pieces) and _same(whole, _load(HEAD))
+    assert all(getattr(pieces, k).base is None for k in ("times", "opens", "volumes"))
