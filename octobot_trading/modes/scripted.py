@@ -320,7 +320,7 @@ class ScriptedMode(AbstractTradingMode):
         if data is not None:
             candle = data.get(order.symbol).candles(time_frame).last_candle()
         ctx = ScriptContext(self.context, symbol=order.symbol, time_frame=time_frame, candle=candle,
-                            state=self.state, on_order=self._watch_order)
+                            state=self.state, on_order=self._watch_order, time_ms=self.context.clock.now_ms())
         await self._call(script, script.on_fill, ctx, order)
 
     # -- hot reload ---------------------------------------------------------------------------

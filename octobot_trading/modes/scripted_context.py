@@ -45,7 +45,8 @@ class ScriptContext:
     Attributes
     ----------
     symbol, time_frame, time_ms
-        The symbol and time frame of the trigger candle and its close time (ms).
+        The symbol and time frame of the trigger candle and its close time (ms); in ``on_fill``,
+        the time of the fill (the manager's clock) and the last closed candle.
     open, high, low, close, volume
         The trigger candle (exact Decimals of the data's values).
     mode_context
@@ -55,7 +56,7 @@ class ScriptContext:
     """
 
     def __init__(self, mode_context: ModeContext, *, symbol: str, time_frame: TimeFrame, candle: Any,
-                 state: dict[str, Any], on_order: OnOrder | None = None) -> None:
+                 state: dict[str, Any], on_order: OnOrder | None = None, time_ms: int | None = None) -> None:
         self.mode_context = mode_context
         self.symbol = symbol
         self.time_frame = time_frame
@@ -72,6 +73,8 @@ class ScriptContext:
         else:
             self.time_ms = mode_context.clock.now_ms()
             self.open = self.high = self.low = self.close = self.volume = None
+        if time_ms is not None:
+            self.time_ms = time_ms
 
     # -- market data --------------------------------------------------------------------------
     def _candles(self, time_frame: TimeFrame | str | None, symbol: str | None) -> Any:

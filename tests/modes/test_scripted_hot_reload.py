@@ -106,3 +106,18 @@ def test_reload_check_is_paced_by_the_managers_clock_and_off_when_hot_reload_is(
     context.hot_reload = False  # backtests
     _write(script, VERSION.format(name="v4", action="pass") + "\n\n", 4_000_000_000)
     assert mode.reload_if_changed() is False and mode.reloads == 2
+
+
+def test_a_reload_declaring_a_feed_the_manager_lacks_keeps_the_running_version(tmp_path: Path) -> None:
+    script = tmp_path / "s.py"
+    _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
+    context = ModeContext(channels=None, trader=None, portfolio=None, clock=SimulatedClock(0), symbols=["BTC/USDT"],
+                          time_frames=[ot.TimeFrame.H1], market_spec=lambda s: ot.MarketSpec())
+    mode = ScriptedMode(context, {"script": str(script)})
+    running = mode.script
+    _write(script, VERSION.format(name="v2", action="pass").replace('["1h"]', '["1h", "4h"]'), 2_000_000_000)
+    assert mode.reload_if_changed() is False
+    assert mode.script is running
+    [error] = mode.errors
+    assert isinstance(error, ScriptError) and "time frame 4h" in str(error) and str(script.resolve()) in str(error)
+    assert mode.reload_if_changed() is False and len(mode.errors) == 1  # the same content is reported once

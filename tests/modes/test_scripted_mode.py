@@ -271,3 +271,26 @@ async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path)
     assert position == ["position", "None"]
     assert cancelled == ["cancelled", "4", "0", "True"]
     assert [f.order_type for f in result.trades] == ["market"]  # nothing else filled before the cancel
+
+
+async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path) -> None:
+    log = tmp_path / "fills.txt"
+    path = _script(tmp_path, f"""
+        from decimal import Decimal
+        TIME_FRAMES = ["1h"]
+
+        async def on_candle(ctx):
+            if not ctx.state.get("done") and len(ctx.closes()) >= 30:
+                ctx.state["done"] = True
+                await ctx.market_buy("20%", take_profit_price=ctx.close * Decimal("1.004"))
+
+        async def on_fill(ctx, order):
+            with open({str(log)!r}, "a") as f:
+                f.write(f"{{order.side}} {{order.order_type}} {{order.filled}} {{ctx.time_ms}}\\n")
+    """)
+    result = await _backtest(ScriptedMode, {"script": str(path), "on_error": "raise"})
+    entry, take_profit = result.trades
+    assert log.read_text().splitlines() == [
+        f"buy market {entry.amount} {entry.time}",
+        f"sell limit {take_profit.amount} {take_profit.time}",
+    ]
