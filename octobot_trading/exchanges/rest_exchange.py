@@ -75,6 +75,7 @@ if TYPE_CHECKING:
 __all__ = ["RestExchange", "new_client_order_id"]
 
 OrderListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
+_EVERY_ORDER_TYPE = frozenset(OrderType)
 
 
 class RestExchange(ExchangeConnector):
@@ -151,7 +152,7 @@ class RestExchange(ExchangeConnector):
         """Order types the backend holds itself: the venue's ``supported_order_types``, or every
         type when the connector simulates the venue (paper trading, backtests)."""
         if isinstance(self.connector, SimulatedConnector):
-            return frozenset(OrderType)
+            return _EVERY_ORDER_TYPE
         return self.supported_order_types
 
     @property
