@@ -181,9 +181,6 @@ class _TimeReader:
         self.with_offset = True
         self.small_ok = False  # the unit came from the hint because the first values were too small
 
-    def error(self, row: int, message: str) -> DataFileError:
-        return _error(message, self.path, row, self.name)
-
     def read(self, block: Block, column: int) -> np.ndarray[Any, Any]:
         if self.iso is None:
             sample = block.text(0, column).strip().strip('"')
@@ -204,7 +201,7 @@ class _TimeReader:
                 self.unit = _CLASS_UNITS[first] if first >= 0 else self.hint
                 self.small_ok = first < 0
                 if self.required is not None and self.unit != self.required:
-                    raise BadField(0, f"column {self.name} holds times in {self.unit}, not ms")
+                    raise BadField(0, f"holds times in {self.unit}, not ms")
             expected = _CLASS_UNITS.index(self.unit) if self.unit else -1
             differs = classes != expected
             if self.small_ok:
@@ -226,6 +223,8 @@ class _TimeReader:
             return ("dates without a UTC offset were read as UTC",)
         if not self.iso and self.given:
             return (f"time unit {self.unit} given by the caller",)
+        if self.small_ok:
+            return (f"timestamps too small to tell their unit were read as {self.unit}",)
         return ()
 
 

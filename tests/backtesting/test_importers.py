@@ -429,3 +429,11 @@ def test_csv_read_in_small_pieces_equals_the_whole(tmp_path: Path, monkeypatch: 
     pieces = _load(path)
     assert _same(whole, pieces) and _same(whole, _load(HEAD))
     assert all(getattr(pieces, k).base is None for k in ("times", "opens", "volumes"))
+
+
+def test_freqtrade_json_with_small_timestamps_reads_them_as_ms_and_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "a.json"
+    path.write_text("[[60000, 2, 3, 1, 2, 3], [120000, 2, 3, 1, 2, 3]]")
+    series = _load(path, time_frame="1m")
+    assert series.times.tolist() == [60000, 120000]
+    assert series.report.notes == ("timestamps too small to tell their unit were read as ms",)
