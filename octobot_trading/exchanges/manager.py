@@ -120,7 +120,7 @@ class ExchangeManager:
         self.exchange_symbols_data: ExchangeSymbolsData | None = None
         #: The readiness tracker awaited by :meth:`wait_ready` (``market_data.readiness``, live and backtest).
         self.readiness: ReadinessTracker | None = None
-        self._components: list[Component] = [ConnectorComponent(connector, exchange_config.symbols)]
+        self._components: list[Component] = [ConnectorComponent(exchange, exchange_config.symbols)]
         self._started: list[Component] = []
         self._running = False
         self._stopped = False

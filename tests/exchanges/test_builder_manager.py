@@ -239,7 +239,7 @@ async def test_manager_rejects_late_components_and_restart(server: FakeExchangeS
         from octobot_trading.exchanges.manager import ConnectorComponent
 
         assert manager.get_component("connector") is not None and manager.get_component("nope") is None
-        assert manager.get_component("connector", ConnectorComponent).connector is manager.connector
+        assert manager.get_component("connector", ConnectorComponent).connector is manager.exchange
         with pytest.raises(LookupError):
             manager.get_component("nope", ConnectorComponent)
         with pytest.raises(TypeError):

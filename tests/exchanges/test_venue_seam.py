@@ -57,6 +57,10 @@ class RecordingBinance(BinanceExchange):
         self.calls["fix_candles"] += 1
         return candles
 
+    def fix_markets(self, markets: Any) -> Any:
+        self.calls["fix_markets"] += 1
+        return super().fix_markets(markets)
+
     def fix_ticker(self, ticker: Ticker) -> Ticker:
         self.calls["fix_ticker"] += 1
         return replace(ticker, quote_volume=Decimal("-1"))  # a mark only this hook leaves
@@ -96,6 +100,8 @@ async def test_the_engine_calls_the_registered_venue_class_hooks(manager: ot.Exc
     exchange = manager.exchange
     assert isinstance(exchange, RecordingBinance)
     calls = exchange.calls
+    # the manager's first component loaded (and checked) the markets through the exchange
+    assert calls["fix_markets"] >= 1
     # the trader component's start read the account through the exchange
     assert calls["fix_balance"] >= 1
     # the market-data updaters read candles and tickers through it
@@ -159,3 +165,31 @@ async def test_a_venue_brings_its_own_connector_or_ccxt_adapter(server: FakeExch
         assert (await exchange.fetch_ticker(BTC)).bid == Decimal("1")
     finally:
         await asyncio.gather(with_adapter.close(), own.close(), generic.close())
+
+
+class _DelistingBinance(BinanceExchange):
+    """A venue class whose market hook drops ETH/USDT (say, a market the venue lists but refuses)."""
+
+    exchange_id: ClassVar[str | None] = "binance"
+
+    def fix_markets(self, markets: Any) -> Any:
+        return {symbol: info for symbol, info in markets.items() if symbol != "ETH/USDT"}
+
+
+async def test_the_symbol_check_at_build_sees_the_markets_hook(server: FakeExchangeServer) -> None:
+    register_exchange_class(_DelistingBinance)
+    try:
+        builder = (
+            ot.ExchangeBuilder("binance")
+            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+            .with_symbols(["ETH/USDT"])
+            .with_time_frames(["5m"])
+            .with_ccxt_options(FAST)
+            .with_client_hook(server.client_hook)
+            .rest_only(True)
+            .use_real_trader()
+        )
+        with pytest.raises(ot.errors.UnknownSymbol):
+            await builder.build()
+    finally:
+        unregister_exchange_class("binance")
