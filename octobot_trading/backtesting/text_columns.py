@@ -157,7 +157,8 @@ def parse_numbers(buffer: U8, starts: I64, ends: I64, *, strict: bool) -> tuple[
     # 1 + the number of characters after the dot, or 0 without dot (one dot at most: checked below)
     code = ((flag_hi * _AFTER_HI) >> _TOP) + ((flag_lo * _AFTER_LO) >> _TOP)
     dots = ((flag_hi * _ONES) >> _TOP) + ((flag_lo * _ONES) >> _TOP)
-    decimals = (np.maximum(code, np.uint64(1)) - np.uint64(1)).astype(np.int64)
+    # (with several dots the code is meaningless: clamped, and the field is refused by ``dots`` below)
+    decimals = np.minimum(np.maximum(code, np.uint64(1)) - np.uint64(1), np.uint64(WIDTH - 1)).astype(np.int64)
     hi = hi + (flag_hi << np.uint64(1))  # "." -> "0"
     lo = lo + (flag_lo << np.uint64(1))
     ok = _words_ok(hi) & _words_ok(lo) & (dots <= 1) & (length >= 1) & (length <= WIDTH)
@@ -195,7 +196,8 @@ def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
         number = _slow_number(text, strict)
         if number is None:
             raise BadField(index, f"not a number: {text!r}")
-        values[index] = float(number)
+        # JSON integers are ints in Python's json module ("-0" is 0, not -0.0)
+        values[index] = float(int(number)) if strict and number.lstrip("-").isdigit() else float(number)
     return values
 
 

@@ -437,3 +437,28 @@ def test_freqtrade_json_with_small_timestamps_reads_them_as_ms_and_says_so(tmp_p
     series = _load(path, time_frame="1m")
     assert series.times.tolist() == [60000, 120000]
     assert series.report.notes == ("timestamps too small to tell their unit were read as ms",)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_random_field_texts_are_read_exactly_or_refused_like_python(strict: bool) -> None:
+    from octobot_trading.backtesting.text_columns import BadField
+
+    rng = random.Random(11)
+    for _ in range(3000):
+        text = "".join(rng.choice("0123456789..-+eE ") for _ in range(rng.randint(1, 20)))
+        if "," in text or "\n" in text:
+            continue
+        try:
+            expected = json.loads(text) if strict else float(text)
+            if strict and not isinstance(expected, int | float):
+                expected = None
+        except ValueError:
+            expected = None
+        try:
+            value = float(_field_values([text], strict=strict)[0])
+        except BadField:
+            value = None
+        if expected is None or (not strict and "_" in text):
+            assert value is None, text
+        else:
+            assert value is not None and np.float64(value).view(np.uint64) == np.float64(expected).view(np.uint64), text
