@@ -321,6 +321,11 @@ class SignalFollower:
         if len(exits) != len(bundle.orders) - 1 or set(exits) - {"stop_loss", "take_profit"} or any(
                 o.parent != entry.ref for o in exits.values()):
             raise _Refused("only exits bundled with their entry (a stop-loss and / or a take-profit) can be rebuilt")
+        stop, take = exits.get("stop_loss"), exits.get("take_profit")
+        if stop is not None and (stop.type != "stop_loss" or stop.trigger_price is None or stop.side == entry.side):
+            raise _Refused("a bundled stop-loss is a stop_loss order on the other side with a trigger price")
+        if take is not None and (take.type != "limit" or take.price is None or take.side == entry.side):
+            raise _Refused("a bundled take-profit is a limit order on the other side with a price")
         market = self.trader.market(entry.symbol)
         spec = market.spec
         parent = None
@@ -338,7 +343,6 @@ class SignalFollower:
             if size <= 0 or not spec.passes_limits(size, reference):
                 raise _Refused(f"{order.role} order of {decimal_to_str(size)} {order.symbol} is under the "
                                f"follower market's minimums")
-        stop, take = exits.get("stop_loss"), exits.get("take_profit")
         order = await self.trader.create_order(
             entry.type, entry.side, entry.symbol, amount, _dec(entry.price),
             trigger_price=_dec(entry.trigger_price), trailing_percent=_dec(entry.trailing_percent),

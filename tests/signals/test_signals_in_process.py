@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from decimal import Decimal
 
 import pytest
@@ -209,3 +210,20 @@ async def test_a_group_cancel_caused_by_a_fill_is_left_to_the_follower_own_group
     assert [b.operation for b in publisher.history()] == ["create", "create"]  # ... the publisher leaves it out
     assert follower.order_for(resting.id).status is OrderStatus.CANCELED  # the follower's group did the same
     assert follower.refused == []
+
+
+async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pair):
+    _leader, follower_manager, _publisher, follower = pair
+    text = json.dumps({
+        "version": 1, "id": "other-1", "source": "other", "sequence": 1, "timestamp": 0, "operation": "create",
+        "orders": [
+            {"ref": "e", "role": "entry", "type": "market", "side": "buy", "symbol": SYMBOL, "amount": "0.01",
+             "fraction": "0.1", "reference_price": "20000"},
+            {"ref": "s", "role": "stop_loss", "type": "limit", "side": "sell", "symbol": SYMBOL, "amount": "0.01",
+             "fraction": "1", "price": "18000", "parent": "e"},
+        ]})
+    assert await follower.apply(text) is False
+    (refused,) = follower.refused
+    assert refused.bundle_id == "other-1" and "stop-loss" in refused.reason
+    assert follower_manager.exchange_personal_data.orders_manager.all_orders() == []
+    assert _totals(follower_manager) == {"USDT": (D(1000), D(1000))}
