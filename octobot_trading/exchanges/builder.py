@@ -88,6 +88,7 @@ class _Plan:
     storage_path: Path | None
     extra_components: tuple[ComponentFactory, ...]
     websocket_options: Mapping[str, Any]
+    account: bool = True
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -119,6 +120,7 @@ class ExchangeBuilder:
         self._storage: Path | None = None
         self._extra_components: list[ComponentFactory] = []
         self._websocket_options: dict[str, Any] = {}
+        self._account = True
 
     # -- settings (each returns the builder) ------------------------------------------------
     def with_credentials(self, api_key: str | None = None, api_secret: str | None = None,
@@ -198,6 +200,18 @@ class ExchangeBuilder:
     def use_real_trader(self) -> ExchangeBuilder:
         """Send orders to the exchange (the default)."""
         self._trader_type, self._backtesting_data = TraderType.REAL, None
+        self._account = True
+        return self
+
+    def public_data_only(self) -> ExchangeBuilder:
+        """Market data only: no account is read and no trader is built (no credentials needed).
+
+        ``manager.trader`` and ``manager.exchange_personal_data`` stay None, ``wait_ready`` waits
+        for the market topics alone, and ``exchange.execute_trade`` raises ``NotSupported``.
+        Trading modes and storage need an account: combining them is a ``ConfigurationError``.
+        """
+        self._trader_type, self._backtesting_data = TraderType.REAL, None
+        self._account = False
         return self
 
     def use_simulated_trader(self, starting_portfolio: Mapping[str, Any] | None = None) -> ExchangeBuilder:
@@ -281,6 +295,9 @@ class ExchangeBuilder:
             if self._storage is not None:
                 raise ConfigurationError("with_storage is for live and paper trading; a backtest restarts from "
                                          "its data", field="storage")
+        if not self._account and (self._modes or self._storage is not None):
+            raise ConfigurationError("trading modes and storage need an account: remove public_data_only()",
+                                     field="trading_mode" if self._modes else "storage")
         if self._modes:
             from octobot_trading.modes.modes_component import check_settings
 
@@ -293,6 +310,7 @@ class ExchangeBuilder:
             trader_type=self._trader_type, exchange_class=exchange_class, client_hook=self._client_hook,
             backtesting_data=data, trading_modes=tuple(self._modes), storage_path=self._storage,
             extra_components=tuple(self._extra_components), websocket_options=dict(self._websocket_options),
+            account=self._account or data is not None,
         )
 
     async def build(self) -> ExchangeManager:
@@ -350,9 +368,12 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
     if data is None:
         # 2. market data, read through manager.exchange
         market_data = MarketDataComponent(manager.exchange, plan.exchange_config, plan.clock,
-                                          websocket_options=dict(plan.websocket_options))
+                                          account_topics=plan.account, websocket_options=dict(plan.websocket_options))
         manager.add_component(market_data)
         manager.use_market_data(market_data.market_data)
+        if not plan.account:  # public data only: no account, no trader (and so no storage or modes)
+            _add_extra_components(manager, plan)
+            return
         # 3. the trader (live or paper)
         account = TraderComponent(manager)
     else:
@@ -373,6 +394,10 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
     if plan.trading_modes:
         manager.add_component(TradingModesComponent(manager, plan.trading_modes))
     # 6. the user's components
+    _add_extra_components(manager, plan)
+
+
+def _add_extra_components(manager: ExchangeManager, plan: _Plan) -> None:
     for factory in plan.extra_components:
         made = factory(manager)
         for component in (() if made is None else [made] if isinstance(made, Component) else made):

@@ -75,7 +75,8 @@ class ExchangeFactory:
         exchange_id:
             ccxt exchange id.
         api_key, api_secret, password:
-            Credentials (optional for public data).
+            Credentials; without an ``api_key`` the exchange serves public data only (prices,
+            candles, books) and ``execute_trade`` raises ``NotSupported``.
         testnet:
             Use the venue's sandbox / testnet (default True, to be safe).
         ccxt_options, client_hook:
@@ -94,8 +95,13 @@ class ExchangeFactory:
             .with_market_type(market_type)
             .sandboxed(testnet)
             .rest_only(True)
-            .use_real_trader()
         )
+        # without an API key the session reads public data only: no account to sync, and
+        # execute_trade raises NotSupported instead of the build failing on authentication
+        if api_key:
+            builder.use_real_trader()
+        else:
+            builder.public_data_only()
         if symbols is not None:
             builder.with_symbols(list(symbols))
         if order_safety is not None:
