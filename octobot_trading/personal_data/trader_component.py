@@ -21,7 +21,9 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.readiness import ReadinessTopic
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
@@ -50,6 +52,7 @@ class TraderComponent:
         self._price_times: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
         self._mark_subscription: Any = None
+        self._candle_subscription: Any = None
         #: Awaited on start after the trader is initialized and before its first sync (state restore).
         self.restore_hooks: list[Callable[[], Awaitable[None]]] = []
         self._log = get_logger("personal_data.trader_component")
@@ -131,7 +134,23 @@ class TraderComponent:
         channels = self.manager.channels
         if self.simulated_venue is not None and channels is not None and self._mark_subscription is None:
             self._mark_subscription = channels.mark_price.subscribe(self._on_mark_price)
+            time_frames = sorted((TimeFrame.parse(tf) for tf in self.manager.time_frames), key=lambda tf: tf.ms)
+            if time_frames:  # the shortest candles: their wicks reach resting orders, as in a backtest
+                self._candle_subscription = channels.ohlcv.subscribe(
+                    self._on_closed_candle, time_frame=time_frames[0], priority=ChannelPriority.HIGH)
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
+
+    async def _on_closed_candle(self, candle: Any) -> None:
+        """Paper trading: match the orders resting since the candle opened against its whole path."""
+        venue = self.simulated_venue
+        if venue is None or (self.manager.symbols and candle.symbol not in self.manager.symbols):
+            return
+        open_ms = int(candle.timestamp)
+        try:
+            await venue.on_closed_candle(candle.symbol, open_ms, open_ms + candle.time_frame.ms, candle.open,
+                                         candle.high, candle.low, candle.close)
+        except OctoBotTradingError as exc:
+            self._log.warning("paper fills on the %s candle of %s failed: %s", candle.time_frame, candle.symbol, exc)
 
     async def _on_mark_price(self, update: Any) -> None:
         """Paper trading: match resting orders against each new mark price of a traded symbol."""
@@ -188,9 +207,11 @@ class TraderComponent:
 
     async def stop(self) -> None:
         """Cancel the poll task and the trader's tasks (idempotent)."""
-        subscription, self._mark_subscription = self._mark_subscription, None
-        if subscription is not None:
-            subscription.channel.unsubscribe(subscription)
+        for name in ("_mark_subscription", "_candle_subscription"):
+            subscription = getattr(self, name)
+            setattr(self, name, None)
+            if subscription is not None:
+                subscription.channel.unsubscribe(subscription)
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

@@ -232,27 +232,28 @@ class MatchingEngine:
 
     # -- the hot path ---------------------------------------------------------------------------------
     def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float,
-                  volume: float | None = None) -> Awaitable[None] | None:
+                  volume: float | None = None, *, max_seq: int | None = None) -> Awaitable[None] | None:
         """Check ``symbol``'s resting orders against one candle.
 
         Returns None when nothing can trigger (the common case), else an awaitable to await
         before publishing the candle. While that walk runs, :attr:`last_close` holds the path
         point reached (orders created by fill callbacks never see a later price); after it, the
-        candle's close.
+        candle's close. ``max_seq`` leaves out the orders added after the one of that sequence
+        number (paper trading: orders placed after the candle opened).
         """
         self.last_close[symbol] = close
         book = self._books.get(symbol)
         if book is None or (low > book.lo and high < book.hi):
             return None
-        return self._walk(symbol, book, time_ms, open, high, low, close, volume)
+        return self._walk(symbol, book, time_ms, open, high, low, close, volume, max_seq)
 
     # -- the walk -------------------------------------------------------------------------------------------
     async def _walk(self, symbol: str, book: _Book, time_ms: int, open_: float, high_: float, low_: float,
-                    close_: float, volume: float | None) -> None:
+                    close_: float, volume: float | None, max_seq: int | None = None) -> None:
         o, h, lo, c = (v if isinstance(v, Decimal) else decimal_from_data_float(v)
                        for v in (open_, high_, low_, close_))
         path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
-        self._walk_seq = self._seq
+        self._walk_seq = self._seq if max_seq is None else min(self._seq, max_seq)
         self._filled_this_candle = None
         if self.partial_fill_fraction is not None and volume is not None:
             self._filled_this_candle = set()

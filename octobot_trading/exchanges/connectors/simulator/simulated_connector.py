@@ -257,6 +257,22 @@ class SimulatedConnector(ExchangeConnector):
         if pending is not None:
             await pending
 
+    async def on_closed_candle(self, symbol: str, open_ms: int, close_ms: int, open: float | Decimal,
+                               high: float | Decimal, low: float | Decimal, close: float | Decimal) -> None:
+        """Paper trading: match the orders resting since the candle opened against its open / high /
+        low / close path, as a backtest does (fills at ``close_ms``). Orders placed after the open
+        are left out: the candle's earlier prices were never offered to them."""
+        cutoff = 0
+        for resting in self.engine.orders(symbol):
+            record = self._orders.get(resting.id)
+            if record is not None and record.timestamp <= open_ms and resting.seq > cutoff:
+                cutoff = resting.seq
+        if not cutoff:
+            return
+        pending = self.engine.on_candle(symbol, close_ms, open, high, low, close, max_seq=cutoff)  # type: ignore[arg-type]
+        if pending is not None:
+            await pending
+
     def last_price(self, symbol: str) -> Decimal | None:
         """The price used for market orders: the price source's, else the last candle close."""
         if self.price_source is not None:
