@@ -83,7 +83,9 @@ async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[s
             # at the previous close. So the market data of each step is fetched here, in order, once.
             for background in updaters:
                 await background.stop()
-            manager.get_component("trader").poll_seconds = 10**7  # its next wake is past the data
+            # the trader's price poll: it wakes once more at the first step (before the modes can trade),
+            # then sleeps past the data
+            manager.get_component("trader").poll_seconds = 10**7
             tickers = next(u for u in updaters if isinstance(u, RestTickerUpdater))
             buffer = manager.exchange_symbols_data.get(SYMBOL).candles("1h")
             for index in range(start_index + 1, len(candles)):
