@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import os
 import platform
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,27 @@ from octobot_trading.modes.sma_cross import SmaCrossMode
 
 GRID: dict[str, list[Any]] = {"fast_period": [5, 10, 15, 20], "slow_period": [30, 40, 50, 60]}
 OPTIONS: dict[str, Any] = {"starting_portfolio": {"USDT": "10000"}, "fees": ot.Fees(maker="0.001", taker="0.001")}
+
+
+_SPIN = "s = 0\nfor i in range(15_000_000):\n    s += i\n"
+
+
+def parallel_capacity(workers: int) -> float:
+    """How much faster ``workers`` CPU-bound Python processes get through the same work than one, right now.
+
+    On an idle machine with ``workers`` free cores this is ``workers``; other processes' load and
+    the machine's virtualisation lower it. It bounds any parallel speed-up measured in this run.
+    """
+    def run(count: int) -> float:
+        started = time.perf_counter()
+        processes = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(count)]
+        for process in processes:
+            process.wait()
+        return time.perf_counter() - started
+
+    one = min(run(1) for _ in range(2))
+    many = min(run(workers) for _ in range(2))
+    return workers * one / many
 
 
 def _sweep(data: Any, label: str, serial_s: float | None) -> tuple[float, Any]:
@@ -83,6 +105,9 @@ def main() -> int:
           f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, Ray {ray.__version__}")
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
+    capacity_before = parallel_capacity(args.workers)
+    print(f"parallel capacity of the machine now: {capacity_before:.2f}x ({args.workers} busy Python processes "
+          "vs 1: the ceiling of any speed-up in this run)")
     started = time.perf_counter()
     ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     startup_s = time.perf_counter() - started
@@ -119,6 +144,9 @@ def main() -> int:
     print(f"best of {len(serial_times)}: serial {best_serial:.2f} s, sweep {best_sweep:.2f} s -> speed-up "
           f"{best_serial / best_sweep:.2f}x (goal >= 1.7x); cold first sweep {best_serial / cold_s:.2f}x, "
           f"counting Ray start-up {best_serial / (cold_s + startup_s):.2f}x")
+    capacity_after = parallel_capacity(args.workers)
+    print(f"parallel capacity of the machine after: {capacity_after:.2f}x; sweep speed-up / best capacity: "
+          f"{best_serial / best_sweep / max(capacity_before, capacity_after):.0%}")
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 1 if mismatches else 0
 
