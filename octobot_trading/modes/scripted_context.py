@@ -32,6 +32,7 @@ from octobot_trading.util.symbols import parse_symbol
 __all__ = ["ScriptContext"]
 
 OnOrder = Callable[[Any], Awaitable[None]]
+_pairs: dict[str, Any] = {}
 
 
 def _exact(value: Any) -> Decimal:
@@ -62,19 +63,52 @@ class ScriptContext:
         self.time_frame = time_frame
         self.state = state
         self._on_order = on_order
-        self._pair = parse_symbol(symbol)
-        if candle is not None:
-            self.time_ms: int = int(candle.timestamp) + time_frame.ms
-            self.open: Decimal | None = _exact(candle.open)
-            self.high: Decimal | None = _exact(candle.high)
-            self.low: Decimal | None = _exact(candle.low)
-            self.close: Decimal | None = _exact(candle.close)
-            self.volume: Decimal | None = _exact(candle.volume)
-        else:
-            self.time_ms = mode_context.clock.now_ms()
-            self.open = self.high = self.low = self.close = self.volume = None
+        pair = _pairs.get(symbol)
+        if pair is None:
+            pair = _pairs[symbol] = parse_symbol(symbol)
+        self._pair = pair
+        self._candle = candle
+        self._exact: dict[str, Decimal] = {}
         if time_ms is not None:
             self.time_ms = time_ms
+        elif candle is not None:
+            self.time_ms = int(candle.timestamp) + time_frame.ms
+        else:
+            self.time_ms = mode_context.clock.now_ms()
+
+    def _value(self, name: str) -> Decimal | None:
+        """A trigger-candle value as an exact Decimal, converted on first use."""
+        value = self._exact.get(name)
+        if value is None:
+            if self._candle is None:
+                return None
+            value = self._exact[name] = _exact(getattr(self._candle, name))
+        return value
+
+    @property
+    def open(self) -> Decimal | None:
+        """Open of the trigger candle (None without one)."""
+        return self._value("open")
+
+    @property
+    def high(self) -> Decimal | None:
+        """High of the trigger candle."""
+        return self._value("high")
+
+    @property
+    def low(self) -> Decimal | None:
+        """Low of the trigger candle."""
+        return self._value("low")
+
+    @property
+    def close(self) -> Decimal | None:
+        """Close of the trigger candle."""
+        return self._value("close")
+
+    @property
+    def volume(self) -> Decimal | None:
+        """Volume of the trigger candle."""
+        return self._value("volume")
 
     # -- market data --------------------------------------------------------------------------
     def _candles(self, time_frame: TimeFrame | str | None, symbol: str | None) -> Any:
