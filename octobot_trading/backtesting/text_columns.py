@@ -197,7 +197,10 @@ def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
         if number is None:
             raise BadField(index, f"not a number: {text!r}")
         # JSON integers are ints in Python's json module ("-0" is 0, not -0.0)
-        values[index] = float(int(number)) if strict and number.lstrip("-").isdigit() else float(number)
+        try:
+            values[index] = float(int(number)) if strict and number.lstrip("-").isdigit() else float(number)
+        except OverflowError:
+            raise BadField(index, f"number out of range: {text[:40]!r}") from None
     return values
 
 
@@ -226,7 +229,7 @@ def unit_of(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None)
     plain = not decimals.any()
     whole = (mantissa if plain else mantissa // _P10[np.minimum(decimals, 18)]).astype(np.float64)
     if slow is not None:
-        whole[~ok] = [float(int(d)) for d in slow]
+        whole[~ok] = [float(d) for d in slow]  # inf for absurd magnitudes: refused as too large
     edges = np.array([float(EPOCH_UNITS[u][0]) for u in ("s", "ms", "us", "ns")] + [1e20])
     return (np.searchsorted(edges, whole, side="right") - 1).astype(np.int8)
 

@@ -462,3 +462,15 @@ def test_random_field_texts_are_read_exactly_or_refused_like_python(strict: bool
             assert value is None, text
         else:
             assert value is not None and np.float64(value).view(np.uint64) == np.float64(expected).view(np.uint64), text
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("[[1606780800000, 1, 2, 0.5, 1, 1" + "0" * 400 + "]]", "number out of range"),
+    ("[[1e400, 1, 2, 0.5, 1, 3]]", "too large"),
+    ("[[1606780800000, 1e400, 2, 0.5, 1, 3]]", "not a finite number"),
+])
+def test_absurd_magnitudes_are_refused_with_a_data_file_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "a.json"
+    path.write_text(text)
+    with pytest.raises(DataFileError, match=message):
+        _load(path)
