@@ -159,6 +159,13 @@ class TradingConfig(_Model):
     starting_portfolio: dict[str, Money] = Field(default_factory=dict)
     fees: FeesConfig = Field(default_factory=FeesConfig)
     order_safety: OrderSafetyConfig = Field(default_factory=OrderSafetyConfig)
+    account_poll_seconds: float = Field(default=5.0, gt=0)
+    """Live trading: seconds between two REST polls of the account without private streams."""
+    streaming_poll_seconds: float = Field(default=60.0, gt=0)
+    """Live trading: seconds between two REST polls while the private streams are healthy."""
+    stream_watchdog_seconds: float = Field(default=30.0, gt=0)
+    """Live trading: silence of the private streams, while orders are open, after which the
+    account is reconciled over REST (and the streams reconnected when they missed something)."""
 
     @field_validator("starting_portfolio")
     @classmethod

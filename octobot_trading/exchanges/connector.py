@@ -12,7 +12,9 @@ Required methods (abstract here):
 
 Optional methods (default: raise ``NotSupported``): ``edit_order``, ``fetch_positions``,
 ``set_leverage``, ``set_margin_mode``, ``fetch_funding_rate``, the websocket watchers
-``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``, and the account's
+``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``, the account's private
+streams ``subscribe_private_streams``, ``watch_orders``, ``watch_my_trades``, ``watch_balance`` and
+``watch_positions`` (see :attr:`ExchangeConnector.supports_private_streams`), and the account's
 transfers ``fetch_deposits``, ``fetch_withdrawals``, ``fetch_deposit_address`` and ``withdraw``
 (refused with ``WithdrawalsDisabled``, nothing sent, unless withdrawals are enabled).
 
@@ -213,3 +215,35 @@ class ExchangeConnector(abc.ABC):
     async def watch_trades(self, symbol: str) -> list[PublicTrade]:
         """Wait for the next public trades of ``symbol`` (websocket)."""
         raise self._not_supported("watch_trades")
+
+    # -- private streams (the account's own updates) -----------------------------------------
+    @property
+    def supports_private_streams(self) -> bool:
+        """True when the account's ``watch_orders`` / ``watch_my_trades`` / ``watch_balance``
+        stream from the venue (a connector may still raise ``NotSupported`` when first used)."""
+        return False
+
+    async def subscribe_private_streams(self) -> None:
+        """Open the account's private streams and return once the venue confirmed them: every
+        update after this returns from the ``watch_*`` calls below (what happened before must be
+        read over REST)."""
+        raise self._not_supported("subscribe_private_streams")
+
+    async def watch_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Wait for the next order update(s) of the account; return the orders that changed."""
+        raise self._not_supported("watch_orders")
+
+    async def watch_my_trades(self, symbol: str | None = None) -> list[ExchangeTrade]:
+        """Wait for the account's next fill(s); return the new fills, oldest first."""
+        raise self._not_supported("watch_my_trades")
+
+    async def watch_balance(self) -> dict[str, Balance]:
+        """Wait for the next balance update; return the currencies it reports (possibly not all)."""
+        raise self._not_supported("watch_balance")
+
+    async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Wait for the next futures position update(s); return the positions that changed."""
+        raise self._not_supported("watch_positions")
+
+    async def reset_private_streams(self) -> None:  # noqa: B027 - optional hook
+        """Close the private streams' connection; the next subscribe reconnects (idempotent)."""

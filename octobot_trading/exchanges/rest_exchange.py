@@ -15,13 +15,14 @@ results of                                                hook
 ``fetch_ohlcv`` / ``watch_ohlcv``                         ``fix_candles`` (the list)
 ``fetch_order_book`` / ``watch_order_book``               ``fix_order_book``
 ``fetch_recent_trades`` / ``watch_trades``                ``fix_public_trades`` (the list)
-``fetch_balance``                                         ``fix_balance`` (the mapping)
+``fetch_balance`` / ``watch_balance``                     ``fix_balance`` (the mapping)
 ``create_order``, ``edit_order``, ``cancel_order``,       ``fix_order`` (each order)
 ``fetch_order``, ``fetch_order_by_client_id``,
-``fetch_open_orders``, ``fetch_closed_orders``, and the
-simulator's order updates (paper trading)
-``fetch_my_trades`` and the simulator's fill updates      ``fix_trade`` (each fill)
-``fetch_positions``                                       ``fix_position`` (each position)
+``fetch_open_orders``, ``fetch_closed_orders``,
+``watch_orders``, and the simulator's order updates
+``fetch_my_trades`` / ``watch_my_trades`` and the         ``fix_trade`` (each fill)
+simulator's fill updates
+``fetch_positions`` / ``watch_positions``                 ``fix_position`` (each position)
 ``fetch_funding_rate``                                    ``fix_funding_rate``
 ========================================================  =====================================
 
@@ -313,6 +314,36 @@ class RestExchange(ExchangeConnector):
     async def watch_trades(self, symbol: str) -> list[PublicTrade]:
         """Wait for the next public trades of ``symbol`` (websocket)."""
         return self.fix_public_trades(await self._feed.watch_trades(symbol))
+
+    # -- the account's private streams (the connector's; paper trading has none) ---------------
+    @property
+    def supports_private_streams(self) -> bool:
+        """True when the connector streams the account's orders, fills and balances."""
+        return self.connector.supports_private_streams
+
+    async def subscribe_private_streams(self) -> None:
+        """Open the account's streams; return once the venue confirmed them."""
+        await self.connector.subscribe_private_streams()
+
+    async def watch_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Wait for the next order update(s) of the account (websocket)."""
+        return [self.fix_order(o) for o in await self.connector.watch_orders(symbol)]
+
+    async def watch_my_trades(self, symbol: str | None = None) -> list[ExchangeTrade]:
+        """Wait for the account's next fill(s) (websocket)."""
+        return [self.fix_trade(t) for t in await self.connector.watch_my_trades(symbol)]
+
+    async def watch_balance(self) -> dict[str, Balance]:
+        """Wait for the next balance update (websocket); only the currencies it reports."""
+        return self.fix_balance(await self.connector.watch_balance())
+
+    async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Wait for the next futures position update(s) (websocket)."""
+        return [self.fix_position(p) for p in await self.connector.watch_positions(symbols)]
+
+    async def reset_private_streams(self) -> None:
+        """Close the private streams' connection; the next subscribe reconnects."""
+        await self.connector.reset_private_streams()
 
     # -- account -----------------------------------------------------------------------------
     async def fetch_balance(self) -> dict[str, Balance]:

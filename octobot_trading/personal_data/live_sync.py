@@ -11,7 +11,7 @@ unknown stays in flight until the venue can no longer accept it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +19,7 @@ from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.types import Balance
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
@@ -204,7 +205,11 @@ class LiveSync:
         The venue's free amount already excludes what its open orders lock; funds reserved by
         orders still in flight (the venue may not know them yet) stay reserved locally too.
         """
-        balances = await self.connector.fetch_balance()
+        self.apply_balances(await self.connector.fetch_balance())
+
+    def apply_balances(self, balances: Mapping[str, Balance]) -> None:
+        """Replace the balances of the currencies in ``balances`` with the venue's (a REST read or
+        a stream update carrying only some currencies); in-flight reservations stay held."""
         held: dict[str, Decimal] = {}
         for order in self.orders_manager.in_flight():
             currency = order.reserved_currency

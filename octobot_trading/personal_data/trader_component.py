@@ -26,6 +26,7 @@ from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.readiness import ReadinessTopic
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
+from octobot_trading.personal_data.account_streams import AccountStreams
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.trader import Trader
 from octobot_trading.util.fees import Fees
@@ -45,9 +46,17 @@ class TraderComponent:
 
     name = "trader"
 
-    def __init__(self, manager: ExchangeManager, *, poll_seconds: float = DEFAULT_POLL_SECONDS) -> None:
+    def __init__(self, manager: ExchangeManager, *, poll_seconds: float | None = None) -> None:
         self.manager = manager
-        self.poll_seconds = poll_seconds
+        #: REST poll period without healthy private streams (``account_poll_seconds``) ...
+        self.poll_seconds = manager.trading_config.account_poll_seconds if poll_seconds is None else poll_seconds
+        #: ... and while they are healthy (``streaming_poll_seconds``).
+        self.streaming_poll_seconds = manager.trading_config.streaming_poll_seconds
+        #: The account's private streams (live trading on a venue that has them, not ``rest_only``).
+        self.account_streams: AccountStreams | None = None
+        #: Taken by every REST sync and stream update: they apply one at a time.
+        self.sync_lock = asyncio.Lock()
+        self._wake = asyncio.Event()
         self._prices: dict[str, Decimal] = {}
         self._price_times: dict[str, int] = {}
         self._task: asyncio.Task[None] | None = None
@@ -139,6 +148,19 @@ class TraderComponent:
                 self._candle_subscription = channels.ohlcv.subscribe(
                     self._on_closed_candle, time_frame=time_frames[0], priority=ChannelPriority.HIGH)
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
+        manager, venue = self.manager, self.manager.exchange
+        if not manager.is_simulated and not manager.rest_only and venue.supports_private_streams:
+            self.account_streams = AccountStreams(
+                venue, self.trader, clock=manager.clock, lock=self.sync_lock, symbols=manager.symbols,
+                futures=manager.is_future, watchdog_seconds=manager.trading_config.stream_watchdog_seconds,
+                on_health_change=self._wake.set)
+            self.account_streams.start()
+
+    @property
+    def current_poll_seconds(self) -> float:
+        """The REST poll period now: slower while the private streams are healthy."""
+        streams = self.account_streams
+        return self.streaming_poll_seconds if streams is not None and streams.healthy else self.poll_seconds
 
     async def _on_closed_candle(self, candle: Any) -> None:
         """Paper trading: match the orders resting since the candle opened against its whole path."""
@@ -186,8 +208,9 @@ class TraderComponent:
         else:
             # fills first, then the venue's balances: a fill made since the last poll is already in
             # those balances, so settling it after the refresh would count it twice
-            await self.trader.sync_with_exchange(self.manager.symbols or None)
-            await self.trader.refresh_balances()
+            async with self.sync_lock:
+                await self.trader.sync_with_exchange(self.manager.symbols or None)
+                await self.trader.refresh_balances()
             if self.manager.is_future:
                 positions = await self.manager.exchange.fetch_positions(list(self.manager.symbols) or None)
                 self.personal_data.positions_manager.update_from_exchange(positions)
@@ -195,7 +218,17 @@ class TraderComponent:
     async def _poll_loop(self) -> None:
         clock = self.manager.clock
         while True:
-            await clock.sleep(self.poll_seconds)
+            # a change of the streams' health wakes the loop: its pace changes at once
+            self._wake.clear()
+            sleeper = asyncio.ensure_future(clock.sleep(self.current_poll_seconds))
+            woken = asyncio.ensure_future(self._wake.wait())
+            try:
+                await asyncio.wait({sleeper, woken}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                woken.cancel()
+            if not sleeper.done() or sleeper.cancelled():
+                continue
             try:
                 await self._poll_once()
             except asyncio.CancelledError:
@@ -206,7 +239,10 @@ class TraderComponent:
                 self._log.exception("trader poll failed unexpectedly; polling continues")
 
     async def stop(self) -> None:
-        """Cancel the poll task and the trader's tasks (idempotent)."""
+        """Cancel the private streams, the poll task and the trader's tasks (idempotent)."""
+        streams, self.account_streams = self.account_streams, None
+        if streams is not None:
+            await streams.stop()
         for name in ("_mark_subscription", "_candle_subscription"):
             subscription = getattr(self, name)
             setattr(self, name, None)

@@ -93,8 +93,9 @@ class FakeBinanceStreams:
         """Point a ccxt client's REST urls (the server's hook) and websocket urls at this server."""
         self.server.client_hook(client)
         api = client.urls.get("api")
-        if isinstance(api, dict):
-            api["ws"] = {"spot": self.url, "margin": self.url}
+        if isinstance(api, dict):  # the WebSocket API url (private streams) keeps pointing at this server
+            previous = api.get("ws")
+            api["ws"] = {**(previous if isinstance(previous, dict) else {}), "spot": self.url, "margin": self.url}
 
     @property
     def subscriptions(self) -> set[str]:

@@ -21,6 +21,7 @@
 
 * The websocket watchers (``watch_*``) use a separate ``ccxt.pro`` client created on first use
   from the same configuration and hook (:mod:`.websocket`); ``reset_websockets()`` reconnects.
+  The account's private streams run on another one (:mod:`.private_streams`).
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.client import ClientHook, create_ccxt_client
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.markets_cache import MarketsEntry, markets_cache
+from octobot_trading.exchanges.connectors.ccxt.private_streams import CCXTPrivateStreamsMixin
 from octobot_trading.exchanges.connectors.ccxt.transfers import CCXTTransfersMixin
 from octobot_trading.exchanges.connectors.ccxt.websocket import (
     CCXTWebsocketFeeds,
@@ -86,7 +88,7 @@ _LOCAL_ONLY_PARAMS = frozenset({"shares_funds_with"})
 
 T = TypeVar("T")
 
-class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
+class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnector):
     """The ccxt-backed connector; see the module docstring.
 
     Parameters
@@ -546,9 +548,10 @@ class CCXTConnector(CCXTTransfersMixin, ExchangeConnector):
         if self._closed:
             return
         self._closed = True
-        if self._ws is not None:
+        for feeds in (self._ws, self._private_ws):
             try:
-                await self._ws.close()
+                if feeds is not None:
+                    await feeds.close()
             except OctoBotTradingError as exc:
                 self._log.warning("closing %s websockets failed: %s", self.name, exc)
         try:

@@ -7,6 +7,14 @@ goes through the connector's adapter, which turns JSON numbers into Decimals thr
 shortest text form (the rule for numbers that arrive as floats). ccxt exceptions are mapped at
 this boundary like the REST ones. :meth:`CCXTWebsocketFeeds.reset` closes the connection so the
 next watch opens a fresh one (used to resubscribe after a stall).
+
+The account's private streams (``watch_orders``, ``watch_my_trades``, ``watch_balance``) use
+ccxt.pro's unified private calls on a client of their own (the connector keeps a second
+instance), so reconnecting them never disturbs the market-data streams.
+:meth:`CCXTWebsocketFeeds.subscribe_private` returns once the venue confirmed the account's
+subscription (ccxt's ``authenticate``; Binance spot: the WebSocket API's
+``userDataStream.subscribe.signature``). With ccxt's ``newUpdates`` each watch returns only
+what changed since the previous call.
 """
 
 from __future__ import annotations
@@ -24,7 +32,15 @@ from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import NetworkError, NotSupported
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
-from octobot_trading.exchanges.types import Candle, OrderBook, PublicTrade, Ticker
+from octobot_trading.exchanges.types import (
+    Balance,
+    Candle,
+    ExchangeOrder,
+    ExchangeTrade,
+    OrderBook,
+    PublicTrade,
+    Ticker,
+)
 
 __all__ = ["CCXTWebsocketFeeds", "supports_websockets"]
 
@@ -69,7 +85,7 @@ class CCXTWebsocketFeeds:
                     self._client = self._make_client()
         return self._client
 
-    async def _call(self, fn: Callable[[Any], Awaitable[T]], symbol: str) -> T:
+    async def _call(self, fn: Callable[[Any], Awaitable[T]], symbol: str | None) -> T:
         client = await self._ensure()
         try:
             return await fn(client)
@@ -107,6 +123,42 @@ class CCXTWebsocketFeeds:
         """Wait for new public trades; return the cached ones, oldest first."""
         rows = await self._call(lambda c: c.watch_trades(symbol), symbol)
         return [self.adapter.parse_public_trade(row, symbol) for row in rows]
+
+    # -- private streams ---------------------------------------------------------------------
+    async def subscribe_private(self) -> None:
+        """Subscribe the account's streams; return once the venue confirmed the subscription."""
+        async def subscribe(client: Any) -> None:
+            if client.markets is None:
+                await client.load_markets()
+            authenticate = getattr(client, "authenticate", None)
+            if authenticate is None:
+                raise NotSupported(f"{self.name} has no private websocket streams in ccxt.pro", exchange=self.name)
+            await authenticate()
+
+        await self._call(subscribe, None)
+
+    async def _private(self, what: str, fn: Callable[[Any], Awaitable[T]], symbol: str | None) -> T:
+        client = await self._ensure()
+        if not client.has.get(what):
+            raise NotSupported(f"{self.name} has no {what} websocket stream in ccxt.pro", exchange=self.name)
+        return await self._call(fn, symbol)
+
+    async def watch_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Wait for the next order update(s); return the orders that changed."""
+        rows = await self._private("watchOrders", lambda c: c.watch_orders(symbol), symbol)
+        return [self.adapter.parse_order(row) for row in rows]
+
+    async def watch_my_trades(self, symbol: str | None = None) -> list[ExchangeTrade]:
+        """Wait for the account's next fill(s); return the new ones, oldest first."""
+        rows = await self._private("watchMyTrades", lambda c: c.watch_my_trades(symbol), symbol)
+        trades = [self.adapter.parse_trade(row) for row in rows]
+        trades.sort(key=lambda t: (t.timestamp, t.id))
+        return trades
+
+    async def watch_balance(self) -> dict[str, Balance]:
+        """Wait for the next balance update; return the currencies it carries."""
+        raw = await self._private("watchBalance", lambda c: c.watch_balance(), None)
+        return self.adapter.parse_balance(raw)
 
     async def reset(self) -> None:
         """Close the websocket client; the next watch connects and subscribes again."""

@@ -1,0 +1,72 @@
+"""The account's private streams of the ccxt connector (mixed into ``CCXTConnector``).
+
+They run on a ``ccxt.pro`` client of their own (a second :class:`.websocket.CCXTWebsocketFeeds`,
+created on first use from the connector's configuration and client hook), apart from the
+market-data streams: :meth:`CCXTPrivateStreamsMixin.reset_private_streams` reconnects the
+account's streams only. A venue without them in ccxt.pro raises ``NotSupported``; a connector
+without credentials reports no private streams.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.errors import NotSupported
+from octobot_trading.exchanges.connectors.ccxt.client import create_ccxt_client
+from octobot_trading.exchanges.connectors.ccxt.websocket import CCXTWebsocketFeeds, supports_websockets
+from octobot_trading.exchanges.types import Balance, ExchangeOrder, ExchangeTrade
+
+__all__ = ["CCXTPrivateStreamsMixin"]
+
+
+class CCXTPrivateStreamsMixin:
+    """``subscribe_private_streams`` / ``watch_orders`` / ``watch_my_trades`` / ``watch_balance``."""
+
+    config: ExchangeConfig
+    name: str
+    clock: Clock
+    adapter: Any
+    _client_hook: Any
+    _private_ws: CCXTWebsocketFeeds | None = None
+
+    @property
+    def supports_private_streams(self) -> bool:
+        """True when ccxt.pro has this venue and the connector has credentials."""
+        return supports_websockets(self.name) and self.config.api_key is not None
+
+    def _private_streams(self) -> CCXTWebsocketFeeds:
+        if not self.supports_private_streams:
+            raise NotSupported(f"{self.name}: no private websocket streams (ccxt.pro venue and credentials needed)",
+                               exchange=self.name)
+        if self._private_ws is None:
+            self._private_ws = CCXTWebsocketFeeds(self.config, self.clock, self.adapter,
+                                                  lambda: create_ccxt_client(self.config, self._client_hook, pro=True))
+        return self._private_ws
+
+    async def subscribe_private_streams(self) -> None:
+        """Subscribe the account's streams; return once the venue confirmed them."""
+        await self._private_streams().subscribe_private()
+
+    async def watch_orders(self, symbol: str | None = None) -> list[ExchangeOrder]:
+        """Wait for the next order update(s) of the account (websocket)."""
+        return await self._private_streams().watch_orders(symbol)
+
+    async def watch_my_trades(self, symbol: str | None = None) -> list[ExchangeTrade]:
+        """Wait for the account's next fill(s) (websocket)."""
+        return await self._private_streams().watch_my_trades(symbol)
+
+    async def watch_balance(self) -> dict[str, Balance]:
+        """Wait for the next balance update (websocket)."""
+        return await self._private_streams().watch_balance()
+
+    async def reset_private_streams(self) -> None:
+        """Close the private streams' connection; the next subscribe reconnects."""
+        if self._private_ws is not None:
+            await self._private_ws.reset()
+
+    @property
+    def private_stream_client(self) -> Any:
+        """The ``ccxt.pro`` client of the private streams (None before first use)."""
+        return self._private_ws._client if self._private_ws is not None else None

@@ -1,0 +1,288 @@
+"""``AccountStreams``: the account's private websocket streams feeding the live trader.
+
+The trader component of a live (not paper) manager starts it when the venue streams the account
+(``exchange.supports_private_streams``) and ``rest_only`` is off. One supervisor task:
+
+1. starts the watchers (``watch_orders``, ``watch_my_trades``, ``watch_balance``, and
+   ``watch_positions`` on futures), then ``subscribe_private_streams()`` (returns once the venue
+   confirmed the subscription);
+2. reconciles over REST (the trader's ``sync_with_exchange`` then ``refresh_balances``): whatever
+   happened before the subscription, or while it was down, is read there;
+3. applies every update through the one update path: each order update with the fills the stream
+   delivered for it goes to ``OrdersManager.apply_exchange_update`` (a fill known by trade id is
+   ignored, so a fill delivered by the stream and by a REST poll is applied once); balance updates
+   replace the balances of the currencies they carry (``Trader.apply_balances``);
+4. detects gaps: an order update announcing more filled than the fills the stream delivered (a
+   missed fill), or silence past ``watchdog_seconds`` while orders are open, runs a REST
+   reconciliation; when that reconciliation finds something the stream missed, the connection
+   is dropped and opened again;
+5. on a dropped connection or an error, reconnects with exponential backoff (``backoff_base``
+   doubling up to ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
+   no private streams (``NotSupported``) leaves the account to REST polling.
+
+Updates and reconciliations take one lock (shared with the component's REST poll), so they are
+applied one at a time in arrival order. ``healthy`` is True from a confirmed subscription until
+the connection fails; the component polls REST at its slower pace only while it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Collection
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import NotSupported, OctoBotTradingError
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
+from octobot_trading.personal_data.trader import Trader
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["AccountStreams"]
+
+
+class _Reconnect(Exception):
+    """The streams missed updates: drop the connection and subscribe again."""
+
+
+class AccountStreams:
+    """The private streams of one live account (see the module docstring).
+
+    Parameters
+    ----------
+    exchange:
+        ``manager.exchange`` (its ``watch_*`` results pass its ``fix_*`` hooks).
+    trader:
+        The account's trader (update path, REST reconciliation).
+    clock:
+        Time source (watchdog, backoff).
+    lock:
+        Serializes updates and reconciliations (the component's poll takes it too).
+    symbols:
+        Traded symbols (empty: every symbol); updates of other symbols are ignored.
+    futures:
+        Also watch positions.
+    on_health_change:
+        Called when :attr:`healthy` changes (the component adjusts its poll pace).
+    """
+
+    def __init__(self, exchange: Any, trader: Trader, *, clock: Clock, lock: asyncio.Lock,
+                 symbols: Collection[str] = (), futures: bool = False, watchdog_seconds: float = 30.0,
+                 backoff_base: float = 0.5, backoff_max: float = 30.0,
+                 on_health_change: Callable[[], None] | None = None) -> None:
+        self.exchange = exchange
+        self.trader = trader
+        self.clock = clock
+        self.lock = lock
+        self.symbols = frozenset(symbols)
+        self.futures = futures
+        self.watchdog_seconds = watchdog_seconds
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._on_health_change = on_health_change
+        self.healthy = False
+        #: True once the venue said it has no private streams (the account stays on REST polling).
+        self.unavailable = False
+        #: Confirmed subscriptions (the first connect, then each reconnect).
+        self.connects = 0
+        #: REST reconciliations run (on connect, reconnect, detected gap or watchdog).
+        self.reconciliations = 0
+        #: Gaps detected (a missed fill, or a watchdog reconciliation that found missed updates).
+        self.gaps = 0
+        self.last_event_ms = clock.now_ms()
+        #: When the next reconnection is due (None unless waiting for the backoff).
+        self.reconnect_at_ms: int | None = None
+        self._orders: dict[str, ExchangeOrder] = {}
+        self._pending: dict[str, list[ExchangeTrade]] = {}
+        self._gap = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._log = get_logger("personal_data.account_streams")
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the supervisor task (idempotent)."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._supervise(), name="account-streams")
+
+    async def stop(self) -> None:
+        """Cancel the streams and close their connection (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._set_healthy(False)
+
+    def _set_healthy(self, healthy: bool) -> None:
+        if healthy != self.healthy:
+            self.healthy = healthy
+            if self._on_health_change is not None:
+                self._on_health_change()
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        while True:
+            tasks = [self._spawn(self._watch_orders()), self._spawn(self._watch_trades()),
+                     self._spawn(self._watch_balance())]
+            if self.futures:
+                tasks.append(self._spawn(self._watch_positions()))
+            try:
+                await self.exchange.subscribe_private_streams()
+                self.connects += 1
+                attempt = 0
+                self.last_event_ms = self.clock.now_ms()
+                self._set_healthy(True)
+                await self.reconcile()
+                tasks.append(self._spawn(self._watchdog()))
+                done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    task.result()  # raises what ended it
+            except asyncio.CancelledError:
+                await self._cancel(tasks)
+                await self._reset()
+                raise
+            except NotSupported as exc:
+                self.unavailable = True
+                self._log.info("no private streams, the account is polled over REST: %s", exc)
+                await self._cancel(tasks)
+                self._set_healthy(False)
+                return
+            except _Reconnect:
+                self._log.warning("private streams missed updates; reconnecting")
+            except OctoBotTradingError as exc:
+                self._log.warning("private streams failed, reconnecting: %s", exc)
+            except Exception:  # a bug must not end the streams silently: log it, reconnect
+                self._log.exception("private streams failed unexpectedly; reconnecting")
+            await self._cancel(tasks)
+            self._set_healthy(False)
+            await self._reset()
+            delay = min(self.backoff_max, self.backoff_base * 2 ** attempt)
+            attempt += 1
+            self.reconnect_at_ms = self.clock.now_ms() + round(delay * 1000)
+            try:
+                await self.clock.sleep(delay)
+            finally:
+                self.reconnect_at_ms = None
+
+    @staticmethod
+    def _spawn(coro: Any) -> asyncio.Task[None]:
+        return asyncio.get_running_loop().create_task(coro)
+
+    @staticmethod
+    async def _cancel(tasks: list[asyncio.Task[None]]) -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _reset(self) -> None:
+        self._orders.clear()
+        self._pending.clear()
+        try:
+            await self.exchange.reset_private_streams()
+        except OctoBotTradingError as exc:
+            self._log.warning("closing the private streams failed: %s", exc)
+
+    # -- reconciliation -------------------------------------------------------------------------
+    async def reconcile(self) -> bool:
+        """Read orders, fills and balances over REST (under the lock); True when it found updates
+        the local books lacked."""
+        async with self.lock:
+            before = self._fingerprint()
+            await self.trader.sync_with_exchange(self.symbols or None)
+            await self.trader.refresh_balances()
+            self.reconciliations += 1
+            return self._fingerprint() != before
+
+    def _fingerprint(self) -> tuple[int, tuple[tuple[str, str, str], ...]]:
+        orders = self.trader.orders_manager
+        return (len(orders.trades_manager.trades()),
+                tuple((o.id, o.status.value, str(o.filled)) for o in orders.open_orders()))
+
+    async def _watchdog(self) -> None:
+        while True:
+            wait = max(0.0, self.last_event_ms / 1000 + self.watchdog_seconds - self.clock.now_ms() / 1000)
+            sleeper = asyncio.ensure_future(self.clock.sleep(wait))
+            gap = asyncio.ensure_future(self._gap.wait())
+            try:
+                await asyncio.wait({sleeper, gap}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                sleeper.cancel()
+                gap.cancel()
+            if self._gap.is_set():
+                self._gap.clear()
+                self.gaps += 1
+                await self.reconcile()
+                continue
+            silent = self.clock.now_ms() - self.last_event_ms >= self.watchdog_seconds * 1000
+            if not silent:
+                continue
+            self.last_event_ms = self.clock.now_ms()
+            if not self.trader.orders_manager.open_orders():
+                continue  # nothing can change on a quiet account
+            if await self.reconcile():
+                self.gaps += 1
+                raise _Reconnect()
+
+    # -- the watchers -----------------------------------------------------------------------------
+    def _seen(self) -> None:
+        self.last_event_ms = self.clock.now_ms()
+
+    def _wanted(self, symbol: str) -> bool:
+        return not self.symbols or symbol in self.symbols
+
+    async def _watch_orders(self) -> None:
+        while True:
+            orders = await self.exchange.watch_orders()
+            self._seen()
+            await asyncio.sleep(0)  # the fills of the same venue event are buffered first
+            async with self.lock:
+                for order in orders:
+                    if self._wanted(order.symbol):
+                        self._orders[order.id] = order
+                        await self._apply(order, self._pending.pop(order.id, []))
+
+    async def _watch_trades(self) -> None:
+        while True:
+            trades = await self.exchange.watch_my_trades()
+            self._seen()
+            async with self.lock:
+                for trade in trades:
+                    if not self._wanted(trade.symbol) or self.trader.orders_manager.trades_manager.has(trade.id):
+                        continue
+                    order = self._orders.get(trade.order_id or "")
+                    local = self.trader.orders_manager.get_by_exchange_id(trade.order_id or "")
+                    if order is not None and local is not None and order.filled > local.filled:
+                        await self._apply(order, [trade])  # its order update came first
+                    else:
+                        self._pending.setdefault(trade.order_id or "", []).append(trade)
+
+    async def _apply(self, order: ExchangeOrder, trades: list[ExchangeTrade]) -> None:
+        manager = self.trader.orders_manager
+        try:
+            local = await manager.apply_exchange_update(order, trades)
+        except OctoBotTradingError as exc:  # one bad update never stops the others: REST repairs it
+            self._log.error("stream update of order %s failed, reconciling over REST: %r", order.id, exc)
+            self._gap.set()
+            return
+        if manager.has_inferred(local):
+            self._gap.set()  # the venue counts fills the stream did not deliver
+        elif order.status.is_final or order.status is OrderStatus.FILLED:
+            self._orders.pop(order.id, None)
+
+    async def _watch_balance(self) -> None:
+        while True:
+            balances = await self.exchange.watch_balance()
+            self._seen()
+            async with self.lock:
+                self.trader.apply_balances(balances)
+
+    async def _watch_positions(self) -> None:
+        while True:
+            try:
+                positions = await self.exchange.watch_positions()
+            except NotSupported:
+                await asyncio.Event().wait()  # positions stay on REST polling
+                return
+            self._seen()
+            async with self.lock:
+                self.trader.personal_data.positions_manager.update_from_exchange(
+                    positions, {p.symbol for p in positions})
