@@ -148,16 +148,19 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name in _LAZY_MODULES:
-        module = importlib.import_module(f"octobot_trading.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'octobot_trading' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make mypy type every unknown
+    # (misspelled) name as Any instead of reporting it.
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value
+            return value
+        if name in _LAZY_MODULES:
+            module = importlib.import_module(f"octobot_trading.{name}")
+            globals()[name] = module
+            return module
+        raise AttributeError(f"module 'octobot_trading' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:

@@ -33,9 +33,12 @@ if TYPE_CHECKING:
     from octobot_trading.backtesting.sweep import run_sweep as run_sweep
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'octobot_trading.backtesting' has no attribute {name!r}")
+if not TYPE_CHECKING:
+    # Hidden from type checkers: a module-level __getattr__ would make mypy type every unknown
+    # (misspelled) name as Any instead of reporting it.
+    def __getattr__(name: str) -> Any:
+        if name in _LAZY:
+            value = getattr(importlib.import_module(_LAZY[name]), name)
+            globals()[name] = value
+            return value
+        raise AttributeError(f"module 'octobot_trading.backtesting' has no attribute {name!r}")

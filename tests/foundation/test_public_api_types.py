@@ -94,6 +94,22 @@ def test_mypy_sees_real_types_for_every_public_name(tmp_path: Path) -> None:
     assert errors == [] and status == 0, output
 
 
+def test_mypy_reports_a_misspelled_public_name(tmp_path: Path) -> None:
+    """The lazy loader's module ``__getattr__`` is hidden from type checkers, so a typo is an error, not ``Any``."""
+    snippet = tmp_path / "misspelled_public_api.py"
+    snippet.write_text(
+        "import octobot_trading as ot\n\n"
+        "ot.ExchangeBuildr('binance')\n"
+        "ot.backtesting.run_backtst\n"
+        "ot.backtesting.CandleData\n",
+        encoding="utf-8",
+    )
+    output, status = _run_mypy(snippet)
+    errors = sorted(int(line) for line in re.findall(r"misspelled_public_api\.py:(\d+): error: .*attr-defined", output))
+    assert errors == [3, 4] and status == 1, output
+    assert 'has no attribute "ExchangeBuildr"' in output and 'has no attribute "run_backtst"' in output
+
+
 def _type_checking_imports(package: Path) -> tuple[dict[str, str], set[str]]:
     """(name -> module, sub-packages) imported under ``if TYPE_CHECKING:`` in ``package``'s ``__init__``."""
     tree = ast.parse((package / "__init__.py").read_text(encoding="utf-8"))
