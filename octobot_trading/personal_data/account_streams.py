@@ -8,15 +8,18 @@ The trader component of a live (not paper) manager starts it when the venue stre
    confirmed the subscription);
 2. reconciles over REST (the trader's ``sync_with_exchange`` then ``refresh_balances``): whatever
    happened before the subscription, or while it was down, is read there;
-3. applies every update through the one update path: each order update with the fills the stream
-   delivered for it goes to ``OrdersManager.apply_exchange_update`` (a fill known by trade id is
-   ignored, so a fill delivered by the stream and by a REST poll is applied once); balance updates
-   replace the balances of the currencies they carry (``Trader.apply_balances``);
-4. detects gaps: an order update announcing more filled than the fills the stream delivered (a
+3. applies every order update, with the fills the stream delivered for it, through the one
+   update path ``OrdersManager.apply_exchange_update`` (a fill known by trade id is ignored, so a
+   fill delivered by the stream and by a REST poll is applied once);
+4. checks every balance update against the local books once the order and fill updates received
+   before it are applied: when a currency's total differs (a missed event, a deposit, a fee the
+   books lack), the account is reconciled over REST, which applies fills first and then the
+   venue's balances (a balance that already counts a fill is never applied before that fill);
+5. detects gaps: an order update announcing more filled than the fills the stream delivered (a
    missed fill), or silence past ``watchdog_seconds`` while orders are open, runs a REST
-   reconciliation; when that reconciliation finds something the stream missed, the connection
-   is dropped and opened again;
-5. on a dropped connection or an error, reconnects with exponential backoff (``backoff_base``
+   reconciliation; when the watchdog's reconciliation finds something the stream missed, the
+   connection is dropped and opened again;
+6. on a dropped connection or an error, reconnects with exponential backoff (``backoff_base``
    doubling up to ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
    no private streams (``NotSupported``) leaves the account to REST polling.
 
@@ -87,8 +90,11 @@ class AccountStreams:
         self.connects = 0
         #: REST reconciliations run (on connect, reconnect, detected gap or watchdog).
         self.reconciliations = 0
-        #: Gaps detected (a missed fill, or a watchdog reconciliation that found missed updates).
+        #: Gaps detected (a missed fill, a balance the books disagree with, or a watchdog
+        #: reconciliation that found missed updates).
         self.gaps = 0
+        #: Balance updates whose totals differed from the local books (each starts a reconciliation).
+        self.balance_mismatches = 0
         self.last_event_ms = clock.now_ms()
         #: When the next reconnection is due (None unless waiting for the backoff).
         self.reconnect_at_ms: int | None = None
@@ -233,7 +239,6 @@ class AccountStreams:
         while True:
             orders = await self.exchange.watch_orders()
             self._seen()
-            await asyncio.sleep(0)  # the fills of the same venue event are buffered first
             async with self.lock:
                 for order in orders:
                     if self._wanted(order.symbol):
@@ -269,11 +274,14 @@ class AccountStreams:
             self._orders.pop(order.id, None)
 
     async def _watch_balance(self) -> None:
+        portfolio = self.trader.portfolio_manager.portfolio
         while True:
             balances = await self.exchange.watch_balance()
             self._seen()
-            async with self.lock:
-                self.trader.apply_balances(balances)
+            async with self.lock:  # after the order and fill updates that came before it
+                if any(portfolio.get_currency_portfolio(c).total != b.total for c, b in balances.items()):
+                    self.balance_mismatches += 1
+                    self._gap.set()  # a missed event, a deposit, a fee the books lack: read it all over REST
 
     async def _watch_positions(self) -> None:
         while True:

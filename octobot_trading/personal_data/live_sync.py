@@ -11,7 +11,7 @@ unknown stays in flight until the venue can no longer accept it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
 
@@ -19,7 +19,6 @@ from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchanges.connector import ExchangeConnector
-from octobot_trading.exchanges.types import Balance
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
@@ -205,11 +204,7 @@ class LiveSync:
         The venue's free amount already excludes what its open orders lock; funds reserved by
         orders still in flight (the venue may not know them yet) stay reserved locally too.
         """
-        self.apply_balances(await self.connector.fetch_balance())
-
-    def apply_balances(self, balances: Mapping[str, Balance]) -> None:
-        """Replace the balances of the currencies in ``balances`` with the venue's (a REST read or
-        a stream update carrying only some currencies); in-flight reservations stay held."""
+        balances = await self.connector.fetch_balance()
         held: dict[str, Decimal] = {}
         for order in self.orders_manager.in_flight():
             currency = order.reserved_currency

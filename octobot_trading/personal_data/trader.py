@@ -40,7 +40,7 @@ from octobot_trading.errors import (
     UnknownSymbol,
 )
 from octobot_trading.exchanges.connector import ExchangeConnector
-from octobot_trading.exchanges.types import Balance, MarketInfo
+from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSync
 from octobot_trading.personal_data.order_funds import OrderFunds
@@ -205,10 +205,6 @@ class Trader:
     async def refresh_balances(self) -> None:
         """Replace the account's balances with the venue's (see :meth:`LiveSync.refresh_balances`)."""
         await self.live_sync.refresh_balances()
-
-    def apply_balances(self, balances: Mapping[str, Balance]) -> None:
-        """Replace the balances of the currencies given (a private stream's balance update)."""
-        self.live_sync.apply_balances(balances)
 
     # -- creation ------------------------------------------------------------------------------------------
     def market(self, symbol: str) -> MarketInfo:

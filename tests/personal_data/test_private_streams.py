@@ -85,11 +85,11 @@ async def _assert_matches_venue(manager: Any) -> None:
 
 
 def _trades_of(manager: Any) -> list[tuple[str, Decimal]]:
-    return [(t.id, t.amount) for t in manager.exchange_personal_data.trades_manager.trades()]
+    return sorted((t.id, t.amount) for t in manager.exchange_personal_data.trades_manager.trades())
 
 
 async def _venue_trades(manager: Any) -> list[tuple[str, Decimal]]:
-    return [(t.id, t.amount) for t in await manager.connector.fetch_my_trades("BTC/USDT")]
+    return sorted((t.id, t.amount) for t in await manager.connector.fetch_my_trades("BTC/USDT"))
 
 
 async def _past_the_reconnect_backoff(clock: SimulatedClock, streams: Any) -> None:
@@ -119,11 +119,13 @@ async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(ve
         rest_before = _rest_syncs(server)
         server.advance(steps)
         await until(lambda: order.status is OrderStatus.CLOSED)
-        assert _rest_syncs(server) == rest_before  # no REST read: the stream brought it
-        assert order.filled == D("0.001") and order.average_price == price
-        assert _trades_of(manager) == await _venue_trades(manager)
         await until(lambda: user_data.events_sent >= 4)  # NEW, balances, TRADE, balances
         await asyncio.sleep(0.05)  # the last balance event crosses the loopback
+        streams_ = manager.get_component("trader", TraderComponent).account_streams
+        assert streams_ is not None and streams_.balance_mismatches == 0 and streams_.gaps == 0
+        assert _rest_syncs(server) == rest_before  # no REST read: the stream brought it all
+        assert order.filled == D("0.001") and order.average_price == price
+        assert _trades_of(manager) == await _venue_trades(manager)
         await _assert_matches_venue(manager)
     finally:
         await manager.stop()
@@ -202,6 +204,38 @@ async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue):
         assert order.filled == D("0.001")
         assert _trades_of(manager) == await _venue_trades(manager)
         await _assert_matches_venue(manager)
+    finally:
+        await manager.stop()
+
+
+async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_report_shows_it(venue):
+    """The venue's cumulative filled amount runs ahead of the fills the stream delivered (a gap in
+    the stream): the missing fill is read over REST at once, with the venue's price and fee."""
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        component = await _started(manager)
+        streams_ = component.account_streams
+        assert streams_ is not None
+        market = server.state.markets["BTCUSDT"]
+        price, steps = _resting_buy(server)
+        server.state.max_fill_fraction = D("0.00035") / market.candles[market.cursor + steps][5]
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        await until(lambda: user_data.events_sent >= 2)
+        fake = server.state.orders[int(order.exchange_order_id or 0)]
+        user_data.drop_next = 1  # the first fill's report is lost
+        server.advance(steps)
+        assert fake.status == "PARTIALLY_FILLED"
+        for _ in range(100):  # a later fill's report carries the cumulative amount
+            server.advance()
+            if len(fake.fills) > 1:
+                break
+        await until(lambda: streams_.gaps == 1 and streams_.reconciliations >= 2)
+        await until(lambda: len(_trades_of(manager)) == len(fake.fills))
+        assert _trades_of(manager) == await _venue_trades(manager)
+        assert order.filled == fake.executed_qty and streams_.connects == 1
+        assert not manager.exchange_personal_data.orders_manager.has_inferred(order)
     finally:
         await manager.stop()
 

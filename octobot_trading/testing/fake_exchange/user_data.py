@@ -27,7 +27,8 @@ Events then come wrapped as ``{"subscriptionId": N, "event": {...}}``:
 Events are produced whether anybody listens or not (an event sent while a client is disconnected
 is lost, as on the venue). Test controls: :meth:`FakeBinanceUserData.disconnect` closes every
 connection; ``stalled = True`` keeps connections open and answering but silently drops every
-event (a silent stall); ``connections`` counts connections ever opened, ``subscriptions`` the
+event (a silent stall); ``drop_next = n`` drops only the next ``n`` events (a gap in an otherwise
+live stream); ``connections`` counts connections ever opened, ``subscriptions`` the
 confirmed subscriptions ever made; ``event_listeners`` are called with each event as it is
 queued for a subscriber (benchmarks time the venue's side there).
 """
@@ -82,6 +83,7 @@ class FakeBinanceUserData:
         self.server = server
         self.state: FakeExchangeState = server.state
         self.stalled = False
+        self.drop_next = 0
         self.connections = 0
         self.subscriptions = 0
         self.events_sent = 0
@@ -180,6 +182,9 @@ class FakeBinanceUserData:
     # -- events ---------------------------------------------------------------------------
     def _send(self, api_key: str, event: dict[str, Any]) -> None:
         if self.stalled:
+            return
+        if self.drop_next > 0:
+            self.drop_next -= 1
             return
         for conn in self._conns:
             for sid, key in conn.subscribed.items():
