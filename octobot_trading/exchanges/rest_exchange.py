@@ -50,7 +50,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, TimeFrame
-from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, NotSupported
+from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, InvalidOrder, NotSupported
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.exchanges.protocols import OrderEntry
@@ -77,6 +77,21 @@ __all__ = ["RestExchange", "new_client_order_id"]
 
 OrderListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
 _EVERY_ORDER_TYPE = frozenset(OrderType)
+
+
+def _order_side(side: OrderSide | str, symbol: str) -> OrderSide:
+    """``OrderSide`` or its exact value (``"buy"`` / ``"sell"``), as the trader's orders accept it."""
+    try:
+        return OrderSide(side)
+    except ValueError:
+        raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
+
+
+def _order_kind(order_type: OrderType | str, symbol: str) -> OrderType:
+    try:
+        return OrderType(order_type)
+    except ValueError:
+        raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
 
 
 class RestExchange(ExchangeConnector):
@@ -369,7 +384,7 @@ class RestExchange(ExchangeConnector):
         before any request. No order-safety or balance check here: that is the trader's
         (``manager.trader.create_order``, or :meth:`execute_trade`).
         """
-        kind, order_side = OrderType(order_type), OrderSide(side)
+        kind, order_side = _order_kind(order_type, symbol), _order_side(side, symbol)
         if kind not in self.native_order_types:
             raise NotSupported(f"{kind.value} orders are not supported on {self.name}", exchange=self.name,
                                symbol=symbol)
@@ -476,7 +491,7 @@ class RestExchange(ExchangeConnector):
         answer is lost, ``AmbiguousOrderOutcome`` is raised (the trader keeps the order in flight
         and resolves it on its next sync: never re-send it).
         """
-        kind, order_side = (OrderType.MARKET if price is None else OrderType.LIMIT), OrderSide(side)
+        kind, order_side = (OrderType.MARKET if price is None else OrderType.LIMIT), _order_side(side, symbol)
         qty = to_decimal(amount, name="amount")
         px = to_decimal(price, name="price") if price is not None else None
         entry = self._order_entry

@@ -90,6 +90,40 @@ async def test_execute_trade_refuses_a_buy_past_the_position_limit(server: FakeE
         assert _order_requests(server) == before
 
 
+@pytest.mark.parametrize("side", ["foo", "BUY", "Sell", ""])
+async def test_an_unknown_side_is_refused_with_invalid_order_on_every_path(
+        session: ExchangeSession, server: FakeExchangeServer, side: str) -> None:
+    """Only ``OrderSide`` or its exact value ("buy" / "sell") is a side, on every entry point."""
+    exchange = await session.open()
+    price = await exchange.get_ticker_price(BTC)
+    manager = session.manager
+    assert manager is not None
+    before = _order_requests(server)
+    refusals = []
+    for place in (lambda: exchange.execute_trade(BTC, side, "0.01", price),
+                  lambda: exchange.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price),
+                  lambda: manager.trader.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price)):
+        with pytest.raises(errors.InvalidOrder) as refused:
+            await place()
+        refusals.append((refused.value.limit, refused.value.symbol, repr(side) in str(refused.value)))
+    assert refusals == [("side", BTC, True)] * 3
+    assert _order_requests(server) == before
+    assert manager.trader.orders_manager.open_orders(BTC) == []
+    # the exact lower-case value is accepted like the enum
+    order = await exchange.execute_trade(BTC, "buy", "0.01", price * Decimal("0.95"))
+    assert order.side is ot.OrderSide.BUY and _order_requests(server) == before + 1
+
+
+async def test_create_order_refuses_an_unknown_order_type_with_invalid_order(
+        session: ExchangeSession, server: FakeExchangeServer) -> None:
+    exchange = await session.open()
+    before = _order_requests(server)
+    with pytest.raises(errors.InvalidOrder) as refused:
+        await exchange.create_order("stop_market_foo", ot.OrderSide.BUY, BTC, "0.01", "100")
+    assert refused.value.limit == "type" and "'stop_market_foo'" in str(refused.value)
+    assert _order_requests(server) == before
+
+
 async def test_execute_trade_places_an_acceptable_order(
         session: ExchangeSession, server: FakeExchangeServer) -> None:
     exchange = await session.open()
