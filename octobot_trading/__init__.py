@@ -25,6 +25,7 @@ from octobot_trading.enums import (
     OrderSide,
     OrderStatus,
     OrderType,
+    PositionMode,
     PositionSide,
     PrecisionMode,
     TimeFrame,
@@ -42,6 +43,7 @@ from octobot_trading.exchanges.types import (
     OrderBook,
     Ticker,
 )
+from octobot_trading.util.contract_spec import ContractSpec, MarginTier
 from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
@@ -104,6 +106,7 @@ __all__ = [
     "Balance",
     "Candle",
     "Clock",
+    "ContractSpec",
     "ExchangeBuilder",
     "ExchangeFactory",
     "ExchangeManager",
@@ -112,6 +115,7 @@ __all__ = [
     "Fees",
     "LiveClock",
     "MarginMode",
+    "MarginTier",
     "MarketDataProvider",
     "MarketSpec",
     "MarketType",
@@ -122,6 +126,7 @@ __all__ = [
     "OrderStatus",
     "OrderType",
     "Position",
+    "PositionMode",
     "PositionSide",
     "PrecisionMode",
     "RestExchange",

@@ -12,6 +12,7 @@ __all__ = [
     "OrderSide",
     "OrderStatus",
     "OrderType",
+    "PositionMode",
     "PositionSide",
     "PrecisionMode",
     "TimeFrame",
@@ -111,6 +112,13 @@ class PositionSide(StrEnum):
     LONG = "long"
     SHORT = "short"
     BOTH = "both"
+
+
+class PositionMode(StrEnum):
+    """How a futures account holds positions of one contract: one net position, or a long and a short."""
+
+    ONE_WAY = "one_way"
+    HEDGE = "hedge"
 
 
 class MarginMode(StrEnum):

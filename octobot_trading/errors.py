@@ -10,6 +10,7 @@ The tree::
     OctoBotTradingError
     ├── ConfigurationError                 bad configuration: fix it, do not retry
     │   ├── MoneyTypeError (+ TypeError)   a float was given for money in a configuration
+    │   ├── OpenPositionsError             a setting that cannot change while positions are open
     │   └── UnknownExchange                no exchange class / ccxt id with that name
     ├── InvalidNumber (+ ValueError)       not a finite decimal number (NaN, inf, garbage)
     ├── InvalidSymbol (+ ValueError)       not a valid unified symbol string
@@ -67,6 +68,7 @@ __all__ = [
     "NetworkError",
     "NotSupported",
     "OctoBotTradingError",
+    "OpenPositionsError",
     "OrderNotFound",
     "OrderSafetyError",
     "PermissionDenied",
@@ -145,6 +147,10 @@ class ConfigurationError(OctoBotTradingError):
 
 class MoneyTypeError(ConfigurationError, TypeError):
     """A float was given for a money value inside a configuration."""
+
+
+class OpenPositionsError(ConfigurationError):
+    """A contract setting (margin mode, position mode, leverage) cannot change while positions are open."""
 
 
 class UnknownExchange(ConfigurationError):

@@ -35,6 +35,7 @@ __all__ = [
     "ceil_to_step",
     "decimal_from_data_float",
     "decimal_to_str",
+    "divide_to_step",
     "floor_significant",
     "floor_to_step",
     "nearest_to_step",
@@ -242,6 +243,47 @@ def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
 def nearest_to_step(value: Decimal, step: Decimal) -> Decimal:
     """Round ``value`` to the NEAREST multiple of ``step`` (ties to even)."""
     return _to_step(value, step, "nearest")
+
+
+def divide_to_step(numerator: Decimal, denominator: Decimal, step: Decimal, rounding: str = "nearest") -> Decimal:
+    """Return ``numerator / denominator`` rounded to a multiple of ``step``, exactly.
+
+    The quotient is never rounded twice: both operands are scaled to integers and divided in
+    integer arithmetic, then rounded ``"floor"``, ``"ceil"`` or ``"nearest"`` (ties to even).
+    Raises ``InvalidNumber`` for a zero denominator or a non-finite operand.
+    """
+    _check_step(step)
+    if not (numerator.is_finite() and denominator.is_finite()):
+        raise InvalidNumber("cannot divide non-finite values")
+    if not denominator:
+        raise InvalidNumber("division by zero")
+    if rounding not in _ROUNDINGS:
+        raise ValueError(f"unknown rounding {rounding!r}")
+    num_exp, den_exp, step_exp = (v.as_tuple().exponent for v in (numerator, denominator, step))
+    assert isinstance(num_exp, int) and isinstance(den_exp, int) and isinstance(step_exp, int)
+    # numerator / (denominator * step) as a fraction of integers
+    n = int(_EXACT.scaleb(numerator, -num_exp))
+    d = int(_EXACT.scaleb(denominator, -den_exp)) * int(_EXACT.scaleb(step, -step_exp))
+    shift = num_exp - den_exp - step_exp
+    if shift >= 0:
+        n *= 10 ** shift
+    else:
+        d *= 10 ** -shift
+    if d < 0:
+        n, d = -n, -d
+    if rounding == "floor":
+        units = n // d
+    elif rounding == "ceil":
+        units = -((-n) // d)
+    else:
+        units, remainder = divmod(n, d)
+        twice = 2 * remainder
+        if twice > d or (twice == d and units % 2 == 1):
+            units += 1
+    quantum = _step_info(step).quantum
+    result = _EXACT.multiply(Decimal(units), step)
+    result = _EXACT.quantize(result, quantum if quantum is not None else Decimal(1))
+    return result if result else abs(result)
 
 
 def floor_significant(value: Decimal, digits: int) -> Decimal:

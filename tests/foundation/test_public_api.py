@@ -4,8 +4,9 @@ import octobot_trading as ot
 
 TOP_LEVEL = {
     # values, enums, clocks and helpers (imported eagerly)
-    "Balance", "Candle", "Clock", "ExchangeOrder", "ExchangeTrade", "Fees", "LiveClock", "MarginMode",
-    "MarketSpec", "MarketType", "OrderBook", "OrderSide", "OrderStatus", "OrderType", "PositionSide",
+    "Balance", "Candle", "Clock", "ContractSpec", "ExchangeOrder", "ExchangeTrade", "Fees", "LiveClock",
+    "MarginMode", "MarginTier", "MarketSpec", "MarketType", "OrderBook", "OrderSide", "OrderStatus", "OrderType",
+    "PositionMode", "PositionSide",
     "PrecisionMode", "SimulatedClock", "Symbol", "Ticker", "TimeFrame", "TradeType", "TraderType",
     "TransactionType", "__version__", "errors", "parse_order_status", "parse_order_type", "parse_symbol",
     "to_decimal",

@@ -1,8 +1,10 @@
-"""Futures positions as reported by the connector, held per symbol.
+"""Futures positions: one :class:`Position` value per open position, and the manager holding them.
 
-Positions are the venue's: the manager stores the latest :class:`~octobot_trading.exchanges.types.ExchangePosition`
-of each symbol as a :class:`Position` and drops closed ones. Local position accounting from
-fills (simulated futures) is not modelled yet; see docs/trading.md.
+A :class:`Position` is an immutable snapshot. Live, the manager stores the venue's view
+(:class:`~octobot_trading.exchanges.types.ExchangePosition`) of each symbol and drops closed ones;
+positions accounted locally from fills (paper trading and backtests) come from
+:mod:`~octobot_trading.personal_data.positions.accounting`, which fills every field
+(margins, realized PnL, liquidation price). See docs/futures.md.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from octobot_trading.enums import PositionSide
+from octobot_trading.enums import MarginMode, PositionSide
 from octobot_trading.errors import BadExchangeResponse
 from octobot_trading.exchanges.types import ExchangePosition
 
@@ -20,7 +22,12 @@ __all__ = ["Position", "PositionsManager"]
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """One open futures position."""
+    """One open futures position (``side`` LONG or SHORT; ``size`` = ``contracts``, in contracts).
+
+    Fields the venue does not report are None; a locally accounted position fills them all:
+    ``initial_margin`` and ``maintenance_margin`` (settle currency), ``realized_pnl`` (gross of
+    fees, since the position opened), ``liquidation_price`` (isolated margin; None in cross).
+    """
 
     symbol: str
     side: PositionSide
@@ -31,6 +38,15 @@ class Position:
     leverage: Decimal | None
     liquidation_price: Decimal | None
     timestamp: int | None
+    margin_mode: MarginMode | None = None
+    initial_margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
+    realized_pnl: Decimal | None = None
+
+    @property
+    def size(self) -> Decimal:
+        """Number of contracts held (never negative; the direction is ``side``)."""
+        return self.contracts
 
     @classmethod
     def from_exchange(cls, raw: ExchangePosition) -> Position:
@@ -41,8 +57,12 @@ class Position:
             raise BadExchangeResponse(f"unknown position side {raw.side!r}", symbol=raw.symbol) from None
         if raw.contracts < 0:
             raise BadExchangeResponse("negative position size", symbol=raw.symbol)
+        try:
+            margin_mode = MarginMode(raw.margin_mode.lower()) if raw.margin_mode else None
+        except ValueError:
+            margin_mode = None  # a venue-specific label: the mode is unknown, not an error
         return cls(raw.symbol, side, raw.contracts, raw.entry_price, raw.mark_price, raw.unrealized_pnl,
-                   raw.leverage, raw.liquidation_price, raw.timestamp)
+                   raw.leverage, raw.liquidation_price, raw.timestamp, margin_mode)
 
 
 class PositionsManager:

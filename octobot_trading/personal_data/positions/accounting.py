@@ -1,0 +1,504 @@
+"""Local position accounting for futures: fills, funding and liquidations on wallets, exactly (no I/O).
+
+:class:`FuturesAccount` holds one wallet per settle currency (``USDT`` for ``BTC/USDT:USDT``,
+``BTC`` for ``BTC/USD:BTC``), the open positions as immutable :class:`Position` snapshots, the
+contract settings of each symbol (leverage, margin mode, position mode, from its
+:class:`ContractSpec` until changed) and the margin reserved by open orders. It implements the
+rules of docs/futures.md; the formulas are in
+:mod:`~octobot_trading.personal_data.positions.contract_math`.
+
+Every operation validates everything first and changes state only when nothing is wrong, so a
+refused order, fill or setting leaves the account as it was. The wallet moves only through
+recorded transactions: realized PnL (``pnl:<fill id>``, ``liquidation:<symbol>:<side>:<time>``),
+trading fees (``fee:<fill id>``, negative) and funding (``funding:<symbol>:<side>:<time>``), so
+``wallet = start + Σ realized PnL - Σ fees + Σ funding`` holds exactly. A fill or funding event
+already applied (same id) is ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+
+from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide, TransactionType
+from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
+from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
+from octobot_trading.util.contract_spec import ContractSpec, settle_currency
+from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
+
+__all__ = ["FillResult", "FundingPayment", "FuturesAccount", "Liquidation"]
+
+_LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
+
+
+@dataclass(frozen=True, slots=True)
+class FillResult:
+    """What one fill did: contracts ``closed`` and ``opened``, gross ``realized_pnl``, ``fee`` paid."""
+
+    fill_id: str
+    symbol: str
+    side: OrderSide
+    contracts: Decimal
+    price: Decimal
+    fee: Decimal
+    realized_pnl: Decimal
+    closed: Decimal
+    opened: Decimal
+    position: Position | None
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding payment: ``amount`` signed in ``currency`` (negative when the position paid)."""
+
+    timestamp: int
+    symbol: str
+    side: PositionSide
+    rate: Decimal
+    mark_price: Decimal
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Liquidation:
+    """A liquidated position: closed at ``price`` losing ``margin_lost`` (settle currency), no fee."""
+
+    timestamp: int
+    symbol: str
+    side: PositionSide
+    size: Decimal
+    price: Decimal
+    margin_lost: Decimal
+    margin_mode: MarginMode
+
+
+@dataclass(slots=True)
+class _Settings:
+    leverage: Decimal
+    margin_mode: MarginMode
+    position_mode: PositionMode
+
+
+@dataclass(slots=True)
+class _Plan:
+    symbol: str
+    slot: PositionSide
+    positions: dict[tuple[str, PositionSide], Position | None]
+    realized: Decimal
+    fee: Decimal
+    closed: Decimal
+    opened: Decimal
+
+
+class FuturesAccount:
+    """Wallets, positions and contract settings of a futures account, accounted from fills.
+
+    Parameters
+    ----------
+    contracts
+        ``{symbol: ContractSpec}``; a spot symbol is refused (``ConfigurationError``).
+    wallets
+        Starting balance per settle currency (``{"USDT": "1000"}``); missing ones start at 0.
+    """
+
+    def __init__(self, contracts: Mapping[str, ContractSpec], wallets: Mapping[str, Decimal | int | str]) -> None:
+        self.specs: dict[str, ContractSpec] = {}
+        for symbol, spec in contracts.items():
+            if not isinstance(spec, ContractSpec):
+                raise ConfigurationError(f"{symbol}: expected a ContractSpec, got {type(spec).__name__}",
+                                         field="contracts", symbol=symbol)
+            self.specs[symbol] = spec.for_symbol(symbol)
+        starting = {c: to_decimal(v, name=f"wallet {c}") for c, v in wallets.items()}
+        for currency, value in starting.items():
+            if value < 0:
+                raise ConfigurationError(f"wallet {currency} must not be negative", field="wallets")
+        self._wallets: dict[str, Decimal] = dict(starting)
+        for spec in self.specs.values():
+            self._wallets.setdefault(settle_currency(spec.symbol or ""), ZERO)
+        self._settings = {s: _Settings(spec.leverage, spec.margin_mode, spec.position_mode)
+                          for s, spec in self.specs.items()}
+        self._positions: dict[tuple[str, PositionSide], Position] = {}
+        self._marks: dict[str, Decimal] = {}
+        self._reserved: dict[str, tuple[str, Decimal]] = {}
+        self._applied: set[str] = set()
+        self.transactions = TransactionsManager()
+
+    # ----------------------------------------------------------------- reading
+    def wallet(self, currency: str) -> Decimal:
+        """Wallet balance in ``currency`` (start + realized PnL - fees + funding)."""
+        return self._wallets.get(currency, ZERO)
+
+    @property
+    def wallets(self) -> dict[str, Decimal]:
+        """Every wallet balance."""
+        return dict(self._wallets)
+
+    def positions(self) -> list[Position]:
+        """Open positions, by symbol then side."""
+        return [self._positions[k] for k in sorted(self._positions)]
+
+    def get(self, symbol: str, side: PositionSide | None = None) -> Position | None:
+        """The open position of ``symbol`` (of ``side`` LONG / SHORT when given), or None."""
+        for (sym, _), position in sorted(self._positions.items()):
+            if sym == symbol and (side is None or side is _BOTH or position.side is side):
+                return position
+        return None
+
+    def settings(self, symbol: str) -> tuple[Decimal, MarginMode, PositionMode]:
+        """``(leverage, margin_mode, position_mode)`` of ``symbol``."""
+        s = self._settings_of(symbol)
+        return s.leverage, s.margin_mode, s.position_mode
+
+    def available(self, currency: str) -> Decimal:
+        """Margin available for new orders: wallet - Σ initial margins - reserved + Σ cross unrealized PnL."""
+        with localcontext(cm.EXACT):
+            return self._available(currency, self._positions, self._reserved)
+
+    def margin_balance(self, currency: str) -> Decimal:
+        """Cross margin balance: wallet - Σ isolated initial margins + Σ cross unrealized PnL."""
+        with localcontext(cm.EXACT):
+            total = self.wallet(currency)
+            for position in self._in_currency(currency, self._positions):
+                if position.margin_mode is MarginMode.ISOLATED:
+                    total -= position.initial_margin or ZERO
+                else:
+                    total += position.unrealized_pnl or ZERO
+            return total
+
+    # ----------------------------------------------------------------- settings
+    def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
+        """Set the leverage of new positions of ``symbol`` (refused while one is open)."""
+        value = self._spec(symbol).check_leverage(leverage)
+        self._refuse_if_open(symbol, "leverage")
+        self._settings_of(symbol).leverage = value
+        return value
+
+    def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> None:
+        """Set ``symbol``'s margin mode; ``OpenPositionsError`` while it has open positions."""
+        try:
+            value = MarginMode(mode)
+        except ValueError:
+            raise ConfigurationError(f"unknown margin_mode {mode!r}", field="margin_mode") from None
+        self._refuse_if_open(symbol, "margin_mode")
+        self._settings_of(symbol).margin_mode = value
+
+    def set_position_mode(self, symbol: str, mode: PositionMode | str) -> None:
+        """Set ``symbol``'s position mode; ``OpenPositionsError`` while it has open positions."""
+        try:
+            value = PositionMode(mode)
+        except ValueError:
+            raise ConfigurationError(f"unknown position_mode {mode!r}", field="position_mode") from None
+        self._refuse_if_open(symbol, "position_mode")
+        self._settings_of(symbol).position_mode = value
+
+    # ----------------------------------------------------------------- orders and fills
+    def check_order(self, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
+                    price: Decimal | int | str, *, fee_rate: Decimal | int | str = ZERO, reduce_only: bool = False,
+                    position_side: PositionSide | str | None = None) -> Decimal:
+        """Raise the error an order would meet if filled now at ``price``; return the margin it needs.
+
+        The margin needed is the growth of the initial margins plus the fee, less the PnL and
+        margin freed by the part that closes (0 for an order that only reduces).
+        """
+        with localcontext(cm.EXACT):
+            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
+                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
+                              reduce_only, position_side, ignore_reservation=None)
+            currency = settle_currency(symbol)
+            before = self._available(currency, self._positions, self._reserved)
+            after = self._after(currency, plan)
+            return max(before - after, ZERO) if plan.opened else ZERO
+
+    def reserve(self, order_id: str, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
+                price: Decimal | int | str, *, fee_rate: Decimal | int | str = ZERO, reduce_only: bool = False,
+                position_side: PositionSide | str | None = None) -> Decimal:
+        """Reserve the margin an open order needs (``InsufficientFunds`` when not available)."""
+        needed = self.check_order(symbol, side, contracts, price, fee_rate=fee_rate, reduce_only=reduce_only,
+                                  position_side=position_side)
+        self._reserved[order_id] = (settle_currency(symbol), needed)
+        return needed
+
+    def release(self, order_id: str) -> Decimal:
+        """Release an order's reserved margin (canceled or filled); return the amount released."""
+        entry = self._reserved.pop(order_id, None)
+        return entry[1] if entry else ZERO
+
+    def apply_fill(self, fill_id: str, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
+                   price: Decimal | int | str, timestamp: int, *, fee_rate: Decimal | int | str = ZERO,
+                   reduce_only: bool = False, position_side: PositionSide | str | None = None,
+                   order_id: str | None = None) -> FillResult | None:
+        """Apply one fill; None when ``fill_id`` was already applied.
+
+        ``order_id`` releases that order's reservation as part of the fill. Raises (changing
+        nothing) ``InvalidOrder`` (``limit="position_side"`` / ``"reduce_only"``) and
+        ``InsufficientFunds`` as :meth:`check_order` does.
+        """
+        if fill_id in self._applied:
+            return None
+        with localcontext(cm.EXACT):
+            reserved = dict(self._reserved)
+            if order_id is not None:
+                reserved.pop(order_id, None)
+            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
+                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
+                              reduce_only, position_side, ignore_reservation=order_id)
+            currency = settle_currency(symbol)
+            self._reserved = reserved
+            self._commit(plan)
+            self._applied.add(fill_id)
+            if plan.realized:
+                self._record(f"pnl:{fill_id}", TransactionType.REALISED_PNL, currency, plan.realized, timestamp,
+                             symbol)
+            if plan.fee:
+                self._record(f"fee:{fill_id}", TransactionType.TRADING_FEE, currency, -plan.fee, timestamp, symbol)
+            return FillResult(fill_id, symbol, OrderSide(side), to_decimal(contracts, name="amount"),
+                              to_decimal(price, name="price"), plan.fee, plan.realized, plan.closed, plan.opened,
+                              plan.positions[(symbol, plan.slot)], timestamp)
+
+    # ----------------------------------------------------------------- market events
+    def update_mark(self, symbol: str, mark_price: Decimal | int | str) -> None:
+        """Set ``symbol``'s mark price: its positions' unrealized PnL and maintenance margin follow."""
+        mark = to_decimal(mark_price, name="mark_price")
+        if mark <= 0:
+            raise InvalidOrder(f"mark price must be positive, got {decimal_to_str(mark)}", symbol=symbol)
+        self._spec(symbol)
+        with localcontext(cm.EXACT):
+            self._marks[symbol] = mark
+            for key, position in list(self._positions.items()):
+                if key[0] == symbol:
+                    self._positions[key] = self._valued(position, mark)
+
+    def apply_funding(self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str,
+                      timestamp: int) -> list[FundingPayment]:
+        """Pay funding on every open position of ``symbol``: ``notional at mark x rate``.
+
+        Longs pay a positive rate and shorts receive it (the reverse for a negative rate). A
+        payment already recorded (same symbol, side and time) is not paid again.
+        """
+        value = to_decimal(rate, name="rate")
+        self.update_mark(symbol, mark_price)
+        mark = self._marks[symbol]
+        spec, currency = self._spec(symbol), settle_currency(symbol)
+        payments = []
+        with localcontext(cm.EXACT):
+            for position in [p for k, p in sorted(self._positions.items()) if k[0] == symbol]:
+                tx_id = f"funding:{symbol}:{position.side}:{timestamp}"
+                if self.transactions.has(tx_id):
+                    continue
+                q = position.contracts * spec.contract_size
+                amount = cm.notional(spec.kind, q, mark) * value
+                amount = -amount if position.side is _LONG else amount
+                self._record(tx_id, TransactionType.FUNDING_FEE, currency, amount, timestamp, symbol)
+                payments.append(FundingPayment(timestamp, symbol, position.side, value, mark, amount, currency))
+        return payments
+
+    def check_isolated_liquidation(self, symbol: str, path: Iterable[Decimal | int | str],
+                                   timestamp: int) -> list[Liquidation]:
+        """Walk a mark-price ``path`` (open → extremes → close) and liquidate the isolated positions it reaches.
+
+        A long is liquidated when the path reaches a price <= its liquidation price, a short at
+        >= it; the position closes at its liquidation price and loses its whole initial margin
+        (recorded as realized PnL), no fee.
+        """
+        prices = [to_decimal(p, name="price") for p in path]
+        done: list[Liquidation] = []
+        with localcontext(cm.EXACT):
+            for key, position in sorted(self._positions.items()):
+                liq = position.liquidation_price
+                if key[0] != symbol or position.margin_mode is not MarginMode.ISOLATED or liq is None:
+                    continue
+                hit = any(p <= liq for p in prices) if position.side is _LONG else any(p >= liq for p in prices)
+                if hit:
+                    margin = position.initial_margin or ZERO
+                    done.append(self._liquidate(key, position, liq, -margin, timestamp))
+        return done
+
+    def check_cross_liquidation(self, currency: str, timestamp: int) -> list[Liquidation]:
+        """Liquidate every cross position in ``currency`` when the margin balance <= Σ their maintenance margins.
+
+        Each closes at its mark price, no fee. Profits are realized first, then losses in symbol
+        order, each loss capped so that the wallet never goes below the isolated margins it holds
+        (below zero when there are none); ``margin_lost`` is the loss realized.
+        """
+        with localcontext(cm.EXACT):
+            cross = [(k, p) for k, p in sorted(self._positions.items())
+                     if p.margin_mode is MarginMode.CROSS and settle_currency(k[0]) == currency]
+            if not cross:
+                return []
+            maintenance = sum((p.maintenance_margin or ZERO for _, p in cross), ZERO)
+            if self.margin_balance(currency) > maintenance:
+                return []
+            floor = sum((p.initial_margin or ZERO for p in self._in_currency(currency, self._positions)
+                         if p.margin_mode is MarginMode.ISOLATED), ZERO)
+            cross.sort(key=lambda kp: (kp[1].unrealized_pnl or ZERO) < 0)  # profits first, stable
+            done = []
+            for key, position in cross:
+                pnl = position.unrealized_pnl or ZERO
+                if pnl < 0:
+                    pnl = max(pnl, min(floor - self.wallet(currency), ZERO))
+                price = position.mark_price or self._marks[key[0]]
+                done.append(self._liquidate(key, position, price, pnl, timestamp))
+            return done
+
+    # ----------------------------------------------------------------- internals
+    def _spec(self, symbol: str) -> ContractSpec:
+        try:
+            return self.specs[symbol]
+        except KeyError:
+            raise ConfigurationError(f"no contract spec for {symbol}", field="contracts", symbol=symbol) from None
+
+    def _settings_of(self, symbol: str) -> _Settings:
+        self._spec(symbol)
+        return self._settings[symbol]
+
+    def _refuse_if_open(self, symbol: str, what: str) -> None:
+        self._spec(symbol)
+        if any(k[0] == symbol for k in self._positions):
+            raise OpenPositionsError(f"cannot change {what} of {symbol} while it has open positions", field=what,
+                                     symbol=symbol)
+
+    def _in_currency(self, currency: str, positions: Mapping[tuple[str, PositionSide], Position | None]
+                     ) -> list[Position]:
+        return [p for k, p in positions.items() if p is not None and settle_currency(k[0]) == currency]
+
+    def _available(self, currency: str, positions: Mapping[tuple[str, PositionSide], Position | None],
+                   reserved: Mapping[str, tuple[str, Decimal]], wallet: Decimal | None = None) -> Decimal:
+        total = self.wallet(currency) if wallet is None else wallet
+        for position in self._in_currency(currency, positions):
+            total -= position.initial_margin or ZERO
+            if position.margin_mode is MarginMode.CROSS:
+                total += position.unrealized_pnl or ZERO
+        return total - sum((amount for c, amount in reserved.values() if c == currency), ZERO)
+
+    def _after(self, currency: str, plan: _Plan) -> Decimal:
+        positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
+        positions.update(plan.positions)
+        return self._available(currency, positions, self._reserved,
+                               self.wallet(currency) + plan.realized - plan.fee)
+
+    def _valued(self, position: Position, mark: Decimal) -> Position:
+        spec = self._spec(position.symbol)
+        q = position.contracts * spec.contract_size
+        assert position.entry_price is not None
+        return dataclasses.replace(
+            position, mark_price=mark,
+            unrealized_pnl=cm.pnl(spec.kind, position.side, q, position.entry_price, mark),
+            maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)))
+
+    def _build(self, symbol: str, side: PositionSide, contracts: Decimal, entry: Decimal, realized: Decimal,
+               settings: _Settings, timestamp: int | None) -> Position:
+        spec = self._spec(symbol)
+        q = contracts * spec.contract_size
+        margin = cm.initial_margin(spec.kind, q, entry, settings.leverage)
+        liq = (cm.liquidation_price(spec, side, q, entry, margin)
+               if settings.margin_mode is MarginMode.ISOLATED else None)
+        position = Position(symbol, side, contracts, entry, None, None, settings.leverage, liq, timestamp,
+                            settings.margin_mode, margin, None, realized)
+        return self._valued(position, self._marks.get(symbol, entry))
+
+    def _plan(self, symbol: str, side: OrderSide, contracts: Decimal, price: Decimal, fee_rate: Decimal,
+              reduce_only: bool, position_side: PositionSide | str | None, *,
+              ignore_reservation: str | None) -> _Plan:
+        spec, settings = self._spec(symbol), self._settings_of(symbol)
+        if contracts <= 0:
+            raise InvalidOrder(f"amount must be positive, got {decimal_to_str(contracts)}", limit="amount",
+                               symbol=symbol)
+        if price <= 0:
+            raise InvalidOrder(f"price must be positive, got {decimal_to_str(price)}", limit="price", symbol=symbol)
+        if fee_rate < 0:
+            raise InvalidOrder("fee_rate must not be negative", limit="fee_rate", symbol=symbol)
+        pside = None if position_side is None else PositionSide(position_side)
+        direction = _LONG if side is OrderSide.BUY else _SHORT
+        if settings.position_mode is PositionMode.HEDGE:
+            if pside not in (_LONG, _SHORT):
+                raise InvalidOrder(f"{symbol} is in hedge mode: give position_side=LONG or SHORT",
+                                   limit="position_side", symbol=symbol)
+            slot = pside
+            current = self._positions.get((symbol, slot))
+            closing = direction is not pside
+            if closing and (current is None or contracts > current.contracts):
+                held = decimal_to_str(current.contracts) if current else "0"
+                raise InvalidOrder(f"cannot close {decimal_to_str(contracts)} contracts of a {pside} position of "
+                                   f"{held}", limit="reduce_only" if reduce_only else "amount", symbol=symbol)
+            if reduce_only and not closing:
+                raise InvalidOrder("a reduce_only order cannot open or grow a position", limit="reduce_only",
+                                   symbol=symbol)
+        else:
+            if pside not in (None, _BOTH):
+                raise InvalidOrder(f"{symbol} is in one-way mode: position_side must be None",
+                                   limit="position_side", symbol=symbol)
+            slot = _BOTH
+            current = self._positions.get((symbol, slot))
+            closing = current is not None and current.side is not direction
+            if reduce_only and (not closing or current is None or contracts > current.contracts):
+                raise InvalidOrder("a reduce_only order cannot open, grow or flip a position", limit="reduce_only",
+                                   symbol=symbol)
+        q_fill = contracts * spec.contract_size
+        fee = cm.fee(spec.kind, q_fill, price, fee_rate)
+        realized, closed, opened = ZERO, ZERO, contracts
+        new: Position | None
+        if current is not None and closing:
+            assert current.entry_price is not None
+            closed = min(contracts, current.contracts)
+            opened = contracts - closed
+            realized = cm.pnl(spec.kind, current.side, closed * spec.contract_size, current.entry_price, price)
+            left = current.contracts - closed
+            new = None
+            if left:
+                new = self._build(symbol, current.side, left, current.entry_price,
+                                  (current.realized_pnl or ZERO) + realized, _Settings(
+                                      current.leverage or settings.leverage, current.margin_mode or
+                                      settings.margin_mode, settings.position_mode), current.timestamp)
+            if opened:
+                new = self._build(symbol, direction, opened, price, ZERO, settings, None)
+        elif current is not None:
+            assert current.entry_price is not None
+            entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill,
+                                   price)
+            new = self._build(symbol, current.side, current.contracts + contracts, entry,
+                              current.realized_pnl or ZERO, _Settings(current.leverage or settings.leverage,
+                                                                     current.margin_mode or settings.margin_mode,
+                                                                     settings.position_mode), current.timestamp)
+        else:
+            new = self._build(symbol, direction, contracts, price, ZERO, settings, None)
+        plan = _Plan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)
+        if opened:
+            currency = settle_currency(symbol)
+            reserved = {k: v for k, v in self._reserved.items() if k != ignore_reservation}
+            positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
+            positions.update(plan.positions)
+            after = self._available(currency, positions, reserved, self.wallet(currency) + realized - fee)
+            if after < 0:
+                before = self._available(currency, self._positions, reserved)
+                raise InsufficientFunds(
+                    f"not enough {currency} margin: the order needs {decimal_to_str(before - after)}, "
+                    f"{decimal_to_str(max(before, ZERO))} available", symbol=symbol)
+        return plan
+
+    def _commit(self, plan: _Plan) -> None:
+        for key, position in plan.positions.items():
+            if position is None:
+                self._positions.pop(key, None)
+            else:
+                self._positions[key] = position
+
+    def _liquidate(self, key: tuple[str, PositionSide], position: Position, price: Decimal, realized: Decimal,
+                   timestamp: int) -> Liquidation:
+        currency = settle_currency(key[0])
+        del self._positions[key]
+        self._record(f"liquidation:{key[0]}:{position.side}:{timestamp}", TransactionType.REALISED_PNL, currency,
+                     realized, timestamp, key[0])
+        assert position.margin_mode is not None
+        return Liquidation(timestamp, key[0], position.side, position.contracts, price, -realized,
+                           position.margin_mode)
+
+    def _record(self, tx_id: str, kind: TransactionType, currency: str, amount: Decimal, timestamp: int,
+                symbol: str) -> None:
+        if self.transactions.record(Transaction(tx_id, kind, currency, amount, timestamp, symbol=symbol)):
+            self._wallets[currency] = self._wallets.get(currency, ZERO) + amount
