@@ -22,8 +22,9 @@ and the builder adds it to ``ot.exchanges_registry``. Any failure stops what was
 (reverse order), closes the connector, leaves no registry entry, and re-raises.
 
 What is pluggable: the exchange class of a venue (``register_exchange_class`` or the
-``octobot_trading.exchanges`` entry points), its connector (the class's ``connector_class`` /
-``create_connector``) and extra components. Nothing is registered globally by a build.
+``octobot_trading.exchanges`` entry points for plugins; ``with_exchange_class`` for one build),
+its connector (the class's ``connector_class`` / ``create_connector``) and extra components.
+Nothing is registered globally by a build.
 """
 
 from __future__ import annotations
@@ -121,6 +122,7 @@ class ExchangeBuilder:
         self._extra_components: list[ComponentFactory] = []
         self._websocket_options: dict[str, Any] = {}
         self._account = True
+        self._exchange_class: type[RestExchange] | None = None
 
     # -- settings (each returns the builder) ------------------------------------------------
     def with_credentials(self, api_key: str | None = None, api_secret: str | None = None,
@@ -141,6 +143,19 @@ class ExchangeBuilder:
         if isinstance(time_frames, str):
             raise ConfigurationError("with_time_frames() takes a list, not one string", field="time_frames")
         self._data["time_frames"] = tuple(time_frames)
+        return self
+
+    def with_exchange_class(self, exchange_class: type[RestExchange]) -> ExchangeBuilder:
+        """Use ``exchange_class`` (a ``RestExchange`` subclass) for this build only.
+
+        It replaces the class registered for the ccxt id (``register_exchange_class``, entry
+        points, built-ins) in this build; nothing is registered, other builds are unaffected.
+        Its ``exchange_id`` need not be set: the builder's ccxt id names the venue.
+        """
+        if not (isinstance(exchange_class, type) and issubclass(exchange_class, RestExchange)):
+            raise ConfigurationError(f"with_exchange_class() needs a RestExchange subclass, got {exchange_class!r}",
+                                     field="exchange_class")
+        self._exchange_class = exchange_class
         return self
 
     def with_market_type(self, market_type: MarketType | str) -> ExchangeBuilder:
@@ -282,7 +297,7 @@ class ExchangeBuilder:
     def _plan(self) -> _Plan:
         """Validate every setting (no I/O): ``ConfigurationError`` naming what is wrong."""
         exchange_config = parse_config(ExchangeConfig, self._data)
-        exchange_class = get_exchange_class(exchange_config.exchange)
+        exchange_class = self._exchange_class or get_exchange_class(exchange_config.exchange)
         options = _deep_merge(exchange_class.default_ccxt_options(exchange_config.market_type),
                               exchange_config.ccxt_options)
         exchange_config = exchange_config.model_copy(update={"ccxt_options": options})

@@ -15,7 +15,6 @@ from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
-from octobot_trading.exchanges.exchange_classes import register_exchange_class
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
@@ -273,7 +272,7 @@ class RecordingConnector(CCXTConnector):
     """The ccxt connector on the fake Binance server, recording the calls the engine makes."""
 
     def __init__(self, exchange_config: ExchangeConfig, clock: Clock, *, client_hook: Any = None) -> None:
-        super().__init__(exchange_config.model_copy(update={"exchange": "binance"}), clock, client_hook=client_hook)
+        super().__init__(exchange_config, clock, client_hook=client_hook)
         self.calls: list[str] = []
 
     async def load_markets(self, reload: bool = False) -> Any:
@@ -289,17 +288,15 @@ class RecordingConnector(CCXTConnector):
         return await super().create_order(*args, **kwargs)
 
 
-@register_exchange_class
 class RecordingVenue(BinanceExchange):
     """A venue class bringing its own connector (a plugin's "real" connector)."""
 
-    exchange_id = "recordingbinance"
     connector_class = RecordingConnector
 
 
 def _recording_builder(server: FakeExchangeServer) -> ot.ExchangeBuilder:
     return (
-        ot.ExchangeBuilder("recordingbinance")
+        ot.ExchangeBuilder("binance").with_exchange_class(RecordingVenue)
         .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
         .with_symbols([BTC]).with_ccxt_options(FAST).with_client_hook(server.client_hook).rest_only(True)
         .with_trading_config(order_safety={"max_price_age_seconds": 10**10})  # the replayed prices are old

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, ClassVar
@@ -22,7 +22,11 @@ from octobot_trading.clock import LiveClock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.ccxt import CCXTAdapter, CCXTConnector
-from octobot_trading.exchanges.exchange_classes import register_exchange_class, unregister_exchange_class
+from octobot_trading.exchanges.exchange_classes import (
+    register_exchange_class,
+    registered_exchange_classes,
+    unregister_exchange_class,
+)
 from octobot_trading.exchanges.types import Balance, Candle, ExchangeOrder, ExchangeTrade, Ticker
 from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
@@ -67,19 +71,10 @@ class RecordingBinance(BinanceExchange):
 
 
 @pytest.fixture
-def recording_binance() -> Iterator[type[RecordingBinance]]:
-    register_exchange_class(RecordingBinance)
-    try:
-        yield RecordingBinance
-    finally:
-        unregister_exchange_class("binance")
-
-
-@pytest.fixture
-async def manager(server: FakeExchangeServer, recording_binance: type[RecordingBinance]
-                  ) -> AsyncIterator[ot.ExchangeManager]:
+async def manager(server: FakeExchangeServer) -> AsyncIterator[ot.ExchangeManager]:
     built = await (
         ot.ExchangeBuilder("binance")
+        .with_exchange_class(RecordingBinance)
         .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
         .with_symbols([BTC])
         .with_time_frames(["5m"])
@@ -126,9 +121,30 @@ async def test_the_engine_calls_the_registered_venue_class_hooks(manager: ot.Exc
     assert resting.status is ot.OrderStatus.CANCELED
 
 
-async def test_unregistering_restores_the_builtin_class(recording_binance: type[RecordingBinance]) -> None:
-    assert ot.exchanges.get_exchange_class("binance") is RecordingBinance
-    unregister_exchange_class("binance")
+async def test_an_exchange_class_given_to_one_build_stays_in_that_build(server: FakeExchangeServer) -> None:
+    def builder() -> ot.ExchangeBuilder:
+        return (ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+                .with_symbols([BTC]).with_time_frames(["5m"]).with_ccxt_options(FAST)
+                .with_client_hook(server.client_hook).rest_only(True).use_real_trader())
+
+    registered_before = registered_exchange_classes()
+    async with await builder().with_exchange_class(RecordingBinance).build() as chosen:
+        async with await builder().build() as default:
+            assert type(chosen.exchange) is RecordingBinance and type(default.exchange) is BinanceExchange
+    assert registered_exchange_classes() == registered_before
+    assert ot.exchanges.get_exchange_class("binance") is BinanceExchange
+    for wrong in (dict, RecordingBinance(chosen.connector, chosen.clock)):
+        with pytest.raises(ot.errors.ConfigurationError) as refused:
+            ot.ExchangeBuilder("binance").with_exchange_class(wrong)  # type: ignore[arg-type]
+        assert refused.value.field == "exchange_class"
+
+
+async def test_unregistering_restores_the_builtin_class() -> None:
+    register_exchange_class(RecordingBinance)
+    try:
+        assert ot.exchanges.get_exchange_class("binance") is RecordingBinance
+    finally:
+        unregister_exchange_class("binance")
     assert ot.exchanges.get_exchange_class("binance") is BinanceExchange
     unregister_exchange_class("binance")  # nothing registered: no error
 
@@ -177,19 +193,16 @@ class _DelistingBinance(BinanceExchange):
 
 
 async def test_the_symbol_check_at_build_sees_the_markets_hook(server: FakeExchangeServer) -> None:
-    register_exchange_class(_DelistingBinance)
-    try:
-        builder = (
-            ot.ExchangeBuilder("binance")
-            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-            .with_symbols(["ETH/USDT"])
-            .with_time_frames(["5m"])
-            .with_ccxt_options(FAST)
-            .with_client_hook(server.client_hook)
-            .rest_only(True)
-            .use_real_trader()
-        )
-        with pytest.raises(ot.errors.UnknownSymbol):
-            await builder.build()
-    finally:
-        unregister_exchange_class("binance")
+    builder = (
+        ot.ExchangeBuilder("binance")
+        .with_exchange_class(_DelistingBinance)
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["ETH/USDT"])
+        .with_time_frames(["5m"])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .rest_only(True)
+        .use_real_trader()
+    )
+    with pytest.raises(ot.errors.UnknownSymbol):
+        await builder.build()
