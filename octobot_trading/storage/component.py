@@ -193,7 +193,8 @@ class StorageComponent:
             price = order.price
             if order.self_managed:
                 continue
-            view = await connector.create_order(
+            # through the exchange class (its hooks and checks), onto the simulated venue it wraps
+            view = await self.manager.exchange.create_order(
                 as_type, order.side, order.symbol, order.remaining, price, client_order_id=order.client_order_id,
                 trigger_price=order.trigger_price if as_type.is_triggered else None, params=params)
             order.replaced_on_venue(view.id)

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from octobot_trading.enums import OrderStatus, OrderType
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.personal_data.orders.groups import GroupKind
 from tests.storage.conftest import builder_for, other_tasks
 
@@ -135,4 +136,32 @@ async def test_recorded_transactions_survive_a_restart_once(server, tmp_path):
         assert sorted(t.type.value for t in personal.transactions_manager.transactions()) == kinds
         (deposit,) = personal.transactions_manager.transactions(TransactionType.DEPOSIT)
         assert deposit.amount == D("250.5") and deposit.currency == "USDT"
+    assert not other_tasks()
+
+
+class _PlacementRecordingBinance(BinanceExchange):
+    """A venue class noting every order placed through it."""
+
+    placed: list[str | None] = []
+
+    async def create_order(self, *args, **kwargs):
+        self.placed.append(kwargs.get("client_order_id"))
+        return await super().create_order(*args, **kwargs)
+
+
+async def test_paper_restart_replaces_open_orders_through_the_exchange_class(server, tmp_path):
+    path = tmp_path / "paper.sqlite"
+    entry_price = (server.state.markets["BTCUSDT"].last_price * D("0.97")).quantize(D("0.01"))
+    manager = await _paper(server, path).build()
+    async with manager:
+        resting = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", entry_price)
+    _PlacementRecordingBinance.placed = []
+    manager = await _paper(server, path).with_exchange_class(_PlacementRecordingBinance).build()
+    async with manager:
+        assert isinstance(manager.exchange, _PlacementRecordingBinance)
+        # the restart re-placed the open order on the simulated venue through the class's create_order
+        assert _PlacementRecordingBinance.placed == [resting.client_order_id]
+        restored = manager.exchange_personal_data.orders_manager.get(resting.id)
+        venue = await manager.exchange.fetch_order(restored.exchange_order_id, "BTC/USDT")
+        assert venue.client_order_id == resting.client_order_id and venue.status is OrderStatus.OPEN
     assert not other_tasks()
