@@ -21,10 +21,13 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from octobot_trading.cli import COMMANDS
 from octobot_trading.errors import ConfigurationError
+
+if TYPE_CHECKING:
+    from octobot_trading.exchanges.rest_exchange import RestExchange
 
 __all__ = ["DEMO_DATA", "parse_portfolio", "parse_since"]
 
@@ -177,24 +180,26 @@ def _configure_download(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-async def _download(args: argparse.Namespace, *, client_hook: Any = None,
-                    ccxt_options: dict[str, Any] | None = None) -> Any:
-    """Run ``download-data``; ``client_hook`` / ``ccxt_options`` let tests aim at a local server."""
+async def _download(args: argparse.Namespace, *, client_hook: Any = None, ccxt_options: dict[str, Any] | None = None,
+                    exchange_class: type[RestExchange] | None = None) -> Any:
+    """Run ``download-data`` through the venue's exchange class (its connector, default ccxt
+    options and ``fix_*`` hooks, as a build would use them). ``client_hook`` / ``ccxt_options``
+    let tests aim at a local server; ``exchange_class`` replaces the registered class."""
     from octobot_trading.backtesting.collector import download_data
     from octobot_trading.clock import LiveClock
     from octobot_trading.config import ExchangeConfig, parse_config
-    from octobot_trading.exchanges.connectors.ccxt.connector import CCXTConnector
+    from octobot_trading.exchanges.builder import standalone_exchange
 
     config = parse_config(ExchangeConfig, {"exchange": args.exchange, "sandboxed": args.sandbox,
                                            "symbols": args.symbols, "ccxt_options": ccxt_options or {}})
-    connector = CCXTConnector(config, LiveClock(), client_hook=client_hook)
+    exchange = standalone_exchange(config, LiveClock(), exchange_class=exchange_class, client_hook=client_hook)
     try:
-        return await download_data(connector, symbols=args.symbols, time_frames=args.time_frames,
+        return await download_data(exchange, symbols=args.symbols, time_frames=args.time_frames,
                                    since_ms=parse_since(args.since),
                                    until_ms=parse_since(args.until) if args.until else None, out=args.out,
                                    progress=not args.no_progress)
     finally:
-        await connector.close()
+        await exchange.close()
 
 
 def _run_download(args: argparse.Namespace) -> int:

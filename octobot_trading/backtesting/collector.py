@@ -1,7 +1,8 @@
 """The data collector: download candles through a connector into the library's SQLite data file.
 
 :func:`download_data` pages through ``connector.fetch_ohlcv`` (any
-:class:`~octobot_trading.exchanges.connector.ExchangeConnector`; the CLI uses the ccxt one)
+:class:`~octobot_trading.exchanges.connector.ExchangeConnector`; the CLI passes the venue's
+exchange class over its connector, so the class's ``fix_candles`` / ``fix_markets`` apply)
 for each symbol and time frame, appends the candles to the data file with ``aiosqlite``, and
 
 * **resumes**: when the file already holds candles of a series, the download starts right

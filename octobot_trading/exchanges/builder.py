@@ -56,7 +56,7 @@ if TYPE_CHECKING:
     from octobot_trading.backtesting.candle_data import CandleData
     from octobot_trading.personal_data.trader_component import TraderComponent
 
-__all__ = ["ComponentFactory", "ExchangeBuilder", "TradingModeSetting"]
+__all__ = ["ComponentFactory", "ExchangeBuilder", "TradingModeSetting", "standalone_exchange"]
 
 ClientHook = Callable[[Any], None]
 #: ``factory(manager)`` -> a component, several, or None (see :meth:`ExchangeBuilder.with_component`).
@@ -353,6 +353,22 @@ class ExchangeBuilder:
             raise
         exchanges_registry.add(manager)
         return manager
+
+
+def standalone_exchange(exchange_config: ExchangeConfig, clock: Clock, *,
+                        exchange_class: type[RestExchange] | None = None,
+                        client_hook: ClientHook | None = None) -> RestExchange:
+    """Step 1 alone, for tools that only read public data (``download-data``): the venue's
+    exchange class (``exchange_class``, else the one registered for the ccxt id) over the
+    connector it makes, with the class's default ccxt options under the configured ones.
+
+    No manager, no component, nothing started: the caller ``close()``s it.
+    """
+    cls = exchange_class or get_exchange_class(exchange_config.exchange)
+    options = _deep_merge(cls.default_ccxt_options(exchange_config.market_type), exchange_config.ccxt_options)
+    config = exchange_config.model_copy(update={"ccxt_options": options})
+    return cls(cls.create_connector(config, clock, client_hook=client_hook), clock,
+               market_type=config.market_type)
 
 
 def _make_connector(plan: _Plan) -> ExchangeConnector:

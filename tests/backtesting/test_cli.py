@@ -10,7 +10,12 @@ import pytest
 from octobot_trading.backtesting import CandleData
 from octobot_trading.backtesting.cli import _download, parse_portfolio, parse_since
 from octobot_trading.cli import build_parser, main
+from octobot_trading.clock import LiveClock
+from octobot_trading.config import ExchangeConfig, parse_config
 from octobot_trading.errors import ConfigurationError
+from octobot_trading.exchanges.builder import standalone_exchange
+from octobot_trading.exchanges.types import Candle
+from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -73,3 +78,32 @@ async def test_download_data_command_against_the_fake_server(tmp_path: Path,
     assert [s.downloaded for s in report.series] == [60, 60]
     data = CandleData.from_file(out)
     assert sorted(data.symbols) == ["BTC/USDT", "ETH/USDT"] and data.total_candles == 120
+
+
+class _CandleCountingBinance(BinanceExchange):
+    """A venue class counting the candle pages its ``fix_candles`` hook repaired."""
+
+    pages = 0
+
+    def fix_candles(self, candles: list[Candle]) -> list[Candle]:
+        type(self).pages += 1
+        return super().fix_candles(candles)
+
+
+async def test_download_data_reads_candles_through_the_venue_class(tmp_path: Path) -> None:
+    args = build_parser().parse_args(["download-data", "--exchange", "binance", "--symbols", "BTC/USDT",
+                                      "--time-frames", "1h", "--since", "2020-12-01", "--out",
+                                      str(tmp_path / "data.sqlite"), "--no-progress"])
+    _CandleCountingBinance.pages = 0
+    async with FakeExchangeServer(start_index=59) as server:
+        report = await _download(args, client_hook=server.client_hook, ccxt_options=server.ccxt_config(),
+                                 exchange_class=_CandleCountingBinance)
+        assert [s.downloaded for s in report.series] == [60]
+        assert _CandleCountingBinance.pages == report.series[0].requests >= 1
+        # without one, the class registered for the ccxt id is used (the built-in Binance class)
+        config = parse_config(ExchangeConfig, {"exchange": "binance"})
+        exchange = standalone_exchange(config, LiveClock(), client_hook=server.client_hook)
+        try:
+            assert type(exchange) is BinanceExchange
+        finally:
+            await exchange.close()
