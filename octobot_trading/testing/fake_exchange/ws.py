@@ -21,7 +21,8 @@ Protocol (Binance spot raw streams, as ccxt.pro uses them): the client sends
   cursor``, so a client following Binance's recipe never sees a gap;
 * ``<id>@trade`` / ``<id>@aggTrade`` — one ``trade`` at the candle's close.
 
-Test controls: :meth:`FakeBinanceStreams.push_trade` sends a trade now;
+Test controls: :meth:`FakeBinanceStreams.push_trade` sends a trade now,
+:meth:`FakeBinanceStreams.push_ticker` the current ticker (nothing else);
 :meth:`FakeBinanceStreams.disconnect` closes every connection (a forced disconnect);
 ``stalled = True`` keeps connections open but silently drops every event (a silent stall);
 ``connections`` counts the connections ever opened.
@@ -229,6 +230,15 @@ class FakeBinanceStreams:
                  "T": time_ms, "m": False, "M": True}
         self._send(f"{sid}@trade", event)
         self._send(f"{sid}@aggTrade", {**event, "e": "aggTrade", "a": trade_id, "f": trade_id, "l": trade_id})
+
+    def push_ticker(self, symbol_id: str) -> None:
+        """Send the current ``24hrTicker`` / ``24hrMiniTicker`` of ``symbol_id`` now (no other stream)."""
+        market = self.state.market(symbol_id)
+        sid = market.symbol_id.lower()
+        ticker = self._ticker(market, market.current[0] + market.interval_ms)
+        self._send(f"{sid}@ticker", ticker)
+        self._send(f"{sid}@miniTicker", {"e": "24hrMiniTicker", **{k: ticker[k] for k in ("E", "s", "c", "o", "h", "l",
+                                                                                            "v", "q")}})
 
     def push_trade(self, symbol_id: str, price: Decimal, qty: Decimal, time_ms: int) -> None:
         """Send one public trade of ``symbol_id`` (``"BTCUSDT"``) now."""
