@@ -7,6 +7,8 @@ Schema (version 1)::
             min_amount TEXT, min_cost TEXT)            -- Decimal values as strings
     candles(symbol, time_frame, timestamp INTEGER, open REAL, high REAL, low REAL,
             close REAL, volume REAL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID
+    funding_rates(symbol TEXT, timestamp INTEGER, rate TEXT,  -- optional; rates as exact Decimal text
+                  PRIMARY KEY (symbol, timestamp)) WITHOUT ROWID
 
 Candle values are stored as SQLite REAL (IEEE doubles), which round-trips the floats read from
 exchanges exactly, so ``Decimal(repr(x))`` gives the same Decimal as the original JSON text.
@@ -33,7 +35,8 @@ from octobot_trading.util.market_spec import MarketSpec
 if TYPE_CHECKING:
     from octobot_trading.backtesting.candle_data import CandleData
 
-__all__ = ["FORMAT_VERSION", "SCHEMA", "DataFileContents", "market_row", "read", "write"]
+__all__ = ["FORMAT_VERSION", "SCHEMA", "DataFileContents", "market_row", "read", "read_funding", "write",
+           "write_funding"]
 
 FORMAT_VERSION = "1"
 
@@ -44,6 +47,8 @@ SCHEMA = (
     "CREATE TABLE IF NOT EXISTS candles (symbol TEXT NOT NULL, time_frame TEXT NOT NULL, "
     "timestamp INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, "
     "close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS funding_rates (symbol TEXT NOT NULL, timestamp INTEGER NOT NULL, "
+    "rate TEXT NOT NULL, PRIMARY KEY (symbol, timestamp)) WITHOUT ROWID",
 )
 
 
@@ -158,3 +163,46 @@ def read(
     if not series:
         raise DataFileError(f"no candles for symbol={symbol} time_frame={time_frame}", path=source)
     return DataFileContents(series, file_exchange, markets)
+
+
+def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple[int, str]]) -> None:
+    """Write ``(timestamp ms, rate text)`` funding rows of ``symbol`` into the data file at ``path``."""
+    with sqlite3.connect(str(path)) as conn:
+        for statement in SCHEMA:
+            conn.execute(statement)
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('exchange', ?)", (exchange,))
+        conn.executemany("INSERT OR REPLACE INTO funding_rates VALUES (?, ?, ?)",
+                         [(symbol, ts, rate) for ts, rate in rows])
+    conn.close()
+
+
+def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[int, str]]]:
+    """Read the funding rows of ``symbol`` (the only one when None): ``(exchange, symbol, rows)``."""
+    source = str(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise DataFileError(f"unsupported data file version {meta.get('format_version')!r}", path=source)
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "funding_rates" not in tables:
+            raise DataFileError("the data file holds no funding rates", path=source)
+        symbols = [s for (s,) in conn.execute("SELECT DISTINCT symbol FROM funding_rates ORDER BY symbol")]
+        if symbol is None:
+            if len(symbols) != 1:
+                raise DataFileError(f"give symbol=: the file holds funding rates of {', '.join(symbols) or 'none'}",
+                                    path=source)
+            symbol = symbols[0]
+        rows = conn.execute("SELECT timestamp, rate FROM funding_rates WHERE symbol = ? ORDER BY timestamp",
+                            (symbol,)).fetchall()
+    except sqlite3.Error as exc:
+        raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
+    finally:
+        conn.close()
+    if not rows:
+        raise DataFileError(f"no funding rates for {symbol}", path=source)
+    return meta.get("exchange", "simulator"), symbol, [(int(ts), str(rate)) for ts, rate in rows]

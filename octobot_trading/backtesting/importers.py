@@ -51,6 +51,7 @@ __all__ = [
     "Loaded",
     "guess_symbol_and_time_frame",
     "load",
+    "read_columns",
     "read_csv",
     "read_json",
 ]
@@ -292,6 +293,10 @@ def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool
 
     Plain files are streamed in ~2 MB pieces: only the candle arrays and one piece are in memory.
     """
+    return _series(path, symbol, time_frame, allow_gaps, *_csv_columns(path, time_unit))
+
+
+def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], LoadReport]:
     source = str(path)
     try:
         with _open_csv(path) as handle:
@@ -337,7 +342,7 @@ def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool
     t, values = out.finish()
     report = LoadReport(source, "csv.gz" if source.lower().endswith(".gz") else "csv", layout, tuple(names),
                         times.time_format, out.rows, "numpy", times.notes)
-    return _series(path, symbol, time_frame, allow_gaps, t, values, report)
+    return t, values, report
 
 
 def _headerless(first: list[str], source: str) -> str:
@@ -374,6 +379,10 @@ def _header_columns(header: list[str], source: str) -> list[int]:
 def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
               time_unit: str | None = None) -> CandleSeries:
     """Read freqtrade's ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz)."""
+    return _series(path, symbol, time_frame, allow_gaps, *_json_columns(path, time_unit))
+
+
+def _json_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], LoadReport]:
     source = str(path)
     raw = _read_bytes(path, "JSON")
     head, tail = raw[:64].lstrip(), raw[-64:].rstrip()
@@ -395,7 +404,30 @@ def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: boo
     t, values = out.finish()
     report = LoadReport(source, "json.gz" if source.lower().endswith(".gz") else "json", "freqtrade",
                         tuple(names), times.time_format, out.rows, "numpy", times.notes)
-    return _series(path, symbol, time_frame, allow_gaps, t, values, report)
+    return t, values, report
+
+
+def read_columns(path: Path, time_unit: str | None = None) -> tuple[Any, list[Any], LoadReport]:
+    """Read a JSON / CSV / feather / parquet file's time column and five value columns, unvalidated.
+
+    For files in the candle layout that do not hold candles (freqtrade's funding-rate files keep
+    the rate in the ``open`` column): the times in ms, the ``open`` ... ``volume`` float arrays
+    and what was detected. Parse errors raise ``DataFileError`` as for candles.
+    """
+    if time_unit is not None and time_unit not in EPOCH_UNITS:
+        raise ConfigurationError(f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}",
+                                 field="time_unit")
+    if not path.is_file():
+        raise DataFileError("no such file", path=str(path))
+    name = path.name.lower()
+    if name.endswith((".json", ".json.gz")):
+        return _json_columns(path, time_unit)
+    if name.endswith((".csv", ".csv.gz")):
+        return _csv_columns(path, time_unit)
+    if name.endswith(table_files.SUFFIXES):
+        table = table_files.read_table(path, time_unit)
+        return table.times_ms, list(table.columns), table.report
+    raise DataFileError("unknown file type (expected .csv, .json, .json.gz, .feather or .parquet)", path=str(path))
 
 
 def _is_number(value: object) -> bool:

@@ -19,8 +19,8 @@ TOP_LEVEL = {
     "backtesting", "modes", "signals", "wallets",
 }
 
-BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "Gap", "compute_metrics", "run_backtest", "write_report",
-               "SweepResult", "run_sweep"}
+BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "FundingData", "Gap", "compute_metrics", "run_backtest",
+               "write_report", "SweepResult", "run_sweep"}
 
 # typed errors users catch (``ot.errors.*``); more may be added, none removed
 ERRORS = {
