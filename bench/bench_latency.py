@@ -225,7 +225,7 @@ class TickerMode(AbstractTradingMode):
 async def ticker_to_order(count: int, *, whole_candle: bool) -> list[tuple[float, ...]]:
     """``whole_candle``: each ticker comes with the rest of a candle close (kline, a depth diff
     of up to 2,000 levels, a trade), all processed by the same event loop; else the ticker alone."""
-    server = FakeExchangeServer(start_index=100, balances=dict(BALANCES))
+    server = FakeExchangeServer(start_index=60, balances=dict(BALANCES))  # 1h data: history, then candles to replay
     streams = FakeBinanceStreams(server)
     FakeBinanceUserData(server)
     samples: list[tuple[float, ...]] = []
@@ -239,7 +239,9 @@ async def ticker_to_order(count: int, *, whole_candle: bool) -> list[tuple[float
             await _until(lambda: sd.order_book.valid and bool(
                 {"btcusdt@ticker", "btcusdt@miniTicker"} & streams.subscriptions))
             await asyncio.sleep(0.2)
-            for i in range(count + WARM_UP):
+            market = server.state.markets["BTCUSDT"]
+            candles_left = len(market.candles) - market.cursor - 1
+            for i in range(min(count + WARM_UP, candles_left) if whole_candle else count + WARM_UP):
                 placed = _MarketBuyConsumer.placed
                 probe.arm("24hrTicker", "24hrMiniTicker")
                 if whole_candle:
