@@ -3,8 +3,8 @@
 The trader component of a live (not paper) manager starts it when the venue streams the account
 (``exchange.supports_private_streams``) and ``rest_only`` is off. One supervisor task:
 
-1. starts the watchers (``watch_orders``, ``watch_my_trades``, ``watch_balance``, and
-   ``watch_positions`` on futures), then ``subscribe_private_streams()`` (returns once the venue
+1. starts the watchers (``watch_orders``, and when the venue has them ``watch_my_trades``,
+   ``watch_balance``, and ``watch_positions`` on futures), then ``subscribe_private_streams()`` (returns once the venue
    confirmed the subscription);
 2. reconciles over REST (the trader's ``sync_with_exchange`` then ``refresh_balances``): whatever
    happened before the subscription, or while it was down, is read there;
@@ -127,10 +127,10 @@ class AccountStreams:
     async def _supervise(self) -> None:
         attempt = 0
         while True:
-            tasks = [self._spawn(self._watch_orders()), self._spawn(self._watch_trades()),
-                     self._spawn(self._watch_balance())]
+            tasks = [self._spawn(self._watch_orders()), self._spawn(self._optional(self._watch_trades())),
+                     self._spawn(self._optional(self._watch_balance()))]
             if self.futures:
-                tasks.append(self._spawn(self._watch_positions()))
+                tasks.append(self._spawn(self._optional(self._watch_positions())))
             try:
                 await self.exchange.subscribe_private_streams()
                 self.connects += 1
@@ -168,6 +168,15 @@ class AccountStreams:
                 await self.clock.sleep(delay)
             finally:
                 self.reconnect_at_ms = None
+
+    async def _optional(self, watcher: Any) -> None:
+        """Run a watcher the account can do without: a venue lacking it leaves that part to the
+        REST reconciliations (fills: from the orders' filled amounts and REST trades)."""
+        try:
+            await watcher
+        except NotSupported as exc:
+            self._log.info("%s; that part of the account is read over REST", exc)
+            await asyncio.Event().wait()
 
     @staticmethod
     def _spawn(coro: Any) -> asyncio.Task[None]:
@@ -285,11 +294,7 @@ class AccountStreams:
 
     async def _watch_positions(self) -> None:
         while True:
-            try:
-                positions = await self.exchange.watch_positions()
-            except NotSupported:
-                await asyncio.Event().wait()  # positions stay on REST polling
-                return
+            positions = await self.exchange.watch_positions()
             self._seen()
             async with self.lock:
                 self.trader.personal_data.positions_manager.update_from_exchange(

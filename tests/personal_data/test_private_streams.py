@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from decimal import ROUND_CEILING, Decimal
 from typing import Any
@@ -174,7 +175,8 @@ async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(ve
         await manager.stop()
 
 
-async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue):
+async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, caplog):
+    caplog.set_level(logging.DEBUG)
     server, streams, user_data = venue
     clock = _clock(server)
     manager = await _builder(server, streams, clock).build()
@@ -204,6 +206,8 @@ async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue):
         assert order.filled == D("0.001")
         assert _trades_of(manager) == await _venue_trades(manager)
         await _assert_matches_venue(manager)
+        assert "reconnecting" in caplog.text  # the drop was logged ...
+        assert server.api_secret not in caplog.text and server.api_key not in caplog.text  # ... without secrets
     finally:
         await manager.stop()
 
