@@ -229,11 +229,15 @@ def test_sweep_command_refuses_a_malformed_grid(tmp_path: Path, capsys: pytest.C
     assert not (tmp_path / "r.csv").exists()
 
 
-def _run_script(script: str, tmp_path: Path) -> dict[str, Any]:
+RAY_SETTINGS = ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "RAY_USAGE_STATS_ENABLED")
+
+
+def _run_script(script: str, tmp_path: Path, *, ray_settings: bool) -> dict[str, Any]:
+    """Run ``script`` in a fresh interpreter; ``ray_settings=False`` leaves the loopback settings out of its env."""
     path = tmp_path / "sweep_script.py"
     path.write_text(textwrap.dedent(script), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(Path.cwd()), os.environ.get("PYTHONPATH"))
-                                                       if p)}
+    env = {name: value for name, value in os.environ.items() if ray_settings or name not in RAY_SETTINGS}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path.cwd()), os.environ.get("PYTHONPATH")) if p)
     done = subprocess.run([sys.executable, str(path), str(DATA_FILE)], capture_output=True, text=True, env=env,
                           timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -261,12 +265,15 @@ def test_run_sweep_starts_a_local_ray_with_one_worker_per_core_and_stops_it(tmp_
     import ray
     print(json.dumps({"hashes": [row.event_log_hash for row in result.table], "workers": result.workers,
                       "running_after": ray.is_initialized(), "serial": serial_hashes(),
-                      "cores": os.cpu_count(), "address": result.cluster_address}))
-    """, tmp_path)
+                      "cores": os.cpu_count(), "address": result.cluster_address,
+                      "settings": [os.environ.get(name) for name in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER",
+                                                                     "RAY_USAGE_STATS_ENABLED")]}))
+    """, tmp_path, ray_settings=False)  # the sweep sets them itself
     assert outcome["hashes"] == outcome["serial"] and all(outcome["hashes"])
     assert outcome["workers"] == outcome["cores"]
     assert outcome["running_after"] is False
-    assert outcome["address"].startswith("127.0.0.1:")  # a local sweep stays on loopback
+    assert outcome["address"].startswith("127.0.0.1:")  # a local sweep stays on loopback ...
+    assert outcome["settings"] == ["0", "0"]  # ... and sends no usage statistics
 
 
 def test_run_sweep_joins_an_existing_cluster_by_address(ray_cluster: Any, tmp_path: Path) -> None:
@@ -277,7 +284,7 @@ def test_run_sweep_joins_an_existing_cluster_by_address(ray_cluster: Any, tmp_pa
     print(json.dumps({{"hashes": [row.event_log_hash for row in result.table], "workers": result.workers,
                       "serial": serial_hashes(), "address": result.cluster_address,
                       "errors": [row.error for row in result.table]}}))
-    """, tmp_path)
+    """, tmp_path, ray_settings=True)  # this driver, like the session's cluster, on loopback
     assert outcome["errors"] == [None, None]
     assert outcome["hashes"] == outcome["serial"] and all(outcome["hashes"])
     assert outcome["address"] == address and outcome["workers"] == 2  # it ran on the session's cluster
