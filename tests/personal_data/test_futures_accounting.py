@@ -358,3 +358,54 @@ def test_bad_fills_raise_a_typed_error_and_change_nothing(args, kwargs, error):
     with pytest.raises(error):
         acc.apply_fill("bad", *args, **kwargs)
     assert _state(acc) == before
+
+
+def test_tiered_liquidation_price_is_solved_in_the_tier_its_notional_falls_in():
+    tiers = (MarginTier("100", "0.01"), MarginTier(None, "0.02", "1"))
+    acc = FuturesAccount({XRP: ContractSpec(leverage="10", margin_tiers=tiers)}, {"USDT": "1000"})
+    acc.apply_fill("big", XRP, "buy", "1000", "1", 1)  # notional 1000: second tier
+    big = acc.get(XRP)
+    assert big is not None and big.liquidation_price == (D(899) / D(980)).quantize(STEP)
+    p = big.liquidation_price
+    assert abs((100 + 1000 * (p - 1)) - (1000 * p * D("0.02") - 1)) < D("1e-14")  # margin + PnL = maintenance
+    acc.apply_fill("close", XRP, "sell", "1000", "1", 2)
+    acc.apply_fill("small", XRP, "buy", "50", "1", 3)  # notional 50: first tier
+    small = acc.get(XRP)
+    assert small is not None and small.liquidation_price == (D(45) / D("49.5")).quantize(STEP)
+    assert small.maintenance_margin == D("0.5")
+
+
+def test_cross_liquidation_leaves_the_isolated_margins_in_the_wallet():
+    eth = "ETH/USDT:USDT"
+    acc = FuturesAccount({XRP: ContractSpec(leverage="10", maintenance_margin_rate="0.004"),
+                          eth: ContractSpec(leverage="10", maintenance_margin_rate="0.004", margin_mode="cross")},
+                         {"USDT": "30"})
+    acc.apply_fill("iso", XRP, "buy", "100", "1", 1)  # isolated margin 10
+    acc.apply_fill("x", eth, "sell", "10", "10", 1)  # cross margin 10
+    acc.update_mark(eth, "14")  # cross PnL -40: margin balance 30 - 10 - 40 < maintenance
+    [liq] = acc.check_cross_liquidation("USDT", 2)
+    assert liq.symbol == eth and liq.margin_lost == D(20)
+    assert acc.wallet("USDT") == D(10) and acc.get(XRP) is not None  # the isolated position and its margin stay
+
+
+def test_a_venue_position_keeps_its_margin_mode():
+    from octobot_trading.exchanges.types import ExchangePosition
+    from octobot_trading.personal_data.positions.position import Position
+
+    raw = ExchangePosition(XRP, "short", D(3), D(1), D(1), D(0), D(5), "Isolated", D(2), 7)
+    position = Position.from_exchange(raw)
+    assert position.margin_mode is MarginMode.ISOLATED and position.size == D(3)
+    odd = ExchangePosition(XRP, "long", D(3), D(1), D(1), D(0), D(5), "portfolio", None, 7)
+    assert Position.from_exchange(odd).margin_mode is None
+
+
+def test_contract_fills_get_no_spot_fifo_pnl_from_the_transactions_manager():
+    from octobot_trading.enums import OrderType
+    from octobot_trading.personal_data import Trade, TradesManager, TransactionsManager
+
+    trades = TradesManager()
+    trades.add(Trade("t1", "o1", "x1", XRP, OrderSide.BUY, OrderType.MARKET, D(1), D(100), D("0.04"), "USDT", 1))
+    trades.add(Trade("t2", "o2", "x2", XRP, OrderSide.SELL, OrderType.MARKET, D(2), D(300), D("0.24"), "USDT", 2))
+    ledger = TransactionsManager(trades)
+    assert ledger.transactions(TransactionType.REALISED_PNL) == []  # a short of 200 was opened, no spot sale
+    assert ledger.total(TransactionType.TRADING_FEE, "USDT") == D("-0.28")

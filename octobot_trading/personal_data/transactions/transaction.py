@@ -9,7 +9,9 @@ currency): the amount sold is matched first-in first-out against the amounts bou
 account's fills (net of fees taken in the base currency), and the PnL is ``(sell price - buy
 price) x matched amount`` summed over the matched lots — exact (no division), gross of fees
 (fees are their own transactions). Amounts sold beyond what the recorded buys cover (holdings
-from before) have no known cost and are left out.
+from before) have no known cost and are left out. Fills of contracts (``BASE/QUOTE:SETTLE``)
+are not matched this way: a sell of a contract opens or reduces a position, whose PnL the futures
+accounting records itself (docs/futures.md).
 """
 
 from __future__ import annotations
@@ -70,6 +72,8 @@ class TransactionsManager:
             return
         lots: dict[str, deque[list[Decimal]]] = {}
         for trade in self._trades:
+            if ":" in trade.symbol:
+                continue  # a contract: positions, not holdings (see the module docstring)
             base, quote = trade.symbol.split(":")[0].split("/")
             queue = lots.setdefault(trade.symbol, deque())
             if trade.side is OrderSide.BUY:
