@@ -446,7 +446,9 @@ slippage_percent, equity_points, partial_fill_fraction
     try:
         cluster_cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
         cluster_address = str(ray.get_runtime_context().gcs_address)
-        limit = workers or cluster_cpus
+        # Ray runs at most one task per CPU; queueing every combination lets a worker start its next one at
+        # once. With an existing cluster, ``workers`` caps how many are sent at a time.
+        limit = workers if workers is not None and not started_here else max(1, len(pending))
         await _run_tasks(ray, data, trading_mode, pending, options, rows, limit, progress, len(combos))
     finally:
         if started_here:
