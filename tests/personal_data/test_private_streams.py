@@ -154,6 +154,35 @@ async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(v
         await manager.stop()
 
 
+async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied_once(venue, caplog):
+    """The venue streams the order's NEW and TRADE events before answering the placement: the
+    stream's fill and the reply's fill are one fill."""
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        component = await _started(manager)
+        streams_ = component.account_streams
+        assert streams_ is not None
+        trader = manager.trader
+        await until(lambda: "btcusdt@miniTicker" in streams.subscriptions or "btcusdt@ticker" in streams.subscriptions)
+        streams.push_ticker("BTCUSDT")  # a mark price to value market orders at
+        await until(lambda: trader.price_of("BTC/USDT") is not None)
+        for _ in range(3):
+            order = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
+            assert order.status is OrderStatus.CLOSED and order.filled == D("0.001")
+        sells = await trader.create_order("market", "sell", "BTC/USDT", "0.002")
+        assert sells.status is OrderStatus.CLOSED
+        await until(lambda: user_data.events_sent >= 12)  # 4 orders x (NEW, TRADE, balances)
+        await asyncio.sleep(0.05)  # the last balance event crosses the loopback
+        assert _trades_of(manager) == await _venue_trades(manager) and len(_trades_of(manager)) == 4
+        await _assert_matches_venue(manager)
+        assert streams_.gaps == 0 and streams_.balance_mismatches == 0
+        assert "ERROR" not in caplog.text and "ignored" not in caplog.text
+    finally:
+        await manager.stop()
+
+
 async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(venue):
     server, streams, _user_data = venue
     clock = _clock(server)
