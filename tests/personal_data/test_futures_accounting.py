@@ -409,3 +409,10 @@ def test_contract_fills_get_no_spot_fifo_pnl_from_the_transactions_manager():
     ledger = TransactionsManager(trades)
     assert ledger.transactions(TransactionType.REALISED_PNL) == []  # a short of 200 was opened, no spot sale
     assert ledger.total(TransactionType.TRADING_FEE, "USDT") == D("-0.28")
+
+
+def test_reserving_again_under_one_order_id_replaces_the_reservation():
+    acc = _account(usdt="20")
+    assert acc.reserve("o1", XRP, "buy", "150", "1") == D(15)
+    assert acc.reserve("o1", XRP, "buy", "180", "1") == D(18)  # not 15 + 18: the first one is replaced
+    assert acc.available("USDT") == D(2)

@@ -206,21 +206,17 @@ class FuturesAccount:
         The margin needed is the growth of the initial margins plus the fee, less the PnL and
         margin freed by the part that closes (0 for an order that only reduces).
         """
-        with localcontext(cm.EXACT):
-            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
-                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
-                              reduce_only, position_side, ignore_reservation=None)
-            currency = settle_currency(symbol)
-            before = self._available(currency, self._positions, self._reserved)
-            after = self._after(currency, plan)
-            return max(before - after, ZERO) if plan.opened else ZERO
+        return self._needed(symbol, side, contracts, price, fee_rate, reduce_only, position_side, None)
 
     def reserve(self, order_id: str, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
                 price: Decimal | int | str, *, fee_rate: Decimal | int | str = ZERO, reduce_only: bool = False,
                 position_side: PositionSide | str | None = None) -> Decimal:
-        """Reserve the margin an open order needs (``InsufficientFunds`` when not available)."""
-        needed = self.check_order(symbol, side, contracts, price, fee_rate=fee_rate, reduce_only=reduce_only,
-                                  position_side=position_side)
+        """Reserve the margin an open order needs (``InsufficientFunds`` when not available).
+
+        Reserving again under the same ``order_id`` (an order edited, or the rest of a partially
+        filled order) replaces its reservation.
+        """
+        needed = self._needed(symbol, side, contracts, price, fee_rate, reduce_only, position_side, order_id)
         self._reserved[order_id] = (settle_currency(symbol), needed)
         return needed
 
@@ -376,11 +372,20 @@ class FuturesAccount:
                 total += position.unrealized_pnl or ZERO
         return total - sum((amount for c, amount in reserved.values() if c == currency), ZERO)
 
-    def _after(self, currency: str, plan: _Plan) -> Decimal:
-        positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
-        positions.update(plan.positions)
-        return self._available(currency, positions, self._reserved,
-                               self.wallet(currency) + plan.realized - plan.fee)
+    def _needed(self, symbol: str, side: OrderSide | str, contracts: Decimal | int | str, price: Decimal | int | str,
+                fee_rate: Decimal | int | str, reduce_only: bool, position_side: PositionSide | str | None,
+                without: str | None) -> Decimal:
+        with localcontext(cm.EXACT):
+            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
+                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
+                              reduce_only, position_side, ignore_reservation=without)
+            currency = settle_currency(symbol)
+            reserved = {k: v for k, v in self._reserved.items() if k != without}
+            before = self._available(currency, self._positions, reserved)
+            positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
+            positions.update(plan.positions)
+            after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
+            return max(before - after, ZERO) if plan.opened else ZERO
 
     def _valued(self, position: Position, mark: Decimal) -> Position:
         spec = self._spec(position.symbol)
