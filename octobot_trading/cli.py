@@ -1,7 +1,8 @@
 """Command-line interface: ``octobot-trading``.
 
-Sub-commands register themselves in :data:`COMMANDS` (name -> (help, configure, run)); the
-parser is argparse from the standard library.
+Each command module exports its own ``COMMANDS`` table (name -> (one-line help, argument
+setup, runner)) and knows nothing of this module; :func:`build_parser` imports those modules
+explicitly, in one place, and builds the parser (argparse from the standard library).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["build_parser", "main"]
 
 Configure = Callable[[argparse.ArgumentParser], None]
 Run = Callable[[argparse.Namespace], int]
@@ -46,36 +47,32 @@ def _run_schema(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Registered sub-commands: name -> (one-line help, argument setup, runner).
+#: This module's own commands.
 COMMANDS: dict[str, tuple[str, Configure, Run]] = {
     "config-schema": ("print the JSON schema of the configuration models", _configure_schema, _run_schema),
 }
 
 
-def _load_plugins() -> None:
-    """Import the modules that register further sub-commands (they may be absent early on)."""
-    import importlib
+def all_commands() -> dict[str, tuple[str, Configure, Run]]:
+    """Every sub-command, gathered from the command modules (imported here, on use, so that
+    importing this module stays cheap)."""
+    from octobot_trading.backtesting import cli as backtesting_cli
+    from octobot_trading.backtesting import sweep_cli
 
-    for module in ("octobot_trading.backtesting.cli", "octobot_trading.backtesting.sweep_cli"):
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name is None or not module.startswith(exc.name):
-                raise
+    return {**COMMANDS, **backtesting_cli.COMMANDS, **sweep_cli.COMMANDS}
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every registered sub-command."""
+    """Build the argument parser with every sub-command of :func:`all_commands`."""
     from octobot_trading import __version__
 
-    _load_plugins()
     parser = argparse.ArgumentParser(
         prog="octobot-trading",
         description="octobot_trading: exchange connectivity, trading modes and backtesting.",
     )
     parser.add_argument("--version", action="version", version=f"octobot-trading {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (help_text, configure, run) in sorted(COMMANDS.items()):
+    for name, (help_text, configure, run) in sorted(all_commands().items()):
         command_parser = sub.add_parser(name, help=help_text, description=help_text)
         configure(command_parser)
         command_parser.set_defaults(_run=run)

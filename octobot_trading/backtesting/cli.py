@@ -1,6 +1,6 @@
 """Command-line commands of the backtesting harness: ``demo``, ``backtest``, ``download-data``.
 
-Registered into :data:`octobot_trading.cli.COMMANDS` when the CLI loads this module.
+Exported in :data:`COMMANDS` (``octobot_trading.cli`` gathers it).
 
 * ``octobot-trading demo``: backtest of the built-in SMA-cross mode on the real BTC/USDT 1h
   candles bundled with the package (see ``octobot_trading/data/PROVENANCE.md``); prints the
@@ -19,17 +19,17 @@ import argparse
 import asyncio
 import json
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from octobot_trading.cli import COMMANDS
 from octobot_trading.errors import ConfigurationError
 
 if TYPE_CHECKING:
     from octobot_trading.exchanges.rest_exchange import RestExchange
 
-__all__ = ["DEMO_DATA", "parse_portfolio", "parse_since"]
+__all__ = ["COMMANDS", "DEMO_DATA", "parse_portfolio", "parse_since"]
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "BTC_USDT-1h.json.gz"
 PROGRESS_MIN_CANDLES = 20_000
@@ -214,8 +214,9 @@ def _run_download(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS["demo"] = ("backtest a built-in mode on bundled real data and write an HTML report",
-                    _configure_demo, _run_demo)
-COMMANDS["backtest"] = ("backtest a trading mode on a candle file", _configure_backtest, _run_backtest)
-COMMANDS["download-data"] = ("download candles into a SQLite data file (resumable)", _configure_download,
-                             _run_download)
+#: This module's commands: name -> (one-line help, argument setup, runner).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "demo": ("backtest a built-in mode on bundled real data and write an HTML report", _configure_demo, _run_demo),
+    "backtest": ("backtest a trading mode on a candle file", _configure_backtest, _run_backtest),
+    "download-data": ("download candles into a SQLite data file (resumable)", _configure_download, _run_download),
+}

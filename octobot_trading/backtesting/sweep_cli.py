@@ -6,7 +6,7 @@ backtests every combination on Ray (local by default), prints the combinations b
 writes the table as CSV and the HTML sweep report (a heatmap of ``--metric`` over two
 parameters). Data and portfolio options are the ``backtest`` command's.
 
-Registered into :data:`octobot_trading.cli.COMMANDS` when the CLI loads this module.
+Exported in :data:`COMMANDS` (``octobot_trading.cli`` gathers it).
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from octobot_trading.backtesting.cli import parse_portfolio
-from octobot_trading.cli import COMMANDS
 from octobot_trading.errors import ConfigurationError
 
-__all__ = ["parse_grid"]
+__all__ = ["COMMANDS", "parse_grid"]
 
 
 def _grid_value(text: str) -> Any:
@@ -140,4 +140,7 @@ def _run_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS["sweep"] = ("backtest every combination of a parameter grid on Ray", _configure_sweep, _run_sweep)
+#: This module's commands: name -> (one-line help, argument setup, runner).
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
+    "sweep": ("backtest every combination of a parameter grid on Ray", _configure_sweep, _run_sweep),
+}
