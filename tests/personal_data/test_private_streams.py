@@ -167,7 +167,7 @@ async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied
         trader = manager.trader
         await until(lambda: "btcusdt@miniTicker" in streams.subscriptions or "btcusdt@ticker" in streams.subscriptions)
         streams.push_ticker("BTCUSDT")  # a mark price to value market orders at
-        await until(lambda: trader.price_of("BTC/USDT") is not None)
+        await until(lambda: component.price_of("BTC/USDT") is not None)
         for _ in range(3):
             order = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
             assert order.status is OrderStatus.CLOSED and order.filled == D("0.001")
