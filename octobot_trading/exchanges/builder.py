@@ -5,13 +5,14 @@ I/O), then assembles the manager in one fixed order (read it top to bottom in ``
 and ``_assemble`` at the end of this module):
 
 1. **connector** — the exchange class (picked by ccxt id, :mod:`.exchange_classes`) makes the
-   venue's connector with ``create_connector(...)``; paper trading wraps that same connector in
-   the simulated venue (orders fill locally, market data comes from it); a backtest uses the
+   venue's connector with ``create_connector(...)``; paper trading wraps the exchange class over
+   that same connector in the simulated venue (orders fill locally; market data, markets and
+   limits included, comes from it, repaired once by the class's hooks); a backtest uses the
    simulated venue over the historical data. ``manager.exchange`` is the exchange class over
    that connector: every engine component calls the venue through it;
 2. **market data** — live and paper: the market-data component (REST pollers or websocket
    watchers reading ``manager.exchange``; on paper its feeds come from the wrapped live
-   connector); backtest: a hub with synchronized channels;
+   venue); backtest: a hub with synchronized channels;
 3. **trader** (live and paper) or **backtest driver** (which owns the backtest's trader);
 4. **storage** (``with_storage``, live and paper);
 5. **trading modes** (``use_trading_mode``);
@@ -383,8 +384,11 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
     if plan.trader_type is TraderType.REAL:
         return live
     trading = plan.trading_config
+    # paper: the simulated venue reads its market data (markets and limits included) through the
+    # venue class over the live connector, so the class's fix_markets / fix_ticker / ... repair it
+    venue = plan.exchange_class(live, plan.clock, market_type=plan.exchange_config.market_type)
     return SimulatedConnector(plan.clock, markets=None, starting_balances=trading.starting_portfolio,
-                              fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=live)
+                              fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=venue)
 
 
 def _assemble(manager: ExchangeManager, plan: _Plan) -> None:

@@ -46,7 +46,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, TimeFrame
@@ -76,6 +76,7 @@ if TYPE_CHECKING:
 __all__ = ["RestExchange", "new_client_order_id"]
 
 OrderListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
+_T = TypeVar("_T")
 _EVERY_ORDER_TYPE = frozenset(OrderType)
 
 
@@ -154,6 +155,9 @@ class RestExchange(ExchangeConnector):
         # a connector simulating the account over another one's market data (paper trading):
         # streams come from that one
         self._feed: ExchangeConnector = inner if isinstance(inner, ExchangeConnector) else connector
+        # paper trading: that market data comes from this venue class over the live connector, so
+        # its market-data hooks already ran there (they run once, not twice)
+        self._repaired_upstream = isinstance(inner, RestExchange)
         self._tickers: dict[str, Ticker] = {}
         self._order_entry: OrderEntry | None = None
         self._placements: dict[str, ExchangeOrder | None] = {}
@@ -257,13 +261,16 @@ class RestExchange(ExchangeConnector):
         """Repair a funding rate before it is returned."""
         return rate
 
+    def _repair(self, hook: Callable[[_T], _T], value: _T) -> _T:
+        return value if self._repaired_upstream else hook(value)
+
     # -- market data -------------------------------------------------------------------------
     async def load_markets(self, reload: bool = False) -> dict[str, MarketInfo]:
         """Return the listed markets by symbol."""
-        return self.fix_markets(dict(await self.connector.load_markets(reload)))
+        return self._repair(self.fix_markets, dict(await self.connector.load_markets(reload)))
 
     def _ticker(self, ticker: Ticker) -> Ticker:
-        fixed = self.fix_ticker(ticker)
+        fixed = self._repair(self.fix_ticker, ticker)
         self._tickers[fixed.symbol] = fixed
         return fixed
 
@@ -284,7 +291,7 @@ class RestExchange(ExchangeConnector):
         tf = TimeFrame.parse(time_frame)
         page = self.max_candles_per_request
         if limit is None or limit <= page:
-            return self.fix_candles(await self.connector.fetch_ohlcv(symbol, tf, since, limit))
+            return self._repair(self.fix_candles, await self.connector.fetch_ohlcv(symbol, tf, since, limit))
         if since is None:  # the latest page, then pages further back until ``limit`` candles
             candles = await self.connector.fetch_ohlcv(symbol, tf, None, page)
             while candles and len(candles) < limit:
@@ -294,7 +301,7 @@ class RestExchange(ExchangeConnector):
                 if not older:
                     break
                 candles = older + candles
-            return self.fix_candles(candles[-limit:])
+            return self._repair(self.fix_candles, candles[-limit:])
         candles = []
         start = since
         while len(candles) < limit:
@@ -304,19 +311,19 @@ class RestExchange(ExchangeConnector):
                 break
             candles.extend(batch)
             start = batch[-1].timestamp + tf.ms
-        return self.fix_candles(candles[:limit])
+        return self._repair(self.fix_candles, candles[:limit])
 
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         """Return an order-book snapshot."""
-        return self.fix_order_book(await self.connector.fetch_order_book(symbol, limit))
+        return self._repair(self.fix_order_book, await self.connector.fetch_order_book(symbol, limit))
 
     async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
         """Return the latest public trades, oldest first."""
-        return self.fix_public_trades(await self.connector.fetch_recent_trades(symbol, limit))
+        return self._repair(self.fix_public_trades, await self.connector.fetch_recent_trades(symbol, limit))
 
     async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
         """Wait for the next candle update(s) of ``symbol`` (websocket)."""
-        return self.fix_candles(await self._feed.watch_ohlcv(symbol, time_frame))
+        return self._repair(self.fix_candles, await self._feed.watch_ohlcv(symbol, time_frame))
 
     async def watch_ticker(self, symbol: str) -> Ticker:
         """Wait for the next ticker of ``symbol`` (websocket)."""
@@ -324,11 +331,11 @@ class RestExchange(ExchangeConnector):
 
     async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         """Wait for the next order-book state of ``symbol`` (websocket)."""
-        return self.fix_order_book(await self._feed.watch_order_book(symbol, limit))
+        return self._repair(self.fix_order_book, await self._feed.watch_order_book(symbol, limit))
 
     async def watch_trades(self, symbol: str) -> list[PublicTrade]:
         """Wait for the next public trades of ``symbol`` (websocket)."""
-        return self.fix_public_trades(await self._feed.watch_trades(symbol))
+        return self._repair(self.fix_public_trades, await self._feed.watch_trades(symbol))
 
     # -- the account's private streams (the connector's; paper trading has none) ---------------
     @property
@@ -446,7 +453,7 @@ class RestExchange(ExchangeConnector):
 
     async def fetch_funding_rate(self, symbol: str) -> FundingRate:
         """Return the current funding rate of a perpetual."""
-        return self.fix_funding_rate(await self.connector.fetch_funding_rate(symbol))
+        return self._repair(self.fix_funding_rate, await self.connector.fetch_funding_rate(symbol))
 
     async def close(self) -> None:
         """Release the connector's resources (idempotent)."""

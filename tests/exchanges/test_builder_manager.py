@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ from octobot_trading.config import ExchangeConfig
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
 from octobot_trading.exchanges.manager import ExchangeManager
+from octobot_trading.exchanges.types import MarketInfo, Ticker
 from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 
@@ -312,8 +314,10 @@ async def test_paper_trading_wraps_the_connector_live_trading_would_use(server: 
         assert isinstance(manager.exchange, RecordingVenue)
         simulated = manager.exchange.connector
         assert isinstance(simulated, SimulatedConnector)
-        venue = simulated.market_data
-        assert isinstance(venue, RecordingConnector)  # the plugin's connector, not a fresh ccxt one
+        market_data = simulated.market_data
+        assert isinstance(market_data, RecordingVenue)  # the venue class (its hooks) over ...
+        venue = market_data.connector
+        assert isinstance(venue, RecordingConnector)  # ... the plugin's connector, not a fresh ccxt one
         assert venue.calls[0] == "load_markets" and "fetch_ticker" in venue.calls  # market data read from it
         order = await manager.trader.create_order("market", "buy", BTC, "0.001")
         assert order.status is ot.OrderStatus.CLOSED
@@ -376,3 +380,38 @@ async def _check_secrets_stay_hidden(server: FakeExchangeServer, secret: str,
             texts.append(str(caught.value.__cause__))
     joined = "\n".join(texts) + caplog.text
     assert secret not in joined and "canary-key-91e0" not in joined
+
+
+class _LooserMinimumsVenue(BinanceExchange):
+    """A venue class repairing the markets (the venue really takes 1 USDT orders) and counting tickers."""
+
+    tickers_repaired = 0
+
+    def fix_markets(self, markets: dict[str, MarketInfo]) -> dict[str, MarketInfo]:
+        return {symbol: replace(info, spec=replace(info.spec, min_cost=Decimal("1")))
+                for symbol, info in super().fix_markets(markets).items()}
+
+    def fix_ticker(self, ticker: Ticker) -> Ticker:
+        type(self).tickers_repaired += 1
+        return ticker
+
+
+async def test_paper_trading_simulates_on_the_markets_the_venue_class_repaired(server: FakeExchangeServer) -> None:
+    manager = await (_recording_builder(server).with_exchange_class(_LooserMinimumsVenue)
+                     .use_simulated_trader({"USDT": "1000"}).build())
+    async with manager:
+        simulated = manager.exchange.connector
+        assert isinstance(simulated, SimulatedConnector)
+        # the simulated venue checks orders against the repaired limits, like the trader
+        assert simulated.markets[BTC].spec.min_cost == Decimal("1")
+        assert manager.trader.markets[BTC].spec.min_cost == Decimal("1")
+        price = (await manager.exchange.fetch_ticker(BTC)).last
+        assert price is not None
+        amount = (Decimal("3") / price).quantize(Decimal("0.00001"))  # about 3 USDT: under the venue's raw 5
+        order = await manager.trader.create_order("market", "buy", BTC, amount)
+        assert order.status is ot.OrderStatus.CLOSED
+        # a market-data hook runs once per read, not once in the simulator's source and again outside
+        before = _LooserMinimumsVenue.tickers_repaired
+        await manager.exchange.fetch_ticker(BTC)
+        assert _LooserMinimumsVenue.tickers_repaired == before + 1
+    assert not _other_tasks()
