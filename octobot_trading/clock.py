@@ -92,7 +92,9 @@ class SimulatedClock:
         if ms < self._now_ms:
             raise ValueError(f"simulated time cannot go backwards ({ms} < {self._now_ms})")
         self._now_ms = ms
-        self._wake_due()
+        sleepers = self._sleepers
+        if sleepers and sleepers[0][0] <= ms:  # (checked here: this runs once per backtest candle)
+            self._wake_due()
 
     def advance(self, ms: int) -> None:
         """Move time forward by ``ms`` milliseconds."""

@@ -11,6 +11,7 @@ statuses; random internal ids excluded), so two runs of the same backtest can be
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -141,14 +142,83 @@ class _EquitySampler:
                            self.prices[:n].copy(), self.reference)
 
 
-def _event_log_hash(personal_data: Any, fills: list[Fill], final: Mapping[str, Decimal]) -> str:
+class _frozen_heap:
+    """Move every object alive before the replay out of the garbage collector's reach for its duration.
+
+    The objects built before the replay (modules, the manager, configs, the candle data) live
+    until its end; freezing them (``gc.freeze``) spares every full collection during the replay
+    from traversing them again (only the objects the replay creates are scanned). Nothing is
+    collected or kept differently: the objects are unfrozen afterwards. When something else
+    already froze objects (``gc.get_freeze_count() > 0``) this does nothing.
+    """
+
+    def __enter__(self) -> None:
+        self.active = gc.get_freeze_count() == 0
+        if self.active:
+            gc.freeze()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            gc.unfreeze()
+
+
+def _order_line(order: Any) -> bytes:
+    """One order's line of the event log (its final state; random internal ids excluded)."""
+    return "|".join((
+        "order", str(order.created_at), order.symbol,
+        str(order.order_type), str(order.side), decimal_to_str(order.amount),
+        "" if order.price is None else decimal_to_str(order.price), str(order.status),
+        decimal_to_str(order.filled))).encode()
+
+
+class _OrderLog:
+    """The orders part of the event log; with ``keep_orders=False`` it also drops done orders.
+
+    :meth:`prune` (called between candles, every few thousand candles) records the log line of
+    every order that is done (its state can no longer change), then forgets the order in the
+    orders manager and the simulated venue, so a long backtest keeps no per-order object. Lines
+    keep the creation order of the orders (each order's place is taken when it is first seen),
+    so the log, and its hash, are the same as when every order is kept.
+    """
+
+    def __init__(self, personal_data: Any, venue: Any) -> None:
+        self.orders_manager = personal_data.orders_manager
+        self.venue = venue
+        self.lines: dict[str, bytes | None] = {}
+
+    def prune(self) -> None:
+        lines, manager = self.lines, self.orders_manager
+        done = []
+        for order in manager.all_orders():
+            if order.is_done:
+                lines[order.id] = _order_line(order)
+                done.append(order)
+            elif order.id not in lines:
+                lines[order.id] = None  # takes its place; written when done or at the end
+        for order in done:
+            manager.forget(order)
+        forget_venue = getattr(self.venue, "forget_closed_orders", None)
+        if forget_venue is not None:
+            forget_venue()
+
+    def order_lines(self) -> list[bytes]:
+        """Every order's line in creation order (orders still known are read now)."""
+        known = {order.id: order for order in self.orders_manager.all_orders()}
+        result = []
+        for order_id, line in self.lines.items():
+            order = known.pop(order_id, None)
+            if order is not None:
+                result.append(_order_line(order))
+            elif line is not None:
+                result.append(line)
+        result.extend(_order_line(order) for order in known.values())
+        return result
+
+
+def _event_log_hash(order_lines: list[bytes], fills: list[Fill], final: Mapping[str, Decimal]) -> str:
     digest = hashlib.sha256()
-    for order in personal_data.orders_manager.all_orders():
-        digest.update("|".join((
-            "order", str(order.created_at), order.symbol,
-            str(order.order_type), str(order.side), decimal_to_str(order.amount),
-            "" if order.price is None else decimal_to_str(order.price), str(order.status),
-            decimal_to_str(order.filled))).encode())
+    for line in order_lines:
+        digest.update(line)
         digest.update(b"\n")
     for fill in fills:
         digest.update("|".join(("fill", str(fill.time), fill.symbol, str(fill.side), decimal_to_str(fill.price),
@@ -198,6 +268,7 @@ async def run_backtest(
     equity_points: int = DEFAULT_EQUITY_POINTS,
     progress: Callable[[int, int], None] | None = None,
     partial_fill_fraction: Decimal | int | str | None = None,
+    keep_orders: bool = True,
 ) -> BacktestResult:
     """Backtest ``trading_mode`` on ``data`` and return a :class:`BacktestResult`.
 
@@ -228,6 +299,15 @@ async def run_backtest(
         ``(0, 1]``: an order fills at most this fraction of each candle's volume per candle (rounded
         down to the amount step), the rest keeps resting; a triggered stop / take-profit / trailing
         stop fills its rest at market (the next candles' open). Market orders always fill at once.
+    keep_orders
+        True (default): every order object stays in the orders manager and the simulated venue
+        until the run ends. False: every few thousand candles, the orders that are done (filled,
+        canceled) are recorded in the event log and dropped, together with the venue's order
+        records and fills history, so memory stays flat however many orders a long backtest
+        places. The result (fills, final portfolio, metrics, equity curve, event-log hash) is the
+        same; only code reading *done* orders back during the run (``orders_manager.get`` of an
+        old id, ``fetch_closed_orders``) sees less. Modes that keep references to their own
+        orders keep them.
     """
     from octobot_trading.backtesting.backtest_component import BacktestComponent
     from octobot_trading.exchanges.builder import ExchangeBuilder
@@ -291,9 +371,19 @@ async def run_backtest(
             venue.slippage = slippage / 100
         if fraction is not None:
             venue.engine.partial_fill_fraction = fraction  # the driver then passes candle volumes
-        component.driver.progress = progress
+        order_log = _OrderLog(personal_data, venue)
+        if keep_orders:
+            component.driver.progress = progress
+        else:
+            def pruning_progress(done: int, total: int) -> None:
+                order_log.prune()
+                if progress is not None:
+                    progress(done, total)
+
+            component.driver.progress = pruning_progress
         start_totals = personal_data.portfolio_manager.portfolio.totals()
-        candles = await component.run()
+        with _frozen_heap():
+            candles = await component.run()
         sampler.sample(manager.clock.now_ms())
         modes_component: Any = manager.get_component("trading_modes")
         modes = modes_component.modes
@@ -318,6 +408,6 @@ async def run_backtest(
                               bases={s: parse_symbol(s).base for s in run_symbols}, buy_and_hold_return=hold)
     return BacktestResult(
         trades=fills, final_portfolio=dict(final), metrics=metrics, equity_curve=curve,
-        event_log_hash=_event_log_hash(personal_data, fills, final), candles=candles, exchange=data.exchange,
+        event_log_hash=_event_log_hash(order_log.order_lines(), fills, final), candles=candles, exchange=data.exchange,
         symbols=run_symbols, time_frames=[tf.value for tf in run_tfs],
         mode_name=trading_mode.get_mode_name(), mode_config=config, elapsed_s=elapsed)

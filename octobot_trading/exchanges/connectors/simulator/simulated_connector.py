@@ -549,6 +549,22 @@ class SimulatedConnector(ExchangeConnector):
                   and (symbol is None or r.resting.symbol == symbol) and (since is None or r.updated >= since)]
         return result[-limit:] if limit else result
 
+    def forget_closed_orders(self) -> int:
+        """Drop the records of orders that are done (filled, canceled) and the account's fills history.
+
+        For long backtests run with ``run_backtest(..., keep_orders=False)``, which keep no
+        per-order object once an order is done: afterwards ``fetch_order``,
+        ``fetch_closed_orders`` and ``fetch_my_trades`` no longer know them. Resting and partly
+        filled orders are kept. Returns the number of order records dropped.
+        """
+        done = [record for record in self._orders.values() if record.status not in (_OPEN, _PARTIALLY_FILLED)]
+        for record in done:
+            del self._orders[record.id]
+            if record.client_order_id is not None:
+                self._by_client_id.pop(record.client_order_id, None)
+        self._trades.clear()
+        return len(done)
+
     async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
                               limit: int | None = None) -> list[ExchangeTrade]:
         """The account's fills, oldest first."""
