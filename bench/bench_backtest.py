@@ -12,7 +12,9 @@ two plain-Python loops do W2 on the same data for the ratios: the exact referenc
 (``octobot_trading.testing.sma_cross_reference``: Decimal SMA sums, the documented fill rules,
 the correctness oracle) and a float loop (float SMA sums: the fastest plain loop one could
 write, not exact). Peak memory is the peak RSS (``VmHWM``) of a fresh subprocess running one
-W2 backtest on 500,000 candles (interpreter, libraries and the generated data included).
+W2 backtest on 500,000 candles (interpreter, libraries and the generated data included), and
+the peak RSS of a fresh subprocess that loads the same 500,000 candles from a CSV file with
+``CandleData.from_file`` and runs W2, with ``keep_orders=True`` (default) and ``keep_orders=False``.
 
 Usage::
 
@@ -31,6 +33,7 @@ import platform
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -214,6 +217,59 @@ def peak_memory_subprocess(n: int) -> tuple[float, float, float]:
     return m0, m1, m2
 
 
+def write_csv(data: CandleData, path: Path) -> None:
+    """Write the single series of ``data`` as a ``timestamp,open,high,low,close,volume`` CSV file."""
+    series = next(iter(data))
+    columns = (series.times.tolist(), series.opens.tolist(), series.highs.tolist(), series.lows.tolist(),
+               series.closes.tolist(), series.volumes.tolist())
+    with path.open("w") as handle:
+        handle.write("timestamp,open,high,low,close,volume\n")
+        handle.writelines(",".join(map(repr, row)) + "\n" for row in zip(*columns, strict=True))
+
+
+def peak_memory_csv_subprocess(csv_path: Path, keep_orders: bool) -> tuple[float, float, float, float]:
+    """Peak RSS (MB) of a fresh interpreter loading ``csv_path`` with ``from_file`` and running W2 on it.
+
+    Returns ``(after imports, peak after loading, resident after loading, peak after the backtest)``.
+    """
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "import octobot_trading as ot\n"
+        "from octobot_trading.modes.sma_cross import SmaCrossMode\n"
+        "def mb(key):\n"
+        "    return [int(l.split()[1]) / 1024 for l in Path('/proc/self/status').read_text().splitlines()"
+        " if l.startswith(key)][0]\n"
+        "m0 = mb('VmHWM:')\n"
+        f"data = ot.backtesting.CandleData.from_file({str(csv_path)!r}, exchange='binance')\n"
+        "m1, r1 = mb('VmHWM:'), mb('VmRSS:')\n"
+        "asyncio.run(ot.backtesting.run_backtest(data, trading_mode=SmaCrossMode,"
+        " starting_portfolio={'USDT': '10000'}, fees=ot.Fees(maker='0.001', taker='0.001'),"
+        f" keep_orders={keep_orders!r}))\n"
+        "print(m0, m1, r1, mb('VmHWM:'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    m0, m1, r1, m2 = (float(x) for x in out.stdout.strip().splitlines()[-1].split())
+    return m0, m1, r1, m2
+
+
+def memory_rows(n: int) -> None:
+    """Print the fresh-process peak RSS rows (generated data, then a CSV file of the same candles)."""
+    imports, generated, peak = peak_memory_subprocess(n)
+    print(f"peak RSS, W2 on {n:,} generated candles (fresh process): {peak:.0f} MB "
+          f"(after imports {imports:.0f} MB, after generating the data {generated:.0f} MB)")
+    with tempfile.TemporaryDirectory() as folder:
+        csv_path = Path(folder) / "BTC_USDT-1m.csv"
+        write_csv(random_walk(n), csv_path)
+        size = csv_path.stat().st_size / 1e6
+        for keep in (True, False):
+            imports, loaded, resident, peak = peak_memory_csv_subprocess(csv_path, keep)
+            print(f"peak RSS, from_file on a {n:,}-row CSV ({size:.1f} MB) + W2 keep_orders={keep} "
+                  f"(fresh process): {peak:.0f} MB (after imports {imports:.0f} MB, peak of the load "
+                  f"{loaded:.0f} MB, resident after it {resident:.0f} MB)  goal <= 150 MB: "
+                  f"{'met' if peak <= 150 else 'NOT met'}")
+
+
 def machine() -> str:
     """One line describing the machine."""
     cpu = "unknown CPU"
@@ -274,9 +330,7 @@ def main() -> None:
                   f"{row['engine'] / row['exact_loop']:>9.3f} {row['engine'] / row['float_loop']:>9.3f}  "
                   f"{row['check']}")
     if not args.quick:
-        imports, generated, peak = peak_memory_subprocess(500_000)
-        print(f"peak RSS, W2 on 500k candles (fresh process): {peak:.0f} MB "
-              f"(after imports {imports:.0f} MB, after generating the data {generated:.0f} MB)")
+        memory_rows(500_000)
     print(f"this process peak RSS: {_hwm_mb():.0f} MB")
 
 
