@@ -29,6 +29,7 @@ from tests.exchanges.conftest import FAST, FIXTURES
 
 D = Decimal
 HOUR = 3600.0
+STREAMING_POLL = 10 * HOUR
 WATCHDOG = 30.0
 REST_SYNC = (("GET", "/api/v3/openOrders"), ("GET", "/api/v3/order"), ("GET", "/api/v3/myTrades"),
              ("GET", "/api/v3/account"))
@@ -53,7 +54,7 @@ def _builder(server: FakeExchangeServer, streams: FakeBinanceStreams, clock: Sim
         .with_client_hook(streams.client_hook)
         .with_clock(clock)
         .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=HOUR,
-                             streaming_poll_seconds=HOUR, stream_watchdog_seconds=WATCHDOG, **trading)
+                             streaming_poll_seconds=STREAMING_POLL, stream_watchdog_seconds=WATCHDOG, **trading)
         .use_real_trader()
     )
 
@@ -104,7 +105,7 @@ async def _started(manager: Any) -> TraderComponent:
     streams = component.account_streams
     assert streams is not None
     await until(lambda: streams.healthy and streams.reconciliations >= 1)
-    assert component.current_poll_seconds == HOUR
+    assert component.current_poll_seconds == STREAMING_POLL  # the slower pace while streams are healthy
     return component
 
 
@@ -273,6 +274,37 @@ async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_re
         await manager.stop()
 
 
+async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        component = await _started(manager)
+        streams_ = component.account_streams
+        assert streams_ is not None
+        polls: list[int] = []
+        original = component._poll_once
+
+        async def counted() -> None:
+            polls.append(clock.now_ms())
+            await original()
+
+        component._poll_once = counted  # type: ignore[method-assign]
+        clock.set_time(clock.now_ms() + int(HOUR * 1250))
+        await asyncio.sleep(0.05)
+        assert polls == []  # healthy streams: past the normal pace, the next poll is STREAMING_POLL away
+        dropped_at = clock.now_ms()
+        await user_data.disconnect()
+        await until(lambda: streams_.reconnect_at_ms is not None)  # down, waiting to reconnect
+        await asyncio.sleep(0.02)  # the poll loop woke and sleeps again, at the normal pace
+        clock.set_time(dropped_at + int(HOUR * 1000))  # long before the streaming pace's wake
+        await until(lambda: len(polls) == 1)
+        await until(lambda: streams_.healthy and streams_.connects == 2)  # reconnected meanwhile
+        assert component.current_poll_seconds == STREAMING_POLL
+    finally:
+        await manager.stop()
+
+
 async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
     server, streams, user_data = venue
     clock = _clock(server)
@@ -343,7 +375,8 @@ async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
         builder = (ot.ExchangeBuilder("binance")
                    .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
                    .with_symbols(["BTC/USDT"]).with_ccxt_options(FAST).with_client_hook(server.client_hook)
-                   .with_clock(clock).with_trading_config(account_poll_seconds=HOUR))
+                   .with_clock(clock).with_trading_config(account_poll_seconds=HOUR,
+                                                          streaming_poll_seconds=STREAMING_POLL))
         manager = await builder.use_real_trader().build()
         try:
             component = manager.get_component("trader", TraderComponent)
