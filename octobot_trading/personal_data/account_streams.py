@@ -19,8 +19,9 @@ The trader component of a live (not paper) manager starts it when the venue stre
    missed fill), or silence past ``watchdog_seconds`` while orders are open, runs a REST
    reconciliation; when the watchdog's reconciliation finds something the stream missed, the
    connection is dropped and opened again;
-6. on a dropped connection or an error, reconnects with exponential backoff (``backoff_base``
-   doubling up to ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
+6. on a dropped connection or an error (a failed reconciliation included), reconnects with
+   exponential backoff (``backoff_base`` doubling up to ``backoff_max`` seconds; it starts over
+   once a connection held ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
    no private streams (``NotSupported``) leaves the account to REST polling.
 
 Updates and reconciliations take one lock (shared with the component's REST poll), so they are
@@ -126,6 +127,7 @@ class AccountStreams:
 
     async def _supervise(self) -> None:
         attempt = 0
+        connected_at: int | None = None
         while True:
             tasks = [self._spawn(self._watch_orders()), self._spawn(self._optional(self._watch_trades())),
                      self._spawn(self._optional(self._watch_balance()))]
@@ -134,7 +136,7 @@ class AccountStreams:
             try:
                 await self.exchange.subscribe_private_streams()
                 self.connects += 1
-                attempt = 0
+                connected_at = self.clock.now_ms()
                 self.last_event_ms = self.clock.now_ms()
                 self._set_healthy(True)
                 await self.reconcile()
@@ -161,6 +163,9 @@ class AccountStreams:
             await self._cancel(tasks)
             self._set_healthy(False)
             await self._reset()
+            if connected_at is not None and self.clock.now_ms() - connected_at >= self.backoff_max * 1000:
+                attempt = 0  # it held a while: not a flapping connection
+            connected_at = None
             delay = min(self.backoff_max, self.backoff_base * 2 ** attempt)
             attempt += 1
             self.reconnect_at_ms = self.clock.now_ms() + round(delay * 1000)

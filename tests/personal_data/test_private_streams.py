@@ -9,6 +9,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from decimal import ROUND_CEILING, Decimal
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -301,6 +302,32 @@ async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
         await until(lambda: len(polls) == 1)
         await until(lambda: streams_.healthy and streams_.connects == 2)  # reconnected meanwhile
         assert component.current_poll_seconds == STREAMING_POLL
+    finally:
+        await manager.stop()
+
+
+async def test_a_flapping_stream_reconnects_with_a_growing_backoff(venue):
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        component = await _started(manager)
+        streams_ = component.account_streams
+        assert streams_ is not None
+        delays = []
+
+        def connected(count: int) -> bool:
+            return streams_.connects == count and streams_.healthy and streams_.reconciliations >= count
+
+        for connects in range(1, 5):  # every connection drops right after it is made
+            await until(partial(connected, connects))
+            await user_data.disconnect()
+            await until(lambda: streams_.reconnect_at_ms is not None)
+            assert streams_.reconnect_at_ms is not None
+            delays.append(streams_.reconnect_at_ms - clock.now_ms())
+            clock.set_time(streams_.reconnect_at_ms)
+        assert delays == [500, 1000, 2000, 4000]
+        await until(partial(connected, 5))  # a reconciliation per connection
     finally:
         await manager.stop()
 
