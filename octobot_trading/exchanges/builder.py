@@ -222,9 +222,10 @@ class ExchangeBuilder:
     def public_data_only(self) -> ExchangeBuilder:
         """Market data only: no account is read and no trader is built (no credentials needed).
 
-        ``manager.trader`` and ``manager.exchange_personal_data`` stay None, ``wait_ready`` waits
-        for the market topics alone, and ``exchange.execute_trade`` raises ``NotSupported``.
-        Trading modes and storage need an account: combining them is a ``ConfigurationError``.
+        ``manager.has_account`` is False (``manager.trader`` and ``manager.exchange_personal_data``
+        raise ``NotSupported`` naming the missing part), ``wait_ready`` waits for the market topics
+        alone, and ``exchange.execute_trade`` raises ``NotSupported``. Trading modes and storage
+        need an account: combining them is a ``ConfigurationError``.
         """
         self._trader_type, self._backtesting_data = TraderType.REAL, None
         self._account = False
@@ -420,7 +421,7 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
         # 3. the backtest driver, which owns the backtest's trader
         account = BacktestComponent(manager, data, hub)
     manager.add_component(account)
-    manager.trader, manager.exchange_personal_data = account.trader, account.personal_data
+    manager.use_account(account.trader, account.personal_data)
     manager.exchange.set_order_entry(account.trader)  # execute_trade gets the trader's checks
     # 4. storage
     if plan.storage_path is not None:

@@ -34,7 +34,7 @@ class ExchangeSession:
         if self.manager is None:
             self.manager = await self._builder.build()
         exchange = self.manager.exchange
-        if exchange.order_entry is None and self.manager.trader is not None:
+        if exchange.order_entry is None and self.manager.has_account:
             exchange.set_order_entry(self.manager.trader)
         return exchange
 

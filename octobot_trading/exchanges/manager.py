@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Protocol, TypeVar, overload, runtime_checkable
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig, TradingConfig
 from octobot_trading.enums import TraderType
-from octobot_trading.errors import ReadinessTimeout, UnknownSymbol
+from octobot_trading.errors import NotSupported, ReadinessTimeout, UnknownSymbol
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.registry import exchanges_registry
 from octobot_trading.exchanges.rest_exchange import RestExchange
@@ -108,16 +108,15 @@ class ExchangeManager:
         self.exchange = exchange
         self.trader_type = trader_type
         self._is_backtesting = is_backtesting
-        #: The account's orders / portfolio / trades / positions / transactions (None until assembled).
-        self.exchange_personal_data: ExchangePersonalData | None = None
-        #: Where orders go (the same class live, on paper and in backtests).
-        self.trader: Trader | None = None
+        # the account (see the trader / exchange_personal_data properties): None until assembled,
+        # and in a public_data_only() build
+        self._trader: Trader | None = None
+        self._personal_data: ExchangePersonalData | None = None
+        self._symbols_data: ExchangeSymbolsData | None = None
         #: The market-data hub: managers, channels and readiness behind one write API.
         self.market_data: ExchangeMarketData | None = None
         #: The per-exchange channels (``market_data.channels``).
         self.channels: ExchangeChannels | None = None
-        #: Per-symbol market data (``market_data.symbols_data``).
-        self.exchange_symbols_data: ExchangeSymbolsData | None = None
         #: The readiness tracker awaited by :meth:`wait_ready` (``market_data.readiness``, live and backtest).
         self.readiness: ReadinessTracker | None = None
         self._components: list[Component] = [ConnectorComponent(exchange, exchange_config.symbols)]
@@ -180,8 +179,49 @@ class ExchangeManager:
         """Fill the market-data slots (hub, channels, per-symbol data, readiness) from ``market_data``."""
         self.market_data = market_data
         self.channels = market_data.channels
-        self.exchange_symbols_data = market_data.symbols_data
+        self._symbols_data = market_data.symbols_data
         self.readiness = market_data.readiness
+
+    def use_account(self, trader: Trader, personal_data: ExchangePersonalData) -> None:
+        """Fill the account slots (:attr:`trader`, :attr:`exchange_personal_data`)."""
+        self._trader, self._personal_data = trader, personal_data
+
+    # -- typed slots -------------------------------------------------------------------------
+    def _missing(self, part: str) -> NotSupported:
+        why = ("it was built with public_data_only(): market data only, no account" if self.market_data is not None
+               else "it was not assembled by ExchangeBuilder.build()")
+        return NotSupported(f"this manager has no {part}: {why}", exchange=self.exchange_name)
+
+    @property
+    def has_account(self) -> bool:
+        """True when the manager has a trader and the account's data (every build but ``public_data_only()``)."""
+        return self._trader is not None and self._personal_data is not None
+
+    @property
+    def trader(self) -> Trader:
+        """Where orders go (the same class live, on paper and in backtests).
+
+        ``NotSupported`` naming the missing part on a manager without an account
+        (``public_data_only()``); check :attr:`has_account` first when that can happen.
+        """
+        if self._trader is None:
+            raise self._missing("trader")
+        return self._trader
+
+    @property
+    def exchange_personal_data(self) -> ExchangePersonalData:
+        """The account's orders / portfolio / trades / positions / transactions (``NotSupported``
+        without an account, like :attr:`trader`)."""
+        if self._personal_data is None:
+            raise self._missing("account data (exchange_personal_data)")
+        return self._personal_data
+
+    @property
+    def exchange_symbols_data(self) -> ExchangeSymbolsData:
+        """Per-symbol market data (``market_data.symbols_data``; every build has it)."""
+        if self._symbols_data is None:
+            raise self._missing("market data (exchange_symbols_data)")
+        return self._symbols_data
 
     # -- components ------------------------------------------------------------------------
     @property

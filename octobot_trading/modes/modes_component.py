@@ -66,10 +66,10 @@ class TradingModesComponent:
 
     async def start(self) -> None:
         """Build every mode with a context read from the manager, then start them in order."""
-        personal_data = self.manager.exchange_personal_data
-        if self.manager.channels is None or self.manager.trader is None or personal_data is None:
+        if self.manager.channels is None or not self.manager.has_account:
             raise ConfigurationError("trading modes need the market-data and trader subsystems",
                                      field="trading_mode")
+        personal_data = self.manager.exchange_personal_data
         portfolio_manager = personal_data.portfolio_manager
         for index, (setting, mode_class) in enumerate(zip(self.settings, self._classes, strict=True)):
             sub_portfolio: str | None = None

@@ -88,11 +88,8 @@ class TraderComponent:
             self.simulated_venue.price_source = self.price_of
 
     def _symbol_data(self, symbol: str) -> Any:
-        symbols_data = self.manager.exchange_symbols_data
-        if symbols_data is None:
-            return None
-        try:
-            return symbols_data.get(symbol)
+        try:  # NotSupported (an OctoBotTradingError) when the manager has no market data
+            return self.manager.exchange_symbols_data.get(symbol)
         except (KeyError, OctoBotTradingError):
             return None
 

@@ -89,7 +89,7 @@ class SignalFollower:
     def __init__(self, manager: Any, source: SignalPublisher | str, sizing: str = "portfolio",
                  token: str | None = None, *, sub_portfolio: str | None = None, reconnect_delay: float = 0.2,
                  max_reconnect_delay: float = 10.0, replay_history: bool = False) -> None:
-        trader = getattr(manager, "trader", None)
+        trader = manager.trader if getattr(manager, "has_account", False) else None
         if trader is None:
             raise ConfigurationError("a signal follower needs a manager with a trader", field="manager")
         if sizing not in SIZINGS:

@@ -71,7 +71,7 @@ class SignalPublisher:
     """
 
     def __init__(self, manager: Any, mode: Any = None, *, history: int = 10_000) -> None:
-        trader = getattr(manager, "trader", None)
+        trader = manager.trader if getattr(manager, "has_account", False) else None
         if trader is None or not hasattr(trader, "add_order_listener"):
             raise ConfigurationError("a signal publisher needs a manager with a trader", field="manager")
         if history < 1:

@@ -66,7 +66,7 @@ class StorageComponent:
 
     def __init__(self, manager: ExchangeManager, path: Any, *, flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
         trader_component = manager.get_component("trader")
-        if trader_component is None or manager.trader is None or manager.exchange_personal_data is None:
+        if trader_component is None or not manager.has_account:
             raise ConfigurationError("with_storage needs the trader component (live or paper trading)",
                                      field="storage")
         self.manager = manager
@@ -203,7 +203,6 @@ class StorageComponent:
     async def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
         """Re-install the trader's reactions (groups, chains) and price watches of restored orders."""
         trader = self.manager.trader
-        assert trader is not None
         triggers = {row.id: row for row in rows if row.price_trigger is not None}
         for order in orders:
             if order.is_done:

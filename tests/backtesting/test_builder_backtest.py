@@ -32,7 +32,7 @@ async def test_builder_backtest_matches_the_reference() -> None:
         modes = manager.get_component("trading_modes", TradingModesComponent).modes
         assert [type(m) for m in modes] == [SmaCrossMode]
         replayed = await manager.get_component("backtest", BacktestComponent).run()
-        assert manager.exchange_personal_data is not None and manager.exchange_symbols_data is not None
+        assert manager.has_account
         assert manager.readiness is manager.market_data.readiness  # type: ignore[union-attr]
         trades = manager.exchange_personal_data.trades_manager.trades()
         totals = manager.exchange_personal_data.portfolio_manager.portfolio.totals()

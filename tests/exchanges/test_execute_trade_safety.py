@@ -56,7 +56,7 @@ async def test_execute_trade_refuses_a_limit_buy_far_above_the_market(
         await exchange.execute_trade(BTC, ot.OrderSide.BUY, "0.01", price * Decimal("1.5"))
     assert refused.value.rule == "max_price_deviation_percent"
     # the trader refuses the same order with the same error
-    assert session.manager is not None and session.manager.trader is not None
+    assert session.manager is not None
     with pytest.raises(errors.OrderSafetyError) as same:
         await session.manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, BTC, "0.01",
                                                   price * Decimal("1.5"))
@@ -134,7 +134,7 @@ async def test_execute_trade_places_an_acceptable_order(
     assert _order_requests(server) == before + 1
     assert [o.id for o in await exchange.fetch_open_orders(BTC)] == [order.id]
     # the trader tracks it, with its funds reserved
-    assert session.manager is not None and session.manager.trader is not None
+    assert session.manager is not None
     tracked = session.manager.trader.orders_manager.open_orders(BTC)
     assert [o.exchange_order_id for o in tracked] == [order.id]
 

@@ -34,7 +34,12 @@ def _public(server: FakeExchangeServer) -> ot.ExchangeBuilder:
 async def test_public_data_only_manager_is_ready_on_market_data_alone(server: FakeExchangeServer) -> None:
     manager = await _public(server).build()
     try:
-        assert manager.trader is None and manager.exchange_personal_data is None
+        # no account: the account slots raise NotSupported naming the missing part
+        assert not manager.has_account
+        with pytest.raises(errors.NotSupported, match="no trader: it was built with public_data_only"):
+            manager.trader  # noqa: B018 - the property access is what is tested
+        with pytest.raises(errors.NotSupported, match=r"no account data \(exchange_personal_data\)"):
+            manager.exchange_personal_data  # noqa: B018
         await manager.wait_ready(timeout=20)
         assert manager.exchange_symbols_data.get(BTC).mark_price is not None
     finally:

@@ -66,12 +66,13 @@ def _public_names() -> list[str]:
     return names
 
 
-def _run_mypy(*paths: Path) -> tuple[str, int]:
+def _run_mypy(*paths: Path, flags: tuple[str, ...] = ()) -> tuple[str, int]:
     api = pytest.importorskip("mypy.api", reason="mypy is part of the test extra: pip install -e '.[test]'")
     stdout, stderr, status = api.run([
         "--config-file", str(REPO / "pyproject.toml"),
         "--cache-dir", str(REPO / ".mypy_cache"),
         "--no-error-summary",
+        *flags,
         *map(str, paths),
     ])
     return stdout + stderr, status
@@ -108,6 +109,86 @@ def test_mypy_reports_a_misspelled_public_name(tmp_path: Path) -> None:
     errors = sorted(int(line) for line in re.findall(r"misspelled_public_api\.py:(\d+): error: .*attr-defined", output))
     assert errors == [3, 4] and status == 1, output
     assert 'has no attribute "ExchangeBuildr"' in output and 'has no attribute "run_backtst"' in output
+
+
+#: The documented usage (README / docs: construction, market data, exchange calls, scripts,
+#: trading, portfolio, backtesting) as a user writes it, with no narrowing of the manager's slots.
+_DOCUMENTED_USAGE = """\
+from decimal import Decimal
+
+import octobot_trading as ot
+
+
+async def construction() -> None:
+    manager = await (
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key="...", api_secret="...", password=None)
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["1m", "1h"])
+        .with_ccxt_options({"options": {}})
+        .sandboxed(False)
+        .rest_only(False)
+        .use_real_trader()
+        .use_trading_mode(ot.modes.SmaCrossMode, config={"fast_period": 10})
+        .with_storage("state.sqlite")
+        .build()
+    )
+    async with manager:
+        await manager.wait_ready(timeout=30)
+    sd = manager.exchange_symbols_data.get("BTC/USDT")
+    closes = sd.candles("5m").closes(limit=None)
+    mark: Decimal | None = sd.mark_price
+    ticker: ot.Ticker | None = sd.ticker
+    best = sd.order_book.best_bid()
+    ex: ot.RestExchange = manager.exchange
+    balances: dict[str, ot.Balance] = await ex.fetch_balance()
+    candles: list[ot.Candle] = await ex.fetch_ohlcv("BTC/USDT", "1h", since=None, limit=None)
+    book: ot.OrderBook = await ex.fetch_order_book("BTC/USDT", limit=None)
+    placed: ot.ExchangeOrder = await ex.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", "0.01", "20000")
+    await ex.cancel_order(placed.id, "BTC/USDT")
+    order: ot.Order = await manager.trader.create_order(
+        ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", amount="0.01", price="20000")
+    await manager.trader.cancel_order(order)
+    status: ot.OrderStatus = order.status
+    asset = manager.exchange_personal_data.portfolio_manager.portfolio.get_currency_portfolio("USDT")
+    available: Decimal = asset.available
+    total: Decimal = asset.total
+    orders = manager.exchange_personal_data.orders_manager
+    print(closes, mark, ticker, best, balances, candles, book, status, available, total, orders, order.id,
+          order.exchange_order_id, manager.id, manager.exchange_name, manager.is_simulated, manager.is_backtesting,
+          manager.is_future)
+    await manager.stop()
+
+
+async def scripts() -> None:
+    async with ot.ExchangeFactory.create_exchange(
+            "binance", api_key="...", api_secret="...", testnet=True, ccxt_options=None, client_hook=None) as exchange:
+        price: Decimal = await exchange.get_ticker_price("BTC/USDT")
+        balances: dict[str, ot.Balance] = await exchange.get_balances()
+        order: ot.ExchangeOrder = await exchange.execute_trade("BTC/USDT", ot.OrderSide.BUY, "0.01", price=None)
+        history: list[ot.ExchangeOrder] = await exchange.get_order_history("BTC/USDT")
+        value: Decimal = await exchange.get_portfolio_value("USDT")
+        print(price, balances, order, history, value, await exchange.get_positions())
+
+
+async def backtest() -> None:
+    data = ot.backtesting.CandleData.from_file(
+        "BTC_USDT-5m.json", exchange="binance", symbol="BTC/USDT", time_frame="5m")
+    result = await ot.backtesting.run_backtest(
+        data, trading_mode=ot.modes.SmaCrossMode, mode_config={"fast_period": 10},
+        starting_portfolio={"USDT": "10000"}, fees=ot.Fees(maker="0.001", taker="0.001"),
+        markets={"BTC/USDT": ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5")})
+    print(result.trades, result.final_portfolio, result.metrics, result.equity_curve)
+"""
+
+
+def test_the_documented_usage_type_checks_strictly_in_user_code(tmp_path: Path) -> None:
+    """``manager.trader``, ``.exchange_personal_data`` and ``.exchange_symbols_data`` are typed without
+    ``Optional``, so user code under ``mypy --strict`` needs no ``assert ... is not None``."""
+    snippet = tmp_path / "user_bot.py"
+    snippet.write_text(_DOCUMENTED_USAGE, encoding="utf-8")
+    output, status = _run_mypy(snippet, flags=("--strict", "--follow-imports=silent"))
+    assert status == 0 and ": error:" not in output, output
 
 
 def _type_checking_imports(package: Path) -> tuple[dict[str, str], set[str]]:
