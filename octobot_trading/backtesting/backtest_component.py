@@ -65,7 +65,7 @@ def backtesting_connector(data: CandleData, config: ExchangeConfig, trading: Tra
     fees = Fees(maker=trading.fees.maker, taker=trading.fees.taker)
     side = HistoricalMarketSide(data, clock, fees=(fees.maker, fees.taker))
     symbols = list(config.symbols) or data.symbols
-    markets = {symbol: side._market(symbol) for symbol in symbols}
+    markets = {symbol: side.market_info(symbol) for symbol in symbols}
     return SimulatedConnector(clock, markets=markets, starting_balances=trading.starting_portfolio, fees=fees,
                               market_data=side)  # type: ignore[arg-type]
 

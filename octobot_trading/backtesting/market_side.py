@@ -70,9 +70,10 @@ class HistoricalMarketSide:
 
     def market_spec(self, symbol: str) -> MarketSpec:
         """Return the spec of ``symbol``."""
-        return self._market(symbol).spec
+        return self.market_info(symbol).spec
 
-    def _market(self, symbol: str) -> MarketInfo:
+    def market_info(self, symbol: str) -> MarketInfo:
+        """Return the market of ``symbol`` (``UnknownSymbol`` when the data has none)."""
         try:
             return self._markets[symbol]
         except KeyError:
@@ -83,7 +84,7 @@ class HistoricalMarketSide:
         return dict(self._markets)
 
     def _base_series(self, symbol: str) -> CandleSeries:
-        self._market(symbol)
+        self.market_info(symbol)
         own = [s for s in self.data if s.symbol == symbol]
         return min(own, key=lambda s: s.time_frame.ms)
 
@@ -109,7 +110,7 @@ class HistoricalMarketSide:
         self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
     ) -> list[Candle]:
         """Return closed candles (oldest first) with open time ``>= since``, at most ``limit``."""
-        self._market(symbol)
+        self.market_info(symbol)
         series = self.data.get(symbol, time_frame)
         stop = self._closed_count(series)
         start = 0 if since is None else int(np.searchsorted(series.times[:stop], since, side="left"))

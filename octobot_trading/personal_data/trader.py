@@ -1,7 +1,8 @@
-"""The trader: creates, cancels and edits orders through an ``ExchangeConnector``.
+"""The trader: creates, cancels and edits orders through the manager's exchange class.
 
-The same class serves live trading (``CCXTConnector``), paper trading and backtests (the
-simulated connector); only the connector and the clock differ. ``create_order`` validates and
+It is given ``manager.exchange`` (a ``RestExchange``: the one venue seam, with the venue's
+``fix_*`` hooks). The same class serves live trading, paper trading and backtests (the exchange
+then wraps the simulated venue); only the exchange's connector and the clock differ. ``create_order`` validates and
 adapts the order to the market spec, applies order safety and reserves funds BEFORE anything is
 sent, so a refused order leaves no trace. Placement is never retried: when the venue's answer is
 lost (``AmbiguousOrderOutcome`` / ``NetworkError``), the order stays in flight (pending

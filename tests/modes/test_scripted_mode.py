@@ -229,7 +229,7 @@ async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path)
 
         async def on_candle(ctx):
             n = ctx.state["n"] = ctx.state.get("n", 0) + 1
-            if n == 25:  # API.md's example
+            if n == 25:  # the documented scripted-mode example
                 if ctx.closes(20).mean() < ctx.close or True:
                     buy = await ctx.market_buy("10%")
                     tp = await ctx.limit_sell("all", offset="+2%")
