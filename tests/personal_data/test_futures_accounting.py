@@ -416,3 +416,19 @@ def test_reserving_again_under_one_order_id_replaces_the_reservation():
     assert acc.reserve("o1", XRP, "buy", "150", "1") == D(15)
     assert acc.reserve("o1", XRP, "buy", "180", "1") == D(18)  # not 15 + 18: the first one is replaced
     assert acc.available("USDT") == D(2)
+
+
+def test_liquidation_bounds_give_a_float_pre_check_that_follows_the_positions():
+    acc = _account(position_mode="hedge", leverage="20")
+    assert acc.liquidation_bounds(XRP) == (float("-inf"), float("inf"))
+    acc.apply_fill("l", XRP, "buy", "100", "1.2", 1, position_side="long")
+    acc.apply_fill("s", XRP, "sell", "100", "1.2", 1, position_side="short")
+    long_liq = acc.get(XRP, PositionSide.LONG).liquidation_price
+    short_liq = acc.get(XRP, PositionSide.SHORT).liquidation_price
+    assert long_liq is not None and short_liq is not None
+    low, high = acc.liquidation_bounds(XRP)
+    assert low > float(long_liq) - 1e-12 and D(repr(low)) >= long_liq  # never below the exact price
+    assert high < float(short_liq) + 1e-12 and D(repr(high)) <= short_liq
+    [liq] = acc.check_isolated_liquidation(XRP, [long_liq], 2)
+    assert liq.side is PositionSide.LONG
+    assert acc.liquidation_bounds(XRP) == (float("-inf"), high)  # recomputed once the long is gone

@@ -108,7 +108,10 @@ def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(event
             account.update_mark(symbol, new)
             reference.set_mark(symbol, new)
             before = {(p.symbol, p.side): p.initial_margin for p in account.positions()}
+            long_bound, short_bound = account.liquidation_bounds(symbol)
             liquidated = account.check_isolated_liquidation(symbol, path, index)
+            if liquidated:  # the float pre-check never misses a liquidation
+                assert float(new) <= long_bound or float(new) >= short_bound
             assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated] == \
                 reference.isolated_liquidations(symbol, path)
             for liquidation in liquidated:

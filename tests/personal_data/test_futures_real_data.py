@@ -45,7 +45,10 @@ def _replay(symbol: str, candles: list[tuple[int, D, D, D, D]], tf_ms: int, fund
     for t, o, h, low, c in candles:
         close_ms = t + tf_ms
         path = _path(o, h, low, c)
+        long_bound, short_bound = account.liquidation_bounds(symbol)
         liquidated = account.check_isolated_liquidation(symbol, path, close_ms)
+        if liquidated:  # the float pre-check on the candle's low / high never misses one
+            assert float(low) <= long_bound or float(h) >= short_bound
         assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated] == \
             reference.isolated_liquidations(symbol, path)
         account.update_mark(symbol, c)

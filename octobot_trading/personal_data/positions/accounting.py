@@ -18,6 +18,7 @@ already applied (same id) is ignored.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
@@ -127,6 +128,7 @@ class FuturesAccount:
         self._marks: dict[str, Decimal] = {}
         self._reserved: dict[str, tuple[str, Decimal]] = {}
         self._applied: set[str] = set()
+        self._bounds: dict[str, tuple[float, float]] = {}
         self.transactions = TransactionsManager()
 
     # ----------------------------------------------------------------- reading
@@ -293,6 +295,30 @@ class FuturesAccount:
                 self._record(tx_id, TransactionType.FUNDING_FEE, currency, amount, timestamp, symbol)
                 payments.append(FundingPayment(timestamp, symbol, position.side, value, mark, amount, currency))
         return payments
+
+    def liquidation_bounds(self, symbol: str) -> tuple[float, float]:
+        """Float thresholds for a per-candle pre-check: ``(long bound, short bound)``.
+
+        A candle whose float low is above the long bound and whose float high is below the short
+        bound liquidates no isolated position of ``symbol``, so :meth:`check_isolated_liquidation`
+        (exact, Decimal) needs calling only when ``low <= long bound or high >= short bound``. The
+        bounds are the isolated liquidation prices as floats moved one step outwards (never
+        missing a liquidation of prices read from data files); ``-inf`` / ``inf`` when there is
+        none. Cached until the symbol's positions change.
+        """
+        bounds = self._bounds.get(symbol)
+        if bounds is None:
+            long_bound, short_bound = -math.inf, math.inf
+            for (sym, _), position in self._positions.items():
+                liq = position.liquidation_price
+                if sym != symbol or position.margin_mode is not MarginMode.ISOLATED or liq is None:
+                    continue
+                if position.side is _LONG:
+                    long_bound = max(long_bound, math.nextafter(float(liq), math.inf))
+                else:
+                    short_bound = min(short_bound, math.nextafter(float(liq), -math.inf))
+            bounds = self._bounds[symbol] = (long_bound, short_bound)
+        return bounds
 
     def check_isolated_liquidation(self, symbol: str, path: Iterable[Decimal | int | str],
                                    timestamp: int) -> list[Liquidation]:
@@ -487,6 +513,7 @@ class FuturesAccount:
         return plan
 
     def _commit(self, plan: _Plan) -> None:
+        self._bounds.pop(plan.symbol, None)
         for key, position in plan.positions.items():
             if position is None:
                 self._positions.pop(key, None)
@@ -497,6 +524,7 @@ class FuturesAccount:
                    timestamp: int) -> Liquidation:
         currency = settle_currency(key[0])
         del self._positions[key]
+        self._bounds.pop(key[0], None)
         self._record(f"liquidation:{key[0]}:{position.side}:{timestamp}", TransactionType.REALISED_PNL, currency,
                      realized, timestamp, key[0])
         assert position.margin_mode is not None
