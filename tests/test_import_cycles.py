@@ -9,10 +9,11 @@ import`` of an ``octobot_trading`` module becomes an edge of a graph, wherever i
 * imports under ``if TYPE_CHECKING:`` do not count: they never run.
 
 An edge goes to the module named (``from a.b import c`` goes to ``a.b.c`` when ``c`` is a
-module, else to ``a.b``). The package ``__init__`` modules that Python runs before a submodule
-are not counted as imports of that submodule (as import-linter does): an ``__init__`` that
-re-exports its package would otherwise make every import of a sibling look like a cycle.
-Imports by string (``importlib.import_module(name)``) are not seen.
+module, else to ``a.b``). Python also runs the ``__init__`` of every package on the way
+(``a.b``'s, before ``a.b.c``) unless the importer is inside that package (then it already
+runs): :func:`with_package_inits` adds those edges too, and the graph with them has no cycle
+either, so no import runs a package ``__init__`` that is (indirectly) still importing the
+importer. Imports by string (``importlib.import_module(name)``) are not seen.
 """
 
 from __future__ import annotations
@@ -105,6 +106,21 @@ def import_graph() -> dict[str, set[str]]:
     return graph
 
 
+def with_package_inits(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """``graph`` plus, for each edge to ``a.b.c``, an edge to each package ``__init__`` Python runs
+    first (``a.b``), except the packages that contain the importer (already initialised)."""
+    known = set(graph)
+    extended = {module: set(edges) for module, edges in graph.items()}
+    for module, edges in graph.items():
+        for target in edges:
+            parts = target.split(".")
+            for end in range(1, len(parts)):
+                package = ".".join(parts[:end])
+                if package in known and package != module and not module.startswith(package + "."):
+                    extended[module].add(package)
+    return extended
+
+
 def strongly_connected(graph: dict[str, set[str]]) -> list[list[str]]:
     """The strongly connected components with more than one module (Tarjan, iterative)."""
     index: dict[str, int] = {}
@@ -193,9 +209,40 @@ def test_the_import_graph_sees_lazy_imports_and_skips_type_checking_ones(tmp_pat
     assert one_cycle({"a": {"b"}, "b": {"c", "a"}, "c": {"a"}}, ["a", "b", "c"]) == ["a", "b", "a"]
 
 
+def test_package_init_edges_are_the_ones_python_runs():
+    graph = {"p": {"p.x"}, "p.x": set(), "p.q": {"p.x"}, "p.q.y": {"p.r.z", "p.q.w"}, "p.q.w": set(),
+             "p.r": set(), "p.r.z": {"p.q.w"}}
+    extended = with_package_inits(graph)
+    # p.q.y's import of p.r.z runs p.r's __init__ first; its sibling p.q.w needs no __init__ run
+    # (p.q contains the importer), nor does the top package p
+    assert extended["p.q.y"] == {"p.r.z", "p.q.w", "p.r"}
+    assert extended["p.r.z"] == {"p.q.w", "p.q"}
+    assert strongly_connected(extended) == []
+    # a loop through a package __init__ is found: p.r.z -> p.q (runs p.q's __init__) -> ... -> p.r.z
+    looping = dict(graph, **{"p.q": {"p.r.z"}})
+    assert strongly_connected(looping) == []
+    assert strongly_connected(with_package_inits(looping)) == [["p.q", "p.r.z"]]
+
+
 def test_runtime_imports_form_no_cycle():
-    graph = import_graph()
+    graph = with_package_inits(import_graph())
     assert len(graph) > 50  # the package was found
     cycles = [" -> ".join(m.removeprefix(PACKAGE + ".") for m in one_cycle(graph, component))
               + f"   (cycle group: {', '.join(component)})" for component in strongly_connected(graph)]
     assert not cycles, "import cycles among octobot_trading modules:\n" + "\n".join(cycles)
+
+
+def test_importing_the_package_loads_no_engine_module():
+    """``import octobot_trading`` stays light: the builder, manager, exchange class, trading core and
+    backtesting load on first use (the docstring's promise), here checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, octobot_trading as ot; "
+             "print(' '.join(sorted(m for m in sys.modules if m.startswith('octobot_trading'))))")
+    loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                                timeout=120).stdout.split())
+    heavy = {f"{PACKAGE}.{name}" for name in (
+        "exchanges.builder", "exchanges.manager", "exchanges.rest_exchange", "exchanges.exchange_classes",
+        "exchanges.connectors.simulator.simulated_connector", "personal_data", "backtesting", "modes", "storage")}
+    assert f"{PACKAGE}.exchanges.types" in loaded and not loaded & heavy, sorted(loaded & heavy)

@@ -216,6 +216,10 @@ def test_type_checking_declarations_mirror_the_lazy_names() -> None:
     assert modules == set(ot._LAZY_MODULES), hint
     names, modules = _type_checking_imports(REPO / "octobot_trading" / "backtesting")
     assert names == ot.backtesting._LAZY and modules == set(), hint
+    names, modules = _type_checking_imports(REPO / "octobot_trading" / "exchanges")
+    assert names == ot.exchanges._LAZY and modules == set(), hint
+    for name, module in ot.exchanges._LAZY.items():
+        assert getattr(ot.exchanges, name) is getattr(importlib.import_module(module), name)
 
 
 def test_every_lazy_name_resolves_to_the_declared_object() -> None:

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from octobot_trading.enums import OrderSide
 from octobot_trading.errors import ConfigurationError, InsufficientFunds, PortfolioNegativeBalance
-from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.portfolios.portfolio import BalanceChange, Delta, Portfolio
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 from octobot_trading.util.logging import get_logger
 from octobot_trading.util.symbols import cached_symbol
+
+if TYPE_CHECKING:  # annotations only: importing the orders package here would run its __init__ in a loop
+    from octobot_trading.personal_data.orders.order import Order
 
 __all__ = ["PortfolioManager"]
 
