@@ -112,7 +112,8 @@ def test_mypy_reports_a_misspelled_public_name(tmp_path: Path) -> None:
 
 
 #: The documented usage (README / docs: construction, market data, exchange calls, scripts,
-#: trading, portfolio, backtesting) as a user writes it, with no narrowing of the manager's slots.
+#: trading, portfolio, backtesting, scripted modes, signals, sweeps) as a user writes it, with no
+#: narrowing of the manager's slots.
 _DOCUMENTED_USAGE = """\
 from decimal import Decimal
 
@@ -179,6 +180,21 @@ async def backtest() -> None:
         starting_portfolio={"USDT": "10000"}, fees=ot.Fees(maker="0.001", taker="0.001"),
         markets={"BTC/USDT": ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5")})
     print(result.trades, result.final_portfolio, result.metrics, result.equity_curve)
+
+
+async def scripted_signals_and_sweeps(manager: ot.ExchangeManager, other_manager: ot.ExchangeManager,
+                                      data: ot.backtesting.CandleData) -> None:
+    ot.ExchangeBuilder("binance").use_trading_mode(ot.modes.ScriptedMode, {"script": "my_script.py"})
+    await ot.backtesting.run_backtest(data, trading_mode=ot.modes.ScriptedMode,
+                                      mode_config={"script": "my_script.py"})
+    publisher = ot.signals.SignalPublisher(manager)
+    await publisher.serve(host="127.0.0.1", port=0, token=None)
+    follower = ot.signals.SignalFollower(other_manager, source=publisher, sizing="portfolio", token=None)
+    text = ot.signals.SignalBundle.from_json("{}").to_json()
+    results = await ot.backtesting.run_sweep(
+        data, trading_mode=ot.modes.SmaCrossMode, grid={"fast_period": [5, 10, 20], "slow_period": [30, 50]},
+        starting_portfolio={"USDT": "10000"}, address=None)
+    print(follower, text, results.table)
 """
 
 
