@@ -11,7 +11,8 @@ For a backtest the builder assembles, in order:
 3. this component, in place of the live trader component: it owns the account's
    ``ExchangePersonalData`` and ``Trader`` (the same classes as live, trading through
    ``manager.exchange``), marks the account topics ready on start and owns the
-   :class:`~octobot_trading.backtesting.driver.BacktestDriver`.
+   :class:`~octobot_trading.backtesting.driver.BacktestDriver`, which also replays the builder's
+   evaluations (``with_evaluations``) on ``manager.evaluations`` at their times.
 
 Replay with ``await manager.get_component("backtest", BacktestComponent).run()``
 (``run_backtest`` does all of this and collects the results). ``data`` is a :class:`CandleData`;
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from octobot_trading.exchanges.manager import ExchangeManager
 
 __all__ = ["COMPONENT_NAME", "BacktestComponent", "backtest_market_data", "backtesting_connector",
-           "checked_data"]
+           "checked_data", "checked_evaluations"]
 
 COMPONENT_NAME = "backtest"
 
@@ -52,6 +53,34 @@ def checked_data(data: Any) -> CandleData:
         raise ConfigurationError("use_backtesting() needs a CandleData (ot.backtesting.CandleData.from_file)",
                                  field="backtesting_data")
     return data
+
+
+def checked_evaluations(data: CandleData, config: ExchangeConfig, evaluations: list[Any], source: str) -> list[Any]:
+    """``evaluations`` (sorted by time) when each names a replayed symbol and falls in the replay's
+    range: from the time every replayed symbol and time frame has closed a candle (the manager is
+    ready) to the last candle close. Else ``ConfigurationError`` naming ``source`` and the row."""
+    symbols = replayed_symbols(data, config)
+    time_frames = [TimeFrame.parse(tf) for tf in (config.time_frames or data.time_frames)]
+    firsts, lasts = [], []
+    for symbol in symbols:
+        for tf in time_frames:
+            series = data.get(symbol, tf)
+            if len(series):
+                firsts.append(int(series.times[0]) + tf.ms)
+                lasts.append(int(series.times[-1]) + tf.ms)
+    if not firsts:
+        return []
+    ready_ms, end_ms = max(firsts), max(lasts)
+    for index, evaluation in enumerate(evaluations):
+        if evaluation.symbol not in symbols:
+            raise ConfigurationError(f"{source}, row {index}: symbol {evaluation.symbol!r} is not backtested "
+                                     f"({', '.join(symbols)})", field="evaluations")
+        if not ready_ms <= evaluation.time_ms <= end_ms:
+            raise ConfigurationError(
+                f"{source}, row {index}: time {evaluation.time_ms} is outside the replay [{ready_ms}, {end_ms}] "
+                "(milliseconds, from the first time every symbol and time frame has a closed candle to the "
+                "last close)", field="evaluations")
+    return evaluations
 
 
 def replayed_symbols(data: CandleData, config: ExchangeConfig) -> list[str]:
@@ -94,7 +123,8 @@ class BacktestComponent:
 
     name = COMPONENT_NAME
 
-    def __init__(self, manager: ExchangeManager, data: CandleData, market_data: ExchangeMarketData) -> None:
+    def __init__(self, manager: ExchangeManager, data: CandleData, market_data: ExchangeMarketData,
+                 evaluations: list[Any] | None = None) -> None:
         self.manager = manager
         self.data = data
         config = manager.exchange_config
@@ -122,7 +152,9 @@ class BacktestComponent:
                                      engine=simulated.engine, symbols=self.symbols,
                                      time_frames=self.time_frames,
                                      due_triggers=self.trader.due_triggers,
-                                     run_triggers=self.trader.run_due_triggers)
+                                     run_triggers=self.trader.run_due_triggers,
+                                     evaluations=evaluations,
+                                     publish_evaluation=None if not evaluations else manager.evaluations.publish)
 
     async def start(self) -> None:
         """Initialize the trader; mark the simulated account's topics ready (balances, orders known)."""

@@ -126,8 +126,14 @@ class BacktestDriver:
         progress: Callable[[int, int], None] | None = None,
         due_triggers: list[Any] | None = None,
         run_triggers: Callable[[], Awaitable[None]] | None = None,
+        evaluations: list[Any] | None = None,
+        publish_evaluation: Callable[[Any], Awaitable[None]] | None = None,
     ) -> None:
         self.clock = clock
+        # evaluations (sorted by time) and where they go: see _deliver_evaluations
+        self.evaluations = list(evaluations or ()) if publish_evaluation is not None else []
+        self.publish_evaluation = publish_evaluation
+        self._next_evaluation = 0
         self.due_triggers = due_triggers if due_triggers is not None and run_triggers is not None else []
         self.run_triggers = run_triggers
         self.market_data = market_data
@@ -151,6 +157,26 @@ class BacktestDriver:
         self.replayed = 0
 
     @property
+    def _next_evaluation_ms(self) -> float:
+        """Time of the next evaluation to deliver (infinity when none is left)."""
+        index = self._next_evaluation
+        return self.evaluations[index].time_ms if index < len(self.evaluations) else float("inf")
+
+    async def _deliver_evaluations(self, before_ms: float) -> float:
+        """Deliver, in order, the evaluations timed before ``before_ms``, each with the clock at its
+        time (so after every candle closing at or before that time), then fired price triggers;
+        return the time of the next one."""
+        evaluations, publish = self.evaluations, self.publish_evaluation
+        while self._next_evaluation < len(evaluations) and evaluations[self._next_evaluation].time_ms < before_ms:
+            evaluation = evaluations[self._next_evaluation]
+            self._next_evaluation += 1
+            self.clock.set_time(evaluation.time_ms)
+            await publish(evaluation)  # type: ignore[misc]
+            if self.due_triggers:
+                await self.run_triggers()  # type: ignore[misc]
+        return self._next_evaluation_ms
+
+    @property
     def first_close_ms(self) -> int | None:
         """Close time of the first candle replayed (None when there is none)."""
         closes = [int(s.series.times[0]) + s.time_frame.ms for s in self._streams if len(s.series)]
@@ -162,6 +188,7 @@ class BacktestDriver:
             await self._run_single(self._streams[0])
         else:
             await self._run_merged()
+        await self._deliver_evaluations(float("inf"))
         if self.progress is not None:
             self.progress(self.replayed, self.total)
         return self.replayed
@@ -187,6 +214,7 @@ class BacktestDriver:
         due, run_triggers = self.due_triggers, self.run_triggers
         progress = self.progress
         fast = False
+        next_evaluation = self._next_evaluation_ms
         n = len(series)
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
@@ -198,6 +226,8 @@ class BacktestDriver:
             volumes = series.volumes[start:stop].tolist()
             for t, o, h, lo, c, v in zip(times, opens, highs, lows, closes, volumes, strict=True):
                 close_ms = t + tf_ms
+                if close_ms > next_evaluation:
+                    next_evaluation = await self._deliver_evaluations(close_ms)
                 set_time(close_ms)
                 if match is not None:
                     walk = match(symbol, close_ms, o, h, lo, c, v) if with_volume else match(
@@ -247,6 +277,7 @@ class BacktestDriver:
         meta = [(s.symbol, s.time_frame, s.is_base, self._publisher(s.symbol, s.time_frame), [False])
                 for s in streams]
         now = -1
+        next_evaluation = self._next_evaluation_ms
         for start in range(0, n, CHUNK):
             stop = min(n, start + CHUNK)
             ids = ids_sorted[start:stop]
@@ -268,6 +299,8 @@ class BacktestDriver:
             for j in range(stop - start):
                 close_ms = close_list[j]
                 if close_ms != now:
+                    if close_ms > next_evaluation:
+                        next_evaluation = await self._deliver_evaluations(close_ms)
                     set_time(close_ms)
                     now = close_ms
                 symbol, tf, is_base, out, seen = meta[id_list[j]]

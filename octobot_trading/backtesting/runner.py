@@ -269,6 +269,7 @@ async def run_backtest(
     progress: Callable[[int, int], None] | None = None,
     partial_fill_fraction: Decimal | int | str | None = None,
     keep_orders: bool = True,
+    evaluations: Any = None,
 ) -> BacktestResult:
     """Backtest ``trading_mode`` on ``data`` and return a :class:`BacktestResult`.
 
@@ -308,6 +309,10 @@ async def run_backtest(
         same; only code reading *done* orders back during the run (``orders_manager.get`` of an
         old id, ``fetch_closed_orders``) sees less. Modes that keep references to their own
         orders keep them.
+    evaluations
+        A ``.json`` / ``.csv`` evaluations file or a list of ``ot.modes.Evaluation``, published to
+        the mode's producers (``on_evaluation``) at their times on the simulated clock, after the
+        candles closing at that time (``ExchangeBuilder.with_evaluations``; format in docs/modes.md).
     """
     from octobot_trading.backtesting.backtest_component import BacktestComponent
     from octobot_trading.exchanges.builder import ExchangeBuilder
@@ -350,6 +355,8 @@ async def run_backtest(
                              fees={"maker": fees.maker, "taker": fees.taker}, reference_market=reference)
         .use_backtesting(run_data).use_trading_mode(trading_mode, mode_config)
     )
+    if evaluations is not None:
+        builder.with_evaluations(evaluations)
     manager = await builder.build()
     first = data.get(run_symbols[0], base_tf)
     span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms

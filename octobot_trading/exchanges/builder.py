@@ -91,6 +91,7 @@ class _Plan:
     extra_components: tuple[ComponentFactory, ...]
     websocket_options: Mapping[str, Any]
     account: bool = True
+    evaluations: tuple[Any, ...] = ()
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -124,6 +125,7 @@ class ExchangeBuilder:
         self._websocket_options: dict[str, Any] = {}
         self._account = True
         self._exchange_class: type[RestExchange] | None = None
+        self._evaluations: Any = None
 
     # -- settings (each returns the builder) ------------------------------------------------
     def with_credentials(self, api_key: str | None = None, api_secret: str | None = None,
@@ -275,6 +277,22 @@ class ExchangeBuilder:
         self._modes.append(TradingModeSetting(mode_class, config, allocation))
         return self
 
+    def with_evaluations(self, source: Any) -> ExchangeBuilder:
+        """Replay evaluations in a backtest: ``source`` is a ``.json`` / ``.csv`` file (format in
+        ``docs/modes.md``) or a list of ``ot.modes.Evaluation``.
+
+        Each is published on ``manager.evaluations`` when the simulated clock reaches its time,
+        after the candles closing at that time. The file is read and checked by ``build()``
+        (``DataFileError`` naming the file and row; ``ConfigurationError`` for an evaluation of a
+        symbol not backtested or outside the replay). Live and paper trading have no file to
+        replay: publish with ``await manager.evaluations.publish(...)`` (``ConfigurationError`` here).
+        """
+        if source is None:
+            raise ConfigurationError("with_evaluations() needs a file path or a list of evaluations",
+                                     field="evaluations")
+        self._evaluations = source
+        return self
+
     def with_storage(self, path: str | PathLike[str]) -> ExchangeBuilder:
         """Persist state in the SQLite file at ``path``."""
         if not isinstance(path, str | PathLike) or not str(path).strip():
@@ -319,6 +337,18 @@ class ExchangeBuilder:
             from octobot_trading.modes.modes_component import check_settings
 
             check_settings(self._modes)
+        evaluations: list[Any] = []
+        if self._evaluations is not None:
+            from octobot_trading.backtesting.backtest_component import checked_evaluations
+            from octobot_trading.modes.evaluations import read_evaluations
+
+            if data is None:
+                raise ConfigurationError("with_evaluations() replays evaluations in backtests; live and paper "
+                                         "trading publish them with manager.evaluations.publish()",
+                                         field="evaluations")
+            source = self._evaluations
+            name = str(source) if isinstance(source, str | PathLike) else "evaluations"
+            evaluations = checked_evaluations(data, exchange_config, read_evaluations(source), name)
         clock = self._clock or (SimulatedClock() if data is not None else LiveClock())
         if data is not None and not isinstance(clock, SimulatedClock):
             raise ConfigurationError("a backtest runs on a SimulatedClock", field="clock")
@@ -327,7 +357,7 @@ class ExchangeBuilder:
             trader_type=self._trader_type, exchange_class=exchange_class, client_hook=self._client_hook,
             backtesting_data=data, trading_modes=tuple(self._modes), storage_path=self._storage,
             extra_components=tuple(self._extra_components), websocket_options=dict(self._websocket_options),
-            account=self._account or data is not None,
+            account=self._account or data is not None, evaluations=tuple(evaluations),
         )
 
     async def build(self) -> ExchangeManager:
@@ -395,12 +425,15 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
 def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
     """Steps 2 to 6: create the components in start order and fill the manager's slots (no I/O)."""
     from octobot_trading.exchange_data.market_data_component import MarketDataComponent
+    from octobot_trading.modes.channel import EvaluationChannel
     from octobot_trading.modes.modes_component import TradingModesComponent
     from octobot_trading.personal_data.trader_component import TraderComponent
     from octobot_trading.storage.component import StorageComponent
 
     data = plan.backtesting_data
     account: TraderComponent | BacktestComponent
+    if plan.account:  # evaluations reach the trading modes (step 5) through this channel
+        manager.use_evaluations(EvaluationChannel(f"{plan.exchange_config.exchange}-evaluations"))
     if data is None:
         # 2. market data, read through manager.exchange
         market_data = MarketDataComponent(manager.exchange, plan.exchange_config, plan.clock,
@@ -419,7 +452,7 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
         hub = backtest_market_data(data, plan.exchange_config, plan.clock)
         manager.use_market_data(hub)
         # 3. the backtest driver, which owns the backtest's trader
-        account = BacktestComponent(manager, data, hub)
+        account = BacktestComponent(manager, data, hub, list(plan.evaluations))
     manager.add_component(account)
     manager.use_account(account.trader, account.personal_data)
     manager.exchange.set_order_entry(account.trader)  # execute_trade gets the trader's checks

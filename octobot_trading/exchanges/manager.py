@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from octobot_trading.exchange_data.market_data import ExchangeMarketData
     from octobot_trading.exchange_data.readiness import ReadinessTracker
     from octobot_trading.exchange_data.symbol_data import ExchangeSymbolsData
+    from octobot_trading.modes.channel import EvaluationChannel
     from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
     from octobot_trading.personal_data.trader import Trader
 
@@ -113,6 +114,7 @@ class ExchangeManager:
         self._trader: Trader | None = None
         self._personal_data: ExchangePersonalData | None = None
         self._symbols_data: ExchangeSymbolsData | None = None
+        self._evaluations: EvaluationChannel | None = None
         #: The market-data hub: managers, channels and readiness behind one write API.
         self.market_data: ExchangeMarketData | None = None
         #: The per-exchange channels (``market_data.channels``).
@@ -186,6 +188,10 @@ class ExchangeManager:
         """Fill the account slots (:attr:`trader`, :attr:`exchange_personal_data`)."""
         self._trader, self._personal_data = trader, personal_data
 
+    def use_evaluations(self, evaluations: EvaluationChannel) -> None:
+        """Fill the :attr:`evaluations` slot (the builder does, for every build with an account)."""
+        self._evaluations = evaluations
+
     # -- typed slots -------------------------------------------------------------------------
     def _missing(self, part: str) -> NotSupported:
         why = ("it was built with public_data_only(): market data only, no account" if self.market_data is not None
@@ -215,6 +221,15 @@ class ExchangeManager:
         if self._personal_data is None:
             raise self._missing("account data (exchange_personal_data)")
         return self._personal_data
+
+    @property
+    def evaluations(self) -> EvaluationChannel:
+        """The manager's evaluation channel: ``await manager.evaluations.publish(Evaluation(...))``
+        reaches every trading mode whose producer overrides ``on_evaluation`` (``NotSupported``
+        without an account, like :attr:`trader`)."""
+        if self._evaluations is None:
+            raise self._missing("evaluation channel (evaluations)")
+        return self._evaluations
 
     @property
     def exchange_symbols_data(self) -> ExchangeSymbolsData:

@@ -223,8 +223,17 @@ class AbstractTradingMode(abc.ABC):
             evaluations = self.context.evaluations
             if evaluations is None:
                 raise TradingModeError(f"{self.get_mode_name()}: producer needs an evaluation channel")
-            evaluations.subscribe(producer.on_evaluation)
-            self._unsubscribers.append(lambda: evaluations.unsubscribe(producer.on_evaluation))
+            # filtered on the mode's symbols, and dropped until the context is ready (as candles)
+            symbols = frozenset(self.symbols)
+            is_ready = self.context.is_ready
+            on_evaluation = producer.on_evaluation
+
+            async def deliver(evaluation: Evaluation) -> None:
+                if evaluation.symbol in symbols and is_ready():
+                    await on_evaluation(evaluation)
+
+            evaluations.subscribe(deliver)
+            self._unsubscribers.append(lambda: evaluations.unsubscribe(deliver))
 
     def _subscribe_gated(
         self, channel: Any, callback: Callable[[Any], Awaitable[None]], symbol: str, priority: str,

@@ -20,7 +20,9 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
-__all__ = ["DecisionAction", "Evaluation", "EvaluationChannel", "ModeChannel", "TradingDecision"]
+from octobot_trading.errors import InvalidNumber
+
+__all__ = ["DecisionAction", "Evaluation", "EvaluationChannel", "ModeChannel", "TradingDecision", "evaluation_value"]
 
 PayloadT = TypeVar("PayloadT")
 
@@ -50,16 +52,46 @@ class TradingDecision:
     extra: Mapping[str, Any] = field(default_factory=dict)
 
 
+def evaluation_value(value: Any) -> Decimal | str:
+    """``value`` as an evaluation value: a finite ``Decimal`` (an ``int`` is converted) or a
+    non-empty string. A float is a ``TypeError`` (write ``Decimal("0.5")`` or ``"0.5"`` in files);
+    NaN or infinity an ``InvalidNumber``."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise TypeError(f"an evaluation value is a Decimal, an int or a string, not {type(value).__name__}")
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise InvalidNumber(f"evaluation value {value} is not finite")
+        return value
+    if isinstance(value, str) and value.strip():
+        return value
+    raise TypeError(f"an evaluation value is a Decimal, an int or a non-empty string, got {value!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
-    """A signal computed outside a mode: ``value`` in [-1, 1] (-1 strong sell, 1 strong buy)."""
+    """A signal computed outside a mode, by evaluator ``source``, at ``time_ms``.
+
+    ``value`` is a ``Decimal`` (by convention in [-1, 1]: -1 strong sell, 1 strong buy; not
+    enforced) or a string (a state such as ``"bullish"``); see :func:`evaluation_value`.
+    """
 
     symbol: str
     source: str
-    value: Decimal
+    value: Decimal | str
     time_ms: int
     time_frame: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.symbol, str) or not self.symbol:
+            raise ValueError(f"evaluation symbol {self.symbol!r} is not a non-empty string")
+        if not isinstance(self.source, str) or not self.source:
+            raise ValueError(f"evaluation source {self.source!r} is not a non-empty string")
+        if isinstance(self.time_ms, bool) or not isinstance(self.time_ms, int) or self.time_ms < 0:
+            raise ValueError(f"evaluation time {self.time_ms!r} is not a non-negative integer of milliseconds")
+        object.__setattr__(self, "value", evaluation_value(self.value))
 
 
 class _DirectChannel(Generic[PayloadT]):

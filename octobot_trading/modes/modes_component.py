@@ -4,7 +4,8 @@ The builder creates it last among the built-in components (after the trader or t
 driver, and storage) when ``use_trading_mode(Mode, config)`` was called: every mode's config is
 validated when the component is created (a bad config fails the build with
 ``ConfigurationError`` before anything starts); each mode is built with a
-:class:`~octobot_trading.modes.context.ModeContext` read from the manager and started when the
+:class:`~octobot_trading.modes.context.ModeContext` read from the manager (its evaluation channel
+is ``manager.evaluations``, shared by every mode) and started when the
 manager starts, stopped when it stops.
 
 The component is ``manager.get_component("trading_modes")``; its ``modes`` attribute lists the
@@ -78,7 +79,8 @@ class TradingModesComponent:
                 sub_portfolio = f"{mode_class.get_mode_name()}-{index}"
                 if sub_portfolio not in portfolio_manager.sub_portfolios:  # restored by storage otherwise
                     portfolio_manager.create_sub_portfolio(sub_portfolio, allocation)
-            context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio)
+            context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio,
+                                               evaluations=self.manager.evaluations)
             name = mode_class.get_mode_name()
             try:
                 mode = mode_class(context, _as_mode_config(setting.config))
