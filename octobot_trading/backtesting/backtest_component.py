@@ -95,8 +95,10 @@ def backtesting_connector(data: CandleData, config: ExchangeConfig, trading: Tra
     side = HistoricalMarketSide(data, clock, fees=(fees.maker, fees.taker))
     symbols = list(config.symbols) or data.symbols
     markets = {symbol: side.market_info(symbol) for symbol in symbols}
-    return SimulatedConnector(clock, markets=markets, starting_balances=trading.starting_portfolio, fees=fees,
-                              market_data=side)  # type: ignore[arg-type]
+    connector = SimulatedConnector(clock, markets=markets, starting_balances=trading.starting_portfolio, fees=fees,
+                                   market_data=side)  # type: ignore[arg-type]
+    connector.allow_withdrawals = config.allow_withdrawals  # the builder's allow_withdrawals(), as live
+    return connector
 
 
 def backtest_market_data(data: CandleData, config: ExchangeConfig, clock: Clock) -> ExchangeMarketData:

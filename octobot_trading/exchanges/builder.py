@@ -418,8 +418,10 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
     # paper: the simulated venue reads its market data (markets and limits included) through the
     # venue class over the live connector, so the class's fix_markets / fix_ticker / ... repair it
     venue = plan.exchange_class(live, plan.clock, market_type=plan.exchange_config.market_type)
-    return SimulatedConnector(plan.clock, markets=None, starting_balances=trading.starting_portfolio,
-                              fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=venue)
+    paper = SimulatedConnector(plan.clock, markets=None, starting_balances=trading.starting_portfolio,
+                               fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=venue)
+    paper.allow_withdrawals = plan.exchange_config.allow_withdrawals  # allow_withdrawals(), as live
+    return paper
 
 
 def _assemble(manager: ExchangeManager, plan: _Plan) -> None:

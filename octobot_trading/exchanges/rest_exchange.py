@@ -24,6 +24,7 @@ results of                                                hook
 simulator's fill updates
 ``fetch_positions`` / ``watch_positions``                 ``fix_position`` (each position)
 ``fetch_funding_rate``                                    ``fix_funding_rate``
+``fetch_deposits``, ``fetch_withdrawals``, ``withdraw``   ``fix_transaction`` (:mod:`.rest_transfers`)
 ========================================================  =====================================
 
 A venue subclass declares its capabilities as class attributes (``exchange_id``,
@@ -54,6 +55,7 @@ from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, I
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.exchanges.protocols import OrderEntry
+from octobot_trading.exchanges.rest_transfers import TransferCalls
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -95,7 +97,7 @@ def _order_kind(order_type: OrderType | str, symbol: str) -> OrderType:
         raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
 
 
-class RestExchange(ExchangeConnector):
+class RestExchange(TransferCalls, ExchangeConnector):
     """One venue's exchange class; see the module docstring.
 
     Parameters

@@ -23,6 +23,7 @@ from typing import Any
 from octobot_trading.enums import TransactionType
 from octobot_trading.errors import NotSupported
 from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.rest_exchange import RestExchange
 from octobot_trading.exchanges.types import ExchangeTransaction, TransferStatus
 from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.logging import get_logger
@@ -45,11 +46,14 @@ def _implements(candidate: Any) -> bool:
 
 
 def _venue_of(exchange: Any) -> Any:
-    """The object answering the transfer calls: the exchange itself, else its connector."""
+    """The object answering the transfer calls: a manager's exchange class (``manager.exchange``,
+    whose ``fix_transaction`` hook repairs what its connector returns), else ``exchange`` itself
+    (a ``RestExchange`` or a connector); never a manager's raw connector."""
     inner = getattr(exchange, "exchange", None)
-    for candidate in (exchange, inner, getattr(inner, "connector", None), getattr(exchange, "connector", None)):
-        if _implements(candidate):
-            return candidate
+    if isinstance(inner, RestExchange):
+        return inner
+    if _implements(exchange):
+        return exchange
     raise NotSupported("this exchange offers no deposits / withdrawals")
 
 
@@ -59,7 +63,8 @@ class AccountTransfers:
     Parameters
     ----------
     exchange:
-        An ``ExchangeManager``, a ``RestExchange`` or a connector offering the transfer calls.
+        An ``ExchangeManager`` (its ``exchange`` is used), a ``RestExchange`` or a connector
+        offering the transfer calls.
     wallet:
         The blockchain wallet on the other side.
     transactions:
