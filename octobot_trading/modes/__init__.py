@@ -19,6 +19,7 @@ from octobot_trading.modes.channel import (
 )
 from octobot_trading.modes.context import ModeContext
 from octobot_trading.modes.dca import DCAConfig, DCATradingMode
+from octobot_trading.modes.evaluations import load_evaluations
 from octobot_trading.modes.grid import GridConfig, GridTradingMode
 from octobot_trading.modes.scripted import ScriptedConfig, ScriptedMode, load_script, resolve_mode
 from octobot_trading.modes.scripted_context import ScriptContext
@@ -49,6 +50,7 @@ __all__ = [
     "SmaCrossMode",
     "TradingDecision",
     "get_mode",
+    "load_evaluations",
     "load_script",
     "resolve_mode",
 ]

@@ -228,3 +228,18 @@ async def test_paper_manager_delivers_published_evaluations_to_subscribed_modes(
             btc = manager.exchange_personal_data.portfolio_manager.portfolio.get_currency_portfolio("BTC")
             assert btc.total == Decimal("0.01") - orders[0].fees.get("BTC", Decimal(0))
         assert manager.evaluations.subscriber_count == 0  # unsubscribed when the modes stop
+
+
+async def test_the_documented_evaluations_example_replays_its_file() -> None:
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "docs" / "examples" / "evaluations_mode.py"
+    spec = importlib.util.spec_from_file_location("evaluations_mode_example", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    result = await module.main()
+    # "0.8" buys, "-0.9" sells, "bullish" buys, "0.1" is ignored, "bearish" sells
+    assert [(fill.time, str(fill.side), fill.amount) for fill in result.trades] == [
+        (1606870800000, "buy", Decimal("0.05")), (1606957200000, "sell", Decimal("0.04")),
+        (1607043600000, "buy", Decimal("0.05")), (1607216400000, "sell", Decimal("0.04"))]
