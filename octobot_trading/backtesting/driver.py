@@ -13,6 +13,12 @@ For every candle, in the order below, the driver
 4. submits, awaited in turn, the orders whose price trigger fired on that candle (the trader's
    ``due_triggers`` queue), still at the close time.
 
+**Evaluations** (``evaluations``, sorted by time, and ``publish_evaluation``): before the clock
+moves to a close time, every evaluation timed before it is published, in order, with the clock
+set to the evaluation's time (then fired price triggers are submitted); the rest after the last
+candle. An evaluation timed at a close time is thus delivered after every candle closing then.
+Without evaluations the per-candle cost is one integer comparison.
+
 **Deterministic multi-symbol / multi-time-frame order.** Candles are replayed sorted by
 ``(close time, symbol, time frame length)``: at one close time, symbols in the order of
 :attr:`BacktestDriver.symbols` (sorted by name unless given), and for one symbol the shortest
@@ -42,6 +48,8 @@ from octobot_trading.exchange_data.payloads import CandleUpdate
 __all__ = ["BacktestDriver", "CandleMatcher"]
 
 CHUNK = 4096
+#: "no evaluation left": later than any time (an int, so the per-candle check compares two ints)
+_NEVER = 2**62
 
 
 class CandleMatcher(Protocol):
@@ -157,12 +165,12 @@ class BacktestDriver:
         self.replayed = 0
 
     @property
-    def _next_evaluation_ms(self) -> float:
-        """Time of the next evaluation to deliver (infinity when none is left)."""
+    def _next_evaluation_ms(self) -> int:
+        """Time of the next evaluation to deliver (``_NEVER`` when none is left)."""
         index = self._next_evaluation
-        return self.evaluations[index].time_ms if index < len(self.evaluations) else float("inf")
+        return self.evaluations[index].time_ms if index < len(self.evaluations) else _NEVER
 
-    async def _deliver_evaluations(self, before_ms: float) -> float:
+    async def _deliver_evaluations(self, before_ms: int) -> int:
         """Deliver, in order, the evaluations timed before ``before_ms``, each with the clock at its
         time (so after every candle closing at or before that time), then fired price triggers;
         return the time of the next one."""
@@ -188,7 +196,7 @@ class BacktestDriver:
             await self._run_single(self._streams[0])
         else:
             await self._run_merged()
-        await self._deliver_evaluations(float("inf"))
+        await self._deliver_evaluations(_NEVER)
         if self.progress is not None:
             self.progress(self.replayed, self.total)
         return self.replayed
