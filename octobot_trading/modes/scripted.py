@@ -219,6 +219,9 @@ class ScriptedMode(AbstractTradingMode):
         self.state: dict[str, Any] = {}
         #: Script errors seen so far (load failures of a changed file, callback failures).
         self.errors: list[ScriptError] = []
+        #: Orders the script placed (and their bundled exits) not yet done, by id: what
+        #: ``ctx.open_orders()`` and ``ctx.cancel_all()`` act on.
+        self._placed: dict[str, Any] = {}
         #: Number of successful reloads.
         self.reloads = 0
         self._seen = self._file_signature()
@@ -279,7 +282,7 @@ class ScriptedMode(AbstractTradingMode):
                 candle.symbol not in self._declared_symbols(script):
             return
         ctx = ScriptContext(self.context, symbol=candle.symbol, time_frame=candle.time_frame, candle=candle,
-                            state=self.state, on_order=self._watch_order)
+                            state=self.state, on_order=self._watch_order, owned=self._placed)
         if not script.started:
             script.started = True
             if script.on_start is not None:
@@ -304,8 +307,13 @@ class ScriptedMode(AbstractTradingMode):
         self.logger.error("%s", error)
 
     async def _watch_order(self, order: Any) -> None:
-        """Report the fills of an order the script placed (and of its chained exits) to ``on_fill``."""
+        """Record an order the script placed (and its chained exits) as the mode's own and report
+        their fills to ``on_fill``."""
+        placed = self._placed
+        for order_id in [i for i, o in placed.items() if o.is_done]:
+            del placed[order_id]
         for watched in (order, *getattr(order, "chained_orders", ())):
+            placed[watched.id] = watched
             watched.add_hook(OrderEvent.FILL, self._on_order_fill)
         if order.filled > 0:  # filled while being placed (market order), before the hook existed
             await self._on_order_fill(order)
@@ -320,7 +328,8 @@ class ScriptedMode(AbstractTradingMode):
         if data is not None:
             candle = data.get(order.symbol).candles(time_frame).last_candle()
         ctx = ScriptContext(self.context, symbol=order.symbol, time_frame=time_frame, candle=candle,
-                            state=self.state, on_order=self._watch_order, time_ms=self.context.clock.now_ms())
+                            state=self.state, on_order=self._watch_order, time_ms=self.context.clock.now_ms(),
+                            owned=self._placed)
         await self._call(script, script.on_fill, ctx, order)
 
     # -- hot reload ---------------------------------------------------------------------------

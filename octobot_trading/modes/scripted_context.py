@@ -8,7 +8,7 @@ raises :class:`~octobot_trading.modes.scripted_dsl.DSLError` before any order is
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -57,8 +57,10 @@ class ScriptContext:
     """
 
     def __init__(self, mode_context: ModeContext, *, symbol: str, time_frame: TimeFrame, candle: Any,
-                 state: dict[str, Any], on_order: OnOrder | None = None, time_ms: int | None = None) -> None:
+                 state: dict[str, Any], on_order: OnOrder | None = None, time_ms: int | None = None,
+                 owned: Mapping[str, Any] | None = None) -> None:
         self.mode_context = mode_context
+        self._owned = owned
         self.symbol = symbol
         self.time_frame = time_frame
         self.state = state
@@ -169,8 +171,12 @@ class ScriptContext:
         return None if positions is None else positions.get(self.symbol)
 
     def open_orders(self, symbol: str | None = None) -> list[Any]:
-        """Open orders of ``symbol`` (default: the trigger's), of the mode's sub-portfolio if any."""
+        """Open orders of ``symbol`` (default: the trigger's) that this mode placed (with their bundled
+        exits); another mode's orders on a shared account are never listed."""
         orders = self.mode_context.trader.orders_manager.open_orders(symbol or self.symbol)
+        owned = self._owned
+        if owned is not None:
+            return [o for o in orders if o.id in owned]
         sub = self.mode_context.sub_portfolio
         return [o for o in orders if sub is None or getattr(o, "sub_portfolio", None) == sub]
 
@@ -204,7 +210,8 @@ class ScriptContext:
         return await self._place(OrderType.TAKE_PROFIT, OrderSide(side), amount, price, offset, options)
 
     async def cancel_all(self, symbol: str | None = None) -> list[Any]:
-        """Cancel the mode's open orders of ``symbol`` (default: the trigger's); return them."""
+        """Cancel the open orders of ``symbol`` (default: the trigger's) this mode placed, as listed by
+        :meth:`open_orders`; another mode's orders are left alone. Return the cancelled orders."""
         cancelled = []
         for order in self.open_orders(symbol):
             cancelled.append(await self.mode_context.trader.cancel_order(order))
