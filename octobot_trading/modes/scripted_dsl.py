@@ -15,7 +15,9 @@ Prices (:func:`parse_price`)
 * ``"+2%"`` / ``"-1%"``: relative to the current price (the close of the trigger candle);
 * ``"e+2%"`` / ``"e-1%"``: relative to the open position's entry price (spot: :class:`DSLError`).
 
-Every malformed string raises :class:`DSLError` naming it, before anything is sent. A float
+Strings are stripped at their ends only: a space inside a form (``"10 %"``, ``"+1 0%"``) and any
+digit other than ASCII ``0-9`` make it malformed. Every malformed string raises
+:class:`DSLError` naming it, before anything is sent. A float
 raises ``TypeError`` (money is never a float). :func:`size_amount` turns an amount spec into the
 order amount: exact Decimal arithmetic, rounded DOWN to the market's amount step, and, for
 relative amounts, never above what is available (the cost of a buy, with a fee charged in the
@@ -49,10 +51,12 @@ __all__ = [
 ]
 
 _HUNDRED = Decimal(100)
-_NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
-_AMOUNT_RE = re.compile(rf"^({_NUMBER})\s*(%[tp]?)?$")
+# ASCII digits only (``\d`` would take any Unicode digit); no space inside a form: a string is
+# only stripped at its ends, so "10 %", "+1 0%" or "@ 25000" are malformed.
+_NUMBER = r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)"
+_AMOUNT_RE = re.compile(rf"^({_NUMBER})(%[tp]?)?$")
 _PRICE_RE = re.compile(rf"^(e)?([+-])({_NUMBER})%$")
-_ABS_PRICE_RE = re.compile(rf"^@?\s*({_NUMBER})$")
+_ABS_PRICE_RE = re.compile(rf"^@?({_NUMBER})$")
 _MAX_TEXT = 64
 
 
@@ -183,8 +187,7 @@ def parse_price(value: object) -> PriceSpec:
         if number <= 0:
             raise DSLError(f"price {value!r} must be positive", text=value)
         return PriceSpec(PriceKind.ABSOLUTE, number, text)
-    compact = text.replace(" ", "")
-    match = _PRICE_RE.match(compact)
+    match = _PRICE_RE.match(text)
     if match is not None:
         offset = _number(match.group(3), value, "price offset")
         signed = -offset if match.group(2) == "-" else offset

@@ -40,7 +40,8 @@ def test_amounts_parse_to_their_kind_and_exact_value(text: object, kind: AmountK
 
 
 @pytest.mark.parametrize("text", ["", "abc", "10", "10%x", "%10", "-1", "0", "0%", "101%", "1e5", "1,5",
-                                  "nan", "inf", "10 %%", "+5", "all%", "5%tp"])
+                                  "nan", "inf", "10 %%", "+5", "all%", "5%tp", "10 %", "1 0%", "10% t",
+                                  "\u0661\u0660%", "\uff11", "\u0660.\u0660\u0661", "1\u00a00"])
 def test_malformed_amount_raises_dsl_error_naming_the_string(text: str) -> None:
     if text == "10":  # a plain number is valid: keep the list honest
         assert parse_amount(text).kind is AmountKind.ABSOLUTE
@@ -66,6 +67,7 @@ def test_float_amounts_and_prices_are_type_errors() -> None:
     ("-1.5%", PriceKind.CURRENT, Decimal("-1.5")),
     ("e+2%", PriceKind.ENTRY, Decimal("2")),
     ("e-0.5%", PriceKind.ENTRY, Decimal("-0.5")),
+    (" +2% ", PriceKind.CURRENT, Decimal("2")),  # stripped at the ends only
     (Decimal("100"), PriceKind.ABSOLUTE, Decimal("100")),
 ])
 def test_prices_parse_to_their_kind_and_exact_value(text: object, kind: PriceKind, value: Decimal) -> None:
@@ -74,7 +76,9 @@ def test_prices_parse_to_their_kind_and_exact_value(text: object, kind: PriceKin
 
 
 @pytest.mark.parametrize("text", ["", "x", "2%", "+2", "e2%", "@", "@-5", "-100%", "-150%", "0", "++2%",
-                                  "e+%", "25 000", "1e3"])
+                                  "e+%", "25 000", "1e3", "+1 0%", "+ 2 %", "e + 2 %", "+2 %", "e +2%",
+                                  "@ 25000", "\u0662\u0665\u0660\u0660\u0660", "+\u0661\u0660%",
+                                  "\uff11"])
 def test_malformed_price_raises_dsl_error_naming_the_string(text: str) -> None:
     with pytest.raises(DSLError) as info:
         parse_price(text)
