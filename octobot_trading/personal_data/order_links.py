@@ -21,6 +21,7 @@ from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.errors import OctoBotTradingError, OrderNotFound
 from octobot_trading.exchanges.types import MarketInfo
+from octobot_trading.personal_data.order_listeners import automatic_operations
 from octobot_trading.personal_data.orders.groups import CancelOrder, GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
@@ -130,9 +131,11 @@ class OrderLinks:
                     continue
                 try:
                     if isinstance(action, CancelOrder):
-                        await self._cancel_quietly(target)
+                        with automatic_operations():
+                            await self._cancel_quietly(target)
                     elif target.is_active and target.exchange_order_id:
-                        await self.edit(target, amount=action.amount)
+                        with automatic_operations():
+                            await self.edit(target, amount=action.amount)
                     else:
                         target.shrink(action.amount)
                 except OctoBotTradingError as exc:  # never break the fill being applied

@@ -3,8 +3,9 @@
 The publisher listens to the trader (``trader.add_order_listener``): each create, edit and
 cancel a caller asks for becomes one :class:`~octobot_trading.signals.bundle.SignalBundle`,
 numbered 1, 2, ... and kept in a bounded history. What the trader does by itself as a
-consequence of a fill (a group sibling canceled or shrunk) is not published: followers' own
-groups do the same on their fills.
+consequence of a fill (a group sibling canceled or shrunk: ``event.automatic``) is not
+published: followers' own groups do the same on their fills. A cancel or edit the user asks for
+is published, even on a group whose other orders have filled.
 
 Followers in the same process subscribe directly (``SignalFollower(manager, source=publisher)``);
 remote ones connect to :meth:`SignalPublisher.serve` (aiohttp websocket, ``ws://host:port``,
@@ -137,10 +138,10 @@ class SignalPublisher:
         order = event.order
         if self.mode is not None and order.sub_portfolio != self._sub_portfolio:
             return
+        if event.automatic:
+            return  # the group's own rule: followers' groups do the same on their fills
         if event.operation is OrderOperation.CREATE:
             self.publish({"operation": "create", "orders": tuple(self._create_orders(event))})
-        elif _follows_a_group_fill(order):
-            return  # the group's own rule: followers' groups do the same on their fills
         elif event.operation is OrderOperation.CANCEL:
             self.publish({"operation": "cancel", "ref": order.id})
         else:
@@ -298,11 +299,6 @@ async def _drain(ws: web.WebSocketResponse) -> None:
     async for message in ws:
         if message.type in (WSMsgType.CLOSE, WSMsgType.ERROR):
             break
-
-
-def _follows_a_group_fill(order: Any) -> bool:
-    group = order.group
-    return group is not None and any(sibling.filled > 0 for sibling in group.orders if sibling is not order)
 
 
 def _last_price(trader: Any, symbol: str) -> Decimal | None:

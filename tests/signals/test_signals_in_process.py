@@ -212,6 +212,36 @@ async def test_a_group_cancel_caused_by_a_fill_is_left_to_the_follower_own_group
     assert follower.refused == []
 
 
+async def test_a_user_cancel_and_edit_after_a_sibling_fill_reach_the_follower(pair):
+    leader, _follower_manager, publisher, follower = pair
+    events: list[tuple[str, bool]] = []
+
+    async def listener(event) -> None:
+        events.append((event.operation.value, event.automatic))
+
+    leader.trader.add_order_listener(listener)
+    last = leader.trader.price_of(SYMBOL)
+    group = ot.OrderGroup("oco")
+    await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")),
+                                     group=group)
+    await leader.trader.create_order("market", "buy", SYMBOL, "0.01", group=group)  # fills: a sibling has filled
+    high, higher = (last * D("1.2")).quantize(D("0.01")), (last * D("1.25")).quantize(D("0.01"))
+    later = await leader.trader.create_order("limit", "sell", SYMBOL, "0.005", high, group=group)
+    edited = await leader.trader.create_order("limit", "sell", SYMBOL, "0.004", high, group=group)
+    await _handled(follower, publisher)
+    mine, my_edited = follower.order_for(later.id), follower.order_for(edited.id)
+    assert mine.status is OrderStatus.OPEN and my_edited.price == high
+    await leader.trader.edit_order(edited, price=higher)  # the user's own edit and cancel ...
+    await leader.trader.cancel_order(later)
+    assert events[-2:] == [("edit", False), ("cancel", False)]
+    assert ("cancel", True) in events  # (the group's own cancel on the market fill is flagged automatic)
+    await _handled(follower, publisher)
+    assert [b.operation for b in publisher.history()][-2:] == ["edit", "cancel"]  # ... are published
+    assert my_edited.price == higher and my_edited.status is OrderStatus.OPEN
+    assert mine.status is OrderStatus.CANCELED
+    assert follower.refused == []
+
+
 async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pair):
     _leader, follower_manager, _publisher, follower = pair
     text = json.dumps({
