@@ -395,7 +395,8 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
     ``"package.module:Class"`` import path of an :class:`AbstractTradingMode` subclass, a path to
     a script file (``*.py``, see :class:`ScriptedMode`; the returned class has the script as its
     default config), or a mode class. Raises ``ConfigurationError`` (field ``mode``) for a spec
-    naming nothing usable and ``ScriptError`` for a script that does not load.
+    naming nothing usable or a module that fails to import (whatever it raised, chained as the
+    cause) and ``ScriptError`` for a script that does not load.
     """
     from octobot_trading.modes.builtin import BUILTIN_MODES
 
@@ -418,6 +419,9 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             raise ConfigurationError(f"mode {text!r}: cannot import {module_name}: {exc}", field="mode") from exc
+        except Exception as exc:  # the module itself fails (SyntaxError, an error raised at import...)
+            raise ConfigurationError(f"mode {text!r}: importing {module_name} failed: {type(exc).__name__}: {exc}",
+                                     field="mode") from exc
         target: Any = module
         for part in attribute.split("."):
             target = getattr(target, part, None)

@@ -58,6 +58,27 @@ def test_backtest_command_refuses_a_bad_mode_spec_with_a_typed_error(
     assert not (tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize(("package", "source", "error"), [
+    ("user_modes_raising", "raise RuntimeError('module refuses to load')\n", "RuntimeError: module refuses to load"),
+    ("user_modes_syntax", "class X(:\n", "SyntaxError:"),
+])
+def test_backtest_command_refuses_a_mode_module_that_fails_to_import(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        package: str, source: str, error: str) -> None:
+    (tmp_path / package).mkdir()
+    (tmp_path / package / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / package / "broken.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    spec = f"{package}.broken:X"
+    assert main(_args(tmp_path, spec)) == 2
+    err = capsys.readouterr().err
+    assert f"ConfigurationError: mode {spec!r}: importing {package}.broken failed: {error}" in err
+    assert "Traceback" not in err and not (tmp_path / "report.html").exists()
+    with pytest.raises(ot.errors.ConfigurationError) as info:
+        ot.modes.resolve_mode(spec)
+    assert info.value.field == "mode" and info.value.__cause__ is not None
+
+
 def test_backtest_command_names_the_line_of_a_broken_script(tmp_path: Path,
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     script = tmp_path / "broken.py"
