@@ -16,8 +16,10 @@ and subscribed (behind the readiness gate) before the first call.
 **Loading.** :func:`load_script` compiles and runs the file in a fresh namespace; any failure
 (syntax error, exception at import, missing or non-async ``on_candle``, bad ``TIME_FRAMES``) is a
 :class:`~octobot_trading.modes.scripted_dsl.ScriptError` naming the file and, when known, the
-line. Errors raised by a callback are logged as a ``ScriptError`` naming the script line and kept
-in :attr:`ScriptedMode.errors` (config ``on_error="raise"`` re-raises them instead).
+line. Errors raised by a callback (a ``DSLError`` included) are logged as a ``ScriptError`` naming
+the script file and line and kept in :attr:`ScriptedMode.errors` (the last :data:`MAX_KEPT_ERRORS`;
+an identical error is logged again only at its 10th, 100th... occurrence, with the count); config
+``on_error="raise"`` re-raises them instead.
 
 **Hot reload** (when ``ModeContext.hot_reload``: live and paper trading, never in backtests): at
 a trigger, at most every ``reload_check_ms`` of the manager's clock, the file's modification time
@@ -38,6 +40,7 @@ import importlib
 import inspect
 import sys
 import types
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +59,9 @@ from octobot_trading.personal_data.orders.order import OrderEvent
 __all__ = ["LoadedScript", "ScriptedConfig", "ScriptedMode", "load_script", "resolve_mode"]
 
 _MAX_SCRIPT_BYTES = 1_000_000
+#: How many script errors :attr:`ScriptedMode.errors` keeps (the most recent).
+MAX_KEPT_ERRORS = 100
+_MAX_TRACKED_MESSAGES = 1000
 
 
 @dataclass(slots=True)
@@ -217,8 +223,12 @@ class ScriptedMode(AbstractTradingMode):
         self._check_feeds(self.script)
         #: The script's own variables (``ctx.state``), kept across calls and reloads.
         self.state: dict[str, Any] = {}
-        #: Script errors seen so far (load failures of a changed file, callback failures).
-        self.errors: list[ScriptError] = []
+        #: The last script errors (load failures of a changed file, callback failures), at most
+        #: :data:`MAX_KEPT_ERRORS`; :attr:`error_count` counts them all.
+        self.errors: deque[ScriptError] = deque(maxlen=MAX_KEPT_ERRORS)
+        #: Number of script errors since the mode was built.
+        self.error_count = 0
+        self._repeats: dict[str, int] = {}
         #: Orders the script placed (and their bundled exits) not yet done, by id: what
         #: ``ctx.open_orders()`` and ``ctx.cancel_all()`` act on.
         self._placed: dict[str, Any] = {}
@@ -293,6 +303,7 @@ class ScriptedMode(AbstractTradingMode):
         try:
             await fn(*args)
         except ScriptError as exc:
+            exc.locate(str(script.path), _failing_line(exc, str(script.path)))
             self._script_failed(exc)
         except Exception as exc:
             error = ScriptError(f"{fn.__name__} raised {type(exc).__name__}: {exc}", path=str(script.path),
@@ -301,10 +312,26 @@ class ScriptedMode(AbstractTradingMode):
             self._script_failed(error)
 
     def _script_failed(self, error: ScriptError) -> None:
-        self.errors.append(error)
         if self.config.on_error == "raise":
+            self.errors.append(error)
             raise error
-        self.logger.error("%s", error)
+        self._report(error, "%s")
+
+    def _report(self, error: ScriptError, template: str) -> None:
+        """Keep ``error`` (the last :data:`MAX_KEPT_ERRORS`) and log it, an identical error only at
+        its 1st, 10th, 100th... occurrence, with its count."""
+        self.errors.append(error)
+        self.error_count += 1
+        text = str(error)
+        seen = self._repeats
+        count = seen[text] = seen.get(text, 0) + 1
+        if len(seen) > _MAX_TRACKED_MESSAGES:
+            seen.clear()
+            seen[text] = count
+        if count == 1:
+            self.logger.error(template, error)
+        elif count == 10 ** (len(str(count)) - 1):  # 10, 100, 1000...
+            self.logger.error(template + " (repeated %d times)", error, count)
 
     async def _watch_order(self, order: Any) -> None:
         """Record an order the script placed (and its chained exits) as the mode's own and report
@@ -378,8 +405,7 @@ class ScriptedMode(AbstractTradingMode):
         except (ScriptError, ConfigurationError) as exc:
             self._failed_digest = digest
             error = exc if isinstance(exc, ScriptError) else ScriptError(str(exc), path=str(self.script.path))
-            self.errors.append(error)
-            self.logger.error("script not reloaded, the previous version keeps running: %s", error)
+            self._report(error, "script not reloaded, the previous version keeps running: %s")
             return False
         self.script = script
         self._failed_digest = None

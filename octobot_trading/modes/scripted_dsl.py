@@ -73,6 +73,16 @@ class ScriptError(TradingModeError):
         self.path = path
         self.line = line
 
+    def locate(self, path: str, line: int | None) -> None:
+        """Name the script ``path`` (and ``line``) of an error raised without them (a DSL error
+        raised inside a callback), prefixing the message as the constructor would."""
+        if self.path is not None:
+            return
+        self.path, self.line = path, line
+        where = f"{path}:{line}: " if line is not None else f"{path}: "
+        self.message = f"{where}{self.message}"
+        self.args = (self.message,)
+
 
 class DSLError(ScriptError, ValueError):
     """An amount or price string of the scripted-mode DSL is malformed or cannot apply.

@@ -294,3 +294,41 @@ async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path
         f"buy market {entry.amount} {entry.time}",
         f"sell limit {take_profit.amount} {take_profit.time}",
     ]
+
+
+async def test_callback_errors_name_the_script_line_are_kept_bounded_and_repeats_are_not_all_logged(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = _script(tmp_path, """
+        TIME_FRAMES = ["1h"]
+
+        async def on_candle(ctx):
+            if ctx.state.setdefault("n", 0) % 2:
+                ctx.state["n"] += 1
+                await ctx.market_buy("10 percent")
+            ctx.state["n"] += 1
+            1 / 0
+    """)
+    caplog.set_level("ERROR")
+    built: list[ScriptedMode] = []
+
+    class Recorded(ScriptedMode.for_script(path)):  # type: ignore[misc]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    result = await _backtest(Recorded)
+    assert result.trades == []
+    [mode] = built
+    assert mode.error_count == 240 and len(mode.errors) == 100  # one failure per candle, the last 100 kept
+    dsl = [e for e in mode.errors if isinstance(e, DSLError)]
+    other = [e for e in mode.errors if not isinstance(e, DSLError)]
+    assert len(dsl) == len(other) == 50
+    where = str(path.resolve())
+    assert {(e.path, e.line) for e in dsl} == {(where, 7)}
+    assert str(dsl[0]).startswith(f"{where}:7: malformed amount '10 percent'")
+    assert {(e.path, e.line) for e in other} == {(where, 9)}
+    logged = [r.getMessage() for r in caplog.records]
+    # each of the two distinct errors is logged at its 1st, 10th and 100th occurrence only
+    assert len([m for m in logged if "10 percent" in m]) == 3
+    assert len([m for m in logged if "ZeroDivisionError" in m]) == 3
+    assert any(m.endswith("(repeated 100 times)") for m in logged)
