@@ -63,7 +63,28 @@ class OrderSafety:
         mark = self.price_of(order.symbol) if self.price_of is not None else None
         if order.order_type is OrderType.MARKET:
             self._check_market(order)
-        elif order.price is not None and mark is not None and mark > 0:
+        else:
+            self._check_limit_price(order, mark)
+        self._check_position_value(order, holding, order.amount, mark)
+
+    def check_edit(self, order: Order, *, price_changed: bool, amount_increased: bool, holding: Decimal) -> None:
+        """Raise ``OrderSafetyError`` when an edit's new terms (already set on ``order``) break a rule.
+
+        The rules :meth:`check` applies to a new order's price and amount: the limit price when the
+        edit moves it, the position value (holding plus the order's unfilled amount) when it
+        increases the amount. The open-orders cap does not apply (the order is already counted).
+        """
+        if not self.config.enabled:
+            return
+        mark = self.price_of(order.symbol) if self.price_of is not None else None
+        if price_changed and order.order_type is not OrderType.MARKET:
+            self._check_limit_price(order, mark)
+        if amount_increased:
+            self._check_position_value(order, holding, order.remaining, mark)
+
+    def _check_limit_price(self, order: Order, mark: Decimal | None) -> None:
+        cfg = self.config
+        if order.price is not None and mark is not None and mark > 0:
             through = (order.price - mark) if order.side is OrderSide.BUY else (mark - order.price)
             if through * 100 > cfg.max_price_deviation_percent * mark:
                 raise OrderSafetyError(
@@ -71,9 +92,12 @@ class OrderSafety:
                     f"{decimal_to_str(cfg.max_price_deviation_percent)}% through the mark price {decimal_to_str(mark)}",
                     rule="max_price_deviation_percent", symbol=order.symbol,
                 )
+
+    def _check_position_value(self, order: Order, holding: Decimal, amount: Decimal, mark: Decimal | None) -> None:
+        cfg = self.config
         if cfg.max_position_value is not None and order.side is OrderSide.BUY:
             price = order.reference_price or mark
-            if price is not None and (holding + order.amount) * price > cfg.max_position_value:
+            if price is not None and (holding + amount) * price > cfg.max_position_value:
                 raise OrderSafetyError(
                     f"the position on {order.symbol} would exceed {decimal_to_str(cfg.max_position_value)}",
                     rule="max_position_value", symbol=order.symbol,

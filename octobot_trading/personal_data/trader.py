@@ -452,6 +452,7 @@ class Trader:
         moves_trigger = order.order_type in _STOP_WITHOUT_LIMIT  # its "price" is the trigger
         limit_price = None if moves_trigger else new_price
         trigger = new_trigger if new_trigger is not None else (new_price if moves_trigger else None)
+        self._check_edit_safety(order, new_amount, limit_price, trigger)
         if not order.is_active:
             order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
             if order.self_managed and order.order_type not in _TRAILING and self.triggers.is_watched(order) and (
@@ -482,6 +483,18 @@ class Trader:
         if delta < 0:
             self.portfolio_manager.release(order, -delta)
         return order
+
+    def _check_edit_safety(self, order: Order, amount: Decimal | None, price: Decimal | None,
+                           trigger: Decimal | None) -> None:
+        """Order safety on an edit's new terms, like on a new order; ``order`` is left as it was."""
+        old = order.amend(amount=amount, price=price, trigger_price=trigger)
+        try:
+            self.safety.check_edit(order, price_changed=price is not None,
+                                   amount_increased=amount is not None and amount > old.amount,
+                                   holding=self.portfolio_manager.get_portfolio(order.sub_portfolio).total(
+                                       self.market(order.symbol).base))
+        finally:
+            order.restore_terms(old)
 
     def follow_links(self, order: Order) -> None:
         """React to the fills and cancels of ``order`` for its group and chained orders (idempotent).

@@ -197,6 +197,28 @@ async def test_order_safety_rules():
     assert info.value.rule == "max_spread_percent"
 
 
+async def test_edit_order_applies_order_safety_to_the_new_price_and_amount_before_any_change():
+    safety = OrderSafetyConfig(max_price_deviation_percent="5", max_position_value="500")
+    acc = await make_account(safety=safety)
+    order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95")
+    waiting = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90", chained_to=order)
+    before = await _state(acc)
+    with pytest.raises(OrderSafetyError) as info:
+        await acc.trader.edit_order(order, price="106")  # 6 % above the mark 100
+    assert info.value.rule == "max_price_deviation_percent"
+    with pytest.raises(OrderSafetyError) as info:
+        await acc.trader.edit_order(order, amount="6")  # 6 * 95 = 570 > 500
+    assert info.value.rule == "max_position_value"
+    with pytest.raises(OrderSafetyError) as info:
+        await acc.trader.edit_order(waiting, price="150")  # an inactive order too
+    assert info.value.rule == "max_price_deviation_percent"
+    assert await _state(acc) == before
+    assert (order.amount, order.price, waiting.price) == (D(1), D(95), D(90))
+    await acc.trader.edit_order(order, amount="2", price="104")  # within the rules
+    assert (order.amount, order.price) == (D(2), D(104))
+    await acc.exchange_matches_portfolio()
+
+
 class _LostReplyConnector(SimulatedConnector):
     """Places the order, then loses the reply (as a timed-out HTTP call would)."""
 

@@ -106,6 +106,25 @@ async def test_oco_group_and_chained_order_created_in_separate_calls_are_rebuilt
     assert my_buy.status is OrderStatus.CANCELED and my_exit.status is OrderStatus.CANCELED
 
 
+async def test_an_edit_moving_a_follower_limit_far_through_the_market_is_refused_unchanged(pair):
+    leader, follower_manager, publisher, follower = pair
+    last = leader.trader.price_of(SYMBOL)
+    low = (last * D("0.9")).quantize(D("0.01"))
+    resting = await leader.trader.create_order("limit", "buy", SYMBOL, "0.02", low)
+    await _handled(follower, publisher)
+    mine = follower.order_for(resting.id)
+    totals = _totals(follower_manager)
+    text = json.dumps({
+        "version": 1, "id": "remote-1", "source": "remote", "sequence": 1, "timestamp": 0, "operation": "edit",
+        "ref": resting.id, "price": str((last * D("1.5")).quantize(D("0.01")))})
+    assert await follower.apply(text) is False
+    (refused,) = follower.refused
+    assert refused.bundle_id == "remote-1" and "through the mark price" in refused.reason
+    assert (mine.price, mine.status) == (low, OrderStatus.OPEN) and _totals(follower_manager) == totals
+    (venue_order,) = await follower_manager.trader.connector.fetch_open_orders(SYMBOL)
+    assert venue_order.price == low  # nothing was sent
+
+
 async def test_a_redelivered_bundle_changes_nothing(pair):
     leader, follower_manager, publisher, follower = pair
     await leader.trader.create_order("market", "buy", SYMBOL, "0.01")
