@@ -12,7 +12,9 @@ deduplicated by transaction id: a transaction is reported once when first seen a
 when its status changes, and recorded once (when settled) as a ``DEPOSIT`` / ``WITHDRAWAL``
 transaction of the manager's ``transactions_manager`` (id ``deposit:<id>`` / ``withdrawal:<id>``).
 Given a ``portfolio`` (accounts whose balances are not read back from the venue, e.g. paper
-trading), settled transfers are also applied to it, exactly once.
+trading), settled transfers are also applied to it, exactly once. On a simulated manager (paper
+trading or a backtest, ``manager.is_simulated``) that portfolio defaults to the manager's own, so
+the account the trader sizes orders from stays in step with the simulated venue.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ from octobot_trading.wallets.wallet import BlockchainWallet, ChainTransaction
 __all__ = ["AccountTransfers"]
 
 _METHODS = ("fetch_deposits", "fetch_withdrawals", "fetch_deposit_address", "withdraw")
+_MANAGER_PORTFOLIO: Any = object()  # default of ``portfolio``: the manager's own when simulated
+
+
+def _default_portfolio(exchange: Any) -> Any:
+    """The portfolio of a simulated manager (its balances live locally, not read from the venue)."""
+    if getattr(exchange, "is_simulated", False) is not True or not isinstance(getattr(exchange, "exchange", None),
+                                                                             RestExchange):
+        return None
+    manager = getattr(getattr(exchange, "exchange_personal_data", None), "portfolio_manager", None)
+    return getattr(manager, "portfolio", None)
 
 
 def _implements(candidate: Any) -> bool:
@@ -70,17 +82,19 @@ class AccountTransfers:
     transactions:
         Where settled transfers are recorded (default: the manager's ``transactions_manager``).
     portfolio:
-        Optional local portfolio to apply settled transfers to (see the module docstring).
+        Local portfolio to apply settled transfers to (see the module docstring). By default the
+        manager's own portfolio when ``exchange`` is a simulated manager (paper trading,
+        backtests), else none; ``None`` applies them to no portfolio.
     """
 
     def __init__(self, exchange: Any, wallet: BlockchainWallet, *, transactions: Any = None,
-                 portfolio: Any = None) -> None:
+                 portfolio: Any = _MANAGER_PORTFOLIO) -> None:
         self.venue = _venue_of(exchange)
         self.wallet = wallet
         personal = getattr(exchange, "exchange_personal_data", None)
         self.transactions = transactions if transactions is not None else getattr(
             personal, "transactions_manager", None)
-        self.portfolio = portfolio
+        self.portfolio = _default_portfolio(exchange) if portfolio is _MANAGER_PORTFOLIO else portfolio
         #: every transaction seen, by ``(kind, id)``, as last reported
         self.ledger: dict[tuple[str, str], ExchangeTransaction] = {}
         self._applied: set[tuple[str, str]] = set()

@@ -91,3 +91,24 @@ async def test_a_backtest_manager_withdraws_only_when_the_builder_allows_it() ->
     async with await builder().allow_withdrawals().build() as manager:
         assert (await manager.exchange.withdraw("USDT", D("10"), "elsewhere")).amount == D("10")
         assert (await manager.exchange.fetch_balance())["USDT"].free == D("990")
+
+
+async def test_paper_transfers_keep_the_manager_portfolio_in_step_with_the_simulated_venue() -> None:
+    chain = SimulatedChain(SimulatedClock(0), network="USDT")
+    wallet = SimulatedBlockchainWallet(chain)
+    async with FakeExchangeServer() as server:
+        async with await _paper(server).allow_withdrawals().build() as manager:
+            portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
+            transfers = AccountTransfers(manager, wallet)
+            assert transfers.portfolio is portfolio  # the default on a simulated manager
+            venue = manager.exchange.connector
+            venue.receive_deposit("USDT", "250", transaction_id="dep-1")
+            await transfers.withdraw("USDT", "40")
+            await transfers.sync()
+            await transfers.sync()  # settled transfers are applied once
+            balance = (await manager.exchange.fetch_balance())["USDT"]
+            assert balance.free == D("1210")
+            usdt = portfolio.get_currency_portfolio("USDT")
+            assert (usdt.total, usdt.available) == (balance.total, balance.free)
+            # an explicit None keeps transfers off any portfolio
+            assert AccountTransfers(manager, wallet, portfolio=None).portfolio is None
