@@ -102,6 +102,7 @@ async def test_paper_transfers_keep_the_manager_portfolio_in_step_with_the_simul
             transfers = AccountTransfers(manager, wallet)
             assert transfers.portfolio is portfolio  # the default on a simulated manager
             venue = manager.exchange.connector
+            assert isinstance(venue, SimulatedConnector)
             venue.receive_deposit("USDT", "250", transaction_id="dep-1")
             await transfers.withdraw("USDT", "40")
             await transfers.sync()
