@@ -15,8 +15,11 @@ rebuild it on its own account:
 
 Every bundle carries a unique ``id`` and a ``sequence`` number per publisher (1, 2, ...): a
 follower applies each id once. Money travels as decimal strings (``"0.01"``), never JSON
-numbers. :meth:`SignalBundle.from_json` is strict: malformed JSON, unknown fields, a number for
-money, a missing field or a version other than :data:`WIRE_VERSION` raise ``InvalidSignal``.
+numbers, in ASCII digits. :meth:`SignalBundle.from_json` is strict: malformed JSON, a duplicate
+key, unknown fields, a number for money, a missing field, a version other than
+:data:`WIRE_VERSION`, a zero amount or ratio, an exit ``fraction`` outside ``(0, 1]``, or an
+inconsistent graph (an order whose parent chain does not reach the entry, a cycle, an order on
+another symbol than the entry's) raise ``InvalidSignal``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import json
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from octobot_trading.errors import InvalidSignal
 from octobot_trading.util.decimals import decimal_to_str
@@ -35,8 +38,19 @@ __all__ = ["WIRE_VERSION", "GroupRef", "Role", "SignalBundle", "SignalOrder", "T
 WIRE_VERSION = 1
 """The wire-format version this library writes and reads."""
 
-MoneyText = Annotated[str, StringConstraints(pattern=r"^-?\d{1,40}(\.\d{1,80})?$")]
-PositiveText = Annotated[str, StringConstraints(pattern=r"^\d{1,40}(\.\d{1,80})?$")]
+# ASCII digits only ([0-9]: a regex \d would accept any script's digits)
+PositiveText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,40}(\.[0-9]{1,80})?$")]
+"""A non-negative decimal string."""
+
+
+def _not_zero(text: str) -> str:
+    if Decimal(text) == 0:
+        raise ValueError("must be greater than zero")
+    return text
+
+
+NonZeroText = Annotated[PositiveText, AfterValidator(_not_zero)]
+"""A strictly positive decimal string (amounts, ratios, prices)."""
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Role = Literal["entry", "stop_loss", "take_profit", "chained"]
 OrderTypeText = Literal["market", "limit", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit",
@@ -66,7 +80,7 @@ class TriggerRef(BaseModel):
     """A price trigger keeping the order inactive until the price crosses ``threshold``."""
 
     model_config = _STRICT
-    threshold: PositiveText
+    threshold: NonZeroText
     above: bool
 
 
@@ -85,11 +99,11 @@ class SignalOrder(BaseModel):
     type: OrderTypeText
     side: Literal["buy", "sell"]
     symbol: Annotated[str, StringConstraints(min_length=3, max_length=64)]
-    amount: PositiveText
+    amount: NonZeroText
     fraction: PositiveText
-    price: PositiveText | None = None
-    trigger_price: PositiveText | None = None
-    reference_price: PositiveText | None = None
+    price: NonZeroText | None = None
+    trigger_price: NonZeroText | None = None
+    reference_price: NonZeroText | None = None
     trailing_percent: PositiveText | None = None
     trailing_offset: PositiveText | None = None
     limit_offset: PositiveText | None = None
@@ -116,9 +130,9 @@ class SignalBundle(BaseModel):
     operation: Literal["create", "edit", "cancel"]
     orders: tuple[SignalOrder, ...] = ()
     ref: Identifier | None = None
-    amount_ratio: PositiveText | None = None
-    price: PositiveText | None = None
-    trigger_price: PositiveText | None = None
+    amount_ratio: NonZeroText | None = None
+    price: NonZeroText | None = None
+    trigger_price: NonZeroText | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> SignalBundle:
@@ -129,9 +143,7 @@ class SignalBundle(BaseModel):
             refs = {o.ref for o in self.orders}
             if len(refs) != len(self.orders):
                 raise ValueError("order refs must be unique in a bundle")
-            for order in self.orders[1:]:
-                if order.parent not in refs:
-                    raise ValueError(f"order {order.ref} is not chained to an order of the bundle")
+            _check_graph(self.orders)
             if self.ref is not None or self.amount_ratio or self.price or self.trigger_price:
                 raise ValueError("a create bundle carries its values in its orders")
         else:
@@ -156,7 +168,9 @@ class SignalBundle(BaseModel):
     def from_json(cls, text: str | bytes) -> SignalBundle:
         """Parse wire text; raise ``InvalidSignal`` naming what is wrong (nothing else happens)."""
         try:
-            raw: Any = json.loads(text)
+            raw: Any = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+        except _DuplicateKey as exc:
+            raise InvalidSignal(f"signal bundle has a duplicate key {exc.key!r}") from None
         except (ValueError, TypeError) as exc:
             raise InvalidSignal(f"signal bundle is not valid JSON: {exc}") from exc
         if not isinstance(raw, dict):
@@ -171,3 +185,41 @@ class SignalBundle(BaseModel):
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in error['loc']) or 'bundle'}: {error['msg']}" for error in exc.errors()[:5])
             raise InvalidSignal(f"invalid signal bundle: {problems}") from exc
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise _DuplicateKey(key)
+        result[key] = value
+    return result
+
+
+def _check_graph(orders: tuple[SignalOrder, ...]) -> None:
+    """Every non-entry order chains back to the entry (no cycle), on the entry's symbol, with a fraction in (0, 1]."""
+    entry = orders[0]
+    if entry.parent == entry.ref:
+        raise ValueError(f"order {entry.ref} is chained to itself")
+    by_ref = {order.ref: order for order in orders}
+    for order in orders[1:]:
+        if order.symbol != entry.symbol:
+            raise ValueError(f"order {order.ref} is on {order.symbol}, not on the entry's symbol {entry.symbol}")
+        if not 0 < Decimal(order.fraction) <= 1:
+            raise ValueError(f"order {order.ref}: fraction {order.fraction} of its parent must be in (0, 1]")
+        seen = {order.ref}
+        current = order
+        while current.ref != entry.ref:
+            parent = by_ref.get(current.parent) if current.parent is not None else None
+            if parent is None:
+                raise ValueError(f"order {order.ref} is not chained to an order of the bundle")
+            if parent.ref in seen:
+                raise ValueError(f"order {order.ref}: its parent chain loops (a cycle) instead of reaching the entry")
+            seen.add(parent.ref)
+            current = parent

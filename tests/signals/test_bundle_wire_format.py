@@ -56,6 +56,63 @@ def test_malformed_or_unknown_version_bundles_are_refused_naming_the_problem(tex
         SignalBundle.from_json(text)
 
 
+ENTRY, EXIT = CREATE["orders"]
+EDIT: dict[str, Any] = {"version": 1, "id": "leader-2", "source": "leader", "sequence": 2, "timestamp": 1,
+                        "operation": "edit", "ref": "a"}
+
+
+@pytest.mark.parametrize("text, named", [
+    (_text(orders=[{**ENTRY, "amount": "0"}, EXIT]), "orders.0.amount"),
+    (_text(orders=[ENTRY, {**EXIT, "amount": "0.000"}]), "orders.1.amount"),
+    (_text(orders=[ENTRY, {**EXIT, "fraction": "0"}]), "fraction 0 of its parent"),
+    (_text(orders=[ENTRY, {**EXIT, "fraction": "50"}]), "fraction 50 of its parent"),
+    (_text(orders=[ENTRY, {**EXIT, "fraction": "1.0001"}]), "fraction 1.0001 of its parent"),
+    (json.dumps({**EDIT, "amount_ratio": "0"}), "amount_ratio"),
+    (json.dumps({**EDIT, "price": "0"}), "price"),
+])
+def test_zero_amounts_ratios_prices_and_exit_fractions_outside_zero_to_one_are_refused(text, named):
+    with pytest.raises(InvalidSignal, match=named):
+        SignalBundle.from_json(text)
+
+
+@pytest.mark.parametrize("orders, named", [
+    ([ENTRY, {**EXIT, "ref": "b", "parent": "c"}, {**EXIT, "ref": "c", "parent": "b"}], "cycle"),
+    ([ENTRY, {**EXIT, "parent": "b"}], "cycle"),  # its own parent
+    ([{**ENTRY, "parent": "a"}, EXIT], "chained to itself"),
+    ([ENTRY, {**EXIT, "symbol": "ETH/USDT"}], "ETH/USDT, not on the entry's symbol BTC/USDT"),
+    ([ENTRY, {**EXIT, "parent": None}], "not chained"),
+])
+def test_an_inconsistent_order_graph_is_refused(orders, named):
+    with pytest.raises(InvalidSignal, match=named):
+        SignalBundle.from_json(_text(orders=orders))
+
+
+def test_a_chain_of_exits_reaching_the_entry_is_accepted():
+    orders = [ENTRY, EXIT, {**EXIT, "ref": "c", "type": "limit", "role": "chained", "parent": "b",
+                            "trigger_price": None, "price": "21000"}]
+    assert [o.parent for o in SignalBundle.from_json(_text(orders=orders)).orders] == [None, "a", "b"]
+
+
+@pytest.mark.parametrize("text, named", [
+    ('{"version": 1, "version": 1' + _text()[len('{"version": 1'):], "duplicate key 'version'"),
+    (_text().replace('"side": "buy"', '"side": "buy", "side": "sell"', 1), "duplicate key 'side'"),
+])
+def test_duplicate_json_keys_are_refused(text, named):
+    with pytest.raises(InvalidSignal, match=named):
+        SignalBundle.from_json(text)
+
+
+@pytest.mark.parametrize("field, value", [
+    ("amount", "\u0660.\u0660\u0661"),  # Arabic-Indic digits
+    ("amount", "\uff11"),  # a full-width 1
+    ("price", "\u0662\u0665\u0660\u0660\u0660"),
+])
+def test_money_strings_accept_ascii_digits_only(field, value):
+    text = _text(orders=[{**ENTRY, field: value}, EXIT])
+    with pytest.raises(InvalidSignal, match=f"orders.0.{field}"):
+        SignalBundle.from_json(text)
+
+
 def test_edit_and_cancel_bundles_name_their_target():
     edit = SignalBundle.from_json(json.dumps({
         "version": 1, "id": "leader-2", "source": "leader", "sequence": 2, "timestamp": 1, "operation": "edit",

@@ -276,3 +276,20 @@ async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pa
     assert refused.bundle_id == "other-1" and "stop-loss" in refused.reason
     assert follower_manager.exchange_personal_data.orders_manager.all_orders() == []
     assert _totals(follower_manager) == {"USDT": (D(1000), D(1000))}
+
+
+async def test_a_bundle_with_an_exit_on_another_symbol_is_refused_and_places_nothing(pair):
+    _leader, follower_manager, _publisher, follower = pair
+    text = json.dumps({
+        "version": 1, "id": "other-2", "source": "other", "sequence": 1, "timestamp": 0, "operation": "create",
+        "orders": [
+            {"ref": "e", "role": "entry", "type": "market", "side": "buy", "symbol": SYMBOL, "amount": "0.01",
+             "fraction": "0.1", "reference_price": "20000"},
+            {"ref": "t", "role": "take_profit", "type": "limit", "side": "sell", "symbol": "ETH/USDT",
+             "amount": "0.01", "fraction": "1", "price": "1500", "parent": "e"},
+        ]})
+    assert await follower.apply(text) is False
+    (refused,) = follower.refused
+    assert "ETH/USDT, not on the entry's symbol" in refused.reason
+    assert follower_manager.exchange_personal_data.orders_manager.all_orders() == []
+    assert _totals(follower_manager) == {"USDT": (D(1000), D(1000))}
