@@ -45,17 +45,20 @@ trading's market data. Register the class with
 from __future__ import annotations
 
 import copy
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, TimeFrame
-from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, InvalidOrder, NotSupported
+from octobot_trading.errors import NotSupported
+from octobot_trading.exchanges import script_calls
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.exchanges.protocols import OrderEntry
 from octobot_trading.exchanges.rest_transfers import TransferCalls
+from octobot_trading.exchanges.script_calls import order_kind as _order_kind
+from octobot_trading.exchanges.script_calls import order_side as _order_side
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -68,7 +71,7 @@ from octobot_trading.exchanges.types import (
     PublicTrade,
     Ticker,
 )
-from octobot_trading.util.decimals import ZERO, to_decimal
+from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.ids import new_client_order_id  # re-exported: one generator for every order
 from octobot_trading.util.logging import get_logger
 
@@ -80,21 +83,6 @@ __all__ = ["RestExchange", "new_client_order_id"]
 OrderListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
 _T = TypeVar("_T")
 _EVERY_ORDER_TYPE = frozenset(OrderType)
-
-
-def _order_side(side: OrderSide | str, symbol: str) -> OrderSide:
-    """``OrderSide`` or its exact value (``"buy"`` / ``"sell"``), as the trader's orders accept it."""
-    try:
-        return OrderSide(side)
-    except ValueError:
-        raise InvalidOrder(f"unknown order side {side!r}", limit="side", symbol=symbol) from None
-
-
-def _order_kind(order_type: OrderType | str, symbol: str) -> OrderType:
-    try:
-        return OrderType(order_type)
-    except ValueError:
-        raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
 
 
 class RestExchange(TransferCalls, ExchangeConnector):
@@ -464,11 +452,7 @@ class RestExchange(TransferCalls, ExchangeConnector):
     # -- simple-script protocols -----------------------------------------------------------
     async def get_ticker_price(self, symbol: str) -> Decimal:
         """Return the last price of ``symbol`` (the ticker's ``last``, else its ``close``)."""
-        ticker = await self.fetch_ticker(symbol)
-        price = ticker.last if ticker.last is not None else ticker.close
-        if price is None:
-            raise BadExchangeResponse(f"ticker of {symbol} has no price", exchange=self.name, symbol=symbol)
-        return price
+        return await script_calls.ticker_price(self, symbol)
 
     async def get_balances(self) -> dict[str, Balance]:
         """Return balances by currency (same as :meth:`fetch_balance`)."""
@@ -500,29 +484,8 @@ class RestExchange(TransferCalls, ExchangeConnector):
         answer is lost, ``AmbiguousOrderOutcome`` is raised (the trader keeps the order in flight
         and resolves it on its next sync: never re-send it).
         """
-        kind, order_side = (OrderType.MARKET if price is None else OrderType.LIMIT), _order_side(side, symbol)
-        qty = to_decimal(amount, name="amount")
-        px = to_decimal(price, name="price") if price is not None else None
-        entry = self._order_entry
-        if entry is None:
-            raise NotSupported("execute_trade needs the engine's order checks: use the exchange of a built "
-                               "manager (ExchangeFactory.create_exchange or ExchangeBuilder), which has a trader",
-                               exchange=self.name, symbol=symbol)
-        await self.fetch_ticker(symbol)  # a current price for the price protection
-        cid = new_client_order_id(self.max_client_order_id_length)
-        self._placements[cid] = None
-        try:
-            await entry.create_order(kind, order_side, symbol, qty, px, client_order_id=cid)
-            placed = self._placements.get(cid)
-        finally:
-            self._placements.pop(cid, None)
-        if placed is None:
-            placed = await self.fetch_order_by_client_id(cid, symbol)
-        if placed is None:
-            raise AmbiguousOrderOutcome("the venue did not confirm the order; it stays in flight and is resolved "
-                                        "by the next sync (do not re-send it)", client_order_id=cid,
-                                        exchange=self.name, symbol=symbol)
-        return placed
+        return await script_calls.execute_trade(self, self._order_entry, self._placements, symbol, side, amount,
+                                                price)
 
     async def get_order_history(self, symbol: str | None = None) -> list[ExchangeOrder]:
         """Return open and closed orders, oldest first (duplicates by id removed)."""
@@ -540,48 +503,7 @@ class RestExchange(TransferCalls, ExchangeConnector):
         raise ``NotSupported`` naming them rather than being silently left out. (Valuation only:
         divisions round to the context precision; no money moves here.)
         """
-        balances = await self.fetch_balance()
-        markets = await self.load_markets()
-        total = ZERO
-        missing: list[str] = []
-        for asset, balance in balances.items():
-            if balance.total == 0:
-                continue
-            rate = await self._conversion_rate(asset, currency, markets)
-            if rate is None:
-                missing.append(asset)
-            else:
-                total += balance.total * rate
-        if missing:
-            raise NotSupported(f"no market converts {', '.join(sorted(missing))} to {currency} on {self.name}",
-                               exchange=self.name)
-        return total
-
-    async def _direct_rate(self, source: str, target: str, markets: Mapping[str, Any]) -> Decimal | None:
-        if source == target:
-            return Decimal(1)
-        if f"{source}/{target}" in markets:
-            return await self.get_ticker_price(f"{source}/{target}")
-        if f"{target}/{source}" in markets:
-            return 1 / await self.get_ticker_price(f"{target}/{source}")
-        return None
-
-    async def _conversion_rate(self, source: str, target: str, markets: Mapping[str, Any]) -> Decimal | None:
-        """Price of one ``source`` in ``target``: direct, else through one intermediate currency."""
-        direct = await self._direct_rate(source, target, markets)
-        if direct is not None:
-            return direct
-        linked = {part for symbol in markets for part in symbol.split(":")[0].split("/")
-                  if source in symbol.split(":")[0].split("/")} - {source, target}
-        preferred = ("USDT", "USDC", "USD", "BTC", "ETH", "BUSD", "EUR")
-        for middle in sorted(linked, key=lambda c: (preferred.index(c) if c in preferred else len(preferred), c)):
-            second = await self._direct_rate(middle, target, markets)
-            if second is None:
-                continue
-            first = await self._direct_rate(source, middle, markets)
-            if first is not None:
-                return first * second
-        return None
+        return await script_calls.portfolio_value(self, currency)
 
     async def get_positions(self) -> list[ExchangePosition]:
         """Return open positions: ``[]`` on spot, the connector's positions on futures."""
