@@ -5,7 +5,8 @@
 contract settings of each symbol (leverage, margin mode, position mode, from its
 :class:`ContractSpec` until changed) and the margin reserved by open orders. It implements the
 rules of docs/futures.md; the formulas are in
-:mod:`~octobot_trading.personal_data.positions.contract_math`.
+:mod:`~octobot_trading.personal_data.positions.contract_math` and how one fill changes a position
+in :mod:`~octobot_trading.personal_data.positions.fill_planning`.
 
 Every operation validates everything first and changes state only when nothing is wrong, so a
 refused order, fill or setting leaves the account as it was. The wallet moves only through
@@ -17,7 +18,6 @@ already applied (same id) is ignored.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -26,6 +26,7 @@ from decimal import Decimal, localcontext
 from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide, TransactionType
 from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
 from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
 from octobot_trading.util.contract_spec import ContractSpec, settle_currency
@@ -79,24 +80,6 @@ class Liquidation:
     margin_mode: MarginMode
 
 
-@dataclass(slots=True)
-class _Settings:
-    leverage: Decimal
-    margin_mode: MarginMode
-    position_mode: PositionMode
-
-
-@dataclass(slots=True)
-class _Plan:
-    symbol: str
-    slot: PositionSide
-    positions: dict[tuple[str, PositionSide], Position | None]
-    realized: Decimal
-    fee: Decimal
-    closed: Decimal
-    opened: Decimal
-
-
 class FuturesAccount:
     """Wallets, positions and contract settings of a futures account, accounted from fills.
 
@@ -122,7 +105,7 @@ class FuturesAccount:
         self._wallets: dict[str, Decimal] = dict(starting)
         for spec in self.specs.values():
             self._wallets.setdefault(settle_currency(spec.symbol or ""), ZERO)
-        self._settings = {s: _Settings(spec.leverage, spec.margin_mode, spec.position_mode)
+        self._settings = {s: ContractSettings(spec.leverage, spec.margin_mode, spec.position_mode)
                           for s, spec in self.specs.items()}
         self._positions: dict[tuple[str, PositionSide], Position] = {}
         self._marks: dict[str, Decimal] = {}
@@ -270,7 +253,7 @@ class FuturesAccount:
             self._marks[symbol] = mark
             for key, position in list(self._positions.items()):
                 if key[0] == symbol:
-                    self._positions[key] = self._valued(position, mark)
+                    self._positions[key] = valued(self._spec(symbol), position, mark)
 
     def apply_funding(self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str,
                       timestamp: int) -> list[FundingPayment]:
@@ -375,7 +358,7 @@ class FuturesAccount:
         except KeyError:
             raise ConfigurationError(f"no contract spec for {symbol}", field="contracts", symbol=symbol) from None
 
-    def _settings_of(self, symbol: str) -> _Settings:
+    def _settings_of(self, symbol: str) -> ContractSettings:
         self._spec(symbol)
         return self._settings[symbol]
 
@@ -413,93 +396,13 @@ class FuturesAccount:
             after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
             return max(before - after, ZERO) if plan.opened else ZERO
 
-    def _valued(self, position: Position, mark: Decimal) -> Position:
-        spec = self._spec(position.symbol)
-        q = position.contracts * spec.contract_size
-        assert position.entry_price is not None
-        return dataclasses.replace(
-            position, mark_price=mark,
-            unrealized_pnl=cm.pnl(spec.kind, position.side, q, position.entry_price, mark),
-            maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)))
-
-    def _build(self, symbol: str, side: PositionSide, contracts: Decimal, entry: Decimal, realized: Decimal,
-               settings: _Settings, timestamp: int | None) -> Position:
-        spec = self._spec(symbol)
-        q = contracts * spec.contract_size
-        margin = cm.initial_margin(spec.kind, q, entry, settings.leverage)
-        liq = (cm.liquidation_price(spec, side, q, entry, margin)
-               if settings.margin_mode is MarginMode.ISOLATED else None)
-        position = Position(symbol, side, contracts, entry, None, None, settings.leverage, liq, timestamp,
-                            settings.margin_mode, margin, None, realized)
-        return self._valued(position, self._marks.get(symbol, entry))
-
     def _plan(self, symbol: str, side: OrderSide, contracts: Decimal, price: Decimal, fee_rate: Decimal,
               reduce_only: bool, position_side: PositionSide | str | None, *,
-              ignore_reservation: str | None) -> _Plan:
-        spec, settings = self._spec(symbol), self._settings_of(symbol)
-        if contracts <= 0:
-            raise InvalidOrder(f"amount must be positive, got {decimal_to_str(contracts)}", limit="amount",
-                               symbol=symbol)
-        if price <= 0:
-            raise InvalidOrder(f"price must be positive, got {decimal_to_str(price)}", limit="price", symbol=symbol)
-        if fee_rate < 0:
-            raise InvalidOrder("fee_rate must not be negative", limit="fee_rate", symbol=symbol)
-        pside = None if position_side is None else PositionSide(position_side)
-        direction = _LONG if side is OrderSide.BUY else _SHORT
-        if settings.position_mode is PositionMode.HEDGE:
-            if pside not in (_LONG, _SHORT):
-                raise InvalidOrder(f"{symbol} is in hedge mode: give position_side=LONG or SHORT",
-                                   limit="position_side", symbol=symbol)
-            slot = pside
-            current = self._positions.get((symbol, slot))
-            closing = direction is not pside
-            if closing and (current is None or contracts > current.contracts):
-                held = decimal_to_str(current.contracts) if current else "0"
-                raise InvalidOrder(f"cannot close {decimal_to_str(contracts)} contracts of a {pside} position of "
-                                   f"{held}", limit="reduce_only" if reduce_only else "amount", symbol=symbol)
-            if reduce_only and not closing:
-                raise InvalidOrder("a reduce_only order cannot open or grow a position", limit="reduce_only",
-                                   symbol=symbol)
-        else:
-            if pside not in (None, _BOTH):
-                raise InvalidOrder(f"{symbol} is in one-way mode: position_side must be None",
-                                   limit="position_side", symbol=symbol)
-            slot = _BOTH
-            current = self._positions.get((symbol, slot))
-            closing = current is not None and current.side is not direction
-            if reduce_only and (not closing or current is None or contracts > current.contracts):
-                raise InvalidOrder("a reduce_only order cannot open, grow or flip a position", limit="reduce_only",
-                                   symbol=symbol)
-        q_fill = contracts * spec.contract_size
-        fee = cm.fee(spec.kind, q_fill, price, fee_rate)
-        realized, closed, opened = ZERO, ZERO, contracts
-        new: Position | None
-        if current is not None and closing:
-            assert current.entry_price is not None
-            closed = min(contracts, current.contracts)
-            opened = contracts - closed
-            realized = cm.pnl(spec.kind, current.side, closed * spec.contract_size, current.entry_price, price)
-            left = current.contracts - closed
-            new = None
-            if left:
-                new = self._build(symbol, current.side, left, current.entry_price,
-                                  (current.realized_pnl or ZERO) + realized, _Settings(
-                                      current.leverage or settings.leverage, current.margin_mode or
-                                      settings.margin_mode, settings.position_mode), current.timestamp)
-            if opened:
-                new = self._build(symbol, direction, opened, price, ZERO, settings, None)
-        elif current is not None:
-            assert current.entry_price is not None
-            entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill,
-                                   price)
-            new = self._build(symbol, current.side, current.contracts + contracts, entry,
-                              current.realized_pnl or ZERO, _Settings(current.leverage or settings.leverage,
-                                                                     current.margin_mode or settings.margin_mode,
-                                                                     settings.position_mode), current.timestamp)
-        else:
-            new = self._build(symbol, direction, contracts, price, ZERO, settings, None)
-        plan = _Plan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)
-        if opened:
+              ignore_reservation: str | None) -> FillPlan:
+        plan = plan_fill(self._spec(symbol), self._settings_of(symbol), self._positions, self._marks.get(symbol),
+                         symbol, side, contracts, price, fee_rate, reduce_only, position_side)
+        realized, fee = plan.realized, plan.fee
+        if plan.opened:
             currency = settle_currency(symbol)
             reserved = {k: v for k, v in self._reserved.items() if k != ignore_reservation}
             positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
@@ -512,7 +415,7 @@ class FuturesAccount:
                     f"{decimal_to_str(max(before, ZERO))} available", symbol=symbol)
         return plan
 
-    def _commit(self, plan: _Plan) -> None:
+    def _commit(self, plan: FillPlan) -> None:
         self._bounds.pop(plan.symbol, None)
         for key, position in plan.positions.items():
             if position is None:

@@ -1,0 +1,146 @@
+"""How one futures fill changes a position, as pure functions (no account state, no I/O).
+
+:func:`plan_fill` checks an order against the symbol's position mode and ``reduce_only``, then
+computes the position snapshot it leaves (closed, reduced, grown, opened or flipped), the gross
+realized PnL and the fee; the account checks the margin and commits the plan. :func:`build_position`
+and :func:`valued` derive a :class:`Position`'s margins, liquidation price and unrealized PnL from
+its :class:`ContractSpec` and settings (formulas in
+:mod:`~octobot_trading.personal_data.positions.contract_math`). Callers run them in
+:data:`~octobot_trading.personal_data.positions.contract_math.EXACT`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide
+from octobot_trading.errors import InvalidOrder
+from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.util.contract_spec import ContractSpec
+from octobot_trading.util.decimals import ZERO, decimal_to_str
+
+__all__ = ["ContractSettings", "FillPlan", "build_position", "plan_fill", "valued"]
+
+_LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
+
+
+@dataclass(slots=True)
+class ContractSettings:
+    """The settings new positions of a symbol get: leverage, margin mode and position mode."""
+
+    leverage: Decimal
+    margin_mode: MarginMode
+    position_mode: PositionMode
+
+
+@dataclass(slots=True)
+class FillPlan:
+    """What a fill would do: the position left in ``slot`` (None when closed), PnL, fee, contracts moved."""
+
+    symbol: str
+    slot: PositionSide
+    positions: dict[tuple[str, PositionSide], Position | None]
+    realized: Decimal
+    fee: Decimal
+    closed: Decimal
+    opened: Decimal
+
+
+def valued(spec: ContractSpec, position: Position, mark: Decimal) -> Position:
+    """``position`` at mark price ``mark``: its unrealized PnL and maintenance margin follow."""
+    q = position.contracts * spec.contract_size
+    assert position.entry_price is not None
+    return dataclasses.replace(
+        position, mark_price=mark,
+        unrealized_pnl=cm.pnl(spec.kind, position.side, q, position.entry_price, mark),
+        maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)))
+
+
+def build_position(spec: ContractSpec, symbol: str, side: PositionSide, contracts: Decimal, entry: Decimal,
+                   realized: Decimal, settings: ContractSettings, timestamp: int | None,
+                   mark: Decimal | None) -> Position:
+    """A new position snapshot, valued at ``mark`` (at ``entry`` when there is no mark yet)."""
+    q = contracts * spec.contract_size
+    margin = cm.initial_margin(spec.kind, q, entry, settings.leverage)
+    liq = (cm.liquidation_price(spec, side, q, entry, margin)
+           if settings.margin_mode is MarginMode.ISOLATED else None)
+    position = Position(symbol, side, contracts, entry, None, None, settings.leverage, liq, timestamp,
+                        settings.margin_mode, margin, None, realized)
+    return valued(spec, position, entry if mark is None else mark)
+
+
+def plan_fill(spec: ContractSpec, settings: ContractSettings,
+              positions: Mapping[tuple[str, PositionSide], Position], mark: Decimal | None, symbol: str,
+              side: OrderSide, contracts: Decimal, price: Decimal, fee_rate: Decimal, reduce_only: bool,
+              position_side: PositionSide | str | None) -> FillPlan:
+    """The plan of one fill on ``positions`` (not changed); ``InvalidOrder`` when the order is refused.
+
+    The margin is not checked here.
+    """
+    if contracts <= 0:
+        raise InvalidOrder(f"amount must be positive, got {decimal_to_str(contracts)}", limit="amount",
+                           symbol=symbol)
+    if price <= 0:
+        raise InvalidOrder(f"price must be positive, got {decimal_to_str(price)}", limit="price", symbol=symbol)
+    if fee_rate < 0:
+        raise InvalidOrder("fee_rate must not be negative", limit="fee_rate", symbol=symbol)
+    pside = None if position_side is None else PositionSide(position_side)
+    direction = _LONG if side is OrderSide.BUY else _SHORT
+    if settings.position_mode is PositionMode.HEDGE:
+        if pside not in (_LONG, _SHORT):
+            raise InvalidOrder(f"{symbol} is in hedge mode: give position_side=LONG or SHORT",
+                               limit="position_side", symbol=symbol)
+        slot = pside
+        current = positions.get((symbol, slot))
+        closing = direction is not pside
+        if closing and (current is None or contracts > current.contracts):
+            held = decimal_to_str(current.contracts) if current else "0"
+            raise InvalidOrder(f"cannot close {decimal_to_str(contracts)} contracts of a {pside} position of "
+                               f"{held}", limit="reduce_only" if reduce_only else "amount", symbol=symbol)
+        if reduce_only and not closing:
+            raise InvalidOrder("a reduce_only order cannot open or grow a position", limit="reduce_only",
+                               symbol=symbol)
+    else:
+        if pside not in (None, _BOTH):
+            raise InvalidOrder(f"{symbol} is in one-way mode: position_side must be None",
+                               limit="position_side", symbol=symbol)
+        slot = _BOTH
+        current = positions.get((symbol, slot))
+        closing = current is not None and current.side is not direction
+        if reduce_only and (not closing or current is None or contracts > current.contracts):
+            raise InvalidOrder("a reduce_only order cannot open, grow or flip a position", limit="reduce_only",
+                               symbol=symbol)
+    q_fill = contracts * spec.contract_size
+    fee = cm.fee(spec.kind, q_fill, price, fee_rate)
+    realized, closed, opened = ZERO, ZERO, contracts
+    new: Position | None
+    if current is not None and closing:
+        assert current.entry_price is not None
+        closed = min(contracts, current.contracts)
+        opened = contracts - closed
+        realized = cm.pnl(spec.kind, current.side, closed * spec.contract_size, current.entry_price, price)
+        left = current.contracts - closed
+        new = None
+        if left:
+            new = build_position(spec, symbol, current.side, left, current.entry_price,
+                                 (current.realized_pnl or ZERO) + realized, ContractSettings(
+                                     current.leverage or settings.leverage, current.margin_mode or
+                                     settings.margin_mode, settings.position_mode), current.timestamp, mark)
+        if opened:
+            new = build_position(spec, symbol, direction, opened, price, ZERO, settings, None, mark)
+    elif current is not None:
+        assert current.entry_price is not None
+        entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill,
+                               price)
+        new = build_position(spec, symbol, current.side, current.contracts + contracts, entry,
+                             current.realized_pnl or ZERO, ContractSettings(current.leverage or settings.leverage,
+                                                                           current.margin_mode or settings.margin_mode,
+                                                                           settings.position_mode),
+                             current.timestamp, mark)
+    else:
+        new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark)
+    return FillPlan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)
