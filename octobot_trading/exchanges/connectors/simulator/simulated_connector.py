@@ -13,17 +13,27 @@ with :meth:`set_order_update_listener` (``await callback(ExchangeOrder, [Exchang
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, PrecisionMode, TimeFrame, TradeType
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame, TradeType
 from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, UnknownSymbol
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
 from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine, RestingOrder
+from octobot_trading.exchanges.connectors.simulator.order_records import (
+    SimOrder,
+    closed_order_views,
+    first_free_id,
+    forget_done_orders,
+    funds_needed,
+    matching_trades,
+    optional_decimal,
+    settle_fill,
+)
+from octobot_trading.exchanges.connectors.simulator.order_rules import adapt_order
 from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfers
 from octobot_trading.exchanges.types import (
     Balance,
@@ -47,63 +57,12 @@ __all__ = ["OrderUpdateListener", "PriceSource", "SimulatedConnector"]
 
 OrderUpdateListener = Callable[[ExchangeOrder, list[ExchangeTrade]], Awaitable[None]]
 PriceSource = Callable[[str], "Decimal | None"]
-_T = OrderType
 # enum members as module constants: attribute access on an Enum class is slow on the order path
 _MARKET = OrderType.MARKET
 _BUY = OrderSide.BUY
 _TAKER = TradeType.TAKER
-_OPEN, _PARTIALLY_FILLED, _FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
+_OPEN, _PARTIALLY_FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
-_SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS
-#: the simulated venue's order ids ``sim-N`` and trade ids ``sim-t-N``
-_SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
-
-
-class _SimOrder:
-    __slots__ = ("_view", "client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner",
-                 "reserve_unit", "reserved", "reserved_currency", "resting", "status", "timestamp", "updated")
-
-    def __init__(self, resting: RestingOrder, timestamp: int) -> None:
-        self.id = resting.id
-        self.client_order_id = resting.client_order_id
-        self.resting = resting
-        self.status = _OPEN
-        self.filled = ZERO
-        self.cost = ZERO
-        self.fee = ZERO
-        self.fee_currency: str | None = None
-        self.reserved = ZERO
-        self.reserved_currency: str | None = None
-        #: Price the reservation of a buy was valued at (trailing stops keep their initial stop).
-        self.reserve_unit = ZERO
-        #: Order whose locked funds this one shares (OCO exits on the same funds).
-        self.owner: _SimOrder | None = None
-        self.timestamp = timestamp
-        self.updated = timestamp
-        self._view: ExchangeOrder | None = None
-
-    def touch(self) -> None:
-        """Forget the cached view after a change."""
-        self._view = None
-
-    def view(self) -> ExchangeOrder:
-        if self._view is not None:
-            return self._view
-        self._view = self._build_view()
-        return self._view
-
-    def _build_view(self) -> ExchangeOrder:
-        r = self.resting
-        amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(
-            r.amount, self.filled)
-        return ExchangeOrder(
-            id=self.id, client_order_id=self.client_order_id, symbol=r.symbol, type=r.order_type, side=r.side,
-            status=self.status, price=r.price, amount=amount, filled=self.filled,
-            remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED)
-            else ZERO,
-            average=self.cost / self.filled if self.filled else None, fee=self.fee, timestamp=self.timestamp,
-            fee_currency=self.fee_currency, trigger_price=r.trigger, last_update_timestamp=self.updated,
-        )
 
 
 class SimulatedConnector(ExchangeConnector):
@@ -160,8 +119,8 @@ class SimulatedConnector(ExchangeConnector):
             self._on_engine_fill, partial_fill_fraction=fraction,
             amount_steps={s: m.spec.amount_step for s, m in self.markets.items()},
         )
-        self._orders: dict[str, _SimOrder] = {}
-        self._by_client_id: dict[str, _SimOrder] = {}
+        self._orders: dict[str, SimOrder] = {}
+        self._by_client_id: dict[str, SimOrder] = {}
         self._trades: list[ExchangeTrade] = []
         self._listener: OrderUpdateListener | None = None
         self._last_decimal: dict[str, tuple[float, Decimal]] = {}
@@ -235,8 +194,7 @@ class SimulatedConnector(ExchangeConnector):
         The stored open orders are then placed again with :meth:`create_order`.
         """
         self.account = SimulatedAccount(totals)
-        numbers = [int(match.group(1)) for match in (_SIM_ID.match(x or "") for x in known_ids) if match]
-        start = max(numbers, default=0) + 1
+        start = first_free_id(known_ids)
         self._order_ids = itertools.count(start)
         self._trade_ids = itertools.count(start)
 
@@ -343,25 +301,6 @@ class SimulatedConnector(ExchangeConnector):
         """The simulated account's balances."""
         return self.account.balances()
 
-    def _adapt(self, market: MarketInfo, order_type: OrderType, side: OrderSide, amount: Decimal,
-               price: Decimal | None, trigger: Decimal | None, last: Decimal | None
-               ) -> tuple[Decimal, Decimal | None, Decimal | None]:
-        spec = market.spec
-        # an amount already on the step is kept as is (the common case: the trader adapted it)
-        on_step = spec.precision_mode is not _SIGNIFICANT and amount > 0 \
-            and amount % spec.amount_step == 0
-        qty = amount if on_step else spec.adapt_quantity(amount)
-        px = None if price is None else spec.adapt_price(price, side)
-        trig = None if trigger is None else spec.adapt_price(trigger, rounding="nearest")
-        if qty <= 0:
-            raise InvalidOrder(f"amount {amount} rounds to zero at step {spec.amount_step}", limit="min_amount",
-                               symbol=market.symbol, exchange=self.name)
-        check_price = px if px is not None else trig
-        if check_price is None and order_type is _MARKET:
-            check_price = last
-        spec.check_limits(qty, check_price)
-        return qty, px, trig
-
     def _reserve_price(self, resting: RestingOrder, last: Decimal | None = None) -> Decimal | None:
         """The unit price a buy locks its cost at (a market order: ``last`` plus the slippage)."""
 
@@ -389,12 +328,13 @@ class SimulatedConnector(ExchangeConnector):
         if order_type is _MARKET:
             price = None
         last = self.last_price(symbol)
-        qty, px, trig = self._adapt(market, order_type, side, amount, price, trigger_price, last)
+        qty, px, trig = adapt_order(market, order_type, side, amount, price, trigger_price, last, self.name)
         if params:
             resting = RestingOrder(
                 f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
-                trailing_percent=_opt(params.get("trailing_percent")),
-                trailing_offset=_opt(params.get("trailing_offset")), limit_offset=_opt(params.get("limit_offset")),
+                trailing_percent=optional_decimal(params.get("trailing_percent")),
+                trailing_offset=optional_decimal(params.get("trailing_offset")),
+                limit_offset=optional_decimal(params.get("limit_offset")),
             )
         else:  # the common case: no extra parameter to parse
             resting = RestingOrder(f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty,
@@ -420,7 +360,7 @@ class SimulatedConnector(ExchangeConnector):
         if owner is not None:
             to_lock = max(ZERO, to_lock - owner.reserved)
         self.account.lock(currency, to_lock)
-        record = _SimOrder(resting, self.clock.now_ms())
+        record = SimOrder(resting, self.clock.now_ms())
         record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
         record.reserve_unit = reserve_price
         self._orders[record.id] = record
@@ -438,26 +378,8 @@ class SimulatedConnector(ExchangeConnector):
                               time_ms: int) -> None:
         record = self._orders[resting.id]
         market = self.markets[resting.symbol]
-        rate = self.fees.rate(role)
-        cost = amount * price
-        last_fill = resting.remaining <= 0
-        if resting.side is _BUY:
-            spent, spent_amount, received, received_amount = market.quote, cost, market.base, amount
-        else:
-            spent, spent_amount, received, received_amount = market.base, amount, market.quote, cost
-        fee = received_amount * rate
-        source = record if record.reserved > 0 or record.owner is None else record.owner
-        unlock = source.reserved if (last_fill and source is record) else min(spent_amount, source.reserved)
-        self.account.settle(spent, spent_amount, unlock, received, received_amount, received, fee)
-        source.reserved -= unlock
-        record.filled += amount
-        record.cost += cost
-        record.fee += fee
-        record.fee_currency = received
         now = self.clock.now_ms()
-        record.updated = now
-        record.status = _FILLED if last_fill else _PARTIALLY_FILLED
-        record.touch()
+        fee, received = settle_fill(record, market, self.account, self.fees.rate(role), amount, price, now)
         trade = ExchangeTrade(
             id=f"sim-t-{next(self._trade_ids)}", order_id=record.id, symbol=resting.symbol, side=resting.side,
             price=price, amount=amount, fee=fee, fee_currency=received, timestamp=now, taker_or_maker=role,
@@ -467,7 +389,7 @@ class SimulatedConnector(ExchangeConnector):
             await self._listener(record.view(), [trade])
 
     # -- order management ---------------------------------------------------------------------------------
-    def _record(self, order_id: str, symbol: str | None = None) -> _SimOrder:
+    def _record(self, order_id: str, symbol: str | None = None) -> SimOrder:
         record = self._orders.get(order_id)
         if record is None or (symbol is not None and record.resting.symbol != symbol):
             raise OrderNotFound(f"order {order_id} not found", exchange=self.name, symbol=symbol, order_id=order_id)
@@ -511,17 +433,7 @@ class SimulatedConnector(ExchangeConnector):
         market.spec.check_limits(new_amount - resting.filled, new_price or self._reserve_price(resting))
         old = (resting.amount, resting.price, resting.trigger)
         self.engine.resize(resting, new_amount, new_price, new_trigger)
-        remaining = resting.amount - resting.filled
-        if resting.side is OrderSide.SELL:
-            unit: Decimal | None = ONE
-        elif resting.order_type in (_T.TRAILING_STOP, _T.TRAILING_STOP_LIMIT):
-            unit = record.reserve_unit
-        else:
-            unit = self._reserve_price(resting)
-        needed = remaining * (unit or ZERO)
-        owner = record.owner
-        if owner is not None and owner.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-            needed = max(ZERO, needed - owner.reserved)
+        needed = funds_needed(record, self._reserve_price)
         delta = needed - record.reserved
         try:
             if delta > 0 and record.reserved_currency is not None:
@@ -544,10 +456,7 @@ class SimulatedConnector(ExchangeConnector):
     async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
                                   limit: int | None = None) -> list[ExchangeOrder]:
         """Filled and canceled orders."""
-        result = [r.view() for r in self._orders.values()
-                  if r.status in (OrderStatus.FILLED, OrderStatus.CANCELED)
-                  and (symbol is None or r.resting.symbol == symbol) and (since is None or r.updated >= since)]
-        return result[-limit:] if limit else result
+        return closed_order_views(self._orders.values(), symbol, since, limit)
 
     def forget_closed_orders(self) -> int:
         """Drop the records of orders that are done (filled, canceled) and the account's fills history.
@@ -557,21 +466,12 @@ class SimulatedConnector(ExchangeConnector):
         ``fetch_closed_orders`` and ``fetch_my_trades`` no longer know them. Resting and partly
         filled orders are kept. Returns the number of order records dropped.
         """
-        done = [record for record in self._orders.values() if record.status not in (_OPEN, _PARTIALLY_FILLED)]
-        for record in done:
-            del self._orders[record.id]
-            if record.client_order_id is not None:
-                self._by_client_id.pop(record.client_order_id, None)
+        dropped = forget_done_orders(self._orders, self._by_client_id)
         self._trades.clear()
-        return len(done)
+        return dropped
 
     async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
                               limit: int | None = None) -> list[ExchangeTrade]:
         """The account's fills, oldest first."""
-        result = [t for t in self._trades
-                  if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)]
-        return result[-limit:] if limit else result
+        return matching_trades(self._trades, symbol, since, limit)
 
-
-def _opt(value: Any) -> Decimal | None:
-    return None if value is None else to_decimal(value, name="order parameter")
