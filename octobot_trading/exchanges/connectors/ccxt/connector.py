@@ -16,6 +16,7 @@
   venue may have placed it). Only a refusal before processing (rate limit, HTTP 429 / 418) or a
   connection that could not be made raises the original (retryable) error: nothing was placed.
   The lookup failing itself also gives ``AmbiguousOrderOutcome``.
+  Building the order request and settling its outcome: :mod:`.order_placement`.
 * Markets are cached process-wide with a TTL (:mod:`.markets_cache`). An unknown symbol raises
   ``UnknownSymbol`` before any request for it is sent.
 
@@ -29,22 +30,17 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
 
-import aiohttp
 import ccxt
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame
 from octobot_trading.errors import (
-    AmbiguousOrderOutcome,
     AuthenticationError,
-    BadExchangeResponse,
     ConfigurationError,
-    InvalidOrder,
     InvalidSymbol,
     NetworkError,
     NotSupported,
@@ -58,6 +54,13 @@ from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.client import ClientHook, create_ccxt_client
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.markets_cache import MarketsEntry, markets_cache
+from octobot_trading.exchanges.connectors.ccxt.order_placement import (
+    build_venue_order,
+    is_clock_skew,
+    never_sent,
+    parse_placed_order,
+    resolve_ambiguous,
+)
 from octobot_trading.exchanges.connectors.ccxt.private_streams import CCXTPrivateStreamsMixin
 from octobot_trading.exchanges.connectors.ccxt.transfers import CCXTTransfersMixin
 from octobot_trading.exchanges.connectors.ccxt.websocket import (
@@ -77,14 +80,10 @@ from octobot_trading.exchanges.types import (
     PublicTrade,
     Ticker,
 )
-from octobot_trading.util.decimals import decimal_to_str, to_decimal
 from octobot_trading.util.logging import get_logger
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
-
-#: Order parameters that only mean something to the local simulator: never sent to a venue.
-_LOCAL_ONLY_PARAMS = frozenset({"shares_funds_with"})
 
 T = TypeVar("T")
 
@@ -192,7 +191,7 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         try:
             return await attempt()
         except AuthenticationError as exc:
-            if not _is_clock_skew(exc) or what == "load_time_difference":
+            if not is_clock_skew(exc) or what == "load_time_difference":
                 raise
             await self.resync_clock(exc)
             return await attempt()  # a read is retried once after the re-sync (an order never is)
@@ -327,18 +326,6 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())
         return self.adapter.parse_balance(raw)
 
-    def _order_request(self, order_type: OrderType, trigger_price: Decimal | None) -> tuple[str, dict[str, Any]]:
-        if order_type is OrderType.MARKET:
-            return "market", {}
-        if order_type is OrderType.LIMIT:
-            return "limit", {}
-        if order_type.value.startswith("trailing"):
-            raise NotSupported(f"{order_type.value} orders are not supported by {self.name}", exchange=self.name)
-        if trigger_price is None:
-            raise InvalidOrder(f"{order_type.value} needs a trigger_price", limit="trigger_price", exchange=self.name)
-        key = "stopLossPrice" if order_type.value.startswith("stop_loss") else "takeProfitPrice"
-        return ("limit" if order_type.is_limit_priced else "market"), {key: decimal_to_str(trigger_price)}
-
     async def create_order(
         self,
         order_type: OrderType,
@@ -357,71 +344,28 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         (nothing is sent). Never retried; see the module docstring for ambiguous outcomes.
         """
         info = await self.market(symbol)
-        order_type, side = OrderType(order_type), OrderSide(side)
-        if not client_order_id:
-            raise InvalidOrder("every order needs a client_order_id", limit="client_order_id", symbol=symbol)
-        qty = info.spec.adapt_quantity(to_decimal(amount, name="amount"))
-        px: Decimal | None = None
-        if price is not None:
-            px = info.spec.adapt_price(to_decimal(price, name="price"), side)
-        elif order_type.is_limit_priced:
-            raise InvalidOrder(f"a {order_type.value} order needs a price", limit="price", symbol=symbol)
-        trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
-        info.spec.check_limits(qty, px)
-        ccxt_type, extra = self._order_request(order_type, trigger)
-        venue_params = {k: v for k, v in (params or {}).items() if k not in _LOCAL_ONLY_PARAMS}
-        request = {**venue_params, **extra, "clientOrderId": client_order_id}
-        price_text = decimal_to_str(px) if px is not None and ccxt_type == "limit" else None
+        order = build_venue_order(info, order_type, side, symbol, amount, price, client_order_id, trigger_price,
+                                  params, self.name)
         try:
             raw = await self._call(
-                lambda: self.client.create_order(symbol, ccxt_type, side.value, decimal_to_str(qty), price_text,
-                                                 request),
+                lambda: self.client.create_order(symbol, order.ccxt_type, order.side, order.amount, order.price,
+                                                 order.params),
                 symbol=symbol, placing_order=True,
             )
         except NetworkError as exc:
-            if isinstance(exc, RateLimitExceeded) or _never_sent(exc):
+            if isinstance(exc, RateLimitExceeded) or never_sent(exc):
                 exc.not_processed = True  # refused before processing, or never reached: nothing placed
                 raise
-            return await self._resolve_ambiguous(client_order_id, symbol, exc)
+            return await resolve_ambiguous(self.fetch_order_by_client_id, client_order_id, symbol, exc, self.name,
+                                           self.clock, self.retry_policy)
         except AuthenticationError as exc:
-            if _is_clock_skew(exc):  # refused, so never re-sent; the next request is signed right
+            if is_clock_skew(exc):  # refused, so never re-sent; the next request is signed right
                 try:
                     await self.resync_clock(exc)
                 except OctoBotTradingError as resync_error:
                     self._log.warning("%s clock re-sync failed: %s", self.name, resync_error)
             raise
-        try:
-            order = self.adapter.parse_order(raw)
-        except BadExchangeResponse as exc:  # accepted, but its reply cannot be read: in flight
-            raise AmbiguousOrderOutcome(
-                f"order {client_order_id} was accepted but its reply is unreadable: {exc}",
-                client_order_id=client_order_id, exchange=self.name, symbol=symbol,
-            ) from exc
-        if order.client_order_id is None:
-            order = _with_client_id(order, client_order_id)
-        return order
-
-    async def _resolve_ambiguous(self, client_order_id: str, symbol: str, error: NetworkError) -> ExchangeOrder:
-        self._log.warning("order %s on %s: outcome unknown (%s), looking it up", client_order_id, symbol,
-                          type(error).__name__)
-        for attempt in range(2):
-            try:
-                found = await self.fetch_order_by_client_id(client_order_id, symbol)
-            except OctoBotTradingError as lookup_error:
-                raise AmbiguousOrderOutcome(
-                    f"order {client_order_id} may have been placed: {error}; lookup failed: {lookup_error}",
-                    client_order_id=client_order_id, exchange=self.name, symbol=symbol,
-                ) from lookup_error
-            if found is not None:
-                return found
-            if attempt == 0:
-                await self.clock.sleep(self.retry_policy.delay(1, error))
-        # a 5xx is no refusal: the venue may have processed (or still process) the request
-        raise AmbiguousOrderOutcome(
-            f"order {client_order_id} not found after {type(error).__name__}; the request may still be "
-            "processed by the exchange: look it up by client order id later",
-            client_order_id=client_order_id, exchange=self.name, symbol=symbol,
-        ) from error
+        return parse_placed_order(self.adapter, raw, client_order_id, exchange=self.name, symbol=symbol)
 
     async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
         """Return one order by exchange id, or raise ``OrderNotFound``."""
@@ -558,23 +502,3 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
             await self.client.close()
         except ccxt.BaseError as exc:  # pragma: no cover - closing a session does not talk to the venue
             self._log.warning("closing %s client failed: %s", self.name, exc)
-
-
-def _transport_cause(error: BaseException) -> BaseException | None:
-    """The aiohttp / asyncio exception ccxt chained a transport failure from (None: an HTTP reply)."""
-    ccxt_error = error.__cause__
-    return ccxt_error.__cause__ if ccxt_error is not None else None
-
-
-def _is_clock_skew(error: BaseException) -> bool:
-    """True for a refusal of the request's timestamp (ccxt ``InvalidNonce``, e.g. Binance -1021)."""
-    return isinstance(error.__cause__, ccxt.InvalidNonce)
-
-
-def _never_sent(error: BaseException) -> bool:
-    """True when the connection to the exchange could not even be made."""
-    return isinstance(_transport_cause(error), aiohttp.ClientConnectorError)
-
-
-def _with_client_id(order: ExchangeOrder, client_order_id: str) -> ExchangeOrder:
-    return replace(order, client_order_id=client_order_id)
