@@ -12,7 +12,8 @@ The trader orchestrates collaborators, each given its dependencies when the trad
 :class:`~.order_funds.OrderFunds` (what an order reserves), :class:`~.order_safety.OrderSafety`
 (price protection, limits), :class:`~.price_triggers.PriceTriggers` (price triggers and
 self-managed orders: types the venue does not hold natively, fired on price events),
-:class:`~.live_sync.LiveSync` (in-flight lookups, live polls) and
+:class:`~.live_sync.LiveSync` (in-flight lookups, live polls),
+:class:`~.order_changes.OrderChanges` (cancel and edit of existing orders) and
 :class:`~.order_listeners.OrderListeners` (observers of create / edit / cancel). Order features
 run as order hooks, identical in every mode: chained orders (submitted when their parent fills,
 amounts adjusted for the parent's fees) and groups (OCO / balanced: the group's rule says what a
@@ -34,16 +35,15 @@ from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PrecisionMo
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
     InvalidOrder,
-    InvalidOrderState,
     NetworkError,
     OctoBotTradingError,
-    OrderNotFound,
     UnknownSymbol,
 )
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSync
+from octobot_trading.personal_data.order_changes import OrderChanges
 from octobot_trading.personal_data.order_funds import OrderFunds
 from octobot_trading.personal_data.order_links import OrderLinks, group_owner
 from octobot_trading.personal_data.order_listeners import (
@@ -57,7 +57,6 @@ from octobot_trading.personal_data.orders.groups import OrderGroup
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggers
-from octobot_trading.util.decimals import to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
 
@@ -68,7 +67,6 @@ _T = OrderType
 # enum members as module constants: attribute access on an Enum class is slow on the order path
 _MARKET = OrderType.MARKET
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
-_STOP_WITHOUT_LIMIT = (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT)
 
 
 class Trader:
@@ -134,6 +132,11 @@ class Trader:
                                 edit=self.edit_order, logger=self._logger)
         #: Observers of create / edit / cancel (:meth:`add_order_listener`).
         self.order_listeners = OrderListeners()
+        #: Cancels and edits of existing orders.
+        self.changes = OrderChanges(connector, self.orders_manager, self.portfolio_manager, funds=self.funds,
+                                    safety=self.safety, triggers=self.triggers, market=self.market,
+                                    last_price=self._last_price, resolve_in_flight=self.live_sync.resolve_in_flight,
+                                    apply_placed=self._apply_placed)
         self._connector = connector
 
     @property
@@ -145,6 +148,7 @@ class Trader:
     def connector(self, connector: ExchangeConnector) -> None:
         self._connector = connector
         self.live_sync.connector = connector
+        self.changes.connector = connector
 
     @property
     def price_events_for(self) -> Callable[[str], Any] | None:
@@ -365,39 +369,7 @@ class Trader:
     @reports_operation(OrderOperation.CANCEL)
     async def cancel_order(self, order: Order) -> Order:
         """Cancel ``order`` (inactive ones locally); a filled order raises ``InvalidOrderState``."""
-        if order.status in (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED):
-            return order
-        if order.is_done:
-            raise InvalidOrderState(f"order is {order.status.value}", order_id=order.id, symbol=order.symbol)
-        if not order.is_active or order.exchange_order_id is None:
-            self.triggers.unwatch(order)
-            if order.status is OrderStatus.PENDING_CREATION and order.is_active:
-                await self.resolve_in_flight()
-                if order.status is OrderStatus.PENDING_CREATION:  # the venue does not show it (yet)
-                    raise AmbiguousOrderOutcome(
-                        "the order is in flight (placement outcome unknown): it cannot be canceled before "
-                        "the venue shows it; retry after the next sync", client_order_id=order.client_order_id,
-                        order_id=order.id, symbol=order.symbol)
-                if order.exchange_order_id is None or order.is_done:
-                    return order
-            else:
-                await self.orders_manager.cancel_locally(order)
-                return order
-        previous = order.status
-        order.transition(OrderStatus.CANCELING)
-        try:
-            try:
-                exchange_order = await self.connector.cancel_order(order.exchange_order_id, order.symbol)
-            except OrderNotFound:
-                exchange_order = await self.connector.fetch_order(order.exchange_order_id, order.symbol)
-                if exchange_order.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-                    raise
-        except BaseException:  # (the lookup's failure too): the order is what it was
-            if order.status is OrderStatus.CANCELING:
-                order.transition(previous)
-            raise
-        await self._apply_placed(exchange_order)
-        return order
+        return await self.changes.cancel(order)
 
     async def _apply_placed(self, exchange_order: Any) -> None:
         """Apply the venue's reply to a placement / cancel it has accepted; never raise for local books.
@@ -439,62 +411,7 @@ class Trader:
         ``price`` is the limit price (a stop-loss / take-profit without a limit has none: there it
         moves the trigger); ``trigger_price`` moves the trigger of a triggered order.
         """
-        market = self.market(order.symbol)
-        new_amount = None if amount is None else market.spec.adapt_quantity(to_decimal(amount, name="amount"))
-        new_price = None if price is None else market.spec.adapt_price(to_decimal(price, name="price"), order.side)
-        new_trigger = None if trigger_price is None else market.spec.adapt_price(
-            to_decimal(trigger_price, name="trigger_price"), rounding="nearest")
-        if new_trigger is not None and not order.order_type.is_triggered:
-            raise InvalidOrder(f"a {order.order_type.value} order has no trigger price", limit="trigger_price",
-                               symbol=order.symbol)
-        if new_amount is not None and new_amount <= order.filled:
-            raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=order.symbol)
-        moves_trigger = order.order_type in _STOP_WITHOUT_LIMIT  # its "price" is the trigger
-        limit_price = None if moves_trigger else new_price
-        trigger = new_trigger if new_trigger is not None else (new_price if moves_trigger else None)
-        self._check_edit_safety(order, new_amount, limit_price, trigger)
-        if not order.is_active:
-            order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
-            if order.self_managed and order.order_type not in _TRAILING and self.triggers.is_watched(order) and (
-                    new_trigger is not None or moves_trigger):
-                self.triggers.rewatch(order)  # watch the new trigger
-            return order
-        order.ensure_status(OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
-        old = order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
-        try:
-            spec_price = order.reference_price or self._last_price(order.symbol)
-            market.spec.check_limits(order.remaining, spec_price)
-            currency, needed = self.funds.reservation(order)
-            delta = needed - order.reserved_amount
-            if delta > 0:
-                self.portfolio_manager.reserve(order, currency, delta)
-        except BaseException:
-            order.restore_terms(old)
-            raise
-        try:
-            extra = {} if new_trigger is None else {"trigger_price": new_trigger}
-            await self.connector.edit_order(order.exchange_order_id, order.symbol,  # type: ignore[arg-type]
-                                             amount=new_amount, price=new_price, **extra)
-        except BaseException:
-            if delta > 0:
-                self.portfolio_manager.release(order, delta)
-            order.restore_terms(old)
-            raise
-        if delta < 0:
-            self.portfolio_manager.release(order, -delta)
-        return order
-
-    def _check_edit_safety(self, order: Order, amount: Decimal | None, price: Decimal | None,
-                           trigger: Decimal | None) -> None:
-        """Order safety on an edit's new terms, like on a new order; ``order`` is left as it was."""
-        old = order.amend(amount=amount, price=price, trigger_price=trigger)
-        try:
-            self.safety.check_edit(order, price_changed=price is not None,
-                                   amount_increased=amount is not None and amount > old.amount,
-                                   holding=self.portfolio_manager.get_portfolio(order.sub_portfolio).total(
-                                       self.market(order.symbol).base))
-        finally:
-            order.restore_terms(old)
+        return await self.changes.edit(order, amount=amount, price=price, trigger_price=trigger_price)
 
     def follow_links(self, order: Order) -> None:
         """React to the fills and cancels of ``order`` for its group and chained orders (idempotent).
