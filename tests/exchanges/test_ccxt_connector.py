@@ -233,7 +233,7 @@ async def test_418_and_5xx_map_to_retryable_errors(connector: CCXTConnector, ser
     with pytest.raises(errors.ExchangeUnavailable):
         await connector.fetch_order_book(BTC)
     server.faults.clear()
-    server.faults.status(418, path="/api/v3/depth", times=None)
+    server.faults.status(418, path="/api/v3/depth", times=None, retry_after=1)
     with pytest.raises(errors.RateLimitExceeded):  # (then the ban pauses every request of this venue)
         await connector.fetch_order_book(BTC)
 

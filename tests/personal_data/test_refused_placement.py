@@ -17,7 +17,7 @@ async def test_rate_limited_placement_raises_and_reserves_nothing(live, status):
     server, connector, personal, trader = live
     usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
     available_before = usdt.available
-    server.faults.status(status, method="POST", path=ORDER_PATH)
+    server.faults.status(status, method="POST", path=ORDER_PATH, retry_after=1)
     with pytest.raises(RateLimitExceeded) as excinfo:
         await trader.create_order(OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", amount="0.001", price="20000")
     assert excinfo.value.not_processed
