@@ -100,8 +100,9 @@ def random_walk(n: int, seed: int = 42) -> CandleData:
     del spread
     volumes = rng.gamma(2.0, 5.0, n)
     np.round(volumes, 4, out=volumes)
-    series = CandleSeries.from_arrays("BTC/USDT", "1m", times, opens, highs, lows, closes, volumes,
-                                      source=f"random-walk-{n}-seed{seed}")
+    series = CandleSeries.from_arrays(
+        "BTC/USDT", "1m", times, opens, highs, lows, closes, volumes, source=f"random-walk-{n}-seed{seed}"
+    )
     return CandleData([series], exchange="simulator")
 
 
@@ -151,8 +152,9 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, Any]:
 
 def _engine(data: CandleData, mode: type[AbstractTradingMode]) -> tuple[float, Any]:
     async def run() -> Any:
-        return await run_backtest(data, trading_mode=mode, starting_portfolio={"USDT": "10000"},
-                                  fees=ot.Fees(maker="0.001", taker="0.001"))
+        return await run_backtest(
+            data, trading_mode=mode, starting_portfolio={"USDT": "10000"}, fees=ot.Fees(maker="0.001", taker="0.001")
+        )
 
     clock = ot.LiveClock()
     start = clock.monotonic()
@@ -178,12 +180,22 @@ def bench(name: str, data: CandleData, repeat: int) -> list[dict[str, Any]]:
         assert result is not None
         if mode is SmaCrossMode:
             same = [(f.time, f.price, f.amount, f.fee) for f in result.trades] == [
-                (f.time, f.price, f.amount, f.fee) for f in reference.fills]
+                (f.time, f.price, f.amount, f.fee) for f in reference.fills
+            ]
             check = f"{len(result.trades)} fills, == reference: {same}"
         else:
             check = f"{len(result.trades)} fills"
-        rows.append({"data": name, "workload": workload, "candles": n, "engine": n / best,
-                     "exact_loop": n / exact, "float_loop": n / floaty, "check": check})
+        rows.append(
+            {
+                "data": name,
+                "workload": workload,
+                "candles": n,
+                "engine": n / best,
+                "exact_loop": n / exact,
+                "float_loop": n / floaty,
+                "check": check,
+            }
+        )
     return rows
 
 
@@ -220,8 +232,14 @@ def peak_memory_subprocess(n: int) -> tuple[float, float, float]:
 def write_csv(data: CandleData, path: Path) -> None:
     """Write the single series of ``data`` as a ``timestamp,open,high,low,close,volume`` CSV file."""
     series = next(iter(data))
-    columns = (series.times.tolist(), series.opens.tolist(), series.highs.tolist(), series.lows.tolist(),
-               series.closes.tolist(), series.volumes.tolist())
+    columns = (
+        series.times.tolist(),
+        series.opens.tolist(),
+        series.highs.tolist(),
+        series.lows.tolist(),
+        series.closes.tolist(),
+        series.volumes.tolist(),
+    )
     with path.open("w") as handle:
         handle.write("timestamp,open,high,low,close,volume\n")
         handle.writelines(",".join(map(repr, row)) + "\n" for row in zip(*columns, strict=True))
@@ -256,18 +274,22 @@ def peak_memory_csv_subprocess(csv_path: Path, keep_orders: bool) -> tuple[float
 def memory_rows(n: int) -> None:
     """Print the fresh-process peak RSS rows (generated data, then a CSV file of the same candles)."""
     imports, generated, peak = peak_memory_subprocess(n)
-    print(f"peak RSS, W2 on {n:,} generated candles (fresh process): {peak:.0f} MB "
-          f"(after imports {imports:.0f} MB, after generating the data {generated:.0f} MB)")
+    print(
+        f"peak RSS, W2 on {n:,} generated candles (fresh process): {peak:.0f} MB "
+        f"(after imports {imports:.0f} MB, after generating the data {generated:.0f} MB)"
+    )
     with tempfile.TemporaryDirectory() as folder:
         csv_path = Path(folder) / "BTC_USDT-1m.csv"
         write_csv(random_walk(n), csv_path)
         size = csv_path.stat().st_size / 1e6
         for keep in (True, False):
             imports, loaded, resident, peak = peak_memory_csv_subprocess(csv_path, keep)
-            print(f"peak RSS, from_file on a {n:,}-row CSV ({size:.1f} MB) + W2 keep_orders={keep} "
-                  f"(fresh process): {peak:.0f} MB (after imports {imports:.0f} MB, peak of the load "
-                  f"{loaded:.0f} MB, resident after it {resident:.0f} MB)  goal <= 150 MB: "
-                  f"{'met' if peak <= 150 else 'NOT met'}")
+            print(
+                f"peak RSS, from_file on a {n:,}-row CSV ({size:.1f} MB) + W2 keep_orders={keep} "
+                f"(fresh process): {peak:.0f} MB (after imports {imports:.0f} MB, peak of the load "
+                f"{loaded:.0f} MB, resident after it {resident:.0f} MB)  goal <= 150 MB: "
+                f"{'met' if peak <= 150 else 'NOT met'}"
+            )
 
 
 def machine() -> str:
@@ -319,16 +341,20 @@ def main() -> None:
         sets.append(("real BTC/USDT 5m", lambda: CandleData.from_file(REAL_FILE, exchange="binance")))
     else:
         print(f"skipping the real-data rows: {missing}")
-    header = (f"{'data':22} {'workload':17} {'candles':>8} {'engine c/s':>11} {'exact loop':>11} "
-              f"{'float loop':>11} {'eng/exact':>9} {'eng/float':>9}  check")
+    header = (
+        f"{'data':22} {'workload':17} {'candles':>8} {'engine c/s':>11} {'exact loop':>11} "
+        f"{'float loop':>11} {'eng/exact':>9} {'eng/float':>9}  check"
+    )
     print(header)
     print("-" * len(header))
     for name, make in sets:
         for row in bench(name, make(), repeat):
-            print(f"{row['data']:22} {row['workload']:17} {row['candles']:>8} {row['engine']:>11,.0f} "
-                  f"{row['exact_loop']:>11,.0f} {row['float_loop']:>11,.0f} "
-                  f"{row['engine'] / row['exact_loop']:>9.3f} {row['engine'] / row['float_loop']:>9.3f}  "
-                  f"{row['check']}")
+            print(
+                f"{row['data']:22} {row['workload']:17} {row['candles']:>8} {row['engine']:>11,.0f} "
+                f"{row['exact_loop']:>11,.0f} {row['float_loop']:>11,.0f} "
+                f"{row['engine'] / row['exact_loop']:>9.3f} {row['engine'] / row['float_loop']:>9.3f}  "
+                f"{row['check']}"
+            )
     if not args.quick:
         memory_rows(500_000)
     print(f"this process peak RSS: {_hwm_mb():.0f} MB")

@@ -36,23 +36,29 @@ async def main(calls: int) -> None:
         options = {**server.ccxt_config(), "rateLimit": 1}
         raw = ccxt_async.binance({"apiKey": server.api_key, "secret": server.api_secret, **options})
         server.client_hook(raw)
-        config = ExchangeConfig(exchange="binance", api_key=server.api_key, api_secret=server.api_secret,
-                                ccxt_options=options)
+        config = ExchangeConfig(
+            exchange="binance", api_key=server.api_key, api_secret=server.api_secret, ccxt_options=options
+        )
         conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
         try:
             await raw.load_markets()
             await conn.load_markets()
             cases = {
                 "fetch_ticker": (lambda i: raw.fetch_ticker("BTC/USDT"), lambda i: conn.fetch_ticker("BTC/USDT")),
-                "fetch_ohlcv(500)": (lambda i: raw.fetch_ohlcv("BTC/USDT", "1h", limit=500),
-                                     lambda i: conn.fetch_ohlcv("BTC/USDT", "1h", limit=500)),
-                "fetch_order_book(100)": (lambda i: raw.fetch_order_book("BTC/USDT", 100),
-                                          lambda i: conn.fetch_order_book("BTC/USDT", 100)),
+                "fetch_ohlcv(500)": (
+                    lambda i: raw.fetch_ohlcv("BTC/USDT", "1h", limit=500),
+                    lambda i: conn.fetch_ohlcv("BTC/USDT", "1h", limit=500),
+                ),
+                "fetch_order_book(100)": (
+                    lambda i: raw.fetch_order_book("BTC/USDT", 100),
+                    lambda i: conn.fetch_order_book("BTC/USDT", 100),
+                ),
                 "create_order(market)": (
-                    lambda i: raw.create_order("BTC/USDT", "market", "buy", 0.001, None,
-                                               {"clientOrderId": f"raw-{i}"}),
-                    lambda i: conn.create_order(OrderType.MARKET, OrderSide.BUY, "BTC/USDT", Decimal("0.001"),
-                                                client_order_id=f"conn-{i}")),
+                    lambda i: raw.create_order("BTC/USDT", "market", "buy", 0.001, None, {"clientOrderId": f"raw-{i}"}),
+                    lambda i: conn.create_order(
+                        OrderType.MARKET, OrderSide.BUY, "BTC/USDT", Decimal("0.001"), client_order_id=f"conn-{i}"
+                    ),
+                ),
             }
             print(f"{'call':24} {'raw ccxt /s':>12} {'connector /s':>13} {'ratio':>7}")
             for name, (raw_call, conn_call) in cases.items():

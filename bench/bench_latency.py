@@ -122,16 +122,21 @@ class Probe:
 
 
 def _builder(server: FakeExchangeServer, probe: Probe) -> ot.ExchangeBuilder:
-    return (ot.ExchangeBuilder("binance")
-            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-            .with_symbols(["BTC/USDT"])
-            .with_ccxt_options({**server.ccxt_config(), "rateLimit": 1, "timeout": 5000})
-            .with_client_hook(probe.hook)
-            .with_websocket_options(expected_interval=3600)
-            .with_trading_config(order_safety={"max_price_age_seconds": 10**10, "max_open_orders_per_symbol": 10**6},
-                                 account_poll_seconds=3600, streaming_poll_seconds=3600,
-                                 stream_watchdog_seconds=3600)
-            .use_real_trader())
+    return (
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["BTC/USDT"])
+        .with_ccxt_options({**server.ccxt_config(), "rateLimit": 1, "timeout": 5000})
+        .with_client_hook(probe.hook)
+        .with_websocket_options(expected_interval=3600)
+        .with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10, "max_open_orders_per_symbol": 10**6},
+            account_poll_seconds=3600,
+            streaming_poll_seconds=3600,
+            stream_watchdog_seconds=3600,
+        )
+        .use_real_trader()
+    )
 
 
 async def _until(condition: Any, limit: float = 5.0) -> None:
@@ -148,7 +153,8 @@ async def fill_to_exit(count: int) -> tuple[list[tuple[float, ...]], list[float]
     user_data = FakeBinanceUserData(server)
     sent_at: list[float] = []
     user_data.event_listeners.append(
-        lambda event: sent_at.append(time.perf_counter()) if event.get("x") == "TRADE" else None)
+        lambda event: sent_at.append(time.perf_counter()) if event.get("x") == "TRADE" else None
+    )
     samples: list[tuple[float, ...]] = []
     wire: list[float] = []
     async with server:
@@ -156,8 +162,13 @@ async def fill_to_exit(count: int) -> tuple[list[tuple[float, ...]], list[float]
         manager = await _builder(server, probe).build()
         try:
             component = manager.get_component("trader", TraderComponent)
-            await _until(lambda: component.account_streams is not None and component.account_streams.healthy
-                         and component.account_streams.reconciliations >= 1)
+            await _until(
+                lambda: (
+                    component.account_streams is not None
+                    and component.account_streams.healthy
+                    and component.account_streams.reconciliations >= 1
+                )
+            )
             market = server.state.markets["BTCUSDT"]
             tick = market.tick_size
             trader = manager.trader
@@ -166,8 +177,9 @@ async def fill_to_exit(count: int) -> tuple[list[tuple[float, ...]], list[float]
                 last = market.last_price
                 price = (last * D("0.98")).quantize(tick)
                 exit_price = (last * D("1.05")).quantize(tick, rounding=ROUND_CEILING)
-                entry = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price,
-                                                          take_profit_price=exit_price)
+                entry = await trader.create_order(
+                    "limit", "buy", "BTC/USDT", "0.001", price, take_profit_price=exit_price
+                )
                 (exit_order,) = entry.chained_orders
                 fake = server.state.orders[int(entry.exchange_order_id or 0)]
                 await asyncio.sleep(0.002)  # the NEW report and its balances reach the engine first
@@ -190,8 +202,9 @@ async def fill_to_exit(count: int) -> tuple[list[tuple[float, ...]], list[float]
 
 class _TickerProducer(AbstractModeProducer):
     async def on_ticker(self, update: Any) -> None:
-        await self.submit(TradingDecision(update.symbol, DecisionAction.BUY, self.context.clock.now_ms(),
-                                          update.ticker.last))
+        await self.submit(
+            TradingDecision(update.symbol, DecisionAction.BUY, self.context.clock.now_ms(), update.ticker.last)
+        )
 
 
 class _MarketBuyConsumer(AbstractModeConsumer):
@@ -236,8 +249,9 @@ async def ticker_to_order(count: int, *, whole_candle: bool) -> list[tuple[float
             await manager.wait_ready(timeout=30)
             assert manager.exchange_symbols_data is not None
             sd = manager.exchange_symbols_data.get("BTC/USDT")
-            await _until(lambda: sd.order_book.valid and bool(
-                {"btcusdt@ticker", "btcusdt@miniTicker"} & streams.subscriptions))
+            await _until(
+                lambda: sd.order_book.valid and bool({"btcusdt@ticker", "btcusdt@miniTicker"} & streams.subscriptions)
+            )
             await asyncio.sleep(0.2)
             market = server.state.markets["BTCUSDT"]
             candles_left = len(market.candles) - market.cursor - 1
@@ -269,21 +283,32 @@ def _ms(values: list[float]) -> str:
 
 def _report(title: str, samples: list[tuple[float, ...]]) -> None:
     print(title)
-    for index, name in enumerate(("engine overhead", "ccxt: parse the event", "ccxt: other messages meanwhile",
-                                  "ccxt: prepare the request", "  of which its rate limiter",
-                                  "total (ccxt got it -> left ccxt)")):
+    for index, name in enumerate(
+        (
+            "engine overhead",
+            "ccxt: parse the event",
+            "ccxt: other messages meanwhile",
+            "ccxt: prepare the request",
+            "  of which its rate limiter",
+            "total (ccxt got it -> left ccxt)",
+        )
+    ):
         print(f"  {name:33} {_ms([sample[index] for sample in samples])}")
 
 
 async def main(count: int) -> None:
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(
+        f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
+        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+    )
     samples, wire = await fill_to_exit(count)
     _report("fill -> chained exit request", samples)
     print(f"  {'wire: venue queued -> ccxt got it':33} {_ms(wire)}")
     _report("ticker alone -> mode's order request", await ticker_to_order(count, whole_candle=False))
-    _report("ticker with a whole candle close (kline, depth, trade) -> mode's order request",
-            await ticker_to_order(count, whole_candle=True))
+    _report(
+        "ticker with a whole candle close (kline, depth, trade) -> mode's order request",
+        await ticker_to_order(count, whole_candle=True),
+    )
     print("goal: engine overhead median <= 1 ms, p99 <= 5 ms")
 
 

@@ -48,8 +48,17 @@ def write_files(folder: Path, rows: int) -> tuple[Path, Path]:
     lows = np.round(np.minimum(opens, closes) - rng.random(rows) * 3, 2)
     volumes = np.round(rng.random(rows) * 100, 6)
     times = START_MS + np.arange(rows, dtype=np.int64) * 60_000
-    table = list(zip(times.tolist(), opens.tolist(), highs.tolist(), lows.tolist(), closes.tolist(),
-                     volumes.tolist(), strict=True))
+    table = list(
+        zip(
+            times.tolist(),
+            opens.tolist(),
+            highs.tolist(),
+            lows.tolist(),
+            closes.tolist(),
+            volumes.tolist(),
+            strict=True,
+        )
+    )
     csv_path, json_path = folder / "BENCH_USDT-1m.csv", folder / "BENCH_USDT-1m.json"
     with csv_path.open("w") as handle:
         handle.write("timestamp,open,high,low,close,volume\n")
@@ -96,7 +105,8 @@ def optional_readers(csv_path: Path, json_path: Path) -> dict[str, Callable[[], 
 
         readers["pyarrow read_csv"] = lambda: pa_csv.read_csv(csv_path)
         readers["pyarrow read_csv, 1 thread"] = lambda: pa_csv.read_csv(
-            csv_path, read_options=pa_csv.ReadOptions(use_threads=False))
+            csv_path, read_options=pa_csv.ReadOptions(use_threads=False)
+        )
     except ImportError:
         pass
     try:
@@ -132,11 +142,15 @@ def main() -> None:
             rows.append((name, best(reader, args.repeat), "json" if "json" in name else "csv"))
         print(f"{'reader':34} {'seconds':>8} {'rows/s':>12} {'vs csv module':>14} {'vs json module':>15}")
         for name, seconds, _ in rows:
-            print(f"{name:34} {seconds:8.3f} {args.rows / seconds:12,.0f} {seconds / csv_base:13.3f}x"
-                  f" {seconds / json_base:14.3f}x")
+            print(
+                f"{name:34} {seconds:8.3f} {args.rows / seconds:12,.0f} {seconds / csv_base:13.3f}x"
+                f" {seconds / json_base:14.3f}x"
+            )
         ratio = rows[1][1] / csv_base
-        print(f"goal: CandleData.from_file CSV <= 0.25x the csv module: {ratio:.3f}x "
-              + ("met" if ratio <= 0.25 else "NOT met"))
+        print(
+            f"goal: CandleData.from_file CSV <= 0.25x the csv module: {ratio:.3f}x "
+            + ("met" if ratio <= 0.25 else "NOT met")
+        )
 
 
 if __name__ == "__main__":

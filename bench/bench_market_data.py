@@ -162,8 +162,12 @@ def bench_memory(buffers: int, capacity: int) -> dict[str, float]:
     tracemalloc.stop()
     raw = buffers * capacity * 6 * 8
     assert len(kept) == buffers
-    return {"buffers": buffers, "raw_mb": raw / 1e6, "traced_mb": (used - start) / 1e6,
-            "ratio_vs_raw": (used - start) / raw}
+    return {
+        "buffers": buffers,
+        "raw_mb": raw / 1e6,
+        "traced_mb": (used - start) / 1e6,
+        "ratio_vs_raw": (used - start) / raw,
+    }
 
 
 async def main() -> None:

@@ -47,6 +47,7 @@ async def _nofill(*_args) -> None:  # type: ignore[no-untyped-def]
 
 async def _fill_bench(rounds: int) -> float:
     from tests.personal_data.helpers import make_account
+
     acc = await make_account({"USDT": "100000000"})
     start = time.perf_counter()
     for _ in range(rounds):
@@ -62,12 +63,15 @@ def main() -> None:
     base = _per_call(_noop, *args)
     empty = _per_call(engine.on_candle, *args)
     for i in range(20):
-        engine.add(RestingOrder(f"b{i}", None, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY, Decimal(1),
-                                Decimal(50 + i)))
-        engine.add(RestingOrder(f"s{i}", None, "BTC/USDT", OrderType.STOP_LOSS, OrderSide.SELL, Decimal(1),
-                                None, Decimal(40 + i)))
-        engine.add(RestingOrder(f"t{i}", None, "BTC/USDT", OrderType.LIMIT, OrderSide.SELL, Decimal(1),
-                                Decimal(150 + i)))
+        engine.add(RestingOrder(f"b{i}", None, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY, Decimal(1), Decimal(50 + i)))
+        engine.add(
+            RestingOrder(
+                f"s{i}", None, "BTC/USDT", OrderType.STOP_LOSS, OrderSide.SELL, Decimal(1), None, Decimal(40 + i)
+            )
+        )
+        engine.add(
+            RestingOrder(f"t{i}", None, "BTC/USDT", OrderType.LIMIT, OrderSide.SELL, Decimal(1), Decimal(150 + i))
+        )
     resting = _per_call(engine.on_candle, *args)
     fill_us = asyncio.run(_fill_bench(2000))
     print(f"baseline empty function call      : {base:7.1f} ns")

@@ -29,12 +29,15 @@ FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "fake
 
 def _builder(server: FakeExchangeServer, path: Path, count: int) -> ot.ExchangeBuilder:
     return (
-        ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-        .with_symbols(["BTC/USDT"]).with_ccxt_options({"rateLimit": 1, "timeout": 5000})
-        .with_client_hook(server.client_hook).rest_only(True)
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10,
-                                           "max_open_orders_per_symbol": count + 10})
-        .use_simulated_trader(starting_portfolio={"USDT": "100000000"}).with_storage(path)
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["BTC/USDT"])
+        .with_ccxt_options({"rateLimit": 1, "timeout": 5000})
+        .with_client_hook(server.client_hook)
+        .rest_only(True)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10, "max_open_orders_per_symbol": count + 10})
+        .use_simulated_trader(starting_portfolio={"USDT": "100000000"})
+        .with_storage(path)
     )
 
 
@@ -71,9 +74,11 @@ async def main(count: int) -> None:
                 restored = len(manager.exchange_personal_data.orders_manager.all_orders())
     print(f"orders: {len(orders)} ({count} resting, {count} filled), trades: {count}, file {size / 1e6:.1f} MB")
     print(f"first flush: {rows} rows in {first * 1e3:.0f} ms ({rows / first:,.0f} rows/s)")
-    print(f"idle flush: {idle_rows} rows, {idle * 1e6 / len(orders):.2f} us per order "
-          f"(baseline Order.to_dict: {baseline * 1e6 / len(orders):.2f} us per order, "
-          f"ratio {idle / baseline:.2f})")
+    print(
+        f"idle flush: {idle_rows} rows, {idle * 1e6 / len(orders):.2f} us per order "
+        f"(baseline Order.to_dict: {baseline * 1e6 / len(orders):.2f} us per order, "
+        f"ratio {idle / baseline:.2f})"
+    )
     print(f"restart (build incl. restore of {restored} orders and venue re-placement): {restore * 1e3:.0f} ms")
 
 

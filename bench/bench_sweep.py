@@ -57,6 +57,7 @@ def parallel_capacity(workers: int) -> float:
     On an idle machine with ``workers`` free cores this is ``workers``; other processes' load and
     the machine's virtualisation lower it. It bounds any parallel speed-up measured in this run.
     """
+
     def run(count: int) -> float:
         started = time.perf_counter()
         processes = [subprocess.Popen([sys.executable, "-c", _SPIN]) for _ in range(count)]
@@ -75,18 +76,23 @@ def _sweep(data: Any, label: str, serial_s: float | None) -> tuple[float, Any]:
     sweep_s = time.perf_counter() - started
     busy = sum(row.elapsed_s for row in result.table)
     ratio = f"; {serial_s / sweep_s:.2f}x the serial run before it" if serial_s else ""
-    print(f"  run_sweep on {result.workers} workers ({label}): {sweep_s:.2f} s, backtests {busy:.2f} s of worker "
-          f"time ({busy / (result.workers * sweep_s):.0%} of the workers' wall time){ratio}")
+    print(
+        f"  run_sweep on {result.workers} workers ({label}): {sweep_s:.2f} s, backtests {busy:.2f} s of worker "
+        f"time ({busy / (result.workers * sweep_s):.0%} of the workers' wall time){ratio}"
+    )
     return sweep_s, result
 
 
 def _serial(data: Any, combos: list[dict[str, Any]]) -> tuple[float, list[Any]]:
     started = time.perf_counter()
-    results = [asyncio.run(run_backtest(data, trading_mode=SmaCrossMode, mode_config=combo, **OPTIONS))
-               for combo in combos]
+    results = [
+        asyncio.run(run_backtest(data, trading_mode=SmaCrossMode, mode_config=combo, **OPTIONS)) for combo in combos
+    ]
     serial_s = time.perf_counter() - started
-    print(f"  serial run_backtest x{len(combos)}: {serial_s:.2f} s "
-          f"({sum(r.candles for r in results) / serial_s:,.0f} candles/s)")
+    print(
+        f"  serial run_backtest x{len(combos)}: {serial_s:.2f} s "
+        f"({sum(r.candles for r in results) / serial_s:,.0f} candles/s)"
+    )
     return serial_s, results
 
 
@@ -101,13 +107,17 @@ def main() -> int:
 
     data = random_walk(args.candles)
     combos = [{"fast_period": f, "slow_period": s} for f in GRID["fast_period"] for s in GRID["slow_period"]]
-    print(f"W2 sweep: {len(combos)} combinations on {args.candles:,} candles; {os.cpu_count()} cores "
-          f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, Ray {ray.__version__}")
+    print(
+        f"W2 sweep: {len(combos)} combinations on {args.candles:,} candles; {os.cpu_count()} cores "
+        f"({platform.processor() or platform.machine()}), Python {platform.python_version()}, Ray {ray.__version__}"
+    )
     print(f"load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
     capacity_before = parallel_capacity(args.workers)
-    print(f"parallel capacity of the machine now: {capacity_before:.2f}x ({args.workers} busy Python processes "
-          "vs 1: the ceiling of any speed-up in this run)")
+    print(
+        f"parallel capacity of the machine now: {capacity_before:.2f}x ({args.workers} busy Python processes "
+        "vs 1: the ceiling of any speed-up in this run)"
+    )
     started = time.perf_counter()
     ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False, configure_logging=False)
     startup_s = time.perf_counter() - started
@@ -130,23 +140,33 @@ def main() -> int:
     mismatches = []
     for result in results:
         for row, reference in zip(result.table, serial, strict=True):
-            same = (row.ok and row.event_log_hash == reference.event_log_hash
-                    and row.final_portfolio == reference.final_portfolio and row.metrics == reference.metrics)
+            same = (
+                row.ok
+                and row.event_log_hash == reference.event_log_hash
+                and row.final_portfolio == reference.final_portfolio
+                and row.metrics == reference.metrics
+            )
             if not same:
                 mismatches.append((row.params, row.error))
     checked = len(results) * len(combos)
-    print(f"rows identical to the serial backtests: {checked - len(mismatches)}/{checked} "
-          f"({len({r.event_log_hash for r in serial})} distinct event logs, "
-          f"{sum(r.metrics.trades for r in serial):,} fills in all)")
+    print(
+        f"rows identical to the serial backtests: {checked - len(mismatches)}/{checked} "
+        f"({len({r.event_log_hash for r in serial})} distinct event logs, "
+        f"{sum(r.metrics.trades for r in serial):,} fills in all)"
+    )
     for params, error in mismatches:
         print(f"  MISMATCH {params}: {error}")
     best_serial, best_sweep = min(serial_times), min(sweep_times)
-    print(f"best of {len(serial_times)}: serial {best_serial:.2f} s, sweep {best_sweep:.2f} s -> speed-up "
-          f"{best_serial / best_sweep:.2f}x (goal >= 1.7x); cold first sweep {best_serial / cold_s:.2f}x, "
-          f"counting Ray start-up {best_serial / (cold_s + startup_s):.2f}x")
+    print(
+        f"best of {len(serial_times)}: serial {best_serial:.2f} s, sweep {best_sweep:.2f} s -> speed-up "
+        f"{best_serial / best_sweep:.2f}x (goal >= 1.7x); cold first sweep {best_serial / cold_s:.2f}x, "
+        f"counting Ray start-up {best_serial / (cold_s + startup_s):.2f}x"
+    )
     capacity_after = parallel_capacity(args.workers)
-    print(f"parallel capacity of the machine after: {capacity_after:.2f}x; sweep speed-up / best capacity: "
-          f"{best_serial / best_sweep / max(capacity_before, capacity_after):.0%}")
+    print(
+        f"parallel capacity of the machine after: {capacity_after:.2f}x; sweep speed-up / best capacity: "
+        f"{best_serial / best_sweep / max(capacity_before, capacity_after):.0%}"
+    )
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 1 if mismatches else 0
 

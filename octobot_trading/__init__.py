@@ -70,10 +70,21 @@ _LAZY: dict[str, str] = {
 }
 
 # Public sub-packages reachable as attributes (``ot.backtesting``, ``ot.modes``, ...).
-_LAZY_MODULES = frozenset({
-    "backtesting", "config", "exchange_data", "exchanges", "modes", "personal_data", "signals", "storage", "testing",
-    "util", "wallets",
-})
+_LAZY_MODULES = frozenset(
+    {
+        "backtesting",
+        "config",
+        "exchange_data",
+        "exchanges",
+        "modes",
+        "personal_data",
+        "signals",
+        "storage",
+        "testing",
+        "util",
+        "wallets",
+    }
+)
 
 if TYPE_CHECKING:
     # What type checkers see; at run time these load on first access (see __getattr__).

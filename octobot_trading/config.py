@@ -46,7 +46,8 @@ _FLOAT_MONEY = "float_money"
 def _money(value: Any) -> Decimal:
     if isinstance(value, float):
         raise PydanticCustomError(
-            _FLOAT_MONEY, "a float was given for money ({value}); use a string such as '{text}'",
+            _FLOAT_MONEY,
+            "a float was given for money ({value}); use a string such as '{text}'",
             {"value": value, "text": str(value)},
         )
     try:

@@ -172,8 +172,9 @@ class DataError(OctoBotTradingError):
 class DataFileError(DataError):
     """A data file is invalid; ``path``, ``row`` (0-based) and ``column`` (when known) say where."""
 
-    def __init__(self, message: str, *, path: str, row: int | None = None, column: str | None = None,
-                 **context: Any) -> None:
+    def __init__(
+        self, message: str, *, path: str, row: int | None = None, column: str | None = None, **context: Any
+    ) -> None:
         where = f"{path}" + (f", row {row}" if row is not None else "")
         super().__init__(f"{where}: {message}", **context)
         self.path = path

@@ -210,8 +210,15 @@ def test_the_import_graph_sees_lazy_imports_and_skips_type_checking_ones(tmp_pat
 
 
 def test_package_init_edges_are_the_ones_python_runs():
-    graph = {"p": {"p.x"}, "p.x": set(), "p.q": {"p.x"}, "p.q.y": {"p.r.z", "p.q.w"}, "p.q.w": set(),
-             "p.r": set(), "p.r.z": {"p.q.w"}}
+    graph = {
+        "p": {"p.x"},
+        "p.x": set(),
+        "p.q": {"p.x"},
+        "p.q.y": {"p.r.z", "p.q.w"},
+        "p.q.w": set(),
+        "p.r": set(),
+        "p.r.z": {"p.q.w"},
+    }
     extended = with_package_inits(graph)
     # p.q.y's import of p.r.z runs p.r's __init__ first; its sibling p.q.w needs no __init__ run
     # (p.q contains the importer), nor does the top package p
@@ -227,8 +234,11 @@ def test_package_init_edges_are_the_ones_python_runs():
 def test_runtime_imports_form_no_cycle():
     graph = with_package_inits(import_graph())
     assert len(graph) > 50  # the package was found
-    cycles = [" -> ".join(m.removeprefix(PACKAGE + ".") for m in one_cycle(graph, component))
-              + f"   (cycle group: {', '.join(component)})" for component in strongly_connected(graph)]
+    cycles = [
+        " -> ".join(m.removeprefix(PACKAGE + ".") for m in one_cycle(graph, component))
+        + f"   (cycle group: {', '.join(component)})"
+        for component in strongly_connected(graph)
+    ]
     assert not cycles, "import cycles among octobot_trading modules:\n" + "\n".join(cycles)
 
 
@@ -238,11 +248,27 @@ def test_importing_the_package_loads_no_engine_module():
     import subprocess
     import sys
 
-    probe = ("import sys, octobot_trading as ot; "
-             "print(' '.join(sorted(m for m in sys.modules if m.startswith('octobot_trading'))))")
-    loaded = set(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                                timeout=120).stdout.split())
-    heavy = {f"{PACKAGE}.{name}" for name in (
-        "exchanges.builder", "exchanges.manager", "exchanges.rest_exchange", "exchanges.exchange_classes",
-        "exchanges.connectors.simulator.simulated_connector", "personal_data", "backtesting", "modes", "storage")}
+    probe = (
+        "import sys, octobot_trading as ot; "
+        "print(' '.join(sorted(m for m in sys.modules if m.startswith('octobot_trading'))))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+        ).stdout.split()
+    )
+    heavy = {
+        f"{PACKAGE}.{name}"
+        for name in (
+            "exchanges.builder",
+            "exchanges.manager",
+            "exchanges.rest_exchange",
+            "exchanges.exchange_classes",
+            "exchanges.connectors.simulator.simulated_connector",
+            "personal_data",
+            "backtesting",
+            "modes",
+            "storage",
+        )
+    }
     assert f"{PACKAGE}.exchanges.types" in loaded and not loaded & heavy, sorted(loaded & heavy)

@@ -13,8 +13,18 @@ from typing import TYPE_CHECKING, Any
 from octobot_trading.backtesting.candle_data import CandleData, CandleSeries, Gap
 from octobot_trading.backtesting.funding_data import FundingData
 
-__all__ = ["BacktestResult", "CandleData", "CandleSeries", "FundingData", "Gap", "SweepResult", "compute_metrics",
-           "run_backtest", "run_sweep", "write_report"]
+__all__ = [
+    "BacktestResult",
+    "CandleData",
+    "CandleSeries",
+    "FundingData",
+    "Gap",
+    "SweepResult",
+    "compute_metrics",
+    "run_backtest",
+    "run_sweep",
+    "write_report",
+]
 
 _LAZY = {
     "run_backtest": "octobot_trading.backtesting.runner",

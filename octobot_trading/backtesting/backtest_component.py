@@ -41,8 +41,14 @@ from octobot_trading.util.fees import Fees
 if TYPE_CHECKING:
     from octobot_trading.exchanges.manager import ExchangeManager
 
-__all__ = ["COMPONENT_NAME", "BacktestComponent", "backtest_market_data", "backtesting_connector",
-           "checked_data", "checked_evaluations"]
+__all__ = [
+    "COMPONENT_NAME",
+    "BacktestComponent",
+    "backtest_market_data",
+    "backtesting_connector",
+    "checked_data",
+    "checked_evaluations",
+]
 
 COMPONENT_NAME = "backtest"
 
@@ -50,8 +56,9 @@ COMPONENT_NAME = "backtest"
 def checked_data(data: Any) -> CandleData:
     """``data`` when it is a :class:`CandleData`, else ``ConfigurationError`` (before any I/O)."""
     if not isinstance(data, CandleData):
-        raise ConfigurationError("use_backtesting() needs a CandleData (ot.backtesting.CandleData.from_file)",
-                                 field="backtesting_data")
+        raise ConfigurationError(
+            "use_backtesting() needs a CandleData (ot.backtesting.CandleData.from_file)", field="backtesting_data"
+        )
     return data
 
 
@@ -73,13 +80,17 @@ def checked_evaluations(data: CandleData, config: ExchangeConfig, evaluations: l
     ready_ms, end_ms = max(firsts), max(lasts)
     for index, evaluation in enumerate(evaluations):
         if evaluation.symbol not in symbols:
-            raise ConfigurationError(f"{source}, row {index}: symbol {evaluation.symbol!r} is not backtested "
-                                     f"({', '.join(symbols)})", field="evaluations")
+            raise ConfigurationError(
+                f"{source}, row {index}: symbol {evaluation.symbol!r} is not backtested ({', '.join(symbols)})",
+                field="evaluations",
+            )
         if not ready_ms <= evaluation.time_ms <= end_ms:
             raise ConfigurationError(
                 f"{source}, row {index}: time {evaluation.time_ms} is outside the replay [{ready_ms}, {end_ms}] "
                 "(milliseconds, from the first time every symbol and time frame has a closed candle to the "
-                "last close)", field="evaluations")
+                "last close)",
+                field="evaluations",
+            )
     return evaluations
 
 
@@ -88,15 +99,21 @@ def replayed_symbols(data: CandleData, config: ExchangeConfig) -> list[str]:
     return list(config.symbols) or sorted(data.symbols)
 
 
-def backtesting_connector(data: CandleData, config: ExchangeConfig, trading: TradingConfig,
-                          clock: Clock) -> SimulatedConnector:
+def backtesting_connector(
+    data: CandleData, config: ExchangeConfig, trading: TradingConfig, clock: Clock
+) -> SimulatedConnector:
     """The simulated venue replaying ``data`` (see the module docstring)."""
     fees = Fees(maker=trading.fees.maker, taker=trading.fees.taker)
     side = HistoricalMarketSide(data, clock, fees=(fees.maker, fees.taker))
     symbols = list(config.symbols) or data.symbols
     markets = {symbol: side.market_info(symbol) for symbol in symbols}
-    connector = SimulatedConnector(clock, markets=markets, starting_balances=trading.starting_portfolio, fees=fees,
-                                   market_data=side)  # type: ignore[arg-type]
+    connector = SimulatedConnector(
+        clock,
+        markets=markets,
+        starting_balances=trading.starting_portfolio,
+        fees=fees,
+        market_data=side,  # type: ignore[arg-type]
+    )
     connector.allow_withdrawals = config.allow_withdrawals  # the builder's allow_withdrawals(), as live
     return connector
 
@@ -125,8 +142,13 @@ class BacktestComponent:
 
     name = COMPONENT_NAME
 
-    def __init__(self, manager: ExchangeManager, data: CandleData, market_data: ExchangeMarketData,
-                 evaluations: list[Any] | None = None) -> None:
+    def __init__(
+        self,
+        manager: ExchangeManager,
+        data: CandleData,
+        market_data: ExchangeMarketData,
+        evaluations: list[Any] | None = None,
+    ) -> None:
         self.manager = manager
         self.data = data
         config = manager.exchange_config
@@ -140,23 +162,34 @@ class BacktestComponent:
         trading = manager.trading_config
         symbols_data = market_data.symbols_data
         self.personal_data = ExchangePersonalData(
-            manager.clock, starting_balances=trading.starting_portfolio, reference_market=trading.reference_market)
+            manager.clock, starting_balances=trading.starting_portfolio, reference_market=trading.reference_market
+        )
         self.trader = Trader(
-            venue, self.personal_data, clock=manager.clock, simulated=True,
-            price_of=simulated.last_price, safety=trading.order_safety,
+            venue,
+            self.personal_data,
+            clock=manager.clock,
+            simulated=True,
+            price_of=simulated.last_price,
+            safety=trading.order_safety,
             fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
-            price_events_for=lambda symbol: symbols_data.get(symbol).price_events)
+            price_events_for=lambda symbol: symbols_data.get(symbol).price_events,
+        )
         self.trader.due_triggers = []  # fired price triggers are awaited by the driver, not run in tasks
         clock = manager.clock
         if not isinstance(clock, SimulatedClock):
             raise ConfigurationError("a backtest runs on a SimulatedClock", field="clock")
-        self.driver = BacktestDriver(data, clock=clock, market_data=market_data,
-                                     engine=simulated.engine, symbols=self.symbols,
-                                     time_frames=self.time_frames,
-                                     due_triggers=self.trader.due_triggers,
-                                     run_triggers=self.trader.run_due_triggers,
-                                     evaluations=evaluations,
-                                     publish_evaluation=None if not evaluations else manager.evaluations.publish)
+        self.driver = BacktestDriver(
+            data,
+            clock=clock,
+            market_data=market_data,
+            engine=simulated.engine,
+            symbols=self.symbols,
+            time_frames=self.time_frames,
+            due_triggers=self.trader.due_triggers,
+            run_triggers=self.trader.run_due_triggers,
+            evaluations=evaluations,
+            publish_evaluation=None if not evaluations else manager.evaluations.publish,
+        )
 
     async def start(self) -> None:
         """Initialize the trader; mark the simulated account's topics ready (balances, orders known)."""

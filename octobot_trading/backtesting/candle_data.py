@@ -84,8 +84,14 @@ class CandleData:
             The file is missing, unreadable, ambiguous or invalid; the message names the file,
             the 0-based data row and the column where it applies (``err.path``, ``err.row``).
         """
-        loaded = importers.load(Path(path), exchange=exchange, symbol=symbol, time_frame=time_frame,
-                                allow_gaps=allow_gaps, time_unit=time_unit)
+        loaded = importers.load(
+            Path(path),
+            exchange=exchange,
+            symbol=symbol,
+            time_frame=time_frame,
+            allow_gaps=allow_gaps,
+            time_unit=time_unit,
+        )
         return cls(loaded.series, exchange=loaded.exchange, markets=loaded.markets)
 
     @property
@@ -97,8 +103,11 @@ class CandleData:
         """Return a new CandleData with the series and markets of both (same exchange)."""
         if other.exchange != self.exchange:
             raise ConfigurationError(f"cannot merge data of {self.exchange} and {other.exchange}", field="data")
-        merged = CandleData([*self._series.values(), *other._series.values()], exchange=self.exchange,
-                            markets={**self.markets, **other.markets})
+        merged = CandleData(
+            [*self._series.values(), *other._series.values()],
+            exchange=self.exchange,
+            markets={**self.markets, **other.markets},
+        )
         return merged
 
     def get(self, symbol: str, time_frame: TimeFrame | str) -> CandleSeries:

@@ -121,8 +121,17 @@ class CandleSeries:
         else:
             gaps = []
         return CandleSeries(
-            self.symbol, self.time_frame, self.times[lo:hi], self.opens[lo:hi], self.highs[lo:hi],
-            self.lows[lo:hi], self.closes[lo:hi], self.volumes[lo:hi], gaps, self.source, self.report,
+            self.symbol,
+            self.time_frame,
+            self.times[lo:hi],
+            self.opens[lo:hi],
+            self.highs[lo:hi],
+            self.lows[lo:hi],
+            self.closes[lo:hi],
+            self.volumes[lo:hi],
+            gaps,
+            self.source,
+            self.report,
         )
 
     @classmethod
@@ -162,8 +171,13 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
     path = s.source
     if len(s) == 0:
         raise DataFileError("no candles", path=path)
-    for name, column in (("open", s.opens), ("high", s.highs), ("low", s.lows), ("close", s.closes),
-                         ("volume", s.volumes)):
+    for name, column in (
+        ("open", s.opens),
+        ("high", s.highs),
+        ("low", s.lows),
+        ("close", s.closes),
+        ("volume", s.volumes),
+    ):
         bad = ~np.isfinite(column)
         if bad.any():
             raise DataFileError(f"{name} is not a finite number", path=path, row=_first(bad))
@@ -173,12 +187,14 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
         raise DataFileError("volume must not be negative", path=path, row=_first(s.volumes < 0))
     inconsistent = (s.lows > np.minimum(s.opens, s.closes)) | (s.highs < np.maximum(s.opens, s.closes))
     if inconsistent.any():
-        raise DataFileError("inconsistent candle: need low <= open, close <= high", path=path,
-                            row=_first(inconsistent))
+        raise DataFileError("inconsistent candle: need low <= open, close <= high", path=path, row=_first(inconsistent))
     tf_ms = s.time_frame.ms
     if (s.times % min(tf_ms, 86_400_000) != 0).any() and s.time_frame is not TimeFrame.MO1:
-        raise DataFileError(f"open time not aligned on {s.time_frame} boundaries", path=path,
-                            row=_first(s.times % min(tf_ms, 86_400_000) != 0))
+        raise DataFileError(
+            f"open time not aligned on {s.time_frame} boundaries",
+            path=path,
+            row=_first(s.times % min(tf_ms, 86_400_000) != 0),
+        )
     steps = np.diff(s.times)
     if (steps == 0).any():
         raise DataFileError("duplicate timestamp", path=path, row=_first(steps == 0) + 1)
@@ -187,8 +203,11 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
     if s.time_frame is TimeFrame.MO1:
         return []
     if (steps % tf_ms != 0).any():
-        raise DataFileError(f"step between rows is not a whole number of {s.time_frame} candles",
-                            path=path, row=_first(steps % tf_ms != 0) + 1)
+        raise DataFileError(
+            f"step between rows is not a whole number of {s.time_frame} candles",
+            path=path,
+            row=_first(steps % tf_ms != 0) + 1,
+        )
     gap_rows = np.flatnonzero(steps != tf_ms)
     gaps = [Gap(int(s.times[i]), int(s.times[i + 1]), int(steps[i] // tf_ms) - 1) for i in gap_rows]
     if gaps and not allow_gaps:

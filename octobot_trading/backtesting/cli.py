@@ -83,8 +83,10 @@ class _Progress:
 def _print_result(result: Any) -> None:
     rows = result.metrics.rows()
     width = max(len(label) for label, _ in rows)
-    print(f"{result.mode_name} on {', '.join(result.symbols)} ({', '.join(result.time_frames)}), "
-          f"{result.candles} candles, {len(result.trades)} fills, {result.candles_per_second:,.0f} candles/s")
+    print(
+        f"{result.mode_name} on {', '.join(result.symbols)} ({', '.join(result.time_frames)}), "
+        f"{result.candles} candles, {len(result.trades)} fills, {result.candles_per_second:,.0f} candles/s"
+    )
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
     balances = ", ".join(f"{v.normalize():f} {k}" for k, v in sorted(result.final_portfolio.items()))
@@ -101,9 +103,16 @@ def _run(data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, 
     fees = ot.Fees(maker=args.maker_fee, taker=args.taker_fee)
     progress = _Progress(not args.no_progress and data.total_candles >= PROGRESS_MIN_CANDLES)
     try:
-        result = asyncio.run(run_backtest(data, trading_mode=mode, mode_config=config,
-                                          starting_portfolio=parse_portfolio(args.portfolio), fees=fees,
-                                          progress=progress))
+        result = asyncio.run(
+            run_backtest(
+                data,
+                trading_mode=mode,
+                mode_config=config,
+                starting_portfolio=parse_portfolio(args.portfolio),
+                fees=fees,
+                progress=progress,
+            )
+        )
     finally:
         progress.close()
     _print_result(result)
@@ -113,8 +122,9 @@ def _run(data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, 
 
 
 def _common(parser: argparse.ArgumentParser, default_report: str) -> None:
-    parser.add_argument("--portfolio", action="append", metavar="CUR=AMOUNT",
-                        help="starting balance, repeatable (default USDT=10000)")
+    parser.add_argument(
+        "--portfolio", action="append", metavar="CUR=AMOUNT", help="starting balance, repeatable (default USDT=10000)"
+    )
     parser.add_argument("--maker-fee", default="0.001", help="maker fee rate (default 0.001)")
     parser.add_argument("--taker-fee", default="0.001", help="taker fee rate (default 0.001)")
     parser.add_argument("--report", default=default_report, help=f"HTML report path (default {default_report})")
@@ -148,8 +158,11 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbol", help="e.g. BTC/USDT (default: from the file name or all in a .sqlite file)")
     parser.add_argument("--time-frame", help="e.g. 1h (default: from the file name)")
     parser.add_argument("--exchange", default=None, help="exchange name recorded in the results")
-    parser.add_argument("--mode", default="sma_cross",
-                        help="sma_cross (default), grid, dca, package.module:Class or a script path (.py)")
+    parser.add_argument(
+        "--mode",
+        default="sma_cross",
+        help="sma_cross (default), grid, dca, package.module:Class or a script path (.py)",
+    )
     parser.add_argument("--config", help="JSON file with the mode's config")
     _common(parser, "backtest_report.html")
 
@@ -180,8 +193,13 @@ def _configure_download(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
-async def _download(args: argparse.Namespace, *, client_hook: Any = None, ccxt_options: dict[str, Any] | None = None,
-                    exchange_class: type[RestExchange] | None = None) -> Any:
+async def _download(
+    args: argparse.Namespace,
+    *,
+    client_hook: Any = None,
+    ccxt_options: dict[str, Any] | None = None,
+    exchange_class: type[RestExchange] | None = None,
+) -> Any:
     """Run ``download-data`` through the venue's exchange class (its connector, default ccxt
     options and ``fix_*`` hooks, as a build would use them). ``client_hook`` / ``ccxt_options``
     let tests aim at a local server; ``exchange_class`` replaces the registered class."""
@@ -190,14 +208,26 @@ async def _download(args: argparse.Namespace, *, client_hook: Any = None, ccxt_o
     from octobot_trading.config import ExchangeConfig, parse_config
     from octobot_trading.exchanges.builder import standalone_exchange
 
-    config = parse_config(ExchangeConfig, {"exchange": args.exchange, "sandboxed": args.sandbox,
-                                           "symbols": args.symbols, "ccxt_options": ccxt_options or {}})
+    config = parse_config(
+        ExchangeConfig,
+        {
+            "exchange": args.exchange,
+            "sandboxed": args.sandbox,
+            "symbols": args.symbols,
+            "ccxt_options": ccxt_options or {},
+        },
+    )
     exchange = standalone_exchange(config, LiveClock(), exchange_class=exchange_class, client_hook=client_hook)
     try:
-        return await download_data(exchange, symbols=args.symbols, time_frames=args.time_frames,
-                                   since_ms=parse_since(args.since),
-                                   until_ms=parse_since(args.until) if args.until else None, out=args.out,
-                                   progress=not args.no_progress)
+        return await download_data(
+            exchange,
+            symbols=args.symbols,
+            time_frames=args.time_frames,
+            since_ms=parse_since(args.since),
+            until_ms=parse_since(args.until) if args.until else None,
+            out=args.out,
+            progress=not args.no_progress,
+        )
     finally:
         await exchange.close()
 
@@ -206,10 +236,15 @@ def _run_download(args: argparse.Namespace) -> int:
     report = asyncio.run(_download(args))
     for series in report.series:
         resumed = f", resumed after {series.resumed_from}" if series.resumed_from is not None else ""
-        gaps = f", {len(series.gaps)} gap(s): " + ", ".join(
-            f"{g.missing} after {g.after_ms}" for g in series.gaps[:5]) if series.gaps else ""
-        print(f"{series.symbol} {series.time_frame}: {series.downloaded} candles in {series.requests} "
-              f"request(s){resumed}{gaps}")
+        gaps = (
+            f", {len(series.gaps)} gap(s): " + ", ".join(f"{g.missing} after {g.after_ms}" for g in series.gaps[:5])
+            if series.gaps
+            else ""
+        )
+        print(
+            f"{series.symbol} {series.time_frame}: {series.downloaded} candles in {series.requests} "
+            f"request(s){resumed}{gaps}"
+        )
     print(f"written to {report.path}")
     return 0
 

@@ -75,8 +75,9 @@ async def _prepare(db: aiosqlite.Connection, path: Path, exchange: str) -> None:
 
 
 async def _last_stored(db: aiosqlite.Connection, symbol: str, time_frame: TimeFrame) -> int | None:
-    async with db.execute("SELECT MAX(timestamp) FROM candles WHERE symbol = ? AND time_frame = ?",
-                          (symbol, time_frame.value)) as cursor:
+    async with db.execute(
+        "SELECT MAX(timestamp) FROM candles WHERE symbol = ? AND time_frame = ?", (symbol, time_frame.value)
+    ) as cursor:
         row = await cursor.fetchone()
     return None if row is None or row[0] is None else int(row[0])
 
@@ -142,14 +143,21 @@ async def download_data(
         await db.close()
     for report in reports:
         for gap in report.gaps:
-            _logger.warning("%s %s: %d missing candle(s) after %d", report.symbol, report.time_frame,
-                            gap.missing, gap.after_ms)
+            _logger.warning(
+                "%s %s: %d missing candle(s) after %d", report.symbol, report.time_frame, gap.missing, gap.after_ms
+            )
     return DownloadReport(path, exchange, reports)
 
 
 async def _download_series(
-    db: aiosqlite.Connection, connector: Any, symbol: str, tf: TimeFrame, since_ms: int, end_ms: int,
-    page_limit: int, progress: bool,
+    db: aiosqlite.Connection,
+    connector: Any,
+    symbol: str,
+    tf: TimeFrame,
+    since_ms: int,
+    end_ms: int,
+    page_limit: int,
+    progress: bool,
 ) -> SeriesReport:
     tf_ms = tf.ms
     last = await _last_stored(db, symbol, tf)
@@ -177,8 +185,18 @@ async def _download_series(
                     continue
                 if previous is not None and t - previous > tf_ms:
                     report.gaps.append(Gap(previous, t, (t - previous) // tf_ms - 1))
-                rows.append((symbol, tf.value, t, float(candle.open), float(candle.high), float(candle.low),
-                             float(candle.close), float(candle.volume)))
+                rows.append(
+                    (
+                        symbol,
+                        tf.value,
+                        t,
+                        float(candle.open),
+                        float(candle.high),
+                        float(candle.low),
+                        float(candle.close),
+                        float(candle.volume),
+                    )
+                )
                 previous = t
             if not rows:
                 break

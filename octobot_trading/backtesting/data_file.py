@@ -35,8 +35,16 @@ from octobot_trading.util.market_spec import MarketSpec
 if TYPE_CHECKING:
     from octobot_trading.backtesting.candle_data import CandleData
 
-__all__ = ["FORMAT_VERSION", "SCHEMA", "DataFileContents", "market_row", "read", "read_funding", "write",
-           "write_funding"]
+__all__ = [
+    "FORMAT_VERSION",
+    "SCHEMA",
+    "DataFileContents",
+    "market_row",
+    "read",
+    "read_funding",
+    "write",
+    "write_funding",
+]
 
 FORMAT_VERSION = "1"
 
@@ -66,13 +74,16 @@ _PAGE = 50_000
 
 def _read_series(conn: sqlite3.Connection, source: str, sym: str, tf_name: str, allow_gaps: bool) -> CandleSeries:
     """One series, paged into preallocated arrays (no list of all rows)."""
-    (count,) = conn.execute("SELECT COUNT(*) FROM candles WHERE symbol = ? AND time_frame = ?",
-                            (sym, tf_name)).fetchone()
+    (count,) = conn.execute(
+        "SELECT COUNT(*) FROM candles WHERE symbol = ? AND time_frame = ?", (sym, tf_name)
+    ).fetchone()
     times = np.empty(count, dtype=np.int64)
     columns = [np.empty(count, dtype=np.float64) for _ in range(5)]
     cursor = conn.execute(
         "SELECT timestamp, open, high, low, close, volume FROM candles WHERE symbol = ? AND time_frame = ? "
-        "ORDER BY timestamp", (sym, tf_name))
+        "ORDER BY timestamp",
+        (sym, tf_name),
+    )
     done = 0
     while True:
         page = cursor.fetchmany(_PAGE)
@@ -80,26 +91,38 @@ def _read_series(conn: sqlite3.Connection, source: str, sym: str, tf_name: str, 
             break
         try:
             block = np.array(page, dtype=np.float64)
-            times[done:done + len(page)] = np.array([r[0] for r in page], dtype=np.int64)
+            times[done : done + len(page)] = np.array([r[0] for r in page], dtype=np.int64)
         except (TypeError, ValueError) as exc:
             raise DataFileError(f"{sym} {tf_name}: non-numeric candle values", path=source) from exc
         for k, column in enumerate(columns):
-            column[done:done + len(page)] = block[:, k + 1]
+            column[done : done + len(page)] = block[:, k + 1]
         done += len(page)
     label = f"{source}[{sym} {tf_name}]"
-    report = LoadReport(label, "sqlite", "data-file", ("timestamp", "open", "high", "low", "close", "volume"),
-                        "epoch-ms", count, "sqlite3")
-    return CandleSeries.from_arrays(sym, tf_name, times, *columns, source=label, allow_gaps=allow_gaps,
-                                    report=report)
+    report = LoadReport(
+        label,
+        "sqlite",
+        "data-file",
+        ("timestamp", "open", "high", "low", "close", "volume"),
+        "epoch-ms",
+        count,
+        "sqlite3",
+    )
+    return CandleSeries.from_arrays(sym, tf_name, times, *columns, source=label, allow_gaps=allow_gaps, report=report)
 
 
 def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None, str | None]:
     """Return the ``markets`` row of ``spec``."""
+
     def opt(value: object) -> str | None:
         return None if value is None else decimal_to_str(value)  # type: ignore[arg-type]
 
-    return (symbol, decimal_to_str(spec.price_tick), decimal_to_str(spec.amount_step), opt(spec.min_amount),
-            opt(spec.min_cost))
+    return (
+        symbol,
+        decimal_to_str(spec.price_tick),
+        decimal_to_str(spec.amount_step),
+        opt(spec.min_amount),
+        opt(spec.min_cost),
+    )
 
 
 def write(path: str | Path, data: CandleData) -> None:
@@ -116,9 +139,15 @@ def write(path: str | Path, data: CandleData) -> None:
             conn.execute("INSERT OR REPLACE INTO markets VALUES (?, ?, ?, ?, ?)", market_row(symbol, spec))
         for series in data:
             rows = zip(
-                (series.symbol,) * len(series), (series.time_frame.value,) * len(series),
-                series.times.tolist(), series.opens.tolist(), series.highs.tolist(), series.lows.tolist(),
-                series.closes.tolist(), series.volumes.tolist(), strict=True,
+                (series.symbol,) * len(series),
+                (series.time_frame.value,) * len(series),
+                series.times.tolist(),
+                series.opens.tolist(),
+                series.highs.tolist(),
+                series.lows.tolist(),
+                series.closes.tolist(),
+                series.volumes.tolist(),
+                strict=True,
             )
             conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     conn.close()
@@ -147,8 +176,9 @@ def read(
             raise DataFileError(f"file holds {file_exchange} data, not {exchange}", path=source)
         markets: dict[str, MarketSpec] = {}
         for sym, tick, step, min_amount, min_cost in conn.execute("SELECT * FROM markets ORDER BY symbol"):
-            markets[sym] = MarketSpec(price_tick=tick, amount_step=step, min_amount=min_amount, min_cost=min_cost,
-                                      symbol=sym)
+            markets[sym] = MarketSpec(
+                price_tick=tick, amount_step=step, min_amount=min_amount, min_cost=min_cost, symbol=sym
+            )
         keys = conn.execute("SELECT DISTINCT symbol, time_frame FROM candles ORDER BY symbol, time_frame").fetchall()
         wanted_tf = TimeFrame.parse(time_frame) if time_frame is not None else None
         series = [
@@ -172,8 +202,9 @@ def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple
             conn.execute(statement)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('exchange', ?)", (exchange,))
-        conn.executemany("INSERT OR REPLACE INTO funding_rates VALUES (?, ?, ?)",
-                         [(symbol, ts, rate) for ts, rate in rows])
+        conn.executemany(
+            "INSERT OR REPLACE INTO funding_rates VALUES (?, ?, ?)", [(symbol, ts, rate) for ts, rate in rows]
+        )
     conn.close()
 
 
@@ -194,11 +225,13 @@ def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[i
         symbols = [s for (s,) in conn.execute("SELECT DISTINCT symbol FROM funding_rates ORDER BY symbol")]
         if symbol is None:
             if len(symbols) != 1:
-                raise DataFileError(f"give symbol=: the file holds funding rates of {', '.join(symbols) or 'none'}",
-                                    path=source)
+                raise DataFileError(
+                    f"give symbol=: the file holds funding rates of {', '.join(symbols) or 'none'}", path=source
+                )
             symbol = symbols[0]
-        rows = conn.execute("SELECT timestamp, rate FROM funding_rates WHERE symbol = ? ORDER BY timestamp",
-                            (symbol,)).fetchall()
+        rows = conn.execute(
+            "SELECT timestamp, rate FROM funding_rates WHERE symbol = ? ORDER BY timestamp", (symbol,)
+        ).fetchall()
     except sqlite3.Error as exc:
         raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
     finally:

@@ -59,8 +59,9 @@ class CandleMatcher(Protocol):
     that walks the candle's price path and applies the fills.
     """
 
-    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float,
-                  close: float, volume: float | None = None) -> Awaitable[None] | None:
+    def on_candle(
+        self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float, volume: float | None = None
+    ) -> Awaitable[None] | None:
         """Match resting orders of ``symbol`` against one candle's price path."""
 
 
@@ -238,8 +239,9 @@ class BacktestDriver:
                     next_evaluation = await self._deliver_evaluations(close_ms)
                 set_time(close_ms)
                 if match is not None:
-                    walk = match(symbol, close_ms, o, h, lo, c, v) if with_volume else match(
-                        symbol, close_ms, o, h, lo, c)
+                    walk = (
+                        match(symbol, close_ms, o, h, lo, c, v) if with_volume else match(symbol, close_ms, o, h, lo, c)
+                    )
                     if walk is not None:
                         await walk
                 if fast and not mark_callbacks:
@@ -280,10 +282,11 @@ class BacktestDriver:
         with_volume = self._with_volume()
         due, run_triggers = self.due_triggers, self.run_triggers
         n = len(close_sorted)
-        columns = [(s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes,
-                    s.series.volumes) for s in streams]
-        meta = [(s.symbol, s.time_frame, s.is_base, self._publisher(s.symbol, s.time_frame), [False])
-                for s in streams]
+        columns = [
+            (s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes, s.series.volumes)
+            for s in streams
+        ]
+        meta = [(s.symbol, s.time_frame, s.is_base, self._publisher(s.symbol, s.time_frame), [False]) for s in streams]
         now = -1
         next_evaluation = self._next_evaluation_ms
         for start in range(0, n, CHUNK):
@@ -313,8 +316,11 @@ class BacktestDriver:
                     now = close_ms
                 symbol, tf, is_base, out, seen = meta[id_list[j]]
                 if is_base and match is not None:
-                    walk = match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j], volumes[j]) \
-                        if with_volume else match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    walk = (
+                        match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j], volumes[j])
+                        if with_volume
+                        else match(symbol, close_ms, opens[j], highs[j], lows[j], closes[j])
+                    )
                     if walk is not None:
                         await walk
                 t = time_list[j]

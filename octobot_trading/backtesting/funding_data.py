@@ -44,9 +44,16 @@ class FundingData:
         The funding interval (default 8 hours).
     """
 
-    def __init__(self, symbol: str, times_ms: Sequence[int] | npt.NDArray[np.int64],
-                 rates: Sequence[Decimal | int | str], *, interval: TimeFrame | str = TimeFrame.H8,
-                 source: str = "<memory>", exchange: str = "simulator") -> None:
+    def __init__(
+        self,
+        symbol: str,
+        times_ms: Sequence[int] | npt.NDArray[np.int64],
+        rates: Sequence[Decimal | int | str],
+        *,
+        interval: TimeFrame | str = TimeFrame.H8,
+        source: str = "<memory>",
+        exchange: str = "simulator",
+    ) -> None:
         contract_kind(symbol)
         self.symbol = symbol
         self.interval = TimeFrame.parse(interval)
@@ -71,8 +78,15 @@ class FundingData:
         self.adjusted_times = int((raw != times).sum())
 
     @classmethod
-    def from_file(cls, path: str | Path, *, symbol: str | None = None, time_frame: TimeFrame | str | None = None,
-                  exchange: str | None = None, time_unit: str | None = None) -> FundingData:
+    def from_file(
+        cls,
+        path: str | Path,
+        *,
+        symbol: str | None = None,
+        time_frame: TimeFrame | str | None = None,
+        exchange: str | None = None,
+        time_unit: str | None = None,
+    ) -> FundingData:
         """Load funding rates from ``path`` (see the module docstring for the layouts read).
 
         ``symbol`` and ``time_frame`` (the funding interval) default to what the file name says
@@ -85,12 +99,19 @@ class FundingData:
             file_exchange, found, rows = data_file.read_funding(file, symbol)
             if exchange is not None and exchange != file_exchange:
                 raise DataFileError(f"file holds {file_exchange} data, not {exchange}", path=str(file))
-            return cls(found, [t for t, _ in rows], [r for _, r in rows], interval=time_frame or TimeFrame.H8,
-                       source=str(file), exchange=file_exchange)
+            return cls(
+                found,
+                [t for t, _ in rows],
+                [r for _, r in rows],
+                interval=time_frame or TimeFrame.H8,
+                source=str(file),
+                exchange=file_exchange,
+            )
         guessed_symbol, guessed_tf = importers.guess_symbol_and_time_frame(file)
         if symbol is not None and guessed_symbol is not None and symbol != guessed_symbol:
-            raise ConfigurationError(f"{file.name} holds funding rates of {guessed_symbol}, not {symbol}",
-                                     field="symbol", symbol=symbol)
+            raise ConfigurationError(
+                f"{file.name} holds funding rates of {guessed_symbol}, not {symbol}", field="symbol", symbol=symbol
+            )
         chosen = symbol or guessed_symbol
         if chosen is None:
             raise ConfigurationError(f"{file}: give symbol= (the file name does not say it)", field="symbol")
@@ -98,22 +119,34 @@ class FundingData:
         opens = columns[0]
         bad = ~np.isfinite(opens)
         if bad.any():
-            raise DataFileError("column open: the funding rate is not a finite number", path=str(file),
-                                row=int(np.flatnonzero(bad)[0]), column="open")
+            raise DataFileError(
+                "column open: the funding rate is not a finite number",
+                path=str(file),
+                row=int(np.flatnonzero(bad)[0]),
+                column="open",
+            )
         rates = [decimal_from_data_float(float(x)) for x in opens]
-        return cls(chosen, times, rates, interval=time_frame or guessed_tf or TimeFrame.H8, source=str(file),
-                   exchange=exchange or "simulator")
+        return cls(
+            chosen,
+            times,
+            rates,
+            interval=time_frame or guessed_tf or TimeFrame.H8,
+            source=str(file),
+            exchange=exchange or "simulator",
+        )
 
     def write(self, path: str | Path) -> None:
         """Store these rates in the library's SQLite data file at ``path`` (exact rate text)."""
-        data_file.write_funding(path, self.exchange, self.symbol,
-                                [(int(t), str(r)) for t, r in zip(self.times, self.rates, strict=True)])
+        data_file.write_funding(
+            path, self.exchange, self.symbol, [(int(t), str(r)) for t, r in zip(self.times, self.rates, strict=True)]
+        )
 
     def require_symbol(self, symbol: str) -> None:
         """Raise ``ConfigurationError`` (field ``funding_rates``) unless these rates are ``symbol``'s."""
         if symbol != self.symbol:
-            raise ConfigurationError(f"funding rates of {self.symbol} given for {symbol}", field="funding_rates",
-                                     symbol=symbol)
+            raise ConfigurationError(
+                f"funding rates of {self.symbol} given for {symbol}", field="funding_rates", symbol=symbol
+            )
 
     def between(self, start_ms: int, end_ms: int) -> list[tuple[int, Decimal]]:
         """Funding events with ``start_ms < time <= end_ms`` (those a candle closing at ``end_ms`` passes)."""

@@ -58,8 +58,20 @@ __all__ = [
 
 CSV_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
 TIME_COLUMN_NAMES = ("timestamp", "timestamp_ms", "time", "date", "datetime", "open_time")
-BINANCE_KLINE_COLUMNS = ("open_time", "open", "high", "low", "close", "volume", "close_time", "quote_volume",
-                         "count", "taker_buy_volume", "taker_buy_quote_volume", "ignore")
+BINANCE_KLINE_COLUMNS = (
+    "open_time",
+    "open",
+    "high",
+    "low",
+    "close",
+    "volume",
+    "close_time",
+    "quote_volume",
+    "count",
+    "taker_buy_volume",
+    "taker_buy_quote_volume",
+    "ignore",
+)
 _UNIT_NAMES = {"s": "epoch-s", "ms": "epoch-ms", "us": "epoch-us", "ns": "epoch-ns"}
 _CLASS_UNITS = ("s", "ms", "us", "ns")
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)(?:_(?P<settle>[A-Za-z0-9]+))?-(?P<tf>\d+[mhdwM])")
@@ -100,14 +112,14 @@ def load(
 ) -> Loaded:
     """Dispatch on the file type; see :meth:`CandleData.from_file`."""
     if time_unit is not None and time_unit not in EPOCH_UNITS:
-        raise ConfigurationError(f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}",
-                                 field="time_unit")
+        raise ConfigurationError(
+            f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}", field="time_unit"
+        )
     if not path.is_file():
         raise DataFileError("no such file", path=str(path))
     name = path.name.lower()
     if name.endswith((".sqlite", ".sqlite3", ".db")):
-        contents = data_file.read(path, exchange=exchange, symbol=symbol, time_frame=time_frame,
-                                  allow_gaps=allow_gaps)
+        contents = data_file.read(path, exchange=exchange, symbol=symbol, time_frame=time_frame, allow_gaps=allow_gaps)
         return Loaded(contents.series, contents.exchange, contents.markets)
     guessed_symbol, guessed_tf = guess_symbol_and_time_frame(path)
     symbol = symbol or guessed_symbol
@@ -125,8 +137,9 @@ def load(
         table = table_files.read_table(path, time_unit)
         series = _series(path, symbol, tf, allow_gaps, table.times_ms, table.columns, table.report)
     else:
-        raise DataFileError("unknown file type (expected .csv, .json, .json.gz, .feather, .parquet or .sqlite)",
-                            path=str(path))
+        raise DataFileError(
+            "unknown file type (expected .csv, .json, .json.gz, .feather, .parquet or .sqlite)", path=str(path)
+        )
     return Loaded([series], exchange or "simulator")
 
 
@@ -140,10 +153,10 @@ def _read_bytes(path: Path, kind: str) -> bytes:
     return raw.removeprefix(b"\xef\xbb\xbf")
 
 
-def _series(path: Path, symbol: str, tf: TimeFrame, allow_gaps: bool, times: Any, columns: list[Any],
-            report: LoadReport) -> CandleSeries:
-    return CandleSeries.from_arrays(symbol, tf, times, *columns, source=str(path), allow_gaps=allow_gaps,
-                                    report=report)
+def _series(
+    path: Path, symbol: str, tf: TimeFrame, allow_gaps: bool, times: Any, columns: list[Any], report: LoadReport
+) -> CandleSeries:
+    return CandleSeries.from_arrays(symbol, tf, times, *columns, source=str(path), allow_gaps=allow_gaps, report=report)
 
 
 class _Columns:
@@ -171,8 +184,9 @@ class _Columns:
 class _TimeReader:
     """Parses the open-time column block by block, detecting (once) dates or the epoch unit."""
 
-    def __init__(self, path: Path, name: str, time_unit: str | None, *, strict: bool,
-                 default_unit: str | None = None) -> None:
+    def __init__(
+        self, path: Path, name: str, time_unit: str | None, *, strict: bool, default_unit: str | None = None
+    ) -> None:
         self.path, self.name, self.strict = str(path), name, strict
         self.unit = time_unit
         self.given = time_unit is not None
@@ -209,8 +223,11 @@ class _TimeReader:
                 differs &= classes >= 0
             if differs.any():
                 index = int(np.flatnonzero(differs)[0])
-                raise BadField(index, f"timestamp looks like another unit than the rows before ({self.unit}): "
-                                      "mixed or ambiguous time units")
+                raise BadField(
+                    index,
+                    f"timestamp looks like another unit than the rows before ({self.unit}): "
+                    "mixed or ambiguous time units",
+                )
         assert self.unit is not None
         return epoch_ms(mantissa, decimals, ok, slow, self.unit)
 
@@ -234,8 +251,16 @@ def _error(message: str, path: str, row: int | None, column: str | None) -> Data
     return DataFileError(f"{where}{message}", path=path, row=row, column=column)
 
 
-def _fill(blocks: Iterator[Block], out: _Columns, picks: list[int], names: list[str], times: _TimeReader,
-          path: Path, *, strict: bool) -> None:
+def _fill(
+    blocks: Iterator[Block],
+    out: _Columns,
+    picks: list[int],
+    names: list[str],
+    times: _TimeReader,
+    path: Path,
+    *,
+    strict: bool,
+) -> None:
     current = "?"
     block: Block | None = None
     try:
@@ -287,8 +312,9 @@ def _normalised(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield chunk
 
 
-def read_csv(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
-             time_unit: str | None = None) -> CandleSeries:
+def read_csv(
+    path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True, time_unit: str | None = None
+) -> CandleSeries:
     """Read a CSV candle file (see ``docs/backtesting.md``: headers, headerless files, Binance dumps).
 
     Plain files are streamed in ~2 MB pieces: only the candle arrays and one piece are in memory.
@@ -323,7 +349,7 @@ def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Loa
                 layout, picks, body = _headerless(first, source), list(range(6)), head
                 names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
             else:
-                layout, body = "header", head[line_end + 1:] if line_end >= 0 else b""
+                layout, body = "header", head[line_end + 1 :] if line_end >= 0 else b""
                 picks = _header_columns(first, source)
                 names = [first[i].strip() for i in picks]
                 skipped += 1
@@ -331,8 +357,15 @@ def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Loa
             out = _Columns(capacity)
             times = _TimeReader(path, names[0], time_unit, strict=False)
             try:
-                _fill(csv_blocks(itertools.chain([body], chunks), len(first)), out, picks, names, times, path,
-                      strict=False)
+                _fill(
+                    csv_blocks(itertools.chain([body], chunks), len(first)),
+                    out,
+                    picks,
+                    names,
+                    times,
+                    path,
+                    strict=False,
+                )
             except StructureError as bad:
                 raise DataFileError(bad.message, path=source, row=bad.row) from None
     except OSError as exc:
@@ -340,8 +373,16 @@ def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Loa
     if out.rows == 0:
         raise DataFileError("no candles", path=source)
     t, values = out.finish()
-    report = LoadReport(source, "csv.gz" if source.lower().endswith(".gz") else "csv", layout, tuple(names),
-                        times.time_format, out.rows, "numpy", times.notes)
+    report = LoadReport(
+        source,
+        "csv.gz" if source.lower().endswith(".gz") else "csv",
+        layout,
+        tuple(names),
+        times.time_format,
+        out.rows,
+        "numpy",
+        times.notes,
+    )
     return t, values, report
 
 
@@ -352,7 +393,10 @@ def _headerless(first: list[str], source: str) -> str:
         return "binance-klines"
     raise DataFileError(
         f"a file without header needs 6 columns ({','.join(CSV_HEADER)}) or Binance's 12-column klines, "
-        f"found {len(first)}", path=source, row=0)
+        f"found {len(first)}",
+        path=source,
+        row=0,
+    )
 
 
 def _header_columns(header: list[str], source: str) -> list[int]:
@@ -376,8 +420,9 @@ def _header_columns(header: list[str], source: str) -> list[int]:
     return picks
 
 
-def read_json(path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True,
-              time_unit: str | None = None) -> CandleSeries:
+def read_json(
+    path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True, time_unit: str | None = None
+) -> CandleSeries:
     """Read freqtrade's ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz)."""
     return _series(path, symbol, time_frame, allow_gaps, *_json_columns(path, time_unit))
 
@@ -402,8 +447,16 @@ def _json_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Lo
     if out.rows == 0:
         raise DataFileError("no candles", path=source)
     t, values = out.finish()
-    report = LoadReport(source, "json.gz" if source.lower().endswith(".gz") else "json", "freqtrade",
-                        tuple(names), times.time_format, out.rows, "numpy", times.notes)
+    report = LoadReport(
+        source,
+        "json.gz" if source.lower().endswith(".gz") else "json",
+        "freqtrade",
+        tuple(names),
+        times.time_format,
+        out.rows,
+        "numpy",
+        times.notes,
+    )
     return t, values, report
 
 
@@ -415,8 +468,9 @@ def read_columns(path: Path, time_unit: str | None = None) -> tuple[Any, list[An
     and what was detected. Parse errors raise ``DataFileError`` as for candles.
     """
     if time_unit is not None and time_unit not in EPOCH_UNITS:
-        raise ConfigurationError(f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}",
-                                 field="time_unit")
+        raise ConfigurationError(
+            f"time_unit must be one of {', '.join(EPOCH_UNITS)}, not {time_unit!r}", field="time_unit"
+        )
     if not path.is_file():
         raise DataFileError("no such file", path=str(path))
     name = path.name.lower()

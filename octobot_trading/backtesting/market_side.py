@@ -61,12 +61,19 @@ class HistoricalMarketSide:
         self._markets: dict[str, MarketInfo] = {}
         for symbol in data.symbols:
             parsed = parse_symbol(symbol)
-            market_type = MarketType.SPOT if parsed.is_spot else (
-                MarketType.LINEAR if parsed.is_linear else MarketType.INVERSE)
+            market_type = (
+                MarketType.SPOT if parsed.is_spot else (MarketType.LINEAR if parsed.is_linear else MarketType.INVERSE)
+            )
             self._markets[symbol] = MarketInfo(
-                symbol=symbol, base=parsed.base, quote=parsed.quote, market_type=market_type,
-                spec=specs.get(symbol) or MarketSpec(symbol=symbol), settle=parsed.settle,
-                maker_fee=fees[0] if fees else None, taker_fee=fees[1] if fees else None)
+                symbol=symbol,
+                base=parsed.base,
+                quote=parsed.quote,
+                market_type=market_type,
+                spec=specs.get(symbol) or MarketSpec(symbol=symbol),
+                settle=parsed.settle,
+                maker_fee=fees[0] if fees else None,
+                taker_fee=fees[1] if fees else None,
+            )
 
     def market_spec(self, symbol: str) -> MarketSpec:
         """Return the spec of ``symbol``."""

@@ -117,6 +117,7 @@ class BacktestMetrics:
 
     def rows(self) -> list[tuple[str, str]]:
         """Return ``(label, formatted value)`` rows for tables."""
+
         def pct(value: float | Decimal | None) -> str:
             return "n/a" if value is None else f"{float(value) * 100:.2f} %"
 
@@ -211,8 +212,17 @@ def compute_metrics(
     for fill in fills:
         fees[fill.fee_currency] = fees.get(fill.fee_currency, Decimal(0)) + fill.fee
     return BacktestMetrics(
-        start_value=start_value, final_value=final_value, total_return=total_return,
-        buy_and_hold_return=buy_and_hold_return, max_drawdown=max_dd, sharpe=sharpe, sortino=sortino,
-        win_rate=win_rate, profit_factor=profit_factor, trades=len(fills), round_trips=len(trips),
-        exposure=exposure, fees_paid=fees,
+        start_value=start_value,
+        final_value=final_value,
+        total_return=total_return,
+        buy_and_hold_return=buy_and_hold_return,
+        max_drawdown=max_dd,
+        sharpe=sharpe,
+        sortino=sortino,
+        win_rate=win_rate,
+        profit_factor=profit_factor,
+        trades=len(fills),
+        round_trips=len(trips),
+        exposure=exposure,
+        fees_paid=fees,
     )

@@ -44,38 +44,72 @@ def render_report(result: BacktestResult, *, title: str | None = None) -> str:
 
     curve = result.equity_curve
     dates = _dates(curve.times)
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, vertical_spacing=0.05, row_heights=[0.4, 0.2, 0.4],
-                        subplot_titles=(f"Equity ({curve.reference_market})", "Drawdown",
-                                        f"Price {result.symbols[0]} with trades"))
+    fig = make_subplots(
+        rows=3,
+        cols=1,
+        shared_xaxes=True,
+        vertical_spacing=0.05,
+        row_heights=[0.4, 0.2, 0.4],
+        subplot_titles=(f"Equity ({curve.reference_market})", "Drawdown", f"Price {result.symbols[0]} with trades"),
+    )
     fig.add_trace(go.Scatter(x=dates, y=curve.values, name="strategy", line={"color": "#1f77b4"}), row=1, col=1)
     if len(curve) and curve.prices[0] > 0:
         hold = curve.prices / curve.prices[0] * float(result.metrics.start_value)
-        fig.add_trace(go.Scatter(x=dates, y=hold, name="buy & hold", line={"color": "#999", "dash": "dot"}),
-                      row=1, col=1)
-    fig.add_trace(go.Scatter(x=dates, y=-curve.drawdown() * 100, name="drawdown %", fill="tozeroy",
-                             line={"color": "#d62728"}), row=2, col=1)
+        fig.add_trace(
+            go.Scatter(x=dates, y=hold, name="buy & hold", line={"color": "#999", "dash": "dot"}), row=1, col=1
+        )
+    fig.add_trace(
+        go.Scatter(x=dates, y=-curve.drawdown() * 100, name="drawdown %", fill="tozeroy", line={"color": "#d62728"}),
+        row=2,
+        col=1,
+    )
     fig.add_trace(go.Scatter(x=dates, y=curve.prices, name="close", line={"color": "#555"}), row=3, col=1)
     first_symbol = result.symbols[0]
-    for side, color, marker in ((OrderSide.BUY, "#2ca02c", "triangle-up"), (OrderSide.SELL, "#d62728",
-                                                                            "triangle-down")):
+    for side, color, marker in (
+        (OrderSide.BUY, "#2ca02c", "triangle-up"),
+        (OrderSide.SELL, "#d62728", "triangle-down"),
+    ):
         fills = [f for f in result.trades if f.side is side and f.symbol == first_symbol]
         if fills:
-            fig.add_trace(go.Scatter(
-                x=_dates(np.array([f.time for f in fills], dtype=np.int64)),
-                y=[float(f.price) for f in fills], mode="markers", name=side.value,
-                marker={"color": color, "symbol": marker, "size": 8}), row=3, col=1)
+            fig.add_trace(
+                go.Scatter(
+                    x=_dates(np.array([f.time for f in fills], dtype=np.int64)),
+                    y=[float(f.price) for f in fills],
+                    mode="markers",
+                    name=side.value,
+                    marker={"color": color, "symbol": marker, "size": 8},
+                ),
+                row=3,
+                col=1,
+            )
     fig.update_layout(height=900, margin={"l": 60, "r": 20, "t": 40, "b": 30}, hovermode="x unified")
     chart = fig.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})
-    metrics_rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>"
-                           for label, value in result.metrics.rows())
+    metrics_rows = "".join(
+        f"<tr><td>{html.escape(label)}</td><td>{html.escape(value)}</td></tr>" for label, value in result.metrics.rows()
+    )
     trades = result.trades[:MAX_TRADE_ROWS]
     trade_rows = "".join(
-        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in (
-            str(np.datetime64(f.time, "ms")).replace("T", " "), f.symbol, f.side.value, f.order_type,
-            decimal_to_str(f.price), decimal_to_str(f.amount), f"{decimal_to_str(f.fee)} {f.fee_currency}")) + "</tr>"
-        for f in trades)
-    more = (f"<p class='note'>First {MAX_TRADE_ROWS} of {len(result.trades)} fills shown.</p>"
-            if len(result.trades) > MAX_TRADE_ROWS else "")
+        "<tr>"
+        + "".join(
+            f"<td>{html.escape(cell)}</td>"
+            for cell in (
+                str(np.datetime64(f.time, "ms")).replace("T", " "),
+                f.symbol,
+                f.side.value,
+                f.order_type,
+                decimal_to_str(f.price),
+                decimal_to_str(f.amount),
+                f"{decimal_to_str(f.fee)} {f.fee_currency}",
+            )
+        )
+        + "</tr>"
+        for f in trades
+    )
+    more = (
+        f"<p class='note'>First {MAX_TRADE_ROWS} of {len(result.trades)} fills shown.</p>"
+        if len(result.trades) > MAX_TRADE_ROWS
+        else ""
+    )
     portfolio = ", ".join(f"{decimal_to_str(v)} {k}" for k, v in sorted(result.final_portfolio.items()))
     heading = title or f"Backtest: {result.mode_name} on {', '.join(result.symbols)}"
     config = html.escape(", ".join(f"{k}={v}" for k, v in result.mode_config.items()) or "defaults")

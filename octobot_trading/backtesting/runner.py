@@ -81,8 +81,16 @@ class _EquitySampler:
     read from the candle buffers when a sample is taken.
     """
 
-    def __init__(self, portfolio: Any, reference: str, symbols: list[str], symbols_data: Any, time_frame: TimeFrame,
-                 interval_ms: int, capacity: int) -> None:
+    def __init__(
+        self,
+        portfolio: Any,
+        reference: str,
+        symbols: list[str],
+        symbols_data: Any,
+        time_frame: TimeFrame,
+        interval_ms: int,
+        capacity: int,
+    ) -> None:
         self.portfolio = portfolio
         self.reference = reference
         self.first_symbol = symbols[0]
@@ -138,8 +146,13 @@ class _EquitySampler:
 
     def curve(self) -> EquityCurve:
         n = self.count
-        return EquityCurve(self.times[:n].copy(), self.values[:n].copy(), self.exposure[:n].copy(),
-                           self.prices[:n].copy(), self.reference)
+        return EquityCurve(
+            self.times[:n].copy(),
+            self.values[:n].copy(),
+            self.exposure[:n].copy(),
+            self.prices[:n].copy(),
+            self.reference,
+        )
 
 
 class _frozen_heap:
@@ -164,11 +177,19 @@ class _frozen_heap:
 
 def _order_line(order: Any) -> bytes:
     """One order's line of the event log (its final state; random internal ids excluded)."""
-    return "|".join((
-        "order", str(order.created_at), order.symbol,
-        str(order.order_type), str(order.side), decimal_to_str(order.amount),
-        "" if order.price is None else decimal_to_str(order.price), str(order.status),
-        decimal_to_str(order.filled))).encode()
+    return "|".join(
+        (
+            "order",
+            str(order.created_at),
+            order.symbol,
+            str(order.order_type),
+            str(order.side),
+            decimal_to_str(order.amount),
+            "" if order.price is None else decimal_to_str(order.price),
+            str(order.status),
+            decimal_to_str(order.filled),
+        )
+    ).encode()
 
 
 class _OrderLog:
@@ -221,9 +242,21 @@ def _event_log_hash(order_lines: list[bytes], fills: list[Fill], final: Mapping[
         digest.update(line)
         digest.update(b"\n")
     for fill in fills:
-        digest.update("|".join(("fill", str(fill.time), fill.symbol, str(fill.side), decimal_to_str(fill.price),
-                                decimal_to_str(fill.amount), decimal_to_str(fill.fee), fill.fee_currency,
-                                fill.order_type)).encode())
+        digest.update(
+            "|".join(
+                (
+                    "fill",
+                    str(fill.time),
+                    fill.symbol,
+                    str(fill.side),
+                    decimal_to_str(fill.price),
+                    decimal_to_str(fill.amount),
+                    decimal_to_str(fill.fee),
+                    fill.fee_currency,
+                    fill.order_type,
+                )
+            ).encode()
+        )
         digest.update(b"\n")
     for currency in sorted(final):
         digest.update(f"balance|{currency}|{decimal_to_str(final[currency])}\n".encode())
@@ -234,10 +267,19 @@ def _fills(personal_data: Any, symbols: list[str]) -> list[Fill]:
     quote_of = {s: parse_symbol(s).quote for s in symbols}
     fills = []
     for trade in personal_data.trades_manager.trades():
-        fills.append(Fill(
-            time=trade.timestamp, symbol=trade.symbol, side=trade.side, price=trade.price, amount=trade.amount,
-            fee=trade.fee, fee_currency=trade.fee_currency or quote_of[trade.symbol],
-            order_type=str(trade.order_type), order_id=trade.order_id))
+        fills.append(
+            Fill(
+                time=trade.timestamp,
+                symbol=trade.symbol,
+                side=trade.side,
+                price=trade.price,
+                amount=trade.amount,
+                fee=trade.fee,
+                fee_currency=trade.fee_currency or quote_of[trade.symbol],
+                order_type=str(trade.order_type),
+                order_id=trade.order_id,
+            )
+        )
     return fills
 
 
@@ -247,8 +289,10 @@ def _value(totals: Mapping[str, Decimal], prices: Mapping[str, Decimal], referen
         if currency != reference and amount:
             price = prices.get(currency)
             if price is None:
-                raise ConfigurationError(f"cannot value {currency} in {reference}: no {currency}/{reference} "
-                                         "in the data", field="reference_market")
+                raise ConfigurationError(
+                    f"cannot value {currency} in {reference}: no {currency}/{reference} in the data",
+                    field="reference_market",
+                )
             value += amount * price
     return value
 
@@ -320,13 +364,16 @@ async def run_backtest(
     slippage = to_decimal(slippage_percent, name="slippage_percent")
     if not ZERO <= slippage < 100:
         raise ConfigurationError(f"slippage_percent must be in [0, 100), got {slippage}", field="slippage_percent")
-    fraction = None if partial_fill_fraction is None else to_decimal(partial_fill_fraction,
-                                                                     name="partial_fill_fraction")
+    fraction = (
+        None if partial_fill_fraction is None else to_decimal(partial_fill_fraction, name="partial_fill_fraction")
+    )
     if fraction is not None and not ZERO < fraction <= 1:
-        raise ConfigurationError(f"partial_fill_fraction must be in (0, 1], got {fraction}",
-                                 field="partial_fill_fraction")
-    if starting_portfolio is not None and not any(to_decimal(v, name=f"starting_portfolio.{c}")
-                                                  for c, v in dict(starting_portfolio).items()):
+        raise ConfigurationError(
+            f"partial_fill_fraction must be in (0, 1], got {fraction}", field="partial_fill_fraction"
+        )
+    if starting_portfolio is not None and not any(
+        to_decimal(v, name=f"starting_portfolio.{c}") for c, v in dict(starting_portfolio).items()
+    ):
         raise ConfigurationError("starting_portfolio holds nothing to trade with", field="starting_portfolio")
     if len(data) == 0:
         raise ConfigurationError("no candles to backtest", field="data")
@@ -337,8 +384,10 @@ async def run_backtest(
     run_tfs = sorted(configured_tfs, key=lambda tf: tf.ms)
     for symbol in markets or {}:
         if symbol not in run_symbols:
-            raise ConfigurationError(f"markets names {symbol!r}, which is not a backtested symbol "
-                                     f"({', '.join(run_symbols)})", field=f"markets.{symbol}")
+            raise ConfigurationError(
+                f"markets names {symbol!r}, which is not a backtested symbol ({', '.join(run_symbols)})",
+                field=f"markets.{symbol}",
+            )
     for symbol in run_symbols:
         for tf in run_tfs:
             data.get(symbol, tf)  # ConfigurationError naming what is missing
@@ -348,12 +397,17 @@ async def run_backtest(
     run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
     first_open = min(int(data.get(s, base_tf).times[0]) for s in run_symbols)
     builder = (
-        ExchangeBuilder(data.exchange).with_symbols(run_symbols).with_time_frames([tf.value for tf in configured_tfs])
+        ExchangeBuilder(data.exchange)
+        .with_symbols(run_symbols)
+        .with_time_frames([tf.value for tf in configured_tfs])
         .with_clock(SimulatedClock(first_open))
-        .with_trading_config(starting_portfolio={"USDT": "10000"} if starting_portfolio is None
-                             else dict(starting_portfolio),
-                             fees={"maker": fees.maker, "taker": fees.taker}, reference_market=reference)
-        .use_backtesting(run_data).use_trading_mode(trading_mode, mode_config)
+        .with_trading_config(
+            starting_portfolio={"USDT": "10000"} if starting_portfolio is None else dict(starting_portfolio),
+            fees={"maker": fees.maker, "taker": fees.taker},
+            reference_market=reference,
+        )
+        .use_backtesting(run_data)
+        .use_trading_mode(trading_mode, mode_config)
     )
     if evaluations is not None:
         builder.with_evaluations(evaluations)
@@ -364,15 +418,21 @@ async def run_backtest(
     personal_data, channels = manager.exchange_personal_data, manager.channels
     if personal_data is None or channels is None:  # the builder fills both for a backtest
         raise ConfigurationError("the backtest manager has no trader or market data", field="data")
-    sampler = _EquitySampler(personal_data.portfolio_manager.portfolio, reference, run_symbols,
-                             manager.exchange_symbols_data, base_tf, interval, span // interval + 2)
+    sampler = _EquitySampler(
+        personal_data.portfolio_manager.portfolio,
+        reference,
+        run_symbols,
+        manager.exchange_symbols_data,
+        base_tf,
+        interval,
+        span // interval + 2,
+    )
     component = manager.get_component("backtest", BacktestComponent)
     clock = LiveClock()
     started = clock.monotonic()
     async with manager:
         for symbol in run_symbols:
-            channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf,
-                                             priority=ChannelPriority.LOW)
+            channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf, priority=ChannelPriority.LOW)
         venue: Any = manager.exchange.connector  # the simulated venue
         if slippage:
             venue.slippage = slippage / 100
@@ -382,6 +442,7 @@ async def run_backtest(
         if keep_orders:
             component.driver.progress = progress
         else:
+
             def pruning_progress(done: int, total: int) -> None:
                 order_log.prune()
                 if progress is not None:
@@ -411,10 +472,25 @@ async def run_backtest(
     hold = last_prices[base0] / first_prices[base0] - 1 if base0 in first_prices else None
     fills = _fills(personal_data, run_symbols)
     curve = sampler.curve()
-    metrics = compute_metrics(curve, fills, start_value=start_value, final_value=final_value,
-                              bases={s: parse_symbol(s).base for s in run_symbols}, buy_and_hold_return=hold)
+    metrics = compute_metrics(
+        curve,
+        fills,
+        start_value=start_value,
+        final_value=final_value,
+        bases={s: parse_symbol(s).base for s in run_symbols},
+        buy_and_hold_return=hold,
+    )
     return BacktestResult(
-        trades=fills, final_portfolio=dict(final), metrics=metrics, equity_curve=curve,
-        event_log_hash=_event_log_hash(order_log.order_lines(), fills, final), candles=candles, exchange=data.exchange,
-        symbols=run_symbols, time_frames=[tf.value for tf in run_tfs],
-        mode_name=trading_mode.get_mode_name(), mode_config=config, elapsed_s=elapsed)
+        trades=fills,
+        final_portfolio=dict(final),
+        metrics=metrics,
+        equity_curve=curve,
+        event_log_hash=_event_log_hash(order_log.order_lines(), fills, final),
+        candles=candles,
+        exchange=data.exchange,
+        symbols=run_symbols,
+        time_frames=[tf.value for tf in run_tfs],
+        mode_name=trading_mode.get_mode_name(),
+        mode_config=config,
+        elapsed_s=elapsed,
+    )

@@ -100,9 +100,11 @@ class SweepRow:
             return None if self.metrics is None else getattr(self.metrics, column)
         if column in ("fills", "candles", "event_log_hash", "elapsed_s", "index"):
             return getattr(self, column)
-        raise ConfigurationError(f"unknown sweep column {column!r}; columns: "
-                                 f"{', '.join([*self.params, *METRIC_COLUMNS, 'fills', 'event_log_hash'])}",
-                                 field="column")
+        raise ConfigurationError(
+            f"unknown sweep column {column!r}; columns: "
+            f"{', '.join([*self.params, *METRIC_COLUMNS, 'fills', 'event_log_hash'])}",
+            field="column",
+        )
 
 
 def _sort_key(value: Any) -> Any:
@@ -152,16 +154,15 @@ class SweepTable(Sequence[SweepRow]):
     def sort(self, by: str = "total_return", *, descending: bool = False) -> SweepTable:
         """Return a new table sorted by a parameter or metric; rows without a value go last."""
         keyed = [(row.value(by), row) for row in self._rows]
-        present = sorted((item for item in keyed if item[0] is not None), key=lambda item: _sort_key(item[0]),
-                         reverse=descending)
-        return SweepTable([row for _, row in present] + [row for value, row in keyed if value is None],
-                          self.parameters)
+        present = sorted(
+            (item for item in keyed if item[0] is not None), key=lambda item: _sort_key(item[0]), reverse=descending
+        )
+        return SweepTable([row for _, row in present] + [row for value, row in keyed if value is None], self.parameters)
 
     def best(self, metric: str = "total_return") -> SweepRow:
         """Return the completed row with the best ``metric`` (smallest for ``LOWER_IS_BETTER``)."""
         if metric not in METRIC_COLUMNS:
-            raise ConfigurationError(f"unknown metric {metric!r}; metrics: {', '.join(METRIC_COLUMNS)}",
-                                     field="metric")
+            raise ConfigurationError(f"unknown metric {metric!r}; metrics: {', '.join(METRIC_COLUMNS)}", field="metric")
         ranked = self.sort(metric, descending=metric not in LOWER_IS_BETTER)
         if not ranked or ranked[0].value(metric) is None:
             raise ConfigurationError(f"no completed combination has a {metric}", field="metric")
@@ -174,8 +175,17 @@ class SweepTable(Sequence[SweepRow]):
     @property
     def columns(self) -> list[str]:
         """Column names of :meth:`to_records` / :meth:`to_csv`, in order."""
-        return [*self.parameters, *METRIC_COLUMNS, "fees_paid", "fills", "candles", "event_log_hash",
-                *(f"final_{currency}" for currency in self.currencies()), "elapsed_s", "error"]
+        return [
+            *self.parameters,
+            *METRIC_COLUMNS,
+            "fees_paid",
+            "fills",
+            "candles",
+            "event_log_hash",
+            *(f"final_{currency}" for currency in self.currencies()),
+            "elapsed_s",
+            "error",
+        ]
 
     def to_records(self) -> list[dict[str, Any]]:
         """Return one flat dict per row (Decimals kept; ``None`` where a value is missing)."""
@@ -260,8 +270,15 @@ class SweepResult:
         """Write :attr:`table` as CSV (see :meth:`SweepTable.to_csv`)."""
         return self.table.to_csv(path)
 
-    def write_report(self, path: str | Path, *, metric: str = "total_return", x: str | None = None,
-                     y: str | None = None, title: str | None = None) -> Path:
+    def write_report(
+        self,
+        path: str | Path,
+        *,
+        metric: str = "total_return",
+        x: str | None = None,
+        y: str | None = None,
+        title: str | None = None,
+    ) -> Path:
         """Write the HTML sweep report (heatmap of ``metric`` over parameters ``x`` and ``y``)."""
         from octobot_trading.backtesting.sweep_report import write_sweep_report
 
@@ -278,8 +295,9 @@ def validate_grid(trading_mode: type[AbstractTradingMode], grid: Any) -> dict[st
     tuple) without repeated values.
     """
     if not isinstance(grid, Mapping) or not grid:
-        raise ConfigurationError("grid must be a non-empty mapping of parameter -> list of values, got "
-                                 f"{grid!r}", field="grid")
+        raise ConfigurationError(
+            f"grid must be a non-empty mapping of parameter -> list of values, got {grid!r}", field="grid"
+        )
     model = trading_mode.config_model
     known = list(model.model_fields)
     extra_allowed = model.model_config.get("extra") == "allow"
@@ -290,16 +308,19 @@ def validate_grid(trading_mode: type[AbstractTradingMode], grid: Any) -> dict[st
         if name not in known and not extra_allowed:
             raise ConfigurationError(
                 f"grid parameter {name!r} is not a setting of {trading_mode.get_mode_name()} "
-                f"(settings: {', '.join(known) or 'none'})", field=f"grid.{name}")
+                f"(settings: {', '.join(known) or 'none'})",
+                field=f"grid.{name}",
+            )
         if not isinstance(values, list | tuple):
-            raise ConfigurationError(f"grid parameter {name!r} needs a list of values, got "
-                                     f"{type(values).__name__} {values!r}", field=f"grid.{name}")
+            raise ConfigurationError(
+                f"grid parameter {name!r} needs a list of values, got {type(values).__name__} {values!r}",
+                field=f"grid.{name}",
+            )
         if not values:
             raise ConfigurationError(f"grid parameter {name!r} has no values", field=f"grid.{name}")
         for position, value in enumerate(values):
             if any(type(value) is type(other) and value == other for other in values[:position]):
-                raise ConfigurationError(f"grid parameter {name!r} repeats the value {value!r}",
-                                         field=f"grid.{name}")
+                raise ConfigurationError(f"grid parameter {name!r} repeats the value {value!r}", field=f"grid.{name}")
         checked[name] = list(values)
     return checked
 
@@ -326,13 +347,19 @@ class _Outcome:
 
 
 def _outcome(result: BacktestResult) -> _Outcome:
-    return _Outcome(metrics=result.metrics, event_log_hash=result.event_log_hash,
-                    final_portfolio=dict(result.final_portfolio), fills=len(result.trades),
-                    candles=result.candles, elapsed_s=result.elapsed_s)
+    return _Outcome(
+        metrics=result.metrics,
+        event_log_hash=result.event_log_hash,
+        final_portfolio=dict(result.final_portfolio),
+        fills=len(result.trades),
+        candles=result.candles,
+        elapsed_s=result.elapsed_s,
+    )
 
 
-def run_combination(data: CandleData, trading_mode: type[AbstractTradingMode], mode_config: dict[str, Any],
-                    options: dict[str, Any]) -> _Outcome:
+def run_combination(
+    data: CandleData, trading_mode: type[AbstractTradingMode], mode_config: dict[str, Any], options: dict[str, Any]
+) -> _Outcome:
     """Run one combination's backtest (the body of a sweep task); errors become an error outcome."""
     from octobot_trading.backtesting.runner import run_backtest
 
@@ -363,16 +390,21 @@ def _start_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
     if ray.is_initialized():
         return ray, False
     if address is None:
-        ray.init(num_cpus=workers or os.cpu_count() or 1, include_dashboard=False, log_to_driver=False,
-                 configure_logging=False)
+        ray.init(
+            num_cpus=workers or os.cpu_count() or 1,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+        )
     else:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
     return ray, True
 
 
 def _error_row(index: int, params: dict[str, Any], config: dict[str, Any], exc: BaseException) -> SweepRow:
-    return SweepRow(index=index, params=params, mode_config=config, error_type=type(exc).__name__,
-                    error_message=str(exc))
+    return SweepRow(
+        index=index, params=params, mode_config=config, error_type=type(exc).__name__, error_message=str(exc)
+    )
 
 
 async def run_sweep(
@@ -420,10 +452,15 @@ slippage_percent, equity_points, partial_fill_fraction
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ConfigurationError(f"workers must be a positive integer, got {workers!r}", field="workers")
     options: dict[str, Any] = {
-        "starting_portfolio": None if starting_portfolio is None else dict(starting_portfolio), "fees": fees,
-        "markets": None if markets is None else dict(markets), "symbols": symbols, "time_frames": time_frames,
-        "reference_market": reference_market, "slippage_percent": slippage_percent,
-        "partial_fill_fraction": partial_fill_fraction}
+        "starting_portfolio": None if starting_portfolio is None else dict(starting_portfolio),
+        "fees": fees,
+        "markets": None if markets is None else dict(markets),
+        "symbols": symbols,
+        "time_frames": time_frames,
+        "reference_market": reference_market,
+        "slippage_percent": slippage_percent,
+        "partial_fill_fraction": partial_fill_fraction,
+    }
     if equity_points is not None:
         options["equity_points"] = equity_points
     combos = combinations(checked)
@@ -455,20 +492,34 @@ slippage_percent, equity_points, partial_fill_fraction
             ray.shutdown()
     table = SweepTable([rows[index] for index in range(len(combos))], list(checked))
     return SweepResult(
-        table=table, grid=checked, mode_name=trading_mode.get_mode_name(), exchange=data.exchange,
+        table=table,
+        grid=checked,
+        mode_name=trading_mode.get_mode_name(),
+        exchange=data.exchange,
         symbols=sorted(data.symbols) if symbols is None else list(symbols),
         time_frames=[TimeFrame.parse(tf).value for tf in (time_frames or data.time_frames)],
-        candles=data.total_candles, workers=cluster_cpus, cluster_address=cluster_address,
-        elapsed_s=clock.monotonic() - started, base_config=base)
+        candles=data.total_candles,
+        workers=cluster_cpus,
+        cluster_address=cluster_address,
+        elapsed_s=clock.monotonic() - started,
+        base_config=base,
+    )
 
 
-async def _run_tasks(ray: Any, data: CandleData, trading_mode: type[AbstractTradingMode],
-                     pending: list[tuple[int, dict[str, Any], dict[str, Any]]], options: dict[str, Any],
-                     rows: dict[int, SweepRow], limit: int, progress: bool, total: int) -> None:
+async def _run_tasks(
+    ray: Any,
+    data: CandleData,
+    trading_mode: type[AbstractTradingMode],
+    pending: list[tuple[int, dict[str, Any], dict[str, Any]]],
+    options: dict[str, Any],
+    rows: dict[int, SweepRow],
+    limit: int,
+    progress: bool,
+    total: int,
+) -> None:
     from tqdm import tqdm
 
-    bar = tqdm(total=total, initial=len(rows), unit="backtest", file=sys.stderr, disable=not progress,
-               leave=False)
+    bar = tqdm(total=total, initial=len(rows), unit="backtest", file=sys.stderr, disable=not progress, leave=False)
     task = ray.remote(num_cpus=1)(run_combination)
     data_ref = ray.put(data)  # once: every task reads the same object from the store
     queue = list(pending)
@@ -487,8 +538,12 @@ async def _run_tasks(ray: Any, data: CandleData, trading_mode: type[AbstractTrad
                 except Exception as exc:  # a crashed worker or a lost task: the row says so
                     rows[index] = _error_row(index, params, config, exc)
                 else:
-                    rows[index] = SweepRow(index=index, params=params, mode_config=config,
-                                           **{f.name: getattr(outcome, f.name) for f in fields(_Outcome)})
+                    rows[index] = SweepRow(
+                        index=index,
+                        params=params,
+                        mode_config=config,
+                        **{f.name: getattr(outcome, f.name) for f in fields(_Outcome)},
+                    )
                 bar.update(1)
     finally:
         for ref, *_ in running.values():

@@ -55,19 +55,27 @@ def _configure_sweep(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--symbol", help="e.g. BTC/USDT (default: from the file name or all in a .sqlite file)")
     parser.add_argument("--time-frame", help="e.g. 1h (default: from the file name)")
     parser.add_argument("--exchange", default=None, help="exchange name recorded in the results")
-    parser.add_argument("--mode", default="sma_cross",
-                        help="trading mode: a built-in name (sma_cross, grid, dca), package.module:Class or a "
-                             "script path")
+    parser.add_argument(
+        "--mode",
+        default="sma_cross",
+        help="trading mode: a built-in name (sma_cross, grid, dca), package.module:Class or a script path",
+    )
     parser.add_argument("--config", help="JSON file with the mode's base config (grid values override it)")
-    parser.add_argument("--grid", action="append", metavar="NAME=V1,V2,...", required=True,
-                        help="a swept parameter and its values, repeatable")
+    parser.add_argument(
+        "--grid",
+        action="append",
+        metavar="NAME=V1,V2,...",
+        required=True,
+        help="a swept parameter and its values, repeatable",
+    )
     parser.add_argument("--address", help="join this Ray cluster (default: a local Ray instance)")
     parser.add_argument("--workers", type=int, help="local workers (default: one per core)")
     parser.add_argument("--metric", default="total_return", help="metric to rank by and draw (default total_return)")
     parser.add_argument("--x", help="heatmap x parameter (default: the first --grid)")
     parser.add_argument("--y", help="heatmap y parameter (default: the second --grid)")
-    parser.add_argument("--portfolio", action="append", metavar="CUR=AMOUNT",
-                        help="starting balance, repeatable (default USDT=10000)")
+    parser.add_argument(
+        "--portfolio", action="append", metavar="CUR=AMOUNT", help="starting balance, repeatable (default USDT=10000)"
+    )
     parser.add_argument("--maker-fee", default="0.001", help="maker fee rate (default 0.001)")
     parser.add_argument("--taker-fee", default="0.001", help="taker fee rate (default 0.001)")
     parser.add_argument("--report", default="sweep_report.html", help="HTML report path (default sweep_report.html)")
@@ -103,8 +111,9 @@ def _print_table(result: Any, metric: str, top: int) -> None:
         else:
             cells.append(f"failed: {row.error}")
         lines.append(cells)
-    widths = [max(len(header[i]), *(len(line[i]) for line in lines if len(line) == len(header)))
-              for i in range(len(header))]
+    widths = [
+        max(len(header[i]), *(len(line[i]) for line in lines if len(line) == len(header))) for i in range(len(header))
+    ]
     for line in [header, *lines]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
     if len(ranked) > top:
@@ -118,20 +127,33 @@ def _run_sweep(args: argparse.Namespace) -> int:
 
     grid = parse_grid(args.grid)
     if args.metric not in METRIC_COLUMNS:
-        raise ConfigurationError(f"unknown metric {args.metric!r}; metrics: {', '.join(METRIC_COLUMNS)}",
-                                 field="metric")
+        raise ConfigurationError(
+            f"unknown metric {args.metric!r}; metrics: {', '.join(METRIC_COLUMNS)}", field="metric"
+        )
     mode = ot.modes.resolve_mode(args.mode)  # the backtest command's resolution
     config = _read_config(args.config)
     portfolio = parse_portfolio(args.portfolio)
     fees = ot.Fees(maker=args.maker_fee, taker=args.taker_fee)
     data = CandleData.from_file(args.data, exchange=args.exchange, symbol=args.symbol, time_frame=args.time_frame)
-    result = asyncio.run(run_sweep(data, mode, grid=grid, mode_config=config, starting_portfolio=portfolio,
-                                   fees=fees, address=args.address, workers=args.workers,
-                                   progress=not args.no_progress))
+    result = asyncio.run(
+        run_sweep(
+            data,
+            mode,
+            grid=grid,
+            mode_config=config,
+            starting_portfolio=portfolio,
+            fees=fees,
+            address=args.address,
+            workers=args.workers,
+            progress=not args.no_progress,
+        )
+    )
     failed = len(result.table.failed)
-    print(f"{result.mode_name} sweep on {', '.join(result.symbols)} ({', '.join(result.time_frames)}), "
-          f"{result.candles} candles: {len(result.table)} combinations, {failed} failed, "
-          f"{result.workers} workers, {result.elapsed_s:.1f} s")
+    print(
+        f"{result.mode_name} sweep on {', '.join(result.symbols)} ({', '.join(result.time_frames)}), "
+        f"{result.candles} candles: {len(result.table)} combinations, {failed} failed, "
+        f"{result.workers} workers, {result.elapsed_s:.1f} s"
+    )
     _print_table(result, args.metric, max(1, args.top))
     csv_path = result.to_csv(args.csv)
     report = result.write_report(args.report, metric=args.metric, x=args.x, y=args.y)

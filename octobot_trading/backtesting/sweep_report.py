@@ -49,8 +49,9 @@ def _axes(result: SweepResult, x: str | None, y: str | None) -> tuple[str, str |
     parameters = result.parameters
     for name, label in ((x, "x"), (y, "y")):
         if name is not None and name not in parameters:
-            raise ConfigurationError(f"heatmap {label} axis {name!r} is not a swept parameter "
-                                     f"({', '.join(parameters)})", field=label)
+            raise ConfigurationError(
+                f"heatmap {label} axis {name!r} is not a swept parameter ({', '.join(parameters)})", field=label
+            )
     x_name = x or next(p for p in parameters if p != y)
     rest = [p for p in parameters if p != x_name]
     y_name = y or (rest[0] if rest else None)
@@ -95,23 +96,34 @@ def _heatmap(result: SweepResult, metric: str, x_name: str, y_name: str | None) 
         z.append(z_row)
         text.append(text_row)
     scale = "RdYlGn_r" if metric in LOWER_IS_BETTER else "RdYlGn"
-    figure = go.Figure(go.Heatmap(
-        x=[str(v) for v in xs], y=[str(v) for v in ys] if y_name is not None else ["all"], z=z, text=text,
-        texttemplate="%{text}", colorscale=scale, hoverongaps=False,
-        colorbar={"title": {"text": metric}, "tickformat": ".1%" if metric in _PERCENT else ""},
-        hovertemplate=f"{x_name}=%{{x}}<br>{y_name or ''}=%{{y}}<br>{metric}=%{{text}}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(
+            x=[str(v) for v in xs],
+            y=[str(v) for v in ys] if y_name is not None else ["all"],
+            z=z,
+            text=text,
+            texttemplate="%{text}",
+            colorscale=scale,
+            hoverongaps=False,
+            colorbar={"title": {"text": metric}, "tickformat": ".1%" if metric in _PERCENT else ""},
+            hovertemplate=f"{x_name}=%{{x}}<br>{y_name or ''}=%{{y}}<br>{metric}=%{{text}}<extra></extra>",
+        )
+    )
     figure.update_layout(
-        height=max(320, 70 * len(ys) + 160), margin={"l": 80, "r": 20, "t": 40, "b": 60},
+        height=max(320, 70 * len(ys) + 160),
+        margin={"l": 80, "r": 20, "t": 40, "b": 60},
         xaxis={"title": {"text": x_name}, "type": "category"},
-        yaxis={"title": {"text": y_name or ""}, "type": "category"})
+        yaxis={"title": {"text": y_name or ""}, "type": "category"},
+    )
     return figure
 
 
 def _table(result: SweepResult, metric: str) -> str:
     ranked = result.table.sort(metric, descending=metric not in LOWER_IS_BETTER)
     metrics = [metric, *(m for m in _TABLE_METRICS if m != metric)]
-    head = "".join(f"<th>{html.escape(name)}</th>" for name in (*result.parameters, *metrics, "final portfolio",
-                                                                  "event-log hash"))
+    head = "".join(
+        f"<th>{html.escape(name)}</th>" for name in (*result.parameters, *metrics, "final portfolio", "event-log hash")
+    )
 
     def cells(row: SweepRow) -> str:
         params = "".join(f"<td>{html.escape(str(row.params[p]))}</td>" for p in result.parameters)
@@ -119,29 +131,39 @@ def _table(result: SweepResult, metric: str) -> str:
             return params + f"<td class='err' colspan='{len(metrics) + 2}'>{html.escape(row.error or '')}</td>"
         values = "".join(f"<td>{html.escape(format_metric(m, row.value(m)))}</td>" for m in metrics)
         portfolio = ", ".join(f"{decimal_to_str(v)} {k}" for k, v in sorted((row.final_portfolio or {}).items()))
-        return (params + values + f"<td>{html.escape(portfolio)}</td>"
-                f"<td><code>{html.escape((row.event_log_hash or '')[:16])}</code></td>")
+        return (
+            params + values + f"<td>{html.escape(portfolio)}</td>"
+            f"<td><code>{html.escape((row.event_log_hash or '')[:16])}</code></td>"
+        )
 
     body = "".join(f"<tr>{cells(row)}</tr>" for row in ranked)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def render_sweep_report(result: SweepResult, *, metric: str = "total_return", x: str | None = None,
-                        y: str | None = None, title: str | None = None) -> str:
+def render_sweep_report(
+    result: SweepResult,
+    *,
+    metric: str = "total_return",
+    x: str | None = None,
+    y: str | None = None,
+    title: str | None = None,
+) -> str:
     """Return the sweep report as one self-contained HTML document.
 
     ``metric`` is one of :data:`~octobot_trading.backtesting.sweep.METRIC_COLUMNS`; ``x`` and
     ``y`` are swept parameters (default: the first two of the grid).
     """
     if metric not in METRIC_COLUMNS:
-        raise ConfigurationError(f"unknown metric {metric!r}; metrics: {', '.join(METRIC_COLUMNS)}",
-                                 field="metric")
+        raise ConfigurationError(f"unknown metric {metric!r}; metrics: {', '.join(METRIC_COLUMNS)}", field="metric")
     x_name, y_name = _axes(result, x, y)
     figure = _heatmap(result, metric, x_name, y_name)
     chart = figure.to_html(full_html=False, include_plotlyjs=True, config={"displaylogo": False})
     others = [p for p in result.parameters if p not in (x_name, y_name)]
-    note = (f"<p class='note'>Each cell shows the best {html.escape(metric)} over "
-            f"{html.escape(', '.join(others))}.</p>" if others else "")
+    note = (
+        f"<p class='note'>Each cell shows the best {html.escape(metric)} over {html.escape(', '.join(others))}.</p>"
+        if others
+        else ""
+    )
     failed = len(result.table.failed)
     heading = title or f"Sweep: {result.mode_name} on {', '.join(result.symbols)}"
     base = html.escape(", ".join(f"{k}={v}" for k, v in result.base_config.items()) or "defaults")
@@ -161,8 +183,15 @@ base config: {base}</p>
 """
 
 
-def write_sweep_report(result: SweepResult, path: str | Path, *, metric: str = "total_return", x: str | None = None,
-                       y: str | None = None, title: str | None = None) -> Path:
+def write_sweep_report(
+    result: SweepResult,
+    path: str | Path,
+    *,
+    metric: str = "total_return",
+    x: str | None = None,
+    y: str | None = None,
+    title: str | None = None,
+) -> Path:
     """Write the sweep report of ``result`` to ``path`` and return the path."""
     target = Path(path)
     target.write_text(render_sweep_report(result, metric=metric, x=x, y=y, title=title), encoding="utf-8")

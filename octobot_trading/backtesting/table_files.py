@@ -42,8 +42,9 @@ def _pyarrow(source: str) -> Any:
         import pyarrow.feather
         import pyarrow.parquet
     except ImportError:
-        raise DataFileError("reading feather / parquet files needs pyarrow: pip install 'octobot_trading[arrow]'",
-                            path=source) from None
+        raise DataFileError(
+            "reading feather / parquet files needs pyarrow: pip install 'octobot_trading[arrow]'", path=source
+        ) from None
     return pyarrow
 
 
@@ -72,25 +73,35 @@ def _epoch_ms(values: np.ndarray[Any, Any], unit: str | None, source: str, name:
     if values.dtype.kind == "f":
         if not np.isfinite(values).all() or (values != np.round(values)).any():
             bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
-            raise DataFileError(f"column {name}: timestamp is not a whole number", path=source, row=int(bad[0]),
-                                column=name)
+            raise DataFileError(
+                f"column {name}: timestamp is not a whole number", path=source, row=int(bad[0]), column=name
+            )
         values = values.astype(np.int64)
     values = values.astype(np.int64)
     if unit is None:
         first = abs(int(values[0]))
         unit = next((u for edge, u in reversed(_EDGES) if first >= edge), None)
         if unit is None or first >= 10**20:
-            raise DataFileError(f"column {name}: cannot tell the time unit of {first}: give time_unit=",
-                                path=source, row=0, column=name)
+            raise DataFileError(
+                f"column {name}: cannot tell the time unit of {first}: give time_unit=", path=source, row=0, column=name
+            )
         low = dict((u, e) for e, u in _EDGES)[unit]
         odd = (np.abs(values) < low) | (np.abs(values) >= low * 1000)
         if odd.any():
-            raise DataFileError(f"column {name}: mixed or ambiguous time units", path=source,
-                                row=int(np.flatnonzero(odd)[0]), column=name)
+            raise DataFileError(
+                f"column {name}: mixed or ambiguous time units",
+                path=source,
+                row=int(np.flatnonzero(odd)[0]),
+                column=name,
+            )
     num, den = _UNIT_MS[unit]
     if den > 1 and (values % den != 0).any():
-        raise DataFileError(f"column {name}: timestamp is not a whole number of ms", path=source,
-                            row=int(np.flatnonzero(values % den != 0)[0]), column=name)
+        raise DataFileError(
+            f"column {name}: timestamp is not a whole number of ms",
+            path=source,
+            row=int(np.flatnonzero(values % den != 0)[0]),
+            column=name,
+        )
     return values * num // den, f"epoch-{unit}"
 
 
@@ -127,18 +138,21 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
         try:
             parsed = pa.compute.cast(time_column, pa.timestamp("us", tz="UTC"))
         except pa.ArrowException as exc:
-            raise DataFileError(f"column {picked[0]}: not ISO-8601 dates ({exc})", path=source,
-                                column=picked[0]) from exc
+            raise DataFileError(
+                f"column {picked[0]}: not ISO-8601 dates ({exc})", path=source, column=picked[0]
+            ) from exc
         times, _ = _epoch_ms(parsed.cast(pa.int64()).to_numpy(), "us", source, picked[0])
         time_format = "iso-8601"
     else:
-        raise DataFileError(f"column {picked[0]}: unsupported type {kind} for open times", path=source,
-                            column=picked[0])
+        raise DataFileError(
+            f"column {picked[0]}: unsupported type {kind} for open times", path=source, column=picked[0]
+        )
     columns = []
     for name in picked[1:]:
         column = table.column(name)
-        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)
-                or pa.types.is_decimal(column.type)):
+        if not (
+            pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)
+        ):
             raise DataFileError(f"column {name}: not numbers ({column.type})", path=source, column=name)
         columns.append(np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64, copy=True))
     fmt = "parquet" if path.name.lower().endswith(".parquet") else "feather"

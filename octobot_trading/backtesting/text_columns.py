@@ -107,7 +107,7 @@ class Block:
     def text(self, row: int, column: int) -> str:
         """The raw text of one field (for error messages and the slow path)."""
         s, e = int(self.starts[column, row]), int(self.ends[column, row])
-        return bytes(self.buffer[WIDTH + s:WIDTH + e]).decode("utf-8", "replace")
+        return bytes(self.buffer[WIDTH + s : WIDTH + e]).decode("utf-8", "replace")
 
 
 class StructureError(Exception):
@@ -347,8 +347,8 @@ def line_chunks(handle: BinaryIO, size: int | None = None) -> Iterator[bytes]:
         if cut < 0:
             rest = piece
             continue
-        rest = piece[cut + 1:]
-        yield piece[:cut + 1] if rest else piece
+        rest = piece[cut + 1 :]
+        yield piece[: cut + 1] if rest else piece
 
 
 def csv_blocks(chunks: Iterable[bytes], columns: int) -> Iterator[Block]:
@@ -440,8 +440,12 @@ def json_blocks(text: bytes, start: int, stop: int, columns: int) -> Iterator[Bl
         grid = np.append(commas, data.size).reshape(rows, columns)
         inside = grid[:, :per_row]
         between = grid[:-1, per_row]
-        if not ((inside[:, 0] > opens).all() and (inside[:, -1] < closes).all()
-                and (between > closes[:-1]).all() and (between < opens[1:]).all()):
+        if not (
+            (inside[:, 0] > opens).all()
+            and (inside[:, -1] < closes).all()
+            and (between > closes[:-1]).all()
+            and (between < opens[1:]).all()
+        ):
             raise StructureError(row, f"expected rows of {columns} numbers")
         starts = np.empty((columns, rows), dtype=np.int64)
         ends = np.empty((columns, rows), dtype=np.int64)

@@ -48,8 +48,21 @@ class CandlesManager:
     """
 
     __slots__ = (
-        "_c", "_data", "_end", "_h", "_l", "_last_ts", "_o", "_start", "_t", "_v", "_w",
-        "alloc", "capacity", "symbol", "time_frame",
+        "_c",
+        "_data",
+        "_end",
+        "_h",
+        "_l",
+        "_last_ts",
+        "_o",
+        "_start",
+        "_t",
+        "_v",
+        "_w",
+        "alloc",
+        "capacity",
+        "symbol",
+        "time_frame",
     )
 
     def __init__(
@@ -61,8 +74,9 @@ class CandlesManager:
         slack: int | None = None,
     ) -> None:
         if isinstance(capacity, bool) or not isinstance(capacity, int) or capacity < 1:
-            raise ConfigurationError(f"candle buffer capacity must be a positive int, got {capacity!r}",
-                                     field="candle_buffer_size")
+            raise ConfigurationError(
+                f"candle buffer capacity must be a positive int, got {capacity!r}", field="candle_buffer_size"
+            )
         self.symbol = symbol
         self.time_frame = TimeFrame.parse(time_frame)
         self.capacity = capacity
@@ -76,15 +90,19 @@ class CandlesManager:
         # memoryviews on the same buffers: writing one Python number through a memoryview takes
         # about half the time of a numpy item assignment (the hot path of backtests)
         # (times keep numpy's assignment, which also takes a float timestamp)
-        self._w: tuple[Any, ...] = (memoryview(self._o), memoryview(self._h), memoryview(self._l), memoryview(self._c),
-                   memoryview(self._v))
+        self._w: tuple[Any, ...] = (
+            memoryview(self._o),
+            memoryview(self._h),
+            memoryview(self._l),
+            memoryview(self._c),
+            memoryview(self._v),
+        )
         self._start = 0
         self._end = 0
         self._last_ts = _NO_TIME
 
     # -- writing ----------------------------------------------------------------------------
-    def add_candle(self, timestamp: int, open: float, high: float, low: float, close: float,
-                   volume: float) -> bool:
+    def add_candle(self, timestamp: int, open: float, high: float, low: float, close: float, volume: float) -> bool:
         """Append one closed candle (floats; ``timestamp`` = open time in ms).
 
         A candle with the same open time as the last one overwrites it in place (a corrected
@@ -117,20 +135,32 @@ class CandlesManager:
 
     def add(self, candle: Candle) -> bool:
         """Append a typed :class:`Candle` (Decimal values become floats)."""
-        return self.add_candle(candle.timestamp, float(candle.open), float(candle.high), float(candle.low),
-                               float(candle.close), float(candle.volume))
+        return self.add_candle(
+            candle.timestamp,
+            float(candle.open),
+            float(candle.high),
+            float(candle.low),
+            float(candle.close),
+            float(candle.volume),
+        )
 
     def _compact(self) -> None:
         keep = min(self._end - self._start, self.capacity - 1)
         src = self._end - keep
-        self._data[:, :keep] = self._data[:, src:self._end]
-        self._t[:keep] = self._t[src:self._end]
+        self._data[:, :keep] = self._data[:, src : self._end]
+        self._t[:keep] = self._t[src : self._end]
         self._start = 0
         self._end = keep
 
-    def extend(self, times: Sequence[int] | IntArray, opens: Sequence[float] | FloatArray,
-               highs: Sequence[float] | FloatArray, lows: Sequence[float] | FloatArray,
-               closes: Sequence[float] | FloatArray, volumes: Sequence[float] | FloatArray) -> int:
+    def extend(
+        self,
+        times: Sequence[int] | IntArray,
+        opens: Sequence[float] | FloatArray,
+        highs: Sequence[float] | FloatArray,
+        lows: Sequence[float] | FloatArray,
+        closes: Sequence[float] | FloatArray,
+        volumes: Sequence[float] | FloatArray,
+    ) -> int:
         """Append many candles at once (arrays of equal length, times strictly increasing).
 
         Candles not newer than the last stored one are skipped. Returns the number appended.
@@ -152,14 +182,14 @@ class CandlesManager:
         if n == 0:
             return 0
         keep_old = min(self._end - self._start, self.capacity - min(n, self.capacity))
-        new_t = t[-self.capacity:]
-        new_cols = cols[:, -self.capacity:]
+        new_t = t[-self.capacity :]
+        new_cols = cols[:, -self.capacity :]
         src = self._end - keep_old
-        self._data[:, :keep_old] = self._data[:, src:self._end]
-        self._t[:keep_old] = self._t[src:self._end]
+        self._data[:, :keep_old] = self._data[:, src : self._end]
+        self._t[:keep_old] = self._t[src : self._end]
         m = new_t.size
-        self._data[:, keep_old:keep_old + m] = new_cols
-        self._t[keep_old:keep_old + m] = new_t
+        self._data[:, keep_old : keep_old + m] = new_cols
+        self._t[keep_old : keep_old + m] = new_t
         self._start = 0
         self._end = keep_old + m
         self._last_ts = int(new_t[-1])
@@ -170,8 +200,11 @@ class CandlesManager:
         if not candles:
             return 0
         return self.extend(
-            [c.timestamp for c in candles], [float(c.open) for c in candles], [float(c.high) for c in candles],
-            [float(c.low) for c in candles], [float(c.close) for c in candles],
+            [c.timestamp for c in candles],
+            [float(c.open) for c in candles],
+            [float(c.high) for c in candles],
+            [float(c.low) for c in candles],
+            [float(c.close) for c in candles],
             [float(c.volume) for c in candles],
         )
 
@@ -199,31 +232,31 @@ class CandlesManager:
 
     def times(self, limit: int | None = None) -> IntArray:
         """Open times (ms) of the last ``limit`` candles (all when None), oldest first; a view."""
-        return self._t[self._first(limit):self._end]
+        return self._t[self._first(limit) : self._end]
 
     def opens(self, limit: int | None = None) -> FloatArray:
         """Open prices, oldest first; a view."""
-        return self._o[self._first(limit):self._end]
+        return self._o[self._first(limit) : self._end]
 
     def highs(self, limit: int | None = None) -> FloatArray:
         """High prices, oldest first; a view."""
-        return self._h[self._first(limit):self._end]
+        return self._h[self._first(limit) : self._end]
 
     def lows(self, limit: int | None = None) -> FloatArray:
         """Low prices, oldest first; a view."""
-        return self._l[self._first(limit):self._end]
+        return self._l[self._first(limit) : self._end]
 
     def closes(self, limit: int | None = None) -> FloatArray:
         """Close prices, oldest first; a view."""
-        return self._c[self._first(limit):self._end]
+        return self._c[self._first(limit) : self._end]
 
     def volumes(self, limit: int | None = None) -> FloatArray:
         """Volumes, oldest first; a view."""
-        return self._v[self._first(limit):self._end]
+        return self._v[self._first(limit) : self._end]
 
     def ohlcv(self, limit: int | None = None) -> FloatArray:
         """A ``(5, n)`` view: rows open, high, low, close, volume; columns oldest first."""
-        return self._data[:, self._first(limit):self._end]
+        return self._data[:, self._first(limit) : self._end]
 
     @property
     def last_timestamp(self) -> int | None:

@@ -225,9 +225,7 @@ class Channel:
     def _consumers_for(self, key: Any) -> list[_LiveConsumer]:
         consumers = self._live_routes.get(key)
         if consumers is None:
-            consumers = self._live_routes[key] = [
-                s.consumer for s in self._matching(key) if s.consumer is not None
-            ]
+            consumers = self._live_routes[key] = [s.consumer for s in self._matching(key) if s.consumer is not None]
         return consumers
 
     # -- publishing -------------------------------------------------------------------------
@@ -296,9 +294,7 @@ class ExchangeChannels:
 
     def __init__(self, *, synchronized: bool, queue_size: int = DEFAULT_QUEUE_SIZE) -> None:
         self.synchronized = synchronized
-        self._channels = {
-            name: Channel(name, synchronized=synchronized, queue_size=queue_size) for name in ChannelName
-        }
+        self._channels = {name: Channel(name, synchronized=synchronized, queue_size=queue_size) for name in ChannelName}
         self.ohlcv = self._channels[ChannelName.OHLCV]
         self.kline = self._channels[ChannelName.KLINE]
         self.ticker = self._channels[ChannelName.TICKER]

@@ -51,8 +51,7 @@ class Kline:
         self.volume = volume
 
     def __repr__(self) -> str:
-        return (f"Kline({self.timestamp}, o={self.open}, h={self.high}, l={self.low}, c={self.close}, "
-                f"v={self.volume})")
+        return f"Kline({self.timestamp}, o={self.open}, h={self.high}, l={self.low}, c={self.close}, v={self.volume})"
 
 
 class KlineManager:
@@ -64,8 +63,9 @@ class KlineManager:
         self.symbol = symbol
         self._klines: dict[TimeFrame, Kline] = {}
 
-    def update(self, time_frame: TimeFrame, timestamp: int, open: float, high: float, low: float,
-               close: float, volume: float) -> bool:
+    def update(
+        self, time_frame: TimeFrame, timestamp: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> bool:
         """Set the current candle of ``time_frame``; an older open time is ignored (returns False)."""
         current = self._klines.get(time_frame)
         if current is not None and timestamp < current.timestamp:

@@ -52,9 +52,16 @@ class ExchangeMarketData:
         Existing parts to use instead of new ones.
     """
 
-    def __init__(self, clock: Clock, *, synchronized: bool, exchange_name: str = "",
-                 symbols_data: ExchangeSymbolsData | None = None, channels: ExchangeChannels | None = None,
-                 readiness: ReadinessTracker | None = None) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        synchronized: bool,
+        exchange_name: str = "",
+        symbols_data: ExchangeSymbolsData | None = None,
+        channels: ExchangeChannels | None = None,
+        readiness: ReadinessTracker | None = None,
+    ) -> None:
         self.clock = clock
         self.exchange_name = exchange_name
         self.symbols_data = symbols_data if symbols_data is not None else ExchangeSymbolsData(clock)
@@ -95,8 +102,17 @@ class ExchangeMarketData:
             await channel.publish(MarkPriceUpdate(data.symbol, info.price, info.source, info.received_ms))
 
     # -- candles ------------------------------------------------------------------------------
-    async def on_closed_candle(self, symbol: str, time_frame: TimeFrame, timestamp: int, open: float,
-                               high: float, low: float, close: float, volume: float) -> bool:
+    async def on_closed_candle(
+        self,
+        symbol: str,
+        time_frame: TimeFrame,
+        timestamp: int,
+        open: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+    ) -> bool:
         """Write one closed candle and publish it on OHLCV (and the mark price when watched).
 
         Returns False (nothing published) for a candle older than the last stored one.
@@ -106,8 +122,7 @@ class ExchangeMarketData:
             return False
         if (symbol, time_frame) not in self._candle_topics:
             self._candles_seen(symbol, time_frame)
-        await self.channels.ohlcv.publish(
-            CandleUpdate(symbol, time_frame, timestamp, open, high, low, close, volume))
+        await self.channels.ohlcv.publish(CandleUpdate(symbol, time_frame, timestamp, open, high, low, close, volume))
         marks = self._mark_routes.get(symbol)
         if marks is None:
             marks = self._mark_routes[symbol] = self.channels.mark_price.callbacks_for(symbol)
@@ -120,8 +135,9 @@ class ExchangeMarketData:
         tf = TimeFrame.parse(time_frame)
         count = 0
         for c in candles:
-            if await self.on_closed_candle(symbol, tf, c.timestamp, float(c.open), float(c.high), float(c.low),
-                                           float(c.close), float(c.volume)):
+            if await self.on_closed_candle(
+                symbol, tf, c.timestamp, float(c.open), float(c.high), float(c.low), float(c.close), float(c.volume)
+            ):
                 count += 1
         return count
 
@@ -137,8 +153,7 @@ class ExchangeMarketData:
     async def on_kline(self, symbol: str, time_frame: TimeFrame | str, candle: Candle) -> None:
         """Store and publish the candle in construction."""
         tf = TimeFrame.parse(time_frame)
-        values = (float(candle.open), float(candle.high), float(candle.low), float(candle.close),
-                  float(candle.volume))
+        values = (float(candle.open), float(candle.high), float(candle.low), float(candle.close), float(candle.volume))
         if self.symbols_data.get(symbol).kline.update(tf, candle.timestamp, *values):
             await self.channels.kline.publish(KlineUpdate(symbol, tf, candle.timestamp, *values))
 
@@ -158,19 +173,27 @@ class ExchangeMarketData:
         data = self.symbols_data.get(book.symbol)
         data.update_order_book(book)
         await self.channels.order_book.publish(
-            OrderBookUpdate(book.symbol, data.order_book.snapshot(ORDER_BOOK_PUBLISHED_LEVELS)))
+            OrderBookUpdate(book.symbol, data.order_book.snapshot(ORDER_BOOK_PUBLISHED_LEVELS))
+        )
 
-    async def on_order_book_deltas(self, symbol: str, bids: Sequence[tuple[Decimal, Decimal]],
-                                   asks: Sequence[tuple[Decimal, Decimal]], *, first_seq: int | None = None,
-                                   last_seq: int | None = None, timestamp: int | None = None) -> bool:
+    async def on_order_book_deltas(
+        self,
+        symbol: str,
+        bids: Sequence[tuple[Decimal, Decimal]],
+        asks: Sequence[tuple[Decimal, Decimal]],
+        *,
+        first_seq: int | None = None,
+        last_seq: int | None = None,
+        timestamp: int | None = None,
+    ) -> bool:
         """Apply sequenced deltas; publish on success. False means a gap or a stale update."""
         data = self.symbols_data.get(symbol)
-        if not data.order_book.apply_deltas(bids, asks, first_seq=first_seq, last_seq=last_seq,
-                                            timestamp=timestamp):
+        if not data.order_book.apply_deltas(bids, asks, first_seq=first_seq, last_seq=last_seq, timestamp=timestamp):
             return False
         if self.channels.order_book.callbacks_for(symbol) or not self.channels.synchronized:
             await self.channels.order_book.publish(
-                OrderBookUpdate(symbol, data.order_book.snapshot(ORDER_BOOK_PUBLISHED_LEVELS)))
+                OrderBookUpdate(symbol, data.order_book.snapshot(ORDER_BOOK_PUBLISHED_LEVELS))
+            )
         return True
 
     async def on_trades(self, symbol: str, trades: Sequence[PublicTrade]) -> None:

@@ -63,8 +63,16 @@ class MarketDataComponent:
 
     name = COMPONENT_NAME
 
-    def __init__(self, source: Any, exchange_config: ExchangeConfig, clock: Clock, *, account_topics: bool = True,
-                 websockets: bool | None = None, websocket_options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        source: Any,
+        exchange_config: ExchangeConfig,
+        clock: Clock,
+        *,
+        account_topics: bool = True,
+        websockets: bool | None = None,
+        websocket_options: dict[str, Any] | None = None,
+    ) -> None:
         self.source = source
         self.symbols = list(exchange_config.symbols)
         self.time_frames = [tf.value for tf in exchange_config.time_frames]
@@ -91,8 +99,9 @@ class MarketDataComponent:
         if self.websockets:
             from octobot_trading.exchange_data.updaters.ws import websocket_updaters
 
-            return websocket_updaters(md, source, symbols, self.time_frames, is_future=self.is_future,
-                                      **self.websocket_options)
+            return websocket_updaters(
+                md, source, symbols, self.time_frames, is_future=self.is_future, **self.websocket_options
+            )
         updaters: list[MarketDataUpdater] = []
         if self.time_frames:
             updaters.append(RestCandlesUpdater(md, source, symbols, self.time_frames))

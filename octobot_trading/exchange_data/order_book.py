@@ -54,26 +54,31 @@ class OrderBookManager:
             try:
                 price, amount = level
             except (TypeError, ValueError):
-                raise BadExchangeResponse(f"{side} level {level!r} is not a (price, amount) pair",
-                                          symbol=self.symbol) from None
+                raise BadExchangeResponse(
+                    f"{side} level {level!r} is not a (price, amount) pair", symbol=self.symbol
+                ) from None
             if not isinstance(price, Decimal) or not isinstance(amount, Decimal):
                 raise BadExchangeResponse(f"{side} level {level!r} must hold Decimals", symbol=self.symbol)
-            if not price.is_finite() or price <= 0 or not amount.is_finite() or amount < 0 or (
-                amount == 0 and not allow_zero
+            if (
+                not price.is_finite()
+                or price <= 0
+                or not amount.is_finite()
+                or amount < 0
+                or (amount == 0 and not allow_zero)
             ):
                 raise BadExchangeResponse(f"invalid {side} level {level!r}", symbol=self.symbol)
             checked.append((price, amount))
         return checked
 
     # -- updates ----------------------------------------------------------------------------
-    def apply_snapshot(self, bids: Sequence[Level], asks: Sequence[Level], *, seq: int | None = None,
-                       timestamp: int | None = None) -> None:
+    def apply_snapshot(
+        self, bids: Sequence[Level], asks: Sequence[Level], *, seq: int | None = None, timestamp: int | None = None
+    ) -> None:
         """Replace the whole book; the book becomes valid."""
         new_bids = self._check(bids, "bid", allow_zero=False)
         new_asks = self._check(asks, "ask", allow_zero=False)
         if new_bids and new_asks and max(p for p, _ in new_bids) >= min(p for p, _ in new_asks):
-            raise BadExchangeResponse("order-book snapshot is crossed (best bid >= best ask)",
-                                      symbol=self.symbol)
+            raise BadExchangeResponse("order-book snapshot is crossed (best bid >= best ask)", symbol=self.symbol)
         self._bids = SortedDict({-p: a for p, a in new_bids})
         self._asks = SortedDict(dict(new_asks))
         self.seq = seq
@@ -85,8 +90,15 @@ class OrderBookManager:
         """Replace the book with a typed :class:`OrderBook` snapshot."""
         self.apply_snapshot(book.bids, book.asks, seq=book.nonce, timestamp=book.timestamp)
 
-    def apply_deltas(self, bids: Sequence[Level], asks: Sequence[Level], *, first_seq: int | None = None,
-                     last_seq: int | None = None, timestamp: int | None = None) -> bool:
+    def apply_deltas(
+        self,
+        bids: Sequence[Level],
+        asks: Sequence[Level],
+        *,
+        first_seq: int | None = None,
+        last_seq: int | None = None,
+        timestamp: int | None = None,
+    ) -> bool:
         """Apply one sequenced update; return False when it was not applied (gap, stale, invalid).
 
         ``first_seq`` / ``last_seq`` are the update's sequence range (Binance ``U`` / ``u``);
@@ -176,5 +188,6 @@ class OrderBookManager:
 
     def __repr__(self) -> str:
         state = "valid" if self.valid else "invalid"
-        return (f"OrderBookManager({self.symbol}, {state}, seq={self.seq}, "
-                f"{len(self._bids)} bids, {len(self._asks)} asks)")
+        return (
+            f"OrderBookManager({self.symbol}, {state}, seq={self.seq}, {len(self._bids)} bids, {len(self._asks)} asks)"
+        )

@@ -52,11 +52,27 @@ def _as_decimal(price: Decimal | float) -> Decimal:
 class PriceEvent:
     """One registered threshold; fires once (see the module docstring)."""
 
-    __slots__ = ("_future", "_manager", "callback", "canceled", "crossing", "fired", "price", "seq",
-                 "symbol", "threshold")
+    __slots__ = (
+        "_future",
+        "_manager",
+        "callback",
+        "canceled",
+        "crossing",
+        "fired",
+        "price",
+        "seq",
+        "symbol",
+        "threshold",
+    )
 
-    def __init__(self, manager: PriceEventsManager, threshold: Decimal, crossing: Crossing,
-                 callback: Callable[[PriceEvent], Any] | None, seq: int) -> None:
+    def __init__(
+        self,
+        manager: PriceEventsManager,
+        threshold: Decimal,
+        crossing: Crossing,
+        callback: Callable[[PriceEvent], Any] | None,
+        seq: int,
+    ) -> None:
         self._manager = manager
         self.symbol = manager.symbol
         self.threshold = threshold
@@ -142,8 +158,14 @@ class PriceEventsManager:
         )
 
     # -- registration -----------------------------------------------------------------------
-    def register(self, threshold: Decimal | int | str, crossing: Crossing | str,
-                 callback: Callable[[PriceEvent], Any] | None = None, *, since_ms: int | None = None) -> PriceEvent:
+    def register(
+        self,
+        threshold: Decimal | int | str,
+        crossing: Crossing | str,
+        callback: Callable[[PriceEvent], Any] | None = None,
+        *,
+        since_ms: int | None = None,
+    ) -> PriceEvent:
         """Register a threshold; fire at once if recent prices already crossed it.
 
         Parameters
@@ -219,8 +241,9 @@ class PriceEventsManager:
         if price <= self._highest_below:
             self._fire_below(price)
 
-    def on_price_range(self, low: Decimal | float, high: Decimal | float, last: Decimal | float,
-                       time_ms: int | None = None) -> None:
+    def on_price_range(
+        self, low: Decimal | float, high: Decimal | float, last: Decimal | float, time_ms: int | None = None
+    ) -> None:
         """Check a range of prices seen (a candle's low and high), then remember ``last``.
 
         ``time_ms`` dates the range in the history (default: the clock's time).

@@ -76,8 +76,7 @@ class PricesManager:
         Per-source validity windows overriding :data:`DEFAULT_VALIDITY_MS`.
     """
 
-    __slots__ = ("_candle_buffers", "_decimals", "_received", "_until", "_values", "clock", "symbol",
-                 "validity_ms")
+    __slots__ = ("_candle_buffers", "_decimals", "_received", "_until", "_values", "clock", "symbol", "validity_ms")
 
     def __init__(self, symbol: str, clock: Clock, validity_ms: Mapping[PriceSource, int] | None = None) -> None:
         self.symbol = symbol

@@ -67,8 +67,9 @@ class ReadinessTracker:
         self._required.update(topics)
         self._update()
 
-    def require_defaults(self, symbols: Iterable[str], time_frames: Iterable[TimeFrame | str], *,
-                         is_future: bool = False) -> None:
+    def require_defaults(
+        self, symbols: Iterable[str], time_frames: Iterable[TimeFrame | str], *, is_future: bool = False
+    ) -> None:
         """Require the standard topics for these symbols and time frames (see the module docstring)."""
         symbols = list(symbols)
         time_frames = list(time_frames)
@@ -140,5 +141,6 @@ class ReadinessTracker:
             await asyncio.gather(ready, expiry, return_exceptions=True)
         if not self.is_ready:
             missing = self.missing
-            raise ReadinessTimeout(f"not ready after {timeout}s; missing: {', '.join(missing)}",
-                                   missing=missing, exchange=exchange)
+            raise ReadinessTimeout(
+                f"not ready after {timeout}s; missing: {', '.join(missing)}", missing=missing, exchange=exchange
+            )

@@ -36,9 +36,16 @@ __all__ = ["ExchangeSymbolData", "ExchangeSymbolsData"]
 class ExchangeSymbolData:
     """Market data of one symbol (see the module docstring)."""
 
-    def __init__(self, symbol: str, clock: Clock, *, candle_capacity: int = DEFAULT_CANDLE_BUFFER_SIZE,
-                 price_validity_ms: Mapping[PriceSource, int] | None = None,
-                 recent_trades: int = DEFAULT_RECENT_TRADES, price_history: int = DEFAULT_HISTORY) -> None:
+    def __init__(
+        self,
+        symbol: str,
+        clock: Clock,
+        *,
+        candle_capacity: int = DEFAULT_CANDLE_BUFFER_SIZE,
+        price_validity_ms: Mapping[PriceSource, int] | None = None,
+        recent_trades: int = DEFAULT_RECENT_TRADES,
+        price_history: int = DEFAULT_HISTORY,
+    ) -> None:
         self.symbol = symbol
         self.clock = clock
         self.candle_capacity = candle_capacity
@@ -84,8 +91,9 @@ class ExchangeSymbolData:
         return self.funding_manager.funding
 
     # -- writing (no publishing) ------------------------------------------------------------
-    def add_closed_candle(self, time_frame: TimeFrame, timestamp: int, open: float, high: float, low: float,
-                          close: float, volume: float) -> bool:
+    def add_closed_candle(
+        self, time_frame: TimeFrame, timestamp: int, open: float, high: float, low: float, close: float, volume: float
+    ) -> bool:
         """Write one closed candle and check price events (the candle price source reads the buffer).
 
         The hot path of backtests; ``time_frame`` must be a :class:`TimeFrame`. Returns False
@@ -101,9 +109,15 @@ class ExchangeSymbolData:
 
     def add_candle(self, time_frame: TimeFrame | str, candle: Candle) -> bool:
         """Write one typed closed candle (see :meth:`add_closed_candle`)."""
-        return self.add_closed_candle(TimeFrame.parse(time_frame), candle.timestamp, float(candle.open),
-                                      float(candle.high), float(candle.low), float(candle.close),
-                                      float(candle.volume))
+        return self.add_closed_candle(
+            TimeFrame.parse(time_frame),
+            candle.timestamp,
+            float(candle.open),
+            float(candle.high),
+            float(candle.low),
+            float(candle.close),
+            float(candle.volume),
+        )
 
     def load_candles(self, time_frame: TimeFrame | str, candles: list[Candle]) -> int:
         """Append history (oldest first) without price-event checks; return the number added."""
@@ -163,12 +177,22 @@ class ExchangeSymbolsData:
         Per-source mark-price validity windows.
     """
 
-    def __init__(self, clock: Clock, *, candle_capacity: int = DEFAULT_CANDLE_BUFFER_SIZE,
-                 price_validity_ms: Mapping[PriceSource, int] | None = None,
-                 recent_trades: int = DEFAULT_RECENT_TRADES, price_history: int = DEFAULT_HISTORY) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        candle_capacity: int = DEFAULT_CANDLE_BUFFER_SIZE,
+        price_validity_ms: Mapping[PriceSource, int] | None = None,
+        recent_trades: int = DEFAULT_RECENT_TRADES,
+        price_history: int = DEFAULT_HISTORY,
+    ) -> None:
         self.clock = clock
-        self._options = {"candle_capacity": candle_capacity, "price_validity_ms": price_validity_ms,
-                         "recent_trades": recent_trades, "price_history": price_history}
+        self._options = {
+            "candle_capacity": candle_capacity,
+            "price_validity_ms": price_validity_ms,
+            "recent_trades": recent_trades,
+            "price_history": price_history,
+        }
         self._symbols: dict[str, ExchangeSymbolData] = {}
 
     def get(self, symbol: str) -> ExchangeSymbolData:

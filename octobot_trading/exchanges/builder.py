@@ -128,8 +128,9 @@ class ExchangeBuilder:
         self._evaluations: Any = None
 
     # -- settings (each returns the builder) ------------------------------------------------
-    def with_credentials(self, api_key: str | None = None, api_secret: str | None = None,
-                         password: str | None = None) -> ExchangeBuilder:
+    def with_credentials(
+        self, api_key: str | None = None, api_secret: str | None = None, password: str | None = None
+    ) -> ExchangeBuilder:
         """Set API credentials (kept as ``SecretStr``, redacted from logs)."""
         self._data.update(api_key=api_key, api_secret=api_secret, password=password)
         return self
@@ -156,8 +157,9 @@ class ExchangeBuilder:
         Its ``exchange_id`` need not be set: the builder's ccxt id names the venue.
         """
         if not (isinstance(exchange_class, type) and issubclass(exchange_class, RestExchange)):
-            raise ConfigurationError(f"with_exchange_class() needs a RestExchange subclass, got {exchange_class!r}",
-                                     field="exchange_class")
+            raise ConfigurationError(
+                f"with_exchange_class() needs a RestExchange subclass, got {exchange_class!r}", field="exchange_class"
+            )
         self._exchange_class = exchange_class
         return self
 
@@ -210,8 +212,9 @@ class ExchangeBuilder:
         (intervals), ``backoff_base``, ``backoff_max`` (seconds), ``jitter`` (see ``docs/market_data.md``)."""
         unknown = sorted(set(options) - _WEBSOCKET_OPTIONS)
         if unknown:
-            raise ConfigurationError(f"unknown websocket option(s): {', '.join(unknown)}",
-                                     field=f"websocket_options.{unknown[0]}")
+            raise ConfigurationError(
+                f"unknown websocket option(s): {', '.join(unknown)}", field=f"websocket_options.{unknown[0]}"
+            )
         self._websocket_options.update(options)
         return self
 
@@ -247,8 +250,13 @@ class ExchangeBuilder:
         self._trader_type, self._backtesting_data = TraderType.SIMULATED, data
         return self
 
-    def use_trading_mode(self, mode_class: type, config: Mapping[str, Any] | BaseModel | None = None, *,
-                         sub_portfolio: Mapping[str, Decimal | int | str] | None = None) -> ExchangeBuilder:
+    def use_trading_mode(
+        self,
+        mode_class: type,
+        config: Mapping[str, Any] | BaseModel | None = None,
+        *,
+        sub_portfolio: Mapping[str, Decimal | int | str] | None = None,
+    ) -> ExchangeBuilder:
         """Run a trading mode (repeatable).
 
         ``sub_portfolio`` (e.g. ``{"USDT": "5000"}``) carves that allocation out of the account
@@ -257,22 +265,24 @@ class ExchangeBuilder:
         the account fails the build with ``InsufficientFunds``.
         """
         if not inspect.isclass(mode_class):
-            raise ConfigurationError(f"use_trading_mode() needs a mode class, got {mode_class!r}",
-                                     field="trading_mode")
+            raise ConfigurationError(f"use_trading_mode() needs a mode class, got {mode_class!r}", field="trading_mode")
         if config is not None and not isinstance(config, Mapping | BaseModel):
-            raise ConfigurationError("a trading mode config is a mapping or a pydantic model",
-                                     field="trading_mode.config")
+            raise ConfigurationError(
+                "a trading mode config is a mapping or a pydantic model", field="trading_mode.config"
+            )
         allocation: dict[str, Decimal] | None = None
         if sub_portfolio is not None:
             if not isinstance(sub_portfolio, Mapping) or not sub_portfolio:
-                raise ConfigurationError("sub_portfolio is a non-empty mapping of currency to amount",
-                                         field="trading_mode.sub_portfolio")
+                raise ConfigurationError(
+                    "sub_portfolio is a non-empty mapping of currency to amount", field="trading_mode.sub_portfolio"
+                )
             allocation = {}
             for currency, amount in sub_portfolio.items():
                 value = to_decimal(amount, name=f"sub_portfolio.{currency}")
                 if value < 0:
-                    raise ConfigurationError(f"sub_portfolio.{currency} is negative",
-                                             field=f"trading_mode.sub_portfolio.{currency}")
+                    raise ConfigurationError(
+                        f"sub_portfolio.{currency} is negative", field=f"trading_mode.sub_portfolio.{currency}"
+                    )
                 allocation[str(currency)] = value
         self._modes.append(TradingModeSetting(mode_class, config, allocation))
         return self
@@ -288,8 +298,9 @@ class ExchangeBuilder:
         replay: publish with ``await manager.evaluations.publish(...)`` (``ConfigurationError`` here).
         """
         if source is None:
-            raise ConfigurationError("with_evaluations() needs a file path or a list of evaluations",
-                                     field="evaluations")
+            raise ConfigurationError(
+                "with_evaluations() needs a file path or a list of evaluations", field="evaluations"
+            )
         self._evaluations = source
         return self
 
@@ -318,8 +329,9 @@ class ExchangeBuilder:
         """Validate every setting (no I/O): ``ConfigurationError`` naming what is wrong."""
         exchange_config = parse_config(ExchangeConfig, self._data)
         exchange_class = self._exchange_class or get_exchange_class(exchange_config.exchange)
-        options = _deep_merge(exchange_class.default_ccxt_options(exchange_config.market_type),
-                              exchange_config.ccxt_options)
+        options = _deep_merge(
+            exchange_class.default_ccxt_options(exchange_config.market_type), exchange_config.ccxt_options
+        )
         exchange_config = exchange_config.model_copy(update={"ccxt_options": options})
         trading_config = parse_config(TradingConfig, self._trading)
         data: CandleData | None = None
@@ -328,11 +340,14 @@ class ExchangeBuilder:
 
             data = checked_data(self._backtesting_data)
             if self._storage is not None:
-                raise ConfigurationError("with_storage is for live and paper trading; a backtest restarts from "
-                                         "its data", field="storage")
+                raise ConfigurationError(
+                    "with_storage is for live and paper trading; a backtest restarts from its data", field="storage"
+                )
         if not self._account and (self._modes or self._storage is not None):
-            raise ConfigurationError("trading modes and storage need an account: remove public_data_only()",
-                                     field="trading_mode" if self._modes else "storage")
+            raise ConfigurationError(
+                "trading modes and storage need an account: remove public_data_only()",
+                field="trading_mode" if self._modes else "storage",
+            )
         if self._modes:
             from octobot_trading.modes.modes_component import check_settings
 
@@ -343,9 +358,11 @@ class ExchangeBuilder:
             from octobot_trading.modes.evaluations import read_evaluations
 
             if data is None:
-                raise ConfigurationError("with_evaluations() replays evaluations in backtests; live and paper "
-                                         "trading publish them with manager.evaluations.publish()",
-                                         field="evaluations")
+                raise ConfigurationError(
+                    "with_evaluations() replays evaluations in backtests; live and paper "
+                    "trading publish them with manager.evaluations.publish()",
+                    field="evaluations",
+                )
             source = self._evaluations
             name = str(source) if isinstance(source, str | PathLike) else "evaluations"
             evaluations = checked_evaluations(data, exchange_config, read_evaluations(source), name)
@@ -353,11 +370,19 @@ class ExchangeBuilder:
         if data is not None and not isinstance(clock, SimulatedClock):
             raise ConfigurationError("a backtest runs on a SimulatedClock", field="clock")
         return _Plan(
-            exchange_config=exchange_config, trading_config=trading_config, clock=clock,
-            trader_type=self._trader_type, exchange_class=exchange_class, client_hook=self._client_hook,
-            backtesting_data=data, trading_modes=tuple(self._modes), storage_path=self._storage,
-            extra_components=tuple(self._extra_components), websocket_options=dict(self._websocket_options),
-            account=self._account or data is not None, evaluations=tuple(evaluations),
+            exchange_config=exchange_config,
+            trading_config=trading_config,
+            clock=clock,
+            trader_type=self._trader_type,
+            exchange_class=exchange_class,
+            client_hook=self._client_hook,
+            backtesting_data=data,
+            trading_modes=tuple(self._modes),
+            storage_path=self._storage,
+            extra_components=tuple(self._extra_components),
+            websocket_options=dict(self._websocket_options),
+            account=self._account or data is not None,
+            evaluations=tuple(evaluations),
         )
 
     async def build(self) -> ExchangeManager:
@@ -370,8 +395,12 @@ class ExchangeBuilder:
         try:
             exchange = plan.exchange_class(connector, plan.clock, market_type=plan.exchange_config.market_type)
             manager = ExchangeManager(
-                exchange_config=plan.exchange_config, trading_config=plan.trading_config, clock=plan.clock,
-                connector=connector, exchange=exchange, trader_type=plan.trader_type,
+                exchange_config=plan.exchange_config,
+                trading_config=plan.trading_config,
+                clock=plan.clock,
+                connector=connector,
+                exchange=exchange,
+                trader_type=plan.trader_type,
                 is_backtesting=plan.backtesting_data is not None,
             )
         except BaseException:
@@ -387,9 +416,13 @@ class ExchangeBuilder:
         return manager
 
 
-def standalone_exchange(exchange_config: ExchangeConfig, clock: Clock, *,
-                        exchange_class: type[RestExchange] | None = None,
-                        client_hook: ClientHook | None = None) -> RestExchange:
+def standalone_exchange(
+    exchange_config: ExchangeConfig,
+    clock: Clock,
+    *,
+    exchange_class: type[RestExchange] | None = None,
+    client_hook: ClientHook | None = None,
+) -> RestExchange:
     """Step 1 alone, for tools that only read public data (``download-data``): the venue's
     exchange class (``exchange_class``, else the one registered for the ccxt id) over the
     connector it makes, with the class's default ccxt options under the configured ones.
@@ -399,8 +432,7 @@ def standalone_exchange(exchange_config: ExchangeConfig, clock: Clock, *,
     cls = exchange_class or get_exchange_class(exchange_config.exchange)
     options = _deep_merge(cls.default_ccxt_options(exchange_config.market_type), exchange_config.ccxt_options)
     config = exchange_config.model_copy(update={"ccxt_options": options})
-    return cls(cls.create_connector(config, clock, client_hook=client_hook), clock,
-               market_type=config.market_type)
+    return cls(cls.create_connector(config, clock, client_hook=client_hook), clock, market_type=config.market_type)
 
 
 def _make_connector(plan: _Plan) -> ExchangeConnector:
@@ -418,8 +450,13 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
     # paper: the simulated venue reads its market data (markets and limits included) through the
     # venue class over the live connector, so the class's fix_markets / fix_ticker / ... repair it
     venue = plan.exchange_class(live, plan.clock, market_type=plan.exchange_config.market_type)
-    paper = SimulatedConnector(plan.clock, markets=None, starting_balances=trading.starting_portfolio,
-                               fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker), market_data=venue)
+    paper = SimulatedConnector(
+        plan.clock,
+        markets=None,
+        starting_balances=trading.starting_portfolio,
+        fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
+        market_data=venue,
+    )
     paper.allow_withdrawals = plan.exchange_config.allow_withdrawals  # allow_withdrawals(), as live
     return paper
 
@@ -438,8 +475,13 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
         manager.use_evaluations(EvaluationChannel(f"{plan.exchange_config.exchange}-evaluations"))
     if data is None:
         # 2. market data, read through manager.exchange
-        market_data = MarketDataComponent(manager.exchange, plan.exchange_config, plan.clock,
-                                          account_topics=plan.account, websocket_options=dict(plan.websocket_options))
+        market_data = MarketDataComponent(
+            manager.exchange,
+            plan.exchange_config,
+            plan.clock,
+            account_topics=plan.account,
+            websocket_options=dict(plan.websocket_options),
+        )
         manager.add_component(market_data)
         manager.use_market_data(market_data.market_data)
         if not plan.account:  # public data only: no account, no trader (and so no storage or modes)
@@ -471,5 +513,5 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
 def _add_extra_components(manager: ExchangeManager, plan: _Plan) -> None:
     for factory in plan.extra_components:
         made = factory(manager)
-        for component in (() if made is None else [made] if isinstance(made, Component) else made):
+        for component in () if made is None else [made] if isinstance(made, Component) else made:
             manager.add_component(component)

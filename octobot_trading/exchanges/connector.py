@@ -150,7 +150,12 @@ class ExchangeConnector(abc.ABC):
         return NotSupported(f"{what} is not supported by this connector", exchange=self.name or None)
 
     async def edit_order(
-        self, order_id: str, symbol: str, *, amount: Decimal | None = None, price: Decimal | None = None,
+        self,
+        order_id: str,
+        symbol: str,
+        *,
+        amount: Decimal | None = None,
+        price: Decimal | None = None,
         trigger_price: Decimal | None = None,
     ) -> ExchangeOrder:
         """Change an open order's amount, price and/or trigger price.
@@ -176,13 +181,15 @@ class ExchangeConnector(abc.ABC):
         """Return the current funding rate of a perpetual."""
         raise self._not_supported("fetch_funding_rate")
 
-    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
-                             limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_deposits(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return deposits to the account, oldest first."""
         raise self._not_supported("fetch_deposits")
 
-    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
-                                limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_withdrawals(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return withdrawals from the account, oldest first."""
         raise self._not_supported("fetch_withdrawals")
 
@@ -190,8 +197,9 @@ class ExchangeConnector(abc.ABC):
         """Return the address crediting ``currency`` to the account."""
         raise self._not_supported("fetch_deposit_address")
 
-    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
-                       network: str | None = None) -> ExchangeTransaction:
+    async def withdraw(
+        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
+    ) -> ExchangeTransaction:
         """Send ``amount`` of ``currency`` to ``address``; ``WithdrawalsDisabled`` unless enabled."""
         raise self._not_supported("withdraw")
 

@@ -79,8 +79,11 @@ class ConnectorComponent:
         markets = await self.connector.load_markets()
         missing = [s for s in self.symbols if s not in markets]
         if missing:
-            raise UnknownSymbol(f"not listed on {self.connector.name}: {', '.join(missing)}",
-                                exchange=self.connector.name, symbol=missing[0])
+            raise UnknownSymbol(
+                f"not listed on {self.connector.name}: {', '.join(missing)}",
+                exchange=self.connector.name,
+                symbol=missing[0],
+            )
 
     async def stop(self) -> None:
         """Close the connector (idempotent)."""
@@ -174,8 +177,10 @@ class ExchangeManager:
         return self._running
 
     def __repr__(self) -> str:
-        return (f"ExchangeManager(id={self.id!r}, exchange={self.exchange_name!r}, "
-                f"trader={self.trader_type.value!r}, backtesting={self.is_backtesting})")
+        return (
+            f"ExchangeManager(id={self.id!r}, exchange={self.exchange_name!r}, "
+            f"trader={self.trader_type.value!r}, backtesting={self.is_backtesting})"
+        )
 
     def use_market_data(self, market_data: ExchangeMarketData) -> None:
         """Fill the market-data slots (hub, channels, per-symbol data, readiness) from ``market_data``."""
@@ -194,8 +199,11 @@ class ExchangeManager:
 
     # -- typed slots -------------------------------------------------------------------------
     def _missing(self, part: str) -> NotSupported:
-        why = ("it was built with public_data_only(): market data only, no account" if self.market_data is not None
-               else "it was not assembled by ExchangeBuilder.build()")
+        why = (
+            "it was built with public_data_only(): market data only, no account"
+            if self.market_data is not None
+            else "it was not assembled by ExchangeBuilder.build()"
+        )
         return NotSupported(f"this manager has no {part}: {why}", exchange=self.exchange_name)
 
     @property
@@ -322,8 +330,9 @@ class ExchangeManager:
         ready once started. Raises ``ReadinessTimeout`` otherwise.
         """
         if not self._running:
-            raise ReadinessTimeout("the exchange manager is not running", missing=("started",),
-                                   exchange=self.exchange_name)
+            raise ReadinessTimeout(
+                "the exchange manager is not running", missing=("started",), exchange=self.exchange_name
+            )
         if self.readiness is not None:
             await self.readiness.wait_ready(timeout, exchange=self.exchange_name)
 
@@ -331,6 +340,7 @@ class ExchangeManager:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()

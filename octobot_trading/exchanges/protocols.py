@@ -26,8 +26,9 @@ class MarketDataProvider(Protocol):
         """Return the last traded price of ``symbol``."""
         ...
 
-    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
-                          limit: int | None = None) -> list[Candle]:
+    async def fetch_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
         """Return candles, oldest first."""
         ...
 
@@ -40,8 +41,9 @@ class MarketDataProvider(Protocol):
 class TradingOperations(Protocol):
     """Placing, reading and cancelling orders."""
 
-    async def execute_trade(self, symbol: str, side: OrderSide, amount: Decimal | int | str,
-                            price: Decimal | int | str | None = None) -> ExchangeOrder:
+    async def execute_trade(
+        self, symbol: str, side: OrderSide, amount: Decimal | int | str, price: Decimal | int | str | None = None
+    ) -> ExchangeOrder:
         """Place a market order (no price) or a limit order (with a price)."""
         ...
 
@@ -78,7 +80,15 @@ class AccountOperations(Protocol):
 class OrderEntry(Protocol):
     """The engine's order path (``Trader.create_order``): checks, reserves, then sends."""
 
-    async def create_order(self, order_type: OrderType, side: OrderSide, symbol: str, amount: Decimal,
-                           price: Decimal | None = None, *, client_order_id: str | None = None) -> Any:
+    async def create_order(
+        self,
+        order_type: OrderType,
+        side: OrderSide,
+        symbol: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str | None = None,
+    ) -> Any:
         """Validate and place an order; raise a typed error, sending nothing, when it is refused."""
         ...

@@ -66,8 +66,11 @@ class VenueRateGate:
             until = now_ms + int(seconds * 1000)
             if until > self.banned_until_ms:
                 if self.banned_until_ms <= now_ms:
-                    _LOG.warning("%s banned this IP (HTTP 418) for %.0f s: every request is paused until then",
-                                 self.venue, seconds)
+                    _LOG.warning(
+                        "%s banned this IP (HTTP 418) for %.0f s: every request is paused until then",
+                        self.venue,
+                        seconds,
+                    )
                 self.banned_until_ms = until
         elif status == 429:
             seconds = retry_after if retry_after is not None else DEFAULT_429_SECONDS
@@ -85,7 +88,9 @@ class VenueRateGate:
             if banned > 0:
                 error = RateLimitExceeded(
                     f"{self.venue} has banned this IP (HTTP 418) for {banned:.1f} more seconds; "
-                    "no request is sent until the ban lifts", exchange=exchange)
+                    "no request is sent until the ban lifts",
+                    exchange=exchange,
+                )
                 error.not_processed = True
                 error.retry_after = banned
                 raise error

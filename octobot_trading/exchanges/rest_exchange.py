@@ -123,8 +123,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
         return copy.deepcopy(cls.ccxt_options)
 
     @classmethod
-    def create_connector(cls, exchange_config: ExchangeConfig, clock: Clock, *,
-                         client_hook: Callable[[Any], None] | None = None) -> ExchangeConnector:
+    def create_connector(
+        cls, exchange_config: ExchangeConfig, clock: Clock, *, client_hook: Callable[[Any], None] | None = None
+    ) -> ExchangeConnector:
         """The connector this venue trades through: ``connector_class`` when set, else the ccxt
         connector (with ``ccxt_adapter_class`` when set). Override for anything else."""
         if cls.connector_class is not None:
@@ -134,8 +135,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
 
         return CCXTConnector(exchange_config, clock, client_hook=client_hook, adapter_class=cls.ccxt_adapter_class)
 
-    def __init__(self, connector: ExchangeConnector, clock: Clock, *,
-                 market_type: MarketType = MarketType.SPOT) -> None:
+    def __init__(
+        self, connector: ExchangeConnector, clock: Clock, *, market_type: MarketType = MarketType.SPOT
+    ) -> None:
         super().__init__(clock)
         self.connector = connector
         self.market_type = market_type
@@ -272,8 +274,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
         """Return tickers by symbol."""
         return {s: self._ticker(t) for s, t in (await self.connector.fetch_tickers(symbols)).items()}
 
-    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
-                          limit: int | None = None) -> list[Candle]:
+    async def fetch_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
         """Return candles oldest first, paginating past ``max_candles_per_request``.
 
         With ``since``, pages go forward from it; without, from the latest candles backwards.
@@ -383,20 +386,31 @@ class RestExchange(TransferCalls, ExchangeConnector):
         """
         kind, order_side = _order_kind(order_type, symbol), _order_side(side, symbol)
         if kind not in self.native_order_types:
-            raise NotSupported(f"{kind.value} orders are not supported on {self.name}", exchange=self.name,
-                               symbol=symbol)
+            raise NotSupported(
+                f"{kind.value} orders are not supported on {self.name}", exchange=self.name, symbol=symbol
+            )
         qty = to_decimal(amount, name="amount")
         px = to_decimal(price, name="price") if price is not None else None
         trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
         cid = client_order_id or new_client_order_id(self.max_client_order_id_length)
-        order = self.fix_order(await self.connector.create_order(
-            kind, order_side, symbol, qty, px, client_order_id=cid, trigger_price=trigger, params=params))
+        order = self.fix_order(
+            await self.connector.create_order(
+                kind, order_side, symbol, qty, px, client_order_id=cid, trigger_price=trigger, params=params
+            )
+        )
         if cid in self._placements:
             self._placements[cid] = order
         return order
 
-    async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
-                         price: Decimal | None = None, trigger_price: Decimal | None = None) -> ExchangeOrder:
+    async def edit_order(
+        self,
+        order_id: str,
+        symbol: str,
+        *,
+        amount: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> ExchangeOrder:
         """Change an open order's amount, price and/or trigger price (see the connector contract)."""
         extra = {} if trigger_price is None else {"trigger_price": trigger_price}
         return self.fix_order(await self.connector.edit_order(order_id, symbol, amount=amount, price=price, **extra))
@@ -414,8 +428,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
         """Return open orders."""
         return [self.fix_order(o) for o in await self.connector.fetch_open_orders(symbol)]
 
-    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
-                                  limit: int | None = None) -> list[ExchangeOrder]:
+    async def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeOrder]:
         """Return closed orders."""
         return [self.fix_order(o) for o in await self.connector.fetch_closed_orders(symbol, since, limit)]
 
@@ -423,8 +438,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
         """Cancel an open order (``OrderNotFound`` when unknown or already closed)."""
         return self.fix_order(await self.connector.cancel_order(order_id, symbol))
 
-    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
-                              limit: int | None = None) -> list[ExchangeTrade]:
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTrade]:
         """Return the account's fills, oldest first."""
         return [self.fix_trade(t) for t in await self.connector.fetch_my_trades(symbol, since, limit)]
 
@@ -471,8 +487,9 @@ class RestExchange(TransferCalls, ExchangeConnector):
         """What :meth:`execute_trade` places orders through (the manager's trader), if set."""
         return self._order_entry
 
-    async def execute_trade(self, symbol: str, side: OrderSide | str, amount: Decimal | int | str,
-                            price: Decimal | int | str | None = None) -> ExchangeOrder:
+    async def execute_trade(
+        self, symbol: str, side: OrderSide | str, amount: Decimal | int | str, price: Decimal | int | str | None = None
+    ) -> ExchangeOrder:
         """Place a market order without ``price``, a limit order with one; return the venue's view.
 
         The order goes through the trader's ``create_order`` (:attr:`order_entry`), so it gets the
@@ -484,8 +501,7 @@ class RestExchange(TransferCalls, ExchangeConnector):
         answer is lost, ``AmbiguousOrderOutcome`` is raised (the trader keeps the order in flight
         and resolves it on its next sync: never re-send it).
         """
-        return await script_calls.execute_trade(self, self._order_entry, self._placements, symbol, side, amount,
-                                                price)
+        return await script_calls.execute_trade(self, self._order_entry, self._placements, symbol, side, amount, price)
 
     async def get_order_history(self, symbol: str | None = None) -> list[ExchangeOrder]:
         """Return open and closed orders, oldest first (duplicates by id removed)."""

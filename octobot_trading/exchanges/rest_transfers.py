@@ -28,13 +28,15 @@ class TransferCalls:
         """Repair a deposit or withdrawal before it is returned."""
         return transaction
 
-    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
-                             limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_deposits(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return deposits to the account, oldest first."""
         return [self.fix_transaction(t) for t in await self.connector.fetch_deposits(currency, since, limit)]
 
-    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
-                                limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_withdrawals(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return withdrawals from the account, oldest first."""
         return [self.fix_transaction(t) for t in await self.connector.fetch_withdrawals(currency, since, limit)]
 
@@ -42,9 +44,9 @@ class TransferCalls:
         """Return the address crediting ``currency`` to the account."""
         return await self.connector.fetch_deposit_address(currency, network=network)
 
-    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
-                       network: str | None = None) -> ExchangeTransaction:
+    async def withdraw(
+        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
+    ) -> ExchangeTransaction:
         """Send ``amount`` of ``currency`` to ``address`` (``WithdrawalsDisabled`` unless the
         configuration allows withdrawals)."""
-        return self.fix_transaction(await self.connector.withdraw(currency, amount, address, tag=tag,
-                                                                  network=network))
+        return self.fix_transaction(await self.connector.withdraw(currency, amount, address, tag=tag, network=network))

@@ -71,8 +71,9 @@ async def retry_read(
                 if asked > policy.max_delay:
                     raise  # a long ban: report it now rather than hold the caller for minutes
                 delay = max(delay, asked)
-            _LOG.info("%s failed (%s), retry %d/%d in %.2fs", what, type(exc).__name__, retry,
-                      policy.attempts - 1, delay)
+            _LOG.info(
+                "%s failed (%s), retry %d/%d in %.2fs", what, type(exc).__name__, retry, policy.attempts - 1, delay
+            )
             if on_retry is not None:
                 on_retry(retry, delay, exc)
             await clock.sleep(delay)

@@ -79,10 +79,15 @@ async def ticker_price(exchange: ScriptVenue, symbol: str) -> Decimal:
     return price
 
 
-async def execute_trade(exchange: ScriptVenue, entry: OrderEntry | None,
-                        placements: MutableMapping[str, ExchangeOrder | None], symbol: str,
-                        side: OrderSide | str, amount: Decimal | int | str,
-                        price: Decimal | int | str | None) -> ExchangeOrder:
+async def execute_trade(
+    exchange: ScriptVenue,
+    entry: OrderEntry | None,
+    placements: MutableMapping[str, ExchangeOrder | None],
+    symbol: str,
+    side: OrderSide | str,
+    amount: Decimal | int | str,
+    price: Decimal | int | str | None,
+) -> ExchangeOrder:
     """Place a market (no ``price``) or limit order through ``entry``; return the venue's view.
 
     ``placements`` is the exchange's table of orders being placed this way: the exchange's
@@ -93,9 +98,12 @@ async def execute_trade(exchange: ScriptVenue, entry: OrderEntry | None,
     qty = to_decimal(amount, name="amount")
     px = to_decimal(price, name="price") if price is not None else None
     if entry is None:
-        raise NotSupported("execute_trade needs the engine's order checks: use the exchange of a built "
-                           "manager (ExchangeFactory.create_exchange or ExchangeBuilder), which has a trader",
-                           exchange=exchange.name, symbol=symbol)
+        raise NotSupported(
+            "execute_trade needs the engine's order checks: use the exchange of a built "
+            "manager (ExchangeFactory.create_exchange or ExchangeBuilder), which has a trader",
+            exchange=exchange.name,
+            symbol=symbol,
+        )
     await exchange.fetch_ticker(symbol)  # a current price for the price protection
     cid = new_client_order_id(exchange.max_client_order_id_length)
     placements[cid] = None
@@ -107,9 +115,13 @@ async def execute_trade(exchange: ScriptVenue, entry: OrderEntry | None,
     if placed is None:
         placed = await exchange.fetch_order_by_client_id(cid, symbol)
     if placed is None:
-        raise AmbiguousOrderOutcome("the venue did not confirm the order; it stays in flight and is resolved "
-                                    "by the next sync (do not re-send it)", client_order_id=cid,
-                                    exchange=exchange.name, symbol=symbol)
+        raise AmbiguousOrderOutcome(
+            "the venue did not confirm the order; it stays in flight and is resolved "
+            "by the next sync (do not re-send it)",
+            client_order_id=cid,
+            exchange=exchange.name,
+            symbol=symbol,
+        )
     return placed
 
 
@@ -128,13 +140,13 @@ async def portfolio_value(exchange: ScriptVenue, currency: str) -> Decimal:
         else:
             total += balance.total * rate
     if missing:
-        raise NotSupported(f"no market converts {', '.join(sorted(missing))} to {currency} on {exchange.name}",
-                           exchange=exchange.name)
+        raise NotSupported(
+            f"no market converts {', '.join(sorted(missing))} to {currency} on {exchange.name}", exchange=exchange.name
+        )
     return total
 
 
-async def direct_rate(exchange: ScriptVenue, source: str, target: str,
-                      markets: Mapping[str, Any]) -> Decimal | None:
+async def direct_rate(exchange: ScriptVenue, source: str, target: str, markets: Mapping[str, Any]) -> Decimal | None:
     """Price of one ``source`` in ``target`` through ``source/target`` or its inverse market, else None."""
     if source == target:
         return Decimal(1)
@@ -145,14 +157,19 @@ async def direct_rate(exchange: ScriptVenue, source: str, target: str,
     return None
 
 
-async def conversion_rate(exchange: ScriptVenue, source: str, target: str,
-                          markets: Mapping[str, Any]) -> Decimal | None:
+async def conversion_rate(
+    exchange: ScriptVenue, source: str, target: str, markets: Mapping[str, Any]
+) -> Decimal | None:
     """Price of one ``source`` in ``target``: direct, else through one intermediate currency."""
     direct = await direct_rate(exchange, source, target, markets)
     if direct is not None:
         return direct
-    linked = {part for symbol in markets for part in symbol.split(":")[0].split("/")
-              if source in symbol.split(":")[0].split("/")} - {source, target}
+    linked = {
+        part
+        for symbol in markets
+        for part in symbol.split(":")[0].split("/")
+        if source in symbol.split(":")[0].split("/")
+    } - {source, target}
     preferred = _PREFERRED_MIDDLES
     for middle in sorted(linked, key=lambda c: (preferred.index(c) if c in preferred else len(preferred), c)):
         second = await direct_rate(exchange, middle, target, markets)

@@ -171,7 +171,9 @@ class AbstractTradingMode(abc.ABC):
         if time_frame is not None and TimeFrame.parse(time_frame) not in self.context.time_frames:
             raise ConfigurationError(
                 f"{self.get_mode_name()}: time frame {time_frame} is not configured "
-                f"(configured: {', '.join(self.context.time_frames)})", field="time_frame")
+                f"(configured: {', '.join(self.context.time_frames)})",
+                field="time_frame",
+            )
 
     @property
     def time_frame(self) -> TimeFrame:
@@ -236,7 +238,11 @@ class AbstractTradingMode(abc.ABC):
             self._unsubscribers.append(lambda: evaluations.unsubscribe(deliver))
 
     def _subscribe_gated(
-        self, channel: Any, callback: Callable[[Any], Awaitable[None]], symbol: str, priority: str,
+        self,
+        channel: Any,
+        callback: Callable[[Any], Awaitable[None]],
+        symbol: str,
+        priority: str,
         time_frame: TimeFrame | None = None,
     ) -> None:
         time_frame = time_frame or self.time_frame
@@ -268,4 +274,3 @@ class AbstractTradingMode(abc.ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.get_mode_name()!r}, symbols={self.symbols})"
-

@@ -80,8 +80,9 @@ class ModeContext:
         self.configured_time_frames = [TimeFrame.parse(tf) for tf in self.configured_time_frames or self.time_frames]
         self.time_frames = sorted((TimeFrame.parse(tf) for tf in self.time_frames), key=lambda tf: tf.ms)
 
-    async def create_order(self, order_type: Any, side: Any, symbol: str, amount: Any, price: Any = None,
-                           **options: Any) -> Any:
+    async def create_order(
+        self, order_type: Any, side: Any, symbol: str, amount: Any, price: Any = None, **options: Any
+    ) -> Any:
         """Create an order through the trader, on the mode's sub-portfolio when it has one."""
         if self.sub_portfolio is not None:
             options.setdefault("sub_portfolio", self.sub_portfolio)

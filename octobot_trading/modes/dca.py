@@ -119,15 +119,24 @@ class DCAProducer(AbstractModeProducer):
         if due:
             high = max(window)
             # float pre-filter with margin, exact Decimal decision
-            if close <= high * self._dip_float * (1 + 1e-9) and \
-                    decimal_from_data_float(close) <= decimal_from_data_float(high) * self._dip:
+            if (
+                close <= high * self._dip_float * (1 + 1e-9)
+                and decimal_from_data_float(close) <= decimal_from_data_float(high) * self._dip
+            ):
                 self._cooldown[symbol] = count + self._lookback
                 await self._buy(candle, "dip entry")
         window.append(close)
 
     async def _buy(self, candle: Any, reason: str) -> None:
-        await self.submit(TradingDecision(candle.symbol, DecisionAction.BUY, candle.timestamp + candle.time_frame.ms,
-                                          decimal_from_data_float(candle.close), reason))
+        await self.submit(
+            TradingDecision(
+                candle.symbol,
+                DecisionAction.BUY,
+                candle.timestamp + candle.time_frame.ms,
+                decimal_from_data_float(candle.close),
+                reason,
+            )
+        )
 
 
 class DCAConsumer(AbstractModeConsumer):
@@ -157,8 +166,15 @@ class DCAConsumer(AbstractModeConsumer):
         take_profit = price * (1 + config.take_profit_percent / 100)
         stop_loss = None if config.stop_loss_percent is None else price * (1 - config.stop_loss_percent / 100)
         try:
-            entry = await context.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount,
-                                               take_profit_price=take_profit, stop_loss_price=stop_loss, tag="dca")
+            entry = await context.create_order(
+                OrderType.MARKET,
+                OrderSide.BUY,
+                symbol,
+                amount,
+                take_profit_price=take_profit,
+                stop_loss_price=stop_loss,
+                tag="dca",
+            )
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: DCA entry refused: %s", symbol, exc)
             return

@@ -83,8 +83,9 @@ def _evaluation(row: dict[str, Any]) -> Evaluation:
         time_frame = None
     elif not isinstance(time_frame, str):
         raise ValueError(f"time_frame {time_frame!r} is not a string")
-    return Evaluation(_text(row, "symbol"), _text(row, "evaluator"), _value(row["value"]), _time(row["time"]),
-                      time_frame=time_frame)
+    return Evaluation(
+        _text(row, "symbol"), _text(row, "evaluator"), _value(row["value"]), _time(row["time"]), time_frame=time_frame
+    )
 
 
 def _refuse_constant(name: str) -> Any:
@@ -95,8 +96,9 @@ def _rows(path: Path) -> Iterable[tuple[int, Any]]:
     suffix = path.suffix.lower()
     if suffix == ".json":
         try:
-            document = json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=int,
-                                  parse_constant=_refuse_constant)
+            document = json.loads(
+                path.read_text(encoding="utf-8"), parse_float=Decimal, parse_int=int, parse_constant=_refuse_constant
+            )
         except (ValueError, UnicodeDecodeError) as exc:
             raise DataFileError(f"not valid JSON: {exc}", path=str(path)) from exc
         if not isinstance(document, list):
@@ -110,8 +112,9 @@ def _rows(path: Path) -> Iterable[tuple[int, Any]]:
                 raise DataFileError("empty file (a header time,symbol,evaluator,value is expected)", path=str(path))
             header = [name.strip() for name in header]
             if header not in (list(_COLUMNS), [*_COLUMNS, *_OPTIONAL]):
-                raise DataFileError(f"header {','.join(header)!r}: expected time,symbol,evaluator,value"
-                                    "[,time_frame]", path=str(path))
+                raise DataFileError(
+                    f"header {','.join(header)!r}: expected time,symbol,evaluator,value[,time_frame]", path=str(path)
+                )
             rows = []
             for index, fields in enumerate(reader):
                 if len(fields) != len(header):
@@ -151,6 +154,7 @@ def read_evaluations(source: EvaluationsSource) -> list[Evaluation]:
     items: list[Any] = list(source)
     for index, item in enumerate(items):
         if not isinstance(item, Evaluation):
-            raise ConfigurationError(f"evaluations[{index}] is a {type(item).__name__}, not an Evaluation",
-                                     field=f"evaluations[{index}]")
+            raise ConfigurationError(
+                f"evaluations[{index}] is a {type(item).__name__}, not an Evaluation", field=f"evaluations[{index}]"
+            )
     return sorted(items, key=lambda evaluation: evaluation.time_ms)

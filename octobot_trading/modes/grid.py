@@ -80,9 +80,15 @@ class GridProducer(AbstractModeProducer):
         if candle.symbol in self._started:
             return
         self._started.add(candle.symbol)
-        await self.submit(TradingDecision(candle.symbol, DecisionAction.REBALANCE,
-                                          candle.timestamp + candle.time_frame.ms,
-                                          decimal_from_data_float(candle.close), "grid start"))
+        await self.submit(
+            TradingDecision(
+                candle.symbol,
+                DecisionAction.REBALANCE,
+                candle.timestamp + candle.time_frame.ms,
+                decimal_from_data_float(candle.close),
+                "grid start",
+            )
+        )
 
 
 class GridConsumer(AbstractModeConsumer):
@@ -118,10 +124,12 @@ class GridConsumer(AbstractModeConsumer):
         quantity = spec.adapt_quantity(amount)
         needed = quantity * price if side is OrderSide.BUY else quantity
         available = context.portfolio.get_currency_portfolio(
-            parsed.quote if side is OrderSide.BUY else parsed.base).available
+            parsed.quote if side is OrderSide.BUY else parsed.base
+        ).available
         if quantity <= 0 or needed > available:
-            self.mode.logger.info("%s: grid %s at level %d skipped (needs %s, %s available)", symbol, side, level,
-                                  needed, available)
+            self.mode.logger.info(
+                "%s: grid %s at level %d skipped (needs %s, %s available)", symbol, side, level, needed, available
+            )
             return
         try:
             order = await context.create_order(OrderType.LIMIT, side, symbol, quantity, price, tag="grid")

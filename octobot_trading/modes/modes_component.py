@@ -68,8 +68,7 @@ class TradingModesComponent:
     async def start(self) -> None:
         """Build every mode with a context read from the manager, then start them in order."""
         if self.manager.channels is None or not self.manager.has_account:
-            raise ConfigurationError("trading modes need the market-data and trader subsystems",
-                                     field="trading_mode")
+            raise ConfigurationError("trading modes need the market-data and trader subsystems", field="trading_mode")
         personal_data = self.manager.exchange_personal_data
         portfolio_manager = personal_data.portfolio_manager
         for index, (setting, mode_class) in enumerate(zip(self.settings, self._classes, strict=True)):
@@ -79,8 +78,9 @@ class TradingModesComponent:
                 sub_portfolio = f"{mode_class.get_mode_name()}-{index}"
                 if sub_portfolio not in portfolio_manager.sub_portfolios:  # restored by storage otherwise
                     portfolio_manager.create_sub_portfolio(sub_portfolio, allocation)
-            context = ModeContext.from_manager(self.manager, sub_portfolio=sub_portfolio,
-                                               evaluations=self.manager.evaluations)
+            context = ModeContext.from_manager(
+                self.manager, sub_portfolio=sub_portfolio, evaluations=self.manager.evaluations
+            )
             name = mode_class.get_mode_name()
             try:
                 mode = mode_class(context, _as_mode_config(setting.config))

@@ -82,8 +82,9 @@ class LoadedScript:
 def _assignment_lines(tree: ast.Module) -> dict[str, int]:
     lines: dict[str, int] = {}
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] \
-            if isinstance(node, ast.AnnAssign) else []
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
         for target in targets:
             if isinstance(target, ast.Name):
                 lines.setdefault(target.id, node.lineno)
@@ -112,8 +113,9 @@ def _callback(namespace: dict[str, Any], name: str, path: str, required: bool) -
     return fn
 
 
-def _declared(namespace: dict[str, Any], name: str, path: str, line: int | None,
-              parse: Callable[[Any], Any]) -> tuple[Any, ...] | None:
+def _declared(
+    namespace: dict[str, Any], name: str, path: str, line: int | None, parse: Callable[[Any], Any]
+) -> tuple[Any, ...] | None:
     if name not in namespace:
         return None
     value = namespace[name]
@@ -128,7 +130,7 @@ def _declared(namespace: dict[str, Any], name: str, path: str, line: int | None,
 
 def _symbol(value: Any) -> str:
     if not isinstance(value, str) or "/" not in value:
-        raise ValueError(f"not a symbol: {value!r} (expected e.g. \"BTC/USDT\")")
+        raise ValueError(f'not a symbol: {value!r} (expected e.g. "BTC/USDT")')
     return value
 
 
@@ -163,15 +165,17 @@ def load_script(path: str | Path, source: bytes | None = None) -> LoadedScript:
     try:
         exec(code, namespace)
     except Exception as exc:
-        raise ScriptError(f"the script raised {type(exc).__name__}: {exc}", path=filename,
-                          line=_failing_line(exc, filename)) from exc
+        raise ScriptError(
+            f"the script raised {type(exc).__name__}: {exc}", path=filename, line=_failing_line(exc, filename)
+        ) from exc
     finally:
         sys.modules.pop(module_name, None)
     lines = _assignment_lines(tree)
     on_candle = _callback(namespace, "on_candle", filename, True)
     assert on_candle is not None
     return LoadedScript(
-        path=resolved, digest=digest,
+        path=resolved,
+        digest=digest,
         on_candle=on_candle,
         on_fill=_callback(namespace, "on_fill", filename, False),
         on_start=_callback(namespace, "on_start", filename, False),
@@ -274,7 +278,8 @@ class ScriptedMode(AbstractTradingMode):
             raise ConfigurationError(
                 f"{script.path}: declares {what}, not configured on the exchange (configured: "
                 f"{', '.join(str(tf) for tf in self.context.time_frames)}; {', '.join(self.symbols)})",
-                field="trading_mode.script")
+                field="trading_mode.script",
+            )
 
     async def _subscribe(self, producer: AbstractModeProducer) -> None:
         # every configured feed of the mode's symbols: a reloaded script may declare others (filtered per call)
@@ -288,11 +293,19 @@ class ScriptedMode(AbstractTradingMode):
         """Check for a new script version, then run ``on_candle`` when ``candle`` is a declared feed."""
         self.maybe_reload()
         script = self.script
-        if candle.time_frame not in self._declared_time_frames(script) or \
-                candle.symbol not in self._declared_symbols(script):
+        if candle.time_frame not in self._declared_time_frames(script) or candle.symbol not in self._declared_symbols(
+            script
+        ):
             return
-        ctx = ScriptContext(self.context, symbol=candle.symbol, time_frame=candle.time_frame, candle=candle,
-                            state=self.state, on_order=self._watch_order, owned=self._placed)
+        ctx = ScriptContext(
+            self.context,
+            symbol=candle.symbol,
+            time_frame=candle.time_frame,
+            candle=candle,
+            state=self.state,
+            on_order=self._watch_order,
+            owned=self._placed,
+        )
         if not script.started:
             script.started = True
             if script.on_start is not None:
@@ -306,8 +319,11 @@ class ScriptedMode(AbstractTradingMode):
             exc.locate(str(script.path), _failing_line(exc, str(script.path)))
             self._script_failed(exc)
         except Exception as exc:
-            error = ScriptError(f"{fn.__name__} raised {type(exc).__name__}: {exc}", path=str(script.path),
-                                line=_failing_line(exc, str(script.path)))
+            error = ScriptError(
+                f"{fn.__name__} raised {type(exc).__name__}: {exc}",
+                path=str(script.path),
+                line=_failing_line(exc, str(script.path)),
+            )
             error.__cause__ = exc
             self._script_failed(error)
 
@@ -354,9 +370,16 @@ class ScriptedMode(AbstractTradingMode):
         data = self.context.symbols_data
         if data is not None:
             candle = data.get(order.symbol).candles(time_frame).last_candle()
-        ctx = ScriptContext(self.context, symbol=order.symbol, time_frame=time_frame, candle=candle,
-                            state=self.state, on_order=self._watch_order, time_ms=self.context.clock.now_ms(),
-                            owned=self._placed)
+        ctx = ScriptContext(
+            self.context,
+            symbol=order.symbol,
+            time_frame=time_frame,
+            candle=candle,
+            state=self.state,
+            on_order=self._watch_order,
+            time_ms=self.context.clock.now_ms(),
+            owned=self._placed,
+        )
         await self._call(script, script.on_fill, ctx, order)
 
     # -- hot reload ---------------------------------------------------------------------------
@@ -446,8 +469,9 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
         except ImportError as exc:
             raise ConfigurationError(f"mode {text!r}: cannot import {module_name}: {exc}", field="mode") from exc
         except Exception as exc:  # the module itself fails (SyntaxError, an error raised at import...)
-            raise ConfigurationError(f"mode {text!r}: importing {module_name} failed: {type(exc).__name__}: {exc}",
-                                     field="mode") from exc
+            raise ConfigurationError(
+                f"mode {text!r}: importing {module_name} failed: {type(exc).__name__}: {exc}", field="mode"
+            ) from exc
         target: Any = module
         for part in attribute.split("."):
             target = getattr(target, part, None)
@@ -457,5 +481,8 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
             raise ConfigurationError(f"mode {text!r} is not an AbstractTradingMode subclass", field="mode")
         return target
     known = ", ".join(sorted([*BUILTIN_MODES, ScriptedMode.get_mode_name()]))
-    raise ConfigurationError(f"unknown trading mode {text!r}: expected a built-in mode ({known}), "
-                             "package.module:Class or a script path ending in .py", field="mode")
+    raise ConfigurationError(
+        f"unknown trading mode {text!r}: expected a built-in mode ({known}), "
+        "package.module:Class or a script path ending in .py",
+        field="mode",
+    )

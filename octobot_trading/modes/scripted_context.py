@@ -56,9 +56,18 @@ class ScriptContext:
         A dict kept across calls (and across reloads) for the script's own variables.
     """
 
-    def __init__(self, mode_context: ModeContext, *, symbol: str, time_frame: TimeFrame, candle: Any,
-                 state: dict[str, Any], on_order: OnOrder | None = None, time_ms: int | None = None,
-                 owned: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        mode_context: ModeContext,
+        *,
+        symbol: str,
+        time_frame: TimeFrame,
+        candle: Any,
+        state: dict[str, Any],
+        on_order: OnOrder | None = None,
+        time_ms: int | None = None,
+        owned: Mapping[str, Any] | None = None,
+    ) -> None:
         self.mode_context = mode_context
         self._owned = owned
         self.symbol = symbol
@@ -119,33 +128,39 @@ class ScriptContext:
             raise DSLError("no candle data: the manager runs no market data", text=None)
         return data.get(symbol or self.symbol).candles(TimeFrame.parse(time_frame) if time_frame else self.time_frame)
 
-    def closes(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-               symbol: str | None = None) -> npt.NDArray[np.float64]:
+    def closes(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.float64]:
         """The last ``n`` closes (all kept when None), oldest first, as a float array (a copy)."""
         return np.array(self._candles(time_frame, symbol).closes(n))
 
-    def opens(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-              symbol: str | None = None) -> npt.NDArray[np.float64]:
+    def opens(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.float64]:
         """The last ``n`` opens, oldest first."""
         return np.array(self._candles(time_frame, symbol).opens(n))
 
-    def highs(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-              symbol: str | None = None) -> npt.NDArray[np.float64]:
+    def highs(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.float64]:
         """The last ``n`` highs, oldest first."""
         return np.array(self._candles(time_frame, symbol).highs(n))
 
-    def lows(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-             symbol: str | None = None) -> npt.NDArray[np.float64]:
+    def lows(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.float64]:
         """The last ``n`` lows, oldest first."""
         return np.array(self._candles(time_frame, symbol).lows(n))
 
-    def volumes(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-                symbol: str | None = None) -> npt.NDArray[np.float64]:
+    def volumes(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.float64]:
         """The last ``n`` volumes, oldest first."""
         return np.array(self._candles(time_frame, symbol).volumes(n))
 
-    def times(self, n: int | None = None, time_frame: TimeFrame | str | None = None,
-              symbol: str | None = None) -> npt.NDArray[np.int64]:
+    def times(
+        self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
+    ) -> npt.NDArray[np.int64]:
         """The last ``n`` open times (ms), oldest first."""
         return np.array(self._candles(time_frame, symbol).times(n))
 
@@ -189,23 +204,23 @@ class ScriptContext:
         """Sell at market; ``amount`` in the DSL (e.g. ``"all"``). Returns the order."""
         return await self._place(OrderType.MARKET, OrderSide.SELL, amount, None, None, options)
 
-    async def limit_buy(self, amount: object, price: object = None, *, offset: object = None,
-                        **options: Any) -> Any:
+    async def limit_buy(self, amount: object, price: object = None, *, offset: object = None, **options: Any) -> Any:
         """Rest a buy limit at ``price`` (``"25000"``, ``"@25000"``) or ``offset`` (``"-1%"``, ``"e-2%"``)."""
         return await self._place(OrderType.LIMIT, OrderSide.BUY, amount, price, offset, options)
 
-    async def limit_sell(self, amount: object, price: object = None, *, offset: object = None,
-                         **options: Any) -> Any:
+    async def limit_sell(self, amount: object, price: object = None, *, offset: object = None, **options: Any) -> Any:
         """Rest a sell limit at ``price`` or ``offset`` (``"+2%"``, ``"e+2%"``)."""
         return await self._place(OrderType.LIMIT, OrderSide.SELL, amount, price, offset, options)
 
-    async def stop_loss(self, amount: object, price: object = None, *, offset: object = None,
-                        side: str = "sell", **options: Any) -> Any:
+    async def stop_loss(
+        self, amount: object, price: object = None, *, offset: object = None, side: str = "sell", **options: Any
+    ) -> Any:
         """Place a stop-loss (market once triggered) at ``price`` / ``offset``; default side sell."""
         return await self._place(OrderType.STOP_LOSS, OrderSide(side), amount, price, offset, options)
 
-    async def take_profit(self, amount: object, price: object = None, *, offset: object = None,
-                          side: str = "sell", **options: Any) -> Any:
+    async def take_profit(
+        self, amount: object, price: object = None, *, offset: object = None, side: str = "sell", **options: Any
+    ) -> Any:
         """Place a take-profit (market once triggered) at ``price`` / ``offset``; default side sell."""
         return await self._place(OrderType.TAKE_PROFIT, OrderSide(side), amount, price, offset, options)
 
@@ -223,8 +238,7 @@ class ScriptContext:
         if offset is not None:
             spec = parse_price(offset)
             if not spec.is_relative:
-                raise DSLError(f"offset {offset!r} is not relative (expected e.g. \"+2%\", \"-1%\", \"e+2%\")",
-                               text=offset)
+                raise DSLError(f'offset {offset!r} is not relative (expected e.g. "+2%", "-1%", "e+2%")', text=offset)
             return spec
         return None if price is None else parse_price(price)
 
@@ -232,15 +246,23 @@ class ScriptContext:
         position = self.position
         return None if position is None else position.entry_price
 
-    async def _place(self, order_type: OrderType, side: OrderSide, amount: object, price: object, offset: object,
-                     options: dict[str, Any]) -> Any:
+    async def _place(
+        self,
+        order_type: OrderType,
+        side: OrderSide,
+        amount: object,
+        price: object,
+        offset: object,
+        options: dict[str, Any],
+    ) -> Any:
         context = self.mode_context
         amount_spec = parse_amount(amount)  # malformed strings fail here, before anything else
         price_spec = self._price_spec(price, offset)
         if order_type is not OrderType.MARKET and price_spec is None:
             raise DSLError(f"{order_type} needs a price or an offset", text=None)
-        order_price = None if price_spec is None else resolve_price(
-            price_spec, current=self.price, entry=self._entry_price())
+        order_price = (
+            None if price_spec is None else resolve_price(price_spec, current=self.price, entry=self._entry_price())
+        )
         spec = context.market_spec(self.symbol)
         quote_cost = ONE
         valuation = order_price
@@ -255,13 +277,21 @@ class ScriptContext:
         base, quote = self._pair.base, self._pair.quote
         position = self.position
         size = size_amount(
-            amount_spec, side=side, price=valuation, market=spec,
-            available_base=self.available(base), available_quote=self.available(quote),
-            total_base=self.total(base), total_quote=self.total(quote),
-            position_size=None if position is None else position.contracts, quote_cost_factor=quote_cost)
+            amount_spec,
+            side=side,
+            price=valuation,
+            market=spec,
+            available_base=self.available(base),
+            available_quote=self.available(quote),
+            total_base=self.total(base),
+            total_quote=self.total(quote),
+            position_size=None if position is None else position.contracts,
+            quote_cost_factor=quote_cost,
+        )
         if size <= ZERO:
-            raise InvalidOrder(f"amount {amount!r} sizes to zero at step {spec.amount_step}", limit="min_amount",
-                               symbol=self.symbol)
+            raise InvalidOrder(
+                f"amount {amount!r} sizes to zero at step {spec.amount_step}", limit="min_amount", symbol=self.symbol
+            )
         if order_type in (OrderType.STOP_LOSS, OrderType.TAKE_PROFIT):
             options.setdefault("trigger_price", order_price)
             order_price = None

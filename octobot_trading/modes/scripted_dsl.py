@@ -66,8 +66,7 @@ class ScriptError(TradingModeError):
     ``path`` and ``line`` name the script file and line when known.
     """
 
-    def __init__(self, message: str = "", *, path: str | None = None, line: int | None = None,
-                 **context: Any) -> None:
+    def __init__(self, message: str = "", *, path: str | None = None, line: int | None = None, **context: Any) -> None:
         where = f"{path}:{line}: " if path is not None and line is not None else f"{path}: " if path else ""
         super().__init__(f"{where}{message}", **context)
         self.path = path
@@ -137,7 +136,7 @@ class PriceSpec:
 
 def _as_text(value: object, what: str) -> str:
     if isinstance(value, float):
-        raise TypeError(f"{what} {value!r} is a float; money is a string or a Decimal (e.g. \"0.01\")")
+        raise TypeError(f'{what} {value!r} is a float; money is a string or a Decimal (e.g. "0.01")')
     if isinstance(value, bool) or not isinstance(value, str | Decimal | int):
         raise DSLError(f"{what} must be a string, a Decimal or an int, got {value!r}", text=value)
     if isinstance(value, str) and len(value) > _MAX_TEXT:
@@ -171,8 +170,7 @@ def parse_amount(value: object) -> AmountSpec:
         return AmountSpec(AmountKind.ABSOLUTE, number, text)
     match = _AMOUNT_RE.match(text)
     if match is None:
-        raise DSLError(f"malformed amount {value!r} (expected e.g. \"0.01\", \"10%\", \"10%t\", \"10%p\", "
-                       "\"all\")", text=value)
+        raise DSLError(f'malformed amount {value!r} (expected e.g. "0.01", "10%", "10%t", "10%p", "all")', text=value)
     number = _number(match.group(1), value, "amount")
     if number <= 0:
         raise DSLError(f"amount {value!r} must be positive", text=value)
@@ -206,8 +204,7 @@ def parse_price(value: object) -> PriceSpec:
         return PriceSpec(PriceKind.ENTRY if match.group(1) else PriceKind.CURRENT, signed, text)
     match = _ABS_PRICE_RE.match(text)
     if match is None:
-        raise DSLError(f"malformed price {value!r} (expected e.g. \"25000\", \"@25000\", \"+2%\", \"-1%\", "
-                       "\"e+2%\")", text=value)
+        raise DSLError(f'malformed price {value!r} (expected e.g. "25000", "@25000", "+2%", "-1%", "e+2%")', text=value)
     number = _number(match.group(1), value, "price")
     if number <= 0:
         raise DSLError(f"price {value!r} must be positive", text=value)
@@ -224,13 +221,15 @@ def resolve_price(spec: PriceSpec, *, current: Decimal | None, entry: Decimal | 
         return spec.value
     if spec.kind is PriceKind.ENTRY:
         if entry is None:
-            raise DSLError(f"price {spec.text!r} is relative to a position's entry price, and there is no "
-                           "open position (spot markets have none)", text=spec.text)
+            raise DSLError(
+                f"price {spec.text!r} is relative to a position's entry price, and there is no "
+                "open position (spot markets have none)",
+                text=spec.text,
+            )
         reference = entry
     else:
         if current is None:
-            raise DSLError(f"price {spec.text!r} is relative to the current price, which is unknown",
-                           text=spec.text)
+            raise DSLError(f"price {spec.text!r} is relative to the current price, which is unknown", text=spec.text)
         reference = current
     return reference * (ONE + spec.value / _HUNDRED)
 
@@ -273,8 +272,11 @@ def size_amount(
         raw = fraction * max(total_quote, ZERO) / unit_cost if buy else fraction * max(total_base, ZERO)
     else:
         if position_size is None:
-            raise DSLError(f"amount {spec.text!r} is relative to a position, and there is no open position "
-                           "(spot markets have none)", text=spec.text)
+            raise DSLError(
+                f"amount {spec.text!r} is relative to a position, and there is no open position "
+                "(spot markets have none)",
+                text=spec.text,
+            )
         raw = fraction * abs(position_size)
         return market.adapt_quantity(raw)
     raw = min(raw, available / unit_cost if buy else available)  # never above what is available

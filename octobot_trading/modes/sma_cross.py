@@ -121,15 +121,28 @@ class SmaCrossProducer(AbstractModeProducer):
             action = DecisionAction.SELL
         else:
             return
-        await self.submit(TradingDecision(
-            candle.symbol, action, candle.timestamp + self._tf_ms, decimal_from_data_float(close), "sma cross"))
+        await self.submit(
+            TradingDecision(
+                candle.symbol, action, candle.timestamp + self._tf_ms, decimal_from_data_float(close), "sma cross"
+            )
+        )
 
 
 class _SmaState:
     """Ring buffer of scaled closes and the two exact integer sums."""
 
-    __slots__ = ("buffer", "count", "decimals", "fast", "fast_sum", "length", "previous_sign", "scale", "slow",
-                 "slow_sum")
+    __slots__ = (
+        "buffer",
+        "count",
+        "decimals",
+        "fast",
+        "fast_sum",
+        "length",
+        "previous_sign",
+        "scale",
+        "slow",
+        "slow_sum",
+    )
 
     def __init__(self, fast: int, slow: int) -> None:
         self.fast = fast

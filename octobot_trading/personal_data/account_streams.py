@@ -70,10 +70,20 @@ class AccountStreams:
         Called when :attr:`healthy` changes (the component adjusts its poll pace).
     """
 
-    def __init__(self, exchange: Any, trader: Trader, *, clock: Clock, lock: asyncio.Lock,
-                 symbols: Collection[str] = (), futures: bool = False, watchdog_seconds: float = 30.0,
-                 backoff_base: float = 0.5, backoff_max: float = 30.0,
-                 on_health_change: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        exchange: Any,
+        trader: Trader,
+        *,
+        clock: Clock,
+        lock: asyncio.Lock,
+        symbols: Collection[str] = (),
+        futures: bool = False,
+        watchdog_seconds: float = 30.0,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        on_health_change: Callable[[], None] | None = None,
+    ) -> None:
         self.exchange = exchange
         self.trader = trader
         self.clock = clock
@@ -129,8 +139,11 @@ class AccountStreams:
         attempt = 0
         connected_at: int | None = None
         while True:
-            tasks = [self._spawn(self._watch_orders()), self._spawn(self._optional(self._watch_trades())),
-                     self._spawn(self._optional(self._watch_balance()))]
+            tasks = [
+                self._spawn(self._watch_orders()),
+                self._spawn(self._optional(self._watch_trades())),
+                self._spawn(self._optional(self._watch_balance())),
+            ]
             if self.futures:
                 tasks.append(self._spawn(self._optional(self._watch_positions())))
             try:
@@ -166,7 +179,7 @@ class AccountStreams:
             if connected_at is not None and self.clock.now_ms() - connected_at >= self.backoff_max * 1000:
                 attempt = 0  # it held a while: not a flapping connection
             connected_at = None
-            delay = min(self.backoff_max, self.backoff_base * 2 ** attempt)
+            delay = min(self.backoff_max, self.backoff_base * 2**attempt)
             attempt += 1
             self.reconnect_at_ms = self.clock.now_ms() + round(delay * 1000)
             try:
@@ -214,8 +227,10 @@ class AccountStreams:
 
     def _fingerprint(self) -> tuple[int, tuple[tuple[str, str, str], ...]]:
         orders = self.trader.orders_manager
-        return (len(orders.trades_manager.trades()),
-                tuple((o.id, o.status.value, str(o.filled)) for o in orders.open_orders()))
+        return (
+            len(orders.trades_manager.trades()),
+            tuple((o.id, o.status.value, str(o.filled)) for o in orders.open_orders()),
+        )
 
     async def _watchdog(self) -> None:
         while True:
@@ -303,4 +318,5 @@ class AccountStreams:
             self._seen()
             async with self.lock:
                 self.trader.personal_data.positions_manager.update_from_exchange(
-                    positions, {p.symbol for p in positions})
+                    positions, {p.symbol for p in positions}
+                )

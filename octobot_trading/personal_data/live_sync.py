@@ -50,8 +50,15 @@ class LiveSync:
         Where failed lookups and updates are reported (each retried next poll).
     """
 
-    def __init__(self, connector: ExchangeConnector, orders_manager: OrdersManager,
-                 portfolio_manager: PortfolioManager, *, clock: Clock, logger: Any) -> None:
+    def __init__(
+        self,
+        connector: ExchangeConnector,
+        orders_manager: OrdersManager,
+        portfolio_manager: PortfolioManager,
+        *,
+        clock: Clock,
+        logger: Any,
+    ) -> None:
         self.connector = connector
         self.orders_manager = orders_manager
         self.portfolio_manager = portfolio_manager
@@ -81,8 +88,9 @@ class LiveSync:
             except asyncio.CancelledError:
                 raise
             except OctoBotTradingError as exc:  # not a miss: the venue said nothing; retried next poll
-                self._logger.error("lookup of in-flight order %s failed, retried next poll: %r",
-                                   order.client_order_id, exc)
+                self._logger.error(
+                    "lookup of in-flight order %s failed, retried next poll: %r", order.client_order_id, exc
+                )
                 continue
             if found is None:
                 misses = self._in_flight_misses.get(order.client_order_id, 0) + 1
@@ -90,8 +98,9 @@ class LiveSync:
                     self._in_flight_misses[order.client_order_id] = misses
                     continue
                 self._in_flight_misses.pop(order.client_order_id, None)
-                self._logger.warning("order %s not on the venue after %d lookups; given up",
-                                     order.client_order_id, misses)
+                self._logger.warning(
+                    "order %s not on the venue after %d lookups; given up", order.client_order_id, misses
+                )
                 self.portfolio_manager.release(order)
                 order.transition(OrderStatus.REJECTED)
                 self.orders_manager.give_up(order)
@@ -104,8 +113,9 @@ class LiveSync:
                 except OctoBotTradingError as exc:
                     # the venue's acknowledgement (open, exchange id) stands; the fill is retried by
                     # the next poll, which now follows the order by its exchange id
-                    self._logger.error("in-flight order %s found but not applied, retried next poll: %r",
-                                       order.client_order_id, exc)
+                    self._logger.error(
+                        "in-flight order %s found but not applied, retried next poll: %r", order.client_order_id, exc
+                    )
                     continue
             resolved.append(order)
         return resolved
@@ -210,5 +220,6 @@ class LiveSync:
             currency = order.reserved_currency
             if currency is not None and order.reserved_amount:  # (a sub-portfolio's is in the account too)
                 held[currency] = held.get(currency, ZERO) + order.reserved_amount
-        self.portfolio_manager.refresh_from_balances({
-            c: (b.total, max(ZERO, b.free - held[c]) if c in held else b.free) for c, b in balances.items()})
+        self.portfolio_manager.refresh_from_balances(
+            {c: (b.total, max(ZERO, b.free - held[c]) if c in held else b.free) for c, b in balances.items()}
+        )

@@ -39,9 +39,17 @@ class OrderChanges:
     """
 
     def __init__(
-        self, connector: ExchangeConnector, orders_manager: OrdersManager, portfolio_manager: PortfolioManager, *,
-        funds: OrderFunds, safety: OrderSafety, triggers: PriceTriggers, market: Callable[[str], MarketInfo],
-        last_price: Callable[[str], Decimal | None], resolve_in_flight: Callable[[], Awaitable[Any]],
+        self,
+        connector: ExchangeConnector,
+        orders_manager: OrdersManager,
+        portfolio_manager: PortfolioManager,
+        *,
+        funds: OrderFunds,
+        safety: OrderSafety,
+        triggers: PriceTriggers,
+        market: Callable[[str], MarketInfo],
+        last_price: Callable[[str], Decimal | None],
+        resolve_in_flight: Callable[[], Awaitable[Any]],
         apply_placed: Callable[[Any], Awaitable[None]],
     ) -> None:
         self.connector = connector
@@ -68,8 +76,11 @@ class OrderChanges:
                 if order.status is OrderStatus.PENDING_CREATION:  # the venue does not show it (yet)
                     raise AmbiguousOrderOutcome(
                         "the order is in flight (placement outcome unknown): it cannot be canceled before "
-                        "the venue shows it; retry after the next sync", client_order_id=order.client_order_id,
-                        order_id=order.id, symbol=order.symbol)
+                        "the venue shows it; retry after the next sync",
+                        client_order_id=order.client_order_id,
+                        order_id=order.id,
+                        symbol=order.symbol,
+                    )
                 if order.exchange_order_id is None or order.is_done:
                     return order
             else:
@@ -91,9 +102,14 @@ class OrderChanges:
         await self._apply_placed(exchange_order)
         return order
 
-    async def edit(self, order: Order, *, amount: Decimal | int | str | None = None,
-                   price: Decimal | int | str | None = None,
-                   trigger_price: Decimal | int | str | None = None) -> Order:
+    async def edit(
+        self,
+        order: Order,
+        *,
+        amount: Decimal | int | str | None = None,
+        price: Decimal | int | str | None = None,
+        trigger_price: Decimal | int | str | None = None,
+    ) -> Order:
         """Change an open order's amount, price and/or trigger; funds are checked before the venue is asked.
 
         ``price`` is the limit price (a stop-loss / take-profit without a limit has none: there it
@@ -102,11 +118,15 @@ class OrderChanges:
         market = self.market(order.symbol)
         new_amount = None if amount is None else market.spec.adapt_quantity(to_decimal(amount, name="amount"))
         new_price = None if price is None else market.spec.adapt_price(to_decimal(price, name="price"), order.side)
-        new_trigger = None if trigger_price is None else market.spec.adapt_price(
-            to_decimal(trigger_price, name="trigger_price"), rounding="nearest")
+        new_trigger = (
+            None
+            if trigger_price is None
+            else market.spec.adapt_price(to_decimal(trigger_price, name="trigger_price"), rounding="nearest")
+        )
         if new_trigger is not None and not order.order_type.is_triggered:
-            raise InvalidOrder(f"a {order.order_type.value} order has no trigger price", limit="trigger_price",
-                               symbol=order.symbol)
+            raise InvalidOrder(
+                f"a {order.order_type.value} order has no trigger price", limit="trigger_price", symbol=order.symbol
+            )
         if new_amount is not None and new_amount <= order.filled:
             raise InvalidOrder("the new amount must exceed the filled amount", limit="amount", symbol=order.symbol)
         moves_trigger = order.order_type in _STOP_WITHOUT_LIMIT  # its "price" is the trigger
@@ -115,8 +135,12 @@ class OrderChanges:
         self._check_edit_safety(order, new_amount, limit_price, trigger)
         if not order.is_active:
             order.amend(amount=new_amount, price=limit_price, trigger_price=trigger)
-            if order.self_managed and order.order_type not in _TRAILING and self.triggers.is_watched(order) and (
-                    new_trigger is not None or moves_trigger):
+            if (
+                order.self_managed
+                and order.order_type not in _TRAILING
+                and self.triggers.is_watched(order)
+                and (new_trigger is not None or moves_trigger)
+            ):
                 self.triggers.rewatch(order)  # watch the new trigger
             return order
         order.ensure_status(OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
@@ -133,8 +157,13 @@ class OrderChanges:
             raise
         try:
             extra = {} if new_trigger is None else {"trigger_price": new_trigger}
-            await self.connector.edit_order(order.exchange_order_id, order.symbol,  # type: ignore[arg-type]
-                                             amount=new_amount, price=new_price, **extra)
+            await self.connector.edit_order(
+                order.exchange_order_id,  # type: ignore[arg-type]
+                order.symbol,
+                amount=new_amount,
+                price=new_price,
+                **extra,
+            )
         except BaseException:
             if delta > 0:
                 self.portfolio_manager.release(order, delta)
@@ -144,14 +173,17 @@ class OrderChanges:
             self.portfolio_manager.release(order, -delta)
         return order
 
-    def _check_edit_safety(self, order: Order, amount: Decimal | None, price: Decimal | None,
-                           trigger: Decimal | None) -> None:
+    def _check_edit_safety(
+        self, order: Order, amount: Decimal | None, price: Decimal | None, trigger: Decimal | None
+    ) -> None:
         """Order safety on an edit's new terms, like on a new order; ``order`` is left as it was."""
         old = order.amend(amount=amount, price=price, trigger_price=trigger)
         try:
-            self.safety.check_edit(order, price_changed=price is not None,
-                                   amount_increased=amount is not None and amount > old.amount,
-                                   holding=self.portfolio_manager.get_portfolio(order.sub_portfolio).total(
-                                       self.market(order.symbol).base))
+            self.safety.check_edit(
+                order,
+                price_changed=price is not None,
+                amount_increased=amount is not None and amount > old.amount,
+                holding=self.portfolio_manager.get_portfolio(order.sub_portfolio).total(self.market(order.symbol).base),
+            )
         finally:
             order.restore_terms(old)

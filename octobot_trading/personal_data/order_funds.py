@@ -47,9 +47,15 @@ class OrderFunds:
         ``market_margin()``: the venue's market-order slippage (a fraction), None for a live venue.
     """
 
-    def __init__(self, portfolio_manager: PortfolioManager, fees: Fees, *,
-                 market_of: Callable[[str], MarketInfo | None], last_price: Callable[[str], Decimal | None],
-                 market_margin: Callable[[], Decimal | None]) -> None:
+    def __init__(
+        self,
+        portfolio_manager: PortfolioManager,
+        fees: Fees,
+        *,
+        market_of: Callable[[str], MarketInfo | None],
+        last_price: Callable[[str], Decimal | None],
+        market_margin: Callable[[], Decimal | None],
+    ) -> None:
         self.portfolio_manager = portfolio_manager
         self.market_of = market_of
         self.fees = fees
@@ -69,8 +75,9 @@ class OrderFunds:
             margin = self.market_margin()
             return price * (ONE + (LIVE_MARKET_RESERVE_MARGIN if margin is None else margin))
 
-        return reserve_price(order_type, order.price, order.trigger_price, order.limit_offset,
-                             market_price=market_price)
+        return reserve_price(
+            order_type, order.price, order.trigger_price, order.limit_offset, market_price=market_price
+        )
 
     def fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
         """Return ``(fee rate, charged in the spent currency?)`` for reserving ``order`` (market's fee side)."""
@@ -81,16 +88,18 @@ class OrderFunds:
         is None when the market does not say (the portfolio manager's default then applies)."""
         market = self.market_of(symbol)
         fee_side = None if market is None else market.fee_side
-        fee_in_spent = None if fee_side is None else (
-            fee_side == "give" or fee_side == ("quote" if side is _BUY else "base"))
+        fee_in_spent = (
+            None if fee_side is None else (fee_side == "give" or fee_side == ("quote" if side is _BUY else "base"))
+        )
         return self.fees.taker, fee_in_spent
 
     def reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
         """``(currency, amount)`` to reserve for ``order`` now; ``InvalidOrder`` when a buy has no price."""
         price = self.reserve_price(order, last)
         if price is None and order.side is _BUY:
-            raise InvalidOrder(f"no price known for {order.symbol} to value the order", limit="price",
-                               symbol=order.symbol)
+            raise InvalidOrder(
+                f"no price known for {order.symbol} to value the order", limit="price", symbol=order.symbol
+            )
         currency, amount = self.portfolio_manager.reservation_for(order, price, *self.fee_terms(order))
         owner = order.reservation_owner
         if owner is not None and owner.reserved_currency == currency and not owner.is_done:
@@ -101,8 +110,11 @@ class OrderFunds:
         """The reservation of ``order``, or ``InsufficientFunds`` when the free funds do not cover it."""
         currency, amount = self.reservation(order, last)
         pm = self.portfolio_manager
-        free = pm.get_portfolio(order.sub_portfolio).available(currency) if order.sub_portfolio else \
-            pm.unallocated_available(currency)
+        free = (
+            pm.get_portfolio(order.sub_portfolio).available(currency)
+            if order.sub_portfolio
+            else pm.unallocated_available(currency)
+        )
         if amount > free:
             raise InsufficientFunds(f"not enough {currency}: {amount} needed, {free} available", symbol=order.symbol)
         return currency, amount

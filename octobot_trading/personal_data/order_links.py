@@ -64,10 +64,19 @@ class OrderLinks:
         Where failed reactions are reported.
     """
 
-    def __init__(self, orders_manager: OrdersManager, *, clock: Clock, market: Callable[[str], MarketInfo],
-                 triggers: PriceTriggers, is_native: Callable[[OrderType], bool], submit: SubmitOrder,
-                 cancel: Callable[[Order], Awaitable[Order]], edit: Callable[..., Awaitable[Order]],
-                 logger: Any) -> None:
+    def __init__(
+        self,
+        orders_manager: OrdersManager,
+        *,
+        clock: Clock,
+        market: Callable[[str], MarketInfo],
+        triggers: PriceTriggers,
+        is_native: Callable[[OrderType], bool],
+        submit: SubmitOrder,
+        cancel: Callable[[Order], Awaitable[Order]],
+        edit: Callable[..., Awaitable[Order]],
+        logger: Any,
+    ) -> None:
         self.orders_manager = orders_manager
         self.clock = clock
         self.market = market
@@ -85,17 +94,37 @@ class OrderLinks:
             return exits
         side = entry.side.opposite
         if stop_loss is not None:
-            exits.append(create_order_instance(OrderType.STOP_LOSS, side, entry.symbol, entry.amount,
-                                               clock=self.clock, trigger_price=stop_loss,
-                                               sub_portfolio=entry.sub_portfolio))
+            exits.append(
+                create_order_instance(
+                    OrderType.STOP_LOSS,
+                    side,
+                    entry.symbol,
+                    entry.amount,
+                    clock=self.clock,
+                    trigger_price=stop_loss,
+                    sub_portfolio=entry.sub_portfolio,
+                )
+            )
         if take_profit is not None:
-            exits.append(create_order_instance(OrderType.LIMIT, side, entry.symbol, entry.amount, take_profit,
-                                               clock=self.clock, sub_portfolio=entry.sub_portfolio))
+            exits.append(
+                create_order_instance(
+                    OrderType.LIMIT,
+                    side,
+                    entry.symbol,
+                    entry.amount,
+                    take_profit,
+                    clock=self.clock,
+                    sub_portfolio=entry.sub_portfolio,
+                )
+            )
         spec = market.spec
         for child in exits:
-            child.amend(price=None if child.price is None else spec.adapt_price(child.price, child.side),
-                        trigger_price=None if child.trigger_price is None else spec.adapt_price(
-                            child.trigger_price, rounding="nearest"))
+            child.amend(
+                price=None if child.price is None else spec.adapt_price(child.price, child.side),
+                trigger_price=None
+                if child.trigger_price is None
+                else spec.adapt_price(child.trigger_price, rounding="nearest"),
+            )
         if len(exits) == 2:
             group = OrderGroup(GroupKind.BALANCED)
             for child in exits:

@@ -28,8 +28,14 @@ from octobot_trading.util.logging import get_logger
 if TYPE_CHECKING:
     from octobot_trading.personal_data.orders.order import Order
 
-__all__ = ["OrderListener", "OrderListeners", "OrderOperation", "OrderOperationEvent", "automatic_operations",
-           "reports_operation"]
+__all__ = [
+    "OrderListener",
+    "OrderListeners",
+    "OrderOperation",
+    "OrderOperationEvent",
+    "automatic_operations",
+    "reports_operation",
+]
 
 
 class OrderOperation(StrEnum):
@@ -111,8 +117,9 @@ class OrderListeners:
             try:
                 await listener(event)
             except Exception as exc:  # an observer never breaks the operation it observes
-                _logger.error("order listener %r failed on %s of %s: %r", listener, event.operation.value,
-                              event.order.id, exc)
+                _logger.error(
+                    "order listener %r failed on %s of %s: %r", listener, event.operation.value, event.order.id, exc
+                )
 
 
 def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:

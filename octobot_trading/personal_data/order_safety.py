@@ -42,8 +42,15 @@ class OrderSafety:
         Injected market views: mark price, time (ms) of the last price, spread in percent.
     """
 
-    def __init__(self, config: OrderSafetyConfig, clock: Clock, *, price_of: PriceOf | None = None,
-                 price_time_of: TimeOf | None = None, spread_of: PriceOf | None = None) -> None:
+    def __init__(
+        self,
+        config: OrderSafetyConfig,
+        clock: Clock,
+        *,
+        price_of: PriceOf | None = None,
+        price_time_of: TimeOf | None = None,
+        spread_of: PriceOf | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.price_of = price_of
@@ -56,7 +63,8 @@ class OrderSafety:
         if open_orders >= cfg.max_open_orders_per_symbol:
             raise OrderSafetyError(
                 f"{open_orders} open orders on {order.symbol}: the cap is {cfg.max_open_orders_per_symbol}",
-                rule="max_open_orders_per_symbol", symbol=order.symbol,
+                rule="max_open_orders_per_symbol",
+                symbol=order.symbol,
             )
         if not cfg.enabled:
             return
@@ -90,7 +98,8 @@ class OrderSafety:
                 raise OrderSafetyError(
                     f"{order.side.value} limit at {decimal_to_str(order.price)} is more than "
                     f"{decimal_to_str(cfg.max_price_deviation_percent)}% through the mark price {decimal_to_str(mark)}",
-                    rule="max_price_deviation_percent", symbol=order.symbol,
+                    rule="max_price_deviation_percent",
+                    symbol=order.symbol,
                 )
 
     def _check_position_value(self, order: Order, holding: Decimal, amount: Decimal, mark: Decimal | None) -> None:
@@ -100,7 +109,8 @@ class OrderSafety:
             if price is not None and (holding + amount) * price > cfg.max_position_value:
                 raise OrderSafetyError(
                     f"the position on {order.symbol} would exceed {decimal_to_str(cfg.max_position_value)}",
-                    rule="max_position_value", symbol=order.symbol,
+                    rule="max_position_value",
+                    symbol=order.symbol,
                 )
 
     def _check_market(self, order: Order) -> None:
@@ -110,12 +120,14 @@ class OrderSafety:
             if spread is not None and spread > cfg.max_spread_percent:
                 raise OrderSafetyError(
                     f"spread {decimal_to_str(spread)}% on {order.symbol} is above {cfg.max_spread_percent}%",
-                    rule="max_spread_percent", symbol=order.symbol,
+                    rule="max_spread_percent",
+                    symbol=order.symbol,
                 )
         if self.price_time_of is not None:
             last = self.price_time_of(order.symbol)
             if last is not None and self.clock.now_ms() - last > cfg.max_price_age_seconds * 1000:
                 raise OrderSafetyError(
                     f"last price of {order.symbol} is older than {cfg.max_price_age_seconds}s",
-                    rule="max_price_age_seconds", symbol=order.symbol,
+                    rule="max_price_age_seconds",
+                    symbol=order.symbol,
                 )

@@ -67,9 +67,16 @@ class PriceTriggers:
         Where a refused triggered order is reported.
     """
 
-    def __init__(self, orders_manager: OrdersManager, *, market: Callable[[str], MarketInfo],
-                 last_price: Callable[[str], Decimal | None], submit: SubmitOrder,
-                 price_events_for: Callable[[str], Any] | None, logger: Any) -> None:
+    def __init__(
+        self,
+        orders_manager: OrdersManager,
+        *,
+        market: Callable[[str], MarketInfo],
+        last_price: Callable[[str], Decimal | None],
+        submit: SubmitOrder,
+        price_events_for: Callable[[str], Any] | None,
+        logger: Any,
+    ) -> None:
         self.orders_manager = orders_manager
         self.market = market
         self.last_price = last_price
@@ -95,8 +102,7 @@ class PriceTriggers:
     def watch(self, order: Order, threshold: Decimal, above: bool) -> None:
         """Submit ``order`` when the price crosses ``threshold`` (upward when ``above``)."""
         if self.price_events_for is None:
-            raise InvalidOrder("price triggers need a price-event source", limit="price_trigger",
-                               symbol=order.symbol)
+            raise InvalidOrder("price triggers need a price-event source", limit="price_trigger", symbol=order.symbol)
         events = self.price_events_for(order.symbol)
 
         def fire(_event: Any) -> None:
@@ -166,8 +172,9 @@ class PriceTriggers:
             order.amend(trigger_price=stop)
         self.unwatch(order)
         if self.price_events_for is None:
-            raise InvalidOrder("self-managed trailing stops need a price-event source", limit="price_trigger",
-                               symbol=order.symbol)
+            raise InvalidOrder(
+                "self-managed trailing stops need a price-event source", limit="price_trigger", symbol=order.symbol
+            )
         events = self.price_events_for(order.symbol)
 
         def new_extreme(event: Any) -> None:

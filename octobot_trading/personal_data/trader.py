@@ -96,10 +96,18 @@ class Trader:
     """
 
     def __init__(
-        self, connector: ExchangeConnector, personal_data: ExchangePersonalData, *, clock: Clock,
-        simulated: bool, markets: Mapping[str, MarketInfo] | None = None, price_of: PriceOf | None = None,
-        price_time_of: Callable[[str], int | None] | None = None, spread_of: PriceOf | None = None,
-        safety: OrderSafetyConfig | None = None, fees: Fees | None = None,
+        self,
+        connector: ExchangeConnector,
+        personal_data: ExchangePersonalData,
+        *,
+        clock: Clock,
+        simulated: bool,
+        markets: Mapping[str, MarketInfo] | None = None,
+        price_of: PriceOf | None = None,
+        price_time_of: Callable[[str], int | None] | None = None,
+        spread_of: PriceOf | None = None,
+        safety: OrderSafetyConfig | None = None,
+        fees: Fees | None = None,
         price_events_for: Callable[[str], Any] | None = None,
         supported_order_types: Collection[OrderType] | None = None,
     ) -> None:
@@ -114,29 +122,62 @@ class Trader:
         self.price_of = price_of
         self.fees = fees or Fees()
         self.supported_order_types = frozenset(supported_order_types) if supported_order_types else frozenset(_T)
-        self.safety = OrderSafety(safety or OrderSafetyConfig(), clock, price_of=self._last_price,
-                                  price_time_of=price_time_of, spread_of=spread_of)
+        self.safety = OrderSafety(
+            safety or OrderSafetyConfig(),
+            clock,
+            price_of=self._last_price,
+            price_time_of=price_time_of,
+            spread_of=spread_of,
+        )
         #: What an order reserves (valuation price, fee terms, the funds check).
-        self.funds = OrderFunds(self.portfolio_manager, self.fees, market_of=self._market_or_none,
-                                last_price=self._last_price, market_margin=self._market_margin)
+        self.funds = OrderFunds(
+            self.portfolio_manager,
+            self.fees,
+            market_of=self._market_or_none,
+            last_price=self._last_price,
+            market_margin=self._market_margin,
+        )
         self.orders_manager.fee_terms = self.funds.fee_terms  # adopted / restored orders reserve like placed ones
         #: Price triggers and self-managed orders.
-        self.triggers = PriceTriggers(self.orders_manager, market=self.market, last_price=self._last_price,
-                                      submit=self._submit, price_events_for=price_events_for, logger=self._logger)
+        self.triggers = PriceTriggers(
+            self.orders_manager,
+            market=self.market,
+            last_price=self._last_price,
+            submit=self._submit,
+            price_events_for=price_events_for,
+            logger=self._logger,
+        )
         #: In-flight lookups and the live REST sync.
-        self.live_sync = LiveSync(connector, self.orders_manager, self.portfolio_manager, clock=clock,
-                                  logger=self._logger)
+        self.live_sync = LiveSync(
+            connector, self.orders_manager, self.portfolio_manager, clock=clock, logger=self._logger
+        )
         #: Bundled exits, groups and chained orders: what a linked order's fill or cancel does.
-        self.links = OrderLinks(self.orders_manager, clock=clock, market=self.market, triggers=self.triggers,
-                                is_native=self._is_native, submit=self._submit, cancel=self.cancel_order,
-                                edit=self.edit_order, logger=self._logger)
+        self.links = OrderLinks(
+            self.orders_manager,
+            clock=clock,
+            market=self.market,
+            triggers=self.triggers,
+            is_native=self._is_native,
+            submit=self._submit,
+            cancel=self.cancel_order,
+            edit=self.edit_order,
+            logger=self._logger,
+        )
         #: Observers of create / edit / cancel (:meth:`add_order_listener`).
         self.order_listeners = OrderListeners()
         #: Cancels and edits of existing orders.
-        self.changes = OrderChanges(connector, self.orders_manager, self.portfolio_manager, funds=self.funds,
-                                    safety=self.safety, triggers=self.triggers, market=self.market,
-                                    last_price=self._last_price, resolve_in_flight=self.live_sync.resolve_in_flight,
-                                    apply_placed=self._apply_placed)
+        self.changes = OrderChanges(
+            connector,
+            self.orders_manager,
+            self.portfolio_manager,
+            funds=self.funds,
+            safety=self.safety,
+            triggers=self.triggers,
+            market=self.market,
+            last_price=self._last_price,
+            resolve_in_flight=self.live_sync.resolve_in_flight,
+            apply_placed=self._apply_placed,
+        )
         self._connector = connector
 
     @property
@@ -227,13 +268,25 @@ class Trader:
 
     @reports_operation(OrderOperation.CREATE)
     async def create_order(
-        self, order_type: OrderType | str, side: OrderSide | str, symbol: str, amount: Decimal | int | str,
-        price: Decimal | int | str | None = None, *, trigger_price: Decimal | int | str | None = None,
-        trailing_percent: Decimal | int | str | None = None, trailing_offset: Decimal | int | str | None = None,
-        limit_offset: Decimal | int | str | None = None, stop_loss_price: Decimal | int | str | None = None,
-        take_profit_price: Decimal | int | str | None = None, group: OrderGroup | None = None,
-        chained_to: Order | None = None, price_trigger: PriceTrigger | None = None,
-        sub_portfolio: str | None = None, tag: str | None = None, reduce_only: bool = False,
+        self,
+        order_type: OrderType | str,
+        side: OrderSide | str,
+        symbol: str,
+        amount: Decimal | int | str,
+        price: Decimal | int | str | None = None,
+        *,
+        trigger_price: Decimal | int | str | None = None,
+        trailing_percent: Decimal | int | str | None = None,
+        trailing_offset: Decimal | int | str | None = None,
+        limit_offset: Decimal | int | str | None = None,
+        stop_loss_price: Decimal | int | str | None = None,
+        take_profit_price: Decimal | int | str | None = None,
+        group: OrderGroup | None = None,
+        chained_to: Order | None = None,
+        price_trigger: PriceTrigger | None = None,
+        sub_portfolio: str | None = None,
+        tag: str | None = None,
+        reduce_only: bool = False,
         client_order_id: str | None = None,
     ) -> Order:
         """Create an order; return it (open, filled, or in flight).
@@ -248,9 +301,20 @@ class Trader:
         """
         market = self.market(symbol)
         order = create_order_instance(
-            order_type, side, symbol, amount, price, clock=self.clock, trigger_price=trigger_price,
-            trailing_percent=trailing_percent, trailing_offset=trailing_offset, limit_offset=limit_offset,
-            client_order_id=client_order_id, reduce_only=reduce_only, tag=tag, sub_portfolio=sub_portfolio,
+            order_type,
+            side,
+            symbol,
+            amount,
+            price,
+            clock=self.clock,
+            trigger_price=trigger_price,
+            trailing_percent=trailing_percent,
+            trailing_offset=trailing_offset,
+            limit_offset=limit_offset,
+            client_order_id=client_order_id,
+            reduce_only=reduce_only,
+            tag=tag,
+            sub_portfolio=sub_portfolio,
         )
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         last = self._last_price(symbol)
@@ -262,11 +326,18 @@ class Trader:
             order.reservation_owner = group_owner(order, group)
         native = order.order_type in self.supported_order_types
         inactive = chained_to is not None or price_trigger is not None or not native
-        needs_events = price_trigger is not None or (chained_to is None and not native) or any(
-            child.order_type not in self.supported_order_types for child in exits)
+        needs_events = (
+            price_trigger is not None
+            or (chained_to is None and not native)
+            or any(child.order_type not in self.supported_order_types for child in exits)
+        )
         if needs_events and not self.triggers.available_for(symbol):
-            raise InvalidOrder("price triggers and self-managed orders (types the venue lacks, e.g. a bundled "
-                               "stop-loss) need a price-event source", limit="price_trigger", symbol=symbol)
+            raise InvalidOrder(
+                "price triggers and self-managed orders (types the venue lacks, e.g. a bundled "
+                "stop-loss) need a price-event source",
+                limit="price_trigger",
+                symbol=symbol,
+            )
         reservation = None if inactive else self.funds.check(order, last)
         # -- from here on, state changes --
         if group is not None:
@@ -294,8 +365,9 @@ class Trader:
         if spec.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS or amount % spec.amount_step != 0:
             amount = spec.adapt_quantity(amount)  # (already on the step: kept as is)
             if amount <= 0:
-                raise InvalidOrder(f"amount rounds to zero at step {spec.amount_step}", limit="min_amount",
-                                   symbol=order.symbol)
+                raise InvalidOrder(
+                    f"amount rounds to zero at step {spec.amount_step}", limit="min_amount", symbol=order.symbol
+                )
         price = order.price
         if price is not None:
             price = spec.adapt_price(price, order.side)
@@ -322,8 +394,9 @@ class Trader:
         """The venue's market-order slippage (simulated venues); None on a live venue."""
         return getattr(self.connector, "market_order_slippage", None)
 
-    async def _submit(self, order: Order, *, as_type: OrderType | None = None,
-                      reservation: tuple[str, Decimal] | None = None) -> None:
+    async def _submit(
+        self, order: Order, *, as_type: OrderType | None = None, reservation: tuple[str, Decimal] | None = None
+    ) -> None:
         """Reserve funds, register and send ``order``; on refusal undo everything and re-raise."""
         currency, amount = reservation or self.funds.reservation(order)
         self.portfolio_manager.reserve(order, currency, amount)
@@ -343,9 +416,14 @@ class Trader:
         price = order.price if order_type is not _MARKET else None
         try:
             exchange_order = await self.connector.create_order(
-                order_type, order.side, order.symbol, order.remaining, price,
+                order_type,
+                order.side,
+                order.symbol,
+                order.remaining,
+                price,
                 client_order_id=order.client_order_id,
-                trigger_price=order.trigger_price if order_type.is_triggered else None, params=params,
+                trigger_price=order.trigger_price if order_type.is_triggered else None,
+                params=params,
             )
         except (AmbiguousOrderOutcome, NetworkError) as exc:
             if not (isinstance(exc, NetworkError) and exc.not_processed):
@@ -382,8 +460,11 @@ class Trader:
         except asyncio.CancelledError:
             raise
         except OctoBotTradingError as exc:
-            self._logger.error("the venue accepted order %s but applying its reply failed, retried next sync: %r",
-                               exchange_order.id, exc)
+            self._logger.error(
+                "the venue accepted order %s but applying its reply failed, retried next sync: %r",
+                exchange_order.id,
+                exc,
+            )
 
     async def cancel_all_orders(self, symbol: str | None = None) -> list[Order]:
         """Cancel every open or inactive order (of ``symbol`` when given); return them.
@@ -403,9 +484,14 @@ class Trader:
         return canceled
 
     @reports_operation(OrderOperation.EDIT)
-    async def edit_order(self, order: Order, *, amount: Decimal | int | str | None = None,
-                         price: Decimal | int | str | None = None,
-                         trigger_price: Decimal | int | str | None = None) -> Order:
+    async def edit_order(
+        self,
+        order: Order,
+        *,
+        amount: Decimal | int | str | None = None,
+        price: Decimal | int | str | None = None,
+        trigger_price: Decimal | int | str | None = None,
+    ) -> Order:
         """Change an open order's amount, price and/or trigger; funds are checked before the venue is asked.
 
         ``price`` is the limit price (a stop-loss / take-profit without a limit has none: there it
@@ -434,8 +520,9 @@ class Trader:
         elif price_trigger is not None:
             self.triggers.watch(order, price_trigger.threshold, price_trigger.above)
         else:
-            raise InvalidOrder("an inactive order needs a price trigger to wait on", limit="price_trigger",
-                               symbol=order.symbol)
+            raise InvalidOrder(
+                "an inactive order needs a price trigger to wait on", limit="price_trigger", symbol=order.symbol
+            )
 
     async def resume_interrupted_chains(self) -> None:
         """Submit the chained orders of parents filled before a restart whose children were not sent.
@@ -450,8 +537,11 @@ class Trader:
             for child in parent.chained_orders:
                 if child.exchange_order_id is not None and not child.is_active:
                     child.is_active = True  # matched on the venue by the first sync (client order id)
-            waiting = [c for c in parent.chained_orders if c.status is OrderStatus.PENDING_CREATION
-                       and not c.is_active and c.exchange_order_id is None]
+            waiting = [
+                c
+                for c in parent.chained_orders
+                if c.status is OrderStatus.PENDING_CREATION and not c.is_active and c.exchange_order_id is None
+            ]
             if not waiting:
                 continue
             for child in waiting:

@@ -71,13 +71,20 @@ class TraderComponent:
         #: The simulated venue of paper trading (None live): fed with prices, matched on mark prices.
         self.simulated_venue = venue.connector if isinstance(venue.connector, SimulatedConnector) else None
         self.personal_data = ExchangePersonalData(
-            manager.clock, starting_balances=trading.starting_portfolio if simulated else None,
+            manager.clock,
+            starting_balances=trading.starting_portfolio if simulated else None,
             reference_market=trading.reference_market,
         )
         self.trader = Trader(
-            venue, self.personal_data, clock=manager.clock, simulated=simulated,
-            price_of=self.price_of, price_time_of=self.price_time_of, spread_of=self.spread_of,
-            safety=trading.order_safety, fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
+            venue,
+            self.personal_data,
+            clock=manager.clock,
+            simulated=simulated,
+            price_of=self.price_of,
+            price_time_of=self.price_time_of,
+            spread_of=self.spread_of,
+            safety=trading.order_safety,
+            fees=Fees(maker=trading.fees.maker, taker=trading.fees.taker),
             price_events_for=self._price_events_for,
             # what the venue holds natively (every type on the simulated venue); others are self-managed
             supported_order_types=venue.native_order_types,
@@ -143,14 +150,21 @@ class TraderComponent:
             time_frames = sorted((TimeFrame.parse(tf) for tf in self.manager.time_frames), key=lambda tf: tf.ms)
             if time_frames:  # the shortest candles: their wicks reach resting orders, as in a backtest
                 self._candle_subscription = channels.ohlcv.subscribe(
-                    self._on_closed_candle, time_frame=time_frames[0], priority=ChannelPriority.HIGH)
+                    self._on_closed_candle, time_frame=time_frames[0], priority=ChannelPriority.HIGH
+                )
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
         manager, venue = self.manager, self.manager.exchange
         if not manager.is_simulated and not manager.rest_only and venue.supports_private_streams:
             self.account_streams = AccountStreams(
-                venue, self.trader, clock=manager.clock, lock=self.sync_lock, symbols=manager.symbols,
-                futures=manager.is_future, watchdog_seconds=manager.trading_config.stream_watchdog_seconds,
-                on_health_change=self._wake.set)
+                venue,
+                self.trader,
+                clock=manager.clock,
+                lock=self.sync_lock,
+                symbols=manager.symbols,
+                futures=manager.is_future,
+                watchdog_seconds=manager.trading_config.stream_watchdog_seconds,
+                on_health_change=self._wake.set,
+            )
             self.account_streams.start()
 
     @property
@@ -166,8 +180,15 @@ class TraderComponent:
             return
         open_ms = int(candle.timestamp)
         try:
-            await venue.on_closed_candle(candle.symbol, open_ms, open_ms + candle.time_frame.ms, candle.open,
-                                         candle.high, candle.low, candle.close)
+            await venue.on_closed_candle(
+                candle.symbol,
+                open_ms,
+                open_ms + candle.time_frame.ms,
+                candle.open,
+                candle.high,
+                candle.low,
+                candle.close,
+            )
         except OctoBotTradingError as exc:
             self._log.warning("paper fills on the %s candle of %s failed: %s", candle.time_frame, candle.symbol, exc)
 

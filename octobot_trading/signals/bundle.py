@@ -53,8 +53,16 @@ NonZeroText = Annotated[PositiveText, AfterValidator(_not_zero)]
 """A strictly positive decimal string (amounts, ratios, prices)."""
 Identifier = Annotated[str, StringConstraints(min_length=1, max_length=128)]
 Role = Literal["entry", "stop_loss", "take_profit", "chained"]
-OrderTypeText = Literal["market", "limit", "stop_loss", "stop_loss_limit", "take_profit", "take_profit_limit",
-                        "trailing_stop", "trailing_stop_limit"]
+OrderTypeText = Literal[
+    "market",
+    "limit",
+    "stop_loss",
+    "stop_loss_limit",
+    "take_profit",
+    "take_profit_limit",
+    "trailing_stop",
+    "trailing_stop_limit",
+]
 _STRICT = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
@@ -177,13 +185,15 @@ class SignalBundle(BaseModel):
             raise InvalidSignal(f"signal bundle must be a JSON object, got {type(raw).__name__}")
         version = raw.get("version")
         if version != WIRE_VERSION or type(version) is not int:
-            raise InvalidSignal(f"unsupported signal bundle version {version!r} (this library reads version "
-                                f"{WIRE_VERSION})")
+            raise InvalidSignal(
+                f"unsupported signal bundle version {version!r} (this library reads version {WIRE_VERSION})"
+            )
         try:
             return cls.model_validate_json(text, strict=True)
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or 'bundle'}: {error['msg']}" for error in exc.errors()[:5])
+                f"{'.'.join(str(p) for p in error['loc']) or 'bundle'}: {error['msg']}" for error in exc.errors()[:5]
+            )
             raise InvalidSignal(f"invalid signal bundle: {problems}") from exc
 
 

@@ -86,17 +86,28 @@ class SignalFollower:
         operations the publisher still keeps (orders of the past would be placed again).
     """
 
-    def __init__(self, manager: Any, source: SignalPublisher | str, sizing: str = "portfolio",
-                 token: str | None = None, *, sub_portfolio: str | None = None, reconnect_delay: float = 0.2,
-                 max_reconnect_delay: float = 10.0, replay_history: bool = False) -> None:
+    def __init__(
+        self,
+        manager: Any,
+        source: SignalPublisher | str,
+        sizing: str = "portfolio",
+        token: str | None = None,
+        *,
+        sub_portfolio: str | None = None,
+        reconnect_delay: float = 0.2,
+        max_reconnect_delay: float = 10.0,
+        replay_history: bool = False,
+    ) -> None:
         trader = manager.trader if getattr(manager, "has_account", False) else None
         if trader is None:
             raise ConfigurationError("a signal follower needs a manager with a trader", field="manager")
         if sizing not in SIZINGS:
-            raise ConfigurationError(f"unknown sizing {sizing!r} (expected one of {', '.join(SIZINGS)})",
-                                     field="sizing")
+            raise ConfigurationError(
+                f"unknown sizing {sizing!r} (expected one of {', '.join(SIZINGS)})", field="sizing"
+            )
         if not isinstance(source, SignalPublisher) and not (
-                isinstance(source, str) and source.startswith(("ws://", "wss://"))):
+            isinstance(source, str) and source.startswith(("ws://", "wss://"))
+        ):
             raise ConfigurationError("source must be a SignalPublisher or a ws:// url", field="source")
         self.manager = manager
         self.trader = trader
@@ -161,8 +172,9 @@ class SignalFollower:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     def _resume_after(self, source_id: str | None) -> int | None:
@@ -185,6 +197,7 @@ class SignalFollower:
 
         Bound the wait with ``async with asyncio.timeout(seconds):`` around the call.
         """
+
         def reached() -> bool:
             if source is not None:
                 return self.last_sequence.get(source, 0) >= sequence
@@ -212,8 +225,9 @@ class SignalFollower:
         self.connections += 1
         return ws
 
-    async def _follow_websocket(self, session: aiohttp.ClientSession,
-                                ws: aiohttp.ClientWebSocketResponse | None) -> None:
+    async def _follow_websocket(
+        self, session: aiohttp.ClientSession, ws: aiohttp.ClientWebSocketResponse | None
+    ) -> None:
         delay = self.reconnect_delay
         try:
             while True:
@@ -224,8 +238,9 @@ class SignalFollower:
                         self._logger.error("signal following stopped: %s", exc)
                         return
                     except (aiohttp.ClientError, OSError) as exc:
-                        self._logger.info("signal source %s unreachable (%r); retrying in %.1fs",
-                                          self.source, exc, delay)
+                        self._logger.info(
+                            "signal source %s unreachable (%r); retrying in %.1fs", self.source, exc, delay
+                        )
                         await asyncio.sleep(delay)
                         delay = min(delay * 2, self.max_reconnect_delay)
                         continue
@@ -312,14 +327,18 @@ class SignalFollower:
         if bundle.amount_ratio is not None:
             market = self.trader.market(order.symbol)
             amount = market.spec.adapt_quantity(order.amount * Decimal(bundle.amount_ratio))
-        await self.trader.edit_order(order, amount=amount, price=_dec(bundle.price),
-                                     trigger_price=_dec(bundle.trigger_price))
+        await self.trader.edit_order(
+            order, amount=amount, price=_dec(bundle.price), trigger_price=_dec(bundle.trigger_price)
+        )
 
     async def _create(self, bundle: SignalBundle) -> None:
         entry = bundle.entry
         exits = {o.role: o for o in bundle.orders[1:]}
-        if len(exits) != len(bundle.orders) - 1 or set(exits) - {"stop_loss", "take_profit"} or any(
-                o.parent != entry.ref for o in exits.values()):
+        if (
+            len(exits) != len(bundle.orders) - 1
+            or set(exits) - {"stop_loss", "take_profit"}
+            or any(o.parent != entry.ref for o in exits.values())
+        ):
             raise _Refused("only exits bundled with their entry (a stop-loss and / or a take-profit) can be rebuilt")
         stop, take = exits.get("stop_loss"), exits.get("take_profit")
         if stop is not None and (stop.type != "stop_loss" or stop.trigger_price is None or stop.side == entry.side):
@@ -341,17 +360,28 @@ class SignalFollower:
             size = amount if order is entry else spec.adapt_quantity(amount * Decimal(order.fraction))
             reference = _dec(order.price) or _dec(order.trigger_price) or price
             if size <= 0 or not spec.passes_limits(size, reference):
-                raise _Refused(f"{order.role} order of {decimal_to_str(size)} {order.symbol} is under the "
-                               f"follower market's minimums")
+                raise _Refused(
+                    f"{order.role} order of {decimal_to_str(size)} {order.symbol} is under the "
+                    f"follower market's minimums"
+                )
         order = await self.trader.create_order(
-            entry.type, entry.side, entry.symbol, amount, _dec(entry.price),
-            trigger_price=_dec(entry.trigger_price), trailing_percent=_dec(entry.trailing_percent),
-            trailing_offset=_dec(entry.trailing_offset), limit_offset=_dec(entry.limit_offset),
+            entry.type,
+            entry.side,
+            entry.symbol,
+            amount,
+            _dec(entry.price),
+            trigger_price=_dec(entry.trigger_price),
+            trailing_percent=_dec(entry.trailing_percent),
+            trailing_offset=_dec(entry.trailing_offset),
+            limit_offset=_dec(entry.limit_offset),
             stop_loss_price=None if stop is None else _dec(stop.trigger_price),
             take_profit_price=None if take is None else _dec(take.price),
-            group=self._group(entry), chained_to=parent, reduce_only=entry.reduce_only,
-            price_trigger=None if entry.price_trigger is None else PriceTrigger(
-                entry.price_trigger.threshold, above=entry.price_trigger.above),
+            group=self._group(entry),
+            chained_to=parent,
+            reduce_only=entry.reduce_only,
+            price_trigger=None
+            if entry.price_trigger is None
+            else PriceTrigger(entry.price_trigger.threshold, above=entry.price_trigger.above),
             sub_portfolio=self.sub_portfolio,
         )
         self._orders[entry.ref] = order
@@ -396,4 +426,3 @@ class SignalFollower:
 
 def _dec(value: str | None) -> Decimal | None:
     return None if value is None else Decimal(value)
-

@@ -112,8 +112,9 @@ class SignalPublisher:
             after = self.sequence
         kept = self.history(after)
         if kept and kept[0].sequence > after + 1:
-            self._logger.warning("bundles %d to %d are no longer kept: a follower missed them", after + 1,
-                                 kept[0].sequence - 1)
+            self._logger.warning(
+                "bundles %d to %d are no longer kept: a follower missed them", after + 1, kept[0].sequence - 1
+            )
         for bundle in kept:
             queue.put_nowait(bundle)
         self._subscribers.append(queue)
@@ -127,8 +128,13 @@ class SignalPublisher:
     def publish(self, bundle_fields: dict[str, Any]) -> SignalBundle:
         """Number, record and deliver one bundle built from ``bundle_fields`` (used by the listener)."""
         self.sequence += 1
-        bundle = SignalBundle(id=f"{self.id}-{self.sequence}", source=self.id, sequence=self.sequence,
-                              timestamp=self.trader.clock.now_ms(), **bundle_fields)
+        bundle = SignalBundle(
+            id=f"{self.id}-{self.sequence}",
+            source=self.id,
+            sequence=self.sequence,
+            timestamp=self.trader.clock.now_ms(),
+            **bundle_fields,
+        )
         self._history.append(bundle)
         for queue in list(self._subscribers):
             queue.put_nowait(bundle)
@@ -161,9 +167,15 @@ class SignalPublisher:
         parent = arguments.get("chained_to")
         trigger = arguments.get("price_trigger")
         fraction = entry.amount / parent.amount if parent is not None else self._share_of_holdings(entry)
-        yield _wire_order(entry, "entry", fraction, parent=None if parent is None else parent.id,
-                          price_trigger=None if trigger is None else TriggerRef(
-                              threshold=money(trigger.threshold), above=trigger.above))
+        yield _wire_order(
+            entry,
+            "entry",
+            fraction,
+            parent=None if parent is None else parent.id,
+            price_trigger=None
+            if trigger is None
+            else TriggerRef(threshold=money(trigger.threshold), above=trigger.above),
+        )
         for child in entry.chained_orders:
             role: Role
             if child.order_type is OrderType.STOP_LOSS and arguments.get("stop_loss_price") is not None:
@@ -289,8 +301,9 @@ class SignalPublisher:
     async def __aenter__(self) -> SignalPublisher:
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.close()
 
 
@@ -306,16 +319,27 @@ def _last_price(trader: Any, symbol: str) -> Decimal | None:
     return price_of(symbol) if callable(price_of) else None
 
 
-def _wire_order(order: Any, role: Role, fraction: Decimal, *, parent: str | None = None,
-                price_trigger: TriggerRef | None = None) -> SignalOrder:
+def _wire_order(
+    order: Any, role: Role, fraction: Decimal, *, parent: str | None = None, price_trigger: TriggerRef | None = None
+) -> SignalOrder:
     group = order.group
     reference = order.price or order.trigger_price or order.average_price
     return SignalOrder(
-        ref=order.id, role=role, type=order.order_type.value, side=order.side.value, symbol=order.symbol,
-        amount=money(order.amount), fraction=money(fraction), price=optional_money(order.price),
-        trigger_price=optional_money(order.trigger_price), reference_price=optional_money(reference),
-        trailing_percent=optional_money(order.trailing_percent), trailing_offset=optional_money(order.trailing_offset),
-        limit_offset=optional_money(order.limit_offset), reduce_only=order.reduce_only, parent=parent,
+        ref=order.id,
+        role=role,
+        type=order.order_type.value,
+        side=order.side.value,
+        symbol=order.symbol,
+        amount=money(order.amount),
+        fraction=money(fraction),
+        price=optional_money(order.price),
+        trigger_price=optional_money(order.trigger_price),
+        reference_price=optional_money(reference),
+        trailing_percent=optional_money(order.trailing_percent),
+        trailing_offset=optional_money(order.trailing_offset),
+        limit_offset=optional_money(order.limit_offset),
+        reduce_only=order.reduce_only,
+        parent=parent,
         group=None if group is None else GroupRef(name=group.name, kind=group.kind.value),
         price_trigger=price_trigger,
     )

@@ -26,8 +26,18 @@ from octobot_trading.storage.models import BalanceRow, OrderRow, TradeRow, Trans
 from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = [
-    "balance_rows", "balances_by_scope", "ids_from_meta", "ids_to_meta", "inferred_from_meta", "inferred_to_meta",
-    "order_row", "orders_from_rows", "trade_from_row", "trade_row", "transaction_from_row", "transaction_row",
+    "balance_rows",
+    "balances_by_scope",
+    "ids_from_meta",
+    "ids_to_meta",
+    "inferred_from_meta",
+    "inferred_to_meta",
+    "order_row",
+    "orders_from_rows",
+    "trade_from_row",
+    "trade_row",
+    "transaction_from_row",
+    "transaction_row",
 ]
 
 #: Transactions derived from the fills when read (never stored: they are rebuilt from the trades).
@@ -47,35 +57,72 @@ def order_row(order: Order, trigger: tuple[Decimal, bool] | None = None) -> Orde
     group = order.group
     owner = order.reservation_owner
     return OrderRow(
-        id=order.id, client_order_id=order.client_order_id, exchange_order_id=order.exchange_order_id,
-        type=order.order_type.value, side=order.side.value, symbol=order.symbol, status=order.status.value,
-        amount=decimal_to_str(order.amount), price=_text(order.price), trigger_price=_text(order.trigger_price),
-        trailing_percent=_text(order.trailing_percent), trailing_offset=_text(order.trailing_offset),
-        limit_offset=_text(order.limit_offset), filled=decimal_to_str(order.filled),
-        filled_cost=decimal_to_str(order.filled_cost), fees={c: decimal_to_str(v) for c, v in order.fees.items()},
-        created_at=order.created_at, updated_at=order.updated_at, reduce_only=order.reduce_only, tag=order.tag,
-        sub_portfolio=order.sub_portfolio, is_active=order.is_active, self_managed=order.self_managed,
-        parent_id=order.parent_id, group_name=group.name if group is not None else None,
+        id=order.id,
+        client_order_id=order.client_order_id,
+        exchange_order_id=order.exchange_order_id,
+        type=order.order_type.value,
+        side=order.side.value,
+        symbol=order.symbol,
+        status=order.status.value,
+        amount=decimal_to_str(order.amount),
+        price=_text(order.price),
+        trigger_price=_text(order.trigger_price),
+        trailing_percent=_text(order.trailing_percent),
+        trailing_offset=_text(order.trailing_offset),
+        limit_offset=_text(order.limit_offset),
+        filled=decimal_to_str(order.filled),
+        filled_cost=decimal_to_str(order.filled_cost),
+        fees={c: decimal_to_str(v) for c, v in order.fees.items()},
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        reduce_only=order.reduce_only,
+        tag=order.tag,
+        sub_portfolio=order.sub_portfolio,
+        is_active=order.is_active,
+        self_managed=order.self_managed,
+        parent_id=order.parent_id,
+        group_name=group.name if group is not None else None,
         group_kind=group.kind.value if group is not None else None,
-        reserved_currency=order.reserved_currency, reserved_amount=decimal_to_str(order.reserved_amount),
+        reserved_currency=order.reserved_currency,
+        reserved_amount=decimal_to_str(order.reserved_amount),
         reservation_owner_id=owner.id if owner is not None else None,
-        price_trigger=_text(trigger[0]) if trigger else None, price_trigger_above=trigger[1] if trigger else None,
+        price_trigger=_text(trigger[0]) if trigger else None,
+        price_trigger_above=trigger[1] if trigger else None,
     )
 
 
 def _order_from_row(row: OrderRow, clock: Clock) -> Order:
     order = create_order_instance(
-        OrderType(row.type), OrderSide(row.side), row.symbol, row.amount, row.price, clock=clock,
-        trigger_price=row.trigger_price, trailing_percent=row.trailing_percent,
-        trailing_offset=row.trailing_offset, limit_offset=row.limit_offset, client_order_id=row.client_order_id,
-        reduce_only=row.reduce_only, tag=row.tag, sub_portfolio=row.sub_portfolio,
+        OrderType(row.type),
+        OrderSide(row.side),
+        row.symbol,
+        row.amount,
+        row.price,
+        clock=clock,
+        trigger_price=row.trigger_price,
+        trailing_percent=row.trailing_percent,
+        trailing_offset=row.trailing_offset,
+        limit_offset=row.limit_offset,
+        client_order_id=row.client_order_id,
+        reduce_only=row.reduce_only,
+        tag=row.tag,
+        sub_portfolio=row.sub_portfolio,
     )
     order.load_state(
-        order_id=row.id, exchange_order_id=row.exchange_order_id, status=OrderStatus(row.status),
-        created_at=row.created_at, updated_at=row.updated_at, filled=Decimal(row.filled),
-        filled_cost=Decimal(row.filled_cost), fees={c: Decimal(v) for c, v in (row.fees or {}).items()},
-        is_active=row.is_active, self_managed=row.self_managed, parent_id=row.parent_id,
-        reserved_currency=row.reserved_currency, reserved_amount=Decimal(row.reserved_amount))
+        order_id=row.id,
+        exchange_order_id=row.exchange_order_id,
+        status=OrderStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        filled=Decimal(row.filled),
+        filled_cost=Decimal(row.filled_cost),
+        fees={c: Decimal(v) for c, v in (row.fees or {}).items()},
+        is_active=row.is_active,
+        self_managed=row.self_managed,
+        parent_id=row.parent_id,
+        reserved_currency=row.reserved_currency,
+        reserved_amount=Decimal(row.reserved_amount),
+    )
     return order
 
 
@@ -94,8 +141,9 @@ def orders_from_rows(rows: Iterable[OrderRow], clock: Clock) -> list[Order]:
         if row.parent_id is not None:
             parent = orders.get(row.parent_id)
             if parent is None:
-                raise StorageError(f"stored order {row.id} is chained to unknown order {row.parent_id}",
-                                   order_id=row.id)
+                raise StorageError(
+                    f"stored order {row.id} is chained to unknown order {row.parent_id}", order_id=row.id
+                )
             parent.add_chained(order)
         if row.group_name is not None:
             group = groups.get(row.group_name)
@@ -110,10 +158,18 @@ def orders_from_rows(rows: Iterable[OrderRow], clock: Clock) -> list[Order]:
 def trade_row(trade: Trade) -> TradeRow:
     """Describe one fill."""
     return TradeRow(
-        id=trade.id, order_id=trade.order_id, exchange_order_id=trade.exchange_order_id, symbol=trade.symbol,
-        side=trade.side.value, order_type=trade.order_type.value, price=decimal_to_str(trade.price),
-        amount=decimal_to_str(trade.amount), fee=decimal_to_str(trade.fee), fee_currency=trade.fee_currency,
-        timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker.value if trade.taker_or_maker else None,
+        id=trade.id,
+        order_id=trade.order_id,
+        exchange_order_id=trade.exchange_order_id,
+        symbol=trade.symbol,
+        side=trade.side.value,
+        order_type=trade.order_type.value,
+        price=decimal_to_str(trade.price),
+        amount=decimal_to_str(trade.amount),
+        fee=decimal_to_str(trade.fee),
+        fee_currency=trade.fee_currency,
+        timestamp=trade.timestamp,
+        taker_or_maker=trade.taker_or_maker.value if trade.taker_or_maker else None,
         sub_portfolio=trade.sub_portfolio,
     )
 
@@ -121,9 +177,17 @@ def trade_row(trade: Trade) -> TradeRow:
 def trade_from_row(row: TradeRow) -> Trade:
     """Rebuild one fill."""
     return Trade(
-        id=row.id, order_id=row.order_id, exchange_order_id=row.exchange_order_id, symbol=row.symbol,
-        side=OrderSide(row.side), order_type=OrderType(row.order_type), price=Decimal(row.price),
-        amount=Decimal(row.amount), fee=Decimal(row.fee), fee_currency=row.fee_currency, timestamp=row.timestamp,
+        id=row.id,
+        order_id=row.order_id,
+        exchange_order_id=row.exchange_order_id,
+        symbol=row.symbol,
+        side=OrderSide(row.side),
+        order_type=OrderType(row.order_type),
+        price=Decimal(row.price),
+        amount=Decimal(row.amount),
+        fee=Decimal(row.fee),
+        fee_currency=row.fee_currency,
+        timestamp=row.timestamp,
         taker_or_maker=TradeType(row.taker_or_maker) if row.taker_or_maker else None,
         sub_portfolio=row.sub_portfolio,
     )
@@ -133,16 +197,32 @@ def transaction_row(transaction: Transaction) -> TransactionRow:
     """Describe one recorded transaction."""
     t = transaction
     return TransactionRow(
-        id=t.id, type=t.type.value, currency=t.currency, amount=decimal_to_str(t.amount), timestamp=t.timestamp,
-        symbol=t.symbol, order_id=t.order_id, trade_id=t.trade_id, source=t.source, destination=t.destination,
+        id=t.id,
+        type=t.type.value,
+        currency=t.currency,
+        amount=decimal_to_str(t.amount),
+        timestamp=t.timestamp,
+        symbol=t.symbol,
+        order_id=t.order_id,
+        trade_id=t.trade_id,
+        source=t.source,
+        destination=t.destination,
     )
 
 
 def transaction_from_row(row: TransactionRow) -> Transaction:
     """Rebuild one recorded transaction."""
     return Transaction(
-        row.id, TransactionType(row.type), row.currency, Decimal(row.amount), row.timestamp, symbol=row.symbol,
-        order_id=row.order_id, trade_id=row.trade_id, source=row.source, destination=row.destination,
+        row.id,
+        TransactionType(row.type),
+        row.currency,
+        Decimal(row.amount),
+        row.timestamp,
+        symbol=row.symbol,
+        order_id=row.order_id,
+        trade_id=row.trade_id,
+        source=row.source,
+        destination=row.destination,
     )
 
 
@@ -152,8 +232,11 @@ def balance_rows(portfolio_manager: PortfolioManager) -> list[BalanceRow]:
 
     def add(scope: str, snapshot: Mapping[str, tuple[Decimal, Decimal]]) -> None:
         for currency, (total, available) in sorted(snapshot.items()):
-            rows.append(BalanceRow(scope=scope, currency=currency, total=decimal_to_str(total),
-                                   available=decimal_to_str(available)))
+            rows.append(
+                BalanceRow(
+                    scope=scope, currency=currency, total=decimal_to_str(total), available=decimal_to_str(available)
+                )
+            )
 
     add("account", portfolio_manager.portfolio.snapshot())
     for name, sub in portfolio_manager.sub_portfolios.items():
@@ -178,8 +261,13 @@ META_GIVEN_UP = "given_up_orders"
 
 def inferred_to_meta(entries: Mapping[str, Iterable[tuple[str, Decimal, Decimal]]]) -> str:
     """Describe inferred fills still to be matched (``{order id: [(trade id, amount left, price)]}``)."""
-    return json.dumps({order_id: [[t, decimal_to_str(a), decimal_to_str(p)] for t, a, p in items]
-                       for order_id, items in sorted(entries.items())}, separators=(",", ":"))
+    return json.dumps(
+        {
+            order_id: [[t, decimal_to_str(a), decimal_to_str(p)] for t, a, p in items]
+            for order_id, items in sorted(entries.items())
+        },
+        separators=(",", ":"),
+    )
 
 
 def inferred_from_meta(text: str | None) -> dict[str, list[tuple[str, Decimal, Decimal]]]:

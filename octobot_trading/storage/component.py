@@ -67,8 +67,7 @@ class StorageComponent:
     def __init__(self, manager: ExchangeManager, path: Any, *, flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
         trader_component = manager.get_component("trader")
         if trader_component is None or not manager.has_account:
-            raise ConfigurationError("with_storage needs the trader component (live or paper trading)",
-                                     field="storage")
+            raise ConfigurationError("with_storage needs the trader component (live or paper trading)", field="storage")
         self.manager = manager
         self.trader: Trader = manager.trader
         self.store = SqliteStore(path)
@@ -80,8 +79,10 @@ class StorageComponent:
         self._saved_trades = 0
         self._saved_trade_ids: set[str] = set()
         self._superseded: set[str] = set()
-        self._saved_meta: dict[str, str] = {codec.META_INFERRED: codec.inferred_to_meta({}),
-                                            codec.META_GIVEN_UP: codec.ids_to_meta(())}
+        self._saved_meta: dict[str, str] = {
+            codec.META_INFERRED: codec.inferred_to_meta({}),
+            codec.META_GIVEN_UP: codec.ids_to_meta(()),
+        }
         self._saved_transactions: set[str] = set()
         self._saved_balances: list[BalanceRow] | None = None
         self._stored_starting: dict[str, Decimal] | None = None
@@ -99,8 +100,11 @@ class StorageComponent:
 
     def _account(self) -> dict[str, str]:
         manager = self.manager
-        return {"exchange": manager.exchange_name, "trader": "simulated" if manager.is_simulated else "real",
-                "market_type": str(manager.exchange_config.market_type)}
+        return {
+            "exchange": manager.exchange_name,
+            "trader": "simulated" if manager.is_simulated else "real",
+            "market_type": str(manager.exchange_config.market_type),
+        }
 
     # -- restore ---------------------------------------------------------------------------------------
     async def restore(self) -> None:
@@ -165,11 +169,13 @@ class StorageComponent:
         self._objects = {order.id: order for order in all_orders}
         self.restored = True
         open_count = sum(1 for o in orders if not o.is_done)
-        self._log.info("restored %d orders (%d not done), %d trades from %s", len(orders), open_count,
-                       len(trades), self.store.path)
+        self._log.info(
+            "restored %d orders (%d not done), %d trades from %s", len(orders), open_count, len(trades), self.store.path
+        )
 
-    async def _restore_simulated_venue(self, orders: list[Order], trades: list[Any],
-                                       account: dict[str, tuple[Decimal, Decimal]]) -> None:
+    async def _restore_simulated_venue(
+        self, orders: list[Order], trades: list[Any], account: dict[str, tuple[Decimal, Decimal]]
+    ) -> None:
         """Give the simulated venue its balances back and re-place the active open orders on it."""
         from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 
@@ -177,15 +183,19 @@ class StorageComponent:
         if not isinstance(connector, SimulatedConnector):
             return
         # venue ids continue after the stored ones, so a new id never collides with a stored order or fill
-        connector.restore_account({c: total for c, (total, _) in account.items()},
-                                  known_ids=[o.exchange_order_id for o in orders] + [t.id for t in trades])
+        connector.restore_account(
+            {c: total for c, (total, _) in account.items()},
+            known_ids=[o.exchange_order_id for o in orders] + [t.id for t in trades],
+        )
         placed: dict[str, str] = {}
         for order in orders:
             if order.is_done or not order.is_active or order.exchange_order_id is None:
                 continue
-            params: dict[str, Any] = {name: getattr(order, name) for name in
-                                      ("trailing_percent", "trailing_offset", "limit_offset")
-                                      if getattr(order, name) is not None}
+            params: dict[str, Any] = {
+                name: getattr(order, name)
+                for name in ("trailing_percent", "trailing_offset", "limit_offset")
+                if getattr(order, name) is not None
+            }
             owner = order.reservation_owner
             if owner is not None and owner.id in placed:
                 params["shares_funds_with"] = placed[owner.id]
@@ -195,8 +205,15 @@ class StorageComponent:
                 continue
             # through the exchange class (its hooks and checks), onto the simulated venue it wraps
             view = await self.manager.exchange.create_order(
-                as_type, order.side, order.symbol, order.remaining, price, client_order_id=order.client_order_id,
-                trigger_price=order.trigger_price if as_type.is_triggered else None, params=params)
+                as_type,
+                order.side,
+                order.symbol,
+                order.remaining,
+                price,
+                client_order_id=order.client_order_id,
+                trigger_price=order.trigger_price if as_type.is_triggered else None,
+                params=params,
+            )
             order.replaced_on_venue(view.id)
             placed[order.id] = view.id
 
@@ -220,8 +237,7 @@ class StorageComponent:
                 else:
                     raise StorageError("inactive order without a stored trigger", order_id=order.id)
             except OctoBotTradingError as exc:
-                self._log.warning("restored inactive order %s cannot be re-armed (%s); canceled locally",
-                                  order.id, exc)
+                self._log.warning("restored inactive order %s cannot be re-armed (%s); canceled locally", order.id, exc)
                 await self._personal.orders_manager.cancel_locally(order)
 
     def _remember(self, state: StoredState, orders: Iterable[Order]) -> None:
@@ -237,9 +253,19 @@ class StorageComponent:
     @staticmethod
     def _mark(order: Order) -> tuple[Any, ...]:
         """What a write of ``order`` depends on (compared with the last written one)."""
-        return (order.status, order.filled, order.amount, order.price, order.trigger_price,
-                order.exchange_order_id, order.is_active, order.reserved_amount, order.updated_at,
-                len(order.chained_orders), order.group.name if order.group is not None else None)
+        return (
+            order.status,
+            order.filled,
+            order.amount,
+            order.price,
+            order.trigger_price,
+            order.exchange_order_id,
+            order.is_active,
+            order.reserved_amount,
+            order.updated_at,
+            len(order.chained_orders),
+            order.group.name if order.group is not None else None,
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -302,21 +328,33 @@ class StorageComponent:
             if dropped:
                 meta[codec.META_SUPERSEDED] = codec.ids_to_meta(self._superseded.union(dropped))
         else:  # otherwise trades are only ever appended
-            new_trades = [] if trade_count == self._saved_trades else \
-                [codec.trade_row(t) for t in trades_manager.trades()[self._saved_trades:]]
+            new_trades = (
+                []
+                if trade_count == self._saved_trades
+                else [codec.trade_row(t) for t in trades_manager.trades()[self._saved_trades :]]
+            )
         given_up = codec.ids_to_meta(o.client_order_id for o in personal.orders_manager.given_up_orders())
         if given_up != self._saved_meta[codec.META_GIVEN_UP]:
             meta[codec.META_GIVEN_UP] = given_up
-        new_transactions = [codec.transaction_row(t) for t in personal.transactions_manager.recorded()
-                            if t.id not in self._saved_transactions]
+        new_transactions = [
+            codec.transaction_row(t)
+            for t in personal.transactions_manager.recorded()
+            if t.id not in self._saved_transactions
+        ]
         balances = codec.balance_rows(personal.portfolio_manager)
         balances_changed = balances != self._saved_balances
         if not (orders or new_trades or new_transactions or balances_changed or meta):
             self._objects = {order.id: order for order in current}
             return 0
-        await self.store.save(orders=orders, trades=new_trades, transactions=new_transactions,
-                              balances=balances if balances_changed else None, replace_trades=bool(meta),
-                              delete_trades=dropped, meta=meta)
+        await self.store.save(
+            orders=orders,
+            trades=new_trades,
+            transactions=new_transactions,
+            balances=balances if balances_changed else None,
+            replace_trades=bool(meta),
+            delete_trades=dropped,
+            meta=meta,
+        )
         self._saved_orders.update(fingerprints)
         self._objects = {order.id: order for order in current}
         self._saved_trades = trade_count

@@ -67,8 +67,18 @@ class OrderRow(_Row):
     price_trigger: str | None = None
     price_trigger_above: bool | None = None
 
-    @field_validator("amount", "price", "trigger_price", "trailing_percent", "trailing_offset", "limit_offset",
-                     "filled", "filled_cost", "reserved_amount", "price_trigger")
+    @field_validator(
+        "amount",
+        "price",
+        "trigger_price",
+        "trailing_percent",
+        "trailing_offset",
+        "limit_offset",
+        "filled",
+        "filled_cost",
+        "reserved_amount",
+        "price_trigger",
+    )
     @classmethod
     def _decimal(cls, value: str | None) -> str | None:
         return _check_decimal(value)

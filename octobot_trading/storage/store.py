@@ -183,10 +183,17 @@ class SqliteStore:
         return result
 
     # -- writing -------------------------------------------------------------------------------------
-    async def save(self, *, orders: Sequence[OrderRow] = (), trades: Sequence[TradeRow] = (),
-                   transactions: Sequence[TransactionRow] = (), balances: Iterable[BalanceRow] | None = None,
-                   replace_trades: bool = False, delete_trades: Sequence[str] = (),
-                   meta: Mapping[str, str] | None = None) -> None:
+    async def save(
+        self,
+        *,
+        orders: Sequence[OrderRow] = (),
+        trades: Sequence[TradeRow] = (),
+        transactions: Sequence[TransactionRow] = (),
+        balances: Iterable[BalanceRow] | None = None,
+        replace_trades: bool = False,
+        delete_trades: Sequence[str] = (),
+        meta: Mapping[str, str] | None = None,
+    ) -> None:
         """Write one batch in one SQLite transaction.
 
         Orders are upserted (by internal id); trades and transactions are inserted once (a known id
@@ -205,28 +212,35 @@ class SqliteStore:
                     "INSERT INTO orders (id, client_order_id, exchange_order_id, symbol, status, row) "
                     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
                     "exchange_order_id = excluded.exchange_order_id, status = excluded.status, row = excluded.row",
-                    [(o.id, o.client_order_id, o.exchange_order_id, o.symbol, o.status, o.model_dump_json())
-                     for o in orders])
+                    [
+                        (o.id, o.client_order_id, o.exchange_order_id, o.symbol, o.status, o.model_dump_json())
+                        for o in orders
+                    ],
+                )
             if trades:
                 await db.executemany(
                     "INSERT INTO trades (id, order_id, symbol, row) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
                     + ("UPDATE SET row = excluded.row" if replace_trades else "NOTHING"),
-                    [(t.id, t.order_id, t.symbol, t.model_dump_json()) for t in trades])
+                    [(t.id, t.order_id, t.symbol, t.model_dump_json()) for t in trades],
+                )
             if delete_trades:
                 await db.executemany("DELETE FROM trades WHERE id = ?", [(i,) for i in delete_trades])
             if meta:
                 await db.executemany(
                     "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    sorted(meta.items()))
+                    sorted(meta.items()),
+                )
             if transactions:
                 await db.executemany(
                     "INSERT OR IGNORE INTO transactions (id, row) VALUES (?, ?)",
-                    [(t.id, t.model_dump_json()) for t in transactions])
+                    [(t.id, t.model_dump_json()) for t in transactions],
+                )
             if balances is not None:
                 await db.execute("DELETE FROM balances")
                 await db.executemany(
                     "INSERT INTO balances (scope, currency, total, available) VALUES (?, ?, ?, ?)",
-                    [(b.scope, b.currency, b.total, b.available) for b in balances])
+                    [(b.scope, b.currency, b.total, b.available) for b in balances],
+                )
             await db.commit()
         except BaseException as exc:  # a cancelled write (stop during a batch) is rolled back too
             await db.rollback()

@@ -140,8 +140,14 @@ class ConnectorConformance:
         with pytest.raises(errors.UnknownSymbol):
             await connector.fetch_ticker(self.unlisted_symbol)
         with pytest.raises(errors.UnknownSymbol):
-            await connector.create_order(OrderType.LIMIT, OrderSide.BUY, self.unlisted_symbol, Decimal(1),
-                                         Decimal(1), client_order_id="conformance-unknown")
+            await connector.create_order(
+                OrderType.LIMIT,
+                OrderSide.BUY,
+                self.unlisted_symbol,
+                Decimal(1),
+                Decimal(1),
+                client_order_id="conformance-unknown",
+            )
 
     # -- account ----------------------------------------------------------------------------
     async def test_fetch_balance(self, connector: ExchangeConnector) -> None:
@@ -158,8 +164,9 @@ class ConnectorConformance:
         price = market.spec.adapt_price((await self._last(connector)) * self.resting_price_factor, OrderSide.BUY)
         amount = await self._order_amount(connector, price)
         before = await connector.fetch_balance()
-        order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, self.symbol, amount, price,
-                                             client_order_id="conformance-limit-1")
+        order = await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, self.symbol, amount, price, client_order_id="conformance-limit-1"
+        )
         assert isinstance(order, ExchangeOrder) and order.client_order_id == "conformance-limit-1"
         assert order.status is OrderStatus.OPEN and order.type is OrderType.LIMIT and order.side is OrderSide.BUY
         assert (order.amount, order.price, order.filled, order.remaining) == (amount, price, ZERO, amount)
@@ -187,8 +194,9 @@ class ConnectorConformance:
         market = await self._market(connector)
         amount = await self._order_amount(connector, await self._last(connector))
         before = await connector.fetch_balance()
-        order = await connector.create_order(OrderType.MARKET, OrderSide.BUY, self.symbol, amount,
-                                             client_order_id="conformance-market-1")
+        order = await connector.create_order(
+            OrderType.MARKET, OrderSide.BUY, self.symbol, amount, client_order_id="conformance-market-1"
+        )
         assert order.status is OrderStatus.FILLED and order.filled == amount and order.remaining == 0
         fills = [t for t in await connector.fetch_my_trades(self.symbol) if t.order_id == order.id]
         assert fills and sum((t.amount for t in fills), ZERO) == amount
@@ -219,13 +227,24 @@ class ConnectorConformance:
         """An amount that rounds to nothing is refused with InvalidOrder naming a limit."""
         spec = (await self._market(connector)).spec
         with pytest.raises(errors.InvalidOrder) as caught:
-            await connector.create_order(OrderType.LIMIT, OrderSide.BUY, self.symbol, spec.amount_step / 10,
-                                         await self._last(connector), client_order_id="conformance-tiny")
+            await connector.create_order(
+                OrderType.LIMIT,
+                OrderSide.BUY,
+                self.symbol,
+                spec.amount_step / 10,
+                await self._last(connector),
+                client_order_id="conformance-tiny",
+            )
         assert caught.value.limit
 
     async def test_float_money_is_refused(self, connector: ExchangeConnector) -> None:
         """A float amount raises TypeError."""
         await connector.load_markets()
         with pytest.raises(TypeError):
-            await connector.create_order(OrderType.MARKET, OrderSide.BUY, self.symbol, 0.01,  # type: ignore[arg-type]
-                                         client_order_id="conformance-float")
+            await connector.create_order(
+                OrderType.MARKET,
+                OrderSide.BUY,
+                self.symbol,
+                0.01,  # type: ignore[arg-type]
+                client_order_id="conformance-float",
+            )

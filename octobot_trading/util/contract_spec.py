@@ -43,17 +43,20 @@ def contract_kind(symbol: str) -> ContractKind:
     except InvalidSymbol as exc:
         raise ConfigurationError(str(exc.message), field="symbol", symbol=str(symbol)) from exc
     if parsed.is_spot:
-        raise ConfigurationError(f"{symbol} is a spot symbol, not a contract (use BASE/QUOTE:SETTLE)",
-                                 field="symbol", symbol=symbol)
+        raise ConfigurationError(
+            f"{symbol} is a spot symbol, not a contract (use BASE/QUOTE:SETTLE)", field="symbol", symbol=symbol
+        )
     if parsed.is_option:
-        raise ConfigurationError(f"{symbol} is an option, not a linear or inverse contract", field="symbol",
-                                 symbol=symbol)
+        raise ConfigurationError(
+            f"{symbol} is an option, not a linear or inverse contract", field="symbol", symbol=symbol
+        )
     if parsed.is_linear:
         return "linear"
     if parsed.is_inverse:
         return "inverse"
-    raise ConfigurationError(f"{symbol} settles in {parsed.settle}, neither its base nor its quote",
-                             field="symbol", symbol=symbol)
+    raise ConfigurationError(
+        f"{symbol} settles in {parsed.settle}, neither its base nor its quote", field="symbol", symbol=symbol
+    )
 
 
 def settle_currency(symbol: str) -> str:
@@ -84,17 +87,23 @@ class MarginTier:
     max_leverage: Decimal | None = None
 
     if TYPE_CHECKING:
-        def __init__(self, max_notional: Decimal | int | str | None,
-                     maintenance_margin_rate: Decimal | int | str,
-                     maintenance_amount: Decimal | int | str = ...,
-                     max_leverage: Decimal | int | str | None = None) -> None: ...
+
+        def __init__(
+            self,
+            max_notional: Decimal | int | str | None,
+            maintenance_margin_rate: Decimal | int | str,
+            maintenance_amount: Decimal | int | str = ...,
+            max_leverage: Decimal | int | str | None = None,
+        ) -> None: ...
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         rate = _decimal_field(self.maintenance_margin_rate, "maintenance_margin_rate")
         if not ZERO <= rate < ONE:
-            raise ConfigurationError(f"maintenance_margin_rate must be in [0, 1), got {decimal_to_str(rate)}",
-                                     field="maintenance_margin_rate")
+            raise ConfigurationError(
+                f"maintenance_margin_rate must be in [0, 1), got {decimal_to_str(rate)}",
+                field="maintenance_margin_rate",
+            )
         set_(self, "maintenance_margin_rate", rate)
         amount = _decimal_field(self.maintenance_amount, "maintenance_amount")
         if amount < 0:
@@ -141,6 +150,7 @@ class ContractSpec(MarketSpec):
     margin_tiers: tuple[MarginTier, ...] = field(default=(), kw_only=True)
 
     if TYPE_CHECKING:
+
         def __init__(
             self,
             price_tick: Decimal | int | str = ...,
@@ -181,7 +191,9 @@ class ContractSpec(MarketSpec):
             if self.max_leverage < self.min_leverage:
                 raise ConfigurationError(
                     f"max_leverage {decimal_to_str(self.max_leverage)} is below min_leverage "
-                    f"{decimal_to_str(self.min_leverage)}", field="max_leverage")
+                    f"{decimal_to_str(self.min_leverage)}",
+                    field="max_leverage",
+                )
         self.check_leverage(self.leverage)
         try:
             set_(self, "margin_mode", MarginMode(self.margin_mode))
@@ -197,18 +209,22 @@ class ContractSpec(MarketSpec):
                 raise ConfigurationError("margin_tiers must hold MarginTier values", field="margin_tiers")
         for low, high in itertools.pairwise(tiers):
             if low.max_notional is None or (high.max_notional is not None and high.max_notional <= low.max_notional):
-                raise ConfigurationError("margin_tiers must have increasing max_notional, only the last unbounded",
-                                         field="margin_tiers")
+                raise ConfigurationError(
+                    "margin_tiers must have increasing max_notional, only the last unbounded", field="margin_tiers"
+                )
         set_(self, "margin_tiers", tiers)
         if self.maintenance_margin_rate is None:
             if not tiers:
-                raise ConfigurationError("maintenance_margin_rate is required (or margin_tiers)",
-                                         field="maintenance_margin_rate")
+                raise ConfigurationError(
+                    "maintenance_margin_rate is required (or margin_tiers)", field="maintenance_margin_rate"
+                )
         else:
             rate = _decimal_field(self.maintenance_margin_rate, "maintenance_margin_rate")
             if not ZERO <= rate < ONE:
-                raise ConfigurationError(f"maintenance_margin_rate must be in [0, 1), got {decimal_to_str(rate)}",
-                                         field="maintenance_margin_rate")
+                raise ConfigurationError(
+                    f"maintenance_margin_rate must be in [0, 1), got {decimal_to_str(rate)}",
+                    field="maintenance_margin_rate",
+                )
             set_(self, "maintenance_margin_rate", rate)
 
     def check_leverage(self, leverage: Decimal | int | str) -> Decimal:
@@ -218,7 +234,10 @@ class ContractSpec(MarketSpec):
             high = "no maximum" if self.max_leverage is None else decimal_to_str(self.max_leverage)
             raise ConfigurationError(
                 f"leverage {decimal_to_str(value)} is outside the allowed range "
-                f"[{decimal_to_str(self.min_leverage)}, {high}]", field="leverage", symbol=self.symbol)
+                f"[{decimal_to_str(self.min_leverage)}, {high}]",
+                field="leverage",
+                symbol=self.symbol,
+            )
         return value
 
     def for_symbol(self, symbol: str) -> ContractSpec:

@@ -60,11 +60,13 @@ def _check_bounds(result: Decimal, value: object, name: str) -> Decimal:
     if result:
         adjusted = result.adjusted()
         if adjusted > MAX_MONEY_ADJUSTED_EXPONENT:
-            raise InvalidNumber(f"{name}: {_short(value)} is too large "
-                                f"(money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
+            raise InvalidNumber(
+                f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})"
+            )
         if adjusted < MIN_MONEY_EXPONENT:
-            raise InvalidNumber(f"{name}: {_short(value)} is too small "
-                                f"(the smallest non-zero money value is 1e{MIN_MONEY_EXPONENT})")
+            raise InvalidNumber(
+                f"{name}: {_short(value)} is too small (the smallest non-zero money value is 1e{MIN_MONEY_EXPONENT})"
+            )
         return result
     exponent = result.as_tuple().exponent
     # zero: drop an absurd exponent so that formatting it can never write out its zeros
@@ -82,7 +84,7 @@ def _short(value: object) -> str:
         text = "".join(map(str, digits[:20])) + ("..." if len(digits) > 20 else "")
         return f"{'-' if sign else ''}{text}E{exponent}"
     if isinstance(value, int):
-        return f"an integer of {len(str(abs(value))) if abs(value) < 10 ** 4000 else 'over 4000'} digits"
+        return f"an integer of {len(str(abs(value))) if abs(value) < 10**4000 else 'over 4000'} digits"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -105,14 +107,16 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
         raise TypeError(f"{name}: a bool is not a number")
     elif isinstance(value, int):
         if not -_MAX_MONEY_INT < value < _MAX_MONEY_INT:
-            raise InvalidNumber(f"{name}: {_short(value)} is too large "
-                                f"(money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})")
+            raise InvalidNumber(
+                f"{name}: {_short(value)} is too large (money values must be below 1e{MAX_MONEY_ADJUSTED_EXPONENT + 1})"
+            )
         result = Decimal(value)
     elif isinstance(value, str):
         text = value.strip()
         if len(text) > MAX_MONEY_TEXT_LENGTH:
-            raise InvalidNumber(f"{name}: {_short(value)} is too long for a number "
-                                f"(at most {MAX_MONEY_TEXT_LENGTH} characters)")
+            raise InvalidNumber(
+                f"{name}: {_short(value)} is too long for a number (at most {MAX_MONEY_TEXT_LENGTH} characters)"
+            )
         try:
             result = Decimal(text)
         except InvalidOperation:
@@ -175,8 +179,13 @@ def _step_info(step: Decimal) -> _StepInfo:
     normalized = step.normalize().as_tuple()
     assert isinstance(shape.exponent, int) and isinstance(normalized.exponent, int)
     quantum = Decimal((0, (1,), normalized.exponent)) if normalized.exponent < 0 else None
-    return _StepInfo(shape.exponent, len(shape.digits), step.adjusted(), quantum,
-                     normalized.digits == (1,) and normalized.exponent <= 0)
+    return _StepInfo(
+        shape.exponent,
+        len(shape.digits),
+        step.adjusted(),
+        quantum,
+        normalized.digits == (1,) and normalized.exponent <= 0,
+    )
 
 
 def _to_step(value: Decimal, step: Decimal, mode: str) -> Decimal:
@@ -266,9 +275,9 @@ def divide_to_step(numerator: Decimal, denominator: Decimal, step: Decimal, roun
     d = int(_EXACT.scaleb(denominator, -den_exp)) * int(_EXACT.scaleb(step, -step_exp))
     shift = num_exp - den_exp - step_exp
     if shift >= 0:
-        n *= 10 ** shift
+        n *= 10**shift
     else:
-        d *= 10 ** -shift
+        d *= 10**-shift
     if d < 0:
         n, d = -n, -d
     if rounding == "floor":

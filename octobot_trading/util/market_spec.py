@@ -110,8 +110,9 @@ class MarketSpec:
         for what in ("amount", "cost", "price"):
             low, high = getattr(self, f"min_{what}"), getattr(self, f"max_{what}")
             if low is not None and high is not None and low > high:
-                raise InvalidOrder(f"min_{what} {low} is above max_{what} {high}", limit=f"min_{what}",
-                                   symbol=self.symbol)
+                raise InvalidOrder(
+                    f"min_{what} {low} is above max_{what} {high}", limit=f"min_{what}", symbol=self.symbol
+                )
         set_(self, "precision_mode", PrecisionMode(self.precision_mode))
         if self.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS and not self.amount_significant_digits:
             raise InvalidOrder(

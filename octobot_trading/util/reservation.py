@@ -22,8 +22,12 @@ _LIMIT_PRICED = (OrderType.LIMIT, OrderType.STOP_LOSS_LIMIT, OrderType.TAKE_PROF
 
 
 def reserve_price(
-    order_type: OrderType, price: Decimal | None, trigger_price: Decimal | None, limit_offset: Decimal | None,
-    *, market_price: Callable[[], Decimal | None],
+    order_type: OrderType,
+    price: Decimal | None,
+    trigger_price: Decimal | None,
+    limit_offset: Decimal | None,
+    *,
+    market_price: Callable[[], Decimal | None],
 ) -> Decimal | None:
     """Return the unit price funds are reserved at, None when no price is known.
 

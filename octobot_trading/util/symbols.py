@@ -72,8 +72,7 @@ def parse_symbol(symbol: str) -> Symbol:
     match = _SYMBOL_RE.match(symbol.strip())
     if match is None:
         raise InvalidSymbol(
-            f"{symbol!r} is not a unified symbol (expected BASE/QUOTE, BASE/QUOTE:SETTLE or "
-            "BASE/QUOTE:SETTLE-YYMMDD)",
+            f"{symbol!r} is not a unified symbol (expected BASE/QUOTE, BASE/QUOTE:SETTLE or BASE/QUOTE:SETTLE-YYMMDD)",
             symbol=symbol,
         )
     strike: Decimal | None = None

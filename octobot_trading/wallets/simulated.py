@@ -44,8 +44,14 @@ class SimulatedChain:
         True: transfers confirm when sent; False: they stay pending until :meth:`confirm`.
     """
 
-    def __init__(self, clock: Clock, *, network: str = "SIM", fees: Mapping[str, Decimal | int | str] | None = None,
-                 auto_confirm: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        network: str = "SIM",
+        fees: Mapping[str, Decimal | int | str] | None = None,
+        auto_confirm: bool = True,
+    ) -> None:
         self.clock = clock
         self.network = network
         self.fees = {currency: to_decimal(fee, name=f"fee of {currency}") for currency, fee in (fees or {}).items()}
@@ -72,8 +78,9 @@ class SimulatedChain:
         """Call ``watcher(transaction)`` for each confirmed transfer reaching ``address``."""
         self._watchers.setdefault(address, []).append(watcher)
 
-    def receive(self, address: str, currency: str, amount: Decimal | int | str, *, txid: str | None = None) -> (
-            ChainTransaction):
+    def receive(
+        self, address: str, currency: str, amount: Decimal | int | str, *, txid: str | None = None
+    ) -> ChainTransaction:
         """Bring ``amount`` to ``address`` from outside the chain's addresses (funding, exchange payouts).
 
         A known ``txid`` changes nothing (returns the first transfer).
@@ -83,8 +90,9 @@ class SimulatedChain:
         value = to_decimal(amount, name="amount")
         if value <= 0:
             raise WalletError(f"a transfer amount must be positive, got {decimal_to_str(value)}")
-        transaction = ChainTransaction(txid or self._txid(), currency, value, ZERO, None, address,
-                                       TransferStatus.PENDING, self.clock.now_ms())
+        transaction = ChainTransaction(
+            txid or self._txid(), currency, value, ZERO, None, address, TransferStatus.PENDING, self.clock.now_ms()
+        )
         self._transactions[transaction.txid] = transaction
         if self.auto_confirm:
             self._confirm(transaction)
@@ -94,14 +102,18 @@ class SimulatedChain:
         """Debit ``amount`` from ``from_address`` now; ``amount - fee`` reaches ``to_address`` on confirmation."""
         fee = self.fees.get(currency, ZERO)
         if amount <= fee:
-            raise WalletError(f"{decimal_to_str(amount)} {currency} does not cover the network fee "
-                              f"{decimal_to_str(fee)}")
+            raise WalletError(
+                f"{decimal_to_str(amount)} {currency} does not cover the network fee {decimal_to_str(fee)}"
+            )
         if self.balance(from_address, currency) < amount:
-            raise InsufficientFunds(f"insufficient {currency}: {decimal_to_str(amount)} needed, "
-                                    f"{decimal_to_str(self.balance(from_address, currency))} held")
+            raise InsufficientFunds(
+                f"insufficient {currency}: {decimal_to_str(amount)} needed, "
+                f"{decimal_to_str(self.balance(from_address, currency))} held"
+            )
         self._credit(from_address, currency, -amount)
-        transaction = ChainTransaction(self._txid(), currency, amount, fee, from_address, to_address,
-                                       TransferStatus.PENDING, self.clock.now_ms())
+        transaction = ChainTransaction(
+            self._txid(), currency, amount, fee, from_address, to_address, TransferStatus.PENDING, self.clock.now_ms()
+        )
         self._transactions[transaction.txid] = transaction
         if self.auto_confirm:
             self._confirm(transaction)
@@ -111,9 +123,16 @@ class SimulatedChain:
         return hashlib.sha256(f"{self.network}/tx/{next(self._ids)}".encode()).hexdigest()
 
     def _confirm(self, transaction: ChainTransaction) -> None:
-        confirmed = ChainTransaction(transaction.txid, transaction.currency, transaction.amount, transaction.fee,
-                                     transaction.from_address, transaction.to_address, TransferStatus.OK,
-                                     transaction.timestamp)
+        confirmed = ChainTransaction(
+            transaction.txid,
+            transaction.currency,
+            transaction.amount,
+            transaction.fee,
+            transaction.from_address,
+            transaction.to_address,
+            TransferStatus.OK,
+            transaction.timestamp,
+        )
         self._transactions[transaction.txid] = confirmed
         self._credit(confirmed.to_address, confirmed.currency, confirmed.received)
         for watcher in list(self._watchers.get(confirmed.to_address, ())):
@@ -140,8 +159,14 @@ class SimulatedBlockchainWallet(BlockchainWallet):
     ``private_key`` is kept as a secret (never in the repr or logs); the simulation does not use it.
     """
 
-    def __init__(self, chain: SimulatedChain, *, private_key: str | SecretStr | None = None,
-                 allow_withdrawals: bool = False, balances: Mapping[str, Decimal | int | str] | None = None) -> None:
+    def __init__(
+        self,
+        chain: SimulatedChain,
+        *,
+        private_key: str | SecretStr | None = None,
+        allow_withdrawals: bool = False,
+        balances: Mapping[str, Decimal | int | str] | None = None,
+    ) -> None:
         super().__init__(chain.network, allow_withdrawals=allow_withdrawals)
         self.chain = chain
         self._private_key = SecretStr(private_key) if isinstance(private_key, str) else private_key
@@ -152,8 +177,10 @@ class SimulatedBlockchainWallet(BlockchainWallet):
             chain.receive(self.address, currency, amount)
 
     def __repr__(self) -> str:
-        return (f"SimulatedBlockchainWallet(network={self.network!r}, address={self.address!r}, "
-                f"allow_withdrawals={self.allow_withdrawals})")
+        return (
+            f"SimulatedBlockchainWallet(network={self.network!r}, address={self.address!r}, "
+            f"allow_withdrawals={self.allow_withdrawals})"
+        )
 
     async def balance(self, currency: str) -> Decimal:
         """Confirmed balance of ``currency``."""

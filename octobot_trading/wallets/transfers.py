@@ -39,8 +39,9 @@ _MANAGER_PORTFOLIO: Any = object()  # default of ``portfolio``: the manager's ow
 
 def _default_portfolio(exchange: Any) -> Any:
     """The portfolio of a simulated manager (its balances live locally, not read from the venue)."""
-    if getattr(exchange, "is_simulated", False) is not True or not isinstance(getattr(exchange, "exchange", None),
-                                                                             RestExchange):
+    if getattr(exchange, "is_simulated", False) is not True or not isinstance(
+        getattr(exchange, "exchange", None), RestExchange
+    ):
         return None
     manager = getattr(getattr(exchange, "exchange_personal_data", None), "portfolio_manager", None)
     return getattr(manager, "portfolio", None)
@@ -87,13 +88,15 @@ class AccountTransfers:
         backtests), else none; ``None`` applies them to no portfolio.
     """
 
-    def __init__(self, exchange: Any, wallet: BlockchainWallet, *, transactions: Any = None,
-                 portfolio: Any = _MANAGER_PORTFOLIO) -> None:
+    def __init__(
+        self, exchange: Any, wallet: BlockchainWallet, *, transactions: Any = None, portfolio: Any = _MANAGER_PORTFOLIO
+    ) -> None:
         self.venue = _venue_of(exchange)
         self.wallet = wallet
         personal = getattr(exchange, "exchange_personal_data", None)
-        self.transactions = transactions if transactions is not None else getattr(
-            personal, "transactions_manager", None)
+        self.transactions = (
+            transactions if transactions is not None else getattr(personal, "transactions_manager", None)
+        )
         self.portfolio = _default_portfolio(exchange) if portfolio is _MANAGER_PORTFOLIO else portfolio
         #: every transaction seen, by ``(kind, id)``, as last reported
         self.ledger: dict[tuple[str, str], ExchangeTransaction] = {}
@@ -116,8 +119,10 @@ class AccountTransfers:
 
     async def sync(self, currency: str | None = None, since: int | None = None) -> list[ExchangeTransaction]:
         """Read deposits and withdrawals; return those new or whose status changed (oldest first)."""
-        fetched = [*await self.venue.fetch_deposits(currency, since), *await self.venue.fetch_withdrawals(
-            currency, since)]
+        fetched = [
+            *await self.venue.fetch_deposits(currency, since),
+            *await self.venue.fetch_withdrawals(currency, since),
+        ]
         changed = []
         for transaction in sorted(fetched, key=lambda t: (t.timestamp or 0, t.id)):
             key = (transaction.kind, transaction.id)
@@ -140,11 +145,17 @@ class AccountTransfers:
         if self.transactions is not None:
             from octobot_trading.personal_data.transactions.transaction import Transaction
 
-            self.transactions.record(Transaction(
-                id=f"{transaction.kind}:{transaction.id}",
-                type=TransactionType.DEPOSIT if deposit else TransactionType.WITHDRAWAL,
-                currency=transaction.currency, amount=signed, timestamp=transaction.timestamp or 0,
-                source=None if deposit else "exchange", destination=transaction.address))
+            self.transactions.record(
+                Transaction(
+                    id=f"{transaction.kind}:{transaction.id}",
+                    type=TransactionType.DEPOSIT if deposit else TransactionType.WITHDRAWAL,
+                    currency=transaction.currency,
+                    amount=signed,
+                    timestamp=transaction.timestamp or 0,
+                    source=None if deposit else "exchange",
+                    destination=transaction.address,
+                )
+            )
         if self.portfolio is not None:
             self.portfolio.apply_deltas([(transaction.currency, signed, signed)])
 

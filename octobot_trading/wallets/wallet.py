@@ -69,13 +69,16 @@ class BlockchainWallet(abc.ABC):
     async def transaction_status(self, txid: str) -> TransferStatus:
         """Return where the transaction ``txid`` stands (``WalletError`` when unknown)."""
 
-    async def withdraw(self, currency: str, amount: Decimal | int | str, address: str, *,
-                       tag: str | None = None) -> ChainTransaction:
+    async def withdraw(
+        self, currency: str, amount: Decimal | int | str, address: str, *, tag: str | None = None
+    ) -> ChainTransaction:
         """Send ``amount`` of ``currency`` to ``address``; refused unless withdrawals are enabled."""
         value = to_decimal(amount, name="amount")
         if not self.allow_withdrawals:
-            raise WithdrawalsDisabled(f"withdrawals are disabled on this {self.network} wallet: create it with "
-                                      "allow_withdrawals=True to enable them")
+            raise WithdrawalsDisabled(
+                f"withdrawals are disabled on this {self.network} wallet: create it with "
+                "allow_withdrawals=True to enable them"
+            )
         if value <= 0:
             raise InvalidOrder(f"withdrawal amount must be positive, got {decimal_to_str(value)}", limit="amount")
         if not address:

@@ -59,8 +59,13 @@ async def test_construction_market_data_exchange_calls_and_trading(server):
         assert manager.exchange_name == "binance"
         assert not manager.is_simulated and not manager.is_backtesting and not manager.is_future
         personal = manager.exchange_personal_data
-        for name in ("orders_manager", "portfolio_manager", "trades_manager", "positions_manager",
-                     "transactions_manager"):
+        for name in (
+            "orders_manager",
+            "portfolio_manager",
+            "trades_manager",
+            "positions_manager",
+            "transactions_manager",
+        ):
             assert getattr(personal, name) is not None
 
         # market data held by the manager
@@ -87,8 +92,9 @@ async def test_construction_market_data_exchange_calls_and_trading(server):
 
         # trading through the trader
         price = (ticker.last * Decimal("0.9")).quantize(Decimal("0.01"))
-        order = await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT",
-                                                  amount="0.01", price=str(price))
+        order = await manager.trader.create_order(
+            ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", amount="0.01", price=str(price)
+        )
         assert isinstance(order, ot.Order) and isinstance(order.id, str) and order.exchange_order_id
         assert order.status is ot.OrderStatus.OPEN
         fetched = await ex.fetch_order(order.exchange_order_id, "BTC/USDT")
@@ -114,16 +120,27 @@ async def test_float_money_is_a_type_error_with_no_state_change(server):
         portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
         before = portfolio.get_currency_portfolio("USDT").available
         with pytest.raises(TypeError):
-            await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT",
-                                              amount=0.01, price="20000")  # type: ignore[arg-type]
+            await manager.trader.create_order(
+                ot.OrderType.LIMIT,
+                ot.OrderSide.BUY,
+                "BTC/USDT",
+                amount=0.01,  # type: ignore[arg-type]
+                price="20000",
+            )
         assert portfolio.get_currency_portfolio("USDT").available == before
         assert await manager.exchange.fetch_open_orders("BTC/USDT") == []
 
 
 async def test_exchange_factory_and_protocols(server):
     async with ot.ExchangeFactory.create_exchange(
-            "binance", api_key=server.api_key, api_secret=server.api_secret, testnet=True,
-            ccxt_options=FAST, client_hook=server.client_hook, symbols=["BTC/USDT"]) as exchange:
+        "binance",
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+        testnet=True,
+        ccxt_options=FAST,
+        client_hook=server.client_hook,
+        symbols=["BTC/USDT"],
+    ) as exchange:
         assert isinstance(exchange, ot.MarketDataProvider)
         assert isinstance(exchange, ot.TradingOperations)
         assert isinstance(exchange, ot.AccountOperations)
@@ -141,8 +158,16 @@ async def test_exchange_factory_and_protocols(server):
 
 
 def test_the_documented_error_types_are_exported_under_one_base():
-    for name in ("NetworkError", "RateLimitExceeded", "AuthenticationError", "InsufficientFunds", "InvalidOrder",
-                 "OrderNotFound", "NotSupported", "ConfigurationError"):
+    for name in (
+        "NetworkError",
+        "RateLimitExceeded",
+        "AuthenticationError",
+        "InsufficientFunds",
+        "InvalidOrder",
+        "OrderNotFound",
+        "NotSupported",
+        "ConfigurationError",
+    ):
         assert issubclass(getattr(ot.errors, name), ot.errors.OctoBotTradingError)
     assert ot.errors.NetworkError.retryable and ot.errors.RateLimitExceeded.retryable
 
@@ -155,13 +180,15 @@ def test_built_in_modes_are_trading_modes_with_a_name():
 
 
 async def test_run_backtest_on_real_candles_returns_fills_portfolio_metrics_and_equity():
-    data = ot.backtesting.CandleData.from_file(BTC_5M_SLICE, exchange="binance", symbol="BTC/USDT",
-                                               time_frame="5m")
+    data = ot.backtesting.CandleData.from_file(BTC_5M_SLICE, exchange="binance", symbol="BTC/USDT", time_frame="5m")
     result = await ot.backtesting.run_backtest(
-        data, trading_mode=ot.modes.SmaCrossMode, mode_config={"fast_period": 10, "slow_period": 30},
+        data,
+        trading_mode=ot.modes.SmaCrossMode,
+        mode_config={"fast_period": 10, "slow_period": 30},
         starting_portfolio={"USDT": "10000"},
         fees=ot.Fees(maker="0.001", taker="0.001"),
-        markets={"BTC/USDT": ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5")})
+        markets={"BTC/USDT": ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5")},
+    )
     assert result.trades and set(result.final_portfolio) >= {"USDT", "BTC"}
     assert all(isinstance(v, Decimal) for v in result.final_portfolio.values())
     for fill in result.trades[:20]:

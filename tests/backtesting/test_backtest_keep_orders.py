@@ -41,8 +41,9 @@ async def test_dropping_done_orders_keeps_fills_portfolio_metrics_and_event_log_
     config, portfolio = DEMO_CONFIGS[mode_name]
     mode = get_mode(mode_name)
     kept = await run_backtest(data, trading_mode=mode, mode_config=config, starting_portfolio=portfolio)
-    dropped = await run_backtest(data, trading_mode=mode, mode_config=config, starting_portfolio=portfolio,
-                                 keep_orders=False)
+    dropped = await run_backtest(
+        data, trading_mode=mode, mode_config=config, starting_portfolio=portfolio, keep_orders=False
+    )
     assert kept.trades, "the demo run must trade"
     _same_results(kept, dropped)
 
@@ -92,15 +93,21 @@ async def test_dropping_done_orders_bounds_the_orders_held_during_a_long_run() -
 
 async def test_simulated_venue_forgets_done_orders_and_fills_but_keeps_resting_ones() -> None:
     clock = SimulatedClock(1_700_000_000_000)
-    venue = SimulatedConnector(clock, markets={"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001")},
-                               starting_balances={"USDT": "10000"}, fees=Fees(maker="0.001", taker="0.001"))
+    venue = SimulatedConnector(
+        clock,
+        markets={"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001")},
+        starting_balances={"USDT": "10000"},
+        fees=Fees(maker="0.001", taker="0.001"),
+    )
     walk = venue.engine.on_candle("BTC/USDT", clock.now_ms(), 100.0, 100.0, 100.0, 100.0)
     if walk is not None:
         await walk
-    filled = await venue.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, "BTC/USDT", Decimal("1"),
-                                      client_order_id="market-1")
-    resting = await venue.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", Decimal("1"),
-                                       Decimal("90"), client_order_id="limit-1")
+    filled = await venue.create_order(
+        ot.OrderType.MARKET, ot.OrderSide.BUY, "BTC/USDT", Decimal("1"), client_order_id="market-1"
+    )
+    resting = await venue.create_order(
+        ot.OrderType.LIMIT, ot.OrderSide.BUY, "BTC/USDT", Decimal("1"), Decimal("90"), client_order_id="limit-1"
+    )
     assert filled.status is OrderStatus.FILLED
     assert len(await venue.fetch_my_trades()) == 1
 

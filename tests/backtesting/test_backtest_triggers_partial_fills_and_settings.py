@@ -34,8 +34,9 @@ class _TriggerProducer(AbstractModeProducer):
     async def on_candle(self, candle: Any) -> None:
         if not type(self).created:
             threshold = decimal_from_data_float(candle.close) * D("1.002")
-            order = await self.context.create_order("market", "buy", candle.symbol, "0.01",
-                                                    price_trigger=PriceTrigger(threshold, above=True))
+            order = await self.context.create_order(
+                "market", "buy", candle.symbol, "0.01", price_trigger=PriceTrigger(threshold, above=True)
+            )
             type(self).created.append((threshold, order))
             type(self).created_at.append(candle.timestamp)
 
@@ -125,8 +126,9 @@ async def test_triggers_and_partial_fills_work_on_the_multi_time_frame_replay_to
     threshold, _ = _TriggerProducer.created[0]
     start = series.times.tolist().index(_TriggerProducer.created_at[0])
     first = next(i for i in range(start + 1, len(series)) if series.highs[i] >= float(threshold))
-    assert [(f.time, f.price) for f in result.trades] == [(int(series.times[first]) + 300_000,
-                                                           series.close_decimal(first))]
+    assert [(f.time, f.price) for f in result.trades] == [
+        (int(series.times[first]) + 300_000, series.close_decimal(first))
+    ]
     _LimitProducer.created = []
     result = await run_backtest(data, trading_mode=_LimitMode, partial_fill_fraction="0.0001")
     index = {int(t) + 300_000: i for i, t in enumerate(series.times.tolist())}
@@ -158,12 +160,22 @@ async def test_run_backtest_mode_defaults_to_first_configured_time_frame(tmp_pat
     for i in range(1500):  # a deterministic zig-zag 1m walk, aggregated exactly into 5m candles
         step = Decimal(((i * 7919) % 13) - 6) / 10
         close = price + step
-        rows.append([start + i * 60_000, str(price), str(max(price, close) + Decimal("0.1")),
-                     str(min(price, close) - Decimal("0.1")), str(close), "1"])
+        rows.append(
+            [
+                start + i * 60_000,
+                str(price),
+                str(max(price, close) + Decimal("0.1")),
+                str(min(price, close) - Decimal("0.1")),
+                str(close),
+                "1",
+            ]
+        )
         price = close
     to_float = [[r[0], *(float(v) for v in r[1:])] for r in rows]
-    agg = [[c[0][0], c[0][1], max(x[2] for x in c), min(x[3] for x in c), c[-1][4], 5.0]
-           for c in (to_float[j:j + 5] for j in range(0, len(to_float), 5))]
+    agg = [
+        [c[0][0], c[0][1], max(x[2] for x in c), min(x[3] for x in c), c[-1][4], 5.0]
+        for c in (to_float[j : j + 5] for j in range(0, len(to_float), 5))
+    ]
     (tmp_path / "Z_USDT-1m.json").write_text(json.dumps(to_float))
     (tmp_path / "Z_USDT-5m.json").write_text(json.dumps(agg))
     d1 = CandleData.from_file(tmp_path / "Z_USDT-1m.json", exchange="binance", symbol="Z/USDT", time_frame="1m")

@@ -22,9 +22,13 @@ async def test_builder_backtest_matches_the_reference() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     config = {"fast_period": 5, "slow_period": 20}
     manager = await (
-        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
+        ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["5m"])
         .with_trading_config(starting_portfolio={"USDT": "10000"}, fees={"maker": "0.001", "taker": "0.001"})
-        .use_backtesting(data).use_trading_mode(SmaCrossMode, config).build()
+        .use_backtesting(data)
+        .use_trading_mode(SmaCrossMode, config)
+        .build()
     )
     async with manager:
         assert manager.is_backtesting and manager.is_simulated
@@ -39,18 +43,26 @@ async def test_builder_backtest_matches_the_reference() -> None:
         closes = manager.exchange_symbols_data.get("BTC/USDT").candles("5m").closes()
     assert replayed == 600 and len(closes) == 600
     series = data.get("BTC/USDT", "5m")
-    reference = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000, fast_period=5,
-                                    slow_period=20)
+    reference = sma_cross_reference(
+        series.times.tolist(), series.closes.tolist(), 300_000, fast_period=5, slow_period=20
+    )
     assert [(t.timestamp, t.side, t.price, t.amount, t.fee) for t in trades] == [
-        (f.time, f.side, f.price, f.amount, f.fee) for f in reference.fills]
+        (f.time, f.side, f.price, f.amount, f.fee) for f in reference.fills
+    ]
     assert totals["USDT"] == reference.quote and totals.get("BTC", ot.to_decimal(0)) == reference.base
 
 
 async def test_builder_refuses_a_bad_mode_config_and_bad_data() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     with pytest.raises(ConfigurationError, match="slow_period"):
-        await (ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
-               .with_trading_config(starting_portfolio={"USDT": "10"}).use_backtesting(data)
-               .use_trading_mode(SmaCrossMode, {"fast_period": 50, "slow_period": 20}).build())
+        await (
+            ExchangeBuilder("binance")
+            .with_symbols(["BTC/USDT"])
+            .with_time_frames(["5m"])
+            .with_trading_config(starting_portfolio={"USDT": "10"})
+            .use_backtesting(data)
+            .use_trading_mode(SmaCrossMode, {"fast_period": 50, "slow_period": 20})
+            .build()
+        )
     with pytest.raises(ConfigurationError, match="CandleData"):
-        await (ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).use_backtesting("BTC_USDT-5m.json").build())
+        await ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).use_backtesting("BTC_USDT-5m.json").build()

@@ -135,7 +135,10 @@ def test_sqlite_round_trip_several_symbols_and_markets(tmp_path: Path) -> None:
     loaded = CandleData.from_file(path)
     assert loaded.exchange == "binance"
     assert sorted((s.symbol, s.time_frame.value) for s in loaded) == [
-        ("BTC/USDT", "1h"), ("BTC/USDT", "5m"), ("ETH/USDT", "1h")]
+        ("BTC/USDT", "1h"),
+        ("BTC/USDT", "5m"),
+        ("ETH/USDT", "1h"),
+    ]
     assert loaded.markets["BTC/USDT"].min_cost == Decimal("5")
     for series in merged:
         again = loaded.get(series.symbol, series.time_frame)

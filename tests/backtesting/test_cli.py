@@ -41,9 +41,25 @@ def test_backtest_command_with_config_file(tmp_path: Path, capsys: pytest.Captur
     config = tmp_path / "mode.json"
     config.write_text(json.dumps({"fast_period": 5, "slow_period": 20, "buy_fraction": 0.5}))
     report = tmp_path / "out.html"
-    code = main(["backtest", "--data", str(FIXTURES / "BTC_USDT-5m-head600.json"), "--symbol", "BTC/USDT",
-                 "--time-frame", "5m", "--mode", "sma_cross", "--config", str(config), "--portfolio",
-                 "USDT=5000", "--report", str(report)])
+    code = main(
+        [
+            "backtest",
+            "--data",
+            str(FIXTURES / "BTC_USDT-5m-head600.json"),
+            "--symbol",
+            "BTC/USDT",
+            "--time-frame",
+            "5m",
+            "--mode",
+            "sma_cross",
+            "--config",
+            str(config),
+            "--portfolio",
+            "USDT=5000",
+            "--report",
+            str(report),
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "sma_cross on BTC/USDT (5m), 600 candles" in out
@@ -56,8 +72,9 @@ def test_bad_cli_input_gives_a_typed_error_and_exit_code(tmp_path: Path, capsys:
     assert "--portfolio expects CURRENCY=AMOUNT" in capsys.readouterr().err
     assert main(["backtest", "--data", data, "--mode", "martingale", "--report", str(tmp_path / "r.html")]) == 2
     assert "unknown trading mode" in capsys.readouterr().err
-    assert main(["backtest", "--data", str(tmp_path / "missing.json"), "--symbol", "BTC/USDT", "--time-frame",
-                 "1m"]) == 2
+    assert (
+        main(["backtest", "--data", str(tmp_path / "missing.json"), "--symbol", "BTC/USDT", "--time-frame", "1m"]) == 2
+    )
     assert "no such file" in capsys.readouterr().err
     with pytest.raises(ConfigurationError):
         parse_portfolio(["=1"])
@@ -67,12 +84,27 @@ def test_bad_cli_input_gives_a_typed_error_and_exit_code(tmp_path: Path, capsys:
         parse_since("yesterday")
 
 
-async def test_download_data_command_against_the_fake_server(tmp_path: Path,
-                                                             capsys: pytest.CaptureFixture[str]) -> None:
+async def test_download_data_command_against_the_fake_server(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     out = tmp_path / "data.sqlite"
-    args = build_parser().parse_args(["download-data", "--exchange", "binance", "--symbols", "BTC/USDT",
-                                      "ETH/USDT", "--time-frames", "1h", "--since", "2020-12-01", "--out",
-                                      str(out), "--no-progress"])
+    args = build_parser().parse_args(
+        [
+            "download-data",
+            "--exchange",
+            "binance",
+            "--symbols",
+            "BTC/USDT",
+            "ETH/USDT",
+            "--time-frames",
+            "1h",
+            "--since",
+            "2020-12-01",
+            "--out",
+            str(out),
+            "--no-progress",
+        ]
+    )
     async with FakeExchangeServer(start_index=59) as server:
         report = await _download(args, client_hook=server.client_hook, ccxt_options=server.ccxt_config())
     assert [s.downloaded for s in report.series] == [60, 60]
@@ -91,13 +123,30 @@ class _CandleCountingBinance(BinanceExchange):
 
 
 async def test_download_data_reads_candles_through_the_venue_class(tmp_path: Path) -> None:
-    args = build_parser().parse_args(["download-data", "--exchange", "binance", "--symbols", "BTC/USDT",
-                                      "--time-frames", "1h", "--since", "2020-12-01", "--out",
-                                      str(tmp_path / "data.sqlite"), "--no-progress"])
+    args = build_parser().parse_args(
+        [
+            "download-data",
+            "--exchange",
+            "binance",
+            "--symbols",
+            "BTC/USDT",
+            "--time-frames",
+            "1h",
+            "--since",
+            "2020-12-01",
+            "--out",
+            str(tmp_path / "data.sqlite"),
+            "--no-progress",
+        ]
+    )
     _CandleCountingBinance.pages = 0
     async with FakeExchangeServer(start_index=59) as server:
-        report = await _download(args, client_hook=server.client_hook, ccxt_options=server.ccxt_config(),
-                                 exchange_class=_CandleCountingBinance)
+        report = await _download(
+            args,
+            client_hook=server.client_hook,
+            ccxt_options=server.ccxt_config(),
+            exchange_class=_CandleCountingBinance,
+        )
         assert [s.downloaded for s in report.series] == [60]
         assert _CandleCountingBinance.pages == report.series[0].requests >= 1
         # without one, the class registered for the ccxt id is used (the built-in Binance class)

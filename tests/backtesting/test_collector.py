@@ -28,14 +28,16 @@ async def test_download_pages_resumes_and_matches_the_source(tmp_path: Path) -> 
     async with FakeExchangeServer(start_index=99) as server:
         connector = _connector(server)
         try:
-            first = await download_data(connector, symbols=["BTC/USDT", "ETH/USDT"], time_frames=["1h"],
-                                        since_ms=0, out=out, page_limit=30)
+            first = await download_data(
+                connector, symbols=["BTC/USDT", "ETH/USDT"], time_frames=["1h"], since_ms=0, out=out, page_limit=30
+            )
             assert [s.downloaded for s in first.series] == [100, 100]
             assert first.series[0].requests >= 4  # paged 30 at a time
             assert first.series[0].resumed_from is None
             server.advance(40)
-            second = await download_data(connector, symbols=["BTC/USDT"], time_frames=["1h"], since_ms=0,
-                                         out=out, page_limit=30)
+            second = await download_data(
+                connector, symbols=["BTC/USDT"], time_frames=["1h"], since_ms=0, out=out, page_limit=30
+            )
         finally:
             await connector.close()
     report = second.series[0]
@@ -57,8 +59,9 @@ async def test_download_reports_exchange_gaps_without_inventing_candles(tmp_path
     async with FakeExchangeServer([market], start_index=len(rows) - 1) as server:
         connector = _connector(server)
         try:
-            result = await download_data(connector, symbols=["BTC/USDT"], time_frames=["5m"],
-                                         since_ms=rows[0][0], out=out, page_limit=25)
+            result = await download_data(
+                connector, symbols=["BTC/USDT"], time_frames=["5m"], since_ms=rows[0][0], out=out, page_limit=25
+            )
         finally:
             await connector.close()
     series_report = result.series[0]

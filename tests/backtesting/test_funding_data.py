@@ -27,13 +27,13 @@ def test_freqtrade_funding_file_gives_the_open_column_as_exact_rates_on_the_8h_s
     assert int(funding.times[0]) == 1637193600000 and rows[0][0] == 1637193600017
     assert all(int(t) % EIGHT_HOURS == 0 for t in funding.times)
     assert funding.adjusted_times == sum(1 for row in rows if row[0] % EIGHT_HOURS)
-    assert funding.between(1637193600000, 1637251200000) == [(1637222400000, D("0.0001")),
-                                                              (1637251200000, D("0.0001"))]
+    assert funding.between(1637193600000, 1637251200000) == [(1637222400000, D("0.0001")), (1637251200000, D("0.0001"))]
 
 
 def test_the_shared_freqtrade_file_reads_like_the_bundled_copy():
     shared = ot.backtesting.FundingData.from_file(
-        require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json"))
+        require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json")
+    )
     bundled = ot.backtesting.FundingData.from_file(FIXTURE)
     assert list(shared) == list(bundled)
 

@@ -29,8 +29,9 @@ def _rows(count: int = 600) -> list[list[float]]:
     return json.loads(HEAD.read_text())[:count]
 
 
-def _csv(rows: list[list[float]], header: str | None = "timestamp,open,high,low,close,volume",
-         time=lambda t: str(int(t))) -> str:
+def _csv(
+    rows: list[list[float]], header: str | None = "timestamp,open,high,low,close,volume", time=lambda t: str(int(t))
+) -> str:
     lines = [header] if header is not None else []
     lines += [",".join([time(r[0]), *map(repr, r[1:])]) for r in rows]
     return "\n".join(lines) + "\n"
@@ -43,8 +44,9 @@ def _load(path: Path, **kwargs) -> CandleSeries:
 
 
 def _same(a, b) -> bool:
-    return all(np.array_equal(getattr(a, k), getattr(b, k)) for k in
-               ("times", "opens", "highs", "lows", "closes", "volumes"))
+    return all(
+        np.array_equal(getattr(a, k), getattr(b, k)) for k in ("times", "opens", "highs", "lows", "closes", "volumes")
+    )
 
 
 def _field_values(texts: list[str], *, strict: bool) -> np.ndarray:
@@ -61,9 +63,29 @@ def _field_values(texts: list[str], *, strict: bool) -> np.ndarray:
 
 def test_columnar_number_parsing_equals_float_of_the_text_bit_for_bit() -> None:
     rng = random.Random(7)
-    texts = ["0", "0.0", "1", "9", "10.5", "0.1", "0.30000000000000004", "123456789012345", "1234567890123456",
-             "9007199254740993", "0.00002853", "36304.20000000", "46377.0", "2300413.7295", "1e5", "1.5E-3",
-             "12345678.12345678", "99999999.99999999", "0.000000000000001", "4.35", "1637971259999"]
+    texts = [
+        "0",
+        "0.0",
+        "1",
+        "9",
+        "10.5",
+        "0.1",
+        "0.30000000000000004",
+        "123456789012345",
+        "1234567890123456",
+        "9007199254740993",
+        "0.00002853",
+        "36304.20000000",
+        "46377.0",
+        "2300413.7295",
+        "1e5",
+        "1.5E-3",
+        "12345678.12345678",
+        "99999999.99999999",
+        "0.000000000000001",
+        "4.35",
+        "1637971259999",
+    ]
     for _ in range(20_000):
         digits = rng.randint(1, 19)
         mantissa = "".join(rng.choice("0123456789") for _ in range(digits)).lstrip("0") or "0"
@@ -146,8 +168,10 @@ def test_timestamp_ms_header_holding_seconds_is_refused(tmp_path: Path) -> None:
         _load(path)
 
 
-@pytest.mark.parametrize(("fmt", "offset_note"), [
-    ("%Y-%m-%d %H:%M:%S", True), ("%Y-%m-%dT%H:%M:%SZ", False), ("%Y-%m-%dT%H:%M:%S.000+00:00", False)])
+@pytest.mark.parametrize(
+    ("fmt", "offset_note"),
+    [("%Y-%m-%d %H:%M:%S", True), ("%Y-%m-%dT%H:%M:%SZ", False), ("%Y-%m-%dT%H:%M:%S.000+00:00", False)],
+)
 def test_csv_iso_dates_with_and_without_offset(tmp_path: Path, fmt: str, offset_note: bool) -> None:
     from datetime import UTC, datetime
 
@@ -162,12 +186,16 @@ def test_csv_iso_dates_with_and_without_offset(tmp_path: Path, fmt: str, offset_
 
 def test_iso_dates_with_a_non_utc_offset_are_converted(tmp_path: Path) -> None:
     path = tmp_path / "x.csv"
-    path.write_text("date,open,high,low,close,volume\n2021-01-01T02:00:00+02:00,2,3,1,2,3\n"
-                    "2021-01-01T00:05:00-00:00,2,3,1,2,3\n2020-12-31T19:10:00-05:00,2,3,1,2,3\n")
+    path.write_text(
+        "date,open,high,low,close,volume\n2021-01-01T02:00:00+02:00,2,3,1,2,3\n"
+        "2021-01-01T00:05:00-00:00,2,3,1,2,3\n2020-12-31T19:10:00-05:00,2,3,1,2,3\n"
+    )
     series = _load(path)
     assert series.times.tolist() == [1609459200000, 1609459500000, 1609459800000]
-    path.write_text("date,open,high,low,close,volume\n2021-01-01 00:00:00.000000000,2,3,1,2,3\n"
-                    "2021-01-01 00:05:00.000000789,2,3,1,2,3\n")
+    path.write_text(
+        "date,open,high,low,close,volume\n2021-01-01 00:00:00.000000000,2,3,1,2,3\n"
+        "2021-01-01 00:05:00.000000789,2,3,1,2,3\n"
+    )
     with pytest.raises(DataFileError, match="not a whole number of ms") as info:
         _load(path)
     assert info.value.row == 1 and info.value.column == "date"
@@ -206,11 +234,14 @@ def test_binance_dump_in_microseconds(tmp_path: Path) -> None:
     assert series.times[0] == 1637971200000 and series.report.time_format == "epoch-us"
 
 
-@pytest.mark.parametrize(("header", "message"), [
-    ("timestamp,date,open,high,low,close,volume", "ambiguous header"),
-    ("timestamp,open,high,low,close", "no volume column"),
-    ("when,open,high,low,close,volume", "no open-time"),
-])
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        ("timestamp,date,open,high,low,close,volume", "ambiguous header"),
+        ("timestamp,open,high,low,close", "no volume column"),
+        ("when,open,high,low,close,volume", "no open-time"),
+    ],
+)
 def test_ambiguous_or_incomplete_headers_are_refused(tmp_path: Path, header: str, message: str) -> None:
     path = tmp_path / "x.csv"
     path.write_text(header + "\n")
@@ -225,12 +256,17 @@ def test_headerless_file_with_an_unknown_number_of_columns_is_refused(tmp_path: 
         _load(path)
 
 
-@pytest.mark.parametrize(("row", "column", "bad", "message"), [
-    (3, "high", "x", "not a number"), (7, "volume", "", "not a number"), (11, "timestamp", "soon", "not a time"),
-    (4, "close", "nan", "not a number"), (9, "open", "1,5", "expected 6 columns, got 7"),
-])
-def test_bad_csv_value_names_file_row_and_column(tmp_path: Path, row: int, column: str, bad: str,
-                                                 message: str) -> None:
+@pytest.mark.parametrize(
+    ("row", "column", "bad", "message"),
+    [
+        (3, "high", "x", "not a number"),
+        (7, "volume", "", "not a number"),
+        (11, "timestamp", "soon", "not a time"),
+        (4, "close", "nan", "not a number"),
+        (9, "open", "1,5", "expected 6 columns, got 7"),
+    ],
+)
+def test_bad_csv_value_names_file_row_and_column(tmp_path: Path, row: int, column: str, bad: str, message: str) -> None:
     rows = _rows(20)
     lines = _csv(rows).splitlines()
     fields = lines[row + 1].split(",")
@@ -278,14 +314,17 @@ def test_json_numbers_with_exponents_and_integers(tmp_path: Path) -> None:
     assert series.candle(0).high == Decimal("20000.0") and series.candle(0).volume == Decimal("0.7945")
 
 
-@pytest.mark.parametrize(("text", "message", "row"), [
-    ("[[1606780800000, 1, 2, 0.5, 1, 3], [1606781100000, 1, 2, 0.5, 1]]", "6 columns", 1),
-    ("[[1606780800000, 1, 2, 0.5, 1, 3], [1606781100000, 1, 2, null, 1, 3]]", "column low: not a number", 1),
-    ("[[1606780800000, 1, 2, 0.5, 1, 3] [1606781100000, 1, 2, 0.5, 1, 3]]", "cannot read JSON", None),
-    ('{"candles": []}', "expected a JSON list", None),
-    ("[[1606780800000, 1, 2, 0.5, 1, 3], [[1606781100000, 1, 2, 0.5, 1, 3]]]", "6 columns", 1),
-    ("[]", "no candles", None),
-])
+@pytest.mark.parametrize(
+    ("text", "message", "row"),
+    [
+        ("[[1606780800000, 1, 2, 0.5, 1, 3], [1606781100000, 1, 2, 0.5, 1]]", "6 columns", 1),
+        ("[[1606780800000, 1, 2, 0.5, 1, 3], [1606781100000, 1, 2, null, 1, 3]]", "column low: not a number", 1),
+        ("[[1606780800000, 1, 2, 0.5, 1, 3] [1606781100000, 1, 2, 0.5, 1, 3]]", "cannot read JSON", None),
+        ('{"candles": []}', "expected a JSON list", None),
+        ("[[1606780800000, 1, 2, 0.5, 1, 3], [[1606781100000, 1, 2, 0.5, 1, 3]]]", "6 columns", 1),
+        ("[]", "no candles", None),
+    ],
+)
 def test_bad_json_structure_names_the_row(tmp_path: Path, text: str, message: str, row: int | None) -> None:
     path = tmp_path / "a.json"
     path.write_text(text)
@@ -296,11 +335,16 @@ def test_bad_json_structure_names_the_row(tmp_path: Path, text: str, message: st
 
 def test_feather_and_parquet_equal_the_json_twin(tmp_path: Path) -> None:
     reference = _load(HEAD)
-    table = pa.table({
-        "date": pa.array(reference.times, type=pa.timestamp("ms", tz="UTC")),
-        "open": reference.opens, "high": reference.highs, "low": reference.lows,
-        "close": reference.closes, "volume": reference.volumes,
-    })
+    table = pa.table(
+        {
+            "date": pa.array(reference.times, type=pa.timestamp("ms", tz="UTC")),
+            "open": reference.opens,
+            "high": reference.highs,
+            "low": reference.lows,
+            "close": reference.closes,
+            "volume": reference.volumes,
+        }
+    )
     pyarrow.feather.write_feather(table, tmp_path / "BTC_USDT-5m.feather")
     pyarrow.parquet.write_table(table, tmp_path / "BTC_USDT-5m.parquet")
     for name, fmt in (("BTC_USDT-5m.feather", "feather"), ("BTC_USDT-5m.parquet", "parquet")):
@@ -308,14 +352,25 @@ def test_feather_and_parquet_equal_the_json_twin(tmp_path: Path) -> None:
         assert _same(series, reference)
         assert series.candle(0) == reference.candle(0)
         assert (series.report.format, series.report.engine, series.report.time_format) == (
-            fmt, "pyarrow", "arrow-timestamp")
+            fmt,
+            "pyarrow",
+            "arrow-timestamp",
+        )
 
 
 def test_parquet_with_epoch_seconds_and_a_missing_value(tmp_path: Path) -> None:
     reference = _load(HEAD)
     closes = pa.array([*reference.closes[:5].tolist(), None, *reference.closes[6:].tolist()])
-    table = pa.table({"time": reference.times // 1000, "open": reference.opens, "high": reference.highs,
-                      "low": reference.lows, "close": reference.closes, "volume": reference.volumes})
+    table = pa.table(
+        {
+            "time": reference.times // 1000,
+            "open": reference.opens,
+            "high": reference.highs,
+            "low": reference.lows,
+            "close": reference.closes,
+            "volume": reference.volumes,
+        }
+    )
     pyarrow.parquet.write_table(table, tmp_path / "ok.parquet")
     series = _load(tmp_path / "ok.parquet")
     assert _same(series, reference) and series.report.time_format == "epoch-s"
@@ -417,8 +472,9 @@ def test_csv_with_a_byte_order_mark_and_quoted_fields(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
-def test_csv_read_in_small_pieces_equals_the_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                   ending: str) -> None:
+def test_csv_read_in_small_pieces_equals_the_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ending: str
+) -> None:
     from octobot_trading.backtesting import text_columns
 
     rows = _rows(600)
@@ -464,11 +520,14 @@ def test_random_field_texts_are_read_exactly_or_refused_like_python(strict: bool
             assert value is not None and np.float64(value).view(np.uint64) == np.float64(expected).view(np.uint64), text
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("[[1606780800000, 1, 2, 0.5, 1, 1" + "0" * 400 + "]]", "number out of range"),
-    ("[[1e400, 1, 2, 0.5, 1, 3]]", "too large"),
-    ("[[1606780800000, 1e400, 2, 0.5, 1, 3]]", "not a finite number"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[[1606780800000, 1, 2, 0.5, 1, 1" + "0" * 400 + "]]", "number out of range"),
+        ("[[1e400, 1, 2, 0.5, 1, 3]]", "too large"),
+        ("[[1606780800000, 1e400, 2, 0.5, 1, 3]]", "not a finite number"),
+    ],
+)
 def test_absurd_magnitudes_are_refused_with_a_data_file_error(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "a.json"
     path.write_text(text)

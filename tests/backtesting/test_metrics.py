@@ -16,8 +16,12 @@ HOUR = 3_600_000
 
 def _curve(values: list[float], exposure: list[float] | None = None) -> EquityCurve:
     n = len(values)
-    return EquityCurve(np.arange(n, dtype=np.int64) * HOUR, np.array(values, dtype=float),
-                       np.array(exposure if exposure is not None else [0.0] * n), np.array(values, dtype=float))
+    return EquityCurve(
+        np.arange(n, dtype=np.int64) * HOUR,
+        np.array(values, dtype=float),
+        np.array(exposure if exposure is not None else [0.0] * n),
+        np.array(values, dtype=float),
+    )
 
 
 def test_drawdown_sharpe_sortino_by_hand() -> None:

@@ -37,8 +37,16 @@ def browser() -> str:
 async def _rendered_dom(browser: str, path: Path) -> str:
     """Open ``path`` in headless chromium, let its scripts run, return the resulting DOM."""
     process = await asyncio.create_subprocess_exec(
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=8000", "--dump-dom",
-        path.as_uri(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--virtual-time-budget=8000",
+        "--dump-dom",
+        path.as_uri(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     out, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     return out.decode()
 
@@ -52,11 +60,13 @@ async def test_report_renders_offline_in_headless_chromium(browser: str, tmp_pat
     assert "Total return" in dom
 
 
-async def test_sweep_report_heatmap_renders_offline_in_headless_chromium(browser: str, ray_cluster: Any,
-                                                                        tmp_path: Path) -> None:
+async def test_sweep_report_heatmap_renders_offline_in_headless_chromium(
+    browser: str, ray_cluster: Any, tmp_path: Path
+) -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
-    result = await run_sweep(data, SmaCrossMode, grid={"fast_period": [4, 6, 12], "slow_period": [12, 20]},
-                             progress=False)
+    result = await run_sweep(
+        data, SmaCrossMode, grid={"fast_period": [4, 6, 12], "slow_period": [12, 20]}, progress=False
+    )
     dom = await _rendered_dom(browser, result.write_report(tmp_path / "sweep.html", metric="total_return"))
     assert dom.count('class="main-svg"') >= 1
     assert dom.count('class="hm"') == 1  # the heatmap trace ...

@@ -25,36 +25,61 @@ def _compare(result: Any, reference: Any, base: str = "BTC", quote: str = "USDT"
     assert len(result.trades) == len(reference.fills)
     for ours, theirs in zip(result.trades, reference.fills, strict=True):
         assert (ours.time, ours.side, ours.price, ours.amount, ours.fee, ours.fee_currency) == (
-            theirs.time, theirs.side, theirs.price, theirs.amount, theirs.fee, theirs.fee_currency)
+            theirs.time,
+            theirs.side,
+            theirs.price,
+            theirs.amount,
+            theirs.fee,
+            theirs.fee_currency,
+        )
     assert result.final_portfolio.get(quote, Decimal(0)) == reference.quote
     assert result.final_portfolio.get(base, Decimal(0)) == reference.base
 
 
 async def test_sma_cross_on_real_btc_5m_matches_the_independent_reference() -> None:
     data = CandleData.from_file(require_shared_data_file(*SHARED_BTC_5M), exchange="binance")
-    result = await run_backtest(data, trading_mode=SmaCrossMode, mode_config={},
-                                starting_portfolio={"USDT": "10000"}, fees=ot.Fees(maker="0.001", taker="0.001"))
+    result = await run_backtest(
+        data,
+        trading_mode=SmaCrossMode,
+        mode_config={},
+        starting_portfolio={"USDT": "10000"},
+        fees=ot.Fees(maker="0.001", taker="0.001"),
+    )
     series = data.get("BTC/USDT", "5m")
     reference = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000)
     assert result.candles == 65741
     assert len(reference.fills) > 2000
     _compare(result, reference)
     assert result.metrics.trades == len(result.trades)
-    assert result.metrics.final_value == result.final_portfolio["USDT"] + result.final_portfolio["BTC"] * \
-        series.close_decimal(len(series) - 1)
+    assert result.metrics.final_value == result.final_portfolio["USDT"] + result.final_portfolio[
+        "BTC"
+    ] * series.close_decimal(len(series) - 1)
 
 
 async def test_market_spec_minimums_and_steps_follow_the_reference() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
     spec = ot.MarketSpec(price_tick="0.01", amount_step="0.001", min_cost="5000")
     config = {"fast_period": 5, "slow_period": 20, "buy_fraction": "0.5"}
-    result = await run_backtest(data, trading_mode=SmaCrossMode, mode_config=config,
-                                starting_portfolio={"USDT": "12000"}, fees=ot.Fees(maker="0", taker="0.00075"),
-                                markets={"BTC/USDT": spec})
+    result = await run_backtest(
+        data,
+        trading_mode=SmaCrossMode,
+        mode_config=config,
+        starting_portfolio={"USDT": "12000"},
+        fees=ot.Fees(maker="0", taker="0.00075"),
+        markets={"BTC/USDT": spec},
+    )
     series = data.get("BTC/USDT", "5m")
-    reference = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000, fast_period=5,
-                                    slow_period=20, buy_fraction="0.5", taker_fee="0.00075",
-                                    starting_quote="12000", market=spec)
+    reference = sma_cross_reference(
+        series.times.tolist(),
+        series.closes.tolist(),
+        300_000,
+        fast_period=5,
+        slow_period=20,
+        buy_fraction="0.5",
+        taker_fee="0.00075",
+        starting_quote="12000",
+        market=spec,
+    )
     _compare(result, reference)
     assert reference.fills, "the slice must trade"
     # every buy costs at least min_cost, every amount is on the step
@@ -83,8 +108,7 @@ class TimelineProducer(AbstractModeProducer):
     seen: ClassVar[list[tuple[int, str, str, int]]] = []
 
     async def on_candle(self, candle: Any) -> None:
-        type(self).seen.append((self.context.clock.now_ms(), candle.symbol, candle.time_frame.value,
-                                candle.timestamp))
+        type(self).seen.append((self.context.clock.now_ms(), candle.symbol, candle.time_frame.value, candle.timestamp))
 
 
 class TimelineMode(AbstractTradingMode):
@@ -105,11 +129,13 @@ class TimelineBothFrames(TimelineMode):
 
 async def test_several_symbols_and_time_frames_replay_in_the_documented_order() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json").merge(
-        CandleData.from_file(FIXTURES / "ETH_USDT-1h-head50.json"))
+        CandleData.from_file(FIXTURES / "ETH_USDT-1h-head50.json")
+    )
     btc5 = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
     eth5 = btc5.get("BTC/USDT", "5m")
     eth5_series = ot.backtesting.CandleSeries.from_arrays(
-        "ETH/USDT", "5m", eth5.times, eth5.opens, eth5.highs, eth5.lows, eth5.closes, eth5.volumes)
+        "ETH/USDT", "5m", eth5.times, eth5.opens, eth5.highs, eth5.lows, eth5.closes, eth5.volumes
+    )
     data = data.merge(btc5).merge(CandleData([eth5_series]))
     TimelineProducer.seen = []
     result = await run_backtest(data, trading_mode=TimelineBothFrames, starting_portfolio={"USDT": "100"})

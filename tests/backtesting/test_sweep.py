@@ -44,8 +44,9 @@ def data() -> CandleData:
 @pytest.fixture(scope="module")
 def swept(ray_cluster: Any, data: CandleData) -> SweepResult:
     """One sweep of ``GRID`` for the module (6 combinations, one refused: fast 12 >= slow 12)."""
-    return asyncio.run(run_sweep(data, SmaCrossMode, grid=GRID, mode_config={"buy_fraction": "0.5"},
-                                 progress=False, **OPTIONS))
+    return asyncio.run(
+        run_sweep(data, SmaCrossMode, grid=GRID, mode_config={"buy_fraction": "0.5"}, progress=False, **OPTIONS)
+    )
 
 
 async def test_each_row_equals_the_serial_backtest_of_its_config(swept: SweepResult, data: CandleData) -> None:
@@ -75,23 +76,27 @@ async def test_each_row_equals_the_serial_backtest_of_its_config(swept: SweepRes
     assert swept.time_frames == ["5m"] and swept.mode_name == "sma_cross"
 
 
-async def test_a_combination_failing_inside_its_backtest_is_reported_in_its_row(ray_cluster: Any,
-                                                                                data: CandleData) -> None:
+async def test_a_combination_failing_inside_its_backtest_is_reported_in_its_row(
+    ray_cluster: Any, data: CandleData
+) -> None:
     grid = {"time_frame": ["5m", "1h"]}  # the data has no 1h candles: the mode refuses to start
-    result = await run_sweep(data, SmaCrossMode, grid=grid, mode_config={"fast_period": 4, "slow_period": 12},
-                             progress=False)
+    result = await run_sweep(
+        data, SmaCrossMode, grid=grid, mode_config={"fast_period": 4, "slow_period": 12}, progress=False
+    )
     ok, failed = result.table
     with pytest.raises(ConfigurationError) as serial:
-        await run_backtest(data, trading_mode=SmaCrossMode,
-                           mode_config={"fast_period": 4, "slow_period": 12, "time_frame": "1h"})
+        await run_backtest(
+            data, trading_mode=SmaCrossMode, mode_config={"fast_period": 4, "slow_period": 12, "time_frame": "1h"}
+        )
     assert ok.ok and ok.event_log_hash
     assert (failed.error_type, failed.error_message) == ("ConfigurationError", str(serial.value))
     assert "1h" in (failed.error or "")
     assert result.table.failed == [failed]
 
 
-async def test_the_data_goes_into_the_object_store_once(ray_cluster: Any, data: CandleData,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_the_data_goes_into_the_object_store_once(
+    ray_cluster: Any, data: CandleData, monkeypatch: pytest.MonkeyPatch
+) -> None:
     stored: list[Any] = []
     real_put = ray_cluster.put
 
@@ -100,25 +105,30 @@ async def test_the_data_goes_into_the_object_store_once(ray_cluster: Any, data: 
         return real_put(value, *args, **kwargs)
 
     monkeypatch.setattr(ray_cluster, "put", counting_put)
-    result = await run_sweep(data, SmaCrossMode, grid={"fast_period": [3, 4, 5, 6]},
-                             mode_config={"slow_period": 12}, progress=False)
+    result = await run_sweep(
+        data, SmaCrossMode, grid={"fast_period": [3, 4, 5, 6]}, mode_config={"slow_period": 12}, progress=False
+    )
     assert len(result.table) == 4 and not result.table.failed
     assert stored == [data]
 
 
-@pytest.mark.parametrize(("grid", "field", "words"), [
-    ({"fast_periods": [5]}, "grid.fast_periods", "not a setting of sma_cross"),
-    ({"fast_period": []}, "grid.fast_period", "has no values"),
-    ({"fast_period": 5}, "grid.fast_period", "needs a list of values"),
-    ({"fast_period": "5,10"}, "grid.fast_period", "needs a list of values"),
-    ({"fast_period": {5, 10}}, "grid.fast_period", "needs a list of values"),
-    ({"fast_period": [5, 10, 5]}, "grid.fast_period", "repeats the value 5"),
-    ({}, "grid", "non-empty mapping"),
-    ([("fast_period", [5])], "grid", "non-empty mapping"),
-    ({5: [5]}, "grid", "parameter names"),
-])
-async def test_an_invalid_grid_is_refused_before_anything_runs(data: CandleData, grid: Any, field: str,
-                                                                words: str) -> None:
+@pytest.mark.parametrize(
+    ("grid", "field", "words"),
+    [
+        ({"fast_periods": [5]}, "grid.fast_periods", "not a setting of sma_cross"),
+        ({"fast_period": []}, "grid.fast_period", "has no values"),
+        ({"fast_period": 5}, "grid.fast_period", "needs a list of values"),
+        ({"fast_period": "5,10"}, "grid.fast_period", "needs a list of values"),
+        ({"fast_period": {5, 10}}, "grid.fast_period", "needs a list of values"),
+        ({"fast_period": [5, 10, 5]}, "grid.fast_period", "repeats the value 5"),
+        ({}, "grid", "non-empty mapping"),
+        ([("fast_period", [5])], "grid", "non-empty mapping"),
+        ({5: [5]}, "grid", "parameter names"),
+    ],
+)
+async def test_an_invalid_grid_is_refused_before_anything_runs(
+    data: CandleData, grid: Any, field: str, words: str
+) -> None:
     with pytest.raises(ConfigurationError) as refused:
         # an address where no cluster listens: reaching it would fail differently
         await run_sweep(data, SmaCrossMode, grid=grid, address="127.0.0.1:9", progress=False)
@@ -128,8 +138,9 @@ async def test_an_invalid_grid_is_refused_before_anything_runs(data: CandleData,
         await run_sweep(data, SmaCrossMode, grid={"fast_period": [5]}, workers=0, address="127.0.0.1:9")
 
 
-async def test_without_ray_installed_the_sweep_says_which_extra_to_install(data: CandleData,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_without_ray_installed_the_sweep_says_which_extra_to_install(
+    data: CandleData, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # what an environment without Ray gives: ModuleNotFoundError
     with pytest.raises(ConfigurationError, match=r"pip install 'octobot_trading\[sweep\]'") as missing:
         await run_sweep(data, SmaCrossMode, grid={"fast_period": [4]}, mode_config={"slow_period": 12})
@@ -138,7 +149,8 @@ async def test_without_ray_installed_the_sweep_says_which_extra_to_install(data:
 
 def test_grid_values_of_the_same_text_but_another_type_are_distinct() -> None:
     assert validate_grid(SmaCrossMode, {"buy_fraction": ("0.5", Decimal("0.5"))}) == {
-        "buy_fraction": ["0.5", Decimal("0.5")]}
+        "buy_fraction": ["0.5", Decimal("0.5")]
+    }
 
 
 def test_the_table_sorts_and_exports_csv(swept: SweepResult, tmp_path: Path) -> None:
@@ -150,8 +162,9 @@ def test_the_table_sorts_and_exports_csv(swept: SweepResult, tmp_path: Path) -> 
     assert not table.sort("total_return")[-1].ok
     assert [row.params["fast_period"] for row in table.sort("fast_period")][:2] == [4, 4]
     assert table.best("total_return") is by_return[0]
-    assert table.best("max_drawdown").metrics == min((r.metrics for r in table if r.metrics),
-                                                     key=lambda m: m.max_drawdown)
+    assert table.best("max_drawdown").metrics == min(
+        (r.metrics for r in table if r.metrics), key=lambda m: m.max_drawdown
+    )
     with pytest.raises(ConfigurationError, match="unknown sweep column"):
         table.sort("profit")
     path = swept.to_csv(tmp_path / "sweep.csv")
@@ -193,25 +206,47 @@ def test_the_sweep_report_is_a_self_contained_heatmap(swept: SweepResult, tmp_pa
         render_sweep_report(swept, x="fast_period", y="fast_period")
 
 
-def test_sweep_command_prints_ranked_rows_and_writes_csv_and_report(ray_cluster: Any, data: CandleData,
-                                                                    tmp_path: Path,
-                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_sweep_command_prints_ranked_rows_and_writes_csv_and_report(
+    ray_cluster: Any, data: CandleData, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     csv_path, report = tmp_path / "rows.csv", tmp_path / "sweep.html"
-    code = main(["sweep", "--data", str(DATA_FILE), "--mode", "octobot_trading.modes.sma_cross:SmaCrossMode",
-                 "--grid", "fast_period=4,6",
-                 "--grid", "slow_period=12,20", "--portfolio", "USDT=5000", "--csv", str(csv_path), "--report",
-                 str(report), "--metric", "sharpe", "--no-progress"])
+    code = main(
+        [
+            "sweep",
+            "--data",
+            str(DATA_FILE),
+            "--mode",
+            "octobot_trading.modes.sma_cross:SmaCrossMode",
+            "--grid",
+            "fast_period=4,6",
+            "--grid",
+            "slow_period=12,20",
+            "--portfolio",
+            "USDT=5000",
+            "--csv",
+            str(csv_path),
+            "--report",
+            str(report),
+            "--metric",
+            "sharpe",
+            "--no-progress",
+        ]
+    )
     assert code == 0
     out = capsys.readouterr().out
     assert "sma_cross sweep on BTC/USDT (5m), 600 candles: 4 combinations, 0 failed" in out
     assert out.splitlines()[1].split()[:3] == ["fast_period", "slow_period", "sharpe"]
     with csv_path.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [(r["fast_period"], r["slow_period"]) for r in rows] == [("4", "12"), ("4", "20"), ("6", "12"),
-                                                                    ("6", "20")]
-    serial = asyncio.run(run_backtest(data, trading_mode=SmaCrossMode, mode_config={"fast_period": 6,
-                                                                                    "slow_period": 20},
-                                      starting_portfolio={"USDT": "5000"}))
+    assert [(r["fast_period"], r["slow_period"]) for r in rows] == [("4", "12"), ("4", "20"), ("6", "12"), ("6", "20")]
+    serial = asyncio.run(
+        run_backtest(
+            data,
+            trading_mode=SmaCrossMode,
+            mode_config={"fast_period": 6, "slow_period": 20},
+            starting_portfolio={"USDT": "5000"},
+        )
+    )
     assert rows[3]["event_log_hash"] == serial.event_log_hash
     assert report.exists() and '"type":"heatmap"' in report.read_text(encoding="utf-8").replace(" ", "")
 
@@ -238,8 +273,9 @@ def _run_script(script: str, tmp_path: Path, *, ray_settings: bool) -> dict[str,
     path.write_text(textwrap.dedent(script), encoding="utf-8")
     env = {name: value for name, value in os.environ.items() if ray_settings or name not in RAY_SETTINGS}
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(Path.cwd()), os.environ.get("PYTHONPATH")) if p)
-    done = subprocess.run([sys.executable, str(path), str(DATA_FILE)], capture_output=True, text=True, env=env,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, str(path), str(DATA_FILE)], capture_output=True, text=True, env=env, timeout=300, check=False
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -260,7 +296,9 @@ _SCRIPT_HEAD = """
 
 
 def test_run_sweep_starts_a_local_ray_with_one_worker_per_core_and_stops_it(tmp_path: Path) -> None:
-    outcome = _run_script(_SCRIPT_HEAD + """
+    outcome = _run_script(
+        _SCRIPT_HEAD
+        + """
     result = asyncio.run(run_sweep(data, SmaCrossMode, grid=grid, progress=False))
     import ray
     print(json.dumps({"hashes": [row.event_log_hash for row in result.table], "workers": result.workers,
@@ -268,7 +306,10 @@ def test_run_sweep_starts_a_local_ray_with_one_worker_per_core_and_stops_it(tmp_
                       "cores": os.cpu_count(), "address": result.cluster_address,
                       "settings": [os.environ.get(name) for name in ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER",
                                                                      "RAY_USAGE_STATS_ENABLED")]}))
-    """, tmp_path, ray_settings=False)  # the sweep sets them itself
+    """,
+        tmp_path,
+        ray_settings=False,
+    )  # the sweep sets them itself
     assert outcome["hashes"] == outcome["serial"] and all(outcome["hashes"])
     assert outcome["workers"] == outcome["cores"]
     assert outcome["running_after"] is False
@@ -279,12 +320,17 @@ def test_run_sweep_starts_a_local_ray_with_one_worker_per_core_and_stops_it(tmp_
 def test_run_sweep_joins_an_existing_cluster_by_address(ray_cluster: Any, tmp_path: Path) -> None:
     address = ray_cluster.get_runtime_context().gcs_address
     assert address.startswith("127.0.0.1:")
-    outcome = _run_script(_SCRIPT_HEAD + f"""
+    outcome = _run_script(
+        _SCRIPT_HEAD
+        + f"""
     result = asyncio.run(run_sweep(data, SmaCrossMode, grid=grid, address={address!r}, progress=False))
     print(json.dumps({{"hashes": [row.event_log_hash for row in result.table], "workers": result.workers,
                       "serial": serial_hashes(), "address": result.cluster_address,
                       "errors": [row.error for row in result.table]}}))
-    """, tmp_path, ray_settings=True)  # this driver, like the session's cluster, on loopback
+    """,
+        tmp_path,
+        ray_settings=True,
+    )  # this driver, like the session's cluster, on loopback
     assert outcome["errors"] == [None, None]
     assert outcome["hashes"] == outcome["serial"] and all(outcome["hashes"])
     assert outcome["address"] == address and outcome["workers"] == 2  # it ran on the session's cluster

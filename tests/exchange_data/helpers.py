@@ -13,15 +13,23 @@ from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 
 
-def make_connector(server: FakeExchangeServer, clock: Clock, *, symbols: tuple[str, ...] = ("BTC/USDT",),
-                   attempts: int = 1) -> CCXTConnector:
+def make_connector(
+    server: FakeExchangeServer, clock: Clock, *, symbols: tuple[str, ...] = ("BTC/USDT",), attempts: int = 1
+) -> CCXTConnector:
     """A CCXTConnector talking to ``server`` (one attempt per read unless told otherwise)."""
     config = ExchangeConfig(
-        exchange="binance", api_key=server.api_key, api_secret=server.api_secret,
-        ccxt_options={**server.ccxt_config(), "rateLimit": 1, "timeout": 3000}, symbols=symbols,
+        exchange="binance",
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+        ccxt_options={**server.ccxt_config(), "rateLimit": 1, "timeout": 3000},
+        symbols=symbols,
     )
-    return CCXTConnector(config, clock, client_hook=server.client_hook,
-                         retry_policy=RetryPolicy(attempts=attempts, base_delay=0.01, rate_limit_delay=0.01))
+    return CCXTConnector(
+        config,
+        clock,
+        client_hook=server.client_hook,
+        retry_policy=RetryPolicy(attempts=attempts, base_delay=0.01, rate_limit_delay=0.01),
+    )
 
 
 async def until(condition: Callable[[], Any], *, limit_s: float = 10.0) -> None:

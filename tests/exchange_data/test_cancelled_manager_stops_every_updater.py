@@ -24,13 +24,22 @@ async def test_cancelled_async_with_leaves_nothing_running(mode: str) -> None:
     before = _tasks()
     ready = asyncio.Event()
     try:
+
         async def bot() -> None:
-            builder = (ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key,
-                                                                      api_secret=server.api_secret)
-                       .with_symbols(["BTC/USDT"]).with_time_frames(["5m"]).with_ccxt_options(FAST)
-                       .with_client_hook(streams.client_hook).rest_only(mode.endswith("rest")))
-            builder = (builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}) if mode.startswith("paper")
-                       else builder.use_real_trader())
+            builder = (
+                ot.ExchangeBuilder("binance")
+                .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+                .with_symbols(["BTC/USDT"])
+                .with_time_frames(["5m"])
+                .with_ccxt_options(FAST)
+                .with_client_hook(streams.client_hook)
+                .rest_only(mode.endswith("rest"))
+            )
+            builder = (
+                builder.use_simulated_trader(starting_portfolio={"USDT": "1000"})
+                if mode.startswith("paper")
+                else builder.use_real_trader()
+            )
             async with await builder.build() as manager:
                 await manager.wait_ready(timeout=30)
                 ready.set()

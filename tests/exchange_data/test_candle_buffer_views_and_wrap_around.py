@@ -40,7 +40,7 @@ def test_ring_keeps_last_capacity_candles_through_many_wraps(btc_1h_rows):
     for i, row in enumerate(btc_1h_rows):
         buf.add_candle(*row)
         n = min(i + 1, 64)
-        window = np.array(btc_1h_rows[i + 1 - n:i + 1])
+        window = np.array(btc_1h_rows[i + 1 - n : i + 1])
         if i % 7 == 0 or i == len(btc_1h_rows) - 1:
             np.testing.assert_array_equal(buf.closes(), window[:, 4])
             np.testing.assert_array_equal(buf.times(), window[:, 0].astype(np.int64))
@@ -64,8 +64,7 @@ def test_extend_and_replace_all(btc_1h_rows, btc_1h_candles):
     assert buf.replace_all(btc_1h_candles[:30]) == 30
     arr = np.array(btc_1h_rows)
     # overlapping extend: only newer candles are appended
-    added = buf.extend(arr[20:250, 0], arr[20:250, 1], arr[20:250, 2], arr[20:250, 3], arr[20:250, 4],
-                       arr[20:250, 5])
+    added = buf.extend(arr[20:250, 0], arr[20:250, 1], arr[20:250, 2], arr[20:250, 3], arr[20:250, 4], arr[20:250, 5])
     assert added == 220
     np.testing.assert_array_equal(buf.closes(), arr[150:250, 4])
     for row in btc_1h_rows[250:260]:

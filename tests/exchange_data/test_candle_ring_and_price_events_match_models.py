@@ -38,7 +38,7 @@ def test_candle_ring_matches_list_model(capacity, slack, steps, limit):
         else:
             assert not added
     kept = model[-capacity:]
-    expected = kept if limit is None else kept[len(kept) - min(limit, len(kept)):]
+    expected = kept if limit is None else kept[len(kept) - min(limit, len(kept)) :]
     np.testing.assert_array_equal(buf.times(limit), np.array([t for t, _ in expected], dtype=np.int64))
     np.testing.assert_array_equal(buf.closes(limit), np.array([c for _, c in expected], dtype=np.float64))
     assert len(buf) == len(kept)
@@ -60,8 +60,7 @@ def test_price_events_fire_exactly_once_and_only_when_crossed(thresholds, prices
 
     def register(n: int) -> None:
         for i, (threshold, above) in enumerate(thresholds):
-            events.register(threshold, Crossing.ABOVE if above else Crossing.BELOW,
-                            record_into(i))
+            events.register(threshold, Crossing.ABOVE if above else Crossing.BELOW, record_into(i))
             registered.append((i, threshold, above, n))
 
     for n, price in enumerate(prices):
@@ -71,7 +70,7 @@ def test_price_events_fire_exactly_once_and_only_when_crossed(thresholds, prices
     if register_at >= len(prices):
         register(len(prices))
     for i, threshold, above, n in registered:
-        seen = prices[max(0, n - 1):]  # the last price before registration, then the later ones
+        seen = prices[max(0, n - 1) :]  # the last price before registration, then the later ones
         crossing = [p for p in seen if (p >= threshold if above else p <= threshold)]
         if crossing:
             assert fired.get(i) == [Decimal(crossing[0])]

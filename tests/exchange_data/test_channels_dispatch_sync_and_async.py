@@ -24,6 +24,7 @@ async def test_synchronized_publish_calls_matching_consumers_in_priority_order()
     def recorder(name: str):
         async def cb(payload: CandleUpdate) -> None:
             calls.append(f"{name}:{payload.symbol}:{payload.time_frame}:{payload.timestamp}")
+
         return cb
 
     channels.ohlcv.subscribe(recorder("low"), priority=ChannelPriority.LOW)
@@ -35,8 +36,13 @@ async def test_synchronized_publish_calls_matching_consumers_in_priority_order()
     await channels.ohlcv.publish(_candle(ts=1))
     await channels.ohlcv.publish(_candle("ETH/USDT", TimeFrame.M5, ts=2))
     assert calls == [
-        "high:BTC/USDT:1h:1", "btc1h:BTC/USDT:1h:1", "low:BTC/USDT:1h:1",
-        "high:ETH/USDT:5m:2", "eth:ETH/USDT:5m:2", "5m:ETH/USDT:5m:2", "low:ETH/USDT:5m:2",
+        "high:BTC/USDT:1h:1",
+        "btc1h:BTC/USDT:1h:1",
+        "low:BTC/USDT:1h:1",
+        "high:ETH/USDT:5m:2",
+        "eth:ETH/USDT:5m:2",
+        "5m:ETH/USDT:5m:2",
+        "low:ETH/USDT:5m:2",
     ]
 
 

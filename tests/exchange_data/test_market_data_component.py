@@ -47,8 +47,9 @@ async def test_paper_manager_rest_only_gets_ready_and_candles_flow(server):
     try:
         component = manager.get_component("exchange_data")
         assert isinstance(component, MarketDataComponent) and not component.websockets
-        assert [c.name for c in manager.components].index("exchange_data") < [
-            c.name for c in manager.components].index("trader")
+        assert [c.name for c in manager.components].index("exchange_data") < [c.name for c in manager.components].index(
+            "trader"
+        )
         assert any(isinstance(u, RestCandlesUpdater) for u in component.updaters)
         received: list[CandleUpdate] = []
 
@@ -108,9 +109,13 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
         market = server.state.markets["BTCUSDT"]
         clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
         before = set(asyncio.all_tasks())
-        manager = await (_builder(server, clock).with_client_hook(streams.client_hook)
-                         .with_websocket_options(expected_interval=3600)  # the replay moves when the test does
-                         .use_simulated_trader({"USDT": "10000"}).build())
+        manager = await (
+            _builder(server, clock)
+            .with_client_hook(streams.client_hook)
+            .with_websocket_options(expected_interval=3600)  # the replay moves when the test does
+            .use_simulated_trader({"USDT": "10000"})
+            .build()
+        )
         try:
             component = manager.get_component("exchange_data")
             assert isinstance(component, MarketDataComponent) and component.websockets
@@ -131,6 +136,7 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
             assert received[0].timestamp == int(market.current[0])
             assert sd.ticker.last == market.last_price  # type: ignore[union-attr]
             assert sd.mark_price == market.last_price
+
             def inside_the_spread() -> bool:
                 bid, ask = sd.order_book.best_bid(), sd.order_book.best_ask()
                 return bid is not None and ask is not None and bid[0] < market.last_price < ask[0]

@@ -79,15 +79,18 @@ async def test_typed_updates_publish_and_feed_prices(btc_1h_candles):
     await md.on_ticker(Ticker("BTC/USDT", clock.now_ms() - 1, D("1")))  # older ticker: ignored
     assert len(tickers) == 1 and sd.mark_price == D("20000")
 
-    t = [PublicTrade("1", "BTC/USDT", OrderSide.BUY, D("20002"), D("0.1"), clock.now_ms()),
-         PublicTrade("2", "BTC/USDT", OrderSide.SELL, D("20003"), D("0.2"), clock.now_ms())]
+    t = [
+        PublicTrade("1", "BTC/USDT", OrderSide.BUY, D("20002"), D("0.1"), clock.now_ms()),
+        PublicTrade("2", "BTC/USDT", OrderSide.SELL, D("20003"), D("0.2"), clock.now_ms()),
+    ]
     await md.on_trades("BTC/USDT", t)
     await md.on_trades("BTC/USDT", t)  # re-delivered: nothing new
     assert len(trades) == 1 and isinstance(trades[0], RecentTradesUpdate) and len(trades[0].trades) == 2
     assert sd.mark_price == D("20003") and len(sd.recent_trades) == 2
 
-    await md.on_order_book(OrderBook("BTC/USDT", clock.now_ms(), [(D("20002"), D("1"))], [(D("20004"), D("2"))],
-                                     nonce=5))
+    await md.on_order_book(
+        OrderBook("BTC/USDT", clock.now_ms(), [(D("20002"), D("1"))], [(D("20004"), D("2"))], nonce=5)
+    )
     assert isinstance(books[0], OrderBookUpdate) and sd.order_book.best_bid() == (D("20002"), D("1"))
     assert await md.on_order_book_deltas("BTC/USDT", [(D("20003"), D("1"))], [], first_seq=6, last_seq=6)
     assert not await md.on_order_book_deltas("BTC/USDT", [], [], first_seq=8, last_seq=9)

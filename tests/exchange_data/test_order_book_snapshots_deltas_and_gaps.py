@@ -16,8 +16,7 @@ from .conftest import levels, read_depth
 
 def _book() -> OrderBookManager:
     book = OrderBookManager("BTC/USDT")
-    book.apply_snapshot([(D("100"), D("1")), (D("99"), D("2"))], [(D("101"), D("1")), (D("102"), D("3"))],
-                        seq=10)
+    book.apply_snapshot([(D("100"), D("1")), (D("99"), D("2"))], [(D("101"), D("1")), (D("102"), D("3"))], seq=10)
     return book
 
 
@@ -77,13 +76,13 @@ def test_real_binance_depth_snapshot_then_non_contiguous_update_is_a_gap():
     update_rows = read_depth("btcusdt-depth-update.csv")
     book = OrderBookManager("BTC/USDT:USDT")
     seq = int(snap_rows[0]["last_update_id"])
-    book.apply_snapshot(levels(snap_rows, "b"), levels(snap_rows, "a"), seq=seq,
-                        timestamp=int(snap_rows[0]["timestamp"]))
+    book.apply_snapshot(
+        levels(snap_rows, "b"), levels(snap_rows, "a"), seq=seq, timestamp=int(snap_rows[0]["timestamp"])
+    )
     assert book.best_bid() == (D("20377.00"), D("1.770"))
     assert len(book.bids()) == 100
     first, last = int(update_rows[0]["first_update_id"]), int(update_rows[0]["last_update_id"])
-    assert not book.apply_deltas(levels(update_rows, "b"), levels(update_rows, "a"), first_seq=first,
-                                 last_seq=last)
+    assert not book.apply_deltas(levels(update_rows, "b"), levels(update_rows, "a"), first_seq=first, last_seq=last)
     assert book.needs_snapshot
     # with a snapshot just before it, the same update applies
     book.apply_snapshot(levels(snap_rows, "b"), [], seq=first - 1)

@@ -16,9 +16,9 @@ def _manager() -> PriceEventsManager:
     return PriceEventsManager("BTC/USDT", SimulatedClock(1_000))
 
 
-
 def _append_tag(order: list[str], tag: str, _event: PriceEvent) -> None:
     order.append(tag)
+
 
 def test_fires_exactly_once_when_crossed():
     events = _manager()

@@ -15,8 +15,14 @@ from octobot_trading.exchange_data.readiness import ReadinessTopic, ReadinessTra
 def test_default_topics_spot_and_futures():
     tracker = ReadinessTracker(SimulatedClock())
     tracker.require_defaults(["BTC/USDT"], ["1m", "1h"])
-    assert tracker.missing == ("balance", "candles:BTC/USDT:1h", "candles:BTC/USDT:1m", "markets", "orders",
-                               "price:BTC/USDT")
+    assert tracker.missing == (
+        "balance",
+        "candles:BTC/USDT:1h",
+        "candles:BTC/USDT:1m",
+        "markets",
+        "orders",
+        "price:BTC/USDT",
+    )
     futures = ReadinessTracker(SimulatedClock())
     futures.require_defaults(["BTC/USDT:USDT"], ["1h"], is_future=True)
     assert {"positions", "contracts", "funding:BTC/USDT:USDT"} <= set(futures.missing)

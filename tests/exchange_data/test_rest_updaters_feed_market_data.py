@@ -55,8 +55,9 @@ async def test_candles_history_then_each_close_with_late_candle_and_backfill(ser
 
     md.channels.ohlcv.subscribe(on_candle, symbol="BTC/USDT", time_frame="1h")
     await md.start()
-    updater = RestCandlesUpdater(md, connector, ["BTC/USDT"], ["1h"], history=50, close_delay=1.0,
-                                 late_retries=2, late_retry_delay=2.0)
+    updater = RestCandlesUpdater(
+        md, connector, ["BTC/USDT"], ["1h"], history=50, close_delay=1.0, late_retries=2, late_retry_delay=2.0
+    )
     before = set(asyncio.all_tasks())
     try:
         await updater.start()
@@ -89,6 +90,7 @@ async def test_candles_history_then_each_close_with_late_candle_and_backfill(ser
         server.advance()
         await clock.run_until(_closed_at(server) + 1_000)
         for n, step in ((1, 2_000), (2, 4_000)):
+
             def reached(n: int = n) -> bool:
                 return updater.errors >= n
 
@@ -192,8 +194,13 @@ class _FundingOnlyConnector(ExchangeConnector):
         self.rates = iter([Decimal("0.0001"), Decimal("-0.0002"), Decimal("0.0003")])
 
     async def fetch_funding_rate(self, symbol: str) -> FundingRate:
-        return FundingRate(symbol, next(self.rates), self.clock.now_ms(),
-                           next_funding_timestamp=self.clock.now_ms() + 8 * 3_600_000, mark_price=Decimal("20000.5"))
+        return FundingRate(
+            symbol,
+            next(self.rates),
+            self.clock.now_ms(),
+            next_funding_timestamp=self.clock.now_ms() + 8 * 3_600_000,
+            mark_price=Decimal("20000.5"),
+        )
 
     async def _nope(self, *args: object, **kwargs: object) -> Any:
         raise self._not_supported("this call")

@@ -58,8 +58,18 @@ async def test_candles_flow_and_forced_disconnect_loses_no_closed_candle(exchang
     md.channels.ohlcv.subscribe(on_candle, symbol="BTC/USDT", time_frame="1h")
     await md.start()
     fallback = RestCandlesUpdater(md, connector, ["BTC/USDT"], ["1h"], history=50)
-    updater = WebsocketUpdater("ohlcv", md, connector, ["BTC/USDT"], fallback, time_frames=["1h"],
-                               expected_interval=900, stale_after=8, backoff_base=1, jitter=0)
+    updater = WebsocketUpdater(
+        "ohlcv",
+        md,
+        connector,
+        ["BTC/USDT"],
+        fallback,
+        time_frames=["1h"],
+        expected_interval=900,
+        stale_after=8,
+        backoff_base=1,
+        jitter=0,
+    )
     before = set(asyncio.all_tasks())
     try:
         await updater.start()
@@ -108,8 +118,17 @@ async def test_reconnect_then_backfill_of_candles_missed_while_down(exchange):
 
     md.channels.ohlcv.subscribe(on_candle)
     fallback = RestCandlesUpdater(md, connector, ["BTC/USDT"], ["1h"], history=20)
-    updater = WebsocketUpdater("ohlcv", md, connector, ["BTC/USDT"], fallback, time_frames=["1h"],
-                               expected_interval=10_000, backoff_base=0.5, jitter=0)
+    updater = WebsocketUpdater(
+        "ohlcv",
+        md,
+        connector,
+        ["BTC/USDT"],
+        fallback,
+        time_frames=["1h"],
+        expected_interval=10_000,
+        backoff_base=0.5,
+        jitter=0,
+    )
     try:
         await updater.start()
         await until(lambda: "btcusdt@kline_1h" in streams.subscriptions)
@@ -138,8 +157,18 @@ async def test_silent_stall_fires_watchdog_and_rest_fallback_keeps_prices(exchan
     md = ExchangeMarketData(clock, synchronized=False)
     await md.start()
     fallback = RestTickerUpdater(md, connector, ["BTC/USDT"], base_period=5)
-    updater = WebsocketUpdater("ticker", md, connector, ["BTC/USDT"], fallback, expected_interval=10,
-                               stale_after=3, backoff_base=1, jitter=0.5, rng=random.Random(1))
+    updater = WebsocketUpdater(
+        "ticker",
+        md,
+        connector,
+        ["BTC/USDT"],
+        fallback,
+        expected_interval=10,
+        stale_after=3,
+        backoff_base=1,
+        jitter=0.5,
+        rng=random.Random(1),
+    )
     sd = md.symbols_data.get("BTC/USDT")
     try:
         await updater.start()
@@ -187,8 +216,13 @@ async def test_book_and_trades_streams_and_standard_set(exchange):
         await drive(clock, _close(server, 1) + 1_000)
         server.advance()
         last = server.state.markets["BTCUSDT"].last_price
-        await until(lambda: (bid := sd.order_book.best_bid()) is not None and bid[0] == last
-                    - Decimal("0.01") and sd.recent_trades.last is not None)
+        await until(
+            lambda: (
+                (bid := sd.order_book.best_bid()) is not None
+                and bid[0] == last - Decimal("0.01")
+                and sd.recent_trades.last is not None
+            )
+        )
         rest_book = await connector.fetch_order_book("BTC/USDT", 1000)
         assert sd.order_book.bids(5) == rest_book.bids[:5] and sd.order_book.asks(5) == rest_book.asks[:5]
         assert sd.recent_trades.last.price == last  # type: ignore[union-attr]

@@ -27,9 +27,16 @@ def ccxt_options(server: FakeExchangeServer, **extra: Any) -> dict[str, Any]:
     return {**server.ccxt_config(), **FAST, **extra}
 
 
-def make_connector(server: FakeExchangeServer, clock: Clock | None = None, *, api_key: str | None = None,
-                   api_secret: str | None = None, retry: RetryPolicy | None = None,
-                   symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"), **options: Any) -> CCXTConnector:
+def make_connector(
+    server: FakeExchangeServer,
+    clock: Clock | None = None,
+    *,
+    api_key: str | None = None,
+    api_secret: str | None = None,
+    retry: RetryPolicy | None = None,
+    symbols: tuple[str, ...] = ("BTC/USDT", "ETH/USDT"),
+    **options: Any,
+) -> CCXTConnector:
     """A CCXTConnector on ``server`` (default credentials: the server's account)."""
     config = ExchangeConfig(
         exchange="binance",
@@ -38,8 +45,12 @@ def make_connector(server: FakeExchangeServer, clock: Clock | None = None, *, ap
         ccxt_options=ccxt_options(server, **options),
         symbols=symbols,
     )
-    return CCXTConnector(config, clock or LiveClock(), client_hook=server.client_hook,
-                         retry_policy=retry or RetryPolicy(attempts=3, base_delay=0.05, rate_limit_delay=0.1))
+    return CCXTConnector(
+        config,
+        clock or LiveClock(),
+        client_hook=server.client_hook,
+        retry_policy=retry or RetryPolicy(attempts=3, base_delay=0.05, rate_limit_delay=0.1),
+    )
 
 
 async def drive(clock: SimulatedClock, awaitable: Awaitable[T]) -> T:

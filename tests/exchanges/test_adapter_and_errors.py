@@ -17,8 +17,17 @@ ADAPTER = CCXTAdapter("binance")
 
 
 def _order(**fields: object) -> dict[str, object]:
-    base: dict[str, object] = {"id": "1", "symbol": "BTC/USDT", "type": "limit", "side": "buy", "status": "open",
-                               "price": "100", "amount": "2", "filled": None, "remaining": None}
+    base: dict[str, object] = {
+        "id": "1",
+        "symbol": "BTC/USDT",
+        "type": "limit",
+        "side": "buy",
+        "status": "open",
+        "price": "100",
+        "amount": "2",
+        "filled": None,
+        "remaining": None,
+    }
     base.update(fields)
     return base
 
@@ -53,8 +62,9 @@ def test_unparseable_orders_are_bad_exchange_responses(fields: dict[str, object]
 
 
 def test_numbers_never_go_through_float_unless_ccxt_sent_one() -> None:
-    ticker = ADAPTER.parse_ticker({"symbol": "BTC/USDT", "timestamp": None, "last": "0.1", "bid": 0.1}, "BTC/USDT",
-                                  now_ms=42)
+    ticker = ADAPTER.parse_ticker(
+        {"symbol": "BTC/USDT", "timestamp": None, "last": "0.1", "bid": 0.1}, "BTC/USDT", now_ms=42
+    )
     assert ticker.last == Decimal("0.1") and ticker.bid == Decimal("0.1") and ticker.timestamp == 42
     candle = ADAPTER.parse_candle([1, "1.1", "1.2", "1.0", "1.15"])
     assert candle.volume == 0
@@ -65,17 +75,32 @@ def test_numbers_never_go_through_float_unless_ccxt_sent_one() -> None:
 
 
 def test_balances_derive_missing_totals() -> None:
-    parsed = ADAPTER.parse_balance({"info": {}, "free": {}, "BTC": {"free": "1", "used": "0.5", "total": None},
-                                    "ETH": {"free": "2", "used": None, "total": "3"}})
+    parsed = ADAPTER.parse_balance(
+        {
+            "info": {},
+            "free": {},
+            "BTC": {"free": "1", "used": "0.5", "total": None},
+            "ETH": {"free": "2", "used": None, "total": "3"},
+        }
+    )
     assert parsed["BTC"].total == Decimal("1.5") and parsed["ETH"].used == Decimal("1")
     with pytest.raises(errors.BadExchangeResponse):
         ADAPTER.parse_balance({"XRP": {"free": None, "used": None, "total": None}})
 
 
 def test_markets_precision_modes_and_types() -> None:
-    raw = {"symbol": "BTC/USDT:USDT", "base": "BTC", "quote": "USDT", "settle": "USDT", "type": "swap",
-           "linear": True, "precision": {"price": "2", "amount": "3"}, "limits": {"amount": {"min": "0.001"}},
-           "contractSize": "1", "id": "BTCUSDT"}
+    raw = {
+        "symbol": "BTC/USDT:USDT",
+        "base": "BTC",
+        "quote": "USDT",
+        "settle": "USDT",
+        "type": "swap",
+        "linear": True,
+        "precision": {"price": "2", "amount": "3"},
+        "limits": {"amount": {"min": "0.001"}},
+        "contractSize": "1",
+        "id": "BTCUSDT",
+    }
     linear = CCXTAdapter("x", precision_mode=2).parse_market(raw)
     assert linear.market_type is MarketType.LINEAR and linear.spec.price_tick == Decimal("0.01")
     assert linear.spec.amount_step == Decimal("0.001") and linear.spec.precision_mode is PrecisionMode.DECIMAL_PLACES
@@ -126,9 +151,16 @@ def test_context_dependent_mappings_and_redaction() -> None:
 
 
 def _trade(**fields: object) -> dict[str, object]:
-    base: dict[str, object] = {"id": "t1", "order": "1", "symbol": "BTC/USDT", "side": "buy", "price": "100",
-                               "amount": "0.5", "timestamp": 1_700_000_000_000,
-                               "fee": {"cost": "0.0005", "currency": "BTC"}}
+    base: dict[str, object] = {
+        "id": "t1",
+        "order": "1",
+        "symbol": "BTC/USDT",
+        "side": "buy",
+        "price": "100",
+        "amount": "0.5",
+        "timestamp": 1_700_000_000_000,
+        "fee": {"cost": "0.0005", "currency": "BTC"},
+    }
     base.update(fields)
     return base
 
@@ -146,7 +178,16 @@ def test_infinite_timestamp_is_a_bad_response_not_an_overflow() -> None:
 
 
 def test_market_fee_side_defaults_like_ccxt() -> None:
-    raw = {"id": "BTCUSDT", "symbol": "BTC/USDT", "base": "BTC", "quote": "USDT", "type": "spot", "spot": True,
-           "active": True, "precision": {"amount": "0.0001", "price": "0.01"}, "limits": {}}
+    raw = {
+        "id": "BTCUSDT",
+        "symbol": "BTC/USDT",
+        "base": "BTC",
+        "quote": "USDT",
+        "type": "spot",
+        "spot": True,
+        "active": True,
+        "precision": {"amount": "0.0001", "price": "0.01"},
+        "limits": {},
+    }
     assert ADAPTER.parse_market(raw).fee_side == "quote"
     assert ADAPTER.parse_market({**raw, "feeSide": "get"}).fee_side == "get"

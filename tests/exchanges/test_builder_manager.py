@@ -43,7 +43,8 @@ def _builder(server: FakeExchangeServer) -> ot.ExchangeBuilder:
 def _other_tasks() -> set[asyncio.Task[object]]:
     """Tasks left besides this test's own and the fake server's connection handlers."""
     return {
-        t for t in asyncio.all_tasks()
+        t
+        for t in asyncio.all_tasks()
         if t is not asyncio.current_task() and not t.get_coro().__qualname__.startswith("RequestHandler.")
     }
 
@@ -87,8 +88,13 @@ async def test_done_when_flow_real_trader(server: FakeExchangeServer) -> None:
         assert isinstance(manager, ot.ExchangeManager) and manager.id in ot.exchanges_registry
         assert ot.exchanges_registry.get(manager.id) is manager
         assert manager in ot.exchanges_registry.get_by_name("binance")
-        assert (manager.is_simulated, manager.is_backtesting, manager.is_future, manager.rest_only,
-                manager.is_sandboxed) == (False, False, False, True, False)
+        assert (
+            manager.is_simulated,
+            manager.is_backtesting,
+            manager.is_future,
+            manager.rest_only,
+            manager.is_sandboxed,
+        ) == (False, False, False, True, False)
         assert manager.exchange_name == "binance" and manager.time_frames == ("5m", "1h")
         ex = manager.exchange
         assert isinstance(ex, BinanceExchange) and isinstance(ex, ot.RestExchange)
@@ -121,8 +127,7 @@ async def test_done_when_flow_real_trader(server: FakeExchangeServer) -> None:
     assert not _other_tasks()
 
 
-async def test_invalid_configuration_names_the_field(
-        registry_before: set[str], server: FakeExchangeServer) -> None:
+async def test_invalid_configuration_names_the_field(registry_before: set[str], server: FakeExchangeServer) -> None:
     cases = [
         (ot.ExchangeBuilder("binance").with_time_frames(["7m"]), "time_frames"),
         (ot.ExchangeBuilder("binance").with_symbols(["BTCUSDT"]), "symbols"),
@@ -143,10 +148,12 @@ async def test_invalid_configuration_names_the_field(
 
 
 async def test_unknown_market_type_on_the_venue_is_a_configuration_error(
-        registry_before: set[str], server: FakeExchangeServer) -> None:
+    registry_before: set[str], server: FakeExchangeServer
+) -> None:
     # the fake venue lists spot markets only
-    builder = (_builder(server).with_symbols([]).with_market_type(ot.MarketType.LINEAR)
-               .with_ccxt_options(server.ccxt_config()))
+    builder = (
+        _builder(server).with_symbols([]).with_market_type(ot.MarketType.LINEAR).with_ccxt_options(server.ccxt_config())
+    )
     with pytest.raises(errors.ConfigurationError) as caught:
         await builder.build()
     assert caught.value.field == "market_type"
@@ -154,7 +161,8 @@ async def test_unknown_market_type_on_the_venue_is_a_configuration_error(
 
 
 async def test_unknown_configured_symbol_fails_the_build_cleanly(
-        registry_before: set[str], server: FakeExchangeServer) -> None:
+    registry_before: set[str], server: FakeExchangeServer
+) -> None:
     with pytest.raises(errors.UnknownSymbol) as caught:
         await _builder(server).with_symbols(["DOGE/USDT"]).build()
     assert caught.value.symbol == "DOGE/USDT"
@@ -162,7 +170,8 @@ async def test_unknown_configured_symbol_fails_the_build_cleanly(
 
 
 async def test_bad_subsystem_settings_are_refused_before_any_request(
-        registry_before: set[str], server: FakeExchangeServer) -> None:
+    registry_before: set[str], server: FakeExchangeServer
+) -> None:
     class SomeMode:
         pass
 
@@ -187,8 +196,7 @@ async def test_bad_subsystem_settings_are_refused_before_any_request(
     assert set(ot.exchanges_registry.ids()) == registry_before and not _other_tasks()
 
 
-async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchangeServer,
-                                                             journal: list[str]) -> None:
+async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchangeServer, journal: list[str]) -> None:
     seen: list[Any] = []
 
     def first(manager: ExchangeManager) -> Recorder:
@@ -210,10 +218,13 @@ async def test_components_start_in_order_and_stop_in_reverse(server: FakeExchang
 
 
 async def test_failed_build_half_way_leaves_nothing_running(
-        registry_before: set[str], server: FakeExchangeServer,
-                                                            journal: list[str]) -> None:
-    builder = (_builder(server).with_component(lambda m: Recorder("first", journal))
-               .with_component(lambda m: [Recorder("broken", journal, True)]))
+    registry_before: set[str], server: FakeExchangeServer, journal: list[str]
+) -> None:
+    builder = (
+        _builder(server)
+        .with_component(lambda m: Recorder("first", journal))
+        .with_component(lambda m: [Recorder("broken", journal, True)])
+    )
     with pytest.raises(RuntimeError, match="broken failed"):
         await builder.build()
     assert journal == ["start first", "start broken", "stop broken", "stop first"]
@@ -222,7 +233,8 @@ async def test_failed_build_half_way_leaves_nothing_running(
 
 
 async def test_a_failing_component_factory_fails_the_build_before_any_request(
-        registry_before: set[str], server: FakeExchangeServer) -> None:
+    registry_before: set[str], server: FakeExchangeServer
+) -> None:
     def broken(manager: ExchangeManager) -> Recorder:
         raise ValueError("bad component")
 
@@ -298,9 +310,13 @@ class RecordingVenue(BinanceExchange):
 
 def _recording_builder(server: FakeExchangeServer) -> ot.ExchangeBuilder:
     return (
-        ot.ExchangeBuilder("binance").with_exchange_class(RecordingVenue)
+        ot.ExchangeBuilder("binance")
+        .with_exchange_class(RecordingVenue)
         .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-        .with_symbols([BTC]).with_ccxt_options(FAST).with_client_hook(server.client_hook).rest_only(True)
+        .with_symbols([BTC])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .rest_only(True)
         .with_trading_config(order_safety={"max_price_age_seconds": 10**10})  # the replayed prices are old
     )
 
@@ -330,7 +346,8 @@ async def test_manager_type_is_exported_lazily() -> None:
 
 
 async def test_cancelled_build_leaves_nothing_running(
-        registry_before: set[str], server: FakeExchangeServer, journal: list[str]) -> None:
+    registry_before: set[str], server: FakeExchangeServer, journal: list[str]
+) -> None:
     started = asyncio.Event()
 
     class Hangs(Recorder):
@@ -339,8 +356,11 @@ async def test_cancelled_build_leaves_nothing_running(
             started.set()
             await asyncio.Event().wait()  # never returns
 
-    builder = (_builder(server).with_component(lambda m: Recorder("first", journal))
-               .with_component(lambda m: Hangs("second", journal)))
+    builder = (
+        _builder(server)
+        .with_component(lambda m: Recorder("first", journal))
+        .with_component(lambda m: Hangs("second", journal))
+    )
     build = asyncio.create_task(builder.build())
     await started.wait()
     build.cancel()
@@ -359,21 +379,23 @@ async def test_secrets_never_reach_logs_reprs_or_errors(caplog: pytest.LogCaptur
 
     secret = "canary-secret-4f9a2b7c"
     caplog.set_level(logging.DEBUG)
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100, api_key="canary-key-91e0",
-                                  api_secret=secret) as server:
+    async with FakeExchangeServer(
+        default_markets(FIXTURES, "5m"), start_index=100, api_key="canary-key-91e0", api_secret=secret
+    ) as server:
         await _check_secrets_stay_hidden(server, secret, caplog)
 
 
-async def _check_secrets_stay_hidden(server: FakeExchangeServer, secret: str,
-                                     caplog: pytest.LogCaptureFixture) -> None:
-    manager = await (_builder(server).with_credentials(api_key="canary-key-91e0", api_secret=secret).build())
+async def _check_secrets_stay_hidden(server: FakeExchangeServer, secret: str, caplog: pytest.LogCaptureFixture) -> None:
+    manager = await _builder(server).with_credentials(api_key="canary-key-91e0", api_secret=secret).build()
     texts = [repr(manager), repr(manager.exchange), repr(manager.connector), repr(manager.exchange_config)]
     async with manager:
         server.faults.drop_after()
         server.faults.status(500, method="GET", path="/api/v3/order", times=None)
         server.faults.status(500, method="GET", path="/api/v3/account", times=None)
-        for call in (manager.exchange.fetch_balance(),
-                     manager.exchange.create_order("limit", "buy", BTC, "0.01", "17000")):
+        for call in (
+            manager.exchange.fetch_balance(),
+            manager.exchange.create_order("limit", "buy", BTC, "0.01", "17000"),
+        ):
             with pytest.raises(errors.ExchangeError) as caught:
                 await call
             texts.append(str(caught.value))
@@ -388,8 +410,10 @@ class _LooserMinimumsVenue(BinanceExchange):
     tickers_repaired = 0
 
     def fix_markets(self, markets: dict[str, MarketInfo]) -> dict[str, MarketInfo]:
-        return {symbol: replace(info, spec=replace(info.spec, min_cost=Decimal("1")))
-                for symbol, info in super().fix_markets(markets).items()}
+        return {
+            symbol: replace(info, spec=replace(info.spec, min_cost=Decimal("1")))
+            for symbol, info in super().fix_markets(markets).items()
+        }
 
     def fix_ticker(self, ticker: Ticker) -> Ticker:
         type(self).tickers_repaired += 1
@@ -397,8 +421,12 @@ class _LooserMinimumsVenue(BinanceExchange):
 
 
 async def test_paper_trading_simulates_on_the_markets_the_venue_class_repaired(server: FakeExchangeServer) -> None:
-    manager = await (_recording_builder(server).with_exchange_class(_LooserMinimumsVenue)
-                     .use_simulated_trader({"USDT": "1000"}).build())
+    manager = await (
+        _recording_builder(server)
+        .with_exchange_class(_LooserMinimumsVenue)
+        .use_simulated_trader({"USDT": "1000"})
+        .build()
+    )
     async with manager:
         simulated = manager.exchange.connector
         assert isinstance(simulated, SimulatedConnector)

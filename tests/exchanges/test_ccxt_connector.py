@@ -61,8 +61,9 @@ async def test_balance_is_exact(connector: CCXTConnector) -> None:
 
 
 async def test_limit_order_lifecycle(connector: CCXTConnector, server: FakeExchangeServer) -> None:
-    order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.0123456"),
-                                         Decimal("17000.009"), client_order_id="lim-1")
+    order = await connector.create_order(
+        OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.0123456"), Decimal("17000.009"), client_order_id="lim-1"
+    )
     assert isinstance(order, ExchangeOrder)
     # amount rounded DOWN to the step, buy price DOWN to the tick
     assert (order.amount, order.price, order.status) == (Decimal("0.01234"), Decimal("17000.00"), OrderStatus.OPEN)
@@ -93,8 +94,9 @@ async def test_limit_order_lifecycle(connector: CCXTConnector, server: FakeExcha
 async def test_resting_limit_fills_on_a_later_candle(connector: CCXTConnector, server: FakeExchangeServer) -> None:
     market = server.state.markets["BTCUSDT"]
     next_low = market.candles[101][3]
-    order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), next_low,
-                                         client_order_id="rest-1")
+    order = await connector.create_order(
+        OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), next_low, client_order_id="rest-1"
+    )
     assert order.status is OrderStatus.OPEN
     server.advance()
     filled = await connector.fetch_order(order.id, BTC)
@@ -106,11 +108,13 @@ async def test_resting_limit_fills_on_a_later_candle(connector: CCXTConnector, s
     assert balances["BTC"].total == Decimal("1") + Decimal("0.01") - Decimal("0.01") * Decimal("0.001")
 
 
-async def test_market_order_fills_and_moves_balances_exactly(connector: CCXTConnector,
-                                                             server: FakeExchangeServer) -> None:
+async def test_market_order_fills_and_moves_balances_exactly(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     last = server.state.markets["BTCUSDT"].last_price
-    order = await connector.create_order(OrderType.MARKET, OrderSide.SELL, BTC, Decimal("0.25"),
-                                         client_order_id="mkt-1")
+    order = await connector.create_order(
+        OrderType.MARKET, OrderSide.SELL, BTC, Decimal("0.25"), client_order_id="mkt-1"
+    )
     assert order.status is OrderStatus.FILLED and order.filled == Decimal("0.25") and order.average == last
     trades = await connector.fetch_my_trades()
     assert len(trades) == 1
@@ -124,16 +128,18 @@ async def test_market_order_fills_and_moves_balances_exactly(connector: CCXTConn
     assert [(t.price, t.amount) for t in public] == [(last, Decimal("0.25"))]
 
 
-async def test_unknown_symbol_is_refused_before_any_request(connector: CCXTConnector,
-                                                            server: FakeExchangeServer) -> None:
+async def test_unknown_symbol_is_refused_before_any_request(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     await connector.load_markets()
     before = len(server.faults.requests)
     for call in (
         connector.fetch_ticker("DOGE/USDT"),
         connector.fetch_ohlcv("DOGE/USDT", "1h"),
         connector.fetch_order_book("not a symbol"),
-        connector.create_order(OrderType.LIMIT, OrderSide.BUY, "DOGE/USDT", Decimal(1), Decimal(1),
-                               client_order_id="x"),
+        connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, "DOGE/USDT", Decimal(1), Decimal(1), client_order_id="x"
+        ),
     ):
         with pytest.raises(errors.UnknownSymbol):
             await call
@@ -148,31 +154,41 @@ async def test_unknown_symbol_is_refused_before_any_request(connector: CCXTConne
         ("10000", "17000", "max_amount"),
     ],
 )
-async def test_orders_off_limits_are_refused_locally(connector: CCXTConnector, server: FakeExchangeServer,
-                                                     amount: str, price: str, limit: str) -> None:
+async def test_orders_off_limits_are_refused_locally(
+    connector: CCXTConnector, server: FakeExchangeServer, amount: str, price: str, limit: str
+) -> None:
     await connector.load_markets()
     before = server.faults.count("POST", "/api/v3/order")
     with pytest.raises(errors.InvalidOrder) as caught:
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal(amount), Decimal(price),
-                                     client_order_id="bad")
+        await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal(amount), Decimal(price), client_order_id="bad"
+        )
     assert caught.value.limit == limit
     assert server.faults.count("POST", "/api/v3/order") == before
 
 
 async def test_float_money_is_a_type_error(connector: CCXTConnector) -> None:
     with pytest.raises(TypeError):
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, 0.01, Decimal(17000),  # type: ignore[arg-type]
-                                     client_order_id="f")
+        await connector.create_order(
+            OrderType.LIMIT,
+            OrderSide.BUY,
+            BTC,
+            0.01,  # type: ignore[arg-type]
+            Decimal(17000),
+            client_order_id="f",
+        )
 
 
 async def test_exchange_side_refusals_are_typed(connector: CCXTConnector) -> None:
     with pytest.raises(errors.InsufficientFunds):
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("5"), Decimal("17000"),
-                                     client_order_id="too-big")
+        await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("5"), Decimal("17000"), client_order_id="too-big"
+        )
     with pytest.raises(errors.InvalidOrder):  # duplicate client order id (-2010)
         for _ in range(2):
-            await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                         client_order_id="dup")
+            await connector.create_order(
+                OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="dup"
+            )
 
 
 async def test_wrong_key_and_bad_signature_are_authentication_errors(server: FakeExchangeServer) -> None:
@@ -199,8 +215,9 @@ async def test_timestamp_outside_recv_window_is_an_authentication_error() -> Non
         try:
             await conn.load_markets()
             with pytest.raises(errors.AuthenticationError) as caught:  # an order is never re-sent
-                await conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                        client_order_id="skewed")
+                await conn.create_order(
+                    OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="skewed"
+                )
             assert "recvWindow" in str(caught.value)
             assert "USDT" in await conn.fetch_balance()  # a read re-syncs the clock once and succeeds
         finally:
@@ -257,34 +274,39 @@ async def test_lost_response_after_acceptance_finds_the_order_once(server: FakeE
     try:
         await conn.load_markets()
         server.faults.timeout_after(1.5)
-        order = await conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                        client_order_id="lost-1")
+        order = await conn.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="lost-1"
+        )
         assert order.client_order_id == "lost-1" and order.status is OrderStatus.OPEN
         assert server.faults.count("POST", "/api/v3/order") == 1  # never re-sent
         assert len(server.state.orders) == 1
 
         server.faults.drop_after()
-        order2 = await conn.create_order(OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.01"),
-                                         client_order_id="lost-2")
+        order2 = await conn.create_order(
+            OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.01"), client_order_id="lost-2"
+        )
         assert order2.status is OrderStatus.FILLED
         assert server.faults.count("POST", "/api/v3/order") == 2 and len(server.state.orders) == 2
     finally:
         await conn.close()
 
 
-async def test_refused_placement_is_reported_and_not_resent(connector: CCXTConnector,
-                                                            server: FakeExchangeServer) -> None:
+async def test_refused_placement_is_reported_and_not_resent(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     await connector.load_markets()
     server.faults.status(502, method="POST", path="/api/v3/order")
     with pytest.raises(errors.AmbiguousOrderOutcome) as caught:  # a 5xx is "status unknown", not a refusal
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                     client_order_id="refused")
+        await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="refused"
+        )
     assert not isinstance(caught.value, errors.NetworkError)  # never a retryable error
     assert server.faults.count("POST", "/api/v3/order") == 1 and server.state.orders == {}
     server.faults.status(429, method="POST", path="/api/v3/order")
     with pytest.raises(errors.RateLimitExceeded):
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                     client_order_id="limited")
+        await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="limited"
+        )
     assert server.faults.count("POST", "/api/v3/order") == 2 and server.state.orders == {}
 
 
@@ -296,8 +318,12 @@ async def test_ambiguous_when_the_lookup_also_fails(server: FakeExchangeServer) 
         server.faults.drop_after()
         server.faults.status(500, method="GET", path="/api/v3/order", times=None)
         with pytest.raises(errors.AmbiguousOrderOutcome) as caught:
-            await drive(clock, conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"),
-                                                 Decimal("17000"), client_order_id="amb-1"))
+            await drive(
+                clock,
+                conn.create_order(
+                    OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="amb-1"
+                ),
+            )
         assert caught.value.client_order_id == "amb-1"
         assert server.faults.count("POST", "/api/v3/order") == 1 and len(server.state.orders) == 1
         server.faults.clear()  # later, the order is found by its client order id
@@ -307,10 +333,12 @@ async def test_ambiguous_when_the_lookup_also_fails(server: FakeExchangeServer) 
         await conn.close()
 
 
-async def test_cancel_with_lost_response_is_settled_by_lookup(connector: CCXTConnector,
-                                                              server: FakeExchangeServer) -> None:
-    order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                         client_order_id="c-1")
+async def test_cancel_with_lost_response_is_settled_by_lookup(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
+    order = await connector.create_order(
+        OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="c-1"
+    )
     server.faults.drop_after(method="DELETE", path="/api/v3/order")
     canceled = await connector.cancel_order(order.id, BTC)
     assert canceled.status is OrderStatus.CANCELED
@@ -367,16 +395,16 @@ async def test_concurrency_is_bounded_per_connector(server: FakeExchangeServer) 
         await conn.close()
 
 
-async def test_unknown_exchange_and_missing_market_type_are_configuration_errors(
-        server: FakeExchangeServer) -> None:
+async def test_unknown_exchange_and_missing_market_type_are_configuration_errors(server: FakeExchangeServer) -> None:
     from octobot_trading.config import ExchangeConfig
     from octobot_trading.enums import MarketType
 
     with pytest.raises(errors.ConfigurationError) as caught:
         CCXTConnector(ExchangeConfig(exchange="nosuchexchange"), LiveClock())
     assert caught.value.field == "exchange"
-    config = ExchangeConfig(exchange="binance", market_type=MarketType.LINEAR,
-                            ccxt_options={**server.ccxt_config(), "rateLimit": 1})
+    config = ExchangeConfig(
+        exchange="binance", market_type=MarketType.LINEAR, ccxt_options={**server.ccxt_config(), "rateLimit": 1}
+    )
     conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
     try:
         with pytest.raises(errors.ConfigurationError) as caught:
@@ -400,8 +428,9 @@ async def test_repr_and_errors_do_not_leak_secrets(server: FakeExchangeServer) -
 async def test_exchange_side_filter_failure_names_the_limit(connector: CCXTConnector) -> None:
     # a market order has no local price, so its minimum cost is checked by the exchange (-1013 NOTIONAL)
     with pytest.raises(errors.InvalidOrder) as caught:
-        await connector.create_order(OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.0001"),
-                                     client_order_id="tiny-market")
+        await connector.create_order(
+            OrderType.MARKET, OrderSide.BUY, BTC, Decimal("0.0001"), client_order_id="tiny-market"
+        )
     assert caught.value.limit == "min_cost"
 
 
@@ -433,16 +462,18 @@ async def test_close_releases_the_http_session(server: FakeExchangeServer) -> No
     assert session.closed
 
 
-async def test_accepted_order_with_unreadable_reply_stays_in_flight(connector: CCXTConnector,
-                                                                    server: FakeExchangeServer) -> None:
+async def test_accepted_order_with_unreadable_reply_stays_in_flight(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     class Garbled(type(connector.adapter)):  # type: ignore[misc]
         def fix_order(self, raw: dict[str, object]) -> dict[str, object]:
             return {**raw, "amount": "not-a-number"}
 
     connector.adapter = Garbled("binance")
     with pytest.raises(errors.AmbiguousOrderOutcome) as caught:
-        await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                     client_order_id="garbled-1")
+        await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="garbled-1"
+        )
     assert caught.value.client_order_id == "garbled-1"
     assert isinstance(caught.value.__cause__, errors.BadExchangeResponse)
     assert len(server.state.orders) == 1  # it is on the exchange; the caller looks it up later
@@ -457,8 +488,9 @@ async def test_order_still_queued_at_the_exchange_is_ambiguous_then_found(server
         # the exchange only processes the order 0.8 s later, after the client gave up and looked it up
         server.faults.latency(0.8, method="POST", path="/api/v3/order", times=1)
         with pytest.raises(errors.AmbiguousOrderOutcome) as caught:
-            await conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                    client_order_id="queued-1")
+            await conn.create_order(
+                OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="queued-1"
+            )
         assert caught.value.client_order_id == "queued-1"
         assert isinstance(caught.value.__cause__, errors.RequestTimeout)
         for _ in range(100):  # the exchange finishes processing it (bounded wait)
@@ -479,18 +511,24 @@ async def test_refused_connection_on_placement_is_not_ambiguous() -> None:
         await conn.load_markets()
     try:  # the server is gone: the request could not even be sent
         with pytest.raises(errors.ExchangeUnavailable):
-            await drive(clock, conn.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"),
-                                                 Decimal("17000"), client_order_id="refused-1"))
+            await drive(
+                clock,
+                conn.create_order(
+                    OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="refused-1"
+                ),
+            )
     finally:
         await conn.close()
 
 
 async def test_placement_answered_5xx_but_processed_is_found_not_placed_twice(
-        connector: CCXTConnector, server: FakeExchangeServer) -> None:
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     """The venue placed the order and answered 500: the lookup finds it; nothing re-sent."""
     await connector.load_markets()
     server.faults.status_after(500)
-    order = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"),
-                                         client_order_id="placed-500")
+    order = await connector.create_order(
+        OrderType.LIMIT, OrderSide.BUY, BTC, Decimal("0.01"), Decimal("17000"), client_order_id="placed-500"
+    )
     assert order.client_order_id == "placed-500" and order.status is OrderStatus.OPEN
     assert server.faults.count("POST", "/api/v3/order") == 1 and len(server.state.orders) == 1

@@ -29,8 +29,15 @@ ORDER = ("POST", "/api/v3/order")
 
 def _session(server: FakeExchangeServer, **kwargs: Any) -> ExchangeSession:
     return ot.ExchangeFactory.create_exchange(
-        "binance", api_key=server.api_key, api_secret=server.api_secret, testnet=True, ccxt_options=FAST,
-        client_hook=server.client_hook, symbols=[BTC], **kwargs)
+        "binance",
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+        testnet=True,
+        ccxt_options=FAST,
+        client_hook=server.client_hook,
+        symbols=[BTC],
+        **kwargs,
+    )
 
 
 @pytest.fixture
@@ -48,7 +55,8 @@ def _order_requests(server: FakeExchangeServer) -> int:
 
 
 async def test_execute_trade_refuses_a_limit_buy_far_above_the_market(
-        session: ExchangeSession, server: FakeExchangeServer) -> None:
+    session: ExchangeSession, server: FakeExchangeServer
+) -> None:
     exchange = await session.open()
     price = await exchange.get_ticker_price(BTC)
     before = _order_requests(server)
@@ -58,15 +66,17 @@ async def test_execute_trade_refuses_a_limit_buy_far_above_the_market(
     # the trader refuses the same order with the same error
     assert session.manager is not None
     with pytest.raises(errors.OrderSafetyError) as same:
-        await session.manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, BTC, "0.01",
-                                                  price * Decimal("1.5"))
+        await session.manager.trader.create_order(
+            ot.OrderType.LIMIT, ot.OrderSide.BUY, BTC, "0.01", price * Decimal("1.5")
+        )
     assert same.value.rule == refused.value.rule
     assert _order_requests(server) == before
     assert await exchange.fetch_open_orders(BTC) == []
 
 
 async def test_execute_trade_refuses_orders_larger_than_the_balance(
-        session: ExchangeSession, server: FakeExchangeServer) -> None:
+    session: ExchangeSession, server: FakeExchangeServer
+) -> None:
     exchange = await session.open()
     balances = await exchange.get_balances()
     price = await exchange.get_ticker_price(BTC)
@@ -92,7 +102,8 @@ async def test_execute_trade_refuses_a_buy_past_the_position_limit(server: FakeE
 
 @pytest.mark.parametrize("side", ["foo", "BUY", "Sell", ""])
 async def test_an_unknown_side_is_refused_with_invalid_order_on_every_path(
-        session: ExchangeSession, server: FakeExchangeServer, side: str) -> None:
+    session: ExchangeSession, server: FakeExchangeServer, side: str
+) -> None:
     """Only ``OrderSide`` or its exact value ("buy" / "sell") is a side, on every entry point."""
     exchange = await session.open()
     price = await exchange.get_ticker_price(BTC)
@@ -100,9 +111,11 @@ async def test_an_unknown_side_is_refused_with_invalid_order_on_every_path(
     assert manager is not None
     before = _order_requests(server)
     refusals = []
-    for place in (lambda: exchange.execute_trade(BTC, side, "0.01", price),
-                  lambda: exchange.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price),
-                  lambda: manager.trader.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price)):
+    for place in (
+        lambda: exchange.execute_trade(BTC, side, "0.01", price),
+        lambda: exchange.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price),
+        lambda: manager.trader.create_order(ot.OrderType.LIMIT, side, BTC, "0.01", price),
+    ):
         with pytest.raises(errors.InvalidOrder) as refused:
             await place()
         refusals.append((refused.value.limit, refused.value.symbol, repr(side) in str(refused.value)))
@@ -115,7 +128,8 @@ async def test_an_unknown_side_is_refused_with_invalid_order_on_every_path(
 
 
 async def test_create_order_refuses_an_unknown_order_type_with_invalid_order(
-        session: ExchangeSession, server: FakeExchangeServer) -> None:
+    session: ExchangeSession, server: FakeExchangeServer
+) -> None:
     exchange = await session.open()
     before = _order_requests(server)
     with pytest.raises(errors.InvalidOrder) as refused:
@@ -124,8 +138,7 @@ async def test_create_order_refuses_an_unknown_order_type_with_invalid_order(
     assert _order_requests(server) == before
 
 
-async def test_execute_trade_places_an_acceptable_order(
-        session: ExchangeSession, server: FakeExchangeServer) -> None:
+async def test_execute_trade_places_an_acceptable_order(session: ExchangeSession, server: FakeExchangeServer) -> None:
     exchange = await session.open()
     price = await exchange.get_ticker_price(BTC)
     before = _order_requests(server)

@@ -15,8 +15,9 @@ ORDER_PATH = "/api/v3/order"
 
 
 async def test_factory_without_credentials_reads_prices_and_refuses_trades(server: FakeExchangeServer) -> None:
-    async with ot.ExchangeFactory.create_exchange("binance", testnet=True, ccxt_options=FAST,
-                                                  client_hook=server.client_hook, symbols=[BTC]) as exchange:
+    async with ot.ExchangeFactory.create_exchange(
+        "binance", testnet=True, ccxt_options=FAST, client_hook=server.client_hook, symbols=[BTC]
+    ) as exchange:
         price = await exchange.get_ticker_price(BTC)
         assert price > 0
         candles = await exchange.fetch_ohlcv(BTC, "5m", limit=3)
@@ -27,8 +28,15 @@ async def test_factory_without_credentials_reads_prices_and_refuses_trades(serve
 
 
 def _public(server: FakeExchangeServer) -> ot.ExchangeBuilder:
-    return (ot.ExchangeBuilder("binance").with_symbols([BTC]).with_time_frames(["5m"]).with_ccxt_options(FAST)
-            .with_client_hook(server.client_hook).rest_only(True).public_data_only())
+    return (
+        ot.ExchangeBuilder("binance")
+        .with_symbols([BTC])
+        .with_time_frames(["5m"])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .rest_only(True)
+        .public_data_only()
+    )
 
 
 async def test_public_data_only_manager_is_ready_on_market_data_alone(server: FakeExchangeServer) -> None:

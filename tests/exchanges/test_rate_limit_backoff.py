@@ -46,8 +46,9 @@ async def test_a_429_makes_every_connector_of_the_venue_wait_its_retry_after(ser
 
 async def test_a_418_ban_pauses_every_request_with_a_typed_error_until_it_lifts(server, connector_factory):
     clock = SimulatedClock(server.clock.now_ms())
-    connector = connector_factory(clock, retry=RetryPolicy(attempts=4, base_delay=0.01, rate_limit_delay=0.01,
-                                                           max_delay=2))
+    connector = connector_factory(
+        clock, retry=RetryPolicy(attempts=4, base_delay=0.01, rate_limit_delay=0.01, max_delay=2)
+    )
     try:
         await drive(clock, connector.load_markets())
         server.faults.status(418, path=TICKER, retry_after=3)

@@ -31,8 +31,9 @@ class TinyPages(ot.RestExchange):
         return replace(ticker, bid=None)
 
 
-async def test_capabilities_are_checked_before_any_request(connector: CCXTConnector,
-                                                           server: FakeExchangeServer) -> None:
+async def test_capabilities_are_checked_before_any_request(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     exchange = ot.RestExchange(connector, LiveClock())
     await exchange.load_markets()
     before = len(server.faults.requests)
@@ -45,8 +46,9 @@ async def test_capabilities_are_checked_before_any_request(connector: CCXTConnec
     assert len(server.faults.requests) == before
 
 
-async def test_fetch_ohlcv_paginates_past_the_venue_page_size(connector: CCXTConnector,
-                                                              server: FakeExchangeServer) -> None:
+async def test_fetch_ohlcv_paginates_past_the_venue_page_size(
+    connector: CCXTConnector, server: FakeExchangeServer
+) -> None:
     exchange = TinyPages(connector, LiveClock())
     market = server.state.markets["BTCUSDT"]
     since = market.candles[3][0]
@@ -81,15 +83,16 @@ async def test_binance_class_keeps_to_the_traded_market_type() -> None:
 
     assert BinanceExchange.default_ccxt_options(ot.MarketType.SPOT)["options"]["fetchMarkets"] == {"types": ["spot"]}
     assert BinanceExchange.default_ccxt_options(ot.MarketType.LINEAR)["options"]["fetchMarkets"] == {
-        "types": ["linear"]}
+        "types": ["linear"]
+    }
     assert "fetchMarkets" not in BinanceExchange.ccxt_options["options"]  # defaults are copied, not mutated
 
 
 async def test_portfolio_value_refuses_unconvertible_assets() -> None:
     async with FakeExchangeServer(balances={"USDT": Decimal("5"), "XYZ": Decimal("3")}) as srv:
         async with ot.ExchangeFactory.create_exchange(
-                "binance", api_key=srv.api_key, api_secret=srv.api_secret, ccxt_options=FAST,
-                client_hook=srv.client_hook) as exchange:
+            "binance", api_key=srv.api_key, api_secret=srv.api_secret, ccxt_options=FAST, client_hook=srv.client_hook
+        ) as exchange:
             with pytest.raises(errors.NotSupported, match="XYZ"):
                 await exchange.get_portfolio_value("USDT")
             srv.account().free["XYZ"] = Decimal(0)  # once the asset is gone, the value is exact
@@ -102,12 +105,16 @@ async def test_factory_errors_are_typed(registry_before: set[str], server: FakeE
             pass
     with pytest.raises(errors.AuthenticationError):  # at the account's first read, whichever reads it
         async with ot.ExchangeFactory.create_exchange(
-                "binance", api_key="wrong", api_secret="bad", ccxt_options=FAST,
-                client_hook=server.client_hook) as exchange:
+            "binance", api_key="wrong", api_secret="bad", ccxt_options=FAST, client_hook=server.client_hook
+        ) as exchange:
             await exchange.get_balances()
     async with ot.ExchangeFactory.create_exchange(
-            "binance", api_key=server.api_key, api_secret=server.api_secret, ccxt_options=FAST,
-            client_hook=server.client_hook) as exchange:
+        "binance",
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+        ccxt_options=FAST,
+        client_hook=server.client_hook,
+    ) as exchange:
         with pytest.raises(errors.UnknownSymbol):
             await exchange.get_ticker_price("NOPE/USDT")
     assert set(ot.exchanges_registry.ids()) == registry_before
@@ -116,8 +123,8 @@ async def test_factory_errors_are_typed(registry_before: set[str], server: FakeE
 async def test_portfolio_value_converts_through_one_intermediate_market() -> None:
     async with FakeExchangeServer(balances={"USDT": Decimal("100"), "ETH": Decimal("2"), "BTC": Decimal("0")}) as srv:
         async with ot.ExchangeFactory.create_exchange(
-                "binance", api_key=srv.api_key, api_secret=srv.api_secret, ccxt_options=FAST,
-                client_hook=srv.client_hook) as exchange:
+            "binance", api_key=srv.api_key, api_secret=srv.api_secret, ccxt_options=FAST, client_hook=srv.client_hook
+        ) as exchange:
             btc_usdt = srv.state.markets["BTCUSDT"].last_price
             eth_usdt = srv.state.markets["ETHUSDT"].last_price
             # no ETH/BTC market on the fake venue: ETH -> USDT -> BTC, USDT -> BTC through BTC/USDT

@@ -27,8 +27,7 @@ class _BehindClock(LiveClock):
 
 @pytest.fixture
 async def lagging_server():
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100,
-                                  clock=_BehindClock(4_000)) as srv:
+    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100, clock=_BehindClock(4_000)) as srv:
         yield srv
 
 
@@ -76,12 +75,19 @@ async def test_a_timestamp_refusal_resyncs_the_clock_once_and_retries_only_reads
         lagging_server.clock.lag_ms += 4_000
         before = lagging_server.faults.count("POST", "/api/v3/order")
         with pytest.raises(AuthenticationError):
-            await connector.create_order(OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", Decimal("0.01"),
-                                         Decimal("17000"), client_order_id="skewed-1")
+            await connector.create_order(
+                OrderType.LIMIT,
+                OrderSide.BUY,
+                "BTC/USDT",
+                Decimal("0.01"),
+                Decimal("17000"),
+                client_order_id="skewed-1",
+            )
         assert lagging_server.faults.count("POST", "/api/v3/order") == before + 1  # not re-sent
         assert not lagging_server.state.orders
-        placed = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", Decimal("0.01"),
-                                              Decimal("17000"), client_order_id="skewed-2")
+        placed = await connector.create_order(
+            OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", Decimal("0.01"), Decimal("17000"), client_order_id="skewed-2"
+        )
         assert placed.client_order_id == "skewed-2"
     finally:
         await connector.close()

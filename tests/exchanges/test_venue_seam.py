@@ -90,8 +90,9 @@ async def manager(server: FakeExchangeServer) -> AsyncIterator[ot.ExchangeManage
         await built.stop()
 
 
-async def test_the_engine_calls_the_registered_venue_class_hooks(manager: ot.ExchangeManager,
-                                                                 server: FakeExchangeServer) -> None:
+async def test_the_engine_calls_the_registered_venue_class_hooks(
+    manager: ot.ExchangeManager, server: FakeExchangeServer
+) -> None:
     exchange = manager.exchange
     assert isinstance(exchange, RecordingBinance)
     calls = exchange.calls
@@ -123,9 +124,16 @@ async def test_the_engine_calls_the_registered_venue_class_hooks(manager: ot.Exc
 
 async def test_an_exchange_class_given_to_one_build_stays_in_that_build(server: FakeExchangeServer) -> None:
     def builder() -> ot.ExchangeBuilder:
-        return (ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-                .with_symbols([BTC]).with_time_frames(["5m"]).with_ccxt_options(FAST)
-                .with_client_hook(server.client_hook).rest_only(True).use_real_trader())
+        return (
+            ot.ExchangeBuilder("binance")
+            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+            .with_symbols([BTC])
+            .with_time_frames(["5m"])
+            .with_ccxt_options(FAST)
+            .with_client_hook(server.client_hook)
+            .rest_only(True)
+            .use_real_trader()
+        )
 
     registered_before = registered_exchange_classes()
     async with await builder().with_exchange_class(RecordingBinance).build() as chosen:

@@ -31,8 +31,11 @@ def test_build_parser_gathers_every_module_table_and_changes_none() -> None:
     assert set(cli.COMMANDS) == {"config-schema"}
     assert set(backtesting_cli.COMMANDS) == {"demo", "backtest", "download-data"}
     assert set(sweep_cli.COMMANDS) == {"sweep"}
-    assert _subcommands(parser) == set(cli.all_commands()) == {
-        "config-schema", "demo", "backtest", "download-data", "sweep"}
+    assert (
+        _subcommands(parser)
+        == set(cli.all_commands())
+        == {"config-schema", "demo", "backtest", "download-data", "sweep"}
+    )
 
 
 def test_no_command_module_imports_the_cli_or_loads_modules_by_name() -> None:

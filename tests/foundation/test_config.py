@@ -15,8 +15,16 @@ from octobot_trading.errors import ConfigurationError, MoneyTypeError
 
 
 def test_valid_exchange_config():
-    cfg = parse_config(ExchangeConfig, {"exchange": "Binance", "symbols": ["BTC/USDT"], "time_frames": ["1m", "1h"],
-                                        "api_key": "k" * 16, "api_secret": "s" * 16})
+    cfg = parse_config(
+        ExchangeConfig,
+        {
+            "exchange": "Binance",
+            "symbols": ["BTC/USDT"],
+            "time_frames": ["1m", "1h"],
+            "api_key": "k" * 16,
+            "api_secret": "s" * 16,
+        },
+    )
     assert cfg.exchange == "binance"
     assert cfg.time_frames == (TimeFrame.M1, TimeFrame.H1)
     assert cfg.has_credentials

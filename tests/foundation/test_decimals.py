@@ -90,8 +90,7 @@ def test_decimal_to_str_is_positional():
 
 
 steps = st.sampled_from([Decimal(s) for s in ("1", "0.1", "0.01", "0.00001", "0.00000001", "0.5", "0.25", "5")])
-amounts = st.decimals(min_value=Decimal(0), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False,
-                      places=10)
+amounts = st.decimals(min_value=Decimal(0), max_value=Decimal("1e9"), allow_nan=False, allow_infinity=False, places=10)
 
 
 @given(amounts, steps)
@@ -112,10 +111,16 @@ def test_ceil_is_exact_multiple_not_below(value, step):
     assert (result / step) == (result / step).to_integral_value()
 
 
-@pytest.mark.parametrize("value, step", [("12345678901234567890.123456789", "1e-8"),
-                                         ("123456789012345678901.5", "1e-8"),
-                                         ("99999999999999999999.999999999", "0.00000001"),
-                                         ("1e40", "0.5"), ("-98765432109876543210.98765", "0.0003")])
+@pytest.mark.parametrize(
+    "value, step",
+    [
+        ("12345678901234567890.123456789", "1e-8"),
+        ("123456789012345678901.5", "1e-8"),
+        ("99999999999999999999.999999999", "0.00000001"),
+        ("1e40", "0.5"),
+        ("-98765432109876543210.98765", "0.0003"),
+    ],
+)
 def test_rounding_is_exact_beyond_the_default_context(value, step):
     v, s = Decimal(value), Decimal(step)
     low, high = floor_to_step(v, s), ceil_to_step(v, s)
@@ -124,8 +129,9 @@ def test_rounding_is_exact_beyond_the_default_context(value, step):
     assert (low / s) == (low / s).to_integral_value() or low % s == 0
 
 
-huge = st.decimals(min_value=Decimal("-1e30"), max_value=Decimal("1e30"), allow_nan=False, allow_infinity=False,
-                   places=12)
+huge = st.decimals(
+    min_value=Decimal("-1e30"), max_value=Decimal("1e30"), allow_nan=False, allow_infinity=False, places=12
+)
 
 
 @given(huge, steps)
@@ -146,8 +152,19 @@ def _bound_id(value):
     return type(value).__name__ + str(value.bit_length() if isinstance(value, int) else len(str(value)))
 
 
-_HUGE_OR_ABSURD = ["1e30", 10**30, "9" * 26, "-1e999999999", "1e999999999", "1e-999999999",
-                   Decimal("1e999999999"), Decimal("-1E+30"), "1" * 200, 10**5000, -(10**19)]
+_HUGE_OR_ABSURD = [
+    "1e30",
+    10**30,
+    "9" * 26,
+    "-1e999999999",
+    "1e999999999",
+    "1e-999999999",
+    Decimal("1e999999999"),
+    Decimal("-1E+30"),
+    "1" * 200,
+    10**5000,
+    -(10**19),
+]
 
 
 @pytest.mark.parametrize("value", _HUGE_OR_ABSURD, ids=_bound_id)
@@ -159,8 +176,17 @@ def test_to_decimal_refuses_money_outside_the_bounds_with_a_typed_error(value):
     assert len(message) < 200  # the message never writes out a huge number
 
 
-@pytest.mark.parametrize("value", ["9223372036854775807", "999999999999999999", "0.00000001",
-                                   "1e-40", "1.0000000000000000000000000000000000000000000000000", "-5e18"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9223372036854775807",
+        "999999999999999999",
+        "0.00000001",
+        "1e-40",
+        "1.0000000000000000000000000000000000000000000000000",
+        "-5e18",
+    ],
+)
 def test_to_decimal_keeps_every_realistic_money_value(value):
     assert to_decimal(value) == Decimal(value)
 

@@ -8,11 +8,18 @@ from octobot_trading.errors import BadExchangeResponse, ConfigurationError
 
 
 def test_api_members_exist():
-    for name in ("MARKET", "LIMIT", "STOP_LOSS", "STOP_LOSS_LIMIT", "TAKE_PROFIT", "TAKE_PROFIT_LIMIT",
-                 "TRAILING_STOP", "TRAILING_STOP_LIMIT"):
+    for name in (
+        "MARKET",
+        "LIMIT",
+        "STOP_LOSS",
+        "STOP_LOSS_LIMIT",
+        "TAKE_PROFIT",
+        "TAKE_PROFIT_LIMIT",
+        "TRAILING_STOP",
+        "TRAILING_STOP_LIMIT",
+    ):
         assert isinstance(getattr(ot.OrderType, name), ot.OrderType)
-    for name in ("PENDING_CREATION", "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELED", "CLOSED", "EXPIRED",
-                 "REJECTED"):
+    for name in ("PENDING_CREATION", "OPEN", "PARTIALLY_FILLED", "FILLED", "CANCELED", "CLOSED", "EXPIRED", "REJECTED"):
         assert isinstance(getattr(ot.OrderStatus, name), ot.OrderStatus)
     assert ot.OrderSide.BUY.opposite is ot.OrderSide.SELL
     assert ot.OrderType.LIMIT == "limit"
@@ -29,9 +36,15 @@ def test_time_frame_ms():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("limit", ot.OrderType.LIMIT), ("MARKET", ot.OrderType.MARKET), ("stop_loss_limit", ot.OrderType.STOP_LOSS_LIMIT),
-     ("STOP_LOSS", ot.OrderType.STOP_LOSS), ("take_profit", ot.OrderType.TAKE_PROFIT),
-     ("limit_maker", ot.OrderType.LIMIT), ("trailing-stop", ot.OrderType.TRAILING_STOP)],
+    [
+        ("limit", ot.OrderType.LIMIT),
+        ("MARKET", ot.OrderType.MARKET),
+        ("stop_loss_limit", ot.OrderType.STOP_LOSS_LIMIT),
+        ("STOP_LOSS", ot.OrderType.STOP_LOSS),
+        ("take_profit", ot.OrderType.TAKE_PROFIT),
+        ("limit_maker", ot.OrderType.LIMIT),
+        ("trailing-stop", ot.OrderType.TRAILING_STOP),
+    ],
 )
 def test_parse_order_type(raw, expected):
     assert ot.parse_order_type(raw) is expected
@@ -39,9 +52,15 @@ def test_parse_order_type(raw, expected):
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("open", ot.OrderStatus.OPEN), ("closed", ot.OrderStatus.FILLED), ("canceled", ot.OrderStatus.CANCELED),
-     ("CANCELLED", ot.OrderStatus.CANCELED), ("expired", ot.OrderStatus.EXPIRED),
-     ("rejected", ot.OrderStatus.REJECTED), ("NEW", ot.OrderStatus.OPEN)],
+    [
+        ("open", ot.OrderStatus.OPEN),
+        ("closed", ot.OrderStatus.FILLED),
+        ("canceled", ot.OrderStatus.CANCELED),
+        ("CANCELLED", ot.OrderStatus.CANCELED),
+        ("expired", ot.OrderStatus.EXPIRED),
+        ("rejected", ot.OrderStatus.REJECTED),
+        ("NEW", ot.OrderStatus.OPEN),
+    ],
 )
 def test_parse_order_status(raw, expected):
     assert ot.parse_order_status(raw) is expected

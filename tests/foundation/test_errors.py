@@ -16,14 +16,21 @@ def test_every_error_derives_from_root():
 def test_api_names_exist_and_retryability():
     assert errors.NetworkError.retryable and errors.RateLimitExceeded.retryable
     assert issubclass(errors.RateLimitExceeded, errors.NetworkError)
-    for name in ("AuthenticationError", "InsufficientFunds", "InvalidOrder", "OrderNotFound", "NotSupported",
-                 "ConfigurationError"):
+    for name in (
+        "AuthenticationError",
+        "InsufficientFunds",
+        "InvalidOrder",
+        "OrderNotFound",
+        "NotSupported",
+        "ConfigurationError",
+    ):
         assert not getattr(errors, name).retryable
 
 
 def test_context_in_str_and_attributes():
-    err = errors.InvalidOrder("amount too small", limit="min_amount", exchange="binance", symbol="BTC/USDT",
-                              order_id="42")
+    err = errors.InvalidOrder(
+        "amount too small", limit="min_amount", exchange="binance", symbol="BTC/USDT", order_id="42"
+    )
     assert err.limit == "min_amount" and err.exchange == "binance"
     assert str(err) == "amount too small [exchange=binance, symbol=BTC/USDT, order_id=42]"
 

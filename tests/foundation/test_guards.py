@@ -40,8 +40,11 @@ def test_ccxt_is_imported_only_by_the_ccxt_connector():
 
 
 def test_modules_stay_readable():
-    too_long = [f"{p.relative_to(PACKAGE.parent)} ({n})" for p in _modules()
-                if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600]
+    too_long = [
+        f"{p.relative_to(PACKAGE.parent)} ({n})"
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 600
+    ]
     assert too_long == []
 
 
@@ -85,15 +88,15 @@ def _tool(name: str) -> list[str]:
 def test_ruff_clean():
     cmd = _tool("ruff")
     targets = [name for name in ("octobot_trading", "tests", "bench") if (PACKAGE.parent / name).is_dir()]
-    proc = subprocess.run([*cmd, "check", *targets], cwd=PACKAGE.parent,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run([*cmd, "check", *targets], cwd=PACKAGE.parent, capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_mypy_clean():
     _tool("mypy")
-    proc = subprocess.run([sys.executable, "-m", "mypy"], cwd=PACKAGE.parent, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=PACKAGE.parent, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]
 
 
@@ -104,3 +107,13 @@ def test_mypy_checks_the_library_and_the_tests():
     tests_override = next(o for o in config["overrides"] if "tests.*" in o["module"])
     assert tests_override.get("ignore_errors") is not True
     assert config["disallow_untyped_defs"] is True and config["check_untyped_defs"] is True
+
+
+def test_code_is_formatted():
+    """The whole code base stays as ``ruff format`` writes it (run ``ruff format`` to fix)."""
+    cmd = _tool("ruff")
+    targets = [name for name in ("octobot_trading", "tests", "bench") if (PACKAGE.parent / name).is_dir()]
+    proc = subprocess.run(
+        [*cmd, "format", "--check", *targets], cwd=PACKAGE.parent, capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-2000:]

@@ -11,8 +11,7 @@ from octobot_trading import MarketSpec, OrderSide, PrecisionMode
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.util.decimals import decimal_to_str
 
-SPEC = MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5", min_amount="0.0001",
-                  max_amount="9000")
+SPEC = MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5", min_amount="0.0001", max_amount="9000")
 
 
 def test_defaults_match_api():
@@ -82,8 +81,9 @@ def test_decimal_places_and_significant_digits():
 
 
 ticks = st.sampled_from(["0.01", "0.1", "1", "0.00000001", "0.5", "0.0001", "10"])
-values = st.decimals(min_value=Decimal("0.00000001"), max_value=Decimal("1e8"), allow_nan=False,
-                     allow_infinity=False, places=9)
+values = st.decimals(
+    min_value=Decimal("0.00000001"), max_value=Decimal("1e8"), allow_nan=False, allow_infinity=False, places=9
+)
 
 
 @given(values, ticks, ticks)

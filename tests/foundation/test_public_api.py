@@ -4,34 +4,98 @@ import octobot_trading as ot
 
 TOP_LEVEL = {
     # values, enums, clocks and helpers (imported eagerly)
-    "Balance", "Candle", "Clock", "ContractSpec", "ExchangeOrder", "ExchangeTrade", "Fees", "LiveClock",
-    "MarginMode", "MarginTier", "MarketSpec", "MarketType", "OrderBook", "OrderSide", "OrderStatus", "OrderType",
-    "PositionMode", "PositionSide",
-    "PrecisionMode", "SimulatedClock", "Symbol", "Ticker", "TimeFrame", "TradeType", "TraderType",
-    "TransactionType", "__version__", "errors", "parse_order_status", "parse_order_type", "parse_symbol",
+    "Balance",
+    "Candle",
+    "Clock",
+    "ContractSpec",
+    "ExchangeOrder",
+    "ExchangeTrade",
+    "Fees",
+    "LiveClock",
+    "MarginMode",
+    "MarginTier",
+    "MarketSpec",
+    "MarketType",
+    "OrderBook",
+    "OrderSide",
+    "OrderStatus",
+    "OrderType",
+    "PositionMode",
+    "PositionSide",
+    "PrecisionMode",
+    "SimulatedClock",
+    "Symbol",
+    "Ticker",
+    "TimeFrame",
+    "TradeType",
+    "TraderType",
+    "TransactionType",
+    "__version__",
+    "errors",
+    "parse_order_status",
+    "parse_order_type",
+    "parse_symbol",
     "to_decimal",
     # exchange layer: construction, the venue seam, the simple-script factory and its protocols
-    "AccountOperations", "ExchangeBuilder", "ExchangeFactory", "ExchangeManager", "MarketDataProvider",
-    "RestExchange", "TradingOperations", "exchanges_registry",
+    "AccountOperations",
+    "ExchangeBuilder",
+    "ExchangeFactory",
+    "ExchangeManager",
+    "MarketDataProvider",
+    "RestExchange",
+    "TradingOperations",
+    "exchanges_registry",
     # trading core
-    "Order", "OrderGroup", "Position", "Trader",
+    "Order",
+    "OrderGroup",
+    "Position",
+    "Trader",
     # sub-packages users reach as ``ot.backtesting.*``, ``ot.modes.*``, ``ot.signals.*``, ``ot.wallets.*``
-    "backtesting", "modes", "signals", "wallets",
+    "backtesting",
+    "modes",
+    "signals",
+    "wallets",
 }
 
-BACKTESTING = {"BacktestResult", "CandleData", "CandleSeries", "FundingData", "Gap", "compute_metrics", "run_backtest",
-               "write_report", "SweepResult", "run_sweep"}
+BACKTESTING = {
+    "BacktestResult",
+    "CandleData",
+    "CandleSeries",
+    "FundingData",
+    "Gap",
+    "compute_metrics",
+    "run_backtest",
+    "write_report",
+    "SweepResult",
+    "run_sweep",
+}
 
 # typed errors users catch (``ot.errors.*``); more may be added, none removed
 ERRORS = {
-    "OctoBotTradingError", "NetworkError", "RateLimitExceeded", "AuthenticationError", "InsufficientFunds",
-    "InvalidOrder", "OrderNotFound", "NotSupported", "ConfigurationError",
+    "OctoBotTradingError",
+    "NetworkError",
+    "RateLimitExceeded",
+    "AuthenticationError",
+    "InsufficientFunds",
+    "InvalidOrder",
+    "OrderNotFound",
+    "NotSupported",
+    "ConfigurationError",
 }
 
 # the mode framework and the built-in modes (``ot.modes.*``); more may be added, none removed
 MODES = {
-    "AbstractModeConsumer", "AbstractModeProducer", "AbstractTradingMode", "ModeConfig", "SmaCrossMode",
-    "SmaCrossConfig", "GridTradingMode", "GridConfig", "DCATradingMode", "DCAConfig", "get_mode",
+    "AbstractModeConsumer",
+    "AbstractModeProducer",
+    "AbstractTradingMode",
+    "ModeConfig",
+    "SmaCrossMode",
+    "SmaCrossConfig",
+    "GridTradingMode",
+    "GridConfig",
+    "DCATradingMode",
+    "DCAConfig",
+    "get_mode",
 }
 
 

@@ -68,13 +68,17 @@ def _public_names() -> list[str]:
 
 def _run_mypy(*paths: Path, flags: tuple[str, ...] = ()) -> tuple[str, int]:
     api = pytest.importorskip("mypy.api", reason="mypy is part of the test extra: pip install -e '.[test]'")
-    stdout, stderr, status = api.run([
-        "--config-file", str(REPO / "pyproject.toml"),
-        "--cache-dir", str(REPO / ".mypy_cache"),
-        "--no-error-summary",
-        *flags,
-        *map(str, paths),
-    ])
+    stdout, stderr, status = api.run(
+        [
+            "--config-file",
+            str(REPO / "pyproject.toml"),
+            "--cache-dir",
+            str(REPO / ".mypy_cache"),
+            "--no-error-summary",
+            *flags,
+            *map(str, paths),
+        ]
+    )
     return stdout + stderr, status
 
 

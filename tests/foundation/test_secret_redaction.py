@@ -16,8 +16,10 @@ CANARY_SECRET = "CanarySecret-9f8e7d6c5b4a"
 @pytest.fixture
 def config():
     redactor.clear()
-    cfg = parse_config(ExchangeConfig, {"exchange": "binance", "api_key": CANARY_KEY, "api_secret": CANARY_SECRET,
-                                        "password": "pw-canary-123"})
+    cfg = parse_config(
+        ExchangeConfig,
+        {"exchange": "binance", "api_key": CANARY_KEY, "api_secret": CANARY_SECRET, "password": "pw-canary-123"},
+    )
     yield cfg
     redactor.clear()
 
@@ -72,8 +74,10 @@ def test_redact_short_secret_whole_only():
 
 def test_signed_request_parameters_are_masked_without_registration():
     redactor.clear()
-    text = redact_text("POST https://api/x?symbol=BTCUSDT&timestamp=1&signature=0a1b2c3d4e5f6a7b8c9d "
-                       "{'X-MBX-APIKEY': 'PublicKeyValue'} apiKey=abc")
+    text = redact_text(
+        "POST https://api/x?symbol=BTCUSDT&timestamp=1&signature=0a1b2c3d4e5f6a7b8c9d "
+        "{'X-MBX-APIKEY': 'PublicKeyValue'} apiKey=abc"
+    )
     assert "0a1b2c3d4e5f6a7b8c9d" not in text and "PublicKeyValue" not in text and "apiKey=abc" not in text
     assert "symbol=BTCUSDT" in text and "timestamp=1" in text
 

@@ -35,9 +35,7 @@ def test_the_environment_variable_points_elsewhere(monkeypatch: pytest.MonkeyPat
     assert require_shared_data_file("venue", "X_Y-1h.json") == tmp_path / "venue" / "X_Y-1h.json"
 
 
-def test_a_missing_file_skips_naming_the_file_and_the_variable(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_a_missing_file_skips_naming_the_file_and_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv(SHARED_DATA_ENV_VAR, str(tmp_path))
     reason = missing_shared_data_reason("venue", "absent.json")
     assert reason is not None

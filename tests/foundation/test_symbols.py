@@ -36,8 +36,20 @@ def test_kinds():
     assert parse_symbol("BTC/USDT:USDT").spot == "BTC/USDT"
 
 
-@pytest.mark.parametrize("text", ["BTCUSDT", "BTC/", "/USDT", "BTC/USDT:", "BTC/USDT:USDT-2112", "BTC//USDT",
-                                  "BTC/USDT:USDT-211399", "", "BTC USDT"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "BTCUSDT",
+        "BTC/",
+        "/USDT",
+        "BTC/USDT:",
+        "BTC/USDT:USDT-2112",
+        "BTC//USDT",
+        "BTC/USDT:USDT-211399",
+        "",
+        "BTC USDT",
+    ],
+)
 def test_invalid(text):
     with pytest.raises(InvalidSymbol) as exc:
         parse_symbol(text)

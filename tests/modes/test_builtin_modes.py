@@ -47,9 +47,14 @@ async def test_grid_fills_levels_refills_opposite_side_and_conserves_funds() -> 
     spec = ot.MarketSpec(price_tick="0.01", amount_step="0.0001", min_cost="10")
     config = {"levels": 4, "spacing_percent": "1.5", "amount_per_level": "0.4"}
     start = {"USDT": Decimal("3000"), "ETH": Decimal("2")}
-    result = await run_backtest(data, trading_mode=GridTradingMode, mode_config=config,
-                                starting_portfolio={k: str(v) for k, v in start.items()},
-                                fees=ot.Fees(maker="0.001", taker="0.002"), markets={"ETH/USDT": spec})
+    result = await run_backtest(
+        data,
+        trading_mode=GridTradingMode,
+        mode_config=config,
+        starting_portfolio={k: str(v) for k, v in start.items()},
+        fees=ot.Fees(maker="0.001", taker="0.002"),
+        markets={"ETH/USDT": spec},
+    )
     assert len(result.trades) > 50
     _conserved(result, start, "ETH", "USDT")
     reference = series.close_decimal(0)
@@ -80,10 +85,21 @@ async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() ->
     data = CandleData.from_file(require_shared_data_file("binance_spot_nfi", "BTC_USDT-1h.json"))
     series = data.get("BTC/USDT", "1h")
     spec = ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="10")
-    config = {"entry": "periodic", "every_candles": 24, "quote_amount": "500", "take_profit_percent": "3",
-              "stop_loss_percent": "4", "max_open_entries": 2}
-    result = await run_backtest(data, trading_mode=DCATradingMode, mode_config=config,
-                                starting_portfolio={"USDT": "5000"}, markets={"BTC/USDT": spec})
+    config = {
+        "entry": "periodic",
+        "every_candles": 24,
+        "quote_amount": "500",
+        "take_profit_percent": "3",
+        "stop_loss_percent": "4",
+        "max_open_entries": 2,
+    }
+    result = await run_backtest(
+        data,
+        trading_mode=DCATradingMode,
+        mode_config=config,
+        starting_portfolio={"USDT": "5000"},
+        markets={"BTC/USDT": spec},
+    )
     _conserved(result, {"USDT": Decimal("5000")}, "BTC", "USDT")
     entries = [f for f in result.trades if f.side is ot.OrderSide.BUY]
     exits = [f for f in result.trades if f.side is ot.OrderSide.SELL]
@@ -99,9 +115,17 @@ async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() ->
     # each exit closes exactly one entry: the base received, at the TP or SL price of that entry
     open_entries = list(entries)
     for fill in exits:
-        matches = [e for e in open_entries if e.time < fill.time and fill.amount == spec.adapt_quantity(
-            e.amount - e.fee) and fill.price in (spec.adapt_price(e.price * Decimal("1.03"), ot.OrderSide.SELL),
-                                                   spec.adapt_price(e.price * Decimal("0.96"), rounding="nearest"))]
+        matches = [
+            e
+            for e in open_entries
+            if e.time < fill.time
+            and fill.amount == spec.adapt_quantity(e.amount - e.fee)
+            and fill.price
+            in (
+                spec.adapt_price(e.price * Decimal("1.03"), ot.OrderSide.SELL),
+                spec.adapt_price(e.price * Decimal("0.96"), rounding="nearest"),
+            )
+        ]
         assert matches, f"exit {fill} matches no open entry"
         kind = "limit" if fill.price > matches[0].price else "stop_loss"
         assert fill.order_type == kind
@@ -112,10 +136,17 @@ async def test_dca_periodic_entries_carry_grouped_take_profit_and_stop_loss() ->
 async def test_dca_dip_entries_only_after_a_real_dip() -> None:
     data = CandleData.from_file(require_shared_data_file("binance_spot_nfi", "BTC_USDT-1h.json"))
     series = data.get("BTC/USDT", "1h")
-    config = {"entry": "dip", "dip_percent": "4", "lookback": 24, "quote_amount": "300",
-              "stop_loss_percent": None, "max_open_entries": 5}
-    result = await run_backtest(data, trading_mode=DCATradingMode, mode_config=config,
-                                starting_portfolio={"USDT": "5000"})
+    config = {
+        "entry": "dip",
+        "dip_percent": "4",
+        "lookback": 24,
+        "quote_amount": "300",
+        "stop_loss_percent": None,
+        "max_open_entries": 5,
+    }
+    result = await run_backtest(
+        data, trading_mode=DCATradingMode, mode_config=config, starting_portfolio={"USDT": "5000"}
+    )
     entries = [f for f in result.trades if f.side is ot.OrderSide.BUY]
     assert entries
     assert all(f.order_type == "limit" for f in result.trades if f.side is ot.OrderSide.SELL)

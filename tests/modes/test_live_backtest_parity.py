@@ -28,8 +28,7 @@ SYMBOL = "BTC/USDT"
 FEES = ot.Fees(maker="0.001", taker="0.002")
 START = {"USDT": "10000"}
 # the fake venue's BTC/USDT rules (octobot_trading.testing.fake_exchange.default_markets)
-SPEC = ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_amount="0.00001", max_amount="9000",
-                     min_cost="5")
+SPEC = ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_amount="0.00001", max_amount="9000", min_cost="5")
 RAW = json.loads((DEFAULT_DATA_DIR / "BTC_USDT-1h.json").read_text(encoding="utf-8"))
 
 
@@ -38,8 +37,7 @@ def _fill_rows(trades: Any) -> list[tuple[Any, ...]]:
 
 
 def _order_rows(orders: Any) -> list[tuple[Any, ...]]:
-    return [(o.created_at, str(o.order_type), str(o.side), o.amount, o.price, str(o.status), o.filled)
-            for o in orders]
+    return [(o.created_at, str(o.order_type), str(o.side), o.amount, o.price, str(o.status), o.filled) for o in orders]
 
 
 async def _backtest(mode: type, config: dict[str, Any], first_index: int, tmp_path: Path) -> dict[str, Any]:
@@ -53,11 +51,14 @@ async def _backtest(mode: type, config: dict[str, Any], first_index: int, tmp_pa
             captured["orders"] = _order_rows(self.context.trader.orders_manager.all_orders())
             await super().stop()
 
-    result = await run_backtest(data, trading_mode=Capturing, mode_config=config, starting_portfolio=START,
-                                fees=FEES, markets={SYMBOL: SPEC})
-    return {"fills": [(f.time, str(f.side), f.order_type, f.price, f.amount, f.fee, f.fee_currency)
-                      for f in result.trades],
-            "orders": captured["orders"], "balances": {k: v for k, v in result.final_portfolio.items() if v}}
+    result = await run_backtest(
+        data, trading_mode=Capturing, mode_config=config, starting_portfolio=START, fees=FEES, markets={SYMBOL: SPEC}
+    )
+    return {
+        "fills": [(f.time, str(f.side), f.order_type, f.price, f.amount, f.fee, f.fee_currency) for f in result.trades],
+        "orders": captured["orders"],
+        "balances": {k: v for k, v in result.final_portfolio.items() if v},
+    }
 
 
 async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[str, Any]:
@@ -66,13 +67,18 @@ async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[s
     clock = SimulatedClock(candles[start_index][0] + HOUR)
     async with FakeExchangeServer(markets, start_index=start_index) as server:
         manager = await (
-            ExchangeBuilder("binance").with_symbols([SYMBOL]).with_time_frames(["1h"])
+            ExchangeBuilder("binance")
+            .with_symbols([SYMBOL])
+            .with_time_frames(["1h"])
             .with_ccxt_options({**server.ccxt_config(), "enableRateLimit": False})  # loopback: no throttle
-            .with_client_hook(server.client_hook).rest_only()
+            .with_client_hook(server.client_hook)
+            .rest_only()
             .with_clock(clock)
             .use_simulated_trader(starting_portfolio=START)
             .with_trading_config(fees={"maker": FEES.maker, "taker": FEES.taker})
-            .use_trading_mode(mode, config).build())
+            .use_trading_mode(mode, config)
+            .build()
+        )
         async with manager:
             await manager.wait_ready(timeout=30)
             updaters = manager.get_component("exchange_data").updaters
@@ -96,9 +102,11 @@ async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[s
                 await manager.channels.join()
                 assert buffer.last_timestamp == candles[index][0]
             personal = manager.exchange_personal_data
-            return {"fills": _fill_rows(personal.trades_manager.trades()),
-                    "orders": _order_rows(personal.orders_manager.all_orders()),
-                    "balances": {k: v for k, v in personal.portfolio_manager.portfolio.totals().items() if v}}
+            return {
+                "fills": _fill_rows(personal.trades_manager.trades()),
+                "orders": _order_rows(personal.orders_manager.all_orders()),
+                "balances": {k: v for k, v in personal.portfolio_manager.portfolio.totals().items() if v},
+            }
 
 
 def _assert_same(paper: dict[str, Any], backtest: dict[str, Any]) -> None:
@@ -109,7 +117,8 @@ def _assert_same(paper: dict[str, Any], backtest: dict[str, Any]) -> None:
 
 
 async def test_built_in_mode_gives_the_same_orders_fills_and_balances_on_paper_and_in_a_backtest(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     config = {"fast_period": 3, "slow_period": 8, "buy_fraction": "0.9"}
     start_index = 20
     # the SMA producer counts the candles it is given: both runs give it the candles after start_index
@@ -119,7 +128,8 @@ async def test_built_in_mode_gives_the_same_orders_fills_and_balances_on_paper_a
 
 
 async def test_scripted_mode_gives_the_same_orders_fills_and_balances_on_paper_and_in_a_backtest(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # the example rests a +3 % take-profit after each buy (cancelled at the next cross down: it never fills
     # on these candles); the script reads the candle buffers, and both runs hold every candle from the first
     # one; it waits for SLOW + 1 = 22 closes, so the candles the paper run loads as history (0..15) and its
@@ -132,12 +142,12 @@ async def test_scripted_mode_gives_the_same_orders_fills_and_balances_on_paper_a
 
 
 async def test_resting_limit_reached_inside_a_candle_fills_at_the_same_candle_on_paper_and_in_a_backtest(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     # a +0.5 % take-profit, reached inside candles (wicks): on paper too it fills at the candle whose high
     # reaches it, at its price, as in the backtest
     script = tmp_path / "strategy.py"
-    script.write_text(EXAMPLE.read_text(encoding="utf-8").replace('offset="+3%"', 'offset="+0.5%"'),
-                      encoding="utf-8")
+    script.write_text(EXAMPLE.read_text(encoding="utf-8").replace('offset="+3%"', 'offset="+0.5%"'), encoding="utf-8")
     config = {"script": str(script), "on_error": "raise"}
     paper = await _paper(ot.modes.ScriptedMode, config, 15)
     backtest = await _backtest(ot.modes.ScriptedMode, config, 0, tmp_path)

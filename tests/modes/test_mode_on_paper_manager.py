@@ -32,10 +32,16 @@ class PaperSma(SmaCrossMode):
 async def test_mode_runs_unchanged_on_a_paper_manager() -> None:
     async with FakeExchangeServer() as server:
         manager = await (
-            ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["1h"])
-            .with_ccxt_options(server.ccxt_config()).with_client_hook(server.client_hook).rest_only()
+            ExchangeBuilder("binance")
+            .with_symbols(["BTC/USDT"])
+            .with_time_frames(["1h"])
+            .with_ccxt_options(server.ccxt_config())
+            .with_client_hook(server.client_hook)
+            .rest_only()
             .use_simulated_trader(starting_portfolio={"USDT": "1000"})
-            .use_trading_mode(PaperSma, {"fast_period": 2, "slow_period": 3}).build())
+            .use_trading_mode(PaperSma, {"fast_period": 2, "slow_period": 3})
+            .build()
+        )
         async with manager:
             await manager.wait_ready(timeout=30)
             mode = manager.get_component("trading_modes").modes[0]

@@ -24,8 +24,15 @@ FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
 def test_default_time_frame_is_the_first_configured_not_the_shortest() -> None:
     clock = SimulatedClock(0)
     md = ExchangeMarketData(clock, synchronized=True)
-    context = ModeContext(channels=md.channels, trader=None, portfolio=None, clock=clock, symbols=["BTC/USDT"],
-                          time_frames=[ot.TimeFrame.H1, ot.TimeFrame.M5], market_spec=lambda s: ot.MarketSpec())
+    context = ModeContext(
+        channels=md.channels,
+        trader=None,
+        portfolio=None,
+        clock=clock,
+        symbols=["BTC/USDT"],
+        time_frames=[ot.TimeFrame.H1, ot.TimeFrame.M5],
+        market_spec=lambda s: ot.MarketSpec(),
+    )
     assert [tf.value for tf in context.time_frames] == ["5m", "1h"]  # still shortest first
     mode = SmaCrossMode(context, {})
     assert mode.time_frame is ot.TimeFrame.H1
@@ -34,10 +41,16 @@ def test_default_time_frame_is_the_first_configured_not_the_shortest() -> None:
 
 async def test_builder_made_mode_reacts_on_the_first_configured_time_frame() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json").merge(
-        CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json"))
-    manager = await (ot.ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["1h", "5m"])
-                     .with_clock(SimulatedClock(1606780800000)).use_backtesting(data)
-                     .use_trading_mode(SmaCrossMode, {})).build()
+        CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json")
+    )
+    manager = await (
+        ot.ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["1h", "5m"])
+        .with_clock(SimulatedClock(1606780800000))
+        .use_backtesting(data)
+        .use_trading_mode(SmaCrossMode, {})
+    ).build()
     async with manager:
         mode = manager.get_component("trading_modes").modes[0]
         assert mode.time_frame is ot.TimeFrame.H1

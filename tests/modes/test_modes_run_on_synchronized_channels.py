@@ -50,15 +50,16 @@ class EveryCandleConfig(ModeConfig):
 
 class EveryCandleProducer(AbstractModeProducer):
     async def on_candle(self, candle: Any) -> None:
-        await self.submit(TradingDecision(candle.symbol, DecisionAction.BUY, candle.timestamp,
-                                          reason=f"step={self.mode.config.step}"))
-
+        await self.submit(
+            TradingDecision(candle.symbol, DecisionAction.BUY, candle.timestamp, reason=f"step={self.mode.config.step}")
+        )
 
 
 class EvaluationProducer(AbstractModeProducer):
     async def on_evaluation(self, evaluation: Evaluation) -> None:
-        await self.submit(TradingDecision(evaluation.symbol, DecisionAction.SELL, evaluation.time_ms,
-                                          reason=evaluation.source))
+        await self.submit(
+            TradingDecision(evaluation.symbol, DecisionAction.SELL, evaluation.time_ms, reason=evaluation.source)
+        )
 
 
 class KlineProducer(AbstractModeProducer):
@@ -85,8 +86,16 @@ class EvaluationMode(EveryCandleMode):
 
 
 def _context(md: ExchangeMarketData, clock: ot.SimulatedClock, **kw: Any) -> ModeContext:
-    return ModeContext(channels=md.channels, trader=None, portfolio=None, clock=clock, symbols=["BTC/USDT"],
-                       time_frames=[ot.TimeFrame.M5], market_spec=lambda s: ot.MarketSpec(), **kw)
+    return ModeContext(
+        channels=md.channels,
+        trader=None,
+        portfolio=None,
+        clock=clock,
+        symbols=["BTC/USDT"],
+        time_frames=[ot.TimeFrame.M5],
+        market_spec=lambda s: ot.MarketSpec(),
+        **kw,
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -188,8 +197,15 @@ async def test_sma_cross_signals_match_the_reference_crossings_on_real_data() ->
     await mode.start()
     await BacktestDriver(data, clock=clock, market_data=md).run()
     # with a buy fraction of 1 and no fees, every crossing trades in the reference loop
-    reference = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000, fast_period=5,
-                                    slow_period=20, buy_fraction="1", taker_fee="0")
+    reference = sma_cross_reference(
+        series.times.tolist(),
+        series.closes.tolist(),
+        300_000,
+        fast_period=5,
+        slow_period=20,
+        buy_fraction="1",
+        taker_fee="0",
+    )
     assert len(Recorder.seen) >= len(reference.fills) > 10
     # each reference fill happens at a recorded crossing of the same direction and price
     by_time = {d.time_ms: d for d in Recorder.seen}

@@ -34,10 +34,16 @@ def _write(path: Path, text: str, stamp: int) -> None:
 
 async def _paper(server: FakeExchangeServer, script: Path) -> Any:
     return await (
-        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["1h"])
-        .with_ccxt_options(server.ccxt_config()).with_client_hook(server.client_hook).rest_only()
+        ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["1h"])
+        .with_ccxt_options(server.ccxt_config())
+        .with_client_hook(server.client_hook)
+        .rest_only()
         .use_simulated_trader(starting_portfolio={"USDT": "1000"})
-        .use_trading_mode(ScriptedMode, {"script": str(script), "reload_check_ms": 0}).build())
+        .use_trading_mode(ScriptedMode, {"script": str(script), "reload_check_ms": 0})
+        .build()
+    )
 
 
 async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_path: Path) -> None:
@@ -48,8 +54,9 @@ async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_pa
         async with manager:
             await manager.wait_ready(timeout=30)
             mode = manager.get_component("trading_modes").modes[0]
-            updater = next(u for u in manager.get_component("exchange_data").updaters
-                           if isinstance(u, RestCandlesUpdater))
+            updater = next(
+                u for u in manager.get_component("exchange_data").updaters if isinstance(u, RestCandlesUpdater)
+            )
             buffer = manager.exchange_symbols_data.get("BTC/USDT").candles("1h")
 
             async def next_candle() -> int:
@@ -69,8 +76,7 @@ async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_pa
             _write(script, VERSION.format(name="v4", action="pass"), 4_000_000_000)
             t4 = await next_candle()
 
-            assert [(name, t) for name, t, _ in mode.state["calls"]] == [("v1", t1), ("v2", t2), ("v2", t3),
-                                                                           ("v4", t4)]
+            assert [(name, t) for name, t, _ in mode.state["calls"]] == [("v1", t1), ("v2", t2), ("v2", t3), ("v4", t4)]
             assert mode.reloads == 2 and mode.is_started
             assert manager.get_component("trading_modes").modes == [mode]  # same mode, never restarted
             # the broken edit: a typed error naming the file and line, logged, the previous version kept
@@ -89,8 +95,15 @@ def test_reload_check_is_paced_by_the_managers_clock_and_off_when_hot_reload_is(
     script = tmp_path / "s.py"
     _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
     clock = SimulatedClock(start_ms=0)
-    context = ModeContext(channels=None, trader=None, portfolio=None, clock=clock, symbols=["BTC/USDT"],
-                          time_frames=[ot.TimeFrame.H1], market_spec=lambda s: ot.MarketSpec())
+    context = ModeContext(
+        channels=None,
+        trader=None,
+        portfolio=None,
+        clock=clock,
+        symbols=["BTC/USDT"],
+        time_frames=[ot.TimeFrame.H1],
+        market_spec=lambda s: ot.MarketSpec(),
+    )
     mode = ScriptedMode(context, {"script": str(script), "reload_check_ms": 60_000})
     _write(script, VERSION.format(name="v2", action="pass"), 2_000_000_000)
     mode.maybe_reload()  # first check: loads v2
@@ -111,8 +124,15 @@ def test_reload_check_is_paced_by_the_managers_clock_and_off_when_hot_reload_is(
 def test_a_reload_declaring_a_feed_the_manager_lacks_keeps_the_running_version(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
     _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
-    context = ModeContext(channels=None, trader=None, portfolio=None, clock=SimulatedClock(0), symbols=["BTC/USDT"],
-                          time_frames=[ot.TimeFrame.H1], market_spec=lambda s: ot.MarketSpec())
+    context = ModeContext(
+        channels=None,
+        trader=None,
+        portfolio=None,
+        clock=SimulatedClock(0),
+        symbols=["BTC/USDT"],
+        time_frames=[ot.TimeFrame.H1],
+        market_spec=lambda s: ot.MarketSpec(),
+    )
     mode = ScriptedMode(context, {"script": str(script)})
     running = mode.script
     _write(script, VERSION.format(name="v2", action="pass").replace('["1h"]', '["1h", "4h"]'), 2_000_000_000)

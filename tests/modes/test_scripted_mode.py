@@ -32,8 +32,9 @@ def _script(tmp_path: Path, body: str, name: str = "script.py") -> Path:
 
 
 async def _backtest(mode: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
-    return await run_backtest(_data(), trading_mode=mode, mode_config=config, starting_portfolio={"USDT": "10000"},
-                              markets=SPEC, **kwargs)
+    return await run_backtest(
+        _data(), trading_mode=mode, mode_config=config, starting_portfolio={"USDT": "10000"}, markets=SPEC, **kwargs
+    )
 
 
 def _conserved(result: Any) -> None:
@@ -86,17 +87,24 @@ async def test_same_script_through_resolve_mode_gives_the_same_backtest() -> Non
     assert resolved.event_log_hash == direct.event_log_hash
 
 
-@pytest.mark.parametrize(("body", "line", "message"), [
-    ("TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx)\n    pass\n", 3, "syntax error"),
-    ("TIME_FRAMES = ['1h']\nx = 1\ny = x / 0\n\nasync def on_candle(ctx):\n    pass\n", 3, "ZeroDivisionError"),
-    ("TIME_FRAMES = ['1h']\n\ndef on_candle(ctx):\n    pass\n", 3, "async def"),
-    ("TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx):\n    pass\n\ndef on_fill(ctx, order):\n    pass\n", 6,
-     "on_fill must be"),
-    ("x = 1\nTIME_FRAMES = ['7q']\n\nasync def on_candle(ctx):\n    pass\n", 2, "TIME_FRAMES"),
-    ("SYMBOLS = 'BTC/USDT'\n\nasync def on_candle(ctx):\n    pass\n", 1, "SYMBOLS"),
-])
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        ("TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx)\n    pass\n", 3, "syntax error"),
+        ("TIME_FRAMES = ['1h']\nx = 1\ny = x / 0\n\nasync def on_candle(ctx):\n    pass\n", 3, "ZeroDivisionError"),
+        ("TIME_FRAMES = ['1h']\n\ndef on_candle(ctx):\n    pass\n", 3, "async def"),
+        (
+            "TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx):\n    pass\n\ndef on_fill(ctx, order):\n    pass\n",
+            6,
+            "on_fill must be",
+        ),
+        ("x = 1\nTIME_FRAMES = ['7q']\n\nasync def on_candle(ctx):\n    pass\n", 2, "TIME_FRAMES"),
+        ("SYMBOLS = 'BTC/USDT'\n\nasync def on_candle(ctx):\n    pass\n", 1, "SYMBOLS"),
+    ],
+)
 def test_a_script_that_fails_to_load_is_a_script_error_naming_file_and_line(
-        tmp_path: Path, body: str, line: int, message: str) -> None:
+    tmp_path: Path, body: str, line: int, message: str
+) -> None:
     path = _script(tmp_path, body)
     with pytest.raises(ScriptError) as info:
         load_script(path)
@@ -120,12 +128,15 @@ async def test_a_feed_the_data_lacks_fails_the_backtest_naming_the_script(tmp_pa
 
 
 async def test_malformed_dsl_string_is_refused_before_any_order_and_raised_when_asked(tmp_path: Path) -> None:
-    path = _script(tmp_path, """
+    path = _script(
+        tmp_path,
+        """
         TIME_FRAMES = ["1h"]
 
         async def on_candle(ctx):
             await ctx.market_buy("10 percent")
-    """)
+    """,
+    )
     result = await _backtest(ScriptedMode, {"script": str(path)})
     assert result.trades == [] and result.final_portfolio == {"USDT": Decimal("10000")}
     with pytest.raises(DSLError, match="'10 percent'"):
@@ -134,7 +145,9 @@ async def test_malformed_dsl_string_is_refused_before_any_order_and_raised_when_
 
 async def test_script_sees_the_trigger_candle_exactly_and_its_declared_feeds_only(tmp_path: Path) -> None:
     log = tmp_path / "calls.txt"
-    path = _script(tmp_path, f"""
+    path = _script(
+        tmp_path,
+        f"""
         TIME_FRAMES = ["1h"]
         LOG = {str(log)!r}
 
@@ -147,7 +160,8 @@ async def test_script_sees_the_trigger_candle_exactly_and_its_declared_feeds_onl
             assert ctx.closes(3)[-1] == float(ctx.close) and len(ctx.times(5)) <= 5
             with open(LOG, "a") as f:
                 f.write(f"candle {{ctx.symbol}} {{ctx.time_frame}} {{ctx.time_ms}} {{ctx.open}} {{ctx.close}}\\n")
-    """)
+    """,
+    )
     await _backtest(ScriptedMode, {"script": str(path), "on_error": "raise"})
     lines = log.read_text().splitlines()
     series = _data().get("BTC/USDT", "1h")
@@ -156,8 +170,14 @@ async def test_script_sees_the_trigger_candle_exactly_and_its_declared_feeds_onl
     assert len(candles) == len(series)  # the gate may open on the first candle at the earliest
     first_open = ot.util.decimals.decimal_from_data_float(series.opens[0])
     first_close = ot.util.decimals.decimal_from_data_float(series.closes[0])
-    assert candles[0] == ["candle", "BTC/USDT", "1h", str(int(series.times[0]) + 3_600_000), str(first_open),
-                          str(first_close)]
+    assert candles[0] == [
+        "candle",
+        "BTC/USDT",
+        "1h",
+        str(int(series.times[0]) + 3_600_000),
+        str(first_open),
+        str(first_close),
+    ]
 
 
 async def test_no_reload_in_a_backtest_even_when_the_file_changes_during_the_run(tmp_path: Path) -> None:
@@ -170,7 +190,8 @@ async def test_no_reload_in_a_backtest_even_when_the_file_changes_during_the_run
             with open({str(log)!r}, "a") as f:
                 f.write("v2\\n")
     """)
-    path.write_text(textwrap.dedent(f"""
+    path.write_text(
+        textwrap.dedent(f"""
         TIME_FRAMES = ["1h"]
 
         async def on_candle(ctx):
@@ -178,7 +199,9 @@ async def test_no_reload_in_a_backtest_even_when_the_file_changes_during_the_run
                 f.write("v1\\n")
             with open({str(path)!r}, "w") as f:  # the file changes under the running backtest
                 f.write({second!r})
-    """), encoding="utf-8")
+    """),
+        encoding="utf-8",
+    )
     await _backtest(ScriptedMode, {"script": str(path), "reload_check_ms": 0})
     assert set(log.read_text().splitlines()) == {"v1"}
 
@@ -194,13 +217,16 @@ def test_resolve_mode_accepts_names_import_paths_script_paths_and_classes() -> N
     assert scripted.validate_config({}).script == str(EXAMPLE.resolve())
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ("nope", "unknown trading mode 'nope'"),
-    ("no_such_package.mod:Mode", "cannot import no_such_package.mod"),
-    ("octobot_trading.modes.grid:Missing", "has no Missing"),
-    ("octobot_trading.modes.grid:GridConfig", "not an AbstractTradingMode subclass"),
-    ("", "empty"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("nope", "unknown trading mode 'nope'"),
+        ("no_such_package.mod:Mode", "cannot import no_such_package.mod"),
+        ("octobot_trading.modes.grid:Missing", "has no Missing"),
+        ("octobot_trading.modes.grid:GridConfig", "not an AbstractTradingMode subclass"),
+        ("", "empty"),
+    ],
+)
 def test_resolve_mode_refuses_a_bad_spec_with_a_configuration_error(spec: str, message: str) -> None:
     with pytest.raises(ConfigurationError, match=message) as info:
         resolve_mode(spec)
@@ -218,7 +244,9 @@ def test_resolve_mode_of_a_broken_script_is_a_script_error(tmp_path: Path) -> No
 
 async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    path = _script(tmp_path, f"""
+    path = _script(
+        tmp_path,
+        f"""
         from decimal import Decimal
         from octobot_trading.modes import DSLError
         TIME_FRAMES = ["1h"]
@@ -250,16 +278,22 @@ async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path)
                 note("position", ctx.position)
                 cancelled = await ctx.cancel_all()
                 note("cancelled", len(cancelled), len(ctx.open_orders()), ctx.available("USDT") == ctx.total("USDT"))
-    """)
-    result = await run_backtest(_data(), trading_mode=ScriptedMode, mode_config={"script": str(path),
-                                                                                 "on_error": "raise"},
-                                starting_portfolio={"USDT": "10000", "BTC": "1"}, markets=SPEC)
+    """,
+    )
+    result = await run_backtest(
+        _data(),
+        trading_mode=ScriptedMode,
+        mode_config={"script": str(path), "on_error": "raise"},
+        starting_portfolio={"USDT": "10000", "BTC": "1"},
+        markets=SPEC,
+    )
     lines = [line.split() for line in log.read_text().splitlines()]
     example, precancel, orders, refused_entry, refused_position, position, cancelled = lines
     assert precancel == ["precancel", "1"]
     close = Decimal(example[5])
     assert example[2] == "market" and Decimal(example[1]) == SPEC["BTC/USDT"].adapt_quantity(
-        Decimal("1000") / close)  # 10 % of the available quote at the close (no slippage, fee in base)
+        Decimal("1000") / close
+    )  # 10 % of the available quote at the close (no slippage, fee in base)
     assert Decimal(example[3]) == SPEC["BTC/USDT"].adapt_price(close * Decimal("1.02"), ot.OrderSide.SELL)
     close26 = Decimal(orders[10])
     assert [Decimal(v) for v in orders[1:3]] == [Decimal("15000"), Decimal("0.01")]
@@ -275,7 +309,9 @@ async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path)
 
 async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path) -> None:
     log = tmp_path / "fills.txt"
-    path = _script(tmp_path, f"""
+    path = _script(
+        tmp_path,
+        f"""
         from decimal import Decimal
         TIME_FRAMES = ["1h"]
 
@@ -287,7 +323,8 @@ async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path
         async def on_fill(ctx, order):
             with open({str(log)!r}, "a") as f:
                 f.write(f"{{order.side}} {{order.order_type}} {{order.filled}} {{ctx.time_ms}}\\n")
-    """)
+    """,
+    )
     result = await _backtest(ScriptedMode, {"script": str(path), "on_error": "raise"})
     entry, take_profit = result.trades
     assert log.read_text().splitlines() == [
@@ -297,8 +334,11 @@ async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path
 
 
 async def test_callback_errors_name_the_script_line_are_kept_bounded_and_repeats_are_not_all_logged(
-        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    path = _script(tmp_path, """
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _script(
+        tmp_path,
+        """
         TIME_FRAMES = ["1h"]
 
         async def on_candle(ctx):
@@ -307,7 +347,8 @@ async def test_callback_errors_name_the_script_line_are_kept_bounded_and_repeats
                 await ctx.market_buy("10 percent")
             ctx.state["n"] += 1
             1 / 0
-    """)
+    """,
+    )
     caplog.set_level("ERROR")
     built: list[ScriptedMode] = []
 

@@ -34,11 +34,16 @@ async def test_cancel_all_and_open_orders_of_a_script_leave_another_modes_orders
     script.write_text(textwrap.dedent(SCRIPT), encoding="utf-8")
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     manager = await (
-        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
+        ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["5m"])
         .with_clock(ot.SimulatedClock(int(data.get("BTC/USDT", "5m").times[0])))
-        .with_trading_config(starting_portfolio={"USDT": "10000", "BTC": "0.2"}).use_backtesting(data)
+        .with_trading_config(starting_portfolio={"USDT": "10000", "BTC": "0.2"})
+        .use_backtesting(data)
         .use_trading_mode(GridTradingMode, {"levels": 3, "spacing_percent": "5", "amount_per_level": "0.01"})
-        .use_trading_mode(ScriptedMode, {"script": str(script), "on_error": "raise"}).build())
+        .use_trading_mode(ScriptedMode, {"script": str(script), "on_error": "raise"})
+        .build()
+    )
     async with manager:
         await manager.get_component("backtest").run()
         grid, scripted = manager.get_component("trading_modes").modes

@@ -18,11 +18,18 @@ FIXTURES = Path(__file__).parents[1] / "backtesting" / "fixtures"
 async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_reference() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     manager = await (
-        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
+        ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["5m"])
         .with_clock(ot.SimulatedClock(int(data.get("BTC/USDT", "5m").times[0])))
-        .with_trading_config(starting_portfolio={"USDT": "10000"}).use_backtesting(data).build())
-    configs: dict[str, tuple[dict[str, Any], str]] = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
-               "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000")}
+        .with_trading_config(starting_portfolio={"USDT": "10000"})
+        .use_backtesting(data)
+        .build()
+    )
+    configs: dict[str, tuple[dict[str, Any], str]] = {
+        "fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
+        "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000"),
+    }
     async with manager:
         portfolios = manager.exchange_personal_data.portfolio_manager
         modes = []
@@ -38,8 +45,9 @@ async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_re
             await mode.stop()
     series = data.get("BTC/USDT", "5m")
     for name, (config, allocation) in configs.items():
-        ref = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000,
-                                  starting_quote=allocation, **config)
+        ref = sma_cross_reference(
+            series.times.tolist(), series.closes.tolist(), 300_000, starting_quote=allocation, **config
+        )
         assert ref.fills, name
         assert subs[name].get("USDT") == ref.quote and subs[name].get("BTC", Decimal(0)) == ref.base, name
     # the account holds the unallocated 2000 USDT plus both sub-portfolios
@@ -48,12 +56,18 @@ async def test_two_sma_modes_on_separate_sub_portfolios_each_follow_their_own_re
 
 async def test_builder_use_trading_mode_sub_portfolio_gives_each_mode_its_own_funds() -> None:
     data = CandleData.from_file(FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
-    configs: dict[str, tuple[dict[str, Any], str]] = {"fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
-               "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000")}
+    configs: dict[str, tuple[dict[str, Any], str]] = {
+        "fast": ({"fast_period": 4, "slow_period": 12}, "3000"),
+        "slow": ({"fast_period": 8, "slow_period": 30, "buy_fraction": "0.5"}, "5000"),
+    }
     builder = (
-        ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_time_frames(["5m"])
+        ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_time_frames(["5m"])
         .with_clock(ot.SimulatedClock(int(data.get("BTC/USDT", "5m").times[0])))
-        .with_trading_config(starting_portfolio={"USDT": "10000"}).use_backtesting(data))
+        .with_trading_config(starting_portfolio={"USDT": "10000"})
+        .use_backtesting(data)
+    )
     for config, allocation in configs.values():
         builder.use_trading_mode(SmaCrossMode, config, sub_portfolio={"USDT": allocation})
     manager = await builder.build()
@@ -66,8 +80,9 @@ async def test_builder_use_trading_mode_sub_portfolio_gives_each_mode_its_own_fu
     assert names == ["sma_cross-0", "sma_cross-1"]
     series = data.get("BTC/USDT", "5m")
     for sub, (config, allocation) in zip(subs, configs.values(), strict=True):
-        ref = sma_cross_reference(series.times.tolist(), series.closes.tolist(), 300_000,
-                                  starting_quote=allocation, **config)
+        ref = sma_cross_reference(
+            series.times.tolist(), series.closes.tolist(), 300_000, starting_quote=allocation, **config
+        )
         assert ref.fills
         assert sub.get("USDT") == ref.quote and sub.get("BTC", Decimal(0)) == ref.base
     assert account["USDT"] == Decimal(2000) + subs[0]["USDT"] + subs[1]["USDT"]

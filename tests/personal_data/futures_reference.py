@@ -103,8 +103,16 @@ class Reference:
         return total
 
     # events ---------------------------------------------------------------
-    def fill(self, symbol: str, side: str, contracts: Decimal, price: Decimal, fee_rate: Decimal,
-             reduce_only: bool = False, position_side: str | None = None) -> tuple[Decimal, Decimal]:
+    def fill(
+        self,
+        symbol: str,
+        side: str,
+        contracts: Decimal,
+        price: Decimal,
+        fee_rate: Decimal,
+        reduce_only: bool = False,
+        position_side: str | None = None,
+    ) -> tuple[Decimal, Decimal]:
         """Apply a fill; return (realized PnL, fee) or raise Refused."""
         with localcontext(_WIDE):
             c = self.contracts[symbol]

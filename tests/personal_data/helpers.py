@@ -41,8 +41,14 @@ class SimAccount:
         """Advance the clock one minute and feed one candle (as the backtest driver does)."""
         self.clock.advance(60_000)
         pending = self.connector.engine.on_candle(
-            symbol, self.clock.now_ms(), float(o), float(h), float(low), float(c),
-            None if volume is None else float(volume))
+            symbol,
+            self.clock.now_ms(),
+            float(o),
+            float(h),
+            float(low),
+            float(c),
+            None if volume is None else float(volume),
+        )
         if pending is not None:
             await pending
         self.prices[symbol] = D(c)
@@ -54,17 +60,36 @@ class SimAccount:
             assert (bal.total, bal.free) == (total, available), (currency, bal, total, available)
 
 
-async def make_account(balances: dict[str, str] | None = None, *, fees: Fees | None = None,
-                       prices: dict[str, str] | None = None, safety: OrderSafetyConfig | None = None,
-                       markets: dict[str, MarketSpec] | None = None, **connector_options) -> SimAccount:
+async def make_account(
+    balances: dict[str, str] | None = None,
+    *,
+    fees: Fees | None = None,
+    prices: dict[str, str] | None = None,
+    safety: OrderSafetyConfig | None = None,
+    markets: dict[str, MarketSpec] | None = None,
+    **connector_options,
+) -> SimAccount:
     balances = balances if balances is not None else {"USDT": "10000"}
     clock = SimulatedClock(1_700_000_000_000)
     price_map = {k: D(v) for k, v in (prices or {"BTC/USDT": "100", "ETH/USDT": "10", "ETH/BTC": "0.1"}).items()}
     fees = fees or Fees(maker="0.001", taker="0.002")
-    connector = SimulatedConnector(clock, markets=markets or DEFAULT_MARKETS, starting_balances=balances,
-                                   fees=fees, price_source=price_map.get, **connector_options)
+    connector = SimulatedConnector(
+        clock,
+        markets=markets or DEFAULT_MARKETS,
+        starting_balances=balances,
+        fees=fees,
+        price_source=price_map.get,
+        **connector_options,
+    )
     personal = ExchangePersonalData(clock, starting_balances=balances)
-    trader = Trader(connector, personal, clock=clock, simulated=True, price_of=price_map.get, fees=fees,
-                    safety=safety or OrderSafetyConfig(enabled=False))
+    trader = Trader(
+        connector,
+        personal,
+        clock=clock,
+        simulated=True,
+        price_of=price_map.get,
+        fees=fees,
+        safety=safety or OrderSafetyConfig(enabled=False),
+    )
     await trader.initialize()
     return SimAccount(clock, connector, personal, trader, price_map)

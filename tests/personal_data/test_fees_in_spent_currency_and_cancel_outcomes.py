@@ -44,11 +44,25 @@ class Venue:
     async def load_markets(self, reload: bool = False) -> dict:
         return self.markets
 
-    async def create_order(self, order_type, side, symbol, amount, price=None, *, client_order_id,
-                           trigger_price=None, params=None) -> ExchangeOrder:
+    async def create_order(
+        self, order_type, side, symbol, amount, price=None, *, client_order_id, trigger_price=None, params=None
+    ) -> ExchangeOrder:
         self.created += 1
-        order = ExchangeOrder(f"V{self.created}", client_order_id, symbol, order_type, side, OrderStatus.OPEN,
-                              price, amount, D(0), amount, None, None, 1)
+        order = ExchangeOrder(
+            f"V{self.created}",
+            client_order_id,
+            symbol,
+            order_type,
+            side,
+            OrderStatus.OPEN,
+            price,
+            amount,
+            D(0),
+            amount,
+            None,
+            None,
+            1,
+        )
         self.orders[order.id] = order
         if self.fill_on_create is not None:
             fill_price, fee, fee_currency = self.fill_on_create
@@ -71,16 +85,35 @@ class Venue:
     async def fetch_my_trades(self, symbol=None, since=None, limit=None) -> list[ExchangeTrade]:
         return [t for t in self.trades if t.id not in self.hidden]
 
-    def fill(self, order_id: str, amount: Decimal, price: Decimal, fee: Decimal, fee_currency: str,
-             trade_id: str | None = None) -> None:
+    def fill(
+        self,
+        order_id: str,
+        amount: Decimal,
+        price: Decimal,
+        fee: Decimal,
+        fee_currency: str,
+        trade_id: str | None = None,
+    ) -> None:
         order = self.orders[order_id]
         filled = order.filled + amount
         average = price if order.average is None else (order.average * order.filled + price * amount) / filled
         status = OrderStatus.FILLED if filled == order.amount else OrderStatus.PARTIALLY_FILLED
-        self.orders[order_id] = replace(order, status=status, filled=filled, remaining=order.amount - filled,
-                                        average=average)
-        self.trades.append(ExchangeTrade(trade_id or f"T{len(self.trades) + 1}", order_id, order.symbol,
-                                         order.side, price, amount, fee, fee_currency, 2 + len(self.trades)))
+        self.orders[order_id] = replace(
+            order, status=status, filled=filled, remaining=order.amount - filled, average=average
+        )
+        self.trades.append(
+            ExchangeTrade(
+                trade_id or f"T{len(self.trades) + 1}",
+                order_id,
+                order.symbol,
+                order.side,
+                price,
+                amount,
+                fee,
+                fee_currency,
+                2 + len(self.trades),
+            )
+        )
 
 
 async def _venue_trader(balances: dict[str, str], fee_side: str | None = None):
@@ -90,8 +123,14 @@ async def _venue_trader(balances: dict[str, str], fee_side: str | None = None):
         markets = {s: replace(m, fee_side=fee_side) for s, m in markets.items()}
     venue = Venue(markets)
     personal = ExchangePersonalData(clock, starting_balances=balances)
-    trader = Trader(venue, personal, clock=clock, simulated=False,  # type: ignore[arg-type]
-                    price_of={"BTC/USDT": D(100)}.get, safety=OrderSafetyConfig(enabled=False))
+    trader = Trader(
+        venue,  # type: ignore[arg-type]
+        personal,
+        clock=clock,
+        simulated=False,  # type: ignore[arg-type]
+        price_of={"BTC/USDT": D(100)}.get,
+        safety=OrderSafetyConfig(enabled=False),
+    )
     await trader.initialize()
     return venue, personal, trader
 
@@ -142,8 +181,7 @@ async def test_n1_the_fee_of_a_real_trade_correcting_an_inferred_fill_comes_out_
     assert order.reserved_amount == D("30.03") and _asset(personal, "USDT") == (D("30.03"), D(0))
     _books_consistent(personal)
     await trader.cancel_order(order)
-    assert _asset(personal, "USDT") == (D("30.03"), D("30.03")) and _asset(personal, "BTC") == (D("0.7"),
-                                                                                                 D("0.7"))
+    assert _asset(personal, "USDT") == (D("30.03"), D("30.03")) and _asset(personal, "BTC") == (D("0.7"), D("0.7"))
     _books_consistent(personal)
 
 
@@ -163,8 +201,9 @@ async def test_n1_an_order_adopted_from_the_venue_reserves_its_fee_like_a_placed
     trader.markets["BTC/USDT"] = replace(trader.markets["BTC/USDT"], fee_side="quote")
     market = server.state.markets["BTCUSDT"]
     price = (market.last_price * D("0.9")).quantize(market.tick_size)
-    placed_elsewhere = await connector.create_order(OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", D("0.001"), price,
-                                                    client_order_id="elsewhere-1")
+    placed_elsewhere = await connector.create_order(
+        OrderType.LIMIT, OrderSide.BUY, "BTC/USDT", D("0.001"), price, client_order_id="elsewhere-1"
+    )
     await trader.sync_with_exchange()
     adopted = personal.orders_manager.get_by_exchange_id(placed_elsewhere.id)
     assert adopted is not None and adopted.status is OrderStatus.OPEN

@@ -26,55 +26,87 @@ BTC_INV = "BTC/USD:BTC"
 STEP = D("1e-18")
 
 
-def _account(margin_mode: str = "isolated", position_mode: str = "one_way", usdt: str = "1000",
-             leverage: str = "10") -> FuturesAccount:
+def _account(
+    margin_mode: str = "isolated", position_mode: str = "one_way", usdt: str = "1000", leverage: str = "10"
+) -> FuturesAccount:
     return FuturesAccount(
-        {XRP: ContractSpec(leverage=leverage, max_leverage="50", maintenance_margin_rate="0.004",
-                           margin_mode=MarginMode(margin_mode), position_mode=PositionMode(position_mode)),
-         BTC_INV: ContractSpec(contract_size="100", leverage="5", maintenance_margin_rate="0.005",
-                               margin_mode=MarginMode(margin_mode), position_mode=PositionMode(position_mode))},
-        {"USDT": usdt, "BTC": "1"})
+        {
+            XRP: ContractSpec(
+                leverage=leverage,
+                max_leverage="50",
+                maintenance_margin_rate="0.004",
+                margin_mode=MarginMode(margin_mode),
+                position_mode=PositionMode(position_mode),
+            ),
+            BTC_INV: ContractSpec(
+                contract_size="100",
+                leverage="5",
+                maintenance_margin_rate="0.005",
+                margin_mode=MarginMode(margin_mode),
+                position_mode=PositionMode(position_mode),
+            ),
+        },
+        {"USDT": usdt, "BTC": "1"},
+    )
 
 
 def _state(account: FuturesAccount) -> tuple[object, ...]:
-    return (account.wallets, account.positions(), len(account.transactions), copy.copy(account._reserved),
-            [account.settings(s) for s in account.specs])
+    return (
+        account.wallets,
+        account.positions(),
+        len(account.transactions),
+        copy.copy(account._reserved),
+        [account.settings(s) for s in account.specs],
+    )
 
 
 # ---------------------------------------------------------------- contract specs and symbols
 def test_contract_spec_is_exported_with_position_mode_and_reads_decimals_from_str_and_int():
-    spec = ot.ContractSpec(contract_size=1, leverage="10", margin_mode=ot.MarginMode.ISOLATED,
-                           position_mode=ot.PositionMode.ONE_WAY, maintenance_margin_rate="0.004",
-                           price_tick="0.0001", amount_step="0.1", min_cost="5")
+    spec = ot.ContractSpec(
+        contract_size=1,
+        leverage="10",
+        margin_mode=ot.MarginMode.ISOLATED,
+        position_mode=ot.PositionMode.ONE_WAY,
+        maintenance_margin_rate="0.004",
+        price_tick="0.0001",
+        amount_step="0.1",
+        min_cost="5",
+    )
     assert isinstance(spec, ot.MarketSpec)
     assert (spec.leverage, spec.maintenance_margin_rate, spec.contract_size) == (D(10), D("0.004"), D(1))
     assert spec.adapt_quantity("12.34") == D("12.3")
     assert [m.value for m in ot.PositionMode] == ["one_way", "hedge"]
 
 
-@pytest.mark.parametrize("name", ["leverage", "maintenance_margin_rate", "contract_size", "min_leverage",
-                                  "max_leverage", "price_tick"])
+@pytest.mark.parametrize(
+    "name", ["leverage", "maintenance_margin_rate", "contract_size", "min_leverage", "max_leverage", "price_tick"]
+)
 def test_contract_spec_refuses_a_float_for_any_number(name):
-    kwargs: dict[str, Any] = {"maintenance_margin_rate": "0.004",
-                              name: 5.0 if name != "maintenance_margin_rate" else 0.004}
+    kwargs: dict[str, Any] = {
+        "maintenance_margin_rate": "0.004",
+        name: 5.0 if name != "maintenance_margin_rate" else 0.004,
+    }
     with pytest.raises(TypeError, match=name):
         ContractSpec(**kwargs)
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
-    ({"leverage": "0"}, "leverage"),
-    ({"leverage": "100", "max_leverage": "20"}, "leverage"),
-    ({"leverage": "2", "min_leverage": "3"}, "leverage"),
-    ({"min_leverage": "5", "max_leverage": "2", "leverage": "5"}, "max_leverage"),
-    ({"maintenance_margin_rate": "1"}, "maintenance_margin_rate"),
-    ({"maintenance_margin_rate": "-0.1"}, "maintenance_margin_rate"),
-    ({"maintenance_margin_rate": None}, "maintenance_margin_rate"),
-    ({"margin_mode": "portfolio"}, "margin_mode"),
-    ({"position_mode": "both"}, "position_mode"),
-    ({"symbol": "BTC/USDT"}, "symbol"),
-    ({"symbol": "BTC/USDT:USDT-250627-50000-C"}, "symbol"),
-    ({"symbol": "BTC/USDT:EUR"}, "symbol"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"leverage": "0"}, "leverage"),
+        ({"leverage": "100", "max_leverage": "20"}, "leverage"),
+        ({"leverage": "2", "min_leverage": "3"}, "leverage"),
+        ({"min_leverage": "5", "max_leverage": "2", "leverage": "5"}, "max_leverage"),
+        ({"maintenance_margin_rate": "1"}, "maintenance_margin_rate"),
+        ({"maintenance_margin_rate": "-0.1"}, "maintenance_margin_rate"),
+        ({"maintenance_margin_rate": None}, "maintenance_margin_rate"),
+        ({"margin_mode": "portfolio"}, "margin_mode"),
+        ({"position_mode": "both"}, "position_mode"),
+        ({"symbol": "BTC/USDT"}, "symbol"),
+        ({"symbol": "BTC/USDT:USDT-250627-50000-C"}, "symbol"),
+        ({"symbol": "BTC/USDT:EUR"}, "symbol"),
+    ],
+)
 def test_contract_spec_names_the_bad_field(kwargs, field):
     with pytest.raises(ConfigurationError) as err:
         ContractSpec(**{"maintenance_margin_rate": "0.004", **kwargs})
@@ -100,8 +132,13 @@ def test_an_account_refuses_contract_specs_for_a_spot_symbol():
 
 
 def test_margin_tiers_give_the_maintenance_margin_of_each_bracket():
-    spec = ContractSpec(margin_tiers=(MarginTier("50000", "0.004"), MarginTier("250000", "0.005", "50"),
-                                      MarginTier(None, "0.01", "1300")))
+    spec = ContractSpec(
+        margin_tiers=(
+            MarginTier("50000", "0.004"),
+            MarginTier("250000", "0.005", "50"),
+            MarginTier(None, "0.01", "1300"),
+        )
+    )
     assert spec.maintenance_margin(D(10000)) == D(40)
     assert spec.maintenance_margin(D(100000)) == D(450)
     assert spec.maintenance_margin(D(1000000)) == D(8700)
@@ -275,8 +312,11 @@ def test_modes_and_leverage_cannot_change_with_open_positions():
     acc = _account()
     acc.apply_fill("p1", XRP, "buy", "10", "1", 1)
     before = _state(acc)
-    for change in (lambda: acc.set_margin_mode(XRP, "cross"), lambda: acc.set_position_mode(XRP, "hedge"),
-                   lambda: acc.set_leverage(XRP, "5")):
+    for change in (
+        lambda: acc.set_margin_mode(XRP, "cross"),
+        lambda: acc.set_position_mode(XRP, "hedge"),
+        lambda: acc.set_leverage(XRP, "5"),
+    ):
         with pytest.raises(OpenPositionsError):
             change()
     assert _state(acc) == before
@@ -295,8 +335,10 @@ def test_funding_longs_pay_a_positive_rate_and_shorts_receive_it_once():
     acc.apply_fill("a", XRP, "buy", "100", "1", 1, position_side="long")
     acc.apply_fill("b", XRP, "sell", "40", "1", 1, position_side="short")
     payments = acc.apply_funding(XRP, "0.0001", "1.5", 28_800_000)
-    assert [(p.side, p.amount) for p in payments] == [(PositionSide.LONG, D("-0.015")),
-                                                      (PositionSide.SHORT, D("0.006"))]
+    assert [(p.side, p.amount) for p in payments] == [
+        (PositionSide.LONG, D("-0.015")),
+        (PositionSide.SHORT, D("0.006")),
+    ]
     assert acc.apply_funding(XRP, "0.0001", "1.5", 28_800_000) == []  # same funding time: not paid twice
     negative = acc.apply_funding(XRP, "-0.0002", "1", 57_600_000)
     assert [p.amount for p in negative] == [D("0.02"), D("-0.008")]
@@ -313,8 +355,7 @@ def test_isolated_liquidation_on_the_path_loses_exactly_the_initial_margin():
     assert acc.check_isolated_liquidation(XRP, ["1.2", "1.1", "1.3"], 2) == []
     wallet = acc.wallet("USDT")
     [liq] = acc.check_isolated_liquidation(XRP, ["1.2", "1.3", "1.0", "1.1"], 3)
-    assert (liq.side, liq.size, liq.price, liq.margin_lost) == (PositionSide.LONG, D(100), pos.liquidation_price,
-                                                               D(12))
+    assert (liq.side, liq.size, liq.price, liq.margin_lost) == (PositionSide.LONG, D(100), pos.liquidation_price, D(12))
     assert acc.wallet("USDT") == wallet - 12 and acc.get(XRP) is None
     assert acc.transactions.has(f"liquidation:{XRP}:long:3")
 
@@ -344,14 +385,17 @@ def test_fills_are_applied_once_by_id():
     assert _state(acc) == state
 
 
-@pytest.mark.parametrize(("args", "kwargs", "error"), [
-    ((XRP, "buy", "0", "1", 1), {}, InvalidOrder),
-    ((XRP, "buy", "1", "-1", 1), {}, InvalidOrder),
-    ((XRP, "buy", 1.0, "1", 1), {}, TypeError),
-    ((XRP, "buy", "1", 1.5, 1), {}, TypeError),
-    ((XRP, "buy", "1", "1", 1), {"fee_rate": 0.001}, TypeError),
-    (("ETH/USDT:USDT", "buy", "1", "1", 1), {}, ConfigurationError),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error"),
+    [
+        ((XRP, "buy", "0", "1", 1), {}, InvalidOrder),
+        ((XRP, "buy", "1", "-1", 1), {}, InvalidOrder),
+        ((XRP, "buy", 1.0, "1", 1), {}, TypeError),
+        ((XRP, "buy", "1", 1.5, 1), {}, TypeError),
+        ((XRP, "buy", "1", "1", 1), {"fee_rate": 0.001}, TypeError),
+        (("ETH/USDT:USDT", "buy", "1", "1", 1), {}, ConfigurationError),
+    ],
+)
 def test_bad_fills_raise_a_typed_error_and_change_nothing(args, kwargs, error):
     acc = _account()
     before = _state(acc)
@@ -377,9 +421,13 @@ def test_tiered_liquidation_price_is_solved_in_the_tier_its_notional_falls_in():
 
 def test_cross_liquidation_leaves_the_isolated_margins_in_the_wallet():
     eth = "ETH/USDT:USDT"
-    acc = FuturesAccount({XRP: ContractSpec(leverage="10", maintenance_margin_rate="0.004"),
-                          eth: ContractSpec(leverage="10", maintenance_margin_rate="0.004", margin_mode="cross")},
-                         {"USDT": "30"})
+    acc = FuturesAccount(
+        {
+            XRP: ContractSpec(leverage="10", maintenance_margin_rate="0.004"),
+            eth: ContractSpec(leverage="10", maintenance_margin_rate="0.004", margin_mode="cross"),
+        },
+        {"USDT": "30"},
+    )
     acc.apply_fill("iso", XRP, "buy", "100", "1", 1)  # isolated margin 10
     acc.apply_fill("x", eth, "sell", "10", "10", 1)  # cross margin 10
     acc.update_mark(eth, "14")  # cross PnL -40: margin balance 30 - 10 - 40 < maintenance

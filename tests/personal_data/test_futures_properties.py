@@ -28,32 +28,56 @@ START_MARKS = {XRP: D("1.2"), BTC: D("40000")}
 START = {"USDT": D("100"), "BTC": D("0.3")}
 FACTORS = [D(x) for x in ("0.7", "0.85", "0.93", "0.98", "0.995", "1.005", "1.02", "1.07", "1.15", "1.4")]
 
-fill_event = st.tuples(st.just("fill"), st.sampled_from([XRP, BTC]), st.sampled_from(["buy", "sell"]),
-                       st.integers(1, 80), st.sampled_from([D(0), D("0.0002"), D("0.0004")]),
-                       st.sampled_from([None, "long", "short"]), st.booleans())
+fill_event = st.tuples(
+    st.just("fill"),
+    st.sampled_from([XRP, BTC]),
+    st.sampled_from(["buy", "sell"]),
+    st.integers(1, 80),
+    st.sampled_from([D(0), D("0.0002"), D("0.0004")]),
+    st.sampled_from([None, "long", "short"]),
+    st.booleans(),
+)
 mark_event = st.tuples(st.just("mark"), st.sampled_from([XRP, BTC]), st.sampled_from(FACTORS))
-funding_event = st.tuples(st.just("funding"), st.sampled_from([XRP, BTC]),
-                          st.integers(-40, 40).map(lambda n: D(n) * D("0.00001")))
+funding_event = st.tuples(
+    st.just("funding"), st.sampled_from([XRP, BTC]), st.integers(-40, 40).map(lambda n: D(n) * D("0.00001"))
+)
 events = st.lists(st.one_of(fill_event, fill_event, mark_event, mark_event, funding_event), min_size=8, max_size=60)
 
 
 def _make(margin_mode: str, position_mode: str, leverage: int) -> tuple[FuturesAccount, Reference]:
-    specs = {XRP: ContractSpec(leverage=leverage, maintenance_margin_rate="0.004", max_leverage="125",
-                               margin_mode=MarginMode(margin_mode), position_mode=PositionMode(position_mode)),
-             BTC: ContractSpec(contract_size="100", leverage=leverage, maintenance_margin_rate="0.005",
-                               max_leverage="125", margin_mode=MarginMode(margin_mode),
-                               position_mode=PositionMode(position_mode))}
+    specs = {
+        XRP: ContractSpec(
+            leverage=leverage,
+            maintenance_margin_rate="0.004",
+            max_leverage="125",
+            margin_mode=MarginMode(margin_mode),
+            position_mode=PositionMode(position_mode),
+        ),
+        BTC: ContractSpec(
+            contract_size="100",
+            leverage=leverage,
+            maintenance_margin_rate="0.005",
+            max_leverage="125",
+            margin_mode=MarginMode(margin_mode),
+            position_mode=PositionMode(position_mode),
+        ),
+    }
     account = FuturesAccount(specs, dict(START))
     reference = Reference(
-        {XRP: Contract(XRP, False, D(1), D(leverage), D("0.004"), margin_mode, position_mode),
-         BTC: Contract(BTC, True, D(100), D(leverage), D("0.005"), margin_mode, position_mode)},
-        dict(START))
+        {
+            XRP: Contract(XRP, False, D(1), D(leverage), D("0.004"), margin_mode, position_mode),
+            BTC: Contract(BTC, True, D(100), D(leverage), D("0.005"), margin_mode, position_mode),
+        },
+        dict(START),
+    )
     return account, reference
 
 
 def _snapshot(account: FuturesAccount) -> list[tuple[Any, ...]]:
-    return [(p.symbol, p.side.value, p.contracts, p.entry_price, p.initial_margin, p.liquidation_price)
-            for p in account.positions()]
+    return [
+        (p.symbol, p.side.value, p.contracts, p.entry_price, p.initial_margin, p.liquidation_price)
+        for p in account.positions()
+    ]
 
 
 def _ref_snapshot(reference: Reference) -> list[tuple[Any, ...]]:
@@ -61,10 +85,15 @@ def _ref_snapshot(reference: Reference) -> list[tuple[Any, ...]]:
 
 
 @settings(max_examples=1000, deadline=None)
-@given(events=events, margin_mode=st.sampled_from(["isolated", "cross"]),
-       position_mode=st.sampled_from(["one_way", "hedge"]), leverage=st.sampled_from([1, 3, 10, 50]))
-def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(events, margin_mode, position_mode,
-                                                                           leverage):
+@given(
+    events=events,
+    margin_mode=st.sampled_from(["isolated", "cross"]),
+    position_mode=st.sampled_from(["one_way", "hedge"]),
+    leverage=st.sampled_from([1, 3, 10, 50]),
+)
+def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(
+    events, margin_mode, position_mode, leverage
+):
     account, reference = _make(margin_mode, position_mode, leverage)
     marks = dict(START_MARKS)
     for symbol, mark in marks.items():
@@ -84,13 +113,23 @@ def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(event
             elif position_side is None:
                 position_side = "long" if side == "buy" else "short"
             try:
-                expected: Any = reference.fill(symbol, side, D(contracts), marks[symbol], fee_rate, reduce_only,
-                                               position_side)
+                expected: Any = reference.fill(
+                    symbol, side, D(contracts), marks[symbol], fee_rate, reduce_only, position_side
+                )
             except Refused as refused:
                 expected = refused.reason
             try:
-                result = account.apply_fill(f"f{index}", symbol, side, contracts, marks[symbol], index,
-                                            fee_rate=fee_rate, reduce_only=reduce_only, position_side=position_side)
+                result = account.apply_fill(
+                    f"f{index}",
+                    symbol,
+                    side,
+                    contracts,
+                    marks[symbol],
+                    index,
+                    fee_rate=fee_rate,
+                    reduce_only=reduce_only,
+                    position_side=position_side,
+                )
                 assert result is not None
                 got: Any = (result.realized_pnl, result.fee)
                 note_event("flip" if result.closed and result.opened else "close" if result.closed else "open")
@@ -112,8 +151,9 @@ def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(event
             liquidated = account.check_isolated_liquidation(symbol, path, index)
             if liquidated:  # the float pre-check never misses a liquidation
                 assert float(new) <= long_bound or float(new) >= short_bound
-            assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated] == \
-                reference.isolated_liquidations(symbol, path)
+            assert [
+                (x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated
+            ] == reference.isolated_liquidations(symbol, path)
             for liquidation in liquidated:
                 note_event("isolated liquidation")
                 assert liquidation.margin_lost == before[(liquidation.symbol, liquidation.side)]  # never more
@@ -124,8 +164,9 @@ def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(event
             funding[currency] += sum((p.amount for p in payments), D(0))
         for settle in ("USDT", "BTC"):
             cross = account.check_cross_liquidation(settle, index)
-            assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in cross] == \
-                reference.cross_liquidations(settle)
+            assert [
+                (x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in cross
+            ] == reference.cross_liquidations(settle)
             realized[settle] -= sum((x.margin_lost for x in cross), D(0))
             if cross:
                 note_event("cross liquidation")
@@ -139,6 +180,9 @@ def test_any_sequence_keeps_the_ledger_exact_and_agrees_with_the_reference(event
     for settle in ("USDT", "BTC"):
         assert account.wallet(settle) == START[settle] + realized[settle] - fees[settle] + funding[settle]
         ledger = account.transactions
-        assert account.wallet(settle) == (START[settle] + ledger.total(TransactionType.REALISED_PNL, settle)
-                                          + ledger.total(TransactionType.TRADING_FEE, settle)
-                                          + ledger.total(TransactionType.FUNDING_FEE, settle))
+        assert account.wallet(settle) == (
+            START[settle]
+            + ledger.total(TransactionType.REALISED_PNL, settle)
+            + ledger.total(TransactionType.TRADING_FEE, settle)
+            + ledger.total(TransactionType.FUNDING_FEE, settle)
+        )

@@ -33,8 +33,17 @@ def _path(o: D, h: D, low: D, c: D) -> list[D]:
     return [o, low, h, c] if o - low <= h - o else [o, h, low, c]
 
 
-def _replay(symbol: str, candles: list[tuple[int, D, D, D, D]], tf_ms: int, funding: list[tuple[int, D]],
-            spec: ContractSpec, contract: Contract, start: D, contracts: D, fee_rate: D) -> dict[str, int]:
+def _replay(
+    symbol: str,
+    candles: list[tuple[int, D, D, D, D]],
+    tf_ms: int,
+    funding: list[tuple[int, D]],
+    spec: ContractSpec,
+    contract: Contract,
+    start: D,
+    contracts: D,
+    fee_rate: D,
+) -> dict[str, int]:
     currency = contract.settle
     account = FuturesAccount({symbol: spec}, {currency: start})
     reference = Reference({symbol: contract}, {currency: start})
@@ -49,8 +58,9 @@ def _replay(symbol: str, candles: list[tuple[int, D, D, D, D]], tf_ms: int, fund
         liquidated = account.check_isolated_liquidation(symbol, path, close_ms)
         if liquidated:  # the float pre-check on the candle's low / high never misses one
             assert float(low) <= long_bound or float(h) >= short_bound
-        assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated] == \
-            reference.isolated_liquidations(symbol, path)
+        assert [
+            (x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in liquidated
+        ] == reference.isolated_liquidations(symbol, path)
         account.update_mark(symbol, c)
         reference.set_mark(symbol, c)
         while funding_index < len(funding) and funding[funding_index][0] <= close_ms:
@@ -62,8 +72,9 @@ def _replay(symbol: str, candles: list[tuple[int, D, D, D, D]], tf_ms: int, fund
             assert [(p.side.value, p.amount) for p in paid] == reference.funding(symbol, rate)
             counts["funding"] += len(paid)
         cross = account.check_cross_liquidation(currency, close_ms)
-        assert [(x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in cross] == \
-            reference.cross_liquidations(currency)
+        assert [
+            (x.symbol, x.side.value, x.size, x.price, x.margin_lost) for x in cross
+        ] == reference.cross_liquidations(currency)
         counts["liquidations"] += len(liquidated) + len(cross)
         closes.append(c)
         if len(closes) >= 30:
@@ -87,9 +98,10 @@ def _replay(symbol: str, candles: list[tuple[int, D, D, D, D]], tf_ms: int, fund
                     counts["refused"] += 1
                 assert got == expected
             previous_diff = diff
-        assert [(p.side.value, p.contracts, p.entry_price, p.initial_margin, p.liquidation_price)
-                for p in account.positions()] == \
-            [(p.side, p.contracts, p.entry, p.margin, p.liq) for _, p in sorted(reference.positions.items())]
+        assert [
+            (p.side.value, p.contracts, p.entry_price, p.initial_margin, p.liquidation_price)
+            for p in account.positions()
+        ] == [(p.side, p.contracts, p.entry, p.margin, p.liq) for _, p in sorted(reference.positions.items())]
         assert account.wallets == reference.wallets
     return counts
 
@@ -104,8 +116,13 @@ def test_linear_xrp_perp_with_real_funding_agrees_with_the_reference(margin_mode
     candles = _json_candles("XRP_USDT_USDT-5m-futures.json")
     funding = [(t - t % EIGHT_HOURS, rate) for t, rate, *_ in _json_candles("XRP_USDT_USDT-8h-funding_rate.json")]
     leverage = "50" if margin_mode == "isolated" else "20"
-    spec = ContractSpec(leverage=leverage, max_leverage="125", maintenance_margin_rate="0.004",
-                        margin_mode=MarginMode(margin_mode), position_mode=PositionMode.ONE_WAY)
+    spec = ContractSpec(
+        leverage=leverage,
+        max_leverage="125",
+        maintenance_margin_rate="0.004",
+        margin_mode=MarginMode(margin_mode),
+        position_mode=PositionMode.ONE_WAY,
+    )
     contract = Contract("XRP/USDT:USDT", False, D(1), D(leverage), D("0.004"), margin_mode, "one_way")
     counts = _replay("XRP/USDT:USDT", candles, 300_000, funding, spec, contract, D(100), D(500), D("0.0004"))
     assert counts["fills"] > 20 and counts["funding"] >= 10
@@ -120,14 +137,20 @@ def test_inverse_btc_perp_read_as_btc_usd_agrees_with_the_reference(margin_mode)
     with path.open() as handle:
         for row in csv.DictReader(handle):
             when = datetime.strptime(row["timestamp"], "%Y-%m-%d %H:%M:%S.%f").replace(tzinfo=UTC)
-            candles.append((int(when.timestamp() * 1000), D(row["open"]), D(row["high"]), D(row["low"]),
-                            D(row["close"])))
+            candles.append(
+                (int(when.timestamp() * 1000), D(row["open"]), D(row["high"]), D(row["low"]), D(row["close"]))
+            )
     candles = candles[:20_000]
     # this data set has no funding history: a fixed 8-hour schedule of alternating rates
     first = candles[0][0] - candles[0][0] % EIGHT_HOURS
     funding = [(first + k * EIGHT_HOURS, D("0.0001") if k % 3 else D("-0.00005")) for k in range(1, 60)]
-    spec = ContractSpec(contract_size="100", leverage="50", max_leverage="100", maintenance_margin_rate="0.005",
-                        margin_mode=MarginMode(margin_mode))
+    spec = ContractSpec(
+        contract_size="100",
+        leverage="50",
+        max_leverage="100",
+        maintenance_margin_rate="0.005",
+        margin_mode=MarginMode(margin_mode),
+    )
     contract = Contract("BTC/USD:BTC", True, D(100), D(50), D("0.005"), margin_mode, "one_way")
     counts = _replay("BTC/USD:BTC", candles, 60_000, funding, spec, contract, D("0.1"), D(20), D("0.0005"))
     assert counts["fills"] > 100 and counts["funding"] > 20

@@ -58,13 +58,27 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
     orders = [create_order_instance("limit", "buy", "BTC/USDT", D("1"), D(p), clock=clock) for p in ("90", "80")]
 
     def shown(order, eid, status, filled):
-        return ExchangeOrder(eid, order.client_order_id, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY, status,
-                             order.price, D("1"), filled, D("1") - filled, order.price if filled else None, None,
-                             clock.now_ms())
+        return ExchangeOrder(
+            eid,
+            order.client_order_id,
+            "BTC/USDT",
+            OrderType.LIMIT,
+            OrderSide.BUY,
+            status,
+            order.price,
+            D("1"),
+            filled,
+            D("1") - filled,
+            order.price if filled else None,
+            None,
+            clock.now_ms(),
+        )
 
     class Venue:  # the connector seen through the contract only: the fake server never sends invalid fills
-        replies = {orders[0].client_order_id: shown(orders[0], "E1", OrderStatus.FILLED, D("1")),
-                   orders[1].client_order_id: shown(orders[1], "E2", OrderStatus.OPEN, D(0))}
+        replies = {
+            orders[0].client_order_id: shown(orders[0], "E1", OrderStatus.FILLED, D("1")),
+            orders[1].client_order_id: shown(orders[1], "E2", OrderStatus.OPEN, D(0)),
+        }
 
         async def fetch_order_by_client_id(self, client_order_id, symbol):
             return self.replies[client_order_id]
@@ -72,10 +86,18 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
         async def fetch_my_trades(self, symbol=None, since=None, limit=None):
             return [ExchangeTrade("T1", "E1", "BTC/USDT", OrderSide.BUY, D(0), D("1"), D(0), "BTC", clock.now_ms())]
 
-    trader = Trader(Venue(), personal, clock=clock, simulated=False,  # type: ignore[arg-type]
-                    markets={"BTC/USDT": MarketInfo("BTC/USDT", "BTC", "USDT", MarketType.SPOT,
-                                                   MarketSpec(price_tick="0.01", amount_step="0.0001"))},
-                    price_of=lambda s: D("100"))
+    trader = Trader(
+        Venue(),  # type: ignore[arg-type]
+        personal,
+        clock=clock,
+        simulated=False,  # type: ignore[arg-type]
+        markets={
+            "BTC/USDT": MarketInfo(
+                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
+            )
+        },
+        price_of=lambda s: D("100"),
+    )
     for order in orders:
         currency, amount = trader.funds.reservation(order)
         personal.portfolio_manager.reserve(order, currency, amount)
@@ -110,7 +132,8 @@ async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_i
     assert entry.status is OrderStatus.CLOSED and entry.filled == D("0.001")
     venue_trades = [t for t in await connector.fetch_my_trades("BTC/USDT") if t.order_id == entry.exchange_order_id]
     assert [(t.id, t.amount, t.fee) for t in personal.trades_manager.trades()] == [
-        (t.id, t.amount, t.fee) for t in venue_trades]
+        (t.id, t.amount, t.fee) for t in venue_trades
+    ]
     (exit_order,) = entry.chained_orders
     assert exit_order.status is OrderStatus.OPEN and exit_order.exchange_order_id
     assert [o.client_order_id for o in await connector.fetch_open_orders("BTC/USDT")] == [exit_order.client_order_id]
@@ -132,10 +155,18 @@ async def test_given_up_orders_are_looked_up_with_backoff_until_the_window_close
             return None
 
     venue = Venue()
-    trader = Trader(venue, personal, clock=clock, simulated=False,  # type: ignore[arg-type]
-                    markets={"BTC/USDT": MarketInfo("BTC/USDT", "BTC", "USDT", MarketType.SPOT,
-                                                   MarketSpec(price_tick="0.01", amount_step="0.0001"))},
-                    price_of=lambda s: D("100"))
+    trader = Trader(
+        venue,  # type: ignore[arg-type]
+        personal,
+        clock=clock,
+        simulated=False,  # type: ignore[arg-type]
+        markets={
+            "BTC/USDT": MarketInfo(
+                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
+            )
+        },
+        price_of=lambda s: D("100"),
+    )
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
     order.is_active = True
     manager.add(order)

@@ -37,7 +37,8 @@ async def test_market_order_records_the_venue_trade_and_its_fee(live):
     assert len(venue_trades) == 1 and venue_trades[0].fee > 0
     recorded = personal.trades_manager.trades()
     assert [(t.id, t.price, t.amount, t.fee, t.fee_currency) for t in recorded] == [
-        (v.id, v.price, v.amount, v.fee, v.fee_currency) for v in venue_trades]
+        (v.id, v.price, v.amount, v.fee, v.fee_currency) for v in venue_trades
+    ]
     assert order.status is OrderStatus.CLOSED and order.fees == {"BTC": venue_trades[0].fee}
     await assert_matches_exchange(connector, personal)  # WITHOUT refresh_balances
     await trader.sync_with_exchange()  # nothing applied twice
@@ -78,7 +79,8 @@ async def test_inferred_fill_is_corrected_by_the_real_trades_not_counted_twice(l
     venue = [t for t in await connector.fetch_my_trades("BTC/USDT") if t.order_id == order.exchange_order_id]
     recorded = personal.trades_manager.trades()
     assert sorted((t.id, t.price, t.amount, t.fee) for t in recorded) == sorted(
-        (t.id, t.price, t.amount, t.fee) for t in venue)
+        (t.id, t.price, t.amount, t.fee) for t in venue
+    )
     assert order.status is OrderStatus.CLOSED and order.filled == D("0.002")
     assert order.filled_cost == price * D("0.001") + lower * D("0.001")
     assert order.fees == {"BTC": sum((t.fee for t in venue), D(0))}
@@ -125,8 +127,9 @@ async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
     placed = asyncio.Event()
     server.order_listeners.append(lambda _order: placed.set())
     server.faults.latency(2.5, method="POST", path="/api/v3/order", times=1)  # > the 2 s client timeout
-    entry = await trader.create_order("limit", "buy", "BTC/USDT", "0.001", price,
-                                      stop_loss_price=(price * D("0.9")).quantize(market.tick_size))
+    entry = await trader.create_order(
+        "limit", "buy", "BTC/USDT", "0.001", price, stop_loss_price=(price * D("0.9")).quantize(market.tick_size)
+    )
     assert entry.status is OrderStatus.PENDING_CREATION
     await trader.sync_with_exchange()  # the venue may not have it yet: not given up
     assert entry.status is OrderStatus.PENDING_CREATION
@@ -152,10 +155,18 @@ async def test_given_up_order_shown_later_is_restored_with_its_exits():
             return self.shown
 
     venue = Venue()
-    trader = Trader(venue, personal, clock=clock, simulated=False,  # type: ignore[arg-type]
-                    markets={"BTC/USDT": MarketInfo("BTC/USDT", "BTC", "USDT", MarketType.SPOT,
-                                                   MarketSpec(price_tick="0.01", amount_step="0.0001"))},
-                    price_of=lambda s: D("100"))
+    trader = Trader(
+        venue,  # type: ignore[arg-type]
+        personal,
+        clock=clock,
+        simulated=False,  # type: ignore[arg-type]
+        markets={
+            "BTC/USDT": MarketInfo(
+                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
+            )
+        },
+        price_of=lambda s: D("100"),
+    )
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
     stop = create_order_instance("stop_loss", "sell", "BTC/USDT", D("1"), clock=clock, trigger_price=D("80"))
     currency, amount = trader.funds.reservation(order)
@@ -169,8 +180,21 @@ async def test_given_up_order_shown_later_is_restored_with_its_exits():
     assert await trader.resolve_in_flight() == [order]
     assert order.status is OrderStatus.REJECTED and manager.open_orders("BTC/USDT") == []
     assert personal.portfolio_manager.portfolio.get_currency_portfolio("USDT").available == D("1000")
-    shown = ExchangeOrder("E1", order.client_order_id, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY,
-                          OrderStatus.OPEN, D("90"), D("1"), D(0), D("1"), None, None, clock.now_ms())
+    shown = ExchangeOrder(
+        "E1",
+        order.client_order_id,
+        "BTC/USDT",
+        OrderType.LIMIT,
+        OrderSide.BUY,
+        OrderStatus.OPEN,
+        D("90"),
+        D("1"),
+        D(0),
+        D("1"),
+        None,
+        None,
+        clock.now_ms(),
+    )
     restored = await manager.apply_exchange_update(shown, [])
     assert restored is order and order.status is OrderStatus.OPEN and order.exchange_order_id == "E1"
     assert {o.id for o in manager.open_orders("BTC/USDT")} == {order.id, stop.id}
@@ -185,14 +209,29 @@ async def test_an_invalid_fill_changes_nothing_however_often_it_is_delivered():
     personal.portfolio_manager.reserve(order, "USDT", D("100"))
     order.is_active = True
     personal.orders_manager.add(order)
-    report = ExchangeOrder("X1", order.client_order_id, "BTC/USDT", OrderType.LIMIT, OrderSide.BUY,
-                           OrderStatus.PARTIALLY_FILLED, D("100"), D("1"), D("0.5"), D("0.5"), D("100"), None, 1)
+    report = ExchangeOrder(
+        "X1",
+        order.client_order_id,
+        "BTC/USDT",
+        OrderType.LIMIT,
+        OrderSide.BUY,
+        OrderStatus.PARTIALLY_FILLED,
+        D("100"),
+        D("1"),
+        D("0.5"),
+        D("0.5"),
+        D("100"),
+        None,
+        1,
+    )
     await personal.orders_manager.apply_exchange_update(report, [])  # opens it... and infers 0.5
     usdt = personal.portfolio_manager.portfolio.get_currency_portfolio("USDT")
     before = (usdt.total, usdt.available, order.filled, len(personal.trades_manager))
-    for bad in (ExchangeTrade("t-bad", "X1", "BTC/USDT", OrderSide.BUY, D("-5"), D("0.5"), None, None, 2),
-                ExchangeTrade("t-zero", "X1", "BTC/USDT", OrderSide.BUY, D("100"), D("0"), None, None, 2),
-                ExchangeTrade("t-big", "X1", "BTC/USDT", OrderSide.BUY, D("100"), D("2"), None, None, 2)):
+    for bad in (
+        ExchangeTrade("t-bad", "X1", "BTC/USDT", OrderSide.BUY, D("-5"), D("0.5"), None, None, 2),
+        ExchangeTrade("t-zero", "X1", "BTC/USDT", OrderSide.BUY, D("100"), D("0"), None, None, 2),
+        ExchangeTrade("t-big", "X1", "BTC/USDT", OrderSide.BUY, D("100"), D("2"), None, None, 2),
+    ):
         for _ in range(3):
             with pytest.raises(InvalidOrderState):
                 await personal.orders_manager.apply_exchange_update(report, [bad])
@@ -203,12 +242,20 @@ async def test_an_invalid_fill_changes_nothing_however_often_it_is_delivered():
 async def test_a_self_managed_exit_without_price_events_is_refused_before_sending(live):
     """A bundled stop-loss the venue lacks needs price events; without them nothing is sent."""
     server, connector, personal, _trader = live
-    trader = Trader(connector, personal, clock=LiveClock(), simulated=False, markets=_trader.markets,
-                    price_of=_trader.price_of, supported_order_types={OrderType.MARKET, OrderType.LIMIT})
+    trader = Trader(
+        connector,
+        personal,
+        clock=LiveClock(),
+        simulated=False,
+        markets=_trader.markets,
+        price_of=_trader.price_of,
+        supported_order_types={OrderType.MARKET, OrderType.LIMIT},
+    )
     last = server.state.markets["BTCUSDT"].last_price
     with pytest.raises(InvalidOrder, match="price-event source"):
-        await trader.create_order("market", "buy", "BTC/USDT", "0.001",
-                                  stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+        await trader.create_order(
+            "market", "buy", "BTC/USDT", "0.001", stop_loss_price=(last * D("0.8")).quantize(D("0.01"))
+        )
     assert server.state.orders == {} and personal.orders_manager.all_orders() == []
 
 
@@ -225,17 +272,20 @@ async def test_same_side_oco_members_never_send_the_simulator_parameter(live):
     connector.client.create_order = spy
     last = server.state.markets["BTCUSDT"].last_price
     group = OrderGroup(GroupKind.OCO)
-    first = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (last * D("1.1")).quantize(D("0.01")),
-                                      group=group)
+    first = await trader.create_order(
+        "limit", "sell", "BTC/USDT", "0.001", (last * D("1.1")).quantize(D("0.01")), group=group
+    )
     # (the fake server lists only LIMIT / MARKET: two resting sells stand for a target and a stop)
-    second = await trader.create_order("limit", "sell", "BTC/USDT", "0.001", (last * D("1.05")).quantize(D("0.01")),
-                                       group=group)
+    second = await trader.create_order(
+        "limit", "sell", "BTC/USDT", "0.001", (last * D("1.05")).quantize(D("0.01")), group=group
+    )
     assert first.exchange_order_id and second.exchange_order_id and len(sent) == 2
     assert all("shares_funds_with" not in params for params in sent)
     assert second.reservation_owner is first  # the local books still count the funds once
     params = {"shares_funds_with": first.exchange_order_id}
-    direct = await connector.create_order("limit", "sell", "BTC/USDT", D("0.001"), first.price,
-                                          client_order_id="direct-1", params=params)
+    direct = await connector.create_order(
+        "limit", "sell", "BTC/USDT", D("0.001"), first.price, client_order_id="direct-1", params=params
+    )
     assert direct.id and "shares_funds_with" not in sent[-1]  # the connector drops it too
 
 

@@ -10,8 +10,11 @@ from octobot_trading.errors import OctoBotTradingError
 from .helpers import make_account
 
 
-@pytest.mark.parametrize("amount", ["1e30", 10**30, "9" * 26, "-1e999999999", "1e-999999999"],
-                         ids=["1e30", "int_1e30", "26_nines", "huge_negative_exponent_form", "tiny"])
+@pytest.mark.parametrize(
+    "amount",
+    ["1e30", 10**30, "9" * 26, "-1e999999999", "1e-999999999"],
+    ids=["1e30", "int_1e30", "26_nines", "huge_negative_exponent_form", "tiny"],
+)
 async def test_create_order_refuses_an_amount_outside_money_bounds(amount):
     account = await make_account()
     before = account.asset("USDT")

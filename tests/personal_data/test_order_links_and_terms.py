@@ -83,9 +83,16 @@ def test_reservation_price_rule_per_order_type():
     def market() -> Decimal:
         return D("101")
 
-    expected = {OrderType.MARKET: D("101"), OrderType.LIMIT: price, OrderType.STOP_LOSS_LIMIT: price,
-                OrderType.TAKE_PROFIT_LIMIT: price, OrderType.STOP_LOSS: trigger, OrderType.TAKE_PROFIT: trigger,
-                OrderType.TRAILING_STOP: trigger, OrderType.TRAILING_STOP_LIMIT: trigger + offset}
+    expected = {
+        OrderType.MARKET: D("101"),
+        OrderType.LIMIT: price,
+        OrderType.STOP_LOSS_LIMIT: price,
+        OrderType.TAKE_PROFIT_LIMIT: price,
+        OrderType.STOP_LOSS: trigger,
+        OrderType.TAKE_PROFIT: trigger,
+        OrderType.TRAILING_STOP: trigger,
+        OrderType.TRAILING_STOP_LIMIT: trigger + offset,
+    }
     for order_type, unit in expected.items():
         assert reserve_price(order_type, price, trigger, offset, market_price=market) == unit
     assert reserve_price(OrderType.TRAILING_STOP_LIMIT, None, None, offset, market_price=market) is None
@@ -174,11 +181,19 @@ def test_only_order_methods_change_what_an_order_asks_for_and_its_fill_progress(
         if path.name == "order.py":
             continue
         for node in ast.walk(ast.parse(path.read_text())):
-            targets = node.targets if isinstance(node, ast.Assign) else \
-                [node.target] if isinstance(node, ast.AugAssign | ast.AnnAssign) else []
+            targets = (
+                node.targets
+                if isinstance(node, ast.Assign)
+                else [node.target]
+                if isinstance(node, ast.AugAssign | ast.AnnAssign)
+                else []
+            )
             for target in targets:
-                for item in (target.elts if isinstance(target, ast.Tuple) else [target]):
-                    if isinstance(item, ast.Attribute) and item.attr in guarded and not (
-                            isinstance(item.value, ast.Name) and item.value.id == "self"):
+                for item in target.elts if isinstance(target, ast.Tuple) else [target]:
+                    if (
+                        isinstance(item, ast.Attribute)
+                        and item.attr in guarded
+                        and not (isinstance(item.value, ast.Name) and item.value.id == "self")
+                    ):
                         offenders.append(f"{path.relative_to(root)}:{getattr(node, 'lineno', 0)}: .{item.attr}")
     assert offenders == []

@@ -30,13 +30,21 @@ def _clock() -> SimulatedClock:
 def test_apply_deltas_matches_apply_with_balance_changes() -> None:
     by_changes = Portfolio({"USDT": "1000", "BTC": "2"})
     by_deltas = Portfolio({"USDT": "1000", "BTC": "2"})
-    by_changes.apply([BalanceChange("USDT", total=D("-100.5"), available=D("-150.5")),
-                      BalanceChange("BTC", total=D("0.25"), available=D("0.25")),
-                      BalanceChange("BTC", total=D("-0.00025"), available=D("-0.00025"))])
-    by_deltas.apply_deltas([("USDT", D("-100.5"), D("-150.5")), ("BTC", D("0.25"), D("0.25")),
-                            ("BTC", D("-0.00025"), D("-0.00025"))])
-    assert by_deltas.snapshot() == by_changes.snapshot() == {
-        "USDT": (D("899.5"), D("849.5")), "BTC": (D("2.24975"), D("2.24975"))}
+    by_changes.apply(
+        [
+            BalanceChange("USDT", total=D("-100.5"), available=D("-150.5")),
+            BalanceChange("BTC", total=D("0.25"), available=D("0.25")),
+            BalanceChange("BTC", total=D("-0.00025"), available=D("-0.00025")),
+        ]
+    )
+    by_deltas.apply_deltas(
+        [("USDT", D("-100.5"), D("-150.5")), ("BTC", D("0.25"), D("0.25")), ("BTC", D("-0.00025"), D("-0.00025"))]
+    )
+    assert (
+        by_deltas.snapshot()
+        == by_changes.snapshot()
+        == {"USDT": (D("899.5"), D("849.5")), "BTC": (D("2.24975"), D("2.24975"))}
+    )
 
 
 def test_apply_deltas_is_atomic_and_refuses_negative_or_over_available() -> None:
@@ -60,8 +68,9 @@ def test_apply_deltas_on_a_sub_portfolio_changes_both_or_neither() -> None:
 
 
 def test_order_ids_are_random_v4_uuids_and_client_ids_share_their_digits() -> None:
-    orders = [create_order_instance(OrderType.MARKET, OrderSide.BUY, "BTC/USDT", "1", clock=_clock())
-              for _ in range(2000)]
+    orders = [
+        create_order_instance(OrderType.MARKET, OrderSide.BUY, "BTC/USDT", "1", clock=_clock()) for _ in range(2000)
+    ]
     ids = {order.id for order in orders}
     assert len(ids) == len(orders)
     for order in orders:

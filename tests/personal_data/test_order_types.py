@@ -34,16 +34,19 @@ def test_identity_and_times():
     assert a.amount == Decimal(1) and a.price == Decimal(10)
 
 
-@pytest.mark.parametrize(("order_type", "kwargs", "missing"), [
-    ("limit", {}, "price"),
-    ("stop_loss", {}, "trigger_price"),
-    ("take_profit", {}, "trigger_price"),
-    ("stop_loss_limit", {"price": "10"}, "trigger_price"),
-    ("stop_loss_limit", {"trigger_price": "10"}, "price"),
-    ("take_profit_limit", {"trigger_price": "10"}, "price"),
-    ("trailing_stop", {}, "trailing"),
-    ("trailing_stop_limit", {"trailing_percent": "1", "trailing_offset": "2"}, "trailing"),
-])
+@pytest.mark.parametrize(
+    ("order_type", "kwargs", "missing"),
+    [
+        ("limit", {}, "price"),
+        ("stop_loss", {}, "trigger_price"),
+        ("take_profit", {}, "trigger_price"),
+        ("stop_loss_limit", {"price": "10"}, "trigger_price"),
+        ("stop_loss_limit", {"trigger_price": "10"}, "price"),
+        ("take_profit_limit", {"trigger_price": "10"}, "price"),
+        ("trailing_stop", {}, "trailing"),
+        ("trailing_stop_limit", {"trailing_percent": "1", "trailing_offset": "2"}, "trailing"),
+    ],
+)
 def test_missing_parameters_are_named(order_type, kwargs, missing):
     price = kwargs.pop("price", None)
     with pytest.raises(InvalidOrder) as info:
@@ -57,8 +60,9 @@ def test_stop_price_given_as_price_becomes_the_trigger():
 
 
 def test_trailing_stop_limit_price_follows_the_stop():
-    order = create_order_instance("trailing_stop_limit", "sell", "BTC/USDT", "1", clock=CLOCK,
-                                  trailing_percent="10", limit_offset="1")
+    order = create_order_instance(
+        "trailing_stop_limit", "sell", "BTC/USDT", "1", clock=CLOCK, trailing_percent="10", limit_offset="1"
+    )
     assert isinstance(order, TrailingStopLimitOrder)
     assert order.stop_from(Decimal(200)) == Decimal(180)
     assert order.limit_price_for(Decimal(180)) == Decimal(179)

@@ -31,8 +31,9 @@ def test_atomic_rollback_on_negative():
     portfolio = Portfolio({"USDT": "100", "BTC": "1"})
     before = portfolio.snapshot()
     with pytest.raises(PortfolioNegativeBalance) as info:
-        portfolio.apply([BalanceChange("USDT", total=D(-50), available=D(-50)),
-                         BalanceChange("BTC", total=D(-2), available=D(-2))])
+        portfolio.apply(
+            [BalanceChange("USDT", total=D(-50), available=D(-50)), BalanceChange("BTC", total=D(-2), available=D(-2))]
+        )
     assert info.value.currency == "BTC"
     assert portfolio.snapshot() == before
     with pytest.raises(PortfolioNegativeBalance):

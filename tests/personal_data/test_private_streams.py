@@ -32,8 +32,12 @@ D = Decimal
 HOUR = 3600.0
 STREAMING_POLL = 10 * HOUR
 WATCHDOG = 30.0
-REST_SYNC = (("GET", "/api/v3/openOrders"), ("GET", "/api/v3/order"), ("GET", "/api/v3/myTrades"),
-             ("GET", "/api/v3/account"))
+REST_SYNC = (
+    ("GET", "/api/v3/openOrders"),
+    ("GET", "/api/v3/order"),
+    ("GET", "/api/v3/myTrades"),
+    ("GET", "/api/v3/account"),
+)
 
 
 @pytest.fixture
@@ -45,8 +49,9 @@ async def venue() -> AsyncIterator[tuple[FakeExchangeServer, FakeBinanceStreams,
         yield server, streams, user_data
 
 
-def _builder(server: FakeExchangeServer, streams: FakeBinanceStreams, clock: SimulatedClock,
-             **trading: Any) -> ot.ExchangeBuilder:
+def _builder(
+    server: FakeExchangeServer, streams: FakeBinanceStreams, clock: SimulatedClock, **trading: Any
+) -> ot.ExchangeBuilder:
     return (
         ot.ExchangeBuilder("binance")
         .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
@@ -54,8 +59,13 @@ def _builder(server: FakeExchangeServer, streams: FakeBinanceStreams, clock: Sim
         .with_ccxt_options(FAST)
         .with_client_hook(streams.client_hook)
         .with_clock(clock)
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=HOUR,
-                             streaming_poll_seconds=STREAMING_POLL, stream_watchdog_seconds=WATCHDOG, **trading)
+        .with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10},
+            account_poll_seconds=HOUR,
+            streaming_poll_seconds=STREAMING_POLL,
+            stream_watchdog_seconds=WATCHDOG,
+            **trading,
+        )
         .use_real_trader()
     )
 
@@ -69,7 +79,7 @@ def _resting_buy(server: FakeExchangeServer) -> tuple[Decimal, int]:
     to advance for it."""
     market = server.state.markets["BTCUSDT"]
     last = market.last_price
-    for steps, row in enumerate(market.candles[market.cursor + 1:], start=1):
+    for steps, row in enumerate(market.candles[market.cursor + 1 :], start=1):
         if row[3] < last - market.tick_size:
             return row[3].quantize(market.tick_size, rounding=ROUND_CEILING), steps
     raise AssertionError("no later candle goes under the last close")
@@ -142,15 +152,17 @@ async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(v
         await _started(manager)
         price, steps = _resting_buy(server)
         exit_price = (price * D("1.5")).quantize(D("0.01"))
-        entry = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price,
-                                                  take_profit_price=exit_price)
+        entry = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", price, take_profit_price=exit_price
+        )
         (exit_order,) = entry.chained_orders
         assert not exit_order.is_active
         server.advance(steps)
         await until(lambda: exit_order.status is OrderStatus.OPEN and exit_order.exchange_order_id is not None)
         venue_open = [o for o in server.state.orders.values() if o.is_open]
         assert [(o.side, o.price, o.orig_qty, o.client_order_id) for o in venue_open] == [
-            ("SELL", exit_price, exit_order.amount, exit_order.client_order_id)]
+            ("SELL", exit_price, exit_order.amount, exit_order.client_order_id)
+        ]
         assert D(0) < exit_order.amount <= entry.filled  # what the fill delivered after fees
     finally:
         await manager.stop()
@@ -399,11 +411,15 @@ async def test_rest_only_polls_the_account_without_streams(venue):
 async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
     async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100) as server:  # no user data
         clock = _clock(server)
-        builder = (ot.ExchangeBuilder("binance")
-                   .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-                   .with_symbols(["BTC/USDT"]).with_ccxt_options(FAST).with_client_hook(server.client_hook)
-                   .with_clock(clock).with_trading_config(account_poll_seconds=HOUR,
-                                                          streaming_poll_seconds=STREAMING_POLL))
+        builder = (
+            ot.ExchangeBuilder("binance")
+            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+            .with_symbols(["BTC/USDT"])
+            .with_ccxt_options(FAST)
+            .with_client_hook(server.client_hook)
+            .with_clock(clock)
+            .with_trading_config(account_poll_seconds=HOUR, streaming_poll_seconds=STREAMING_POLL)
+        )
         manager = await builder.use_real_trader().build()
         try:
             component = manager.get_component("trader", TraderComponent)
@@ -419,10 +435,19 @@ async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
 async def test_the_user_data_stream_refuses_a_bad_signature(venue):
     server, _streams, user_data = venue
     async with aiohttp.ClientSession() as session, session.ws_connect(user_data.url) as ws:
-        await ws.send_str(json.dumps({"id": "1", "method": "userDataStream.subscribe.signature",
-                                      "params": {"apiKey": server.api_key, "timestamp": server.clock.now_ms(),
-                                                 "signature": "0" * 64}}))
+        await ws.send_str(
+            json.dumps(
+                {
+                    "id": "1",
+                    "method": "userDataStream.subscribe.signature",
+                    "params": {"apiKey": server.api_key, "timestamp": server.clock.now_ms(), "signature": "0" * 64},
+                }
+            )
+        )
         reply = json.loads((await ws.receive(timeout=5)).data)
-    assert reply == {"id": "1", "status": 400,
-                     "error": {"code": -1022, "msg": "Signature for this request is not valid."}}
+    assert reply == {
+        "id": "1",
+        "status": 400,
+        "error": {"code": -1022, "msg": "Signature for this request is not valid."},
+    }
     assert user_data.subscriptions == 0

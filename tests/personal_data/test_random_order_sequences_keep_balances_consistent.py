@@ -82,8 +82,9 @@ async def _check(acc, start: dict[str, Decimal]) -> None:
 
 async def _run(ops) -> None:
     start = {"USDT": D(20000), "BTC": D(10)}
-    acc = await make_account({k: str(v) for k, v in start.items()}, markets=MARKETS, prices={"BTC/USDT": "100"},
-                             partial_fill_fraction="0.5")
+    acc = await make_account(
+        {k: str(v) for k, v in start.items()}, markets=MARKETS, prices={"BTC/USDT": "100"}, partial_fill_fraction="0.5"
+    )
     trader = acc.trader
     for op in ops:
         before = (acc.portfolio.snapshot(), len(acc.personal.orders_manager.all_orders()))
@@ -100,10 +101,12 @@ async def _run(ops) -> None:
                 await trader.create_order("market", op[1], "BTC/USDT", op[2])
             elif kind == "bundle":  # limit entry with chained, balanced stop-loss / take-profit exits
                 low, high = sorted((op[2], op[3]))
-                await trader.create_order("limit", "buy", "BTC/USDT", op[1], (low + high) / 2,
-                                          stop_loss_price=low, take_profit_price=high)
+                await trader.create_order(
+                    "limit", "buy", "BTC/USDT", op[1], (low + high) / 2, stop_loss_price=low, take_profit_price=high
+                )
             elif kind == "oco":  # two sells sharing one reservation
                 from octobot_trading.personal_data import GroupKind, OrderGroup
+
                 low, high = sorted((op[2], op[3]))
                 group = OrderGroup(GroupKind.OCO)
                 await trader.create_order("stop_loss", "sell", "BTC/USDT", op[1], trigger_price=low, group=group)

@@ -56,8 +56,9 @@ async def test_market_order_and_unknown_order_adopted(live):
     # an order placed by someone else on the same account is adopted once by the sync
     market = server.state.markets["ETHUSDT"]
     price = (market.last_price * D("1.2")).quantize(market.tick_size)
-    elsewhere = await connector.create_order("limit", "sell", "ETH/USDT", D("0.01"), price,
-                                             client_order_id="elsewhere-1")
+    elsewhere = await connector.create_order(
+        "limit", "sell", "ETH/USDT", D("0.01"), price, client_order_id="elsewhere-1"
+    )
     await trader.sync_with_exchange()
     await trader.sync_with_exchange()
     adopted = personal.orders_manager.get_by_exchange_id(elsewhere.id)

@@ -22,7 +22,7 @@ async def test_limit_order_partly_filled_by_replayed_candles_then_canceled(live)
     market = server.state.markets["BTCUSDT"]
     server.state.max_fill_fraction = D("0.0001")  # each candle fills at most 0.01 % of its volume
     # a buy limit above the coming lows, so the next candles reach it
-    upcoming = market.candles[market.cursor + 1: market.cursor + 40]
+    upcoming = market.candles[market.cursor + 1 : market.cursor + 40]
     price = max(row[3] for row in upcoming[:5]).quantize(market.tick_size)
     price = min(price, (market.last_price * D("0.999")).quantize(market.tick_size))
     order = await trader.create_order("limit", "buy", "BTC/USDT", "0.5", price)

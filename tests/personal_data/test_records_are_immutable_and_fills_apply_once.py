@@ -19,8 +19,7 @@ D = Decimal
 
 
 def _trade(trade_id: str = "t1") -> Trade:
-    return Trade(trade_id, "o1", "x1", "BTC/USDT", OrderSide.BUY, OrderType.LIMIT, D(100), D(1), D("0.001"),
-                 "BTC", 5)
+    return Trade(trade_id, "o1", "x1", "BTC/USDT", OrderSide.BUY, OrderType.LIMIT, D(100), D(1), D("0.001"), "BTC", 5)
 
 
 def test_trades_are_frozen_and_deduplicated():
@@ -63,11 +62,25 @@ async def test_redelivered_fill_is_applied_once_and_fee_recorded():
     order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "90")
     manager = acc.personal.orders_manager
     assert order.exchange_order_id is not None
-    view = ExchangeOrder(order.exchange_order_id, order.client_order_id, "BTC/USDT", OrderType.LIMIT,
-                         OrderSide.BUY, OrderStatus.PARTIALLY_FILLED, D(90), D(1), D("0.4"), D("0.6"), D(90),
-                         D("0.0004"), 10, "BTC")
-    fill = ExchangeTrade("fill-1", order.exchange_order_id, "BTC/USDT", OrderSide.BUY, D(90), D("0.4"),
-                         D("0.0004"), "BTC", 10)
+    view = ExchangeOrder(
+        order.exchange_order_id,
+        order.client_order_id,
+        "BTC/USDT",
+        OrderType.LIMIT,
+        OrderSide.BUY,
+        OrderStatus.PARTIALLY_FILLED,
+        D(90),
+        D(1),
+        D("0.4"),
+        D("0.6"),
+        D(90),
+        D("0.0004"),
+        10,
+        "BTC",
+    )
+    fill = ExchangeTrade(
+        "fill-1", order.exchange_order_id, "BTC/USDT", OrderSide.BUY, D(90), D("0.4"), D("0.0004"), "BTC", 10
+    )
     for _ in range(3):
         await manager.apply_exchange_update(view, [fill])
     assert order.filled == D("0.4") and len(acc.personal.trades_manager) == 1
@@ -79,6 +92,7 @@ async def test_redelivered_fill_is_applied_once_and_fee_recorded():
 
 async def test_deposits_withdrawals_transfers_recorded_once():
     from octobot_trading.errors import PortfolioNegativeBalance
+
     acc = await make_account({"USDT": "100"})
     personal = acc.personal
     assert personal.record_deposit("dep-1", "USDT", "50")
@@ -97,11 +111,11 @@ async def test_deposits_withdrawals_transfers_recorded_once():
 
 async def test_realised_pnl_fifo_exact_and_gross_of_fees():
     acc = await make_account({"USDT": "10000"})
-    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")      # at 100, fee 0.002 BTC
+    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")  # at 100, fee 0.002 BTC
     acc.prices["BTC/USDT"] = D("110")
-    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")      # at 110, fee 0.002 BTC
+    await acc.trader.create_order("market", "buy", "BTC/USDT", "1")  # at 110, fee 0.002 BTC
     acc.prices["BTC/USDT"] = D("120")
-    await acc.trader.create_order("market", "sell", "BTC/USDT", "1.5")   # 0.998 @100 then 0.502 @110
+    await acc.trader.create_order("market", "sell", "BTC/USDT", "1.5")  # 0.998 @100 then 0.502 @110
     pnl = acc.personal.transactions_manager.transactions(TransactionType.REALISED_PNL)
     assert len(pnl) == 1 and pnl[0].currency == "USDT"
     assert pnl[0].amount == D("20") * D("0.998") + D("10") * D("0.502")

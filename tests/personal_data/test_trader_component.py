@@ -63,15 +63,17 @@ async def test_real_trader_component_syncs_balances(server):
         portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
         balances = await manager.connector.fetch_balance()
         assert {c: (b.total, b.free) for c, b in balances.items() if b.total} == {
-            c: (t, a) for c, (t, a) in portfolio.snapshot().items() if t}
+            c: (t, a) for c, (t, a) in portfolio.snapshot().items() if t
+        }
     finally:
         await manager.stop()
     assert not _other_tasks()
 
 
 async def test_paper_trader_reads_the_market_data_layer(server):
-    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-        order_safety={"max_price_age_seconds": 10**10})
+    builder = (
+        _builder(server).with_time_frames(["5m"]).with_trading_config(order_safety={"max_price_age_seconds": 10**10})
+    )
     manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
     async with manager:
         await manager.wait_ready(timeout=10)
@@ -87,8 +89,10 @@ async def test_paper_trader_reads_the_market_data_layer(server):
 async def test_real_trader_self_manages_the_types_binance_lacks(server):
     """Binance holds no plain stop-loss: a bundled stop-loss is self-managed, not dropped."""
     from octobot_trading.enums import OrderType
-    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-        order_safety={"max_price_age_seconds": 10**10})
+
+    builder = (
+        _builder(server).with_time_frames(["5m"]).with_trading_config(order_safety={"max_price_age_seconds": 10**10})
+    )
     manager = await builder.use_real_trader().build()
     async with manager:
         await manager.wait_ready(timeout=10)
@@ -96,8 +100,9 @@ async def test_real_trader_self_manages_the_types_binance_lacks(server):
         assert trader.supported_order_types == manager.exchange.supported_order_types
         assert OrderType.STOP_LOSS not in trader.supported_order_types
         last = server.state.markets["BTCUSDT"].last_price
-        entry = await trader.create_order("market", "buy", "BTC/USDT", "0.001",
-                                          stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+        entry = await trader.create_order(
+            "market", "buy", "BTC/USDT", "0.001", stop_loss_price=(last * D("0.8")).quantize(D("0.01"))
+        )
         assert entry.status is OrderStatus.CLOSED
         (stop,) = entry.chained_orders
         assert stop.self_managed and not stop.is_active and stop.status is OrderStatus.PENDING_CREATION
@@ -141,8 +146,10 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
     """Paper market orders use the trader's price; resting orders see every mark price."""
     from octobot_trading.exchange_data.payloads import MarkPriceUpdate
     from octobot_trading.personal_data.orders.order import OrderEvent
-    builder = _builder(server).with_time_frames(["5m"]).with_trading_config(
-        order_safety={"max_price_age_seconds": 10**10})
+
+    builder = (
+        _builder(server).with_time_frames(["5m"]).with_trading_config(order_safety={"max_price_age_seconds": 10**10})
+    )
     manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
     async with manager:
         await manager.wait_ready(timeout=10)
@@ -151,8 +158,9 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
         venue, price_of = manager.exchange.connector, manager.trader.price_of
         assert mark is not None and price_of is not None and isinstance(venue, SimulatedConnector)
         assert venue.last_price("BTC/USDT") == price_of("BTC/USDT") == mark
-        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
-                                                  (mark * D("0.95")).quantize(D("0.01")))
+        order = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", (mark * D("0.95")).quantize(D("0.01"))
+        )
         closed = asyncio.Event()
 
         async def on_close(_order) -> None:
@@ -160,8 +168,7 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
 
         order.add_hook(OrderEvent.CLOSE, on_close)
         lower = (mark * D("0.94")).quantize(D("0.01"))
-        await manager.channels.mark_price.publish(
-            MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
+        await manager.channels.mark_price.publish(MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
         await asyncio.wait_for(closed.wait(), timeout=5)  # filled between two polls
         assert order.status is OrderStatus.CLOSED and order.average_price == order.price
     assert not _other_tasks()

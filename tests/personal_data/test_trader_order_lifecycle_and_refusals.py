@@ -28,24 +28,31 @@ D = Decimal
 
 
 async def _state(acc):
-    return (acc.portfolio.snapshot(), [o.id for o in acc.personal.orders_manager.all_orders()],
-            await acc.connector.fetch_balance(), await acc.connector.fetch_open_orders())
+    return (
+        acc.portfolio.snapshot(),
+        [o.id for o in acc.personal.orders_manager.all_orders()],
+        await acc.connector.fetch_balance(),
+        await acc.connector.fetch_open_orders(),
+    )
 
 
-@pytest.mark.parametrize(("args", "kwargs", "error"), [
-    (("limit", "buy", "BTC/USDT", 0.5, "100"), {}, TypeError),
-    (("limit", "buy", "BTC/USDT", "1", 100.0), {}, TypeError),
-    (("limit", "buy", "BTC/USDT", "0", "100"), {}, InvalidOrder),
-    (("limit", "buy", "BTC/USDT", "-1", "100"), {}, InvalidOrder),
-    (("limit", "buy", "BTC/USDT", "1", "NaN"), {}, InvalidNumber),
-    (("limit", "buy", "BTC/USDT", "1", "Infinity"), {}, InvalidNumber),
-    (("stop_loss", "sell", "BTC/USDT", "1"), {"trigger_price": "-inf"}, InvalidNumber),
-    (("limit", "buy", "DOGE/USDT", "1", "1"), {}, UnknownSymbol),
-    (("limit", "buy", "BTC/USDT", "0.01", "100"), {}, InvalidOrder),      # under min_cost
-    (("limit", "buy", "BTC/USDT", "200", "100"), {}, InsufficientFunds),  # 20000 > 10000
-    (("market", "sell", "BTC/USDT", "1"), {}, InsufficientFunds),         # no BTC
-    (("limit", "buy", "BTC/USDT", "1", "100"), {"sub_portfolio": "nope"}, Exception),
-])
+@pytest.mark.parametrize(
+    ("args", "kwargs", "error"),
+    [
+        (("limit", "buy", "BTC/USDT", 0.5, "100"), {}, TypeError),
+        (("limit", "buy", "BTC/USDT", "1", 100.0), {}, TypeError),
+        (("limit", "buy", "BTC/USDT", "0", "100"), {}, InvalidOrder),
+        (("limit", "buy", "BTC/USDT", "-1", "100"), {}, InvalidOrder),
+        (("limit", "buy", "BTC/USDT", "1", "NaN"), {}, InvalidNumber),
+        (("limit", "buy", "BTC/USDT", "1", "Infinity"), {}, InvalidNumber),
+        (("stop_loss", "sell", "BTC/USDT", "1"), {"trigger_price": "-inf"}, InvalidNumber),
+        (("limit", "buy", "DOGE/USDT", "1", "1"), {}, UnknownSymbol),
+        (("limit", "buy", "BTC/USDT", "0.01", "100"), {}, InvalidOrder),  # under min_cost
+        (("limit", "buy", "BTC/USDT", "200", "100"), {}, InsufficientFunds),  # 20000 > 10000
+        (("market", "sell", "BTC/USDT", "1"), {}, InsufficientFunds),  # no BTC
+        (("limit", "buy", "BTC/USDT", "1", "100"), {"sub_portfolio": "nope"}, Exception),
+    ],
+)
 async def test_bad_input_is_a_typed_error_with_no_state_change(args, kwargs, error):
     acc = await make_account()
     before = await _state(acc)
@@ -117,8 +124,9 @@ async def test_chained_order_dropped_when_parent_canceled():
 
 async def test_bundled_stop_loss_and_take_profit_balanced_on_partial_fill():
     acc = await make_account(partial_fill_fraction="0.25")
-    entry = await acc.trader.create_order("market", "buy", "BTC/USDT", "1", stop_loss_price="80",
-                                          take_profit_price="120")
+    entry = await acc.trader.create_order(
+        "market", "buy", "BTC/USDT", "1", stop_loss_price="80", take_profit_price="120"
+    )
     stop, target = entry.chained_orders
     assert stop.order_type is OrderType.STOP_LOSS and target.order_type is OrderType.LIMIT
     assert stop.amount == target.amount == D("0.998")  # taker fee taken in BTC
@@ -139,8 +147,9 @@ async def test_price_trigger_keeps_order_inactive_until_crossed():
     acc = await make_account()
     events = PriceEventsManager("BTC/USDT", acc.clock)
     acc.trader.price_events_for = lambda symbol: events
-    order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95",
-                                          price_trigger=PriceTrigger("98", above=False))
+    order = await acc.trader.create_order(
+        "limit", "buy", "BTC/USDT", "1", "95", price_trigger=PriceTrigger("98", above=False)
+    )
     assert not order.is_active and await acc.connector.fetch_open_orders() == []
     assert acc.asset("USDT") == (D(10000), D(10000))
     events.on_price(D("99"))
@@ -172,8 +181,12 @@ async def test_self_managed_stop_for_a_venue_without_stops():
 
 
 async def test_order_safety_rules():
-    safety = OrderSafetyConfig(max_price_deviation_percent="5", max_open_orders_per_symbol=2,
-                               max_position_value="500", max_price_age_seconds=60)
+    safety = OrderSafetyConfig(
+        max_price_deviation_percent="5",
+        max_open_orders_per_symbol=2,
+        max_position_value="500",
+        max_price_age_seconds=60,
+    )
     acc = await make_account(safety=safety)
     with pytest.raises(OrderSafetyError) as info:
         await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "106")  # 6 % above mark 100
@@ -234,9 +247,15 @@ class _LostReplyConnector(SimulatedConnector):
 
 async def test_ambiguous_outcome_keeps_order_in_flight_and_resolves_by_client_id():
     acc = await make_account()
-    lossy = _LostReplyConnector(acc.clock, markets=acc.connector.markets, starting_balances={"USDT": "10000"},
-                                fees=acc.connector.fees, price_source=acc.prices.get)
+    lossy = _LostReplyConnector(
+        acc.clock,
+        markets=acc.connector.markets,
+        starting_balances={"USDT": "10000"},
+        fees=acc.connector.fees,
+        price_source=acc.prices.get,
+    )
     acc.trader.connector = acc.connector = lossy
+
     async def apply_update(view: ExchangeOrder, trades: list[ExchangeTrade]) -> None:
         await acc.personal.orders_manager.apply_exchange_update(view, trades)
 
@@ -254,8 +273,9 @@ async def test_ambiguous_outcome_keeps_order_in_flight_and_resolves_by_client_id
 
 async def test_balanced_exits_when_the_stop_fills_first_shrinks_the_target():
     acc = await make_account(partial_fill_fraction="0.25")
-    entry = await acc.trader.create_order("market", "buy", "BTC/USDT", "1", stop_loss_price="80",
-                                          take_profit_price="120")
+    entry = await acc.trader.create_order(
+        "market", "buy", "BTC/USDT", "1", stop_loss_price="80", take_profit_price="120"
+    )
     stop, target = entry.chained_orders
     await acc.candle("100", "101", "79", "90", volume="2")  # the stop fills 0.5
     assert stop.filled == D("0.5") and target.amount == D("0.498")
@@ -310,8 +330,9 @@ async def test_canceled_price_triggered_order_never_fires():
     acc = await make_account()
     events = PriceEventsManager("BTC/USDT", acc.clock)
     acc.trader.price_events_for = lambda symbol: events
-    order = await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95",
-                                          price_trigger=PriceTrigger("98", above=False))
+    order = await acc.trader.create_order(
+        "limit", "buy", "BTC/USDT", "1", "95", price_trigger=PriceTrigger("98", above=False)
+    )
     await acc.trader.cancel_order(order)
     assert order.status is OrderStatus.CANCELED and events.pending == 0
     events.on_price(D("90"))
@@ -325,8 +346,9 @@ async def test_price_trigger_without_event_source_is_refused_before_any_change()
     acc = await make_account()
     before = await _state(acc)
     with pytest.raises(InvalidOrder) as info:
-        await acc.trader.create_order("limit", "buy", "BTC/USDT", "1", "95",
-                                      price_trigger=PriceTrigger("98", above=False))
+        await acc.trader.create_order(
+            "limit", "buy", "BTC/USDT", "1", "95", price_trigger=PriceTrigger("98", above=False)
+        )
     assert info.value.limit == "price_trigger"
     assert await _state(acc) == before
 

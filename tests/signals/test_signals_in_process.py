@@ -46,8 +46,9 @@ async def test_market_entry_with_exits_is_rebuilt_at_the_same_share_of_the_follo
     leader, follower_manager, publisher, follower = pair
     last = leader.trader.price_of(SYMBOL)
     stop, take = (last * D("0.9")).quantize(D("0.01")), (last * D("1.1")).quantize(D("0.01"))
-    entry = await leader.trader.create_order("market", "buy", SYMBOL, "0.05", stop_loss_price=stop,
-                                             take_profit_price=take)
+    entry = await leader.trader.create_order(
+        "market", "buy", SYMBOL, "0.05", stop_loss_price=stop, take_profit_price=take
+    )
     await _handled(follower, publisher)
     assert follower.refused == []
     mine = follower.order_for(entry.id)
@@ -86,13 +87,16 @@ async def test_oco_group_and_chained_order_created_in_separate_calls_are_rebuilt
     leader, _follower_manager, publisher, follower = pair
     last = leader.trader.price_of(SYMBOL)
     buy = await leader.trader.create_order("limit", "buy", SYMBOL, "0.05", (last * D("0.95")).quantize(D("0.01")))
-    exit_ = await leader.trader.create_order("limit", "sell", SYMBOL, "0.05", (last * D("1.05")).quantize(D("0.01")),
-                                             chained_to=buy)
+    exit_ = await leader.trader.create_order(
+        "limit", "sell", SYMBOL, "0.05", (last * D("1.05")).quantize(D("0.01")), chained_to=buy
+    )
     group = ot.OrderGroup("oco")
-    first = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")),
-                                             group=group)
-    second = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.8")).quantize(D("0.01")),
-                                              group=group)
+    first = await leader.trader.create_order(
+        "limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")), group=group
+    )
+    second = await leader.trader.create_order(
+        "limit", "buy", SYMBOL, "0.01", (last * D("0.8")).quantize(D("0.01")), group=group
+    )
     await _handled(follower, publisher)
     assert follower.refused == []
     my_buy, my_exit = follower.order_for(buy.id), follower.order_for(exit_.id)
@@ -114,9 +118,18 @@ async def test_an_edit_moving_a_follower_limit_far_through_the_market_is_refused
     await _handled(follower, publisher)
     mine = follower.order_for(resting.id)
     totals = _totals(follower_manager)
-    text = json.dumps({
-        "version": 1, "id": "remote-1", "source": "remote", "sequence": 1, "timestamp": 0, "operation": "edit",
-        "ref": resting.id, "price": str((last * D("1.5")).quantize(D("0.01")))})
+    text = json.dumps(
+        {
+            "version": 1,
+            "id": "remote-1",
+            "source": "remote",
+            "sequence": 1,
+            "timestamp": 0,
+            "operation": "edit",
+            "ref": resting.id,
+            "price": str((last * D("1.5")).quantize(D("0.01"))),
+        }
+    )
     assert await follower.apply(text) is False
     (refused,) = follower.refused
     assert refused.bundle_id == "remote-1" and "through the mark price" in refused.reason
@@ -144,8 +157,13 @@ async def test_bundle_is_refused_whole_when_an_exit_falls_under_the_follower_min
     async with ot.signals.SignalFollower(small, source=publisher) as follower:
         last = leader.trader.price_of(SYMBOL)
         # 10 % of 60 USDT buys about 6 USDT of BTC (over the 5 USDT minimum) but its stop at -20 % is worth ~4.8
-        await leader.trader.create_order("market", "buy", SYMBOL, (D(1000) / last).quantize(D("0.00001")),
-                                         stop_loss_price=(last * D("0.8")).quantize(D("0.01")))
+        await leader.trader.create_order(
+            "market",
+            "buy",
+            SYMBOL,
+            (D(1000) / last).quantize(D("0.00001")),
+            stop_loss_price=(last * D("0.8")).quantize(D("0.01")),
+        )
         await _handled(follower, publisher)
         (refused,) = follower.refused
         assert refused.operation == "create" and "stop_loss" in refused.reason and "minimums" in refused.reason
@@ -192,12 +210,19 @@ async def test_trailing_profile_and_price_trigger_are_rebuilt_and_sells_scale_to
     await leader.trader.create_order("market", "buy", SYMBOL, "0.05")
     await _handled(follower, publisher)
     held = _totals(follower_manager)["BTC"][1]
-    trailing = await leader.trader.create_order("trailing_stop", "sell", SYMBOL, _totals(leader)["BTC"][1],
-                                                trailing_percent="2")
+    trailing = await leader.trader.create_order(
+        "trailing_stop", "sell", SYMBOL, _totals(leader)["BTC"][1], trailing_percent="2"
+    )
     last = leader.trader.price_of(SYMBOL)
     threshold = (last * D("0.97")).quantize(D("0.01"))
-    waiting = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.96")).quantize(D("0.01")),
-                                               price_trigger=ot.personal_data.PriceTrigger(threshold, above=False))
+    waiting = await leader.trader.create_order(
+        "limit",
+        "buy",
+        SYMBOL,
+        "0.01",
+        (last * D("0.96")).quantize(D("0.01")),
+        price_trigger=ot.personal_data.PriceTrigger(threshold, above=False),
+    )
     await _handled(follower, publisher)
     assert follower.refused == []
     my_trailing = follower.order_for(trailing.id)
@@ -220,8 +245,9 @@ async def test_a_group_cancel_caused_by_a_fill_is_left_to_the_follower_own_group
     leader.trader.add_order_listener(listener)
     last = leader.trader.price_of(SYMBOL)
     group = ot.OrderGroup("oco")
-    resting = await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")),
-                                               group=group)
+    resting = await leader.trader.create_order(
+        "limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")), group=group
+    )
     await leader.trader.create_order("market", "buy", SYMBOL, "0.01", group=group)  # fills: the group cancels `resting`
     assert resting.status is OrderStatus.CANCELED
     assert seen == ["create:limit", "cancel:limit", "create:market"]  # the hook reports the group's cancel too
@@ -241,8 +267,7 @@ async def test_a_user_cancel_and_edit_after_a_sibling_fill_reach_the_follower(pa
     leader.trader.add_order_listener(listener)
     last = leader.trader.price_of(SYMBOL)
     group = ot.OrderGroup("oco")
-    await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")),
-                                     group=group)
+    await leader.trader.create_order("limit", "buy", SYMBOL, "0.01", (last * D("0.9")).quantize(D("0.01")), group=group)
     await leader.trader.create_order("market", "buy", SYMBOL, "0.01", group=group)  # fills: a sibling has filled
     high, higher = (last * D("1.2")).quantize(D("0.01")), (last * D("1.25")).quantize(D("0.01"))
     later = await leader.trader.create_order("limit", "sell", SYMBOL, "0.005", high, group=group)
@@ -263,14 +288,39 @@ async def test_a_user_cancel_and_edit_after_a_sibling_fill_reach_the_follower(pa
 
 async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pair):
     _leader, follower_manager, _publisher, follower = pair
-    text = json.dumps({
-        "version": 1, "id": "other-1", "source": "other", "sequence": 1, "timestamp": 0, "operation": "create",
-        "orders": [
-            {"ref": "e", "role": "entry", "type": "market", "side": "buy", "symbol": SYMBOL, "amount": "0.01",
-             "fraction": "0.1", "reference_price": "20000"},
-            {"ref": "s", "role": "stop_loss", "type": "limit", "side": "sell", "symbol": SYMBOL, "amount": "0.01",
-             "fraction": "1", "price": "18000", "parent": "e"},
-        ]})
+    text = json.dumps(
+        {
+            "version": 1,
+            "id": "other-1",
+            "source": "other",
+            "sequence": 1,
+            "timestamp": 0,
+            "operation": "create",
+            "orders": [
+                {
+                    "ref": "e",
+                    "role": "entry",
+                    "type": "market",
+                    "side": "buy",
+                    "symbol": SYMBOL,
+                    "amount": "0.01",
+                    "fraction": "0.1",
+                    "reference_price": "20000",
+                },
+                {
+                    "ref": "s",
+                    "role": "stop_loss",
+                    "type": "limit",
+                    "side": "sell",
+                    "symbol": SYMBOL,
+                    "amount": "0.01",
+                    "fraction": "1",
+                    "price": "18000",
+                    "parent": "e",
+                },
+            ],
+        }
+    )
     assert await follower.apply(text) is False
     (refused,) = follower.refused
     assert refused.bundle_id == "other-1" and "stop-loss" in refused.reason
@@ -280,14 +330,39 @@ async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pa
 
 async def test_a_bundle_with_an_exit_on_another_symbol_is_refused_and_places_nothing(pair):
     _leader, follower_manager, _publisher, follower = pair
-    text = json.dumps({
-        "version": 1, "id": "other-2", "source": "other", "sequence": 1, "timestamp": 0, "operation": "create",
-        "orders": [
-            {"ref": "e", "role": "entry", "type": "market", "side": "buy", "symbol": SYMBOL, "amount": "0.01",
-             "fraction": "0.1", "reference_price": "20000"},
-            {"ref": "t", "role": "take_profit", "type": "limit", "side": "sell", "symbol": "ETH/USDT",
-             "amount": "0.01", "fraction": "1", "price": "1500", "parent": "e"},
-        ]})
+    text = json.dumps(
+        {
+            "version": 1,
+            "id": "other-2",
+            "source": "other",
+            "sequence": 1,
+            "timestamp": 0,
+            "operation": "create",
+            "orders": [
+                {
+                    "ref": "e",
+                    "role": "entry",
+                    "type": "market",
+                    "side": "buy",
+                    "symbol": SYMBOL,
+                    "amount": "0.01",
+                    "fraction": "0.1",
+                    "reference_price": "20000",
+                },
+                {
+                    "ref": "t",
+                    "role": "take_profit",
+                    "type": "limit",
+                    "side": "sell",
+                    "symbol": "ETH/USDT",
+                    "amount": "0.01",
+                    "fraction": "1",
+                    "price": "1500",
+                    "parent": "e",
+                },
+            ],
+        }
+    )
     assert await follower.apply(text) is False
     (refused,) = follower.refused
     assert "ETH/USDT, not on the entry's symbol" in refused.reason

@@ -28,12 +28,12 @@ async def test_remote_follower_replays_operations_and_catches_up_after_a_reconne
     async with ot.signals.SignalPublisher(leader) as publisher:
         url = await publisher.serve("127.0.0.1", 0, token="s3cret-token")
         port = int(url.rsplit(":", 1)[1])
-        follower = ot.signals.SignalFollower(follower_manager, source=url, token="s3cret-token",
-                                             reconnect_delay=0.05)
+        follower = ot.signals.SignalFollower(follower_manager, source=url, token="s3cret-token", reconnect_delay=0.05)
         async with follower:
             last = leader.trader.price_of(SYMBOL)
-            entry = await leader.trader.create_order("market", "buy", SYMBOL, "0.05",
-                                                     take_profit_price=(last * D("1.1")).quantize(D("0.01")))
+            entry = await leader.trader.create_order(
+                "market", "buy", SYMBOL, "0.05", take_profit_price=(last * D("1.1")).quantize(D("0.01"))
+            )
             await _handled(follower, publisher)
             mine = follower.order_for(entry.id)
             assert mine.status is OrderStatus.CLOSED and mine.amount == D("0.01")  # 2 000 is a fifth of 10 000

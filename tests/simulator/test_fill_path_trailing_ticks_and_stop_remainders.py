@@ -28,8 +28,15 @@ class _Acc:
 
     async def candle(self, o: str, h: str, low: str, c: str, volume: str | None = None) -> None:
         self.clock.advance(60_000)
-        walk = self.connector.engine.on_candle("BTC/USDT", self.clock.now_ms(), float(o), float(h), float(low),
-                                               float(c), None if volume is None else float(volume))
+        walk = self.connector.engine.on_candle(
+            "BTC/USDT",
+            self.clock.now_ms(),
+            float(o),
+            float(h),
+            float(low),
+            float(c),
+            None if volume is None else float(volume),
+        )
         if walk is not None:
             await walk
 
@@ -47,8 +54,15 @@ async def _backtest_like(balances: dict[str, str], **options) -> _Acc:
     fees = Fees(maker="0.001", taker="0.002")
     connector = SimulatedConnector(clock, markets=MARKETS, starting_balances=balances, fees=fees, **options)
     personal = ExchangePersonalData(clock, starting_balances=balances)
-    trader = Trader(connector, personal, clock=clock, simulated=True, price_of=connector.last_price, fees=fees,
-                    safety=OrderSafetyConfig(enabled=False))
+    trader = Trader(
+        connector,
+        personal,
+        clock=clock,
+        simulated=True,
+        price_of=connector.last_price,
+        fees=fees,
+        safety=OrderSafetyConfig(enabled=False),
+    )
     await trader.initialize()
     return _Acc(clock, connector, personal, trader)
 
@@ -107,8 +121,11 @@ async def test_partly_filled_stop_remainder_follows_the_market_down():
     await acc.candle("100", "100", "85", "95", volume="4")
     await acc.candle("60", "61", "59", "60", volume="3")  # 0.3 at the open, 60
     await acc.candle("61", "61", "59", "60", volume="100")
-    assert acc.trades(order) == [(D(90), D("0.4"), TradeType.TAKER), (D(60), D("0.3"), TradeType.TAKER),
-                                 (D(61), D("0.3"), TradeType.TAKER)]
+    assert acc.trades(order) == [
+        (D(90), D("0.4"), TradeType.TAKER),
+        (D(60), D("0.3"), TradeType.TAKER),
+        (D(61), D("0.3"), TradeType.TAKER),
+    ]
     await acc.matches_exchange()
 
 
@@ -164,6 +181,6 @@ async def test_self_managed_trailing_stop_rounds_like_the_simulated_venue():
     buy = await acc.trader.create_order("trailing_stop", "buy", "BTC/USDT", "1", trailing_percent="3")
     assert sell.self_managed and buy.self_managed
     events.on_price(D("101.37"))  # sell stop 98.3289 -> 98.32 (down)
-    events.on_price(D("98.63"))   # buy stop 101.5889 -> 101.59 (up)
+    events.on_price(D("98.63"))  # buy stop 101.5889 -> 101.59 (up)
     assert (sell.trigger_price, buy.trigger_price) == (D("98.32"), D("101.59"))
     await acc.trader.stop()

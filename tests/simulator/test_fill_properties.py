@@ -60,8 +60,12 @@ def _run(orders, candle):
 
 
 @settings(max_examples=400, deadline=None)
-@given(candle=candles(), level=cents, side=st.sampled_from(list(OrderSide)),
-       order_type=st.sampled_from([OrderType.LIMIT, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT]))
+@given(
+    candle=candles(),
+    level=cents,
+    side=st.sampled_from(list(OrderSide)),
+    order_type=st.sampled_from([OrderType.LIMIT, OrderType.STOP_LOSS, OrderType.TAKE_PROFIT]),
+)
 def test_single_order_fills_exactly_when_and_where_api_md_says(candle, level, side, order_type):
     if order_type is OrderType.LIMIT:
         order = RestingOrder("x", None, "BTC/USDT", order_type, side, D(1), level)

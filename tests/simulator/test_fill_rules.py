@@ -49,12 +49,15 @@ async def test_limit_sell_fills_at_its_price_with_fee_in_quote():
     await acc.exchange_matches_portfolio()
 
 
-@pytest.mark.parametrize(("side", "trigger", "candle", "fills"), [
-    ("sell", "90", ("100", "101", "90", "95"), True),   # stop-loss sell: <= S
-    ("sell", "90", ("100", "101", "90.01", "95"), False),
-    ("buy", "110", ("100", "110", "99", "105"), True),  # stop-loss buy (mirror): >= S
-    ("buy", "110", ("100", "109.99", "99", "105"), False),
-])
+@pytest.mark.parametrize(
+    ("side", "trigger", "candle", "fills"),
+    [
+        ("sell", "90", ("100", "101", "90", "95"), True),  # stop-loss sell: <= S
+        ("sell", "90", ("100", "101", "90.01", "95"), False),
+        ("buy", "110", ("100", "110", "99", "105"), True),  # stop-loss buy (mirror): >= S
+        ("buy", "110", ("100", "109.99", "99", "105"), False),
+    ],
+)
 async def test_stop_loss_triggers_and_fills_at_the_stop_with_taker_fee(side, trigger, candle, fills):
     acc = await make_account({"BTC": "1", "USDT": "1000"})
     order = await acc.trader.create_order("stop_loss", side, "BTC/USDT", "1", trigger_price=trigger)
@@ -69,10 +72,13 @@ async def test_stop_loss_triggers_and_fills_at_the_stop_with_taker_fee(side, tri
     await acc.exchange_matches_portfolio()
 
 
-@pytest.mark.parametrize(("side", "trigger", "candle"), [
-    ("sell", "120", ("100", "125", "99", "110")),  # take-profit sell: >= T
-    ("buy", "80", ("100", "101", "75", "90")),     # take-profit buy: <= T
-])
+@pytest.mark.parametrize(
+    ("side", "trigger", "candle"),
+    [
+        ("sell", "120", ("100", "125", "99", "110")),  # take-profit sell: >= T
+        ("buy", "80", ("100", "101", "75", "90")),  # take-profit buy: <= T
+    ],
+)
 async def test_take_profit_fills_at_the_target(side, trigger, candle):
     acc = await make_account({"BTC": "1", "USDT": "1000"})
     order = await acc.trader.create_order("take_profit", side, "BTC/USDT", "1", trigger_price=trigger)
@@ -127,8 +133,9 @@ async def test_trailing_stop_follows_the_path():
 async def test_trailing_buy_stop_and_trailing_limit():
     acc = await make_account({"USDT": "1000", "BTC": "1"})
     buy = await acc.trader.create_order("trailing_stop", "buy", "BTC/USDT", "1", trailing_offset="5")
-    sell = await acc.trader.create_order("trailing_stop_limit", "sell", "BTC/USDT", "1", trailing_offset="5",
-                                         limit_offset="1")
+    sell = await acc.trader.create_order(
+        "trailing_stop_limit", "sell", "BTC/USDT", "1", trailing_offset="5", limit_offset="1"
+    )
     assert buy.trigger_price == D(105) and sell.trigger_price == D(95)
     # 100 -> 100.5 (sell stop trails up to 95.5) -> 90 (trips at 95.5: limit at 94.5 fills at once)
     # buy: trough 90 -> stop 95; the close 96 >= 95 on the way up: fills at 95
@@ -138,12 +145,16 @@ async def test_trailing_buy_stop_and_trailing_limit():
     await acc.exchange_matches_portfolio()
 
 
-@pytest.mark.parametrize(("candle", "winner"), [
-    (("100", "130", "70", "100"), "stop"),   # open-low 30 <= high-open 30: low first
-    (("100", "125", "70", "100"), "target"),  # open-low 30 > high-open 25: high first
-])
+@pytest.mark.parametrize(
+    ("candle", "winner"),
+    [
+        (("100", "130", "70", "100"), "stop"),  # open-low 30 <= high-open 30: low first
+        (("100", "125", "70", "100"), "target"),  # open-low 30 > high-open 25: high first
+    ],
+)
 async def test_oco_candle_touching_both_sides_path_order_decides(candle, winner):
     from octobot_trading.personal_data import GroupKind, OrderGroup
+
     acc = await make_account({"BTC": "1"})
     group = OrderGroup(GroupKind.OCO)
     stop = await acc.trader.create_order("stop_loss", "sell", "BTC/USDT", "1", trigger_price="80", group=group)

@@ -25,8 +25,15 @@ async def _paper() -> tuple[SimulatedClock, SimulatedConnector, ExchangePersonal
     connector = SimulatedConnector(clock, markets=MARKETS, starting_balances={"USDT": "10000"}, fees=fees)
     connector.price_source = prices.get  # paper: market data prices the venue
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "10000"})
-    trader = Trader(connector, personal, clock=clock, simulated=True, price_of=prices.get, fees=fees,
-                    safety=OrderSafetyConfig(enabled=False))
+    trader = Trader(
+        connector,
+        personal,
+        clock=clock,
+        simulated=True,
+        price_of=prices.get,
+        fees=fees,
+        safety=OrderSafetyConfig(enabled=False),
+    )
     await trader.initialize()
     return clock, connector, personal, trader
 

@@ -19,8 +19,9 @@ CANARY_SECRET = "canary-secret-b41d2e"
 @pytest.fixture
 async def server() -> AsyncIterator[FakeExchangeServer]:
     """The fake Binance server (5m fixture candles, from candle 100) with the canary account."""
-    async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY,
-                                  api_secret=CANARY_SECRET) as srv:
+    async with FakeExchangeServer(
+        default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY, api_secret=CANARY_SECRET
+    ) as srv:
         yield srv
 
 

@@ -26,14 +26,24 @@ async def test_every_order_type_and_link_round_trips():
     trader = account.trader
     made = [
         await trader.create_order("market", "buy", "BTC/USDT", "0.5"),
-        await trader.create_order("limit", "buy", "BTC/USDT", "1", "95", stop_loss_price="90",
-                                  take_profit_price="110", tag="entry", sub_portfolio=None),
+        await trader.create_order(
+            "limit",
+            "buy",
+            "BTC/USDT",
+            "1",
+            "95",
+            stop_loss_price="90",
+            take_profit_price="110",
+            tag="entry",
+            sub_portfolio=None,
+        ),
         await trader.create_order("stop_loss", "sell", "BTC/USDT", "0.3", trigger_price="80"),
         await trader.create_order("stop_loss_limit", "sell", "BTC/USDT", "0.3", "79", trigger_price="80"),
         await trader.create_order("take_profit_limit", "sell", "BTC/USDT", "0.3", "121", trigger_price="120"),
         await trader.create_order("trailing_stop", "sell", "BTC/USDT", "0.2", trailing_percent="5"),
-        await trader.create_order("trailing_stop_limit", "sell", "BTC/USDT", "0.2", trailing_offset="3",
-                                  limit_offset="1"),
+        await trader.create_order(
+            "trailing_stop_limit", "sell", "BTC/USDT", "0.2", trailing_offset="3", limit_offset="1"
+        ),
     ]
     oco = OrderGroup(GroupKind.OCO)
     made.append(await trader.create_order("limit", "sell", "BTC/USDT", "0.1", "150", group=oco))
@@ -69,12 +79,16 @@ async def test_every_order_type_and_link_round_trips():
 
 def test_follow_up_state_round_trips_exactly_and_refuses_bad_entries():
     c = codec
-    entries = {"o1": [("E1:filled:0.5", Decimal("0.25"), Decimal("19421.37")), ("E1:filled:0.7", Decimal("0.2"),
-                                                                                 Decimal("19400"))]}
+    entries = {
+        "o1": [
+            ("E1:filled:0.5", Decimal("0.25"), Decimal("19421.37")),
+            ("E1:filled:0.7", Decimal("0.2"), Decimal("19400")),
+        ]
+    }
     assert c.inferred_from_meta(c.inferred_to_meta(entries)) == entries
     assert c.inferred_from_meta(None) == {} and c.inferred_from_meta(c.inferred_to_meta({})) == {}
     assert c.ids_from_meta("k", c.ids_to_meta(["b", "a"])) == ["a", "b"]
-    for bad in ('[1]', '{"o": [["t", 0.5, "1"]]}', '{"o": [["t", "0", "1"]]}', '{"o": [["t", "x", "1"]]}', "{"):
+    for bad in ("[1]", '{"o": [["t", 0.5, "1"]]}', '{"o": [["t", "0", "1"]]}', '{"o": [["t", "x", "1"]]}', "{"):
         with pytest.raises(StorageError, match="inferred_fills"):
             c.inferred_from_meta(bad)
     with pytest.raises(StorageError, match="given_up_orders"):

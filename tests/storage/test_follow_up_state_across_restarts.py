@@ -70,10 +70,14 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
             assert restored is not None
             assert restored.status is OrderStatus.CLOSED and restored.filled == D("0.002")
             assert restored.filled_cost == price * D("0.001") + lower * D("0.001")
-            venue = [t for t in await manager.connector.fetch_my_trades("BTC/USDT")
-                     if t.order_id == restored.exchange_order_id]
+            venue = [
+                t
+                for t in await manager.connector.fetch_my_trades("BTC/USDT")
+                if t.order_id == restored.exchange_order_id
+            ]
             assert sorted((t.id, t.price, t.amount, t.fee) for t in personal.trades_manager.trades()) == sorted(
-                (t.id, t.price, t.amount, t.fee) for t in venue)
+                (t.id, t.price, t.amount, t.fee) for t in venue
+            )
             venue_fees = [t.fee for t in venue if t.fee is not None]
             assert len(venue_fees) == len(venue)
             assert restored.fees == {"BTC": sum(venue_fees, D(0))}
@@ -94,8 +98,9 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
     async with manager:
         server.faults.latency(3.0, method="POST", path=ORDER, times=1)  # > the 2 s client timeout
         exit_price = (market.last_price * D("1.2")).quantize(market.tick_size)
-        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price,
-                                                  take_profit_price=exit_price)
+        order = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", price, take_profit_price=exit_price
+        )
         order.created_at -= live_sync.IN_FLIGHT_GIVE_UP_MS  # the venue's window is over (no 60 s wait)
         for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
             await manager.trader.sync_with_exchange()
@@ -130,11 +135,13 @@ async def test_invalid_follow_up_state_is_refused_naming_it(server, tmp_path):
     market = server.state.markets["BTCUSDT"]
     manager = await builder_for(server).use_real_trader().with_storage(path).build()
     async with manager:
-        await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001",
-                                          (market.last_price * D("0.9")).quantize(market.tick_size))
+        await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", (market.last_price * D("0.9")).quantize(market.tick_size)
+        )
     with sqlite3.connect(path) as db:
-        db.execute("INSERT INTO meta (key, value) VALUES (?, ?)",
-                   ("inferred_fills", json.dumps({"x": [["t", "-1", "5"]]})))
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?)", ("inferred_fills", json.dumps({"x": [["t", "-1", "5"]]}))
+        )
     before = _rows(path, "SELECT id, row FROM orders")
     with pytest.raises(StorageError, match="inferred_fills"):
         manager = await builder_for(server).use_real_trader().with_storage(path).build()

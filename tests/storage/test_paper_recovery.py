@@ -33,9 +33,15 @@ async def test_paper_manager_restores_orders_links_and_balances(server, tmp_path
         pm.create_sub_portfolio("grid", {"USDT": "300"})
         market = await trader.create_order("market", "buy", "BTC/USDT", "0.001")
         entry = await trader.create_order(
-            "limit", "buy", "BTC/USDT", "0.002", entry_price, sub_portfolio="grid",
+            "limit",
+            "buy",
+            "BTC/USDT",
+            "0.002",
+            entry_price,
+            sub_portfolio="grid",
             stop_loss_price=(entry_price * D("0.9")).quantize(D("0.01")),
-            take_profit_price=(entry_price * D("1.1")).quantize(D("0.01")))
+            take_profit_price=(entry_price * D("1.1")).quantize(D("0.01")),
+        )
         assert entry.status is OrderStatus.OPEN and len(entry.chained_orders) == 2
         before = _snapshot(manager)
         trade_ids = [t.id for t in manager.exchange_personal_data.trades_manager.trades()]
@@ -96,11 +102,13 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
     manager = await builder.build()
     async with manager:
         await manager.wait_ready(timeout=10)
-        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
-                                                  price_trigger=PriceTrigger(threshold, above=False))
+        order = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", threshold, price_trigger=PriceTrigger(threshold, above=False)
+        )
         assert not order.is_active and manager.trader.price_trigger_of(order) is not None
-        second = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", threshold,
-                                                   price_trigger=PriceTrigger(threshold, above=False))
+        second = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.001", threshold, price_trigger=PriceTrigger(threshold, above=False)
+        )
     assert not other_tasks()
 
     manager = await builder.build()

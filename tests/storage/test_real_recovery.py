@@ -35,7 +35,7 @@ async def _assert_portfolio_matches_exchange(manager) -> None:
 def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
     """A buy price under the last price that the next ``steps`` replayed candles reach."""
     market = server.state.markets["BTCUSDT"]
-    lows = [c[3] for c in market.candles[market.cursor + 1: market.cursor + 1 + steps]]
+    lows = [c[3] for c in market.candles[market.cursor + 1 : market.cursor + 1 + steps]]
     price = min(lows) + market.tick_size
     assert price < market.last_price
     return price
@@ -120,6 +120,7 @@ async def test_in_flight_order_unknown_to_the_venue_is_rejected_not_resent(serve
         # given up only after IN_FLIGHT_MIN_LOOKUPS lookups once the venue's window has passed
         # (the live clock cannot be moved: the order's send time is moved back instead)
         from octobot_trading.personal_data import trader as trader_module
+
         restored.created_at -= trader_module.IN_FLIGHT_GIVE_UP_MS
         for _ in range(trader_module.IN_FLIGHT_MIN_LOOKUPS):
             await manager.trader.resolve_in_flight()
@@ -154,8 +155,9 @@ async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_pat
     other = make_connector(server, symbols=("BTC/USDT",))
     try:
         last = server.state.markets["BTCUSDT"].last_price
-        placed = await other.create_order(OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.002"), last * 2,
-                                          client_order_id="elsewhere-1")
+        placed = await other.create_order(
+            OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.002"), last * 2, client_order_id="elsewhere-1"
+        )
     finally:
         await other.close()
     for _restart in range(2):
@@ -163,7 +165,8 @@ async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_pat
         async with manager:
             orders = manager.exchange_personal_data.orders_manager.all_orders()
             assert [(o.exchange_order_id, o.client_order_id, o.status) for o in orders] == [
-                (placed.id, "elsewhere-1", OrderStatus.OPEN)]
+                (placed.id, "elsewhere-1", OrderStatus.OPEN)
+            ]
             await _assert_portfolio_matches_exchange(manager)
     assert _rows(path, "SELECT client_order_id, status FROM orders") == [("elsewhere-1", "open")]
     assert not other_tasks()
@@ -200,8 +203,9 @@ async def test_entry_filled_while_down_releases_its_exits_once(server, tmp_path)
     price = _reachable_buy_price(server, 20)
     manager = await builder_for(server).use_real_trader().with_storage(path).build()
     async with manager:
-        entry = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price,
-                                                  take_profit_price=price * 2)
+        entry = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.002", price, take_profit_price=price * 2
+        )
         (exit_order,) = entry.chained_orders
         assert not exit_order.is_active and exit_order.exchange_order_id is None
     server.state.advance(20)
@@ -248,8 +252,9 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
     # the take-profit reached the venue before the crash, unknown to the file
     other = make_connector(server, symbols=("BTC/USDT",))
     try:
-        sent = await other.create_order(OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.001"), price * 2,
-                                        client_order_id=take.client_order_id)
+        sent = await other.create_order(
+            OrderType.LIMIT, OrderSide.SELL, "BTC/USDT", D("0.001"), price * 2, client_order_id=take.client_order_id
+        )
     finally:
         await other.close()
 

@@ -16,4 +16,7 @@ async def test_a_manager_with_storage_starts_it_after_the_trader(server, tmp_pat
     assert not other_tasks()
     with sqlite3.connect(path) as db:
         assert dict(db.execute("SELECT key, value FROM meta").fetchall()) == {
-            "exchange": "binance", "trader": "real", "market_type": "spot"}
+            "exchange": "binance",
+            "trader": "real",
+            "market_type": "spot",
+        }

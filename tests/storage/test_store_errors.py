@@ -122,7 +122,6 @@ async def test_store_keeps_money_as_text_and_ignores_known_ids(tmp_path):
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
-
 async def test_storage_with_a_backtest_is_a_configuration_error(tmp_path):
     data = CandleData.from_file(BACKTEST_FIXTURES / "BTC_USDT-5m-head600.json", exchange="binance")
     builder = ot.ExchangeBuilder("binance").use_backtesting(data).with_storage(tmp_path / "bt.sqlite")

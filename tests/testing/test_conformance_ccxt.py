@@ -23,8 +23,12 @@ class TestCCXTConnectorConformance(ConnectorConformance):
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
         async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=50) as server:
-            config = ExchangeConfig(exchange="binance", api_key=server.api_key, api_secret=server.api_secret,
-                                    ccxt_options={**server.ccxt_config(), "rateLimit": 1})
+            config = ExchangeConfig(
+                exchange="binance",
+                api_key=server.api_key,
+                api_secret=server.api_secret,
+                ccxt_options={**server.ccxt_config(), "rateLimit": 1},
+            )
             conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
             try:
                 yield conn
@@ -41,8 +45,12 @@ class TestCCXTConnectorConformanceOnPackagedData(ConnectorConformance):
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
         async with FakeExchangeServer() as server:
-            config = ExchangeConfig(exchange="binance", api_key=server.api_key, api_secret=server.api_secret,
-                                    ccxt_options={**server.ccxt_config(), "rateLimit": 1})
+            config = ExchangeConfig(
+                exchange="binance",
+                api_key=server.api_key,
+                api_secret=server.api_secret,
+                ccxt_options={**server.ccxt_config(), "rateLimit": 1},
+            )
             conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
             try:
                 yield conn

@@ -29,9 +29,11 @@ class TestPaperConnectorConformance(ConnectorConformance):
             market_data = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
             # paper trading prices market orders at the venue's last traded price
             paper = SimulatedConnector(
-                LiveClock(), market_data=market_data,
+                LiveClock(),
+                market_data=market_data,
                 starting_balances={"USDT": Decimal("10000"), "BTC": Decimal("1")},
-                price_source=lambda symbol: server.state.markets[symbol.replace("/", "")].last_price)
+                price_source=lambda symbol: server.state.markets[symbol.replace("/", "")].last_price,
+            )
             try:
                 yield paper
             finally:

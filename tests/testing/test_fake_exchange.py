@@ -93,8 +93,9 @@ def test_matching_fills_resting_orders_at_their_price_with_maker_fees() -> None:
     assert buy.fills[0].price == low_ahead and buy.fills[0].is_maker
     assert account.locked == {"USDT": Decimal(0), "BTC": Decimal(0)}
     assert account.free["BTC"] == Decimal("0.5") + Decimal("0.01") * Decimal("0.999") - Decimal("0.1")
-    assert account.free["USDT"] == (Decimal("1000") - Decimal("0.01") * low_ahead
-                                    + Decimal("0.1") * high_ahead * Decimal("0.999"))
+    assert account.free["USDT"] == (
+        Decimal("1000") - Decimal("0.01") * low_ahead + Decimal("0.1") * high_ahead * Decimal("0.999")
+    )
 
 
 def test_marketable_limit_fills_at_last_and_releases_the_difference() -> None:

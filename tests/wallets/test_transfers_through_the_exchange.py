@@ -49,9 +49,15 @@ async def test_rest_exchange_passes_transfer_calls_through_its_fix_transaction_h
 
 
 def _paper(server: FakeExchangeServer) -> ot.ExchangeBuilder:
-    return (ot.ExchangeBuilder("binance").with_symbols(["BTC/USDT"]).with_ccxt_options(server.ccxt_config())
-            .with_client_hook(server.client_hook).rest_only().with_exchange_class(TaggingExchange)
-            .use_simulated_trader(starting_portfolio={"USDT": "1000"}))
+    return (
+        ot.ExchangeBuilder("binance")
+        .with_symbols(["BTC/USDT"])
+        .with_ccxt_options(server.ccxt_config())
+        .with_client_hook(server.client_hook)
+        .rest_only()
+        .with_exchange_class(TaggingExchange)
+        .use_simulated_trader(starting_portfolio={"USDT": "1000"})
+    )
 
 
 async def test_paper_trading_withdraws_through_the_manager_exchange_only_when_the_builder_allows_it() -> None:
@@ -78,12 +84,17 @@ async def test_a_backtest_manager_withdraws_only_when_the_builder_allows_it() ->
 
     from octobot_trading.backtesting import CandleData
 
-    data = CandleData.from_file(Path(__file__).parents[1] / "backtesting" / "fixtures" / "BTC_USDT-1h-head50.json",
-                                exchange="binance", symbol="BTC/USDT", time_frame="1h")
+    data = CandleData.from_file(
+        Path(__file__).parents[1] / "backtesting" / "fixtures" / "BTC_USDT-1h-head50.json",
+        exchange="binance",
+        symbol="BTC/USDT",
+        time_frame="1h",
+    )
 
     def builder() -> ot.ExchangeBuilder:
-        return ot.ExchangeBuilder("binance").use_backtesting(data).with_trading_config(
-            starting_portfolio={"USDT": "1000"})
+        return (
+            ot.ExchangeBuilder("binance").use_backtesting(data).with_trading_config(starting_portfolio={"USDT": "1000"})
+        )
 
     async with await builder().build() as manager:
         with pytest.raises(WithdrawalsDisabled):

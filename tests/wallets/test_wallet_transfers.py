@@ -34,18 +34,26 @@ async def server() -> AsyncIterator[FakeExchangeServer]:
 
 
 def _connector(server: FakeExchangeServer, *, allow_withdrawals: bool) -> CCXTConnector:
-    config = ExchangeConfig(exchange="binance", api_key=server.api_key, api_secret=server.api_secret,
-                            ccxt_options=ccxt_options(server), symbols=("BTC/USDT",),
-                            allow_withdrawals=allow_withdrawals)
-    return CCXTConnector(config, LiveClock(), client_hook=server.client_hook,
-                         retry_policy=RetryPolicy(attempts=2, base_delay=0.05))
+    config = ExchangeConfig(
+        exchange="binance",
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+        ccxt_options=ccxt_options(server),
+        symbols=("BTC/USDT",),
+        allow_withdrawals=allow_withdrawals,
+    )
+    return CCXTConnector(
+        config, LiveClock(), client_hook=server.client_hook, retry_policy=RetryPolicy(attempts=2, base_delay=0.05)
+    )
 
 
 def _link(chain: SimulatedChain, server: FakeExchangeServer, currency: str) -> None:
     """Connect the simulated chain and the fake venue: on-chain deposits credit it, its withdrawals pay out."""
     ledger = capital_ledger(server)
-    chain.watch(ledger.address_of(server.api_key, currency),
-                lambda tx: ledger.deposit(server.api_key, tx.currency, tx.received, tx_id=tx.txid))
+    chain.watch(
+        ledger.address_of(server.api_key, currency),
+        lambda tx: ledger.deposit(server.api_key, tx.currency, tx.received, tx_id=tx.txid),
+    )
     ledger.on_withdraw.append(lambda w: chain.receive(w.address, w.coin, w.amount - w.fee, txid=w.tx_id))
 
 
@@ -67,7 +75,9 @@ async def test_transfers_between_a_wallet_and_the_exchange_move_balances_exactly
         assert await wallet.balance("BTC") == D("0.6995")  # 0.2 less the venue's 0.0005 fee
         changed = sorted(await transfers.sync("BTC"), key=lambda t: t.kind)  # (Binance dates withdrawals to the s)
         assert [(t.kind, t.amount, t.status) for t in changed] == [
-            ("deposit", D("0.4999"), TransferStatus.OK), ("withdrawal", D("0.2"), TransferStatus.OK)]
+            ("deposit", D("0.4999"), TransferStatus.OK),
+            ("withdrawal", D("0.2"), TransferStatus.OK),
+        ]
         assert changed[1].fee == D("0.0005") and changed[0].txid == sent.txid
     finally:
         await connector.close()
@@ -78,8 +88,11 @@ async def test_deposits_are_deduplicated_by_id_and_reported_again_only_on_a_stat
     personal = ExchangePersonalData(SimulatedClock(0), starting_balances={"BTC": "1"})
     connector = _connector(server, allow_withdrawals=False)
     try:
-        transfers = AccountTransfers(connector, SimulatedBlockchainWallet(SimulatedChain(LiveClock())),
-                                     transactions=personal.transactions_manager)
+        transfers = AccountTransfers(
+            connector,
+            SimulatedBlockchainWallet(SimulatedChain(LiveClock())),
+            transactions=personal.transactions_manager,
+        )
         ledger.deposit(server.api_key, "BTC", D("0.3"), tx_id="tx-a", status="pending")
         ledger.deposit(server.api_key, "BTC", D("0.3"), tx_id="tx-a", status="pending")  # seen twice on-chain
         (pending,) = await transfers.sync()
@@ -124,11 +137,14 @@ async def test_simulated_account_transfers_apply_to_the_local_portfolio_once():
     personal = ExchangePersonalData(clock, starting_balances={"USDT": "100"})
     chain = SimulatedChain(clock, network="BTC")
     wallet = SimulatedBlockchainWallet(chain, allow_withdrawals=True, balances={"USDT": "50"})
-    chain.watch(connector.deposit_address_of("USDT"),
-                lambda tx: connector.receive_deposit(tx.currency, tx.received, transaction_id=tx.txid, txid=tx.txid))
+    chain.watch(
+        connector.deposit_address_of("USDT"),
+        lambda tx: connector.receive_deposit(tx.currency, tx.received, transaction_id=tx.txid, txid=tx.txid),
+    )
     connector.withdrawal_listeners.append(lambda w: chain.receive(w.address or "", w.currency, w.amount, txid=w.txid))
-    transfers = AccountTransfers(connector, wallet, transactions=personal.transactions_manager,
-                                 portfolio=personal.portfolio_manager.portfolio)
+    transfers = AccountTransfers(
+        connector, wallet, transactions=personal.transactions_manager, portfolio=personal.portfolio_manager.portfolio
+    )
     sent = await transfers.deposit("USDT", "20")
     assert connector.receive_deposit("USDT", "20", transaction_id=sent.txid).id == sent.txid  # a repeat: no effect
     with pytest.raises(WithdrawalsDisabled):
@@ -175,9 +191,15 @@ async def test_a_built_manager_withdraws_only_when_the_builder_allows_it(server)
     wallet = SimulatedBlockchainWallet(SimulatedChain(LiveClock(), network="BTC"))
 
     def builder() -> ot.ExchangeBuilder:
-        return (ot.ExchangeBuilder("binance").with_credentials(api_key=server.api_key, api_secret=server.api_secret)
-                .with_symbols(["BTC/USDT"]).with_ccxt_options(ccxt_options(server))
-                .with_client_hook(server.client_hook).rest_only(True).use_real_trader())
+        return (
+            ot.ExchangeBuilder("binance")
+            .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+            .with_symbols(["BTC/USDT"])
+            .with_ccxt_options(ccxt_options(server))
+            .with_client_hook(server.client_hook)
+            .rest_only(True)
+            .use_real_trader()
+        )
 
     async with await builder().build() as manager:
         with pytest.raises(WithdrawalsDisabled):

@@ -49,8 +49,7 @@ class MarketDataUpdater(abc.ABC):
 
     name = "updater"
 
-    def __init__(self, market_data: ExchangeMarketData, connector: ExchangeConnector,
-                 symbols: Iterable[str]) -> None:
+    def __init__(self, market_data: ExchangeMarketData, connector: ExchangeConnector, symbols: Iterable[str]) -> None:
         self.market_data = market_data
         self.connector = connector
         self.clock: Clock = market_data.clock

@@ -58,9 +58,18 @@ class RestCandlesUpdater(MarketDataUpdater):
     #: most candles asked in one request (Binance serves at most 1000)
     page_size = 1000
 
-    def __init__(self, market_data: ExchangeMarketData, connector: ExchangeConnector, symbols: Iterable[str],
-                 time_frames: Iterable[TimeFrame | str], *, history: int | None = None, close_delay: float = 1.0,
-                 late_retries: int = 3, late_retry_delay: float = 2.0) -> None:
+    def __init__(
+        self,
+        market_data: ExchangeMarketData,
+        connector: ExchangeConnector,
+        symbols: Iterable[str],
+        time_frames: Iterable[TimeFrame | str],
+        *,
+        history: int | None = None,
+        close_delay: float = 1.0,
+        late_retries: int = 3,
+        late_retry_delay: float = 2.0,
+    ) -> None:
         super().__init__(market_data, connector, symbols)
         self.time_frames = [TimeFrame.parse(tf) for tf in time_frames]
         self.history = history
@@ -90,8 +99,11 @@ class RestCandlesUpdater(MarketDataUpdater):
         Venues align candles their own way (Binance weeks open on Mondays, months vary), so the
         phase comes from the newest stored open time; without candles, from the epoch.
         """
-        lasts = [t for s in self.symbols
-                 if (t := self.market_data.symbols_data.get(s).candles(tf).last_timestamp) is not None]
+        lasts = [
+            t
+            for s in self.symbols
+            if (t := self.market_data.symbols_data.get(s).candles(tf).last_timestamp) is not None
+        ]
         base = max(lasts) if lasts else 0
         if now < base + 2 * tf.ms:
             return base + 2 * tf.ms
@@ -154,8 +166,9 @@ class RestCandlesUpdater(MarketDataUpdater):
             if attempt < self.late_retries:
                 await self.clock.sleep(self.late_retry_delay * (attempt + 1))
         self.late += 1
-        self._log.warning("%s %s: candle %d still missing after %d retries", symbol, tf, expected_open,
-                          self.late_retries)
+        self._log.warning(
+            "%s %s: candle %d still missing after %d retries", symbol, tf, expected_open, self.late_retries
+        )
         return published
 
 
@@ -165,12 +178,21 @@ class _RestPoller(MarketDataUpdater):
     base_period = 2.0
     per_pair_period = 0.5
 
-    def __init__(self, market_data: ExchangeMarketData, connector: ExchangeConnector, symbols: Iterable[str],
-                 *, base_period: float | None = None, per_pair_period: float | None = None) -> None:
+    def __init__(
+        self,
+        market_data: ExchangeMarketData,
+        connector: ExchangeConnector,
+        symbols: Iterable[str],
+        *,
+        base_period: float | None = None,
+        per_pair_period: float | None = None,
+    ) -> None:
         super().__init__(market_data, connector, symbols)
-        self.period = polling_period(self.base_period if base_period is None else base_period,
-                                     self.per_pair_period if per_pair_period is None else per_pair_period,
-                                     len(self.symbols))
+        self.period = polling_period(
+            self.base_period if base_period is None else base_period,
+            self.per_pair_period if per_pair_period is None else per_pair_period,
+            len(self.symbols),
+        )
         self._disabled: set[str] = set()
         #: completed polling rounds
         self.rounds = 0

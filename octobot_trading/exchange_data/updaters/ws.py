@@ -73,10 +73,22 @@ class WebsocketUpdater(MarketDataUpdater):
         Reconnection delays (seconds).
     """
 
-    def __init__(self, kind: str, market_data: ExchangeMarketData, connector: ExchangeConnector,
-                 symbols: Iterable[str], fallback: MarketDataUpdater, *, time_frames: Iterable[TimeFrame | str] = (),
-                 expected_interval: float = 5.0, stale_after: int = 3, backoff_base: float = 0.5,
-                 backoff_max: float = 30.0, jitter: float = 0.5, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        market_data: ExchangeMarketData,
+        connector: ExchangeConnector,
+        symbols: Iterable[str],
+        fallback: MarketDataUpdater,
+        *,
+        time_frames: Iterable[TimeFrame | str] = (),
+        expected_interval: float = 5.0,
+        stale_after: int = 3,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        jitter: float = 0.5,
+        rng: random.Random | None = None,
+    ) -> None:
         if kind not in ("ohlcv", "ticker", "order_book", "trades"):
             raise ValueError(f"unknown websocket stream kind {kind!r}")
         self.name = f"ws_{kind}"
@@ -91,7 +103,8 @@ class WebsocketUpdater(MarketDataUpdater):
         self.jitter = jitter
         self.rng = rng or random.Random()
         keys: list[StreamKey] = (
-            [(s, tf) for s in self.symbols for tf in self.time_frames] if kind == "ohlcv"
+            [(s, tf) for s in self.symbols for tf in self.time_frames]
+            if kind == "ohlcv"
             else [(s, None) for s in self.symbols]
         )
         self.keys = keys
@@ -142,7 +155,7 @@ class WebsocketUpdater(MarketDataUpdater):
 
     def backoff(self, attempt: int) -> float:
         """Seconds before reconnection attempt ``attempt`` (0-based), jittered."""
-        raw = min(self.backoff_max, self.backoff_base * (2 ** attempt))
+        raw = min(self.backoff_max, self.backoff_base * (2**attempt))
         return raw * (1 - self.jitter * self.rng.random())
 
     async def _watch_loop(self, key: StreamKey) -> None:
@@ -218,8 +231,12 @@ class WebsocketUpdater(MarketDataUpdater):
             if not stale:
                 continue
             self.stalls += 1
-            self._log.warning("%s: no update for %.1fs on %s; resubscribing", self.name, limit_ms / 1000,
-                              ", ".join(k[0] for k in stale))
+            self._log.warning(
+                "%s: no update for %.1fs on %s; resubscribing",
+                self.name,
+                limit_ms / 1000,
+                ", ".join(k[0] for k in stale),
+            )
             for key in stale:
                 self.last_update[key] = now
                 await self._set_unhealthy(key)
@@ -228,9 +245,15 @@ class WebsocketUpdater(MarketDataUpdater):
                 await self._guard(f"{self.name} reset", reset())
 
 
-def websocket_updaters(market_data: ExchangeMarketData, connector: ExchangeConnector, symbols: Iterable[str],
-                       time_frames: Iterable[TimeFrame | str], *, is_future: bool = False,
-                       **options: Any) -> list[MarketDataUpdater]:
+def websocket_updaters(
+    market_data: ExchangeMarketData,
+    connector: ExchangeConnector,
+    symbols: Iterable[str],
+    time_frames: Iterable[TimeFrame | str],
+    *,
+    is_future: bool = False,
+    **options: Any,
+) -> list[MarketDataUpdater]:
     """The standard websocket set: candles, ticker, order book, trades (+ REST funding for futures).
 
     ``options`` go to every :class:`WebsocketUpdater` (``expected_interval``, ``stale_after``, ...).
@@ -244,16 +267,23 @@ def websocket_updaters(market_data: ExchangeMarketData, connector: ExchangeConne
 
     updaters: list[MarketDataUpdater] = []
     if time_frames:
-        updaters.append(WebsocketUpdater("ohlcv", md, connector, symbols,
-                                         RestCandlesUpdater(md, connector, symbols, time_frames),
-                                         time_frames=time_frames, **opts("ohlcv")))
+        updaters.append(
+            WebsocketUpdater(
+                "ohlcv",
+                md,
+                connector,
+                symbols,
+                RestCandlesUpdater(md, connector, symbols, time_frames),
+                time_frames=time_frames,
+                **opts("ohlcv"),
+            )
+        )
     updaters += [
-        WebsocketUpdater("ticker", md, connector, symbols, RestTickerUpdater(md, connector, symbols),
-                         **opts("ticker")),
-        WebsocketUpdater("order_book", md, connector, symbols, RestOrderBookUpdater(md, connector, symbols),
-                         **opts("order_book")),
-        WebsocketUpdater("trades", md, connector, symbols, RestTradesUpdater(md, connector, symbols),
-                         **opts("trades")),
+        WebsocketUpdater("ticker", md, connector, symbols, RestTickerUpdater(md, connector, symbols), **opts("ticker")),
+        WebsocketUpdater(
+            "order_book", md, connector, symbols, RestOrderBookUpdater(md, connector, symbols), **opts("order_book")
+        ),
+        WebsocketUpdater("trades", md, connector, symbols, RestTradesUpdater(md, connector, symbols), **opts("trades")),
     ]
     if is_future:
         updaters.append(RestFundingUpdater(md, connector, symbols))

@@ -126,10 +126,12 @@ class Order:
         self.amount: Decimal = _positive(amount, "amount", symbol)  # type: ignore[assignment]
         self.price = None if price is None else _positive(price, "price", symbol)
         self.trigger_price = None if trigger_price is None else _positive(trigger_price, "trigger_price", symbol)
-        self.trailing_percent = None if trailing_percent is None else _positive(
-            trailing_percent, "trailing_percent", symbol)
-        self.trailing_offset = None if trailing_offset is None else _positive(
-            trailing_offset, "trailing_offset", symbol)
+        self.trailing_percent = (
+            None if trailing_percent is None else _positive(trailing_percent, "trailing_percent", symbol)
+        )
+        self.trailing_offset = (
+            None if trailing_offset is None else _positive(trailing_offset, "trailing_offset", symbol)
+        )
         self.limit_offset = None if limit_offset is None else to_decimal(limit_offset, name="limit_offset")
         if self.limit_offset is not None and self.limit_offset < 0:
             raise InvalidOrder("limit_offset must not be negative", limit="limit_offset", symbol=symbol)
@@ -195,8 +197,9 @@ class Order:
     def is_done(self) -> bool:
         """True once the order can no longer fill (filled, closed, canceled, expired, rejected)."""
         status = self.status
-        return (status is _FILLED or status is _CLOSED or status is _CANCELED or status is _EXPIRED
-                or status is _REJECTED)
+        return (
+            status is _FILLED or status is _CLOSED or status is _CANCELED or status is _EXPIRED or status is _REJECTED
+        )
 
     @property
     def reference_price(self) -> Decimal | None:
@@ -217,10 +220,23 @@ class Order:
         self.transition(OrderStatus.OPEN)
         self.exchange_order_id = exchange_order_id
 
-    def load_state(self, *, order_id: str, exchange_order_id: str | None, status: OrderStatus, created_at: int,
-                   updated_at: int, filled: Decimal, filled_cost: Decimal, fees: Mapping[str, Decimal],
-                   is_active: bool, self_managed: bool, parent_id: str | None, reserved_currency: str | None,
-                   reserved_amount: Decimal) -> None:
+    def load_state(
+        self,
+        *,
+        order_id: str,
+        exchange_order_id: str | None,
+        status: OrderStatus,
+        created_at: int,
+        updated_at: int,
+        filled: Decimal,
+        filled_cost: Decimal,
+        fees: Mapping[str, Decimal],
+        is_active: bool,
+        self_managed: bool,
+        parent_id: str | None,
+        reserved_currency: str | None,
+        reserved_amount: Decimal,
+    ) -> None:
         """Put back the identity and progress of a stored order (restart recovery, before it is registered)."""
         self.id, self.exchange_order_id, self.status = order_id, exchange_order_id, status
         self.created_at, self.updated_at = created_at, updated_at
@@ -239,8 +255,11 @@ class Order:
         """Record the new exchange id of an open order placed again on a venue that lost it
         (the simulated venue restarted from a stored state)."""
         if not exchange_order_id or not self.is_open:
-            raise InvalidOrderState("only an open order is placed again, under a new exchange order id",
-                                    order_id=self.id, symbol=self.symbol)
+            raise InvalidOrderState(
+                "only an open order is placed again, under a new exchange order id",
+                order_id=self.id,
+                symbol=self.symbol,
+            )
         self.exchange_order_id = exchange_order_id
 
     def apply_fill(self, amount: Decimal, price: Decimal, fee: Decimal = ZERO, fee_currency: str | None = None) -> None:
@@ -254,7 +273,8 @@ class Order:
         if amount > self.remaining:
             raise InvalidOrderState(
                 f"fill of {decimal_to_str(amount)} exceeds the remaining {decimal_to_str(self.remaining)}",
-                order_id=self.id, symbol=self.symbol,
+                order_id=self.id,
+                symbol=self.symbol,
             )
         new_status = _FILLED if amount == self.remaining else _PARTIALLY_FILLED
         self.transition(new_status)
@@ -270,8 +290,9 @@ class Order:
         """The current amount, limit price and trigger."""
         return OrderTerms(self.amount, self.price, self.trigger_price)
 
-    def amend(self, *, amount: Decimal | None = None, price: Decimal | None = None,
-              trigger_price: Decimal | None = None) -> OrderTerms:
+    def amend(
+        self, *, amount: Decimal | None = None, price: Decimal | None = None, trigger_price: Decimal | None = None
+    ) -> OrderTerms:
         """Change the amount, limit price and/or trigger (None: unchanged); return the previous terms.
 
         The only way the library changes what an order asks for (market precision, edits, balanced
@@ -280,14 +301,21 @@ class Order:
         """
         previous = OrderTerms(self.amount, self.price, self.trigger_price)
         if amount is not None and (amount <= 0 or amount < self.filled):
-            raise InvalidOrder(f"cannot set the amount to {decimal_to_str(amount)} (filled "
-                               f"{decimal_to_str(self.filled)})", limit="amount", symbol=self.symbol)
+            raise InvalidOrder(
+                f"cannot set the amount to {decimal_to_str(amount)} (filled {decimal_to_str(self.filled)})",
+                limit="amount",
+                symbol=self.symbol,
+            )
         if price is not None and price <= 0:
-            raise InvalidOrder(f"price must be positive, got {decimal_to_str(price)}", limit="price",
-                               symbol=self.symbol)
+            raise InvalidOrder(
+                f"price must be positive, got {decimal_to_str(price)}", limit="price", symbol=self.symbol
+            )
         if trigger_price is not None and trigger_price <= 0:
-            raise InvalidOrder(f"trigger_price must be positive, got {decimal_to_str(trigger_price)}",
-                               limit="trigger_price", symbol=self.symbol)
+            raise InvalidOrder(
+                f"trigger_price must be positive, got {decimal_to_str(trigger_price)}",
+                limit="trigger_price",
+                symbol=self.symbol,
+            )
         if amount is not None:
             self.amount = amount
         if price is not None:
@@ -315,8 +343,11 @@ class Order:
         The only way back from REJECTED: the venue proves it accepted the order after all.
         """
         if self.status is not _REJECTED:
-            raise InvalidOrderState(f"only a rejected order can be reopened, not a {self.status.value} one",
-                                    order_id=self.id, symbol=self.symbol)
+            raise InvalidOrderState(
+                f"only a rejected order can be reopened, not a {self.status.value} one",
+                order_id=self.id,
+                symbol=self.symbol,
+            )
         self.status = OrderStatus.PENDING_CREATION
 
     def shrink(self, new_amount: Decimal) -> None:
@@ -346,17 +377,29 @@ class Order:
     # -- misc --------------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Return a plain description (strings for Decimals) for storage and reports."""
+
         def text(value: Decimal | None) -> str | None:
             return None if value is None else decimal_to_str(value)
 
         return {
-            "id": self.id, "client_order_id": self.client_order_id, "exchange_order_id": self.exchange_order_id,
-            "type": self.order_type.value, "side": self.side.value, "symbol": self.symbol,
-            "status": self.status.value, "amount": text(self.amount), "price": text(self.price),
-            "trigger_price": text(self.trigger_price), "filled": text(self.filled),
-            "average_price": text(self.average_price), "created_at": self.created_at,
-            "updated_at": self.updated_at, "fees": {k: text(v) for k, v in self.fees.items()},
-            "tag": self.tag, "sub_portfolio": self.sub_portfolio, "parent_id": self.parent_id,
+            "id": self.id,
+            "client_order_id": self.client_order_id,
+            "exchange_order_id": self.exchange_order_id,
+            "type": self.order_type.value,
+            "side": self.side.value,
+            "symbol": self.symbol,
+            "status": self.status.value,
+            "amount": text(self.amount),
+            "price": text(self.price),
+            "trigger_price": text(self.trigger_price),
+            "filled": text(self.filled),
+            "average_price": text(self.average_price),
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "fees": {k: text(v) for k, v in self.fees.items()},
+            "tag": self.tag,
+            "sub_portfolio": self.sub_portfolio,
+            "parent_id": self.parent_id,
         }
 
     def __repr__(self) -> str:
@@ -372,5 +415,6 @@ class Order:
         if self.status not in allowed:
             raise InvalidOrderState(
                 f"order is {self.status.value}, expected one of {[s.value for s in allowed]}",
-                order_id=self.id, symbol=self.symbol,
+                order_id=self.id,
+                symbol=self.symbol,
             )

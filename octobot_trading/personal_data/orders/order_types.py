@@ -100,7 +100,8 @@ class _TrailingOrder(Order):
         if (self.trailing_percent is None) == (self.trailing_offset is None):
             raise InvalidOrder(
                 f"{self.order_type.value} order needs exactly one of trailing_percent / trailing_offset",
-                limit="trailing", symbol=self.symbol,
+                limit="trailing",
+                symbol=self.symbol,
             )
         if self.trailing_percent is not None and self.trailing_percent >= 100:
             raise InvalidOrder("trailing_percent must be below 100", limit="trailing_percent", symbol=self.symbol)
@@ -134,15 +135,27 @@ class TrailingStopLimitOrder(_TrailingOrder):
 ORDER_CLASSES: dict[OrderType, type[Order]] = {
     cls.order_type: cls
     for cls in (
-        MarketOrder, LimitOrder, StopLossOrder, StopLossLimitOrder, TakeProfitOrder, TakeProfitLimitOrder,
-        TrailingStopOrder, TrailingStopLimitOrder,
+        MarketOrder,
+        LimitOrder,
+        StopLossOrder,
+        StopLossLimitOrder,
+        TakeProfitOrder,
+        TakeProfitLimitOrder,
+        TrailingStopOrder,
+        TrailingStopLimitOrder,
     )
 }
 
 
 def create_order_instance(
-    order_type: OrderType | str, side: OrderSide | str, symbol: str, amount: Decimal | int | str,
-    price: Decimal | int | str | None = None, *, clock: Clock, **options: Any,
+    order_type: OrderType | str,
+    side: OrderSide | str,
+    symbol: str,
+    amount: Decimal | int | str,
+    price: Decimal | int | str | None = None,
+    *,
+    clock: Clock,
+    **options: Any,
 ) -> Order:
     """Build the order class matching ``order_type``; raise ``InvalidOrder`` for unknown types."""
     try:

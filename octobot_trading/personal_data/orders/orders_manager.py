@@ -45,7 +45,11 @@ class OrdersManager:
     """Orders indexed by internal id, exchange id, client order id and symbol."""
 
     def __init__(
-        self, *, clock: Clock, portfolio_manager: PortfolioManager, trades_manager: TradesManager,
+        self,
+        *,
+        clock: Clock,
+        portfolio_manager: PortfolioManager,
+        trades_manager: TradesManager,
         transactions_manager: TransactionsManager,
     ) -> None:
         self.clock = clock
@@ -160,10 +164,15 @@ class OrdersManager:
             # list): synthesize one fill for the gap with a deterministic id, so a repeat of this
             # report is applied once; the real trades correct it when they show up.
             synthetic = ExchangeTrade(
-                id=f"{exchange_order.id}:filled:{exchange_order.filled}", order_id=exchange_order.id,
-                symbol=order.symbol, side=order.side,
-                price=self._delta_price(order, exchange_order), amount=exchange_order.filled - order.filled,
-                fee=None, fee_currency=None, timestamp=exchange_order.last_update_timestamp or self.clock.now_ms(),
+                id=f"{exchange_order.id}:filled:{exchange_order.filled}",
+                order_id=exchange_order.id,
+                symbol=order.symbol,
+                side=order.side,
+                price=self._delta_price(order, exchange_order),
+                amount=exchange_order.filled - order.filled,
+                fee=None,
+                fee_currency=None,
+                timestamp=exchange_order.last_update_timestamp or self.clock.now_ms(),
             )
             await self._apply_fill(order, synthetic)
             if self.trades_manager.has(synthetic.id):
@@ -195,8 +204,9 @@ class OrdersManager:
             return
         amount, price = trade.amount, trade.price
         if amount <= 0 or price <= 0:  # validated before anything changes
-            raise InvalidOrderState(f"invalid fill {trade.id}: {amount} @ {price}", order_id=order.id,
-                                    symbol=order.symbol)
+            raise InvalidOrderState(
+                f"invalid fill {trade.id}: {amount} @ {price}", order_id=order.id, symbol=order.symbol
+            )
         fee = trade.fee or ZERO
         correction: _Correction | None = None
         if self._inferred and order.id in self._inferred:
@@ -204,8 +214,11 @@ class OrdersManager:
             correction = self._correction(order, trade, fee)
             amount, fee = trade.amount - correction[0], fee - correction[2]
         if amount > order.remaining:
-            raise InvalidOrderState(f"fill {trade.id} of {amount} exceeds the remaining {order.remaining}",
-                                    order_id=order.id, symbol=order.symbol)
+            raise InvalidOrderState(
+                f"fill {trade.id} of {amount} exceeds the remaining {order.remaining}",
+                order_id=order.id,
+                symbol=order.symbol,
+            )
         if correction is not None and correction[3]:
             self.portfolio_manager.get_portfolio(order.sub_portfolio).apply_deltas(correction[3])  # atomic
             order.reserved_amount -= correction[4]
@@ -221,12 +234,23 @@ class OrdersManager:
             order.apply_fill(amount, price, fee, trade.fee_currency)
         if correction is not None:
             self._commit_correction(order, trade, correction)
-        self.trades_manager.add(Trade(
-            id=trade.id, order_id=order.id, exchange_order_id=order.exchange_order_id, symbol=order.symbol,
-            side=order.side, order_type=order.order_type, price=price, amount=trade.amount, fee=trade.fee or ZERO,
-            fee_currency=trade.fee_currency, timestamp=trade.timestamp, taker_or_maker=trade.taker_or_maker,
-            sub_portfolio=order.sub_portfolio,
-        ))
+        self.trades_manager.add(
+            Trade(
+                id=trade.id,
+                order_id=order.id,
+                exchange_order_id=order.exchange_order_id,
+                symbol=order.symbol,
+                side=order.side,
+                order_type=order.order_type,
+                price=price,
+                amount=trade.amount,
+                fee=trade.fee or ZERO,
+                fee_currency=trade.fee_currency,
+                timestamp=trade.timestamp,
+                taker_or_maker=trade.taker_or_maker,
+                sub_portfolio=order.sub_portfolio,
+            )
+        )
         if amount <= 0:
             return
         if order.has_hooks(_EV_FILL):
@@ -283,12 +307,14 @@ class OrdersManager:
         self.add(order)
         for child in children:
             self.add(child)
-        self._logger.warning("order %s given up as not placed is on the venue after all; restored",
-                             order.client_order_id)
+        self._logger.warning(
+            "order %s given up as not placed is on the venue after all; restored", order.client_order_id
+        )
         if exchange_order.status not in _CLOSING:
             try:
                 currency, amount = self.portfolio_manager.reservation_for(
-                    order, order.price or exchange_order.price, *self._fee_terms(order))
+                    order, order.price or exchange_order.price, *self._fee_terms(order)
+                )
                 self.portfolio_manager.reserve(order, currency, amount)
             except Exception as exc:  # the venue holds the funds; the local view is refreshed from balances
                 self._logger.warning("could not reserve funds for restored order %s: %s", order.id, exc)
@@ -370,20 +396,30 @@ class OrdersManager:
 
     def _adopt(self, exchange_order: ExchangeOrder) -> Order:
         """Register an order found on the exchange but unknown locally (placed elsewhere)."""
-        price = exchange_order.price if exchange_order.type.is_limit_priced or exchange_order.type.value == "limit" \
+        price = (
+            exchange_order.price
+            if exchange_order.type.is_limit_priced or exchange_order.type.value == "limit"
             else None
+        )
         order = create_order_instance(
-            exchange_order.type, exchange_order.side, exchange_order.symbol, exchange_order.amount, price,
-            clock=self.clock, trigger_price=exchange_order.trigger_price or (
-                exchange_order.price if exchange_order.type.is_triggered and price is None else None),
-            client_order_id=exchange_order.client_order_id, **_trailing_defaults(exchange_order),
+            exchange_order.type,
+            exchange_order.side,
+            exchange_order.symbol,
+            exchange_order.amount,
+            price,
+            clock=self.clock,
+            trigger_price=exchange_order.trigger_price
+            or (exchange_order.price if exchange_order.type.is_triggered and price is None else None),
+            client_order_id=exchange_order.client_order_id,
+            **_trailing_defaults(exchange_order),
         )
         self.add(order)
         self._logger.info("adopted order %s found on the exchange", exchange_order.id)
         if exchange_order.status not in _CLOSING:
             try:
                 currency, amount = self.portfolio_manager.reservation_for(
-                    order, exchange_order.price, *self._fee_terms(order))
+                    order, exchange_order.price, *self._fee_terms(order)
+                )
                 self.portfolio_manager.reserve(order, currency, amount)
             except Exception as exc:  # the exchange holds the funds; local view refreshed from balances
                 self._logger.warning("could not reserve funds for adopted order %s: %s", exchange_order.id, exc)

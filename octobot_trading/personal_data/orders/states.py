@@ -19,17 +19,19 @@ __all__ = ["TRANSITIONS", "check_transition"]
 
 _S = OrderStatus
 
-TRANSITIONS: MappingProxyType[OrderStatus, frozenset[OrderStatus]] = MappingProxyType({
-    _S.PENDING_CREATION: frozenset({_S.OPEN, _S.REJECTED, _S.CANCELED}),
-    _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELING, _S.CANCELED, _S.EXPIRED}),
-    _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELING, _S.CANCELED, _S.EXPIRED}),
-    _S.CANCELING: frozenset({_S.CANCELED, _S.PARTIALLY_FILLED, _S.FILLED, _S.OPEN, _S.EXPIRED}),
-    _S.FILLED: frozenset({_S.CLOSED}),
-    _S.CLOSED: frozenset(),
-    _S.CANCELED: frozenset(),
-    _S.EXPIRED: frozenset(),
-    _S.REJECTED: frozenset(),
-})
+TRANSITIONS: MappingProxyType[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
+    {
+        _S.PENDING_CREATION: frozenset({_S.OPEN, _S.REJECTED, _S.CANCELED}),
+        _S.OPEN: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELING, _S.CANCELED, _S.EXPIRED}),
+        _S.PARTIALLY_FILLED: frozenset({_S.PARTIALLY_FILLED, _S.FILLED, _S.CANCELING, _S.CANCELED, _S.EXPIRED}),
+        _S.CANCELING: frozenset({_S.CANCELED, _S.PARTIALLY_FILLED, _S.FILLED, _S.OPEN, _S.EXPIRED}),
+        _S.FILLED: frozenset({_S.CLOSED}),
+        _S.CLOSED: frozenset(),
+        _S.CANCELED: frozenset(),
+        _S.EXPIRED: frozenset(),
+        _S.REJECTED: frozenset(),
+    }
+)
 """Allowed next statuses for every status."""
 
 _ALLOWED_VALUES: dict[str, frozenset[str]] = {
@@ -37,8 +39,9 @@ _ALLOWED_VALUES: dict[str, frozenset[str]] = {
 }
 
 
-def check_transition(current: OrderStatus, new: OrderStatus, *, order_id: str | None = None,
-                     symbol: str | None = None) -> None:
+def check_transition(
+    current: OrderStatus, new: OrderStatus, *, order_id: str | None = None, symbol: str | None = None
+) -> None:
     """Raise ``InvalidOrderState`` unless ``current -> new`` is an allowed transition."""
     # keyed by the plain str values: Enum.__hash__ is a Python-level call, str hashes are cached
     if new._value_ not in _ALLOWED_VALUES[current._value_]:

@@ -74,7 +74,10 @@ class Portfolio:
     """
 
     def __init__(
-        self, balances: Mapping[str, Decimal | int | str] | None = None, *, name: str = "main",
+        self,
+        balances: Mapping[str, Decimal | int | str] | None = None,
+        *,
+        name: str = "main",
         parent: Portfolio | None = None,
     ) -> None:
         self.name = name

@@ -49,7 +49,10 @@ class PortfolioManager:
     """
 
     def __init__(
-        self, starting_balances: Mapping[str, Decimal | int | str] | None = None, *, reference_market: str = "USDT",
+        self,
+        starting_balances: Mapping[str, Decimal | int | str] | None = None,
+        *,
+        reference_market: str = "USDT",
         reserve_fees_in_spent_currency: bool = False,
     ) -> None:
         self.portfolio = Portfolio(starting_balances)
@@ -101,8 +104,9 @@ class PortfolioManager:
         return self.portfolio.available(currency) - allocated
 
     # -- reservations -----------------------------------------------------------------------
-    def reservation_for(self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO,
-                        fee_in_spent: bool | None = None) -> tuple[str, Decimal]:
+    def reservation_for(
+        self, order: Order, price: Decimal | None, fee_rate: Decimal = ZERO, fee_in_spent: bool | None = None
+    ) -> tuple[str, Decimal]:
         """Return ``(currency, amount)`` that ``order`` must reserve when valued at ``price``.
 
         The fee (``fee_rate``) is reserved too when it is charged in the spent currency:
@@ -126,7 +130,8 @@ class PortfolioManager:
             raise InsufficientFunds(
                 f"not enough {currency}: {decimal_to_str(amount)} needed, "
                 f"{decimal_to_str(self.unallocated_available(currency))} available",
-                symbol=order.symbol, order_id=order.id,
+                symbol=order.symbol,
+                order_id=order.id,
             )
         try:
             target.apply_deltas(((currency, ZERO, -amount),))
@@ -134,7 +139,8 @@ class PortfolioManager:
             raise InsufficientFunds(
                 f"not enough {currency} in {target.name} portfolio: {decimal_to_str(amount)} needed, "
                 f"{decimal_to_str(target.available(currency))} available",
-                symbol=order.symbol, order_id=order.id,
+                symbol=order.symbol,
+                order_id=order.id,
             ) from exc
         order.reserved_currency = currency
         order.reserved_amount += amount
@@ -149,7 +155,12 @@ class PortfolioManager:
 
     # -- fills -----------------------------------------------------------------------------------
     def settle_fill(
-        self, order: Order, amount: Decimal, price: Decimal, fee: Decimal | None, fee_currency: str | None,
+        self,
+        order: Order,
+        amount: Decimal,
+        price: Decimal,
+        fee: Decimal | None,
+        fee_currency: str | None,
     ) -> None:
         """Apply one fill of ``order`` exactly and atomically (raise and change nothing if impossible)."""
         symbol = cached_symbol(order.symbol)
@@ -170,8 +181,7 @@ class PortfolioManager:
                 # a buy filled below its limit: the reservation was made at the limit, so this
                 # part's reservation is valued there too; the venue frees the difference as well
                 need += amount * (order.price - price)
-            release = source.reserved_amount if (last_fill and source is order) \
-                else min(need, source.reserved_amount)
+            release = source.reserved_amount if (last_fill and source is order) else min(need, source.reserved_amount)
         changes: list[Delta] = [
             (spent, -spent_amount, release - spent_amount),
             (received, received_amount, received_amount),
@@ -197,8 +207,13 @@ class PortfolioManager:
                     left += d_available
             left += portfolio.available(fee_currency)
             capped = min(fee, max(left, ZERO))
-            _LOGGER.warning("fee %s %s of a fill of %s capped at %s (local funds short); refresh balances",
-                            decimal_to_str(fee), fee_currency, order.id, decimal_to_str(capped))
+            _LOGGER.warning(
+                "fee %s %s of a fill of %s capped at %s (local funds short); refresh balances",
+                decimal_to_str(fee),
+                fee_currency,
+                order.id,
+                decimal_to_str(capped),
+            )
             if capped:
                 changes.append((fee_currency, -capped, -capped))
             portfolio.apply_deltas(changes)

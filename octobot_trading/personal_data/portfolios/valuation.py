@@ -81,8 +81,9 @@ class PortfolioValuator:
                 result += amount * rate
         return result
 
-    def profitability(self, current: Mapping[str, Decimal], starting: Mapping[str, Decimal],
-                      starting_value: Decimal | None = None) -> Profitability:
+    def profitability(
+        self, current: Mapping[str, Decimal], starting: Mapping[str, Decimal], starting_value: Decimal | None = None
+    ) -> Profitability:
         """Compare ``current`` totals with ``starting`` ones (valued then at ``starting_value``)."""
         value = self.value(current)
         holding = self.value(starting)

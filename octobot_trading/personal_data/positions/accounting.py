@@ -95,8 +95,9 @@ class FuturesAccount:
         self.specs: dict[str, ContractSpec] = {}
         for symbol, spec in contracts.items():
             if not isinstance(spec, ContractSpec):
-                raise ConfigurationError(f"{symbol}: expected a ContractSpec, got {type(spec).__name__}",
-                                         field="contracts", symbol=symbol)
+                raise ConfigurationError(
+                    f"{symbol}: expected a ContractSpec, got {type(spec).__name__}", field="contracts", symbol=symbol
+                )
             self.specs[symbol] = spec.for_symbol(symbol)
         starting = {c: to_decimal(v, name=f"wallet {c}") for c, v in wallets.items()}
         for currency, value in starting.items():
@@ -105,8 +106,9 @@ class FuturesAccount:
         self._wallets: dict[str, Decimal] = dict(starting)
         for spec in self.specs.values():
             self._wallets.setdefault(settle_currency(spec.symbol or ""), ZERO)
-        self._settings = {s: ContractSettings(spec.leverage, spec.margin_mode, spec.position_mode)
-                          for s, spec in self.specs.items()}
+        self._settings = {
+            s: ContractSettings(spec.leverage, spec.margin_mode, spec.position_mode) for s, spec in self.specs.items()
+        }
         self._positions: dict[tuple[str, PositionSide], Position] = {}
         self._marks: dict[str, Decimal] = {}
         self._reserved: dict[str, tuple[str, Decimal]] = {}
@@ -183,9 +185,17 @@ class FuturesAccount:
         self._settings_of(symbol).position_mode = value
 
     # ----------------------------------------------------------------- orders and fills
-    def check_order(self, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
-                    price: Decimal | int | str, *, fee_rate: Decimal | int | str = ZERO, reduce_only: bool = False,
-                    position_side: PositionSide | str | None = None) -> Decimal:
+    def check_order(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        contracts: Decimal | int | str,
+        price: Decimal | int | str,
+        *,
+        fee_rate: Decimal | int | str = ZERO,
+        reduce_only: bool = False,
+        position_side: PositionSide | str | None = None,
+    ) -> Decimal:
         """Raise the error an order would meet if filled now at ``price``; return the margin it needs.
 
         The margin needed is the growth of the initial margins plus the fee, less the PnL and
@@ -193,9 +203,18 @@ class FuturesAccount:
         """
         return self._needed(symbol, side, contracts, price, fee_rate, reduce_only, position_side, None)
 
-    def reserve(self, order_id: str, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
-                price: Decimal | int | str, *, fee_rate: Decimal | int | str = ZERO, reduce_only: bool = False,
-                position_side: PositionSide | str | None = None) -> Decimal:
+    def reserve(
+        self,
+        order_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        contracts: Decimal | int | str,
+        price: Decimal | int | str,
+        *,
+        fee_rate: Decimal | int | str = ZERO,
+        reduce_only: bool = False,
+        position_side: PositionSide | str | None = None,
+    ) -> Decimal:
         """Reserve the margin an open order needs (``InsufficientFunds`` when not available).
 
         Reserving again under the same ``order_id`` (an order edited, or the rest of a partially
@@ -210,10 +229,20 @@ class FuturesAccount:
         entry = self._reserved.pop(order_id, None)
         return entry[1] if entry else ZERO
 
-    def apply_fill(self, fill_id: str, symbol: str, side: OrderSide | str, contracts: Decimal | int | str,
-                   price: Decimal | int | str, timestamp: int, *, fee_rate: Decimal | int | str = ZERO,
-                   reduce_only: bool = False, position_side: PositionSide | str | None = None,
-                   order_id: str | None = None) -> FillResult | None:
+    def apply_fill(
+        self,
+        fill_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        contracts: Decimal | int | str,
+        price: Decimal | int | str,
+        timestamp: int,
+        *,
+        fee_rate: Decimal | int | str = ZERO,
+        reduce_only: bool = False,
+        position_side: PositionSide | str | None = None,
+        order_id: str | None = None,
+    ) -> FillResult | None:
         """Apply one fill; None when ``fill_id`` was already applied.
 
         ``order_id`` releases that order's reservation as part of the fill. Raises (changing
@@ -226,21 +255,37 @@ class FuturesAccount:
             reserved = dict(self._reserved)
             if order_id is not None:
                 reserved.pop(order_id, None)
-            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
-                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
-                              reduce_only, position_side, ignore_reservation=order_id)
+            plan = self._plan(
+                symbol,
+                OrderSide(side),
+                to_decimal(contracts, name="amount"),
+                to_decimal(price, name="price"),
+                to_decimal(fee_rate, name="fee_rate"),
+                reduce_only,
+                position_side,
+                ignore_reservation=order_id,
+            )
             currency = settle_currency(symbol)
             self._reserved = reserved
             self._commit(plan)
             self._applied.add(fill_id)
             if plan.realized:
-                self._record(f"pnl:{fill_id}", TransactionType.REALISED_PNL, currency, plan.realized, timestamp,
-                             symbol)
+                self._record(f"pnl:{fill_id}", TransactionType.REALISED_PNL, currency, plan.realized, timestamp, symbol)
             if plan.fee:
                 self._record(f"fee:{fill_id}", TransactionType.TRADING_FEE, currency, -plan.fee, timestamp, symbol)
-            return FillResult(fill_id, symbol, OrderSide(side), to_decimal(contracts, name="amount"),
-                              to_decimal(price, name="price"), plan.fee, plan.realized, plan.closed, plan.opened,
-                              plan.positions[(symbol, plan.slot)], timestamp)
+            return FillResult(
+                fill_id,
+                symbol,
+                OrderSide(side),
+                to_decimal(contracts, name="amount"),
+                to_decimal(price, name="price"),
+                plan.fee,
+                plan.realized,
+                plan.closed,
+                plan.opened,
+                plan.positions[(symbol, plan.slot)],
+                timestamp,
+            )
 
     # ----------------------------------------------------------------- market events
     def update_mark(self, symbol: str, mark_price: Decimal | int | str) -> None:
@@ -255,8 +300,9 @@ class FuturesAccount:
                 if key[0] == symbol:
                     self._positions[key] = valued(self._spec(symbol), position, mark)
 
-    def apply_funding(self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str,
-                      timestamp: int) -> list[FundingPayment]:
+    def apply_funding(
+        self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str, timestamp: int
+    ) -> list[FundingPayment]:
         """Pay funding on every open position of ``symbol``: ``notional at mark x rate``.
 
         Longs pay a positive rate and shorts receive it (the reverse for a negative rate). A
@@ -303,8 +349,9 @@ class FuturesAccount:
             bounds = self._bounds[symbol] = (long_bound, short_bound)
         return bounds
 
-    def check_isolated_liquidation(self, symbol: str, path: Iterable[Decimal | int | str],
-                                   timestamp: int) -> list[Liquidation]:
+    def check_isolated_liquidation(
+        self, symbol: str, path: Iterable[Decimal | int | str], timestamp: int
+    ) -> list[Liquidation]:
         """Walk a mark-price ``path`` (open → extremes → close) and liquidate the isolated positions it reaches.
 
         A long is liquidated when the path reaches a price <= its liquidation price, a short at
@@ -332,15 +379,24 @@ class FuturesAccount:
         (below zero when there are none); ``margin_lost`` is the loss realized.
         """
         with localcontext(cm.EXACT):
-            cross = [(k, p) for k, p in sorted(self._positions.items())
-                     if p.margin_mode is MarginMode.CROSS and settle_currency(k[0]) == currency]
+            cross = [
+                (k, p)
+                for k, p in sorted(self._positions.items())
+                if p.margin_mode is MarginMode.CROSS and settle_currency(k[0]) == currency
+            ]
             if not cross:
                 return []
             maintenance = sum((p.maintenance_margin or ZERO for _, p in cross), ZERO)
             if self.margin_balance(currency) > maintenance:
                 return []
-            floor = sum((p.initial_margin or ZERO for p in self._in_currency(currency, self._positions)
-                         if p.margin_mode is MarginMode.ISOLATED), ZERO)
+            floor = sum(
+                (
+                    p.initial_margin or ZERO
+                    for p in self._in_currency(currency, self._positions)
+                    if p.margin_mode is MarginMode.ISOLATED
+                ),
+                ZERO,
+            )
             cross.sort(key=lambda kp: (kp[1].unrealized_pnl or ZERO) < 0)  # profits first, stable
             done = []
             for key, position in cross:
@@ -365,15 +421,22 @@ class FuturesAccount:
     def _refuse_if_open(self, symbol: str, what: str) -> None:
         self._spec(symbol)
         if any(k[0] == symbol for k in self._positions):
-            raise OpenPositionsError(f"cannot change {what} of {symbol} while it has open positions", field=what,
-                                     symbol=symbol)
+            raise OpenPositionsError(
+                f"cannot change {what} of {symbol} while it has open positions", field=what, symbol=symbol
+            )
 
-    def _in_currency(self, currency: str, positions: Mapping[tuple[str, PositionSide], Position | None]
-                     ) -> list[Position]:
+    def _in_currency(
+        self, currency: str, positions: Mapping[tuple[str, PositionSide], Position | None]
+    ) -> list[Position]:
         return [p for k, p in positions.items() if p is not None and settle_currency(k[0]) == currency]
 
-    def _available(self, currency: str, positions: Mapping[tuple[str, PositionSide], Position | None],
-                   reserved: Mapping[str, tuple[str, Decimal]], wallet: Decimal | None = None) -> Decimal:
+    def _available(
+        self,
+        currency: str,
+        positions: Mapping[tuple[str, PositionSide], Position | None],
+        reserved: Mapping[str, tuple[str, Decimal]],
+        wallet: Decimal | None = None,
+    ) -> Decimal:
         total = self.wallet(currency) if wallet is None else wallet
         for position in self._in_currency(currency, positions):
             total -= position.initial_margin or ZERO
@@ -381,13 +444,28 @@ class FuturesAccount:
                 total += position.unrealized_pnl or ZERO
         return total - sum((amount for c, amount in reserved.values() if c == currency), ZERO)
 
-    def _needed(self, symbol: str, side: OrderSide | str, contracts: Decimal | int | str, price: Decimal | int | str,
-                fee_rate: Decimal | int | str, reduce_only: bool, position_side: PositionSide | str | None,
-                without: str | None) -> Decimal:
+    def _needed(
+        self,
+        symbol: str,
+        side: OrderSide | str,
+        contracts: Decimal | int | str,
+        price: Decimal | int | str,
+        fee_rate: Decimal | int | str,
+        reduce_only: bool,
+        position_side: PositionSide | str | None,
+        without: str | None,
+    ) -> Decimal:
         with localcontext(cm.EXACT):
-            plan = self._plan(symbol, OrderSide(side), to_decimal(contracts, name="amount"),
-                              to_decimal(price, name="price"), to_decimal(fee_rate, name="fee_rate"),
-                              reduce_only, position_side, ignore_reservation=without)
+            plan = self._plan(
+                symbol,
+                OrderSide(side),
+                to_decimal(contracts, name="amount"),
+                to_decimal(price, name="price"),
+                to_decimal(fee_rate, name="fee_rate"),
+                reduce_only,
+                position_side,
+                ignore_reservation=without,
+            )
             currency = settle_currency(symbol)
             reserved = {k: v for k, v in self._reserved.items() if k != without}
             before = self._available(currency, self._positions, reserved)
@@ -396,11 +474,31 @@ class FuturesAccount:
             after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
             return max(before - after, ZERO) if plan.opened else ZERO
 
-    def _plan(self, symbol: str, side: OrderSide, contracts: Decimal, price: Decimal, fee_rate: Decimal,
-              reduce_only: bool, position_side: PositionSide | str | None, *,
-              ignore_reservation: str | None) -> FillPlan:
-        plan = plan_fill(self._spec(symbol), self._settings_of(symbol), self._positions, self._marks.get(symbol),
-                         symbol, side, contracts, price, fee_rate, reduce_only, position_side)
+    def _plan(
+        self,
+        symbol: str,
+        side: OrderSide,
+        contracts: Decimal,
+        price: Decimal,
+        fee_rate: Decimal,
+        reduce_only: bool,
+        position_side: PositionSide | str | None,
+        *,
+        ignore_reservation: str | None,
+    ) -> FillPlan:
+        plan = plan_fill(
+            self._spec(symbol),
+            self._settings_of(symbol),
+            self._positions,
+            self._marks.get(symbol),
+            symbol,
+            side,
+            contracts,
+            price,
+            fee_rate,
+            reduce_only,
+            position_side,
+        )
         realized, fee = plan.realized, plan.fee
         if plan.opened:
             currency = settle_currency(symbol)
@@ -412,7 +510,9 @@ class FuturesAccount:
                 before = self._available(currency, self._positions, reserved)
                 raise InsufficientFunds(
                     f"not enough {currency} margin: the order needs {decimal_to_str(before - after)}, "
-                    f"{decimal_to_str(max(before, ZERO))} available", symbol=symbol)
+                    f"{decimal_to_str(max(before, ZERO))} available",
+                    symbol=symbol,
+                )
         return plan
 
     def _commit(self, plan: FillPlan) -> None:
@@ -423,18 +523,25 @@ class FuturesAccount:
             else:
                 self._positions[key] = position
 
-    def _liquidate(self, key: tuple[str, PositionSide], position: Position, price: Decimal, realized: Decimal,
-                   timestamp: int) -> Liquidation:
+    def _liquidate(
+        self, key: tuple[str, PositionSide], position: Position, price: Decimal, realized: Decimal, timestamp: int
+    ) -> Liquidation:
         currency = settle_currency(key[0])
         del self._positions[key]
         self._bounds.pop(key[0], None)
-        self._record(f"liquidation:{key[0]}:{position.side}:{timestamp}", TransactionType.REALISED_PNL, currency,
-                     realized, timestamp, key[0])
+        self._record(
+            f"liquidation:{key[0]}:{position.side}:{timestamp}",
+            TransactionType.REALISED_PNL,
+            currency,
+            realized,
+            timestamp,
+            key[0],
+        )
         assert position.margin_mode is not None
-        return Liquidation(timestamp, key[0], position.side, position.contracts, price, -realized,
-                           position.margin_mode)
+        return Liquidation(timestamp, key[0], position.side, position.contracts, price, -realized, position.margin_mode)
 
-    def _record(self, tx_id: str, kind: TransactionType, currency: str, amount: Decimal, timestamp: int,
-                symbol: str) -> None:
+    def _record(
+        self, tx_id: str, kind: TransactionType, currency: str, amount: Decimal, timestamp: int, symbol: str
+    ) -> None:
         if self.transactions.record(Transaction(tx_id, kind, currency, amount, timestamp, symbol=symbol)):
             self._wallets[currency] = self._wallets.get(currency, ZERO) + amount

@@ -69,8 +69,9 @@ def grown_entry(kind: ContractKind, q_old: Decimal, entry_old: Decimal, q_add: D
     return div(total, EXACT.add(div(q_old, entry_old), div(q_add, price)))
 
 
-def _solve(kind: ContractKind, side: PositionSide, q: Decimal, entry: Decimal, margin: Decimal, rate: Decimal,
-           amount: Decimal) -> Decimal | None:
+def _solve(
+    kind: ContractKind, side: PositionSide, q: Decimal, entry: Decimal, margin: Decimal, rate: Decimal, amount: Decimal
+) -> Decimal | None:
     """Price where ``margin + PnL = rate x notional(price) - amount``; None when unreachable."""
     long = side is PositionSide.LONG
     if kind == "linear":
@@ -91,8 +92,9 @@ def _solve(kind: ContractKind, side: PositionSide, q: Decimal, entry: Decimal, m
     return price if price > 0 else None
 
 
-def liquidation_price(spec: ContractSpec, side: PositionSide, q: Decimal, entry: Decimal,
-                      margin: Decimal) -> Decimal | None:
+def liquidation_price(
+    spec: ContractSpec, side: PositionSide, q: Decimal, entry: Decimal, margin: Decimal
+) -> Decimal | None:
     """Isolated liquidation price: where ``margin + unrealized PnL = maintenance margin at that price``.
 
     With a flat rate this is API.md's formula (linear long ``(E*q - IM) / (q*(1 - mmr))``, short

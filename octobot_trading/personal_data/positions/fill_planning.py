@@ -55,35 +55,65 @@ def valued(spec: ContractSpec, position: Position, mark: Decimal) -> Position:
     q = position.contracts * spec.contract_size
     assert position.entry_price is not None
     return dataclasses.replace(
-        position, mark_price=mark,
+        position,
+        mark_price=mark,
         unrealized_pnl=cm.pnl(spec.kind, position.side, q, position.entry_price, mark),
-        maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)))
+        maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)),
+    )
 
 
-def build_position(spec: ContractSpec, symbol: str, side: PositionSide, contracts: Decimal, entry: Decimal,
-                   realized: Decimal, settings: ContractSettings, timestamp: int | None,
-                   mark: Decimal | None) -> Position:
+def build_position(
+    spec: ContractSpec,
+    symbol: str,
+    side: PositionSide,
+    contracts: Decimal,
+    entry: Decimal,
+    realized: Decimal,
+    settings: ContractSettings,
+    timestamp: int | None,
+    mark: Decimal | None,
+) -> Position:
     """A new position snapshot, valued at ``mark`` (at ``entry`` when there is no mark yet)."""
     q = contracts * spec.contract_size
     margin = cm.initial_margin(spec.kind, q, entry, settings.leverage)
-    liq = (cm.liquidation_price(spec, side, q, entry, margin)
-           if settings.margin_mode is MarginMode.ISOLATED else None)
-    position = Position(symbol, side, contracts, entry, None, None, settings.leverage, liq, timestamp,
-                        settings.margin_mode, margin, None, realized)
+    liq = cm.liquidation_price(spec, side, q, entry, margin) if settings.margin_mode is MarginMode.ISOLATED else None
+    position = Position(
+        symbol,
+        side,
+        contracts,
+        entry,
+        None,
+        None,
+        settings.leverage,
+        liq,
+        timestamp,
+        settings.margin_mode,
+        margin,
+        None,
+        realized,
+    )
     return valued(spec, position, entry if mark is None else mark)
 
 
-def plan_fill(spec: ContractSpec, settings: ContractSettings,
-              positions: Mapping[tuple[str, PositionSide], Position], mark: Decimal | None, symbol: str,
-              side: OrderSide, contracts: Decimal, price: Decimal, fee_rate: Decimal, reduce_only: bool,
-              position_side: PositionSide | str | None) -> FillPlan:
+def plan_fill(
+    spec: ContractSpec,
+    settings: ContractSettings,
+    positions: Mapping[tuple[str, PositionSide], Position],
+    mark: Decimal | None,
+    symbol: str,
+    side: OrderSide,
+    contracts: Decimal,
+    price: Decimal,
+    fee_rate: Decimal,
+    reduce_only: bool,
+    position_side: PositionSide | str | None,
+) -> FillPlan:
     """The plan of one fill on ``positions`` (not changed); ``InvalidOrder`` when the order is refused.
 
     The margin is not checked here.
     """
     if contracts <= 0:
-        raise InvalidOrder(f"amount must be positive, got {decimal_to_str(contracts)}", limit="amount",
-                           symbol=symbol)
+        raise InvalidOrder(f"amount must be positive, got {decimal_to_str(contracts)}", limit="amount", symbol=symbol)
     if price <= 0:
         raise InvalidOrder(f"price must be positive, got {decimal_to_str(price)}", limit="price", symbol=symbol)
     if fee_rate < 0:
@@ -92,28 +122,33 @@ def plan_fill(spec: ContractSpec, settings: ContractSettings,
     direction = _LONG if side is OrderSide.BUY else _SHORT
     if settings.position_mode is PositionMode.HEDGE:
         if pside not in (_LONG, _SHORT):
-            raise InvalidOrder(f"{symbol} is in hedge mode: give position_side=LONG or SHORT",
-                               limit="position_side", symbol=symbol)
+            raise InvalidOrder(
+                f"{symbol} is in hedge mode: give position_side=LONG or SHORT", limit="position_side", symbol=symbol
+            )
         slot = pside
         current = positions.get((symbol, slot))
         closing = direction is not pside
         if closing and (current is None or contracts > current.contracts):
             held = decimal_to_str(current.contracts) if current else "0"
-            raise InvalidOrder(f"cannot close {decimal_to_str(contracts)} contracts of a {pside} position of "
-                               f"{held}", limit="reduce_only" if reduce_only else "amount", symbol=symbol)
+            raise InvalidOrder(
+                f"cannot close {decimal_to_str(contracts)} contracts of a {pside} position of {held}",
+                limit="reduce_only" if reduce_only else "amount",
+                symbol=symbol,
+            )
         if reduce_only and not closing:
-            raise InvalidOrder("a reduce_only order cannot open or grow a position", limit="reduce_only",
-                               symbol=symbol)
+            raise InvalidOrder("a reduce_only order cannot open or grow a position", limit="reduce_only", symbol=symbol)
     else:
         if pside not in (None, _BOTH):
-            raise InvalidOrder(f"{symbol} is in one-way mode: position_side must be None",
-                               limit="position_side", symbol=symbol)
+            raise InvalidOrder(
+                f"{symbol} is in one-way mode: position_side must be None", limit="position_side", symbol=symbol
+            )
         slot = _BOTH
         current = positions.get((symbol, slot))
         closing = current is not None and current.side is not direction
         if reduce_only and (not closing or current is None or contracts > current.contracts):
-            raise InvalidOrder("a reduce_only order cannot open, grow or flip a position", limit="reduce_only",
-                               symbol=symbol)
+            raise InvalidOrder(
+                "a reduce_only order cannot open, grow or flip a position", limit="reduce_only", symbol=symbol
+            )
     q_fill = contracts * spec.contract_size
     fee = cm.fee(spec.kind, q_fill, price, fee_rate)
     realized, closed, opened = ZERO, ZERO, contracts
@@ -126,21 +161,41 @@ def plan_fill(spec: ContractSpec, settings: ContractSettings,
         left = current.contracts - closed
         new = None
         if left:
-            new = build_position(spec, symbol, current.side, left, current.entry_price,
-                                 (current.realized_pnl or ZERO) + realized, ContractSettings(
-                                     current.leverage or settings.leverage, current.margin_mode or
-                                     settings.margin_mode, settings.position_mode), current.timestamp, mark)
+            new = build_position(
+                spec,
+                symbol,
+                current.side,
+                left,
+                current.entry_price,
+                (current.realized_pnl or ZERO) + realized,
+                ContractSettings(
+                    current.leverage or settings.leverage,
+                    current.margin_mode or settings.margin_mode,
+                    settings.position_mode,
+                ),
+                current.timestamp,
+                mark,
+            )
         if opened:
             new = build_position(spec, symbol, direction, opened, price, ZERO, settings, None, mark)
     elif current is not None:
         assert current.entry_price is not None
-        entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill,
-                               price)
-        new = build_position(spec, symbol, current.side, current.contracts + contracts, entry,
-                             current.realized_pnl or ZERO, ContractSettings(current.leverage or settings.leverage,
-                                                                           current.margin_mode or settings.margin_mode,
-                                                                           settings.position_mode),
-                             current.timestamp, mark)
+        entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill, price)
+        new = build_position(
+            spec,
+            symbol,
+            current.side,
+            current.contracts + contracts,
+            entry,
+            current.realized_pnl or ZERO,
+            ContractSettings(
+                current.leverage or settings.leverage,
+                current.margin_mode or settings.margin_mode,
+                settings.position_mode,
+            ),
+            current.timestamp,
+            mark,
+        )
     else:
         new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark)
     return FillPlan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)

@@ -61,8 +61,18 @@ class Position:
             margin_mode = MarginMode(raw.margin_mode.lower()) if raw.margin_mode else None
         except ValueError:
             margin_mode = None  # a venue-specific label: the mode is unknown, not an error
-        return cls(raw.symbol, side, raw.contracts, raw.entry_price, raw.mark_price, raw.unrealized_pnl,
-                   raw.leverage, raw.liquidation_price, raw.timestamp, margin_mode)
+        return cls(
+            raw.symbol,
+            side,
+            raw.contracts,
+            raw.entry_price,
+            raw.mark_price,
+            raw.unrealized_pnl,
+            raw.leverage,
+            raw.liquidation_price,
+            raw.timestamp,
+            margin_mode,
+        )
 
 
 class PositionsManager:

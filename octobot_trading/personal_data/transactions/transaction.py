@@ -64,8 +64,16 @@ class TransactionsManager:
             return
         for trade in self._trades:
             if trade.fee and trade.fee_currency:
-                yield Transaction(f"fee:{trade.id}", TransactionType.TRADING_FEE, trade.fee_currency, -trade.fee,
-                                  trade.timestamp, symbol=trade.symbol, order_id=trade.order_id, trade_id=trade.id)
+                yield Transaction(
+                    f"fee:{trade.id}",
+                    TransactionType.TRADING_FEE,
+                    trade.fee_currency,
+                    -trade.fee,
+                    trade.timestamp,
+                    symbol=trade.symbol,
+                    order_id=trade.order_id,
+                    trade_id=trade.id,
+                )
 
     def _realised(self) -> Iterator[Transaction]:
         if self._trades is None:
@@ -92,8 +100,16 @@ class TransactionsManager:
                 if lot[0] == 0:
                     queue.popleft()
             if matched:
-                yield Transaction(f"pnl:{trade.id}", TransactionType.REALISED_PNL, quote, pnl, trade.timestamp,
-                                  symbol=trade.symbol, order_id=trade.order_id, trade_id=trade.id)
+                yield Transaction(
+                    f"pnl:{trade.id}",
+                    TransactionType.REALISED_PNL,
+                    quote,
+                    pnl,
+                    trade.timestamp,
+                    symbol=trade.symbol,
+                    order_id=trade.order_id,
+                    trade_id=trade.id,
+                )
 
     def has(self, transaction_id: str) -> bool:
         """True when a transaction with this id is recorded (or derived from a fill)."""

@@ -78,8 +78,9 @@ class CapitalLedger:
                 return api_key
         return None
 
-    def deposit(self, api_key: str, coin: str, amount: Decimal, *, tx_id: str, status: str = "ok",
-                network: str = "BTC") -> FakeTransfer:
+    def deposit(
+        self, api_key: str, coin: str, amount: Decimal, *, tx_id: str, status: str = "ok", network: str = "BTC"
+    ) -> FakeTransfer:
         """Record a deposit arriving on-chain (credited to the free balance when ``status == "ok"``)."""
         known = next((d for d in self.deposits if d.tx_id == tx_id and d.api_key == api_key), None)
         if known is not None:
@@ -87,17 +88,26 @@ class CapitalLedger:
                 known.status = "ok"
                 self.server.state.accounts[api_key]._move(self.server.state.accounts[api_key].free, coin, amount)
             return known
-        transfer = FakeTransfer(id=f"dep-{len(self.deposits) + 1}", api_key=api_key, coin=coin, amount=amount,
-                                address=self.address_of(api_key, coin), time=self.server.clock.now_ms(),
-                                status=status, network=network, tx_id=tx_id)
+        transfer = FakeTransfer(
+            id=f"dep-{len(self.deposits) + 1}",
+            api_key=api_key,
+            coin=coin,
+            amount=amount,
+            address=self.address_of(api_key, coin),
+            time=self.server.clock.now_ms(),
+            status=status,
+            network=network,
+            tx_id=tx_id,
+        )
         self.deposits.append(transfer)
         if status == "ok":
             account = self.server.state.accounts[api_key]
             account._move(account.free, coin, amount)
         return transfer
 
-    def withdraw(self, account: FakeAccount, coin: str, amount: Decimal, address: str, tag: str,
-                 network: str) -> FakeTransfer:
+    def withdraw(
+        self, account: FakeAccount, coin: str, amount: Decimal, address: str, tag: str, network: str
+    ) -> FakeTransfer:
         """Apply a withdrawal request (-4026 when the free balance cannot cover it)."""
         if amount <= 0:
             raise FakeExchangeError(-1102, "Mandatory parameter 'amount' was not sent, was empty/null, or malformed.")
@@ -107,10 +117,19 @@ class CapitalLedger:
         if fee >= amount:
             raise FakeExchangeError(-4022, "The withdrawal amount must cover the fee.")
         account._move(account.free, coin, -amount)
-        transfer = FakeTransfer(id=f"wd-{len(self.withdrawals) + 1}", api_key=account.api_key, coin=coin,
-                                amount=amount, address=address, time=self.server.clock.now_ms(), status="ok",
-                                network=network or "BTC", tx_id=f"fake-tx-wd-{len(self.withdrawals) + 1}",
-                                tag=tag, fee=fee)
+        transfer = FakeTransfer(
+            id=f"wd-{len(self.withdrawals) + 1}",
+            api_key=account.api_key,
+            coin=coin,
+            amount=amount,
+            address=address,
+            time=self.server.clock.now_ms(),
+            status="ok",
+            network=network or "BTC",
+            tx_id=f"fake-tx-wd-{len(self.withdrawals) + 1}",
+            tag=tag,
+            fee=fee,
+        )
         self.withdrawals.append(transfer)
         for listener in list(self.on_withdraw):
             listener(transfer)
@@ -136,7 +155,7 @@ def _window(rows: list[FakeTransfer], params: dict[str, str]) -> list[FakeTransf
     if "endTime" in params:
         rows = [r for r in rows if r.time <= int(params["endTime"])]
     rows = sorted(rows, key=lambda r: r.time, reverse=True)  # Binance: newest first
-    return rows[:min(int(params.get("limit", "1000")), 1000)]
+    return rows[: min(int(params.get("limit", "1000")), 1000)]
 
 
 def capital_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
@@ -146,29 +165,62 @@ def capital_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
     async def deposit_history(request: web.Request) -> web.Response:
         account, params = await server._signed(request)
         rows = _window([d for d in ledger.deposits if d.api_key == account.api_key], params)
-        return web.json_response([
-            {"id": d.id, "amount": _S(d.amount), "coin": d.coin, "network": d.network,
-             "status": _DEPOSIT_STATUS.get(d.status, 0), "address": d.address, "addressTag": d.tag, "txId": d.tx_id,
-             "insertTime": d.time, "transferType": 0, "confirmTimes": "1/1", "unlockConfirm": 0, "walletType": 0}
-            for d in rows])
+        return web.json_response(
+            [
+                {
+                    "id": d.id,
+                    "amount": _S(d.amount),
+                    "coin": d.coin,
+                    "network": d.network,
+                    "status": _DEPOSIT_STATUS.get(d.status, 0),
+                    "address": d.address,
+                    "addressTag": d.tag,
+                    "txId": d.tx_id,
+                    "insertTime": d.time,
+                    "transferType": 0,
+                    "confirmTimes": "1/1",
+                    "unlockConfirm": 0,
+                    "walletType": 0,
+                }
+                for d in rows
+            ]
+        )
 
     async def withdraw_history(request: web.Request) -> web.Response:
         account, params = await server._signed(request)
         rows = _window([w for w in ledger.withdrawals if w.api_key == account.api_key], params)
-        return web.json_response([
-            {"id": w.id, "amount": _S(w.amount), "transactionFee": _S(w.fee), "coin": w.coin,
-             "status": _WITHDRAW_STATUS.get(w.status, 4), "address": w.address, "addressTag": w.tag,
-             "txId": w.tx_id, "applyTime": _binance_time(w.time), "network": w.network, "transferType": 0,
-             "info": "", "confirmNo": 1, "walletType": 0, "txKey": "", "completeTime": _binance_time(w.time)}
-            for w in rows])
+        return web.json_response(
+            [
+                {
+                    "id": w.id,
+                    "amount": _S(w.amount),
+                    "transactionFee": _S(w.fee),
+                    "coin": w.coin,
+                    "status": _WITHDRAW_STATUS.get(w.status, 4),
+                    "address": w.address,
+                    "addressTag": w.tag,
+                    "txId": w.tx_id,
+                    "applyTime": _binance_time(w.time),
+                    "network": w.network,
+                    "transferType": 0,
+                    "info": "",
+                    "confirmNo": 1,
+                    "walletType": 0,
+                    "txKey": "",
+                    "completeTime": _binance_time(w.time),
+                }
+                for w in rows
+            ]
+        )
 
     async def deposit_address(request: web.Request) -> web.Response:
         account, params = await server._signed(request)
         coin = params.get("coin")
         if not coin:
             raise FakeExchangeError(-1102, "Mandatory parameter 'coin' was not sent, was empty/null, or malformed.")
-        return web.json_response({"address": ledger.address_of(account.api_key, coin), "coin": coin, "tag": "",
-                                  "url": ""})
+        return web.json_response(
+            {"address": ledger.address_of(account.api_key, coin), "coin": coin, "tag": "", "url": ""}
+        )
 
     async def withdraw_apply(request: web.Request) -> web.Response:
         account, params = await server._signed(request)
@@ -177,8 +229,9 @@ def capital_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
             raise FakeExchangeError(-1102, "Mandatory parameter 'coin' or 'address' was not sent.")
         amount = server._decimal(params, "amount")
         assert amount is not None
-        transfer = ledger.withdraw(account, coin, amount, address, params.get("addressTag", ""),
-                                   params.get("network", ""))
+        transfer = ledger.withdraw(
+            account, coin, amount, address, params.get("addressTag", ""), params.get("network", "")
+        )
         return web.json_response({"id": transfer.id})
 
     prefix = "/sapi/v1/capital"

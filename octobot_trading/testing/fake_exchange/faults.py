@@ -83,31 +83,47 @@ class FaultInjector:
         self.faults.append(fault)
         return fault
 
-    def latency(self, delay: float, *, method: str | None = None, path: str | None = None,
-                times: int | None = None) -> Fault:
+    def latency(
+        self, delay: float, *, method: str | None = None, path: str | None = None, times: int | None = None
+    ) -> Fault:
         """Add ``delay`` seconds to matching requests."""
         return self.add(Fault(FaultKind.LATENCY, method, path, times, delay=delay))
 
-    def status(self, status: int, *, method: str | None = None, path: str | None = None,
-               times: int | None = 1, retry_after: int | None = None) -> Fault:
+    def status(
+        self,
+        status: int,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = 1,
+        retry_after: int | None = None,
+    ) -> Fault:
         """Answer matching requests with HTTP ``status`` without processing them.
 
         ``retry_after`` adds a ``Retry-After`` header (seconds), as Binance sends with 429 / 418.
         """
         return self.add(Fault(FaultKind.STATUS, method, path, times, status=status, retry_after=retry_after))
 
-    def status_after(self, status: int = 500, *, method: str | None = "POST", path: str | None = "/api/v3/order",
-                     times: int | None = 1) -> Fault:
+    def status_after(
+        self,
+        status: int = 500,
+        *,
+        method: str | None = "POST",
+        path: str | None = "/api/v3/order",
+        times: int | None = 1,
+    ) -> Fault:
         """Process matching requests, then answer HTTP ``status`` (the client sees an error)."""
         return self.add(Fault(FaultKind.STATUS_AFTER, method, path, times, status=status))
 
-    def timeout_after(self, delay: float, *, method: str | None = "POST", path: str | None = "/api/v3/order",
-                      times: int | None = 1) -> Fault:
+    def timeout_after(
+        self, delay: float, *, method: str | None = "POST", path: str | None = "/api/v3/order", times: int | None = 1
+    ) -> Fault:
         """Process matching requests, then hold the reply ``delay`` seconds."""
         return self.add(Fault(FaultKind.TIMEOUT_AFTER, method, path, times, delay=delay))
 
-    def drop_after(self, *, method: str | None = "POST", path: str | None = "/api/v3/order",
-                   times: int | None = 1) -> Fault:
+    def drop_after(
+        self, *, method: str | None = "POST", path: str | None = "/api/v3/order", times: int | None = 1
+    ) -> Fault:
         """Process matching requests, then close the connection without a reply."""
         return self.add(Fault(FaultKind.DROP_AFTER, method, path, times))
 

@@ -46,12 +46,26 @@ def _market_json(market: FakeMarket) -> dict[str, Any]:
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
         "filters": [
-            {"filterType": "PRICE_FILTER", "minPrice": _S(market.tick_size), "maxPrice": "1000000",
-             "tickSize": _S(market.tick_size)},
-            {"filterType": "LOT_SIZE", "minQty": _S(market.min_qty), "maxQty": _S(market.max_qty),
-             "stepSize": _S(market.step_size)},
-            {"filterType": "NOTIONAL", "minNotional": _S(market.min_notional), "applyMinToMarket": True,
-             "maxNotional": "9000000", "applyMaxToMarket": False, "avgPriceMins": 5},
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": _S(market.tick_size),
+                "maxPrice": "1000000",
+                "tickSize": _S(market.tick_size),
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": _S(market.min_qty),
+                "maxQty": _S(market.max_qty),
+                "stepSize": _S(market.step_size),
+            },
+            {
+                "filterType": "NOTIONAL",
+                "minNotional": _S(market.min_notional),
+                "applyMinToMarket": True,
+                "maxNotional": "9000000",
+                "applyMaxToMarket": False,
+                "avgPriceMins": 5,
+            },
         ],
         "permissions": [],
         "permissionSets": [["SPOT"]],
@@ -82,8 +96,13 @@ def _order_result(order: FakeOrder, full: bool) -> dict[str, Any]:
     data["transactTime"] = order.time
     if full:
         data["fills"] = [
-            {"price": _S(f.price), "qty": _S(f.qty), "commission": _S(f.commission),
-             "commissionAsset": f.commission_asset, "tradeId": f.id}
+            {
+                "price": _S(f.price),
+                "qty": _S(f.qty),
+                "commission": _S(f.commission),
+                "commissionAsset": f.commission_asset,
+                "tradeId": f.id,
+            }
             for f in order.fills
         ]
     return data
@@ -100,13 +119,15 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         return web.json_response({"serverTime": server.clock.now_ms()})
 
     async def exchange_info(request: web.Request) -> web.Response:
-        return web.json_response({
-            "timezone": "UTC",
-            "serverTime": server.clock.now_ms(),
-            "rateLimits": [],
-            "exchangeFilters": [],
-            "symbols": [_market_json(m) for m in state.markets.values()],
-        })
+        return web.json_response(
+            {
+                "timezone": "UTC",
+                "serverTime": server.clock.now_ms(),
+                "rateLimits": [],
+                "exchangeFilters": [],
+                "symbols": [_market_json(m) for m in state.markets.values()],
+            }
+        )
 
     def ticker(market: FakeMarket) -> dict[str, Any]:
         window = max(1, 86_400_000 // market.interval_ms)
@@ -149,8 +170,10 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         market = state.market(request.query.get("symbol"))
         limit = int(request.query.get("limit", "100"))
         if limit not in _BOOK_LIMITS:
-            raise FakeExchangeError(-1100, "Illegal characters found in parameter 'limit'; legal range is "
-                                           "'5, 10, 20, 50, 100, 500, 1000, 5000'.")
+            raise FakeExchangeError(
+                -1100,
+                "Illegal characters found in parameter 'limit'; legal range is '5, 10, 20, 50, 100, 500, 1000, 5000'.",
+            )
         last = market.last_price
         qty = max(market.min_qty, floor_to_step(market.current[5] / 1000, market.step_size))
         bids = [[_S(last - market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)]
@@ -172,10 +195,12 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
             rows = [r for r in rows if r[0] <= int(end)]
         limit = min(int(request.query.get("limit", "500")), 1000)
         rows = rows[:limit] if start is not None else rows[-limit:]
-        return web.json_response([
-            [ts, _S(o), _S(h), _S(lo), _S(c), _S(v), ts + interval - 1, _S(v * c), 1, "0", "0", "0"]
-            for ts, o, h, lo, c, v in rows
-        ])
+        return web.json_response(
+            [
+                [ts, _S(o), _S(h), _S(lo), _S(c), _S(v), ts + interval - 1, _S(v * c), 1, "0", "0", "0"]
+                for ts, o, h, lo, c, v in rows
+            ]
+        )
 
     def public_fills(market: FakeMarket, limit: int) -> list[Any]:
         fills = sorted(
@@ -187,34 +212,63 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
     async def agg_trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
         fills = public_fills(market, int(request.query.get("limit", "500")))
-        return web.json_response([
-            {"a": f.id, "p": _S(f.price), "q": _S(f.qty), "f": f.id, "l": f.id, "T": f.time,
-             "m": f.is_maker == f.is_buyer, "M": True}
-            for f in fills
-        ])
+        return web.json_response(
+            [
+                {
+                    "a": f.id,
+                    "p": _S(f.price),
+                    "q": _S(f.qty),
+                    "f": f.id,
+                    "l": f.id,
+                    "T": f.time,
+                    "m": f.is_maker == f.is_buyer,
+                    "M": True,
+                }
+                for f in fills
+            ]
+        )
 
     async def trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
         fills = public_fills(market, int(request.query.get("limit", "500")))
-        return web.json_response([
-            {"id": f.id, "price": _S(f.price), "qty": _S(f.qty), "quoteQty": _S(f.price * f.qty), "time": f.time,
-             "isBuyerMaker": f.is_maker == f.is_buyer, "isBestMatch": True}
-            for f in fills
-        ])
+        return web.json_response(
+            [
+                {
+                    "id": f.id,
+                    "price": _S(f.price),
+                    "qty": _S(f.qty),
+                    "quoteQty": _S(f.price * f.qty),
+                    "time": f.time,
+                    "isBuyerMaker": f.is_maker == f.is_buyer,
+                    "isBestMatch": True,
+                }
+                for f in fills
+            ]
+        )
 
     async def account(request: web.Request) -> web.Response:
         acc, _ = await server._signed(request)
-        return web.json_response({
-            "makerCommission": 10, "takerCommission": 10, "buyerCommission": 0, "sellerCommission": 0,
-            "canTrade": True, "canWithdraw": False, "canDeposit": False, "brokered": False,
-            "requireSelfTradePrevention": False, "updateTime": server.clock.now_ms(), "accountType": "SPOT",
-            "balances": [
-                {"asset": a, "free": _S(acc.free.get(a, Decimal(0))), "locked": _S(acc.locked.get(a, Decimal(0)))}
-                for a in acc.assets()
-            ],
-            "permissions": ["SPOT"],
-            "uid": 1,
-        })
+        return web.json_response(
+            {
+                "makerCommission": 10,
+                "takerCommission": 10,
+                "buyerCommission": 0,
+                "sellerCommission": 0,
+                "canTrade": True,
+                "canWithdraw": False,
+                "canDeposit": False,
+                "brokered": False,
+                "requireSelfTradePrevention": False,
+                "updateTime": server.clock.now_ms(),
+                "accountType": "SPOT",
+                "balances": [
+                    {"asset": a, "free": _S(acc.free.get(a, Decimal(0))), "locked": _S(acc.locked.get(a, Decimal(0)))}
+                    for a in acc.assets()
+                ],
+                "permissions": ["SPOT"],
+                "uid": 1,
+            }
+        )
 
     async def new_order(request: web.Request) -> web.Response:
         acc, params = await server._signed(request)
@@ -238,8 +292,9 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         order_id = params.get("orderId")
         client_id = params.get("origClientOrderId")
         if order_id is None and client_id is None:
-            raise FakeExchangeError(-1102, "Param 'origClientOrderId' or 'orderId' must be sent, "
-                                           "but both were empty/null!")
+            raise FakeExchangeError(
+                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+            )
         return state.find_order(acc_key, symbol or "", order_id, client_id)
 
     async def get_order(request: web.Request) -> web.Response:
@@ -292,13 +347,26 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         if "orderId" in params:
             fills = [f for f in fills if str(f.order_id) == params["orderId"]]
         limit = min(int(params.get("limit", "500")), 1000)
-        return web.json_response([
-            {"symbol": f.symbol_id, "id": f.id, "orderId": f.order_id, "orderListId": -1, "price": _S(f.price),
-             "qty": _S(f.qty), "quoteQty": _S(f.price * f.qty), "commission": _S(f.commission),
-             "commissionAsset": f.commission_asset, "time": f.time, "isBuyer": f.is_buyer, "isMaker": f.is_maker,
-             "isBestMatch": True}
-            for f in fills[:limit]
-        ])
+        return web.json_response(
+            [
+                {
+                    "symbol": f.symbol_id,
+                    "id": f.id,
+                    "orderId": f.order_id,
+                    "orderListId": -1,
+                    "price": _S(f.price),
+                    "qty": _S(f.qty),
+                    "quoteQty": _S(f.price * f.qty),
+                    "commission": _S(f.commission),
+                    "commissionAsset": f.commission_asset,
+                    "time": f.time,
+                    "isBuyer": f.is_buyer,
+                    "isMaker": f.is_maker,
+                    "isBestMatch": True,
+                }
+                for f in fills[:limit]
+            ]
+        )
 
     prefix = "/api/v3"
     return [

@@ -121,8 +121,9 @@ class FakeExchangeServer:
         market_list = list(markets) if markets is not None else default_markets()
         for market in market_list:
             if not 0 <= start_index < len(market.candles):
-                raise ConfigurationError(f"start_index {start_index} outside {market.symbol_id}'s candles",
-                                         field="start_index")
+                raise ConfigurationError(
+                    f"start_index {start_index} outside {market.symbol_id}'s candles", field="start_index"
+                )
             market.cursor = start_index
         self.state = FakeExchangeState(market_list, self.clock.now_ms, maker_fee=maker_fee, taker_fee=taker_fee)
         self.api_key = api_key
@@ -173,8 +174,9 @@ class FakeExchangeServer:
     async def __aenter__(self) -> FakeExchangeServer:
         return await self.start()
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         await self.stop()
 
     @property
@@ -330,7 +332,8 @@ class FakeExchangeServer:
         if text is None or text == "":
             if required:
                 raise FakeExchangeError(
-                    -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed.")
+                    -1102, f"Mandatory parameter '{name}' was not sent, was empty/null, or malformed."
+                )
             return None
         try:
             value = Decimal(text)

@@ -138,8 +138,11 @@ class FakeBinanceUserData:
         if method == "userDataStream.subscribe.signature":
             error = self._check_signature(params)
             if error is not None:
-                return {"id": rid, "status": 401 if error[0] == -2015 else 400,
-                        "error": {"code": error[0], "msg": error[1]}}
+                return {
+                    "id": rid,
+                    "status": 401 if error[0] == -2015 else 400,
+                    "error": {"code": error[0], "msg": error[1]},
+                }
             sid = next(self._subscription_ids)
             conn.subscribed[sid] = str(params["apiKey"])
             self.subscriptions += 1
@@ -209,28 +212,54 @@ class FakeBinanceUserData:
             self._send(order.api_key, self._report(order, "TRADE", status, fill, cumulative, quote))
             status_done = status
         if order.status == "CANCELED" and status_done != "CANCELED":
-            self._send(order.api_key, self._report(order, "CANCELED", "CANCELED", None, order.executed_qty,
-                                                   order.cumulative_quote_qty))
+            self._send(
+                order.api_key,
+                self._report(order, "CANCELED", "CANCELED", None, order.executed_qty, order.cumulative_quote_qty),
+            )
             status_done = "CANCELED"
         self._reported[order.order_id] = (len(order.fills), status_done)
         self._send(order.api_key, self._account_position(order))
 
-    def _report(self, order: FakeOrder, exec_type: str, status: str, fill: FakeFill | None, cumulative: Decimal,
-                quote: Decimal) -> dict[str, Any]:
+    def _report(
+        self, order: FakeOrder, exec_type: str, status: str, fill: FakeFill | None, cumulative: Decimal, quote: Decimal
+    ) -> dict[str, Any]:
         now = fill.time if fill is not None else order.update_time or self.state.now_ms()
         canceled = exec_type == "CANCELED"
         return {
-            "e": "executionReport", "E": now, "s": order.symbol_id,
+            "e": "executionReport",
+            "E": now,
+            "s": order.symbol_id,
             "c": f"cancel-{order.order_id}" if canceled else order.client_order_id,
-            "S": order.side, "o": order.type, "f": order.time_in_force if order.type == "LIMIT" else "GTC",
-            "q": _S(order.orig_qty), "p": _S(order.price), "P": "0.00000000", "F": "0.00000000", "g": -1,
-            "C": order.client_order_id if canceled else "", "x": exec_type, "X": status, "r": "NONE",
-            "i": order.order_id, "l": _S(fill.qty) if fill else "0", "z": _S(cumulative),
-            "L": _S(fill.price) if fill else "0", "n": _S(fill.commission) if fill else "0",
-            "N": fill.commission_asset if fill else None, "T": now, "t": fill.id if fill else -1,
-            "I": order.order_id * 10 + len(order.fills), "w": status in ("NEW", "PARTIALLY_FILLED"),
-            "m": fill.is_maker if fill else False, "M": False, "O": order.time, "Z": _S(quote),
-            "Y": _S(fill.qty * fill.price) if fill else "0", "Q": "0", "W": order.time, "V": "NONE",
+            "S": order.side,
+            "o": order.type,
+            "f": order.time_in_force if order.type == "LIMIT" else "GTC",
+            "q": _S(order.orig_qty),
+            "p": _S(order.price),
+            "P": "0.00000000",
+            "F": "0.00000000",
+            "g": -1,
+            "C": order.client_order_id if canceled else "",
+            "x": exec_type,
+            "X": status,
+            "r": "NONE",
+            "i": order.order_id,
+            "l": _S(fill.qty) if fill else "0",
+            "z": _S(cumulative),
+            "L": _S(fill.price) if fill else "0",
+            "n": _S(fill.commission) if fill else "0",
+            "N": fill.commission_asset if fill else None,
+            "T": now,
+            "t": fill.id if fill else -1,
+            "I": order.order_id * 10 + len(order.fills),
+            "w": status in ("NEW", "PARTIALLY_FILLED"),
+            "m": fill.is_maker if fill else False,
+            "M": False,
+            "O": order.time,
+            "Z": _S(quote),
+            "Y": _S(fill.qty * fill.price) if fill else "0",
+            "Q": "0",
+            "W": order.time,
+            "V": "NONE",
         }
 
     def _account_position(self, order: FakeOrder) -> dict[str, Any]:
@@ -238,7 +267,15 @@ class FakeBinanceUserData:
         account = self.state.accounts[order.api_key]
         now = self.state.now_ms()
         return {
-            "e": "outboundAccountPosition", "E": now, "u": now,
-            "B": [{"a": asset, "f": _S(account.free.get(asset, Decimal(0))),
-                   "l": _S(account.locked.get(asset, Decimal(0)))} for asset in (market.base, market.quote)],
+            "e": "outboundAccountPosition",
+            "E": now,
+            "u": now,
+            "B": [
+                {
+                    "a": asset,
+                    "f": _S(account.free.get(asset, Decimal(0))),
+                    "l": _S(account.locked.get(asset, Decimal(0))),
+                }
+                for asset in (market.base, market.quote)
+            ],
         }

@@ -48,9 +48,20 @@ __all__ = ["FakeBinanceStreams"]
 _S = decimal_to_str
 #: levels per side the depth diffs cover (ccxt.pro's default snapshot limit)
 DEPTH_LEVELS = 1000
-_INTERVALS = {60_000: "1m", 180_000: "3m", 300_000: "5m", 900_000: "15m", 1_800_000: "30m", 3_600_000: "1h",
-              7_200_000: "2h", 14_400_000: "4h", 21_600_000: "6h", 28_800_000: "8h", 43_200_000: "12h",
-              86_400_000: "1d"}
+_INTERVALS = {
+    60_000: "1m",
+    180_000: "3m",
+    300_000: "5m",
+    900_000: "15m",
+    1_800_000: "30m",
+    3_600_000: "1h",
+    7_200_000: "2h",
+    14_400_000: "4h",
+    21_600_000: "6h",
+    28_800_000: "8h",
+    43_200_000: "12h",
+    86_400_000: "1d",
+}
 
 
 class _Connection:
@@ -172,11 +183,33 @@ class FakeBinanceStreams:
         now = ts + interval
         name = _INTERVALS.get(interval)
         if name is not None:
-            self._send(f"{sid}@kline_{name}", {
-                "e": "kline", "E": now, "s": market.symbol_id,
-                "k": {"t": ts, "T": ts + interval - 1, "s": market.symbol_id, "i": name, "f": 0, "L": 0,
-                      "o": _S(o), "c": _S(c), "h": _S(h), "l": _S(lo), "v": _S(v), "n": 1, "x": True,
-                      "q": _S(v * c), "V": "0", "Q": "0", "B": "0"}})
+            self._send(
+                f"{sid}@kline_{name}",
+                {
+                    "e": "kline",
+                    "E": now,
+                    "s": market.symbol_id,
+                    "k": {
+                        "t": ts,
+                        "T": ts + interval - 1,
+                        "s": market.symbol_id,
+                        "i": name,
+                        "f": 0,
+                        "L": 0,
+                        "o": _S(o),
+                        "c": _S(c),
+                        "h": _S(h),
+                        "l": _S(lo),
+                        "v": _S(v),
+                        "n": 1,
+                        "x": True,
+                        "q": _S(v * c),
+                        "V": "0",
+                        "Q": "0",
+                        "B": "0",
+                    },
+                },
+            )
         ticker = self._ticker(market, now)
         self._send(f"{sid}@ticker", ticker)
         mini = {k: ticker[k] for k in ("E", "s", "c", "o", "h", "l", "v", "q")}
@@ -192,18 +225,35 @@ class FakeBinanceStreams:
         first, last = rows[0], rows[-1]
         volume = sum((r[5] for r in rows), Decimal(0))
         return {
-            "e": "24hrTicker", "E": now, "s": market.symbol_id, "p": _S(last[4] - first[1]), "P": "0",
-            "w": _S(last[4]), "x": _S(first[1]), "c": _S(last[4]), "Q": _S(market.min_qty),
-            "b": _S(last[4] - market.tick_size), "B": _S(market.step_size * 1000),
-            "a": _S(last[4] + market.tick_size), "A": _S(market.step_size * 1000), "o": _S(first[1]),
-            "h": _S(max(r[2] for r in rows)), "l": _S(min(r[3] for r in rows)), "v": _S(volume),
-            "q": _S(sum((r[5] * r[4] for r in rows), Decimal(0))), "O": first[0], "C": now - 1,
-            "F": 0, "L": 0, "n": len(rows),
+            "e": "24hrTicker",
+            "E": now,
+            "s": market.symbol_id,
+            "p": _S(last[4] - first[1]),
+            "P": "0",
+            "w": _S(last[4]),
+            "x": _S(first[1]),
+            "c": _S(last[4]),
+            "Q": _S(market.min_qty),
+            "b": _S(last[4] - market.tick_size),
+            "B": _S(market.step_size * 1000),
+            "a": _S(last[4] + market.tick_size),
+            "A": _S(market.step_size * 1000),
+            "o": _S(first[1]),
+            "h": _S(max(r[2] for r in rows)),
+            "l": _S(min(r[3] for r in rows)),
+            "v": _S(volume),
+            "q": _S(sum((r[5] * r[4] for r in rows), Decimal(0))),
+            "O": first[0],
+            "C": now - 1,
+            "F": 0,
+            "L": 0,
+            "n": len(rows),
         }
 
     @staticmethod
-    def book_levels(market: FakeMarket, cursor: int, limit: int = DEPTH_LEVELS
-                    ) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
+    def book_levels(
+        market: FakeMarket, cursor: int, limit: int = DEPTH_LEVELS
+    ) -> tuple[dict[Decimal, Decimal], dict[Decimal, Decimal]]:
         """The REST book of ``market`` at candle ``cursor`` (same rule as ``GET /api/v3/depth``)."""
         row = market.candles[cursor]
         last = row[4]
@@ -220,14 +270,30 @@ class FakeBinanceStreams:
             gone = [[_S(p), "0"] for p in old if p not in new]
             return gone + [[_S(p), _S(q)] for p, q in new.items() if old.get(p) != q]
 
-        return {"e": "depthUpdate", "E": now, "s": market.symbol_id, "U": market.cursor, "u": market.cursor,
-                "b": diff(old_bids, new_bids), "a": diff(old_asks, new_asks)}
+        return {
+            "e": "depthUpdate",
+            "E": now,
+            "s": market.symbol_id,
+            "U": market.cursor,
+            "u": market.cursor,
+            "b": diff(old_bids, new_bids),
+            "a": diff(old_asks, new_asks),
+        }
 
     def _trade(self, market: FakeMarket, price: Decimal, qty: Decimal, time_ms: int) -> None:
         sid = market.symbol_id.lower()
         trade_id = next(self._trade_ids)
-        event = {"e": "trade", "E": time_ms, "s": market.symbol_id, "t": trade_id, "p": _S(price), "q": _S(qty),
-                 "T": time_ms, "m": False, "M": True}
+        event = {
+            "e": "trade",
+            "E": time_ms,
+            "s": market.symbol_id,
+            "t": trade_id,
+            "p": _S(price),
+            "q": _S(qty),
+            "T": time_ms,
+            "m": False,
+            "M": True,
+        }
         self._send(f"{sid}@trade", event)
         self._send(f"{sid}@aggTrade", {**event, "e": "aggTrade", "a": trade_id, "f": trade_id, "l": trade_id})
 
@@ -237,8 +303,10 @@ class FakeBinanceStreams:
         sid = market.symbol_id.lower()
         ticker = self._ticker(market, market.current[0] + market.interval_ms)
         self._send(f"{sid}@ticker", ticker)
-        self._send(f"{sid}@miniTicker", {"e": "24hrMiniTicker", **{k: ticker[k] for k in ("E", "s", "c", "o", "h", "l",
-                                                                                            "v", "q")}})
+        self._send(
+            f"{sid}@miniTicker",
+            {"e": "24hrMiniTicker", **{k: ticker[k] for k in ("E", "s", "c", "o", "h", "l", "v", "q")}},
+        )
 
     def push_trade(self, symbol_id: str, price: Decimal, qty: Decimal, time_ms: int) -> None:
         """Send one public trade of ``symbol_id`` (``"BTCUSDT"``) now."""

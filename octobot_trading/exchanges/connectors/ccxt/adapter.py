@@ -189,8 +189,9 @@ class CCXTAdapter:
             min_price=limit("price", "min"),
             max_price=limit("price", "max"),
             contract_size=to_dec(raw.get("contractSize"), f"{symbol} contractSize", required=False) or Decimal(1),
-            precision_mode=PrecisionMode.SIGNIFICANT_DIGITS if significant else (
-                PrecisionMode.DECIMAL_PLACES if self.precision_mode == 2 else PrecisionMode.TICK_SIZE),
+            precision_mode=PrecisionMode.SIGNIFICANT_DIGITS
+            if significant
+            else (PrecisionMode.DECIMAL_PLACES if self.precision_mode == 2 else PrecisionMode.TICK_SIZE),
             amount_significant_digits=digits,
             symbol=symbol,
         )
@@ -401,17 +402,20 @@ class CCXTAdapter:
         raw = dict(_mapping(raw, "transaction"))
         kind = raw.get("type") or kind
         if kind not in ("deposit", "withdrawal"):
-            raise BadExchangeResponse(f"transaction {raw.get('id')!r} is neither a deposit nor a withdrawal",
-                                      exchange=self.exchange)
+            raise BadExchangeResponse(
+                f"transaction {raw.get('id')!r} is neither a deposit nor a withdrawal", exchange=self.exchange
+            )
         status_text = str(raw.get("status"))
-        status = TransferStatus(status_text) if status_text in TransferStatus._value2member_map_ \
-            else TransferStatus.PENDING
+        status = (
+            TransferStatus(status_text) if status_text in TransferStatus._value2member_map_ else TransferStatus.PENDING
+        )
         fee = raw.get("fee")
         fee_cost = to_dec(fee.get("cost"), "transaction.fee", required=False) if isinstance(fee, Mapping) else None
         amount = _req(raw.get("amount"), "transaction.amount")
         if amount < 0:
-            raise BadExchangeResponse(f"transaction {raw.get('id')!r}: negative amount {amount}",
-                                      exchange=self.exchange)
+            raise BadExchangeResponse(
+                f"transaction {raw.get('id')!r}: negative amount {amount}", exchange=self.exchange
+            )
         return ExchangeTransaction(
             id=_str(raw, "id") or "",
             kind=kind,
@@ -430,5 +434,9 @@ class CCXTAdapter:
     def parse_deposit_address(self, raw: dict[str, Any]) -> DepositAddress:
         """Parse a deposit address (ccxt address structure)."""
         raw = dict(_mapping(raw, "deposit address"))
-        return DepositAddress(currency=_str(raw, "currency") or "", address=_str(raw, "address") or "",
-                              tag=_str(raw, "tag", required=False), network=_str(raw, "network", required=False))
+        return DepositAddress(
+            currency=_str(raw, "currency") or "",
+            address=_str(raw, "address") or "",
+            tag=_str(raw, "tag", required=False),
+            network=_str(raw, "network", required=False),
+        )

@@ -52,8 +52,9 @@ def _exact_client_class(base: type) -> type:
     class _ExactClient(base):
         number = str
 
-        def parse_order_book_bid_ask(self, bidask: Any, priceKey: Any = 0, amountKey: Any = 1,
-                                     countOrIdKey: Any = 2) -> list[Any]:
+        def parse_order_book_bid_ask(
+            self, bidask: Any, priceKey: Any = 0, amountKey: Any = 1, countOrIdKey: Any = 2
+        ) -> list[Any]:
             price = self.safe_string(bidask, priceKey)
             amount = self.safe_string(bidask, amountKey)
             if price is None or amount is None:

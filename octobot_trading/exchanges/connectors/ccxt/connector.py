@@ -87,6 +87,7 @@ __all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
 
 T = TypeVar("T")
 
+
 class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnector):
     """The ccxt-backed connector; see the module docstring.
 
@@ -130,8 +131,9 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         self.client = create_ccxt_client(config, client_hook)
         self._client_hook = client_hook
         self._ws: CCXTWebsocketFeeds | None = None
-        self.adapter = adapter or (adapter_class or CCXTAdapter)(config.exchange,
-                                                                 int(getattr(self.client, "precisionMode", 4)))
+        self.adapter = adapter or (adapter_class or CCXTAdapter)(
+            config.exchange, int(getattr(self.client, "precisionMode", 4))
+        )
         self.retry_policy = retry_policy or RetryPolicy()
         self.markets_ttl = markets_ttl
         self._semaphore = asyncio.Semaphore(max_concurrency)
@@ -148,8 +150,16 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         original = self.client.on_rest_response
         gate, clock = self.rate_gate, self.clock
 
-        def on_rest_response(code: Any, reason: Any, url: Any, method: Any, headers: Any, body: Any,
-                             request_headers: Any, request_body: Any) -> Any:
+        def on_rest_response(
+            code: Any,
+            reason: Any,
+            url: Any,
+            method: Any,
+            headers: Any,
+            body: Any,
+            request_headers: Any,
+            request_body: Any,
+        ) -> Any:
             if code in (418, 429):
                 gate.note(int(code), parse_retry_after(headers), clock.now_ms())
             return original(code, reason, url, method, headers, body, request_headers, request_body)
@@ -157,8 +167,10 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         self.client.on_rest_response = on_rest_response
 
     def __repr__(self) -> str:
-        return (f"CCXTConnector(exchange={self.name!r}, market_type={self.market_type.value!r}, "
-                f"sandboxed={self.config.sandboxed})")
+        return (
+            f"CCXTConnector(exchange={self.name!r}, market_type={self.market_type.value!r}, "
+            f"sandboxed={self.config.sandboxed})"
+        )
 
     # -- the boundary ---------------------------------------------------------------------
     async def _call(
@@ -174,19 +186,25 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
             try:
                 return await fn()
             except ccxt.BaseError as exc:
-                error = map_ccxt_error(exc, exchange=self.name, symbol=symbol, order_id=order_id,
-                                       placing_order=placing_order)
+                error = map_ccxt_error(
+                    exc, exchange=self.name, symbol=symbol, order_id=order_id, placing_order=placing_order
+                )
                 if isinstance(error, RateLimitExceeded):
                     now = self.clock.now_ms()
                     wait_ms = max(self.rate_gate.cool_until_ms, self.rate_gate.banned_until_ms) - now
                     error.retry_after = max(0, wait_ms) / 1000 if wait_ms > 0 else None
                 raise error from exc
 
-    async def _read(self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None,
-                    order_id: str | None = None) -> T:
+    async def _read(
+        self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None, order_id: str | None = None
+    ) -> T:
         async def attempt() -> T:
-            return await retry_read(lambda: self._call(fn, symbol=symbol, order_id=order_id),
-                                    policy=self.retry_policy, clock=self.clock, what=f"{self.name} {what}")
+            return await retry_read(
+                lambda: self._call(fn, symbol=symbol, order_id=order_id),
+                policy=self.retry_policy,
+                clock=self.clock,
+                what=f"{self.name} {what}",
+            )
 
         try:
             return await attempt()
@@ -201,8 +219,11 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
 
         Signed requests then carry the venue's time; the offset is kept by the ccxt client.
         """
-        self._log.warning("%s refused a request's timestamp (%s); re-syncing with the venue clock", self.name,
-                          type(cause).__name__ if cause is not None else "requested")
+        self._log.warning(
+            "%s refused a request's timestamp (%s); re-syncing with the venue clock",
+            self.name,
+            type(cause).__name__ if cause is not None else "requested",
+        )
         await self._call(self.client.load_time_difference)
 
     # -- markets --------------------------------------------------------------------------
@@ -231,16 +252,21 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         Raises ``ConfigurationError`` (field ``market_type``) when the venue lists none.
         """
         now = self.clock.monotonic()
-        if (not reload and self._markets and self._markets_loaded_at is not None
-                and now - self._markets_loaded_at < self.markets_ttl):
+        if (
+            not reload
+            and self._markets
+            and self._markets_loaded_at is not None
+            and now - self._markets_loaded_at < self.markets_ttl
+        ):
             return self._markets
         key = self._cache_key()
         async with markets_cache.lock(key):
             entry = None if reload else markets_cache.get(key, self.clock.monotonic(), self.markets_ttl)
             if entry is None:
                 await self._read("load_markets", lambda: self.client.load_markets(True))
-                entry = MarketsEntry(dict(self.client.markets or {}), dict(self.client.currencies or {}),
-                                     self.clock.monotonic())
+                entry = MarketsEntry(
+                    dict(self.client.markets or {}), dict(self.client.currencies or {}), self.clock.monotonic()
+                )
                 markets_cache.put(key, entry)
             else:
                 self.client.set_markets(entry.markets, entry.currencies or None)
@@ -254,8 +280,9 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
             if isinstance(raw, Mapping) and self._wanted(raw)
         }
         if not parsed:
-            raise ConfigurationError(f"{self.name} lists no {self.market_type.value} markets", field="market_type",
-                                     exchange=self.name)
+            raise ConfigurationError(
+                f"{self.name} lists no {self.market_type.value} markets", field="market_type", exchange=self.name
+            )
         self._markets = parsed
         self._markets_loaded_at = entry.loaded_at
         return self._markets
@@ -269,8 +296,9 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         markets = await self.load_markets()
         info = markets.get(symbol)
         if info is None:
-            raise UnknownSymbol(f"{symbol} is not a {self.market_type.value} market of {self.name}",
-                                exchange=self.name, symbol=symbol)
+            raise UnknownSymbol(
+                f"{symbol} is not a {self.market_type.value} market of {self.name}", exchange=self.name, symbol=symbol
+            )
         return info
 
     # -- market data ----------------------------------------------------------------------
@@ -291,16 +319,18 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         now = self.clock.now_ms()
         return {s: self.adapter.parse_ticker(t, s, now) for s, t in raw.items() if s in wanted}
 
-    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
-                          limit: int | None = None) -> list[Candle]:
+    async def fetch_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
         """Return candles oldest first; ``NotSupported`` for a time frame the venue lacks."""
         await self.market(symbol)
         tf = TimeFrame.parse(time_frame)
         timeframes = getattr(self.client, "timeframes", None) or {}
         if timeframes and tf.value not in timeframes:
             raise NotSupported(f"{self.name} has no {tf.value} candles", exchange=self.name, symbol=symbol)
-        rows = await self._read("fetch_ohlcv", lambda: self.client.fetch_ohlcv(symbol, tf.value, since, limit),
-                                symbol=symbol)
+        rows = await self._read(
+            "fetch_ohlcv", lambda: self.client.fetch_ohlcv(symbol, tf.value, since, limit), symbol=symbol
+        )
         candles = [self.adapter.parse_candle(row) for row in rows]
         candles.sort(key=lambda c: c.timestamp)
         return candles
@@ -308,8 +338,7 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
     async def fetch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
         """Return an order-book snapshot."""
         await self.market(symbol)
-        raw = await self._read("fetch_order_book", lambda: self.client.fetch_order_book(symbol, limit),
-                               symbol=symbol)
+        raw = await self._read("fetch_order_book", lambda: self.client.fetch_order_book(symbol, limit), symbol=symbol)
         return self.adapter.parse_order_book(raw, symbol)
 
     async def fetch_recent_trades(self, symbol: str, limit: int | None = None) -> list[PublicTrade]:
@@ -344,20 +373,24 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         (nothing is sent). Never retried; see the module docstring for ambiguous outcomes.
         """
         info = await self.market(symbol)
-        order = build_venue_order(info, order_type, side, symbol, amount, price, client_order_id, trigger_price,
-                                  params, self.name)
+        order = build_venue_order(
+            info, order_type, side, symbol, amount, price, client_order_id, trigger_price, params, self.name
+        )
         try:
             raw = await self._call(
-                lambda: self.client.create_order(symbol, order.ccxt_type, order.side, order.amount, order.price,
-                                                 order.params),
-                symbol=symbol, placing_order=True,
+                lambda: self.client.create_order(
+                    symbol, order.ccxt_type, order.side, order.amount, order.price, order.params
+                ),
+                symbol=symbol,
+                placing_order=True,
             )
         except NetworkError as exc:
             if isinstance(exc, RateLimitExceeded) or never_sent(exc):
                 exc.not_processed = True  # refused before processing, or never reached: nothing placed
                 raise
-            return await resolve_ambiguous(self.fetch_order_by_client_id, client_order_id, symbol, exc, self.name,
-                                           self.clock, self.retry_policy)
+            return await resolve_ambiguous(
+                self.fetch_order_by_client_id, client_order_id, symbol, exc, self.name, self.clock, self.retry_policy
+            )
         except AuthenticationError as exc:
             if is_clock_skew(exc):  # refused, so never re-sent; the next request is signed right
                 try:
@@ -370,8 +403,9 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
     async def fetch_order(self, order_id: str, symbol: str) -> ExchangeOrder:
         """Return one order by exchange id, or raise ``OrderNotFound``."""
         await self.market(symbol)
-        raw = await self._read("fetch_order", lambda: self.client.fetch_order(order_id, symbol), symbol=symbol,
-                               order_id=order_id)
+        raw = await self._read(
+            "fetch_order", lambda: self.client.fetch_order(order_id, symbol), symbol=symbol, order_id=order_id
+        )
         return self.adapter.parse_order(raw)
 
     async def fetch_order_by_client_id(self, client_order_id: str, symbol: str) -> ExchangeOrder | None:
@@ -381,7 +415,8 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
             raw = await self._read(
                 "fetch_order_by_client_id",
                 lambda: self.client.fetch_order(None, symbol, {"clientOrderId": client_order_id}),
-                symbol=symbol, order_id=client_order_id,
+                symbol=symbol,
+                order_id=client_order_id,
             )
         except OrderNotFound:
             return None
@@ -391,8 +426,7 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         """Cancel an open order (never re-sent: an ambiguous failure is settled by a lookup)."""
         await self.market(symbol)
         try:
-            raw = await self._call(lambda: self.client.cancel_order(order_id, symbol), symbol=symbol,
-                                   order_id=order_id)
+            raw = await self._call(lambda: self.client.cancel_order(order_id, symbol), symbol=symbol, order_id=order_id)
         except NetworkError as exc:
             if isinstance(exc, RateLimitExceeded):
                 raise
@@ -413,12 +447,12 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         if symbol is not None:
             return [symbol]
         if not self.config.symbols:
-            raise NotSupported(f"{what} without a symbol needs configured symbols on {self.name}",
-                               exchange=self.name)
+            raise NotSupported(f"{what} without a symbol needs configured symbols on {self.name}", exchange=self.name)
         return list(self.config.symbols)
 
-    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
-                                  limit: int | None = None) -> list[ExchangeOrder]:
+    async def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeOrder]:
         """Return filled, canceled and expired orders (per configured symbol when ``symbol`` is None).
 
         ccxt's ``fetch_closed_orders`` keeps only filled orders, so when the venue can list every
@@ -429,22 +463,27 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         for sym in self._symbols_for(symbol, "fetch_closed_orders"):
             await self.market(sym)
             fetch = self.client.fetch_orders if every else self.client.fetch_closed_orders
-            rows = await self._read("fetch_closed_orders",
-                                    lambda s=sym, f=fetch: f(s, since, limit),  # type: ignore[misc]
-                                    symbol=sym)
+            rows = await self._read(
+                "fetch_closed_orders",
+                lambda s=sym, f=fetch: f(s, since, limit),  # type: ignore[misc]
+                symbol=sym,
+            )
             orders = [self.adapter.parse_order(row) for row in rows]
             result.extend(o for o in orders if o.status.is_final or o.status is OrderStatus.FILLED)
         return result
 
-    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
-                              limit: int | None = None) -> list[ExchangeTrade]:
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTrade]:
         """Return the account's fills, oldest first (per configured symbol when ``symbol`` is None)."""
         result: list[ExchangeTrade] = []
         for sym in self._symbols_for(symbol, "fetch_my_trades"):
             await self.market(sym)
-            rows = await self._read("fetch_my_trades",
-                                    lambda s=sym: self.client.fetch_my_trades(s, since, limit),  # type: ignore[misc]
-                                    symbol=sym)
+            rows = await self._read(
+                "fetch_my_trades",
+                lambda s=sym: self.client.fetch_my_trades(s, since, limit),  # type: ignore[misc]
+                symbol=sym,
+            )
             result.extend(self.adapter.parse_trade(row) for row in rows)
         result.sort(key=lambda t: (t.timestamp, t.id))
         return result
@@ -458,8 +497,12 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
     def _websockets(self) -> CCXTWebsocketFeeds:
         if self._ws is None:
             check_websockets(self.config)
-            self._ws = CCXTWebsocketFeeds(self.config, self.clock, self.adapter,
-                                          lambda: create_ccxt_client(self.config, self._client_hook, pro=True))
+            self._ws = CCXTWebsocketFeeds(
+                self.config,
+                self.clock,
+                self.adapter,
+                lambda: create_ccxt_client(self.config, self._client_hook, pro=True),
+            )
         return self._ws
 
     async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:

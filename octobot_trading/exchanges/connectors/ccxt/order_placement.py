@@ -69,7 +69,6 @@ def order_request(order_type: OrderType, trigger_price: Decimal | None, exchange
     return ("limit" if order_type.is_limit_priced else "market"), {key: decimal_to_str(trigger_price)}
 
 
-
 @dataclass(frozen=True)
 class VenueOrder:
     """The arguments of ccxt's ``create_order`` for one adapted order (amounts and prices as text)."""
@@ -81,9 +80,18 @@ class VenueOrder:
     params: dict[str, Any]
 
 
-def build_venue_order(info: MarketInfo, order_type: OrderType | str, side: OrderSide | str, symbol: str,
-                      amount: Decimal, price: Decimal | None, client_order_id: str,
-                      trigger_price: Decimal | None, params: dict[str, Any] | None, exchange: str) -> VenueOrder:
+def build_venue_order(
+    info: MarketInfo,
+    order_type: OrderType | str,
+    side: OrderSide | str,
+    symbol: str,
+    amount: Decimal,
+    price: Decimal | None,
+    client_order_id: str,
+    trigger_price: Decimal | None,
+    params: dict[str, Any] | None,
+    exchange: str,
+) -> VenueOrder:
     """Check and adapt an order to ``info``; ``InvalidOrder`` naming the limit when it breaks one."""
     order_type, side = OrderType(order_type), OrderSide(side)
     if not client_order_id:
@@ -101,6 +109,7 @@ def build_venue_order(info: MarketInfo, order_type: OrderType | str, side: Order
     request = {**venue_params, **extra, "clientOrderId": client_order_id}
     price_text = decimal_to_str(px) if px is not None and ccxt_type == "limit" else None
     return VenueOrder(ccxt_type, side.value, decimal_to_str(qty), price_text, request)
+
 
 def _transport_cause(error: BaseException) -> BaseException | None:
     """The aiohttp / asyncio exception ccxt chained a transport failure from (None: an HTTP reply)."""
@@ -136,7 +145,9 @@ async def resolve_ambiguous(
         except OctoBotTradingError as lookup_error:
             raise AmbiguousOrderOutcome(
                 f"order {client_order_id} may have been placed: {error}; lookup failed: {lookup_error}",
-                client_order_id=client_order_id, exchange=exchange, symbol=symbol,
+                client_order_id=client_order_id,
+                exchange=exchange,
+                symbol=symbol,
             ) from lookup_error
         if found is not None:
             return found
@@ -146,12 +157,15 @@ async def resolve_ambiguous(
     raise AmbiguousOrderOutcome(
         f"order {client_order_id} not found after {type(error).__name__}; the request may still be "
         "processed by the exchange: look it up by client order id later",
-        client_order_id=client_order_id, exchange=exchange, symbol=symbol,
+        client_order_id=client_order_id,
+        exchange=exchange,
+        symbol=symbol,
     ) from error
 
 
-def parse_placed_order(adapter: CCXTAdapter, raw: Any, client_order_id: str, *, exchange: str,
-                       symbol: str) -> ExchangeOrder:
+def parse_placed_order(
+    adapter: CCXTAdapter, raw: Any, client_order_id: str, *, exchange: str, symbol: str
+) -> ExchangeOrder:
     """The accepted order read from ``raw``, carrying ``client_order_id`` even when the venue omits it.
 
     An unreadable reply raises ``AmbiguousOrderOutcome``: the order was accepted and is in flight.
@@ -161,7 +175,9 @@ def parse_placed_order(adapter: CCXTAdapter, raw: Any, client_order_id: str, *, 
     except BadExchangeResponse as exc:
         raise AmbiguousOrderOutcome(
             f"order {client_order_id} was accepted but its reply is unreadable: {exc}",
-            client_order_id=client_order_id, exchange=exchange, symbol=symbol,
+            client_order_id=client_order_id,
+            exchange=exchange,
+            symbol=symbol,
         ) from exc
     if order.client_order_id is None:
         order = replace(order, client_order_id=client_order_id)

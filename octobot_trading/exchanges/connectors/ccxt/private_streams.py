@@ -38,11 +38,16 @@ class CCXTPrivateStreamsMixin:
 
     def _private_streams(self) -> CCXTWebsocketFeeds:
         if not self.supports_private_streams:
-            raise NotSupported(f"{self.name}: no private websocket streams (ccxt.pro venue and credentials needed)",
-                               exchange=self.name)
+            raise NotSupported(
+                f"{self.name}: no private websocket streams (ccxt.pro venue and credentials needed)", exchange=self.name
+            )
         if self._private_ws is None:
-            self._private_ws = CCXTWebsocketFeeds(self.config, self.clock, self.adapter,
-                                                  lambda: create_ccxt_client(self.config, self._client_hook, pro=True))
+            self._private_ws = CCXTWebsocketFeeds(
+                self.config,
+                self.clock,
+                self.adapter,
+                lambda: create_ccxt_client(self.config, self._client_hook, pro=True),
+            )
         return self._private_ws
 
     async def subscribe_private_streams(self) -> None:

@@ -50,8 +50,7 @@ ClientFactory = Callable[[], Any]
 
 def supports_websockets(exchange_id: str) -> bool:
     """True when ``ccxt.pro`` has a class for ``exchange_id``."""
-    return exchange_id in getattr(ccxt_pro, "exchanges", ()) and isinstance(getattr(ccxt_pro, exchange_id, None),
-                                                                             type)
+    return exchange_id in getattr(ccxt_pro, "exchanges", ()) and isinstance(getattr(ccxt_pro, exchange_id, None), type)
 
 
 class CCXTWebsocketFeeds:
@@ -96,8 +95,9 @@ class CCXTWebsocketFeeds:
             if current is not None and current.cancelling():
                 raise
             # ccxt cancels the futures of a connection closed under them: a transport failure
-            raise NetworkError("websocket connection closed while watching", exchange=self.name,
-                               symbol=symbol) from None
+            raise NetworkError(
+                "websocket connection closed while watching", exchange=self.name, symbol=symbol
+            ) from None
 
     async def watch_ohlcv(self, symbol: str, time_frame: TimeFrame | str) -> list[Candle]:
         """Wait for the next kline update; return the cached candles, oldest first."""
@@ -116,8 +116,15 @@ class CCXTWebsocketFeeds:
         """Wait for the next state of the book ccxt maintains from the diff stream."""
         raw = await self._call(lambda c: c.watch_order_book(symbol, limit), symbol)
         return self.adapter.parse_order_book(
-            {"bids": [list(level[:2]) for level in raw["bids"]], "asks": [list(level[:2]) for level in raw["asks"]],
-             "timestamp": raw.get("timestamp"), "nonce": raw.get("nonce"), "symbol": symbol}, symbol)
+            {
+                "bids": [list(level[:2]) for level in raw["bids"]],
+                "asks": [list(level[:2]) for level in raw["asks"]],
+                "timestamp": raw.get("timestamp"),
+                "nonce": raw.get("nonce"),
+                "symbol": symbol,
+            },
+            symbol,
+        )
 
     async def watch_trades(self, symbol: str) -> list[PublicTrade]:
         """Wait for new public trades; return the cached ones, oldest first."""
@@ -127,6 +134,7 @@ class CCXTWebsocketFeeds:
     # -- private streams ---------------------------------------------------------------------
     async def subscribe_private(self) -> None:
         """Subscribe the account's streams; return once the venue confirmed the subscription."""
+
         async def subscribe(client: Any) -> None:
             if client.markets is None:
                 await client.load_markets()

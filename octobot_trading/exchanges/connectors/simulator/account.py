@@ -57,8 +57,16 @@ class SimulatedAccount:
         self._used[currency] = self.used(currency) - amount
         self._free[currency] = self.free(currency) + amount
 
-    def settle(self, spent: str, spent_amount: Decimal, unlock: Decimal, received: str, received_amount: Decimal,
-               fee_currency: str | None, fee: Decimal) -> None:
+    def settle(
+        self,
+        spent: str,
+        spent_amount: Decimal,
+        unlock: Decimal,
+        received: str,
+        received_amount: Decimal,
+        fee_currency: str | None,
+        fee: Decimal,
+    ) -> None:
         """Apply one fill: take ``spent_amount`` (first from ``unlock`` of the used part), credit the
         received amount, charge the fee. Checked first; raises ``InsufficientFunds`` with no change."""
         used = self.used(spent)

@@ -40,15 +40,41 @@ class RestingOrder:
     """An order resting in the engine (the simulated exchange's record of it)."""
 
     __slots__ = (
-        "amount", "at_market", "best", "client_order_id", "filled", "id", "limit_offset", "order_type", "price",
-        "seq", "side", "symbol", "tick", "trailing_offset", "trailing_percent", "trigger", "triggered",
+        "amount",
+        "at_market",
+        "best",
+        "client_order_id",
+        "filled",
+        "id",
+        "limit_offset",
+        "order_type",
+        "price",
+        "seq",
+        "side",
+        "symbol",
+        "tick",
+        "trailing_offset",
+        "trailing_percent",
+        "trigger",
+        "triggered",
     )
 
     def __init__(
-        self, id: str, client_order_id: str | None, symbol: str, order_type: OrderType, side: OrderSide,
-        amount: Decimal, price: Decimal | None, trigger: Decimal | None = None, *,
-        trailing_percent: Decimal | None = None, trailing_offset: Decimal | None = None,
-        limit_offset: Decimal | None = None, best: Decimal | None = None, seq: int = 0,
+        self,
+        id: str,
+        client_order_id: str | None,
+        symbol: str,
+        order_type: OrderType,
+        side: OrderSide,
+        amount: Decimal,
+        price: Decimal | None,
+        trigger: Decimal | None = None,
+        *,
+        trailing_percent: Decimal | None = None,
+        trailing_offset: Decimal | None = None,
+        limit_offset: Decimal | None = None,
+        best: Decimal | None = None,
+        seq: int = 0,
         tick: Decimal | None = None,
     ) -> None:
         self.id = id
@@ -154,8 +180,13 @@ class MatchingEngine:
         volume fills per order and candle (the rest keeps resting), rounded down to ``amount_step``.
     """
 
-    def __init__(self, on_fill: FillCallback, *, partial_fill_fraction: Decimal | None = None,
-                 amount_steps: dict[str, Decimal] | None = None) -> None:
+    def __init__(
+        self,
+        on_fill: FillCallback,
+        *,
+        partial_fill_fraction: Decimal | None = None,
+        amount_steps: dict[str, Decimal] | None = None,
+    ) -> None:
         self._on_fill = on_fill
         self._books: dict[str, _Book] = {}
         self.last_close: dict[str, float | Decimal] = {}
@@ -200,8 +231,13 @@ class MatchingEngine:
         book = self._books.get(symbol)
         return None if book is None else book.orders.get(order_id)
 
-    def resize(self, order: RestingOrder, amount: Decimal | None = None, price: Decimal | None = None,
-               trigger: Decimal | None = None) -> None:
+    def resize(
+        self,
+        order: RestingOrder,
+        amount: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger: Decimal | None = None,
+    ) -> None:
         """Change a resting order's amount, limit price and/or trigger (edit_order).
 
         ``price`` is the limit price; a stop / take-profit without a limit has none, so there it is
@@ -231,8 +267,18 @@ class MatchingEngine:
         return (-_INF, _INF) if book is None else (book.lo, book.hi)
 
     # -- the hot path ---------------------------------------------------------------------------------
-    def on_candle(self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float,
-                  volume: float | None = None, *, max_seq: int | None = None) -> Awaitable[None] | None:
+    def on_candle(
+        self,
+        symbol: str,
+        time_ms: int,
+        open: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float | None = None,
+        *,
+        max_seq: int | None = None,
+    ) -> Awaitable[None] | None:
         """Check ``symbol``'s resting orders against one candle.
 
         Returns None when nothing can trigger (the common case), else an awaitable to await
@@ -248,10 +294,21 @@ class MatchingEngine:
         return self._walk(symbol, book, time_ms, open, high, low, close, volume, max_seq)
 
     # -- the walk -------------------------------------------------------------------------------------------
-    async def _walk(self, symbol: str, book: _Book, time_ms: int, open_: float, high_: float, low_: float,
-                    close_: float, volume: float | None, max_seq: int | None = None) -> None:
-        o, h, lo, c = (v if isinstance(v, Decimal) else decimal_from_data_float(v)
-                       for v in (open_, high_, low_, close_))
+    async def _walk(
+        self,
+        symbol: str,
+        book: _Book,
+        time_ms: int,
+        open_: float,
+        high_: float,
+        low_: float,
+        close_: float,
+        volume: float | None,
+        max_seq: int | None = None,
+    ) -> None:
+        o, h, lo, c = (
+            v if isinstance(v, Decimal) else decimal_from_data_float(v) for v in (open_, high_, low_, close_)
+        )
         path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
         self._walk_seq = self._seq if max_seq is None else min(self._seq, max_seq)
         self._filled_this_candle = None
@@ -287,16 +344,19 @@ class MatchingEngine:
         for order in book.orders.values():
             if order.triggered or order.at_market or order.order_type not in _TRAILING or order.best is None:
                 continue
-            if (order.side is OrderSide.SELL and price > order.best) or (order.side is OrderSide.BUY and
-                                                                            price < order.best):
+            if (order.side is OrderSide.SELL and price > order.best) or (
+                order.side is OrderSide.BUY and price < order.best
+            ):
                 order.best = price
                 stop = order.trail_stop(price)
-                if order.trigger is None or (stop > order.trigger if order.side is OrderSide.SELL
-                                             else stop < order.trigger):
+                if order.trigger is None or (
+                    stop > order.trigger if order.side is OrderSide.SELL else stop < order.trigger
+                ):
                     order.trigger = stop
 
-    def _next_event(self, book: _Book, start: Decimal, end: Decimal,
-                    position: Decimal) -> tuple[RestingOrder, Decimal, Decimal] | None:
+    def _next_event(
+        self, book: _Book, start: Decimal, end: Decimal, position: Decimal
+    ) -> tuple[RestingOrder, Decimal, Decimal] | None:
         best: tuple[Decimal, int, RestingOrder] | None = None
         descending = end < start
         for order in book.orders.values():

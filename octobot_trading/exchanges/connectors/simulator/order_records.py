@@ -20,8 +20,16 @@ from octobot_trading.exchanges.connectors.simulator.matching import RestingOrder
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
 from octobot_trading.util.decimals import ONE, ZERO, to_decimal
 
-__all__ = ["SimOrder", "closed_order_views", "first_free_id", "forget_done_orders", "funds_needed",
-           "matching_trades", "optional_decimal", "settle_fill"]
+__all__ = [
+    "SimOrder",
+    "closed_order_views",
+    "first_free_id",
+    "forget_done_orders",
+    "funds_needed",
+    "matching_trades",
+    "optional_decimal",
+    "settle_fill",
+]
 
 # enum members as module constants: attribute access on an Enum class is slow on the order path
 _BUY = OrderSide.BUY
@@ -34,8 +42,23 @@ _SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
 class SimOrder:
     """The venue's record of one order: its resting part in the engine plus fills, fees and locked funds."""
 
-    __slots__ = ("_view", "client_order_id", "cost", "fee", "fee_currency", "filled", "id", "owner",
-                 "reserve_unit", "reserved", "reserved_currency", "resting", "status", "timestamp", "updated")
+    __slots__ = (
+        "_view",
+        "client_order_id",
+        "cost",
+        "fee",
+        "fee_currency",
+        "filled",
+        "id",
+        "owner",
+        "reserve_unit",
+        "reserved",
+        "reserved_currency",
+        "resting",
+        "status",
+        "timestamp",
+        "updated",
+    )
 
     def __init__(self, resting: RestingOrder, timestamp: int) -> None:
         self.id = resting.id
@@ -68,20 +91,36 @@ class SimOrder:
 
     def _build_view(self) -> ExchangeOrder:
         r = self.resting
-        amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(
-            r.amount, self.filled)
+        amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(r.amount, self.filled)
         return ExchangeOrder(
-            id=self.id, client_order_id=self.client_order_id, symbol=r.symbol, type=r.order_type, side=r.side,
-            status=self.status, price=r.price, amount=amount, filled=self.filled,
-            remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED)
-            else ZERO,
-            average=self.cost / self.filled if self.filled else None, fee=self.fee, timestamp=self.timestamp,
-            fee_currency=self.fee_currency, trigger_price=r.trigger, last_update_timestamp=self.updated,
+            id=self.id,
+            client_order_id=self.client_order_id,
+            symbol=r.symbol,
+            type=r.order_type,
+            side=r.side,
+            status=self.status,
+            price=r.price,
+            amount=amount,
+            filled=self.filled,
+            remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED) else ZERO,
+            average=self.cost / self.filled if self.filled else None,
+            fee=self.fee,
+            timestamp=self.timestamp,
+            fee_currency=self.fee_currency,
+            trigger_price=r.trigger,
+            last_update_timestamp=self.updated,
         )
 
 
-def settle_fill(record: SimOrder, market: MarketInfo, account: SimulatedAccount, rate: Decimal, amount: Decimal,
-                price: Decimal, now: int) -> tuple[Decimal, str]:
+def settle_fill(
+    record: SimOrder,
+    market: MarketInfo,
+    account: SimulatedAccount,
+    rate: Decimal,
+    amount: Decimal,
+    price: Decimal,
+    now: int,
+) -> tuple[Decimal, str]:
     """Settle ``amount`` of ``record``'s order filled at ``price`` on ``account`` and update the record.
 
     The fee is ``rate`` of the received amount, in the received currency; the funds come from what
@@ -130,20 +169,25 @@ def funds_needed(record: SimOrder, reserve_price_of: Callable[[RestingOrder], De
     return needed
 
 
-def closed_order_views(records: Iterable[SimOrder], symbol: str | None, since: int | None,
-                       limit: int | None) -> list[ExchangeOrder]:
+def closed_order_views(
+    records: Iterable[SimOrder], symbol: str | None, since: int | None, limit: int | None
+) -> list[ExchangeOrder]:
     """Views of the filled and canceled ``records`` on ``symbol`` updated since ``since``, the last ``limit``."""
-    result = [r.view() for r in records
-              if r.status in _DONE
-              and (symbol is None or r.resting.symbol == symbol) and (since is None or r.updated >= since)]
+    result = [
+        r.view()
+        for r in records
+        if r.status in _DONE
+        and (symbol is None or r.resting.symbol == symbol)
+        and (since is None or r.updated >= since)
+    ]
     return result[-limit:] if limit else result
 
 
-def matching_trades(trades: Iterable[ExchangeTrade], symbol: str | None, since: int | None,
-                    limit: int | None) -> list[ExchangeTrade]:
+def matching_trades(
+    trades: Iterable[ExchangeTrade], symbol: str | None, since: int | None, limit: int | None
+) -> list[ExchangeTrade]:
     """The ``trades`` on ``symbol`` made since ``since``, the last ``limit``."""
-    result = [t for t in trades
-              if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)]
+    result = [t for t in trades if (symbol is None or t.symbol == symbol) and (since is None or t.timestamp >= since)]
     return result[-limit:] if limit else result
 
 

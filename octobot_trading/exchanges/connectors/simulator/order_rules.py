@@ -20,9 +20,16 @@ _MARKET = OrderType.MARKET
 _SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS
 
 
-def adapt_order(market: MarketInfo, order_type: OrderType, side: OrderSide, amount: Decimal,
-                price: Decimal | None, trigger: Decimal | None, last: Decimal | None, exchange: str
-                ) -> tuple[Decimal, Decimal | None, Decimal | None]:
+def adapt_order(
+    market: MarketInfo,
+    order_type: OrderType,
+    side: OrderSide,
+    amount: Decimal,
+    price: Decimal | None,
+    trigger: Decimal | None,
+    last: Decimal | None,
+    exchange: str,
+) -> tuple[Decimal, Decimal | None, Decimal | None]:
     """``(amount, price, trigger)`` of a new order adapted to ``market`` and checked against its limits.
 
     A market order's limits are checked at ``last``, the price it would fill at; ``exchange`` names
@@ -30,14 +37,17 @@ def adapt_order(market: MarketInfo, order_type: OrderType, side: OrderSide, amou
     """
     spec = market.spec
     # an amount already on the step is kept as is (the common case: the trader adapted it)
-    on_step = spec.precision_mode is not _SIGNIFICANT and amount > 0 \
-        and amount % spec.amount_step == 0
+    on_step = spec.precision_mode is not _SIGNIFICANT and amount > 0 and amount % spec.amount_step == 0
     qty = amount if on_step else spec.adapt_quantity(amount)
     px = None if price is None else spec.adapt_price(price, side)
     trig = None if trigger is None else spec.adapt_price(trigger, rounding="nearest")
     if qty <= 0:
-        raise InvalidOrder(f"amount {amount} rounds to zero at step {spec.amount_step}", limit="min_amount",
-                           symbol=market.symbol, exchange=exchange)
+        raise InvalidOrder(
+            f"amount {amount} rounds to zero at step {spec.amount_step}",
+            limit="min_amount",
+            symbol=market.symbol,
+            exchange=exchange,
+        )
     check_price = px if px is not None else trig
     if check_price is None and order_type is _MARKET:
         check_price = last

@@ -94,10 +94,16 @@ class SimulatedConnector(ExchangeConnector):
     shares_reservations = True  # params["shares_funds_with"]: same-side OCO members share funds
 
     def __init__(
-        self, clock: Clock, *, markets: Mapping[str, MarketSpec | MarketInfo] | None = None,
-        starting_balances: Mapping[str, Decimal | int | str] | None = None, fees: Fees | None = None,
-        price_source: PriceSource | None = None, market_data: ExchangeConnector | None = None,
-        slippage_percent: Decimal | int | str = 0, partial_fill_fraction: Decimal | int | str | None = None,
+        self,
+        clock: Clock,
+        *,
+        markets: Mapping[str, MarketSpec | MarketInfo] | None = None,
+        starting_balances: Mapping[str, Decimal | int | str] | None = None,
+        fees: Fees | None = None,
+        price_source: PriceSource | None = None,
+        market_data: ExchangeConnector | None = None,
+        slippage_percent: Decimal | int | str = 0,
+        partial_fill_fraction: Decimal | int | str | None = None,
         market_type: MarketType = MarketType.SPOT,
     ) -> None:
         super().__init__(clock)
@@ -108,15 +114,23 @@ class SimulatedConnector(ExchangeConnector):
                 self.markets[symbol] = spec
             else:
                 parsed = parse_symbol(symbol)
-                self.markets[symbol] = MarketInfo(symbol, parsed.base, parsed.quote, market_type, spec,
-                                                  maker_fee=self.fees.maker, taker_fee=self.fees.taker)
+                self.markets[symbol] = MarketInfo(
+                    symbol,
+                    parsed.base,
+                    parsed.quote,
+                    market_type,
+                    spec,
+                    maker_fee=self.fees.maker,
+                    taker_fee=self.fees.taker,
+                )
         self.account = SimulatedAccount(starting_balances)
         self.price_source = price_source
         self.market_data = market_data
         self.slippage = to_decimal(slippage_percent, name="slippage_percent") / 100
         fraction = None if partial_fill_fraction is None else to_decimal(partial_fill_fraction, name="fraction")
         self.engine = MatchingEngine(
-            self._on_engine_fill, partial_fill_fraction=fraction,
+            self._on_engine_fill,
+            partial_fill_fraction=fraction,
             amount_steps={s: m.spec.amount_step for s, m in self.markets.items()},
         )
         self._orders: dict[str, SimOrder] = {}
@@ -160,19 +174,29 @@ class SimulatedConnector(ExchangeConnector):
         """The simulated account's deposit address for ``currency`` (stable)."""
         return self.transfers.deposit_address_of(currency)
 
-    def receive_deposit(self, currency: str, amount: Decimal | int | str, *, transaction_id: str,
-                        txid: str | None = None, address: str | None = None) -> ExchangeTransaction:
+    def receive_deposit(
+        self,
+        currency: str,
+        amount: Decimal | int | str,
+        *,
+        transaction_id: str,
+        txid: str | None = None,
+        address: str | None = None,
+    ) -> ExchangeTransaction:
         """Credit an incoming deposit once per ``transaction_id`` (see :meth:`SimulatedTransfers.receive_deposit`)."""
-        return self.transfers.receive_deposit(currency, amount, transaction_id=transaction_id, txid=txid,
-                                              address=address)
+        return self.transfers.receive_deposit(
+            currency, amount, transaction_id=transaction_id, txid=txid, address=address
+        )
 
-    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
-                             limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_deposits(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Deposits to the account, oldest first."""
         return await self.transfers.fetch_deposits(currency, since, limit)
 
-    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
-                                limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_withdrawals(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Withdrawals from the account, oldest first."""
         return await self.transfers.fetch_withdrawals(currency, since, limit)
 
@@ -180,8 +204,9 @@ class SimulatedConnector(ExchangeConnector):
         """The simulated deposit address of ``currency``."""
         return await self.transfers.fetch_deposit_address(currency, network=network)
 
-    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
-                       network: str | None = None) -> ExchangeTransaction:
+    async def withdraw(
+        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
+    ) -> ExchangeTransaction:
         """Debit free ``currency`` and record a completed withdrawal (refused unless allowed)."""
         return await self.transfers.withdraw(currency, amount, address, tag=tag, network=network)
 
@@ -215,8 +240,16 @@ class SimulatedConnector(ExchangeConnector):
         if pending is not None:
             await pending
 
-    async def on_closed_candle(self, symbol: str, open_ms: int, close_ms: int, open: float | Decimal,
-                               high: float | Decimal, low: float | Decimal, close: float | Decimal) -> None:
+    async def on_closed_candle(
+        self,
+        symbol: str,
+        open_ms: int,
+        close_ms: int,
+        open: float | Decimal,
+        high: float | Decimal,
+        low: float | Decimal,
+        close: float | Decimal,
+    ) -> None:
         """Paper trading: match the orders resting since the candle opened against its open / high /
         low / close path, as a backtest does (fills at ``close_ms``). Orders placed after the open
         are left out: the candle's earlier prices were never offered to them."""
@@ -254,8 +287,9 @@ class SimulatedConnector(ExchangeConnector):
         try:
             return self.markets[symbol]
         except KeyError:
-            raise UnknownSymbol(f"{symbol} is not listed on the simulated exchange", exchange=self.name,
-                                symbol=symbol) from None
+            raise UnknownSymbol(
+                f"{symbol} is not listed on the simulated exchange", exchange=self.name, symbol=symbol
+            ) from None
 
     async def load_markets(self, reload: bool = False) -> Mapping[str, MarketInfo]:
         """The configured markets (paper trading without markets: the market-data venue's)."""
@@ -277,8 +311,9 @@ class SimulatedConnector(ExchangeConnector):
         self._market(symbol)
         return Ticker(symbol=symbol, timestamp=self.clock.now_ms(), last=self.last_price(symbol))
 
-    async def fetch_ohlcv(self, symbol: str, time_frame: TimeFrame | str, since: int | None = None,
-                          limit: int | None = None) -> list[Candle]:
+    async def fetch_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
         """Delegate to the market-data connector (paper trading)."""
         if self.market_data is None:
             raise NotSupported("the simulator has no candle source", exchange=self.name)
@@ -308,12 +343,21 @@ class SimulatedConnector(ExchangeConnector):
             price = self.last_price(resting.symbol) if last is None else last
             return None if price is None else price * (ONE + self.slippage)
 
-        return reserve_price(resting.order_type, resting.price, resting.trigger, resting.limit_offset,
-                             market_price=market_price)
+        return reserve_price(
+            resting.order_type, resting.price, resting.trigger, resting.limit_offset, market_price=market_price
+        )
 
     async def create_order(
-        self, order_type: OrderType, side: OrderSide, symbol: str, amount: Decimal, price: Decimal | None = None,
-        *, client_order_id: str, trigger_price: Decimal | None = None, params: dict[str, Any] | None = None,
+        self,
+        order_type: OrderType,
+        side: OrderSide,
+        symbol: str,
+        amount: Decimal,
+        price: Decimal | None = None,
+        *,
+        client_order_id: str,
+        trigger_price: Decimal | None = None,
+        params: dict[str, Any] | None = None,
     ) -> ExchangeOrder:
         """Validate, lock funds, then fill at once (market) or rest in the engine."""
         if type(order_type) is not OrderType:
@@ -323,39 +367,57 @@ class SimulatedConnector(ExchangeConnector):
         market = self._market(symbol)
         params = params or {}
         if client_order_id in self._by_client_id:
-            raise InvalidOrder(f"duplicate client order id {client_order_id}", limit="client_order_id",
-                               symbol=symbol, exchange=self.name)
+            raise InvalidOrder(
+                f"duplicate client order id {client_order_id}",
+                limit="client_order_id",
+                symbol=symbol,
+                exchange=self.name,
+            )
         if order_type is _MARKET:
             price = None
         last = self.last_price(symbol)
         qty, px, trig = adapt_order(market, order_type, side, amount, price, trigger_price, last, self.name)
         if params:
             resting = RestingOrder(
-                f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig,
+                f"sim-{next(self._order_ids)}",
+                client_order_id,
+                symbol,
+                order_type,
+                side,
+                qty,
+                px,
+                trig,
                 trailing_percent=optional_decimal(params.get("trailing_percent")),
                 trailing_offset=optional_decimal(params.get("trailing_offset")),
                 limit_offset=optional_decimal(params.get("limit_offset")),
             )
         else:  # the common case: no extra parameter to parse
-            resting = RestingOrder(f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty,
-                                   px, trig)
+            resting = RestingOrder(
+                f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig
+            )
         if order_type in _TRAILING:
             if resting.trailing_percent is None and resting.trailing_offset is None:
-                raise InvalidOrder("a trailing order needs trailing_percent or trailing_offset", limit="trailing",
-                                   symbol=symbol, exchange=self.name)
+                raise InvalidOrder(
+                    "a trailing order needs trailing_percent or trailing_offset",
+                    limit="trailing",
+                    symbol=symbol,
+                    exchange=self.name,
+                )
             resting.best = last
             resting.tick = market.spec.price_tick  # a moved stop rounds sell: down, buy: up
             if resting.trigger is None and resting.best is not None:
                 resting.trigger = resting.trail_stop(resting.best)
         reserve_price = self._reserve_price(resting, last)
         if reserve_price is None:
-            raise InvalidOrder(f"no price known for {symbol} to value the order", limit="price", symbol=symbol,
-                               exchange=self.name)
+            raise InvalidOrder(
+                f"no price known for {symbol} to value the order", limit="price", symbol=symbol, exchange=self.name
+            )
         currency = market.quote if side is _BUY else market.base
         to_lock = qty * reserve_price if side is _BUY else qty
         owner = self._orders.get(params["shares_funds_with"] or "") if "shares_funds_with" in params else None
-        if owner is not None and (owner.status not in (_OPEN, _PARTIALLY_FILLED)
-                                  or owner.reserved_currency != currency):
+        if owner is not None and (
+            owner.status not in (_OPEN, _PARTIALLY_FILLED) or owner.reserved_currency != currency
+        ):
             owner = None
         if owner is not None:
             to_lock = max(ZERO, to_lock - owner.reserved)
@@ -374,15 +436,24 @@ class SimulatedConnector(ExchangeConnector):
             self.engine.add(resting)
         return record.view()
 
-    async def _on_engine_fill(self, resting: RestingOrder, amount: Decimal, price: Decimal, role: TradeType,
-                              time_ms: int) -> None:
+    async def _on_engine_fill(
+        self, resting: RestingOrder, amount: Decimal, price: Decimal, role: TradeType, time_ms: int
+    ) -> None:
         record = self._orders[resting.id]
         market = self.markets[resting.symbol]
         now = self.clock.now_ms()
         fee, received = settle_fill(record, market, self.account, self.fees.rate(role), amount, price, now)
         trade = ExchangeTrade(
-            id=f"sim-t-{next(self._trade_ids)}", order_id=record.id, symbol=resting.symbol, side=resting.side,
-            price=price, amount=amount, fee=fee, fee_currency=received, timestamp=now, taker_or_maker=role,
+            id=f"sim-t-{next(self._trade_ids)}",
+            order_id=record.id,
+            symbol=resting.symbol,
+            side=resting.side,
+            price=price,
+            amount=amount,
+            fee=fee,
+            fee_currency=received,
+            timestamp=now,
+            taker_or_maker=role,
         )
         self._trades.append(trade)
         if self._listener is not None:
@@ -417,8 +488,15 @@ class SimulatedConnector(ExchangeConnector):
         record.touch()
         return record.view()
 
-    async def edit_order(self, order_id: str, symbol: str, *, amount: Decimal | None = None,
-                         price: Decimal | None = None, trigger_price: Decimal | None = None) -> ExchangeOrder:
+    async def edit_order(
+        self,
+        order_id: str,
+        symbol: str,
+        *,
+        amount: Decimal | None = None,
+        price: Decimal | None = None,
+        trigger_price: Decimal | None = None,
+    ) -> ExchangeOrder:
         """Change a resting order's amount, limit price and/or trigger, re-locking funds (checked first)."""
         record = self._record(order_id, symbol)
         resting = self.engine.get(order_id, symbol)
@@ -453,8 +531,9 @@ class SimulatedConnector(ExchangeConnector):
         """Resting orders."""
         return [self._orders[o.id].view() for o in self.engine.orders(symbol)]
 
-    async def fetch_closed_orders(self, symbol: str | None = None, since: int | None = None,
-                                  limit: int | None = None) -> list[ExchangeOrder]:
+    async def fetch_closed_orders(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeOrder]:
         """Filled and canceled orders."""
         return closed_order_views(self._orders.values(), symbol, since, limit)
 
@@ -470,8 +549,8 @@ class SimulatedConnector(ExchangeConnector):
         self._trades.clear()
         return dropped
 
-    async def fetch_my_trades(self, symbol: str | None = None, since: int | None = None,
-                              limit: int | None = None) -> list[ExchangeTrade]:
+    async def fetch_my_trades(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTrade]:
         """The account's fills, oldest first."""
         return matching_trades(self._trades, symbol, since, limit)
-

@@ -60,8 +60,15 @@ class SimulatedTransfers:
         digest = hashlib.sha256(f"{self.name}/{id(self)}/{currency}".encode()).hexdigest()[:24]
         return f"sim-{currency.lower()}-{digest}"
 
-    def receive_deposit(self, currency: str, amount: Decimal | int | str, *, transaction_id: str,
-                        txid: str | None = None, address: str | None = None) -> ExchangeTransaction:
+    def receive_deposit(
+        self,
+        currency: str,
+        amount: Decimal | int | str,
+        *,
+        transaction_id: str,
+        txid: str | None = None,
+        address: str | None = None,
+    ) -> ExchangeTransaction:
         """Credit an incoming deposit; a known ``transaction_id`` changes nothing (returns the first)."""
         deposits = self._deposits
         known = deposits.get(transaction_id)
@@ -71,26 +78,39 @@ class SimulatedTransfers:
         if value <= 0:
             raise InvalidOrder(f"deposit amount must be positive, got {decimal_to_str(value)}", limit="amount")
         self.account.deposit(currency, value)
-        record = ExchangeTransaction(id=transaction_id, kind="deposit", currency=currency, amount=value,
-                                     status=TransferStatus.OK, timestamp=self.clock.now_ms(),
-                                     address=address or self.deposit_address_of(currency), txid=txid)
+        record = ExchangeTransaction(
+            id=transaction_id,
+            kind="deposit",
+            currency=currency,
+            amount=value,
+            status=TransferStatus.OK,
+            timestamp=self.clock.now_ms(),
+            address=address or self.deposit_address_of(currency),
+            txid=txid,
+        )
         deposits[transaction_id] = record
         return record
 
     @staticmethod
-    def _window(rows: list[ExchangeTransaction], currency: str | None, since: int | None,
-                limit: int | None) -> list[ExchangeTransaction]:
-        rows = [r for r in rows if (currency is None or r.currency == currency)
-                and (since is None or (r.timestamp or 0) >= since)]
+    def _window(
+        rows: list[ExchangeTransaction], currency: str | None, since: int | None, limit: int | None
+    ) -> list[ExchangeTransaction]:
+        rows = [
+            r
+            for r in rows
+            if (currency is None or r.currency == currency) and (since is None or (r.timestamp or 0) >= since)
+        ]
         return rows if limit is None else rows[:limit]
 
-    async def fetch_deposits(self, currency: str | None = None, since: int | None = None,
-                             limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_deposits(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return deposits to the account, oldest first."""
         return self._window(list(self._deposits.values()), currency, since, limit)
 
-    async def fetch_withdrawals(self, currency: str | None = None, since: int | None = None,
-                                limit: int | None = None) -> list[ExchangeTransaction]:
+    async def fetch_withdrawals(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
         """Return withdrawals from the account, oldest first."""
         return self._window(list(self._withdrawals.values()), currency, since, limit)
 
@@ -98,28 +118,45 @@ class SimulatedTransfers:
         """Return the simulated deposit address of ``currency``."""
         return DepositAddress(currency=currency, address=self.deposit_address_of(currency), network=network)
 
-    async def withdraw(self, currency: str, amount: Decimal, address: str, *, tag: str | None = None,
-                       network: str | None = None) -> ExchangeTransaction:
+    async def withdraw(
+        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
+    ) -> ExchangeTransaction:
         """Debit ``amount`` of free ``currency`` and record a completed withdrawal to ``address``."""
         if not self.allow_withdrawals:
-            raise WithdrawalsDisabled("withdrawals are disabled on this simulated account: set "
-                                      "allow_withdrawals = True to enable them", exchange=self.name)
+            raise WithdrawalsDisabled(
+                "withdrawals are disabled on this simulated account: set allow_withdrawals = True to enable them",
+                exchange=self.name,
+            )
         value = to_decimal(amount, name="amount")
         fee = (self.withdrawal_fees or {}).get(currency, Decimal(0))
         if value <= 0 or fee >= value:
-            raise InvalidOrder(f"withdrawal amount {decimal_to_str(value)} must be positive and cover the fee "
-                               f"{decimal_to_str(fee)}", limit="amount", exchange=self.name)
+            raise InvalidOrder(
+                f"withdrawal amount {decimal_to_str(value)} must be positive and cover the fee {decimal_to_str(fee)}",
+                limit="amount",
+                exchange=self.name,
+            )
         if not address:
             raise InvalidOrder("a withdrawal needs a destination address", limit="address", exchange=self.name)
         if self.account.free(currency) < value:
-            raise InsufficientFunds(f"insufficient free {currency} to withdraw {decimal_to_str(value)}",
-                                    exchange=self.name)
+            raise InsufficientFunds(
+                f"insufficient free {currency} to withdraw {decimal_to_str(value)}", exchange=self.name
+            )
         self.account.deposit(currency, -value)
         withdrawals = self._withdrawals
         number = len(withdrawals) + 1
-        record = ExchangeTransaction(id=f"sim-wd-{number}", kind="withdrawal", currency=currency, amount=value,
-                                     status=TransferStatus.OK, timestamp=self.clock.now_ms(), address=address,
-                                     tag=tag, network=network, txid=f"sim-tx-wd-{number}", fee=fee)
+        record = ExchangeTransaction(
+            id=f"sim-wd-{number}",
+            kind="withdrawal",
+            currency=currency,
+            amount=value,
+            status=TransferStatus.OK,
+            timestamp=self.clock.now_ms(),
+            address=address,
+            tag=tag,
+            network=network,
+            txid=f"sim-tx-wd-{number}",
+            fee=fee,
+        )
         withdrawals[record.id] = record
         for listener in list(self.withdrawal_listeners):
             listener(record)
