@@ -168,7 +168,7 @@ def test_linear_open_grow_reduce_and_flip_in_one_way_mode():
     assert pos is not None and pos.side is PositionSide.LONG and pos.size == D(100)
     assert pos.initial_margin == D(12)  # 120 / 10
     assert pos.maintenance_margin == D("0.48")
-    # API.md's formula, the quotient rounded to the accounting step (1e-18)
+    # the documented formula (docs/futures.md), the quotient rounded to the accounting step (1e-18)
     assert pos.liquidation_price == ((D("1.2") * 100 - 12) / (100 * (1 - D("0.004")))).quantize(STEP)
     acc.apply_fill("f2", XRP, "buy", "50", "1.5", 2)
     grown = acc.get(XRP)

@@ -97,7 +97,7 @@ def liquidation_price(
 ) -> Decimal | None:
     """Isolated liquidation price: where ``margin + unrealized PnL = maintenance margin at that price``.
 
-    With a flat rate this is API.md's formula (linear long ``(E*q - IM) / (q*(1 - mmr))``, short
+    With a flat rate this is the documented formula (docs/futures.md) (linear long ``(E*q - IM) / (q*(1 - mmr))``, short
     ``(E*q + IM) / (q*(1 + mmr))``; inverse long ``q*(1 + mmr) / (IM + q/E)``, short
     ``q*(1 - mmr) / (q/E - IM)``). With tiers, each tier's equation is solved and the first whose
     notional at the solution lies in the tier is kept. None when no positive price liquidates
