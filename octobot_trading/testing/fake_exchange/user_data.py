@@ -49,6 +49,7 @@ from aiohttp import WSMsgType, web
 
 from octobot_trading.testing.fake_exchange.server import FakeExchangeServer
 from octobot_trading.testing.fake_exchange.state import FakeExchangeState, FakeFill, FakeOrder
+from octobot_trading.testing.fake_exchange.ws import QueuedSocket
 from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = ["FakeBinanceUserData"]
@@ -57,23 +58,11 @@ _S = decimal_to_str
 PATH = "/ws-api/v3"
 
 
-class _Connection:
+class _Connection(QueuedSocket):
     def __init__(self, ws: web.WebSocketResponse) -> None:
-        self.ws = ws
+        super().__init__(ws)
         #: subscription id -> api key
         self.subscribed: dict[int, str] = {}
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.writer: asyncio.Task[None] | None = None
-
-    async def write(self) -> None:
-        while True:
-            text = await self.queue.get()
-            if self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except ConnectionError:  # the peer went away: the handler cleans up
-                return
 
 
 class FakeBinanceUserData:

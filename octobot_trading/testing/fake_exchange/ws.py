@@ -64,14 +64,16 @@ _INTERVALS = {
 }
 
 
-class _Connection:
+class QueuedSocket:
+    """One server-side websocket whose messages are queued and written in order by one writer task."""
+
     def __init__(self, ws: web.WebSocketResponse) -> None:
         self.ws = ws
-        self.streams: set[str] = set()
         self.queue: asyncio.Queue[str] = asyncio.Queue()
         self.writer: asyncio.Task[None] | None = None
 
     async def write(self) -> None:
+        """Send queued messages until the socket closes (run as the writer task)."""
         while True:
             text = await self.queue.get()
             if self.ws.closed:
@@ -80,6 +82,12 @@ class _Connection:
                 await self.ws.send_str(text)
             except ConnectionError:  # the peer went away: the handler cleans up
                 return
+
+
+class _Connection(QueuedSocket):
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        super().__init__(ws)
+        self.streams: set[str] = set()
 
 
 class FakeBinanceStreams:
