@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from octobot_trading.backtesting import importers
+from octobot_trading.backtesting import data_file, importers
 from octobot_trading.backtesting.candle_series import CandleSeries, Gap, LoadReport
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
@@ -53,6 +53,7 @@ class CandleData:
         time_frame: TimeFrame | str | None = None,
         allow_gaps: bool = True,
         time_unit: str | None = None,
+        kind: str = "ohlcv",
     ) -> CandleData:
         """Load candles from ``path`` (see ``docs/backtesting.md`` for every layout read).
 
@@ -74,6 +75,13 @@ class CandleData:
         time_unit
             ``"s"``, ``"ms"``, ``"us"`` or ``"ns"``: the unit of numeric timestamps, for files
             whose values do not say it (by default it is detected from their magnitude).
+        kind
+            ``"ohlcv"`` (default): traded candles, every value required. ``"mark"``: mark-price
+            candles (``run_backtest(..., mark_prices=)``), which trade nothing: a missing volume
+            (``NaN`` / ``null`` / empty, as freqtrade's mark files store it, or no volume column
+            in a CSV with a header) reads as 0 and is noted in the load report; prices are
+            checked as strictly as ever. In a SQLite data file, ``"mark"`` reads its
+            ``mark_candles`` table. Another value raises ``ConfigurationError(field="kind")``.
 
         What was detected is in each series' :attr:`CandleSeries.report` (also
         :attr:`load_reports`).
@@ -84,6 +92,7 @@ class CandleData:
             The file is missing, unreadable, ambiguous or invalid; the message names the file,
             the 0-based data row and the column where it applies (``err.path``, ``err.row``).
         """
+        price_only = data_file.candle_table(kind) == data_file.CANDLE_TABLES["mark"]
         loaded = importers.load(
             Path(path),
             exchange=exchange,
@@ -91,6 +100,7 @@ class CandleData:
             time_frame=time_frame,
             allow_gaps=allow_gaps,
             time_unit=time_unit,
+            price_only=price_only,
         )
         return cls(loaded.series, exchange=loaded.exchange, markets=loaded.markets)
 

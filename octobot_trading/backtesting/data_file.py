@@ -9,6 +9,8 @@ Schema (version 1)::
             close REAL, volume REAL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID
     funding_rates(symbol TEXT, timestamp INTEGER, rate TEXT,  -- optional; rates as exact Decimal text
                   PRIMARY KEY (symbol, timestamp)) WITHOUT ROWID
+    mark_candles(...)                                  -- optional; mark-price candles, same columns
+                                                       -- as candles (volume 0: marks trade nothing)
 
 Candle values are stored as SQLite REAL (IEEE doubles), which round-trips the floats read from
 exchanges exactly, so ``Decimal(repr(x))`` gives the same Decimal as the original JSON text.
@@ -28,7 +30,7 @@ import numpy as np
 
 from octobot_trading.backtesting.candle_series import CandleSeries, LoadReport
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import DataFileError
+from octobot_trading.errors import ConfigurationError, DataFileError
 from octobot_trading.util.decimals import decimal_to_str
 from octobot_trading.util.market_spec import MarketSpec
 
@@ -36,9 +38,11 @@ if TYPE_CHECKING:
     from octobot_trading.backtesting.candle_data import CandleData
 
 __all__ = [
+    "CANDLE_TABLES",
     "FORMAT_VERSION",
     "SCHEMA",
     "DataFileContents",
+    "candle_table",
     "market_row",
     "read",
     "read_funding",
@@ -57,7 +61,13 @@ SCHEMA = (
     "close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID",
     "CREATE TABLE IF NOT EXISTS funding_rates (symbol TEXT NOT NULL, timestamp INTEGER NOT NULL, "
     "rate TEXT NOT NULL, PRIMARY KEY (symbol, timestamp)) WITHOUT ROWID",
+    "CREATE TABLE IF NOT EXISTS mark_candles (symbol TEXT NOT NULL, time_frame TEXT NOT NULL, "
+    "timestamp INTEGER NOT NULL, open REAL NOT NULL, high REAL NOT NULL, low REAL NOT NULL, "
+    "close REAL NOT NULL, volume REAL NOT NULL, PRIMARY KEY (symbol, time_frame, timestamp)) WITHOUT ROWID",
 )
+
+#: The candle table of each kind of candles: traded (``ohlcv``) and mark-price (``mark``) ones.
+CANDLE_TABLES = {"ohlcv": "candles", "mark": "mark_candles"}
 
 
 @dataclass(slots=True)
@@ -72,16 +82,19 @@ class DataFileContents:
 _PAGE = 50_000
 
 
-def _read_series(conn: sqlite3.Connection, source: str, sym: str, tf_name: str, allow_gaps: bool) -> CandleSeries:
+def _read_series(
+    conn: sqlite3.Connection, source: str, sym: str, tf_name: str, allow_gaps: bool, table: str = "candles"
+) -> CandleSeries:
     """One series, paged into preallocated arrays (no list of all rows)."""
     (count,) = conn.execute(
-        "SELECT COUNT(*) FROM candles WHERE symbol = ? AND time_frame = ?", (sym, tf_name)
+        f"SELECT COUNT(*) FROM {table} WHERE symbol = ? AND time_frame = ?",  # a CANDLE_TABLES name
+        (sym, tf_name),
     ).fetchone()
     times = np.empty(count, dtype=np.int64)
     columns = [np.empty(count, dtype=np.float64) for _ in range(5)]
     cursor = conn.execute(
-        "SELECT timestamp, open, high, low, close, volume FROM candles WHERE symbol = ? AND time_frame = ? "
-        "ORDER BY timestamp",
+        f"SELECT timestamp, open, high, low, close, volume FROM {table} "  # a CANDLE_TABLES name
+        "WHERE symbol = ? AND time_frame = ? ORDER BY timestamp",
         (sym, tf_name),
     )
     done = 0
@@ -97,7 +110,7 @@ def _read_series(conn: sqlite3.Connection, source: str, sym: str, tf_name: str, 
         for k, column in enumerate(columns):
             column[done : done + len(page)] = block[:, k + 1]
         done += len(page)
-    label = f"{source}[{sym} {tf_name}]"
+    label = f"{source}[{sym} {tf_name}]" if table == "candles" else f"{source}[{table}: {sym} {tf_name}]"
     report = LoadReport(
         label,
         "sqlite",
@@ -125,11 +138,13 @@ def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None
     )
 
 
-def write(path: str | Path, data: CandleData) -> None:
+def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
     """Write ``data`` (series and market specs) into a new or existing data file at ``path``.
 
-    Rows already present for the same symbol, time frame and timestamp are replaced.
+    Rows already present for the same symbol, time frame and timestamp are replaced. ``kind="mark"``
+    writes the series as mark-price candles (the ``mark_candles`` table).
     """
+    table = candle_table(kind)
     with sqlite3.connect(str(path)) as conn:
         for statement in SCHEMA:
             conn.execute(statement)
@@ -149,7 +164,7 @@ def write(path: str | Path, data: CandleData) -> None:
                 series.volumes.tolist(),
                 strict=True,
             )
-            conn.executemany("INSERT OR REPLACE INTO candles VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
     conn.close()
 
 
@@ -160,9 +175,14 @@ def read(
     symbol: str | None = None,
     time_frame: TimeFrame | str | None = None,
     allow_gaps: bool = True,
+    price_only: bool = False,
 ) -> DataFileContents:
-    """Read a data file; ``symbol`` / ``time_frame`` select a subset. See :meth:`CandleData.from_file`."""
+    """Read a data file; ``symbol`` / ``time_frame`` select a subset. See :meth:`CandleData.from_file`.
+
+    ``price_only`` reads the mark-price candles (``mark_candles``) instead of the traded ones.
+    """
     source = str(path)
+    table = CANDLE_TABLES["mark" if price_only else "ohlcv"]
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     except sqlite3.Error as exc:
@@ -179,10 +199,13 @@ def read(
             markets[sym] = MarketSpec(
                 price_tick=tick, amount_step=step, min_amount=min_amount, min_cost=min_cost, symbol=sym
             )
-        keys = conn.execute("SELECT DISTINCT symbol, time_frame FROM candles ORDER BY symbol, time_frame").fetchall()
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if table not in tables:
+            raise DataFileError("the data file holds no mark-price candles", path=source)
+        keys = conn.execute(f"SELECT DISTINCT symbol, time_frame FROM {table} ORDER BY symbol, time_frame").fetchall()
         wanted_tf = TimeFrame.parse(time_frame) if time_frame is not None else None
         series = [
-            _read_series(conn, source, sym, tf_name, allow_gaps)
+            _read_series(conn, source, sym, tf_name, allow_gaps, table)
             for sym, tf_name in keys
             if (symbol is None or sym == symbol) and (wanted_tf is None or tf_name == wanted_tf.value)
         ]
@@ -191,8 +214,19 @@ def read(
     finally:
         conn.close()
     if not series:
-        raise DataFileError(f"no candles for symbol={symbol} time_frame={time_frame}", path=source)
+        what = "mark-price candles" if price_only else "candles"
+        raise DataFileError(f"no {what} for symbol={symbol} time_frame={time_frame}", path=source)
     return DataFileContents(series, file_exchange, markets)
+
+
+def candle_table(kind: str) -> str:
+    """The table holding candles of ``kind`` (``"ohlcv"`` or ``"mark"``); ``ConfigurationError`` otherwise."""
+    try:
+        return CANDLE_TABLES[kind]
+    except KeyError:
+        raise ConfigurationError(
+            f"kind must be one of {', '.join(CANDLE_TABLES)}, not {kind!r}", field="kind"
+        ) from None
 
 
 def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple[int, str]]) -> None:

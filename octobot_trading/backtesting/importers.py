@@ -18,7 +18,7 @@ import json
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -109,6 +109,7 @@ def load(
     time_frame: TimeFrame | str | None,
     allow_gaps: bool,
     time_unit: str | None = None,
+    price_only: bool = False,
 ) -> Loaded:
     """Dispatch on the file type; see :meth:`CandleData.from_file`."""
     if time_unit is not None and time_unit not in EPOCH_UNITS:
@@ -119,7 +120,9 @@ def load(
         raise DataFileError("no such file", path=str(path))
     name = path.name.lower()
     if name.endswith((".sqlite", ".sqlite3", ".db")):
-        contents = data_file.read(path, exchange=exchange, symbol=symbol, time_frame=time_frame, allow_gaps=allow_gaps)
+        contents = data_file.read(
+            path, exchange=exchange, symbol=symbol, time_frame=time_frame, allow_gaps=allow_gaps, price_only=price_only
+        )
         return Loaded(contents.series, contents.exchange, contents.markets)
     guessed_symbol, guessed_tf = guess_symbol_and_time_frame(path)
     symbol = symbol or guessed_symbol
@@ -130,12 +133,15 @@ def load(
         )
     tf = TimeFrame.parse(tf_name)
     if name.endswith((".json", ".json.gz")):
-        series = read_json(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit)
+        series = read_json(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit, price_only=price_only)
     elif name.endswith((".csv", ".csv.gz")):
-        series = read_csv(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit)
+        series = read_csv(path, symbol, tf, allow_gaps=allow_gaps, time_unit=time_unit, price_only=price_only)
     elif name.endswith(table_files.SUFFIXES):
         table = table_files.read_table(path, time_unit)
-        series = _series(path, symbol, tf, allow_gaps, table.times_ms, table.columns, table.report)
+        columns, report = list(table.columns), table.report
+        if price_only:
+            columns[4], report = price_only_volumes(columns[4], report)
+        series = _series(path, symbol, tf, allow_gaps, table.times_ms, columns, report)
     else:
         raise DataFileError(
             "unknown file type (expected .csv, .json, .json.gz, .feather, .parquet or .sqlite)", path=str(path)
@@ -157,6 +163,20 @@ def _series(
     path: Path, symbol: str, tf: TimeFrame, allow_gaps: bool, times: Any, columns: list[Any], report: LoadReport
 ) -> CandleSeries:
     return CandleSeries.from_arrays(symbol, tf, times, *columns, source=str(path), allow_gaps=allow_gaps, report=report)
+
+
+def price_only_volumes(volumes: Any, report: LoadReport) -> tuple[Any, LoadReport]:
+    """For price-only data (mark prices): missing (NaN) volumes become 0, noted in the report.
+
+    Mark-price candles have no traded volume (freqtrade stores it as NaN); only their prices
+    are used. Any other volume is validated as usual (a negative or infinite one is an error).
+    """
+    missing = np.isnan(volumes)
+    count = int(missing.sum())
+    if not count:
+        return volumes, report
+    note = f"price-only data: {count} missing volume(s) read as 0"
+    return np.where(missing, 0.0, volumes), replace(report, notes=(*report.notes, note))
 
 
 class _Columns:
@@ -260,6 +280,7 @@ def _fill(
     path: Path,
     *,
     strict: bool,
+    price_only: bool = False,
 ) -> None:
     current = "?"
     block: Block | None = None
@@ -271,7 +292,12 @@ def _fill(
             out.times[start:stop] = times.read(block, picks[0])
             for k in range(5):
                 current = names[k + 1]
-                out.values[k][start:stop] = parse_floats(block, picks[k + 1], strict=strict)
+                if picks[k + 1] < 0:  # price-only data without a volume column
+                    out.values[k][start:stop] = np.nan
+                    continue
+                out.values[k][start:stop] = parse_floats(
+                    block, picks[k + 1], strict=strict, missing_as_nan=price_only and k == 4
+                )
             out.rows = stop
     except BadField as bad:
         assert block is not None
@@ -313,16 +339,26 @@ def _normalised(chunks: Iterator[bytes]) -> Iterator[bytes]:
 
 
 def read_csv(
-    path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True, time_unit: str | None = None
+    path: Path,
+    symbol: str,
+    time_frame: TimeFrame,
+    *,
+    allow_gaps: bool = True,
+    time_unit: str | None = None,
+    price_only: bool = False,
 ) -> CandleSeries:
     """Read a CSV candle file (see ``docs/backtesting.md``: headers, headerless files, Binance dumps).
 
     Plain files are streamed in ~2 MB pieces: only the candle arrays and one piece are in memory.
+    ``price_only`` (mark prices): a missing volume column or missing volumes read as 0.
     """
-    return _series(path, symbol, time_frame, allow_gaps, *_csv_columns(path, time_unit))
+    times, columns, report = _csv_columns(path, time_unit, price_only)
+    if price_only:
+        columns[4], report = price_only_volumes(columns[4], report)
+    return _series(path, symbol, time_frame, allow_gaps, times, columns, report)
 
 
-def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], LoadReport]:
+def _csv_columns(path: Path, time_unit: str | None, price_only: bool = False) -> tuple[Any, list[Any], LoadReport]:
     source = str(path)
     try:
         with _open_csv(path) as handle:
@@ -350,8 +386,8 @@ def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Loa
                 names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
             else:
                 layout, body = "header", head[line_end + 1 :] if line_end >= 0 else b""
-                picks = _header_columns(first, source)
-                names = [first[i].strip() for i in picks]
+                picks = _header_columns(first, source, price_only)
+                names = [first[i].strip() if i >= 0 else "(no volume)" for i in picks]
                 skipped += 1
             capacity = max(lines - skipped + (0 if ends_with_newline else 1), 0)
             out = _Columns(capacity)
@@ -365,6 +401,7 @@ def _csv_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Loa
                     times,
                     path,
                     strict=False,
+                    price_only=price_only,
                 )
             except StructureError as bad:
                 raise DataFileError(bad.message, path=source, row=bad.row) from None
@@ -399,8 +436,11 @@ def _headerless(first: list[str], source: str) -> str:
     )
 
 
-def _header_columns(header: list[str], source: str) -> list[int]:
-    """Indices of the time, open, high, low, close and volume columns named in ``header``."""
+def _header_columns(header: list[str], source: str, price_only: bool = False) -> list[int]:
+    """Indices of the time, open, high, low, close and volume columns named in ``header``.
+
+    ``price_only``: the volume column may be absent (index -1).
+    """
     names = [h.strip().strip('"').strip().lower() for h in header]
     found: dict[str, list[int]] = {}
     for index, name in enumerate(names):
@@ -410,6 +450,9 @@ def _header_columns(header: list[str], source: str) -> list[int]:
     picks = []
     for role in ("time", *CSV_HEADER[1:]):
         where = found.get(role, [])
+        if not where and role == "volume" and price_only:
+            picks.append(-1)
+            continue
         if not where:
             wanted = "open-time (" + ", ".join(TIME_COLUMN_NAMES) + ")" if role == "time" else role
             raise DataFileError(f"header {','.join(header)!r} has no {wanted} column", path=source)
@@ -421,13 +464,25 @@ def _header_columns(header: list[str], source: str) -> list[int]:
 
 
 def read_json(
-    path: Path, symbol: str, time_frame: TimeFrame, *, allow_gaps: bool = True, time_unit: str | None = None
+    path: Path,
+    symbol: str,
+    time_frame: TimeFrame,
+    *,
+    allow_gaps: bool = True,
+    time_unit: str | None = None,
+    price_only: bool = False,
 ) -> CandleSeries:
-    """Read freqtrade's ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz)."""
-    return _series(path, symbol, time_frame, allow_gaps, *_json_columns(path, time_unit))
+    """Read freqtrade's ``[[open_time_ms, open, high, low, close, volume], ...]`` JSON (or .json.gz).
+
+    ``price_only`` (mark prices): ``NaN`` / ``null`` volumes read as 0.
+    """
+    times, columns, report = _json_columns(path, time_unit, price_only)
+    if price_only:
+        columns[4], report = price_only_volumes(columns[4], report)
+    return _series(path, symbol, time_frame, allow_gaps, times, columns, report)
 
 
-def _json_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], LoadReport]:
+def _json_columns(path: Path, time_unit: str | None, price_only: bool = False) -> tuple[Any, list[Any], LoadReport]:
     source = str(path)
     raw = _read_bytes(path, "JSON")
     head, tail = raw[:64].lstrip(), raw[-64:].rstrip()
@@ -437,7 +492,16 @@ def _json_columns(path: Path, time_unit: str | None) -> tuple[Any, list[Any], Lo
     if start <= stop and head[:1] == b"[" and tail[-1:] == b"]":
         out = _Columns(raw.count(b"[", start, stop))
         try:
-            _fill(json_blocks(raw, start, stop, 6), out, list(range(6)), names, times, path, strict=True)
+            _fill(
+                json_blocks(raw, start, stop, 6),
+                out,
+                list(range(6)),
+                names,
+                times,
+                path,
+                strict=True,
+                price_only=price_only,
+            )
         except StructureError:
             _diagnose_json(raw, source)
             raise DataFileError("expected a list of 6-number rows", path=source) from None

@@ -176,6 +176,9 @@ def parse_numbers(buffer: U8, starts: I64, ends: I64, *, strict: bool) -> tuple[
     return mantissa, decimals, ok
 
 
+_MISSING_VALUES = frozenset({"nan", "null", "none", ""})
+
+
 def _slow_number(text: str, strict: bool) -> str | None:
     """The field's number text if it is a valid number (JSON grammar when ``strict``), else None."""
     text = text.strip(" \t\r\n")
@@ -186,13 +189,20 @@ def _slow_number(text: str, strict: bool) -> str | None:
     return text if _CSV_NUMBER.fullmatch(text) else None
 
 
-def parse_floats(block: Block, column: int, *, strict: bool) -> F64:
-    """The float64 values of one column of ``block``; :class:`BadField` (row index) if one is not a number."""
+def parse_floats(block: Block, column: int, *, strict: bool, missing_as_nan: bool = False) -> F64:
+    """The float64 values of one column of ``block``; :class:`BadField` (row index) if one is not a number.
+
+    With ``missing_as_nan``, a field saying no value (``NaN``, ``null``, ``None`` or empty, any
+    case, quoted or not) becomes NaN instead of an error.
+    """
     starts, ends = block.starts[column], block.ends[column]
     mantissa, decimals, ok = parse_numbers(block.buffer, starts, ends, strict=strict)
     values = mantissa.astype(np.float64) / _P10F[decimals]
     for index in np.flatnonzero(~ok).tolist():
         text = block.text(index, column)
+        if missing_as_nan and text.strip(' \t\r\n"').lower() in _MISSING_VALUES:
+            values[index] = np.nan
+            continue
         number = _slow_number(text, strict)
         if number is None:
             raise BadField(index, f"not a number: {text!r}")
