@@ -99,6 +99,40 @@ class Order:
 
     order_type: ClassVar[OrderType]
 
+    # slots: a backtest keeps every order it placed; an instance dictionary was ~1.5 KB per order
+    __slots__ = (
+        "_hooks",
+        "amount",
+        "chained_orders",
+        "client_order_id",
+        "clock",
+        "created_at",
+        "exchange_order_id",
+        "fees",
+        "filled",
+        "filled_cost",
+        "group",
+        "id",
+        "is_active",
+        "limit_offset",
+        "parent_id",
+        "price",
+        "reduce_only",
+        "reservation_owner",
+        "reserved_amount",
+        "reserved_currency",
+        "self_managed",
+        "side",
+        "status",
+        "sub_portfolio",
+        "symbol",
+        "tag",
+        "trailing_offset",
+        "trailing_percent",
+        "trigger_price",
+        "updated_at",
+    )
+
     def __init__(
         self,
         side: OrderSide | str,

@@ -41,6 +41,8 @@ __all__ = [
 class MarketOrder(Order):
     """Fills at once at the market price."""
 
+    __slots__ = ()
+
     order_type = OrderType.MARKET
 
     def validate(self) -> None:
@@ -50,6 +52,8 @@ class MarketOrder(Order):
 class LimitOrder(Order):
     """Rests at ``price``; fills at ``price`` or better."""
 
+    __slots__ = ()
+
     order_type = OrderType.LIMIT
 
     def validate(self) -> None:
@@ -58,6 +62,8 @@ class LimitOrder(Order):
 
 
 class _StopOrder(Order):
+    __slots__ = ()
+
     def validate(self) -> None:
         if self.trigger_price is None:
             self.trigger_price = self.price
@@ -68,16 +74,22 @@ class _StopOrder(Order):
 class StopLossOrder(_StopOrder):
     """Triggers when the price reaches the stop against the position; fills at the stop."""
 
+    __slots__ = ()
+
     order_type = OrderType.STOP_LOSS
 
 
 class TakeProfitOrder(_StopOrder):
     """Triggers when the price reaches the target in the position's favour; fills at the target."""
 
+    __slots__ = ()
+
     order_type = OrderType.TAKE_PROFIT
 
 
 class _StopLimitOrder(Order):
+    __slots__ = ()
+
     def validate(self) -> None:
         self._require(self.trigger_price, "trigger_price")
         self._require(self.price, "price")
@@ -86,16 +98,22 @@ class _StopLimitOrder(Order):
 class StopLossLimitOrder(_StopLimitOrder):
     """Becomes a limit order at ``price`` once the stop ``trigger_price`` is reached."""
 
+    __slots__ = ()
+
     order_type = OrderType.STOP_LOSS_LIMIT
 
 
 class TakeProfitLimitOrder(_StopLimitOrder):
     """Becomes a limit order at ``price`` once the target ``trigger_price`` is reached."""
 
+    __slots__ = ()
+
     order_type = OrderType.TAKE_PROFIT_LIMIT
 
 
 class _TrailingOrder(Order):
+    __slots__ = ()
+
     def validate(self) -> None:
         if (self.trailing_percent is None) == (self.trailing_offset is None):
             raise InvalidOrder(
@@ -118,11 +136,15 @@ class _TrailingOrder(Order):
 class TrailingStopOrder(_TrailingOrder):
     """A stop that follows the price by a percentage or an offset; fills at the stop."""
 
+    __slots__ = ()
+
     order_type = OrderType.TRAILING_STOP
 
 
 class TrailingStopLimitOrder(_TrailingOrder):
     """A trailing stop that becomes a limit at the stop moved by ``limit_offset`` once triggered."""
+
+    __slots__ = ()
 
     order_type = OrderType.TRAILING_STOP_LIMIT
 
