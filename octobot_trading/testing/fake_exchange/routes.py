@@ -274,6 +274,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         acc, params = await server._signed(request)
         state.market(params.get("symbol"))
         client_id = params.get("newClientOrderId") or f"fake-{len(state.orders) + 1}"
+        state.order_requests.append((acc.api_key, client_id))
         order = state.place_order(
             acc,
             params.get("symbol", ""),

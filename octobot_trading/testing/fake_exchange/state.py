@@ -235,6 +235,9 @@ class FakeExchangeState:
         self._fill_ids = itertools.count(5000)
         self.advance_listeners: list[Callable[[FakeExchangeState], object]] = []
         self.max_fill_fraction: Decimal | None = None
+        #: ``(api_key, client order id)`` of every signed placement request received, accepted or
+        #: not, in arrival order: a test proves with it that an order was sent once.
+        self.order_requests: list[tuple[str, str]] = []
 
     # -- accounts ---------------------------------------------------------------------
     def add_account(self, api_key: str, secret: str, balances: dict[str, Decimal | str] | None = None) -> FakeAccount:
