@@ -1,4 +1,4 @@
-"""``SmaCrossMode``: the built-in reference strategy (moving-average crossover, spot, long only).
+"""``SmaCrossMode``: the built-in reference strategy (moving-average crossover).
 
 At each candle close of its time frame, with ``d = SMA_fast(close) - SMA_slow(close)`` over
 the closes up to and including that candle: when the previous ``d <= 0 < d`` now and the mode
@@ -8,6 +8,11 @@ all-in buy stays affordable; an order refused for funds is logged, never fatal);
 the previous ``d >= 0 > d`` now and it holds base, sell all available base at market (rounded
 down to the amount step). "Holds base" means ``adapt_quantity(available base)`` is non-zero and
 passes the market's minimums at the close; dust below that counts as flat.
+
+On a contract symbol (``XRP/USDT:USDT``, ``BTC/USD:BTC``) the mode trades a position instead
+(see :class:`SmaCrossConsumer` and ``docs/modes.md``): an up-cross closes any short
+(``reduce_only``) and opens a long, a down-cross closes any long and, with ``allow_short``, opens
+a short, each sized from the available margin and the leverage.
 
 Exactness at a tiny per-candle cost: the producer keeps the closes as **integers** scaled by
 ``10**k`` (``k`` the smallest number of decimals that represents every close seen so far
@@ -25,11 +30,12 @@ from typing import Any, ClassVar
 from pydantic import Field, model_validator
 
 from octobot_trading.config import Money
-from octobot_trading.enums import OrderSide, OrderType
-from octobot_trading.errors import InsufficientFunds, InvalidOrder
+from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
+from octobot_trading.errors import InsufficientFunds, InvalidOrder, NotSupported
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.util.decimals import decimal_from_data_float
+from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["SmaCrossConfig", "SmaCrossMode"]
@@ -51,12 +57,16 @@ class SmaCrossConfig(ModeConfig):
         Fraction of the available quote spent on each buy, in ``(0, 1]`` (default ``"0.95"``).
     time_frame
         Time frame whose candle closes trigger the mode (default: the first configured).
+    allow_short
+        On contract symbols only: a down-cross also opens a short (default False: long or flat).
+        Spot symbols are never shorted; the option changes nothing there.
     """
 
     fast_period: int = Field(default=10, ge=1)
     slow_period: int = Field(default=30, ge=2)
     buy_fraction: Money = Decimal("0.95")
     time_frame: str | None = None
+    allow_short: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> SmaCrossConfig:
@@ -173,7 +183,19 @@ class _SmaState:
 
 
 class SmaCrossConsumer(AbstractModeConsumer):
-    """Turn crossings into market orders sized from the (sub-)portfolio."""
+    """Turn crossings into market orders sized from the (sub-)portfolio.
+
+    Contract symbols: with ``want`` the direction of the cross (long on an up-cross, short on a
+    down-cross, a short only with ``allow_short``), a position in the other direction is closed
+    first by a ``reduce_only`` market order of its whole size; then, when no position in the
+    ``want`` direction is open, one is opened at market with
+    ``adapt_quantity(buy_fraction * available margin * leverage / (price * contract_size))``
+    contracts on a linear contract (``* price / contract_size`` on an inverse one), where the
+    available margin is read after the close, the leverage is the open position's or else the
+    contract's, and ``price`` is the close, raised (linear) or lowered (inverse) by the venue's
+    market-order slippage so the order stays affordable. In hedge mode each order names its
+    ``position_side``.
+    """
 
     def __init__(self, mode: AbstractTradingMode) -> None:
         super().__init__(mode)
@@ -190,6 +212,9 @@ class SmaCrossConsumer(AbstractModeConsumer):
         if parsed is None:
             parsed = self._symbols[symbol] = parse_symbol(symbol)
         spec = context.market_spec(symbol)
+        if not parsed.is_spot:
+            await self._on_contract_decision(decision.action, symbol, parsed, spec, price)
+            return
         portfolio = context.portfolio
         held = spec.adapt_quantity(portfolio.get_currency_portfolio(parsed.base).available)
         holds_base = held > 0 and spec.passes_limits(held, price)
@@ -206,6 +231,64 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 await context.create_order(OrderType.MARKET, OrderSide.SELL, symbol, held)
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, decision.action, exc)
+
+    async def _on_contract_decision(
+        self, action: DecisionAction, symbol: str, parsed: Symbol, spec: MarketSpec, price: Decimal
+    ) -> None:
+        """Close the position against the cross, then open one along it (see the class docstring)."""
+        context = self.context
+        config = self.mode.config
+        want = PositionSide.LONG if action is DecisionAction.BUY else PositionSide.SHORT
+        against = PositionSide.SHORT if want is PositionSide.LONG else PositionSide.LONG
+        hedge = getattr(spec, "position_mode", PositionMode.ONE_WAY) is PositionMode.HEDGE
+        leverage: Decimal = getattr(spec, "leverage", Decimal(1))
+        try:
+            opposite = _position(context, symbol, against)
+            if opposite is not None and opposite.size:
+                leverage = opposite.leverage or leverage
+                await context.create_order(
+                    OrderType.MARKET,
+                    OrderSide.BUY if against is PositionSide.SHORT else OrderSide.SELL,
+                    symbol,
+                    opposite.size,
+                    reduce_only=True,
+                    position_side=against if hedge else None,
+                )
+            if want is PositionSide.SHORT and not config.allow_short:
+                return
+            current = _position(context, symbol, want)
+            if current is not None and current.size:
+                return
+            settle = parsed.settle or parsed.quote
+            available = context.portfolio.get_currency_portfolio(settle).available
+            if available <= 0:
+                return
+            slippage = context.market_order_slippage()
+            contract_size = spec.contract_size
+            budget = config.buy_fraction * available * leverage
+            if parsed.is_inverse:
+                amount = spec.adapt_quantity(budget * (price * (1 - slippage)) / contract_size)
+            else:
+                amount = spec.adapt_quantity(budget / (price * (1 + slippage) * contract_size))
+            if amount > 0 and spec.passes_limits(amount, price):
+                await context.create_order(
+                    OrderType.MARKET,
+                    OrderSide.BUY if want is PositionSide.LONG else OrderSide.SELL,
+                    symbol,
+                    amount,
+                    reduce_only=False,
+                    position_side=want if hedge else None,
+                )
+        except (InvalidOrder, InsufficientFunds) as exc:
+            self.mode.logger.info("%s: %s order refused: %s", symbol, action, exc)
+
+
+def _position(context: Any, symbol: str, side: PositionSide) -> Any:
+    """The open position of ``symbol`` on ``side`` (``ot.Position``), or None."""
+    position = getattr(context, "position", None)
+    if position is None:
+        raise NotSupported(f"{symbol}: this manager keeps no positions", symbol=symbol)
+    return position(symbol, side)
 
 
 class SmaCrossMode(AbstractTradingMode):
