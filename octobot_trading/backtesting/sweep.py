@@ -422,6 +422,7 @@ async def run_sweep(
     slippage_percent: Decimal | int | str = 0,
     equity_points: int | None = None,
     partial_fill_fraction: Decimal | int | str | None = None,
+    keep_orders: bool = True,
     address: str | None = None,
     workers: int | None = None,
     progress: bool = True,
@@ -438,6 +439,10 @@ async def run_sweep(
     mode_config, starting_portfolio, fees, markets, symbols, time_frames, reference_market, \
 slippage_percent, equity_points, partial_fill_fraction
         Passed to every ``run_backtest`` unchanged.
+    keep_orders
+        Passed to every ``run_backtest``: False drops done orders during each backtest, so a
+        worker's memory stays flat on long data; the rows (metrics, final portfolio, event-log
+        hash) are the same either way.
     address
         An existing Ray cluster to join (``"ray://host:10001"``, ``"host:6379"``, ``"auto"``);
         None (default) starts a local Ray instance for this sweep and stops it at the end.
@@ -451,6 +456,8 @@ slippage_percent, equity_points, partial_fill_fraction
     base = dict(mode_config or {})
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
         raise ConfigurationError(f"workers must be a positive integer, got {workers!r}", field="workers")
+    if not isinstance(keep_orders, bool):
+        raise ConfigurationError(f"keep_orders must be True or False, got {keep_orders!r}", field="keep_orders")
     options: dict[str, Any] = {
         "starting_portfolio": None if starting_portfolio is None else dict(starting_portfolio),
         "fees": fees,
@@ -460,6 +467,7 @@ slippage_percent, equity_points, partial_fill_fraction
         "reference_market": reference_market,
         "slippage_percent": slippage_percent,
         "partial_fill_fraction": partial_fill_fraction,
+        "keep_orders": keep_orders,
     }
     if equity_points is not None:
         options["equity_points"] = equity_points

@@ -112,6 +112,42 @@ async def test_the_data_goes_into_the_object_store_once(
     assert stored == [data]
 
 
+async def test_keep_orders_reaches_every_backtest_of_the_sweep(
+    ray_cluster: Any, data: CandleData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[dict[str, Any]] = []
+    real_remote = ray_cluster.remote
+
+    class _Recording:
+        def __init__(self, task: Any) -> None:
+            self.task = task
+
+        def remote(self, data_ref: Any, mode: Any, config: Any, options: dict[str, Any]) -> Any:
+            sent.append(options)
+            return self.task.remote(data_ref, mode, config, options)
+
+    def remote(**kwargs: Any) -> Any:
+        return lambda function: _Recording(real_remote(**kwargs)(function))
+
+    monkeypatch.setattr(ray_cluster, "remote", remote)
+    grid = {"fast_period": [4, 6]}
+    result = await run_sweep(
+        data, SmaCrossMode, grid=grid, mode_config={"slow_period": 12}, keep_orders=False, progress=False, **OPTIONS
+    )
+    assert [options["keep_orders"] for options in sent] == [False, False]
+    for row in result.table:
+        serial = await run_backtest(
+            data, trading_mode=SmaCrossMode, mode_config={"slow_period": 12, **row.params}, keep_orders=False, **OPTIONS
+        )
+        assert row.ok and row.event_log_hash == serial.event_log_hash and row.fills == len(serial.trades)
+
+
+async def test_a_keep_orders_that_is_not_a_bool_is_refused_before_anything_runs(data: CandleData) -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        await run_sweep(data, SmaCrossMode, grid={"fast_period": [4]}, keep_orders="no", progress=False)  # type: ignore[arg-type]
+    assert refused.value.field == "keep_orders"
+
+
 @pytest.mark.parametrize(
     ("grid", "field", "words"),
     [
