@@ -16,11 +16,14 @@ __all__ = [
     "Balance",
     "Candle",
     "DepositAddress",
+    "ExchangeLiquidation",
     "ExchangeOrder",
     "ExchangePosition",
     "ExchangeTrade",
     "ExchangeTransaction",
+    "FundingPayment",
     "FundingRate",
+    "MarkPrice",
     "MarketInfo",
     "OrderBook",
     "PublicTrade",
@@ -132,7 +135,12 @@ class ExchangeTrade:
 
 @dataclass(frozen=True, slots=True)
 class ExchangePosition:
-    """A futures position as reported by the venue."""
+    """A futures position as reported by the venue.
+
+    ``side`` is ``"long"``, ``"short"`` or ``"both"`` (a flat one-way position: ``contracts`` is
+    0). ``hedged`` is True in hedge mode (a long and a short per symbol), False in one-way mode,
+    None when the venue does not say. A position with 0 contracts reports a closed one.
+    """
 
     symbol: str
     side: str
@@ -144,6 +152,10 @@ class ExchangePosition:
     margin_mode: str | None
     liquidation_price: Decimal | None
     timestamp: int | None
+    hedged: bool | None = None
+    initial_margin: Decimal | None = None
+    maintenance_margin: Decimal | None = None
+    realized_pnl: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +167,40 @@ class FundingRate:
     timestamp: int | None
     next_funding_timestamp: int | None = None
     mark_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MarkPrice:
+    """The mark price of a contract (and its index price when the venue sends it)."""
+
+    symbol: str
+    mark_price: Decimal
+    timestamp: int
+    index_price: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FundingPayment:
+    """One funding payment of the account: ``amount`` in ``currency`` (positive: received)."""
+
+    id: str
+    symbol: str
+    currency: str
+    amount: Decimal
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True)
+class ExchangeLiquidation:
+    """A position the venue liquidated: ``contracts`` closed at ``price`` (``side``: the position's)."""
+
+    id: str
+    symbol: str
+    side: str
+    contracts: Decimal
+    price: Decimal
+    timestamp: int
+    quote_value: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
