@@ -17,14 +17,15 @@ from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderStatus
-from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.errors import OctoBotTradingError, OrderNotFound
 from octobot_trading.exchanges.connector import ExchangeConnector
+from octobot_trading.exchanges.types import ExchangeOrder
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.orders_manager import OrdersManager
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
 from octobot_trading.util.decimals import ZERO
 
-__all__ = ["GIVEN_UP_LOOKUP_MS", "IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "LiveSync"]
+__all__ = ["GIVEN_UP_LOOKUP_MS", "IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "VANISHED_MIN_LOOKUPS", "LiveSync"]
 
 #: An in-flight order is given up only after this many lookups found nothing ...
 IN_FLIGHT_MIN_LOOKUPS = 3
@@ -33,6 +34,9 @@ IN_FLIGHT_GIVE_UP_MS = 60_000
 #: A given-up order is still looked up by client id (on polls 1, 2, 4, 8, ... after it was given
 #: up) for this long after it was sent: a request processed late may have filled before any poll.
 GIVEN_UP_LOOKUP_MS = 24 * 3_600_000
+#: An open order the venue no longer knows (unknown by exchange id, neither open nor in its
+#: history) is closed locally once this many consecutive syncs could not find it.
+VANISHED_MIN_LOOKUPS = 3
 
 
 class LiveSync:
@@ -66,6 +70,7 @@ class LiveSync:
         self._logger = logger
         self._in_flight_misses: dict[str, int] = {}
         self._given_up_polls: dict[str, int] = {}
+        self._vanished_misses: dict[str, int] = {}
 
     def misses(self, client_order_id: str) -> int:
         """Lookups of the in-flight order ``client_order_id`` that found nothing so far."""
@@ -181,12 +186,64 @@ class LiveSync:
         """
         try:
             if exchange_order is None:
-                exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
+                try:
+                    exchange_order = await self.connector.fetch_order(order_id, symbol)  # type: ignore[arg-type]
+                except OrderNotFound:
+                    await self._vanished(order_id)
+                    return
+            self._vanished_misses.pop(order_id, None)
             await self.apply_with_trades(exchange_order)
         except asyncio.CancelledError:
             raise
         except OctoBotTradingError as exc:
             self._logger.error("sync of order %s failed, retried next poll: %r", order_id, exc)
+
+    async def _vanished(self, order_id: str) -> None:
+        """An order the venue does not know by its exchange id: after :data:`VANISHED_MIN_LOOKUPS`
+        consecutive misses, and when no order has its client id either, close it locally with the
+        fills the venue's trade history still shows (canceled, or filled when they cover it)."""
+        local = self.orders_manager.get_by_exchange_id(order_id)
+        if local is None or local.is_done:
+            self._vanished_misses.pop(order_id, None)
+            return
+        misses = self._vanished_misses[order_id] = self._vanished_misses.get(order_id, 0) + 1
+        if misses < VANISHED_MIN_LOOKUPS:
+            self._logger.warning(
+                "order %s not found on the venue (lookup %d of %d)", order_id, misses, VANISHED_MIN_LOOKUPS
+            )
+            return
+        found = await self.connector.fetch_order_by_client_id(local.client_order_id, local.symbol)
+        if found is not None:  # known under its client order id after all
+            self._vanished_misses.pop(order_id, None)
+            await self.apply_with_trades(found)
+            return
+        trades = [t for t in await self.connector.fetch_my_trades(local.symbol) if t.order_id == order_id]
+        filled = max(local.filled, sum((t.amount for t in trades), ZERO))
+        status = OrderStatus.CLOSED if filled >= local.amount else OrderStatus.CANCELED
+        self._logger.warning(
+            "order %s vanished from the venue (neither open nor in its history after %d lookups): closed locally as %s",
+            order_id,
+            misses,
+            status.value,
+        )
+        gone = ExchangeOrder(
+            id=order_id,
+            client_order_id=local.client_order_id,
+            symbol=local.symbol,
+            type=local.order_type,
+            side=local.side,
+            status=status,
+            price=local.price,
+            amount=local.amount,
+            filled=filled,
+            remaining=local.amount - filled,
+            average=None,  # no fill is inferred: only the venue's trades are applied
+            fee=None,
+            timestamp=local.created_at,
+            last_update_timestamp=self.clock.now_ms(),
+        )
+        self._vanished_misses.pop(order_id, None)
+        await self.orders_manager.apply_exchange_update(gone, sorted(trades, key=lambda t: t.timestamp))
 
     async def apply_with_trades(self, exchange_order: Any) -> None:
         """Apply the venue's view of an order with its real trades (fetched when it shows new fills).
