@@ -145,6 +145,14 @@ class CCXTAdapter:
         """Repair a ccxt balance dict before parsing."""
         return raw
 
+    def fix_position(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Repair a ccxt position dict before parsing (:mod:`.futures_parsing`)."""
+        return raw
+
+    def fix_funding_rate(self, raw: dict[str, Any]) -> dict[str, Any]:
+        """Repair a ccxt funding rate dict before parsing (:mod:`.futures_parsing`)."""
+        return raw
+
     # -- markets -------------------------------------------------------------------------
     def _step(self, value: Any, field: str) -> Decimal:
         """A precision value as a step; missing precision means the default 1e-8 step."""

@@ -61,6 +61,7 @@ from octobot_trading.exchanges.connectors.ccxt.order_placement import (
     parse_placed_order,
     resolve_ambiguous,
 )
+from octobot_trading.exchanges.connectors.ccxt.positions import CCXTFuturesMixin, contract_order_params
 from octobot_trading.exchanges.connectors.ccxt.private_streams import CCXTPrivateStreamsMixin
 from octobot_trading.exchanges.connectors.ccxt.transfers import CCXTTransfersMixin
 from octobot_trading.exchanges.connectors.ccxt.websocket import (
@@ -88,7 +89,7 @@ __all__ = ["CCXTConnector", "ClientHook", "create_ccxt_client"]
 T = TypeVar("T")
 
 
-class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnector):
+class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, CCXTFuturesMixin, ExchangeConnector):
     """The ccxt-backed connector; see the module docstring.
 
     Parameters
@@ -139,6 +140,7 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         self._semaphore = asyncio.Semaphore(max_concurrency)
         self._markets: dict[str, MarketInfo] = {}
         self._markets_loaded_at: float | None = None
+        self._leverages: dict[str, Decimal] = {}
         self._closed = False
         self._log = get_logger(f"octobot_trading.exchanges.ccxt.{config.exchange}")
         #: The back-off shared by every connector on this venue (429 / 418 and their Retry-After).
@@ -373,6 +375,8 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, ExchangeConnect
         (nothing is sent). Never retried; see the module docstring for ambiguous outcomes.
         """
         info = await self.market(symbol)
+        if params and ("reduceOnly" in params or "positionSide" in params):
+            params = contract_order_params(dict(params), OrderSide(side), info)
         order = build_venue_order(
             info, order_type, side, symbol, amount, price, client_order_id, trigger_price, params, self.name
         )

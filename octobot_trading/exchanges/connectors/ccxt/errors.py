@@ -15,6 +15,7 @@ other ``NetworkError``                             ``NetworkError`` (retryable)
 ``InvalidOrder`` (and subclasses)                  ``InvalidOrder``
 ``BadSymbol``                                      ``UnknownSymbol``
 ``BadRequest`` while placing an order              ``InvalidOrder``
+Binance -2022 / -4061 while placing an order       ``InvalidOrder`` (``limit``: reduce_only / position_side)
 ``NotSupported``                                   ``NotSupported``
 ``BadResponse``, ``NullResponse``                  ``BadExchangeResponse``
 other ``OperationFailed`` (e.g. Binance -1001)     ``ExchangeUnavailable`` (retryable)
@@ -54,12 +55,18 @@ _TABLE: tuple[tuple[type[BaseException], type[errors.ExchangeError]], ...] = (
     (ccxt.OperationFailed, errors.ExchangeUnavailable),
 )
 
-#: Venue messages naming the market limit an order broke (Binance filter names).
+#: Venue messages naming the market limit an order broke (Binance filter names, and the futures
+#: refusals: -2022 "ReduceOnly Order is rejected", -4061 "Order's position side does not match").
 _FILTER_LIMITS = (
     ("NOTIONAL", "min_cost"),
     ("LOT_SIZE", "amount_step"),
     ("PRICE_FILTER", "price_tick"),
+    ("-2022", "reduce_only"),
+    ("ReduceOnly", "reduce_only"),
+    ("-4061", "position_side"),
 )
+#: Venue codes refusing an order that ccxt reports as a generic exchange error.
+_REFUSED_ORDER_CODES = ("-2022", "-4061")
 
 
 def map_ccxt_error(
@@ -90,7 +97,7 @@ def map_ccxt_error(
     else:
         if isinstance(exc.__cause__, aiohttp.ClientError):
             target = errors.NetworkError  # e.g. a reply cut mid-body: its outcome is unknown
-        elif placing_order and isinstance(exc, ccxt.BadRequest):
+        elif placing_order and (isinstance(exc, ccxt.BadRequest) or any(c in message for c in _REFUSED_ORDER_CODES)):
             target = errors.InvalidOrder
     if issubclass(target, errors.InvalidOrder):
         limit = next((name for marker, name in _FILTER_LIMITS if marker in message), None)

@@ -16,13 +16,14 @@ from octobot_trading.config import ExchangeConfig
 from octobot_trading.errors import NotSupported
 from octobot_trading.exchanges.connectors.ccxt.client import create_ccxt_client
 from octobot_trading.exchanges.connectors.ccxt.websocket import CCXTWebsocketFeeds, supports_websockets
-from octobot_trading.exchanges.types import Balance, ExchangeOrder, ExchangeTrade
+from octobot_trading.exchanges.types import Balance, ExchangeOrder, ExchangePosition, ExchangeTrade
 
 __all__ = ["CCXTPrivateStreamsMixin"]
 
 
 class CCXTPrivateStreamsMixin:
-    """``subscribe_private_streams`` / ``watch_orders`` / ``watch_my_trades`` / ``watch_balance``."""
+    """``subscribe_private_streams`` / ``watch_orders`` / ``watch_my_trades`` / ``watch_balance`` /
+    ``watch_positions``."""
 
     config: ExchangeConfig
     name: str
@@ -65,6 +66,10 @@ class CCXTPrivateStreamsMixin:
     async def watch_balance(self) -> dict[str, Balance]:
         """Wait for the next balance update (websocket)."""
         return await self._private_streams().watch_balance()
+
+    async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Wait for the next position update(s) of the account (websocket); 0 contracts: closed."""
+        return await self._private_streams().watch_positions(symbols)
 
     async def reset_private_streams(self) -> None:
         """Close the private streams' connection; the next subscribe reconnects."""

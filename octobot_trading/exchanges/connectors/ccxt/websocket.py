@@ -32,10 +32,12 @@ from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import NetworkError, NotSupported
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
+from octobot_trading.exchanges.connectors.ccxt.futures_parsing import parse_position
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
     ExchangeOrder,
+    ExchangePosition,
     ExchangeTrade,
     OrderBook,
     PublicTrade,
@@ -167,6 +169,12 @@ class CCXTWebsocketFeeds:
         """Wait for the next balance update; return the currencies it carries."""
         raw = await self._private("watchBalance", lambda c: c.watch_balance(), None)
         return self.adapter.parse_balance(raw)
+
+    async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Wait for the next position update(s); return the positions that changed (0 contracts:
+        closed; a flat one-way position has side ``"both"``)."""
+        rows = await self._private("watchPositions", lambda c: c.watch_positions(symbols), None)
+        return [parse_position(self.adapter, row) for row in rows]
 
     async def reset(self) -> None:
         """Close the websocket client; the next watch connects and subscribes again."""

@@ -1,0 +1,308 @@
+"""Futures calls of the ccxt connector (mixed into ``CCXTConnector``).
+
+* Reads: ``fetch_positions`` (open positions only), ``fetch_funding_rate``,
+  ``fetch_funding_rate_history``, ``fetch_mark_price``, ``fetch_mark_ohlcv`` (ccxt's
+  ``fetch_ohlcv(..., params={"price": "mark"})``), ``fetch_funding_history`` (the account's funding
+  payments) and ``fetch_my_liquidations``. Retried like every read; parsed by
+  :mod:`.futures_parsing`.
+* Settings: ``set_leverage``, ``set_margin_mode``, ``set_position_mode``. They are idempotent, so
+  a transport failure is retried like a read. A venue answer meaning "already so" (Binance -4046
+  "No need to change margin type", -4059 "No need to change position side") is success. A refusal
+  because of open positions or orders (Binance -4047, -4048, -4067, -4068, -4161) raises
+  ``OpenPositionsError``; a leverage the venue refuses raises ``ConfigurationError(field="leverage")``.
+* Leverage reaches ccxt as an ``int`` when it is whole (what venues take) and as its exact text
+  otherwise, never as a float. A venue whose position reports carry no leverage (Binance's v3
+  position risk) gets the leverage this connector last set for the symbol, or None.
+* Contract orders: :func:`contract_order_params` turns the trader's ``reduceOnly`` /
+  ``positionSide`` parameters into ccxt's unified ones (``reduceOnly``, and for a hedge-mode
+  ``positionSide`` ccxt's ``hedged`` flag with ``reduceOnly`` marking the closing side, which ccxt
+  sends to Binance as ``positionSide=LONG|SHORT`` without ``reduceOnly``).
+
+Every call on a symbol first checks it is a contract market of this connector (``UnknownSymbol``
+otherwise); a spot connector raises ``NotSupported``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import ccxt
+
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.enums import MarginMode, MarketType, OrderSide, PositionMode, TimeFrame
+from octobot_trading.errors import (
+    ConfigurationError,
+    ExchangeError,
+    InvalidOrder,
+    NetworkError,
+    NotSupported,
+    OpenPositionsError,
+)
+from octobot_trading.exchanges.connectors.ccxt.futures_parsing import (
+    parse_funding_payment,
+    parse_funding_rate,
+    parse_funding_rate_history,
+    parse_liquidation,
+    parse_mark_price,
+    parse_position,
+)
+from octobot_trading.exchanges.types import (
+    Candle,
+    ExchangeLiquidation,
+    ExchangePosition,
+    FundingPayment,
+    FundingRate,
+    MarketInfo,
+    MarkPrice,
+)
+from octobot_trading.util.decimals import decimal_to_str, to_decimal
+
+__all__ = ["CCXTFuturesMixin", "contract_order_params", "leverage_argument"]
+
+T = TypeVar("T")
+
+_CONTRACTS = (MarketType.LINEAR, MarketType.INVERSE)
+#: Venue answers meaning the setting already has the asked value.
+_NO_CHANGE_MARKERS = ("-4046", "-4059", "No need to change")
+#: Venue refusals because the symbol has open positions or orders.
+_OPEN_POSITION_MARKERS = ("-4047", "-4048", "-4067", "-4068", "-4161")
+_LEVERAGE_MARKERS = ("-4028", "leverage", "Leverage")
+
+
+def leverage_argument(leverage: Decimal) -> int | str:
+    """ccxt's leverage argument: an ``int`` for a whole leverage, else its exact text (never a float)."""
+    if leverage == leverage.to_integral_value():
+        return int(leverage)
+    return decimal_to_str(leverage)
+
+
+def contract_order_params(params: dict[str, Any], side: OrderSide, info: MarketInfo) -> dict[str, Any]:
+    """Translate the trader's contract order parameters to ccxt's (see the module docstring).
+
+    ``reduceOnly`` / ``positionSide`` on a spot market raise ``InvalidOrder``; a ``positionSide``
+    other than long / short, or a reduce-only order that would open its hedge-mode side, too.
+    """
+    reduce_only = params.get("reduceOnly")
+    position_side = params.get("positionSide")
+    if position_side is not None and str(position_side).lower() == "both":
+        position_side = None  # one-way mode's side: nothing to send
+    if not reduce_only and position_side is None:
+        return {k: v for k, v in params.items() if k not in ("reduceOnly", "positionSide")}
+    if info.market_type not in _CONTRACTS:
+        limit = "reduce_only" if reduce_only else "position_side"
+        raise InvalidOrder(f"{limit} applies to contract markets, not {info.symbol}", limit=limit, symbol=info.symbol)
+    result = {k: v for k, v in params.items() if k not in ("reduceOnly", "positionSide")}
+    if position_side is None:
+        result["reduceOnly"] = True
+        return result
+    held = str(position_side).lower()
+    if held not in ("long", "short"):
+        raise InvalidOrder(f"unknown position side {position_side!r}", limit="position_side", symbol=info.symbol)
+    closing = (side is OrderSide.SELL) == (held == "long")
+    if reduce_only and not closing:
+        raise InvalidOrder(
+            f"a reduce-only {side.value} cannot open the {held} side of {info.symbol}",
+            limit="reduce_only",
+            symbol=info.symbol,
+        )
+    result["hedged"] = True
+    if closing:
+        result["reduceOnly"] = True
+    return result
+
+
+def _says(error: BaseException, markers: tuple[str, ...]) -> bool:
+    text = f"{error} {error.__cause__ or ''}"
+    return any(marker in text for marker in markers)
+
+
+class CCXTFuturesMixin:
+    """The futures methods of the connector contract over a ccxt client."""
+
+    client: Any
+    adapter: Any
+    config: ExchangeConfig
+    name: str
+    clock: Any
+    #: The leverage last set per symbol (set by the connector's constructor).
+    _leverages: dict[str, Decimal]
+
+    async def _read(
+        self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None, order_id: str | None = None
+    ) -> T:  # provided by CCXTConnector
+        raise NotImplementedError
+
+    async def market(self, symbol: str) -> MarketInfo:  # provided by CCXTConnector
+        raise NotImplementedError
+
+    async def load_markets(self, reload: bool = False) -> Any:  # provided by CCXTConnector
+        raise NotImplementedError
+
+    async def _contract(self, symbol: str, what: str) -> MarketInfo:
+        info = await self.market(symbol)
+        if info.market_type not in _CONTRACTS:
+            raise NotSupported(f"{what} needs a contract market; {symbol} is {info.market_type.value}", symbol=symbol)
+        return info
+
+    def _has(self, capability: str, what: str, symbol: str | None = None) -> None:
+        if not self.client.has.get(capability):
+            raise NotSupported(f"{self.name} has no {what} in ccxt", exchange=self.name, symbol=symbol)
+
+    # -- positions ----------------------------------------------------------------------------
+    async def fetch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
+        """Return the open positions (of ``symbols`` when given), zero-size entries left out."""
+        self._has("fetchPositions", "positions")
+        for symbol in symbols or []:
+            await self._contract(symbol, "fetch_positions")
+        markets = await self.load_markets()
+        wanted = set(symbols) if symbols else set(markets)
+        rows = await self._read("fetch_positions", lambda: self.client.fetch_positions(symbols or None))
+        positions = [parse_position(self.adapter, row) for row in rows]
+        return [self._with_leverage(p) for p in positions if p.contracts != 0 and p.symbol in wanted]
+
+    def _with_leverage(self, position: ExchangePosition) -> ExchangePosition:
+        known = self._leverages.get(position.symbol)
+        if position.leverage is not None or known is None:
+            return position
+        return replace(position, leverage=known)
+
+    # -- settings -----------------------------------------------------------------------------
+    async def _setting(self, what: str, symbol: str, fn: Callable[[], Awaitable[Any]], field: str) -> None:
+        try:
+            await self._read(what, fn, symbol=symbol)
+        except NetworkError:
+            raise
+        except ExchangeError as exc:
+            if _says(exc, _NO_CHANGE_MARKERS) or isinstance(exc.__cause__, ccxt.NoChange):
+                return  # already so
+            if _says(exc, _OPEN_POSITION_MARKERS):
+                raise OpenPositionsError(
+                    f"{self.name} refused to change the {field} of {symbol} with open positions or orders: {exc}",
+                    field=field,
+                ) from exc
+            if field == "leverage" and (isinstance(exc.__cause__, ccxt.BadRequest) or _says(exc, _LEVERAGE_MARKERS)):
+                raise ConfigurationError(f"{self.name} refused the leverage of {symbol}: {exc}", field=field) from exc
+            raise
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set the leverage of a contract (``ConfigurationError(field="leverage")`` when refused)."""
+        value = to_decimal(leverage, name="leverage")
+        if not value.is_finite() or value <= 0:
+            raise ConfigurationError(f"leverage must be positive, got {leverage}", field="leverage")
+        await self._contract(symbol, "set_leverage")
+        self._has("setLeverage", "set_leverage", symbol)
+        argument = leverage_argument(value)
+
+        async def call() -> Any:
+            try:
+                return await self.client.set_leverage(argument, symbol)
+            except TypeError as exc:  # a venue comparing the leverage with numbers: whole ones only
+                raise ccxt.BadRequest(f"{self.name} takes whole leverages only, not {argument}") from exc
+
+        await self._setting("set_leverage", symbol, call, "leverage")
+        self._leverages[symbol] = value
+
+    async def set_margin_mode(self, symbol: str, margin_mode: MarginMode) -> None:
+        """Set the margin mode of a contract; asking for the current mode is not an error."""
+        try:
+            mode = MarginMode(margin_mode)
+        except ValueError:
+            raise ConfigurationError(f"unknown margin mode {margin_mode!r}", field="margin_mode") from None
+        await self._contract(symbol, "set_margin_mode")
+        self._has("setMarginMode", "set_margin_mode", symbol)
+        await self._setting(
+            "set_margin_mode", symbol, lambda: self.client.set_margin_mode(mode.value, symbol), "margin_mode"
+        )
+
+    async def set_position_mode(self, symbol: str, position_mode: PositionMode) -> None:
+        """Set one-way or hedge mode (on venues where it is per account, such as Binance, for every
+        contract of the account); asking for the current mode is not an error."""
+        try:
+            mode = PositionMode(position_mode)
+        except ValueError:
+            raise ConfigurationError(f"unknown position mode {position_mode!r}", field="position_mode") from None
+        await self._contract(symbol, "set_position_mode")
+        self._has("setPositionMode", "set_position_mode", symbol)
+        hedged = mode is PositionMode.HEDGE
+        await self._setting(
+            "set_position_mode", symbol, lambda: self.client.set_position_mode(hedged, symbol), "position_mode"
+        )
+
+    # -- funding and mark prices ----------------------------------------------------------------
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """Return the current funding rate of a perpetual (with the mark price when sent)."""
+        await self._contract(symbol, "fetch_funding_rate")
+        self._has("fetchFundingRate", "funding rates", symbol)
+        raw = await self._read("fetch_funding_rate", lambda: self.client.fetch_funding_rate(symbol), symbol=symbol)
+        return parse_funding_rate(self.adapter, raw, symbol, self.clock.now_ms())
+
+    async def fetch_funding_rate_history(
+        self, symbol: str, since: int | None = None, limit: int | None = None
+    ) -> list[FundingRate]:
+        """Return past funding events of a perpetual, oldest first (one per time)."""
+        await self._contract(symbol, "fetch_funding_rate_history")
+        self._has("fetchFundingRateHistory", "funding rate history", symbol)
+        rows = await self._read(
+            "fetch_funding_rate_history",
+            lambda: self.client.fetch_funding_rate_history(symbol, since, limit),
+            symbol=symbol,
+        )
+        events = {r.timestamp: r for r in (parse_funding_rate_history(self.adapter, row, symbol) for row in rows)}
+        return [events[t] for t in sorted(t for t in events if t is not None)]
+
+    async def fetch_mark_price(self, symbol: str) -> MarkPrice:
+        """Return the mark price of a contract (ccxt ``fetch_mark_price``, else the funding reply)."""
+        await self._contract(symbol, "fetch_mark_price")
+        if self.client.has.get("fetchMarkPrice"):
+            fetch = self.client.fetch_mark_price
+        else:
+            self._has("fetchFundingRate", "mark prices", symbol)
+            fetch = self.client.fetch_funding_rate
+        raw = await self._read("fetch_mark_price", lambda: fetch(symbol), symbol=symbol)
+        return parse_mark_price(self.adapter, raw, symbol, self.clock.now_ms())
+
+    async def fetch_mark_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Return mark-price candles oldest first (volumes as the venue sends them, usually 0)."""
+        await self._contract(symbol, "fetch_mark_ohlcv")
+        self._has("fetchMarkOHLCV", "mark price candles", symbol)
+        tf = TimeFrame.parse(time_frame)
+        rows = await self._read(
+            "fetch_mark_ohlcv",
+            lambda: self.client.fetch_ohlcv(symbol, tf.value, since, limit, {"price": "mark"}),
+            symbol=symbol,
+        )
+        candles = [self.adapter.parse_candle(row) for row in rows]
+        candles.sort(key=lambda c: c.timestamp)
+        return candles
+
+    # -- the account's funding payments and liquidations -----------------------------------------
+    async def fetch_funding_history(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[FundingPayment]:
+        """Return the account's funding payments, oldest first, one per id."""
+        if symbol is not None:
+            await self._contract(symbol, "fetch_funding_history")
+        self._has("fetchFundingHistory", "funding history", symbol)
+        rows = await self._read(
+            "fetch_funding_history", lambda: self.client.fetch_funding_history(symbol, since, limit), symbol=symbol
+        )
+        unique = {p.id: p for p in (parse_funding_payment(self.adapter, row) for row in rows)}
+        return sorted(unique.values(), key=lambda p: (p.timestamp, p.id))
+
+    async def fetch_my_liquidations(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeLiquidation]:
+        """Return the account's liquidations, oldest first, one per id."""
+        if symbol is not None:
+            await self._contract(symbol, "fetch_my_liquidations")
+        self._has("fetchMyLiquidations", "liquidation history", symbol)
+        rows = await self._read(
+            "fetch_my_liquidations", lambda: self.client.fetch_my_liquidations(symbol, since, limit), symbol=symbol
+        )
+        unique = {x.id: x for x in (parse_liquidation(self.adapter, row) for row in rows)}
+        return sorted(unique.values(), key=lambda x: (x.timestamp, x.id))
