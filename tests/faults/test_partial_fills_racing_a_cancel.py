@@ -1,0 +1,67 @@
+"""Partial fills racing a cancel: the venue fills more of the order after the cancel request left
+and before it processes it; the final state equals the venue's and every fill is applied once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from decimal import Decimal
+
+import pytest
+
+from octobot_trading.enums import OrderStatus
+from tests.faults.conftest import (
+    ORDER_PATH,
+    assert_engine_matches_venue,
+    assert_no_secret,
+    live_builder,
+    resting_buy,
+    settle,
+    sim_clock,
+    started,
+    until,
+)
+
+D = Decimal
+
+
+@pytest.mark.parametrize("stream", ["live", "stalled"])
+async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue, caplog, stream):
+    caplog.set_level(logging.INFO)
+    server, user_data = venue.server, venue.user_data
+    clock = sim_clock(server)
+    manager = await live_builder(venue, clock).build()
+    try:
+        await started(manager)
+        market = server.state.markets["BTCUSDT"]
+        price, steps = resting_buy(server)
+        # each candle reaching the price fills about a third of the order
+        server.state.max_fill_fraction = D("0.00035") / market.candles[market.cursor + steps][5]
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        fake = server.state.orders[int(order.exchange_order_id or 0)]
+        server.advance(steps)
+        await until(lambda: order.status is OrderStatus.PARTIALLY_FILLED)
+        assert fake.status == "PARTIALLY_FILLED"
+        filled_before = order.filled
+        # the cancel request reaches the venue, which fills more before processing it
+        server.faults.latency(0.3, method="DELETE", path=ORDER_PATH, times=1)
+        user_data.stalled = stream == "stalled"  # the fills' reports are lost, or race the reply
+        cancel = asyncio.ensure_future(manager.trader.cancel_order(order))
+        await until(lambda: server.faults.count("DELETE", ORDER_PATH) == 1)
+        before = len(fake.fills)
+        for _ in range(20):
+            server.advance()
+            if len(fake.fills) > before:
+                break
+        assert len(fake.fills) > before and fake.is_open  # filled more, still open for the cancel
+        await cancel
+        user_data.stalled = False
+        await settle()
+        assert fake.status == "CANCELED" and fake.executed_qty > filled_before
+        assert order.status is OrderStatus.CANCELED
+        assert order.filled == fake.executed_qty  # the fills made during the race are counted
+        await assert_engine_matches_venue(manager, server)
+        assert len(manager.exchange_personal_data.trades_manager.trades()) == len(fake.fills)
+        assert_no_secret(server, caplog)
+    finally:
+        await manager.stop()
