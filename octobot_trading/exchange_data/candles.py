@@ -89,8 +89,9 @@ class CandlesManager:
         self._o, self._h, self._l, self._c, self._v = self._data
         # memoryviews on the same buffers: writing one Python number through a memoryview takes
         # about half the time of a numpy item assignment (the hot path of backtests)
-        # (times keep numpy's assignment, which also takes a float timestamp)
+        # (a timestamp the int64 view refuses, e.g. a float, falls back to numpy's assignment)
         self._w: tuple[Any, ...] = (
+            self._t.data,
             memoryview(self._o),
             memoryview(self._h),
             memoryview(self._l),
@@ -110,22 +111,26 @@ class CandlesManager:
         so callers publish each candle once.
         """
         last = self._last_ts
-        new = timestamp > last
-        if not new:
-            if timestamp != last:
-                return False
-            end = self._end - 1
-        else:
+        if timestamp > last:
             end = self._end
             if end == self.alloc:
                 self._compact()
                 end = self._end
             self._end = end + 1
-            if end + 1 - self._start > self.capacity:
+            if end - self._start >= self.capacity:
                 self._start += 1
             self._last_ts = timestamp
-        self._t[end] = timestamp
-        o, h, lo, c, v = self._w
+            new = True
+        elif timestamp == last:
+            end = self._end - 1
+            new = False
+        else:
+            return False
+        t, o, h, lo, c, v = self._w
+        try:
+            t[end] = timestamp
+        except TypeError:  # a float or numpy timestamp: numpy's assignment converts it
+            self._t[end] = timestamp
         o[end] = open
         h[end] = high
         lo[end] = low

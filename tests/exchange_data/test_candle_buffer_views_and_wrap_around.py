@@ -87,3 +87,14 @@ def test_bad_input_is_refused_without_state_change(btc_1h_rows):
     with pytest.raises(DataError):
         buf.extend([3, 4], [1, 1], [1, 1], [1], [1, 1], [1, 1])
     assert len(buf) == 1 and buf.closes().tolist() == [btc_1h_rows[0][4]]
+
+
+def test_int_float_and_numpy_timestamps_are_stored_alike() -> None:
+    buf = CandlesManager("BTC/USDT", "1m", capacity=10)
+    assert buf.add_candle(60_000, 1.0, 2.0, 0.5, 1.5, 3.0)
+    assert buf.add_candle(120_000.0, 1.5, 2.5, 1.0, 2.0, 4.0)  # type: ignore[arg-type]
+    assert buf.add_candle(np.int64(180_000), 2.0, 3.0, 1.5, 2.5, 5.0)  # type: ignore[arg-type]
+    assert not buf.add_candle(180_000.0, 2.0, 3.5, 1.5, 3.0, 6.0)  # type: ignore[arg-type]  # same open time: replaced
+    np.testing.assert_array_equal(buf.times(), np.array([60_000, 120_000, 180_000], dtype=np.int64))
+    np.testing.assert_array_equal(buf.closes(), np.array([1.5, 2.0, 3.0]))
+    assert buf.last_close == 3.0
