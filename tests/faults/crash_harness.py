@@ -10,18 +10,44 @@ Waits are bounded (``TIMEOUT``) and wait on an event, never on a fixed delay.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
 from typing import Any
 
-from octobot_trading.testing.fake_exchange import FakeExchangeServer
-from tests.exchange_data.helpers import until
+import pytest
 
-__all__ = ["TIMEOUT", "EngineProcess", "assert_no_secret_in", "wait_for"]
+import octobot_trading as ot
+from octobot_trading.clock import LiveClock, SimulatedClock
+from octobot_trading.exchanges.manager import ExchangeManager
+from octobot_trading.personal_data import live_sync
+from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from tests.exchange_data.helpers import until
+from tests.exchanges.conftest import FAST, FIXTURES
+from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret
+
+__all__ = [
+    "TIMEOUT",
+    "EngineProcess",
+    "Engines",
+    "assert_no_secret_in",
+    "canary_server",
+    "check_secrets",
+    "give_up_unknown_in_flight",
+    "now_clock",
+    "price_below",
+    "reachable_buy",
+    "restart_and_check",
+    "restart_builder",
+    "stored_statuses",
+    "wait_for",
+]
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 ROOT = Path(__file__).resolve().parents[2]
@@ -139,6 +165,12 @@ class EngineProcess:
         await asyncio.gather(*self._readers)
         assert self.process.returncode == -signal.SIGKILL
 
+    async def exited(self) -> int:
+        """Wait for the child to exit by itself (e.g. after ``build_failed``); return its exit code."""
+        code = await asyncio.wait_for(self.process.wait(), TIMEOUT)
+        await asyncio.gather(*self._readers)
+        return code
+
     async def stop(self) -> int:
         """A clean stop (the child writes its state and exits); return its exit code."""
         if self.process.returncode is None:
@@ -158,3 +190,112 @@ def assert_no_secret_in(texts: list[str], *secrets: str) -> None:
         for text in texts:
             leaked = [p for p in pieces if p in text]
             assert not leaked, f"secret piece {leaked[0]!r} in: {text[:200]}"
+
+
+class Engines:
+    """Starts engine processes for one test and kills those still running at its end."""
+
+    def __init__(self, server: FakeExchangeServer) -> None:
+        self.server = server
+        self.started: list[EngineProcess] = []
+
+    async def start(self, storage: Path, **options: Any) -> EngineProcess:
+        """:meth:`EngineProcess.start` on this test's server."""
+        engine = await EngineProcess.start(self.server, storage, **options)
+        self.started.append(engine)
+        return engine
+
+    @property
+    def output(self) -> list[str]:
+        """Every line every engine wrote."""
+        return [line for engine in self.started for line in engine.output]
+
+    async def close(self) -> None:
+        """Kill what still runs (a failed test must not leave a process behind)."""
+        for engine in self.started:
+            if engine.process.returncode is None:
+                await engine.kill()
+
+
+CANARY_KEY = "crash-canary-key-5d81e0"
+CANARY_SECRET = "crash-canary-secret-93ac47"
+D = Decimal
+
+
+@contextlib.asynccontextmanager
+async def canary_server() -> AsyncIterator[FakeExchangeServer]:
+    """The fake Binance server (5m fixture candles, from candle 100) with a canary account."""
+    async with FakeExchangeServer(
+        default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY, api_secret=CANARY_SECRET
+    ) as srv:
+        yield srv
+
+
+def restart_builder(server: FakeExchangeServer, path: Path, clock: SimulatedClock) -> ot.ExchangeBuilder:
+    """The engine built again on ``path`` in the test's process (REST only, on ``clock``)."""
+    return (
+        ot.ExchangeBuilder("binance")
+        .with_credentials(api_key=server.api_key, api_secret=server.api_secret)
+        .with_symbols(["BTC/USDT"])
+        .with_ccxt_options(FAST)
+        .with_client_hook(server.client_hook)
+        .with_clock(clock)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10})
+        .rest_only(True)
+        .use_real_trader()
+        .with_storage(path)
+    )
+
+
+def now_clock() -> SimulatedClock:
+    """An engine clock starting at the wall clock's time (orders the child sent have wall times)."""
+    return SimulatedClock(LiveClock().now_ms())
+
+
+async def give_up_unknown_in_flight(manager: ExchangeManager, clock: SimulatedClock) -> None:
+    """Move past the venue's window for a late request and look the in-flight orders up as often as
+    the engine does before giving one up (what its polls do over that minute)."""
+    clock.set_time(clock.now_ms() + live_sync.IN_FLIGHT_GIVE_UP_MS + 1)
+    for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
+        await manager.trader.resolve_in_flight()
+
+
+def price_below(server: FakeExchangeServer, fraction: str) -> Decimal:
+    """A price ``fraction`` under the last close, on the tick."""
+    market = server.state.markets["BTCUSDT"]
+    return (market.last_price * (1 - D(fraction))).quantize(market.tick_size, rounding=ROUND_FLOOR)
+
+
+def reachable_buy(server: FakeExchangeServer, steps: int) -> Decimal:
+    """A buy price under the last close that the next ``steps`` candles reach."""
+    market = server.state.markets["BTCUSDT"]
+    low = min(c[3] for c in market.candles[market.cursor + 1 : market.cursor + 1 + steps])
+    assert low + market.tick_size < market.last_price
+    return low + market.tick_size
+
+
+def stored_statuses(path: Path) -> list[str]:
+    """The order statuses in the file (read by another connection, as a second process would)."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return sorted(row[0] for row in db.execute("SELECT status FROM orders"))
+    except sqlite3.Error:  # not created yet
+        return []
+
+
+def check_secrets(caplog: pytest.LogCaptureFixture, server: FakeExchangeServer, engines: Engines) -> None:
+    """No secret in the test's logs nor in any line the engine processes wrote (DEBUG logs included)."""
+    assert_no_secret(server, caplog)
+    assert engines.output, "the engine processes wrote nothing (their logs are checked for secrets)"
+    assert_no_secret_in(engines.output, server.api_key, server.api_secret)
+
+
+async def restart_and_check(server: FakeExchangeServer, path: Path, *, in_flight_window: bool = False) -> Any:
+    """Build the engine again on ``path``, check the invariants, stop it; return its orders."""
+    clock = now_clock()
+    manager = await restart_builder(server, path, clock).build()
+    async with manager:
+        if in_flight_window:
+            await give_up_unknown_in_flight(manager, clock)
+        await assert_engine_matches_venue(manager, server)
+        return list(manager.exchange_personal_data.orders_manager.all_orders())
