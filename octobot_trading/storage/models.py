@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-__all__ = ["BalanceRow", "OrderRow", "TradeRow", "TransactionRow"]
+__all__ = ["BalanceRow", "HistoryRow", "OrderRow", "TradeRow", "TransactionRow"]
 
 
 def _check_decimal(value: str | None) -> str | None:
@@ -143,6 +143,26 @@ class BalanceRow(_Row):
     available: str
 
     @field_validator("total", "available")
+    @classmethod
+    def _decimal(cls, value: str) -> str | None:
+        return _check_decimal(value)
+
+
+class HistoryRow(_Row):
+    """One order status change (optional history, ``with_storage(..., history=True)``).
+
+    ``from_status`` is None for the first status recorded for an order; ``filled`` is the order's
+    filled amount after the change; ``time`` is the manager's clock in milliseconds.
+    """
+
+    order_id: str
+    client_order_id: str
+    from_status: str | None
+    to_status: str
+    filled: str
+    time: int
+
+    @field_validator("filled")
     @classmethod
     def _decimal(cls, value: str) -> str | None:
         return _check_decimal(value)

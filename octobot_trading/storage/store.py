@@ -1,16 +1,25 @@
 """The SQLite file behind ``ExchangeBuilder.with_storage(path)``, on aiosqlite.
 
 One file holds one exchange account's trading state: orders (open, inactive and past), trades
-(unique by exchange trade id), recorded transactions (unique by id) and, for simulated traders,
-the portfolio (account, sub-portfolios and the starting point). The file runs in WAL mode and
-carries a schema version checked on open: a file that is not a database, was written by an
-unknown version or belongs to another account raises :class:`~octobot_trading.errors.StorageError`
-naming the file, and nothing is written to it. Money is TEXT (decimal strings), never REAL.
-Credentials are never given to this module, so they cannot reach the file.
+(unique by exchange trade id), recorded transactions (unique by id), the portfolio (account,
+sub-portfolios and the starting point) and, optionally, the history of order status changes.
+
+Durability: the file runs in WAL mode with ``synchronous=FULL`` (and ``fullfsync`` on macOS), so
+every commit fsyncs the write-ahead log before :meth:`SqliteStore.save` returns: a committed
+batch survives a killed process AND a power loss. One engine per file: an exclusive OS lock
+(:mod:`.file_lock`) is taken on open and released on close or when the process dies.
+
+The file carries a schema version checked on open: an older version is migrated forward in one
+transaction (:mod:`.schema`); a file that is not a database, was written by a newer version,
+belongs to another account or is locked by another engine raises
+:class:`~octobot_trading.errors.StorageError` naming the file, and nothing is written to it.
+Money is TEXT (decimal strings), never REAL. Credentials are never given to this module, so
+they cannot reach the file.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -23,29 +32,17 @@ import aiosqlite
 from pydantic import BaseModel, ValidationError
 
 from octobot_trading.errors import StorageError
-from octobot_trading.storage.models import BalanceRow, OrderRow, TradeRow, TransactionRow
+from octobot_trading.storage import schema
+from octobot_trading.storage.file_lock import StateFileLock
+from octobot_trading.storage.models import BalanceRow, HistoryRow, OrderRow, TradeRow, TransactionRow
+from octobot_trading.storage.schema import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION", "SqliteStore", "StoredState"]
 
 M = TypeVar("M", bound=BaseModel)
 
-#: Version of the table layout written by this code; a file with another version is refused.
-SCHEMA_VERSION = 1
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS orders (
-    id TEXT PRIMARY KEY, client_order_id TEXT NOT NULL UNIQUE, exchange_order_id TEXT,
-    symbol TEXT NOT NULL, status TEXT NOT NULL, row TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS trades (
-    id TEXT PRIMARY KEY, order_id TEXT NOT NULL, symbol TEXT NOT NULL, row TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS transactions (id TEXT PRIMARY KEY, row TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS balances (
-    scope TEXT NOT NULL, currency TEXT NOT NULL, total TEXT NOT NULL, available TEXT NOT NULL,
-    PRIMARY KEY (scope, currency));
-"""
-_TABLES = {"schema_version", "meta", "orders", "trades", "transactions", "balances"}
+#: Pragmas of every connection: WAL journal, a commit fsyncs the log (F_FULLFSYNC on macOS).
+_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA fullfsync=ON")
 
 
 @dataclass(slots=True)
@@ -76,6 +73,11 @@ class SqliteStore:
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._db: aiosqlite.Connection | None = None
+        self._lock = StateFileLock(self.path)
+        #: one batch at a time on the connection (the writer task and the journal's commits)
+        self._writing = asyncio.Lock()
+        #: the version the file had when opened (older ones were migrated to SCHEMA_VERSION)
+        self.opened_version: int | None = None
 
     def _error(self, what: str) -> StorageError:
         return StorageError(f"storage file {self.path}: {what}")
@@ -84,8 +86,10 @@ class SqliteStore:
         """Open (or create) the file and check its schema version and account.
 
         ``account`` (e.g. exchange name and trader type) is recorded in a new file and must match
-        the one recorded in an existing file. Raises ``StorageError`` naming the file, without
-        writing anything, when the file cannot be used.
+        the one recorded in an existing file. The file's lock is taken first (``StorageError``
+        "locked by another engine" while another engine, in this process or another, has it open).
+        A version-1 file is migrated to the current version in one transaction. Raises
+        ``StorageError`` naming the file, without writing anything, when the file cannot be used.
         """
         if self._db is not None:
             return
@@ -96,14 +100,17 @@ class SqliteStore:
             raise self._error("not writable")
         if self.path.exists() and not self.path.is_file():
             raise self._error("not a regular file")
+        self._lock.acquire()
         try:
             db = await aiosqlite.connect(self.path)
         except (sqlite3.Error, OSError) as exc:
+            self._lock.release()
             raise self._error(f"cannot open ({exc})") from exc
         try:
             await self._check(db, account or {})
         except BaseException:
             await db.close()
+            self._lock.release()
             raise
         self._db = db
 
@@ -112,28 +119,47 @@ class SqliteStore:
             async with db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") as cursor:
                 tables = {row[0] for row in await cursor.fetchall()}
             if not tables:
-                await db.execute("PRAGMA journal_mode=WAL")
-                await db.executescript(_SCHEMA)
+                for pragma in _PRAGMAS:
+                    await db.execute(pragma)
+                await db.execute("BEGIN IMMEDIATE")
+                for statement in schema.create_statements():
+                    await db.execute(statement)
                 await db.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
                 await db.executemany("INSERT INTO meta (key, value) VALUES (?, ?)", sorted(account.items()))
                 await db.commit()
+                self.opened_version = SCHEMA_VERSION
                 return
-            if not _TABLES <= tables:
+            if not schema.BASE_TABLES <= tables:
                 raise self._error(f"not an octobot_trading state file (tables {sorted(tables)})")
             async with db.execute("SELECT version FROM schema_version") as cursor:
                 versions = [row[0] for row in await cursor.fetchall()]
-            if versions != [SCHEMA_VERSION]:
-                raise self._error(f"unknown schema version {versions} (this code reads {SCHEMA_VERSION})")
+            if len(versions) != 1 or not isinstance(versions[0], int) or not 1 <= versions[0] <= SCHEMA_VERSION:
+                raise self._error(
+                    f"unknown schema version {versions} (this code reads versions 1 to {SCHEMA_VERSION};"
+                    " a file written by a newer version is never downgraded)"
+                )
+            version = versions[0]
+            if version == SCHEMA_VERSION and not schema.TABLES <= tables:
+                raise self._error(f"version {version} file without the tables {sorted(schema.TABLES - tables)}")
             async with db.execute("SELECT key, value FROM meta") as cursor:
                 meta = {row[0]: row[1] for row in await cursor.fetchall()}
             for key, value in account.items():
                 if key in meta and meta[key] != value:
                     raise self._error(f"belongs to another account ({key} {meta[key]!r}, not {value!r})")
-            await db.execute("PRAGMA journal_mode=WAL")
+            for pragma in _PRAGMAS:
+                await db.execute(pragma)
             async with db.execute("PRAGMA quick_check") as cursor:
                 result = [row[0] for row in await cursor.fetchall()]
             if result != ["ok"]:
                 raise self._error(f"integrity check failed: {result[:3]}")
+            if version < SCHEMA_VERSION:
+                try:
+                    await schema.migrate(db, version)
+                except sqlite3.Error as exc:
+                    raise self._error(
+                        f"migration from version {version} to {SCHEMA_VERSION} failed, file unchanged ({exc})"
+                    ) from exc
+            self.opened_version = version
         except sqlite3.DatabaseError as exc:
             raise self._error(f"corrupted or not a SQLite database ({exc})") from exc
 
@@ -145,10 +171,13 @@ class SqliteStore:
         return self._db
 
     async def close(self) -> None:
-        """Close the file (idempotent)."""
+        """Close the file and release its lock (idempotent)."""
         db, self._db = self._db, None
-        if db is not None:
-            await db.close()
+        try:
+            if db is not None:
+                await db.close()
+        finally:
+            self._lock.release()
 
     # -- reading -------------------------------------------------------------------------------------
     async def load(self) -> StoredState:
@@ -170,6 +199,22 @@ class SqliteStore:
             except ValidationError as exc:
                 raise self._error(f"invalid balance row {scope}/{currency}: {exc.errors()[0]['msg']}") from exc
         return state
+
+    async def load_history(self, order_id: str | None = None) -> list[HistoryRow]:
+        """The recorded status changes (of ``order_id`` when given), oldest first."""
+        query = "SELECT order_id, client_order_id, from_status, to_status, filled, time FROM order_history"
+        params: tuple[str, ...] = ()
+        if order_id is not None:
+            query, params = query + " WHERE order_id = ?", (order_id,)
+        try:
+            async with self.db.execute(query + " ORDER BY seq", params) as cursor:
+                raw = await cursor.fetchall()
+            fields = ("order_id", "client_order_id", "from_status", "to_status", "filled", "time")
+            return [HistoryRow.model_validate(dict(zip(fields, row, strict=True))) for row in raw]
+        except sqlite3.DatabaseError as exc:
+            raise self._error(f"cannot be read ({exc})") from exc
+        except ValidationError as exc:
+            raise self._error(f"invalid history row: {exc.errors()[0]['msg']}") from exc
 
     async def _rows(self, query: str, model: type[M]) -> list[M]:
         result = []
@@ -193,15 +238,36 @@ class SqliteStore:
         replace_trades: bool = False,
         delete_trades: Sequence[str] = (),
         meta: Mapping[str, str] | None = None,
+        history: Sequence[HistoryRow] = (),
+        prune_history: tuple[int | None, int | None] | None = None,
     ) -> None:
-        """Write one batch in one SQLite transaction.
+        """Write one batch in one SQLite transaction, durable (fsynced) when this returns.
 
         Orders are upserted (by internal id); trades and transactions are inserted once (a known id
         is ignored) unless ``replace_trades`` (a known trade's row is updated: an inferred fill partly
         matched by a real trade); ``delete_trades`` removes trades (inferred fills superseded by
         real ones); ``balances``, when given, replace every stored balance; ``meta`` entries are
-        upserted.
+        upserted; ``history`` rows are appended; ``prune_history=(before_ms, keep_rows)`` then
+        deletes history rows older than ``before_ms`` and all but the newest ``keep_rows``
+        (either may be None). Batches are written one at a time.
         """
+        async with self._writing:
+            await self._save(
+                orders, trades, transactions, balances, replace_trades, delete_trades, meta, history, prune_history
+            )
+
+    async def _save(
+        self,
+        orders: Sequence[OrderRow],
+        trades: Sequence[TradeRow],
+        transactions: Sequence[TransactionRow],
+        balances: Iterable[BalanceRow] | None,
+        replace_trades: bool,
+        delete_trades: Sequence[str],
+        meta: Mapping[str, str] | None,
+        history: Sequence[HistoryRow],
+        prune_history: tuple[int | None, int | None] | None,
+    ) -> None:
         db = self.db
         # operations run in order on the connection's thread: this ends what a cancelled batch left open
         await db.rollback()
@@ -241,6 +307,22 @@ class SqliteStore:
                     "INSERT INTO balances (scope, currency, total, available) VALUES (?, ?, ?, ?)",
                     [(b.scope, b.currency, b.total, b.available) for b in balances],
                 )
+            if history:
+                await db.executemany(
+                    "INSERT INTO order_history (order_id, client_order_id, from_status, to_status, filled, time) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [(h.order_id, h.client_order_id, h.from_status, h.to_status, h.filled, h.time) for h in history],
+                )
+            if prune_history is not None:
+                before_ms, keep_rows = prune_history
+                if before_ms is not None:
+                    await db.execute("DELETE FROM order_history WHERE time < ?", (before_ms,))
+                if keep_rows is not None:
+                    await db.execute(
+                        "DELETE FROM order_history WHERE seq <= "
+                        "(SELECT seq FROM order_history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
+                        (keep_rows,),
+                    )
             await db.commit()
         except BaseException as exc:  # a cancelled write (stop during a batch) is rolled back too
             await db.rollback()

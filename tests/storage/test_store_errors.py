@@ -34,7 +34,9 @@ async def test_corrupted_file_is_refused_and_left_unchanged(server, tmp_path):
     path.write_bytes(garbage)
     await _build_fails(server, path)
     assert path.read_bytes() == garbage
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite"]
+    # no WAL or shared-memory file was created; only the empty sidecar of the engine lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.sqlite", "state.sqlite.lock"]
+    assert (tmp_path / "state.sqlite.lock").read_bytes() == b""
 
 
 async def test_unknown_schema_version_is_refused(server, tmp_path):

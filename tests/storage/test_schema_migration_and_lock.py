@@ -1,0 +1,169 @@
+"""State files: a version-1 file is migrated forward intact, newer files are refused, one engine per file."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import sys
+from pathlib import Path
+
+import pytest
+
+from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import StorageError
+from octobot_trading.storage import SCHEMA_VERSION, SqliteStore
+from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other_tasks
+
+#: Written by the version-1 code (paper account: a filled market order, an open limit entry in the
+#: "grid" sub-portfolio with a bundled stop-loss and take-profit, 1000 USDT to start).
+V1_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "storage" / "state-v1.sqlite"
+PAPER_ACCOUNT = {"exchange": "binance", "trader": "simulated", "market_type": "spot"}
+
+
+def _dump(path: Path) -> dict[str, list[tuple]]:
+    """Every row of the version-1 tables, in a stable order."""
+    with sqlite3.connect(path) as db:
+        return {
+            table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+            for table in ("meta", "orders", "trades", "transactions", "balances")
+        }
+
+
+def _version(path: Path) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute("SELECT version FROM schema_version").fetchall()
+
+
+def _v1_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "state.sqlite"
+    shutil.copyfile(V1_FILE, path)
+    assert _version(path) == [(1,)]
+    return path
+
+
+async def test_version_1_file_is_migrated_forward_with_its_state_intact(tmp_path):
+    path = _v1_copy(tmp_path)
+    before = _dump(path)
+    store = SqliteStore(path)
+    await store.open(account=PAPER_ACCOUNT)
+    try:
+        assert store.opened_version == 1
+        state = await store.load()
+        assert await store.load_history() == []
+    finally:
+        await store.close()
+    assert SCHEMA_VERSION == 2 and _version(path) == [(2,)]
+    assert _dump(path) == before
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "order_history" in tables
+    assert sorted(o.status for o in state.orders) == ["closed", "open", "pending_creation", "pending_creation"]
+    assert len(state.trades) == 1
+    # opened again: already at version 2, nothing to migrate
+    store = SqliteStore(path)
+    await store.open(account=PAPER_ACCOUNT)
+    assert store.opened_version == 2
+    await store.close()
+
+
+async def test_migrated_version_1_file_restores_the_paper_account(server, tmp_path):
+    path = _v1_copy(tmp_path)
+    before = _dump(path)
+    stored_balances = {
+        (scope, currency): (total, available) for scope, currency, total, available in before["balances"]
+    }
+    manager = (
+        await builder_for(server).use_simulated_trader(starting_portfolio={"USDT": "1000"}).with_storage(path).build()
+    )
+    async with manager:
+        personal = manager.exchange_personal_data
+        orders = personal.orders_manager.all_orders()
+        assert len(orders) == 4
+        entry = next(o for o in orders if o.chained_orders)
+        assert entry.status is OrderStatus.OPEN and entry.sub_portfolio == "grid" and len(entry.chained_orders) == 2
+        assert entry.exchange_order_id is not None  # re-placed on the simulated venue
+        pm = personal.portfolio_manager
+        for currency, (total, available) in pm.portfolio.snapshot().items():
+            assert stored_balances[("account", currency)] == (str(total), str(available))
+        assert len(personal.trades_manager.trades()) == 1
+    assert not other_tasks()
+    assert _version(path) == [(2,)]
+
+
+async def test_a_failed_migration_leaves_the_file_at_version_1(tmp_path, monkeypatch):
+    from octobot_trading.storage import schema
+
+    path = _v1_copy(tmp_path)
+    before = _dump(path)
+    broken = dict(schema.MIGRATIONS)
+    broken[1] = (*schema.MIGRATIONS[1], "CREATE TABLE orders (id TEXT)")  # fails after the first steps
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    with pytest.raises(StorageError, match="migration from version 1 to 2 failed, file unchanged") as info:
+        await SqliteStore(path).open(account=PAPER_ACCOUNT)
+    assert str(path) in str(info.value)
+    assert _version(path) == [(1,)] and _dump(path) == before
+    with sqlite3.connect(path) as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert "order_history" not in tables
+
+
+async def test_file_of_a_newer_version_is_refused_unchanged(tmp_path):
+    path = _v1_copy(tmp_path)
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    before = _dump(path)
+    with pytest.raises(StorageError, match="unknown schema version") as info:
+        await SqliteStore(path).open(account=PAPER_ACCOUNT)
+    assert str(path) in str(info.value)
+    assert _version(path) == [(SCHEMA_VERSION + 1,)] and _dump(path) == before
+
+
+async def test_second_engine_on_the_same_file_is_refused_until_the_first_stops(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    first = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with first:
+        with pytest.raises(StorageError, match="locked by another engine") as info:
+            await builder_for(server).use_real_trader().with_storage(path).build()
+        message = str(info.value)
+        assert str(path) in message and CANARY_KEY not in message and CANARY_SECRET not in message
+        assert first.get_component("storage") is not None
+        await first.trader.create_order("market", "buy", "BTC/USDT", "0.001")  # the first one still works
+    second = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with second:
+        assert len(second.exchange_personal_data.trades_manager.trades()) == 1
+    assert not other_tasks()
+
+
+_HOLD_LOCK = """
+import asyncio, sys
+from octobot_trading.storage import SqliteStore
+
+async def main():
+    store = SqliteStore(sys.argv[1])
+    await store.open()
+    print("open", flush=True)
+    await asyncio.sleep(60)
+
+asyncio.run(main())
+"""
+
+
+async def test_lock_of_a_killed_process_is_released(tmp_path):
+    path = tmp_path / "state.sqlite"
+    child = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _HOLD_LOCK, str(path), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        assert child.stdout is not None
+        line = await asyncio.wait_for(child.stdout.readline(), 30)
+        assert line.strip() == b"open"
+        with pytest.raises(StorageError, match="locked by another engine"):
+            await SqliteStore(path).open()
+    finally:
+        child.kill()  # SIGKILL: no cleanup code runs in the child
+        await child.wait()
+    assert child.returncode == -9
+    store = SqliteStore(path)
+    await store.open()
+    await store.close()
