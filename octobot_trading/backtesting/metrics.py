@@ -22,6 +22,14 @@ Definitions
   (None when there is no losing round trip); ``trades``: number of fills.
 * ``exposure``: fraction of equity samples in which assets other than the reference market are
   worth more than 1 % of the equity.
+
+Contract symbols (fills with ``realized_pnl``): the equity includes the open positions'
+unrealized PnL; a round trip runs from a flat position to the fill (or liquidation) that leaves
+it flat again (a fill that flips the position closes the trip and opens the next); its profit
+is the realized PnL of its fills minus their fees, a liquidation counting as ``-margin_lost``
+(settle currency; funding is reported apart). ``funding`` is the net funding received per
+settle currency (negative when paid), ``liquidations`` their count, ``realized_pnl`` the
+gross realized PnL per settle currency; ``exposure`` counts samples with an open position.
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from octobot_trading.enums import OrderSide
+from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["BacktestMetrics", "EquityCurve", "Fill", "RoundTrip", "compute_metrics", "round_trips"]
 
@@ -44,7 +53,12 @@ _YEAR_MS = 365 * 24 * 3600 * 1000
 
 @dataclass(frozen=True, slots=True)
 class Fill:
-    """One fill of a backtest: time (ms), symbol, side, price, amount, fee and its currency."""
+    """One fill of a backtest: time (ms), symbol, side, price, amount, fee and its currency.
+
+    On a contract symbol ``amount`` is in contracts and ``realized_pnl`` is the gross PnL (settle
+    currency) the fill realized on the part of a position it closed (0 when it only opened);
+    it is None on spot.
+    """
 
     time: int
     symbol: str
@@ -55,6 +69,7 @@ class Fill:
     fee_currency: str
     order_type: str = "market"
     order_id: str = field(default="", compare=False)  # the order's random internal UUID
+    realized_pnl: Decimal | None = None  # contract fills: gross PnL of the part of a position closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +125,10 @@ class BacktestMetrics:
     round_trips: int
     exposure: float
     fees_paid: dict[str, Decimal] = field(default_factory=dict)
+    futures: bool = False
+    funding: dict[str, Decimal] = field(default_factory=dict)
+    liquidations: int = 0
+    realized_pnl: dict[str, Decimal] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         """Return the metrics as a plain dict (Decimals kept)."""
@@ -124,7 +143,15 @@ class BacktestMetrics:
         def num(value: float | None) -> str:
             return "n/a" if value is None else f"{value:.3f}"
 
-        fees = ", ".join(f"{amount.normalize():f} {cur}" for cur, amount in sorted(self.fees_paid.items())) or "0"
+        def amounts(values: dict[str, Decimal]) -> str:
+            return ", ".join(f"{amount.normalize():f} {cur}" for cur, amount in sorted(values.items())) or "0"
+
+        fees = amounts(self.fees_paid)
+        futures = [
+            ("Realized PnL", amounts(self.realized_pnl)),
+            ("Funding (net)", amounts(self.funding)),
+            ("Liquidations", str(self.liquidations)),
+        ]
         return [
             ("Start value", f"{self.start_value.normalize():f}"),
             ("Final value", f"{self.final_value.quantize(Decimal('0.01')):f}"),
@@ -139,17 +166,23 @@ class BacktestMetrics:
             ("Round trips", str(self.round_trips)),
             ("Exposure", pct(self.exposure)),
             ("Fees paid", fees),
+            *(futures if self.futures else []),
         ]
 
 
-def round_trips(fills: Sequence[Fill], bases: dict[str, str]) -> list[RoundTrip]:
+def round_trips(fills: Sequence[Fill], bases: dict[str, str], liquidations: Sequence[Any] = ()) -> list[RoundTrip]:
     """Group ``fills`` into flat-to-flat round trips per symbol (``bases``: symbol -> base).
 
     A round trip closes on a sell after which less than 0.1 % of the sold amount is left (the
-    rest is dust below the amount step); that leftover is valued at the sell price.
+    rest is dust below the amount step); that leftover is valued at the sell price. Contract
+    fills (``realized_pnl`` set) and ``liquidations`` follow the position instead (module docstring).
     """
     trips: list[RoundTrip] = []
     state: dict[str, list[Any]] = {}  # symbol -> [position, cash, open time, fills]
+    contract_fills = [f for f in fills if f.realized_pnl is not None]
+    if contract_fills or liquidations:
+        trips = _contract_round_trips(contract_fills, liquidations)
+        fills = [f for f in fills if f.realized_pnl is None]
     for fill in fills:
         base = bases[fill.symbol]
         entry = state.get(fill.symbol)
@@ -173,6 +206,35 @@ def round_trips(fills: Sequence[Fill], bases: dict[str, str]) -> list[RoundTrip]
     return trips
 
 
+def _contract_round_trips(fills: Sequence[Fill], liquidations: Sequence[Any]) -> list[RoundTrip]:
+    """Round trips of contract positions: signed contracts from flat to flat (see the module docstring)."""
+    events: list[tuple[int, int, Any]] = [(q.time, 0, q) for q in liquidations]  # liquidations first at a time
+    events.extend((f.time, 1, f) for f in fills)
+    events.sort(key=lambda event: (event[0], event[1]))
+    trips: list[RoundTrip] = []
+    state: dict[str, list[Any]] = {}  # symbol -> [signed contracts, profit, open time, events]
+    for time, _, event in events:
+        entry = state.setdefault(event.symbol, [Decimal(0), Decimal(0), time, 0])
+        if entry[3] == 0:
+            entry[2] = time
+        entry[3] += 1
+        if isinstance(event, Fill):
+            signed = event.amount if event.side is OrderSide.BUY else -event.amount
+            before = entry[0]
+            entry[0] = before + signed
+            entry[1] += (event.realized_pnl or Decimal(0)) - event.fee
+            closed = before != 0 and (entry[0] == 0 or (entry[0] > 0) != (before > 0))
+        else:
+            entry[0] = Decimal(0)
+            entry[1] -= event.margin_lost
+            closed = True
+        if closed:
+            trips.append(RoundTrip(event.symbol, entry[2], time, entry[1], entry[3]))
+            remainder = entry[0]
+            state[event.symbol] = [remainder, Decimal(0), time, 1 if remainder else 0]
+    return trips
+
+
 def _ratio(returns: npt.NDArray[np.float64], denominator: float, per_year: float) -> float | None:
     if denominator <= 0 or not math.isfinite(denominator):
         return None
@@ -187,8 +249,14 @@ def compute_metrics(
     final_value: Decimal,
     bases: dict[str, str],
     buy_and_hold_return: Decimal | None = None,
+    funding: Sequence[Any] = (),
+    liquidations: Sequence[Any] = (),
 ) -> BacktestMetrics:
-    """Compute :class:`BacktestMetrics` from the equity curve, the fills and exact values."""
+    """Compute :class:`BacktestMetrics` from the equity curve, the fills and exact values.
+
+    ``funding`` / ``liquidations``: a futures run's funding payments and liquidations
+    (:mod:`~octobot_trading.backtesting.futures_results`).
+    """
     total_return = final_value / start_value - 1 if start_value else Decimal(0)
     drawdown = curve.drawdown()
     max_dd = float(drawdown.max()) if len(drawdown) else 0.0
@@ -202,15 +270,22 @@ def compute_metrics(
             sharpe = _ratio(returns, float(returns.std(ddof=1)), per_year)
             downside = float(np.sqrt(np.mean(np.minimum(returns, 0.0) ** 2)))
             sortino = _ratio(returns, downside, per_year)
-    trips = round_trips(fills, bases)
+    trips = round_trips(fills, bases, liquidations)
     wins = [t.profit for t in trips if t.profit > 0]
     losses = [-t.profit for t in trips if t.profit < 0]
     win_rate = len(wins) / len(trips) if trips else None
     profit_factor = float(sum(wins) / sum(losses)) if losses and sum(losses) > 0 else None
-    exposure = float(np.mean(curve.exposure > 0.01 * curve.values)) if len(curve) else 0.0
+    exposure = float(np.mean(curve.exposure > 0.01 * np.abs(curve.values))) if len(curve) else 0.0
     fees: dict[str, Decimal] = {}
+    realized: dict[str, Decimal] = {}
     for fill in fills:
         fees[fill.fee_currency] = fees.get(fill.fee_currency, Decimal(0)) + fill.fee
+        if fill.realized_pnl is not None:
+            settle = parse_symbol(fill.symbol).settle or fill.fee_currency
+            realized[settle] = realized.get(settle, Decimal(0)) + fill.realized_pnl
+    net_funding: dict[str, Decimal] = {}
+    for payment in funding:
+        net_funding[payment.currency] = net_funding.get(payment.currency, Decimal(0)) + payment.amount
     return BacktestMetrics(
         start_value=start_value,
         final_value=final_value,
@@ -225,4 +300,8 @@ def compute_metrics(
         round_trips=len(trips),
         exposure=exposure,
         fees_paid=fees,
+        futures=bool(realized or funding or liquidations or any(not parse_symbol(s).is_spot for s in bases)),
+        funding=net_funding,
+        liquidations=len(liquidations),
+        realized_pnl=realized,
     )

@@ -7,26 +7,42 @@ lowest priority of the OHLCV channel (portfolio value computed once per sampling
 per price), replays the data and collects fills, final balances, metrics and a SHA-256 hash of
 the event log (orders and fills in order, with their times, prices, amounts, fees and final
 statuses; random internal ids excluded), so two runs of the same backtest can be compared.
+
+Futures (``contracts=``, ``funding_rates=``, ``mark_prices=``; checked and read back in
+:mod:`~octobot_trading.backtesting.futures_results`): the equity includes the open positions'
+unrealized PnL, fills carry their realized PnL, and the event log also holds the funding
+payments, liquidations and positions left open (a spot run's log, and hash, are unchanged).
 """
 
 from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import numpy as np
-
 from octobot_trading.backtesting.candle_data import CandleData
+from octobot_trading.backtesting.equity_sampler import EquitySampler, with_unrealized
+from octobot_trading.backtesting.funding_data import FundingData
+from octobot_trading.backtesting.futures_results import (
+    FundingEvent,
+    LiquidationEvent,
+    check_futures_inputs,
+    futures_log_lines,
+    open_positions,
+    read_futures,
+    unrealized_by_currency,
+)
 from octobot_trading.backtesting.metrics import BacktestMetrics, EquityCurve, Fill, compute_metrics
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError
+from octobot_trading.errors import ConfigurationError, NotSupported
 from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.modes.base import AbstractTradingMode
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.util.contract_spec import ContractSpec
 from octobot_trading.util.decimals import ZERO, decimal_from_data_float, decimal_to_str, to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
@@ -53,6 +69,12 @@ class BacktestResult:
         Sampled portfolio value in the reference market.
     event_log_hash
         SHA-256 of the orders-and-fills event log (identical for identical runs).
+    positions
+        Futures positions left open at the end (``ot.Position``, at the last mark price).
+    funding
+        Funding payments (:class:`~octobot_trading.backtesting.futures_results.FundingEvent`).
+    liquidations
+        Liquidations (:class:`~octobot_trading.backtesting.futures_results.LiquidationEvent`).
     """
 
     trades: list[Fill]
@@ -67,92 +89,14 @@ class BacktestResult:
     mode_name: str
     mode_config: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    positions: list[Position] = field(default_factory=list)
+    funding: list[FundingEvent] = field(default_factory=list)
+    liquidations: list[LiquidationEvent] = field(default_factory=list)
 
     @property
     def candles_per_second(self) -> float:
         """Replay speed of this run (wall clock)."""
         return self.candles / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-
-class _EquitySampler:
-    """OHLCV consumer (lowest priority) recording the portfolio value every ``interval_ms``.
-
-    Per candle it only compares the candle's close time with the next sampling time; prices are
-    read from the candle buffers when a sample is taken.
-    """
-
-    def __init__(
-        self,
-        portfolio: Any,
-        reference: str,
-        symbols: list[str],
-        symbols_data: Any,
-        time_frame: TimeFrame,
-        interval_ms: int,
-        capacity: int,
-    ) -> None:
-        self.portfolio = portfolio
-        self.reference = reference
-        self.first_symbol = symbols[0]
-        self.symbols_data = symbols_data
-        self.time_frame = time_frame
-        self.tf_ms = time_frame.ms
-        self.pairs = {parse_symbol(s).base: s for s in reversed(symbols) if parse_symbol(s).quote == reference}
-        self.interval_ms = interval_ms
-        self.next_ms = -1
-        size = capacity + 2
-        self.times = np.zeros(size, dtype=np.int64)
-        self.values = np.zeros(size, dtype=np.float64)
-        self.exposure = np.zeros(size, dtype=np.float64)
-        self.prices = np.zeros(size, dtype=np.float64)
-        self.count = 0
-
-    async def on_candle(self, candle: Any) -> None:
-        close_ms = candle.timestamp + self.tf_ms
-        if close_ms >= self.next_ms:
-            self.sample(close_ms)
-
-    def _last_close(self, symbol: str) -> float | None:
-        price: float | None = self.symbols_data.get(symbol).candles(self.time_frame).last_close
-        return price
-
-    def sample(self, time_ms: int) -> None:
-        if self.count >= len(self.times):
-            grow = len(self.times)
-            for name in ("times", "values", "exposure", "prices"):
-                array = getattr(self, name)
-                setattr(self, name, np.concatenate([array, np.zeros(grow, dtype=array.dtype)]))
-        self.next_ms = time_ms + self.interval_ms
-        totals = self.portfolio.totals()
-        value = totals.get(self.reference, ZERO)
-        exposed = ZERO
-        for currency, amount in totals.items():
-            if currency == self.reference or not amount:
-                continue
-            price = self._price(currency)
-            if price is not None:
-                # valued exactly (candle prices become Decimal through their shortest text), stored as float
-                exposed += amount * decimal_from_data_float(price)
-        index = self.count
-        self.times[index] = time_ms
-        self.values[index] = float(value + exposed)
-        self.exposure[index] = float(exposed)
-        self.prices[index] = self._last_close(self.first_symbol) or 0.0
-        self.count += 1
-
-    def _price(self, currency: str) -> float | None:
-        symbol = self.pairs.get(currency)
-        return None if symbol is None else self._last_close(symbol)
-
-    def curve(self) -> EquityCurve:
-        n = self.count
-        return EquityCurve(
-            self.times[:n].copy(),
-            self.values[:n].copy(),
-            self.exposure[:n].copy(),
-            self.prices[:n].copy(),
-            self.reference,
-        )
 
 
 class _frozen_heap:
@@ -236,7 +180,9 @@ class _OrderLog:
         return result
 
 
-def _event_log_hash(order_lines: list[bytes], fills: list[Fill], final: Mapping[str, Decimal]) -> str:
+def _event_log_hash(
+    order_lines: list[bytes], fills: list[Fill], final: Mapping[str, Decimal], futures_lines: Sequence[bytes] = ()
+) -> str:
     digest = hashlib.sha256()
     for line in order_lines:
         digest.update(line)
@@ -254,9 +200,13 @@ def _event_log_hash(order_lines: list[bytes], fills: list[Fill], final: Mapping[
                     decimal_to_str(fill.fee),
                     fill.fee_currency,
                     fill.order_type,
+                    *(() if fill.realized_pnl is None else ("pnl", decimal_to_str(fill.realized_pnl))),
                 )
             ).encode()
         )
+        digest.update(b"\n")
+    for line in futures_lines:
+        digest.update(line)
         digest.update(b"\n")
     for currency in sorted(final):
         digest.update(f"balance|{currency}|{decimal_to_str(final[currency])}\n".encode())
@@ -278,6 +228,7 @@ def _fills(personal_data: Any, symbols: list[str]) -> list[Fill]:
                 fee_currency=trade.fee_currency or quote_of[trade.symbol],
                 order_type=str(trade.order_type),
                 order_id=trade.order_id,
+                realized_pnl=getattr(trade, "realized_pnl", None),
             )
         )
     return fills
@@ -314,6 +265,9 @@ async def run_backtest(
     partial_fill_fraction: Decimal | int | str | None = None,
     keep_orders: bool = True,
     evaluations: Any = None,
+    contracts: Mapping[str, ContractSpec] | None = None,
+    funding_rates: FundingData | list[FundingData] | None = None,
+    mark_prices: CandleData | None = None,
 ) -> BacktestResult:
     """Backtest ``trading_mode`` on ``data`` and return a :class:`BacktestResult`.
 
@@ -357,6 +311,18 @@ async def run_backtest(
         A ``.json`` / ``.csv`` evaluations file or a list of ``ot.modes.Evaluation``, published to
         the mode's producers (``on_evaluation``) at their times on the simulated clock, after the
         candles closing at that time (``ExchangeBuilder.with_evaluations``; format in docs/modes.md).
+    contracts
+        ``{symbol: ot.ContractSpec}`` of backtested contract symbols (``XRP/USDT:USDT``); a spot
+        symbol is refused (``ConfigurationError``). Contract symbols without a spec get the
+        default one (docs/futures.md).
+    funding_rates
+        ``ot.backtesting.FundingData`` (or a list, one per symbol) of backtested contract symbols;
+        every open position pays or receives funding at their times.
+    mark_prices
+        ``CandleData`` of mark-price candles (``CandleData.from_file(..., kind="mark")``) of
+        backtested contract symbols, at the replay's time frame or a whole multiple of it
+        (default: the traded candles are the marks). Any bad futures argument raises
+        ``ConfigurationError`` naming it, before anything is built.
     """
     from octobot_trading.backtesting.backtest_component import BacktestComponent
     from octobot_trading.exchanges.builder import ExchangeBuilder
@@ -392,6 +358,7 @@ async def run_backtest(
         for tf in run_tfs:
             data.get(symbol, tf)  # ConfigurationError naming what is missing
     base_tf = run_tfs[0]
+    futures = check_futures_inputs(run_symbols, base_tf, contracts, funding_rates, mark_prices)
     reference = reference_market or parse_symbol(run_symbols[0]).quote
     fees = fees or Fees()
     run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
@@ -411,6 +378,11 @@ async def run_backtest(
     )
     if evaluations is not None:
         builder.with_evaluations(evaluations)
+    if futures.any:
+        with_contracts = getattr(builder, "with_contracts", None)
+        if with_contracts is None:
+            raise NotSupported("futures backtests (contracts, funding_rates, mark_prices) are not available")
+        with_contracts(futures.contracts, funding_rates=futures.funding_rates or None, mark_prices=futures.mark_prices)
     manager = await builder.build()
     first = data.get(run_symbols[0], base_tf)
     span = int(first.times[-1]) - int(first.times[0]) + base_tf.ms
@@ -418,7 +390,7 @@ async def run_backtest(
     personal_data, channels = manager.exchange_personal_data, manager.channels
     if personal_data is None or channels is None:  # the builder fills both for a backtest
         raise ConfigurationError("the backtest manager has no trader or market data", field="data")
-    sampler = _EquitySampler(
+    sampler = EquitySampler(
         personal_data.portfolio_manager.portfolio,
         reference,
         run_symbols,
@@ -427,13 +399,20 @@ async def run_backtest(
         interval,
         span // interval + 2,
     )
+    venue: Any = manager.exchange.connector  # the simulated venue
+    if any(not parse_symbol(s).is_spot for s in run_symbols):
+
+        def futures_state() -> tuple[dict[str, Decimal], bool]:
+            positions = open_positions(venue, personal_data)
+            return unrealized_by_currency(positions), bool(positions)
+
+        sampler.futures_state = futures_state
     component = manager.get_component("backtest", BacktestComponent)
     clock = LiveClock()
     started = clock.monotonic()
     async with manager:
         for symbol in run_symbols:
             channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf, priority=ChannelPriority.LOW)
-        venue: Any = manager.exchange.connector  # the simulated venue
         if slippage:
             venue.slippage = slippage / 100
         if fraction is not None:
@@ -458,6 +437,7 @@ async def run_backtest(
         config = modes[0].config.model_dump(mode="json") if modes else dict(mode_config or {})
     elapsed = clock.monotonic() - started
     final = personal_data.portfolio_manager.portfolio.totals()
+    outcome = read_futures(venue, personal_data)
     first_prices: dict[str, Decimal] = {}
     last_prices: dict[str, Decimal] = {}
     for symbol in run_symbols:
@@ -467,7 +447,7 @@ async def run_backtest(
             first_prices[parsed.base] = decimal_from_data_float(float(series.opens[0]))
             last_prices[parsed.base] = series.close_decimal(len(series) - 1)
     start_value = _value(start_totals, first_prices, reference)
-    final_value = _value(final, last_prices, reference)
+    final_value = _value(with_unrealized(final, unrealized_by_currency(outcome.positions)), last_prices, reference)
     base0 = parse_symbol(run_symbols[0]).base
     hold = last_prices[base0] / first_prices[base0] - 1 if base0 in first_prices else None
     fills = _fills(personal_data, run_symbols)
@@ -479,13 +459,15 @@ async def run_backtest(
         final_value=final_value,
         bases={s: parse_symbol(s).base for s in run_symbols},
         buy_and_hold_return=hold,
+        funding=outcome.funding,
+        liquidations=outcome.liquidations,
     )
     return BacktestResult(
         trades=fills,
         final_portfolio=dict(final),
         metrics=metrics,
         equity_curve=curve,
-        event_log_hash=_event_log_hash(order_log.order_lines(), fills, final),
+        event_log_hash=_event_log_hash(order_log.order_lines(), fills, final, futures_log_lines(outcome)),
         candles=candles,
         exchange=data.exchange,
         symbols=run_symbols,
@@ -493,4 +475,7 @@ async def run_backtest(
         mode_name=trading_mode.get_mode_name(),
         mode_config=config,
         elapsed_s=elapsed,
+        positions=outcome.positions,
+        funding=outcome.funding,
+        liquidations=outcome.liquidations,
     )
