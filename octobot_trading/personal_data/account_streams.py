@@ -6,7 +6,8 @@ The trader component of a live (not paper) manager starts it when the venue stre
 1. starts the watchers (``watch_orders``, and when the venue has them ``watch_my_trades``,
    ``watch_balance``, and ``watch_positions`` on futures), then ``subscribe_private_streams()`` (returns once the venue
    confirmed the subscription);
-2. reconciles over REST (the trader's ``sync_with_exchange`` then ``refresh_balances``): whatever
+2. reconciles over REST (the trader's ``sync_with_exchange`` then ``refresh_balances``, and on
+   futures the venue's positions, replacing the local ones): whatever
    happened before the subscription, or while it was down, is read there;
 3. applies every order update, with the fills the stream delivered for it, through the one
    update path ``OrdersManager.apply_exchange_update`` (a fill known by trade id is ignored, so a
@@ -222,6 +223,9 @@ class AccountStreams:
             before = self._fingerprint()
             await self.trader.sync_with_exchange(self.symbols or None)
             await self.trader.refresh_balances()
+            if self.futures:  # the venue's positions: those closed meanwhile (liquidated too) go
+                positions = await self.exchange.fetch_positions(sorted(self.symbols) or None)
+                self.trader.personal_data.positions_manager.update_from_exchange(positions)
             self.reconciliations += 1
             return self._fingerprint() != before
 
@@ -316,7 +320,5 @@ class AccountStreams:
         while True:
             positions = await self.exchange.watch_positions()
             self._seen()
-            async with self.lock:
-                self.trader.personal_data.positions_manager.update_from_exchange(
-                    positions, {p.symbol for p in positions}
-                )
+            async with self.lock:  # only the positions the update names change (0 contracts: closed)
+                self.trader.personal_data.positions_manager.apply_updates(positions)

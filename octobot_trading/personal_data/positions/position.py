@@ -10,7 +10,7 @@ positions accounted locally from fills (paper trading and backtests) come from
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from octobot_trading.enums import MarginMode, PositionSide
@@ -72,6 +72,9 @@ class Position:
             raw.liquidation_price,
             raw.timestamp,
             margin_mode,
+            raw.initial_margin,
+            raw.maintenance_margin,
+            raw.realized_pnl,
         )
 
 
@@ -94,6 +97,32 @@ class PositionsManager:
         for position in parsed:
             if position.contracts != 0:
                 self._positions[(position.symbol, position.side)] = position
+
+    def apply_updates(self, positions: Iterable[ExchangePosition]) -> None:
+        """Apply the venue's pushed changes (a private stream): only the positions they name change.
+
+        A hedge-mode update (``hedged`` True) replaces that ``(symbol, side)``; any other replaces
+        every side of its symbol (a one-way position may have flipped). 0 contracts closes. The
+        leverage and margin mode a stream update lacks are kept from the position it replaces.
+        Everything is parsed before anything changes, so a bad update changes nothing.
+        """
+        updates = [(p, None if p.contracts == 0 else Position.from_exchange(p)) for p in positions]
+        for raw, parsed in updates:
+            previous = self.get(raw.symbol, parsed.side if parsed is not None and raw.hedged else None)
+            if raw.hedged and raw.side in (PositionSide.LONG, PositionSide.SHORT):
+                self._positions.pop((raw.symbol, PositionSide(raw.side)), None)
+            else:
+                for key in [k for k in self._positions if k[0] == raw.symbol]:
+                    del self._positions[key]
+            if parsed is None:
+                continue
+            if previous is not None and (parsed.leverage is None or parsed.margin_mode is None):
+                parsed = replace(
+                    parsed,
+                    leverage=parsed.leverage if parsed.leverage is not None else previous.leverage,
+                    margin_mode=parsed.margin_mode if parsed.margin_mode is not None else previous.margin_mode,
+                )
+            self._positions[(parsed.symbol, parsed.side)] = parsed
 
     def get(self, symbol: str, side: PositionSide | None = None) -> Position | None:
         """Return the open position of ``symbol`` (of ``side`` when given), or None."""
