@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.clock import SimulatedClock
+from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.rate_limit import venue_rate_gate
@@ -39,6 +39,7 @@ __all__ = [
     "HOUR",
     "WATCHDOG",
     "Venue",
+    "VenueClock",
     "assert_engine_matches_venue",
     "assert_no_secret",
     "live_builder",
@@ -86,11 +87,27 @@ def forget_back_off(server: FakeExchangeServer) -> None:
     gate.cool_until_ms = gate.banned_until_ms = 0
 
 
+class VenueClock(LiveClock):
+    """The venue's wall clock, ``offset_ms`` away from this machine's (a test moves it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.offset_ms = 0
+
+    def now_ms(self) -> int:
+        return super().now_ms() + self.offset_ms
+
+
 @pytest.fixture
 async def venue() -> AsyncIterator[Venue]:
-    """A fresh fake venue (5m fixture candles, started at candle 100) with its websocket streams."""
+    """A fresh fake venue (5m fixture candles, started at candle 100) with its websocket streams;
+    its clock is a :class:`VenueClock` (``venue.server.clock.offset_ms``)."""
     server = FakeExchangeServer(
-        default_markets(FIXTURES, "5m"), start_index=100, api_key=API_KEY, api_secret=API_SECRET
+        default_markets(FIXTURES, "5m"),
+        start_index=100,
+        api_key=API_KEY,
+        api_secret=API_SECRET,
+        clock=VenueClock(),
     )
     streams = FakeBinanceStreams(server)
     user_data = FakeBinanceUserData(server)
