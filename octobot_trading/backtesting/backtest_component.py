@@ -33,6 +33,7 @@ from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
 from octobot_trading.exchange_data.readiness import ReadinessTopic
+from octobot_trading.exchanges.connectors.simulator.futures_calls import FuturesSetup
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.trader import Trader
@@ -100,9 +101,14 @@ def replayed_symbols(data: CandleData, config: ExchangeConfig) -> list[str]:
 
 
 def backtesting_connector(
-    data: CandleData, config: ExchangeConfig, trading: TradingConfig, clock: Clock
+    data: CandleData, config: ExchangeConfig, trading: TradingConfig, clock: Clock, futures: FuturesSetup | None = None
 ) -> SimulatedConnector:
-    """The simulated venue replaying ``data`` (see the module docstring)."""
+    """The simulated venue replaying ``data`` (see the module docstring).
+
+    Contract symbols (``XRP/USDT:USDT``) are traded as futures: with ``futures``' specs, funding
+    rates and mark prices when given, else with a spec derived from the market (docs/futures.md).
+    A spec of a symbol that is not replayed raises ``ConfigurationError(field="contracts")``.
+    """
     fees = Fees(maker=trading.fees.maker, taker=trading.fees.taker)
     side = HistoricalMarketSide(data, clock, fees=(fees.maker, fees.taker))
     symbols = list(config.symbols) or data.symbols
@@ -115,6 +121,13 @@ def backtesting_connector(
         market_data=side,  # type: ignore[arg-type]
     )
     connector.allow_withdrawals = config.allow_withdrawals  # the builder's allow_withdrawals(), as live
+    for symbol in futures.contracts if futures is not None else ():
+        if symbol not in markets:
+            raise ConfigurationError(f"contracts names {symbol!r}, which is not replayed", field="contracts")
+    if futures is not None:
+        futures.apply(connector)
+    elif any(":" in symbol for symbol in markets):
+        connector.enable_futures()
     return connector
 
 
@@ -182,7 +195,7 @@ class BacktestComponent:
             data,
             clock=clock,
             market_data=market_data,
-            engine=simulated.engine,
+            engine=simulated.candle_matcher(),  # the bare engine unless contracts are traded
             symbols=self.symbols,
             time_frames=self.time_frames,
             due_triggers=self.trader.due_triggers,

@@ -92,6 +92,7 @@ class _Plan:
     websocket_options: Mapping[str, Any]
     account: bool = True
     evaluations: tuple[Any, ...] = ()
+    futures: Any = None  # a simulator FuturesSetup (with_contracts)
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -126,6 +127,7 @@ class ExchangeBuilder:
         self._account = True
         self._exchange_class: type[RestExchange] | None = None
         self._evaluations: Any = None
+        self._futures: Any = None
 
     # -- settings (each returns the builder) ------------------------------------------------
     def with_credentials(
@@ -248,6 +250,20 @@ class ExchangeBuilder:
         if data is None:
             raise ConfigurationError("use_backtesting() needs data", field="backtesting_data")
         self._trader_type, self._backtesting_data = TraderType.SIMULATED, data
+        return self
+
+    def with_contracts(
+        self, contracts: Mapping[str, Any], *, funding_rates: Any = None, mark_prices: Any = None
+    ) -> ExchangeBuilder:
+        """Paper trading and backtests: trade ``contracts`` (``{symbol: ot.ContractSpec}``) as futures.
+
+        ``funding_rates`` (backtests): one ``ot.backtesting.FundingData`` or several;
+        ``mark_prices`` (backtests): a ``CandleData`` of mark-price candles. A spec of a spot
+        symbol raises ``ConfigurationError(field="contracts")`` here (docs/futures.md).
+        """
+        from octobot_trading.exchanges.connectors.simulator.futures_calls import FuturesSetup
+
+        self._futures = FuturesSetup(dict(contracts), funding_rates, mark_prices)
         return self
 
     def use_trading_mode(
@@ -383,6 +399,7 @@ class ExchangeBuilder:
             websocket_options=dict(self._websocket_options),
             account=self._account or data is not None,
             evaluations=tuple(evaluations),
+            futures=self._futures,
         )
 
     async def build(self) -> ExchangeManager:
@@ -442,7 +459,8 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
     if plan.backtesting_data is not None:
         from octobot_trading.backtesting.backtest_component import backtesting_connector
 
-        return backtesting_connector(plan.backtesting_data, plan.exchange_config, plan.trading_config, plan.clock)
+        data, config = plan.backtesting_data, plan.exchange_config
+        return backtesting_connector(data, config, plan.trading_config, plan.clock, plan.futures)
     live = plan.exchange_class.create_connector(plan.exchange_config, plan.clock, client_hook=plan.client_hook)
     if plan.trader_type is TraderType.REAL:
         return live
@@ -458,6 +476,8 @@ def _make_connector(plan: _Plan) -> ExchangeConnector:
         market_data=venue,
     )
     paper.allow_withdrawals = plan.exchange_config.allow_withdrawals  # allow_withdrawals(), as live
+    if plan.futures is not None:
+        plan.futures.apply(paper)  # contract symbols become futures once the markets are loaded
     return paper
 
 

@@ -206,6 +206,20 @@ class RestExchange(TransferCalls, ExchangeConnector):
 
         setter(repaired)
 
+    def set_position_update_listener(self, callback: Callable[..., Awaitable[None]] | None) -> None:
+        """Receive the connector's pushed positions (the simulator's ``await callback(positions, margin,
+        liquidations)``), each position repaired by ``fix_position``; ignored without pushed positions."""
+        setter = getattr(self.connector, "set_position_update_listener", None)
+        if setter is None or callback is None:
+            if setter is not None:
+                setter(None)
+            return
+
+        async def repaired(positions: list[ExchangePosition], *rest: Any) -> None:
+            await callback([self.fix_position(p) for p in positions], *rest)
+
+        setter(repaired)
+
     async def reset_websockets(self) -> None:
         """Drop the venue's websocket subscriptions (the next ``watch_*`` resubscribes), if it has any."""
         reset = getattr(self._feed, "reset_websockets", None)

@@ -159,6 +159,15 @@ class FuturesAccount:
             return total
 
     # ----------------------------------------------------------------- settings
+    def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
+        """Trade ``symbol`` with ``spec`` too; a new settle wallet starts at ``wallet``. A known symbol is kept."""
+        if symbol in self.specs:
+            return
+        bound = spec.for_symbol(symbol)
+        self.specs[symbol] = bound
+        self._wallets.setdefault(settle_currency(symbol), wallet)
+        self._settings[symbol] = ContractSettings(bound.leverage, bound.margin_mode, bound.position_mode)
+
     def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
         """Set the leverage of new positions of ``symbol`` (refused while one is open)."""
         value = self._spec(symbol).check_leverage(leverage)

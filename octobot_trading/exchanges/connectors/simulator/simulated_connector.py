@@ -18,10 +18,12 @@ from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TimeFrame, TradeType
+from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, PositionSide, TimeFrame, TradeType
 from octobot_trading.errors import InvalidOrder, NotSupported, OrderNotFound, UnknownSymbol
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
+from octobot_trading.exchanges.connectors.simulator.futures_calls import FuturesCalls, PositionUpdateListener
+from octobot_trading.exchanges.connectors.simulator.futures_venue import FuturesVenue
 from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine, RestingOrder
 from octobot_trading.exchanges.connectors.simulator.order_records import (
     SimOrder,
@@ -34,14 +36,12 @@ from octobot_trading.exchanges.connectors.simulator.order_records import (
     settle_fill,
 )
 from octobot_trading.exchanges.connectors.simulator.order_rules import adapt_order
-from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfers
+from octobot_trading.exchanges.connectors.simulator.transfers import SimulatedTransfers, TransferCalls
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
-    DepositAddress,
     ExchangeOrder,
     ExchangeTrade,
-    ExchangeTransaction,
     MarketInfo,
     OrderBook,
     PublicTrade,
@@ -65,7 +65,7 @@ _OPEN, _PARTIALLY_FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 
 
-class SimulatedConnector(ExchangeConnector):
+class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
     """A simulated exchange account with a matching engine.
 
     Parameters
@@ -88,6 +88,9 @@ class SimulatedConnector(ExchangeConnector):
         Market orders fill this % worse than the last price (default 0).
     partial_fill_fraction:
         None: complete fills. Otherwise resting orders fill at most this fraction of each candle's volume.
+    contracts:
+        ``{symbol: ContractSpec}``: contract symbols accounted as futures (see
+        :meth:`~.futures_calls.FuturesCalls.enable_futures`; docs/futures.md).
     """
 
     name = "simulator"
@@ -105,6 +108,7 @@ class SimulatedConnector(ExchangeConnector):
         slippage_percent: Decimal | int | str = 0,
         partial_fill_fraction: Decimal | int | str | None = None,
         market_type: MarketType = MarketType.SPOT,
+        contracts: Mapping[str, Any] | None = None,
     ) -> None:
         super().__init__(clock)
         self.fees = fees or Fees()
@@ -142,73 +146,14 @@ class SimulatedConnector(ExchangeConnector):
         self._trade_ids = itertools.count(1)
         #: Deposits and withdrawals of the account (see :class:`SimulatedTransfers`).
         self.transfers = SimulatedTransfers(self._current_account, clock, self.name)
+        #: Contract symbols' accounting (None until a contract symbol is traded; see FuturesCalls).
+        self.futures: FuturesVenue | None = None
+        self.position_update_listener: PositionUpdateListener | None = None
+        if contracts:
+            self.enable_futures(contracts)
 
     def _current_account(self) -> SimulatedAccount:
         return self.account
-
-    # -- transfers (SimulatedTransfers) ---------------------------------------------------------------
-    @property
-    def allow_withdrawals(self) -> bool:
-        """False by default: ``withdraw`` is refused with ``WithdrawalsDisabled`` until set True."""
-        return self.transfers.allow_withdrawals
-
-    @allow_withdrawals.setter
-    def allow_withdrawals(self, allowed: bool) -> None:
-        self.transfers.allow_withdrawals = allowed
-
-    @property
-    def withdrawal_fees(self) -> dict[str, Decimal] | None:
-        """``withdraw`` fee per currency, taken from the withdrawn amount (default none)."""
-        return self.transfers.withdrawal_fees
-
-    @withdrawal_fees.setter
-    def withdrawal_fees(self, fees: dict[str, Decimal] | None) -> None:
-        self.transfers.withdrawal_fees = fees
-
-    @property
-    def withdrawal_listeners(self) -> list[Callable[[ExchangeTransaction], object]]:
-        """Callbacks told ``(transaction)`` of each accepted withdrawal."""
-        return self.transfers.withdrawal_listeners
-
-    def deposit_address_of(self, currency: str) -> str:
-        """The simulated account's deposit address for ``currency`` (stable)."""
-        return self.transfers.deposit_address_of(currency)
-
-    def receive_deposit(
-        self,
-        currency: str,
-        amount: Decimal | int | str,
-        *,
-        transaction_id: str,
-        txid: str | None = None,
-        address: str | None = None,
-    ) -> ExchangeTransaction:
-        """Credit an incoming deposit once per ``transaction_id`` (see :meth:`SimulatedTransfers.receive_deposit`)."""
-        return self.transfers.receive_deposit(
-            currency, amount, transaction_id=transaction_id, txid=txid, address=address
-        )
-
-    async def fetch_deposits(
-        self, currency: str | None = None, since: int | None = None, limit: int | None = None
-    ) -> list[ExchangeTransaction]:
-        """Deposits to the account, oldest first."""
-        return await self.transfers.fetch_deposits(currency, since, limit)
-
-    async def fetch_withdrawals(
-        self, currency: str | None = None, since: int | None = None, limit: int | None = None
-    ) -> list[ExchangeTransaction]:
-        """Withdrawals from the account, oldest first."""
-        return await self.transfers.fetch_withdrawals(currency, since, limit)
-
-    async def fetch_deposit_address(self, currency: str, *, network: str | None = None) -> DepositAddress:
-        """The simulated deposit address of ``currency``."""
-        return await self.transfers.fetch_deposit_address(currency, network=network)
-
-    async def withdraw(
-        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
-    ) -> ExchangeTransaction:
-        """Debit free ``currency`` and record a completed withdrawal (refused unless allowed)."""
-        return await self.transfers.withdraw(currency, amount, address, tag=tag, network=network)
 
     # -- restart recovery (paper trading) --------------------------------------------------------------
     def restore_account(self, totals: Mapping[str, Decimal], *, known_ids: Iterable[str | None] = ()) -> None:
@@ -239,6 +184,8 @@ class SimulatedConnector(ExchangeConnector):
         pending = self.engine.on_candle(symbol, self.clock.now_ms(), price, price, price, price)  # type: ignore[arg-type]
         if pending is not None:
             await pending
+        if self.futures is not None:
+            await self.futures_candle(symbol, self.clock.now_ms(), price, price, price, price, funding=False)
 
     async def on_closed_candle(
         self,
@@ -258,11 +205,12 @@ class SimulatedConnector(ExchangeConnector):
             record = self._orders.get(resting.id)
             if record is not None and record.timestamp <= open_ms and resting.seq > cutoff:
                 cutoff = resting.seq
-        if not cutoff:
-            return
-        pending = self.engine.on_candle(symbol, close_ms, open, high, low, close, max_seq=cutoff)  # type: ignore[arg-type]
-        if pending is not None:
-            await pending
+        if cutoff:
+            pending = self.engine.on_candle(symbol, close_ms, open, high, low, close, max_seq=cutoff)  # type: ignore[arg-type]
+            if pending is not None:
+                await pending
+        if self.futures is not None:
+            await self.futures_candle(symbol, close_ms, open, high, low, close, funding=False)
 
     def last_price(self, symbol: str) -> Decimal | None:
         """The price used for market orders: the price source's, else the last candle close."""
@@ -333,8 +281,11 @@ class SimulatedConnector(ExchangeConnector):
 
     # -- account -------------------------------------------------------------------------------------------
     async def fetch_balance(self) -> dict[str, Balance]:
-        """The simulated account's balances."""
-        return self.account.balances()
+        """The simulated account's balances (settle currencies: the futures wallets, docs/futures.md)."""
+        balances = self.account.balances()
+        if self.futures is not None:
+            balances.update(self.futures.balances())
+        return balances
 
     def _reserve_price(self, resting: RestingOrder, last: Decimal | None = None) -> Decimal | None:
         """The unit price a buy locks its cost at (a market order: ``last`` plus the slippage)."""
@@ -412,7 +363,7 @@ class SimulatedConnector(ExchangeConnector):
             raise InvalidOrder(
                 f"no price known for {symbol} to value the order", limit="price", symbol=symbol, exchange=self.name
             )
-        currency = market.quote if side is _BUY else market.base
+        currency: str | None = market.quote if side is _BUY else market.base
         to_lock = qty * reserve_price if side is _BUY else qty
         owner = self._orders.get(params["shares_funds_with"] or "") if "shares_funds_with" in params else None
         if owner is not None and (
@@ -421,7 +372,13 @@ class SimulatedConnector(ExchangeConnector):
             owner = None
         if owner is not None:
             to_lock = max(ZERO, to_lock - owner.reserved)
-        self.account.lock(currency, to_lock)
+        if market.settle is not None:  # a contract: margin reserved by the futures venue (no spot funds)
+            currency, to_lock = None, ZERO
+            self.contract_venue(symbol).reserve(
+                resting.id, symbol, side, qty, reserve_price, self.fees.taker, *_contract_terms(params)
+            )
+        else:
+            self.account.lock(currency, to_lock)  # type: ignore[arg-type]
         record = SimOrder(resting, self.clock.now_ms())
         record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
         record.reserve_unit = reserve_price
@@ -442,9 +399,19 @@ class SimulatedConnector(ExchangeConnector):
         record = self._orders[resting.id]
         market = self.markets[resting.symbol]
         now = self.clock.now_ms()
+        trade_id = f"sim-t-{next(self._trade_ids)}"
+        if record.reserved_currency is None and self.futures is not None:  # a contract (FuturesCalls)
+            contract_trade = self.contract_fill(record, trade_id, amount, price, role, now)
+            if contract_trade is not None:
+                self._trades.append(contract_trade)
+            if self._listener is not None:
+                await self._listener(record.view(), [] if contract_trade is None else [contract_trade])
+            if contract_trade is not None:
+                await self.push_positions([])
+            return
         fee, received = settle_fill(record, market, self.account, self.fees.rate(role), amount, price, now)
         trade = ExchangeTrade(
-            id=f"sim-t-{next(self._trade_ids)}",
+            id=trade_id,
             order_id=record.id,
             symbol=resting.symbol,
             side=resting.side,
@@ -482,6 +449,8 @@ class SimulatedConnector(ExchangeConnector):
             raise OrderNotFound(f"order {order_id} is not open", exchange=self.name, symbol=symbol, order_id=order_id)
         if record.reserved_currency is not None:
             self.account.unlock(record.reserved_currency, record.reserved)
+        elif self.futures is not None:
+            self.futures.release(order_id)
         record.reserved = ZERO
         record.status = OrderStatus.CANCELED
         record.updated = self.clock.now_ms()
@@ -516,6 +485,11 @@ class SimulatedConnector(ExchangeConnector):
         try:
             if delta > 0 and record.reserved_currency is not None:
                 self.account.lock(record.reserved_currency, delta)
+            elif record.reserved_currency is None and self.futures is not None:
+                needed = delta = ZERO
+                unit = self._reserve_price(resting) or ZERO
+                terms = self.futures.order_terms.get(order_id, (False, None))
+                self.futures.reserve(order_id, symbol, resting.side, resting.remaining, unit, self.fees.taker, *terms)
         except Exception:
             self.engine.resize(resting, old[0], None)
             resting.price, resting.trigger = old[1], old[2]
@@ -554,3 +528,9 @@ class SimulatedConnector(ExchangeConnector):
     ) -> list[ExchangeTrade]:
         """The account's fills, oldest first."""
         return matching_trades(self._trades, symbol, since, limit)
+
+
+def _contract_terms(params: Mapping[str, Any]) -> tuple[bool, PositionSide | None]:
+    """``(reduce_only, position_side)`` of a contract order's ``params`` (``reduceOnly``, ``positionSide``)."""
+    side = params.get("positionSide")
+    return bool(params.get("reduceOnly", False)), None if side is None else PositionSide(str(side).lower())

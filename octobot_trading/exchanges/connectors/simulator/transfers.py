@@ -22,7 +22,7 @@ from octobot_trading.util.decimals import decimal_to_str, to_decimal
 if TYPE_CHECKING:
     from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
 
-__all__ = ["SimulatedTransfers"]
+__all__ = ["SimulatedTransfers", "TransferCalls"]
 
 
 class SimulatedTransfers:
@@ -161,3 +161,73 @@ class SimulatedTransfers:
         for listener in list(self.withdrawal_listeners):
             listener(record)
         return record
+
+
+class TransferCalls:
+    """The connector contract's transfer calls of the simulated connector, delegated to its
+    public ``transfers`` (a :class:`SimulatedTransfers`)."""
+
+    transfers: SimulatedTransfers
+
+    @property
+    def allow_withdrawals(self) -> bool:
+        """False by default: ``withdraw`` is refused with ``WithdrawalsDisabled`` until set True."""
+        return self.transfers.allow_withdrawals
+
+    @allow_withdrawals.setter
+    def allow_withdrawals(self, allowed: bool) -> None:
+        self.transfers.allow_withdrawals = allowed
+
+    @property
+    def withdrawal_fees(self) -> dict[str, Decimal] | None:
+        """``withdraw`` fee per currency, taken from the withdrawn amount (default none)."""
+        return self.transfers.withdrawal_fees
+
+    @withdrawal_fees.setter
+    def withdrawal_fees(self, fees: dict[str, Decimal] | None) -> None:
+        self.transfers.withdrawal_fees = fees
+
+    @property
+    def withdrawal_listeners(self) -> list[Callable[[ExchangeTransaction], object]]:
+        """Callbacks told ``(transaction)`` of each accepted withdrawal."""
+        return self.transfers.withdrawal_listeners
+
+    def deposit_address_of(self, currency: str) -> str:
+        """The simulated account's deposit address for ``currency`` (stable)."""
+        return self.transfers.deposit_address_of(currency)
+
+    def receive_deposit(
+        self,
+        currency: str,
+        amount: Decimal | int | str,
+        *,
+        transaction_id: str,
+        txid: str | None = None,
+        address: str | None = None,
+    ) -> ExchangeTransaction:
+        """Credit an incoming deposit once per ``transaction_id`` (see :meth:`SimulatedTransfers.receive_deposit`)."""
+        return self.transfers.receive_deposit(
+            currency, amount, transaction_id=transaction_id, txid=txid, address=address
+        )
+
+    async def fetch_deposits(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
+        """Deposits to the account, oldest first."""
+        return await self.transfers.fetch_deposits(currency, since, limit)
+
+    async def fetch_withdrawals(
+        self, currency: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeTransaction]:
+        """Withdrawals from the account, oldest first."""
+        return await self.transfers.fetch_withdrawals(currency, since, limit)
+
+    async def fetch_deposit_address(self, currency: str, *, network: str | None = None) -> DepositAddress:
+        """The simulated deposit address of ``currency``."""
+        return await self.transfers.fetch_deposit_address(currency, network=network)
+
+    async def withdraw(
+        self, currency: str, amount: Decimal, address: str, *, tag: str | None = None, network: str | None = None
+    ) -> ExchangeTransaction:
+        """Debit free ``currency`` and record a completed withdrawal (refused unless allowed)."""
+        return await self.transfers.withdraw(currency, amount, address, tag=tag, network=network)

@@ -1,0 +1,310 @@
+"""The futures calls of the simulated connector and its futures-aware candle matcher.
+
+:class:`FuturesCalls` is the part of :class:`~.simulated_connector.SimulatedConnector` that
+answers the connector contract's futures calls (``fetch_positions``, ``set_leverage``,
+``set_margin_mode``, ``set_position_mode``, ``fetch_funding_rate``) from its
+:class:`~.futures_venue.FuturesVenue`, exposes the stable read API of backtests
+(``funding_payments``, ``liquidations``, ``positions_snapshot()``) and pushes the account's
+positions to the listener set with :meth:`FuturesCalls.set_position_update_listener`
+(``await callback(positions, margin, liquidations)``: every open position as an
+``ExchangePosition``, ``{settle currency: (wallet, available margin before open orders'
+reservations)}`` and the liquidations just made) after each contract fill, funding payment,
+liquidation and mark update. It uses only the host's public attributes (``futures``,
+``markets``, ``account``, ``clock``, ``engine``).
+
+:class:`FuturesCandleMatcher` is what a backtest driver matches candles with when the venue trades
+contracts: the matching engine's walk, then the futures candle events of the symbol
+(:meth:`FuturesVenue.on_candle`). A spot-only venue gives the driver its bare engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from octobot_trading.enums import MarginMode, MarketType, OrderStatus, PositionMode, TradeType
+from octobot_trading.errors import ConfigurationError, OctoBotTradingError, UnknownSymbol
+from octobot_trading.exchanges.connectors.simulator.futures_venue import (
+    FuturesVenue,
+    MarkCandles,
+    derived_contract_spec,
+    record_contract_fill,
+)
+from octobot_trading.exchanges.types import ExchangePosition, ExchangeTrade, FundingRate, MarketInfo
+from octobot_trading.personal_data.positions.accounting import FundingPayment, FuturesAccount, Liquidation
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
+from octobot_trading.util.decimals import ZERO
+
+if TYPE_CHECKING:
+    from octobot_trading.clock import Clock
+    from octobot_trading.exchanges.connectors.simulator.account import SimulatedAccount
+    from octobot_trading.exchanges.connectors.simulator.matching import MatchingEngine
+    from octobot_trading.exchanges.connectors.simulator.order_records import SimOrder
+    from octobot_trading.util.fees import Fees
+
+__all__ = ["FuturesCalls", "FuturesCandleMatcher", "FuturesSetup", "PositionUpdateListener"]
+
+PositionUpdateListener = Callable[
+    [list[ExchangePosition], dict[str, tuple[Decimal, Decimal]], list[Liquidation]], Awaitable[None]
+]
+
+
+@dataclasses.dataclass(frozen=True)
+class FuturesSetup:
+    """What a build gives the simulated venue for futures (``ExchangeBuilder.with_contracts``).
+
+    ``contracts``: ``{symbol: ContractSpec}`` (a spot symbol: ``ConfigurationError(field="contracts")``);
+    ``funding_rates``: one ``FundingData`` or several (one per symbol); ``mark_prices``: a
+    ``CandleData`` of mark-price candles (each symbol's shortest series is used).
+    """
+
+    contracts: Mapping[str, ContractSpec]
+    funding_rates: Any = None
+    mark_prices: Any = None
+
+    def __post_init__(self) -> None:
+        for symbol, spec in self.contracts.items():
+            if not isinstance(spec, ContractSpec):
+                raise ConfigurationError(f"{symbol}: expected a ContractSpec", field="contracts", symbol=symbol)
+            try:
+                spec.for_symbol(symbol)
+            except ConfigurationError as exc:
+                raise ConfigurationError(str(exc.message), field="contracts", symbol=symbol) from exc
+
+    def apply(self, connector: FuturesCalls) -> None:
+        """Enable futures on ``connector`` with these settings."""
+        rates = self.funding_rates
+        if rates is not None and hasattr(rates, "between"):
+            rates = [rates]
+        marks: dict[str, tuple[list[int], list[float], list[float], list[float], list[float]]] = {}
+        if self.mark_prices is not None:
+            for series in sorted(self.mark_prices, key=lambda s: -s.time_frame.ms):  # the shortest wins
+                closes = (series.times + series.time_frame.ms).tolist()
+                columns = (series.opens, series.highs, series.lows, series.closes)
+                marks[series.symbol] = (closes, *(c.tolist() for c in columns))
+        connector.enable_futures(self.contracts, funding_rates={f.symbol: f for f in rates or ()}, mark_prices=marks)
+
+
+def contract_market(market: MarketInfo, spec: ContractSpec) -> MarketInfo:
+    """``market`` traded as a contract with ``spec``."""
+    kind = contract_kind(market.symbol)
+    market_type = MarketType.LINEAR if kind == "linear" else MarketType.INVERSE
+    return dataclasses.replace(market, spec=spec, market_type=market_type, settle=settle_currency(market.symbol))
+
+
+class FuturesCalls:
+    """Futures calls of the simulated connector (see the module docstring)."""
+
+    futures: FuturesVenue | None
+    markets: dict[str, MarketInfo]
+    account: SimulatedAccount
+    clock: Clock
+    engine: MatchingEngine
+    fees: Fees
+    name: str
+    position_update_listener: PositionUpdateListener | None
+
+    # -- setup ------------------------------------------------------------------------------------------
+    def enable_futures(
+        self,
+        contracts: Mapping[str, ContractSpec] | None = None,
+        *,
+        funding_rates: Mapping[str, Any] | None = None,
+        mark_prices: MarkCandles | None = None,
+    ) -> FuturesVenue:
+        """Trade ``contracts`` (``{symbol: ContractSpec}``) as futures; return the futures venue.
+
+        A spot symbol raises ``ConfigurationError(field="contracts")``. The settle currencies'
+        free balances move from the spot account to the futures wallets. Symbols listed later
+        (paper trading's markets) are added when first traded, with a spec derived from their
+        market (:func:`~.futures_venue.derived_contract_spec`) unless one was given here.
+        """
+        specs: dict[str, ContractSpec] = {}
+        for symbol, spec in (contracts or {}).items():
+            if not isinstance(spec, ContractSpec):
+                raise ConfigurationError(f"{symbol}: expected a ContractSpec", field="contracts", symbol=symbol)
+            try:
+                specs[symbol] = spec.for_symbol(symbol)
+            except ConfigurationError as exc:
+                raise ConfigurationError(str(exc.message), field="contracts", symbol=symbol) from exc
+        if self.futures is None:
+            self.futures = FuturesVenue({}, {}, mark_prices=mark_prices)
+        venue = self.futures
+        venue.given_specs.update(specs)
+        venue.mark_prices.update(mark_prices or {})
+        for symbol, data in (funding_rates or {}).items():
+            contract_kind(symbol)
+            venue.funding_rates[symbol] = data
+        for symbol in list(specs) + [s for s in self.markets if ":" in s and s not in specs]:
+            if symbol in self.markets:
+                self.contract_venue(symbol)
+        return venue
+
+    def contract_venue(self, symbol: str) -> FuturesVenue:
+        """The futures venue trading ``symbol`` (added on first use); ``UnknownSymbol`` when not listed."""
+        venue = self.futures
+        if venue is not None and symbol in venue.specs:
+            return venue
+        market = self.markets.get(symbol)
+        if market is None:
+            raise UnknownSymbol(f"{symbol} is not listed on the simulated exchange", exchange=self.name, symbol=symbol)
+        contract_kind(symbol)  # ConfigurationError for a spot symbol
+        if venue is None:
+            venue = self.futures = FuturesVenue({}, {})
+        spec = venue.given_specs.get(symbol) or derived_contract_spec(market.spec).for_symbol(symbol)
+        currency = settle_currency(symbol)
+        wallet = ZERO
+        if currency not in venue.account.wallets:
+            wallet = self.account.free(currency)
+            self.account.deposit(currency, -wallet)
+        venue.add_contract(symbol, spec, wallet)
+        self.markets[symbol] = contract_market(market, venue.specs[symbol])
+        return venue
+
+    def candle_matcher(self) -> Any:
+        """What a backtest driver matches candles with: the bare engine, or with contracts a
+        :class:`FuturesCandleMatcher` adding the futures candle events."""
+        return self.engine if self.futures is None else FuturesCandleMatcher(self)
+
+    # -- stable read API --------------------------------------------------------------------------------
+    @property
+    def futures_account(self) -> FuturesAccount | None:
+        """The futures accounting of the venue (None on a spot-only venue)."""
+        return None if self.futures is None else self.futures.account
+
+    @property
+    def funding_payments(self) -> list[FundingPayment]:
+        """Every funding payment so far, in order (empty on a spot-only venue)."""
+        return [] if self.futures is None else self.futures.funding_payments
+
+    @property
+    def liquidations(self) -> list[Liquidation]:
+        """Every liquidation so far, in order (empty on a spot-only venue)."""
+        return [] if self.futures is None else self.futures.liquidations
+
+    def positions_snapshot(self) -> list[Position]:
+        """The open positions (``ot.Position``, every field set)."""
+        return [] if self.futures is None else self.futures.positions_snapshot()
+
+    # -- connector contract -----------------------------------------------------------------------------
+    async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[ExchangePosition]:
+        """Open positions (of ``symbols`` when given)."""
+        return [] if self.futures is None else self.futures.exchange_positions(symbols)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set ``symbol``'s leverage (``ConfigurationError`` outside the range; ``OpenPositionsError``)."""
+        self.contract_venue(symbol).set_leverage(symbol, leverage)
+
+    async def set_margin_mode(self, symbol: str, margin_mode: MarginMode) -> None:
+        """Set ``symbol``'s margin mode (``OpenPositionsError`` with a position open)."""
+        self.contract_venue(symbol).set_margin_mode(symbol, margin_mode)
+
+    async def set_position_mode(self, symbol: str, position_mode: PositionMode) -> None:
+        """Set ``symbol``'s position mode (``OpenPositionsError`` with a position open)."""
+        self.contract_venue(symbol).set_position_mode(symbol, position_mode)
+
+    async def fetch_funding_rate(self, symbol: str) -> FundingRate:
+        """The last funding rate of the backtest's funding data (0 without)."""
+        return self.contract_venue(symbol).funding_rate(symbol, self.clock.now_ms())
+
+    def contract_fill(
+        self, record: SimOrder, trade_id: str, amount: Decimal, price: Decimal, role: TradeType, now: int
+    ) -> ExchangeTrade | None:
+        """Account a contract order's fill; return its trade. A fill the futures venue refuses (a
+        ``reduce_only`` order whose position closed, margin lost meanwhile) cancels the order
+        instead (returns None)."""
+        resting, venue = record.resting, self.futures
+        assert venue is not None
+        try:
+            result = venue.fill(
+                trade_id, record.id, resting.symbol, resting.side, amount, price, self.fees.rate(role), now
+            )
+        except OctoBotTradingError:
+            resting.filled -= amount
+            self.engine.remove(record.id, resting.symbol)
+            venue.release(record.id)
+            record.status, record.updated = OrderStatus.CANCELED, now
+            record.touch()
+            return None
+        if resting.remaining > 0:
+            terms = venue.order_terms[record.id]
+            try:  # the rest of a partly filled order reserves again (not at all when margin fell short)
+                venue.reserve(
+                    record.id, resting.symbol, resting.side, resting.remaining, price, self.fees.taker, *terms
+                )
+            except OctoBotTradingError:
+                venue.release(record.id)
+        return record_contract_fill(record, trade_id, result, role, now)
+
+    def set_position_update_listener(self, callback: PositionUpdateListener | None) -> None:
+        """Push the positions after each change with ``await callback(positions, margin, liquidations)``."""
+        self.position_update_listener = callback
+
+    async def push_positions(self, liquidations: list[Liquidation]) -> None:
+        """Tell the listener the current positions, margin and ``liquidations``."""
+        venue, listener = self.futures, self.position_update_listener
+        if venue is not None and listener is not None:
+            await listener(venue.exchange_positions(), venue.margin_before_orders(), liquidations)
+
+    async def futures_candle(
+        self,
+        symbol: str,
+        time_ms: int,
+        open_: float | Decimal,
+        high: float | Decimal,
+        low: float | Decimal,
+        close: float | Decimal,
+        *,
+        funding: bool = True,
+    ) -> None:
+        """The futures candle events of ``symbol`` (positions pushed when it has any, or had)."""
+        venue = self.futures
+        if venue is None or symbol not in venue.specs:
+            return
+        had = venue.has_exposure(symbol)
+        done = venue.on_candle(symbol, time_ms, open_, high, low, close, funding=funding)
+        if had or done:
+            await self.push_positions(done)
+
+
+class FuturesCandleMatcher:
+    """The engine's candle matching followed by the futures candle events (see the module docstring)."""
+
+    def __init__(self, connector: FuturesCalls) -> None:
+        self.connector = connector
+        self.engine = connector.engine
+
+    @property
+    def partial_fill_fraction(self) -> Decimal | None:
+        """The engine's partial-fill setting (the driver passes volumes when set)."""
+        return self.engine.partial_fill_fraction
+
+    def on_candle(
+        self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float, volume: float | None = None
+    ) -> Awaitable[None] | None:
+        """Match resting orders, then the futures events of contract symbols with positions."""
+        walk = self.engine.on_candle(symbol, time_ms, open, high, low, close, volume)
+        venue = self.connector.futures
+        if venue is None or symbol not in venue.specs:
+            return walk
+        if walk is None and not venue.has_exposure(symbol):
+            venue.on_candle(symbol, time_ms, open, high, low, close)  # keeps the funding window's start
+            return None
+        return self._events(walk, symbol, time_ms, open, high, low, close)
+
+    async def _events(
+        self,
+        walk: Awaitable[None] | None,
+        symbol: str,
+        time_ms: int,
+        open_: float,
+        high: float,
+        low: float,
+        close: float,
+    ) -> None:
+        if walk is not None:
+            await walk
+        await self.connector.futures_candle(symbol, time_ms, open_, high, low, close)

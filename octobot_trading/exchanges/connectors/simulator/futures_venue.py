@@ -1,0 +1,340 @@
+"""The simulated venue's futures side: contract symbols accounted with :class:`FuturesAccount`.
+
+The simulated connector (paper trading and backtests) hands every order and fill of a contract
+symbol (``BTC/USDT:USDT``, ``BTC/USD:BTC``) to a :class:`FuturesVenue`, which applies the exact
+rules of docs/futures.md through
+:class:`~octobot_trading.personal_data.positions.accounting.FuturesAccount`: margin reserved by
+open orders (initial margin + fee, checked with ``InsufficientFunds`` before anything changes),
+fills that open / grow / reduce / close / flip positions (one-way or hedge, isolated or cross,
+fees in the settle currency, ``reduce_only`` never increasing), mark prices, funding and
+liquidations. The settle currencies' balances live in the futures wallets (the spot account of
+the connector keeps the other currencies).
+
+**Candle events** (:meth:`FuturesVenue.on_candle`, called by the connector after the candle's
+resting orders are matched): for a symbol with open positions, (1) the isolated positions are
+checked against the candle's *mark* path (open, nearer extreme, other extreme, close) — only when
+the float pre-check of ``FuturesAccount.liquidation_bounds`` says the candle reaches a
+liquidation price; (2) the mark becomes the mark candle's close. Without ``mark_prices`` for the
+symbol the mark candle is the traded candle; with them it is the mark candle closing at the same
+time, and when none closes then (mark candles longer than the traded ones: 1h marks on 5m
+candles) steps (1) and (2) wait for the next mark candle's close, whose whole path is checked;
+(3) every funding event of ``funding_rates`` with a time in ``(previous close, close]`` is paid
+at that mark; (4) the cross positions of the settle
+currency are checked at the close. A position opened by a fill inside the candle is checked
+against the whole candle's mark path (a conservative simplification).
+
+**Stable read API** (used by the backtest results, documented for tools):
+
+- ``funding_payments``: every :class:`FundingPayment` paid, in order;
+- ``liquidations``: every :class:`Liquidation`, in order;
+- :meth:`FuturesVenue.positions_snapshot`: the open positions (``ot.Position``, every field set).
+
+The simulated connector exposes the same three names (empty on a spot-only venue).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.enums import MarginMode, OrderSide, OrderStatus, PositionMode, PositionSide, TradeType
+from octobot_trading.errors import ConfigurationError
+from octobot_trading.exchanges.connectors.simulator.order_records import SimOrder
+from octobot_trading.exchanges.types import Balance, ExchangePosition, ExchangeTrade, FundingRate
+from octobot_trading.personal_data.positions.accounting import (
+    FillResult,
+    FundingPayment,
+    FuturesAccount,
+    Liquidation,
+)
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.util.contract_spec import ContractSpec, settle_currency
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float
+from octobot_trading.util.market_spec import MarketSpec
+
+__all__ = [
+    "DERIVED_MAINTENANCE_MARGIN_RATE",
+    "FuturesVenue",
+    "MarkCandles",
+    "derived_contract_spec",
+    "exchange_position",
+    "record_contract_fill",
+]
+
+#: Maintenance margin rate of a spec derived from a market when none is given for a contract symbol.
+DERIVED_MAINTENANCE_MARGIN_RATE = Decimal("0.005")
+#: ``symbol -> (close times, opens, highs, lows, closes)`` of mark-price candles.
+MarkCandles = Mapping[str, tuple[list[int], list[float], list[float], list[float], list[float]]]
+
+
+def derived_contract_spec(spec: MarketSpec) -> ContractSpec:
+    """A :class:`ContractSpec` for a contract market given no spec: its precision and limits, leverage 1,
+    isolated margin, one-way mode, a maintenance margin rate of :data:`DERIVED_MAINTENANCE_MARGIN_RATE`."""
+    if isinstance(spec, ContractSpec):
+        return spec
+    fields = {name: getattr(spec, name) for name in MarketSpec.__dataclass_fields__}
+    return ContractSpec(**fields, maintenance_margin_rate=DERIVED_MAINTENANCE_MARGIN_RATE)
+
+
+def exchange_position(position: Position) -> ExchangePosition:
+    """The venue's report of an accounted position (every field set)."""
+    return ExchangePosition(
+        symbol=position.symbol,
+        side=position.side.value,
+        contracts=position.contracts,
+        entry_price=position.entry_price,
+        mark_price=position.mark_price,
+        unrealized_pnl=position.unrealized_pnl,
+        leverage=position.leverage,
+        margin_mode=None if position.margin_mode is None else position.margin_mode.value,
+        liquidation_price=position.liquidation_price,
+        timestamp=position.timestamp,
+        initial_margin=position.initial_margin,
+        maintenance_margin=position.maintenance_margin,
+        realized_pnl=position.realized_pnl,
+    )
+
+
+def record_contract_fill(
+    record: SimOrder, trade_id: str, result: FillResult, role: TradeType, now: int
+) -> ExchangeTrade:
+    """Update the venue's ``record`` of an order with one accounted contract fill; return the trade."""
+    currency = settle_currency(result.symbol)
+    record.filled += result.contracts
+    record.cost += result.contracts * result.price
+    record.fee += result.fee
+    record.fee_currency = currency
+    record.updated = now
+    record.status = OrderStatus.FILLED if record.resting.remaining <= 0 else OrderStatus.PARTIALLY_FILLED
+    record.touch()
+    return ExchangeTrade(
+        id=trade_id,
+        order_id=record.id,
+        symbol=result.symbol,
+        side=result.side,
+        price=result.price,
+        amount=result.contracts,
+        fee=result.fee,
+        fee_currency=currency,
+        timestamp=now,
+        taker_or_maker=role,
+    )
+
+
+class FuturesVenue:
+    """Contract symbols of a simulated venue (see the module docstring).
+
+    Parameters
+    ----------
+    contracts
+        ``{symbol: ContractSpec}`` of the contract symbols traded.
+    wallets
+        Starting wallet per settle currency.
+    funding_rates
+        ``{symbol: FundingData}`` (anything with ``between(start_ms, end_ms)``) for backtests.
+    mark_prices
+        Mark-price candles by symbol (:data:`MarkCandles`); default: the traded candles.
+    """
+
+    def __init__(
+        self,
+        contracts: Mapping[str, ContractSpec],
+        wallets: Mapping[str, Decimal],
+        *,
+        funding_rates: Mapping[str, Any] | None = None,
+        mark_prices: MarkCandles | None = None,
+    ) -> None:
+        self.account = FuturesAccount(contracts, wallets)
+        self.specs = self.account.specs
+        self.funding_rates = dict(funding_rates or {})
+        for symbol in self.funding_rates:
+            if symbol not in self.specs:
+                raise ConfigurationError(f"funding rates of {symbol}, which is not a contract traded", field="funding")
+        self.mark_prices = dict(mark_prices or {})
+        #: specs given for symbols not traded yet (added on first use)
+        self.given_specs: dict[str, ContractSpec] = {}
+        self.funding_payments: list[FundingPayment] = []
+        self.liquidations: list[Liquidation] = []
+        #: order id -> (reduce_only, position_side)
+        self.order_terms: dict[str, tuple[bool, PositionSide | None]] = {}
+        self._reserved: dict[str, tuple[str, Decimal]] = {}
+        self._last_close: dict[str, int] = {}
+
+    def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
+        """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
+        self.account.add_contract(symbol, spec, wallet)
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def positions_snapshot(self) -> list[Position]:
+        """The open positions, by symbol then side."""
+        return self.account.positions()
+
+    def exchange_positions(self, symbols: Iterable[str] | None = None) -> list[ExchangePosition]:
+        """The open positions as the venue reports them (of ``symbols`` when given)."""
+        scope = None if symbols is None else set(symbols)
+        return [exchange_position(p) for p in self.account.positions() if scope is None or p.symbol in scope]
+
+    def has_exposure(self, symbol: str) -> bool:
+        """True when ``symbol`` has an open position."""
+        return self.account.get(symbol) is not None
+
+    def balances(self) -> dict[str, Balance]:
+        """Settle currencies: total = wallet, free = available margin capped to ``[0, wallet]``."""
+        result = {}
+        for currency, wallet in self.account.wallets.items():
+            free = min(max(self.account.available(currency), ZERO), max(wallet, ZERO))
+            result[currency] = Balance(free, wallet - free, wallet)
+        return result
+
+    def margin_before_orders(self) -> dict[str, tuple[Decimal, Decimal]]:
+        """``{settle currency: (wallet, available margin before any open order's reservation)}``."""
+        result = {}
+        for currency, wallet in self.account.wallets.items():
+            reserved = sum((amount for c, amount in self._reserved.values() if c == currency), ZERO)
+            result[currency] = (wallet, self.account.available(currency) + reserved)
+        return result
+
+    def funding_rate(self, symbol: str, now_ms: int) -> FundingRate:
+        """The last funding rate at or before ``now_ms`` (0 without funding data)."""
+        self.account.get(symbol)
+        data = self.funding_rates.get(symbol)
+        rate, when, following = ZERO, None, None
+        if data is not None:
+            events = list(data.between(-1, now_ms))
+            if events:
+                when, rate = events[-1]
+            later = data.between(now_ms, 2**62)
+            following = later[0][0] if later else None
+        return FundingRate(symbol, rate, when, following)
+
+    # -- orders and fills ------------------------------------------------------------------------------
+    def reserve(
+        self,
+        order_id: str,
+        symbol: str,
+        side: OrderSide,
+        contracts: Decimal,
+        price: Decimal,
+        fee_rate: Decimal,
+        reduce_only: bool,
+        position_side: PositionSide | None,
+    ) -> Decimal:
+        """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change)."""
+        needed = self.account.reserve(
+            order_id,
+            symbol,
+            side,
+            contracts,
+            price,
+            fee_rate=fee_rate,
+            reduce_only=reduce_only,
+            position_side=position_side,
+        )
+        self.order_terms[order_id] = (reduce_only, position_side)
+        self._reserved[order_id] = (settle_currency(symbol), needed)
+        return needed
+
+    def release(self, order_id: str) -> None:
+        """Release an order's reservation (canceled or done)."""
+        self.account.release(order_id)
+        self._reserved.pop(order_id, None)
+
+    def fill(
+        self,
+        fill_id: str,
+        order_id: str,
+        symbol: str,
+        side: OrderSide,
+        contracts: Decimal,
+        price: Decimal,
+        fee_rate: Decimal,
+        time_ms: int,
+    ) -> FillResult:
+        """Apply one fill of an order (raises, changing nothing, when the account refuses it)."""
+        reduce_only, position_side = self.order_terms.get(order_id, (False, None))
+        result = self.account.apply_fill(
+            fill_id,
+            symbol,
+            side,
+            contracts,
+            price,
+            time_ms,
+            fee_rate=fee_rate,
+            reduce_only=reduce_only,
+            position_side=position_side,
+            order_id=order_id,
+        )
+        self._reserved.pop(order_id, None)
+        assert result is not None  # trade ids are never reused
+        return result
+
+    # -- settings --------------------------------------------------------------------------------------
+    def set_leverage(self, symbol: str, leverage: Decimal) -> None:
+        """Set ``symbol``'s leverage (``ConfigurationError`` outside the range or with a position open)."""
+        self.account.set_leverage(symbol, leverage)
+
+    def set_margin_mode(self, symbol: str, mode: MarginMode) -> None:
+        """Set ``symbol``'s margin mode (``OpenPositionsError`` with a position open)."""
+        self.account.set_margin_mode(symbol, mode)
+
+    def set_position_mode(self, symbol: str, mode: PositionMode) -> None:
+        """Set ``symbol``'s position mode (``OpenPositionsError`` with a position open)."""
+        self.account.set_position_mode(symbol, mode)
+
+    # -- market events ---------------------------------------------------------------------------------
+    def on_price(self, symbol: str, price: Decimal, time_ms: int) -> list[Liquidation]:
+        """Paper trading: one mark price (a flat path) for the isolated check and the marks."""
+        return self.on_candle(symbol, time_ms, price, price, price, price, funding=False)
+
+    def on_candle(
+        self,
+        symbol: str,
+        time_ms: int,
+        open_: float | Decimal,
+        high: float | Decimal,
+        low: float | Decimal,
+        close: float | Decimal,
+        *,
+        funding: bool = True,
+    ) -> list[Liquidation]:
+        """The candle events of ``symbol`` closing at ``time_ms`` (see the module docstring)."""
+        previous = self._last_close.get(symbol)
+        self._last_close[symbol] = time_ms
+        if not self.has_exposure(symbol):
+            return []
+        account, done = self.account, []
+        marks, has_mark = self.mark_prices.get(symbol), True
+        if marks is not None:
+            index = bisect.bisect_left(marks[0], time_ms)
+            has_mark = index < len(marks[0]) and marks[0][index] == time_ms
+            if has_mark:
+                open_, high, low, close = marks[1][index], marks[2][index], marks[3][index], marks[4][index]
+        if has_mark:
+            long_bound, short_bound = account.liquidation_bounds(symbol)
+            if low <= long_bound or high >= short_bound:
+                o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
+                path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
+                done.extend(account.check_isolated_liquidation(symbol, path, time_ms))
+            if not self.has_exposure(symbol):
+                self.liquidations.extend(done)
+                return done
+            account.update_mark(symbol, _exact(close))
+        position = self.account.get(symbol)
+        mark = position.mark_price if position is not None else None
+        if mark is None:
+            return done
+        data = self.funding_rates.get(symbol) if funding and previous is not None else None
+        if data is not None:
+            for when, rate in data.between(previous, time_ms):
+                self.funding_payments.extend(account.apply_funding(symbol, rate, mark, when))
+        currency = settle_currency(symbol)
+        if any(p.margin_mode is MarginMode.CROSS for p in account.positions()):
+            done.extend(account.check_cross_liquidation(currency, time_ms))
+        self.liquidations.extend(done)
+        return done
+
+
+def _exact(value: float | Decimal) -> Decimal:
+    return value if isinstance(value, Decimal) else decimal_from_data_float(value)
