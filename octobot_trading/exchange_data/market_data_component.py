@@ -16,7 +16,8 @@ Backtests do not use it: their market data has synchronized channels fed by the 
 
 Readiness: candles of every configured symbol / time frame, a price per symbol and the markets
 (loaded by the connector component, which starts first; for futures they are also the
-contracts); futures add funding. With ``account_topics`` (a trader runs on the manager),
+contracts: ``contracts`` is ready once every configured symbol is a listed contract market with
+a contract size); futures add funding. With ``account_topics`` (a trader runs on the manager),
 ``balance`` and ``orders`` (futures: and ``positions``) are required too; the trader component
 marks them once its first account sync is done (a failure there fails the build).
 """
@@ -37,6 +38,7 @@ from octobot_trading.exchange_data.updaters.rest import (
     RestOrderBookUpdater,
     RestTickerUpdater,
 )
+from octobot_trading.util.logging import get_logger
 
 __all__ = ["COMPONENT_NAME", "MarketDataComponent"]
 
@@ -89,10 +91,25 @@ class MarketDataComponent:
         self.websockets = websockets
         self.websocket_options = dict(websocket_options or {})
         self.updaters: list[MarketDataUpdater] = []
+        self._log = get_logger("exchange_data.market_data_component")
 
     def _account_topics(self) -> tuple[str, ...]:
         topics = (str(ReadinessTopic.BALANCE), str(ReadinessTopic.ORDERS))
         return (*topics, str(ReadinessTopic.POSITIONS)) if self.is_future else topics
+
+    async def _contracts_listed(self) -> bool:
+        """True when every configured symbol is a listed contract market with a contract size."""
+        markets = await self.source.load_markets()
+        missing = [
+            symbol
+            for symbol in self.symbols
+            if symbol not in markets
+            or not markets[symbol].market_type.is_future
+            or not markets[symbol].spec.contract_size > 0
+        ]
+        if missing:
+            self._log.warning("no contract specification for %s: not ready for futures trading", ", ".join(missing))
+        return not missing
 
     def _make_updaters(self) -> list[MarketDataUpdater]:
         md, source, symbols = self.market_data, self.source, self.symbols
@@ -114,7 +131,7 @@ class MarketDataComponent:
         """Start the channels, then the updaters (their first fetches run in background tasks)."""
         readiness = self.market_data.readiness
         readiness.mark_ready(str(ReadinessTopic.MARKETS))  # the connector component loaded them
-        if self.is_future:
+        if self.is_future and await self._contracts_listed():
             readiness.mark_ready(str(ReadinessTopic.CONTRACTS))  # contract specs come with the markets
         await self.market_data.start()
         self.updaters = self._make_updaters()
