@@ -131,6 +131,8 @@ class ExchangeTrade:
     fee_currency: str | None
     timestamp: int
     taker_or_maker: TradeType | None = None
+    #: Contract fills: the gross PnL the fill realized (settle currency) when the venue says.
+    realized_pnl: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -249,18 +249,21 @@ class OrdersManager:
                 timestamp=trade.timestamp,
                 taker_or_maker=trade.taker_or_maker,
                 sub_portfolio=order.sub_portfolio,
+                realized_pnl=trade.realized_pnl,
             )
         )
         if amount <= 0:
             return
         if order.has_hooks(_EV_FILL):
-            await order.emit(_EV_FILL)
+            await self._emit(order, _EV_FILL)
         if order.status is _FILLED:
             self.portfolio_manager.release(order)
             order.transition(_CLOSED)
             self._mark_done(order)
+            if self.journal is not None:
+                self.journal.note(order)
             if order.has_hooks(_EV_CLOSE):
-                await order.emit(_EV_CLOSE)
+                await self._emit(order, _EV_CLOSE)
 
     def has_inferred(self, order: Order) -> bool:
         """True when ``order`` has inferred fills that real trades must still match."""

@@ -28,6 +28,8 @@ class Trade:
     timestamp: int
     taker_or_maker: TradeType | None = None
     sub_portfolio: str | None = None
+    #: Contract fills: gross PnL realized by the part of a position closed (None: spot, or not reported).
+    realized_pnl: Decimal | None = None
 
     @property
     def cost(self) -> Decimal:

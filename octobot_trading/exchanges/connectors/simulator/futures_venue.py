@@ -120,6 +120,7 @@ def record_contract_fill(
         fee_currency=currency,
         timestamp=now,
         taker_or_maker=role,
+        realized_pnl=result.realized_pnl,
     )
 
 
