@@ -10,8 +10,10 @@ Required methods (abstract here):
   ``fetch_my_trades``;
 * ``close``.
 
-Optional methods (default: raise ``NotSupported``): ``edit_order``, ``fetch_positions``,
-``set_leverage``, ``set_margin_mode``, ``fetch_funding_rate``, the websocket watchers
+Optional methods (default: raise ``NotSupported``): ``edit_order``, the futures calls
+``fetch_positions``, ``set_leverage``, ``set_margin_mode``, ``set_position_mode``,
+``fetch_funding_rate``, ``fetch_funding_rate_history``, ``fetch_mark_price``, ``fetch_mark_ohlcv``,
+``fetch_funding_history`` (the account's payments), ``fetch_my_liquidations``, the websocket watchers
 ``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``, the account's private
 streams ``subscribe_private_streams``, ``watch_orders``, ``watch_my_trades``, ``watch_balance`` and
 ``watch_positions`` (see :attr:`ExchangeConnector.supports_private_streams`), and the account's
@@ -32,18 +34,21 @@ from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import MarginMode, OrderSide, OrderType, TimeFrame
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, TimeFrame
 from octobot_trading.errors import NotSupported
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
     DepositAddress,
+    ExchangeLiquidation,
     ExchangeOrder,
     ExchangePosition,
     ExchangeTrade,
     ExchangeTransaction,
+    FundingPayment,
     FundingRate,
     MarketInfo,
+    MarkPrice,
     OrderBook,
     PublicTrade,
     Ticker,
@@ -180,6 +185,38 @@ class ExchangeConnector(abc.ABC):
     async def fetch_funding_rate(self, symbol: str) -> FundingRate:
         """Return the current funding rate of a perpetual."""
         raise self._not_supported("fetch_funding_rate")
+
+    async def set_position_mode(self, symbol: str, position_mode: PositionMode) -> None:
+        """Set one-way or hedge mode for a futures symbol (per account on some venues)."""
+        raise self._not_supported("set_position_mode")
+
+    async def fetch_funding_rate_history(
+        self, symbol: str, since: int | None = None, limit: int | None = None
+    ) -> list[FundingRate]:
+        """Return past funding events of a perpetual, oldest first."""
+        raise self._not_supported("fetch_funding_rate_history")
+
+    async def fetch_mark_price(self, symbol: str) -> MarkPrice:
+        """Return the mark price of a contract."""
+        raise self._not_supported("fetch_mark_price")
+
+    async def fetch_mark_ohlcv(
+        self, symbol: str, time_frame: TimeFrame | str, since: int | None = None, limit: int | None = None
+    ) -> list[Candle]:
+        """Return mark-price candles of a contract, oldest first."""
+        raise self._not_supported("fetch_mark_ohlcv")
+
+    async def fetch_funding_history(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[FundingPayment]:
+        """Return the account's funding payments, oldest first."""
+        raise self._not_supported("fetch_funding_history")
+
+    async def fetch_my_liquidations(
+        self, symbol: str | None = None, since: int | None = None, limit: int | None = None
+    ) -> list[ExchangeLiquidation]:
+        """Return the account's liquidations, oldest first."""
+        raise self._not_supported("fetch_my_liquidations")
 
     async def fetch_deposits(
         self, currency: str | None = None, since: int | None = None, limit: int | None = None

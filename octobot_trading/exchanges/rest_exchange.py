@@ -24,6 +24,9 @@ results of                                                hook
 simulator's fill updates
 ``fetch_positions`` / ``watch_positions``                 ``fix_position`` (each position)
 ``fetch_funding_rate``                                    ``fix_funding_rate``
+``set_position_mode``, ``fetch_funding_rate_history``,    ``fix_funding_rate``, ``fix_mark_price``,
+``fetch_mark_price``, ``fetch_mark_ohlcv``,               ``fix_candles``, ``fix_funding_payment``,
+``fetch_funding_history``, ``fetch_my_liquidations``      ``fix_liquidation`` (:mod:`.rest_futures`)
 ``fetch_deposits``, ``fetch_withdrawals``, ``withdraw``   ``fix_transaction`` (:mod:`.rest_transfers`)
 ========================================================  =====================================
 
@@ -56,6 +59,7 @@ from octobot_trading.exchanges import script_calls
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.exchanges.protocols import OrderEntry
+from octobot_trading.exchanges.rest_futures import FuturesCalls
 from octobot_trading.exchanges.rest_transfers import TransferCalls
 from octobot_trading.exchanges.script_calls import order_kind as _order_kind
 from octobot_trading.exchanges.script_calls import order_side as _order_side
@@ -85,7 +89,7 @@ _T = TypeVar("_T")
 _EVERY_ORDER_TYPE = frozenset(OrderType)
 
 
-class RestExchange(TransferCalls, ExchangeConnector):
+class RestExchange(TransferCalls, FuturesCalls, ExchangeConnector):
     """One venue's exchange class; see the module docstring.
 
     Parameters
