@@ -6,9 +6,13 @@ Exported in :data:`COMMANDS` (``octobot_trading.cli`` gathers it).
   candles bundled with the package (see ``octobot_trading/data/PROVENANCE.md``); prints the
   metrics and writes a self-contained HTML report.
 * ``octobot-trading backtest --data FILE --symbol S --time-frame TF --mode NAME|module:Class|script.py
-  [--config mode.json] [--portfolio USDT=10000 ...] [--maker-fee R --taker-fee R] [--report out.html]``
+  [--config mode.json] [--portfolio USDT=10000 ...] [--maker-fee R --taker-fee R] [--report out.html]``;
+  on a contract symbol (``XRP/USDT:USDT``) also ``[--leverage 5] [--margin-mode isolated|cross]
+  [--position-mode one_way|hedge] [--maintenance-margin-rate 0.004] [--contract-size 1]
+  [--funding FILE] [--mark FILE]`` (see :mod:`~octobot_trading.backtesting.futures_cli`).
 * ``octobot-trading download-data --exchange binance --symbols BTC/USDT --time-frames 1h
-  --since 2024-01-01 --out data.sqlite`` (public endpoints, no credentials needed).
+  --since 2024-01-01 --out data.sqlite`` (public endpoints, no credentials needed); contract
+  symbols also get their mark-price candles and funding-rate history.
 
 Long runs show a tqdm progress bar on stderr (``--no-progress`` disables it).
 """
@@ -24,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from octobot_trading.backtesting.futures_cli import add_futures_arguments, futures_arguments, position_text
 from octobot_trading.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -91,10 +96,14 @@ def _print_result(result: Any) -> None:
         print(f"  {label:<{width}}  {value}")
     balances = ", ".join(f"{v.normalize():f} {k}" for k, v in sorted(result.final_portfolio.items()))
     print(f"  {'Final portfolio':<{width}}  {balances}")
+    for position in result.positions:
+        print(f"  {'Open position':<{width}}  {position_text(position)}")
     print(f"  {'Event-log hash':<{width}}  {result.event_log_hash}")
 
 
-def _run(data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, Any]) -> int:
+def _run(
+    data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, Any], futures: dict[str, Any] | None = None
+) -> int:
     import octobot_trading as ot
     from octobot_trading.backtesting.report import write_report
     from octobot_trading.backtesting.runner import run_backtest
@@ -111,6 +120,7 @@ def _run(data: Any, args: argparse.Namespace, mode_name: str, config: dict[str, 
                 starting_portfolio=parse_portfolio(args.portfolio),
                 fees=fees,
                 progress=progress,
+                **(futures or {}),
             )
         )
     finally:
@@ -165,6 +175,7 @@ def _configure_backtest(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--config", help="JSON file with the mode's config")
     _common(parser, "backtest_report.html")
+    add_futures_arguments(parser)
 
 
 def _run_backtest(args: argparse.Namespace) -> int:
@@ -179,7 +190,7 @@ def _run_backtest(args: argparse.Namespace) -> int:
         if not isinstance(config, dict):
             raise ConfigurationError(f"{args.config}: the mode config must be a JSON object", field="config")
     data = CandleData.from_file(args.data, exchange=args.exchange, symbol=args.symbol, time_frame=args.time_frame)
-    return _run(data, args, args.mode, config)
+    return _run(data, args, args.mode, config, futures_arguments(args, data))
 
 
 def _configure_download(parser: argparse.ArgumentParser) -> None:
@@ -235,16 +246,23 @@ async def _download(
 def _run_download(args: argparse.Namespace) -> int:
     report = asyncio.run(_download(args))
     for series in report.series:
+        label = f"{series.symbol} {series.time_frame}" + (" mark prices" if series.kind == "mark" else "")
+        if series.not_supported is not None:
+            print(f"{label}: not offered by the venue ({series.not_supported})")
+            continue
         resumed = f", resumed after {series.resumed_from}" if series.resumed_from is not None else ""
         gaps = (
             f", {len(series.gaps)} gap(s): " + ", ".join(f"{g.missing} after {g.after_ms}" for g in series.gaps[:5])
             if series.gaps
             else ""
         )
-        print(
-            f"{series.symbol} {series.time_frame}: {series.downloaded} candles in {series.requests} "
-            f"request(s){resumed}{gaps}"
-        )
+        print(f"{label}: {series.downloaded} candles in {series.requests} request(s){resumed}{gaps}")
+    for funding in report.funding:
+        if funding.not_supported is not None:
+            print(f"{funding.symbol} funding rates: not offered by the venue ({funding.not_supported})")
+            continue
+        resumed = f", resumed after {funding.resumed_from}" if funding.resumed_from is not None else ""
+        print(f"{funding.symbol} funding rates: {funding.downloaded} in {funding.requests} request(s){resumed}")
     print(f"written to {report.path}")
     return 0
 

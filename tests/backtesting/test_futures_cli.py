@@ -1,0 +1,110 @@
+"""`octobot-trading backtest` futures options: documented, parsed into run_backtest arguments, bad values refused."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.backtesting import CandleData
+from octobot_trading.backtesting.futures_cli import futures_arguments
+from octobot_trading.cli import build_parser, main
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CANDLES = FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json"
+MARKS = FIXTURES / "XRP_USDT_USDT-1h-mark.json"
+FUNDING = FIXTURES / "XRP_USDT_USDT-8h-funding_rate.json"
+SPOT = FIXTURES / "BTC_USDT-1h-head50.json"
+
+
+def _args(*extra: str) -> object:
+    return build_parser().parse_args(["backtest", "--data", str(CANDLES), *extra])
+
+
+def test_backtest_help_documents_every_futures_option(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["backtest", "--help"])
+    out = capsys.readouterr().out
+    for option in (
+        "--leverage",
+        "--margin-mode",
+        "--position-mode",
+        "--maintenance-margin-rate",
+        "--contract-size",
+        "--funding",
+        "--mark",
+    ):
+        assert option in out
+    assert "{cross,isolated}" in out and "{one_way,hedge}" in out
+
+
+def test_futures_options_become_a_contract_spec_funding_and_mark_prices() -> None:
+    args = _args(
+        "--leverage",
+        "5",
+        "--margin-mode",
+        "cross",
+        "--position-mode",
+        "hedge",
+        "--maintenance-margin-rate",
+        "0.004",
+        "--funding",
+        str(FUNDING),
+        "--mark",
+        str(MARKS),
+    )
+    data = CandleData.from_file(CANDLES)
+    kwargs = futures_arguments(args, data)  # type: ignore[arg-type]
+    spec = kwargs["contracts"]["XRP/USDT:USDT"]
+    assert isinstance(spec, ot.ContractSpec)
+    assert (spec.leverage, spec.margin_mode, spec.position_mode, spec.maintenance_margin_rate) == (
+        D(5),
+        ot.MarginMode.CROSS,
+        ot.PositionMode.HEDGE,
+        D("0.004"),
+    )
+    assert kwargs["funding_rates"].symbol == "XRP/USDT:USDT" and len(kwargs["funding_rates"]) == 91
+    marks = kwargs["mark_prices"].get("XRP/USDT:USDT", "1h")
+    assert len(marks) == 100 and not marks.volumes.any()
+
+
+def test_no_futures_option_gives_no_futures_arguments() -> None:
+    assert futures_arguments(_args(), CandleData.from_file(CANDLES)) == {}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "named"),
+    [
+        ("--leverage", "abc", "--leverage: not a number"),
+        ("--leverage", "0.5", "--leverage: leverage 0.5 is outside"),
+        ("--maintenance-margin-rate", "1.5", "--maintenance-margin-rate:"),
+        ("--contract-size", "-1", "--contract-size:"),
+        ("--funding", str(FIXTURES / "missing-funding.json"), "no such file"),
+    ],
+)
+def test_a_bad_futures_value_exits_2_naming_the_option(
+    option: str, value: str, named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.html"
+    code = main(["backtest", "--data", str(CANDLES), option, value, "--report", str(report), "--no-progress"])
+    assert code == 2
+    assert named in capsys.readouterr().err
+    assert not report.exists()
+
+
+def test_an_unknown_margin_mode_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as caught:
+        main(["backtest", "--data", str(CANDLES), "--margin-mode", "portfolio"])
+    assert caught.value.code == 2
+    assert "invalid choice: 'portfolio'" in capsys.readouterr().err
+
+
+def test_futures_options_on_spot_data_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    report = tmp_path / "report.html"
+    code = main(["backtest", "--data", str(SPOT), "--leverage", "5", "--report", str(report), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--leverage: only for contract symbols" in err and "BTC/USDT" in err
+    assert not report.exists()
