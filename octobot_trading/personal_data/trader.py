@@ -25,13 +25,22 @@ public methods :meth:`Trader.follow_links`, :meth:`Trader.rearm` and
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.config import OrderSafetyConfig
-from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PrecisionMode, TraderType
+from octobot_trading.enums import (
+    MarginMode,
+    OrderSide,
+    OrderStatus,
+    OrderType,
+    PositionMode,
+    PositionSide,
+    PrecisionMode,
+    TraderType,
+)
 from octobot_trading.errors import (
     AmbiguousOrderOutcome,
     InvalidOrder,
@@ -42,6 +51,7 @@ from octobot_trading.errors import (
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.futures_trading import FuturesTrading, is_contract_symbol
 from octobot_trading.personal_data.live_sync import IN_FLIGHT_GIVE_UP_MS, IN_FLIGHT_MIN_LOOKUPS, LiveSync
 from octobot_trading.personal_data.order_changes import OrderChanges
 from octobot_trading.personal_data.order_funds import OrderFunds
@@ -58,6 +68,7 @@ from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.personal_data.price_triggers import PriceTrigger, PriceTriggers
 from octobot_trading.util.fees import Fees
+from octobot_trading.util.ids import new_client_order_id
 from octobot_trading.util.logging import get_logger
 
 __all__ = ["IN_FLIGHT_GIVE_UP_MS", "IN_FLIGHT_MIN_LOOKUPS", "PriceTrigger", "Trader"]
@@ -93,6 +104,10 @@ class Trader:
         and self-managed orders.
     supported_order_types:
         Types the venue holds natively (default: all); others are self-managed.
+    client_order_id_prefix:
+        When several engines share the account: this engine's orders get client ids starting
+        with ``<prefix>-`` and only the account's orders with such an id are adopted (see
+        ``TradingConfig.client_order_id_prefix``); None: ``ot-`` ids, every order adopted.
     """
 
     def __init__(
@@ -110,6 +125,7 @@ class Trader:
         fees: Fees | None = None,
         price_events_for: Callable[[str], Any] | None = None,
         supported_order_types: Collection[OrderType] | None = None,
+        client_order_id_prefix: str | None = None,
     ) -> None:
         self._logger = get_logger("personal_data.trader")
         self.personal_data = personal_data
@@ -138,6 +154,9 @@ class Trader:
             market_margin=self._market_margin,
         )
         self.orders_manager.fee_terms = self.funds.fee_terms  # adopted / restored orders reserve like placed ones
+        #: Contract symbols: settings, order checks, margin reservations (docs/futures.md).
+        self.futures = FuturesTrading(personal_data, market=self.market, venue=lambda: self.connector, fees=self.fees)
+        self.funds.contract_reservation = self.futures.reservation
         #: Price triggers and self-managed orders.
         self.triggers = PriceTriggers(
             self.orders_manager,
@@ -148,8 +167,14 @@ class Trader:
             logger=self._logger,
         )
         #: In-flight lookups and the live REST sync.
+        self.client_order_id_prefix = client_order_id_prefix
         self.live_sync = LiveSync(
-            connector, self.orders_manager, self.portfolio_manager, clock=clock, logger=self._logger
+            connector,
+            self.orders_manager,
+            self.portfolio_manager,
+            clock=clock,
+            logger=self._logger,
+            client_order_id_prefix=client_order_id_prefix,
         )
         #: Bundled exits, groups and chained orders: what a linked order's fill or cancel does.
         self.links = OrderLinks(
@@ -179,6 +204,9 @@ class Trader:
             apply_placed=self._apply_placed,
         )
         self._connector = connector
+        #: Awaited with each order after it is registered and before its placement request is sent
+        #: (storage makes the intent durable there); a failure undoes the order, nothing is sent.
+        self.pre_send: Callable[[Order], Awaitable[None]] | None = None
 
     @property
     def connector(self) -> ExchangeConnector:
@@ -230,6 +258,9 @@ class Trader:
         setter = getattr(self.connector, "set_order_update_listener", None)
         if setter is not None:
             setter(self.orders_manager.apply_exchange_update)
+        positions_setter = getattr(self.connector, "set_position_update_listener", None)
+        if positions_setter is not None:
+            positions_setter(self.futures.on_positions)
 
     async def stop(self) -> None:
         """Cancel the trader's background tasks and price-event registrations (idempotent)."""
@@ -288,6 +319,7 @@ class Trader:
         tag: str | None = None,
         reduce_only: bool = False,
         client_order_id: str | None = None,
+        position_side: PositionSide | str | None = None,
     ) -> Order:
         """Create an order; return it (open, filled, or in flight).
 
@@ -300,6 +332,9 @@ class Trader:
         inactive until the parent fills / the price crosses the threshold.
         """
         market = self.market(symbol)
+        prefix = self.client_order_id_prefix
+        if client_order_id is None and prefix is not None:
+            client_order_id = new_client_order_id(prefix=prefix)
         order = create_order_instance(
             order_type,
             side,
@@ -315,11 +350,17 @@ class Trader:
             reduce_only=reduce_only,
             tag=tag,
             sub_portfolio=sub_portfolio,
+            position_side=None if position_side is None else PositionSide(position_side),
         )
+        if is_contract_symbol(symbol):
+            self.futures.check(order)  # position mode, position_side, reduce_only
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         last = self._last_price(symbol)
         self._adapt(order, market, last)
         exits = self.links.build_exits(order, market, stop_loss_price, take_profit_price)
+        if prefix is not None:  # the bundled exits are this engine's orders too
+            for child in exits:
+                child.client_order_id = new_client_order_id(prefix=prefix)
         holding = portfolio.total(market.base)
         self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
         if group is not None:
@@ -402,6 +443,12 @@ class Trader:
         self.portfolio_manager.reserve(order, currency, amount)
         order.is_active = True
         self.orders_manager.add(order)
+        if self.pre_send is not None:
+            try:
+                await self.pre_send(order)
+            except BaseException:
+                self._undo_refused(order)
+                raise
         params: dict[str, Any] = {}
         if order.trailing_percent is not None:
             params["trailing_percent"] = order.trailing_percent
@@ -409,6 +456,10 @@ class Trader:
             params["trailing_offset"] = order.trailing_offset
         if order.limit_offset is not None:
             params["limit_offset"] = order.limit_offset
+        if order.reduce_only and is_contract_symbol(order.symbol):
+            params["reduceOnly"] = True
+        if order.position_side is not None:
+            params["positionSide"] = order.position_side.value
         owner = order.reservation_owner
         if owner is not None and owner.exchange_order_id and not owner.is_done and self.connector.shares_reservations:
             params["shares_funds_with"] = owner.exchange_order_id  # simulator-only: never sent to a venue
@@ -436,6 +487,19 @@ class Trader:
             self._undo_refused(order)
             raise
         await self._apply_placed(exchange_order)
+
+    # -- futures settings (FuturesTrading) ---------------------------------------------------------------
+    async def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
+        """Set a contract symbol's leverage at the venue (see :class:`FuturesTrading`); return it."""
+        return await self.futures.set_leverage(symbol, leverage)
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> None:
+        """Set a contract symbol's margin mode at the venue (see :class:`FuturesTrading`)."""
+        await self.futures.set_margin_mode(symbol, mode)
+
+    async def set_position_mode(self, symbol: str, mode: PositionMode | str) -> None:
+        """Set a contract symbol's position mode at the venue (see :class:`FuturesTrading`)."""
+        await self.futures.set_position_mode(symbol, mode)
 
     def _undo_refused(self, order: Order) -> None:
         if order.status is OrderStatus.PENDING_CREATION:
@@ -527,27 +591,6 @@ class Trader:
     async def resume_interrupted_chains(self) -> None:
         """Submit the chained orders of parents filled before a restart whose children were not sent.
 
-        A child may have reached the venue before the stop without the local state knowing: one
-        with an exchange id, or found by its client order id, is followed as placed; only the
-        others are submitted (adjusted for the parent's fees, like on a fill).
+        See :meth:`OrderLinks.resume_interrupted`.
         """
-        for parent in self.orders_manager.all_orders():
-            if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
-                continue
-            for child in parent.chained_orders:
-                if child.exchange_order_id is not None and not child.is_active:
-                    child.is_active = True  # matched on the venue by the first sync (client order id)
-            waiting = [
-                c
-                for c in parent.chained_orders
-                if c.status is OrderStatus.PENDING_CREATION and not c.is_active and c.exchange_order_id is None
-            ]
-            if not waiting:
-                continue
-            for child in waiting:
-                found = await self.connector.fetch_order_by_client_id(child.client_order_id, child.symbol)
-                if found is not None:
-                    child.is_active = True
-                    await self.orders_manager.apply_exchange_update(found, [])
-            self._logger.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
-            await self.links.release_children(parent)
+        await self.links.resume_interrupted(self.connector)

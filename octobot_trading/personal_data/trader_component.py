@@ -64,6 +64,8 @@ class TraderComponent:
         self._candle_subscription: Any = None
         #: Awaited on start after the trader is initialized and before its first sync (state restore).
         self.restore_hooks: list[Callable[[], Awaitable[None]]] = []
+        #: Awaited at the end of stop (storage releases its file when its own start never ran).
+        self.stop_hooks: list[Callable[[], Awaitable[None]]] = []
         self._log = get_logger("personal_data.trader_component")
         trading = manager.trading_config
         simulated = manager.is_simulated
@@ -88,6 +90,7 @@ class TraderComponent:
             price_events_for=self._price_events_for,
             # what the venue holds natively (every type on the simulated venue); others are self-managed
             supported_order_types=venue.native_order_types,
+            client_order_id_prefix=trading.client_order_id_prefix,
         )
         if self.simulated_venue is not None and self.simulated_venue.price_source is None:
             # paper market orders fill at the price the trader reserved at (mark price when market
@@ -275,3 +278,5 @@ class TraderComponent:
                 if not task.cancelled():
                     raise
         await self.trader.stop()
+        for hook in self.stop_hooks:
+            await hook()

@@ -18,8 +18,18 @@ Recovery sequence (see ``docs/storage.md``):
    which saves what changed every ``flush_seconds`` in one SQLite transaction; :meth:`stop`
    writes a last batch and closes the file.
 
-Nothing is persisted per order or per candle on the order path: the writer diffs the state
-periodically, so managers without ``with_storage`` pay nothing.
+From the restore on (the file stays open and locked until stop), the component is also the
+write-ahead journal of the order path:
+
+* ``trader.pre_send`` (:meth:`StorageComponent.journal_intent`): an order's row (client order
+  id, symbol, side, type, amount, prices, links, sub-portfolio, tag) and the balances that
+  reserve for it are committed BEFORE its placement request leaves; a failed commit refuses
+  the order (nothing is sent);
+* ``orders_manager.journal`` (:meth:`note` / :meth:`commit`): what an update changed (orders,
+  new trades, balances) is committed before any order hook runs (how modes hear of opens,
+  fills, closes, cancels) and at the end of each update, in one transaction.
+
+Managers without ``with_storage`` keep both hooks None: one check on the order path.
 """
 
 from __future__ import annotations
@@ -34,6 +44,7 @@ from octobot_trading.errors import ConfigurationError, OctoBotTradingError, Stor
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.storage import codec
+from octobot_trading.storage.history import HistoryPolicy, HistoryRecorder
 from octobot_trading.storage.models import BalanceRow, OrderRow
 from octobot_trading.storage.store import SqliteStore, StoredState
 from octobot_trading.util.logging import get_logger
@@ -60,11 +71,21 @@ class StorageComponent:
         The SQLite file.
     flush_seconds:
         Interval of the writer task (on the manager's clock).
+    history:
+        A :class:`~octobot_trading.storage.history.HistoryPolicy` to record every order status
+        change (None: no history).
     """
 
     name = COMPONENT_NAME
 
-    def __init__(self, manager: ExchangeManager, path: Any, *, flush_seconds: float = DEFAULT_FLUSH_SECONDS) -> None:
+    def __init__(
+        self,
+        manager: ExchangeManager,
+        path: Any,
+        *,
+        flush_seconds: float = DEFAULT_FLUSH_SECONDS,
+        history: HistoryPolicy | None = None,
+    ) -> None:
         trader_component = manager.get_component("trader")
         if trader_component is None or not manager.has_account:
             raise ConfigurationError("with_storage needs the trader component (live or paper trading)", field="storage")
@@ -88,11 +109,17 @@ class StorageComponent:
         self._stored_starting: dict[str, Decimal] | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopped = False
+        self._started = False
+        self._flushing = asyncio.Lock()
+        #: the order status history (None unless enabled)
+        self.history = None if history is None else HistoryRecorder(history, manager.clock)
         self._log = get_logger("storage")
         hooks = getattr(trader_component, "restore_hooks", None)
-        if hooks is None:
-            raise ConfigurationError("the trader component does not accept a restore hook", field="storage")
+        stop_hooks = getattr(trader_component, "stop_hooks", None)
+        if hooks is None or stop_hooks is None:
+            raise ConfigurationError("the trader component does not accept restore / stop hooks", field="storage")
         hooks.append(self.restore)
+        stop_hooks.append(self._close_if_not_started)
 
     @property
     def _personal(self) -> Any:
@@ -108,12 +135,21 @@ class StorageComponent:
 
     # -- restore ---------------------------------------------------------------------------------------
     async def restore(self) -> None:
-        """Open the file and put its state back into the trading core (before the trader's first sync)."""
+        """Open and lock the file, put its state back into the trading core and start journaling
+        (before the trader's first sync: what the sync changes is journaled too)."""
         await self.store.open(account=self._account())
         try:
             state = await self.store.load()
-        finally:
-            await self.store.close()  # reopened by start(): nothing stays open if a later step fails
+            await self._restore_state(state)
+        except BaseException:
+            await self.store.close()
+            raise
+        if self.history is not None:
+            self.history.seed(list(self._objects.values()))
+        self.trader.pre_send = self.journal_intent
+        self._personal.orders_manager.journal = self
+
+    async def _restore_state(self, state: StoredState) -> None:
         if state.is_empty:
             return
         try:  # everything is decoded and checked before anything changes
@@ -151,6 +187,7 @@ class StorageComponent:
             self._stored_starting = {c: total for c, (total, _) in balances["starting"].items()}
             pm.starting_totals = dict(self._stored_starting)
         if self.manager.is_simulated:
+            self._drop_unsent_intents(orders)
             await self._restore_simulated_venue(orders, trades, balances.get("account", {}))
         for order in orders:
             personal.orders_manager.add(order)
@@ -172,6 +209,19 @@ class StorageComponent:
         self._log.info(
             "restored %d orders (%d not done), %d trades from %s", len(orders), open_count, len(trades), self.store.path
         )
+
+    def _drop_unsent_intents(self, orders: list[Order]) -> None:
+        """Paper trading: the simulated venue is rebuilt from the file, so an intent it never
+        acknowledged was never placed: rejected, its funds released, its waiting children canceled."""
+        pm = self._personal.portfolio_manager
+        for order in orders:
+            if order.status is OrderStatus.PENDING_CREATION and order.is_active and order.exchange_order_id is None:
+                pm.release(order)
+                order.transition(OrderStatus.REJECTED)
+                for child in order.chained_orders:
+                    if child.status is OrderStatus.PENDING_CREATION and not child.is_active:
+                        child.transition(OrderStatus.CANCELED)
+                self._log.warning("order %s was not placed before the last stop; rejected", order.client_order_id)
 
     async def _restore_simulated_venue(
         self, orders: list[Order], trades: list[Any], account: dict[str, tuple[Decimal, Decimal]]
@@ -270,7 +320,8 @@ class StorageComponent:
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Finish recovery (real account balances, stored starting point), write the state, start the writer."""
-        await self.store.open(account=self._account())
+        await self.store.open(account=self._account())  # (already open since the restore)
+        self._started = True
         pm = self._personal.portfolio_manager
         if self._stored_starting is not None:
             pm.starting_totals = dict(self._stored_starting)
@@ -298,21 +349,73 @@ class StorageComponent:
         trigger = self.trader.price_trigger_of(order)
         return None if trigger is None else (trigger.threshold, trigger.above)
 
-    async def flush(self) -> int:
-        """Write what changed since the last write in one transaction; return the number of rows written."""
+    # -- the journal (order path) -------------------------------------------------------------------------
+    async def journal_intent(self, order: Order) -> None:
+        """``trader.pre_send``: commit ``order``'s intent (and the funds it reserves) before its request.
+
+        Raises (``StorageError``) when the file cannot be written: the trader then refuses the order.
+        """
+        await self.flush(self._related(order))
+
+    def note(self, order: Order) -> None:
+        """``orders_manager.journal``: ``order``'s status may have changed (history row when enabled)."""
+        if self.history is not None:
+            self.history.note(order)
+
+    async def commit(self, order: Order) -> None:
+        """``orders_manager.journal``: commit what changed (``order`` and its links, new trades,
+        balances) before a hook hears of it.
+
+        A failed write is logged and trading goes on (the hook is still run: a mode that is never
+        told of a fill would lose track of it); the writer task retries the same rows.
+        """
+        try:
+            await self.flush(self._related(order))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._log.error("storage journal write failed (retried by the writer): %r", exc)
+
+    def _related(self, order: Order) -> list[Order]:
+        """``order``, the order it is chained to, its chained orders and its group: rows a restore links."""
+        related = {order.id: order}
+        if order.parent_id is not None:
+            parent = self._personal.orders_manager.get(order.parent_id) or self._objects.get(order.parent_id)
+            if parent is not None:
+                related[parent.id] = parent
+        for other in (*order.chained_orders, *(order.group.orders if order.group is not None else ())):
+            related[other.id] = other
+        return list(related.values())
+
+    async def flush(self, touched: list[Order] | None = None) -> int:
+        """Write what changed since the last write in one transaction; return the number of rows written.
+
+        ``touched``: only these orders are compared (the journal); None: every order (the writer).
+        New trades, transactions, balances and follow-up state are always included.
+        """
+        async with self._flushing:
+            return await self._flush(touched)
+
+    async def _flush(self, touched: list[Order] | None) -> int:
         personal = self._personal
         orders = []
         fingerprints = {}
-        current = personal.orders_manager.all_orders()
-        # an order the trader dropped (placement rejected, in-flight order unknown to the venue) keeps
-        # its last state in the file: written once more, as rejected, then no longer followed
-        present = {order.id for order in current}
-        gone = [o for i, o in self._objects.items() if i not in present]
-        for order in [*current, *gone]:
+        if touched is None:
+            current = personal.orders_manager.all_orders()
+            # an order the trader dropped (placement rejected, in-flight order unknown to the venue) keeps
+            # its last state in the file: written once more, as rejected, then no longer followed
+            present = {order.id for order in current}
+            candidates = [*current, *(o for i, o in self._objects.items() if i not in present)]
+        else:
+            current = candidates = touched
+        history = self.history
+        for order in candidates:
             mark = self._mark(order)
             if self._saved_orders.get(order.id) != mark:
                 orders.append(codec.order_row(order, self._trigger_of(order)))
                 fingerprints[order.id] = mark
+                if history is not None:
+                    history.note(order)
         trades_manager = personal.trades_manager
         trade_count = len(trades_manager)
         meta: dict[str, str] = {}
@@ -321,9 +424,9 @@ class StorageComponent:
         if inferred != self._saved_meta[codec.META_INFERRED]:
             # an inferred fill was added or matched by a real trade (rare): its record may have been
             # replaced or dropped, so every trade is rewritten and the dropped ones deleted
-            current = trades_manager.trades()
-            dropped = sorted(self._saved_trade_ids - {t.id for t in current})
-            new_trades = [codec.trade_row(t) for t in current]
+            all_trades = trades_manager.trades()
+            dropped = sorted(self._saved_trade_ids - {t.id for t in all_trades})
+            new_trades = [codec.trade_row(t) for t in all_trades]
             meta[codec.META_INFERRED] = inferred
             if dropped:
                 meta[codec.META_SUPERSEDED] = codec.ids_to_meta(self._superseded.union(dropped))
@@ -343,8 +446,12 @@ class StorageComponent:
         ]
         balances = codec.balance_rows(personal.portfolio_manager)
         balances_changed = balances != self._saved_balances
-        if not (orders or new_trades or new_transactions or balances_changed or meta):
-            self._objects = {order.id: order for order in current}
+        history_rows = history.pending() if history is not None else []
+        prune = None
+        if history is not None and touched is None:
+            prune = history.policy.prune_bounds(self.manager.clock.now_ms())
+        if not (orders or new_trades or new_transactions or balances_changed or meta or history_rows or prune):
+            self._seen(current, touched is None)
             return 0
         await self.store.save(
             orders=orders,
@@ -354,9 +461,13 @@ class StorageComponent:
             replace_trades=bool(meta),
             delete_trades=dropped,
             meta=meta,
+            history=history_rows,
+            prune_history=prune,
         )
+        if history is not None:
+            history.written(len(history_rows))
         self._saved_orders.update(fingerprints)
-        self._objects = {order.id: order for order in current}
+        self._seen(current, touched is None)
         self._saved_trades = trade_count
         self._saved_trade_ids.update(t.id for t in new_trades)
         self._saved_trade_ids.difference_update(dropped)
@@ -365,6 +476,26 @@ class StorageComponent:
         self._saved_transactions.update(t.id for t in new_transactions)
         self._saved_balances = balances
         return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)
+
+    def _seen(self, orders: list[Order], complete: bool) -> None:
+        """Remember the orders followed (all of them after a full write, added to after a journal one)."""
+        if complete:
+            self._objects = {order.id: order for order in orders}
+        else:
+            self._objects.update((order.id, order) for order in orders)
+
+    def _stop_journal(self) -> None:
+        if self.trader.pre_send == self.journal_intent:
+            self.trader.pre_send = None
+        orders_manager = self._personal.orders_manager
+        if orders_manager.journal is self:
+            orders_manager.journal = None
+
+    async def _close_if_not_started(self) -> None:
+        """The trader component's stop hook: a build that failed after the restore releases the file."""
+        if not self._started:
+            self._stop_journal()
+            await self.store.close()
 
     async def stop(self) -> None:
         """Stop the writer, write a last batch and close the file (idempotent)."""
@@ -384,4 +515,5 @@ class StorageComponent:
                 await self.flush()
             except Exception as exc:  # stop must finish: the file keeps the previous batch
                 self._log.error("last storage write failed: %r", exc)
+        self._stop_journal()
         await self.store.close()

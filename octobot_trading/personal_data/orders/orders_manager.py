@@ -5,6 +5,11 @@ fills, from whichever source (the simulator's listener, a live REST poll, later 
 websocket). It applies each fill once (deduplicated by exchange trade id), settles it in the
 portfolio, records the trade and its fee transaction, then applies cancels / expiries and runs
 the order's hooks. Orders unknown locally (placed elsewhere) are adopted once.
+
+With storage, :attr:`OrdersManager.journal` is set: every status change is noted as it happens
+and what changed is committed to the file before an order hook runs (hooks are how trading
+modes and the trader's links hear of opens, fills, closes and cancels) and at the end of each
+update, so what a mode is told is durable. Without storage the journal is None: one check.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from decimal import Decimal
+from typing import Protocol
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderSide, OrderStatus
@@ -26,7 +32,7 @@ from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
 from octobot_trading.util.symbols import parse_symbol
 
-__all__ = ["OrdersManager"]
+__all__ = ["OrderJournal", "OrdersManager"]
 
 _CLOSING = (OrderStatus.CANCELED, OrderStatus.EXPIRED, OrderStatus.REJECTED)
 # enum members as module constants (class attribute access on an Enum is slow on the update path)
@@ -39,6 +45,16 @@ _RESTING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 _EV_OPEN, _EV_FILL, _EV_CANCEL, _EV_CLOSE = OrderEvent.OPEN, OrderEvent.FILL, OrderEvent.CANCEL, OrderEvent.CLOSE
 #: a real trade's correction of inferred fills: (covered, cost change, covered fee, deltas, taken from the reservation)
 _Correction = tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]], Decimal]
+
+
+class OrderJournal(Protocol):
+    """Where the update path reports order changes (storage; see the module docstring)."""
+
+    def note(self, order: Order) -> None:
+        """``order``'s status may have changed (cheap, synchronous: remembered for the next commit)."""
+
+    async def commit(self, order: Order) -> None:
+        """Make what changed (``order``, its links, new trades, balances) durable, in one transaction."""
 
 
 class OrdersManager:
@@ -68,6 +84,8 @@ class OrdersManager:
         #: ``order -> (fee rate, fee charged in the spent currency?)`` for reserving an order found on
         #: the venue (adopted / restored) like a placed one; set by the trader (markets' fee side)
         self.fee_terms: Callable[[Order], tuple[Decimal, bool | None]] | None = None
+        #: storage's journal (None without storage): committed before any order hook runs
+        self.journal: OrderJournal | None = None
         self._logger = get_logger("personal_data.orders")
 
     # -- registry -------------------------------------------------------------------------------
@@ -152,11 +170,14 @@ class OrdersManager:
             order = self._adopt(exchange_order)
         elif not trades and order.is_done and exchange_order.filled <= order.filled:
             return order  # already applied (e.g. the reply of a placement whose fills were reported)
+        journal = self.journal
         if order.status is _PENDING_CREATION and exchange_order.status is not _REJECTED:
             order.mark_open(exchange_order.id)
             self._index_exchange_id(order)
+            if journal is not None:
+                journal.note(order)
             if order.has_hooks(_EV_OPEN):
-                await order.emit(_EV_OPEN)
+                await self._emit(order, _EV_OPEN)
         for trade in trades:
             await self._apply_fill(order, trade)
         if exchange_order.filled > order.filled and exchange_order.average is not None:
@@ -182,7 +203,15 @@ class OrdersManager:
         elif order.status is _CANCELING and exchange_order.status in _RESTING:
             # a cancel that failed without the venue's word: the venue says the order still rests
             order.transition(OrderStatus.PARTIALLY_FILLED if order.filled else OrderStatus.OPEN)
+        if journal is not None:
+            await journal.commit(order)  # what this update changed, in one transaction
         return order
+
+    async def _emit(self, order: Order, event: OrderEvent) -> None:
+        """Run ``order``'s hooks for ``event`` once what changed is committed (with storage)."""
+        if self.journal is not None:
+            await self.journal.commit(order)
+        await order.emit(event)
 
     @staticmethod
     def _delta_price(order: Order, exchange_order: ExchangeOrder) -> Decimal:
@@ -199,6 +228,8 @@ class OrdersManager:
         elif order.status is _PENDING_CREATION:
             order.mark_open(trade.order_id or f"unknown-{order.client_order_id}")
             self._index_exchange_id(order)
+            if self.journal is not None:
+                self.journal.note(order)
         elif not self._inferred or order.id not in self._inferred:
             self._logger.warning("fill %s for %s order %s ignored", trade.id, order.status.value, order.id)
             return
@@ -232,6 +263,8 @@ class OrdersManager:
                     order.reserved_amount += correction[4]
                 raise
             order.apply_fill(amount, price, fee, trade.fee_currency)
+            if self.journal is not None:
+                self.journal.note(order)
         if correction is not None:
             self._commit_correction(order, trade, correction)
         self.trades_manager.add(
@@ -388,6 +421,8 @@ class OrdersManager:
         order.transition(status)
         self.portfolio_manager.release(order)
         self._mark_done(order)
+        if self.journal is not None:
+            await self.journal.commit(order)
         if order.has_hooks(_EV_CANCEL):
             await order.emit(_EV_CANCEL)
 
