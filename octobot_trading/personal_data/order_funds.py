@@ -61,6 +61,8 @@ class OrderFunds:
         self.fees = fees
         self.last_price = last_price
         self.market_margin = market_margin
+        #: ``contract_reservation(order, price)``: a contract order's margin (set by the trader).
+        self.contract_reservation: Callable[[Order, Decimal], tuple[str, Decimal]] | None = None
 
     def reserve_price(self, order: Order, last: Decimal | None = None) -> Decimal | None:
         """The unit price ``order`` is valued at (a self-managed order without a limit: the market price)."""
@@ -96,6 +98,10 @@ class OrderFunds:
     def reservation(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
         """``(currency, amount)`` to reserve for ``order`` now; ``InvalidOrder`` when a buy has no price."""
         price = self.reserve_price(order, last)
+        if self.contract_reservation is not None and ":" in order.symbol:
+            if price is None:
+                raise InvalidOrder(f"no price known for {order.symbol} to value the margin", symbol=order.symbol)
+            return self.contract_reservation(order, price)
         if price is None and order.side is _BUY:
             raise InvalidOrder(
                 f"no price known for {order.symbol} to value the order", limit="price", symbol=order.symbol

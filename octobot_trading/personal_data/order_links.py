@@ -213,6 +213,34 @@ class OrderLinks:
             if not child.is_done and not child.is_active:
                 await self.orders_manager.cancel_locally(child)
 
+    async def resume_interrupted(self, connector: Any) -> None:
+        """Submit the chained orders of parents filled before a restart whose children were not sent.
+
+        A child may have reached the venue before the stop without the local state knowing: one
+        with an exchange id, or found by its client order id, is followed as placed; only the
+        others are submitted (adjusted for the parent's fees, like on a fill).
+        """
+        for parent in self.orders_manager.all_orders():
+            if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
+                continue
+            for child in parent.chained_orders:
+                if child.exchange_order_id is not None and not child.is_active:
+                    child.is_active = True  # matched on the venue by the first sync (client order id)
+            waiting = [
+                c
+                for c in parent.chained_orders
+                if c.status is OrderStatus.PENDING_CREATION and not c.is_active and c.exchange_order_id is None
+            ]
+            if not waiting:
+                continue
+            for child in waiting:
+                found = await connector.fetch_order_by_client_id(child.client_order_id, child.symbol)
+                if found is not None:
+                    child.is_active = True
+                    await self.orders_manager.apply_exchange_update(found, [])
+            self.logger.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
+            await self.release_children(parent)
+
 
 def _net_received(parent: Order) -> Decimal:
     """What the parent's fills delivered, net of the fees taken from it."""

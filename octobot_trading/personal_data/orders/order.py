@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import OrderSide, OrderStatus, OrderType
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PositionSide
 from octobot_trading.errors import InvalidOrder, InvalidOrderState
 from octobot_trading.personal_data.orders.states import check_transition
 from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
@@ -94,7 +94,9 @@ class Order:
     client_order_id:
         Sent to the exchange; generated when omitted.
     reduce_only, tag, sub_portfolio:
-        Free metadata carried with the order.
+        Free metadata carried with the order (``reduce_only`` is enforced on contract symbols).
+    position_side:
+        Contract orders in hedge mode: the position (``PositionSide.LONG`` / ``SHORT``) acted on.
     """
 
     order_type: ClassVar[OrderType]
@@ -116,6 +118,7 @@ class Order:
         "is_active",
         "limit_offset",
         "parent_id",
+        "position_side",
         "price",
         "reduce_only",
         "reservation_owner",
@@ -149,6 +152,7 @@ class Order:
         reduce_only: bool = False,
         tag: str | None = None,
         sub_portfolio: str | None = None,
+        position_side: PositionSide | None = None,
     ) -> None:
         if type(side) is not OrderSide:
             try:
@@ -182,6 +186,8 @@ class Order:
         #: Fees paid by currency (a shared empty mapping until the first fee: fewer objects per order).
         self.fees: Mapping[str, Decimal] = _NO_FEES
         self.reduce_only = reduce_only
+        #: The hedge-mode position a contract order acts on (LONG / SHORT), None in one-way mode.
+        self.position_side = position_side
         self.tag = tag
         self.sub_portfolio = sub_portfolio
         #: False while the order waits for a parent fill or a price trigger (not sent yet).

@@ -113,6 +113,8 @@ class PortfolioManager:
         ``fee_in_spent`` (the market's fee side) or, when None, ``reserve_fees_in_spent_currency``.
         """
         symbol = cached_symbol(order.symbol)
+        if symbol.settle is not None:  # a contract order's margin is valued by the trader (docs/futures.md)
+            return symbol.settle, ZERO
         if order.side is _BUY:
             if price is None:
                 raise InsufficientFunds("no price to value the buy order's cost", symbol=order.symbol)
@@ -164,6 +166,9 @@ class PortfolioManager:
     ) -> None:
         """Apply one fill of ``order`` exactly and atomically (raise and change nothing if impossible)."""
         symbol = cached_symbol(order.symbol)
+        if symbol.settle is not None:
+            self._settle_contract_fill(order, amount)
+            return
         cost = amount * price
         last_fill = amount >= order.remaining
         if order.side is _BUY:
@@ -217,7 +222,28 @@ class PortfolioManager:
             if capped:
                 changes.append((fee_currency, -capped, -capped))
             portfolio.apply_deltas(changes)
-        source.reserved_amount -= release
+        # (the shared ZERO once all released: no zero Decimal kept per order)
+        source.reserved_amount = ZERO if release == source.reserved_amount else source.reserved_amount - release
+
+    def _settle_contract_fill(self, order: Order, amount: Decimal) -> None:
+        """A contract fill moves no base or quote: it releases the filled part's margin reservation
+        (all of it on the last fill). The settle currency's wallet and available margin come from
+        the venue (:meth:`apply_margin`, or a balance refresh live)."""
+        if order.reserved_amount and order.remaining > 0:
+            part = (
+                order.reserved_amount if amount >= order.remaining else order.reserved_amount * amount / order.remaining
+            )
+            self.release(order, part)
+
+    def apply_margin(self, margin: Mapping[str, tuple[Decimal, Decimal]], reserved: Mapping[str, Decimal]) -> None:
+        """Set the settle currencies from the venue's ``{currency: (wallet, available before open
+        orders)}``: total = wallet, available = that less ``reserved`` (the local open orders'
+        reservations), kept within ``[0, wallet]``."""
+        balances = {}
+        for currency, (wallet, available) in margin.items():
+            free = available - reserved.get(currency, ZERO)
+            balances[currency] = (max(wallet, ZERO), min(max(free, ZERO), max(wallet, ZERO)))
+        self.portfolio.set_balances(balances)
 
     # -- transfers ----------------------------------------------------------------------------------
     def deposit(self, currency: str, amount: Decimal, sub_portfolio: str | None = None) -> None:

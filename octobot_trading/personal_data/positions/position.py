@@ -9,9 +9,10 @@ positions accounted locally from fills (paper trading and backtests) come from
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from octobot_trading.enums import MarginMode, PositionSide
 from octobot_trading.errors import BadExchangeResponse
@@ -79,10 +80,33 @@ class Position:
 
 
 class PositionsManager:
-    """Latest open position per ``(symbol, side)``."""
+    """Latest open position per ``(symbol, side)``, and the listeners told of liquidations.
+
+    A liquidation reported by the venue (the simulated venue pushes each one with the positions)
+    is passed to every listener added with :meth:`add_liquidation_listener`
+    (``await listener(liquidation)``, an ``accounting.Liquidation``: time, symbol, side, size,
+    price, margin lost, margin mode), after the positions are updated.
+    """
 
     def __init__(self) -> None:
         self._positions: dict[tuple[str, PositionSide], Position] = {}
+        self._liquidation_listeners: list[Callable[[Any], Awaitable[None]]] = []
+
+    def add_liquidation_listener(self, listener: Callable[[Any], Awaitable[None]]) -> Callable[[], None]:
+        """Call ``await listener(liquidation)`` for each liquidation; return a function removing it."""
+        self._liquidation_listeners.append(listener)
+
+        def remove() -> None:
+            if listener in self._liquidation_listeners:
+                self._liquidation_listeners.remove(listener)
+
+        return remove
+
+    async def notify_liquidations(self, liquidations: Iterable[Any]) -> None:
+        """Tell every liquidation listener of ``liquidations``, in order."""
+        for liquidation in liquidations:
+            for listener in list(self._liquidation_listeners):
+                await listener(liquidation)
 
     def update_from_exchange(self, positions: Iterable[ExchangePosition], symbols: Iterable[str] | None = None) -> None:
         """Replace the positions of ``symbols`` (default: every symbol) with the exchange's view.

@@ -192,7 +192,7 @@ class FuturesCalls:
     # -- connector contract -----------------------------------------------------------------------------
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[ExchangePosition]:
         """Open positions (of ``symbols`` when given)."""
-        return [] if self.futures is None else self.futures.exchange_positions(symbols)
+        return [] if self.futures is None else self.futures.exchange_positions(symbols, self.clock.now_ms())
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         """Set ``symbol``'s leverage (``ConfigurationError`` outside the range; ``OpenPositionsError``)."""
@@ -247,7 +247,8 @@ class FuturesCalls:
         """Tell the listener the current positions, margin and ``liquidations``."""
         venue, listener = self.futures, self.position_update_listener
         if venue is not None and listener is not None:
-            await listener(venue.exchange_positions(), venue.margin_before_orders(), liquidations)
+            positions = venue.exchange_positions(None, self.clock.now_ms())
+            await listener(positions, venue.margin_before_orders(), liquidations)
 
     async def futures_candle(
         self,

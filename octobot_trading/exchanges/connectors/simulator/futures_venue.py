@@ -78,8 +78,8 @@ def derived_contract_spec(spec: MarketSpec) -> ContractSpec:
     return ContractSpec(**fields, maintenance_margin_rate=DERIVED_MAINTENANCE_MARGIN_RATE)
 
 
-def exchange_position(position: Position) -> ExchangePosition:
-    """The venue's report of an accounted position (every field set)."""
+def exchange_position(position: Position, now_ms: int | None = None) -> ExchangePosition:
+    """The venue's report of an accounted position (every field set; ``timestamp``: ``now_ms``)."""
     return ExchangePosition(
         symbol=position.symbol,
         side=position.side.value,
@@ -90,7 +90,7 @@ def exchange_position(position: Position) -> ExchangePosition:
         leverage=position.leverage,
         margin_mode=None if position.margin_mode is None else position.margin_mode.value,
         liquidation_price=position.liquidation_price,
-        timestamp=position.timestamp,
+        timestamp=now_ms if now_ms is not None else position.timestamp,
         initial_margin=position.initial_margin,
         maintenance_margin=position.maintenance_margin,
         realized_pnl=position.realized_pnl,
@@ -172,10 +172,12 @@ class FuturesVenue:
         """The open positions, by symbol then side."""
         return self.account.positions()
 
-    def exchange_positions(self, symbols: Iterable[str] | None = None) -> list[ExchangePosition]:
-        """The open positions as the venue reports them (of ``symbols`` when given)."""
+    def exchange_positions(
+        self, symbols: Iterable[str] | None = None, now_ms: int | None = None
+    ) -> list[ExchangePosition]:
+        """The open positions as the venue reports them at ``now_ms`` (of ``symbols`` when given)."""
         scope = None if symbols is None else set(symbols)
-        return [exchange_position(p) for p in self.account.positions() if scope is None or p.symbol in scope]
+        return [exchange_position(p, now_ms) for p in self.account.positions() if scope is None or p.symbol in scope]
 
     def has_exposure(self, symbol: str) -> bool:
         """True when ``symbol`` has an open position."""

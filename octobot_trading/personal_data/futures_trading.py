@@ -1,0 +1,227 @@
+"""The trader's futures side: contract settings, order checks and margin reservations.
+
+:class:`FuturesTrading` is the trader's collaborator for contract symbols (``BTC/USDT:USDT``,
+``BTC/USD:BTC``; docs/futures.md):
+
+* **settings** — :meth:`~FuturesTrading.set_leverage`, :meth:`~FuturesTrading.set_margin_mode`,
+  :meth:`~FuturesTrading.set_position_mode` check the value (a float leverage: ``TypeError``; one
+  outside the contract spec's range: ``ConfigurationError(field="leverage")``; a spot symbol:
+  ``ConfigurationError(field="symbol")``), refuse with ``OpenPositionsError`` (a
+  ``ConfigurationError``) while the symbol has an open position **or an open order** (an order
+  resting at the venue was reserved at the old setting: cancel it first), then ask the venue
+  (``manager.exchange``) and remember the setting;
+* **order checks** before anything changes — hedge mode needs ``position_side`` (``LONG`` /
+  ``SHORT``) and one-way mode refuses it (``InvalidOrder(limit="position_side")``); a
+  ``reduce_only`` order that would open, grow or flip a position is refused
+  (``InvalidOrder(limit="reduce_only")``), judged on the positions the venue last reported;
+* **margin reservation** — an order reserves, in the settle currency, the initial margin of the
+  contracts it opens plus the taker fee of its whole amount (``contract_math``), at its valuation
+  price; one that only closes reserves nothing. The venue's own check (the exact accounting) has
+  the last word; after each fill, funding or liquidation the venue's pushed margin replaces the
+  settle currency's balance (:meth:`~FuturesTrading.on_positions`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from decimal import Decimal, localcontext
+from typing import Any
+
+from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide
+from octobot_trading.errors import ConfigurationError, InvalidOrder, OpenPositionsError
+from octobot_trading.exchanges.types import ExchangePosition, MarketInfo
+from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.orders.order import Order
+from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
+from octobot_trading.util.decimals import ONE, ZERO, to_decimal
+from octobot_trading.util.fees import Fees
+
+__all__ = ["FuturesTrading", "is_contract_symbol"]
+
+_LONG, _SHORT = PositionSide.LONG, PositionSide.SHORT
+
+
+def is_contract_symbol(symbol: str) -> bool:
+    """True for a contract symbol (``BASE/QUOTE:SETTLE``): a cheap test for the order path."""
+    return ":" in symbol
+
+
+class FuturesTrading:
+    """Contract settings, checks and reservations of one trader (see the module docstring).
+
+    Parameters
+    ----------
+    personal_data
+        The account's positions, orders and portfolio.
+    market
+        ``market(symbol)``: the symbol's market (``UnknownSymbol`` when not listed).
+    venue
+        ``venue()``: where settings go (``manager.exchange``).
+    fees
+        The account's fee rates (the taker rate is reserved).
+    """
+
+    def __init__(
+        self,
+        personal_data: ExchangePersonalData,
+        *,
+        market: Callable[[str], MarketInfo],
+        venue: Callable[[], Any],
+        fees: Fees,
+    ) -> None:
+        self.personal_data = personal_data
+        self.market = market
+        self.venue = venue
+        self.fees = fees
+        self._leverage: dict[str, Decimal] = {}
+        self._margin_mode: dict[str, MarginMode] = {}
+        self._position_mode: dict[str, PositionMode] = {}
+
+    # -- settings ---------------------------------------------------------------------------------------
+    def spec(self, symbol: str) -> ContractSpec | None:
+        """The contract spec of ``symbol``'s market (None when the market gives a plain MarketSpec)."""
+        spec = self.market(symbol).spec
+        return spec if isinstance(spec, ContractSpec) else None
+
+    def leverage(self, symbol: str) -> Decimal:
+        """The leverage of new positions: the last set, else the open position's, else the spec's (1)."""
+        if symbol in self._leverage:
+            return self._leverage[symbol]
+        position = self.personal_data.positions_manager.get(symbol)
+        if position is not None and position.leverage is not None:
+            return position.leverage
+        spec = self.spec(symbol)
+        return spec.leverage if spec is not None else ONE
+
+    def margin_mode(self, symbol: str) -> MarginMode:
+        """The margin mode of new positions (the last set, else the spec's, else isolated)."""
+        spec = self.spec(symbol)
+        return self._margin_mode.get(symbol) or (spec.margin_mode if spec is not None else MarginMode.ISOLATED)
+
+    def position_mode(self, symbol: str) -> PositionMode:
+        """The position mode (the last set, else the spec's, else one-way)."""
+        spec = self.spec(symbol)
+        return self._position_mode.get(symbol) or (spec.position_mode if spec is not None else PositionMode.ONE_WAY)
+
+    async def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
+        """Set ``symbol``'s leverage at the venue (see the module docstring); return it."""
+        value = to_decimal(leverage, name="leverage")
+        spec = self._contract(symbol)
+        if spec is not None:
+            spec.check_leverage(value)
+        elif value < ONE:
+            raise ConfigurationError(f"leverage must be at least 1, got {value}", field="leverage", symbol=symbol)
+        self._refuse_if_busy(symbol, "leverage")
+        await self.venue().set_leverage(symbol, value)
+        self._leverage[symbol] = value
+        return value
+
+    async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> None:
+        """Set ``symbol``'s margin mode at the venue (see the module docstring)."""
+        value = _enum(MarginMode, mode, "margin_mode")
+        self._contract(symbol)
+        self._refuse_if_busy(symbol, "margin_mode")
+        await self.venue().set_margin_mode(symbol, value)
+        self._margin_mode[symbol] = value
+
+    async def set_position_mode(self, symbol: str, mode: PositionMode | str) -> None:
+        """Set ``symbol``'s position mode at the venue (see the module docstring)."""
+        value = _enum(PositionMode, mode, "position_mode")
+        self._contract(symbol)
+        self._refuse_if_busy(symbol, "position_mode")
+        await self.venue().set_position_mode(symbol, value)
+        self._position_mode[symbol] = value
+
+    def _contract(self, symbol: str) -> ContractSpec | None:
+        self.market(symbol)  # UnknownSymbol
+        contract_kind(symbol)  # ConfigurationError(field="symbol") for a spot symbol
+        return self.spec(symbol)
+
+    def _refuse_if_busy(self, symbol: str, what: str) -> None:
+        if self.personal_data.positions_manager.get(symbol) is not None:
+            raise OpenPositionsError(
+                f"cannot change {what} of {symbol} while it has an open position", field=what, symbol=symbol
+            )
+        if self.personal_data.orders_manager.count_open(symbol):
+            raise OpenPositionsError(
+                f"cannot change {what} of {symbol} while it has open orders (cancel them first)",
+                field=what,
+                symbol=symbol,
+            )
+
+    # -- orders -----------------------------------------------------------------------------------------
+    def check(self, order: Order) -> None:
+        """Refuse (``InvalidOrder``, nothing changed) an order breaking the position mode or ``reduce_only``."""
+        symbol, side = order.symbol, order.position_side
+        hedge = self.position_mode(symbol) is PositionMode.HEDGE
+        if hedge and side not in (_LONG, _SHORT):
+            raise InvalidOrder(
+                f"{symbol} is in hedge mode: the order needs position_side LONG or SHORT",
+                limit="position_side",
+                symbol=symbol,
+            )
+        if not hedge and side is not None:
+            raise InvalidOrder(
+                f"{symbol} is in one-way mode: position_side must be None", limit="position_side", symbol=symbol
+            )
+        if hedge and (order.side is OrderSide.SELL) == (side is _LONG):
+            held = self.personal_data.positions_manager.get(symbol, side)
+            if held is None or held.size < order.amount:
+                raise InvalidOrder(
+                    f"the order closes more of the {side} position of {symbol} than it holds",
+                    limit="amount",
+                    symbol=symbol,
+                )
+        if order.reduce_only and self.closing(order) < order.amount:
+            raise InvalidOrder(
+                f"a reduce_only order of {order.amount} would open or grow a position of {symbol}",
+                limit="reduce_only",
+                symbol=symbol,
+            )
+
+    def closing(self, order: Order) -> Decimal:
+        """How many contracts of ``order`` would close a position the venue last reported."""
+        positions = self.personal_data.positions_manager
+        if order.position_side is not None:
+            position = positions.get(order.symbol, order.position_side)
+            closes = (order.side is OrderSide.SELL) == (order.position_side is _LONG)
+        else:
+            position = positions.get(order.symbol)
+            closes = position is not None and (order.side is OrderSide.SELL) == (position.side is _LONG)
+        if position is None or not closes:
+            return ZERO
+        return min(position.size, order.remaining)
+
+    def reservation(self, order: Order, price: Decimal) -> tuple[str, Decimal]:
+        """``(settle currency, initial margin of the contracts opened + taker fee)`` of ``order`` at ``price``."""
+        symbol = order.symbol
+        currency = settle_currency(symbol)
+        opened = ZERO if order.reduce_only else order.remaining - self.closing(order)
+        if opened <= 0:
+            return currency, ZERO
+        kind = contract_kind(symbol)
+        size = self.market(symbol).spec.contract_size
+        with localcontext(cm.EXACT):
+            margin = cm.initial_margin(kind, opened * size, price, self.leverage(symbol))
+            return currency, margin + cm.fee(kind, order.remaining * size, price, self.fees.taker)
+
+    # -- venue pushes -----------------------------------------------------------------------------------
+    async def on_positions(
+        self,
+        positions: list[ExchangePosition],
+        margin: Mapping[str, tuple[Decimal, Decimal]],
+        liquidations: list[Any],
+    ) -> None:
+        """Apply the venue's pushed positions and margin, then tell the liquidation listeners."""
+        data = self.personal_data
+        data.positions_manager.update_from_exchange(positions)
+        data.portfolio_manager.apply_margin(margin, data.orders_manager.reserved_by_open_orders())
+        await data.positions_manager.notify_liquidations(liquidations)
+
+
+def _enum(kind: Any, value: Any, field: str) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        raise ConfigurationError(f"unknown {field} {value!r}", field=field) from None
