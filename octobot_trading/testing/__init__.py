@@ -1,4 +1,4 @@
-"""Test helpers shipped with the library: the fake exchange server and the connector conformance suite."""
+"""Test helpers shipped with the library: the fake exchange servers and the connector conformance suite."""
 
 from octobot_trading.testing.fake_exchange import (
     FakeExchangeServer,
@@ -7,11 +7,15 @@ from octobot_trading.testing.fake_exchange import (
     FaultKind,
     default_markets,
 )
+from octobot_trading.testing.fake_exchange.futures import FakeFuturesServer, FuturesMarket, default_futures_markets
 
 __all__ = [
     "FakeExchangeServer",
+    "FakeFuturesServer",
     "FakeMarket",
     "Fault",
     "FaultKind",
+    "FuturesMarket",
+    "default_futures_markets",
     "default_markets",
 ]

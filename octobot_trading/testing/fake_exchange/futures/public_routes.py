@@ -1,0 +1,292 @@
+"""Public ``/fapi/v1`` routes of the fake USDⓈ-M venue: markets, candles, mark price and funding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from octobot_trading.enums import TimeFrame
+from octobot_trading.errors import ConfigurationError
+from octobot_trading.testing.fake_exchange.futures.markets import FUNDING_INTERVAL_MS, FuturesMarket
+from octobot_trading.testing.fake_exchange.state import CandleRow, FakeExchangeError
+from octobot_trading.util.decimals import decimal_to_str, divide_to_step
+
+if TYPE_CHECKING:
+    from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
+
+__all__ = ["build_routes", "market_json"]
+
+_S = decimal_to_str
+_BOOK_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+_ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET"]
+
+
+def market_json(market: FuturesMarket) -> dict[str, Any]:
+    """One ``exchangeInfo`` symbol entry (a USDⓈ-M perpetual)."""
+    last = market.brackets[-1]
+    return {
+        "symbol": market.symbol_id,
+        "pair": market.symbol_id,
+        "contractType": "PERPETUAL",
+        "deliveryDate": 4133404800000,
+        "onboardDate": 1569398400000,
+        "status": "TRADING",
+        "maintMarginPercent": _S(market.brackets[0].maint_margin_ratio * 100),
+        "requiredMarginPercent": _S(divide_to_step(Decimal(100), Decimal(market.max_leverage()), Decimal("0.0001"))),
+        "baseAsset": market.base,
+        "quoteAsset": market.quote,
+        "marginAsset": market.settle,
+        "pricePrecision": market.price_precision,
+        "quantityPrecision": market.quantity_precision,
+        "baseAssetPrecision": 8,
+        "quotePrecision": 8,
+        "underlyingType": "COIN",
+        "underlyingSubType": [],
+        "settlePlan": 0,
+        "triggerProtect": "0.0500",
+        "liquidationFee": _S(last.maint_margin_ratio),
+        "marketTakeBound": "0.05",
+        "maxMoveOrderLimit": 10000,
+        "filters": [
+            {
+                "filterType": "PRICE_FILTER",
+                "minPrice": _S(market.tick_size),
+                "maxPrice": "1000000",
+                "tickSize": _S(market.tick_size),
+            },
+            {
+                "filterType": "LOT_SIZE",
+                "minQty": _S(market.min_qty),
+                "maxQty": _S(market.max_qty),
+                "stepSize": _S(market.step_size),
+            },
+            {
+                "filterType": "MARKET_LOT_SIZE",
+                "minQty": _S(market.min_qty),
+                "maxQty": _S(market.market_max_qty),
+                "stepSize": _S(market.step_size),
+            },
+            {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+            {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
+            {"filterType": "MIN_NOTIONAL", "notional": _S(market.min_notional)},
+            {
+                "filterType": "PERCENT_PRICE",
+                "multiplierUp": "1.0500",
+                "multiplierDown": "0.9500",
+                "multiplierDecimal": "4",
+            },
+        ],
+        "orderTypes": list(_ORDER_TYPES),
+        "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
+        "permissionSets": [],
+    }
+
+
+def _aggregate(rows: list[CandleRow], row_interval: int, interval: int) -> list[CandleRow]:
+    if interval == row_interval:
+        return rows
+    if interval % row_interval:
+        raise FakeExchangeError(-1120, "Invalid interval.")
+    out: list[CandleRow] = []
+    for ts, o, h, lo, c, v in rows:
+        start = ts - ts % interval
+        if out and out[-1][0] == start:
+            p = out[-1]
+            out[-1] = (start, p[1], max(p[2], h), min(p[3], lo), c, p[5] + v)
+        else:
+            out.append((start, o, h, lo, c, v))
+    return out
+
+
+def _window(rows: list[CandleRow], query: Any) -> list[CandleRow]:
+    start, end = query.get("startTime"), query.get("endTime")
+    if start is not None:
+        rows = [r for r in rows if r[0] >= int(start)]
+    if end is not None:
+        rows = [r for r in rows if r[0] <= int(end)]
+    limit = min(int(query.get("limit", "500")), 1500)
+    return rows[:limit] if start is not None else rows[-limit:]
+
+
+def _interval(query: Any) -> int:
+    try:
+        return TimeFrame.parse(query.get("interval", "")).ms
+    except ConfigurationError:
+        raise FakeExchangeError(-1120, "Invalid interval.") from None
+
+
+def premium_index(market: FuturesMarket, now: int) -> dict[str, Any]:
+    """The ``/fapi/v1/premiumIndex`` entry of ``market``."""
+    next_time = market.next_funding_time()
+    return {
+        "symbol": market.symbol_id,
+        "markPrice": _S(market.mark_price),
+        "indexPrice": _S(market.mark_price),
+        "estimatedSettlePrice": _S(market.mark_price),
+        "lastFundingRate": _S(market.funding_rate_at(next_time)),
+        "interestRate": "0.00010000",
+        "nextFundingTime": next_time,
+        "time": now,
+    }
+
+
+def funding_history(market: FuturesMarket) -> list[dict[str, Any]]:
+    """Funding events reached by the replay: the data's (raw times) and those the venue settled, by time."""
+    now = market.now_ms
+    rows: dict[int, dict[str, Any]] = {}
+    for time_ms, rate in market.funding_rates:
+        if time_ms - time_ms % FUNDING_INTERVAL_MS <= now:
+            mark = next(
+                (row[1] for row in market.mark_candles if row[0] == time_ms - time_ms % FUNDING_INTERVAL_MS), None
+            )
+            rows[time_ms - time_ms % FUNDING_INTERVAL_MS] = {
+                "symbol": market.symbol_id,
+                "fundingTime": time_ms,
+                "fundingRate": _S(rate),
+                "markPrice": "" if mark is None else _S(mark),
+            }
+    for time_ms, rate, mark in market.settled_funding:
+        rows.setdefault(
+            time_ms,
+            {"symbol": market.symbol_id, "fundingTime": time_ms, "fundingRate": _S(rate), "markPrice": _S(mark)},
+        )
+    return [rows[t] for t in sorted(rows)]
+
+
+def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
+    """The public routes of ``server``."""
+    venue = server.venue
+
+    async def ping(request: web.Request) -> web.Response:
+        return web.json_response({})
+
+    async def time(request: web.Request) -> web.Response:
+        return web.json_response({"serverTime": server.clock.now_ms()})
+
+    async def exchange_info(request: web.Request) -> web.Response:
+        settles = sorted({m.settle for m in venue.markets.values()})
+        return web.json_response(
+            {
+                "timezone": "UTC",
+                "serverTime": server.clock.now_ms(),
+                "futuresType": "U_MARGINED",
+                "rateLimits": [],
+                "exchangeFilters": [],
+                "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "0"} for a in settles],
+                "symbols": [market_json(m) for m in venue.markets.values()],
+            }
+        )
+
+    async def klines(request: web.Request) -> web.Response:
+        market = venue.market(request.query.get("symbol"))
+        interval = _interval(request.query)
+        rows = _window(_aggregate(market.visible_candles(), market.interval_ms, interval), request.query)
+        return web.json_response(
+            [
+                [ts, _S(o), _S(h), _S(lo), _S(c), _S(v), ts + interval - 1, _S(v * c), 1, "0", "0", "0"]
+                for ts, o, h, lo, c, v in rows
+            ]
+        )
+
+    async def mark_klines(request: web.Request) -> web.Response:
+        market = venue.market(request.query.get("symbol"))
+        interval = _interval(request.query)
+        rows = _window(_aggregate(market.visible_marks(), market.marks_interval_ms, interval), request.query)
+        return web.json_response(
+            [
+                [ts, _S(o), _S(h), _S(lo), _S(c), "0", ts + interval - 1, "0", 0, "0", "0", "0"]
+                for ts, o, h, lo, c, _ in rows
+            ]
+        )
+
+    async def premium(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        now = server.clock.now_ms()
+        if symbol is None:
+            return web.json_response([premium_index(m, now) for m in venue.markets.values()])
+        return web.json_response(premium_index(venue.market(symbol), now))
+
+    async def funding_rate(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
+        rows = sorted((r for m in markets for r in funding_history(m)), key=lambda r: int(r["fundingTime"]))
+        start, end = request.query.get("startTime"), request.query.get("endTime")
+        if start is not None:
+            rows = [r for r in rows if int(r["fundingTime"]) >= int(start)]
+        if end is not None:
+            rows = [r for r in rows if int(r["fundingTime"]) <= int(end)]
+        limit = min(int(request.query.get("limit", "100")), 1000)
+        return web.json_response(rows[:limit] if start is not None else rows[-limit:])
+
+    def ticker(market: FuturesMarket) -> dict[str, Any]:
+        window = max(1, 86_400_000 // market.interval_ms)
+        rows = market.visible_candles()[-window:]
+        first = rows[0]
+        volume = sum((r[5] for r in rows), Decimal(0))
+        last = market.last_price
+        return {
+            "symbol": market.symbol_id,
+            "priceChange": _S(last - first[1]),
+            "priceChangePercent": _S(divide_to_step((last - first[1]) * 100, first[1], Decimal("0.001"))),
+            "weightedAvgPrice": _S(last),
+            "lastPrice": _S(last),
+            "lastQty": _S(market.min_qty),
+            "openPrice": _S(first[1]),
+            "highPrice": _S(max(max(r[2] for r in rows), last)),
+            "lowPrice": _S(min(min(r[3] for r in rows), last)),
+            "volume": _S(volume),
+            "quoteVolume": _S(sum((r[5] * r[4] for r in rows), Decimal(0))),
+            "openTime": first[0],
+            "closeTime": market.now_ms - 1,
+            "firstId": 0,
+            "lastId": 0,
+            "count": len(rows),
+        }
+
+    async def ticker_24hr(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        if symbol is None:
+            return web.json_response([ticker(m) for m in venue.markets.values()])
+        return web.json_response(ticker(venue.market(symbol)))
+
+    async def ticker_price(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        now = server.clock.now_ms()
+        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
+        rows = [{"symbol": m.symbol_id, "price": _S(m.last_price), "time": now} for m in markets]
+        return web.json_response(rows[0] if symbol is not None else rows)
+
+    async def depth(request: web.Request) -> web.Response:
+        market = venue.market(request.query.get("symbol"))
+        limit = int(request.query.get("limit", "500"))
+        if limit not in _BOOK_LIMITS:
+            raise FakeExchangeError(
+                -1100, "Illegal characters found in parameter 'limit'; legal range is '5, 10, 20, 50, 100, 500, 1000'."
+            )
+        last, qty = market.last_price, market.min_qty * 100
+        now = server.clock.now_ms()
+        return web.json_response(
+            {
+                "lastUpdateId": market.cursor,
+                "E": now,
+                "T": now,
+                "bids": [[_S(last - market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)],
+                "asks": [[_S(last + market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)],
+            }
+        )
+
+    prefix = "/fapi/v1"
+    return [
+        web.get(f"{prefix}/ping", ping),
+        web.get(f"{prefix}/time", time),
+        web.get(f"{prefix}/exchangeInfo", exchange_info),
+        web.get(f"{prefix}/klines", klines),
+        web.get(f"{prefix}/markPriceKlines", mark_klines),
+        web.get(f"{prefix}/premiumIndex", premium),
+        web.get(f"{prefix}/fundingRate", funding_rate),
+        web.get(f"{prefix}/ticker/24hr", ticker_24hr),
+        web.get(f"{prefix}/ticker/price", ticker_price),
+        web.get(f"{prefix}/depth", depth),
+    ]
