@@ -14,6 +14,7 @@ import octobot_trading as ot
 from octobot_trading.enums import MarginMode, OrderSide, OrderStatus, OrderType, PositionMode, PositionSide
 from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.util.contract_spec import ContractSpec
 from octobot_trading.util.fees import Fees
 from tests.personal_data.helpers import SimAccount, make_account
@@ -248,7 +249,7 @@ def test_a_contract_spec_for_a_spot_symbol_is_refused():
 
 async def test_isolated_long_is_liquidated_inside_a_candle_when_the_mark_path_reaches_its_price():
     acc = await xrp_account()
-    liquidated: list[object] = []
+    liquidated: list[Liquidation] = []
     acc.personal.positions_manager.add_liquidation_listener(lambda x: _append(liquidated, x))
     await market(acc, BUY, "100", "1.2")  # liquidation price 1.084337349397590361
     await candle(acc, "1.2", "1.21", "1.09", "1.2")  # low above it: nothing
@@ -312,5 +313,5 @@ async def test_funding_is_paid_at_each_funding_time_a_candle_passes_and_the_ledg
     assert acc.asset("USDT") == (wallet, wallet)
 
 
-async def _append(target: list, item: object) -> None:
+async def _append(target: list[Liquidation], item: Liquidation) -> None:
     target.append(item)
