@@ -167,6 +167,12 @@ class TradingConfig(_Model):
     stream_watchdog_seconds: float = Field(default=30.0, gt=0)
     """Live trading: silence of the private streams, while orders are open, after which the
     account is reconciled over REST (and the streams reconnected when they missed something)."""
+    client_order_id_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9]{1,8}$")
+    """Live trading: this engine's client order ids start with ``<prefix>-``, and only the
+    account's orders whose id does are its own (adopted when found, synced, canceled); other
+    orders on the account (another engine's) are left alone. ``None``: ids start with ``ot-``
+    and every order found on the account is adopted (one engine per account). 1 to 8 ASCII
+    letters or digits."""
 
     @field_validator("starting_portfolio")
     @classmethod

@@ -45,6 +45,9 @@ from octobot_trading.util.logging import get_logger
 
 __all__ = ["AccountStreams"]
 
+#: How many of another engine's order ids the streams remember (to skip their fills).
+_FOREIGN_KEPT = 4096
+
 
 class _Reconnect(Exception):
     """The streams missed updates: drop the connection and subscribe again."""
@@ -112,6 +115,8 @@ class AccountStreams:
         self.reconnect_at_ms: int | None = None
         self._orders: dict[str, ExchangeOrder] = {}
         self._pending: dict[str, list[ExchangeTrade]] = {}
+        #: Exchange ids of the latest orders seen that are another engine's (their fills are skipped).
+        self._foreign: dict[str, None] = {}
         self._gap = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._log = get_logger("personal_data.account_streams")
@@ -274,9 +279,16 @@ class AccountStreams:
             self._seen()
             async with self.lock:
                 for order in orders:
-                    if self._wanted(order.symbol):
-                        self._orders[order.id] = order
-                        await self._apply(order, self._pending.pop(order.id, []))
+                    if not self._wanted(order.symbol):
+                        continue
+                    if self.trader.live_sync.is_foreign(order):  # another engine's, on a shared account
+                        self._pending.pop(order.id, None)
+                        self._foreign[order.id] = None
+                        if len(self._foreign) > _FOREIGN_KEPT:
+                            del self._foreign[next(iter(self._foreign))]
+                        continue
+                    self._orders[order.id] = order
+                    await self._apply(order, self._pending.pop(order.id, []))
 
     async def _watch_trades(self) -> None:
         while True:
@@ -285,6 +297,8 @@ class AccountStreams:
             async with self.lock:
                 for trade in trades:
                     if not self._wanted(trade.symbol) or self.trader.orders_manager.trades_manager.has(trade.id):
+                        continue
+                    if (trade.order_id or "") in self._foreign:
                         continue
                     order = self._orders.get(trade.order_id or "")
                     local = self.trader.orders_manager.get_by_exchange_id(trade.order_id or "")

@@ -52,6 +52,10 @@ class LiveSync:
         Time source (in-flight and given-up windows).
     logger:
         Where failed lookups and updates are reported (each retried next poll).
+    client_order_id_prefix:
+        This engine's client order id prefix when several engines share the account: an order
+        unknown locally is adopted only when its client id starts with ``<prefix>-`` (None:
+        every order found on the account is adopted).
     """
 
     def __init__(
@@ -62,6 +66,7 @@ class LiveSync:
         *,
         clock: Clock,
         logger: Any,
+        client_order_id_prefix: str | None = None,
     ) -> None:
         self.connector = connector
         self.orders_manager = orders_manager
@@ -71,6 +76,25 @@ class LiveSync:
         self._in_flight_misses: dict[str, int] = {}
         self._given_up_polls: dict[str, int] = {}
         self._vanished_misses: dict[str, int] = {}
+        self.client_order_id_prefix = client_order_id_prefix
+
+    def owns(self, client_order_id: str | None) -> bool:
+        """True when an order with this client id is this engine's (always, without a prefix)."""
+        prefix = self.client_order_id_prefix
+        return prefix is None or (client_order_id or "").startswith(f"{prefix}-")
+
+    def is_foreign(self, exchange_order: ExchangeOrder) -> bool:
+        """True for an order of the account that is unknown locally and another engine's: left alone."""
+        if self.client_order_id_prefix is None or self.owns(exchange_order.client_order_id):
+            return False
+        manager = self.orders_manager
+        if manager.get_by_exchange_id(exchange_order.id) is not None:
+            return False
+        cid = exchange_order.client_order_id
+        if cid is None:
+            return True
+        known = manager.get_by_client_id(cid) is not None
+        return not known and all(o.client_order_id != cid for o in manager.given_up_orders())
 
     def misses(self, client_order_id: str) -> int:
         """Lookups of the in-flight order ``client_order_id`` that found nothing so far."""
@@ -166,6 +190,8 @@ class LiveSync:
         seen = set()
         for exchange_order in open_orders:
             if symbols is not None and exchange_order.symbol not in symbols:
+                continue
+            if self.is_foreign(exchange_order):  # another engine's order on the shared account
                 continue
             seen.add(exchange_order.id)
             await self._apply_isolated(exchange_order.id, exchange_order)

@@ -1,8 +1,9 @@
 """Random identifiers: the order's internal UUID and the client order id sent to venues.
 
 One generator for every client order id the library makes (the trader's orders and the
-exchange class's direct ``create_order``): ``ot-`` followed by hex digits of a random UUID4,
-cut to the venue's longest accepted length.
+exchange class's direct ``create_order``): ``ot-`` (or an engine's own prefix, see
+``TradingConfig.client_order_id_prefix``) followed by hex digits of a random UUID4, cut to the
+venue's longest accepted length.
 """
 
 from __future__ import annotations
@@ -31,11 +32,14 @@ def uuid_text(hex32: str) -> str:
     return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
-def new_client_order_id(max_length: int = 36, *, random: str | None = None) -> str:
-    """Return a client order id: ``ot-`` + hex of a UUID4, at most ``max_length`` characters.
+def new_client_order_id(
+    max_length: int = 36, *, random: str | None = None, prefix: str = CLIENT_ORDER_ID_PREFIX
+) -> str:
+    """Return a client order id: ``ot-`` (``<prefix>-``) + hex of a UUID4, at most ``max_length``
+    characters.
 
     ``random`` (32 hex digits from :func:`random_hex`) reuses randomness already drawn, e.g. the
     order's internal id, so creating an order reads the system's random source once.
     """
     digits = (random or random_hex())[:_CLIENT_ID_HEX]
-    return f"{CLIENT_ORDER_ID_PREFIX}-{digits}"[:max_length]
+    return f"{prefix}-{digits}"[:max_length]
