@@ -70,6 +70,10 @@ class AccountStreams:
         Traded symbols (empty: every symbol); updates of other symbols are ignored.
     futures:
         Also watch positions.
+    positions_sync:
+        The account's :class:`~octobot_trading.personal_data.futures_sync.LiveFuturesSync` (futures):
+        position updates and reconciliations go through it (liquidations and funding are read
+        there); without it they go to the positions manager directly.
     on_health_change:
         Called when :attr:`healthy` changes (the component adjusts its poll pace).
     """
@@ -83,6 +87,7 @@ class AccountStreams:
         lock: asyncio.Lock,
         symbols: Collection[str] = (),
         futures: bool = False,
+        positions_sync: Any = None,
         watchdog_seconds: float = 30.0,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
@@ -94,6 +99,7 @@ class AccountStreams:
         self.lock = lock
         self.symbols = frozenset(symbols)
         self.futures = futures
+        self.positions_sync = positions_sync
         self.watchdog_seconds = watchdog_seconds
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
@@ -228,7 +234,9 @@ class AccountStreams:
             before = self._fingerprint()
             await self.trader.sync_with_exchange(self.symbols or None)
             await self.trader.refresh_balances()
-            if self.futures:  # the venue's positions: those closed meanwhile (liquidated too) go
+            if self.positions_sync is not None:  # the venue's positions (those closed meanwhile go)
+                await self.positions_sync.refresh()
+            elif self.futures:
                 positions = await self.exchange.fetch_positions(sorted(self.symbols) or None)
                 self.trader.personal_data.positions_manager.update_from_exchange(positions)
             self.reconciliations += 1
@@ -335,4 +343,7 @@ class AccountStreams:
             positions = await self.exchange.watch_positions()
             self._seen()
             async with self.lock:  # only the positions the update names change (0 contracts: closed)
-                self.trader.personal_data.positions_manager.apply_updates(positions)
+                if self.positions_sync is not None:
+                    await self.positions_sync.apply_updates(positions)
+                else:
+                    self.trader.personal_data.positions_manager.apply_updates(positions)

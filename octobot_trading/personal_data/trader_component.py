@@ -28,6 +28,8 @@ from octobot_trading.exchange_data.readiness import ReadinessTopic
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.personal_data.account_streams import AccountStreams
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.futures_sync import LiveFuturesSync
+from octobot_trading.personal_data.order_listeners import OrderOperation, OrderOperationEvent
 from octobot_trading.personal_data.trader import Trader
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.logging import get_logger
@@ -92,6 +94,14 @@ class TraderComponent:
             supported_order_types=venue.native_order_types,
             client_order_id_prefix=trading.client_order_id_prefix,
         )
+        #: Live futures: the venue's positions, funding payments and liquidations (None otherwise).
+        self.futures_sync = (
+            LiveFuturesSync(venue, self.personal_data, clock=manager.clock, symbols=manager.symbols)
+            if manager.is_future and not simulated
+            else None
+        )
+        self._positions_due = False
+        self._remove_order_listener: Callable[[], None] | None = None
         if self.simulated_venue is not None and self.simulated_venue.price_source is None:
             # paper market orders fill at the price the trader reserved at (mark price when market
             # data runs, else the last polled price), not at a close up to one poll old
@@ -155,6 +165,8 @@ class TraderComponent:
                 self._candle_subscription = channels.ohlcv.subscribe(
                     self._on_closed_candle, time_frame=time_frames[0], priority=ChannelPriority.HIGH
                 )
+        if self.futures_sync is not None and self._remove_order_listener is None:
+            self._remove_order_listener = self.trader.add_order_listener(self._on_order_operation)
         self._task = asyncio.get_running_loop().create_task(self._poll_loop(), name="trader-poll")
         manager, venue = self.manager, self.manager.exchange
         if not manager.is_simulated and not manager.rest_only and venue.supports_private_streams:
@@ -165,6 +177,7 @@ class TraderComponent:
                 lock=self.sync_lock,
                 symbols=manager.symbols,
                 futures=manager.is_future,
+                positions_sync=self.futures_sync,
                 watchdog_seconds=manager.trading_config.stream_watchdog_seconds,
                 on_health_change=self._wake.set,
             )
@@ -232,9 +245,20 @@ class TraderComponent:
             async with self.sync_lock:
                 await self.trader.sync_with_exchange(self.manager.symbols or None)
                 await self.trader.refresh_balances()
-            if self.manager.is_future:
-                positions = await self.manager.exchange.fetch_positions(list(self.manager.symbols) or None)
-                self.personal_data.positions_manager.update_from_exchange(positions)
+            await self._refresh_positions()
+
+    async def _refresh_positions(self) -> None:
+        """Live futures: the venue's positions replace the local ones (liquidations, funding read)."""
+        if self.futures_sync is not None:
+            async with self.sync_lock:
+                await self.futures_sync.refresh()
+
+    async def _on_order_operation(self, event: OrderOperationEvent) -> None:
+        """Live futures: an order placed on a contract may have filled at once: read the positions
+        at the poll loop's next turn instead of its next poll."""
+        if event.operation is OrderOperation.CREATE and ":" in event.order.symbol:
+            self._positions_due = True
+            self._wake.set()
 
     async def _poll_loop(self) -> None:
         clock = self.manager.clock
@@ -248,10 +272,12 @@ class TraderComponent:
             finally:
                 sleeper.cancel()
                 woken.cancel()
-            if not sleeper.done() or sleeper.cancelled():
+            due = sleeper.done() and not sleeper.cancelled()
+            positions_due, self._positions_due = self._positions_due, False
+            if not due and not positions_due:
                 continue
             try:
-                await self._poll_once()
+                await (self._poll_once() if due else self._refresh_positions())
             except asyncio.CancelledError:
                 raise
             except OctoBotTradingError as exc:
@@ -261,6 +287,9 @@ class TraderComponent:
 
     async def stop(self) -> None:
         """Cancel the private streams, the poll task and the trader's tasks (idempotent)."""
+        remove, self._remove_order_listener = self._remove_order_listener, None
+        if remove is not None:
+            remove()
         streams, self.account_streams = self.account_streams, None
         if streams is not None:
             await streams.stop()

@@ -1,0 +1,197 @@
+"""``LiveFuturesSync``: a live futures account's positions, funding and liquidations from the venue.
+
+Live, the venue is the source of truth for positions (paper trading and backtests account them
+locally). The trader component's poll and the account's private streams hand everything they
+learn here, under the component's sync lock:
+
+* :meth:`LiveFuturesSync.refresh` — a REST snapshot (``fetch_positions`` of the traded symbols)
+  replaces every local position, so a position closed on the venue (by a fill, a liquidation or
+  an auto-deleverage) disappears locally; :meth:`LiveFuturesSync.apply_updates` — a stream update
+  changes only the positions it names (``PositionsManager.apply_updates``);
+* a position that disappears or shrinks without the trader asking is looked up in the venue's
+  liquidation history (``fetch_my_liquidations`` since the last one seen): each new liquidation is
+  kept in :attr:`LiveFuturesSync.liquidations` and passed to the positions manager's liquidation
+  listeners as an ``accounting.Liquidation`` (its ``margin_lost``: the initial margin the venue
+  last reported for the position, else the loss from its entry price, linear contracts);
+* funding payments (``fetch_funding_history`` since the last one seen, at most every
+  ``funding_poll_seconds``, and whenever asked with ``force``) are recorded in
+  the transactions manager as ``FUNDING_FEE`` transactions (id ``funding:<venue id>``, recorded
+  once); the balance itself comes from the venue's balances.
+
+A venue lacking funding or liquidation history (``NotSupported``) leaves those parts out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from octobot_trading.clock import Clock
+from octobot_trading.enums import MarginMode, PositionSide, TransactionType
+from octobot_trading.errors import NotSupported
+from octobot_trading.exchanges.types import ExchangeLiquidation, ExchangePosition
+from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
+from octobot_trading.personal_data.positions.accounting import Liquidation
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.personal_data.transactions.transaction import Transaction
+from octobot_trading.util.contract_spec import contract_kind
+from octobot_trading.util.decimals import ZERO
+from octobot_trading.util.logging import get_logger
+
+__all__ = ["DEFAULT_FUNDING_POLL_SECONDS", "LiveFuturesSync"]
+
+#: Seconds between two reads of the account's funding payments.
+DEFAULT_FUNDING_POLL_SECONDS = 60.0
+
+
+class LiveFuturesSync:
+    """See the module docstring.
+
+    Parameters
+    ----------
+    exchange:
+        ``manager.exchange`` (its results pass the venue's ``fix_*`` hooks).
+    personal_data:
+        The account's positions and transactions.
+    clock:
+        Time source (funding poll pace).
+    symbols:
+        Traded symbols (empty: every symbol the venue reports).
+    funding_poll_seconds:
+        Least seconds between two funding-history reads.
+    """
+
+    def __init__(
+        self,
+        exchange: Any,
+        personal_data: ExchangePersonalData,
+        *,
+        clock: Clock,
+        symbols: Iterable[str] = (),
+        funding_poll_seconds: float = DEFAULT_FUNDING_POLL_SECONDS,
+    ) -> None:
+        self.exchange = exchange
+        self.personal_data = personal_data
+        self.clock = clock
+        self.symbols = sorted(set(symbols))
+        self.funding_poll_seconds = funding_poll_seconds
+        #: Liquidations seen on the venue, oldest first.
+        self.liquidations: list[ExchangeLiquidation] = []
+        self._liquidation_ids: set[str] = set()
+        self._liquidations_since: int | None = None
+        self._funding_since: int | None = None
+        self._funding_read_ms: int | None = None
+        self._funding_supported = True
+        self._liquidations_supported = True
+        self._log = get_logger("personal_data.futures_sync")
+
+    @property
+    def _positions(self) -> Any:
+        return self.personal_data.positions_manager
+
+    def _wanted(self, symbol: str) -> bool:
+        return not self.symbols or symbol in self.symbols
+
+    async def refresh(self) -> None:
+        """Read the venue's positions (replacing the local ones), then new liquidations and funding."""
+        before = self._positions.positions()
+        positions = await self.exchange.fetch_positions(self.symbols or None)
+        self._positions.update_from_exchange([p for p in positions if self._wanted(p.symbol)])
+        await self._after_change(before)
+        await self.read_funding()
+
+    async def apply_updates(self, positions: Iterable[ExchangePosition]) -> None:
+        """Apply a stream's position update(s) (only the positions they name change)."""
+        before = self._positions.positions()
+        self._positions.apply_updates([p for p in positions if self._wanted(p.symbol)])
+        await self._after_change(before)
+
+    async def _after_change(self, before: list[Position]) -> None:
+        now = {(p.symbol, p.side): p.size for p in self._positions.positions()}
+        shrunk = [p for p in before if now.get((p.symbol, p.side), ZERO) < p.size]
+        if shrunk:
+            await self.read_liquidations(shrunk)
+
+    async def read_liquidations(self, shrunk: list[Position] | None = None) -> list[ExchangeLiquidation]:
+        """Read liquidations since the last one seen; record and announce the new ones."""
+        if not self._liquidations_supported:
+            return []
+        try:
+            rows = await self.exchange.fetch_my_liquidations(None, self._liquidations_since)
+        except NotSupported as exc:
+            self._liquidations_supported = False
+            self._log.info("no liquidation history on this venue: %s", exc)
+            return []
+        new = [x for x in rows if x.id not in self._liquidation_ids and self._wanted(x.symbol)]
+        known = {(p.symbol, p.side.value): p for p in shrunk or []}
+        for liquidation in new:
+            self._liquidation_ids.add(liquidation.id)
+            self.liquidations.append(liquidation)
+            self._liquidations_since = max(self._liquidations_since or 0, liquidation.timestamp)
+            self._log.warning(
+                "%s %s position of %s contracts liquidated at %s",
+                liquidation.symbol,
+                liquidation.side,
+                liquidation.contracts,
+                liquidation.price,
+            )
+        await self._positions.notify_liquidations([self._as_local(x, known.get((x.symbol, x.side))) for x in new])
+        return new
+
+    @staticmethod
+    def _as_local(liquidation: ExchangeLiquidation, position: Position | None) -> Liquidation:
+        side = PositionSide(liquidation.side) if liquidation.side in ("long", "short") else PositionSide.BOTH
+        lost = ZERO
+        if position is not None and position.initial_margin is not None:
+            lost = position.initial_margin
+        elif (
+            position is not None and position.entry_price is not None and contract_kind(liquidation.symbol) == "linear"
+        ):
+            move = liquidation.price - position.entry_price
+            lost = max(ZERO, -move if side is PositionSide.LONG else move) * liquidation.contracts
+        mode = position.margin_mode if position is not None and position.margin_mode else MarginMode.ISOLATED
+        return Liquidation(
+            timestamp=liquidation.timestamp,
+            symbol=liquidation.symbol,
+            side=side,
+            size=liquidation.contracts,
+            price=liquidation.price,
+            margin_lost=lost,
+            margin_mode=mode,
+        )
+
+    async def read_funding(self, *, force: bool = False) -> int:
+        """Record the funding payments made since the last read; return how many were new."""
+        now = self.clock.now_ms()
+        due = force or self._funding_read_ms is None or now - self._funding_read_ms >= self.funding_poll_seconds * 1000
+        if not self._funding_supported or not due:
+            return 0
+        try:
+            payments = await self.exchange.fetch_funding_history(None, self._funding_since)
+        except NotSupported as exc:
+            self._funding_supported = False
+            self._log.info("no funding history on this venue: %s", exc)
+            return 0
+        self._funding_read_ms = now
+        transactions = self.personal_data.transactions_manager
+        added = 0
+        for payment in payments:
+            if not self._wanted(payment.symbol):
+                continue
+            self._funding_since = max(self._funding_since or 0, payment.timestamp)
+            added += transactions.record(
+                Transaction(
+                    id=f"funding:{payment.id}",
+                    type=TransactionType.FUNDING_FEE,
+                    currency=payment.currency,
+                    amount=payment.amount,
+                    timestamp=payment.timestamp,
+                    symbol=payment.symbol,
+                )
+            )
+        return added
+
+    def total_funding(self, currency: str) -> Decimal:
+        """The sum of the recorded funding payments in ``currency`` (positive: received)."""
+        return self.personal_data.transactions_manager.total(TransactionType.FUNDING_FEE, currency)
