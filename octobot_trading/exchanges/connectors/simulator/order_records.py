@@ -137,7 +137,8 @@ def settle_fill(
     source = record if record.reserved > 0 or record.owner is None else record.owner
     unlock = source.reserved if (last_fill and source is record) else min(spent_amount, source.reserved)
     account.settle(spent, spent_amount, unlock, received, received_amount, received, fee)
-    source.reserved -= unlock
+    # (the shared ZERO once all unlocked: no zero Decimal kept per order)
+    source.reserved = ZERO if unlock == source.reserved else source.reserved - unlock
     record.filled += amount
     record.cost += cost
     record.fee += fee

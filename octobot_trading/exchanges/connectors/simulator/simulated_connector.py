@@ -389,8 +389,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             fill_price = last * (ONE + self.slippage) if side is _BUY else last * (ONE - self.slippage)
             resting.filled = qty
             await self._on_engine_fill(resting, qty, fill_price, _TAKER, self.clock.now_ms())
-        else:
-            self.engine.add(resting)
+            view = record.view()
+            record.touch()  # a done order's view is rebuilt when fetched: not kept per order
+            return view
+        self.engine.add(resting)
         return record.view()
 
     async def _on_engine_fill(
