@@ -7,14 +7,15 @@ on live / paper / backtest and never chain through ``manager.exchange...``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import TimeFrame
+from octobot_trading.enums import PositionSide, TimeFrame
 from octobot_trading.modes.channel import EvaluationChannel
+from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.market_spec import MarketSpec
 
@@ -59,6 +60,9 @@ class ModeContext:
     hot_reload
         True when files a mode reads may change during the run and should be reloaded (live and
         paper trading); False in backtests, which replay deterministically.
+    positions
+        The account's futures positions (``PositionsManager``), or None without an account:
+        read them with :meth:`position`; :meth:`on_liquidation` registers a liquidation listener.
     """
 
     channels: Any
@@ -75,6 +79,7 @@ class ModeContext:
     market_order_slippage: Callable[[], Decimal] = field(default=lambda: ZERO)
     symbols_data: Any = None
     hot_reload: bool = True
+    positions: Any = None
 
     def __post_init__(self) -> None:
         self.configured_time_frames = [TimeFrame.parse(tf) for tf in self.configured_time_frames or self.time_frames]
@@ -87,6 +92,21 @@ class ModeContext:
         if self.sub_portfolio is not None:
             options.setdefault("sub_portfolio", self.sub_portfolio)
         return await self.trader.create_order(order_type, side, symbol, amount, price, **options)
+
+    def position(self, symbol: str, side: PositionSide | None = None) -> Position | None:
+        """The open futures position of ``symbol`` (of ``side`` LONG / SHORT in hedge mode), or None."""
+        return None if self.positions is None else self.positions.get(symbol, side)
+
+    def leverage(self, symbol: str) -> Decimal:
+        """The leverage new positions of contract ``symbol`` get (the last set, the position's, the spec's)."""
+        return Decimal(self.trader.futures.leverage(symbol))
+
+    def on_liquidation(self, listener: Callable[[Any], Awaitable[None]]) -> Callable[[], None]:
+        """Call ``await listener(liquidation)`` for each liquidation of the account; return a remover."""
+        if self.positions is None:
+            return lambda: None
+        remove: Callable[[], None] = self.positions.add_liquidation_listener(listener)
+        return remove
 
     @classmethod
     def from_manager(
@@ -132,4 +152,5 @@ class ModeContext:
             market_order_slippage=market_order_slippage,
             symbols_data=getattr(manager, "exchange_symbols_data", None),
             hot_reload=not bool(getattr(manager, "is_backtesting", False)),
+            positions=manager.exchange_personal_data.positions_manager,
         )

@@ -4,7 +4,8 @@ Prices come from an injected ``price_of(symbol) -> Decimal | None`` (mark prices
 market-data layer, or the backtest's last closes). A currency without a direct pair to the
 reference market is converted through a chain of known pairs (ETH -> BTC -> USDT), found by a
 breadth-first search over the symbols given. Values are computed when read, never per price
-update.
+update. Futures positions count with their unrealized PnL (``positions=``): each position's
+``unrealized_pnl``, in its settle currency, is added to the totals before conversion.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from octobot_trading.util.decimals import ONE, ZERO
 from octobot_trading.util.symbols import parse_symbol
@@ -70,10 +72,17 @@ class PortfolioValuator:
                 queue.append((other, next_rate))
         return None
 
-    def value(self, totals: Mapping[str, Decimal]) -> Decimal:
-        """Value of ``totals`` in the reference market; currencies without a price count as zero."""
+    def value(self, totals: Mapping[str, Decimal], positions: Iterable[Any] = ()) -> Decimal:
+        """Value of ``totals`` plus the ``positions``' unrealized PnL (``ot.Position``) in the
+        reference market; currencies without a price count as zero."""
+        amounts = dict(totals)
+        for position in positions:
+            pnl = position.unrealized_pnl
+            settle = parse_symbol(position.symbol).settle
+            if pnl and settle:
+                amounts[settle] = amounts.get(settle, ZERO) + pnl
         result = ZERO
-        for currency, amount in totals.items():
+        for currency, amount in amounts.items():
             if amount == 0:
                 continue
             rate = self.rate(currency)
@@ -82,10 +91,15 @@ class PortfolioValuator:
         return result
 
     def profitability(
-        self, current: Mapping[str, Decimal], starting: Mapping[str, Decimal], starting_value: Decimal | None = None
+        self,
+        current: Mapping[str, Decimal],
+        starting: Mapping[str, Decimal],
+        starting_value: Decimal | None = None,
+        positions: Iterable[Any] = (),
     ) -> Profitability:
-        """Compare ``current`` totals with ``starting`` ones (valued then at ``starting_value``)."""
-        value = self.value(current)
+        """Compare ``current`` totals (with the open ``positions``' unrealized PnL) with ``starting``
+        ones (valued then at ``starting_value``)."""
+        value = self.value(current, positions)
         holding = self.value(starting)
         start = holding if starting_value is None else starting_value
         vs_start = (value - start) / start * 100 if start else ZERO
