@@ -28,7 +28,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from octobot_trading.backtesting.futures_cli import add_futures_arguments, futures_arguments, position_text
+from octobot_trading.backtesting.futures_cli import (
+    add_futures_arguments,
+    download_market_type,
+    futures_arguments,
+    position_text,
+)
 from octobot_trading.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -224,6 +229,7 @@ async def _download(
         {
             "exchange": args.exchange,
             "sandboxed": args.sandbox,
+            "market_type": download_market_type(args.symbols),
             "symbols": args.symbols,
             "ccxt_options": ccxt_options or {},
         },

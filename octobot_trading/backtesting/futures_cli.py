@@ -20,13 +20,13 @@ from dataclasses import fields
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from octobot_trading.enums import MarginMode, PositionMode
+from octobot_trading.enums import MarginMode, MarketType, PositionMode
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError
 from octobot_trading.util.decimals import decimal_to_str
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import parse_symbol
 
-__all__ = ["FUTURES_OPTIONS", "add_futures_arguments", "futures_arguments", "position_text"]
+__all__ = ["FUTURES_OPTIONS", "add_futures_arguments", "download_market_type", "futures_arguments", "position_text"]
 
 #: The futures options: argparse destination -> the option's name on the command line.
 FUTURES_OPTIONS = {
@@ -172,3 +172,22 @@ def position_text(position: Any) -> str:
         f"mark {text(position.mark_price)}, unrealized PnL {text(position.unrealized_pnl)}, "
         f"liquidation {text(position.liquidation_price)}"
     )
+
+
+def download_market_type(symbols: list[str]) -> str:
+    """The market type ``download-data`` asks the venue for: spot, linear or inverse, as the symbols say.
+
+    The venue's client lists one market type at a time, so spot symbols, linear and inverse
+    contracts are downloaded in separate runs (mixing them raises ``ConfigurationError``).
+    """
+    kinds = set()
+    for symbol in symbols:
+        parsed = parse_symbol(symbol)
+        kinds.add(MarketType.SPOT if parsed.is_spot else MarketType.INVERSE if parsed.is_inverse else MarketType.LINEAR)
+    if len(kinds) > 1:
+        names = ", ".join(sorted(k.value for k in kinds))
+        raise ConfigurationError(
+            f"--symbols mixes {names} markets: download spot, linear and inverse symbols in separate runs",
+            field="symbols",
+        )
+    return (kinds.pop() if kinds else MarketType.SPOT).value

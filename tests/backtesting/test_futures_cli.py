@@ -108,3 +108,41 @@ def test_futures_options_on_spot_data_are_refused(tmp_path: Path, capsys: pytest
     err = capsys.readouterr().err
     assert "--leverage: only for contract symbols" in err and "BTC/USDT" in err
     assert not report.exists()
+
+
+async def test_download_data_of_a_perp_stores_candles_mark_candles_and_funding_rates_and_resumes(
+    tmp_path: Path,
+) -> None:
+    from octobot_trading.backtesting.cli import _download
+    from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
+
+    out = tmp_path / "perp.sqlite"
+    argv = ["download-data", "--exchange", "binanceusdm", "--symbols", "XRP/USDT:USDT", "--time-frames", "1h"]
+    args = build_parser().parse_args([*argv, "--since", "2021-11-15", "--out", str(out), "--no-progress"])
+    async with FakeFuturesServer() as server:
+        first = await _download(args, client_hook=server.client_hook, ccxt_options=server.ccxt_config())
+        again = await _download(args, client_hook=server.client_hook, ccxt_options=server.ccxt_config())
+    candles, marks = first.series
+    assert (candles.kind, marks.kind) == ("ohlcv", "mark")
+    assert candles.downloaded > 20 and marks.downloaded > 20
+    (funding,) = first.funding
+    assert funding.downloaded >= 1 and funding.not_supported is None
+    # a second run resumes after what is stored: nothing new
+    assert [s.downloaded for s in again.series] == [0, 0] and again.funding[0].downloaded == 0
+    assert again.series[1].resumed_from == marks.last_ms
+    traded = CandleData.from_file(out).get("XRP/USDT:USDT", "1h")
+    mark_series = CandleData.from_file(out, kind="mark").get("XRP/USDT:USDT", "1h")
+    assert len(traded) == candles.downloaded and len(mark_series) == marks.downloaded
+    rates = ot.backtesting.FundingData.from_file(out, symbol="XRP/USDT:USDT")
+    assert len(rates) == funding.downloaded and all(int(t) % (8 * 3600 * 1000) == 0 for t in rates.times)
+
+
+def test_download_data_refuses_spot_and_contract_symbols_in_one_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    symbols = ["--symbols", "BTC/USDT", "BTC/USDT:USDT", "--time-frames", "1h", "--since", "2024-01-01"]
+    out = tmp_path / "unused.sqlite"
+    code = main(["download-data", "--exchange", "binance", *symbols, "--out", str(out), "--no-progress"])
+    assert code == 2
+    assert "separate runs" in capsys.readouterr().err
+    assert not out.exists()
