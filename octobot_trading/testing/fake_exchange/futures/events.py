@@ -82,12 +82,14 @@ def advance(state: FuturesVenueState, steps: int = 1) -> list[ForceOrder]:
 def settle_funding(
     state: FuturesVenueState, market: FuturesMarket, funding_time: int | None = None, rate: Decimal | None = None
 ) -> list[Decimal]:
-    """Settle funding of ``market`` at ``funding_time`` (default: the last funding time reached).
+    """Settle funding of ``market`` at ``funding_time`` (default: the next funding time, settled early).
 
-    ``rate`` defaults to the data's rate for that time (else the market's default rate). Returns
-    the amounts paid (negative) or received, one per open position.
+    ``rate`` defaults to the data's rate for that time (else the market's default rate: what
+    ``premiumIndex`` quotes as ``lastFundingRate``). A position already paid at that time is not
+    paid again (when the replay reaches it later, for instance). Returns the amounts paid
+    (negative) or received, one per position paying now.
     """
-    when = funding_time if funding_time is not None else market.now_ms - market.now_ms % FUNDING_INTERVAL_MS
+    when = funding_time if funding_time is not None else market.next_funding_time()
     value = rate if rate is not None else market.funding_rate_at(when)
     mark = market.mark_price
     amounts: list[Decimal] = []

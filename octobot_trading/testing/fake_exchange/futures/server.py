@@ -184,7 +184,12 @@ class FakeFuturesServer(FakeExchangeServer):
     def settle_funding(
         self, symbol_id: str, rate: Decimal | str | None = None, funding_time: int | None = None
     ) -> list[Decimal]:
-        """Settle funding now on every open position of ``symbol_id`` (rate: the data's, else the default)."""
+        """Settle funding now on every open position of ``symbol_id``.
+
+        ``funding_time`` defaults to the next funding time (the one ``premiumIndex`` announces),
+        ``rate`` to the data's rate for it, else the market's default rate. Returns the amounts
+        paid (negative) or received.
+        """
         value = None if rate is None else to_decimal(rate, name="rate")
         return events.settle_funding(self.venue, self.market(symbol_id), funding_time, value)
 
