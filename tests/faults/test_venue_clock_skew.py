@@ -26,6 +26,11 @@ from tests.faults.conftest import (
 TIME = "/api/v3/time"
 
 
+def _resyncs(caplog: pytest.LogCaptureFixture) -> int:
+    """Re-syncs with the venue clock after a refused timestamp (the connector logs each one)."""
+    return sum("re-syncing with the venue clock" in r.getMessage() for r in caplog.records)
+
+
 @pytest.mark.parametrize("adjust", [False, True], ids=["plain", "adjust-for-time-difference"])
 async def test_a_venue_clock_seconds_off_resyncs_once_retries_reads_and_never_re_sends_orders(venue, caplog, adjust):
     caplog.set_level(logging.INFO)
@@ -43,14 +48,14 @@ async def test_a_venue_clock_seconds_off_resyncs_once_retries_reads_and_never_re
         venue_clock.offset_ms -= 4_000  # the venue's clock falls behind: requests look early
         syncs = server.faults.count("GET", TIME)
         await drive_task(clock, reconcile(manager))  # reads: refused once, re-synced, read again
-        assert server.faults.count("GET", TIME) == syncs + 1
+        assert server.faults.count("GET", TIME) > syncs and _resyncs(caplog) == 1
 
         venue_clock.offset_ms -= 4_000  # and slips further
         available = usdt.available
         with pytest.raises(AuthenticationError) as refused:
             await drive_task(clock, trader.create_order("limit", "buy", "BTC/USDT", "0.001", price))
         assert server.faults.count("POST", ORDER_PATH) == 1  # not re-sent
-        assert server.faults.count("GET", TIME) == syncs + 2  # one re-sync
+        assert _resyncs(caplog) == 2  # one re-sync
         assert not server.state.orders and usdt.available == available  # refused: nothing kept
         assert not manager.exchange_personal_data.orders_manager.all_orders()
 
