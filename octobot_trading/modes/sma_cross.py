@@ -31,7 +31,7 @@ from pydantic import Field, model_validator
 
 from octobot_trading.config import Money
 from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
-from octobot_trading.errors import InsufficientFunds, InvalidOrder, NotSupported
+from octobot_trading.errors import InsufficientFunds, InvalidOrder
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.util.decimals import decimal_from_data_float
@@ -191,10 +191,10 @@ class SmaCrossConsumer(AbstractModeConsumer):
     ``want`` direction is open, one is opened at market with
     ``adapt_quantity(buy_fraction * available margin * leverage / (price * contract_size))``
     contracts on a linear contract (``* price / contract_size`` on an inverse one), where the
-    available margin is read after the close, the leverage is the open position's or else the
-    contract's, and ``price`` is the close, raised (linear) or lowered (inverse) by the venue's
-    market-order slippage so the order stays affordable. In hedge mode each order names its
-    ``position_side``.
+    available margin is read after the close, the leverage is the symbol's current one
+    (``ctx.leverage``: the last set, else the contract's), and ``price`` is the close, raised
+    (linear) or lowered (inverse) by the venue's market-order slippage so the order stays
+    affordable. In hedge mode each order names its ``position_side``.
     """
 
     def __init__(self, mode: AbstractTradingMode) -> None:
@@ -241,11 +241,9 @@ class SmaCrossConsumer(AbstractModeConsumer):
         want = PositionSide.LONG if action is DecisionAction.BUY else PositionSide.SHORT
         against = PositionSide.SHORT if want is PositionSide.LONG else PositionSide.LONG
         hedge = getattr(spec, "position_mode", PositionMode.ONE_WAY) is PositionMode.HEDGE
-        leverage: Decimal = getattr(spec, "leverage", Decimal(1))
         try:
-            opposite = _position(context, symbol, against)
+            opposite = context.position(symbol, against)
             if opposite is not None and opposite.size:
-                leverage = opposite.leverage or leverage
                 await context.create_order(
                     OrderType.MARKET,
                     OrderSide.BUY if against is PositionSide.SHORT else OrderSide.SELL,
@@ -256,7 +254,7 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 )
             if want is PositionSide.SHORT and not config.allow_short:
                 return
-            current = _position(context, symbol, want)
+            current = context.position(symbol, want)
             if current is not None and current.size:
                 return
             settle = parsed.settle or parsed.quote
@@ -265,7 +263,7 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 return
             slippage = context.market_order_slippage()
             contract_size = spec.contract_size
-            budget = config.buy_fraction * available * leverage
+            budget = config.buy_fraction * available * context.leverage(symbol)
             if parsed.is_inverse:
                 amount = spec.adapt_quantity(budget * (price * (1 - slippage)) / contract_size)
             else:
@@ -281,14 +279,6 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 )
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, action, exc)
-
-
-def _position(context: Any, symbol: str, side: PositionSide) -> Any:
-    """The open position of ``symbol`` on ``side`` (``ot.Position``), or None."""
-    position = getattr(context, "position", None)
-    if position is None:
-        raise NotSupported(f"{symbol}: this manager keeps no positions", symbol=symbol)
-    return position(symbol, side)
 
 
 class SmaCrossMode(AbstractTradingMode):
