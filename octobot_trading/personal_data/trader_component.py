@@ -6,7 +6,9 @@ and :class:`~octobot_trading.personal_data.trader.Trader` (the builder hands the
 as ``manager.exchange_personal_data`` and ``manager.trader``, so later components such as
 storage and trading modes can use them) and, on start, initializes the trader and runs one
 background poll task: real trader — balances and open orders refreshed from the venue (fills /
-cancels / unknown orders applied once); paper trader — the last price of each symbol fed to the
+cancels / unknown orders applied once; on futures also the venue's positions, funding payments
+and liquidations through :class:`~octobot_trading.personal_data.futures_sync.LiveFuturesSync`,
+and an order placed on a contract brings the next poll forward); paper trader — the last price of each symbol fed to the
 simulated venue. The task is owned by the component and cancelled on stop.
 
 Every venue call goes through ``manager.exchange`` (the venue's ``RestExchange``, whose
@@ -100,7 +102,7 @@ class TraderComponent:
             if manager.is_future and not simulated
             else None
         )
-        self._positions_due = False
+        self._poll_due = False
         self._remove_order_listener: Callable[[], None] | None = None
         if self.simulated_venue is not None and self.simulated_venue.price_source is None:
             # paper market orders fill at the price the trader reserved at (mark price when market
@@ -254,10 +256,10 @@ class TraderComponent:
                 await self.futures_sync.refresh()
 
     async def _on_order_operation(self, event: OrderOperationEvent) -> None:
-        """Live futures: an order placed on a contract may have filled at once: read the positions
-        at the poll loop's next turn instead of its next poll."""
+        """Live futures: an order placed on a contract may have filled at once: poll the account
+        (fills, balances, positions) at the poll loop's next turn instead of its next period."""
         if event.operation is OrderOperation.CREATE and ":" in event.order.symbol:
-            self._positions_due = True
+            self._poll_due = True
             self._wake.set()
 
     async def _poll_loop(self) -> None:
@@ -273,11 +275,11 @@ class TraderComponent:
                 sleeper.cancel()
                 woken.cancel()
             due = sleeper.done() and not sleeper.cancelled()
-            positions_due, self._positions_due = self._positions_due, False
-            if not due and not positions_due:
+            early, self._poll_due = self._poll_due, False
+            if not due and not early:
                 continue
             try:
-                await (self._poll_once() if due else self._refresh_positions())
+                await self._poll_once()
             except asyncio.CancelledError:
                 raise
             except OctoBotTradingError as exc:

@@ -12,7 +12,8 @@
   ``OpenPositionsError``; a leverage the venue refuses raises ``ConfigurationError(field="leverage")``.
 * Leverage reaches ccxt as an ``int`` when it is whole (what venues take) and as its exact text
   otherwise, never as a float. A venue whose position reports carry no leverage (Binance's v3
-  position risk) gets the leverage this connector last set for the symbol, or None.
+  position risk) gets the leverage this connector last set for the symbol, else the venue's
+  setting read once with ccxt's ``fetch_leverages``.
 * Contract orders: :func:`contract_order_params` turns the trader's ``reduceOnly`` /
   ``positionSide`` parameters into ccxt's unified ones (``reduceOnly``, and for a hedge-mode
   ``positionSide`` ccxt's ``hedged`` flag with ``reduceOnly`` marking the closing side, which ccxt
@@ -41,6 +42,7 @@ from octobot_trading.errors import (
     NotSupported,
     OpenPositionsError,
 )
+from octobot_trading.exchanges.connectors.ccxt.adapter import to_dec
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import (
     parse_funding_payment,
     parse_funding_rate,
@@ -160,8 +162,24 @@ class CCXTFuturesMixin:
         markets = await self.load_markets()
         wanted = set(symbols) if symbols else set(markets)
         rows = await self._read("fetch_positions", lambda: self.client.fetch_positions(symbols or None))
-        positions = [parse_position(self.adapter, row) for row in rows]
-        return [self._with_leverage(p) for p in positions if p.contracts != 0 and p.symbol in wanted]
+        positions = [
+            p for p in (parse_position(self.adapter, row) for row in rows) if p.contracts and p.symbol in wanted
+        ]
+        unknown = sorted({p.symbol for p in positions if p.leverage is None and p.symbol not in self._leverages})
+        if unknown and self.client.has.get("fetchLeverages"):
+            await self._read_leverages(unknown)
+        return [self._with_leverage(p) for p in positions]
+
+    async def _read_leverages(self, symbols: list[str]) -> None:
+        """Remember the venue's leverage setting of ``symbols`` (for position reports without one)."""
+        rows = await self._read("fetch_leverages", lambda: self.client.fetch_leverages(symbols))
+        for symbol, raw in (rows or {}).items():
+            if symbol in symbols and isinstance(raw, dict):
+                value = to_dec(
+                    raw.get("longLeverage") or raw.get("shortLeverage"), f"{symbol} leverage", required=False
+                )
+                if value is not None and value > 0:
+                    self._leverages[symbol] = value
 
     def _with_leverage(self, position: ExchangePosition) -> ExchangePosition:
         known = self._leverages.get(position.symbol)
