@@ -162,6 +162,7 @@ class FuturesVenue:
         self.order_terms: dict[str, tuple[bool, PositionSide | None]] = {}
         self._reserved: dict[str, tuple[str, Decimal]] = {}
         self._last_close: dict[str, int] = {}
+        self._pending_mark: dict[str, float | Decimal] = {}
 
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
         """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
@@ -225,6 +226,7 @@ class FuturesVenue:
         position_side: PositionSide | None,
     ) -> Decimal:
         """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change)."""
+        self._flush_mark(symbol)
         needed = self.account.reserve(
             order_id,
             symbol,
@@ -257,6 +259,7 @@ class FuturesVenue:
     ) -> FillResult:
         """Apply one fill of an order (raises, changing nothing, when the account refuses it)."""
         reduce_only, position_side = self.order_terms.get(order_id, (False, None))
+        self._flush_mark(symbol)
         result = self.account.apply_fill(
             fill_id,
             symbol,
@@ -272,6 +275,12 @@ class FuturesVenue:
         self._reserved.pop(order_id, None)
         assert result is not None  # trade ids are never reused
         return result
+
+    def _flush_mark(self, symbol: str) -> None:
+        """Give the account the last mark seen while ``symbol`` had no position."""
+        pending = self._pending_mark.pop(symbol, None)
+        if pending is not None:
+            self.account.update_mark(symbol, _exact(pending))
 
     # -- settings --------------------------------------------------------------------------------------
     def set_leverage(self, symbol: str, leverage: Decimal) -> None:
@@ -305,15 +314,17 @@ class FuturesVenue:
         """The candle events of ``symbol`` closing at ``time_ms`` (see the module docstring)."""
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
-        if not self.has_exposure(symbol):
-            return []
-        account, done = self.account, []
         marks, has_mark = self.mark_prices.get(symbol), True
         if marks is not None:
             index = bisect.bisect_left(marks[0], time_ms)
             has_mark = index < len(marks[0]) and marks[0][index] == time_ms
             if has_mark:
                 open_, high, low, close = marks[1][index], marks[2][index], marks[3][index], marks[4][index]
+        if not self.has_exposure(symbol):
+            if has_mark:  # the mark a position opened later starts from (made exact only then)
+                self._pending_mark[symbol] = close
+            return []
+        account, done = self.account, []
         if has_mark:
             long_bound, short_bound = account.liquidation_bounds(symbol)
             if low <= long_bound or high >= short_bound:
