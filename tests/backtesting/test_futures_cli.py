@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.backtesting import CandleData
+from octobot_trading.backtesting import CandleData, run_backtest
+from octobot_trading.backtesting.cli import _download
 from octobot_trading.backtesting.futures_cli import futures_arguments
 from octobot_trading.cli import build_parser, main
+from octobot_trading.modes.sma_cross import SmaCrossMode
+from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CANDLES = FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json"
@@ -113,9 +117,6 @@ def test_futures_options_on_spot_data_are_refused(tmp_path: Path, capsys: pytest
 async def test_download_data_of_a_perp_stores_candles_mark_candles_and_funding_rates_and_resumes(
     tmp_path: Path,
 ) -> None:
-    from octobot_trading.backtesting.cli import _download
-    from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
-
     out = tmp_path / "perp.sqlite"
     argv = ["download-data", "--exchange", "binanceusdm", "--symbols", "XRP/USDT:USDT", "--time-frames", "1h"]
     args = build_parser().parse_args([*argv, "--since", "2021-11-15", "--out", str(out), "--no-progress"])
@@ -146,3 +147,41 @@ def test_download_data_refuses_spot_and_contract_symbols_in_one_run(
     assert code == 2
     assert "separate runs" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_backtest_command_on_a_perp_with_futures_options_end_to_end(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "mode.json"
+    config.write_text('{"allow_short": true}')
+    report = tmp_path / "perp.html"
+    futures = ["--leverage", "5", "--margin-mode", "isolated", "--maintenance-margin-rate", "0.004"]
+    files = ["--mark", str(MARKS), "--funding", str(FUNDING), "--taker-fee", "0.0004", "--report", str(report)]
+    code = main(
+        ["backtest", "--data", str(CANDLES), "--config", str(config), "--portfolio", "USDT=1000", *futures, *files]
+    )
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "sma_cross on XRP/USDT:USDT (5m), 600 candles" in out
+    for label in ("Realized PnL", "Funding (net)", "Liquidations", "Final portfolio"):
+        assert label in out
+    page = report.read_text()
+    for heading in ("<h2>Open positions</h2>", "<h2>Funding</h2>", "<h2>Liquidations</h2>", "realized PnL"):
+        assert heading in page
+    # the same run through the API gives the same event log
+    data = CandleData.from_file(CANDLES)
+    result = asyncio.run(
+        run_backtest(
+            data,
+            trading_mode=SmaCrossMode,
+            mode_config={"allow_short": True},
+            starting_portfolio={"USDT": "1000"},
+            fees=ot.Fees(maker="0.001", taker="0.0004"),
+            contracts={
+                "XRP/USDT:USDT": ot.ContractSpec(leverage="5", maintenance_margin_rate="0.004"),
+            },
+            mark_prices=CandleData.from_file(MARKS, kind="mark"),
+            funding_rates=ot.backtesting.FundingData.from_file(FUNDING),
+        )
+    )
+    assert result.event_log_hash in out and result.trades and {f.side for f in result.trades} == set(ot.OrderSide)
