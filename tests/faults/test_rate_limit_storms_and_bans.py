@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 
 from octobot_trading.errors import RateLimitExceeded
+from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from tests.exchange_data.helpers import drive
 from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
@@ -116,5 +117,44 @@ async def test_a_418_ban_pauses_trading_with_a_typed_error_until_it_lifts(venue,
         assert order.exchange_order_id is not None
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog, *errors)
+    finally:
+        await manager.stop()
+
+
+async def test_a_418_ban_on_market_data_pauses_the_readers_without_a_busy_loop(venue, caplog):
+    caplog.set_level(logging.INFO)
+    server = venue.server
+    clock = sim_clock(server)
+    manager = await live_builder(venue, clock).rest_only(True).build()
+    try:
+        await started(manager, streams=False)
+        await drive(clock, clock.now_ms() + 10_000)
+        connector = manager.connector
+        assert isinstance(connector, CCXTConnector)
+        gate = connector.rate_gate
+        refusals = []
+        original = gate.before_request
+
+        async def counted(clock_, *, exchange=None):  # type: ignore[no-untyped-def]
+            try:
+                await original(clock_, exchange=exchange)
+            except RateLimitExceeded:
+                refusals.append(clock_.now_ms())
+                raise
+
+        gate.before_request = counted  # type: ignore[method-assign]
+        server.faults.status(418, path=TICKER, retry_after=60)
+        sent = len(server.faults.requests)
+        await drive(clock, clock.now_ms() + 50_000)  # inside the ban
+        # the refused request (and at most one other reader's, sent before the 418 came back)
+        assert len(server.faults.requests) - sent <= 2, server.faults.requests[sent:]
+        during = len(server.faults.requests)
+        # the readers keep their pace: a refused call per poll, no loop retrying at once
+        assert len(refusals) <= 50 * 2, len(refusals)
+        assert manager.is_running
+        await drive(clock, clock.now_ms() + 30_000)  # the ban lifts: reads resume
+        assert len(server.faults.requests) > during
+        await assert_engine_matches_venue(manager, server)
+        assert_no_secret(server, caplog)
     finally:
         await manager.stop()
