@@ -1,0 +1,189 @@
+"""Live futures trading end to end: ``ExchangeBuilder("binanceusdm")`` on a linear market with the
+real trader, the real ccxt client and the fake USDⓈ-M venue (loopback, REST only). The manager
+is ready only with positions, contracts and funding; local positions follow the venue through
+open, grow, reduce, flip and close, hedge mode holds both sides, funding shows in the balance
+and the transactions, and a position liquidated on the venue disappears locally with the
+liquidation reported to the positions manager's listeners."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import octobot_trading as ot
+from octobot_trading import errors
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.enums import PositionSide, TransactionType
+from octobot_trading.personal_data.positions.accounting import Liquidation
+from octobot_trading.personal_data.trader_component import TraderComponent
+from octobot_trading.testing import FakeFuturesServer
+from tests.exchange_data.helpers import until
+
+D = Decimal
+XRP = "XRP/USDT:USDT"
+POLL_SECONDS = 600.0
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[FakeFuturesServer]:
+    async with FakeFuturesServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, SimulatedClock]]:
+    clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
+    built = await (
+        ot.ExchangeBuilder("binanceusdm")
+        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
+        .with_market_type("linear")
+        .with_symbols([XRP])
+        .with_time_frames(["5m"])
+        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
+        .with_client_hook(venue.client_hook)
+        .with_clock(clock)
+        .rest_only(True)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=POLL_SECONDS)
+        .use_real_trader()
+        .build()
+    )
+    async with built:
+        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+        yield built, clock
+
+
+def _position(manager: Any, side: PositionSide | None = None) -> Any:
+    return manager.exchange_personal_data.positions_manager.get(XRP, side)
+
+
+async def _assert_follows_venue(manager: Any, venue: FakeFuturesServer) -> None:
+    """Every local position and the USDT balance equal the venue's exactly."""
+    futures = venue.futures_account().futures
+    for side in (PositionSide.LONG, PositionSide.SHORT):
+        local, theirs = _position(manager, side), futures.get(XRP, side)
+        assert (local is None) == (theirs is None), side
+        if local is not None:
+            assert (local.size, local.entry_price, local.leverage) == (theirs.size, theirs.entry_price, theirs.leverage)
+            assert (local.margin_mode, local.initial_margin) == (theirs.margin_mode, theirs.initial_margin)
+    balance = (await manager.exchange.fetch_balance())["USDT"]
+    asset = manager.exchange_personal_data.portfolio_manager.portfolio.get_currency_portfolio("USDT")
+    assert (asset.total, asset.available) == (balance.total, balance.free)
+
+
+async def _trade(manager: Any, side: ot.OrderSide, amount: str, expected: Any, **kwargs: Any) -> None:
+    """A market order through the trader; wait for the account poll it brings forward."""
+    await manager.trader.create_order(ot.OrderType.MARKET, side, XRP, amount=amount, **kwargs)
+    await until(lambda: expected(_position(manager, kwargs.get("position_side"))))
+
+
+async def test_live_futures_manager_waits_for_positions_contracts_and_funding(manager: tuple[Any, Any]) -> None:
+    built, _ = manager
+    assert {"positions", "contracts", f"funding:{XRP}"} <= set(built.readiness.required)
+    assert built.readiness.is_ready and built.is_future
+    assert _position(built) is None
+
+
+async def test_positions_follow_the_venue_through_open_grow_reduce_flip_and_close(
+    manager: tuple[Any, Any], venue: FakeFuturesServer
+) -> None:
+    built, _ = manager
+    trader = built.trader
+    assert await trader.set_leverage(XRP, "5") == D(5)
+    await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+
+    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None and p.size == D(100))
+    opened = _position(built)
+    assert (opened.side, opened.leverage, opened.margin_mode) == (PositionSide.LONG, D(5), ot.MarginMode.ISOLATED)
+    await _assert_follows_venue(built, venue)
+
+    await _trade(built, ot.OrderSide.BUY, "50", lambda p: p.size == D(150))
+    await _assert_follows_venue(built, venue)
+    await _trade(built, ot.OrderSide.SELL, "30", lambda p: p.size == D(120), reduce_only=True)
+    await _assert_follows_venue(built, venue)
+    await _trade(built, ot.OrderSide.SELL, "200", lambda p: p.side is PositionSide.SHORT)
+    assert _position(built).size == D(80)
+    await _assert_follows_venue(built, venue)
+    await _trade(built, ot.OrderSide.BUY, "80", lambda p: p is None, reduce_only=True)
+    await _assert_follows_venue(built, venue)
+
+
+async def test_hedge_mode_holds_both_sides_through_the_trader(
+    manager: tuple[Any, Any], venue: FakeFuturesServer
+) -> None:
+    built, _ = manager
+    await built.trader.set_position_mode(XRP, ot.PositionMode.HEDGE)
+    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None, position_side=PositionSide.LONG)
+    await _trade(built, ot.OrderSide.SELL, "40", lambda p: p is not None, position_side=PositionSide.SHORT)
+    long, short = _position(built, PositionSide.LONG), _position(built, PositionSide.SHORT)
+    assert (long.size, short.size) == (D(100), D(40))
+    await _assert_follows_venue(built, venue)
+    with pytest.raises(errors.InvalidOrder) as caught:  # hedge mode needs the side: refused before sending
+        await built.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, XRP, amount="1")
+    assert caught.value.limit == "position_side"
+    await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, position_side=PositionSide.LONG)
+    assert _position(built, PositionSide.SHORT).size == D(40)
+    await _assert_follows_venue(built, venue)
+
+
+async def test_funding_received_shows_in_the_balance_and_the_transactions(
+    manager: tuple[Any, SimulatedClock], venue: FakeFuturesServer
+) -> None:
+    built, clock = manager
+    await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is not None)  # a short receives a positive rate
+    (received,) = venue.settle_funding("XRPUSDT", "0.001")
+    assert received > 0
+    transactions = built.exchange_personal_data.transactions_manager
+    clock.advance(round(POLL_SECONDS * 1000))  # the next account poll
+    await until(lambda: transactions.total(TransactionType.FUNDING_FEE, "USDT") == received)
+    (funding,) = transactions.transactions(TransactionType.FUNDING_FEE)
+    assert (funding.symbol, funding.currency, funding.amount) == (XRP, "USDT", received)
+    await _assert_follows_venue(built, venue)
+
+
+async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
+    manager: tuple[Any, SimulatedClock], venue: FakeFuturesServer
+) -> None:
+    built, clock = manager
+    liquidations: list[Liquidation] = []
+
+    async def on_liquidation(liquidation: Liquidation) -> None:
+        liquidations.append(liquidation)
+
+    built.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+    await built.trader.set_leverage(XRP, "10")
+    await built.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+    position = _position(built)
+    assert position.liquidation_price is not None
+    venue.set_mark_price("XRPUSDT", position.liquidation_price * D("0.95"))
+    clock.advance(round(POLL_SECONDS * 1000))
+    await until(lambda: _position(built) is None and liquidations)
+    (liquidation,) = liquidations
+    assert (liquidation.symbol, liquidation.side, liquidation.size) == (XRP, PositionSide.LONG, D(100))
+    assert liquidation.margin_lost == position.initial_margin
+    component = built.get_component("trader", TraderComponent)
+    assert component.futures_sync is not None and [x.contracts for x in component.futures_sync.liquidations] == [D(100)]
+    await _assert_follows_venue(built, venue)
+
+
+async def test_bad_futures_input_is_refused_before_anything_is_sent(
+    manager: tuple[Any, Any], venue: FakeFuturesServer
+) -> None:
+    built, _ = manager
+    trader = built.trader
+    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+    orders_sent = venue.faults.count("POST", "/fapi/v1/order")
+    with pytest.raises(TypeError):
+        await trader.set_leverage(XRP, 5.0)
+    with pytest.raises(errors.InvalidOrder) as grows:
+        await trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, XRP, amount="10", reduce_only=True)
+    assert grows.value.limit == "reduce_only"
+    with pytest.raises(errors.OpenPositionsError):
+        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+    assert venue.faults.count("POST", "/fapi/v1/order") == orders_sent
+    assert _position(built).size == D(100)
+    await _assert_follows_venue(built, venue)
