@@ -1,13 +1,15 @@
 """The ccxt connector's futures calls through the real ccxt ``binanceusdm`` client against the fake
 USDⓈ-M venue (loopback): positions equal the venue's own accounting exactly through open, grow,
 reduce, flip and close; hedge mode holds both sides; settings, funding, mark prices and
-liquidations come back typed and exact; bad input gets a typed error and changes nothing."""
+liquidations come back typed and exact; bad input gets a typed error and changes nothing. Stream
+positions (user-data ``ACCOUNT_UPDATE`` entries) are checked as ccxt.pro itself parses them."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import ccxt.pro as ccxt_pro
 import pytest
 
 from octobot_trading import errors
@@ -15,8 +17,11 @@ from octobot_trading.clock import LiveClock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
+from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.futures_parsing import parse_position
 from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.exchanges.types import ExchangePosition
+from octobot_trading.personal_data.positions.position import PositionsManager
 from octobot_trading.testing import FakeFuturesServer
 
 D = Decimal
@@ -201,3 +206,38 @@ async def test_funding_mark_prices_and_liquidations_are_typed_and_exact(
     (liquidation,) = await connector.fetch_my_liquidations(XRP)
     assert (liquidation.side, liquidation.contracts) == ("long", D(100))
     assert liquidation.id == str(force_order.order.order_id)
+
+
+async def test_stream_positions_parsed_by_ccxt_pro_become_typed_closes_and_flips() -> None:
+    async with FakeFuturesServer() as server:
+        client = ccxt_pro.binanceusdm({"apiKey": server.api_key, "secret": server.api_secret, **server.ccxt_config()})
+        server.client_hook(client)
+        try:
+            await client.load_markets()
+            adapter = CCXTAdapter("binanceusdm")
+
+            def update(**raw: str) -> ExchangePosition:  # one ACCOUNT_UPDATE "P" entry, as ccxt.pro parses it
+                return parse_position(adapter, client.parse_ws_position({"s": "XRPUSDT", "cr": "0", "iw": "0", **raw}))
+
+            opened = update(pa="100.0", ep="1.1039", up="0.051", mt="isolated", ps="BOTH")
+            assert (opened.symbol, opened.side, opened.contracts, opened.hedged) == (XRP, "long", D(100), False)
+            assert (opened.entry_price, opened.unrealized_pnl, opened.margin_mode) == (
+                D("1.1039"),
+                D("0.051"),
+                "isolated",
+            )
+            flipped = update(pa="-80.0", ep="1.1", up="0", mt="isolated", ps="BOTH")
+            closed = update(pa="0", ep="0.0", up="0", mt="isolated", ps="BOTH")
+            assert (flipped.side, flipped.contracts, closed.side, closed.contracts) == ("short", D(80), "both", D(0))
+            hedge_short = update(pa="-5", ep="1.2", up="0", mt="cross", ps="SHORT")
+            assert (hedge_short.side, hedge_short.hedged, hedge_short.contracts) == ("short", True, D(5))
+
+            manager = PositionsManager()
+            manager.apply_updates([opened])
+            manager.apply_updates([flipped])
+            local = manager.get(XRP)
+            assert local is not None and (local.side, local.size) == (PositionSide.SHORT, D(80))
+            manager.apply_updates([closed])
+            assert manager.get(XRP) is None
+        finally:
+            await client.close()
