@@ -33,6 +33,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from os import PathLike
 from pathlib import Path
@@ -93,6 +94,7 @@ class _Plan:
     account: bool = True
     evaluations: tuple[Any, ...] = ()
     futures: Any = None  # a simulator FuturesSetup (with_contracts)
+    storage_history: tuple[Any, int | None] | None = None  # (retention, max rows) when history is on
 
 
 def _deep_merge(base: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -122,6 +124,7 @@ class ExchangeBuilder:
         self._backtesting_data: Any = None
         self._modes: list[TradingModeSetting] = []
         self._storage: Path | None = None
+        self._storage_history: tuple[Any, int | None] | None = None
         self._extra_components: list[ComponentFactory] = []
         self._websocket_options: dict[str, Any] = {}
         self._account = True
@@ -320,11 +323,24 @@ class ExchangeBuilder:
         self._evaluations = source
         return self
 
-    def with_storage(self, path: str | PathLike[str]) -> ExchangeBuilder:
-        """Persist state in the SQLite file at ``path``."""
+    def with_storage(
+        self,
+        path: str | PathLike[str],
+        *,
+        history: bool = False,
+        history_retention: timedelta | float | None = timedelta(days=90),
+        history_max_rows: int | None = None,
+    ) -> ExchangeBuilder:
+        """Persist state in the SQLite file at ``path`` (see docs/storage.md for what is durable when).
+
+        ``history=True`` also records every order status change; rows older than
+        ``history_retention`` (a ``timedelta`` or seconds; None: kept forever) and beyond the
+        newest ``history_max_rows`` (None: no cap) are pruned, on the manager's clock.
+        """
         if not isinstance(path, str | PathLike) or not str(path).strip():
             raise ConfigurationError("with_storage() needs a file path", field="storage")
         self._storage = Path(path)
+        self._storage_history = (history_retention, history_max_rows) if history else None
         return self
 
     def with_component(self, factory: ComponentFactory) -> ExchangeBuilder:
@@ -395,6 +411,7 @@ class ExchangeBuilder:
             backtesting_data=data,
             trading_modes=tuple(self._modes),
             storage_path=self._storage,
+            storage_history=self._storage_history,
             extra_components=tuple(self._extra_components),
             websocket_options=dict(self._websocket_options),
             account=self._account or data is not None,
@@ -488,6 +505,7 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
     from octobot_trading.modes.modes_component import TradingModesComponent
     from octobot_trading.personal_data.trader_component import TraderComponent
     from octobot_trading.storage.component import StorageComponent
+    from octobot_trading.storage.history import HistoryPolicy
 
     data = plan.backtesting_data
     account: TraderComponent | BacktestComponent
@@ -522,7 +540,10 @@ def _assemble(manager: ExchangeManager, plan: _Plan) -> None:
     manager.exchange.set_order_entry(account.trader)  # execute_trade gets the trader's checks
     # 4. storage
     if plan.storage_path is not None:
-        manager.add_component(StorageComponent(manager, plan.storage_path))
+        history = None
+        if plan.storage_history is not None:
+            history = HistoryPolicy.build(*plan.storage_history)
+        manager.add_component(StorageComponent(manager, plan.storage_path, history=history))
     # 5. trading modes
     if plan.trading_modes:
         manager.add_component(TradingModesComponent(manager, plan.trading_modes))

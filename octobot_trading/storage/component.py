@@ -328,9 +328,21 @@ class StorageComponent:
         if not self.manager.is_simulated:
             # chained orders of parents filled before the stop whose children were not sent yet
             await self.trader.resume_interrupted_chains()
+        await self._finish_interrupted_fills()
+        if not self.manager.is_simulated:
             await self.trader.refresh_balances()  # fills applied by the sync are in the venue's balances
         await self.flush()
         self._task = asyncio.get_running_loop().create_task(self._writer(), name="storage-writer")
+
+    async def _finish_interrupted_fills(self) -> None:
+        """Orders stored FILLED (committed, then killed before their reactions ran): react and close."""
+        orders_manager = self._personal.orders_manager
+        for order in orders_manager.all_orders():
+            if order.status is OrderStatus.FILLED:
+                if order.group is not None or order.chained_orders:
+                    self.trader.follow_links(order)
+                self._log.info("finishing the fill of %s interrupted by the last stop", order.client_order_id)
+                await orders_manager.finish_interrupted_fill(order)
 
     async def _writer(self) -> None:
         clock = self.manager.clock

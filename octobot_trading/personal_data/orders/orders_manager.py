@@ -298,6 +298,27 @@ class OrdersManager:
             if order.has_hooks(_EV_CLOSE):
                 await self._emit(order, _EV_CLOSE)
 
+    async def finish_interrupted_fill(self, order: Order) -> None:
+        """Finish a fill whose reactions a crash interrupted (restart recovery; a no-op unless FILLED).
+
+        A fill is committed before its hooks run, so a file can hold an order FILLED but not yet
+        closed: its FILL hooks (group siblings, chained orders) run now, then it is closed.
+        """
+        if order.status is not _FILLED:
+            return
+        if order.has_hooks(_EV_FILL):
+            await self._emit(order, _EV_FILL)
+        if order.status is _FILLED:
+            self.portfolio_manager.release(order)
+            order.transition(_CLOSED)
+            self._mark_done(order)
+            if self.journal is not None:
+                self.journal.note(order)
+            if order.has_hooks(_EV_CLOSE):
+                await self._emit(order, _EV_CLOSE)
+            elif self.journal is not None:
+                await self.journal.commit(order)
+
     def has_inferred(self, order: Order) -> bool:
         """True when ``order`` has inferred fills that real trades must still match."""
         return bool(self._inferred) and order.id in self._inferred
