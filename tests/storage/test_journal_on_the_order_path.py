@@ -54,8 +54,9 @@ async def test_a_fill_is_in_the_file_when_the_orders_hook_hears_of_it(server, tm
             seen.append((_rows(path, "SELECT status, row FROM orders"), _rows(path, "SELECT id FROM trades")))
 
         order.add_hook(OrderEvent.FILL, hook)
-        server.state._fill(server.state.orders[int(order.exchange_order_id)], price, D("0.001"), maker=True)
-        server.state._fill(server.state.orders[int(order.exchange_order_id)], price, D("0.001"), maker=True)
+        fake = server.state.orders[int(order.exchange_order_id or "")]
+        server.state._fill(fake, price, D("0.001"), maker=True)
+        server.state._fill(fake, price, D("0.001"), maker=True)
         await manager.trader.sync_with_exchange()
         assert order.status is OrderStatus.CLOSED
     assert not other_tasks()
@@ -72,7 +73,7 @@ async def test_the_writer_keeps_writing_after_an_inferred_fill(server, tmp_path)
     async with manager:
         storage = manager.get_component("storage", StorageComponent)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price)
-        fake = server.state.orders[int(order.exchange_order_id)]
+        fake = server.state.orders[int(order.exchange_order_id or "")]
         server.state._fill(fake, price, D("0.001"), maker=True)
         server.faults.status(503, method="GET", path="/api/v3/myTrades", times=None)
         await manager.trader.sync_with_exchange()  # trades unreadable: the fill is inferred
