@@ -22,6 +22,7 @@ The tests need ``pytest-asyncio`` (they are marked ``asyncio``). They check the 
 :mod:`octobot_trading.exchanges.connector`: typed results with Decimal money, ordering rules,
 typed errors, client order ids, and that balances move exactly by what the fills say — so run
 them against a test venue (a fake server, a simulator or a sandbox) with no other activity.
+The futures calls have their own suite, :class:`~.futures_conformance.FuturesConnectorConformance`.
 """
 
 from __future__ import annotations
