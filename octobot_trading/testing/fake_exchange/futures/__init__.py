@@ -10,11 +10,13 @@ from octobot_trading.testing.fake_exchange.futures.records import (
 )
 from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
 from octobot_trading.testing.fake_exchange.futures.state import FuturesVenueAccount, FuturesVenueState
+from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
 
 __all__ = [
     "AlgoOrder",
     "Bracket",
     "FakeFuturesServer",
+    "FakeFuturesUserData",
     "ForceOrder",
     "FuturesFill",
     "FuturesMarket",

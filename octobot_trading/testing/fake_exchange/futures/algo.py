@@ -113,6 +113,7 @@ def place_algo(state: FuturesVenueState, account: FuturesVenueAccount, request: 
     if _reached(order, watched):
         raise FakeExchangeError(-2021, "Order would immediately trigger.")
     state.algo_orders[order.algo_id] = order
+    state.notify_algo(order)
     return order
 
 
@@ -136,6 +137,7 @@ def cancel_algo(state: FuturesVenueState, order: AlgoOrder) -> AlgoOrder:
         raise FakeExchangeError(-2011, "Unknown order sent.")
     order.algo_status = "CANCELED"
     order.update_time = state.now_ms()
+    state.notify_algo(order)
     return order
 
 
@@ -158,10 +160,16 @@ def trigger_algos(state: FuturesVenueState, market: FuturesMarket, path: list[De
 
 
 def _trigger(state: FuturesVenueState, market: FuturesMarket, algo: AlgoOrder, fill_price: Decimal) -> None:
-    account = state.accounts[algo.api_key]
     now = state.now_ms()
     algo.trigger_time = now
     algo.update_time = now
+    algo.algo_status = _place_triggered(state, market, algo, fill_price)
+    state.notify_algo(algo)
+
+
+def _place_triggered(state: FuturesVenueState, market: FuturesMarket, algo: AlgoOrder, fill_price: Decimal) -> str:
+    """Place the regular order of a triggered conditional order; return the conditional order's new status."""
+    account = state.accounts[algo.api_key]
     quantity = algo.quantity
     if algo.close_position:
         side = None if algo.position_side == "BOTH" else algo.position_side.lower()
@@ -170,8 +178,7 @@ def _trigger(state: FuturesVenueState, market: FuturesMarket, algo: AlgoOrder, f
             None,
         )
         if held is None:
-            algo.algo_status = "EXPIRED"
-            return
+            return "EXPIRED"
         quantity = held.contracts
     market_type = algo.order_type.endswith("_MARKET")
     request = OrderRequest(
@@ -189,13 +196,12 @@ def _trigger(state: FuturesVenueState, market: FuturesMarket, algo: AlgoOrder, f
     if market_type:
         market.last_override = fill_price  # the market order fills where the trigger was reached
     try:
-        order = state.place_order(account, request, orig_type=algo.order_type)
+        order = state.place_order(
+            account, request, orig_type=algo.order_type, stop_price=algo.trigger_price, working_type=algo.working_type
+        )
     except FakeExchangeError:
-        algo.algo_status = "EXPIRED"
-        return
+        return "EXPIRED"
     finally:
         market.last_override = saved
-    order.stop_price = algo.trigger_price
-    order.working_type = algo.working_type
     algo.actual_order_id = order.order_id
-    algo.algo_status = "FINISHED" if order.status != "EXPIRED" else "EXPIRED"
+    return "FINISHED" if order.status != "EXPIRED" else "EXPIRED"

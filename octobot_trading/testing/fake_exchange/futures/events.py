@@ -177,6 +177,7 @@ def _force_order(
         else:
             open_order.algo_status = "CANCELED"
             open_order.update_time = state.now_ms()
+            state.notify_algo(open_order)
     now = state.now_ms()
     order_id = state.next_order_id()
     order_side = "SELL" if side is PositionSide.LONG else "BUY"

@@ -120,6 +120,8 @@ class FuturesVenueState:
         self.force_orders: list[ForceOrder] = []
         #: Called with each order after it changed (placed, filled, canceled, expired).
         self.order_listeners: list[Callable[[FuturesOrder], object]] = []
+        #: Called with each conditional order after it changed (placed, triggered, canceled, expired).
+        self.algo_listeners: list[Callable[[AlgoOrder], object]] = []
         #: Called with ``(api_key, reason)`` after an account's wallet or positions changed.
         self.account_listeners: list[Callable[[str, str], object]] = []
         self._order_ids = itertools.count(8_000_000_000)
@@ -243,7 +245,15 @@ class FuturesVenueState:
         if used:
             raise FakeExchangeError(-4116, "ClientOrderId is duplicated.")
 
-    def place_order(self, account: FuturesVenueAccount, request: OrderRequest, *, orig_type: str = "") -> FuturesOrder:
+    def place_order(
+        self,
+        account: FuturesVenueAccount,
+        request: OrderRequest,
+        *,
+        orig_type: str = "",
+        stop_price: Decimal = ZERO,
+        working_type: str = "CONTRACT_PRICE",
+    ) -> FuturesOrder:
         """Validate, check the margin, create and (when marketable) fill a regular order; nothing changes on error."""
         market = self.market(request.symbol_id)
         if request.side not in ("BUY", "SELL"):
@@ -313,6 +323,8 @@ class FuturesVenueState:
             reduce_only=request.reduce_only,
             time_in_force=request.time_in_force if not is_market else "GTC",
             orig_type=orig_type,
+            stop_price=stop_price,
+            working_type=working_type,
             update_time=now,
         )
         self.orders[order_id] = order
@@ -460,6 +472,11 @@ class FuturesVenueState:
 
     def _notify(self, order: FuturesOrder) -> None:
         for listener in list(self.order_listeners):
+            listener(order)
+
+    def notify_algo(self, order: AlgoOrder) -> None:
+        """Tell the algo listeners that ``order`` changed."""
+        for listener in list(self.algo_listeners):
             listener(order)
 
     def _touch(self, account: FuturesVenueAccount, reason: str) -> None:
