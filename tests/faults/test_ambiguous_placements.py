@@ -33,6 +33,8 @@ AMBIGUOUS: dict[str, Callable[[FaultInjector], Fault]] = {
     "a 5xx answer": lambda faults: faults.status_after(500),
     "no answer in time": lambda faults: faults.timeout_after(2 * TIMEOUT_MS / 1000),
     "a cut connection": lambda faults: faults.drop_after(),
+    # processed only after the client gave up and its lookups found nothing
+    "processed late": lambda faults: faults.latency(3 * TIMEOUT_MS / 1000, method="POST", path=ORDER_PATH, times=1),
 }
 
 
@@ -58,6 +60,7 @@ async def test_a_placement_processed_but_answered_badly_is_adopted_once_and_neve
             server.faults.status(503, method="GET", path=ORDER_PATH, times=None)
         AMBIGUOUS[fault](server.faults)
         order = await drive_task(clock, trader.create_order("limit", "buy", "BTC/USDT", "0.001", price))
+        await until(lambda: bool(venue_orders(server)))
         (placed,) = venue_orders(server)  # the venue has it once
         assert server.faults.count("POST", ORDER_PATH) == 1
         assert placed.client_order_id == order.client_order_id
