@@ -169,3 +169,9 @@ async def test_hedge_mode_holds_a_long_and_a_short(usdm: Any) -> None:
     assert [p["side"] for p in await usdm.fetch_positions([XRP])] == ["short"]
     with pytest.raises(ccxt_async.OperationRejected, match="-4068"):
         await usdm.set_position_mode(False)
+    every = await usdm.fetch_orders()  # no symbol: every market's orders
+    assert [(o["symbol"], o["side"], o["info"]["positionSide"]) for o in every] == [
+        (XRP, "buy", "LONG"),
+        (XRP, "sell", "SHORT"),
+        (XRP, "sell", "LONG"),
+    ]

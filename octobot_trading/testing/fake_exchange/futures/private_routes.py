@@ -126,7 +126,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         return [o.to_json() for o in own_orders(account, params.get("symbol")) if o.is_open]
 
     def all_orders(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
-        rows = own_orders(account, _required(params, "symbol"))
+        rows = own_orders(account, params.get("symbol"))  # the symbol is optional on USDⓈ-M
         if "orderId" in params:
             rows = [o for o in rows if o.order_id >= int(params["orderId"])]
         return [o.to_json() for o in _window(rows, params, lambda o: o.time, 500, 1000)]

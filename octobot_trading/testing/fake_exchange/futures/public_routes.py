@@ -25,7 +25,6 @@ _ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_P
 
 def market_json(market: FuturesMarket) -> dict[str, Any]:
     """One ``exchangeInfo`` symbol entry (a USDⓈ-M perpetual)."""
-    last = market.brackets[-1]
     return {
         "symbol": market.symbol_id,
         "pair": market.symbol_id,
@@ -46,7 +45,7 @@ def market_json(market: FuturesMarket) -> dict[str, Any]:
         "underlyingSubType": [],
         "settlePlan": 0,
         "triggerProtect": "0.0500",
-        "liquidationFee": _S(last.maint_margin_ratio),
+        "liquidationFee": "0.012500",
         "marketTakeBound": "0.05",
         "maxMoveOrderLimit": 10000,
         "filters": [
