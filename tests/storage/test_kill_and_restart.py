@@ -198,3 +198,27 @@ async def test_kill_after_a_market_fill_then_a_restarted_process_finds_everythin
         assert D(total) == account.free.get(asset, D(0)) + account.locked.get(asset, D(0)), asset
     assert await restarted.stop() == 0
     assert all(count == 1 for count in _requests(server).values())
+
+
+async def test_paper_intent_killed_before_the_request_is_rejected_with_its_funds_back(server, tmp_path, engines):
+    path = tmp_path / "paper.sqlite"
+    engine = await _start(engines, server, path, trader="paper", starting_portfolio={"USDT": "1000"})
+    assert engine.ready is not None and engine.ready["balances"]["USDT"] == ["1000", "1000"]
+    await engine.request("create_order", type="market", side="buy", symbol="BTC/USDT", amount="0.001")
+    before = (await engine.request("snapshot", sync=False))["balances"]
+    await engine.request("arm_kill", point="before_send")
+    await engine.send("create_order", type="limit", side="buy", symbol="BTC/USDT", amount="0.002", price="15000")
+    assert await engine.wait() == -signal.SIGKILL
+    statuses = sorted(row[0] for row in _file(path, "SELECT status FROM orders"))
+    assert statuses == ["closed", "pending_creation"]
+    [(stored_available,)] = _file(path, "SELECT available FROM balances WHERE scope = 'account' AND currency = 'USDT'")
+    assert D(stored_available) == D(before["USDT"][1]) - D("30")  # the intent's reservation was committed with it
+
+    restarted = await _start(engines, server, path, trader="paper", starting_portfolio={"USDT": "1000"})
+    assert restarted.ready is not None
+    orders = {o["type"]: o for o in restarted.ready["orders"]}
+    assert orders["limit"]["status"] == "rejected" and orders["limit"]["exchange_order_id"] is None
+    assert orders["market"]["status"] == "closed" and len(restarted.ready["trades"]) == 1
+    assert restarted.ready["balances"] == before  # the reservation released, nothing else changed
+    assert await restarted.stop() == 0
+    assert server.state.order_requests == []  # paper trading never reaches the venue
