@@ -12,6 +12,7 @@ from collections.abc import Mapping, MutableMapping
 from decimal import Decimal
 from typing import Any, Protocol
 
+from octobot_trading.constants import CLIENT_ORDER_ID_PREFIX
 from octobot_trading.enums import OrderSide, OrderType
 from octobot_trading.errors import AmbiguousOrderOutcome, BadExchangeResponse, InvalidOrder, NotSupported
 from octobot_trading.exchanges.protocols import OrderEntry
@@ -105,7 +106,9 @@ async def execute_trade(
             symbol=symbol,
         )
     await exchange.fetch_ticker(symbol)  # a current price for the price protection
-    cid = new_client_order_id(exchange.max_client_order_id_length)
+    # an engine sharing its account gives its orders its own prefix (TradingConfig.client_order_id_prefix)
+    prefix = getattr(entry, "client_order_id_prefix", None) or CLIENT_ORDER_ID_PREFIX
+    cid = new_client_order_id(exchange.max_client_order_id_length, prefix=prefix)
     placements[cid] = None
     try:
         await entry.create_order(kind, order_side_, symbol, qty, px, client_order_id=cid)

@@ -90,3 +90,23 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
     finally:
         await alpha.stop()
         await beta.stop()
+
+
+async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_after_a_restart(venue):
+    server = venue.server
+    clock = sim_clock(server)
+    manager = await live_builder(venue, clock, client_order_id_prefix="gamma").build()
+    try:
+        await started(manager)
+        placed = await manager.exchange.execute_trade("BTC/USDT", "buy", "0.001", far_buy_price(server))
+        assert placed.client_order_id is not None and placed.client_order_id.startswith("gamma-")
+    finally:
+        await manager.stop()
+    restarted = await live_builder(venue, clock, client_order_id_prefix="gamma").build()
+    try:
+        await started(restarted)
+        await reconcile(restarted)
+        assert _client_ids(restarted) == {placed.client_order_id}  # its own: adopted
+        await assert_engine_matches_venue(restarted, server, owns=_mine("gamma"))
+    finally:
+        await restarted.stop()
