@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
@@ -36,15 +36,21 @@ from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
 
 __all__ = [
+    "API_KEY",
+    "API_SECRET",
     "HOUR",
+    "ORDER_PATH",
     "WATCHDOG",
     "Venue",
     "VenueClock",
     "assert_engine_matches_venue",
     "assert_no_secret",
+    "far_buy_price",
+    "forget_back_off",
     "live_builder",
     "reconcile",
     "resting_buy",
+    "settle",
     "sim_clock",
     "started",
     "until",
@@ -276,8 +282,3 @@ def assert_no_secret(server: FakeExchangeServer, caplog: pytest.LogCaptureFixtur
 async def settle(seconds: float = 0.05) -> None:
     """Let loopback websocket messages already sent reach the engine (bounded)."""
     await asyncio.sleep(seconds)
-
-
-def count_requests(server: FakeExchangeServer, pairs: Iterable[tuple[str, str]]) -> int:
-    """How many requests with these (method, path) the venue received."""
-    return sum(server.faults.count(method, path) for method, path in pairs)
