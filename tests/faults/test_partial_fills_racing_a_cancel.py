@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from octobot_trading.enums import OrderStatus
+from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
@@ -62,6 +63,41 @@ async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue,
         assert order.filled == fake.executed_qty  # the fills made during the race are counted
         await assert_engine_matches_venue(manager, server)
         assert len(manager.exchange_personal_data.trades_manager.trades()) == len(fake.fills)
+        assert_no_secret(server, caplog)
+    finally:
+        await manager.stop()
+
+
+@pytest.mark.parametrize("reply", ["a 5xx answer", "a cut connection"])
+async def test_a_cancel_processed_but_answered_badly_keeps_the_fills_it_raced(venue, caplog, reply):
+    """Fills the engine has not heard of (the stream silent) land before the cancel, whose reply
+    is then lost: the cancel is settled by reading the order, the fills are applied once."""
+    caplog.set_level(logging.INFO)
+    server, user_data = venue.server, venue.user_data
+    clock = sim_clock(server)
+    manager = await live_builder(venue, clock).build()
+    try:
+        await started(manager)
+        market = server.state.markets["BTCUSDT"]
+        price, steps = resting_buy(server)
+        server.state.max_fill_fraction = D("0.00035") / market.candles[market.cursor + steps][5]
+        order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        await until(lambda: user_data.events_sent >= 2)
+        await settle()
+        user_data.stalled = True
+        fake = server.state.orders[int(order.exchange_order_id or 0)]
+        server.advance(steps)
+        assert fake.status == "PARTIALLY_FILLED" and order.status is OrderStatus.OPEN
+        if reply == "a 5xx answer":
+            server.faults.status_after(500, method="DELETE", path=ORDER_PATH)
+        else:
+            server.faults.drop_after(method="DELETE", path=ORDER_PATH)
+        await drive_task(clock, manager.trader.cancel_order(order))
+        assert server.faults.count("DELETE", ORDER_PATH) == 1  # not re-sent
+        assert fake.status == "CANCELED"
+        assert order.status is OrderStatus.CANCELED and order.filled == fake.executed_qty
+        user_data.stalled = False
+        await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
     finally:
         await manager.stop()
