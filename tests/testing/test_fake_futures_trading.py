@@ -175,3 +175,42 @@ async def test_hedge_mode_holds_a_long_and_a_short(usdm: Any) -> None:
         (XRP, "sell", "SHORT"),
         (XRP, "sell", "LONG"),
     ]
+
+
+async def test_edit_order_moves_a_resting_limit_and_its_reserved_margin(
+    usdm: Any, futures_venue: FakeFuturesServer
+) -> None:
+    await usdm.set_margin_mode("isolated", XRP)
+    order = await usdm.create_order(XRP, "limit", "buy", 100, 1.0)
+    reserved = D((await usdm.fetch_balance())["USDT"]["free"])
+    edited = await usdm.edit_order(order["id"], XRP, "limit", "buy", 200, 1.0)
+    assert (edited["id"], edited["amount"], edited["status"]) == (order["id"], 200.0, "open")
+    assert D((await usdm.fetch_balance())["USDT"]["free"]) < reserved
+    assert (await usdm.fetch_open_order(order["id"], XRP))["amount"] == 200.0
+    last = futures_venue.market("XRPUSDT").last_price
+    crossed = await usdm.edit_order(order["id"], XRP, "limit", "buy", 200, float(last + Decimal("0.01")))
+    assert crossed["status"] == "closed" and D(crossed["average"]) == last  # now marketable: filled at last
+    with pytest.raises(ccxt_async.OrderNotFound, match="-2013"):
+        await usdm.edit_order(order["id"], XRP, "limit", "buy", 300, 1.0)
+
+
+async def test_time_in_force_ioc_expires_and_post_only_refuses_a_marketable_price(
+    usdm: Any, futures_venue: FakeFuturesServer
+) -> None:
+    ioc = await usdm.create_order(XRP, "limit", "buy", 100, 1.0, params={"timeInForce": "IOC"})
+    assert ioc["status"] == "expired" and ioc["filled"] == 0.0
+    last = float(futures_venue.market("XRPUSDT").last_price)
+    with pytest.raises(ccxt_async.OrderNotFillable, match="-5022"):
+        await usdm.create_order(XRP, "limit", "buy", 100, last + 0.01, params={"postOnly": True})
+    resting = await usdm.create_order(XRP, "limit", "buy", 100, 1.0, params={"postOnly": True})
+    assert resting["status"] == "open" and resting["postOnly"] is True
+    assert await usdm.fetch_positions() == []
+
+
+async def test_hedge_mode_closes_below_the_minimum_notional(usdm: Any) -> None:
+    await usdm.set_position_mode(True)
+    await usdm.create_order(XRP, "market", "buy", 10, params={"positionSide": "LONG"})
+    await usdm.create_order(XRP, "market", "sell", 2, params={"positionSide": "LONG"})  # 2 XRP: ~2.2 USDT
+    assert (await _position(usdm))["contracts"] == 8.0
+    with pytest.raises(ccxt_async.InvalidOrder, match="-4164"):
+        await usdm.create_order(XRP, "market", "buy", 2, params={"positionSide": "LONG"})

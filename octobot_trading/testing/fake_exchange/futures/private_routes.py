@@ -98,6 +98,12 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
     def get_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
         return lookup(account, params).to_json()
 
+    def modify_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
+        order = lookup(account, params)
+        quantity, price = decimal(params, "quantity"), decimal(params, "price")
+        assert quantity is not None and price is not None
+        return venue.modify(order, _required(params, "side"), quantity, price).to_json(with_time=False)
+
     def cancel_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
         try:
             order = lookup(account, params)
@@ -124,6 +130,12 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     def open_orders(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
         return [o.to_json() for o in own_orders(account, params.get("symbol")) if o.is_open]
+
+    def open_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
+        order = lookup(account, params)
+        if not order.is_open:
+            raise FakeExchangeError(-2013, "Order does not exist.")
+        return order.to_json()
 
     def all_orders(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
         rows = own_orders(account, params.get("symbol"))  # the symbol is optional on USDⓈ-M
@@ -271,6 +283,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
     return [
         web.post(f"{v1}/order", signed(new_order)),
         web.get(f"{v1}/order", signed(get_order)),
+        web.put(f"{v1}/order", signed(modify_order)),
+        web.get(f"{v1}/openOrder", signed(open_order)),
         web.delete(f"{v1}/order", signed(cancel_order)),
         web.delete(f"{v1}/allOpenOrders", signed(cancel_all)),
         web.get(f"{v1}/openOrders", signed(open_orders)),

@@ -116,8 +116,8 @@ def _interval(query: Any) -> int:
         raise FakeExchangeError(-1120, "Invalid interval.") from None
 
 
-def premium_index(market: FuturesMarket, now: int) -> dict[str, Any]:
-    """The ``/fapi/v1/premiumIndex`` entry of ``market``."""
+def premium_index(market: FuturesMarket) -> dict[str, Any]:
+    """The ``/fapi/v1/premiumIndex`` entry of ``market`` (``time``: the replay's now)."""
     next_time = market.next_funding_time()
     return {
         "symbol": market.symbol_id,
@@ -127,7 +127,7 @@ def premium_index(market: FuturesMarket, now: int) -> dict[str, Any]:
         "lastFundingRate": _S(market.funding_rate_at(next_time)),
         "interestRate": "0.00010000",
         "nextFundingTime": next_time,
-        "time": now,
+        "time": market.now_ms,
     }
 
 
@@ -202,10 +202,9 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     async def premium(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
-        now = server.clock.now_ms()
         if symbol is None:
-            return web.json_response([premium_index(m, now) for m in venue.markets.values()])
-        return web.json_response(premium_index(venue.market(symbol), now))
+            return web.json_response([premium_index(m) for m in venue.markets.values()])
+        return web.json_response(premium_index(venue.market(symbol)))
 
     async def funding_rate(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")

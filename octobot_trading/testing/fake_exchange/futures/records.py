@@ -83,6 +83,8 @@ class FuturesOrder:
     cum_quote: Decimal = ZERO
     status: str = "NEW"
     update_time: int = 0
+    #: How many times ``PUT /fapi/v1/order`` modified the order.
+    amendments: int = 0
     fills: list[FuturesFill] = field(default_factory=list)
 
     @property

@@ -6,7 +6,7 @@ log on :attr:`faults`) serving the ``/fapi`` endpoints instead of ``/api/v3``::
 
     GET  /fapi/v1/ping, time, exchangeInfo, klines, markPriceKlines, premiumIndex, fundingRate,
          ticker/24hr, ticker/price, depth
-    POST|GET|DELETE /fapi/v1/order   DELETE /fapi/v1/allOpenOrders   GET /fapi/v1/openOrders,
+    POST|GET|PUT|DELETE /fapi/v1/order   DELETE /fapi/v1/allOpenOrders   GET /fapi/v1/openOrder(s),
          allOrders, userTrades, income, forceOrders, leverageBracket, symbolConfig, commissionRate
     POST|GET|DELETE /fapi/v1/algoOrder   GET /fapi/v1/openAlgoOrders, allAlgoOrders
          DELETE /fapi/v1/algoOpenOrders  (conditional orders: STOP_MARKET, TAKE_PROFIT_MARKET, ...)

@@ -277,7 +277,8 @@ class FuturesVenueState:
         if not orig_type:  # a triggered conditional order keeps its client id
             self.check_client_id(account.api_key, request.client_order_id)
         price = request.price if request.price is not None else last
-        if request.quantity * price < market.min_notional and not request.reduce_only:
+        closing = account.dual_side and (request.side == "SELL") == (request.position_side == "LONG")
+        if request.quantity * price < market.min_notional and not (request.reduce_only or closing):
             raise FakeExchangeError(
                 -4164,
                 f"Order's notional must be no smaller than {decimal_to_str(market.min_notional)} "
@@ -333,6 +334,50 @@ class FuturesVenueState:
         elif request.time_in_force in ("IOC", "FOK"):
             account.futures.release(str(order_id))
             self._expire(order)
+        else:
+            self._notify(order)
+        return order
+
+    def modify(self, order: FuturesOrder, side: str, quantity: Decimal, price: Decimal) -> FuturesOrder:
+        """Change a resting LIMIT order's quantity and price (``PUT /fapi/v1/order``), as Binance does.
+
+        Refused, the order kept as it was: not open (-2013), not a LIMIT (-1116), another side
+        (-1102), a filter failure, margin no longer sufficient (-2019). Canceled instead: a new
+        quantity not above what already filled, or a post-only order the new price makes
+        marketable. A new price reaching the last price fills the rest at once (taker).
+        """
+        market = self.markets[order.symbol_id]
+        account = self.accounts[order.api_key]
+        if not order.is_open:
+            raise FakeExchangeError(-2013, "Order does not exist.")
+        if order.type != "LIMIT":
+            raise FakeExchangeError(-1116, "Invalid orderType: only LIMIT orders can be modified.")
+        if side != order.side:
+            raise FakeExchangeError(-1102, "Parameter 'side' does not match the order's side.")
+        self.check_quantity(market, quantity, market_order=False)
+        self.check_price(market, price)
+        last = market.last_price
+        marketable = (side == "BUY" and price >= last) or (side == "SELL" and price <= last)
+        if quantity <= order.executed_qty or (order.time_in_force == "GTX" and marketable):
+            return self.cancel(order)
+        self.sync_marks(account)
+        rest = quantity - order.executed_qty
+        try:
+            if marketable:
+                account.futures.check_order(
+                    market.symbol, _side(side), rest, last, **self._terms(order, self.taker_fee)
+                )
+            else:
+                account.futures.reserve(
+                    str(order.order_id), market.symbol, _side(side), rest, price, **self._terms(order, self.maker_fee)
+                )
+        except (InsufficientFunds, InvalidOrder) as exc:
+            raise venue_error(exc) from None
+        order.price, order.orig_qty = price, quantity
+        order.amendments += 1
+        order.update_time = self.now_ms()
+        if marketable:
+            self.fill(order, last, rest, maker=False)
         else:
             self._notify(order)
         return order

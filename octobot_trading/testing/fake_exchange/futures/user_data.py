@@ -14,10 +14,11 @@ unknown API key), ``PUT`` keeps it alive, ``DELETE`` closes its streams. The cli
 client's ``wss://fstream.binance.com/ws`` there); an unknown key is refused with HTTP 400. Events
 come as bare JSON objects:
 
-* ``ORDER_TRADE_UPDATE`` on every change of a regular order: execution ``x`` ``NEW`` when placed,
-  one ``TRADE`` per fill (last qty ``l`` / price ``L``, commission ``n`` / ``N``, realized profit
-  ``rp``, maker ``m``, cumulative ``z``), ``CANCELED`` / ``EXPIRED``; an order the venue closed a
-  position with has ``x`` ``CALCULATED`` and order type ``o`` ``LIQUIDATION`` (or ``ADL``);
+* ``ORDER_TRADE_UPDATE`` on every change of a regular order: execution ``x`` ``NEW`` when
+  placed, ``AMENDMENT`` when modified, one ``TRADE`` per fill (last qty ``l`` / price ``L``,
+  commission ``n`` / ``N``, realized profit ``rp``, maker ``m``, cumulative ``z``), ``CANCELED``
+  / ``EXPIRED``; an order the venue closed a position with has ``x`` ``CALCULATED`` and order
+  type ``o`` ``LIQUIDATION`` (or ``ADL``);
 * ``ALGO_UPDATE`` on every change of a conditional order (status ``X``: NEW, CANCELED,
   FINISHED, EXPIRED; ``ai`` the triggered order's id);
 * ``ACCOUNT_UPDATE`` after each wallet or position change (reason ``m``: ORDER, FUNDING_FEE):
@@ -73,6 +74,7 @@ class FakeFuturesUserData:
         self._keys: dict[str, str] = {}  # listen key -> api key
         self._conns: list[_Connection] = []
         self._reported: dict[int, tuple[int, str]] = {}  # order id -> (fills reported, status reported)
+        self._amended: dict[int, int] = {}  # order id -> amendments reported
         #: api key -> (symbol id, position side) of the positions last reported open
         self._open: dict[str, set[tuple[str, str]]] = {}
         server.add_routes(
@@ -178,6 +180,9 @@ class FakeFuturesUserData:
         if not status_done:
             self._send(order.api_key, self._update(order, "NEW", None, None, status="NEW"))
             status_done = "NEW"
+        if order.amendments > self._amended.get(order.order_id, 0):
+            self._amended[order.order_id] = order.amendments
+            self._send(order.api_key, self._update(order, "AMENDMENT", None, None))
         for fill in order.fills[fills_done:]:
             self._send(order.api_key, self._update(order, "TRADE", fill, None))
             status_done = order.status
