@@ -9,6 +9,7 @@ from typing import Any
 
 from octobot_trading.testing import FakeFuturesServer
 
+XRP = "XRP/USDT:USDT"
 DATA = Path(__file__).resolve().parents[2] / "octobot_trading" / "testing" / "data"
 FUNDING_0 = 1637193600000  # 2021-11-18 00:00 UTC
 FUNDING_1 = 1637222400000  # 2021-11-18 08:00 UTC
@@ -87,3 +88,34 @@ async def test_a_market_without_mark_data_marks_at_its_last_price(usdm: Any, fut
     assert Decimal(str(rate["markPrice"])) == futures_venue.market("BTCUSDT").last_price
     ticker = await usdm.fetch_ticker("BTC/USDT:USDT")
     assert Decimal(str(ticker["last"])) == futures_venue.market("BTCUSDT").last_price
+
+
+async def test_book_ticker_trades_and_funding_interval_are_served(usdm: Any, futures_venue: FakeFuturesServer) -> None:
+    market = futures_venue.market("XRPUSDT")
+    quotes = await usdm.fetch_bids_asks([XRP])
+    assert (Decimal(str(quotes[XRP]["bid"])), Decimal(str(quotes[XRP]["ask"]))) == (
+        market.last_price - market.tick_size,
+        market.last_price + market.tick_size,
+    )
+    assert (await usdm.fetch_funding_interval(XRP))["interval"] == "8h"
+    await usdm.create_order(XRP, "market", "buy", 100)
+    (trade,) = await usdm.fetch_trades(XRP)
+    assert (trade["amount"], Decimal(str(trade["price"]))) == (100.0, market.last_price)
+    mark = await usdm.fetch_mark_price(XRP)
+    assert Decimal(str(mark["markPrice"])) == market.mark_price and mark["timestamp"] == market.now_ms
+
+
+async def test_the_income_ledger_lists_commissions_and_realized_pnl(
+    usdm: Any, futures_venue: FakeFuturesServer
+) -> None:
+    futures_venue.set_last_price("XRPUSDT", "1.2000")
+    await usdm.create_order(XRP, "market", "buy", 100)
+    futures_venue.set_last_price("XRPUSDT", "1.3000")
+    await usdm.create_order(XRP, "market", "sell", 100)
+    ledger = await usdm.fetch_ledger("USDT")
+    rows = [(entry["info"]["incomeType"], Decimal(entry["info"]["income"])) for entry in ledger]
+    assert rows == [
+        ("COMMISSION", Decimal("-0.048")),
+        ("REALIZED_PNL", Decimal("10")),
+        ("COMMISSION", Decimal("-0.052")),
+    ]

@@ -275,6 +275,77 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
             }
         )
 
+    async def book_ticker(request: web.Request) -> web.Response:
+        symbol = request.query.get("symbol")
+        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
+        rows = [
+            {
+                "symbol": m.symbol_id,
+                "bidPrice": _S(m.last_price - m.tick_size),
+                "bidQty": _S(m.min_qty * 100),
+                "askPrice": _S(m.last_price + m.tick_size),
+                "askQty": _S(m.min_qty * 100),
+                "time": m.now_ms,
+            }
+            for m in markets
+        ]
+        return web.json_response(rows[0] if symbol is not None else rows)
+
+    async def funding_info(request: web.Request) -> web.Response:
+        return web.json_response(
+            [
+                {
+                    "symbol": m.symbol_id,
+                    "adjustedFundingRateCap": "0.02000000",
+                    "adjustedFundingRateFloor": "-0.02000000",
+                    "fundingIntervalHours": FUNDING_INTERVAL_MS // 3_600_000,
+                    "disclaimer": False,
+                }
+                for m in venue.markets.values()
+            ]
+        )
+
+    def public_fills(market: FuturesMarket, limit: int) -> list[Any]:
+        fills = sorted(
+            (f for o in venue.orders.values() if o.symbol_id == market.symbol_id for f in o.fills), key=lambda f: f.id
+        )
+        return fills[-limit:]
+
+    async def agg_trades(request: web.Request) -> web.Response:
+        market = venue.market(request.query.get("symbol"))
+        fills = public_fills(market, min(int(request.query.get("limit", "500")), 1000))
+        return web.json_response(
+            [
+                {
+                    "a": f.id,
+                    "p": _S(f.price),
+                    "q": _S(f.qty),
+                    "f": f.id,
+                    "l": f.id,
+                    "T": f.time,
+                    "m": f.maker == (f.side == "BUY"),
+                }
+                for f in fills
+            ]
+        )
+
+    async def trades(request: web.Request) -> web.Response:
+        market = venue.market(request.query.get("symbol"))
+        fills = public_fills(market, min(int(request.query.get("limit", "500")), 1000))
+        return web.json_response(
+            [
+                {
+                    "id": f.id,
+                    "price": _S(f.price),
+                    "qty": _S(f.qty),
+                    "quoteQty": _S(f.price * f.qty),
+                    "time": f.time,
+                    "isBuyerMaker": f.maker == (f.side == "BUY"),
+                }
+                for f in fills
+            ]
+        )
+
     prefix = "/fapi/v1"
     return [
         web.get(f"{prefix}/ping", ping),
@@ -287,4 +358,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         web.get(f"{prefix}/ticker/24hr", ticker_24hr),
         web.get(f"{prefix}/ticker/price", ticker_price),
         web.get(f"{prefix}/depth", depth),
+        web.get(f"{prefix}/ticker/bookTicker", book_ticker),
+        web.get(f"{prefix}/fundingInfo", funding_info),
+        web.get(f"{prefix}/aggTrades", agg_trades),
+        web.get(f"{prefix}/trades", trades),
     ]

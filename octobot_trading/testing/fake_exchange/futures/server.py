@@ -5,7 +5,7 @@ HTTP plumbing, signature / timestamp checks, Binance error replies, fault inject
 log on :attr:`faults`) serving the ``/fapi`` endpoints instead of ``/api/v3``::
 
     GET  /fapi/v1/ping, time, exchangeInfo, klines, markPriceKlines, premiumIndex, fundingRate,
-         ticker/24hr, ticker/price, depth
+         fundingInfo, ticker/24hr, ticker/price, ticker/bookTicker, depth, trades, aggTrades
     POST|GET|PUT|DELETE /fapi/v1/order   DELETE /fapi/v1/allOpenOrders   GET /fapi/v1/openOrder(s),
          allOrders, userTrades, income, forceOrders, leverageBracket, symbolConfig, commissionRate
     POST|GET|DELETE /fapi/v1/algoOrder   GET /fapi/v1/openAlgoOrders, allAlgoOrders
