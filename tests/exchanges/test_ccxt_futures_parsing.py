@@ -11,7 +11,7 @@ import ccxt
 import pytest
 
 from octobot_trading import errors
-from octobot_trading.enums import MarketType, OrderSide
+from octobot_trading.enums import MarketType, OrderSide, OrderType
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import (
@@ -259,3 +259,23 @@ def test_futures_order_refusals_map_to_typed_errors(
     assert type(error) is expected
     if limit is not None:
         assert isinstance(error, errors.InvalidOrder) and error.limit == limit
+
+
+def test_orders_the_venue_places_to_close_positions_read_as_market_orders() -> None:
+    raw = {
+        "id": "8000000002",
+        "clientOrderId": "autoclose-1",
+        "symbol": "XRP/USDT:USDT",
+        "type": "liquidation",
+        "side": "sell",
+        "status": "closed",
+        "price": "0.8875",
+        "amount": "60",
+        "filled": "60",
+        "remaining": "0",
+    }
+    for kind in ("liquidation", "LIQUIDATION", "adl"):
+        order = ADAPTER.parse_order({**raw, "type": kind})
+        assert (order.type, order.filled, order.client_order_id) == (OrderType.MARKET, D(60), "autoclose-1")
+    with pytest.raises(errors.BadExchangeResponse):
+        ADAPTER.parse_order({**raw, "type": "mystery"})

@@ -47,6 +47,8 @@ from octobot_trading.util.market_spec import DEFAULT_STEP, MarketSpec
 __all__ = ["CCXTAdapter", "to_dec"]
 
 _BALANCE_META = {"info", "free", "used", "total", "timestamp", "datetime", "debt"}
+#: Order types of the closes a futures venue makes itself (Binance ``LIQUIDATION``, ``ADL``): market orders.
+_FORCED_CLOSES = frozenset({"liquidation", "adl"})
 
 
 def to_dec(value: Any, field: str, *, required: bool = True) -> Decimal | None:
@@ -351,6 +353,8 @@ class CCXTAdapter:
         )
 
     def _order_type(self, raw: Mapping[str, Any]) -> OrderType:
+        if str(raw.get("type") or "").lower() in _FORCED_CLOSES:
+            return OrderType.MARKET  # the venue closing a position itself (liquidation, auto-deleverage)
         order_type = parse_order_type(raw.get("type"))
         if order_type in (OrderType.MARKET, OrderType.LIMIT):
             limit = order_type is OrderType.LIMIT

@@ -166,8 +166,16 @@ class CCXTWebsocketFeeds:
         return trades
 
     async def watch_balance(self) -> dict[str, Balance]:
-        """Wait for the next balance update; return the currencies it carries."""
+        """Wait for the next balance update; return the currencies it carries with free or used
+        amounts (a wallet-only entry, as Binance futures' ``ACCOUNT_UPDATE`` sends, is left out:
+        its free and used amounts are unknown and its total is the wallet, not the margin balance)."""
         raw = await self._private("watchBalance", lambda c: c.watch_balance(), None)
+        if isinstance(raw, dict):
+            raw = {
+                key: value
+                for key, value in raw.items()
+                if not isinstance(value, dict) or value.get("free") is not None or value.get("used") is not None
+            }
         return self.adapter.parse_balance(raw)
 
     async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:

@@ -1,0 +1,113 @@
+"""Live futures on the account's private streams: the real ccxt.pro ``binanceusdm`` client against
+the fake USDⓈ-M venue's user-data stream (loopback). REST polling is kept an hour away and the
+simulated clock never reaches it, so a position seen here came through the stream: opened, grown,
+flipped, closed on the venue by another client of the same account, and liquidated."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import ccxt.async_support as ccxt_async
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.enums import PositionSide
+from octobot_trading.personal_data.positions.accounting import Liquidation
+from octobot_trading.personal_data.trader_component import TraderComponent
+from octobot_trading.testing import FakeFuturesServer
+from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
+from tests.exchange_data.helpers import until
+
+D = Decimal
+XRP = "XRP/USDT:USDT"
+HOUR = 3600.0
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[FakeFuturesServer]:
+    server = FakeFuturesServer()
+    FakeFuturesUserData(server)
+    async with server:
+        yield server
+
+
+@pytest.fixture
+async def manager(venue: FakeFuturesServer) -> AsyncIterator[Any]:
+    clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
+    built = await (
+        ot.ExchangeBuilder("binanceusdm")
+        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
+        .with_market_type("linear")
+        .with_symbols([XRP])
+        .with_time_frames(["5m"])
+        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
+        .with_client_hook(venue.client_hook)
+        .with_clock(clock)
+        .with_websocket_options(expected_interval=HOUR)
+        .with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10},
+            account_poll_seconds=HOUR,
+            streaming_poll_seconds=HOUR,
+            stream_watchdog_seconds=HOUR,
+        )
+        .use_real_trader()
+        .build()
+    )
+    async with built:
+        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+        streams = built.get_component("trader", TraderComponent).account_streams
+        assert streams is not None
+        await until(lambda: streams.healthy)
+        yield built
+
+
+async def _venue_order(venue: FakeFuturesServer, side: str, amount: str, **params: Any) -> None:
+    """An order placed on the account by another client (not through the manager's trader)."""
+    client = ccxt_async.binanceusdm(
+        {"apiKey": venue.api_key, "secret": venue.api_secret, "rateLimit": 1, **venue.ccxt_config()}
+    )
+    venue.client_hook(client)
+    try:
+        await client.create_order(XRP, "market", side, amount, None, params)
+    finally:
+        await client.close()
+
+
+def _position(manager: Any, side: PositionSide | None = None) -> Any:
+    return manager.exchange_personal_data.positions_manager.get(XRP, side)
+
+
+async def test_stream_positions_follow_the_venue_without_polling(manager: Any, venue: FakeFuturesServer) -> None:
+    await _venue_order(venue, "buy", "100")
+    await until(lambda: _position(manager) is not None and _position(manager).size == D(100))
+    theirs = venue.futures_account().futures.get(XRP)
+    assert _position(manager).entry_price == theirs.entry_price
+    await _venue_order(venue, "buy", "50")
+    await until(lambda: _position(manager).size == D(150))
+    await _venue_order(venue, "sell", "200")
+    await until(lambda: _position(manager).side is PositionSide.SHORT)
+    assert _position(manager).size == D(50) and _position(manager, PositionSide.LONG) is None
+    await _venue_order(venue, "buy", "50", reduceOnly=True)
+    await until(lambda: _position(manager) is None)
+
+
+async def test_stream_liquidation_removes_the_position_and_is_reported(manager: Any, venue: FakeFuturesServer) -> None:
+    liquidations: list[Liquidation] = []
+
+    async def on_liquidation(liquidation: Liquidation) -> None:
+        liquidations.append(liquidation)
+
+    manager.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+    await manager.trader.set_leverage(XRP, "10")
+    await manager.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+    await _venue_order(venue, "buy", "100")
+    await until(lambda: _position(manager) is not None)
+    liquidation_price = venue.futures_account().futures.get(XRP).liquidation_price  # streams carry none
+    venue.set_mark_price("XRPUSDT", liquidation_price * D("0.95"))
+    await until(lambda: _position(manager) is None and liquidations)
+    (liquidation,) = liquidations
+    assert (liquidation.side, liquidation.size) == (PositionSide.LONG, D(100))
