@@ -106,7 +106,9 @@ async def test_stream_liquidation_removes_the_position_and_is_reported(manager: 
     await manager.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
     await _venue_order(venue, "buy", "100")
     await until(lambda: _position(manager) is not None)
-    liquidation_price = venue.futures_account().futures.get(XRP).liquidation_price  # streams carry none
+    venue_position = venue.futures_account().futures.get(XRP)
+    assert venue_position is not None and venue_position.liquidation_price is not None
+    liquidation_price = venue_position.liquidation_price  # (stream positions carry none)
     venue.set_mark_price("XRPUSDT", liquidation_price * D("0.95"))
     await until(lambda: _position(manager) is None and liquidations)
     (liquidation,) = liquidations
