@@ -18,7 +18,9 @@ learn here, under the component's sync lock:
   the transactions manager as ``FUNDING_FEE`` transactions (id ``funding:<venue id>``, recorded
   once); the balance itself comes from the venue's balances.
 
-A venue lacking funding or liquidation history (``NotSupported``) leaves those parts out.
+Liquidations and funding payments the venue's histories hold at the first read belong to before
+this session: they are remembered, never recorded or announced. A venue lacking funding or
+liquidation history (``NotSupported``) leaves those parts out.
 """
 
 from __future__ import annotations
@@ -84,6 +86,8 @@ class LiveFuturesSync:
         self._funding_read_ms: int | None = None
         self._funding_supported = True
         self._liquidations_supported = True
+        self._funding_before: set[str] = set()
+        self._baseline_read = False
         self._log = get_logger("personal_data.futures_sync")
 
     @property
@@ -93,8 +97,31 @@ class LiveFuturesSync:
     def _wanted(self, symbol: str) -> bool:
         return not self.symbols or symbol in self.symbols
 
+    async def _baseline(self) -> None:
+        """Once, first: remember the liquidations and funding payments the venue's histories hold
+        before this session, so that only later ones are recorded and announced."""
+        if self._baseline_read:
+            return
+        self._baseline_read = True
+        try:
+            for liquidation in await self.exchange.fetch_my_liquidations():
+                self._liquidation_ids.add(liquidation.id)
+                self._liquidations_since = max(self._liquidations_since or 0, liquidation.timestamp)
+        except NotSupported as exc:
+            self._liquidations_supported = False
+            self._log.info("no liquidation history on this venue: %s", exc)
+        try:
+            for payment in await self.exchange.fetch_funding_history():
+                self._funding_before.add(payment.id)
+                self._funding_since = max(self._funding_since or 0, payment.timestamp)
+            self._funding_read_ms = self.clock.now_ms()
+        except NotSupported as exc:
+            self._funding_supported = False
+            self._log.info("no funding history on this venue: %s", exc)
+
     async def refresh(self) -> None:
         """Read the venue's positions (replacing the local ones), then new liquidations and funding."""
+        await self._baseline()
         before = self._positions.positions()
         positions = await self.exchange.fetch_positions(self.symbols or None)
         self._positions.update_from_exchange([p for p in positions if self._wanted(p.symbol)])
@@ -115,6 +142,7 @@ class LiveFuturesSync:
 
     async def read_liquidations(self, shrunk: list[Position] | None = None) -> list[ExchangeLiquidation]:
         """Read liquidations since the last one seen; record and announce the new ones."""
+        await self._baseline()
         if not self._liquidations_supported:
             return []
         try:
@@ -163,6 +191,7 @@ class LiveFuturesSync:
 
     async def read_funding(self, *, force: bool = False) -> int:
         """Record the funding payments made since the last read; return how many were new."""
+        await self._baseline()
         now = self.clock.now_ms()
         due = force or self._funding_read_ms is None or now - self._funding_read_ms >= self.funding_poll_seconds * 1000
         if not self._funding_supported or not due:
@@ -177,7 +206,7 @@ class LiveFuturesSync:
         transactions = self.personal_data.transactions_manager
         added = 0
         for payment in payments:
-            if not self._wanted(payment.symbol):
+            if not self._wanted(payment.symbol) or payment.id in self._funding_before:
                 continue
             self._funding_since = max(self._funding_since or 0, payment.timestamp)
             added += transactions.record(

@@ -8,10 +8,12 @@ liquidation reported to the positions manager's listeners."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
+import ccxt.async_support as ccxt_async
 import pytest
 
 import octobot_trading as ot
@@ -36,6 +38,12 @@ async def venue() -> AsyncIterator[FakeFuturesServer]:
 
 @pytest.fixture
 async def manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, SimulatedClock]]:
+    async with _live_manager(venue) as built:
+        yield built
+
+
+@contextlib.asynccontextmanager
+async def _live_manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, SimulatedClock]]:
     clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
     built = await (
         ot.ExchangeBuilder("binanceusdm")
@@ -187,3 +195,36 @@ async def test_bad_futures_input_is_refused_before_anything_is_sent(
     assert venue.faults.count("POST", "/fapi/v1/order") == orders_sent
     assert _position(built).size == D(100)
     await _assert_follows_venue(built, venue)
+
+
+async def test_funding_and_liquidations_from_before_the_session_are_not_recorded(venue: FakeFuturesServer) -> None:
+    client = ccxt_async.binanceusdm(
+        {"apiKey": venue.api_key, "secret": venue.api_secret, "rateLimit": 1, **venue.ccxt_config()}
+    )
+    venue.client_hook(client)
+    try:  # before the engine runs: a position pays funding and is liquidated
+        await client.set_margin_mode("isolated", XRP)
+        await client.set_leverage(10, XRP)
+        await client.create_order(XRP, "market", "buy", "100")
+        venue.settle_funding("XRPUSDT", "0.001")
+        venue_position = venue.futures_account().futures.get(XRP)
+        assert venue_position is not None and venue_position.liquidation_price is not None
+        assert venue.set_mark_price("XRPUSDT", venue_position.liquidation_price * D("0.95"))
+    finally:
+        await client.close()
+    liquidations: list[Liquidation] = []
+
+    async def on_liquidation(liquidation: Liquidation) -> None:
+        liquidations.append(liquidation)
+
+    venue.set_mark_price("XRPUSDT", venue.market("XRPUSDT").last_price)
+    async with _live_manager(venue) as (built, clock):
+        built.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+        await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+        await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, reduce_only=True)  # reads liquidations
+        clock.advance(round(POLL_SECONDS * 1000))  # and a poll reading funding
+        component = built.get_component("trader", TraderComponent)
+        assert component.futures_sync is not None
+        await component.futures_sync.read_funding(force=True)
+        assert liquidations == [] and component.futures_sync.liquidations == []
+        assert built.exchange_personal_data.transactions_manager.transactions(TransactionType.FUNDING_FEE) == []
