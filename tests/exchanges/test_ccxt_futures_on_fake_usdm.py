@@ -157,6 +157,9 @@ async def test_bad_futures_input_raises_typed_errors_and_changes_nothing(
     with pytest.raises(errors.ConfigurationError) as zero:
         await connector.set_leverage(XRP, D(0))
     assert zero.value.field == "leverage"
+    with pytest.raises(errors.ConfigurationError) as fractional:  # sent as "2.5": Binance takes whole ones
+        await connector.set_leverage(XRP, D("2.5"))
+    assert fractional.value.field == "leverage"
     assert server.faults.count("POST", "/fapi/v1/leverage") == 0  # refused before any request
     with pytest.raises(errors.ConfigurationError) as too_high:
         await connector.set_leverage(XRP, D(100))  # XRP allows up to 75
