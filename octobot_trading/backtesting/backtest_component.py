@@ -14,6 +14,12 @@ For a backtest the builder assembles, in order:
    :class:`~octobot_trading.backtesting.driver.BacktestDriver`, which also replays the builder's
    evaluations (``with_evaluations``) on ``manager.evaluations`` at their times.
 
+Contract symbols (``XRP/USDT:USDT``) are traded as futures by the simulated venue (specs, funding
+rates and mark prices from ``ExchangeBuilder.with_contracts``); the driver then matches candles
+with the venue's ``candle_matcher()``, which adds the futures candle events (mark path, funding,
+liquidations; docs/futures.md) after the engine's walk. Without contracts the driver gets the bare
+matching engine, so spot replays run exactly as before.
+
 Replay with ``await manager.get_component("backtest", BacktestComponent).run()``
 (``run_backtest`` does all of this and collects the results). ``data`` is a :class:`CandleData`;
 its symbols / time frames must include the builder's (``with_symbols`` / ``with_time_frames``;
