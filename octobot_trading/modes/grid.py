@@ -11,8 +11,10 @@ available base covers it). When a buy at level ``i`` fills, a sell is placed one
 charged in base, rounded down to the step); when a sell at level ``i`` fills, a buy of
 ``amount_per_level`` is placed one level down (``i - 1``). Refills are created from the fill
 hook, during the candle's price walk: the matching engine checks them from the next candle on.
-Orders refused by the market's limits or for lack of funds are logged and skipped; the grid
-never places market orders.
+Orders refused by the market's limits or for lack of funds are logged and skipped; an order the
+venue certainly did not process (rate limit, ban, venue unreachable: ``NetworkError`` with
+``not_processed``) is logged and placed again on the next candle, so one refusal never abandons
+the rest of the grid. The grid never places market orders.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pydantic import Field, model_validator
 
 from octobot_trading.config import Money
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
-from octobot_trading.errors import InsufficientFunds, InvalidOrder
+from octobot_trading.errors import InsufficientFunds, InvalidOrder, NetworkError
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.personal_data.orders.order import OrderEvent
@@ -76,8 +78,20 @@ class GridProducer(AbstractModeProducer):
         self._started: set[str] = set()
 
     async def on_candle(self, candle: Any) -> None:
-        """Publish one REBALANCE decision per symbol (the first candle seen)."""
+        """Publish one REBALANCE decision per symbol (the first candle seen), and another on a later
+        candle while placements refused for a passing reason wait to be sent again."""
         if candle.symbol in self._started:
+            # levels a venue refused for a passing reason (rate limit, unreachable) are placed again
+            if any(isinstance(c, GridConsumer) and c.has_retries(candle.symbol) for c in self.mode.consumers):
+                await self.submit(
+                    TradingDecision(
+                        candle.symbol,
+                        DecisionAction.REBALANCE,
+                        candle.timestamp + candle.time_frame.ms,
+                        decimal_from_data_float(candle.close),
+                        "grid retry",
+                    )
+                )
             return
         self._started.add(candle.symbol)
         await self.submit(
@@ -98,6 +112,12 @@ class GridConsumer(AbstractModeConsumer):
         super().__init__(mode)
         self.reference: dict[str, Decimal] = {}
         self.level_of: dict[str, int] = {}  # order id -> grid level
+        #: symbol -> placements the venue refused for a passing reason, placed again on a later candle
+        self.retries: dict[str, list[tuple[int, OrderSide, Decimal]]] = {}
+
+    def has_retries(self, symbol: str) -> bool:
+        """True when placements of ``symbol`` wait to be sent again."""
+        return bool(self.retries.get(symbol))
 
     def level_price(self, symbol: str, level: int) -> Decimal:
         """Exact (unrounded) price of ``level`` for ``symbol``."""
@@ -110,6 +130,10 @@ class GridConsumer(AbstractModeConsumer):
             return
         config = self.mode.config
         symbol = decision.symbol
+        if symbol in self.reference:  # the grid is laid out: send the refused placements again
+            for level, side, amount in self.retries.pop(symbol, []):
+                await self._place(symbol, level, side, amount)
+            return
         self.reference[symbol] = config.reference_price or decision.price
         for level in range(1, config.levels + 1):
             await self._place(symbol, -level, OrderSide.BUY, config.amount_per_level)
@@ -135,6 +159,13 @@ class GridConsumer(AbstractModeConsumer):
             order = await context.create_order(OrderType.LIMIT, side, symbol, quantity, price, tag="grid")
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: grid %s at level %d refused: %s", symbol, side, level, exc)
+            return
+        except NetworkError as exc:
+            if not exc.not_processed:
+                raise
+            # certainly not placed (rate limit, ban, venue unreachable): the next candle retries it
+            self.mode.logger.warning("%s: grid %s at level %d not sent, retried later: %s", symbol, side, level, exc)
+            self.retries.setdefault(symbol, []).append((level, side, amount))
             return
         self.level_of[order.id] = level
         order.add_hook(OrderEvent.FILL, self._on_fill)
