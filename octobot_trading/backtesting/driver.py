@@ -65,26 +65,41 @@ class CandleMatcher(Protocol):
         """Match resting orders of ``symbol`` against one candle's price path."""
 
 
+def _no_writer_yet(timestamp: int, open: float, high: float, low: float, close: float, volume: float) -> bool:
+    raise AssertionError("a stream's candle writer is used only after its first candle")
+
+
 class _Publisher:
     """One stream's way into the market-data hub.
 
     ``full`` is ``ExchangeMarketData.on_closed_candle`` (write, readiness, OHLCV publish, mark
     price publish). After a stream's first candle has gone through it (so its readiness topics
     are marked), the driver takes the equivalent direct path the hub documents for backtests:
-    ``add`` (``ExchangeSymbolData.add_closed_candle``: buffer, candle price, price events) then
-    the OHLCV consumers of ``callbacks`` (the channel's live route list) in priority order.
+    ``add`` (``ExchangeSymbolData.closed_candle_writer``: ``add_closed_candle`` of the stream's
+    time frame in one call: buffer, candle price, price events) then the OHLCV consumers of
+    ``callbacks`` (the channel's live route list) in priority order.
     Whenever something watches the mark price (``mark_callbacks`` non-empty) the full path is
     used, so observers see exactly what a live updater would publish.
     """
 
-    __slots__ = ("add", "callbacks", "full", "mark_callbacks")
+    __slots__ = ("_symbol_data", "_time_frame", "add", "callbacks", "full", "mark_callbacks")
 
     def __init__(self, market_data: Any, symbol: str, tf: TimeFrame) -> None:
         channels = market_data.channels
         self.full = market_data.on_closed_candle
-        self.add = market_data.symbols_data.get(symbol).add_closed_candle
+        self.add: Callable[[int, float, float, float, float, float], bool] | None = None
+        self._symbol_data = market_data.symbols_data.get(symbol)
+        self._time_frame = tf
         self.callbacks = channels.ohlcv.callbacks_for(symbol, tf)
         self.mark_callbacks = channels.mark_price.callbacks_for(symbol)
+
+    def writer(self) -> Callable[[int, float, float, float, float, float], bool]:
+        """The stream's one-call candle write (built on first use: after its first candle, so the
+        buffer exists as the full path created it)."""
+        add = self.add
+        if add is None:
+            add = self.add = self._symbol_data.closed_candle_writer(self._time_frame)
+        return add
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +232,9 @@ class BacktestDriver:
         symbol, tf, tf_ms = stream.symbol, stream.time_frame, stream.time_frame.ms
         set_time = self.clock.set_time
         out = self._publisher(symbol, tf)
-        full, add, callbacks, mark_callbacks = out.full, out.add, out.callbacks, out.mark_callbacks
+        full, callbacks, mark_callbacks = out.full, out.callbacks, out.mark_callbacks
+        # fast is False until the stream's first candle: replaced right after it
+        add: Callable[[int, float, float, float, float, float], bool] = _no_writer_yet
         match = self._engine_call()
         with_volume = self._with_volume()
         due, run_triggers = self.due_triggers, self.run_triggers
@@ -245,13 +262,14 @@ class BacktestDriver:
                     if walk is not None:
                         await walk
                 if fast and not mark_callbacks:
-                    if add(tf, t, o, h, lo, c, v):
+                    if add(t, o, h, lo, c, v):
                         payload = CandleUpdate(symbol, tf, t, o, h, lo, c, v)
                         for callback in callbacks:
                             await callback(payload)
                 else:
                     await full(symbol, tf, t, o, h, lo, c, v)
                     fast = True
+                    add = out.writer()
                 if due:
                     await run_triggers()  # type: ignore[misc]
             self.replayed = stop
@@ -325,7 +343,7 @@ class BacktestDriver:
                         await walk
                 t = time_list[j]
                 if seen[0] and not out.mark_callbacks:
-                    if out.add(tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
+                    if out.writer()(t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
                         payload = CandleUpdate(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
                         for callback in out.callbacks:
                             await callback(payload)

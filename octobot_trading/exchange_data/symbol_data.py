@@ -10,7 +10,7 @@ with the channels for updaters.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 
 from octobot_trading.clock import Clock
@@ -30,7 +30,10 @@ from octobot_trading.exchange_data.prices import PricesManager, PriceSource
 from octobot_trading.exchanges.types import Candle, FundingRate, OrderBook, PublicTrade, Ticker
 from octobot_trading.util.symbols import parse_symbol
 
-__all__ = ["ExchangeSymbolData", "ExchangeSymbolsData"]
+__all__ = ["CandleWriter", "ExchangeSymbolData", "ExchangeSymbolsData"]
+
+#: ``write(timestamp, open, high, low, close, volume) -> bool`` (see ``closed_candle_writer``)
+CandleWriter = Callable[[int, float, float, float, float, float], bool]
 
 
 class ExchangeSymbolData:
@@ -106,6 +109,55 @@ class ExchangeSymbolData:
             return False
         self.price_events.on_price_range(low, high, close, timestamp + self._tf_ms[time_frame])
         return True
+
+    def closed_candle_writer(self, time_frame: TimeFrame) -> CandleWriter:
+        """Return ``write(timestamp, open, high, low, close, volume) -> bool``: :meth:`add_closed_candle`
+        for ``time_frame`` in one call (the backtest driver's per-candle path).
+
+        Same effects and result as ``add_closed_candle(time_frame, ...)``: the common case (a newer
+        candle with room left in the buffer) writes the buffer and checks price events inline; any
+        other (a corrected or older candle, a full buffer to compact, a timestamp that is not an
+        int) goes through :meth:`add_closed_candle`. Creates the buffer like :meth:`candles`.
+        """
+        buffer = self.candles(time_frame)
+        events = self.price_events
+        tf_ms = self._tf_ms[time_frame]
+        # the buffer's arrays and the events' history are fixed for their lifetime (the buffer
+        # compacts in place), so the writer binds them once and reads the moving state each call
+        times, opens, highs, lows, closes, volumes = buffer._w
+        alloc, capacity = buffer.alloc, buffer.capacity
+        history = events._history
+        remember = None if history is None else history.append
+        add = self.add_closed_candle
+
+        def write(timestamp: int, open: float, high: float, low: float, close: float, volume: float) -> bool:
+            end = buffer._end
+            if timestamp <= buffer._last_ts or end == alloc:
+                return add(time_frame, timestamp, open, high, low, close, volume)
+            try:
+                times[end] = timestamp
+            except TypeError:  # not an int: the buffer's own assignment converts it
+                return add(time_frame, timestamp, open, high, low, close, volume)
+            buffer._end = end + 1
+            if end - buffer._start >= capacity:
+                buffer._start += 1
+            buffer._last_ts = timestamp
+            opens[end] = open
+            highs[end] = high
+            lows[end] = low
+            closes[end] = close
+            volumes[end] = volume
+            # -- events.on_price_range(low, high, close, close time), inlined --
+            events._last = close
+            if remember is not None:
+                remember((timestamp + tf_ms, low, high))
+            if high >= events._lowest_above:
+                events._fire_above(high)
+            if low <= events._highest_below:
+                events._fire_below(low)
+            return True
+
+        return write
 
     def add_candle(self, time_frame: TimeFrame | str, candle: Candle) -> bool:
         """Write one typed closed candle (see :meth:`add_closed_candle`)."""
