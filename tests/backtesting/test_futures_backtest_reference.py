@@ -319,3 +319,24 @@ async def test_inverse_btc_perp_sma_cross_matches_the_reference() -> None:
     assert len(expected.fills) > 100
     _compare(result, expected, ref, contract)
     assert result.equity_curve.reference_market == "USD"
+
+
+async def test_sma_cross_in_hedge_mode_trades_like_one_way_naming_each_position_side() -> None:
+    candles = CandleData.from_file(FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json")
+    results = {}
+    for mode in (ot.PositionMode.ONE_WAY, ot.PositionMode.HEDGE):
+        spec = ot.ContractSpec(leverage="3", maintenance_margin_rate="0.004", amount_step="0.1", position_mode=mode)
+        results[mode] = await run_backtest(
+            candles,
+            trading_mode=SmaCrossMode,
+            mode_config={"allow_short": True},
+            starting_portfolio={"USDT": "1000"},
+            fees=ot.Fees(maker="0.0002", taker="0.0004"),
+            contracts={XRP: spec},
+        )
+    one_way, hedge = results[ot.PositionMode.ONE_WAY], results[ot.PositionMode.HEDGE]
+    assert len(hedge.trades) > 4 and {f.side for f in hedge.trades} == set(ot.OrderSide)
+    fields = [(f.time, f.side, f.amount, f.price, f.fee, f.realized_pnl) for f in one_way.trades]
+    assert [(f.time, f.side, f.amount, f.price, f.fee, f.realized_pnl) for f in hedge.trades] == fields
+    assert hedge.final_portfolio == one_way.final_portfolio
+    assert [(p.side, p.contracts) for p in hedge.positions] == [(p.side, p.contracts) for p in one_way.positions]
