@@ -315,3 +315,31 @@ async def test_funding_is_paid_at_each_funding_time_a_candle_passes_and_the_ledg
 
 async def _append(target: list[Liquidation], item: Liquidation) -> None:
     target.append(item)
+
+
+async def test_partly_filled_contract_order_keeps_reserving_margin_for_its_rest():
+    contract = xrp_spec()
+    acc = await make_account(
+        {"USDT": "1000"},
+        markets={XRP: contract},
+        prices={XRP: "1.2"},
+        contracts={XRP: contract},
+        fees=Fees(maker="0.0002", taker="0.0004"),
+        partial_fill_fraction="0.5",
+    )
+    order = await acc.trader.create_order(LIMIT, BUY, XRP, "100", "1.1")
+    matcher = acc.connector.candle_matcher()
+    statuses = []
+    for _ in range(2):
+        acc.clock.advance(60_000)
+        pending = matcher.on_candle(XRP, acc.clock.now_ms(), 1.2, 1.2, 1.05, 1.15, 100.0)
+        assert pending is not None
+        await pending
+        statuses.append(order.status)
+        if order.status is OrderStatus.PARTIALLY_FILLED:
+            assert order.filled == D(50) and order.reserved_amount == D("5.522")  # 5.5 margin + 0.022 fee
+            assert (await acc.connector.fetch_balance())["USDT"].used == D("5.5") + D("5.522")
+            await local_matches_venue(acc)
+    assert statuses == [OrderStatus.PARTIALLY_FILLED, OrderStatus.CLOSED] and order.reserved_amount == 0
+    assert acc.personal.positions_manager.get(XRP).size == D(100)  # type: ignore[union-attr]
+    await local_matches_venue(acc)

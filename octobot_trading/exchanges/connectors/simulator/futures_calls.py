@@ -236,7 +236,9 @@ class FuturesCalls:
                     record.id, resting.symbol, resting.side, resting.remaining, price, self.fees.taker, *terms
                 )
             except OctoBotTradingError:
-                venue.release(record.id)
+                venue.release(record.id, done=False)
+        else:
+            venue.release(record.id)
         return record_contract_fill(record, trade_id, result, role, now)
 
     def set_position_update_listener(self, callback: PositionUpdateListener | None) -> None:

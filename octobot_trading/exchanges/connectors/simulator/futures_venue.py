@@ -241,10 +241,12 @@ class FuturesVenue:
         self._reserved[order_id] = (settle_currency(symbol), needed)
         return needed
 
-    def release(self, order_id: str) -> None:
-        """Release an order's reservation (canceled or done)."""
+    def release(self, order_id: str, *, done: bool = True) -> None:
+        """Release an order's reservation; ``done`` (canceled or filled) also forgets its terms."""
         self.account.release(order_id)
         self._reserved.pop(order_id, None)
+        if done:
+            self.order_terms.pop(order_id, None)
 
     def fill(
         self,
