@@ -73,8 +73,10 @@ def client_hook_for(port: int, ws: bool) -> Any:
         api = client.urls.get("api")
         urls = rewrite(api) if isinstance(api, dict) else {}
         urls.update(public=f"http://{base}/api/v3", private=f"http://{base}/api/v3", v1=f"http://{base}/api/v1")
-        if ws:
-            urls["ws"] = {"spot": f"ws://{base}/ws", "margin": f"ws://{base}/ws"}
+        if ws:  # public streams on /ws; the rewritten WebSocket API url (private streams) stays
+            previous = urls.get("ws")
+            urls["ws"] = {**(previous if isinstance(previous, dict) else {}), "spot": f"ws://{base}/ws"}
+            urls["ws"]["margin"] = f"ws://{base}/ws"
         client.urls["api"] = urls
         for key in ("test", "demo"):
             if isinstance(client.urls.get(key), dict):
@@ -94,6 +96,7 @@ def order_row(order: Any) -> dict[str, Any]:
         "price": str(order.price),
         "filled": str(order.filled),
         "tag": order.tag,
+        "reserved": [order.reserved_currency, str(order.reserved_amount or 0)],
     }
 
 

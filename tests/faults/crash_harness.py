@@ -27,7 +27,12 @@ import octobot_trading as ot
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.personal_data import live_sync
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from octobot_trading.testing.fake_exchange import (
+    FakeBinanceStreams,
+    FakeBinanceUserData,
+    FakeExchangeServer,
+    default_markets,
+)
 from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
 from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret
@@ -37,7 +42,9 @@ __all__ = [
     "EngineProcess",
     "Engines",
     "assert_no_secret_in",
+    "assert_snapshot_matches_venue",
     "canary_server",
+    "canary_venue",
     "check_secrets",
     "give_up_unknown_in_flight",
     "now_clock",
@@ -222,13 +229,27 @@ CANARY_SECRET = "crash-canary-secret-93ac47"
 D = Decimal
 
 
+def _canary_markets_server() -> FakeExchangeServer:
+    return FakeExchangeServer(
+        default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY, api_secret=CANARY_SECRET
+    )
+
+
 @contextlib.asynccontextmanager
 async def canary_server() -> AsyncIterator[FakeExchangeServer]:
     """The fake Binance server (5m fixture candles, from candle 100) with a canary account."""
-    async with FakeExchangeServer(
-        default_markets(FIXTURES, "5m"), start_index=100, api_key=CANARY_KEY, api_secret=CANARY_SECRET
-    ) as srv:
+    async with _canary_markets_server() as srv:
         yield srv
+
+
+@contextlib.asynccontextmanager
+async def canary_venue() -> AsyncIterator[tuple[FakeExchangeServer, FakeBinanceUserData]]:
+    """:func:`canary_server` with its public websocket streams and the account's user-data stream."""
+    server = _canary_markets_server()
+    FakeBinanceStreams(server)
+    user_data = FakeBinanceUserData(server)
+    async with server:
+        yield server, user_data
 
 
 def restart_builder(server: FakeExchangeServer, path: Path, clock: SimulatedClock) -> ot.ExchangeBuilder:
@@ -299,3 +320,51 @@ async def restart_and_check(server: FakeExchangeServer, path: Path, *, in_flight
             await give_up_unknown_in_flight(manager, clock)
         await assert_engine_matches_venue(manager, server)
         return list(manager.exchange_personal_data.orders_manager.all_orders())
+
+
+#: Venue status -> the local statuses (as the child prints them) meaning the same thing.
+_SAME_STATUS = {
+    "NEW": {"open"},
+    "PARTIALLY_FILLED": {"partially_filled"},
+    "FILLED": {"filled", "closed"},
+    "CANCELED": {"canceled"},
+    "EXPIRED": {"expired", "canceled"},
+}
+
+
+def assert_snapshot_matches_venue(snapshot: dict[str, Any], server: FakeExchangeServer) -> None:
+    """The invariants of ``assert_engine_matches_venue`` on a running engine process's snapshot
+    (taken right after a reconciliation): each client order id sent once; every venue order known
+    locally with its exchange id, status and filled amount; no order open locally only; local
+    trades equal to the venue's fills; balances equal to the venue's, where an order still in
+    flight (sent, outcome unknown, not on the venue) keeps its funds reserved locally."""
+    key = server.api_key
+    sent = [cid for k, cid in server.state.order_requests if k == key]
+    assert len(sent) == len(set(sent)), f"orders sent more than once: {sorted(c for c in sent if sent.count(c) > 1)}"
+    local = {o["client_order_id"]: o for o in snapshot["orders"]}
+    venue = [o for o in server.state.orders.values() if o.api_key == key]
+    for fake in venue:
+        mine = local.get(fake.client_order_id)
+        assert mine is not None, f"venue order {fake.client_order_id} ({fake.status}) unknown locally"
+        assert mine["exchange_order_id"] == str(fake.order_id), fake.client_order_id
+        assert Decimal(mine["filled"]) == fake.executed_qty, (fake.client_order_id, mine["filled"])
+        assert mine["status"] in _SAME_STATUS[fake.status], (fake.client_order_id, mine["status"], fake.status)
+    on_venue = {o.client_order_id for o in venue}
+    venue_open = {o.client_order_id for o in venue if o.is_open}
+    held: dict[str, Decimal] = {}
+    for order in snapshot["orders"]:
+        if order["status"] in ("open", "partially_filled"):
+            assert order["client_order_id"] in venue_open, f"{order['client_order_id']} open locally only"
+        if order["status"] == "pending_creation":
+            assert order["client_order_id"] not in on_venue, f"{order['client_order_id']} on the venue, still in flight"
+            currency, amount = order["reserved"]
+            if currency is not None:
+                held[currency] = held.get(currency, Decimal(0)) + Decimal(amount)
+    fills = sorted((str(f.id), str(f.order_id), f.price, f.qty, f.commission) for o in venue for f in o.fills)
+    trades = sorted((t[0], t[1], Decimal(t[2]), Decimal(t[3]), Decimal(t[4])) for t in snapshot["trades"])
+    assert trades == fills
+    account = server.account(key)
+    for asset in account.assets():
+        free, locked = account.free.get(asset, Decimal(0)), account.locked.get(asset, Decimal(0))
+        total, available = (Decimal(v) for v in snapshot["balances"][asset])
+        assert (total, available) == (free + locked, max(Decimal(0), free - held.get(asset, Decimal(0)))), asset

@@ -1,0 +1,65 @@
+"""Two engines on one storage file: the second one, in another process, gets a typed ``StorageError``
+naming the file and changes nothing (no order sent or canceled, the first engine's state intact)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import pytest
+
+from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.faults.conftest import venue_orders
+from tests.faults.crash_harness import (
+    Engines,
+    canary_server,
+    check_secrets,
+    price_below,
+    restart_and_check,
+    stored_statuses,
+    wait_for,
+)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[FakeExchangeServer]:
+    async with canary_server() as srv:
+        yield srv
+
+
+@pytest.fixture
+async def engines(server: FakeExchangeServer) -> AsyncIterator[Engines]:
+    started = Engines(server)
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
+async def test_a_second_engine_on_the_same_file_gets_a_storage_error_and_changes_nothing(
+    server, engines, tmp_path, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    path = tmp_path / "state.sqlite"
+    first = await engines.start(path)
+    await first.expect("ready")
+    await first.send("place", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
+    placed = (await first.expect("placed"))["order"]
+    await wait_for(lambda: stored_statuses(path) == ["open"])
+    requests_before = len(server.faults.requests)
+
+    second = await engines.start(path)
+    outcome = await second.expect("build_failed", "ready")
+    assert outcome["event"] == "build_failed", "the second engine started on a file another engine uses"
+    assert outcome["error"] == "StorageError" and str(path) in outcome["message"]
+    assert await second.exited() != 0
+    changes = [r for r in server.faults.requests[requests_before:] if r[0] in ("POST", "DELETE", "PUT")]
+    assert changes == []  # nothing sent or canceled by the refused engine
+
+    snapshot = await first.snapshot()  # the first engine still runs, its order untouched
+    assert [(o["client_order_id"], o["status"]) for o in snapshot["orders"]] == [(placed["client_order_id"], "open")]
+    assert await first.stop() == 0
+    orders = await restart_and_check(server, path)  # the file holds the first engine's state only
+    assert [o.client_order_id for o in orders] == [placed["client_order_id"]]
+    assert [o.client_order_id for o in venue_orders(server)] == [placed["client_order_id"]]
+    check_secrets(caplog, server, engines)
