@@ -7,7 +7,8 @@ Data: the seeded synthetic 1-minute random walk of the backtest benchmark (``ben
 * **spot W2**: ``SmaCrossMode`` (fast 10, slow 30, ``buy_fraction`` 0.95) on ``BTC/USDT``, 10,000 USDT,
   0.1 % fees -- the W2 workload of ``bench/bench_backtest.py``;
 * **futures W2**: the same candles as ``BTC/USDT:USDT``, a linear perpetual (contract size 0.001,
-  leverage 3, isolated, one-way, maintenance margin rate 0.004), ``SmaCrossMode`` with
+  amount step 0.001 contract, leverage 2, isolated, one-way, maintenance margin rate 0.004; fine
+  steps so the account keeps trading to the end, as spot W2 does), ``SmaCrossMode`` with
   ``allow_short=True`` (every cross closes one position and opens the other), funding every 8 hours
   (a seeded rate in [-0.0003, 0.0003], exact Decimals), the same fees and 10,000 USDT of margin.
 
@@ -70,8 +71,8 @@ def funding_every_8h(data: CandleData, seed: int = 7) -> FundingData:
 def spec() -> ot.ContractSpec:
     return ot.ContractSpec(
         contract_size="0.001",
-        amount_step="1",
-        leverage="3",
+        amount_step="0.001",
+        leverage="2",
         maintenance_margin_rate="0.004",
     )
 
