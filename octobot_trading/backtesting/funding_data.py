@@ -14,6 +14,7 @@ contract symbol: a spot symbol, or a file or data set of another symbol, is refu
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -76,6 +77,8 @@ class FundingData:
         self.rates: tuple[Decimal, ...] = values
         #: How many times were moved onto the funding schedule (recorded late by the venue).
         self.adjusted_times = int((raw != times).sum())
+        self._time_list: list[int] | None = None
+        self._hint = 0  # index of the first time after the last start_ms asked (between's fast path)
 
     @classmethod
     def from_file(
@@ -149,10 +152,21 @@ class FundingData:
             )
 
     def between(self, start_ms: int, end_ms: int) -> list[tuple[int, Decimal]]:
-        """Funding events with ``start_ms < time <= end_ms`` (those a candle closing at ``end_ms`` passes)."""
-        lo = int(np.searchsorted(self.times, start_ms, "right"))
-        hi = int(np.searchsorted(self.times, end_ms, "right"))
-        return [(int(self.times[i]), self.rates[i]) for i in range(lo, hi)]
+        """Funding events with ``start_ms < time <= end_ms`` (those a candle closing at ``end_ms`` passes).
+
+        Called once per candle by backtests: plain ``bisect`` on a list of ints (built once), and
+        no search at all while ``(start_ms, end_ms]`` lies between two funding times.
+        """
+        times = self._time_list
+        if times is None:
+            times = self._time_list = [int(t) for t in self.times]
+        index = self._hint
+        if not (index == 0 or times[index - 1] <= start_ms) or not (index == len(times) or times[index] > start_ms):
+            index = self._hint = bisect.bisect_right(times, start_ms)
+        if index == len(times) or times[index] > end_ms:
+            return []
+        hi = bisect.bisect_right(times, end_ms, index)
+        return [(times[i], self.rates[i]) for i in range(index, hi)]
 
     def __iter__(self) -> Iterator[tuple[int, Decimal]]:
         return ((int(t), r) for t, r in zip(self.times, self.rates, strict=True))
