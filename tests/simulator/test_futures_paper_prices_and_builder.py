@@ -7,9 +7,11 @@ from decimal import Decimal as D
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.enums import OrderSide, OrderType, PositionSide
+from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchanges.builder import ExchangeBuilder
+from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.util.contract_spec import ContractSpec
 from tests.simulator.test_futures_orders_positions_and_margin import XRP, xrp_account, xrp_spec
 
 
@@ -40,3 +42,15 @@ def test_the_builder_refuses_a_contract_spec_for_a_spot_symbol():
     assert refused.value.field == "contracts"
     with pytest.raises(ConfigurationError):
         ExchangeBuilder("binance").with_contracts({XRP: ot.MarketSpec()})  # type: ignore[dict-item]
+
+
+async def test_paper_venue_trades_a_listed_contract_with_the_spec_given_before_its_markets_loaded():
+    clock = ot.clock.SimulatedClock(1_700_000_000_000)
+    live_side = SimulatedConnector(clock, markets={XRP: ot.MarketSpec(price_tick="0.0001", amount_step="1")})
+    paper = SimulatedConnector(clock, starting_balances={"USDT": "100"}, market_data=live_side)
+    paper.enable_futures({XRP: xrp_spec(position_mode=PositionMode.HEDGE, leverage="20")})
+    markets = await paper.load_markets()
+    spec = markets[XRP].spec
+    assert isinstance(spec, ContractSpec) and (spec.position_mode, spec.leverage) == (PositionMode.HEDGE, D(20))
+    assert markets[XRP].settle == "USDT"
+    assert (await paper.fetch_balance())["USDT"].total == D(100)

@@ -244,6 +244,9 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         if self.market_data is not None and (reload or not self.markets):
             self.markets.update(await self.market_data.load_markets(reload))
             self.engine.amount_steps.update({s: m.spec.amount_step for s, m in self.markets.items()})
+            if self.futures is not None:  # contracts given a spec before the markets were known
+                for symbol in [s for s in self.futures.given_specs if s in self.markets]:
+                    self.contract_venue(symbol)
         return dict(self.markets)
 
     async def close(self) -> None:
