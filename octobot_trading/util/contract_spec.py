@@ -32,12 +32,28 @@ __all__ = ["ContractKind", "ContractSpec", "MarginTier", "contract_kind", "settl
 ContractKind = Literal["linear", "inverse"]
 
 
+_KINDS: dict[str, tuple[ContractKind, str]] = {}  # symbol -> (kind, settle currency), valid contracts only
+
+
 def contract_kind(symbol: str) -> ContractKind:
     """Return ``"linear"`` or ``"inverse"`` for a contract symbol; ``ConfigurationError`` otherwise.
 
     ``BTC/USDT:USDT`` and ``BTC/USDT:USDT-250627`` are linear, ``BTC/USD:BTC`` inverse; a spot
-    symbol, an option, or a contract settled in a third currency is refused.
+    symbol, an option, or a contract settled in a third currency is refused. The answer for a
+    valid symbol is kept (backtests ask once per candle); refusals are checked every time.
     """
+    known = _KINDS.get(symbol)
+    if known is not None:
+        return known[0]
+    kind = _contract_kind(symbol)
+    settle = cached_symbol(symbol).settle
+    assert settle is not None
+    if len(_KINDS) < 65536:
+        _KINDS[symbol] = (kind, settle)
+    return kind
+
+
+def _contract_kind(symbol: str) -> ContractKind:
     try:
         parsed = cached_symbol(symbol)
     except InvalidSymbol as exc:
@@ -61,10 +77,11 @@ def contract_kind(symbol: str) -> ContractKind:
 
 def settle_currency(symbol: str) -> str:
     """The margin and settlement currency of a contract symbol (``USDT`` for ``BTC/USDT:USDT``)."""
+    known = _KINDS.get(symbol)
+    if known is not None:
+        return known[1]
     contract_kind(symbol)
-    settle = cached_symbol(symbol).settle
-    assert settle is not None
-    return settle
+    return _KINDS[symbol][1] if symbol in _KINDS else str(cached_symbol(symbol).settle)
 
 
 def _decimal_field(value: object, name: str) -> Decimal:
