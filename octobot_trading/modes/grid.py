@@ -15,11 +15,15 @@ Orders refused by the market's limits or for lack of funds are logged and skippe
 venue certainly did not process (rate limit, ban, venue unreachable: ``NetworkError`` with
 ``not_processed``) is logged and placed again on the next candle, so one refusal never abandons
 the rest of the grid. The grid never places market orders.
+
+When the grid starts with ``grid`` orders of its symbol still open (restored from storage after a
+restart), it adopts them (each takes the level nearest its price and is refilled when it fills)
+and places only the empty levels.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
@@ -135,10 +139,33 @@ class GridConsumer(AbstractModeConsumer):
                 await self._place(symbol, level, side, amount)
             return
         self.reference[symbol] = config.reference_price or decision.price
+        resumed = self._resume(symbol)
         for level in range(1, config.levels + 1):
-            await self._place(symbol, -level, OrderSide.BUY, config.amount_per_level)
+            if (OrderSide.BUY, -level) not in resumed:
+                await self._place(symbol, -level, OrderSide.BUY, config.amount_per_level)
         for level in range(1, config.levels + 1):
-            await self._place(symbol, level, OrderSide.SELL, config.amount_per_level)
+            if (OrderSide.SELL, level) not in resumed:
+                await self._place(symbol, level, OrderSide.SELL, config.amount_per_level)
+
+    def _resume(self, symbol: str) -> set[tuple[OrderSide, int]]:
+        """Adopt the grid orders of ``symbol`` still open when the grid starts (restored from storage
+        after a restart): each takes the level nearest its price and is refilled when it fills.
+        Return the (side, level) pairs they cover."""
+        covered: set[tuple[OrderSide, int]] = set()
+        spacing = self.mode.config.spacing_percent
+        for order in self.context.trader.orders_manager.open_orders(symbol):
+            if order.tag != "grid" or order.price is None or order.id in self.level_of:
+                continue
+            if order.sub_portfolio != self.context.sub_portfolio:
+                continue
+            ratio = (order.price / self.reference[symbol] - 1) * 100 / spacing
+            level = int(ratio.to_integral_value(rounding=ROUND_HALF_EVEN))
+            self.level_of[order.id] = level
+            order.add_hook(OrderEvent.FILL, self._on_fill)
+            covered.add((order.side, level))
+        if covered:
+            self.mode.logger.info("%s: grid resumed with %d open orders", symbol, len(covered))
+        return covered
 
     async def _place(self, symbol: str, level: int, side: OrderSide, amount: Decimal) -> None:
         context = self.context

@@ -17,6 +17,8 @@ Commands (one JSON object per line, ``cmd`` naming it):
   (after its ``sending`` event the call waits forever): a kill there is a crash after the engine
   decided to place, before the venue heard of it;
 * ``snapshot``: one REST reconciliation, then ``snapshot`` (orders, trades, balances);
+* ``wait_candle`` (``timestamp``): once the candle opened then was fetched and every consumer
+  (the modes) handled it, ``candle``;
 * ``stop``: a clean stop, then ``stopped``.
 
 Events: ``ready`` (after ``build()``: the restore and the reconciliation ran, with a snapshot),
@@ -40,6 +42,7 @@ import octobot_trading as ot
 from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.personal_data.trader_component import TraderComponent
+from tests.exchange_data.helpers import until
 
 SYMBOL = "BTC/USDT"
 TIME_FRAME = "5m"
@@ -173,6 +176,12 @@ async def handle(manager: Any, gate: SendGate, command: dict[str, Any]) -> bool:
             await manager.trader.sync_with_exchange(manager.symbols)
             await manager.trader.refresh_balances()
         emit("snapshot", **snapshot(manager))
+    elif name == "wait_candle":
+        # the candle opened at ``timestamp`` was fetched, published and handled by every consumer
+        buffer = manager.exchange_symbols_data.get(SYMBOL).candles(TIME_FRAME)
+        await until(lambda: (buffer.last_timestamp or 0) >= command["timestamp"], limit_s=60)
+        await manager.channels.join()
+        emit("candle", timestamp=buffer.last_timestamp)
     elif name == "stop":
         await manager.stop()
         emit("stopped")
