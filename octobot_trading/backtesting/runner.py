@@ -98,6 +98,16 @@ class BacktestResult:
         """Replay speed of this run (wall clock)."""
         return self.candles / self.elapsed_s if self.elapsed_s > 0 else 0.0
 
+    def __repr__(self) -> str:
+        # bounded: asyncio.run() formats the repr of the result it returns (when it restores the
+        # SIGINT handler), and a field-by-field repr writes out every fill of the run
+        return (
+            f"BacktestResult(mode_name={self.mode_name!r}, exchange={self.exchange!r}, symbols={self.symbols!r}, "
+            f"time_frames={self.time_frames!r}, candles={self.candles}, fills={len(self.trades)}, "
+            f"final_portfolio={self.final_portfolio!r}, total_return={self.metrics.total_return!r}, "
+            f"event_log_hash={self.event_log_hash!r})"
+        )
+
 
 class _frozen_heap:
     """Move every object alive before the replay out of the garbage collector's reach for its duration.
