@@ -343,3 +343,18 @@ async def test_partly_filled_contract_order_keeps_reserving_margin_for_its_rest(
     assert statuses == [OrderStatus.PARTIALLY_FILLED, OrderStatus.CLOSED] and order.reserved_amount == 0
     assert acc.personal.positions_manager.get(XRP).size == D(100)  # type: ignore[union-attr]
     await local_matches_venue(acc)
+
+
+async def test_backtest_candles_that_only_move_the_mark_are_valued_when_read():
+    acc = await xrp_account()
+    await market(acc, BUY, "100", "1.2")
+    for close in ("1.21", "1.25", "1.3"):  # isolated, far from liquidation, no funding: nothing pushed
+        await candle(acc, "1.2", close, "1.19", close)
+    (position,) = acc.connector.positions_snapshot()
+    assert (position.mark_price, position.unrealized_pnl) == (D("1.3"), D(10))
+    (reported,) = await acc.connector.fetch_positions()
+    assert (reported.mark_price, reported.unrealized_pnl) == (D("1.3"), D(10))
+    await market(acc, SELL, "50", "1.3")  # a fill pushes the positions valued at the current mark
+    local = acc.personal.positions_manager.get(XRP)
+    assert local is not None and (local.mark_price, local.unrealized_pnl) == (D("1.3"), D(5))
+    await local_matches_venue(acc)

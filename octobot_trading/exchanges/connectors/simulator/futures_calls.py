@@ -262,14 +262,15 @@ class FuturesCalls:
         close: float | Decimal,
         *,
         funding: bool = True,
+        lazy: bool = False,
     ) -> None:
-        """The futures candle events of ``symbol`` (positions pushed when it has any, or had)."""
+        """The futures candle events of ``symbol``; the positions are pushed when they changed or
+        were revalued (``lazy``: see :meth:`FuturesVenue.on_candle`)."""
         venue = self.futures
         if venue is None or symbol not in venue.specs:
             return
-        had = venue.has_exposure(symbol)
-        done = venue.on_candle(symbol, time_ms, open_, high, low, close, funding=funding)
-        if had or done:
+        done = venue.on_candle(symbol, time_ms, open_, high, low, close, funding=funding, lazy=lazy)
+        if done is not None:
             await self.push_positions(done)
 
 
@@ -293,14 +294,14 @@ class FuturesCandleMatcher:
         venue = self.connector.futures
         if venue is None or symbol not in venue.specs:
             return walk
-        if walk is None and not venue.has_exposure(symbol):
-            venue.on_candle(symbol, time_ms, open, high, low, close)  # keeps the funding window's start
-            return None
+        if walk is None:  # no fill: the candle events run here, a push only when something changed
+            done = venue.on_candle(symbol, time_ms, open, high, low, close, lazy=True)
+            return None if done is None else self.connector.push_positions(done)
         return self._events(walk, symbol, time_ms, open, high, low, close)
 
     async def _events(
         self,
-        walk: Awaitable[None] | None,
+        walk: Awaitable[None],
         symbol: str,
         time_ms: int,
         open_: float,
@@ -308,6 +309,5 @@ class FuturesCandleMatcher:
         low: float,
         close: float,
     ) -> None:
-        if walk is not None:
-            await walk
+        await walk  # a candle with fills: its events run exactly and the positions are pushed
         await self.connector.futures_candle(symbol, time_ms, open_, high, low, close)

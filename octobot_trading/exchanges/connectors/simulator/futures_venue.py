@@ -21,7 +21,9 @@ candles) steps (1) and (2) wait for the next mark candle's close, whose whole pa
 (3) every funding event of ``funding_rates`` with a time in ``(previous close, close]`` is paid
 at that mark; (4) the cross positions of the settle
 currency are checked at the close. A position opened by a fill inside the candle is checked
-against the whole candle's mark path (a conservative simplification).
+against the whole candle's mark path (a conservative simplification). In backtests
+(``lazy=True``) a candle that only moves the mark of isolated positions keeps the mark as given
+and values it when next needed (orders, fills, events, reads of positions or balances).
 
 **Stable read API** (used by the backtest results, documented for tools):
 
@@ -163,6 +165,8 @@ class FuturesVenue:
         self._reserved: dict[str, tuple[str, Decimal]] = {}
         self._last_close: dict[str, int] = {}
         self._pending_mark: dict[str, float | Decimal] = {}
+        self._exposed: set[str] = set()  # symbols with an open position
+        self._next_funding: dict[str, int] = {}  # symbol -> first funding time not paid yet
 
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
         """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
@@ -170,7 +174,8 @@ class FuturesVenue:
 
     # -- reading ---------------------------------------------------------------------------------------
     def positions_snapshot(self) -> list[Position]:
-        """The open positions, by symbol then side."""
+        """The open positions, by symbol then side (at the last mark price)."""
+        self.flush_marks()
         return self.account.positions()
 
     def exchange_positions(
@@ -178,14 +183,24 @@ class FuturesVenue:
     ) -> list[ExchangePosition]:
         """The open positions as the venue reports them at ``now_ms`` (of ``symbols`` when given)."""
         scope = None if symbols is None else set(symbols)
+        self.flush_marks()
         return [exchange_position(p, now_ms) for p in self.account.positions() if scope is None or p.symbol in scope]
 
     def has_exposure(self, symbol: str) -> bool:
         """True when ``symbol`` has an open position."""
-        return self.account.get(symbol) is not None
+        return symbol in self._exposed
+
+    def _positions_changed(self) -> None:
+        self._exposed = {p.symbol for p in self.account.positions()}
+
+    def flush_marks(self) -> None:
+        """Give the account every mark seen lazily (see :meth:`on_candle`)."""
+        for symbol in list(self._pending_mark):
+            self._flush_mark(symbol)
 
     def balances(self) -> dict[str, Balance]:
         """Settle currencies: total = wallet, free = available margin capped to ``[0, wallet]``."""
+        self.flush_marks()
         result = {}
         for currency, wallet in self.account.wallets.items():
             free = min(max(self.account.available(currency), ZERO), max(wallet, ZERO))
@@ -194,6 +209,7 @@ class FuturesVenue:
 
     def margin_before_orders(self) -> dict[str, tuple[Decimal, Decimal]]:
         """``{settle currency: (wallet, available margin before any open order's reservation)}``."""
+        self.flush_marks()
         result = {}
         for currency, wallet in self.account.wallets.items():
             reserved = sum((amount for c, amount in self._reserved.values() if c == currency), ZERO)
@@ -275,11 +291,13 @@ class FuturesVenue:
             order_id=order_id,
         )
         self._reserved.pop(order_id, None)
+        self._positions_changed()
         assert result is not None  # trade ids are never reused
         return result
 
     def _flush_mark(self, symbol: str) -> None:
-        """Give the account the last mark seen while ``symbol`` had no position."""
+        """Give the account the last mark kept lazily for ``symbol`` (while it had no position, or
+        on candles that only moved the mark)."""
         pending = self._pending_mark.pop(symbol, None)
         if pending is not None:
             self.account.update_mark(symbol, _exact(pending))
@@ -298,10 +316,6 @@ class FuturesVenue:
         self.account.set_position_mode(symbol, mode)
 
     # -- market events ---------------------------------------------------------------------------------
-    def on_price(self, symbol: str, price: Decimal, time_ms: int) -> list[Liquidation]:
-        """Paper trading: one mark price (a flat path) for the isolated check and the marks."""
-        return self.on_candle(symbol, time_ms, price, price, price, price, funding=False)
-
     def on_candle(
         self,
         symbol: str,
@@ -312,8 +326,16 @@ class FuturesVenue:
         close: float | Decimal,
         *,
         funding: bool = True,
-    ) -> list[Liquidation]:
-        """The candle events of ``symbol`` closing at ``time_ms`` (see the module docstring)."""
+        lazy: bool = False,
+    ) -> list[Liquidation] | None:
+        """The candle events of ``symbol`` closing at ``time_ms`` (see the module docstring).
+
+        Returns the liquidations made (possibly none) when the positions changed or were revalued,
+        None when nothing did. ``lazy`` (backtests): a candle that only moves the mark of isolated
+        positions (no liquidation reached, no funding due, no cross position) keeps the mark as
+        given and values it exactly only when it is next needed (an order, a fill, a read of the
+        positions or balances, a funding or liquidation event), and returns None.
+        """
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
         marks, has_mark = self.mark_prices.get(symbol), True
@@ -322,34 +344,49 @@ class FuturesVenue:
             has_mark = index < len(marks[0]) and marks[0][index] == time_ms
             if has_mark:
                 open_, high, low, close = marks[1][index], marks[2][index], marks[3][index], marks[4][index]
-        if not self.has_exposure(symbol):
+        if symbol not in self._exposed:
             if has_mark:  # the mark a position opened later starts from (made exact only then)
                 self._pending_mark[symbol] = close
-            return []
-        account, done = self.account, []
+            return None
+        account = self.account
+        reached = False
         if has_mark:
             long_bound, short_bound = account.liquidation_bounds(symbol)
-            if low <= long_bound or high >= short_bound:
-                o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
-                path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
-                done.extend(account.check_isolated_liquidation(symbol, path, time_ms))
-            if not self.has_exposure(symbol):
-                self.liquidations.extend(done)
-                return done
-            account.update_mark(symbol, _exact(close))
-        position = self.account.get(symbol)
-        mark = position.mark_price if position is not None else None
-        if mark is None:
-            return done
+            reached = low <= long_bound or high >= short_bound
+            self._pending_mark[symbol] = close
         data = self.funding_rates.get(symbol) if funding and previous is not None else None
-        if data is not None:
-            for when, rate in data.between(previous, time_ms):
-                self.funding_payments.extend(account.apply_funding(symbol, rate, mark, when))
-        currency = settle_currency(symbol)
-        if any(p.margin_mode is MarginMode.CROSS for p in account.positions()):
-            done.extend(account.check_cross_liquidation(currency, time_ms))
+        due = data is not None and time_ms >= self._next_funding_time(symbol, data, previous)  # type: ignore[arg-type]
+        cross = any(p.margin_mode is MarginMode.CROSS for p in account.positions())
+        if lazy and not (reached or due or cross):
+            return None
+        done: list[Liquidation] = []
+        if reached:
+            o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
+            path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
+            done.extend(account.check_isolated_liquidation(symbol, path, time_ms))
+            self._positions_changed()
+        if symbol in self._exposed:
+            self._flush_mark(symbol)
+            position = account.get(symbol)
+            mark = None if position is None else position.mark_price
+            if due and mark is not None:
+                for when, rate in data.between(previous, time_ms):  # type: ignore[union-attr]
+                    self.funding_payments.extend(account.apply_funding(symbol, rate, mark, when))
+                self._next_funding.pop(symbol, None)
+        if cross:
+            self.flush_marks()
+            done.extend(account.check_cross_liquidation(settle_currency(symbol), time_ms))
+            self._positions_changed()
         self.liquidations.extend(done)
         return done
+
+    def _next_funding_time(self, symbol: str, data: Any, previous: int) -> int:
+        """The first funding time after ``previous`` (cached until paid)."""
+        cached = self._next_funding.get(symbol)
+        if cached is None or cached <= previous:
+            later = data.between(previous, 2**62)
+            cached = self._next_funding[symbol] = later[0][0] if later else 2**62
+        return cached
 
 
 def _exact(value: float | Decimal) -> Decimal:
