@@ -6,11 +6,15 @@ Data: the seeded synthetic 1-minute random walk of the backtest benchmark (``ben
 
 * **spot W2**: ``SmaCrossMode`` (fast 10, slow 30, ``buy_fraction`` 0.95) on ``BTC/USDT``, 10,000 USDT,
   0.1 % fees -- the W2 workload of ``bench/bench_backtest.py``;
-* **futures W2**: the same candles as ``BTC/USDT:USDT``, a linear perpetual (contract size 0.001,
-  amount step 0.001 contract, leverage 2, isolated, one-way, maintenance margin rate 0.004; fine
-  steps so the account keeps trading to the end, as spot W2 does), ``SmaCrossMode`` with
-  ``allow_short=True`` (every cross closes one position and opens the other), funding every 8 hours
-  (a seeded rate in [-0.0003, 0.0003], exact Decimals), the same fees and 10,000 USDT of margin.
+* **futures W2**: the same candles as ``BTC/USDT:USDT``, a linear perpetual (contract size 1,
+  the default 1e-8 amount step, leverage 1, isolated, one-way, maintenance margin rate 0.004: the
+  spot run's economics), ``SmaCrossMode`` with ``allow_short=True`` (every cross closes one
+  position and opens the other: twice spot's orders), funding every 8 hours (a seeded rate in
+  [-0.0003, 0.0003], exact Decimals) and the same fees. Its margin is 10^14 USDT instead of
+  10,000: flipping at every cross pays twice spot's fees, and on this walk (where crossing loses
+  its fees) 10,000 USDT would fall below one amount step half-way and the account would stop
+  trading, making the second half of the run cheap; with 10^14 it trades at every cross to the
+  end (the fills, funding payments and open positions are printed to check it).
 
 The goal is futures W2 time <= 1.3 x spot W2 time; the ratio is printed with both throughputs, the
 fills, funding payments and liquidations of the futures run (best of ``--repeat`` runs each, the two
@@ -46,6 +50,7 @@ from octobot_trading.modes.sma_cross import SmaCrossMode
 GOAL = 1.3
 CONTRACT = "BTC/USDT:USDT"
 FUNDING_MS = 8 * 3600 * 1000
+FUTURES_MARGIN = "100000000000000"  # 10^14 USDT: see the module docstring
 
 
 def contract_data(spot: CandleData) -> CandleData:
@@ -69,12 +74,7 @@ def funding_every_8h(data: CandleData, seed: int = 7) -> FundingData:
 
 
 def spec() -> ot.ContractSpec:
-    return ot.ContractSpec(
-        contract_size="0.001",
-        amount_step="0.001",
-        leverage="2",
-        maintenance_margin_rate="0.004",
-    )
+    return ot.ContractSpec(leverage="1", maintenance_margin_rate="0.004")
 
 
 async def _spot(data: CandleData) -> Any:
@@ -92,7 +92,7 @@ async def _futures(data: CandleData, funding: FundingData) -> Any:
         data,
         trading_mode=SmaCrossMode,
         mode_config={"allow_short": True},
-        starting_portfolio={"USDT": "10000"},
+        starting_portfolio={"USDT": FUTURES_MARGIN},
         fees=ot.Fees(maker="0.001", taker="0.001"),
         contracts={CONTRACT: spec()},
         funding_rates=funding,
