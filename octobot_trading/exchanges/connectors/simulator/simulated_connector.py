@@ -404,9 +404,8 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         record = self._orders[resting.id]
         market = self.markets[resting.symbol]
         now = self.clock.now_ms()
-        trade_id = f"sim-t-{next(self._trade_ids)}"
         if record.reserved_currency is None and self.futures is not None:  # a contract (FuturesCalls)
-            contract_trade = self.contract_fill(record, trade_id, amount, price, role, now)
+            contract_trade = self.contract_fill(record, f"sim-t-{next(self._trade_ids)}", amount, price, role, now)
             if contract_trade is not None:
                 self._trades.append(contract_trade)
             if self._listener is not None:
@@ -416,7 +415,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             return
         fee, received = settle_fill(record, market, self.account, self.fees.rate(role), amount, price, now)
         trade = ExchangeTrade(
-            id=trade_id,
+            id=f"sim-t-{next(self._trade_ids)}",
             order_id=record.id,
             symbol=resting.symbol,
             side=resting.side,
