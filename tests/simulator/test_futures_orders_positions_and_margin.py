@@ -358,3 +358,16 @@ async def test_backtest_candles_that_only_move_the_mark_are_valued_when_read():
     local = acc.personal.positions_manager.get(XRP)
     assert local is not None and (local.mark_price, local.unrealized_pnl) == (D("1.3"), D(5))
     await local_matches_venue(acc)
+
+
+async def test_editing_a_resting_contract_order_reserves_the_margin_of_its_new_amount():
+    acc = await xrp_account()
+    order = await acc.trader.create_order(LIMIT, BUY, XRP, "100", "1.1")
+    await acc.trader.edit_order(order, amount="200")
+    assert order.reserved_amount == D("22.088")  # 200 x 1.1 / 10 + 220 x 0.0004
+    assert (await acc.connector.fetch_balance())["USDT"].free == D(1000) - D("22.088")
+    assert acc.asset("USDT") == (D(1000), D(1000) - D("22.088"))
+    with pytest.raises(InsufficientFunds):
+        await acc.trader.edit_order(order, amount="10000")
+    assert order.amount == D(200) and order.reserved_amount == D("22.088")
+    assert (await acc.connector.fetch_balance())["USDT"].free == D(1000) - D("22.088")
