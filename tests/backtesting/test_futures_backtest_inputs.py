@@ -101,3 +101,14 @@ async def test_mark_prices_for_a_spot_symbol_are_refused() -> None:
 
 async def test_mark_prices_that_are_not_candle_data_are_refused() -> None:
     await _refused(_contract_candles(), "mark_prices", mark_prices=[1, 2, 3])
+
+
+async def test_a_contract_symbol_without_futures_arguments_trades_positions_with_the_default_spec() -> None:
+    data = CandleData.from_file(FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json")
+    result = await run_backtest(data, trading_mode=SmaCrossMode, mode_config={}, starting_portfolio={"USDT": "1000"})
+    assert result.trades and all(f.realized_pnl is not None for f in result.trades)
+    assert set(result.final_portfolio) == {"USDT"}  # no XRP bought: positions, not spot balances
+    assert result.metrics.futures and not result.funding and not result.liquidations
+    assert result.positions  # the last cross left a long open
+    for position in result.positions:
+        assert position.leverage == 1 and position.liquidation_price is None  # 1x long: no liquidation price
