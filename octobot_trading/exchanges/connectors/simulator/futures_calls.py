@@ -211,11 +211,19 @@ class FuturesCalls:
         return self.contract_venue(symbol).funding_rate(symbol, self.clock.now_ms())
 
     def contract_fill(
-        self, record: SimOrder, trade_id: str, amount: Decimal, price: Decimal, role: TradeType, now: int
+        self,
+        record: SimOrder,
+        trade_id: str,
+        amount: Decimal,
+        price: Decimal,
+        role: TradeType,
+        now: int,
+        *,
+        refuse: bool = False,
     ) -> ExchangeTrade | None:
         """Account a contract order's fill; return its trade. A fill the futures venue refuses (a
         ``reduce_only`` order whose position closed, margin lost meanwhile) cancels the order
-        instead (returns None)."""
+        instead (returns None), or with ``refuse`` raises the error, nothing changed."""
         resting, venue = record.resting, self.futures
         assert venue is not None
         try:
@@ -223,6 +231,8 @@ class FuturesCalls:
                 trade_id, record.id, resting.symbol, resting.side, amount, price, self.fees.rate(role), now
             )
         except OctoBotTradingError:
+            if refuse:
+                raise
             resting.filled -= amount
             self.engine.remove(record.id, resting.symbol)
             venue.release(record.id)

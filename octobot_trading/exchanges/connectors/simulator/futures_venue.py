@@ -166,6 +166,7 @@ class FuturesVenue:
         self._last_close: dict[str, int] = {}
         self._pending_mark: dict[str, float | Decimal] = {}
         self._exposed: set[str] = set()  # symbols with an open position
+        self._cross = False  # an open position in cross margin
         self._next_funding: dict[str, int] = {}  # symbol -> first funding time not paid yet
 
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
@@ -191,7 +192,9 @@ class FuturesVenue:
         return symbol in self._exposed
 
     def _positions_changed(self) -> None:
-        self._exposed = {p.symbol for p in self.account.positions()}
+        positions = self.account.positions()
+        self._exposed = {p.symbol for p in positions}
+        self._cross = any(p.margin_mode is MarginMode.CROSS for p in positions)
 
     def flush_marks(self) -> None:
         """Give the account every mark seen lazily (see :meth:`on_candle`)."""
@@ -356,7 +359,7 @@ class FuturesVenue:
             self._pending_mark[symbol] = close
         data = self.funding_rates.get(symbol) if funding and previous is not None else None
         due = data is not None and time_ms >= self._next_funding_time(symbol, data, previous)  # type: ignore[arg-type]
-        cross = any(p.margin_mode is MarginMode.CROSS for p in account.positions())
+        cross = self._cross
         if lazy and not (reached or due or cross):
             return None
         done: list[Liquidation] = []

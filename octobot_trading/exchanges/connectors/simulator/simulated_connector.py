@@ -377,9 +377,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             to_lock = max(ZERO, to_lock - owner.reserved)
         if market.settle is not None:  # a contract: margin reserved by the futures venue (no spot funds)
             currency, to_lock = None, ZERO
-            self.contract_venue(symbol).reserve(
-                resting.id, symbol, side, qty, reserve_price, self.fees.taker, *_contract_terms(params)
-            )
+            venue = self.contract_venue(symbol)
+            if order_type is _MARKET:  # its fill checks it at once, before anything is recorded
+                return await self._contract_market_order(venue, resting, client_order_id, last, _contract_terms(params))
+            venue.reserve(resting.id, symbol, side, qty, reserve_price, self.fees.taker, *_contract_terms(params))
         else:
             self.account.lock(currency, to_lock)  # type: ignore[arg-type]
         record = SimOrder(resting, self.clock.now_ms())
@@ -396,6 +397,36 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             record.touch()  # a done order's view is rebuilt when fetched: not kept per order
             return view
         self.engine.add(resting)
+        return record.view()
+
+    async def _contract_market_order(
+        self,
+        venue: FuturesVenue,
+        resting: RestingOrder,
+        client_order_id: str,
+        last: Decimal | None,
+        terms: tuple[bool, PositionSide | None],
+    ) -> ExchangeOrder:
+        """Fill a contract market order at once; a refused fill raises with nothing recorded."""
+        assert last is not None
+        record, now = SimOrder(resting, self.clock.now_ms()), self.clock.now_ms()
+        price = last * (ONE + self.slippage) if resting.side is _BUY else last * (ONE - self.slippage)
+        venue.order_terms[record.id] = terms
+        resting.filled = resting.amount
+        trade_id = f"sim-t-{next(self._trade_ids)}"
+        try:
+            trade = self.contract_fill(record, trade_id, resting.amount, price, _TAKER, now, refuse=True)
+        except BaseException:
+            resting.filled = ZERO
+            venue.order_terms.pop(record.id, None)
+            raise
+        assert trade is not None
+        self._orders[record.id] = record
+        self._by_client_id[client_order_id] = record
+        self._trades.append(trade)
+        if self._listener is not None:
+            await self._listener(record.view(), [trade])
+        await self.push_positions([])
         return record.view()
 
     async def _on_engine_fill(
