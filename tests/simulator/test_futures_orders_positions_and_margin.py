@@ -200,6 +200,7 @@ async def test_order_needing_more_margin_than_available_is_refused_with_nothing_
     assert acc.asset("USDT") == (D(10), D(10))
     assert acc.personal.orders_manager.all_orders() == []
     assert acc.connector.positions_snapshot() == []
+    assert await acc.connector.fetch_closed_orders() == [] and await acc.connector.fetch_my_trades() == []
     order = await market(acc, BUY, "80", "1.2")  # 9.6 + 0.0384
     assert order.status is OrderStatus.CLOSED
 
