@@ -372,3 +372,18 @@ async def test_editing_a_resting_contract_order_reserves_the_margin_of_its_new_a
         await acc.trader.edit_order(order, amount="10000")
     assert order.amount == D(200) and order.reserved_amount == D("22.088")
     assert (await acc.connector.fetch_balance())["USDT"].free == D(1000) - D("22.088")
+
+
+async def test_the_venue_itself_refuses_a_contract_market_order_it_cannot_fill_with_nothing_recorded():
+    acc = await xrp_account(wallet="10")
+    venue = acc.connector
+    with pytest.raises(InsufficientFunds):
+        await venue.create_order(MARKET, BUY, XRP, D(100), client_order_id="too-big")
+    with pytest.raises(InvalidOrder) as refused:
+        await venue.create_order(MARKET, SELL, XRP, D(10), client_order_id="grows", params={"reduceOnly": True})
+    assert refused.value.limit == "reduce_only"
+    assert await venue.fetch_closed_orders() == [] and await venue.fetch_my_trades() == []
+    assert await venue.fetch_order_by_client_id("too-big", XRP) is None
+    assert venue.positions_snapshot() == [] and (await venue.fetch_balance())["USDT"].free == D(10)
+    placed = await venue.create_order(MARKET, BUY, XRP, D(50), client_order_id="fits")
+    assert placed.status is OrderStatus.FILLED and placed.fee_currency == "USDT"
