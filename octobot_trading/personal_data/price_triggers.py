@@ -150,6 +150,18 @@ class PriceTriggers:
         down = (order.side is OrderSide.SELL) == (order.order_type in (_T.STOP_LOSS, _T.STOP_LOSS_LIMIT))
         self.watch(order, trigger, not down)
 
+    def rearm(self, order: Order, price_trigger: PriceTrigger | None = None) -> None:
+        """Watch the price for a restored inactive ``order`` again: a self-managed order's trigger, or
+        ``price_trigger``; ``InvalidOrder`` when neither applies or no price events exist."""
+        if order.self_managed:
+            self.self_manage(order)
+        elif price_trigger is not None:
+            self.watch(order, price_trigger.threshold, price_trigger.above)
+        else:
+            raise InvalidOrder(
+                "an inactive order needs a price trigger to wait on", limit="price_trigger", symbol=order.symbol
+            )
+
     def rewatch(self, order: Order) -> None:
         """Watch the (moved) trigger of a self-managed order that is not a trailing stop."""
         event = self._events.pop(order.id, None)

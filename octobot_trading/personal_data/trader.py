@@ -579,14 +579,7 @@ class Trader:
     def rearm(self, order: Order, price_trigger: PriceTrigger | None = None) -> None:
         """Watch the price for a restored inactive ``order`` again: a self-managed order's trigger, or
         ``price_trigger``. Raises ``InvalidOrder`` when neither applies or no price events exist."""
-        if order.self_managed:
-            self.triggers.self_manage(order)
-        elif price_trigger is not None:
-            self.triggers.watch(order, price_trigger.threshold, price_trigger.above)
-        else:
-            raise InvalidOrder(
-                "an inactive order needs a price trigger to wait on", limit="price_trigger", symbol=order.symbol
-            )
+        self.triggers.rearm(order, price_trigger)
 
     async def resume_interrupted_chains(self) -> None:
         """Submit the chained orders of parents filled before a restart whose children were not sent.
