@@ -44,6 +44,7 @@ import numpy as np
 import numpy.typing as npt
 
 from octobot_trading.enums import OrderSide
+from octobot_trading.util.records import fast_frozen_init
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["BacktestMetrics", "EquityCurve", "Fill", "RoundTrip", "compute_metrics", "round_trips"]
@@ -51,6 +52,7 @@ __all__ = ["BacktestMetrics", "EquityCurve", "Fill", "RoundTrip", "compute_metri
 _YEAR_MS = 365 * 24 * 3600 * 1000
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Fill:
     """One fill of a backtest: time (ms), symbol, side, price, amount, fee and its currency.

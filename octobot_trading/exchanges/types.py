@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TradeType
 from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.records import fast_frozen_init
 
 __all__ = [
     "Balance",
@@ -95,6 +96,7 @@ class PublicTrade:
     timestamp: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ExchangeOrder:
     """The venue's view of one order; ``id`` is the exchange's id."""
@@ -117,6 +119,7 @@ class ExchangeOrder:
     last_update_timestamp: int | None = None
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class ExchangeTrade:
     """One fill of one of the account's orders."""

@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from octobot_trading.errors import InvalidNumber
+from octobot_trading.util.records import fast_frozen_init
 
 __all__ = ["DecisionAction", "Evaluation", "EvaluationChannel", "ModeChannel", "TradingDecision", "evaluation_value"]
 
@@ -36,6 +37,7 @@ class DecisionAction(StrEnum):
     REBALANCE = "rebalance"
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class TradingDecision:
     """A producer's decision: ``action`` on ``symbol`` at ``time_ms``.

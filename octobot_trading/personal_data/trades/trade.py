@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from octobot_trading.enums import OrderSide, OrderType, TradeType
+from octobot_trading.util.records import fast_frozen_init
 
 __all__ = ["Trade", "TradesManager"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Trade:
     """One fill of one of the account's orders; ``id`` is the exchange's trade id."""
