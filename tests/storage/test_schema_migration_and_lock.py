@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from octobot_trading.enums import OrderStatus
-from octobot_trading.errors import StorageError
+from octobot_trading.errors import OctoBotTradingError, StorageError
 from octobot_trading.storage import SCHEMA_VERSION, SqliteStore
 from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other_tasks
 
@@ -167,3 +167,16 @@ async def test_lock_of_a_killed_process_is_released(tmp_path):
     store = SqliteStore(path)
     await store.open()
     await store.close()
+
+
+async def test_a_build_failing_after_the_restore_releases_the_file(server, tmp_path):
+    path = tmp_path / "state.sqlite"
+    server.faults.status(503, method="GET", path="/api/v3/openOrders", times=None)  # the first sync fails
+    with pytest.raises(OctoBotTradingError):
+        await builder_for(server).use_real_trader().with_storage(path).build()
+    assert not other_tasks()
+    server.faults.clear()
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()  # not locked
+    async with manager:
+        assert manager.get_component("storage") is not None
+    assert not other_tasks()
