@@ -19,7 +19,7 @@ from typing import Any
 from octobot_trading.backtesting.candle_data import CandleData
 from octobot_trading.backtesting.funding_data import FundingData
 from octobot_trading.enums import MarginMode, PositionSide, TimeFrame
-from octobot_trading.errors import ConfigurationError
+from octobot_trading.errors import ConfigurationError, InvalidSymbol
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractSpec, settle_currency
 from octobot_trading.util.decimals import ZERO, decimal_to_str
@@ -90,7 +90,10 @@ class FuturesOutcome:
 
 
 def _contract_symbol(symbol: str, argument: str) -> None:
-    parsed = parse_symbol(symbol)
+    try:
+        parsed = parse_symbol(symbol)
+    except InvalidSymbol as exc:
+        raise ConfigurationError(f"{argument} names {symbol!r}: {exc.message}", field=argument) from exc
     if parsed.is_spot:
         raise ConfigurationError(
             f"{argument} names {symbol}, a spot symbol: contracts are BASE/QUOTE:SETTLE (e.g. XRP/USDT:USDT)",

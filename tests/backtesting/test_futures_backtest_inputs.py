@@ -64,6 +64,11 @@ async def test_a_contract_spec_for_a_symbol_not_backtested_is_refused() -> None:
     assert "not a backtested symbol" in str(error)
 
 
+async def test_a_contract_key_that_is_not_a_symbol_is_refused() -> None:
+    error = await _refused(_contract_candles(), "contracts", contracts={"garbage": _spec()})
+    assert "'garbage'" in str(error)
+
+
 async def test_a_contract_value_that_is_not_a_contract_spec_is_refused() -> None:
     await _refused(_contract_candles(), "contracts", contracts={SYMBOL: ot.MarketSpec()})
 
