@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any
 
 from octobot_trading.enums import MarginMode, MarketType, PositionMode
@@ -140,6 +141,7 @@ def futures_arguments(args: argparse.Namespace, data: Any) -> dict[str, Any]:
             f"{options}: only for contract symbols (e.g. XRP/USDT:USDT); the data holds {', '.join(data.symbols)}",
             field=given[0],
         )
+    from octobot_trading.backtesting import importers
     from octobot_trading.backtesting.candle_data import CandleData
     from octobot_trading.backtesting.funding_data import FundingData
 
@@ -155,8 +157,13 @@ def futures_arguments(args: argparse.Namespace, data: Any) -> dict[str, Any]:
     if args.mark is not None:
         single = contract_symbols[0] if len(contract_symbols) == 1 else None
         sqlite = args.mark.lower().endswith((".sqlite", ".sqlite3", ".db"))
+        # a file name that says its symbol keeps it (marks of another symbol are then refused)
+        named, _ = importers.guess_symbol_and_time_frame(Path(args.mark))
         result["mark_prices"] = CandleData.from_file(
-            args.mark, symbol=single, kind="mark", exchange=data.exchange if sqlite else None
+            args.mark,
+            symbol=single if sqlite else named or single,
+            kind="mark",
+            exchange=data.exchange if sqlite else None,
         )
     return result
 

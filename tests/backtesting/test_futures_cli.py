@@ -185,3 +185,16 @@ def test_backtest_command_on_a_perp_with_futures_options_end_to_end(
         )
     )
     assert result.event_log_hash in out and result.trades and {f.side for f in result.trades} == set(ot.OrderSide)
+
+
+def test_a_mark_file_of_another_symbol_is_refused_not_relabelled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "ADA_USDT_USDT-1h-mark.json"
+    other.write_text(MARKS.read_text())
+    report = tmp_path / "report.html"
+    code = main(["backtest", "--data", str(CANDLES), "--mark", str(other), "--report", str(report), "--no-progress"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "mark_prices names ADA/USDT:USDT" in err
+    assert not report.exists()
