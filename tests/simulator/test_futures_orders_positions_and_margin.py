@@ -12,7 +12,13 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.enums import MarginMode, OrderSide, OrderStatus, OrderType, PositionMode, PositionSide
-from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
+from octobot_trading.errors import (
+    ConfigurationError,
+    InsufficientFunds,
+    InvalidOrder,
+    OpenPositionsError,
+    UnknownSymbol,
+)
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.util.contract_spec import ContractSpec
@@ -387,3 +393,13 @@ async def test_the_venue_itself_refuses_a_contract_market_order_it_cannot_fill_w
     assert venue.positions_snapshot() == [] and (await venue.fetch_balance())["USDT"].free == D(10)
     placed = await venue.create_order(MARKET, BUY, XRP, D(50), client_order_id="fits")
     assert placed.status is OrderStatus.FILLED and placed.fee_currency == "USDT"
+
+
+async def test_fetch_positions_of_an_unlisted_symbol_raises_unknown_symbol() -> None:
+    acc = await xrp_account()
+    await market(acc, BUY, "100", "1.2")
+    with pytest.raises(UnknownSymbol) as caught:
+        await acc.connector.fetch_positions(["NOTLISTED/USDT:USDT"])
+    assert caught.value.symbol == "NOTLISTED/USDT:USDT"
+    assert [p.symbol for p in await acc.connector.fetch_positions([XRP])] == [XRP]
+    assert [p.symbol for p in await acc.connector.fetch_positions()] == [XRP]

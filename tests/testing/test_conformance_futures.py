@@ -66,6 +66,5 @@ class TestPaperFuturesConformance(FuturesConnectorConformance):
                 await paper.close()
                 await market_data.close()
 
-    @pytest.mark.xfail(strict=True, reason="the simulated venue answers fetch_positions of an unlisted symbol with []")
     async def test_bad_leverage_and_unknown_symbols_raise_typed_errors(self, connector: ExchangeConnector) -> None:
         await super().test_bad_leverage_and_unknown_symbols_raise_typed_errors(connector)

@@ -191,7 +191,13 @@ class FuturesCalls:
 
     # -- connector contract -----------------------------------------------------------------------------
     async def fetch_positions(self, symbols: Sequence[str] | None = None) -> list[ExchangePosition]:
-        """Open positions (of ``symbols`` when given)."""
+        """Open positions (of ``symbols`` when given); ``UnknownSymbol`` for a symbol not listed."""
+        if symbols is not None:
+            for symbol in symbols:
+                if symbol not in self.markets:
+                    raise UnknownSymbol(
+                        f"{symbol} is not listed on the simulated exchange", exchange=self.name, symbol=symbol
+                    )
         return [] if self.futures is None else self.futures.exchange_positions(symbols, self.clock.now_ms())
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
