@@ -306,3 +306,4 @@ class LiveSync:
         self.portfolio_manager.refresh_from_balances(
             {c: (b.total, max(ZERO, b.free - held[c]) if c in held else b.free) for c, b in balances.items()}
         )
+        self.portfolio_manager.balances_from_venue = True

@@ -60,6 +60,10 @@ class PortfolioManager:
         self.reserve_fees_in_spent_currency = reserve_fees_in_spent_currency
         self.sub_portfolios: dict[str, Portfolio] = {}
         self.starting_totals: dict[str, Decimal] = self.portfolio.totals()
+        #: True once the account's balances were replaced with a venue's (live trading): a fill
+        #: those balances already count (the venue filled between the order sync and the balance
+        #: read) is then recorded without changing them, instead of failing at every sync.
+        self.balances_from_venue = False
 
     # -- sub-portfolios -----------------------------------------------------------------------
     def create_sub_portfolio(self, name: str, allocation: Mapping[str, Decimal | int | str]) -> Portfolio:
@@ -198,6 +202,23 @@ class PortfolioManager:
             changes.append((fee_currency, -fee, -fee))
         portfolio = self.get_portfolio(order.sub_portfolio)
         try:
+            self._apply_fill_changes(portfolio, order, changes, fee, fee_currency)
+        except PortfolioNegativeBalance as exc:
+            if not self.balances_from_venue:
+                raise
+            _LOGGER.warning(
+                "fill of %s recorded without changing balances: the venue's balances read already count it (%s)",
+                order.id,
+                exc,
+            )
+        # (the shared ZERO once all released: no zero Decimal kept per order)
+        source.reserved_amount = ZERO if release == source.reserved_amount else source.reserved_amount - release
+
+    @staticmethod
+    def _apply_fill_changes(
+        portfolio: Portfolio, order: Order, changes: list[Delta], fee: Decimal | None, fee_currency: str | None
+    ) -> None:
+        try:
             portfolio.apply_deltas(changes)
         except PortfolioNegativeBalance:
             if not (fee and fee_currency):
@@ -222,8 +243,6 @@ class PortfolioManager:
             if capped:
                 changes.append((fee_currency, -capped, -capped))
             portfolio.apply_deltas(changes)
-        # (the shared ZERO once all released: no zero Decimal kept per order)
-        source.reserved_amount = ZERO if release == source.reserved_amount else source.reserved_amount - release
 
     def _settle_contract_fill(self, order: Order, amount: Decimal) -> None:
         """A contract fill moves no base or quote: it releases the filled part's margin reservation
