@@ -8,10 +8,11 @@ The schedule, drawn from ``random.Random(seed)``, mixes: candles (fills), candle
 (partial fills), 429 and 503 answers to a placement (not processed), a 500 after processing, a
 held reply (the client times out; the order is placed), a connection cut after processing,
 dropped connections and 502 answers on reads, private stream drops, manual cancels on the venue,
-and one ``kill -9`` of the engine with a restart on the same file (the venue moving on while it
-is down). It runs for ``FAULT_SOAK_SECONDS`` seconds (default 30: CI); ``FAULT_SOAK_SEED`` replays
-a schedule (the engine's timing still varies from run to run). The seed is printed and attached
-to any failure; ``FAULT_SOAK_LOG=<file>`` writes the engine processes' output there.
+and one ``kill -9`` of the engine (at a random moment, or while the venue holds a placement's
+reply to an order it places) with a restart on the same file (the venue moving on while it is down). It runs for
+``FAULT_SOAK_SECONDS`` seconds (default 30: CI); ``FAULT_SOAK_SEED`` replays a schedule (the
+engine's timing still varies from run to run). The seed is printed and attached to any failure;
+``FAULT_SOAK_LOG=<file>`` writes the engine processes' output there.
 
 At the end the faults are cleared and the engine must still run; its reconciled state must equal
 the venue's (no order lost, none sent twice, orders, fills and balances equal), then after a clean
@@ -22,6 +23,7 @@ secret.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import random
@@ -33,6 +35,7 @@ from pathlib import Path
 import pytest
 
 from octobot_trading.testing.fake_exchange import FakeBinanceUserData, FakeExchangeServer
+from tests.exchange_data.helpers import until
 from tests.faults.crash_harness import (
     EngineProcess,
     Engines,
@@ -43,7 +46,7 @@ from tests.faults.crash_harness import (
 )
 
 ORDER = "/api/v3/order"
-GRID = {"levels": 3, "spacing_percent": "0.15", "amount_per_level": "0.002"}
+GRID = {"levels": 4, "spacing_percent": "0.15", "amount_per_level": "0.002"}
 #: (action, weight) of the schedule.
 ACTIONS = (
     ("candle", 30),
@@ -56,7 +59,7 @@ ACTIONS = (
     ("read_dropped", 5),
     ("read_502", 4),
     ("stream_drop", 6),
-    ("manual_cancel", 4),
+    ("manual_cancel", 2),
 )
 
 
@@ -112,14 +115,36 @@ class Soak:
         self.done[action] += 1
 
     async def kill_and_restart(self, rng: random.Random) -> None:
+        """``kill -9`` (half the time while the venue holds a placement's reply), the venue moving on
+        while the engine is down, then a new engine process on the same file."""
         assert self.engine is not None
-        await self.engine.kill()
+        if rng.random() < 0.5:
+            await self.kill_during_a_placement()
+        else:
+            await self.engine.kill()
         self.done["kill_restart"] += 1
         self.advance(rng.randint(0, 3))  # the venue moves on while the engine is down
         open_orders = sorted((o for o in self.server.state.orders.values() if o.is_open), key=lambda o: o.order_id)
         if open_orders and rng.random() < 0.5:
             self.server.state.cancel_order(rng.choice(open_orders))
         await self.start_engine()
+
+    async def kill_during_a_placement(self) -> None:
+        """Hold the next placement's reply (the venue processes it), have the engine place an order
+        (a buy far under the market, beside the grid's), and kill it once the request reached the
+        venue."""
+        assert self.engine is not None
+        hold = self.server.faults.timeout_after(30.0)
+        placed = len(self.server.state.order_requests)
+        market = self.server.state.markets["BTCUSDT"]
+        price = (market.last_price * Decimal("0.9")).quantize(market.tick_size)
+        await self.engine.send("place", type="limit", side="buy", amount="0.001", price=str(price))
+        with contextlib.suppress(AssertionError):  # a fault armed earlier may refuse it first
+            await until(lambda: len(self.server.state.order_requests) > placed, limit_s=5.0)
+        await self.engine.kill()
+        if hold in self.server.faults.faults:
+            self.server.faults.faults.remove(hold)
+        self.done["killed_during_a_placement"] += len(self.server.state.order_requests) > placed
 
 
 @pytest.fixture
@@ -166,7 +191,7 @@ async def soak(
     names, weights = zip(*ACTIONS, strict=True)
     loop = asyncio.get_running_loop()
     start = loop.time()
-    kill_at = start + duration * rng.uniform(0.3, 0.7)
+    kill_at = start + duration * rng.uniform(0.2, 0.6)
     while loop.time() - start < duration:
         if run.done["kill_restart"] == 0 and loop.time() >= kill_at:
             await run.kill_and_restart(rng)
