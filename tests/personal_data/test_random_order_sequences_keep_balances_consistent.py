@@ -13,7 +13,7 @@ import asyncio
 import os
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from octobot_trading.enums import OrderSide
@@ -135,8 +135,24 @@ async def _run(ops) -> None:
 
 EXAMPLES = int(os.environ.get("OT_PROPERTY_EXAMPLES", "300"))
 
+#: A partial fill of an OCO sell cancels its sibling holding the shared reservation; the remaining
+#: part must stay reserved (a later sell must not take those funds, the rest of the fill must settle).
+OCO_PARTLY_FILLED_THEN_MORE_SELLS = [
+    ("limit", "sell", D("2.035"), D("50.01")),
+    ("limit", "sell", D("2.999"), D("50.01")),
+    ("oco", D("1.967"), D("50.00"), D("50.00")),
+    ("candle", D("50.01"), D("50.01"), D("50"), D("50.00"), D("1.3")),
+    ("limit", "sell", D("3"), D("50.00")),
+    ("candle", D("50.00"), D("50"), D("50"), D("50.00"), D("2.634")),
+]
+
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operations, min_size=1, max_size=30))
+@example(ops=OCO_PARTLY_FILLED_THEN_MORE_SELLS)
 def test_random_sequences_keep_the_books_exact(ops):
     asyncio.run(_run(ops))
+
+
+def test_oco_partly_filled_sell_keeps_its_remaining_reserved_once_the_sibling_is_canceled():
+    asyncio.run(_run(OCO_PARTLY_FILLED_THEN_MORE_SELLS))

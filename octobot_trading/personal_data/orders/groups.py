@@ -16,10 +16,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from octobot_trading.util.decimals import ZERO
+
 if TYPE_CHECKING:
     from octobot_trading.personal_data.orders.order import Order
 
-__all__ = ["CancelOrder", "GroupAction", "GroupKind", "OrderGroup", "ResizeOrder"]
+__all__ = ["CancelOrder", "GroupAction", "GroupKind", "OrderGroup", "ResizeOrder", "pass_on_reservation"]
 
 
 class GroupKind(StrEnum):
@@ -91,3 +93,32 @@ class OrderGroup:
 
     def __repr__(self) -> str:
         return f"OrderGroup({self.kind.value}, {self.name}, {len(self.orders)} orders)"
+
+
+def pass_on_reservation(order: Order) -> None:
+    """Hand what ``order`` still reserves to the group member still open that shares it.
+
+    Called when ``order`` ends without filling: the first sibling still open whose reservation is
+    ``order``'s (same funds) takes it over and becomes the owner the other sharers use. Nothing is
+    released or reserved again: the funds stay locked for that sibling's remaining amount.
+    """
+    group = order.group
+    if group is None or order.reserved_currency is None or not order.reserved_amount:
+        return
+    heir: Order | None = None
+    for sibling in group.orders:
+        if sibling.reservation_owner is not order or sibling.is_done:
+            continue
+        if heir is None:
+            if sibling.sub_portfolio != order.sub_portfolio or sibling.reserved_currency not in (
+                None,
+                order.reserved_currency,
+            ):
+                return
+            heir = sibling
+            heir.reservation_owner = None
+            heir.reserved_currency = order.reserved_currency
+            heir.reserved_amount += order.reserved_amount
+            order.reserved_amount = ZERO
+        else:
+            sibling.reservation_owner = heir

@@ -23,6 +23,7 @@ from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderSide, OrderStatus
 from octobot_trading.errors import InvalidOrderState
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
+from octobot_trading.personal_data.orders.groups import pass_on_reservation
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
 from octobot_trading.personal_data.orders.order_types import create_order_instance
 from octobot_trading.personal_data.portfolios.portfolio_manager import PortfolioManager
@@ -440,6 +441,7 @@ class OrdersManager:
         if status is _REJECTED and order.status is not _PENDING_CREATION:
             status = OrderStatus.CANCELED
         order.transition(status)
+        pass_on_reservation(order)  # (a group sibling still open may share its reservation)
         self.portfolio_manager.release(order)
         self._mark_done(order)
         if self.journal is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "funds_needed",
     "matching_trades",
     "optional_decimal",
+    "pass_on_reservation",
     "settle_fill",
 ]
 
@@ -55,6 +56,7 @@ class SimOrder:
         "reserved",
         "reserved_currency",
         "resting",
+        "sharers",
         "status",
         "timestamp",
         "updated",
@@ -75,6 +77,8 @@ class SimOrder:
         self.reserve_unit = ZERO
         #: Order whose locked funds this one shares (OCO exits on the same funds).
         self.owner: SimOrder | None = None
+        #: Orders sharing this one's locked funds (None when none).
+        self.sharers: list[SimOrder] | None = None
         self.timestamp = timestamp
         self.updated = timestamp
         self._view: ExchangeOrder | None = None
@@ -147,6 +151,26 @@ def settle_fill(
     record.status = _FILLED if last_fill else _PARTIALLY_FILLED
     record.touch()
     return fee, received
+
+
+def pass_on_reservation(record: SimOrder) -> None:
+    """Hand what ``record`` (ending unfilled) still locks to the first open order sharing it.
+
+    That order becomes the owner the other open sharers use; the funds stay locked.
+    """
+    heir: SimOrder | None = None
+    for sharer in record.sharers or ():
+        if sharer.owner is not record or sharer.status not in (_OPEN, _PARTIALLY_FILLED):
+            continue
+        if heir is None:
+            heir = sharer
+            heir.owner = None
+            heir.reserved += record.reserved
+            record.reserved = ZERO
+        else:
+            sharer.owner = heir
+            heir.sharers = [*(heir.sharers or ()), sharer]
+    record.sharers = None
 
 
 def funds_needed(record: SimOrder, reserve_price_of: Callable[[RestingOrder], Decimal | None]) -> Decimal:

@@ -33,6 +33,7 @@ from octobot_trading.exchanges.connectors.simulator.order_records import (
     funds_needed,
     matching_trades,
     optional_decimal,
+    pass_on_reservation,
     settle_fill,
 )
 from octobot_trading.exchanges.connectors.simulator.order_rules import adapt_order
@@ -386,6 +387,8 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         record = SimOrder(resting, self.clock.now_ms())
         record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
         record.reserve_unit = reserve_price
+        if owner is not None:
+            owner.sharers = [*(owner.sharers or ()), record]
         self._orders[record.id] = record
         self._by_client_id[client_order_id] = record
         if order_type is _MARKET:
@@ -483,6 +486,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         if self.engine.remove(order_id, symbol) is None:
             raise OrderNotFound(f"order {order_id} is not open", exchange=self.name, symbol=symbol, order_id=order_id)
         if record.reserved_currency is not None:
+            pass_on_reservation(record)  # (an open order may share its locked funds)
             self.account.unlock(record.reserved_currency, record.reserved)
         elif self.futures is not None:
             self.futures.release(order_id)
