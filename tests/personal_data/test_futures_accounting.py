@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import fields, replace
 from decimal import Decimal as D
 from typing import Any
 
@@ -18,6 +19,8 @@ from octobot_trading.errors import (
     OpenPositionsError,
 )
 from octobot_trading.personal_data.positions.accounting import FuturesAccount
+from octobot_trading.personal_data.positions.fill_planning import valued
+from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractSpec, MarginTier, contract_kind, settle_currency
 from octobot_trading.util.decimals import divide_to_step
 
@@ -480,3 +483,26 @@ def test_liquidation_bounds_give_a_float_pre_check_that_follows_the_positions():
     [liq] = acc.check_isolated_liquidation(XRP, [long_liq], 2)
     assert liq.side is PositionSide.LONG
     assert acc.liquidation_bounds(XRP) == (float("-inf"), high)  # recomputed once the long is gone
+
+
+def test_revaluing_a_position_at_a_mark_changes_only_mark_pnl_and_maintenance_margin() -> None:
+    spec = ContractSpec(contract_size="10", maintenance_margin_rate="0.004").for_symbol(XRP)
+    position = Position(
+        XRP,
+        PositionSide.SHORT,
+        D("3"),
+        D("1.25"),
+        D("1.2"),
+        D("1.5"),
+        D("5"),
+        D("1.49"),
+        1_700_000_000_000,
+        MarginMode.ISOLATED,
+        D("7.5"),
+        D("0.144"),
+        D("-0.3"),
+    )
+    revalued = valued(spec, position, D("1.3"))
+    expected = replace(position, mark_price=D("1.3"), unrealized_pnl=D("-1.5"), maintenance_margin=D("0.156"))
+    assert revalued == expected
+    assert all(getattr(revalued, f.name) == getattr(expected, f.name) for f in fields(Position))

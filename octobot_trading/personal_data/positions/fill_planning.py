@@ -11,7 +11,6 @@ its :class:`ContractSpec` and settings (formulas in
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -53,12 +52,24 @@ class FillPlan:
 def valued(spec: ContractSpec, position: Position, mark: Decimal) -> Position:
     """``position`` at mark price ``mark``: its unrealized PnL and maintenance margin follow."""
     q = position.contracts * spec.contract_size
-    assert position.entry_price is not None
-    return dataclasses.replace(
-        position,
-        mark_price=mark,
-        unrealized_pnl=cm.pnl(spec.kind, position.side, q, position.entry_price, mark),
-        maintenance_margin=spec.maintenance_margin(cm.notional(spec.kind, q, mark)),
+    entry = position.entry_price
+    assert entry is not None
+    kind, side = spec.kind, position.side
+    # every field spelled out: a direct construction is several times cheaper than dataclasses.replace
+    return Position(
+        position.symbol,
+        side,
+        position.contracts,
+        entry,
+        mark,
+        cm.pnl(kind, side, q, entry, mark),
+        position.leverage,
+        position.liquidation_price,
+        position.timestamp,
+        position.margin_mode,
+        position.initial_margin,
+        spec.maintenance_margin(cm.notional(kind, q, mark)),
+        position.realized_pnl,
     )
 
 

@@ -17,10 +17,12 @@ from typing import Any
 from octobot_trading.enums import MarginMode, PositionSide
 from octobot_trading.errors import BadExchangeResponse
 from octobot_trading.exchanges.types import ExchangePosition
+from octobot_trading.util.records import fast_frozen_init
 
 __all__ = ["Position", "PositionsManager"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """One open futures position (``side`` LONG or SHORT; ``size`` = ``contracts``, in contracts).
