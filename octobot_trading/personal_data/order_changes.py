@@ -149,6 +149,7 @@ class OrderChanges:
             spec_price = order.reference_price or self._last_price(order.symbol)
             market.spec.check_limits(order.remaining, spec_price)
             currency, needed = self.funds.reservation(order)
+            needed = max(needed, self.funds.sharers_need(order, currency))  # (group siblings sharing it)
             delta = needed - order.reserved_amount
             if delta > 0:
                 self.portfolio_manager.reserve(order, currency, delta)

@@ -112,6 +112,22 @@ class OrderFunds:
             amount = max(ZERO, amount - owner.reserved_amount)
         return currency, amount
 
+    def sharers_need(self, order: Order, currency: str) -> Decimal:
+        """The most any open group sibling sharing ``order``'s reservation needs of it (beyond its own)."""
+        needed = ZERO
+        group = order.group
+        if group is None:
+            return needed
+        for sibling in group.orders:
+            if sibling.reservation_owner is not order or sibling.is_done:
+                continue
+            own_currency, own = self.portfolio_manager.reservation_for(
+                sibling, self.reserve_price(sibling), *self.fee_terms(sibling)
+            )
+            if own_currency == currency:
+                needed = max(needed, own - sibling.reserved_amount)
+        return needed
+
     def check(self, order: Order, last: Decimal | None = None) -> tuple[str, Decimal]:
         """The reservation of ``order``, or ``InsufficientFunds`` when the free funds do not cover it."""
         currency, amount = self.reservation(order, last)

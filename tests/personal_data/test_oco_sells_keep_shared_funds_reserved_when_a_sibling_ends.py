@@ -73,3 +73,20 @@ def test_oco_sell_keeps_the_shared_funds_reserved_when_the_user_cancels_the_sibl
         assert await _books(acc) == ((D(10), D(10)), (D(10), D(10)))
 
     asyncio.run(scenario())
+
+
+def test_shrinking_the_oco_sell_holding_the_shared_funds_keeps_what_its_sibling_still_needs_reserved():
+    async def scenario():
+        acc = await make_account({"USDT": "1000", "BTC": "10"}, markets=MARKETS, prices={"BTC/USDT": "100"})
+        stop, limit = await _oco_pair(acc, "2")
+        await acc.trader.edit_order(stop, amount=D(1))
+
+        # the limit sell still offers 2 BTC: they stay reserved
+        assert await _books(acc) == ((D(10), D(8)), (D(10), D(8)))
+        assert sum(acc.personal.orders_manager.reserved_by_open_orders().values()) == D(2)
+        await acc.candle("100", "121", "99", "120", volume="5")  # the limit sell fills, the stop is canceled
+
+        assert (limit.status, limit.filled, stop.status) == (OrderStatus.CLOSED, D(2), OrderStatus.CANCELED)
+        assert await _books(acc) == ((D(8), D(8)), (D(8), D(8)))
+
+    asyncio.run(scenario())

@@ -177,8 +177,20 @@ def funds_needed(record: SimOrder, reserve_price_of: Callable[[RestingOrder], De
     """What ``record`` must lock for its remaining amount once edited, after the funds of the order it shares.
 
     A sell locks its base amount; a trailing buy keeps the unit its reservation was valued at;
-    another buy is valued at ``reserve_price_of(resting)``.
+    another buy is valued at ``reserve_price_of(resting)``. An order whose locked funds others
+    share keeps at least what each open sharer needs beyond its own locked part.
     """
+    needed = _own_need(record, reserve_price_of)
+    owner = record.owner
+    if owner is not None and owner.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+        needed = max(ZERO, needed - owner.reserved)
+    for sharer in record.sharers or ():
+        if sharer.owner is record and sharer.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
+            needed = max(needed, _own_need(sharer, reserve_price_of) - sharer.reserved)
+    return needed
+
+
+def _own_need(record: SimOrder, reserve_price_of: Callable[[RestingOrder], Decimal | None]) -> Decimal:
     resting = record.resting
     remaining = resting.amount - resting.filled
     if resting.side is OrderSide.SELL:
@@ -187,11 +199,7 @@ def funds_needed(record: SimOrder, reserve_price_of: Callable[[RestingOrder], De
         unit = record.reserve_unit
     else:
         unit = reserve_price_of(resting)
-    needed = remaining * (unit or ZERO)
-    owner = record.owner
-    if owner is not None and owner.status in (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED):
-        needed = max(ZERO, needed - owner.reserved)
-    return needed
+    return remaining * (unit or ZERO)
 
 
 def closed_order_views(
