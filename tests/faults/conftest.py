@@ -11,11 +11,12 @@ local orders, trades and balances equal to the venue's, the engine still running
 from __future__ import annotations
 
 import asyncio
+import io
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
@@ -45,6 +46,7 @@ __all__ = [
     "VenueClock",
     "assert_engine_matches_venue",
     "assert_no_secret",
+    "drive_task",
     "far_buy_price",
     "forget_back_off",
     "live_builder",
@@ -57,6 +59,7 @@ __all__ = [
     "venue_orders",
 ]
 
+T = TypeVar("T")
 HOUR = 3600.0
 #: Silence of the private streams (with orders open) after which the engine reconciles over REST.
 WATCHDOG = 30.0
@@ -191,11 +194,22 @@ def far_buy_price(server: FakeExchangeServer, symbol_id: str = "BTCUSDT") -> Dec
 
 
 async def reconcile(manager: ExchangeManager) -> None:
-    """One REST reconciliation of the account (what a poll does), taken under the sync lock."""
+    """One REST reconciliation of the account (what a poll does), taken under the sync lock.
+
+    The simulated clock is moved meanwhile: a stream reconciliation holding the lock may be
+    waiting for a retry's backoff on it."""
     component = manager.get_component("trader", TraderComponent)
-    async with component.sync_lock:
-        await manager.trader.sync_with_exchange(manager.symbols)
-        await manager.trader.refresh_balances()
+
+    async def locked() -> None:
+        async with component.sync_lock:
+            await manager.trader.sync_with_exchange(manager.symbols)
+            await manager.trader.refresh_balances()
+
+    clock = manager.clock
+    if isinstance(clock, SimulatedClock):
+        await drive_task(clock, locked())
+    else:
+        await locked()
 
 
 def venue_orders(server: FakeExchangeServer, api_key: str | None = None) -> list[FakeOrder]:
@@ -277,6 +291,25 @@ def assert_no_secret(server: FakeExchangeServer, caplog: pytest.LogCaptureFixtur
         for text in texts:
             leaked = [p for p in pieces if p in text]
             assert not leaked, f"secret piece {leaked[0]!r} in: {text[:200]}"
+
+
+async def drive_task(clock: SimulatedClock, awaitable: Awaitable[T], *, limit_s: float = 30.0) -> T:
+    """Await ``awaitable`` (real loopback I/O) while moving ``clock`` to each pending wake time;
+    fail, showing where it waits, when it has not finished after ``limit_s`` real seconds."""
+    task = asyncio.ensure_future(awaitable)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.005)
+        if loop.time() > deadline:
+            stack = io.StringIO()
+            task.print_stack(file=stack)
+            task.cancel()
+            raise AssertionError(f"not finished after {limit_s} s:\n{stack.getvalue()}")
+        wake = clock.next_wake_ms
+        if wake is not None and not task.done():
+            clock.set_time(wake)
+    return task.result()
 
 
 async def settle(seconds: float = 0.05) -> None:

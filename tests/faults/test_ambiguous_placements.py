@@ -11,11 +11,11 @@ import pytest
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.testing.fake_exchange.faults import Fault, FaultInjector
-from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    drive_task,
     far_buy_price,
     live_builder,
     settle,

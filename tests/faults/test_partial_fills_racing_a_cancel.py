@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 
 from octobot_trading.enums import OrderStatus
-from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    drive_task,
     live_builder,
     resting_buy,
     settle,
@@ -45,7 +45,7 @@ async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue,
         assert fake.status == "PARTIALLY_FILLED"
         filled_before = order.filled
         # the cancel request reaches the venue, which fills more before processing it
-        server.faults.latency(0.3, method="DELETE", path=ORDER_PATH, times=1)
+        server.faults.latency(1.0, method="DELETE", path=ORDER_PATH, times=1)
         user_data.stalled = stream == "stalled"  # the fills' reports are lost, or race the reply
         cancel = asyncio.ensure_future(manager.trader.cancel_order(order))
         await until(lambda: server.faults.count("DELETE", ORDER_PATH) == 1)
@@ -55,7 +55,7 @@ async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue,
             if len(fake.fills) > before:
                 break
         assert len(fake.fills) > before and fake.is_open  # filled more, still open for the cancel
-        await cancel
+        await asyncio.wait_for(cancel, 30)
         user_data.stalled = False
         await settle()
         assert fake.status == "CANCELED" and fake.executed_qty > filled_before

@@ -11,11 +11,11 @@ import pytest
 from octobot_trading.errors import RateLimitExceeded
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from tests.exchange_data.helpers import drive
-from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    drive_task,
     far_buy_price,
     live_builder,
     sim_clock,

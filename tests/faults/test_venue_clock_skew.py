@@ -10,12 +10,12 @@ from typing import cast
 import pytest
 
 from octobot_trading.errors import AuthenticationError
-from tests.exchanges.conftest import drive as drive_task
 from tests.faults.conftest import (
     ORDER_PATH,
     VenueClock,
     assert_engine_matches_venue,
     assert_no_secret,
+    drive_task,
     far_buy_price,
     live_builder,
     reconcile,
@@ -47,7 +47,7 @@ async def test_a_venue_clock_seconds_off_resyncs_once_retries_reads_and_never_re
 
         venue_clock.offset_ms -= 4_000  # the venue's clock falls behind: requests look early
         syncs = server.faults.count("GET", TIME)
-        await drive_task(clock, reconcile(manager))  # reads: refused once, re-synced, read again
+        await reconcile(manager)  # reads: refused once, re-synced, read again
         # one re-sync per refused request (a background reader refused meanwhile adds its own)
         resyncs = _resyncs(caplog)
         assert server.faults.count("GET", TIME) > syncs and 1 <= resyncs <= 2
