@@ -268,16 +268,12 @@ def divide_to_step(numerator: Decimal, denominator: Decimal, step: Decimal, roun
         raise InvalidNumber("division by zero")
     if rounding not in _ROUNDINGS:
         raise ValueError(f"unknown rounding {rounding!r}")
-    num_exp, den_exp, step_exp = (v.as_tuple().exponent for v in (numerator, denominator, step))
-    assert isinstance(num_exp, int) and isinstance(den_exp, int) and isinstance(step_exp, int)
-    # numerator / (denominator * step) as a fraction of integers
-    n = int(_EXACT.scaleb(numerator, -num_exp))
-    d = int(_EXACT.scaleb(denominator, -den_exp)) * int(_EXACT.scaleb(step, -step_exp))
-    shift = num_exp - den_exp - step_exp
-    if shift >= 0:
-        n *= 10**shift
-    else:
-        d *= 10**-shift
+    # numerator / (denominator * step) = (a/b) / ((c/e) * (s/t)) as a fraction of integers
+    a, b = numerator.as_integer_ratio()
+    c, e = denominator.as_integer_ratio()
+    s, t = step.as_integer_ratio()
+    n = a * e * t
+    d = b * c * s
     if d < 0:
         n, d = -n, -d
     if rounding == "floor":

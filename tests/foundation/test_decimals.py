@@ -1,6 +1,7 @@
 """Exact money helpers."""
 
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -11,6 +12,7 @@ from octobot_trading.util.decimals import (
     ceil_to_step,
     decimal_from_data_float,
     decimal_to_str,
+    divide_to_step,
     floor_significant,
     floor_to_step,
     nearest_to_step,
@@ -202,3 +204,28 @@ def test_market_spec_treats_an_unbounded_venue_maximum_as_no_limit():
     spec = MarketSpec(max_amount="1e30", max_cost=str(2**127), max_price="1000000")
     assert spec.max_amount is None and spec.max_cost is None
     assert spec.max_price == Decimal("1000000")
+
+
+divisors = st.decimals(
+    min_value=Decimal("-1e12"), max_value=Decimal("1e12"), allow_nan=False, allow_infinity=False, places=12
+).filter(lambda d: d != 0)
+division_steps = st.sampled_from([Decimal(s) for s in ("1e-18", "0.01", "1", "0.0005", "25", "1E+3", "0.10")])
+
+
+@given(huge, divisors, division_steps, st.sampled_from(["nearest", "floor", "ceil"]))
+def test_divide_to_step_is_the_exact_quotient_rounded_once_with_the_step_s_decimals(
+    numerator, denominator, step, rounding
+):
+    exact = Fraction(numerator) / (Fraction(denominator) * Fraction(step))
+    units = exact.numerator // exact.denominator
+    rest = exact - units
+    if rounding == "ceil" and rest:
+        units += 1
+    elif rounding == "nearest" and (rest > Fraction(1, 2) or (rest == Fraction(1, 2) and units % 2 == 1)):
+        units += 1
+    result = divide_to_step(numerator, denominator, step, rounding)
+    assert result == Fraction(units) * Fraction(step)
+    # the result is written with the step's decimals (its normalized exponent), never a negative zero
+    places = max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
+    assert result.as_tuple().exponent == -places
+    assert not result.is_signed() or result < 0
