@@ -403,3 +403,21 @@ async def test_fetch_positions_of_an_unlisted_symbol_raises_unknown_symbol() -> 
     assert caught.value.symbol == "NOTLISTED/USDT:USDT"
     assert [p.symbol for p in await acc.connector.fetch_positions([XRP])] == [XRP]
     assert [p.symbol for p in await acc.connector.fetch_positions()] == [XRP]
+
+
+async def test_contract_minimum_cost_counts_the_contract_size() -> None:
+    # notional = contracts x contract size x price: 1 contract of 10 XRP at 1.2 is 12 USDT (min 10 passes),
+    # 50 contracts of 0.1 XRP are 6 USDT (refused), whether limit or market
+    big = await xrp_account(contract_size="10", min_cost="10")
+    assert (await market(big, BUY, "1", "1.2")).filled == D(1)
+    assert (await big.trader.create_order(LIMIT, BUY, XRP, "1", price="1.2")).status is OrderStatus.OPEN
+    small = await xrp_account(contract_size="0.1", min_cost="10")
+    for attempt in (
+        lambda: market(small, BUY, "50", "1.2"),
+        lambda: small.trader.create_order(LIMIT, BUY, XRP, "50", price="1.2"),
+    ):
+        with pytest.raises(InvalidOrder) as caught:
+            await attempt()
+        assert caught.value.limit == "min_cost"
+    assert small.connector.positions_snapshot() == []
+    assert (await market(small, BUY, "84", "1.2")).filled == D(84)  # 10.08 USDT
