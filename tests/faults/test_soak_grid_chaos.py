@@ -153,10 +153,15 @@ async def venue() -> AsyncIterator[tuple[FakeExchangeServer, FakeBinanceUserData
         yield pair
 
 
+#: The run's length (seconds); the test's time limit grows with it.
+SOAK_SECONDS = float(os.environ.get("FAULT_SOAK_SECONDS", "30"))
+
+
+@pytest.mark.timeout(SOAK_SECONDS + 240)
 async def test_grid_mode_under_a_seeded_fault_schedule_keeps_the_engine_equal_to_the_venue(venue, tmp_path, caplog):
     caplog.set_level(logging.INFO)
     seed = int(os.environ.get("FAULT_SOAK_SEED") or random.SystemRandom().randrange(2**32))
-    duration = float(os.environ.get("FAULT_SOAK_SECONDS", "30"))
+    duration = SOAK_SECONDS
     print(f"fault soak seed {seed} ({duration:g} s); replay with FAULT_SOAK_SEED={seed}")
     server, user_data = venue
     engines = Engines(server)
