@@ -287,6 +287,17 @@ class TraderComponent:
             except Exception:  # a bug must not end the poll task silently: log it, poll again
                 self._log.exception("trader poll failed unexpectedly; polling continues")
 
+    async def stop_poll(self) -> None:
+        """Cancel the account poll task and wait for it to end (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                if not task.cancelled():
+                    raise
+
     async def stop(self) -> None:
         """Cancel the private streams, the poll task and the trader's tasks (idempotent)."""
         remove, self._remove_order_listener = self._remove_order_listener, None
@@ -300,14 +311,7 @@ class TraderComponent:
             setattr(self, name, None)
             if subscription is not None:
                 subscription.channel.unsubscribe(subscription)
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            try:
-                await task
-            except asyncio.CancelledError:
-                if not task.cancelled():
-                    raise
+        await self.stop_poll()
         await self.trader.stop()
         for hook in self.stop_hooks:
             await hook()

@@ -419,7 +419,7 @@ class StorageComponent:
             present = {order.id for order in current}
             candidates = [*current, *(o for i, o in self._objects.items() if i not in present)]
         else:
-            current = candidates = touched
+            current = candidates = self._with_orders_of_new_trades(touched)
         history = self.history
         for order in candidates:
             mark = self._mark(order)
@@ -489,6 +489,24 @@ class StorageComponent:
         self._saved_balances = balances
         return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)
 
+    def _with_orders_of_new_trades(self, touched: list[Order]) -> list[Order]:
+        """``touched`` plus the orders of the trades not written yet: a batch never holds a fill
+        without the row of its order."""
+        personal = self._personal
+        trades_manager = personal.trades_manager
+        if len(trades_manager) == self._saved_trades:
+            return touched
+        present = {order.id for order in touched}
+        extra: list[Order] = []
+        for trade in trades_manager.trades()[self._saved_trades :]:
+            if trade.order_id in present:
+                continue
+            order = personal.orders_manager.get(trade.order_id) or self._objects.get(trade.order_id)
+            if order is not None:
+                present.add(order.id)
+                extra.append(order)
+        return [*touched, *extra] if extra else touched
+
     def _seen(self, orders: list[Order], complete: bool) -> None:
         """Remember the orders followed (all of them after a full write, added to after a journal one)."""
         if complete:
@@ -510,7 +528,11 @@ class StorageComponent:
             await self.store.close()
 
     async def stop(self) -> None:
-        """Stop the writer, write a last batch and close the file (idempotent)."""
+        """Stop the trader's poll, then the writer, write a last batch and close the file (idempotent)."""
+        if not self._stopped:
+            # the trader's account poll ends first: no order is placed or synced once the journal is
+            # detached (a chained exit released then would reach the venue unjournaled)
+            await self._trader_component.stop_poll()
         task, self._task = self._task, None
         if task is not None:
             task.cancel()

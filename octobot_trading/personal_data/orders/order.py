@@ -259,6 +259,7 @@ class Order:
             raise InvalidOrderState("an open order needs an exchange order id", order_id=self.id)
         self.transition(OrderStatus.OPEN)
         self.exchange_order_id = exchange_order_id
+        self.is_active = True  # on the venue: a chained order matched there is never submitted again
 
     def load_state(
         self,
