@@ -252,6 +252,11 @@ class PortfolioManager:
             part = (
                 order.reserved_amount if amount >= order.remaining else order.reserved_amount * amount / order.remaining
             )
+            if self.balances_from_venue:
+                # live: available is the venue's free amount, which already excludes this order's
+                # margin; releasing it again would count it twice. The next refresh is the truth.
+                order.reserved_amount -= part
+                return
             self.release(order, part)
 
     def apply_margin(self, margin: Mapping[str, tuple[Decimal, Decimal]], reserved: Mapping[str, Decimal]) -> None:
