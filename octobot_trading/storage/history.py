@@ -39,7 +39,12 @@ class HistoryPolicy:
         if isinstance(retention, bool) or not isinstance(retention, timedelta | int | float | None):
             raise ConfigurationError("history_retention must be a timedelta or seconds", field="history_retention")
         if isinstance(retention, int | float):
-            retention = timedelta(seconds=retention)
+            try:  # nan, inf and values past timedelta's range are refused like any other bad setting
+                retention = timedelta(seconds=retention)
+            except (OverflowError, ValueError) as exc:
+                raise ConfigurationError(
+                    f"history_retention {retention!r} is not a usable number of seconds", field="history_retention"
+                ) from exc
         if retention is not None and retention <= timedelta(0):
             raise ConfigurationError("history_retention must be positive", field="history_retention")
         if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1):

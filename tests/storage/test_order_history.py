@@ -101,6 +101,9 @@ async def test_no_history_is_recorded_unless_enabled(server, tmp_path):
     [
         ({"history_retention": -5}, "history_retention"),
         ({"history_retention": "1 day"}, "history_retention"),
+        ({"history_retention": float("nan")}, "history_retention"),
+        ({"history_retention": float("inf")}, "history_retention"),
+        ({"history_retention": 10**20}, "history_retention"),
         ({"history_max_rows": 0}, "history_max_rows"),
     ],
 )
