@@ -137,6 +137,8 @@ class TransactionType(StrEnum):
     DEPOSIT = "deposit"
     WITHDRAWAL = "withdrawal"
     TRANSFER = "transfer"
+    #: A position the venue liquidated (live futures; amount: the margin lost when known, else 0).
+    LIQUIDATION = "liquidation"
 
 
 class TraderType(StrEnum):

@@ -18,14 +18,23 @@ learn here, under the component's sync lock:
   the transactions manager as ``FUNDING_FEE`` transactions (id ``funding:<venue id>``, recorded
   once); the balance itself comes from the venue's balances.
 
+Each new liquidation is also recorded as a ``LIQUIDATION`` transaction (id ``liquidation:<venue
+id>``, in the settle currency, amount: minus the margin lost when the position was known here,
+else 0), so like funding it is recorded once.
+
 Liquidations and funding payments the venue's histories hold at the first read belong to before
-this session: they are remembered, never recorded or announced. A venue lacking funding or
-liquidation history (``NotSupported``) leaves those parts out.
+this session: they are remembered, never recorded or announced. With storage, the account's file
+keeps where those histories were read up to (:meth:`LiveFuturesSync.history_cursor`); a restart
+given it back (:meth:`LiveFuturesSync.resume`) instead reads both histories from there at its
+first sync (before the trading modes start) and records what the venue applied while the engine
+was down, each once (by venue id). A venue lacking funding or liquidation history
+(``NotSupported``) leaves those parts out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -37,14 +46,31 @@ from octobot_trading.personal_data.exchange_personal_data import ExchangePersona
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction
-from octobot_trading.util.contract_spec import contract_kind
+from octobot_trading.util.contract_spec import contract_kind, settle_currency
 from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
 
-__all__ = ["DEFAULT_FUNDING_POLL_SECONDS", "LiveFuturesSync"]
+__all__ = ["DEFAULT_FUNDING_POLL_SECONDS", "HistoryCursor", "LiveFuturesSync"]
 
 #: Seconds between two reads of the account's funding payments.
 DEFAULT_FUNDING_POLL_SECONDS = 60.0
+#: Transaction id prefixes of recorded funding payments and liquidations (then the venue's id).
+FUNDING_PREFIX, LIQUIDATION_PREFIX = "funding:", "liquidation:"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryCursor:
+    """Where the venue's funding and liquidation histories were read up to.
+
+    ``*_since``: the newest time seen (None: the history was empty at the first read);
+    ``*_before``: the venue ids seen at the first read, which belong to before the first session
+    and are never recorded.
+    """
+
+    funding_since: int | None
+    funding_before: frozenset[str]
+    liquidations_since: int | None
+    liquidations_before: frozenset[str]
 
 
 class LiveFuturesSync:
@@ -87,7 +113,9 @@ class LiveFuturesSync:
         self._funding_supported = True
         self._liquidations_supported = True
         self._funding_before: set[str] = set()
+        self._liquidations_before: set[str] = set()
         self._baseline_read = False
+        self._resumed = False
         self._log = get_logger("personal_data.futures_sync")
 
     @property
@@ -97,15 +125,51 @@ class LiveFuturesSync:
     def _wanted(self, symbol: str) -> bool:
         return not self.symbols or symbol in self.symbols
 
+    def history_cursor(self) -> HistoryCursor | None:
+        """Where the histories were read up to (None before the first read): what storage keeps."""
+        if not self._baseline_read:
+            return None
+        return HistoryCursor(
+            self._funding_since,
+            frozenset(self._funding_before),
+            self._liquidations_since,
+            frozenset(self._liquidations_before),
+        )
+
+    def resume(self, cursor: HistoryCursor) -> None:
+        """Continue from a stored ``cursor`` (before the first sync): the first read then records
+        the funding payments and liquidations made since, instead of taking the histories as a
+        baseline. Ids already recorded as transactions (restored from the file) are not again."""
+        self._funding_since = cursor.funding_since
+        self._funding_before = set(cursor.funding_before)
+        self._liquidations_since = cursor.liquidations_since
+        self._liquidations_before = set(cursor.liquidations_before)
+        recorded = self.personal_data.transactions_manager.transactions(TransactionType.LIQUIDATION)
+        known = {t.id[len(LIQUIDATION_PREFIX) :] for t in recorded if t.id.startswith(LIQUIDATION_PREFIX)}
+        self._liquidation_ids = self._liquidations_before | known
+        self._resumed = True
+        self._baseline_read = False
+
     async def _baseline(self) -> None:
         """Once, first: remember the liquidations and funding payments the venue's histories hold
-        before this session, so that only later ones are recorded and announced."""
+        before this session, so that only later ones are recorded and announced; after
+        :meth:`resume`, read both histories from the stored cursor instead (retried at the next
+        read when a read fails)."""
         if self._baseline_read:
             return
         self._baseline_read = True
+        if self._resumed:
+            try:
+                await self.read_liquidations()
+                await self.read_funding(force=True)
+            except BaseException:
+                self._baseline_read = False
+                raise
+            return
         try:
             for liquidation in await self.exchange.fetch_my_liquidations():
                 self._liquidation_ids.add(liquidation.id)
+                self._liquidations_before.add(liquidation.id)
                 self._liquidations_since = max(self._liquidations_since or 0, liquidation.timestamp)
         except NotSupported as exc:
             self._liquidations_supported = False
@@ -153,10 +217,22 @@ class LiveFuturesSync:
             return []
         new = [x for x in rows if x.id not in self._liquidation_ids and self._wanted(x.symbol)]
         known = {(p.symbol, p.side.value): p for p in shrunk or []}
-        for liquidation in new:
+        local = [self._as_local(x, known.get((x.symbol, x.side))) for x in new]
+        transactions = self.personal_data.transactions_manager
+        for liquidation, as_local in zip(new, local, strict=True):
             self._liquidation_ids.add(liquidation.id)
             self.liquidations.append(liquidation)
             self._liquidations_since = max(self._liquidations_since or 0, liquidation.timestamp)
+            transactions.record(
+                Transaction(
+                    id=f"{LIQUIDATION_PREFIX}{liquidation.id}",
+                    type=TransactionType.LIQUIDATION,
+                    currency=settle_currency(liquidation.symbol),
+                    amount=ZERO - as_local.margin_lost,
+                    timestamp=liquidation.timestamp,
+                    symbol=liquidation.symbol,
+                )
+            )
             self._log.warning(
                 "%s %s position of %s contracts liquidated at %s",
                 liquidation.symbol,
@@ -164,7 +240,7 @@ class LiveFuturesSync:
                 liquidation.contracts,
                 liquidation.price,
             )
-        await self._positions.notify_liquidations([self._as_local(x, known.get((x.symbol, x.side))) for x in new])
+        await self._positions.notify_liquidations(local)
         return new
 
     @staticmethod
@@ -211,7 +287,7 @@ class LiveFuturesSync:
             self._funding_since = max(self._funding_since or 0, payment.timestamp)
             added += transactions.record(
                 Transaction(
-                    id=f"funding:{payment.id}",
+                    id=f"{FUNDING_PREFIX}{payment.id}",
                     type=TransactionType.FUNDING_FEE,
                     currency=payment.currency,
                     amount=payment.amount,

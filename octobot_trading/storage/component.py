@@ -43,7 +43,7 @@ from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError, StorageError
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.price_triggers import PriceTrigger
-from octobot_trading.storage import codec
+from octobot_trading.storage import codec, futures_state
 from octobot_trading.storage.history import HistoryPolicy, HistoryRecorder
 from octobot_trading.storage.models import BalanceRow, OrderRow
 from octobot_trading.storage.store import SqliteStore, StoredState
@@ -160,6 +160,7 @@ class StorageComponent:
             inferred = codec.inferred_from_meta(state.meta.get(codec.META_INFERRED))
             superseded = codec.ids_from_meta(codec.META_SUPERSEDED, state.meta.get(codec.META_SUPERSEDED))
             given_up_ids = set(codec.ids_from_meta(codec.META_GIVEN_UP, state.meta.get(codec.META_GIVEN_UP)))
+            cursor = futures_state.cursor_from_meta(state.meta.get(futures_state.META_FUTURES_HISTORY))
         except StorageError as exc:
             raise StorageError(f"storage file {self.store.path}: {exc.message}", order_id=exc.order_id) from exc
         except (ValueError, ArithmeticError) as exc:
@@ -176,6 +177,9 @@ class StorageComponent:
         all_orders, orders = orders, [o for o in orders if o.id not in parked]
         for transaction in transactions:
             personal.transactions_manager.record(transaction)
+        sync = getattr(self._trader_component, "futures_sync", None)
+        if sync is not None and cursor is not None:  # the first sync records what was missed while down
+            sync.resume(cursor)
         if "account" in balances:
             # real account: the balances at the last write are the base the fills made while down
             # settle on; the trader's first poll then replaces them with the venue's
@@ -200,7 +204,7 @@ class StorageComponent:
         await self._rearm(orders, state.orders)
         self._remember(state, all_orders)
         self._superseded = set(superseded)
-        for key in (codec.META_INFERRED, codec.META_GIVEN_UP):
+        for key in (codec.META_INFERRED, codec.META_GIVEN_UP, futures_state.META_FUTURES_HISTORY):
             if key in state.meta:
                 self._saved_meta[key] = state.meta[key]
         self._objects = {order.id: order for order in all_orders}
@@ -451,6 +455,9 @@ class StorageComponent:
         given_up = codec.ids_to_meta(o.client_order_id for o in personal.orders_manager.given_up_orders())
         if given_up != self._saved_meta[codec.META_GIVEN_UP]:
             meta[codec.META_GIVEN_UP] = given_up
+        cursor = self._futures_cursor()
+        if cursor is not None and cursor != self._saved_meta.get(futures_state.META_FUTURES_HISTORY):
+            meta[futures_state.META_FUTURES_HISTORY] = cursor
         new_transactions = [
             codec.transaction_row(t)
             for t in personal.transactions_manager.recorded()
@@ -488,6 +495,12 @@ class StorageComponent:
         self._saved_transactions.update(t.id for t in new_transactions)
         self._saved_balances = balances
         return len(orders) + len(new_trades) + len(new_transactions) + (len(balances) if balances_changed else 0)
+
+    def _futures_cursor(self) -> str | None:
+        """Live futures: where the funding and liquidation histories were read up to (None before)."""
+        sync = getattr(self._trader_component, "futures_sync", None)
+        cursor = None if sync is None else sync.history_cursor()
+        return None if cursor is None else futures_state.cursor_to_meta(cursor)
 
     def _with_orders_of_new_trades(self, touched: list[Order]) -> list[Order]:
         """``touched`` plus the orders of the trades not written yet: a batch never holds a fill
