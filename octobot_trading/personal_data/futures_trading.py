@@ -104,6 +104,14 @@ class FuturesTrading:
         spec = self.spec(symbol)
         return self._position_mode.get(symbol) or (spec.position_mode if spec is not None else PositionMode.ONE_WAY)
 
+    def remember_settings(
+        self, symbol: str, leverage: Decimal, margin_mode: MarginMode, position_mode: PositionMode
+    ) -> None:
+        """Take ``symbol``'s settings as the venue holds them (a restart's restored state; nothing sent)."""
+        self._leverage[symbol] = leverage
+        self._margin_mode[symbol] = margin_mode
+        self._position_mode[symbol] = position_mode
+
     async def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
         """Set ``symbol``'s leverage at the venue (see the module docstring); return it."""
         value = to_decimal(leverage, name="leverage")

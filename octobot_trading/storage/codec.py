@@ -171,6 +171,7 @@ def trade_row(trade: Trade) -> TradeRow:
         timestamp=trade.timestamp,
         taker_or_maker=trade.taker_or_maker.value if trade.taker_or_maker else None,
         sub_portfolio=trade.sub_portfolio,
+        realized_pnl=_text(trade.realized_pnl),
     )
 
 
@@ -190,6 +191,7 @@ def trade_from_row(row: TradeRow) -> Trade:
         timestamp=row.timestamp,
         taker_or_maker=TradeType(row.taker_or_maker) if row.taker_or_maker else None,
         sub_portfolio=row.sub_portfolio,
+        realized_pnl=_dec(row.realized_pnl),
     )
 
 

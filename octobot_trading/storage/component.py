@@ -111,6 +111,10 @@ class StorageComponent:
         self._stopped = False
         self._started = False
         self._flushing = asyncio.Lock()
+        #: paper trading: the simulated venue's futures account
+        self._paper_futures = (
+            futures_state.PaperFuturesState(manager.exchange.connector) if manager.is_simulated else None
+        )
         #: the order status history (None unless enabled)
         self.history = None if history is None else HistoryRecorder(history, manager.clock)
         self._log = get_logger("storage")
@@ -192,7 +196,7 @@ class StorageComponent:
             pm.starting_totals = dict(self._stored_starting)
         if self.manager.is_simulated:
             self._drop_unsent_intents(orders)
-            await self._restore_simulated_venue(orders, trades, balances.get("account", {}))
+            await self._restore_simulated_venue(orders, trades, balances.get("account", {}), state)
         for order in orders:
             personal.orders_manager.add(order)
         for order in given_up:
@@ -228,19 +232,22 @@ class StorageComponent:
                 self._log.warning("order %s was not placed before the last stop; rejected", order.client_order_id)
 
     async def _restore_simulated_venue(
-        self, orders: list[Order], trades: list[Any], account: dict[str, tuple[Decimal, Decimal]]
+        self, orders: list[Order], trades: list[Any], account: dict[str, tuple[Decimal, Decimal]], state: StoredState
     ) -> None:
-        """Give the simulated venue its balances back and re-place the active open orders on it."""
+        """Give the simulated venue its balances (and futures account) back and re-place the active open orders."""
         from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 
         connector = self.manager.exchange.connector
         if not isinstance(connector, SimulatedConnector):
             return
         # venue ids continue after the stored ones, so a new id never collides with a stored order or fill
+        settled = {row.currency for row in state.futures.wallets}  # in the futures wallets, not the spot account
         connector.restore_account(
-            {c: total for c, (total, _) in account.items()},
+            {c: total for c, (total, _) in account.items() if c not in settled},
             known_ids=[o.exchange_order_id for o in orders] + [t.id for t in trades],
         )
+        if self._paper_futures is not None:
+            self._paper_futures.restore(state.futures, [t.id for t in trades], self.trader.futures)
         placed: dict[str, str] = {}
         for order in orders:
             if order.is_done or not order.is_active or order.exchange_order_id is None:
@@ -270,6 +277,8 @@ class StorageComponent:
             )
             order.replaced_on_venue(view.id)
             placed[order.id] = view.id
+        if connector.futures is not None:  # the trader's positions and margin follow the restored account
+            await connector.push_positions([])
 
     async def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
         """Re-install the trader's reactions (groups, chains) and price watches of restored orders."""
@@ -466,10 +475,13 @@ class StorageComponent:
         balances = codec.balance_rows(personal.portfolio_manager)
         balances_changed = balances != self._saved_balances
         history_rows = history.pending() if history is not None else []
+        futures = self._paper_futures.pending() if self._paper_futures is not None else None
         prune = None
         if history is not None and touched is None:
             prune = history.policy.prune_bounds(self.manager.clock.now_ms())
-        if not (orders or new_trades or new_transactions or balances_changed or meta or history_rows or prune):
+        if not (
+            orders or new_trades or new_transactions or balances_changed or meta or history_rows or prune or futures
+        ):
             self._seen(current, touched is None)
             return 0
         await self.store.save(
@@ -482,7 +494,10 @@ class StorageComponent:
             meta=meta,
             history=history_rows,
             prune_history=prune,
+            futures=futures,
         )
+        if futures is not None and self._paper_futures is not None:
+            self._paper_futures.written(futures)
         if history is not None:
             history.written(len(history_rows))
         self._saved_orders.update(fingerprints)

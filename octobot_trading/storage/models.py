@@ -11,7 +11,16 @@ from decimal import Decimal, InvalidOperation
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-__all__ = ["BalanceRow", "HistoryRow", "OrderRow", "TradeRow", "TransactionRow"]
+__all__ = [
+    "BalanceRow",
+    "ContractSettingRow",
+    "HistoryRow",
+    "OrderRow",
+    "PositionRow",
+    "TradeRow",
+    "TransactionRow",
+    "WalletRow",
+]
 
 
 def _check_decimal(value: str | None) -> str | None:
@@ -107,8 +116,10 @@ class TradeRow(_Row):
     timestamp: int
     taker_or_maker: str | None
     sub_portfolio: str | None
+    #: gross PnL of the part of a position a contract fill closed (absent before version 3)
+    realized_pnl: str | None = None
 
-    @field_validator("price", "amount", "fee")
+    @field_validator("price", "amount", "fee", "realized_pnl")
     @classmethod
     def _decimal(cls, value: str) -> str | None:
         return _check_decimal(value)
@@ -163,6 +174,65 @@ class HistoryRow(_Row):
     time: int
 
     @field_validator("filled")
+    @classmethod
+    def _decimal(cls, value: str) -> str | None:
+        return _check_decimal(value)
+
+
+class PositionRow(_Row):
+    """One open position of a paper futures account (every field of the accounted position)."""
+
+    symbol: str
+    side: str
+    contracts: str
+    entry_price: str | None
+    mark_price: str | None
+    unrealized_pnl: str | None
+    leverage: str | None
+    liquidation_price: str | None
+    timestamp: int | None
+    margin_mode: str | None
+    initial_margin: str | None
+    maintenance_margin: str | None
+    realized_pnl: str | None
+
+    @field_validator(
+        "contracts",
+        "entry_price",
+        "mark_price",
+        "unrealized_pnl",
+        "leverage",
+        "liquidation_price",
+        "initial_margin",
+        "maintenance_margin",
+        "realized_pnl",
+    )
+    @classmethod
+    def _decimal(cls, value: str | None) -> str | None:
+        return _check_decimal(value)
+
+
+class ContractSettingRow(_Row):
+    """The settings of one contract symbol of a paper futures account."""
+
+    symbol: str
+    leverage: str
+    margin_mode: str
+    position_mode: str
+
+    @field_validator("leverage")
+    @classmethod
+    def _decimal(cls, value: str) -> str | None:
+        return _check_decimal(value)
+
+
+class WalletRow(_Row):
+    """The wallet of one settle currency of a paper futures account."""
+
+    currency: str
+    wallet: str
+
+    @field_validator("wallet")
     @classmethod
     def _decimal(cls, value: str) -> str | None:
         return _check_decimal(value)

@@ -2,7 +2,9 @@
 
 Version 1 held the trading state (``orders``, ``trades``, ``transactions``, ``balances``, ``meta``).
 Version 2 adds ``order_history`` (the optional record of every order status change) and the
-indexes the write-ahead journal and the history pruning read by. A file is migrated forward in
+indexes the write-ahead journal and the history pruning read by. Version 3 adds the futures state
+of a paper account (``positions``, ``contract_settings``, ``futures_wallets`` and the account's
+``futures_transactions``: realized PnL, fees and funding). A file is migrated forward in
 ONE SQLite transaction when it is opened: either every step and the new version number are
 committed, or (a crash, a full disk) the file stays exactly at its old version. A file written by
 a newer version of this code is refused (its layout is unknown here), never downgraded.
@@ -15,7 +17,7 @@ import aiosqlite
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "TABLES", "create_statements", "migrate"]
 
 #: Version of the table layout written by this code; older files are migrated, newer ones refused.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Version 1's layout, exactly as version-1 code created it (the base every migration starts from).
 _V1 = (
@@ -43,10 +45,32 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # in-flight intents (sent or about to be sent, no exchange id yet) are read back by status
         "CREATE INDEX IF NOT EXISTS orders_status ON orders (status)",
     ),
+    2: (
+        "CREATE TABLE IF NOT EXISTS positions ("
+        " symbol TEXT NOT NULL, side TEXT NOT NULL, row TEXT NOT NULL, PRIMARY KEY (symbol, side))",
+        "CREATE TABLE IF NOT EXISTS contract_settings ("
+        " symbol TEXT PRIMARY KEY, leverage TEXT NOT NULL, margin_mode TEXT NOT NULL, position_mode TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS futures_wallets (currency TEXT PRIMARY KEY, wallet TEXT NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS futures_transactions (id TEXT PRIMARY KEY, row TEXT NOT NULL)",
+    ),
 }
 
 #: Tables a file of the current version holds.
-TABLES = frozenset({"schema_version", "meta", "orders", "trades", "transactions", "balances", "order_history"})
+TABLES = frozenset(
+    {
+        "schema_version",
+        "meta",
+        "orders",
+        "trades",
+        "transactions",
+        "balances",
+        "order_history",
+        "positions",
+        "contract_settings",
+        "futures_wallets",
+        "futures_transactions",
+    }
+)
 #: Tables every version's file holds (a file without them is not a state file).
 BASE_TABLES = frozenset({"schema_version", "meta", "orders", "trades", "transactions", "balances"})
 

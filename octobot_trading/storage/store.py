@@ -2,7 +2,8 @@
 
 One file holds one exchange account's trading state: orders (open, inactive and past), trades
 (unique by exchange trade id), recorded transactions (unique by id), the portfolio (account,
-sub-portfolios and the starting point) and, optionally, the history of order status changes.
+sub-portfolios and the starting point), optionally the history of order status changes and, for a
+paper futures account, its positions, contract settings, wallets and accounting transactions.
 
 Durability: the file runs in WAL mode with ``synchronous=FULL`` (and ``fullfsync`` on macOS), so
 every commit fsyncs the write-ahead log before :meth:`SqliteStore.save` returns: a committed
@@ -34,15 +35,39 @@ from pydantic import BaseModel, ValidationError
 from octobot_trading.errors import StorageError
 from octobot_trading.storage import schema
 from octobot_trading.storage.file_lock import StateFileLock
-from octobot_trading.storage.models import BalanceRow, HistoryRow, OrderRow, TradeRow, TransactionRow
+from octobot_trading.storage.models import (
+    BalanceRow,
+    ContractSettingRow,
+    HistoryRow,
+    OrderRow,
+    PositionRow,
+    TradeRow,
+    TransactionRow,
+    WalletRow,
+)
 from octobot_trading.storage.schema import SCHEMA_VERSION
 
-__all__ = ["SCHEMA_VERSION", "SqliteStore", "StoredState"]
+__all__ = ["SCHEMA_VERSION", "FuturesRows", "SqliteStore", "StoredState"]
 
 M = TypeVar("M", bound=BaseModel)
 
 #: Pragmas of every connection: WAL journal, a commit fsyncs the log (F_FULLFSYNC on macOS).
 _PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA fullfsync=ON")
+
+
+@dataclass(slots=True)
+class FuturesRows:
+    """A paper futures account: positions, contract settings, wallets, accounting transactions."""
+
+    positions: list[PositionRow] = field(default_factory=list)
+    settings: list[ContractSettingRow] = field(default_factory=list)
+    wallets: list[WalletRow] = field(default_factory=list)
+    transactions: list[TransactionRow] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        """True when no futures state was saved."""
+        return not (self.positions or self.settings or self.wallets or self.transactions)
 
 
 @dataclass(slots=True)
@@ -54,6 +79,7 @@ class StoredState:
     trades: list[TradeRow] = field(default_factory=list)
     transactions: list[TransactionRow] = field(default_factory=list)
     balances: list[BalanceRow] = field(default_factory=list)
+    futures: FuturesRows = field(default_factory=FuturesRows)
 
     @property
     def is_empty(self) -> bool:
@@ -191,6 +217,18 @@ class SqliteStore:
             state.transactions = await self._rows("SELECT row FROM transactions ORDER BY rowid", TransactionRow)
             async with self.db.execute("SELECT scope, currency, total, available FROM balances") as cursor:
                 raw = await cursor.fetchall()
+            futures = state.futures
+            futures.positions = await self._rows("SELECT row FROM positions ORDER BY symbol, side", PositionRow)
+            futures.transactions = await self._rows(
+                "SELECT row FROM futures_transactions ORDER BY rowid", TransactionRow
+            )
+            futures.settings = await self._columns(
+                "SELECT symbol, leverage, margin_mode, position_mode FROM contract_settings ORDER BY symbol",
+                ContractSettingRow,
+            )
+            futures.wallets = await self._columns(
+                "SELECT currency, wallet FROM futures_wallets ORDER BY currency", WalletRow
+            )
         except sqlite3.DatabaseError as exc:
             raise self._error(f"cannot be read ({exc})") from exc
         for scope, currency, total, available in raw:
@@ -216,6 +254,16 @@ class SqliteStore:
         except ValidationError as exc:
             raise self._error(f"invalid history row: {exc.errors()[0]['msg']}") from exc
 
+    async def _columns(self, query: str, model: type[M]) -> list[M]:
+        """Rows whose columns are the model's fields, in order."""
+        async with self.db.execute(query) as cursor:
+            raw = await cursor.fetchall()
+        names = list(model.model_fields)
+        try:
+            return [model.model_validate(dict(zip(names, row, strict=True))) for row in raw]
+        except ValidationError as exc:
+            raise self._error(f"invalid {model.__name__}: {exc.errors()[0]}") from exc
+
     async def _rows(self, query: str, model: type[M]) -> list[M]:
         result = []
         async with self.db.execute(query) as cursor:
@@ -240,6 +288,7 @@ class SqliteStore:
         meta: Mapping[str, str] | None = None,
         history: Sequence[HistoryRow] = (),
         prune_history: tuple[int | None, int | None] | None = None,
+        futures: FuturesRows | None = None,
     ) -> None:
         """Write one batch in one SQLite transaction, durable (fsynced) when this returns.
 
@@ -249,11 +298,21 @@ class SqliteStore:
         real ones); ``balances``, when given, replace every stored balance; ``meta`` entries are
         upserted; ``history`` rows are appended; ``prune_history=(before_ms, keep_rows)`` then
         deletes history rows older than ``before_ms`` and all but the newest ``keep_rows``
-        (either may be None). Batches are written one at a time.
+        (either may be None); ``futures``, when given, replaces the stored positions, contract
+        settings and wallets and adds its transactions not stored yet. Batches are written one at a time.
         """
         async with self._writing:
             await self._save(
-                orders, trades, transactions, balances, replace_trades, delete_trades, meta, history, prune_history
+                orders,
+                trades,
+                transactions,
+                balances,
+                replace_trades,
+                delete_trades,
+                meta,
+                history,
+                prune_history,
+                futures,
             )
 
     async def _save(
@@ -267,6 +326,7 @@ class SqliteStore:
         meta: Mapping[str, str] | None,
         history: Sequence[HistoryRow],
         prune_history: tuple[int | None, int | None] | None,
+        futures: FuturesRows | None = None,
     ) -> None:
         db = self.db
         # operations run in order on the connection's thread: this ends what a cancelled batch left open
@@ -323,9 +383,32 @@ class SqliteStore:
                         "(SELECT seq FROM order_history ORDER BY seq DESC LIMIT 1 OFFSET ?)",
                         (keep_rows,),
                     )
+            if futures is not None:
+                await self._save_futures(db, futures)
             await db.commit()
         except BaseException as exc:  # a cancelled write (stop during a batch) is rolled back too
             await db.rollback()
             if isinstance(exc, sqlite3.Error):
                 raise self._error(f"write failed ({exc})") from exc
             raise
+
+    @staticmethod
+    async def _save_futures(db: aiosqlite.Connection, futures: FuturesRows) -> None:
+        for table in ("positions", "contract_settings", "futures_wallets"):
+            await db.execute(f"DELETE FROM {table}")
+        await db.executemany(
+            "INSERT INTO positions (symbol, side, row) VALUES (?, ?, ?)",
+            [(p.symbol, p.side, p.model_dump_json()) for p in futures.positions],
+        )
+        await db.executemany(
+            "INSERT INTO contract_settings (symbol, leverage, margin_mode, position_mode) VALUES (?, ?, ?, ?)",
+            [(c.symbol, c.leverage, c.margin_mode, c.position_mode) for c in futures.settings],
+        )
+        await db.executemany(
+            "INSERT INTO futures_wallets (currency, wallet) VALUES (?, ?)",
+            [(w.currency, w.wallet) for w in futures.wallets],
+        )
+        await db.executemany(
+            "INSERT OR IGNORE INTO futures_transactions (id, row) VALUES (?, ?)",
+            [(t.id, t.model_dump_json()) for t in futures.transactions],
+        )

@@ -1,4 +1,5 @@
-"""State files: a version-1 file is migrated forward intact, newer files are refused, one engine per file."""
+"""State files: version-1 and version-2 files are migrated forward intact, newer files are refused,
+one engine per file."""
 
 from __future__ import annotations
 
@@ -18,16 +19,25 @@ from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other
 #: Written by the version-1 code (paper account: a filled market order, an open limit entry in the
 #: "grid" sub-portfolio with a bundled stop-loss and take-profit, 1000 USDT to start).
 V1_FILE = Path(__file__).resolve().parents[1] / "fixtures" / "storage" / "state-v1.sqlite"
+#: Written by the version-2 code (the same paper account, with the order history on: 8 status changes).
+V2_FILE = V1_FILE.with_name("state-v2.sqlite")
 PAPER_ACCOUNT = {"exchange": "binance", "trader": "simulated", "market_type": "spot"}
+#: Tables version 3 adds (a paper account's futures state).
+FUTURES_TABLES = {"positions", "contract_settings", "futures_wallets", "futures_transactions"}
 
 
-def _dump(path: Path) -> dict[str, list[tuple]]:
-    """Every row of the version-1 tables, in a stable order."""
+def _dump(path: Path, extra: tuple[str, ...] = ()) -> dict[str, list[tuple]]:
+    """Every row of the version-1 tables (and of ``extra`` ones), in a stable order."""
     with sqlite3.connect(path) as db:
         return {
             table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
-            for table in ("meta", "orders", "trades", "transactions", "balances")
+            for table in ("meta", "orders", "trades", "transactions", "balances", *extra)
         }
+
+
+def _tables(path: Path) -> set[str]:
+    with sqlite3.connect(path) as db:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
 
 def _version(path: Path) -> list[tuple]:
@@ -42,6 +52,13 @@ def _v1_copy(tmp_path: Path) -> Path:
     return path
 
 
+def _v2_copy(tmp_path: Path) -> Path:
+    path = tmp_path / "state.sqlite"
+    shutil.copyfile(V2_FILE, path)
+    assert _version(path) == [(2,)] and not FUTURES_TABLES & _tables(path)
+    return path
+
+
 async def test_version_1_file_is_migrated_forward_with_its_state_intact(tmp_path):
     path = _v1_copy(tmp_path)
     before = _dump(path)
@@ -53,17 +70,16 @@ async def test_version_1_file_is_migrated_forward_with_its_state_intact(tmp_path
         assert await store.load_history() == []
     finally:
         await store.close()
-    assert SCHEMA_VERSION == 2 and _version(path) == [(2,)]
+    assert SCHEMA_VERSION == 3 and _version(path) == [(3,)]
     assert _dump(path) == before
-    with sqlite3.connect(path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "order_history" in tables
+    assert {"order_history", *FUTURES_TABLES} <= _tables(path)
+    assert state.futures.is_empty
     assert sorted(o.status for o in state.orders) == ["closed", "open", "pending_creation", "pending_creation"]
     assert len(state.trades) == 1
-    # opened again: already at version 2, nothing to migrate
+    # opened again: already at version 3, nothing to migrate
     store = SqliteStore(path)
     await store.open(account=PAPER_ACCOUNT)
-    assert store.opened_version == 2
+    assert store.opened_version == 3
     await store.close()
 
 
@@ -88,7 +104,7 @@ async def test_migrated_version_1_file_restores_the_paper_account(server, tmp_pa
             assert stored_balances[("account", currency)] == (str(total), str(available))
         assert len(personal.trades_manager.trades()) == 1
     assert not other_tasks()
-    assert _version(path) == [(2,)]
+    assert _version(path) == [(3,)]
 
 
 async def test_a_failed_migration_leaves_the_file_at_version_1(tmp_path, monkeypatch):
@@ -99,13 +115,66 @@ async def test_a_failed_migration_leaves_the_file_at_version_1(tmp_path, monkeyp
     broken = dict(schema.MIGRATIONS)
     broken[1] = (*schema.MIGRATIONS[1], "CREATE TABLE orders (id TEXT)")  # fails after the first steps
     monkeypatch.setattr(schema, "MIGRATIONS", broken)
-    with pytest.raises(StorageError, match="migration from version 1 to 2 failed, file unchanged") as info:
+    with pytest.raises(StorageError, match="migration from version 1 to 3 failed, file unchanged") as info:
         await SqliteStore(path).open(account=PAPER_ACCOUNT)
     assert str(path) in str(info.value)
     assert _version(path) == [(1,)] and _dump(path) == before
+    assert "order_history" not in _tables(path)
+
+
+async def test_version_2_file_is_migrated_forward_with_its_state_and_history_intact(tmp_path):
+    path = _v2_copy(tmp_path)
+    before = _dump(path, extra=("order_history",))
+    store = SqliteStore(path)
+    await store.open(account=PAPER_ACCOUNT)
+    try:
+        assert store.opened_version == 2
+        state = await store.load()
+        history = await store.load_history()
+    finally:
+        await store.close()
+    assert _version(path) == [(3,)] and _dump(path, extra=("order_history",)) == before
+    assert FUTURES_TABLES <= _tables(path) and state.futures.is_empty
+    assert len(history) == 8 and history[0].from_status is None
+    assert sorted(o.status for o in state.orders) == ["closed", "open", "pending_creation", "pending_creation"]
+    assert len(state.trades) == 1 and state.trades[0].realized_pnl is None
+    store = SqliteStore(path)
+    await store.open(account=PAPER_ACCOUNT)
+    assert store.opened_version == 3
+    await store.close()
+
+
+async def test_migrated_version_2_file_restores_the_paper_account_and_keeps_its_history(server, tmp_path):
+    path = _v2_copy(tmp_path)
+    before = _dump(path, extra=("order_history",))
+    builder = builder_for(server).use_simulated_trader(starting_portfolio={"USDT": "1000"})
+    manager = await builder.with_storage(path, history=True).build()
+    async with manager:
+        personal = manager.exchange_personal_data
+        entry = next(o for o in personal.orders_manager.all_orders() if o.chained_orders)
+        assert entry.status is OrderStatus.OPEN and entry.sub_portfolio == "grid" and entry.exchange_order_id
+        for currency, (total, available) in personal.portfolio_manager.portfolio.snapshot().items():
+            assert ("account", currency, str(total), str(available)) in before["balances"]
+        assert len(personal.trades_manager.trades()) == 1
+    assert not other_tasks()
+    assert _version(path) == [(3,)]
     with sqlite3.connect(path) as db:
-        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert "order_history" not in tables
+        kept = sorted(db.execute("SELECT * FROM order_history WHERE seq <= 8").fetchall())
+    assert kept == before["order_history"]
+
+
+async def test_a_failed_migration_leaves_the_file_at_version_2(tmp_path, monkeypatch):
+    from octobot_trading.storage import schema
+
+    path = _v2_copy(tmp_path)
+    before = _dump(path, extra=("order_history",))
+    broken = dict(schema.MIGRATIONS)
+    broken[2] = (*schema.MIGRATIONS[2], "CREATE TABLE orders (id TEXT)")  # fails after the first steps
+    monkeypatch.setattr(schema, "MIGRATIONS", broken)
+    with pytest.raises(StorageError, match="migration from version 2 to 3 failed, file unchanged"):
+        await SqliteStore(path).open(account=PAPER_ACCOUNT)
+    assert _version(path) == [(2,)] and _dump(path, extra=("order_history",)) == before
+    assert not FUTURES_TABLES & _tables(path)
 
 
 async def test_file_of_a_newer_version_is_refused_unchanged(tmp_path):

@@ -158,6 +158,32 @@ class FuturesAccount:
                     total += position.unrealized_pnl or ZERO
             return total
 
+    def load_state(
+        self,
+        wallets: Mapping[str, Decimal],
+        settings: Mapping[str, tuple[Decimal, MarginMode, PositionMode]],
+        positions: Iterable[Position],
+        transactions: Iterable[Transaction],
+        applied: Iterable[str],
+    ) -> None:
+        """Start again from a stored state (paper restart): wallets, the settings of known symbols,
+        positions (their marks kept), the recorded transactions and the fill ids already applied.
+        Open orders' reservations are not restored: the orders are placed again."""
+        for symbol, (leverage, margin_mode, position_mode) in settings.items():
+            self._spec(symbol)
+            self._settings[symbol] = ContractSettings(leverage, margin_mode, position_mode)
+        self._wallets.update(wallets)
+        self._positions = {
+            (p.symbol, p.side if self._settings_of(p.symbol).position_mode is PositionMode.HEDGE else _BOTH): p
+            for p in positions
+        }
+        self._marks.update({p.symbol: p.mark_price for p in self._positions.values() if p.mark_price is not None})
+        self._reserved.clear()
+        self._bounds.clear()
+        for transaction in transactions:
+            self.transactions.record(transaction)
+        self._applied.update(applied)
+
     # ----------------------------------------------------------------- settings
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
         """Trade ``symbol`` with ``spec`` too; a new settle wallet starts at ``wallet``. A known symbol is kept."""

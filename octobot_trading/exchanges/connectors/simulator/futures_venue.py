@@ -173,6 +173,21 @@ class FuturesVenue:
         """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
         self.account.add_contract(symbol, spec, wallet)
 
+    def restore(
+        self,
+        wallets: Mapping[str, Decimal],
+        settings: Mapping[str, tuple[Decimal, MarginMode, PositionMode]],
+        positions: Iterable[Position],
+        transactions: Iterable[Any],
+        applied: Iterable[str],
+    ) -> None:
+        """Start again from a stored state (paper restart; see ``FuturesAccount.load_state``)."""
+        self.account.load_state(wallets, settings, positions, transactions, applied)
+        self._reserved.clear()
+        self.order_terms.clear()
+        self._pending_mark.clear()
+        self._positions_changed()
+
     # -- reading ---------------------------------------------------------------------------------------
     def positions_snapshot(self) -> list[Position]:
         """The open positions, by symbol then side (at the last mark price)."""
