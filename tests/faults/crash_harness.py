@@ -1,21 +1,16 @@
-"""The parent side of the crash tests: the engine runs in a child process (``crash_child.py``) that the
-test kills with SIGKILL at a chosen point, while the fake Binance server runs in the test's process.
+"""The crash tests' side of the engine-process harness: the engine runs in a child process
+(:mod:`octobot_trading.testing.engine_process`) that the test kills with SIGKILL at a chosen point,
+while the fake Binance server runs in the test's process.
 
-A child is the real engine (real ccxt client, real SQLite file); it reports progress as JSON
-lines (see ``crash_child.py``). Every line the child writes, on stdout and stderr (its DEBUG
-logs), is kept in :attr:`EngineProcess.output` so a test can check that no secret leaked.
-Waits are bounded (``TIMEOUT``) and wait on an event, never on a fixed delay.
+A child is the real engine (real ccxt client, real SQLite file) with its DEBUG logs; every line it
+writes, on stdout and stderr, is kept so a test can check that no secret leaked. Waits are
+bounded (``TIMEOUT``) and wait on an event, never on a fixed delay.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import os
-import signal
 import sqlite3
-import sys
 from collections.abc import AsyncIterator, Callable
 from decimal import ROUND_FLOOR, Decimal
 from pathlib import Path
@@ -27,6 +22,7 @@ import octobot_trading as ot
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.personal_data import live_sync
+from octobot_trading.testing.engine_process import EngineProcess, EngineSpec, EngineStartError
 from octobot_trading.testing.fake_exchange import (
     FakeBinanceStreams,
     FakeBinanceUserData,
@@ -38,8 +34,11 @@ from tests.exchanges.conftest import FAST, FIXTURES
 from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret
 
 __all__ = [
+    "SYMBOL",
     "TIMEOUT",
+    "TIME_FRAME",
     "EngineProcess",
+    "EngineStartError",
     "Engines",
     "assert_no_secret_in",
     "assert_snapshot_matches_venue",
@@ -48,6 +47,7 @@ __all__ = [
     "check_secrets",
     "give_up_unknown_in_flight",
     "now_clock",
+    "place",
     "price_below",
     "reachable_buy",
     "restart_and_check",
@@ -56,8 +56,8 @@ __all__ = [
     "wait_for",
 ]
 
-CHILD = Path(__file__).resolve().parent / "crash_child.py"
-ROOT = Path(__file__).resolve().parents[2]
+SYMBOL = "BTC/USDT"
+TIME_FRAME = "5m"
 #: Upper bound of any wait on the child (a guard against a hang, not a timing assertion).
 TIMEOUT = 60.0
 
@@ -65,129 +65,6 @@ TIMEOUT = 60.0
 async def wait_for(condition: Callable[[], bool]) -> None:
     """Wait until ``condition()`` holds (loopback I/O with another process), at most ``TIMEOUT`` s."""
     await until(condition, limit_s=TIMEOUT)
-
-
-class EngineProcess:
-    """One engine process on ``server``'s account and the SQLite file ``storage``."""
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.output: list[str] = []
-        self.events: list[dict[str, Any]] = []
-        self._new_event = asyncio.Event()
-        assert process.stdout is not None and process.stderr is not None
-        self._readers = [
-            asyncio.ensure_future(self._read(process.stdout, True)),
-            asyncio.ensure_future(self._read(process.stderr, False)),
-        ]
-
-    @classmethod
-    async def start(
-        cls,
-        server: FakeExchangeServer,
-        storage: Path,
-        *,
-        grid: dict[str, Any] | None = None,
-        rest_only: bool = True,
-        poll_seconds: float = 0.3,
-    ) -> EngineProcess:
-        """Start a child building the engine (it prints ``ready`` or ``build_failed``)."""
-        settings = {
-            "port": server.port,
-            "api_key": server.api_key,
-            "api_secret": server.api_secret,
-            "storage": str(storage),
-            "grid": grid,
-            "rest_only": rest_only,
-            "poll_seconds": poll_seconds,
-        }
-        env = {**os.environ, "FAULT_CHILD_SETTINGS": json.dumps(settings), "PYTHONPATH": str(ROOT)}
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(CHILD),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            cwd=str(ROOT),
-            env=env,
-        )
-        return cls(process)
-
-    async def _read(self, stream: asyncio.StreamReader, events: bool) -> None:
-        while True:
-            line = await stream.readline()
-            if not line:
-                break
-            text = line.decode("utf-8", "replace").rstrip("\n")
-            self.output.append(text)
-            if events and text.startswith("{"):
-                self.events.append(json.loads(text))
-                self._new_event.set()
-
-    async def expect(self, *names: str) -> dict[str, Any]:
-        """The next event (after those already returned) named one of ``names``; fail on another
-        terminal event or on the child's exit."""
-        seen = getattr(self, "_seen", 0)
-
-        async def next_event() -> dict[str, Any]:
-            index = seen
-            while True:
-                while index < len(self.events):
-                    event = self.events[index]
-                    index += 1
-                    if event["event"] in names:
-                        self._seen = index
-                        return event
-                if self.process.returncode is not None and all(r.done() for r in self._readers):
-                    tail = "\n".join(self.output[-30:])
-                    raise AssertionError(f"the engine exited ({self.process.returncode}) before {names}:\n{tail}")
-                self._new_event.clear()
-                waiter = asyncio.ensure_future(self._new_event.wait())
-                exited = asyncio.ensure_future(self.process.wait())
-                await asyncio.wait({waiter, exited}, timeout=0.5, return_when=asyncio.FIRST_COMPLETED)
-                waiter.cancel()
-                if exited.done():
-                    await asyncio.gather(*self._readers)
-                else:
-                    exited.cancel()
-
-        return await asyncio.wait_for(next_event(), TIMEOUT)
-
-    async def send(self, cmd: str, **args: Any) -> None:
-        """Send one command line."""
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps({"cmd": cmd, **args}) + "\n").encode())
-        await self.process.stdin.drain()
-
-    async def snapshot(self) -> dict[str, Any]:
-        """The engine's orders, trades and balances after one reconciliation."""
-        await self.send("snapshot")
-        return await self.expect("snapshot")
-
-    async def kill(self) -> None:
-        """SIGKILL: no clean-up of any kind runs in the child."""
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-        await asyncio.gather(*self._readers)
-        assert self.process.returncode == -signal.SIGKILL
-
-    async def exited(self) -> int:
-        """Wait for the child to exit by itself (e.g. after ``build_failed``); return its exit code."""
-        code = await asyncio.wait_for(self.process.wait(), TIMEOUT)
-        await asyncio.gather(*self._readers)
-        return code
-
-    async def stop(self) -> int:
-        """A clean stop (the child writes its state and exits); return its exit code."""
-        if self.process.returncode is None:
-            await self.send("stop")
-            await self.expect("stopped")
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-        code = await asyncio.wait_for(self.process.wait(), TIMEOUT)
-        await asyncio.gather(*self._readers)
-        return code
 
 
 def assert_no_secret_in(texts: list[str], *secrets: str) -> None:
@@ -199,16 +76,51 @@ def assert_no_secret_in(texts: list[str], *secrets: str) -> None:
             assert not leaked, f"secret piece {leaked[0]!r} in: {text[:200]}"
 
 
+async def place(engine: EngineProcess, **order: Any) -> dict[str, Any]:
+    """Have ``engine`` place an order (``type``, ``side``, ``amount``, ``price``); the placed order's row."""
+    answer = await engine.request("create_order", timeout=TIMEOUT, **order)
+    assert answer["ok"], f"the engine refused the order: {answer}"
+    order_row: dict[str, Any] = answer["order"]
+    return order_row
+
+
 class Engines:
-    """Starts engine processes for one test and kills those still running at its end."""
+    """Starts engine processes (:class:`~octobot_trading.testing.engine_process.EngineProcess`) for one
+    test and kills those still running at its end."""
 
     def __init__(self, server: FakeExchangeServer) -> None:
         self.server = server
         self.started: list[EngineProcess] = []
 
-    async def start(self, storage: Path, **options: Any) -> EngineProcess:
-        """:meth:`EngineProcess.start` on this test's server."""
-        engine = await EngineProcess.start(self.server, storage, **options)
+    async def start(
+        self,
+        storage: Path,
+        *,
+        grid: dict[str, Any] | None = None,
+        rest_only: bool = True,
+        poll_seconds: float = 0.3,
+    ) -> EngineProcess:
+        """An engine process on this test's server and the SQLite file ``storage`` (returned once
+        built: restored and reconciled), optionally with the grid mode and the websocket streams;
+        :class:`EngineStartError` if its build failed. DEBUG logs, the storage writer's own period."""
+        spec = EngineSpec.for_server(
+            self.server,
+            storage,
+            symbols=[SYMBOL],
+            time_frames=[TIME_FRAME],
+            grid=grid,
+            rest_only=rest_only,
+            poll_seconds=poll_seconds,
+            trading_config={"streaming_poll_seconds": poll_seconds * 10, "stream_watchdog_seconds": 2.0},
+            ccxt_options={"rateLimit": 1, "timeout": 2000},
+            flush_seconds=None,
+            log_level="DEBUG",
+        )
+        try:
+            engine = await EngineProcess.start(spec, timeout=TIMEOUT)
+        except EngineStartError as exc:
+            self.started.append(exc.engine)  # its output is checked for secrets too
+            raise
         self.started.append(engine)
         return engine
 
@@ -220,8 +132,7 @@ class Engines:
     async def close(self) -> None:
         """Kill what still runs (a failed test must not leave a process behind)."""
         for engine in self.started:
-            if engine.process.returncode is None:
-                await engine.kill()
+            await engine.kill()
 
 
 CANARY_KEY = "crash-canary-key-5d81e0"
@@ -361,7 +272,10 @@ def assert_snapshot_matches_venue(snapshot: dict[str, Any], server: FakeExchange
             if currency is not None:
                 held[currency] = held.get(currency, Decimal(0)) + Decimal(amount)
     fills = sorted((str(f.id), str(f.order_id), f.price, f.qty, f.commission) for o in venue for f in o.fills)
-    trades = sorted((t[0], t[1], Decimal(t[2]), Decimal(t[3]), Decimal(t[4])) for t in snapshot["trades"])
+    trades = sorted(
+        (t["id"], t["exchange_order_id"], Decimal(t["price"]), Decimal(t["amount"]), Decimal(t["fee"]))
+        for t in snapshot["trades"]
+    )
     assert trades == fills
     account = server.account(key)
     for asset in account.assets():

@@ -2,14 +2,15 @@
 orders restored from the file keep their levels (a restored order that fills is refilled one level
 over), only the levels left empty are placed again, and no second grid is laid beside the first.
 
-The engine runs in a child process (``crash_child.py``) with ``ot.modes.GridTradingMode`` and a
-configured reference price; the fake Binance server runs in the test's process and moves its
-replayed candles forward.
+The engine runs in a child process (``octobot_trading.testing.engine_process``) with
+``ot.modes.GridTradingMode`` and a configured reference price; the fake Binance server runs in the
+test's process and moves its replayed candles forward.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
@@ -58,8 +59,7 @@ def level_price(reference: Decimal, level: int, side: str) -> Decimal:
 async def next_candle(server: FakeExchangeServer, engine: EngineProcess) -> None:
     """The venue closes a candle; wait until the engine's modes handled it."""
     server.advance()
-    await engine.send("wait_candle", timestamp=int(server.state.markets["BTCUSDT"].current[0]))
-    await engine.expect("candle")
+    await engine.request("wait_candle", timestamp=int(server.state.markets["BTCUSDT"].current[0]))
 
 
 def open_levels(server: FakeExchangeServer) -> Counter[tuple[str, Decimal]]:
@@ -79,17 +79,15 @@ async def test_a_killed_grid_resumes_its_restored_orders_instead_of_laying_a_sec
         "reference_price": str(reference),
     }
     engine = await engines.start(path, grid=grid)
-    await engine.expect("ready")
     await next_candle(server, engine)  # the grid is laid out on this candle
     laid_out = open_levels(server)
     assert len(laid_out) == 6 and set(laid_out.values()) == {1}
-    await engine.kill()
+    assert await engine.kill() == -signal.SIGKILL
 
     top_sell = next(o for o in server.state.orders.values() if o.price == level_price(reference, 3, "SELL"))
     server.state.cancel_order(top_sell)  # canceled by hand while the engine is down
 
     engine = await engines.start(path, grid=grid)
-    await engine.expect("ready")
     await next_candle(server, engine)  # the restarted grid starts on this candle
     assert open_levels(server) == laid_out  # the canceled level placed again, nothing doubled
     assert len(server.state.order_requests) == 7

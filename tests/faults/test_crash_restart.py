@@ -1,8 +1,8 @@
 """``kill -9`` of the engine process around an order's request, and changes the venue made while the
 engine was down, then a restart on the same SQLite file.
 
-The engine runs in a child process (``crash_child.py``: the real engine, real ccxt client, real
-SQLite file) and is killed with SIGKILL at a chosen point; the fake Binance server runs in the
+The engine runs in a child process (``octobot_trading.testing.engine_process``: the real engine,
+real ccxt client, real SQLite file) and is killed with SIGKILL at a chosen point; the fake Binance server runs in the
 test's process, so it outlives the kill and its request log says what reached the venue. The
 restart builds the engine again on the same file; after its reconciliation the suite's invariants
 must hold (no order lost, none sent twice, local orders, trades and balances equal to the
@@ -12,6 +12,7 @@ venue's, the engine running) and no line the engines wrote, nor any error, names
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -24,6 +25,7 @@ from tests.faults.crash_harness import (
     Engines,
     canary_server,
     check_secrets,
+    place,
     price_below,
     reachable_buy,
     restart_and_check,
@@ -57,12 +59,10 @@ async def test_kill_before_the_order_request_leaves_sends_nothing_and_the_restar
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "state.sqlite"
     engine = await engines.start(path)
-    await engine.expect("ready")
-    await engine.send("hold_sends")
-    await engine.expect("holding")
-    await engine.send("place", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
+    await engine.request("hold_sends")
+    await engine.send("create_order", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
     sending = await engine.expect("sending")
-    await engine.kill()  # the engine decided to place; the request never left
+    assert await engine.kill() == -signal.SIGKILL  # the engine decided to place; the request never left
     client_id = sending["client_order_id"]
     assert server.state.order_requests == [] and venue_orders(server) == []
 
@@ -79,12 +79,11 @@ async def test_kill_while_the_venue_holds_the_placement_reply_adopts_the_order_o
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "state.sqlite"
     engine = await engines.start(path)
-    await engine.expect("ready")
     hold = server.faults.timeout_after(30.0)  # the venue places the order and holds its reply
-    await engine.send("place", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
+    await engine.send("create_order", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
     sending = await engine.expect("sending")
     await wait_for(lambda: len(venue_orders(server)) == 1)  # processed by the venue, reply not sent
-    await engine.kill()
+    assert await engine.kill() == -signal.SIGKILL
     server.faults.faults.remove(hold)
     (placed,) = venue_orders(server)
     assert placed.client_order_id == sending["client_order_id"] and placed.is_open
@@ -102,10 +101,8 @@ async def test_kill_right_after_the_placement_reply_keeps_the_order_once(server,
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "state.sqlite"
     engine = await engines.start(path)
-    await engine.expect("ready")
-    await engine.send("place", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
-    placed = (await engine.expect("placed"))["order"]
-    await engine.kill()  # before the storage writer's next flush
+    placed = await place(engine, type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
+    assert await engine.kill() == -signal.SIGKILL  # before the storage writer's next flush
 
     for _restart in range(2):
         orders = await restart_and_check(server, path)
@@ -120,10 +117,8 @@ async def test_kill_right_after_a_market_fill_records_the_fill_once(server, engi
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "state.sqlite"
     engine = await engines.start(path)
-    await engine.expect("ready")
-    await engine.send("place", type="market", side="sell", amount="0.002")
-    placed = (await engine.expect("placed"))["order"]
-    await engine.kill()
+    placed = await place(engine, type="market", side="sell", amount="0.002")
+    assert await engine.kill() == -signal.SIGKILL
 
     for _restart in range(2):
         await restart_and_check(server, path)
@@ -140,7 +135,6 @@ async def test_fills_partial_fills_and_manual_cancels_while_killed_are_applied_o
     path = tmp_path / "state.sqlite"
     price = reachable_buy(server, 20)
     engine = await engines.start(path)
-    await engine.expect("ready")
     placed = {}
     for name, side, amount, order_price in (
         ("filled", "buy", "0.001", price),
@@ -148,11 +142,10 @@ async def test_fills_partial_fills_and_manual_cancels_while_killed_are_applied_o
         ("partly_then_canceled", "buy", "0.15", price),
         ("canceled", "sell", "0.003", price_below(server, "-0.05")),
     ):
-        await engine.send("place", type="limit", side=side, amount=amount, price=str(order_price))
-        placed[name] = (await engine.expect("placed"))["order"]
+        placed[name] = await place(engine, type="limit", side=side, amount=amount, price=str(order_price))
     if stored_first:  # killed while running steadily, the periodic writer having run
         await wait_for(lambda: stored_statuses(path) == ["open"] * 4)
-    await engine.kill()
+    assert await engine.kill() == -signal.SIGKILL
 
     by_name = {name: server.state.orders[int(order["exchange_order_id"])] for name, order in placed.items()}
     server.state.max_fill_fraction = D("0.00002")  # each candle fills a small share of its volume

@@ -12,8 +12,10 @@ from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.faults.conftest import venue_orders
 from tests.faults.crash_harness import (
     Engines,
+    EngineStartError,
     canary_server,
     check_secrets,
+    place,
     price_below,
     restart_and_check,
     stored_statuses,
@@ -42,17 +44,14 @@ async def test_a_second_engine_on_the_same_file_gets_a_storage_error_and_changes
     caplog.set_level(logging.DEBUG)
     path = tmp_path / "state.sqlite"
     first = await engines.start(path)
-    await first.expect("ready")
-    await first.send("place", type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
-    placed = (await first.expect("placed"))["order"]
+    placed = await place(first, type="limit", side="buy", amount="0.001", price=str(price_below(server, "0.05")))
     await wait_for(lambda: stored_statuses(path) == ["open"])
     requests_before = len(server.faults.requests)
 
-    second = await engines.start(path)
-    outcome = await second.expect("build_failed", "ready")
-    assert outcome["event"] == "build_failed", "the second engine started on a file another engine uses"
-    assert outcome["error"] == "StorageError" and str(path) in outcome["message"]
-    assert await second.exited() != 0
+    with pytest.raises(EngineStartError) as refused:  # not started on a file another engine uses
+        await engines.start(path)
+    assert refused.value.error == "StorageError" and str(path) in (refused.value.message or "")
+    assert refused.value.returncode != 0
     changes = [r for r in server.faults.requests[requests_before:] if r[0] in ("POST", "DELETE", "PUT")]
     assert changes == []  # nothing sent or canceled by the refused engine
 

@@ -1,0 +1,286 @@
+"""The child side of :mod:`octobot_trading.testing.engine_process`: run with ``python -m``.
+
+It builds the engine the ``OCTOBOT_ENGINE_SPEC`` environment variable describes (an
+:class:`~octobot_trading.testing.engine_process.EngineSpec` as JSON) against the fake server on
+127.0.0.1, answers the parent's JSON-line commands (stdin) on stdout, writes its logs on stderr,
+and kills itself with SIGKILL at the armed point. See the parent module for the commands.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+from typing import Any
+from urllib.parse import urlsplit
+
+import octobot_trading as ot
+from octobot_trading.clock import LiveClock
+from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
+from octobot_trading.personal_data.orders.order import OrderEvent
+from octobot_trading.personal_data.trader_component import TraderComponent
+from octobot_trading.testing.engine_process import ENV, KILL_POINTS, EngineSpec, order_row, snapshot_of
+
+__all__ = ["client_hook_for", "main"]
+
+
+def _die() -> None:
+    sys.stdout.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _say(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def client_hook_for(port: int, *, ws: bool = False) -> Any:
+    """Point every url of a ccxt binance client at the fake server on ``port`` (what the server's
+    in-process ``client_hook`` does); with ``ws``, its public streams on ``/ws`` too."""
+    base = f"127.0.0.1:{port}"
+
+    def rewrite(urls: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, value in urls.items():
+            if isinstance(value, dict):
+                result[name] = rewrite(value)
+            elif isinstance(value, str):
+                parts = urlsplit(value)
+                result[name] = f"{'ws' if parts.scheme in ('ws', 'wss') else 'http'}://{base}{parts.path}"
+            else:
+                result[name] = value
+        return result
+
+    def hook(client: Any) -> None:
+        api = client.urls.get("api")
+        urls = rewrite(api) if isinstance(api, dict) else {}
+        urls.update(public=f"http://{base}/api/v3", private=f"http://{base}/api/v3", v1=f"http://{base}/api/v1")
+        if ws:  # public streams on /ws; the rewritten WebSocket API url (private streams) stays
+            previous = urls.get("ws")
+            urls["ws"] = {**(previous if isinstance(previous, dict) else {}), "spot": f"ws://{base}/ws"}
+            urls["ws"]["margin"] = f"ws://{base}/ws"
+        client.urls["api"] = urls
+        for key in ("test", "demo"):
+            if isinstance(client.urls.get(key), dict):
+                client.urls[key] = dict(urls)
+
+    return hook
+
+
+class _SendGate:
+    """Reports every order request just before it leaves the process (a ``sending`` event) and,
+    once ``hold`` is set, holds it there forever."""
+
+    def __init__(self, manager: Any) -> None:
+        venue = manager.trader.connector
+        self.hold = False
+        self._send = venue.create_order
+        self._forever = asyncio.Event()
+        venue.create_order = self.create_order
+
+    async def create_order(self, *args: Any, client_order_id: str | None = None, **kwargs: Any) -> Any:
+        _say({"event": "sending", "client_order_id": client_order_id, "held": self.hold})
+        if self.hold:
+            await self._forever.wait()
+        return await self._send(*args, client_order_id=client_order_id, **kwargs)
+
+
+class _Child:
+    """The engine side: builds the manager, runs commands, kills itself at the armed point."""
+
+    def __init__(self, spec: EngineSpec) -> None:
+        self.spec = spec
+        self.manager: Any = None
+        self.kill_at: str | None = None
+        self.gate: _SendGate | None = None
+        self._trades_at_arm = 0
+
+    async def build(self) -> None:
+        spec = self.spec
+
+        class ShiftedClock(LiveClock):
+            def now_ms(self) -> int:
+                return super().now_ms() + spec.clock_offset_ms
+
+            def now(self) -> float:
+                return super().now() + spec.clock_offset_ms / 1000
+
+        builder = (
+            ot.ExchangeBuilder("binance")
+            .with_credentials(api_key=spec.api_key, api_secret=spec.api_secret)
+            .with_symbols(spec.symbols)
+            .with_ccxt_options(spec.ccxt_options)
+            .with_client_hook(client_hook_for(spec.port, ws=not spec.rest_only))
+            .with_trading_config(
+                order_safety={"max_price_age_seconds": 10**10},
+                account_poll_seconds=spec.poll_seconds,
+                **spec.trading_config,
+            )
+            .rest_only(spec.rest_only)
+            .with_storage(spec.storage, history=spec.history)
+        )
+        if spec.clock_offset_ms:
+            builder = builder.with_clock(ShiftedClock())
+        if spec.time_frames:
+            builder = builder.with_time_frames(spec.time_frames)
+        if spec.trader == "real":
+            builder = builder.use_real_trader()
+        else:
+            builder = builder.use_simulated_trader(starting_portfolio=spec.starting_portfolio)
+        if spec.grid is not None:
+            builder = builder.use_trading_mode(ot.modes.GridTradingMode, spec.grid)
+        self.manager = await builder.build()
+        if spec.flush_seconds is not None:
+            self.manager.get_component("storage").flush_seconds = spec.flush_seconds
+        self.gate = _SendGate(self.manager)
+        trader = self.manager.trader
+        journal_intent = trader.pre_send
+
+        async def pre_send(order: Any) -> None:
+            await journal_intent(order)
+            if self.kill_at == "before_send":
+                _die()
+
+        trader.pre_send = pre_send
+        storage = self.manager.get_component("storage")
+        child = self
+
+        class KillingJournal:
+            def note(self, order: Any) -> None:
+                storage.note(order)
+
+            async def commit(self, order: Any) -> None:
+                await storage.commit(order)
+                if child.kill_at == "after_fill_commit" and child._new_trade():
+                    _die()
+
+        self.manager.exchange_personal_data.orders_manager.journal = KillingJournal()
+
+    def _new_trade(self) -> bool:
+        return len(self.manager.exchange_personal_data.trades_manager) > self._trades_at_arm
+
+    async def poll_candles(self) -> None:
+        """Fetch the venue's new closed candles often (the parent moves the venue's candles forward)."""
+        manager = self.manager
+        updater = next(u for u in manager.get_component("exchange_data").updaters if isinstance(u, RestCandlesUpdater))
+        symbol, time_frame = self.spec.symbols[0], ot.TimeFrame.parse(self.spec.time_frames[0])
+        while True:
+            with contextlib.suppress(OctoBotTradingError):
+                await updater.fetch_new(symbol, time_frame)
+            await asyncio.sleep(self.spec.candle_poll_seconds)
+
+    async def run(self, command: dict[str, Any]) -> dict[str, Any]:
+        op = command["op"]
+        manager = self.manager
+        if op == "create_order":
+            symbol = command.get("symbol", self.spec.symbols[0])
+            order = await manager.trader.create_order(
+                command["type"], command["side"], symbol, command["amount"], command.get("price")
+            )
+            if self.kill_at == "in_fill_hook":
+
+                async def heard(_order: Any) -> None:
+                    _die()
+
+                order.add_hook(OrderEvent.FILL, heard)
+            return {"order": order_row(order)}
+        if op == "cancel_order":
+            order = manager.exchange_personal_data.orders_manager.get(command["id"])
+            return {"order": order_row(await manager.trader.cancel_order(order))}
+        if op == "snapshot":
+            if command.get("sync", True):
+                component = manager.get_component("trader", TraderComponent)
+                async with component.sync_lock:
+                    await manager.trader.sync_with_exchange(manager.symbols)
+                    await manager.trader.refresh_balances()
+            return snapshot_of(manager)
+        if op == "flush":
+            return {"rows": await manager.get_component("storage").flush()}
+        if op == "arm_kill":
+            if command["point"] not in KILL_POINTS:
+                raise ValueError(f"unknown kill point {command['point']!r} (one of {KILL_POINTS})")
+            self.kill_at = command["point"]
+            self._trades_at_arm = len(manager.exchange_personal_data.trades_manager)
+            return {"armed": self.kill_at}
+        if op == "hold_sends":
+            assert self.gate is not None
+            self.gate.hold = True
+            return {"holding": True}
+        if op == "wait_candle":
+            return {"timestamp": await self.wait_candle(command)}
+        if op == "stop":
+            await manager.stop()
+            return {"stopped": True}
+        raise ValueError(f"unknown command {op!r}")
+
+    async def wait_candle(self, command: dict[str, Any]) -> int:
+        """Once the candle opened at ``timestamp`` was fetched, published and handled by every consumer."""
+        symbol = command.get("symbol", self.spec.symbols[0])
+        buffer = self.manager.exchange_symbols_data.get(symbol).candles(
+            command.get("time_frame", self.spec.time_frames[0])
+        )
+
+        for _ in range(12_000):  # the buffer tells no one: looked at every 5 ms, for at most a minute
+            if (buffer.last_timestamp or 0) >= command["timestamp"]:
+                break
+            await asyncio.sleep(0.005)
+        else:
+            raise TimeoutError(f"the candle at {command['timestamp']} was not fetched")
+        await self.manager.channels.join()
+        return int(buffer.last_timestamp)
+
+    async def answer(self, command: dict[str, Any]) -> None:
+        try:
+            result = await self.run(command)
+        except Exception as exc:  # reported to the parent, the engine keeps running
+            _say({"id": command["id"], "ok": False, "error": type(exc).__name__, "message": str(exc)})
+        else:
+            _say({"id": command["id"], "ok": True, **result})
+
+
+async def main() -> int:
+    """Build the engine, answer commands until ``stop`` or the end of stdin; the exit code."""
+    spec = EngineSpec(**json.loads(os.environ[ENV]))
+    logging.basicConfig(level=spec.log_level, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    child = _Child(spec)
+    try:
+        await child.build()
+    except Exception as exc:
+        _say({"id": 0, "ok": False, "error": type(exc).__name__, "message": str(exc)})
+        return 3
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+
+    def read_stdin() -> None:
+        for line in sys.stdin:
+            if line.strip():
+                loop.call_soon_threadsafe(queue.put_nowait, json.loads(line))
+        loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read_stdin, daemon=True).start()
+    tasks: set[asyncio.Future[None]] = set()
+    if spec.grid is not None:
+        tasks.add(asyncio.ensure_future(child.poll_candles()))
+    _say({"id": 0, "ok": True, **snapshot_of(child.manager)})
+    while (command := await queue.get()) is not None:
+        if command["op"] == "stop":
+            await child.answer(command)
+            break
+        task = asyncio.ensure_future(child.answer(command))  # a held request never blocks later commands
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+    else:
+        await child.manager.stop()
+    for running in list(tasks):
+        running.cancel()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
