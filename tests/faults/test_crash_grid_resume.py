@@ -12,17 +12,12 @@ from __future__ import annotations
 import logging
 import signal
 from collections import Counter
-from collections.abc import AsyncIterator
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-
-import pytest
 
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.faults.crash_harness import (
     EngineProcess,
-    Engines,
     assert_snapshot_matches_venue,
-    canary_server,
     check_secrets,
     restart_and_check,
     wait_for,
@@ -35,19 +30,7 @@ SPACING = Decimal("0.35")
 TICK = Decimal("0.01")
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakeExchangeServer]:
-    async with canary_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def engines(server: FakeExchangeServer) -> AsyncIterator[Engines]:
-    started = Engines(server)
-    try:
-        yield started
-    finally:
-        await started.close()
+pytest_plugins = ["tests.faults.crash_fixtures"]
 
 
 def level_price(reference: Decimal, level: int, side: str) -> Decimal:

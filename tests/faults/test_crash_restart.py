@@ -13,17 +13,13 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
 from octobot_trading.enums import OrderStatus
-from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.faults.conftest import venue_orders
 from tests.faults.crash_harness import (
-    Engines,
-    canary_server,
     check_secrets,
     place,
     price_below,
@@ -36,21 +32,7 @@ from tests.faults.crash_harness import (
 D = Decimal
 
 
-@pytest.fixture
-async def server() -> AsyncIterator[FakeExchangeServer]:
-    """The fake Binance server (5m fixture candles, from candle 100) with a canary account."""
-    async with canary_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def engines(server: FakeExchangeServer) -> AsyncIterator[Engines]:
-    """Engine processes on ``server``; any still running at the test's end is killed."""
-    started = Engines(server)
-    try:
-        yield started
-    finally:
-        await started.close()
+pytest_plugins = ["tests.faults.crash_fixtures"]
 
 
 async def test_kill_before_the_order_request_leaves_sends_nothing_and_the_restart_matches_the_venue(

@@ -4,16 +4,12 @@ naming the file and changes nothing (no order sent or canceled, the first engine
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
-from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.faults.conftest import venue_orders
 from tests.faults.crash_harness import (
-    Engines,
     EngineStartError,
-    canary_server,
     check_secrets,
     place,
     price_below,
@@ -22,20 +18,7 @@ from tests.faults.crash_harness import (
     wait_for,
 )
 
-
-@pytest.fixture
-async def server() -> AsyncIterator[FakeExchangeServer]:
-    async with canary_server() as srv:
-        yield srv
-
-
-@pytest.fixture
-async def engines(server: FakeExchangeServer) -> AsyncIterator[Engines]:
-    started = Engines(server)
-    try:
-        yield started
-    finally:
-        await started.close()
+pytest_plugins = ["tests.faults.crash_fixtures"]
 
 
 async def test_a_second_engine_on_the_same_file_gets_a_storage_error_and_changes_nothing(
