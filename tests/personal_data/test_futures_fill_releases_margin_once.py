@@ -16,12 +16,11 @@ from typing import Any
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.clock import SimulatedClock
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
 from tests.exchange_data.helpers import until
+from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
 
-XRP = "XRP/USDT:USDT"
 POLL_MS = 600_000
 
 
@@ -35,23 +34,8 @@ async def test_a_resting_isolated_contract_order_filled_after_a_balance_refresh_
     venue: FakeFuturesServer, caplog: Any
 ) -> None:
     caplog.set_level(logging.INFO)
-    clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
-    built = await (
-        ot.ExchangeBuilder("binanceusdm")
-        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
-        .with_market_type("linear")
-        .with_symbols([XRP])
-        .with_time_frames(["5m"])
-        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
-        .with_client_hook(venue.client_hook)
-        .with_clock(clock)
-        .rest_only(True)
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=POLL_MS / 1000)
-        .use_real_trader()
-        .build()
-    )
-    async with built:
-        await built.wait_ready(timeout=20)
+    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=POLL_MS / 1000).rest_only(True)
+    async with running(builder) as built:
         trader = built.trader
         await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
         await trader.set_leverage(XRP, "10")

@@ -5,7 +5,6 @@ flipped, closed on the venue by another client of the same account, and liquidat
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
@@ -14,16 +13,15 @@ import ccxt.async_support as ccxt_async
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
 from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
 from tests.exchange_data.helpers import until
+from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
 
 D = Decimal
-XRP = "XRP/USDT:USDT"
 HOUR = 3600.0
 
 
@@ -37,28 +35,14 @@ async def venue() -> AsyncIterator[FakeFuturesServer]:
 
 @pytest.fixture
 async def manager(venue: FakeFuturesServer) -> AsyncIterator[Any]:
-    clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
-    built = await (
-        ot.ExchangeBuilder("binanceusdm")
-        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
-        .with_market_type("linear")
-        .with_symbols([XRP])
-        .with_time_frames(["5m"])
-        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
-        .with_client_hook(venue.client_hook)
-        .with_clock(clock)
-        .with_websocket_options(expected_interval=HOUR)
-        .with_trading_config(
-            order_safety={"max_price_age_seconds": 10**10},
-            account_poll_seconds=HOUR,
-            streaming_poll_seconds=HOUR,
-            stream_watchdog_seconds=HOUR,
-        )
-        .use_real_trader()
-        .build()
-    )
-    async with built:
-        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+    builder = live_futures_builder(
+        venue,
+        venue_clock(venue),
+        account_poll_seconds=HOUR,
+        streaming_poll_seconds=HOUR,
+        stream_watchdog_seconds=HOUR,
+    ).with_websocket_options(expected_interval=HOUR)
+    async with running(builder) as built:
         streams = built.get_component("trader", TraderComponent).account_streams
         assert streams is not None
         await until(lambda: streams.healthy)

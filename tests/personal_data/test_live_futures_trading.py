@@ -7,7 +7,6 @@ liquidation reported to the positions manager's listeners."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -24,9 +23,9 @@ from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
 from tests.exchange_data.helpers import until
+from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
 
 D = Decimal
-XRP = "XRP/USDT:USDT"
 POLL_SECONDS = 600.0
 
 
@@ -44,23 +43,8 @@ async def manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, Simulate
 
 @contextlib.asynccontextmanager
 async def _live_manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, SimulatedClock]]:
-    clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
-    built = await (
-        ot.ExchangeBuilder("binanceusdm")
-        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
-        .with_market_type("linear")
-        .with_symbols([XRP])
-        .with_time_frames(["5m"])
-        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
-        .with_client_hook(venue.client_hook)
-        .with_clock(clock)
-        .rest_only(True)
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=POLL_SECONDS)
-        .use_real_trader()
-        .build()
-    )
-    async with built:
-        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+    clock = venue_clock(venue)
+    async with running(live_futures_builder(venue, clock, account_poll_seconds=POLL_SECONDS).rest_only(True)) as built:
         yield built, clock
 
 

@@ -1,0 +1,47 @@
+"""The engine on the fake USDⓈ-M venue for the live futures tests: ``ExchangeBuilder("binanceusdm")``
+on the linear XRP market with the real trader and the real ccxt client on loopback, on a
+simulated clock started at the venue's time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import octobot_trading as ot
+from octobot_trading.clock import SimulatedClock
+from octobot_trading.testing import FakeFuturesServer
+
+XRP = "XRP/USDT:USDT"
+
+
+def venue_clock(venue: FakeFuturesServer) -> SimulatedClock:
+    """A simulated clock at the venue's current time."""
+    return SimulatedClock(venue.market("XRPUSDT").now_ms)
+
+
+def live_futures_builder(venue: FakeFuturesServer, clock: SimulatedClock, **trading_config: Any) -> ot.ExchangeBuilder:
+    """The builder on ``venue``'s account: linear ``XRP`` with 5m candles, the real trader, ``clock``;
+    ``trading_config`` goes to ``with_trading_config`` beside an order safety accepting any price age."""
+    return (
+        ot.ExchangeBuilder("binanceusdm")
+        .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
+        .with_market_type("linear")
+        .with_symbols([XRP])
+        .with_time_frames(["5m"])
+        .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
+        .with_client_hook(venue.client_hook)
+        .with_clock(clock)
+        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, **trading_config)
+        .use_real_trader()
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(builder: ot.ExchangeBuilder) -> AsyncIterator[Any]:
+    """The manager ``builder`` builds, started and ready (within 20 s); stopped on exit."""
+    built = await builder.build()
+    async with built:
+        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+        yield built
