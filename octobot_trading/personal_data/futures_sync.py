@@ -54,6 +54,8 @@ __all__ = ["DEFAULT_FUNDING_POLL_SECONDS", "HistoryCursor", "LiveFuturesSync"]
 
 #: Seconds between two reads of the account's funding payments.
 DEFAULT_FUNDING_POLL_SECONDS = 60.0
+#: Most history reads a restart makes to catch up with what was missed while down.
+_CATCH_UP_PAGES = 100
 #: Transaction id prefixes of recorded funding payments and liquidations (then the venue's id).
 FUNDING_PREFIX, LIQUIDATION_PREFIX = "funding:", "liquidation:"
 
@@ -159,9 +161,13 @@ class LiveFuturesSync:
             return
         self._baseline_read = True
         if self._resumed:
-            try:
-                await self.read_liquidations()
-                await self.read_funding(force=True)
+            try:  # page by page (a venue answers a bounded number of rows from a time on)
+                for _ in range(_CATCH_UP_PAGES):
+                    if not await self.read_liquidations():
+                        break
+                for _ in range(_CATCH_UP_PAGES):
+                    if not await self.read_funding(force=True):
+                        break
             except BaseException:
                 self._baseline_read = False
                 raise

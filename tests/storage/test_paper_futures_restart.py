@@ -5,13 +5,17 @@ client; the same SQLite file is used across stop / restart."""
 
 from __future__ import annotations
 
+import sqlite3
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import MarginMode, OrderStatus, PositionMode, PositionSide, TransactionType
+from octobot_trading.errors import StorageError
 from octobot_trading.testing import FakeFuturesServer
 from tests.testing.conftest import futures_venue
 
@@ -107,3 +111,26 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
     manager = await _paper(venue, path).build()
     async with manager:
         assert _state(manager) == after_fill
+
+
+async def test_an_invalid_stored_position_is_refused_naming_the_file_and_nothing_is_written(
+    futures_venue: FakeFuturesServer, tmp_path: Path
+) -> None:
+    venue, path = futures_venue, tmp_path / "paper-futures.sqlite"
+    manager = await _paper(venue, path).build()
+    async with manager:
+        await manager.trader.create_order("market", "buy", XRP, "100")
+    with sqlite3.connect(path) as db:
+        (row,) = db.execute("SELECT row FROM positions").fetchone()
+        db.execute("UPDATE positions SET row = ?", (row.replace('"contracts":"100"', '"contracts":"a lot"'),))
+    with sqlite3.connect(path) as db:
+        before = (
+            db.execute("SELECT * FROM positions").fetchall(),
+            db.execute("SELECT * FROM futures_wallets").fetchall(),
+        )
+    with pytest.raises(StorageError) as refused:
+        await _paper(venue, path).build()
+    assert str(path) in str(refused.value) and "PositionRow" in str(refused.value)
+    with sqlite3.connect(path) as db:
+        after = db.execute("SELECT * FROM positions").fetchall(), db.execute("SELECT * FROM futures_wallets").fetchall()
+    assert after == before
