@@ -56,6 +56,8 @@ __all__ = ["DEFAULT_FUNDING_POLL_SECONDS", "HistoryCursor", "LiveFuturesSync"]
 DEFAULT_FUNDING_POLL_SECONDS = 60.0
 #: Most history reads a restart makes to catch up with what was missed while down.
 _CATCH_UP_PAGES = 100
+#: How long before the first read of an empty history later reads start from (clock skew margin).
+_EMPTY_HISTORY_MARGIN_MS = 3_600_000
 #: Transaction id prefixes of recorded funding payments and liquidations (then the venue's id).
 FUNDING_PREFIX, LIQUIDATION_PREFIX = "funding:", "liquidation:"
 
@@ -64,7 +66,8 @@ FUNDING_PREFIX, LIQUIDATION_PREFIX = "funding:", "liquidation:"
 class HistoryCursor:
     """Where the venue's funding and liquidation histories were read up to.
 
-    ``*_since``: the newest time seen (None: the history was empty at the first read);
+    ``*_since``: the time the next read starts at: the newest time seen, or shortly before the
+    first read when the history was empty then (None: unknown, the venue's default window);
     ``*_before``: the venue ids seen at the first read, which belong to before the first session
     and are never recorded.
     """
@@ -163,10 +166,14 @@ class LiveFuturesSync:
         if self._resumed:
             try:  # page by page (a venue answers a bounded number of rows from a time on)
                 for _ in range(_CATCH_UP_PAGES):
-                    if not await self.read_liquidations():
+                    since = self._liquidations_since
+                    await self.read_liquidations()
+                    if self._liquidations_since == since:
                         break
                 for _ in range(_CATCH_UP_PAGES):
-                    if not await self.read_funding(force=True):
+                    since = self._funding_since
+                    await self.read_funding(force=True)
+                    if self._funding_since == since:
                         break
             except BaseException:
                 self._baseline_read = False
@@ -188,6 +195,13 @@ class LiveFuturesSync:
         except NotSupported as exc:
             self._funding_supported = False
             self._log.info("no funding history on this venue: %s", exc)
+        # an empty history: later reads (and a restart's) start shortly before this first read
+        # (not at the venue's default window, which holds only its newest rows)
+        start = self.clock.now_ms() - _EMPTY_HISTORY_MARGIN_MS
+        if self._funding_since is None:
+            self._funding_since = start
+        if self._liquidations_since is None:
+            self._liquidations_since = start
 
     async def refresh(self) -> None:
         """Read the venue's positions (replacing the local ones), then new liquidations and funding."""
@@ -221,6 +235,8 @@ class LiveFuturesSync:
             self._liquidations_supported = False
             self._log.info("no liquidation history on this venue: %s", exc)
             return []
+        for row in rows:  # the next read starts at the newest seen (other symbols' too: paging)
+            self._liquidations_since = max(self._liquidations_since or 0, row.timestamp)
         new = [x for x in rows if x.id not in self._liquidation_ids and self._wanted(x.symbol)]
         known = {(p.symbol, p.side.value): p for p in shrunk or []}
         local = [self._as_local(x, known.get((x.symbol, x.side))) for x in new]
@@ -228,7 +244,6 @@ class LiveFuturesSync:
         for liquidation, as_local in zip(new, local, strict=True):
             self._liquidation_ids.add(liquidation.id)
             self.liquidations.append(liquidation)
-            self._liquidations_since = max(self._liquidations_since or 0, liquidation.timestamp)
             transactions.record(
                 Transaction(
                     id=f"{LIQUIDATION_PREFIX}{liquidation.id}",
@@ -288,9 +303,9 @@ class LiveFuturesSync:
         transactions = self.personal_data.transactions_manager
         added = 0
         for payment in payments:
+            self._funding_since = max(self._funding_since or 0, payment.timestamp)
             if not self._wanted(payment.symbol) or payment.id in self._funding_before:
                 continue
-            self._funding_since = max(self._funding_since or 0, payment.timestamp)
             added += transactions.record(
                 Transaction(
                     id=f"{FUNDING_PREFIX}{payment.id}",

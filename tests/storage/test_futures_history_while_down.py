@@ -124,3 +124,21 @@ def _collect(into: list[Any]) -> Any:
         into.append(liquidation)
 
     return listener
+
+
+async def test_more_funding_payments_while_down_than_one_history_page_are_all_recorded_once(
+    futures_venue: FakeFuturesServer, tmp_path: Path
+) -> None:
+    """The venue answers 100 income rows per request: the restart reads page after page."""
+    venue, path = futures_venue, tmp_path / "futures.sqlite"
+    await _open_isolated_long(venue)
+    async with _live(venue, path) as built:  # the account's funding history is empty at the first read
+        assert _recorded(built, TransactionType.FUNDING_FEE) == []
+    first = venue.market("XRPUSDT").next_funding_time()
+    paid = [venue.settle_funding("XRPUSDT", "0.0001", funding_time=first + i * 8 * 3600 * 1000)[0] for i in range(130)]
+    async with _live(venue, path) as built:
+        recorded = _recorded(built, TransactionType.FUNDING_FEE)
+        assert [t.amount for t in recorded] == paid
+    async with _live(venue, path) as built:
+        assert len(_recorded(built, TransactionType.FUNDING_FEE)) == 130
+    assert len([i for i in await _stored_ids(path) if i.startswith("funding:")]) == 130
