@@ -89,6 +89,9 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
         await _price(manager, venue, "1.16")  # a part closed at a profit: realized PnL
         assert take.status is OrderStatus.CLOSED
         resting = await trader.create_order("limit", "buy", XRP, "50", "1.05")
+        # hedge mode on BTC: a long and a short held together
+        await trader.create_order("market", "buy", BTC, "0.04", position_side=PositionSide.LONG)
+        await trader.create_order("market", "sell", BTC, "0.02", position_side=PositionSide.SHORT)
         position = manager.exchange_personal_data.positions_manager.get(XRP)
         assert (
             position is not None and position.size == D(200) and position.realized_pnl == D("4.61")
@@ -104,8 +107,14 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
         # the restored position goes on being accounted: the resting buy fills and grows it
         await _price(manager, venue, "1.04")
         assert restored.status is OrderStatus.CLOSED
-        grown = manager.connector.positions_snapshot()
-        assert [(p.side, p.contracts) for p in grown] == [(PositionSide.LONG, D(250))]
+        # and the hedge long is reduced, its short side untouched
+        await manager.trader.create_order("market", "sell", BTC, "0.01", position_side=PositionSide.LONG)
+        held = [(p.symbol, p.side, p.contracts) for p in manager.connector.positions_snapshot()]
+        assert held == [
+            (BTC, PositionSide.LONG, D("0.03")),
+            (BTC, PositionSide.SHORT, D("0.02")),
+            (XRP, PositionSide.LONG, D(250)),
+        ]
         after_fill = _state(manager)
 
     manager = await _paper(venue, path).build()
