@@ -12,7 +12,8 @@ Required methods (abstract here):
 
 Optional methods (default: raise ``NotSupported``): ``edit_order``, the futures calls
 ``fetch_positions``, ``set_leverage``, ``set_margin_mode``, ``set_position_mode``,
-``fetch_funding_rate``, ``fetch_funding_rate_history``, ``fetch_mark_price``, ``fetch_mark_ohlcv``,
+``fetch_contract_settings``, ``fetch_funding_rate``, ``fetch_funding_rate_history``,
+``fetch_mark_price``, ``fetch_mark_ohlcv``,
 ``fetch_funding_history`` (the account's payments), ``fetch_my_liquidations``, the websocket watchers
 ``watch_ohlcv``, ``watch_ticker``, ``watch_order_book``, ``watch_trades``, the account's private
 streams ``subscribe_private_streams``, ``watch_orders``, ``watch_my_trades``, ``watch_balance`` and
@@ -39,6 +40,7 @@ from octobot_trading.errors import NotSupported
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
+    ContractSettings,
     DepositAddress,
     ExchangeLiquidation,
     ExchangeOrder,
@@ -189,6 +191,10 @@ class ExchangeConnector(abc.ABC):
     async def set_position_mode(self, symbol: str, position_mode: PositionMode) -> None:
         """Set one-way or hedge mode for a futures symbol (per account on some venues)."""
         raise self._not_supported("set_position_mode")
+
+    async def fetch_contract_settings(self, symbols: list[str]) -> list[ContractSettings]:
+        """Return the venue's leverage, margin mode and position mode of each contract symbol."""
+        raise self._not_supported("fetch_contract_settings")
 
     async def fetch_funding_rate_history(
         self, symbol: str, since: int | None = None, limit: int | None = None

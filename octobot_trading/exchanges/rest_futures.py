@@ -8,6 +8,7 @@ connector contract says) and pass every result through the venue class's hook:
 call                                      hook
 ========================================  =========================================
 ``set_position_mode``                     (nothing returned)
+``fetch_contract_settings``               (none: the venue's settings as read)
 ``fetch_funding_rate_history``            ``fix_funding_rate`` (each event)
 ``fetch_mark_price``                      ``fix_mark_price``
 ``fetch_mark_ohlcv``                      ``fix_candles`` (the list)
@@ -21,7 +22,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from octobot_trading.enums import PositionMode, TimeFrame
-from octobot_trading.exchanges.types import Candle, ExchangeLiquidation, FundingPayment, FundingRate, MarkPrice
+from octobot_trading.exchanges.types import (
+    Candle,
+    ContractSettings,
+    ExchangeLiquidation,
+    FundingPayment,
+    FundingRate,
+    MarkPrice,
+)
 
 if TYPE_CHECKING:
     from octobot_trading.exchanges.connector import ExchangeConnector
@@ -57,6 +65,10 @@ class FuturesCalls:
     async def set_position_mode(self, symbol: str, position_mode: PositionMode) -> None:
         """Set one-way or hedge mode for a futures symbol (per account on some venues, e.g. Binance)."""
         await self.connector.set_position_mode(symbol, position_mode)
+
+    async def fetch_contract_settings(self, symbols: list[str]) -> list[ContractSettings]:
+        """Return the venue's leverage, margin mode and position mode of each contract of ``symbols``."""
+        return await self.connector.fetch_contract_settings(symbols)
 
     async def fetch_funding_rate_history(
         self, symbol: str, since: int | None = None, limit: int | None = None

@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType, TradeType
+from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderStatus, OrderType, PositionMode, TradeType
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.records import fast_frozen_init
 
 __all__ = [
     "Balance",
     "Candle",
+    "ContractSettings",
     "DepositAddress",
     "ExchangeLiquidation",
     "ExchangeOrder",
@@ -161,6 +162,21 @@ class ExchangePosition:
     initial_margin: Decimal | None = None
     maintenance_margin: Decimal | None = None
     realized_pnl: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractSettings:
+    """A contract's settings as the venue holds them (None: the venue did not say).
+
+    ``position_mode_per_account``: True on venues where the position mode is one setting of the
+    whole account (Binance's ``dualSidePosition``), not of each symbol.
+    """
+
+    symbol: str
+    leverage: Decimal | None
+    margin_mode: MarginMode | None
+    position_mode: PositionMode | None
+    position_mode_per_account: bool = False
 
 
 @dataclass(frozen=True, slots=True)

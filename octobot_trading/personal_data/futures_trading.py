@@ -10,6 +10,10 @@
   ``ConfigurationError``) while the symbol has an open position **or an open order** (an order
   resting at the venue was reserved at the old setting: cancel it first), then ask the venue
   (``manager.exchange``) and remember the setting;
+* **the venue's settings** — live, :meth:`~FuturesTrading.adopt` takes the leverage, margin mode
+  and position mode the venue holds for each traded contract (read at start, before readiness);
+  on a venue where the position mode is one setting of the whole account (Binance), it then
+  applies to every contract and setting it for one symbol sets it for all;
 * **order checks** before anything changes — hedge mode needs ``position_side`` (``LONG`` /
   ``SHORT``) and one-way mode refuses it (``InvalidOrder(limit="position_side")``); a
   ``reduce_only`` order that would open, grow or flip a position is refused
@@ -29,7 +33,7 @@ from typing import Any
 
 from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide
 from octobot_trading.errors import ConfigurationError, InvalidOrder, OpenPositionsError
-from octobot_trading.exchanges.types import ExchangePosition, MarketInfo
+from octobot_trading.exchanges.types import ContractSettings, ExchangePosition, MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.positions import contract_math as cm
@@ -77,6 +81,9 @@ class FuturesTrading:
         self._leverage: dict[str, Decimal] = {}
         self._margin_mode: dict[str, MarginMode] = {}
         self._position_mode: dict[str, PositionMode] = {}
+        #: On a venue whose position mode is per account (learned from :meth:`adopt`): the mode of
+        #: every contract (None: per symbol).
+        self._account_position_mode: PositionMode | None = None
 
     # -- settings ---------------------------------------------------------------------------------------
     def spec(self, symbol: str) -> ContractSpec | None:
@@ -100,7 +107,10 @@ class FuturesTrading:
         return self._margin_mode.get(symbol) or (spec.margin_mode if spec is not None else MarginMode.ISOLATED)
 
     def position_mode(self, symbol: str) -> PositionMode:
-        """The position mode (the last set, else the spec's, else one-way)."""
+        """The position mode (the account's on a venue where it is per account, else the last set,
+        else the spec's, else one-way)."""
+        if self._account_position_mode is not None:
+            return self._account_position_mode
         spec = self.spec(symbol)
         return self._position_mode.get(symbol) or (spec.position_mode if spec is not None else PositionMode.ONE_WAY)
 
@@ -112,12 +122,33 @@ class FuturesTrading:
         self._margin_mode[symbol] = margin_mode
         self._position_mode[symbol] = position_mode
 
+    def adopt(self, settings: ContractSettings) -> None:
+        """Take the settings the venue holds for a contract (live start; nothing sent): its leverage,
+        margin mode and position mode where the venue said them. A position mode that is per
+        account on the venue (``position_mode_per_account``) becomes every contract's."""
+        symbol = settings.symbol
+        if settings.leverage is not None:
+            self._leverage[symbol] = settings.leverage
+        if settings.margin_mode is not None:
+            self._margin_mode[symbol] = settings.margin_mode
+        if settings.position_mode is not None:
+            if settings.position_mode_per_account:
+                self._account_position_mode = settings.position_mode
+                self._position_mode.clear()
+            else:
+                self._position_mode[symbol] = settings.position_mode
+
     async def set_leverage(self, symbol: str, leverage: Decimal | int | str) -> Decimal:
         """Set ``symbol``'s leverage at the venue (see the module docstring); return it."""
         value = to_decimal(leverage, name="leverage")
         spec = self._contract(symbol)
         if spec is not None:
-            spec.check_leverage(value)
+            try:
+                spec.check_leverage(value)
+            except ConfigurationError as exc:
+                if exc.symbol is not None:
+                    raise
+                raise ConfigurationError(str(exc.message), field="leverage", symbol=symbol) from None
         elif value < ONE:
             raise ConfigurationError(f"leverage must be at least 1, got {value}", field="leverage", symbol=symbol)
         self._refuse_if_busy(symbol, "leverage")
@@ -127,7 +158,7 @@ class FuturesTrading:
 
     async def set_margin_mode(self, symbol: str, mode: MarginMode | str) -> None:
         """Set ``symbol``'s margin mode at the venue (see the module docstring)."""
-        value = _enum(MarginMode, mode, "margin_mode")
+        value = _enum(MarginMode, mode, "margin_mode", symbol)
         self._contract(symbol)
         self._refuse_if_busy(symbol, "margin_mode")
         await self.venue().set_margin_mode(symbol, value)
@@ -135,11 +166,17 @@ class FuturesTrading:
 
     async def set_position_mode(self, symbol: str, mode: PositionMode | str) -> None:
         """Set ``symbol``'s position mode at the venue (see the module docstring)."""
-        value = _enum(PositionMode, mode, "position_mode")
+        value = _enum(PositionMode, mode, "position_mode", symbol)
         self._contract(symbol)
         self._refuse_if_busy(symbol, "position_mode")
+        if self._account_position_mode is not None:  # the venue refuses it while any contract is busy
+            for position in self.personal_data.positions_manager.positions():
+                self._refuse_if_busy(position.symbol, "position_mode")
         await self.venue().set_position_mode(symbol, value)
-        self._position_mode[symbol] = value
+        if self._account_position_mode is not None:  # per account on this venue: every contract's
+            self._account_position_mode = value
+        else:
+            self._position_mode[symbol] = value
 
     def _contract(self, symbol: str) -> ContractSpec | None:
         self.market(symbol)  # UnknownSymbol
@@ -228,8 +265,8 @@ class FuturesTrading:
         await data.positions_manager.notify_liquidations(liquidations)
 
 
-def _enum(kind: Any, value: Any, field: str) -> Any:
+def _enum(kind: Any, value: Any, field: str, symbol: str) -> Any:
     try:
         return kind(value)
     except ValueError:
-        raise ConfigurationError(f"unknown {field} {value!r}", field=field) from None
+        raise ConfigurationError(f"unknown {field} {value!r} for {symbol}", field=field, symbol=symbol) from None

@@ -5,10 +5,12 @@ builds. It creates the account's :class:`~octobot_trading.personal_data.exchange
 and :class:`~octobot_trading.personal_data.trader.Trader` (the builder hands them to the manager
 as ``manager.exchange_personal_data`` and ``manager.trader``, so later components such as
 storage and trading modes can use them) and, on start, initializes the trader and runs one
-background poll task: real trader — balances and open orders refreshed from the venue (fills /
-cancels / unknown orders applied once; on futures also the venue's positions, funding payments
-and liquidations through :class:`~octobot_trading.personal_data.futures_sync.LiveFuturesSync`,
-and an order placed on a contract brings the next poll forward); paper trader — the last price of each symbol fed to the
+background poll task (live futures: before it, the venue's contract settings are adopted,
+see :meth:`~octobot_trading.personal_data.futures_trading.FuturesTrading.adopt`): real trader —
+balances and open orders refreshed from the venue (fills / cancels / unknown orders applied
+once; on futures also the venue's positions, funding payments and liquidations through
+:class:`~octobot_trading.personal_data.futures_sync.LiveFuturesSync`, and an order placed on a
+contract brings the next poll forward); paper trader — the last price of each symbol fed to the
 simulated venue. The task is owned by the component and cancelled on stop.
 
 Every venue call goes through ``manager.exchange`` (the venue's ``RestExchange``, whose
@@ -24,13 +26,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import OctoBotTradingError
+from octobot_trading.errors import NotSupported, OctoBotTradingError
 from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.readiness import ReadinessTopic
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.personal_data.account_streams import AccountStreams
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.futures_sync import LiveFuturesSync
+from octobot_trading.personal_data.futures_trading import is_contract_symbol
 from octobot_trading.personal_data.order_listeners import OrderOperation, OrderOperationEvent
 from octobot_trading.personal_data.trader import Trader
 from octobot_trading.util.fees import Fees
@@ -155,6 +158,7 @@ class TraderComponent:
         await self.trader.initialize()
         for hook in self.restore_hooks:
             await hook()
+        await self._adopt_venue_settings()
         await self._poll_once()
         if self.manager.is_simulated:
             self.personal_data.portfolio_manager.reset_starting_point()
@@ -230,6 +234,20 @@ class TraderComponent:
             topics.append(ReadinessTopic.POSITIONS)
         for topic in topics:
             readiness.mark_ready(str(topic))
+
+    async def _adopt_venue_settings(self) -> None:
+        """Live futures: take the leverage, margin and position modes the venue holds for each
+        traded contract (before readiness opens; a venue without them keeps the local defaults)."""
+        symbols = [s for s in self.manager.symbols if is_contract_symbol(s)]
+        if self.futures_sync is None or not symbols:
+            return
+        try:
+            settings = await self.manager.exchange.fetch_contract_settings(symbols)
+        except NotSupported as exc:
+            self._log.info("the venue's contract settings are unknown: %s", exc)
+            return
+        for entry in settings:
+            self.trader.futures.adopt(entry)
 
     async def _poll_once(self) -> None:
         if self.manager.is_simulated:

@@ -353,9 +353,9 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, CCXTFuturesMixi
 
     # -- account --------------------------------------------------------------------------
     async def fetch_balance(self) -> dict[str, Balance]:
-        """Return balances by currency."""
+        """Return balances by currency (a contract account's settle currencies: total = wallet balance)."""
         raw = await self._read("fetch_balance", lambda: self.client.fetch_balance())
-        return self.adapter.parse_balance(raw)
+        return await self._wallet_balances(raw, self.adapter.parse_balance(raw))
 
     async def create_order(
         self,

@@ -10,6 +10,13 @@
   "No need to change margin type", -4059 "No need to change position side") is success. A refusal
   because of open positions or orders (Binance -4047, -4048, -4067, -4068, -4161) raises
   ``OpenPositionsError``; a leverage the venue refuses raises ``ConfigurationError(field="leverage")``.
+* ``fetch_contract_settings``: the venue's leverage and margin mode of each symbol (ccxt's
+  ``fetch_leverages``, else ``fetch_leverage`` per symbol; the margin mode from the same reply,
+  else ``fetch_margin_modes`` / ``fetch_margin_mode``) and its position mode
+  (``fetch_position_mode``, read once on venues where it is per account); a part the venue lacks
+  (``NotSupported``) is None. Every settings error names the symbol.
+* Balances of a contract account: :func:`.futures_account.wallet_balances` (total = wallet
+  balance, no unrealized PnL; the simulated venue's rule).
 * Leverage reaches ccxt as an ``int`` when it is whole (what venues take) and as its exact text
   otherwise, never as a float. A venue whose position reports carry no leverage (Binance's v3
   position risk) gets the leverage this connector last set for the symbol, else the venue's
@@ -25,7 +32,8 @@ otherwise); a spot connector raises ``NotSupported``.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import functools
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -43,6 +51,11 @@ from octobot_trading.errors import (
     OpenPositionsError,
 )
 from octobot_trading.exchanges.connectors.ccxt.adapter import to_dec
+from octobot_trading.exchanges.connectors.ccxt.futures_account import (
+    settings_leverage,
+    settings_margin_mode,
+    wallet_balances,
+)
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import (
     parse_funding_payment,
     parse_funding_rate,
@@ -52,7 +65,9 @@ from octobot_trading.exchanges.connectors.ccxt.futures_parsing import (
     parse_position,
 )
 from octobot_trading.exchanges.types import (
+    Balance,
     Candle,
+    ContractSettings,
     ExchangeLiquidation,
     ExchangePosition,
     FundingPayment,
@@ -60,7 +75,9 @@ from octobot_trading.exchanges.types import (
     MarketInfo,
     MarkPrice,
 )
+from octobot_trading.util.contract_spec import settle_currency
 from octobot_trading.util.decimals import decimal_to_str, to_decimal
+from octobot_trading.util.logging import get_logger
 
 __all__ = ["CCXTFuturesMixin", "contract_order_params", "leverage_argument"]
 
@@ -72,6 +89,8 @@ _NO_CHANGE_MARKERS = ("-4046", "-4059", "No need to change")
 #: Venue refusals because the symbol has open positions or orders.
 _OPEN_POSITION_MARKERS = ("-4047", "-4048", "-4067", "-4068", "-4161")
 _LEVERAGE_MARKERS = ("-4028", "leverage", "Leverage")
+#: ccxt ids of venues whose position mode is one setting of the whole account.
+_ACCOUNT_POSITION_MODE = frozenset({"binance", "binanceusdm", "binancecoinm"})
 
 
 def leverage_argument(leverage: Decimal) -> int | str:
@@ -131,6 +150,8 @@ class CCXTFuturesMixin:
     clock: Any
     #: The leverage last set per symbol (set by the connector's constructor).
     _leverages: dict[str, Decimal]
+    #: The settle currencies of the connector's contract markets (read once).
+    _settle_currencies: set[str] | None = None
 
     async def _read(
         self, what: str, fn: Callable[[], Awaitable[T]], *, symbol: str | None = None, order_id: str | None = None
@@ -200,16 +221,19 @@ class CCXTFuturesMixin:
                 raise OpenPositionsError(
                     f"{self.name} refused to change the {field} of {symbol} with open positions or orders: {exc}",
                     field=field,
+                    symbol=symbol,
                 ) from exc
             if field == "leverage" and (isinstance(exc.__cause__, ccxt.BadRequest) or _says(exc, _LEVERAGE_MARKERS)):
-                raise ConfigurationError(f"{self.name} refused the leverage of {symbol}: {exc}", field=field) from exc
+                raise ConfigurationError(
+                    f"{self.name} refused the leverage of {symbol}: {exc}", field=field, symbol=symbol
+                ) from exc
             raise
 
     async def set_leverage(self, symbol: str, leverage: Decimal) -> None:
         """Set the leverage of a contract (``ConfigurationError(field="leverage")`` when refused)."""
         value = to_decimal(leverage, name="leverage")
         if not value.is_finite() or value <= 0:
-            raise ConfigurationError(f"leverage must be positive, got {leverage}", field="leverage")
+            raise ConfigurationError(f"leverage must be positive, got {leverage}", field="leverage", symbol=symbol)
         await self._contract(symbol, "set_leverage")
         self._has("setLeverage", "set_leverage", symbol)
         argument = leverage_argument(value)
@@ -228,7 +252,9 @@ class CCXTFuturesMixin:
         try:
             mode = MarginMode(margin_mode)
         except ValueError:
-            raise ConfigurationError(f"unknown margin mode {margin_mode!r}", field="margin_mode") from None
+            raise ConfigurationError(
+                f"unknown margin mode {margin_mode!r}", field="margin_mode", symbol=symbol
+            ) from None
         await self._contract(symbol, "set_margin_mode")
         self._has("setMarginMode", "set_margin_mode", symbol)
         await self._setting(
@@ -241,13 +267,97 @@ class CCXTFuturesMixin:
         try:
             mode = PositionMode(position_mode)
         except ValueError:
-            raise ConfigurationError(f"unknown position mode {position_mode!r}", field="position_mode") from None
+            raise ConfigurationError(
+                f"unknown position mode {position_mode!r}", field="position_mode", symbol=symbol
+            ) from None
         await self._contract(symbol, "set_position_mode")
         self._has("setPositionMode", "set_position_mode", symbol)
         hedged = mode is PositionMode.HEDGE
         await self._setting(
             "set_position_mode", symbol, lambda: self.client.set_position_mode(hedged, symbol), "position_mode"
         )
+
+    async def fetch_contract_settings(self, symbols: list[str]) -> list[ContractSettings]:
+        """Return the venue's leverage, margin mode and position mode of each of ``symbols``."""
+        for symbol in symbols:
+            await self._contract(symbol, "fetch_contract_settings")
+        leverages = await self._settings_rows(
+            ("fetchLeverages", "fetch_leverages"), ("fetchLeverage", "fetch_leverage"), symbols
+        )
+        modes: dict[str, Any] = {}
+        if any(settings_margin_mode(leverages.get(s)) is None for s in symbols):
+            modes = await self._settings_rows(
+                ("fetchMarginModes", "fetch_margin_modes"), ("fetchMarginMode", "fetch_margin_mode"), symbols
+            )
+        per_account = self.client.id in _ACCOUNT_POSITION_MODE
+        hedged: dict[str, bool | None] = {}
+        for symbol in symbols:
+            if per_account and hedged:
+                hedged[symbol] = next(iter(hedged.values()))
+            else:
+                hedged[symbol] = await self._hedged(symbol)
+        result = []
+        for symbol in symbols:
+            leverage = settings_leverage(leverages.get(symbol), symbol)
+            if leverage is not None:
+                self._leverages[symbol] = leverage
+            flag = hedged[symbol]
+            result.append(
+                ContractSettings(
+                    symbol=symbol,
+                    leverage=leverage,
+                    margin_mode=settings_margin_mode(leverages.get(symbol)) or settings_margin_mode(modes.get(symbol)),
+                    position_mode=None if flag is None else PositionMode.HEDGE if flag else PositionMode.ONE_WAY,
+                    position_mode_per_account=per_account,
+                )
+            )
+        return result
+
+    async def _settings_rows(self, many: tuple[str, str], one: tuple[str, str], symbols: list[str]) -> dict[str, Any]:
+        """ccxt's settings structures by symbol: ``many`` = (capability, method) in one call, else
+        ``one`` per symbol; {} when the venue has neither."""
+        try:
+            if self.client.has.get(many[0]):
+                method = getattr(self.client, many[1])
+                rows = await self._read(many[1], lambda: method(symbols))
+                return dict(rows) if isinstance(rows, Mapping) else {}
+            if self.client.has.get(one[0]):
+                single = getattr(self.client, one[1])
+                result: dict[str, Any] = {}
+                for symbol in symbols:
+                    result[symbol] = await self._read(one[1], functools.partial(single, symbol), symbol=symbol)
+                return result
+        except NotSupported as exc:
+            self._log_settings_gap(many[1], exc)
+        return {}
+
+    async def _hedged(self, symbol: str) -> bool | None:
+        """True in hedge mode, False in one-way mode, None when the venue does not say."""
+        if not self.client.has.get("fetchPositionMode"):
+            return None
+        try:
+            raw = await self._read(
+                "fetch_position_mode", lambda: self.client.fetch_position_mode(symbol), symbol=symbol
+            )
+        except NotSupported as exc:
+            self._log_settings_gap("fetch_position_mode", exc)
+            return None
+        value = raw.get("hedged") if isinstance(raw, Mapping) else None
+        return value if isinstance(value, bool) else None
+
+    def _log_settings_gap(self, what: str, exc: BaseException) -> None:
+        get_logger("exchanges.ccxt.positions").info("%s: no %s: %s", self.name, what, exc)
+
+    async def _wallet_balances(self, raw: Any, parsed: dict[str, Balance]) -> dict[str, Balance]:
+        """A contract connector's balances on the wallet rule (see the module docstring)."""
+        if self.config.market_type not in _CONTRACTS:
+            return parsed
+        if self._settle_currencies is None:
+            markets = await self.load_markets()
+            self._settle_currencies = {
+                settle_currency(symbol) for symbol, info in markets.items() if info.market_type in _CONTRACTS
+            }
+        return wallet_balances(raw, parsed, self._settle_currencies)
 
     # -- funding and mark prices ----------------------------------------------------------------
     async def fetch_funding_rate(self, symbol: str) -> FundingRate:
