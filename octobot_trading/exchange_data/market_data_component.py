@@ -30,7 +30,7 @@ from typing import Any
 from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
-from octobot_trading.exchange_data.readiness import ReadinessTopic
+from octobot_trading.exchange_data.readiness import ReadinessTopic, perpetual_symbols
 from octobot_trading.exchange_data.updaters.base import MarketDataUpdater
 from octobot_trading.exchange_data.updaters.rest import (
     RestCandlesUpdater,
@@ -123,8 +123,9 @@ class MarketDataComponent:
         if self.time_frames:
             updaters.append(RestCandlesUpdater(md, source, symbols, self.time_frames))
         updaters += [RestTickerUpdater(md, source, symbols), RestOrderBookUpdater(md, source, symbols)]
-        if self.is_future:
-            updaters.append(RestFundingUpdater(md, source, symbols))
+        perpetuals = perpetual_symbols(symbols) if self.is_future else []
+        if perpetuals:  # dated futures have no funding
+            updaters.append(RestFundingUpdater(md, source, perpetuals))
         return updaters
 
     async def start(self) -> None:

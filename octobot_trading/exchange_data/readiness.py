@@ -2,7 +2,9 @@
 
 Topics are strings built from :class:`ReadinessTopic` and, where they apply, a symbol and a
 time frame: ``"balance"``, ``"orders"``, ``"markets"``, ``"candles:BTC/USDT:1h"``,
-``"price:BTC/USDT"``; futures add ``"positions"``, ``"contracts"`` and ``"funding:BTC/USDT:USDT"``.
+``"price:BTC/USDT"``; futures add ``"positions"``, ``"contracts"`` and, for each perpetual,
+``"funding:BTC/USDT:USDT"`` (a dated future such as ``BTC/USDT:USDT-261225`` has no funding:
+:func:`perpetual_symbols`).
 :meth:`ReadinessTracker.require_defaults` declares the standard set for a configuration;
 producers call :meth:`ReadinessTracker.mark_ready` on their first update;
 ``await tracker.wait_ready(timeout)`` returns when nothing is missing or raises
@@ -17,9 +19,10 @@ from enum import StrEnum
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError, ReadinessTimeout
+from octobot_trading.errors import ConfigurationError, InvalidSymbol, ReadinessTimeout
+from octobot_trading.util.symbols import cached_symbol
 
-__all__ = ["ReadinessTopic", "ReadinessTracker", "topic"]
+__all__ = ["ReadinessTopic", "ReadinessTracker", "perpetual_symbols", "topic"]
 
 
 class ReadinessTopic(StrEnum):
@@ -52,6 +55,19 @@ def topic(kind: ReadinessTopic | str, symbol: str | None = None, time_frame: Tim
     return str(kind)
 
 
+def perpetual_symbols(symbols: Iterable[str]) -> list[str]:
+    """The perpetual contracts among ``symbols``: those with funding (not spot, not dated futures)."""
+    result = []
+    for symbol in symbols:
+        try:
+            parsed = cached_symbol(symbol)
+        except InvalidSymbol:
+            continue
+        if not parsed.is_spot and not parsed.is_dated and not parsed.is_option:
+            result.append(symbol)
+    return result
+
+
 class ReadinessTracker:
     """Tracks which required topics have produced a first update."""
 
@@ -77,8 +93,8 @@ class ReadinessTracker:
         for symbol in symbols:
             topics.append(topic(ReadinessTopic.PRICE, symbol))
             topics.extend(topic(ReadinessTopic.CANDLES, symbol, tf) for tf in time_frames)
-            if is_future:
-                topics.append(topic(ReadinessTopic.FUNDING, symbol))
+        if is_future:
+            topics.extend(topic(ReadinessTopic.FUNDING, symbol) for symbol in perpetual_symbols(symbols))
         if is_future:
             topics += [str(ReadinessTopic.POSITIONS), str(ReadinessTopic.CONTRACTS)]
         self.require(*topics)

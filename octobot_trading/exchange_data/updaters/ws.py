@@ -29,6 +29,7 @@ from typing import Any
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
+from octobot_trading.exchange_data.readiness import perpetual_symbols
 from octobot_trading.exchange_data.updaters.base import MarketDataUpdater
 from octobot_trading.exchange_data.updaters.rest import (
     RestCandlesUpdater,
@@ -285,6 +286,7 @@ def websocket_updaters(
         ),
         WebsocketUpdater("trades", md, connector, symbols, RestTradesUpdater(md, connector, symbols), **opts("trades")),
     ]
-    if is_future:
-        updaters.append(RestFundingUpdater(md, connector, symbols))
+    perpetuals = perpetual_symbols(symbols) if is_future else []
+    if perpetuals:  # dated futures have no funding
+        updaters.append(RestFundingUpdater(md, connector, perpetuals))
     return updaters
