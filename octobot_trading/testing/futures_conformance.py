@@ -19,6 +19,11 @@ positions through open / grow / reduce / close (``reduceOnly`` never grows, size
 settings (asking for the current one succeeds; changing the margin mode with a position raises
 ``OpenPositionsError``; a float leverage ``TypeError``; a non-positive one
 ``ConfigurationError(field="leverage")``), hedge mode holding both sides, and unknown symbols.
+
+Balances: when the subclass overrides :meth:`FuturesConnectorConformance.move_mark_price` (how
+the test venue's mark price moves), the settle currency's ``total`` is checked to be the **wallet
+balance**: an open position's unrealized PnL is not in it (``free`` in ``[0, total]``,
+``used = total - free``), the same on every connector (live and simulated).
 """
 
 from __future__ import annotations
@@ -49,6 +54,11 @@ class FuturesConnectorConformance:
     min_notional_multiple: ClassVar[Decimal] = Decimal("3")
     #: Leverage set before trading.
     leverage: ClassVar[Decimal] = Decimal("5")
+
+    async def move_mark_price(self, connector: ExchangeConnector, price: Decimal) -> None:
+        """Move the test venue's mark price of :attr:`symbol` to ``price`` (override; the balance
+        check is skipped without it)."""
+        pytest.skip("the test venue's mark price cannot be moved: override move_mark_price")
 
     # -- helpers ----------------------------------------------------------------------------
     _ids: ClassVar[list[int]] = [0]
@@ -147,6 +157,30 @@ class FuturesConnectorConformance:
         assert set(await self._positions(connector)) == {"short"}
         await self._market_order(connector, OrderSide.BUY, amount, positionSide="short")
         assert await self._positions(connector) == {}
+
+    # -- balances -----------------------------------------------------------------------------
+    async def test_settle_balance_total_is_the_wallet_without_unrealized_pnl(
+        self, connector: ExchangeConnector
+    ) -> None:
+        """With a long in profit, the settle currency's total is still the wallet: it only lost the fee."""
+        market = await self._market(connector)
+        await connector.set_position_mode(self.symbol, PositionMode.ONE_WAY)
+        await connector.set_leverage(self.symbol, self.leverage)
+        settle = market.settle
+        assert settle is not None
+        before = (await connector.fetch_balance())[settle]
+        amount = await self._contracts(connector)
+        await self._market_order(connector, OrderSide.BUY, amount)
+        entry = (await self._positions(connector))["long"].entry_price
+        assert entry is not None
+        await self.move_mark_price(connector, market.spec.adapt_price(entry * Decimal("1.04"), OrderSide.SELL))
+        position = (await self._positions(connector))["long"]
+        assert position.unrealized_pnl is None or position.unrealized_pnl > 0
+        after = (await connector.fetch_balance())[settle]
+        assert after.total <= before.total  # the fee left the wallet; the unrealized profit is not in it
+        assert before.total - after.total <= before.total * Decimal("0.01")
+        assert Decimal(0) <= after.free <= after.total and after.used == after.total - after.free
+        await self._market_order(connector, OrderSide.SELL, amount, reduceOnly=True)
 
     # -- settings -----------------------------------------------------------------------------
     async def test_settings_already_set_succeed_and_refuse_changes_with_a_position(

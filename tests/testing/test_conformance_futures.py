@@ -34,10 +34,15 @@ def _linear_connector(server: FakeFuturesServer) -> CCXTConnector:
 
 class TestCCXTFuturesConformance(FuturesConnectorConformance):
     symbol = XRP
+    server: FakeFuturesServer
+
+    async def move_mark_price(self, connector: ExchangeConnector, price: Decimal) -> None:
+        self.server.set_mark_price("XRPUSDT", price)
 
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
         async with FakeFuturesServer() as server:
+            self.server = server
             connector = _linear_connector(server)
             try:
                 yield connector
@@ -47,6 +52,10 @@ class TestCCXTFuturesConformance(FuturesConnectorConformance):
 
 class TestPaperFuturesConformance(FuturesConnectorConformance):
     symbol = XRP
+
+    async def move_mark_price(self, connector: ExchangeConnector, price: Decimal) -> None:
+        assert isinstance(connector, SimulatedConnector)
+        await connector.on_price(XRP, price)  # paper trading's mark price: the price it is fed
 
     @pytest.fixture
     async def connector(self) -> AsyncIterator[SimulatedConnector]:
