@@ -113,3 +113,18 @@ async def test_position_mode_set_for_one_contract_applies_to_every_contract_on_b
         await built.trader.set_position_mode(BTC, ot.PositionMode.ONE_WAY)
         assert venue.futures_account().dual_side is False
         assert futures.position_mode(XRP) is ot.PositionMode.ONE_WAY
+
+
+async def test_trader_settings_errors_name_the_symbol(venue: FakeFuturesServer) -> None:
+    async with _live_manager(venue, venue.api_key, venue.api_secret) as built:
+        trader = built.trader
+        for call, field in (
+            (trader.set_leverage(XRP, "0.5"), "leverage"),  # below 1
+            (trader.set_leverage(XRP, "500"), "leverage"),  # above what the venue allows (75)
+            (trader.set_margin_mode(XRP, "portfolio"), "margin_mode"),
+            (trader.set_position_mode(XRP, "both"), "position_mode"),
+        ):
+            with pytest.raises(errors.ConfigurationError) as caught:
+                await call
+            assert (caught.value.field, caught.value.symbol) == (field, XRP)
+        assert venue.futures_account().dual_side is False and trader.futures.leverage(XRP) == D(20)
