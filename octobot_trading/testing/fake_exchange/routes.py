@@ -11,10 +11,23 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError
 from octobot_trading.testing.fake_exchange.capital import capital_routes
-from octobot_trading.testing.fake_exchange.state import CandleRow, FakeExchangeError, FakeMarket, FakeOrder
+from octobot_trading.testing.fake_exchange.common import (
+    aggregate,
+    book_limit,
+    book_sides,
+    clock_routes,
+    kline_rows,
+    lot_size_filter,
+    order_ids,
+    own_orders,
+    parse_interval,
+    price_filter,
+    public_fills,
+    time_window,
+    unknown_order_on_cancel,
+)
+from octobot_trading.testing.fake_exchange.state import FakeExchangeError, FakeMarket, FakeOrder
 from octobot_trading.util.decimals import decimal_to_str, floor_to_step
 
 if TYPE_CHECKING:
@@ -46,18 +59,8 @@ def _market_json(market: FakeMarket) -> dict[str, Any]:
         "isSpotTradingAllowed": True,
         "isMarginTradingAllowed": False,
         "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": _S(market.tick_size),
-                "maxPrice": "1000000",
-                "tickSize": _S(market.tick_size),
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": _S(market.min_qty),
-                "maxQty": _S(market.max_qty),
-                "stepSize": _S(market.step_size),
-            },
+            price_filter(market.tick_size),
+            lot_size_filter(market.min_qty, market.max_qty, market.step_size),
             {
                 "filterType": "NOTIONAL",
                 "minNotional": _S(market.min_notional),
@@ -72,23 +75,6 @@ def _market_json(market: FakeMarket) -> dict[str, Any]:
         "defaultSelfTradePreventionMode": "NONE",
         "allowedSelfTradePreventionModes": ["NONE"],
     }
-
-
-def _aggregate(market: FakeMarket, interval_ms: int) -> list[CandleRow]:
-    rows = market.visible_candles()
-    if interval_ms == market.interval_ms:
-        return rows
-    if interval_ms % market.interval_ms:
-        raise FakeExchangeError(-1120, "Invalid interval.")
-    out: list[CandleRow] = []
-    for ts, o, h, lo, c, v in rows:
-        start = ts - ts % interval_ms
-        if out and out[-1][0] == start:
-            p = out[-1]
-            out[-1] = (start, p[1], max(p[2], h), min(p[3], lo), c, p[5] + v)
-        else:
-            out.append((start, o, h, lo, c, v))
-    return out
 
 
 def _order_result(order: FakeOrder, full: bool) -> dict[str, Any]:
@@ -111,12 +97,6 @@ def _order_result(order: FakeOrder, full: bool) -> dict[str, Any]:
 def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
     """Return the REST routes of ``server``."""
     state = server.state
-
-    async def ping(request: web.Request) -> web.Response:
-        return web.json_response({})
-
-    async def time(request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": server.clock.now_ms()})
 
     async def exchange_info(request: web.Request) -> web.Response:
         return web.json_response(
@@ -168,50 +148,23 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
 
     async def depth(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
-        limit = int(request.query.get("limit", "100"))
-        if limit not in _BOOK_LIMITS:
-            raise FakeExchangeError(
-                -1100,
-                "Illegal characters found in parameter 'limit'; legal range is '5, 10, 20, 50, 100, 500, 1000, 5000'.",
-            )
-        last = market.last_price
+        limit = book_limit(request.query, 100, _BOOK_LIMITS)
         qty = max(market.min_qty, floor_to_step(market.current[5] / 1000, market.step_size))
-        bids = [[_S(last - market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)]
-        asks = [[_S(last + market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)]
+        bids, asks = book_sides(market.last_price, market.tick_size, qty, limit)
         return web.json_response({"lastUpdateId": market.cursor, "bids": bids, "asks": asks})
 
     async def klines(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
-        try:
-            interval = TimeFrame.parse(request.query.get("interval", "")).ms
-        except ConfigurationError:
-            raise FakeExchangeError(-1120, "Invalid interval.") from None
-        rows = _aggregate(market, interval)
-        start = request.query.get("startTime")
-        end = request.query.get("endTime")
-        if start is not None:
-            rows = [r for r in rows if r[0] >= int(start)]
-        if end is not None:
-            rows = [r for r in rows if r[0] <= int(end)]
-        limit = min(int(request.query.get("limit", "500")), 1000)
-        rows = rows[:limit] if start is not None else rows[-limit:]
-        return web.json_response(
-            [
-                [ts, _S(o), _S(h), _S(lo), _S(c), _S(v), ts + interval - 1, _S(v * c), 1, "0", "0", "0"]
-                for ts, o, h, lo, c, v in rows
-            ]
-        )
+        interval = parse_interval(request.query)
+        rows = time_window(aggregate(market.visible_candles(), market.interval_ms, interval), request.query, 1000)
+        return web.json_response(kline_rows(rows, interval))
 
-    def public_fills(market: FakeMarket, limit: int) -> list[Any]:
-        fills = sorted(
-            (f for o in state.orders.values() if o.symbol_id == market.symbol_id for f in o.fills),
-            key=lambda f: f.id,
-        )
-        return fills[-limit:]
+    def market_fills(market: FakeMarket, limit: int) -> list[Any]:
+        return public_fills(state.orders.values(), market.symbol_id, limit)
 
     async def agg_trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
-        fills = public_fills(market, int(request.query.get("limit", "500")))
+        fills = market_fills(market, int(request.query.get("limit", "500")))
         return web.json_response(
             [
                 {
@@ -230,7 +183,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
 
     async def trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
-        fills = public_fills(market, int(request.query.get("limit", "500")))
+        fills = market_fills(market, int(request.query.get("limit", "500")))
         return web.json_response(
             [
                 {
@@ -290,12 +243,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
     def lookup(acc_key: str, params: dict[str, str]) -> FakeOrder:
         symbol = params.get("symbol")
         state.market(symbol)
-        order_id = params.get("orderId")
-        client_id = params.get("origClientOrderId")
-        if order_id is None and client_id is None:
-            raise FakeExchangeError(
-                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
-            )
+        order_id, client_id = order_ids(params)
         return state.find_order(acc_key, symbol or "", order_id, client_id)
 
     async def get_order(request: web.Request) -> web.Response:
@@ -304,12 +252,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
 
     async def cancel_order(request: web.Request) -> web.Response:
         acc, params = await server._signed(request)
-        try:
-            order = lookup(acc.api_key, params)
-        except FakeExchangeError as exc:
-            if exc.code == -2013:
-                raise FakeExchangeError(-2011, "Unknown order sent.") from None
-            raise
+        order = unknown_order_on_cancel(lambda: lookup(acc.api_key, params))
         state.cancel_order(order)
         server._notify(order)
         data = order.to_json()
@@ -317,23 +260,20 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         data["transactTime"] = order.update_time
         return web.json_response(data)
 
-    def own_orders(api_key: str, symbol: str | None) -> list[FakeOrder]:
+    def account_orders(api_key: str, symbol: str | None) -> list[FakeOrder]:
         if symbol is not None:
             state.market(symbol)
-        return sorted(
-            (o for o in state.orders.values() if o.api_key == api_key and (symbol is None or o.symbol_id == symbol)),
-            key=lambda o: o.order_id,
-        )
+        return own_orders(state.orders.values(), api_key, symbol)
 
     async def open_orders(request: web.Request) -> web.Response:
         acc, params = await server._signed(request)
-        return web.json_response([o.to_json() for o in own_orders(acc.api_key, params.get("symbol")) if o.is_open])
+        return web.json_response([o.to_json() for o in account_orders(acc.api_key, params.get("symbol")) if o.is_open])
 
     async def all_orders(request: web.Request) -> web.Response:
         acc, params = await server._signed(request)
         if params.get("symbol") is None:
             raise FakeExchangeError(-1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.")
-        rows = own_orders(acc.api_key, params["symbol"])
+        rows = account_orders(acc.api_key, params["symbol"])
         if "startTime" in params:
             rows = [o for o in rows if o.time >= int(params["startTime"])]
         limit = min(int(params.get("limit", "500")), 1000)
@@ -371,8 +311,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
 
     prefix = "/api/v3"
     return [
-        web.get(f"{prefix}/ping", ping),
-        web.get(f"{prefix}/time", time),
+        *clock_routes(prefix, server),
         web.get(f"{prefix}/exchangeInfo", exchange_info),
         web.get(f"{prefix}/ticker/24hr", ticker_24hr),
         web.get(f"{prefix}/depth", depth),

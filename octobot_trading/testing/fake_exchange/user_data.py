@@ -35,8 +35,6 @@ queued for a subscriber (benchmarks time the venue's side there).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import hmac
 import itertools
@@ -45,11 +43,11 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from octobot_trading.testing.fake_exchange.common import QueuedSocket, SocketServer
 from octobot_trading.testing.fake_exchange.server import FakeExchangeServer
 from octobot_trading.testing.fake_exchange.state import FakeExchangeState, FakeFill, FakeOrder
-from octobot_trading.testing.fake_exchange.ws import QueuedSocket
 from octobot_trading.util.decimals import decimal_to_str
 
 __all__ = ["FakeBinanceUserData"]
@@ -65,19 +63,18 @@ class _Connection(QueuedSocket):
         self.subscribed: dict[int, str] = {}
 
 
-class FakeBinanceUserData:
+class FakeBinanceUserData(SocketServer[_Connection]):
     """Binance's spot user-data stream on a :class:`FakeExchangeServer` (see the module docstring)."""
 
     def __init__(self, server: FakeExchangeServer) -> None:
+        super().__init__()
         self.server = server
         self.state: FakeExchangeState = server.state
         self.stalled = False
         self.drop_next = 0
-        self.connections = 0
         self.subscriptions = 0
         self.events_sent = 0
         self.event_listeners: list[Callable[[dict[str, Any]], object]] = []
-        self._conns: list[_Connection] = []
         self._subscription_ids = itertools.count(0)
         #: order id -> (fills reported, status reported)
         self._reported: dict[int, tuple[int, str]] = {}
@@ -97,23 +94,10 @@ class FakeBinanceUserData:
 
     # -- connections ----------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        conn = _Connection(ws)
-        conn.writer = asyncio.get_running_loop().create_task(conn.write())
-        self._conns.append(conn)
-        self.connections += 1
-        try:
-            async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
-                    conn.queue.put_nowait(json.dumps(self._on_request(conn, msg.data)))
-        finally:
-            if conn in self._conns:
-                self._conns.remove(conn)
-            conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
-        return ws
+        return await self.serve(request, _Connection, self._answer)
+
+    def _answer(self, conn: _Connection, text: str) -> None:
+        conn.queue.put_nowait(json.dumps(self._on_request(conn, text)))
 
     def _on_request(self, conn: _Connection, text: str) -> dict[str, Any]:
         try:
@@ -161,15 +145,6 @@ class FakeBinanceUserData:
         if abs(self.server.clock.now_ms() - timestamp) > 60_000:
             return -1021, "Timestamp for this request is outside of the recvWindow."
         return None
-
-    async def disconnect(self) -> None:
-        """Close every open connection (clients see the socket drop)."""
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"going away")
-
-    async def close(self) -> None:
-        """Close connections (run by the server's stop)."""
-        await self.disconnect()
 
     # -- events ---------------------------------------------------------------------------
     def _send(self, api_key: str, event: dict[str, Any]) -> None:

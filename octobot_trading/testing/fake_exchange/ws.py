@@ -30,15 +30,14 @@ Test controls: :meth:`FakeBinanceStreams.push_trade` sends a trade now,
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import json
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
+from octobot_trading.testing.fake_exchange.common import QueuedSocket, SocketServer
 from octobot_trading.testing.fake_exchange.server import FakeExchangeServer
 from octobot_trading.testing.fake_exchange.state import FakeExchangeState, FakeMarket
 from octobot_trading.util.decimals import decimal_to_str, floor_to_step
@@ -64,41 +63,20 @@ _INTERVALS = {
 }
 
 
-class QueuedSocket:
-    """One server-side websocket whose messages are queued and written in order by one writer task."""
-
-    def __init__(self, ws: web.WebSocketResponse) -> None:
-        self.ws = ws
-        self.queue: asyncio.Queue[str] = asyncio.Queue()
-        self.writer: asyncio.Task[None] | None = None
-
-    async def write(self) -> None:
-        """Send queued messages until the socket closes (run as the writer task)."""
-        while True:
-            text = await self.queue.get()
-            if self.ws.closed:
-                return
-            try:
-                await self.ws.send_str(text)
-            except ConnectionError:  # the peer went away: the handler cleans up
-                return
-
-
 class _Connection(QueuedSocket):
     def __init__(self, ws: web.WebSocketResponse) -> None:
         super().__init__(ws)
         self.streams: set[str] = set()
 
 
-class FakeBinanceStreams:
+class FakeBinanceStreams(SocketServer[_Connection]):
     """Binance public streams on a :class:`FakeExchangeServer` (see the module docstring)."""
 
     def __init__(self, server: FakeExchangeServer) -> None:
+        super().__init__()
         self.server = server
         self.state: FakeExchangeState = server.state
         self.stalled = False
-        self.connections = 0
-        self._conns: list[_Connection] = []
         self._trade_ids = itertools.count(900_000)
         server.add_routes([web.get("/ws", self._handle), web.get("/ws/{stream}", self._handle)])
         self.state.advance_listeners.append(self._on_advance)
@@ -124,23 +102,7 @@ class FakeBinanceStreams:
 
     # -- connections ----------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        conn = _Connection(ws)
-        conn.writer = asyncio.get_running_loop().create_task(conn.write())
-        self._conns.append(conn)
-        self.connections += 1
-        try:
-            async for msg in ws:
-                if msg.type == WSMsgType.TEXT:
-                    self._on_request(conn, msg.data)
-        finally:
-            if conn in self._conns:
-                self._conns.remove(conn)
-            conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
-        return ws
+        return await self.serve(request, _Connection, self._on_request)
 
     def _on_request(self, conn: _Connection, text: str) -> None:
         try:
@@ -161,15 +123,6 @@ class FakeBinanceStreams:
         else:
             reply = {"error": {"code": 2, "msg": f"Invalid request: unknown method {method!r}"}, "id": rid}
         conn.queue.put_nowait(json.dumps(reply))
-
-    async def disconnect(self) -> None:
-        """Close every open connection (clients see the socket drop)."""
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"going away")
-
-    async def close(self) -> None:
-        """Close connections (run by the server's stop)."""
-        await self.disconnect()
 
     # -- events ---------------------------------------------------------------------------
     def _send(self, stream: str, event: dict[str, Any]) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from octobot_trading.testing.fake_exchange.common import order_ids, own_orders, unknown_order_on_cancel
 from octobot_trading.testing.fake_exchange.futures import views
 from octobot_trading.testing.fake_exchange.futures.algo import AlgoRequest, cancel_algo, find_algo, place_algo
 from octobot_trading.testing.fake_exchange.futures.records import AlgoOrder, FuturesOrder
@@ -88,11 +89,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     def lookup(account: FuturesVenueAccount, params: dict[str, str]) -> FuturesOrder:
         market = venue.market(params.get("symbol"))
-        order_id, client_id = params.get("orderId"), params.get("origClientOrderId")
-        if order_id is None and client_id is None:
-            raise FakeExchangeError(
-                -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
-            )
+        order_id, client_id = order_ids(params)
         return venue.find_order(account.api_key, market.symbol_id, order_id, client_id)
 
     def get_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
@@ -105,12 +102,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         return venue.modify(order, _required(params, "side"), quantity, price).to_json(with_time=False)
 
     def cancel_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
-        try:
-            order = lookup(account, params)
-        except FakeExchangeError as exc:
-            if exc.code == -2013:
-                raise FakeExchangeError(-2011, "Unknown order sent.") from None
-            raise
+        order = unknown_order_on_cancel(lambda: lookup(account, params))
         return venue.cancel(order).to_json(with_time=False)
 
     def cancel_all(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
@@ -120,16 +112,13 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
                 venue.cancel(order)
         return {"code": 200, "msg": "The operation of cancel all open order is done."}
 
-    def own_orders(account: FuturesVenueAccount, symbol: str | None) -> list[FuturesOrder]:
+    def account_orders(account: FuturesVenueAccount, symbol: str | None) -> list[FuturesOrder]:
         if symbol is not None:
             venue.market(symbol)
-        return sorted(
-            (o for o in venue.orders.values() if o.api_key == account.api_key and symbol in (None, o.symbol_id)),
-            key=lambda o: o.order_id,
-        )
+        return own_orders(venue.orders.values(), account.api_key, symbol)
 
     def open_orders(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
-        return [o.to_json() for o in own_orders(account, params.get("symbol")) if o.is_open]
+        return [o.to_json() for o in account_orders(account, params.get("symbol")) if o.is_open]
 
     def open_order(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
         order = lookup(account, params)
@@ -138,7 +127,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         return order.to_json()
 
     def all_orders(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
-        rows = own_orders(account, params.get("symbol"))  # the symbol is optional on USDⓈ-M
+        rows = account_orders(account, params.get("symbol"))  # the symbol is optional on USDⓈ-M
         if "orderId" in params:
             rows = [o for o in rows if o.order_id >= int(params["orderId"])]
         return [o.to_json() for o in _window(rows, params, lambda o: o.time, 500, 1000)]

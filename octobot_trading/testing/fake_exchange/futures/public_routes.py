@@ -7,10 +7,20 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError
+from octobot_trading.testing.fake_exchange.common import (
+    aggregate,
+    book_limit,
+    book_sides,
+    clock_routes,
+    kline_rows,
+    lot_size_filter,
+    parse_interval,
+    price_filter,
+    public_fills,
+    time_window,
+)
 from octobot_trading.testing.fake_exchange.futures.markets import FUNDING_INTERVAL_MS, FuturesMarket
-from octobot_trading.testing.fake_exchange.state import CandleRow, FakeExchangeError
+from octobot_trading.testing.fake_exchange.state import CandleRow
 from octobot_trading.util.decimals import decimal_to_str, divide_to_step
 
 if TYPE_CHECKING:
@@ -49,24 +59,9 @@ def market_json(market: FuturesMarket) -> dict[str, Any]:
         "marketTakeBound": "0.05",
         "maxMoveOrderLimit": 10000,
         "filters": [
-            {
-                "filterType": "PRICE_FILTER",
-                "minPrice": _S(market.tick_size),
-                "maxPrice": "1000000",
-                "tickSize": _S(market.tick_size),
-            },
-            {
-                "filterType": "LOT_SIZE",
-                "minQty": _S(market.min_qty),
-                "maxQty": _S(market.max_qty),
-                "stepSize": _S(market.step_size),
-            },
-            {
-                "filterType": "MARKET_LOT_SIZE",
-                "minQty": _S(market.min_qty),
-                "maxQty": _S(market.market_max_qty),
-                "stepSize": _S(market.step_size),
-            },
+            price_filter(market.tick_size),
+            lot_size_filter(market.min_qty, market.max_qty, market.step_size),
+            lot_size_filter(market.min_qty, market.market_max_qty, market.step_size, "MARKET_LOT_SIZE"),
             {"filterType": "MAX_NUM_ORDERS", "limit": 200},
             {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
             {"filterType": "MIN_NOTIONAL", "notional": _S(market.min_notional)},
@@ -83,37 +78,10 @@ def market_json(market: FuturesMarket) -> dict[str, Any]:
     }
 
 
-def _aggregate(rows: list[CandleRow], row_interval: int, interval: int) -> list[CandleRow]:
-    if interval == row_interval:
-        return rows
-    if interval % row_interval:
-        raise FakeExchangeError(-1120, "Invalid interval.")
-    out: list[CandleRow] = []
-    for ts, o, h, lo, c, v in rows:
-        start = ts - ts % interval
-        if out and out[-1][0] == start:
-            p = out[-1]
-            out[-1] = (start, p[1], max(p[2], h), min(p[3], lo), c, p[5] + v)
-        else:
-            out.append((start, o, h, lo, c, v))
-    return out
-
-
-def _window(rows: list[CandleRow], query: Any) -> list[CandleRow]:
-    start, end = query.get("startTime"), query.get("endTime")
-    if start is not None:
-        rows = [r for r in rows if r[0] >= int(start)]
-    if end is not None:
-        rows = [r for r in rows if r[0] <= int(end)]
-    limit = min(int(query.get("limit", "500")), 1500)
-    return rows[:limit] if start is not None else rows[-limit:]
-
-
-def _interval(query: Any) -> int:
-    try:
-        return TimeFrame.parse(query.get("interval", "")).ms
-    except ConfigurationError:
-        raise FakeExchangeError(-1120, "Invalid interval.") from None
+def _candles(rows: list[CandleRow], row_interval: int, query: Any) -> tuple[list[CandleRow], int]:
+    """The candles a ``klines`` query asks for (at most 1500) and their interval."""
+    interval = parse_interval(query)
+    return time_window(aggregate(rows, row_interval, interval), query, 1500), interval
 
 
 def premium_index(market: FuturesMarket) -> dict[str, Any]:
@@ -158,12 +126,6 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
     """The public routes of ``server``."""
     venue = server.venue
 
-    async def ping(request: web.Request) -> web.Response:
-        return web.json_response({})
-
-    async def time(request: web.Request) -> web.Response:
-        return web.json_response({"serverTime": server.clock.now_ms()})
-
     async def exchange_info(request: web.Request) -> web.Response:
         settles = sorted({m.settle for m in venue.markets.values()})
         return web.json_response(
@@ -180,19 +142,12 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     async def klines(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
-        interval = _interval(request.query)
-        rows = _window(_aggregate(market.visible_candles(), market.interval_ms, interval), request.query)
-        return web.json_response(
-            [
-                [ts, _S(o), _S(h), _S(lo), _S(c), _S(v), ts + interval - 1, _S(v * c), 1, "0", "0", "0"]
-                for ts, o, h, lo, c, v in rows
-            ]
-        )
+        rows, interval = _candles(market.visible_candles(), market.interval_ms, request.query)
+        return web.json_response(kline_rows(rows, interval))
 
     async def mark_klines(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
-        interval = _interval(request.query)
-        rows = _window(_aggregate(market.visible_marks(), market.marks_interval_ms, interval), request.query)
+        rows, interval = _candles(market.visible_marks(), market.marks_interval_ms, request.query)
         return web.json_response(
             [
                 [ts, _S(o), _S(h), _S(lo), _S(c), "0", ts + interval - 1, "0", 0, "0", "0", "0"]
@@ -258,22 +213,10 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     async def depth(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
-        limit = int(request.query.get("limit", "500"))
-        if limit not in _BOOK_LIMITS:
-            raise FakeExchangeError(
-                -1100, "Illegal characters found in parameter 'limit'; legal range is '5, 10, 20, 50, 100, 500, 1000'."
-            )
-        last, qty = market.last_price, market.min_qty * 100
+        limit = book_limit(request.query, 500, _BOOK_LIMITS)
+        bids, asks = book_sides(market.last_price, market.tick_size, market.min_qty * 100, limit)
         now = server.clock.now_ms()
-        return web.json_response(
-            {
-                "lastUpdateId": market.cursor,
-                "E": now,
-                "T": now,
-                "bids": [[_S(last - market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)],
-                "asks": [[_S(last + market.tick_size * i), _S(qty * i)] for i in range(1, limit + 1)],
-            }
-        )
+        return web.json_response({"lastUpdateId": market.cursor, "E": now, "T": now, "bids": bids, "asks": asks})
 
     async def book_ticker(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
@@ -305,15 +248,12 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
             ]
         )
 
-    def public_fills(market: FuturesMarket, limit: int) -> list[Any]:
-        fills = sorted(
-            (f for o in venue.orders.values() if o.symbol_id == market.symbol_id for f in o.fills), key=lambda f: f.id
-        )
-        return fills[-limit:]
+    def market_fills(market: FuturesMarket, limit: int) -> list[Any]:
+        return public_fills(venue.orders.values(), market.symbol_id, limit)
 
     async def agg_trades(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
-        fills = public_fills(market, min(int(request.query.get("limit", "500")), 1000))
+        fills = market_fills(market, min(int(request.query.get("limit", "500")), 1000))
         return web.json_response(
             [
                 {
@@ -331,7 +271,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     async def trades(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
-        fills = public_fills(market, min(int(request.query.get("limit", "500")), 1000))
+        fills = market_fills(market, min(int(request.query.get("limit", "500")), 1000))
         return web.json_response(
             [
                 {
@@ -348,8 +288,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
 
     prefix = "/fapi/v1"
     return [
-        web.get(f"{prefix}/ping", ping),
-        web.get(f"{prefix}/time", time),
+        *clock_routes(prefix, server),
         web.get(f"{prefix}/exchangeInfo", exchange_info),
         web.get(f"{prefix}/klines", klines),
         web.get(f"{prefix}/markPriceKlines", mark_klines),

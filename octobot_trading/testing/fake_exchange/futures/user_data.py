@@ -33,20 +33,18 @@ drops the next ``n`` events; ``connections`` counts connections ever opened,
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import secrets
 from decimal import Decimal
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from octobot_trading.enums import MarginMode, PositionSide
+from octobot_trading.testing.fake_exchange.common import QueuedSocket, SocketServer
 from octobot_trading.testing.fake_exchange.futures.records import AlgoOrder, FuturesFill, FuturesOrder
 from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
 from octobot_trading.testing.fake_exchange.state import FakeExchangeError
-from octobot_trading.testing.fake_exchange.ws import QueuedSocket
 from octobot_trading.util.decimals import ZERO, decimal_to_str, divide_to_step
 
 __all__ = ["FakeFuturesUserData"]
@@ -61,18 +59,17 @@ class _Connection(QueuedSocket):
         self.api_key = api_key
 
 
-class FakeFuturesUserData:
+class FakeFuturesUserData(SocketServer[_Connection]):
     """The USDⓈ-M user-data stream on a :class:`FakeFuturesServer` (see the module docstring)."""
 
     def __init__(self, server: FakeFuturesServer) -> None:
+        super().__init__()
         self.server = server
         self.venue = server.venue
         self.stalled = False
         self.drop_next = 0
-        self.connections = 0
         self.events_sent = 0
         self._keys: dict[str, str] = {}  # listen key -> api key
-        self._conns: list[_Connection] = []
         self._reported: dict[int, tuple[int, str]] = {}  # order id -> (fills reported, status reported)
         self._amended: dict[int, int] = {}  # order id -> amendments reported
         #: api key -> (symbol id, position side) of the positions last reported open
@@ -129,32 +126,7 @@ class FakeFuturesUserData:
         api_key = self._keys.get(request.query.get("listenKey", ""))
         if api_key is None:
             return web.json_response({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        conn = _Connection(ws, api_key)
-        conn.writer = asyncio.get_running_loop().create_task(conn.write())
-        self._conns.append(conn)
-        self.connections += 1
-        try:
-            async for msg in ws:
-                if msg.type == WSMsgType.ERROR:
-                    break
-        finally:
-            if conn in self._conns:
-                self._conns.remove(conn)
-            conn.writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await conn.writer
-        return ws
-
-    async def disconnect(self) -> None:
-        """Close every open connection (clients see the socket drop)."""
-        for conn in list(self._conns):
-            await conn.ws.close(code=1001, message=b"going away")
-
-    async def close(self) -> None:
-        """Close connections (run by the server's stop)."""
-        await self.disconnect()
+        return await self.serve(request, lambda ws: _Connection(ws, api_key), lambda _conn, _text: None)
 
     # -- events ---------------------------------------------------------------------------
     def _send(self, api_key: str, event: dict[str, Any]) -> None:
