@@ -11,6 +11,8 @@ from typing import Any
 
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
+from octobot_trading.enums import PositionSide
+from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.testing import FakeFuturesServer
 
 XRP = "XRP/USDT:USDT"
@@ -45,3 +47,19 @@ async def running(builder: ot.ExchangeBuilder) -> AsyncIterator[Any]:
     async with built:
         await asyncio.wait_for(built.wait_ready(timeout=60), 20)
         yield built
+
+
+def local_position(manager: Any, side: PositionSide | None = None) -> Any:
+    """The manager's local ``XRP`` position (of ``side`` in hedge mode), None when flat."""
+    return manager.exchange_personal_data.positions_manager.get(XRP, side)
+
+
+def collect_liquidations(manager: Any) -> list[Liquidation]:
+    """The list the manager's positions manager appends each liquidation it reports to, from now on."""
+    liquidations: list[Liquidation] = []
+
+    async def on_liquidation(liquidation: Liquidation) -> None:
+        liquidations.append(liquidation)
+
+    manager.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+    return liquidations

@@ -14,12 +14,18 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.enums import PositionSide
-from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
 from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
+from tests.personal_data.live_futures import (
+    XRP,
+    collect_liquidations,
+    live_futures_builder,
+    local_position,
+    running,
+    venue_clock,
+)
 
 D = Decimal
 HOUR = 3600.0
@@ -61,39 +67,30 @@ async def _venue_order(venue: FakeFuturesServer, side: str, amount: str, **param
         await client.close()
 
 
-def _position(manager: Any, side: PositionSide | None = None) -> Any:
-    return manager.exchange_personal_data.positions_manager.get(XRP, side)
-
-
 async def test_stream_positions_follow_the_venue_without_polling(manager: Any, venue: FakeFuturesServer) -> None:
     await _venue_order(venue, "buy", "100")
-    await until(lambda: _position(manager) is not None and _position(manager).size == D(100))
+    await until(lambda: local_position(manager) is not None and local_position(manager).size == D(100))
     theirs = venue.futures_account().futures.get(XRP)
-    assert _position(manager).entry_price == theirs.entry_price
+    assert local_position(manager).entry_price == theirs.entry_price
     await _venue_order(venue, "buy", "50")
-    await until(lambda: _position(manager).size == D(150))
+    await until(lambda: local_position(manager).size == D(150))
     await _venue_order(venue, "sell", "200")
-    await until(lambda: _position(manager).side is PositionSide.SHORT)
-    assert _position(manager).size == D(50) and _position(manager, PositionSide.LONG) is None
+    await until(lambda: local_position(manager).side is PositionSide.SHORT)
+    assert local_position(manager).size == D(50) and local_position(manager, PositionSide.LONG) is None
     await _venue_order(venue, "buy", "50", reduceOnly=True)
-    await until(lambda: _position(manager) is None)
+    await until(lambda: local_position(manager) is None)
 
 
 async def test_stream_liquidation_removes_the_position_and_is_reported(manager: Any, venue: FakeFuturesServer) -> None:
-    liquidations: list[Liquidation] = []
-
-    async def on_liquidation(liquidation: Liquidation) -> None:
-        liquidations.append(liquidation)
-
-    manager.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+    liquidations = collect_liquidations(manager)
     await manager.trader.set_leverage(XRP, "10")
     await manager.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
     await _venue_order(venue, "buy", "100")
-    await until(lambda: _position(manager) is not None)
+    await until(lambda: local_position(manager) is not None)
     venue_position = venue.futures_account().futures.get(XRP)
     assert venue_position is not None and venue_position.liquidation_price is not None
     liquidation_price = venue_position.liquidation_price  # (stream positions carry none)
     venue.set_mark_price("XRPUSDT", liquidation_price * D("0.95"))
-    await until(lambda: _position(manager) is None and liquidations)
+    await until(lambda: local_position(manager) is None and liquidations)
     (liquidation,) = liquidations
     assert (liquidation.side, liquidation.size) == (PositionSide.LONG, D(100))

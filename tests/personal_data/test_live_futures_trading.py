@@ -23,7 +23,14 @@ from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
+from tests.personal_data.live_futures import (
+    XRP,
+    collect_liquidations,
+    live_futures_builder,
+    local_position,
+    running,
+    venue_clock,
+)
 
 D = Decimal
 POLL_SECONDS = 600.0
@@ -48,15 +55,11 @@ async def _live_manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, Si
         yield built, clock
 
 
-def _position(manager: Any, side: PositionSide | None = None) -> Any:
-    return manager.exchange_personal_data.positions_manager.get(XRP, side)
-
-
 async def _assert_follows_venue(manager: Any, venue: FakeFuturesServer) -> None:
     """Every local position and the USDT balance equal the venue's exactly."""
     futures = venue.futures_account().futures
     for side in (PositionSide.LONG, PositionSide.SHORT):
-        local, theirs = _position(manager, side), futures.get(XRP, side)
+        local, theirs = local_position(manager, side), futures.get(XRP, side)
         assert (local is None) == (theirs is None), side
         if local is not None:
             assert (local.size, local.entry_price, local.leverage) == (theirs.size, theirs.entry_price, theirs.leverage)
@@ -69,14 +72,14 @@ async def _assert_follows_venue(manager: Any, venue: FakeFuturesServer) -> None:
 async def _trade(manager: Any, side: ot.OrderSide, amount: str, expected: Any, **kwargs: Any) -> None:
     """A market order through the trader; wait for the account poll it brings forward."""
     await manager.trader.create_order(ot.OrderType.MARKET, side, XRP, amount=amount, **kwargs)
-    await until(lambda: expected(_position(manager, kwargs.get("position_side"))))
+    await until(lambda: expected(local_position(manager, kwargs.get("position_side"))))
 
 
 async def test_live_futures_manager_waits_for_positions_contracts_and_funding(manager: tuple[Any, Any]) -> None:
     built, _ = manager
     assert {"positions", "contracts", f"funding:{XRP}"} <= set(built.readiness.required)
     assert built.readiness.is_ready and built.is_future
-    assert _position(built) is None
+    assert local_position(built) is None
 
 
 async def test_positions_follow_the_venue_through_open_grow_reduce_flip_and_close(
@@ -88,7 +91,7 @@ async def test_positions_follow_the_venue_through_open_grow_reduce_flip_and_clos
     await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
 
     await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None and p.size == D(100))
-    opened = _position(built)
+    opened = local_position(built)
     assert (opened.side, opened.leverage, opened.margin_mode) == (PositionSide.LONG, D(5), ot.MarginMode.ISOLATED)
     await _assert_follows_venue(built, venue)
 
@@ -97,7 +100,7 @@ async def test_positions_follow_the_venue_through_open_grow_reduce_flip_and_clos
     await _trade(built, ot.OrderSide.SELL, "30", lambda p: p.size == D(120), reduce_only=True)
     await _assert_follows_venue(built, venue)
     await _trade(built, ot.OrderSide.SELL, "200", lambda p: p.side is PositionSide.SHORT)
-    assert _position(built).size == D(80)
+    assert local_position(built).size == D(80)
     await _assert_follows_venue(built, venue)
     await _trade(built, ot.OrderSide.BUY, "80", lambda p: p is None, reduce_only=True)
     await _assert_follows_venue(built, venue)
@@ -110,14 +113,14 @@ async def test_hedge_mode_holds_both_sides_through_the_trader(
     await built.trader.set_position_mode(XRP, ot.PositionMode.HEDGE)
     await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None, position_side=PositionSide.LONG)
     await _trade(built, ot.OrderSide.SELL, "40", lambda p: p is not None, position_side=PositionSide.SHORT)
-    long, short = _position(built, PositionSide.LONG), _position(built, PositionSide.SHORT)
+    long, short = local_position(built, PositionSide.LONG), local_position(built, PositionSide.SHORT)
     assert (long.size, short.size) == (D(100), D(40))
     await _assert_follows_venue(built, venue)
     with pytest.raises(errors.InvalidOrder) as caught:  # hedge mode needs the side: refused before sending
         await built.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, XRP, amount="1")
     assert caught.value.limit == "position_side"
     await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, position_side=PositionSide.LONG)
-    assert _position(built, PositionSide.SHORT).size == D(40)
+    assert local_position(built, PositionSide.SHORT).size == D(40)
     await _assert_follows_venue(built, venue)
 
 
@@ -140,20 +143,15 @@ async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
     manager: tuple[Any, SimulatedClock], venue: FakeFuturesServer
 ) -> None:
     built, clock = manager
-    liquidations: list[Liquidation] = []
-
-    async def on_liquidation(liquidation: Liquidation) -> None:
-        liquidations.append(liquidation)
-
-    built.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
+    liquidations = collect_liquidations(built)
     await built.trader.set_leverage(XRP, "10")
     await built.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
     await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
-    position = _position(built)
+    position = local_position(built)
     assert position.liquidation_price is not None
     venue.set_mark_price("XRPUSDT", position.liquidation_price * D("0.95"))
     clock.advance(round(POLL_SECONDS * 1000))
-    await until(lambda: _position(built) is None and liquidations)
+    await until(lambda: local_position(built) is None and liquidations)
     (liquidation,) = liquidations
     assert (liquidation.symbol, liquidation.side, liquidation.size) == (XRP, PositionSide.LONG, D(100))
     assert liquidation.margin_lost == position.initial_margin
@@ -177,7 +175,7 @@ async def test_bad_futures_input_is_refused_before_anything_is_sent(
     with pytest.raises(errors.OpenPositionsError):
         await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
     assert venue.faults.count("POST", "/fapi/v1/order") == orders_sent
-    assert _position(built).size == D(100)
+    assert local_position(built).size == D(100)
     await _assert_follows_venue(built, venue)
 
 
