@@ -72,7 +72,7 @@ def advance(state: FuturesVenueState, steps: int = 1) -> list[ForceOrder]:
             trigger_algos(state, market, _path(o, h, lo, c), "CONTRACT_PRICE")
             trigger_algos(state, market, [market.mark_price], "MARK_PRICE")
             funding_time = (before // FUNDING_INTERVAL_MS + 1) * FUNDING_INTERVAL_MS
-            while funding_time <= market.now_ms:
+            while funding_time <= market.now_ms and not market.is_dated:  # dated futures: no funding
                 settle_funding(state, market, funding_time)
                 funding_time += FUNDING_INTERVAL_MS
             done += check_liquidations(state, market)

@@ -1,4 +1,4 @@
-"""Perpetual contracts listed by the fake USDⓈ-M futures venue and the real data they replay.
+"""Contracts listed by the fake USDⓈ-M futures venue and the real data they replay.
 
 A :class:`FuturesMarket` is one linear perpetual (``XRPUSDT`` = ``XRP/USDT:USDT``): its filters,
 its leverage brackets (maintenance-margin tiers), the trade candles it replays, optional
@@ -14,12 +14,17 @@ mark-price candle, the last price.
 :func:`default_futures_markets` lists ``XRPUSDT`` (real Binance USDⓈ-M data: 5m trade candles,
 1h mark-price candles and 8h funding rates of November 2021) and ``BTCUSDT`` (Binance spot 1h
 candles of December 2020 standing in for the perpetual's, no mark candles, no funding data).
+:func:`dated_future` makes a dated (quarterly) future of a market: id ``BTCUSDT_201225``, unified
+symbol ``BTC/USDT:USDT-201225``, listed with ``contractType`` ``CURRENT_QUARTER`` and its
+``deliveryDate``; it has no funding (none settled, none quoted), as on Binance.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +33,14 @@ from octobot_trading.testing.fake_exchange.state import CandleRow, load_candles
 from octobot_trading.util.contract_spec import ContractSpec, MarginTier
 from octobot_trading.util.decimals import decimal_from_data_float, nearest_to_step
 
-__all__ = ["FUNDING_INTERVAL_MS", "Bracket", "FuturesMarket", "default_futures_markets", "load_funding_rates"]
+__all__ = [
+    "FUNDING_INTERVAL_MS",
+    "Bracket",
+    "FuturesMarket",
+    "dated_future",
+    "default_futures_markets",
+    "load_funding_rates",
+]
 
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 #: Binance USDⓈ-M perpetuals settle funding every 8 hours (00:00, 08:00, 16:00 UTC).
@@ -100,16 +112,35 @@ class FuturesMarket:
     cursor: int = 0
     mark_override: Decimal | None = None
     last_override: Decimal | None = None
+    #: Delivery time of a dated future (None: a perpetual, the only kind with funding).
+    delivery_ms: int | None = None
 
     @property
-    def symbol_id(self) -> str:
-        """The venue id, e.g. ``XRPUSDT``."""
+    def is_dated(self) -> bool:
+        """True for a dated future (no funding)."""
+        return self.delivery_ms is not None
+
+    @property
+    def _expiry(self) -> str:
+        if self.delivery_ms is None:
+            return ""
+        return datetime.fromtimestamp(self.delivery_ms / 1000, tz=UTC).strftime("%y%m%d")
+
+    @property
+    def pair(self) -> str:
+        """The underlying pair's id, e.g. ``BTCUSDT`` (also of its dated futures)."""
         return f"{self.base}{self.quote}"
 
     @property
+    def symbol_id(self) -> str:
+        """The venue id, e.g. ``XRPUSDT``, ``BTCUSDT_201225`` for a dated future."""
+        return f"{self.pair}_{self._expiry}" if self.is_dated else self.pair
+
+    @property
     def symbol(self) -> str:
-        """The unified symbol, e.g. ``XRP/USDT:USDT``."""
-        return f"{self.base}/{self.quote}:{self.quote}"
+        """The unified symbol, e.g. ``XRP/USDT:USDT``, ``BTC/USDT:USDT-201225`` for a dated future."""
+        base = f"{self.base}/{self.quote}:{self.quote}"
+        return f"{base}-{self._expiry}" if self.is_dated else base
 
     @property
     def settle(self) -> str:
@@ -258,3 +289,11 @@ def default_futures_markets(data_dir: str | Path = DATA_DIR) -> list[FuturesMark
         quantity_precision=3,
     )
     return [xrp, btc]
+
+
+def dated_future(market: FuturesMarket, delivery_ms: int) -> FuturesMarket:
+    """A dated future of ``market``'s pair delivered at ``delivery_ms``: the same data, filters and
+    brackets, its own replay cursor, no funding."""
+    return dataclasses.replace(
+        market, delivery_ms=delivery_ms, funding_rates=[], settled_funding=[], mark_override=None, last_override=None
+    )

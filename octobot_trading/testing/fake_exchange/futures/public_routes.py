@@ -37,9 +37,9 @@ def market_json(market: FuturesMarket) -> dict[str, Any]:
     """One ``exchangeInfo`` symbol entry (a USDⓈ-M perpetual)."""
     return {
         "symbol": market.symbol_id,
-        "pair": market.symbol_id,
-        "contractType": "PERPETUAL",
-        "deliveryDate": 4133404800000,
+        "pair": market.pair,
+        "contractType": "CURRENT_QUARTER" if market.is_dated else "PERPETUAL",
+        "deliveryDate": market.delivery_ms if market.delivery_ms is not None else 4133404800000,
         "onboardDate": 1569398400000,
         "status": "TRADING",
         "maintMarginPercent": _S(market.brackets[0].maint_margin_ratio * 100),
@@ -85,7 +85,19 @@ def _candles(rows: list[CandleRow], row_interval: int, query: Any) -> tuple[list
 
 
 def premium_index(market: FuturesMarket) -> dict[str, Any]:
-    """The ``/fapi/v1/premiumIndex`` entry of ``market`` (``time``: the replay's now)."""
+    """The ``/fapi/v1/premiumIndex`` entry of ``market`` (``time``: the replay's now; a dated
+    future quotes no funding: empty rates, next funding time 0)."""
+    if market.is_dated:
+        return {
+            "symbol": market.symbol_id,
+            "markPrice": _S(market.mark_price),
+            "indexPrice": _S(market.mark_price),
+            "estimatedSettlePrice": _S(market.mark_price),
+            "lastFundingRate": "",
+            "interestRate": "",
+            "nextFundingTime": 0,
+            "time": market.now_ms,
+        }
     next_time = market.next_funding_time()
     return {
         "symbol": market.symbol_id,
@@ -245,6 +257,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
                     "disclaimer": False,
                 }
                 for m in venue.markets.values()
+                if not m.is_dated
             ]
         )
 
