@@ -18,6 +18,7 @@ from octobot_trading.exchanges.registry import exchanges_registry
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
+    ContractSettings,
     ExchangeOrder,
     ExchangePosition,
     ExchangeTrade,
@@ -53,6 +54,7 @@ __all__ = [
     "Balance",
     "Candle",
     "Component",
+    "ContractSettings",
     "ExchangeBuilder",
     "ExchangeConnector",
     "ExchangeFactory",

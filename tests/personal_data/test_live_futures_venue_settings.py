@@ -128,3 +128,18 @@ async def test_trader_settings_errors_name_the_symbol(venue: FakeFuturesServer) 
                 await call
             assert (caught.value.field, caught.value.symbol) == (field, XRP)
         assert venue.futures_account().dual_side is False and trader.futures.leverage(XRP) == D(20)
+
+
+async def test_hedge_mode_set_through_the_trader_is_kept_after_a_restart(venue: FakeFuturesServer) -> None:
+    async with _live_manager(venue, venue.api_key, venue.api_secret) as first:
+        await first.trader.set_position_mode(XRP, ot.PositionMode.HEDGE)
+        await first.trader.set_leverage(XRP, "12")
+    async with _live_manager(venue, venue.api_key, venue.api_secret) as restarted:
+        futures = restarted.trader.futures
+        assert (futures.position_mode(XRP), futures.leverage(XRP)) == (ot.PositionMode.HEDGE, D(12))
+        await restarted.trader.create_order(
+            ot.OrderType.MARKET, ot.OrderSide.SELL, XRP, amount="10", position_side=PositionSide.SHORT
+        )
+        positions = restarted.exchange_personal_data.positions_manager
+        await until(lambda: positions.get(XRP, PositionSide.SHORT) is not None)
+        assert venue.futures_account().futures.get(XRP, PositionSide.SHORT).size == D(10)
