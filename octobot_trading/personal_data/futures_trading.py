@@ -227,6 +227,10 @@ class FuturesTrading:
 
     def closing(self, order: Order) -> Decimal:
         """How many contracts of ``order`` would close a position the venue last reported."""
+        return self._closed(order)[1]
+
+    def _closed(self, order: Order) -> tuple[Any, Decimal]:
+        """``(position, contracts of order that close it)``; ``(None, 0)`` when the order closes nothing."""
         positions = self.personal_data.positions_manager
         if order.position_side is not None:
             position = positions.get(order.symbol, order.position_side)
@@ -235,21 +239,37 @@ class FuturesTrading:
             position = positions.get(order.symbol)
             closes = position is not None and (order.side is OrderSide.SELL) == (position.side is _LONG)
         if position is None or not closes:
-            return ZERO
-        return min(position.size, order.remaining)
+            return None, ZERO
+        return position, min(position.size, order.remaining)
 
     def reservation(self, order: Order, price: Decimal) -> tuple[str, Decimal]:
-        """``(settle currency, initial margin of the contracts opened + taker fee)`` of ``order`` at ``price``."""
+        """``(settle currency, margin)`` of ``order`` at ``price``.
+
+        The margin is the initial margin of the contracts opened plus the taker fee of the whole
+        amount; a one-way order that closes a position and opens the other side is credited what
+        closing frees at ``price`` (the position's initial margin and PnL there, less the
+        unrealized PnL a cross position already adds to the available margin), never below 0.
+        """
         symbol = order.symbol
         currency = settle_currency(symbol)
-        opened = ZERO if order.reduce_only else order.remaining - self.closing(order)
+        if order.reduce_only:
+            return currency, ZERO
+        position, closes = self._closed(order)
+        opened = order.remaining - closes
         if opened <= 0:
             return currency, ZERO
         kind = contract_kind(symbol)
         size = self.market(symbol).spec.contract_size
         with localcontext(cm.EXACT):
             margin = cm.initial_margin(kind, opened * size, price, self.leverage(symbol))
-            return currency, margin + cm.fee(kind, order.remaining * size, price, self.fees.taker)
+            margin += cm.fee(kind, order.remaining * size, price, self.fees.taker)
+            if position is not None and closes and position.entry_price is not None:
+                margin -= position.initial_margin or ZERO
+                margin -= cm.pnl(kind, position.side, closes * size, position.entry_price, price)
+                if position.margin_mode is MarginMode.CROSS:
+                    margin += position.unrealized_pnl or ZERO
+                margin = max(margin, ZERO)
+            return currency, margin
 
     # -- venue pushes -----------------------------------------------------------------------------------
     async def on_positions(

@@ -211,6 +211,24 @@ async def test_order_needing_more_margin_than_available_is_refused_with_nothing_
     assert order.status is OrderStatus.CLOSED
 
 
+async def test_one_way_flip_order_is_accepted_when_the_margin_its_close_frees_covers_the_new_side():
+    acc = await xrp_account(wallet="10")
+    await market(acc, BUY, "80", "1.2")  # margin 9.6, fee 0.0384: 0.3616 left available
+    assert acc.asset("USDT") == (D("9.9616"), D("0.3616"))
+    with pytest.raises(InsufficientFunds):  # 120 short need 15 + fee 0.1; the close frees 9.6 + 4 of PnL
+        await market(acc, SELL, "200", "1.25")
+    assert acc.asset("USDT") == (D("9.9616"), D("0.3616"))
+    assert [o.status for o in acc.personal.orders_manager.all_orders()] == [OrderStatus.CLOSED]
+    # one order closes the long (+4 realized, 9.6 freed) and opens an 80 short (margin 10, fee 0.08)
+    order = await market(acc, SELL, "160", "1.25")
+    assert order.status is OrderStatus.CLOSED
+    short = acc.personal.positions_manager.get(XRP)
+    assert short is not None and (short.side, short.size, short.entry_price) == (PositionSide.SHORT, D(80), D("1.25"))
+    assert acc.personal.trades_manager.trades(XRP)[-1].realized_pnl == D(4)
+    assert acc.asset("USDT") == (D("13.8816"), D("3.8816"))
+    await local_matches_venue(acc)
+
+
 async def test_leverage_setting_checks_type_range_and_open_positions_or_orders():
     acc = await xrp_account()
     trader = acc.trader
