@@ -10,9 +10,9 @@ down to the amount step). "Holds base" means ``adapt_quantity(available base)`` 
 passes the market's minimums at the close; dust below that counts as flat.
 
 On a contract symbol (``XRP/USDT:USDT``, ``BTC/USD:BTC``) the mode trades a position instead
-(see :class:`SmaCrossConsumer` and ``docs/modes.md``): an up-cross closes any short
-(``reduce_only``) and opens a long, a down-cross closes any long and, with ``allow_short``, opens
-a short, each sized from the available margin and the leverage.
+(see :class:`SmaCrossConsumer` and ``docs/modes.md``): an up-cross turns any short into a long, a
+down-cross turns any long into a short with ``allow_short`` (else closes it), each new side sized
+from the margin at the signal's close and the leverage; in one-way mode a flip is one order.
 
 Exactness at a tiny per-candle cost: the producer keeps the closes as **integers** scaled by
 ``10**k`` (``k`` the smallest number of decimals that represents every close seen so far
@@ -24,17 +24,20 @@ Decimal arithmetic happens only in the consumer, when money moves.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
 
 from octobot_trading.config import Money
-from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.errors import InsufficientFunds, InvalidOrder
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, ModeConfig
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
-from octobot_trading.util.decimals import decimal_from_data_float
+from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.util.contract_spec import contract_kind
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
@@ -185,16 +188,19 @@ class _SmaState:
 class SmaCrossConsumer(AbstractModeConsumer):
     """Turn crossings into market orders sized from the (sub-)portfolio.
 
-    Contract symbols: with ``want`` the direction of the cross (long on an up-cross, short on a
-    down-cross, a short only with ``allow_short``), a position in the other direction is closed
-    first by a ``reduce_only`` market order of its whole size; then, when no position in the
-    ``want`` direction is open, one is opened at market with
-    ``adapt_quantity(buy_fraction * available margin * leverage / (price * contract_size))``
-    contracts on a linear contract (``* price / contract_size`` on an inverse one), where the
-    available margin is read after the close, the leverage is the symbol's current one
-    (``ctx.leverage``: the last set, else the contract's), and ``price`` is the close, raised
-    (linear) or lowered (inverse) by the venue's market-order slippage so the order stays
-    affordable. In hedge mode each order names its ``position_side``.
+    Contract symbols: ``want`` is the direction of the cross (long on an up-cross, short on a
+    down-cross, a short only with ``allow_short``). When no position in the ``want`` direction
+    is open, the new one gets ``adapt_quantity(buy_fraction * margin * leverage / (price *
+    contract_size))`` contracts on a linear contract (``* price / contract_size`` on an inverse
+    one), with ``margin`` the settle currency's available margin plus, when a position in the
+    other direction is open, what closing it at the close frees: its initial margin and its PnL
+    at the close (less its unrealized PnL when it is a cross position, since the available margin
+    already counts it); all known before any order. The leverage is the symbol's current one
+    (``ctx.leverage``) and ``price`` the close, raised (linear) or lowered (inverse) by the venue's
+    market-order slippage. In one-way mode a flip is ONE market order of the old size plus the new
+    one; when it is refused (margin, minimums) the old position is only closed (``reduce_only``).
+    Without a new side (long-only, or nothing to open) the other position is closed alone. In
+    hedge mode the close and the open are two orders naming their ``position_side``.
     """
 
     def __init__(self, mode: AbstractTradingMode) -> None:
@@ -235,43 +241,40 @@ class SmaCrossConsumer(AbstractModeConsumer):
     async def _on_contract_decision(
         self, action: DecisionAction, symbol: str, parsed: Symbol, spec: MarketSpec, price: Decimal
     ) -> None:
-        """Close the position against the cross, then open one along it (see the class docstring)."""
+        """Close the position against the cross and open one along it (see the class docstring)."""
         context = self.context
         config = self.mode.config
         want = PositionSide.LONG if action is DecisionAction.BUY else PositionSide.SHORT
         against = PositionSide.SHORT if want is PositionSide.LONG else PositionSide.LONG
         hedge = getattr(spec, "position_mode", PositionMode.ONE_WAY) is PositionMode.HEDGE
+        opposite = context.position(symbol, against)
+        closing = opposite.size if opposite is not None and opposite.size else ZERO
+        amount = ZERO
         try:
-            opposite = context.position(symbol, against)
-            if opposite is not None and opposite.size:
+            current = context.position(symbol, want)
+            if (want is PositionSide.LONG or config.allow_short) and (current is None or not current.size):
+                amount = self._open_amount(symbol, parsed, spec, price, opposite if closing else None)
+            if closing and amount and not hedge:
+                try:  # one order: closes the opposite position and opens the rest (one-way mode)
+                    await context.create_order(
+                        OrderType.MARKET, _ORDER_SIDE[want], symbol, closing + amount, reduce_only=False
+                    )
+                    return
+                except (InvalidOrder, InsufficientFunds) as exc:
+                    self.mode.logger.info("%s: %s order refused, closing only: %s", symbol, action, exc)
+            if closing:
                 await context.create_order(
                     OrderType.MARKET,
-                    OrderSide.BUY if against is PositionSide.SHORT else OrderSide.SELL,
+                    _ORDER_SIDE[want],
                     symbol,
-                    opposite.size,
+                    closing,
                     reduce_only=True,
                     position_side=against if hedge else None,
                 )
-            if want is PositionSide.SHORT and not config.allow_short:
-                return
-            current = context.position(symbol, want)
-            if current is not None and current.size:
-                return
-            settle = parsed.settle or parsed.quote
-            available = context.portfolio.get_currency_portfolio(settle).available
-            if available <= 0:
-                return
-            slippage = context.market_order_slippage()
-            contract_size = spec.contract_size
-            budget = config.buy_fraction * available * context.leverage(symbol)
-            if parsed.is_inverse:
-                amount = spec.adapt_quantity(budget * (price * (1 - slippage)) / contract_size)
-            else:
-                amount = spec.adapt_quantity(budget / (price * (1 + slippage) * contract_size))
-            if amount > 0 and spec.passes_limits(amount, price):
+            if amount and (hedge or not closing):
                 await context.create_order(
                     OrderType.MARKET,
-                    OrderSide.BUY if want is PositionSide.LONG else OrderSide.SELL,
+                    _ORDER_SIDE[want],
                     symbol,
                     amount,
                     reduce_only=False,
@@ -279,6 +282,39 @@ class SmaCrossConsumer(AbstractModeConsumer):
                 )
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, action, exc)
+
+    def _open_amount(
+        self, symbol: str, parsed: Symbol, spec: MarketSpec, price: Decimal, closed: Position | None
+    ) -> Decimal:
+        """Contracts of the new position: the documented sizing from the margin at the signal price.
+
+        ``margin = available`` (+ for a position ``closed`` by the same signal: its initial margin
+        and its PnL at ``price``, less the unrealized PnL ``available`` already counts for a cross
+        position); 0 when it does not pass the market's limits.
+        """
+        context = self.context
+        margin = context.portfolio.get_currency_portfolio(parsed.settle or parsed.quote).available
+        contract_size = spec.contract_size
+        if closed is not None:
+            kind = contract_kind(symbol)
+            entry = closed.entry_price if closed.entry_price is not None else price
+            with localcontext(cm.EXACT):
+                margin += closed.initial_margin or ZERO
+                margin += cm.pnl(kind, closed.side, closed.size * contract_size, entry, price)
+                if closed.margin_mode is MarginMode.CROSS:
+                    margin -= closed.unrealized_pnl or ZERO
+        if margin <= 0:
+            return ZERO
+        slippage = context.market_order_slippage()
+        budget = self.mode.config.buy_fraction * margin * context.leverage(symbol)
+        if parsed.is_inverse:
+            amount = spec.adapt_quantity(budget * (price * (1 - slippage)) / contract_size)
+        else:
+            amount = spec.adapt_quantity(budget / (price * (1 + slippage) * contract_size))
+        return amount if amount > 0 and spec.passes_limits(amount, price) else ZERO
+
+
+_ORDER_SIDE = {PositionSide.LONG: OrderSide.BUY, PositionSide.SHORT: OrderSide.SELL}
 
 
 class SmaCrossMode(AbstractTradingMode):

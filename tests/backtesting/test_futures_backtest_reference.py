@@ -12,7 +12,7 @@ positions left open and the final wallet must be the same.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, Decimal
+from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -83,18 +83,16 @@ def reference_run(
     for i in range(len(series)):
         close_ms = int(series.times[i]) + tf_ms
         o, h, low, c = (_d(x) for x in (series.opens[i], series.highs[i], series.lows[i], series.closes[i]))
-        # 1-4: candle events of an exposed symbol (isolated path, mark, funding, cross)
+        # 1-4: candle events (isolated path, mark, funding, cross); the mark moves while flat too
+        mark: tuple[Decimal, ...] | None = (o, h, low, c) if marks is None else mark_rows.get(close_ms)
         if ref.positions:
-            if marks is None:
-                mark: tuple[Decimal, ...] | None = (o, h, low, c)
-            else:
-                mark = mark_rows.get(close_ms)
             if mark is not None:
                 for row in ref.isolated_liquidations(symbol, _path(*mark)):
                     out.liquidations.append((close_ms, row[1], row[2], row[3], row[4]))
-                if ref.positions:
-                    ref.set_mark(symbol, mark[3])
-            if ref.positions and previous_close is not None:
+        if mark is not None:
+            ref.set_mark(symbol, mark[3])
+        if ref.positions:
+            if previous_close is not None:
                 for when, rate in events:
                     if previous_close < when <= close_ms:
                         sides = sorted(ref.positions)
@@ -136,28 +134,39 @@ def _act(
     allow_short: bool,
     buy_fraction: Decimal,
 ) -> None:
-    symbol = contract.symbol
+    """The documented contract sizing: a flip is one order (the old size plus the new one) sized at the close."""
+    symbol, settle = contract.symbol, contract.settle
     held = ref.positions.get((symbol, "both"))
-    leverage = contract.leverage
-    if held is not None and held.side != want:
-        side = "buy" if held.side == "short" else "sell"
+    flip = held is not None and held.side != want
+    side = "buy" if want == "long" else "sell"
+    amount = Decimal(0)
+    if (want == "long" or allow_short) and (held is None or flip):
+        wallet = ref.wallets[settle]
+        with localcontext(Context(prec=200)):
+            margin = min(max(ref.available(settle, ref.positions, wallet), Decimal(0)), max(wallet, Decimal(0)))
+            if held is not None and flip:
+                # closing the old position at the close frees its margin and realizes its PnL there;
+                # a cross position's PnL at the mark is already in the available margin
+                margin += held.margin + ref.pnl(contract, held.side, held.contracts * contract.size, held.entry, close)
+                if contract.margin_mode == "cross":
+                    margin -= ref.upnl(symbol, held)
+        if margin > 0:
+            budget = buy_fraction * margin * contract.leverage
+            raw = budget * close / contract.size if contract.inverse else budget / (close * contract.size)
+            amount = (raw / step).to_integral_value(rounding=ROUND_DOWN) * step
+    if held is not None and flip:
+        if amount > 0:
+            try:
+                realized, fee = ref.fill(symbol, side, held.contracts + amount, close, fee_rate)
+                out.fills.append((time, side, held.contracts + amount, close, fee, realized))
+                return
+            except Refused:
+                out.refused += 1  # the mode then only closes
         realized, fee = ref.fill(symbol, side, held.contracts, close, fee_rate, reduce_only=True)
         out.fills.append((time, side, held.contracts, close, fee, realized))
-        held = None
-    if want == "short" and not allow_short:
         return
-    if held is not None:
-        return
-    wallet = ref.wallets[contract.settle]
-    available = min(max(ref.available(contract.settle, ref.positions, wallet), Decimal(0)), max(wallet, Decimal(0)))
-    if available <= 0:
-        return
-    budget = buy_fraction * available * leverage
-    raw = budget * close / contract.size if contract.inverse else budget / (close * contract.size)
-    amount = (raw / step).to_integral_value(rounding=ROUND_DOWN) * step
     if amount <= 0:
         return
-    side = "buy" if want == "long" else "sell"
     try:
         realized, fee = ref.fill(symbol, side, amount, close, fee_rate)
     except Refused:
@@ -336,7 +345,16 @@ async def test_sma_cross_in_hedge_mode_trades_like_one_way_naming_each_position_
         )
     one_way, hedge = results[ot.PositionMode.ONE_WAY], results[ot.PositionMode.HEDGE]
     assert len(hedge.trades) > 4 and {f.side for f in hedge.trades} == set(ot.OrderSide)
-    fields = [(f.time, f.side, f.amount, f.price, f.fee, f.realized_pnl) for f in one_way.trades]
-    assert [(f.time, f.side, f.amount, f.price, f.fee, f.realized_pnl) for f in hedge.trades] == fields
+    # hedge mode closes one side and opens the other with two orders (the second names its side);
+    # one-way mode flips with one order of both sizes: the same contracts, fees and PnL per signal
+    merged: dict[tuple[int, ot.OrderSide, Decimal], list[Decimal]] = {}
+    for f in hedge.trades:
+        row = merged.setdefault((f.time, f.side, f.price), [Decimal(0), Decimal(0), Decimal(0)])
+        row[0] += f.amount
+        row[1] += f.fee
+        row[2] += f.realized_pnl or Decimal(0)
+    assert len(merged) < len(hedge.trades) == 2 * len(merged) - 1  # every signal after the first flips
+    fields = [(f.time, f.side, f.price, f.amount, f.fee, f.realized_pnl) for f in one_way.trades]
+    assert [(*key, *row) for key, row in merged.items()] == fields
     assert hedge.final_portfolio == one_way.final_portfolio
     assert [(p.side, p.contracts) for p in hedge.positions] == [(p.side, p.contracts) for p in one_way.positions]
