@@ -5,7 +5,12 @@ the same SQLite file across stop / restart."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+import os
+import signal
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +22,7 @@ from octobot_trading.enums import PositionSide, TransactionType
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.storage import SqliteStore
 from octobot_trading.testing import FakeFuturesServer
+from tests.storage.futures_engine_child import ENV
 from tests.testing.conftest import futures_venue, usdm_client
 
 __all__ = ["futures_venue"]
@@ -24,6 +30,7 @@ __all__ = ["futures_venue"]
 D = Decimal
 XRP = "XRP/USDT:USDT"
 POLL_SECONDS = 600.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 @contextlib.asynccontextmanager
@@ -142,3 +149,56 @@ async def test_more_funding_payments_while_down_than_one_history_page_are_all_re
     async with _live(venue, path) as built:
         assert len(_recorded(built, TransactionType.FUNDING_FEE)) == 130
     assert len([i for i in await _stored_ids(path) if i.startswith("funding:")]) == 130
+
+
+async def _killed_engine(venue: FakeFuturesServer, path: Path) -> list[str]:
+    """Run the engine in a child process until it is built, kill -9 it; return the funding ids it had."""
+    spec = {
+        "port": venue.port,
+        "api_key": venue.api_key,
+        "api_secret": venue.api_secret,
+        "path": str(path),
+        "now_ms": venue.market("XRPUSDT").now_ms,
+        "symbol": XRP,
+    }
+    child = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "tests.storage.futures_engine_child",
+        cwd=REPO,
+        env={**os.environ, ENV: json.dumps(spec)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    assert child.stdout is not None
+    output: list[str] = []
+    try:
+        while True:
+            line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode()
+            assert line, "the engine process ended before it was built:\n" + "".join(output)
+            output.append(line)
+            if line.startswith("ready "):
+                return list(json.loads(line[len("ready ") :]))
+    finally:
+        if child.returncode is None:
+            child.send_signal(signal.SIGKILL)
+        assert await child.wait() == -signal.SIGKILL
+
+
+async def test_funding_while_down_is_recorded_once_across_killed_engines(
+    futures_venue: FakeFuturesServer, tmp_path: Path
+) -> None:
+    venue, path = futures_venue, tmp_path / "futures.sqlite"
+    await _open_isolated_long(venue)
+    assert await _killed_engine(venue, path) == []
+    first = venue.market("XRPUSDT").next_funding_time()
+    (paid,) = venue.settle_funding("XRPUSDT", "0.001", funding_time=first)
+    recorded = await _killed_engine(venue, path)  # recorded by its first sync, then killed
+    assert len(recorded) == 1
+    (again,) = venue.settle_funding("XRPUSDT", "0.001", funding_time=first + 8 * 3600 * 1000)
+    third = await _killed_engine(venue, path)  # the first one stays recorded once, the new one is added
+    assert len(third) == 2 and third[0] == recorded[0]
+    async with _live(venue, path) as built:
+        funding = _recorded(built, TransactionType.FUNDING_FEE)
+        assert [t.amount for t in funding] == [paid, again]
+    assert len([i for i in await _stored_ids(path) if i.startswith("funding:")]) == 2
