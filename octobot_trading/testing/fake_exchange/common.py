@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -24,23 +24,27 @@ from octobot_trading.util.decimals import decimal_to_str
 __all__ = [
     "QueuedSocket",
     "SocketServer",
+    "agg_trade_row",
     "aggregate",
     "book_limit",
     "book_sides",
     "clock_routes",
     "kline_rows",
     "lot_size_filter",
+    "one_or_all",
     "order_ids",
     "own_orders",
     "parse_interval",
     "price_filter",
     "public_fills",
     "time_window",
+    "trade_row",
     "unknown_order_on_cancel",
 ]
 
 _S = decimal_to_str
 T = TypeVar("T")
+MarketT = TypeVar("MarketT")
 
 
 # -- REST ------------------------------------------------------------------------------------------
@@ -166,6 +170,41 @@ def own_orders(orders: Iterable[OrderT], api_key: str, symbol: str | None) -> li
         (o for o in orders if o.api_key == api_key and (symbol is None or o.symbol_id == symbol)),
         key=lambda o: o.order_id,
     )
+
+
+def one_or_all(
+    query: Any, markets: Mapping[str, MarketT], find: Callable[[str], MarketT], row: Callable[[MarketT], Any]
+) -> Any:
+    """``row`` of the market the ``symbol`` parameter names, or every market's row when it names none."""
+    symbol = query.get("symbol")
+    if symbol is None:
+        return [row(m) for m in markets.values()]
+    return row(find(symbol))
+
+
+def agg_trade_row(fill: Any, buyer_maker: bool) -> dict[str, Any]:
+    """One ``aggTrades`` row (a fill alone in its aggregate)."""
+    return {
+        "a": fill.id,
+        "p": _S(fill.price),
+        "q": _S(fill.qty),
+        "f": fill.id,
+        "l": fill.id,
+        "T": fill.time,
+        "m": buyer_maker,
+    }
+
+
+def trade_row(fill: Any, buyer_maker: bool) -> dict[str, Any]:
+    """One public ``trades`` row."""
+    return {
+        "id": fill.id,
+        "price": _S(fill.price),
+        "qty": _S(fill.qty),
+        "quoteQty": _S(fill.price * fill.qty),
+        "time": fill.time,
+        "isBuyerMaker": buyer_maker,
+    }
 
 
 def public_fills(orders: Iterable[Any], symbol_id: str, limit: int) -> list[Any]:

@@ -13,18 +13,21 @@ from aiohttp import web
 
 from octobot_trading.testing.fake_exchange.capital import capital_routes
 from octobot_trading.testing.fake_exchange.common import (
+    agg_trade_row,
     aggregate,
     book_limit,
     book_sides,
     clock_routes,
     kline_rows,
     lot_size_filter,
+    one_or_all,
     order_ids,
     own_orders,
     parse_interval,
     price_filter,
     public_fills,
     time_window,
+    trade_row,
     unknown_order_on_cancel,
 )
 from octobot_trading.testing.fake_exchange.state import FakeExchangeError, FakeMarket, FakeOrder
@@ -141,10 +144,7 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
         }
 
     async def ticker_24hr(request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol")
-        if symbol is None:
-            return web.json_response([ticker(m) for m in state.markets.values()])
-        return web.json_response(ticker(state.market(symbol)))
+        return web.json_response(one_or_all(request.query, state.markets, state.market, ticker))
 
     async def depth(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
@@ -165,39 +165,12 @@ def build_routes(server: FakeExchangeServer) -> list[web.RouteDef]:
     async def agg_trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
         fills = market_fills(market, int(request.query.get("limit", "500")))
-        return web.json_response(
-            [
-                {
-                    "a": f.id,
-                    "p": _S(f.price),
-                    "q": _S(f.qty),
-                    "f": f.id,
-                    "l": f.id,
-                    "T": f.time,
-                    "m": f.is_maker == f.is_buyer,
-                    "M": True,
-                }
-                for f in fills
-            ]
-        )
+        return web.json_response([{**agg_trade_row(f, f.is_maker == f.is_buyer), "M": True} for f in fills])
 
     async def trades(request: web.Request) -> web.Response:
         market = state.market(request.query.get("symbol"))
         fills = market_fills(market, int(request.query.get("limit", "500")))
-        return web.json_response(
-            [
-                {
-                    "id": f.id,
-                    "price": _S(f.price),
-                    "qty": _S(f.qty),
-                    "quoteQty": _S(f.price * f.qty),
-                    "time": f.time,
-                    "isBuyerMaker": f.is_maker == f.is_buyer,
-                    "isBestMatch": True,
-                }
-                for f in fills
-            ]
-        )
+        return web.json_response([{**trade_row(f, f.is_maker == f.is_buyer), "isBestMatch": True} for f in fills])
 
     async def account(request: web.Request) -> web.Response:
         acc, _ = await server._signed(request)

@@ -8,16 +8,19 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from octobot_trading.testing.fake_exchange.common import (
+    agg_trade_row,
     aggregate,
     book_limit,
     book_sides,
     clock_routes,
     kline_rows,
     lot_size_filter,
+    one_or_all,
     parse_interval,
     price_filter,
     public_fills,
     time_window,
+    trade_row,
 )
 from octobot_trading.testing.fake_exchange.futures.markets import FUNDING_INTERVAL_MS, FuturesMarket
 from octobot_trading.testing.fake_exchange.state import CandleRow
@@ -168,10 +171,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         )
 
     async def premium(request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol")
-        if symbol is None:
-            return web.json_response([premium_index(m) for m in venue.markets.values()])
-        return web.json_response(premium_index(venue.market(symbol)))
+        return web.json_response(one_or_all(request.query, venue.markets, venue.market, premium_index))
 
     async def funding_rate(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
@@ -211,17 +211,18 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         }
 
     async def ticker_24hr(request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol")
-        if symbol is None:
-            return web.json_response([ticker(m) for m in venue.markets.values()])
-        return web.json_response(ticker(venue.market(symbol)))
+        return web.json_response(one_or_all(request.query, venue.markets, venue.market, ticker))
 
     async def ticker_price(request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol")
         now = server.clock.now_ms()
-        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
-        rows = [{"symbol": m.symbol_id, "price": _S(m.last_price), "time": now} for m in markets]
-        return web.json_response(rows[0] if symbol is not None else rows)
+        return web.json_response(
+            one_or_all(
+                request.query,
+                venue.markets,
+                venue.market,
+                lambda m: {"symbol": m.symbol_id, "price": _S(m.last_price), "time": now},
+            )
+        )
 
     async def depth(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
@@ -231,10 +232,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         return web.json_response({"lastUpdateId": market.cursor, "E": now, "T": now, "bids": bids, "asks": asks})
 
     async def book_ticker(request: web.Request) -> web.Response:
-        symbol = request.query.get("symbol")
-        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
-        rows = [
-            {
+        def row(m: FuturesMarket) -> dict[str, Any]:
+            return {
                 "symbol": m.symbol_id,
                 "bidPrice": _S(m.last_price - m.tick_size),
                 "bidQty": _S(m.min_qty * 100),
@@ -242,9 +241,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
                 "askQty": _S(m.min_qty * 100),
                 "time": m.now_ms,
             }
-            for m in markets
-        ]
-        return web.json_response(rows[0] if symbol is not None else rows)
+
+        return web.json_response(one_or_all(request.query, venue.markets, venue.market, row))
 
     async def funding_info(request: web.Request) -> web.Response:
         return web.json_response(
@@ -267,37 +265,12 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
     async def agg_trades(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
         fills = market_fills(market, min(int(request.query.get("limit", "500")), 1000))
-        return web.json_response(
-            [
-                {
-                    "a": f.id,
-                    "p": _S(f.price),
-                    "q": _S(f.qty),
-                    "f": f.id,
-                    "l": f.id,
-                    "T": f.time,
-                    "m": f.maker == (f.side == "BUY"),
-                }
-                for f in fills
-            ]
-        )
+        return web.json_response([agg_trade_row(f, f.maker == (f.side == "BUY")) for f in fills])
 
     async def trades(request: web.Request) -> web.Response:
         market = venue.market(request.query.get("symbol"))
         fills = market_fills(market, min(int(request.query.get("limit", "500")), 1000))
-        return web.json_response(
-            [
-                {
-                    "id": f.id,
-                    "price": _S(f.price),
-                    "qty": _S(f.qty),
-                    "quoteQty": _S(f.price * f.qty),
-                    "time": f.time,
-                    "isBuyerMaker": f.maker == (f.side == "BUY"),
-                }
-                for f in fills
-            ]
-        )
+        return web.json_response([trade_row(f, f.maker == (f.side == "BUY")) for f in fills])
 
     prefix = "/fapi/v1"
     return [
