@@ -151,9 +151,11 @@ async def test_more_funding_payments_while_down_than_one_history_page_are_all_re
     assert len([i for i in await _stored_ids(path) if i.startswith("funding:")]) == 130
 
 
-async def _killed_engine(venue: FakeFuturesServer, path: Path) -> list[str]:
-    """Run the engine in a child process until it is built, kill -9 it; return the funding ids it had."""
+async def _killed_engine(venue: FakeFuturesServer, path: Path, *, paper: bool = False) -> Any:
+    """Run the engine in a child process until it is built (see ``futures_engine_child``), kill -9
+    it; return its report (real trader: the funding ids it had recorded)."""
     spec = {
+        "paper": paper,
         "port": venue.port,
         "api_key": venue.api_key,
         "api_secret": venue.api_secret,
@@ -178,7 +180,7 @@ async def _killed_engine(venue: FakeFuturesServer, path: Path) -> list[str]:
             assert line, "the engine process ended before it was built:\n" + "".join(output)
             output.append(line)
             if line.startswith("ready "):
-                return list(json.loads(line[len("ready ") :]))
+                return json.loads(line[len("ready ") :])
     finally:
         if child.returncode is None:
             child.send_signal(signal.SIGKILL)

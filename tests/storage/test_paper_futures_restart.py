@@ -17,6 +17,8 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import MarginMode, OrderStatus, PositionMode, PositionSide, TransactionType
 from octobot_trading.errors import StorageError
 from octobot_trading.testing import FakeFuturesServer
+from tests.storage.futures_engine_child import paper_report
+from tests.storage.test_futures_history_while_down import _killed_engine
 from tests.testing.conftest import futures_venue
 
 __all__ = ["futures_venue"]
@@ -143,3 +145,21 @@ async def test_an_invalid_stored_position_is_refused_naming_the_file_and_nothing
     with sqlite3.connect(path) as db:
         after = db.execute("SELECT * FROM positions").fetchall(), db.execute("SELECT * FROM futures_wallets").fetchall()
     assert after == before
+
+
+async def test_a_paper_futures_position_survives_a_kill_right_after_its_fill(
+    futures_venue: FakeFuturesServer, tmp_path: Path
+) -> None:
+    """No clean stop: the journal's commit of the fill carried the position and the wallet."""
+    venue, path = futures_venue, tmp_path / "paper-futures.sqlite"
+    killed = await _killed_engine(venue, path, paper=True)
+    assert killed["positions"] and killed["positions"][0][:3] == [XRP, "long", "100"]
+    manager = await _paper(venue, path).build()
+    async with manager:
+        assert _values(paper_report(manager)) == _values(killed)  # the same amounts (Decimal equality)
+        assert manager.trader.futures.leverage(XRP) == D(5)
+
+
+def _values(report: dict[str, Any]) -> tuple[Any, ...]:
+    positions = [(symbol, side, *(D(v) for v in rest)) for symbol, side, *rest in report["positions"]]
+    return positions, {c: D(w) for c, w in report["wallets"].items()}
