@@ -249,6 +249,25 @@ def test_hedge_mode_keeps_long_and_short_apart_and_needs_position_side():
     assert err.value.limit == "reduce_only"
 
 
+def test_a_fill_given_a_new_mark_ends_as_the_mark_update_then_the_fill():
+    def hedged() -> FuturesAccount:
+        acc = _account(position_mode="hedge")
+        acc.apply_fill("m1", XRP, "buy", "10", "1", 1, position_side="long")
+        acc.apply_fill("m2", XRP, "sell", "4", "1.2", 2, position_side="short")
+        return acc
+
+    one, other = hedged(), hedged()
+    one.update_mark(XRP, D("1.3"))
+    one.apply_fill("m3", XRP, "buy", "6", "1.3", 3, position_side="long")
+    other.apply_fill("m3", XRP, "buy", "6", "1.3", 3, position_side="long", mark=D("1.3"))
+    assert _state(other) == _state(one)
+    assert other.get(XRP, PositionSide.SHORT).unrealized_pnl == D("-0.4")  # type: ignore[union-attr]
+    with pytest.raises(InvalidOrder):  # refused: the mark is still applied, nothing else changes
+        other.apply_fill("m4", XRP, "buy", "50", "1.1", 4, position_side="short", mark=D("1.1"))
+    one.update_mark(XRP, D("1.1"))
+    assert _state(other) == _state(one)
+
+
 def test_one_way_mode_refuses_a_position_side():
     acc = _account()
     with pytest.raises(InvalidOrder) as err:

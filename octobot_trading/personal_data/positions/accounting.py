@@ -277,15 +277,26 @@ class FuturesAccount:
         reduce_only: bool = False,
         position_side: PositionSide | str | None = None,
         order_id: str | None = None,
+        mark: Decimal | None = None,
     ) -> FillResult | None:
         """Apply one fill; None when ``fill_id`` was already applied.
 
-        ``order_id`` releases that order's reservation as part of the fill. Raises (changing
-        nothing) ``InvalidOrder`` (``limit="position_side"`` / ``"reduce_only"``) and
-        ``InsufficientFunds`` as :meth:`check_order` does.
+        ``order_id`` releases that order's reservation as part of the fill. ``mark``: a new mark of
+        an isolated ``symbol``, applied first as :meth:`update_mark` (the position the fill replaces
+        is built at it, not revalued). Raises (changing nothing but the mark) ``InvalidOrder``
+        (``limit="position_side"`` / ``"reduce_only"``) and ``InsufficientFunds`` as :meth:`check_order`.
         """
         if fill_id in self._applied:
             return None
+        if mark is not None:
+            try:  # isolated: no position's valuation enters the margin check
+                self._marks[symbol] = _checked_mark(symbol, mark)
+                result = self.apply_fill(fill_id, symbol, side, contracts, price, timestamp,
+                                         fee_rate=fee_rate, reduce_only=reduce_only,
+                                         position_side=position_side, order_id=order_id)  # fmt: skip
+            finally:
+                self.update_mark(symbol, mark)  # values the positions the fill left untouched (and on refusal)
+            return result
         with localcontext(cm.EXACT):
             reserved = dict(self._reserved)
             if order_id is not None:
@@ -325,14 +336,12 @@ class FuturesAccount:
     # ----------------------------------------------------------------- market events
     def update_mark(self, symbol: str, mark_price: Decimal | int | str) -> None:
         """Set ``symbol``'s mark price: its positions' unrealized PnL and maintenance margin follow."""
-        mark = to_decimal(mark_price, name="mark_price")
-        if mark <= 0:
-            raise InvalidOrder(f"mark price must be positive, got {decimal_to_str(mark)}", symbol=symbol)
+        mark = _checked_mark(symbol, mark_price)
         self._spec(symbol)
         with localcontext(cm.EXACT):
             self._marks[symbol] = mark
             for key, position in list(self._positions.items()):
-                if key[0] == symbol:
+                if key[0] == symbol and position.mark_price is not mark:  # (one built at ``mark`` stays)
                     self._positions[key] = valued(self._spec(symbol), position, mark)
 
     def apply_funding(
@@ -581,3 +590,10 @@ class FuturesAccount:
     ) -> None:
         if self.transactions.record(Transaction(tx_id, kind, currency, amount, timestamp, symbol=symbol)):
             self._wallets[currency] = self._wallets.get(currency, ZERO) + amount
+
+
+def _checked_mark(symbol: str, mark_price: Decimal | int | str) -> Decimal:
+    mark = to_decimal(mark_price, name="mark_price")
+    if mark <= 0:
+        raise InvalidOrder(f"mark price must be positive, got {decimal_to_str(mark)}", symbol=symbol)
+    return mark

@@ -295,7 +295,8 @@ class FuturesVenue:
     ) -> FillResult:
         """Apply one fill of an order (raises, changing nothing, when the account refuses it)."""
         reduce_only, position_side = self.order_terms.get(order_id, (False, None))
-        self._flush_mark(symbol)
+        pending = None if self._cross else self._pending_mark.pop(symbol, None)
+        self._flush_mark(symbol)  # (a cross account's marks are never pending: see on_candle)
         result = self.account.apply_fill(
             fill_id,
             symbol,
@@ -307,6 +308,7 @@ class FuturesVenue:
             reduce_only=reduce_only,
             position_side=position_side,
             order_id=order_id,
+            mark=None if pending is None else _exact(pending),
         )
         self._reserved.pop(order_id, None)
         self._positions_changed()
