@@ -141,15 +141,18 @@ class StorageComponent:
     async def restore(self) -> None:
         """Open and lock the file, put its state back into the trading core and start journaling
         (before the trader's first sync: what the sync changes is journaled too)."""
-        await self.store.open(account=self._account())
+        # read and validated before the file is switched to WAL or migrated: a refused file is left as it was
+        await self.store.open(account=self._account(), upgrade=False)
         try:
             state = await self.store.load()
             await self._restore_state(state)
+            await self.store.upgrade()  # (a file without state: nothing to validate)
         except BaseException:
             await self.store.close()
             raise
         if self.history is not None:
             self.history.seed(list(self._objects.values()))
+            self.history.stored(*await self.store.history_extent())
         self.trader.pre_send = self.journal_intent
         self._personal.orders_manager.journal = self
 
@@ -169,6 +172,7 @@ class StorageComponent:
             raise StorageError(f"storage file {self.store.path}: {exc.message}", order_id=exc.order_id) from exc
         except (ValueError, ArithmeticError) as exc:
             raise StorageError(f"storage file {self.store.path}: invalid stored value ({exc})") from exc
+        await self.store.upgrade()  # everything decoded: journal settings and migration, before any change
         personal = self._personal
         pm = personal.portfolio_manager
         for trade in trades:
@@ -477,8 +481,8 @@ class StorageComponent:
         history_rows = history.pending() if history is not None else []
         futures = self._paper_futures.pending() if self._paper_futures is not None else None
         prune = None
-        if history is not None and touched is None:
-            prune = history.policy.prune_bounds(self.manager.clock.now_ms())
+        if history is not None and touched is None:  # (None unless a row is due for deletion)
+            prune = history.prune_due(self.manager.clock.now_ms())
         if not (
             orders or new_trades or new_transactions or balances_changed or meta or history_rows or prune or futures
         ):
@@ -500,6 +504,8 @@ class StorageComponent:
             self._paper_futures.written(futures)
         if history is not None:
             history.written(len(history_rows))
+            if prune is not None:  # what the deletions left
+                history.stored(*await self.store.history_extent())
         self._saved_orders.update(fingerprints)
         self._seen(current, touched is None)
         self._saved_trades = trade_count

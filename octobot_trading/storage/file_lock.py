@@ -13,6 +13,10 @@ lock:
   keep state files on a local disk.
 
 The sidecar keeps the database file's own locking untouched, so SQLite's WAL mode keeps working.
+The lock is taken on the file's real path (symbolic links resolved when the lock is taken), so
+two engines opening the same file through different paths (a symbolic link to it, a linked
+folder, ``..``) take the same lock. A hard link is a second name the lock cannot see: do not
+hard-link state files.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ class StateFileLock:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        #: the sidecar of the real file (set when the lock is taken: symbolic links resolved)
         self.lock_path = path.with_name(path.name + ".lock")
+        #: the file the lock is for, symbolic links resolved (set when the lock is taken)
+        self.real_path = path
         self._fd: int | None = None
 
     @property
@@ -43,6 +50,8 @@ class StateFileLock:
         """Take the lock or raise ``StorageError`` naming the file (another engine holds it)."""
         if self._fd is not None:
             return
+        real = self.real_path = self.path.resolve()
+        self.lock_path = real.with_name(real.name + ".lock")
         try:
             fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
         except OSError as exc:

@@ -3,9 +3,10 @@
 Enabled with ``ExchangeBuilder.with_storage(path, history=True)``. Each change becomes one
 ``order_history`` row (order id, client order id, from / to status, filled amount after the
 change, the manager's clock time in ms), written in the same transaction as the state change
-itself. Pruning runs with each periodic write, on the manager's clock (never the wall clock):
+itself. Pruning runs with the periodic writes, on the manager's clock (never the wall clock):
 rows older than ``retention`` and, when ``max_rows`` is set, all but the newest ``max_rows``
-are deleted.
+are deleted. The recorder knows how many rows the file holds and the time of the oldest, so a
+pass prunes (and commits) only when a row is due for deletion: an idle engine writes nothing.
 """
 
 from __future__ import annotations
@@ -65,6 +66,9 @@ class HistoryRecorder:
         self.clock = clock
         self._last: dict[str, OrderStatus] = {}
         self._pending: list[HistoryRow] = []
+        #: rows in the file and the time of the oldest (None: no row), see :meth:`stored`
+        self._stored_rows = 0
+        self._oldest_ms: int | None = None
 
     def seed(self, orders: list[Order]) -> None:
         """Statuses already recorded (restored orders): only later changes are rows."""
@@ -93,6 +97,26 @@ class HistoryRecorder:
         """Rows not written yet (the caller calls :meth:`written` once they are committed)."""
         return list(self._pending)
 
+    def stored(self, rows: int, oldest_ms: int | None) -> None:
+        """What the file holds: ``rows`` history rows, the oldest at ``oldest_ms`` (None: none)."""
+        self._stored_rows = rows
+        self._oldest_ms = oldest_ms
+
+    def prune_due(self, now_ms: int) -> tuple[int | None, int | None] | None:
+        """The pruning bounds at ``now_ms`` when a stored or pending row is due for deletion, else None."""
+        before, keep = self.policy.prune_bounds(now_ms)
+        rows = self._stored_rows + len(self._pending)
+        oldest = self._oldest_ms
+        if self._pending:
+            first = min(row.time for row in self._pending)
+            oldest = first if oldest is None else min(oldest, first)
+        if (before is not None and oldest is not None and oldest < before) or (keep is not None and rows > keep):
+            return before, keep
+        return None
+
     def written(self, count: int) -> None:
         """The first ``count`` pending rows are committed."""
+        for row in self._pending[:count]:
+            self._stored_rows += 1
+            self._oldest_ms = row.time if self._oldest_ms is None else min(self._oldest_ms, row.time)
         del self._pending[:count]

@@ -27,7 +27,7 @@ import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiosqlite
 from pydantic import BaseModel, ValidationError
@@ -104,18 +104,23 @@ class SqliteStore:
         self._writing = asyncio.Lock()
         #: the version the file had when opened (older ones were migrated to SCHEMA_VERSION)
         self.opened_version: int | None = None
+        #: the version of an opened file not yet switched to WAL / migrated (see :meth:`upgrade`)
+        self._upgrade_from: int | None = None
 
     def _error(self, what: str) -> StorageError:
         return StorageError(f"storage file {self.path}: {what}")
 
-    async def open(self, *, account: dict[str, str] | None = None) -> None:
+    async def open(self, *, account: dict[str, str] | None = None, upgrade: bool = True) -> None:
         """Open (or create) the file and check its schema version and account.
 
         ``account`` (e.g. exchange name and trader type) is recorded in a new file and must match
         the one recorded in an existing file. The file's lock is taken first (``StorageError``
         "locked by another engine" while another engine, in this process or another, has it open).
-        A version-1 file is migrated to the current version in one transaction. Raises
-        ``StorageError`` naming the file, without writing anything, when the file cannot be used.
+        An older file is migrated to the current version in one transaction; with
+        ``upgrade=False`` an existing file is only read until :meth:`upgrade` (which sets the
+        journal mode and migrates): a caller validates what :meth:`load` returns first, so a file
+        refused at load is left byte for byte as it was. Raises ``StorageError`` naming the file,
+        without writing anything, when the file cannot be used.
         """
         if self._db is not None:
             return
@@ -127,8 +132,8 @@ class SqliteStore:
         if self.path.exists() and not self.path.is_file():
             raise self._error("not a regular file")
         self._lock.acquire()
-        try:
-            db = await aiosqlite.connect(self.path)
+        try:  # the real file the lock was taken for (a symbolic link resolved once, here)
+            db = await aiosqlite.connect(self._lock.real_path)
         except (sqlite3.Error, OSError) as exc:
             self._lock.release()
             raise self._error(f"cannot open ({exc})") from exc
@@ -139,6 +144,29 @@ class SqliteStore:
             self._lock.release()
             raise
         self._db = db
+        if upgrade:
+            await self.upgrade()
+
+    async def upgrade(self) -> None:
+        """Switch the opened file to its journal settings (WAL, full sync) and migrate an older
+        version forward in one transaction (idempotent; ``StorageError`` "file unchanged" on failure)."""
+        version = self._upgrade_from
+        if version is None:
+            return
+        db = self.db
+        try:
+            for pragma in _PRAGMAS:
+                await db.execute(pragma)
+            if version < SCHEMA_VERSION:
+                try:
+                    await schema.migrate(db, version)
+                except sqlite3.Error as exc:
+                    raise self._error(
+                        f"migration from version {version} to {SCHEMA_VERSION} failed, file unchanged ({exc})"
+                    ) from exc
+        except sqlite3.DatabaseError as exc:
+            raise self._error(f"cannot be written ({exc})") from exc
+        self._upgrade_from = None
 
     async def _check(self, db: aiosqlite.Connection, account: dict[str, str]) -> None:
         try:
@@ -172,20 +200,11 @@ class SqliteStore:
             for key, value in account.items():
                 if key in meta and meta[key] != value:
                     raise self._error(f"belongs to another account ({key} {meta[key]!r}, not {value!r})")
-            for pragma in _PRAGMAS:
-                await db.execute(pragma)
             async with db.execute("PRAGMA quick_check") as cursor:
                 result = [row[0] for row in await cursor.fetchall()]
             if result != ["ok"]:
                 raise self._error(f"integrity check failed: {result[:3]}")
-            if version < SCHEMA_VERSION:
-                try:
-                    await schema.migrate(db, version)
-                except sqlite3.Error as exc:
-                    raise self._error(
-                        f"migration from version {version} to {SCHEMA_VERSION} failed, file unchanged ({exc})"
-                    ) from exc
-            self.opened_version = version
+            self.opened_version = self._upgrade_from = version  # journal settings and migration: upgrade()
         except sqlite3.DatabaseError as exc:
             raise self._error(f"corrupted or not a SQLite database ({exc})") from exc
 
@@ -199,6 +218,7 @@ class SqliteStore:
     async def close(self) -> None:
         """Close the file and release its lock (idempotent)."""
         db, self._db = self._db, None
+        self._upgrade_from = None
         try:
             if db is not None:
                 await db.close()
@@ -218,6 +238,8 @@ class SqliteStore:
             async with self.db.execute("SELECT scope, currency, total, available FROM balances") as cursor:
                 raw = await cursor.fetchall()
             futures = state.futures
+            if self._upgrade_from is not None and self._upgrade_from < 3:  # (not migrated yet: none stored)
+                return self._balances(state, raw)
             futures.positions = await self._rows("SELECT row FROM positions ORDER BY symbol, side", PositionRow)
             futures.transactions = await self._rows(
                 "SELECT row FROM futures_transactions ORDER BY rowid", TransactionRow
@@ -231,12 +253,24 @@ class SqliteStore:
             )
         except sqlite3.DatabaseError as exc:
             raise self._error(f"cannot be read ({exc})") from exc
+        return self._balances(state, raw)
+
+    def _balances(self, state: StoredState, raw: Iterable[Any]) -> StoredState:
         for scope, currency, total, available in raw:
             try:
                 state.balances.append(BalanceRow(scope=scope, currency=currency, total=total, available=available))
             except ValidationError as exc:
                 raise self._error(f"invalid balance row {scope}/{currency}: {exc.errors()[0]['msg']}") from exc
         return state
+
+    async def history_extent(self) -> tuple[int, int | None]:
+        """``(number of history rows, time of the oldest or None)``."""
+        try:
+            async with self.db.execute("SELECT COUNT(*), MIN(time) FROM order_history") as cursor:
+                row = await cursor.fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._error(f"cannot be read ({exc})") from exc
+        return (0, None) if row is None else (int(row[0]), None if row[1] is None else int(row[1]))
 
     async def load_history(self, order_id: str | None = None) -> list[HistoryRow]:
         """The recorded status changes (of ``order_id`` when given), oldest first."""

@@ -112,3 +112,51 @@ async def test_invalid_history_settings_are_refused(server, tmp_path, options, f
         await builder_for(server).use_real_trader().with_storage(tmp_path / "s.sqlite", history=True, **options).build()
     assert info.value.field == field
     assert not other_tasks()
+
+
+def _count_transactions(storage: StorageComponent) -> list[int]:
+    """Count the store's write transactions (each a BEGIN ... COMMIT on the file), still writing them."""
+    count = [0]
+    save = storage.store.save
+
+    async def counted(**batch: Any) -> None:
+        count[0] += 1
+        await save(**batch)
+
+    storage.store.save = counted  # type: ignore[method-assign]
+    return count
+
+
+@pytest.mark.parametrize("history", [{}, {"history_max_rows": 100}])
+async def test_an_idle_minute_with_history_on_commits_nothing(server, tmp_path, history):
+    clock = SimulatedClock(LiveClock().now_ms())
+    path = tmp_path / "state.sqlite"
+    manager = await _manager(server, path, clock, history=True, **history)
+    async with manager:
+        storage = manager.get_component("storage", StorageComponent)
+        await manager.trader.create_order("market", "buy", "BTC/USDT", "0.001")
+        await storage.flush()
+        transactions = _count_transactions(storage)
+        for _ in range(60):  # one writer pass per second of an idle minute
+            clock.advance(1000)
+            await storage.flush()
+        idle_commits = transactions[0]
+        await manager.trader.create_order("market", "sell", "BTC/USDT", "0.001")  # a change is still written
+        assert transactions[0] > idle_commits
+        assert len(await storage.store.load_history()) == 8
+    assert idle_commits == 0
+
+
+async def test_history_rows_past_the_retention_are_pruned_by_an_otherwise_idle_pass(server, tmp_path):
+    clock = SimulatedClock(LiveClock().now_ms())
+    manager = await _manager(server, tmp_path / "state.sqlite", clock, history=True, history_retention=3600)
+    async with manager:
+        storage = manager.get_component("storage", StorageComponent)
+        await manager.trader.create_order("market", "buy", "BTC/USDT", "0.001")
+        await storage.flush()
+        assert len(await storage.store.load_history()) == 4
+        clock.advance(HOUR_MS + 1)
+        await storage.flush()  # nothing else changed: the pass deletes the expired rows
+        assert await storage.store.load_history() == []
+        clock.advance(1000)
+        assert await storage.flush() == 0
