@@ -100,9 +100,35 @@ def test_flat_one_way_position_has_side_both_and_zero_prices_are_none() -> None:
     assert (pos.side, pos.contracts, pos.entry_price, pos.mark_price, pos.leverage) == ("both", D(0), None, None, None)
 
 
-def test_crossed_margin_mode_reads_as_cross_and_negative_contracts_as_their_size() -> None:
-    pos = parse_position(ADAPTER, _position(marginMode="CROSSED", contracts="-0.5", side="short", leverage="20"))
+def test_crossed_margin_mode_reads_as_cross() -> None:
+    pos = parse_position(ADAPTER, _position(marginMode="CROSSED", contracts="0.5", side="short", leverage="20"))
     assert (pos.margin_mode, pos.contracts, pos.leverage) == ("cross", D("0.5"), D(20))
+
+
+@pytest.mark.parametrize(
+    ("field", "changes"),
+    [
+        ("contracts", {"contracts": "-0.5", "side": "short"}),
+        ("contracts", {"contracts": "-0.5", "side": "long"}),
+        ("leverage", {"leverage": "-20"}),
+        ("entryPrice", {"entryPrice": "-43000"}),
+        ("markPrice", {"markPrice": "-1"}),
+        ("liquidationPrice", {"liquidationPrice": "-5"}),
+        ("initialMargin", {"initialMargin": "-43.1"}),
+        ("maintenanceMargin", {"maintenanceMargin": "-1.7"}),
+    ],
+)
+def test_a_position_with_a_negative_size_price_leverage_or_margin_is_refused_naming_the_field(
+    field: str, changes: dict[str, Any]
+) -> None:
+    with pytest.raises(errors.BadExchangeResponse) as refused:
+        parse_position(ADAPTER, _position(**changes))
+    assert f"position.{field}" in str(refused.value)
+
+
+def test_a_position_losing_money_keeps_its_negative_unrealized_and_realized_pnl() -> None:
+    pos = parse_position(ADAPTER, _position(unrealizedPnl="-3.5", realizedPnl="-1.25"))
+    assert (pos.unrealized_pnl, pos.realized_pnl) == (D("-3.5"), D("-1.25"))
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,9 @@ order and the first that matches (method and path prefix, when given) is consume
   seconds before answering, so a client with a shorter timeout never sees the reply;
 * ``FaultKind.DROP_AFTER`` — process the request, then start the reply and cut the connection
   mid-body (the HTTP client cannot silently re-send it);
-* ``FaultKind.DROP_BEFORE`` — close the connection without processing the request.
+* ``FaultKind.DROP_BEFORE`` — close the connection without processing the request;
+* ``FaultKind.REWRITE`` — process the request, then answer with the reply's body text passed
+  through ``rewrite`` (a venue sending a malformed number, e.g. ``NaN`` or ``1e999999999``).
 
 ``times`` is how many requests a fault applies to (``None``: until :meth:`FaultInjector.clear`).
 Every request is also recorded in ``FaultInjector.requests`` as ``(method, path)`` so a test
@@ -21,6 +23,7 @@ can count, e.g., how many ``POST /api/v3/order`` reached the exchange.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +39,7 @@ class FaultKind(StrEnum):
     TIMEOUT_AFTER = "timeout_after"
     DROP_AFTER = "drop_after"
     DROP_BEFORE = "drop_before"
+    REWRITE = "rewrite"
 
 
 _STATUS_BODIES = {
@@ -56,6 +60,8 @@ class Fault:
     delay: float = 0.0
     #: Seconds sent in a ``Retry-After`` header with a STATUS answer (None: no header).
     retry_after: int | None = None
+    #: REWRITE: the reply's new body text from its text.
+    rewrite: Callable[[str], str] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         """True when this fault applies to a request."""
@@ -130,6 +136,17 @@ class FaultInjector:
     def drop_before(self, *, method: str | None = None, path: str | None = None, times: int | None = 1) -> Fault:
         """Close the connection of matching requests without processing them."""
         return self.add(Fault(FaultKind.DROP_BEFORE, method, path, times))
+
+    def rewrite(
+        self,
+        rewrite: Callable[[str], str],
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        times: int | None = 1,
+    ) -> Fault:
+        """Process matching requests, then answer with their reply's body text passed through ``rewrite``."""
+        return self.add(Fault(FaultKind.REWRITE, method, path, times, rewrite=rewrite))
 
     def take(self, method: str, path: str) -> Fault | None:
         """Record the request; consume and return the first armed fault matching it."""

@@ -273,6 +273,9 @@ class FakeExchangeServer:
             return web.json_response(fault.body(), status=fault.status)
         if fault is not None and fault.kind is FaultKind.TIMEOUT_AFTER:
             await self.clock.sleep(fault.delay)
+        if fault is not None and fault.rewrite is not None and isinstance(response, web.Response):
+            text = fault.rewrite(response.text or "")
+            return web.Response(text=text, status=response.status, content_type=response.content_type)
         return response
 
     async def _process(self, request: web.Request, handler: Handler, fault: Fault | None) -> web.StreamResponse:

@@ -9,6 +9,9 @@ unusable raises ``BadExchangeResponse`` naming the field.
 Rules: a position's size is never negative (its direction is ``side``); a flat one-way position
 (no side, 0 contracts) has side ``"both"``; zero entry, mark, leverage and liquidation prices
 (what venues send for "none") become None; ccxt's ``"crossed"`` margin mode is ``"cross"``.
+A negative contract count, entry, mark or liquidation price, leverage, initial or maintenance
+margin is refused (``BadExchangeResponse`` naming the field): the direction comes from ``side``
+(ccxt already turns a one-way position's signed amount into a side and a positive count).
 """
 
 from __future__ import annotations
@@ -48,9 +51,16 @@ def _mapping(raw: Any, what: str, exchange: str) -> dict[str, Any]:
 
 
 def _positive(value: Any, field: str) -> Decimal | None:
-    """An optional price or ratio where 0 means "none"."""
-    number = to_dec(value, field, required=False)
+    """An optional price or ratio where 0 means "none"; a negative one is refused."""
+    number = _not_negative(value, field)
     return None if number is None or number == 0 else number
+
+
+def _not_negative(value: Any, field: str, *, required: bool = False) -> Decimal | None:
+    number = to_dec(value, field, required=required)
+    if number is not None and number < 0:
+        raise BadExchangeResponse(f"{field}: {value!r} is negative")
+    return number
 
 
 def _timestamp(value: Any, field: str) -> int | None:
@@ -80,9 +90,8 @@ def parse_position(adapter: CCXTAdapter, raw: Any) -> ExchangePosition:
     exchange = adapter.exchange
     data = adapter.fix_position(_mapping(raw, "position", exchange))
     symbol = _symbol(data, "position", exchange)
-    contracts = to_dec(data.get("contracts"), f"{symbol} position.contracts")
+    contracts = _not_negative(data.get("contracts"), f"{symbol} position.contracts", required=True)
     assert contracts is not None
-    contracts = abs(contracts)
     side_text = str(data.get("side") or "").lower()
     side = _SIDES.get(side_text)
     if side is None:
@@ -107,10 +116,8 @@ def parse_position(adapter: CCXTAdapter, raw: Any) -> ExchangePosition:
         liquidation_price=_positive(data.get("liquidationPrice"), f"{symbol} position.liquidationPrice"),
         timestamp=_timestamp(data.get("timestamp"), f"{symbol} position.timestamp"),
         hedged=hedged if isinstance(hedged, bool) else None,
-        initial_margin=to_dec(data.get("initialMargin"), f"{symbol} position.initialMargin", required=False),
-        maintenance_margin=to_dec(
-            data.get("maintenanceMargin"), f"{symbol} position.maintenanceMargin", required=False
-        ),
+        initial_margin=_not_negative(data.get("initialMargin"), f"{symbol} position.initialMargin"),
+        maintenance_margin=_not_negative(data.get("maintenanceMargin"), f"{symbol} position.maintenanceMargin"),
         realized_pnl=to_dec(data.get("realizedPnl"), f"{symbol} position.realizedPnl", required=False),
     )
 
