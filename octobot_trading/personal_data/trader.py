@@ -46,6 +46,7 @@ from octobot_trading.errors import (
     InvalidOrder,
     NetworkError,
     OctoBotTradingError,
+    StorageError,
     UnknownSymbol,
 )
 from octobot_trading.exchanges.connector import ExchangeConnector
@@ -162,7 +163,7 @@ class Trader:
             self.orders_manager,
             market=self.market,
             last_price=self._last_price,
-            submit=self._submit,
+            submit=self._submit_protective,
             price_events_for=price_events_for,
             logger=self._logger,
         )
@@ -183,7 +184,7 @@ class Trader:
             market=self.market,
             triggers=self.triggers,
             is_native=self._is_native,
-            submit=self._submit,
+            submit=self._submit_protective,
             cancel=self.cancel_order,
             edit=self.edit_order,
             logger=self._logger,
@@ -435,8 +436,12 @@ class Trader:
         """The venue's market-order slippage (simulated venues); None on a live venue."""
         return getattr(self.connector, "market_order_slippage", None)
 
+    def _submit_protective(self, order: Order, *, as_type: OrderType | None = None) -> Awaitable[None]:
+        """A fired trigger or a released chained exit: sent even when its intent cannot be committed."""
+        return self._submit(order, as_type=as_type, protective=True)
+
     async def _submit(
-        self, order: Order, *, as_type: OrderType | None = None, reservation: tuple[str, Decimal] | None = None
+        self, order: Order, *, as_type: OrderType | None = None, reservation: Any = None, protective: bool = False
     ) -> None:
         """Reserve funds, register and send ``order``; on refusal undo everything and re-raise."""
         currency, amount = reservation or self.funds.reservation(order)
@@ -446,9 +451,11 @@ class Trader:
         if self.pre_send is not None:
             try:
                 await self.pre_send(order)
-            except BaseException:
-                self._undo_refused(order)
-                raise
+            except BaseException as exc:
+                if not (protective and isinstance(exc, StorageError)):
+                    self._undo_refused(order)
+                    raise
+                self._logger.error("order %s sent UNJOURNALED (durability suspended): %s", order.client_order_id, exc)
         params: dict[str, Any] = {}
         if order.trailing_percent is not None:
             params["trailing_percent"] = order.trailing_percent

@@ -1,0 +1,74 @@
+"""While the state file refuses writes (read-only, full, locked), the exits the engine places by
+itself still reach the venue (durability suspended, logged); a caller's new order is refused."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import StorageError
+from octobot_trading.storage import StorageComponent
+from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.storage.conftest import builder_for, other_tasks
+
+
+def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
+    """A buy price under the last price that the next ``steps`` replayed candles reach."""
+    market = server.state.markets["BTCUSDT"]
+    lows = [c[3] for c in market.candles[market.cursor + 1 : market.cursor + 1 + steps]]
+    price = min(lows) + market.tick_size
+    assert price < market.last_price
+    return price
+
+
+def _rows(path: Path, query: str, *params: str) -> list[tuple]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        rows = db.execute(query, params).fetchall()
+    db.close()
+    return rows
+
+
+async def test_a_chained_exit_released_while_writes_fail_is_placed_and_written_once_writes_work(
+    server, tmp_path, caplog
+):
+    path = tmp_path / "state.sqlite"
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        storage = manager.get_component("storage", StorageComponent)
+        storage.flush_seconds = 3600  # (after its first wait) the writer stays out of the way
+        entry = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.002", price, take_profit_price=price * 2
+        )
+        (exit_order,) = entry.chained_orders
+        await storage.store.db.execute("PRAGMA query_only = ON")  # every write of the file now fails
+        with pytest.raises(StorageError, match="write failed"):  # a caller's new order is refused
+            await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
+        server.state.advance(20)  # the venue fills the entry
+        with caplog.at_level(logging.ERROR):
+            await manager.trader.sync_with_exchange()
+        assert entry.status is OrderStatus.CLOSED
+        assert exit_order.is_active and exit_order.status is OrderStatus.OPEN and exit_order.exchange_order_id
+        assert any(
+            "UNJOURNALED" in r.getMessage() and exit_order.client_order_id in r.getMessage() for r in caplog.records
+        )
+        assert _rows(path, "SELECT status FROM orders WHERE id = ?", exit_order.id) == [("pending_creation",)]
+
+        await storage.store.db.execute("PRAGMA query_only = OFF")  # writes work again
+        await storage.flush()
+        assert _rows(path, "SELECT status, exchange_order_id FROM orders WHERE id = ?", exit_order.id) == [
+            ("open", exit_order.exchange_order_id)
+        ]
+    assert not other_tasks()
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        restored = manager.exchange_personal_data.orders_manager.get(exit_order.id)
+        assert restored is not None and restored.status is OrderStatus.OPEN
+        assert restored.exchange_order_id == exit_order.exchange_order_id
+    sent = [cid for _key, cid in server.state.order_requests if cid == exit_order.client_order_id]
+    assert sent == [exit_order.client_order_id]
