@@ -218,7 +218,10 @@ class OrderLinks:
 
         A child may have reached the venue before the stop without the local state knowing: one
         with an exchange id, or found by its client order id, is followed as placed; only the
-        others are submitted (adjusted for the parent's fees, like on a fill).
+        others are submitted (adjusted for the parent's fees, like on a fill). That includes a
+        child whose intent was committed but whose request never reached the venue (a stop right
+        after the commit): its reservation is released and it is submitted again under the same
+        client order id (a venue that refuses a duplicate client order id refuses a late copy).
         """
         for parent in self.orders_manager.all_orders():
             if parent.status not in (OrderStatus.FILLED, OrderStatus.CLOSED) or not parent.chained_orders:
@@ -229,7 +232,7 @@ class OrderLinks:
             waiting = [
                 c
                 for c in parent.chained_orders
-                if c.status is OrderStatus.PENDING_CREATION and not c.is_active and c.exchange_order_id is None
+                if c.status is OrderStatus.PENDING_CREATION and c.exchange_order_id is None
             ]
             if not waiting:
                 continue
@@ -238,6 +241,10 @@ class OrderLinks:
                 if found is not None:
                     child.is_active = True
                     await self.orders_manager.apply_exchange_update(found, [])
+                elif child.is_active:  # its intent was committed, the venue never got it: submit it again
+                    self.logger.warning("chained order %s was not sent before the last stop; sending it", child.id)
+                    self.orders_manager.portfolio_manager.release(child)
+                    child.is_active = False
             self.logger.info("submitting the chained orders of %s interrupted by the last stop", parent.id)
             await self.release_children(parent)
 

@@ -312,3 +312,52 @@ async def test_recovery_from_a_crash_snapshot_of_the_running_file(server, tmp_pa
         assert restored.status is OrderStatus.CLOSED and len(personal.trades_manager.for_order(order.id)) == 1
         await _assert_portfolio_matches_exchange(manager)
     assert not other_tasks()
+
+
+async def test_a_chained_exit_committed_but_never_sent_before_a_crash_is_sent_once_at_restart(server, tmp_path):
+    import shutil
+
+    from octobot_trading.errors import InvalidOrder
+
+    path, crashed = tmp_path / "state.sqlite", tmp_path / "crashed"
+    crashed.mkdir()
+    price = _reachable_buy_price(server, 20)
+    manager = await builder_for(server).use_real_trader().with_storage(path).build()
+    async with manager:
+        entry = await manager.trader.create_order(
+            "limit", "buy", "BTC/USDT", "0.002", price, take_profit_price=price * 2
+        )
+        (exit_order,) = entry.chained_orders
+        connector = manager.trader.connector
+        send = connector.create_order
+
+        async def crash_before_the_exit_leaves(*args, client_order_id=None, **kwargs):
+            if client_order_id != exit_order.client_order_id:
+                return await send(*args, client_order_id=client_order_id, **kwargs)
+            for file in tmp_path.glob("state.sqlite*"):  # the file as a kill at this point leaves it
+                shutil.copy(file, crashed / file.name)
+            raise InvalidOrder("the process died here", limit="test")
+
+        connector.create_order = crash_before_the_exit_leaves  # type: ignore[method-assign]
+        server.state.advance(20)  # the venue fills the entry: its exit is released, committed, not sent
+        await manager.trader.sync_with_exchange()
+    assert not any(o.client_order_id == exit_order.client_order_id for o in server.state.orders.values())
+    stored = _rows(
+        crashed / "state.sqlite", f"SELECT status, exchange_order_id FROM orders WHERE id = '{exit_order.id}'"
+    )
+    assert stored == [("pending_creation", None)]
+
+    for _restart in range(2):  # sent at the first restart, never again
+        manager = await builder_for(server).use_real_trader().with_storage(crashed / "state.sqlite").build()
+        async with manager:
+            personal = manager.exchange_personal_data
+            restored = personal.orders_manager.get(exit_order.id)
+            assert restored.is_active and restored.status is OrderStatus.OPEN and restored.exchange_order_id
+            assert restored.client_order_id == exit_order.client_order_id
+            assert restored.amount <= D("0.002") - personal.orders_manager.get(entry.id).fees.get("BTC", D(0))
+            await _assert_portfolio_matches_exchange(manager)
+        assert not other_tasks()
+    requests = [cid for _key, cid in server.state.order_requests if cid == exit_order.client_order_id]
+    assert requests == [exit_order.client_order_id]
+    on_venue = [o for o in server.state.orders.values() if o.client_order_id == exit_order.client_order_id]
+    assert len(on_venue) == 1 and on_venue[0].side == "SELL" and on_venue[0].status == "NEW"
