@@ -4,7 +4,8 @@
 is built (and the connector again when the trader's connector changes). Cancels of inactive orders
 stay local; an order still in flight is looked up before it can be canceled. Edits adapt the new
 terms to the market spec, apply order safety and reserve extra funds BEFORE the venue is asked,
-and undo the local change when the venue refuses.
+and undo the local change when the venue refuses; an edit the venue makes by cancel-and-replace
+(its answer carries a new exchange order id) moves the local order to the new id.
 """
 
 from __future__ import annotations
@@ -158,7 +159,7 @@ class OrderChanges:
             raise
         try:
             extra = {} if new_trigger is None else {"trigger_price": new_trigger}
-            await self.connector.edit_order(
+            edited = await self.connector.edit_order(
                 order.exchange_order_id,  # type: ignore[arg-type]
                 order.symbol,
                 amount=new_amount,
@@ -172,7 +173,20 @@ class OrderChanges:
             raise
         if delta < 0:
             self.portfolio_manager.release(order, -delta)
+        if edited.id and edited.id != order.exchange_order_id:
+            await self._follow_replacement(order, edited.id)
         return order
+
+    async def _follow_replacement(self, order: Order, exchange_order_id: str) -> None:
+        """A venue that edits by cancel-and-replace answers with a new order: ``order`` follows it
+        (re-indexed under the new exchange id, committed at once when storage is on, so a restart
+        does not take the canceled original for the order)."""
+        self.orders_manager.forget(order)
+        order.replaced_on_venue(exchange_order_id)
+        self.orders_manager.add(order)
+        journal = self.orders_manager.journal
+        if journal is not None:
+            await journal.commit(order)
 
     def _check_edit_safety(
         self, order: Order, amount: Decimal | None, price: Decimal | None, trigger: Decimal | None
