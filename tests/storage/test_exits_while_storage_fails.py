@@ -72,3 +72,33 @@ async def test_a_chained_exit_released_while_writes_fail_is_placed_and_written_o
         assert restored.exchange_order_id == exit_order.exchange_order_id
     sent = [cid for _key, cid in server.state.order_requests if cid == exit_order.client_order_id]
     assert sent == [exit_order.client_order_id]
+
+
+async def test_a_price_trigger_firing_while_writes_fail_still_sends_its_order(server, tmp_path, caplog):
+    from octobot_trading.personal_data import PriceTrigger
+    from tests.exchange_data.helpers import until
+
+    path = tmp_path / "state.sqlite"
+    manager = await builder_for(server).use_real_trader().with_time_frames(["5m"]).with_storage(path).build()
+    async with manager:
+        await manager.wait_ready(timeout=10)
+        storage = manager.get_component("storage", StorageComponent)
+        storage.flush_seconds = 3600
+        await manager.trader.create_order("market", "buy", "BTC/USDT", "0.001")
+        last = server.state.markets["BTCUSDT"].last_price
+        threshold = (last * Decimal("0.99")).quantize(Decimal("0.01"))
+        stop = await manager.trader.create_order(
+            "market", "sell", "BTC/USDT", "0.0009", price_trigger=PriceTrigger(threshold, above=False)
+        )
+        assert not stop.is_active
+        await storage.store.db.execute("PRAGMA query_only = ON")  # every write of the file now fails
+        with caplog.at_level(logging.ERROR):
+            manager.trader.price_events_for("BTC/USDT").on_price(threshold - 1)  # the stop-loss fires
+            await until(lambda: stop.is_done, limit_s=10)
+        assert stop.status is OrderStatus.CLOSED and stop.filled == Decimal("0.0009")
+        assert any("UNJOURNALED" in r.getMessage() and stop.client_order_id in r.getMessage() for r in caplog.records)
+        assert [cid for _key, cid in server.state.order_requests].count(stop.client_order_id) == 1
+        await storage.store.db.execute("PRAGMA query_only = OFF")
+        await storage.flush()
+        assert _rows(path, "SELECT status FROM orders WHERE id = ?", stop.id) == [("closed",)]
+    assert not other_tasks()
