@@ -93,7 +93,9 @@ async def test_a_price_trigger_firing_while_writes_fail_still_sends_its_order(se
         assert not stop.is_active
         await storage.store.db.execute("PRAGMA query_only = ON")  # every write of the file now fails
         with caplog.at_level(logging.ERROR):
-            manager.trader.price_events_for("BTC/USDT").on_price(threshold - 1)  # the stop-loss fires
+            price_events_for = manager.trader.price_events_for
+            assert price_events_for is not None
+            price_events_for("BTC/USDT").on_price(threshold - 1)  # the stop-loss fires
             await until(lambda: stop.is_done, limit_s=10)
         assert stop.status is OrderStatus.CLOSED and stop.filled == Decimal("0.0009")
         assert any("UNJOURNALED" in r.getMessage() and stop.client_order_id in r.getMessage() for r in caplog.records)
