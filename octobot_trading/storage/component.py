@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import ConfigurationError, OctoBotTradingError, StorageError
+from octobot_trading.personal_data.futures_trading import is_contract_symbol
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.storage import codec, futures_state
@@ -203,6 +204,8 @@ class StorageComponent:
             await self._restore_simulated_venue(orders, trades, balances.get("account", {}), state)
         for order in orders:
             personal.orders_manager.add(order)
+        if self._paper_futures is not None:  # positions and margin, less the restored orders' reservations
+            await self._paper_futures.push()
         for order in given_up:
             personal.orders_manager.give_up(order)
             if order.group is not None or order.chained_orders:  # its exits follow it if it is restored
@@ -224,11 +227,16 @@ class StorageComponent:
 
     def _drop_unsent_intents(self, orders: list[Order]) -> None:
         """Paper trading: the simulated venue is rebuilt from the file, so an intent it never
-        acknowledged was never placed: rejected, its funds released, its waiting children canceled."""
+        acknowledged was never placed: rejected, its funds released, its waiting children canceled;
+        a chained exit of a filled parent is set back to waiting instead (:meth:`start` sends it)."""
         pm = self._personal.portfolio_manager
+        filled = {o.id for o in orders if o.status in (OrderStatus.FILLED, OrderStatus.CLOSED)}
         for order in orders:
             if order.status is OrderStatus.PENDING_CREATION and order.is_active and order.exchange_order_id is None:
                 pm.release(order)
+                if order.parent_id in filled:  # a chained exit of a filled parent: sent when storage starts
+                    order.is_active = False
+                    continue
                 order.transition(OrderStatus.REJECTED)
                 for child in order.chained_orders:
                     if child.status is OrderStatus.PENDING_CREATION and not child.is_active:
@@ -261,6 +269,10 @@ class StorageComponent:
                 for name in ("trailing_percent", "trailing_offset", "limit_offset")
                 if getattr(order, name) is not None
             }
+            if order.reduce_only and is_contract_symbol(order.symbol):  # the contract terms, as the trader sent them
+                params["reduceOnly"] = True
+            if order.position_side is not None:
+                params["positionSide"] = order.position_side.value
             owner = order.reservation_owner
             if owner is not None and owner.id in placed:
                 params["shares_funds_with"] = placed[owner.id]
@@ -281,8 +293,6 @@ class StorageComponent:
             )
             order.replaced_on_venue(view.id)
             placed[order.id] = view.id
-        if connector.futures is not None:  # the trader's positions and margin follow the restored account
-            await connector.push_positions([])
 
     async def _rearm(self, orders: Iterable[Order], rows: Iterable[OrderRow]) -> None:
         """Re-install the trader's reactions (groups, chains) and price watches of restored orders."""
@@ -342,9 +352,8 @@ class StorageComponent:
         pm = self._personal.portfolio_manager
         if self._stored_starting is not None:
             pm.starting_totals = dict(self._stored_starting)
-        if not self.manager.is_simulated:
-            # chained orders of parents filled before the stop whose children were not sent yet
-            await self.trader.resume_interrupted_chains()
+        # chained orders of parents filled before the stop whose children were not sent yet
+        await self.trader.resume_interrupted_chains()
         await self._finish_interrupted_fills()
         if not self.manager.is_simulated:
             await self.trader.refresh_balances()  # fills applied by the sync are in the venue's balances

@@ -173,3 +173,46 @@ async def test_paper_restart_replaces_open_orders_through_the_exchange_class(ser
         venue = await manager.exchange.fetch_order(restored.exchange_order_id, "BTC/USDT")
         assert venue.client_order_id == resting.client_order_id and venue.status is OrderStatus.OPEN
     assert not other_tasks()
+
+
+async def test_a_chained_exit_committed_but_never_sent_before_a_crash_is_placed_at_restart(server, tmp_path):
+    import shutil
+
+    from octobot_trading.errors import InvalidOrder
+
+    path, crashed = tmp_path / "state.sqlite", tmp_path / "crashed"
+    crashed.mkdir()
+    last = server.state.markets["BTCUSDT"].last_price
+    take_profit = (last * D("1.5")).quantize(D("0.01"))
+    manager = await _paper(server, path).build()
+    async with manager:
+        venue = manager.exchange.connector
+        assert isinstance(venue, SimulatedConnector)
+        send = venue.create_order
+        sent: list[str | None] = []
+
+        async def crash_before_the_exit_leaves(*args, client_order_id=None, **kwargs):
+            sent.append(client_order_id)
+            if len(sent) == 1:  # the entry
+                return await send(*args, client_order_id=client_order_id, **kwargs)
+            for file in tmp_path.glob("state.sqlite*"):  # the file as a kill at this point leaves it
+                shutil.copy(file, crashed / file.name)
+            raise InvalidOrder("the process died here", limit="test")
+
+        venue.create_order = crash_before_the_exit_leaves  # type: ignore[method-assign]
+        entry = await manager.trader.create_order("market", "buy", "BTC/USDT", "0.002", take_profit_price=take_profit)
+        (exit_order,) = entry.chained_orders
+        assert entry.is_done and sent == [entry.client_order_id, exit_order.client_order_id]
+    assert not other_tasks()
+
+    for _restart in range(2):  # placed at the first restart, kept at the second
+        manager = await _paper(server, crashed / "state.sqlite").build()
+        async with manager:
+            orders = manager.exchange_personal_data.orders_manager
+            restored = orders.get(exit_order.id)
+            assert orders.get(entry.id).status is OrderStatus.CLOSED
+            assert restored.is_active and restored.status is OrderStatus.OPEN and restored.price == take_profit
+            assert restored.client_order_id == exit_order.client_order_id
+            on_venue = await manager.exchange.connector.fetch_open_orders("BTC/USDT")
+            assert [o.client_order_id for o in on_venue] == [exit_order.client_order_id]
+        assert not other_tasks()
