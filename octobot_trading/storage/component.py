@@ -11,7 +11,8 @@ Recovery sequence (see ``docs/storage.md``):
    with their links, sub-portfolios; a simulated trader also gets its balances back and its open
    orders re-placed on the simulated venue;
 2. the trader's first sync reconciles with the venue: in-flight orders are looked up by client
-   order id (found: adopted once; not found: rejected, never re-sent), open orders are refreshed
+   order id (found: adopted once; not found: rejected, never re-sent, except a chained exit of a
+   filled parent, sent by :meth:`StorageComponent.start`), open orders are refreshed
    (fills made while down applied once, cancels detected) and unknown open orders adopted;
 3. this component's :meth:`StorageComponent.start` (after the trader, before the trading modes)
    refreshes a real account's balances, writes the reconciled state and starts the writer task,
@@ -24,7 +25,7 @@ write-ahead journal of the order path:
 * ``trader.pre_send`` (:meth:`StorageComponent.journal_intent`): an order's row (client order
   id, symbol, side, type, amount, prices, links, sub-portfolio, tag) and the balances that
   reserve for it are committed BEFORE its placement request leaves; a failed commit refuses
-  the order (nothing is sent);
+  a caller's order (nothing is sent), not a fired trigger or a released chained exit;
 * ``orders_manager.journal`` (:meth:`note` / :meth:`commit`): what an update changed (orders,
   new trades, balances) is committed before any order hook runs (how modes hear of opens,
   fills, closes, cancels) and at the end of each update, in one transaction.
@@ -391,7 +392,8 @@ class StorageComponent:
     async def journal_intent(self, order: Order) -> None:
         """``trader.pre_send``: commit ``order``'s intent (and the funds it reserves) before its request.
 
-        Raises (``StorageError``) when the file cannot be written: the trader then refuses the order.
+        Raises (``StorageError``) when the file cannot be written: the trader refuses a caller's order
+        and sends a fired trigger or a released chained exit anyway (logged, durability suspended).
         """
         await self.flush(self._related(order))
 
