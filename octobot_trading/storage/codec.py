@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import OrderSide, OrderStatus, OrderType, TradeType, TransactionType
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PositionSide, TradeType, TransactionType
 from octobot_trading.errors import OctoBotTradingError, StorageError
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order
@@ -88,6 +88,7 @@ def order_row(order: Order, trigger: tuple[Decimal, bool] | None = None) -> Orde
         reservation_owner_id=owner.id if owner is not None else None,
         price_trigger=_text(trigger[0]) if trigger else None,
         price_trigger_above=trigger[1] if trigger else None,
+        position_side=None if order.position_side is None else order.position_side.value,
     )
 
 
@@ -105,6 +106,7 @@ def _order_from_row(row: OrderRow, clock: Clock) -> Order:
         limit_offset=row.limit_offset,
         client_order_id=row.client_order_id,
         reduce_only=row.reduce_only,
+        position_side=None if row.position_side is None else PositionSide(row.position_side),
         tag=row.tag,
         sub_portfolio=row.sub_portfolio,
     )

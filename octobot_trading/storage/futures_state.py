@@ -198,3 +198,9 @@ class PaperFuturesState:
             trading.remember_settings(symbol, leverage, margin_mode, position_mode)
         self._saved_transactions = len(venue.account.transactions.recorded())
         return set(wallets)
+
+    async def push(self) -> None:
+        """Tell the trader the venue's positions and margin (once the restored orders are back in
+        the orders manager: the available margin is the venue's less their reservations)."""
+        if getattr(self.connector, "futures", None) is not None:
+            await self.connector.push_positions([])

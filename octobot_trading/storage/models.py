@@ -75,6 +75,8 @@ class OrderRow(_Row):
     reservation_owner_id: str | None
     price_trigger: str | None = None
     price_trigger_above: bool | None = None
+    #: the hedge-mode position a contract order acts on (``long`` / ``short``; absent in older files)
+    position_side: str | None = None
 
     @field_validator(
         "amount",
