@@ -9,8 +9,11 @@ import ccxt
 import pytest
 
 from octobot_trading import errors
+from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType, OrderStatus, OrderType, PrecisionMode
 from octobot_trading.exchanges.connectors.ccxt import CCXTAdapter, map_ccxt_error
+from octobot_trading.exchanges.connectors.ccxt.client import create_ccxt_client
+from octobot_trading.exchanges.connectors.ccxt.screening import screen_reply
 from octobot_trading.util.logging import register_secret
 
 ADAPTER = CCXTAdapter("binance")
@@ -191,3 +194,46 @@ def test_market_fee_side_defaults_like_ccxt() -> None:
     }
     assert ADAPTER.parse_market(raw).fee_side == "quote"
     assert ADAPTER.parse_market({**raw, "feeSide": "get"}).fee_side == "get"
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("order", {"filled": "1e999999999"}),
+        ("order", {"price": "1E+25"}),
+        ("order", {"amount": "1e-999999999"}),
+        ("trade", {"amount": "1E+999999999"}),
+        ("trade", {"price": "1" * 101}),
+        ("trade", {"price": 10**30}),
+    ],
+)
+def test_venue_numbers_outside_the_money_bounds_are_bad_responses(kind: str, fields: dict[str, object]) -> None:
+    parse = ADAPTER.parse_order if kind == "order" else ADAPTER.parse_trade
+    raw = _order(**fields) if kind == "order" else _trade(**fields)
+    with pytest.raises(errors.BadExchangeResponse, match=r"too (large|small|long)"):
+        parse(raw)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"balances": [{"asset": "BTC", "free": "1e999999999", "locked": "0"}]}',
+        '[{"p": "0.' + "0" * 150 + '1"}]',
+    ],
+    ids=["huge_exponent", "overlong_text"],
+)
+def test_every_ccxt_client_refuses_a_reply_with_an_absurd_number_before_parsing_it(body: str) -> None:
+    config = ExchangeConfig(exchange="binance")
+    for pro in (False, True):
+        client = create_ccxt_client(config, pro=pro)
+        with pytest.raises(ccxt.BadResponse, match="out of bounds"):
+            client.parse_json(body)
+        assert client.parse_json('{"free": "1.5e-8", "id": "12e3", "name": "' + "x" * 200 + '"}')["free"] == "1.5e-8"
+    assert isinstance(map_ccxt_error(ccxt.BadResponse("x")), errors.BadExchangeResponse)
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("nan"), 10**400, {"1e999999": "1"}, ["1", ["-2e-999999"]]])
+def test_decoded_websocket_messages_with_absurd_numbers_are_refused(value: object) -> None:
+    with pytest.raises(ccxt.BadResponse, match="binance websocket message"):
+        screen_reply({"e": "executionReport", "x": value}, exchange="binance", what="websocket message")
+    screen_reply({"e": "executionReport", "x": ["1e-8", 12, 0.5, "e", "1e", None, True]}, exchange="binance")

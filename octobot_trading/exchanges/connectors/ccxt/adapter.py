@@ -27,7 +27,7 @@ from octobot_trading.enums import (
     parse_order_status,
     parse_order_type,
 )
-from octobot_trading.errors import BadExchangeResponse
+from octobot_trading.errors import BadExchangeResponse, InvalidNumber
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -41,7 +41,7 @@ from octobot_trading.exchanges.types import (
     Ticker,
     TransferStatus,
 )
-from octobot_trading.util.decimals import ZERO, decimal_from_data_float
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, to_decimal
 from octobot_trading.util.market_spec import DEFAULT_STEP, MarketSpec
 
 __all__ = ["CCXTAdapter", "to_dec"]
@@ -51,31 +51,35 @@ _BALANCE_META = {"info", "free", "used", "total", "timestamp", "datetime", "debt
 _FORCED_CLOSES = frozenset({"liquidation", "adl"})
 
 
-def to_dec(value: Any, field: str, *, required: bool = True) -> Decimal | None:
+def to_dec(value: Any, field: str, *, required: bool = True, bounded: bool = True) -> Decimal | None:
     """Return ``value`` (ccxt string / int / Decimal / JSON number) as Decimal, or None if absent.
 
-    Raises ``BadExchangeResponse`` naming ``field`` for a required missing value or garbage.
+    Raises ``BadExchangeResponse`` naming ``field`` for a required missing value or garbage, and
+    for a number outside the library's money bounds (those of
+    :func:`~octobot_trading.util.decimals.to_decimal`: below ``1e19``, non-zero ones at least
+    ``1e-40``, text of at most 100 characters), so no venue number can cost more than
+    microseconds later. ``bounded=False`` keeps a finite value of any size (a market's maximum,
+    where a venue writes "no limit" as ``1e30``: :class:`MarketSpec` turns it into no limit).
     """
     if value is None or value == "":
         if required:
             raise BadExchangeResponse(f"missing {field} in exchange reply")
         return None
     try:
-        if isinstance(value, Decimal):
-            result = value
-        elif isinstance(value, bool):
-            raise TypeError
-        elif isinstance(value, int | str):
+        if isinstance(value, float):
+            value = decimal_from_data_float(value)
+        if isinstance(value, Decimal | int | str) and not isinstance(value, bool):
+            if bounded:
+                return to_decimal(value, name=field)
             result = Decimal(value)
-        elif isinstance(value, float):
-            result = decimal_from_data_float(value)
-        else:
-            raise TypeError
+            if result.is_finite():
+                return result
+            raise InvalidNumber(f"{field}: {value!r} is not a finite number")
+    except InvalidNumber as exc:
+        raise BadExchangeResponse(f"exchange reply: {exc}") from None
     except (InvalidOperation, TypeError, ValueError):
-        raise BadExchangeResponse(f"{field}: {value!r} is not a number") from None
-    if not result.is_finite():
-        raise BadExchangeResponse(f"{field}: {value!r} is not a finite number")
-    return result
+        pass
+    raise BadExchangeResponse(f"{field}: {value!r} is not a number")
 
 
 def _req(value: Any, field: str) -> Decimal:
@@ -184,7 +188,8 @@ class CCXTAdapter:
         limits = raw.get("limits") or {}
 
         def limit(group: str, bound: str) -> Decimal | None:
-            return to_dec((limits.get(group) or {}).get(bound), f"{symbol} limits.{group}.{bound}", required=False)
+            raw_limit = (limits.get(group) or {}).get(bound)
+            return to_dec(raw_limit, f"{symbol} limits.{group}.{bound}", required=False, bounded=bound != "max")
 
         significant = self.precision_mode == 3
         amount_precision = precision.get("amount")

@@ -4,7 +4,8 @@
 ``number = str`` and order-book levels parsed from text, so no number goes through a float) or,
 with ``pro=True``, the plain ``ccxt.pro`` client of the websocket feeds. Credentials come from
 ``SecretStr``; the market type becomes ccxt's ``defaultType``; ``ccxt_options`` are deep-merged;
-sandbox mode and then the client hook are applied before any request.
+sandbox mode and then the client hook are applied before any request. Every reply of the client
+is screened for absurd numbers before ccxt parses it (:mod:`.screening`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import ccxt.pro as ccxt_pro
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType
 from octobot_trading.errors import ConfigurationError, UnknownExchange
+from octobot_trading.exchanges.connectors.ccxt.screening import install_screening
 from octobot_trading.util.logging import redactor
 
 __all__ = ["ClientHook", "create_ccxt_client"]
@@ -89,6 +91,7 @@ def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = 
     if config.password is not None:
         params["password"] = config.password.get_secret_value()
     client = (base if pro else _exact_client_class(base))(params)
+    install_screening(client)  # no reply number may stall ccxt's own arithmetic
     # ccxt logs request headers (the API key) at DEBUG on its own logger: mask secrets there too
     ccxt_logger = getattr(client, "logger", None)
     if isinstance(ccxt_logger, logging.Logger) and redactor not in ccxt_logger.filters:
