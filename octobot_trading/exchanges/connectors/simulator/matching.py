@@ -293,6 +293,17 @@ class MatchingEngine:
             return None
         return self._walk(symbol, book, time_ms, open, high, low, close, volume, max_seq)
 
+    def replay_parts(self) -> tuple[dict[str, float | Decimal], dict[str, _Book], Callable[..., Awaitable[None]]]:
+        """``(last_close, books, walk)``: :meth:`on_candle` taken apart for a replay loop.
+
+        Per candle, ``last_close[symbol] = close``, ``book = books.get(symbol)`` and, when
+        ``book`` is not None and not ``low > book.lo and high < book.hi``, ``await walk(symbol,
+        book, time_ms, open, high, low, close, volume, None)`` has exactly the effects of
+        ``on_candle(...)`` and awaiting what it returns (the backtest driver: one call less per
+        candle). The two dicts are this engine's own for its whole life.
+        """
+        return self.last_close, self._books, self._walk
+
     # -- the walk -------------------------------------------------------------------------------------------
     async def _walk(
         self,
