@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import PositionSide, TimeFrame
+from octobot_trading.enums import PositionMode, PositionSide, TimeFrame
 from octobot_trading.modes.channel import EvaluationChannel
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.decimals import ZERO
@@ -100,6 +100,10 @@ class ModeContext:
     def leverage(self, symbol: str) -> Decimal:
         """The leverage new positions of contract ``symbol`` get (the last set, the position's, the spec's)."""
         return Decimal(self.trader.futures.leverage(symbol))
+
+    def position_mode(self, symbol: str) -> PositionMode:
+        """The position mode of contract ``symbol`` (the account's or last set, the venue's adopted, the spec's)."""
+        return PositionMode(self.trader.futures.position_mode(symbol))
 
     def on_liquidation(self, listener: Callable[[Any], Awaitable[None]]) -> Callable[[], None]:
         """Call ``await listener(liquidation)`` for each liquidation of the account; return a remover."""

@@ -246,7 +246,7 @@ class SmaCrossConsumer(AbstractModeConsumer):
         config = self.mode.config
         want = PositionSide.LONG if action is DecisionAction.BUY else PositionSide.SHORT
         against = PositionSide.SHORT if want is PositionSide.LONG else PositionSide.LONG
-        hedge = getattr(spec, "position_mode", PositionMode.ONE_WAY) is PositionMode.HEDGE
+        hedge = context.position_mode(symbol) is PositionMode.HEDGE  # as set or adopted, not the static spec
         opposite = context.position(symbol, against)
         closing = opposite.size if opposite is not None and opposite.size else ZERO
         amount = ZERO
