@@ -33,12 +33,12 @@ the connection fails; the component polls REST at its slower pace only while it 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderStatus
-from octobot_trading.errors import NotSupported, OctoBotTradingError
+from octobot_trading.errors import AuthenticationError, NotSupported, OctoBotTradingError
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data.trader import Trader
 from octobot_trading.util.logging import get_logger
@@ -105,7 +105,8 @@ class AccountStreams:
         self.backoff_max = backoff_max
         self._on_health_change = on_health_change
         self.healthy = False
-        #: True once the venue said it has no private streams (the account stays on REST polling).
+        #: True once the venue said it has no private streams (the account stays on REST polling),
+        #: and while it refuses the account's credentials on them (retried with the backoff).
         self.unavailable = False
         #: Confirmed subscriptions (the first connect, then each reconnect).
         self.connects = 0
@@ -153,14 +154,15 @@ class AccountStreams:
         while True:
             tasks = [
                 self._spawn(self._watch_orders()),
-                self._spawn(self._optional(self._watch_trades())),
-                self._spawn(self._optional(self._watch_balance())),
+                self._spawn(self._optional(self._watch_trades)),
+                self._spawn(self._optional(self._watch_balance)),
             ]
             if self.futures:
-                tasks.append(self._spawn(self._optional(self._watch_positions())))
+                tasks.append(self._spawn(self._optional(self._watch_positions)))
             try:
                 await self.exchange.subscribe_private_streams()
                 self.connects += 1
+                self.unavailable = False
                 connected_at = self.clock.now_ms()
                 self.last_event_ms = self.clock.now_ms()
                 self._set_healthy(True)
@@ -181,6 +183,9 @@ class AccountStreams:
                 return
             except _Reconnect:
                 self._log.warning("private streams missed updates; reconnecting")
+            except AuthenticationError as exc:  # a revoked key, or a timestamp still refused after a re-sync
+                self.unavailable = True
+                self._log.warning("the venue refused the private streams' credentials; polling over REST: %s", exc)
             except OctoBotTradingError as exc:
                 self._log.warning("private streams failed, reconnecting: %s", exc)
             except Exception:  # a bug must not end the streams silently: log it, reconnect
@@ -199,11 +204,12 @@ class AccountStreams:
             finally:
                 self.reconnect_at_ms = None
 
-    async def _optional(self, watcher: Any) -> None:
+    async def _optional(self, watcher: Callable[[], Awaitable[None]]) -> None:
         """Run a watcher the account can do without: a venue lacking it leaves that part to the
-        REST reconciliations (fills: from the orders' filled amounts and REST trades)."""
+        REST reconciliations (fills: from the orders' filled amounts and REST trades). The
+        watcher is started here, so a task cancelled before it ran leaves no coroutine behind."""
         try:
-            await watcher
+            await watcher()
         except NotSupported as exc:
             self._log.info("%s; that part of the account is read over REST", exc)
             await asyncio.Event().wait()

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import aiohttp
+import ccxt
 import pytest
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from octobot_trading.clock import SimulatedClock
-from octobot_trading.errors import RateLimitExceeded
+from octobot_trading.config import ExchangeConfig
+from octobot_trading.errors import NetworkError, RateLimitExceeded
+from octobot_trading.exchanges.connectors.ccxt import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.client import create_ccxt_client
+from octobot_trading.exchanges.connectors.ccxt.websocket import CCXTWebsocketFeeds
 from octobot_trading.exchanges.rate_limit import VenueRateGate, parse_retry_after
 from octobot_trading.exchanges.retry import RetryPolicy
 
@@ -74,3 +82,32 @@ def test_gate_keeps_the_longest_back_off():
     assert gate.cool_until_ms == 10_000
     gate.note(418, None, now_ms=0)
     assert gate.banned_for(0) == 60.0
+
+
+async def test_a_websocket_handshake_refused_with_418_bans_every_request_of_the_venue():
+    clock = SimulatedClock(1_000_000)
+    gate = VenueRateGate(venue="binance")
+    config = ExchangeConfig(exchange="binance")
+    feeds = CCXTWebsocketFeeds(
+        config, clock, CCXTAdapter("binance"), lambda: create_ccxt_client(config, pro=True), rate_gate=gate
+    )
+    url = URL("ws://127.0.0.1:9/ws")
+    refused = aiohttp.WSServerHandshakeError(
+        aiohttp.RequestInfo(url, "GET", CIMultiDictProxy(CIMultiDict()), url),
+        (),
+        status=418,
+        message="Invalid response status",
+        headers={"Retry-After": "120"},  # type: ignore[arg-type]
+    )
+
+    async def handshake(_client: object) -> None:
+        raise ccxt.NetworkError(refused)  # what ccxt.pro raises for a refused connection
+
+    try:
+        with pytest.raises(NetworkError):
+            await feeds._call(handshake, None)
+        assert gate.banned_for(clock.now_ms()) == 120
+        with pytest.raises(RateLimitExceeded):  # the next subscription is not even attempted
+            await feeds.subscribe_private()
+    finally:
+        await feeds.close()

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import RateLimitExceeded
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing.fake_exchange import (
     FakeBinanceStreams,
@@ -70,6 +71,116 @@ async def test_a_stream_event_with_an_absurd_number_is_refused_and_the_account_r
         assert manager.exchange_personal_data.trades_manager.trades() == []
         refusals = [r for r in caplog.records if "private streams failed, reconnecting" in r.getMessage()]
         assert refusals and "out of bounds" in refusals[0].getMessage()
+        assert not [r for r in caplog.records if "failed unexpectedly" in r.getMessage()]
+    finally:
+        await manager.stop()
+
+
+async def test_private_stream_reconnections_send_nothing_during_a_418_ban_and_resume_after_it(venue):
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        await _started(manager)
+        account_streams = _streams(manager)
+        server.faults.status(418, times=None, retry_after=600)  # the venue bans the IP for 10 minutes
+        with pytest.raises(RateLimitExceeded):
+            await manager.connector.fetch_balance()  # the venue's gate learns the ban
+        connector: Any = manager.connector
+        gate = connector.rate_gate
+        sent_before, subscriptions = len(server.faults.requests), user_data.subscriptions
+        await user_data.disconnect()  # the stream drops during the ban
+        for _ in range(6):  # six reconnection attempts (backoff 0.5 s doubling), all inside the ban
+            await until(lambda: account_streams.reconnect_at_ms is not None)
+            due = account_streams.reconnect_at_ms
+            clock.set_time(due)
+            await until(lambda d=due: account_streams.reconnect_at_ms not in (None, d))  # type: ignore[misc]
+        assert gate.banned_until_ms > clock.now_ms()
+        assert server.faults.requests[sent_before:] == []  # no request reached the banned venue
+        assert user_data.subscriptions == subscriptions and account_streams.connects == 1
+        server.faults.clear()
+        clock.set_time(gate.banned_until_ms)  # the ban lifts: the pending attempt connects
+        await until(lambda: account_streams.connects == 2 and account_streams.healthy)
+    finally:
+        server.faults.clear()
+        await manager.stop()
+
+
+async def test_private_stream_reconnections_reuse_the_loaded_markets(venue):
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        await _started(manager)
+        account_streams = _streams(manager)
+        downloads = server.faults.count("GET", "/api/v3/exchangeInfo")
+        for connects in (2, 3):
+            await user_data.disconnect()
+            await until(lambda: account_streams.reconnect_at_ms is not None)
+            clock.set_time(account_streams.reconnect_at_ms)
+            await until(lambda c=connects: account_streams.connects == c and account_streams.healthy)  # type: ignore[misc]
+        assert server.faults.count("GET", "/api/v3/exchangeInfo") == downloads
+        connector: Any = manager.connector
+        assert connector.private_stream_client.markets["BTC/USDT"]["id"] == "BTCUSDT"
+    finally:
+        await manager.stop()
+
+
+async def test_a_revoked_key_refusing_the_subscription_is_an_authentication_error_retried_with_backoff(venue, caplog):
+    caplog.set_level(logging.WARNING)
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        await _started(manager)
+        account_streams = _streams(manager)
+        check_signature = user_data._check_signature
+        user_data._check_signature = lambda params: (-2015, "Invalid API-key, IP, or permissions for action.")
+        await user_data.disconnect()
+        for _ in range(3):  # each attempt is refused; the next waits for the backoff
+            await until(lambda: account_streams.reconnect_at_ms is not None)
+            due = account_streams.reconnect_at_ms
+            clock.set_time(due)
+            await until(lambda d=due: account_streams.reconnect_at_ms not in (None, d))  # type: ignore[misc]
+        assert account_streams.unavailable and account_streams.connects == 1
+        refusals = [r for r in caplog.records if "refused the private streams' credentials" in r.getMessage()]
+        assert len(refusals) >= 3 and all(r.levelno == logging.WARNING for r in refusals)
+        assert "-2015" in refusals[0].getMessage()
+        assert not [r for r in caplog.records if "failed unexpectedly" in r.getMessage()]
+        user_data._check_signature = check_signature  # the key is accepted again
+        clock.set_time(account_streams.reconnect_at_ms)
+        await until(lambda: account_streams.connects == 2 and account_streams.healthy)
+        assert not account_streams.unavailable
+    finally:
+        await manager.stop()
+
+
+async def test_a_subscription_refused_for_its_timestamp_resyncs_the_clock_and_subscribes_again(venue, caplog):
+    caplog.set_level(logging.WARNING)
+    server, streams, user_data = venue
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        await _started(manager)
+        account_streams = _streams(manager)
+        check_signature = user_data._check_signature
+        refused: list[int] = []
+
+        def once(params: dict[str, Any]) -> tuple[int, str] | None:
+            if not refused:
+                refused.append(-1021)
+                return -1021, "Timestamp for this request is outside of the recvWindow."
+            return check_signature(params)
+
+        user_data._check_signature = once
+        syncs = server.faults.count("GET", "/api/v3/time")
+        await user_data.disconnect()
+        await until(lambda: account_streams.reconnect_at_ms is not None)
+        clock.set_time(account_streams.reconnect_at_ms)
+        await until(lambda: account_streams.connects == 2 and account_streams.healthy)
+        assert refused == [-1021] and server.faults.count("GET", "/api/v3/time") == syncs + 1
+        assert "re-syncing with the venue clock" in caplog.text
+        assert not account_streams.unavailable
         assert not [r for r in caplog.records if "failed unexpectedly" in r.getMessage()]
     finally:
         await manager.stop()

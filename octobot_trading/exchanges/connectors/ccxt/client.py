@@ -20,13 +20,15 @@ import ccxt
 import ccxt.async_support as ccxt_async
 import ccxt.pro as ccxt_pro
 
+from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import MarketType
 from octobot_trading.errors import ConfigurationError, UnknownExchange
 from octobot_trading.exchanges.connectors.ccxt.screening import install_screening
+from octobot_trading.exchanges.rate_limit import VenueRateGate, parse_retry_after
 from octobot_trading.util.logging import redactor
 
-__all__ = ["ClientHook", "create_ccxt_client"]
+__all__ = ["ClientHook", "create_ccxt_client", "feed_rate_gate"]
 
 ClientHook = Callable[[Any], None]
 
@@ -106,3 +108,25 @@ def create_ccxt_client(config: ExchangeConfig, client_hook: ClientHook | None = 
     except Exception as exc:
         raise ConfigurationError(f"client hook failed: {type(exc).__name__}: {exc}", field="client_hook") from exc
     return client
+
+
+def feed_rate_gate(client: Any, gate: VenueRateGate, clock: Clock) -> None:
+    """Report every 429 / 418 answer of ``client``'s HTTP requests (and its ``Retry-After``) to
+    the venue's shared ``gate`` (REST clients and the ``ccxt.pro`` clients of the streams)."""
+    original = client.on_rest_response
+
+    def on_rest_response(
+        code: Any,
+        reason: Any,
+        url: Any,
+        method: Any,
+        headers: Any,
+        body: Any,
+        request_headers: Any,
+        request_body: Any,
+    ) -> Any:
+        if code in (418, 429):
+            gate.note(int(code), parse_retry_after(headers), clock.now_ms())
+        return original(code, reason, url, method, headers, body, request_headers, request_body)
+
+    client.on_rest_response = on_rest_response

@@ -51,7 +51,7 @@ from octobot_trading.errors import (
 )
 from octobot_trading.exchanges.connector import ExchangeConnector
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
-from octobot_trading.exchanges.connectors.ccxt.client import ClientHook, create_ccxt_client
+from octobot_trading.exchanges.connectors.ccxt.client import ClientHook, create_ccxt_client, feed_rate_gate
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.markets_cache import MarketsEntry, markets_cache
 from octobot_trading.exchanges.connectors.ccxt.order_placement import (
@@ -69,7 +69,7 @@ from octobot_trading.exchanges.connectors.ccxt.websocket import (
     check_websockets,
     supports_websockets,
 )
-from octobot_trading.exchanges.rate_limit import parse_retry_after, venue_rate_gate
+from octobot_trading.exchanges.rate_limit import venue_rate_gate
 from octobot_trading.exchanges.retry import RetryPolicy, retry_read
 from octobot_trading.exchanges.types import (
     Balance,
@@ -149,24 +149,7 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, CCXTFuturesMixi
 
     def _watch_rate_limits(self) -> None:
         """Feed every 429 / 418 answer of the client (and its ``Retry-After``) to the venue's gate."""
-        original = self.client.on_rest_response
-        gate, clock = self.rate_gate, self.clock
-
-        def on_rest_response(
-            code: Any,
-            reason: Any,
-            url: Any,
-            method: Any,
-            headers: Any,
-            body: Any,
-            request_headers: Any,
-            request_body: Any,
-        ) -> Any:
-            if code in (418, 429):
-                gate.note(int(code), parse_retry_after(headers), clock.now_ms())
-            return original(code, reason, url, method, headers, body, request_headers, request_body)
-
-        self.client.on_rest_response = on_rest_response
+        feed_rate_gate(self.client, self.rate_gate, self.clock)
 
     def __repr__(self) -> str:
         return (
@@ -506,6 +489,8 @@ class CCXTConnector(CCXTPrivateStreamsMixin, CCXTTransfersMixin, CCXTFuturesMixi
                 self.clock,
                 self.adapter,
                 lambda: create_ccxt_client(self.config, self._client_hook, pro=True),
+                rate_gate=self.rate_gate,
+                prepare_client=self._prepare_ws_client,
             )
         return self._ws
 

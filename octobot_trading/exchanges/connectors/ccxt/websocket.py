@@ -15,11 +15,16 @@ instance), so reconnecting them never disturbs the market-data streams.
 subscription (ccxt's ``authenticate``; Binance spot: the WebSocket API's
 ``userDataStream.subscribe.signature``). With ccxt's ``newUpdates`` each watch returns only
 what changed since the previous call.
+
+Each new client passes the venue's rate gate first (no connection during a 418 ban), reports its
+own 429 / 418 answers to it, and is given the connector's loaded markets (a reconnection
+downloads no ``exchangeInfo``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -31,8 +36,10 @@ from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import NetworkError, NotSupported
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.client import feed_rate_gate
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import parse_position
+from octobot_trading.exchanges.rate_limit import VenueRateGate, parse_retry_after
 from octobot_trading.exchanges.types import (
     Balance,
     Candle,
@@ -68,30 +75,84 @@ class CCXTWebsocketFeeds:
         The connector's adapter (typed results, Decimal money).
     make_client:
         Builds the ``ccxt.pro`` client (the connector passes one using its client factory).
+    rate_gate:
+        The venue's shared back-off: a new connection (and a subscription) waits out a 429 and is
+        refused with ``RateLimitExceeded`` during a 418 ban without contacting the venue, and the
+        client's own 429 / 418 answers (HTTP requests, refused websocket handshakes) are reported
+        to it.
+    prepare_client:
+        Awaited with each new client before its first use (the connector gives it its loaded
+        markets, so a reconnection downloads nothing).
     """
 
-    def __init__(self, config: ExchangeConfig, clock: Clock, adapter: CCXTAdapter, make_client: ClientFactory) -> None:
+    def __init__(
+        self,
+        config: ExchangeConfig,
+        clock: Clock,
+        adapter: CCXTAdapter,
+        make_client: ClientFactory,
+        *,
+        rate_gate: VenueRateGate | None = None,
+        prepare_client: Callable[[Any], Awaitable[None]] | None = None,
+    ) -> None:
         self.config = config
         self.name = config.exchange
         self.clock = clock
         self.adapter = adapter
+        self.rate_gate = rate_gate
         self._make_client = make_client
+        self._prepare_client = prepare_client
         self._client: Any = None
         self._lock = asyncio.Lock()
+
+    async def _before_request(self) -> None:
+        if self.rate_gate is not None:
+            await self.rate_gate.before_request(self.clock, exchange=self.name)
 
     async def _ensure(self) -> Any:
         if self._client is None:
             async with self._lock:
                 if self._client is None:
-                    self._client = self._make_client()
+                    await self._before_request()
+                    client = self._make_client()
+                    if self.rate_gate is not None:
+                        feed_rate_gate(client, self.rate_gate, self.clock)
+                    if self._prepare_client is not None:
+                        try:
+                            await self._prepare_client(client)
+                        except BaseException:
+                            with contextlib.suppress(Exception):
+                                await client.close()
+                            raise
+                    self._client = client
         return self._client
+
+    def _note_rate_limit(self, exc: BaseException) -> None:
+        """Report a 429 / 418 that refused a websocket handshake (ccxt wraps aiohttp's error)."""
+        if self.rate_gate is None:
+            return
+        for cause in (*exc.args, exc.__cause__, exc.__context__):
+            status = getattr(cause, "status", None)
+            if status in (418, 429):
+                headers = getattr(cause, "headers", None)
+                self.rate_gate.note(int(status), parse_retry_after(headers), self.clock.now_ms())
+                return
 
     async def _call(self, fn: Callable[[Any], Awaitable[T]], symbol: str | None) -> T:
         client = await self._ensure()
         try:
             return await fn(client)
         except ccxt.BaseError as exc:
+            self._note_rate_limit(exc)
             raise map_ccxt_error(exc, exchange=self.name, symbol=symbol) from exc
+        except (KeyError, AttributeError, TypeError, IndexError) as exc:
+            # ccxt.pro's bookkeeping can fail while it handles a venue's refusal (Binance: a
+            # refused user-data subscription ends in KeyError 'spot'): the refusal is the error
+            refusal = exc.__context__
+            if not isinstance(refusal, ccxt.BaseError):
+                raise
+            self._note_rate_limit(refusal)
+            raise map_ccxt_error(refusal, exchange=self.name, symbol=symbol) from refusal
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
@@ -135,7 +196,10 @@ class CCXTWebsocketFeeds:
 
     # -- private streams ---------------------------------------------------------------------
     async def subscribe_private(self) -> None:
-        """Subscribe the account's streams; return once the venue confirmed the subscription."""
+        """Subscribe the account's streams; return once the venue confirmed the subscription.
+
+        During a 418 ban it raises ``RateLimitExceeded`` without contacting the venue."""
+        await self._before_request()
 
         async def subscribe(client: Any) -> None:
             if client.markets is None:
