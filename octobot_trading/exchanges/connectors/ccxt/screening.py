@@ -12,7 +12,9 @@ text, any integer of more than ``MAX_REPLY_EXPONENT`` digits and any infinite or
 :func:`install_screening` puts it on a ccxt client: every REST reply (``parse_json``) and, on a
 ``ccxt.pro`` client, every websocket message (``handle_message``: the client's pending watches
 are rejected with the error and the message is dropped, so the caller reconnects and reads the
-account over REST). It is applied to every client :func:`.client.create_ccxt_client` builds.
+account over REST; a message ccxt itself fails to compute with, such as a ``"NaN"`` amount, is
+handled the same way instead of ending in an error logged by the event loop). It is applied to
+every client :func:`.client.create_ccxt_client` builds.
 """
 
 from __future__ import annotations
@@ -108,7 +110,13 @@ def install_screening(client: Any) -> None:
             except ccxt.BadResponse as exc:
                 ws_client.reject(exc)  # every pending watch of this connection fails with it
                 return None
-            return handle_message(ws_client, message)
+            try:
+                return handle_message(ws_client, message)
+            except (ValueError, ArithmeticError) as exc:  # ccxt's arithmetic on a number like "NaN"
+                ws_client.reject(
+                    ccxt.BadResponse(f"{exchange} websocket message could not be parsed: {type(exc).__name__}: {exc}")
+                )
+                return None
 
         client.handle_message = screened_handle_message
     client._octobot_screened = True
