@@ -115,7 +115,7 @@ class StorageComponent:
         self._flushing = asyncio.Lock()
         #: paper trading: the simulated venue's futures account
         self._paper_futures = (
-            futures_state.PaperFuturesState(manager.exchange.connector) if manager.is_simulated else None
+            futures_state.PaperFuturesState(manager.exchange.connector, path) if manager.is_simulated else None
         )
         #: the order status history (None unless enabled)
         self.history = None if history is None else HistoryRecorder(history, manager.clock)

@@ -133,10 +133,13 @@ class PaperFuturesState:
     ----------
     connector:
         The simulated connector (its ``futures`` venue is None until a contract symbol is traded).
+    path:
+        The state file (named in the errors of :meth:`restore`).
     """
 
-    def __init__(self, connector: Any) -> None:
+    def __init__(self, connector: Any, path: Any = None) -> None:
         self.connector = connector
+        self.path = path
         self._saved: tuple[Any, ...] | None = None
         self._saved_transactions = 0
 
@@ -188,11 +191,18 @@ class PaperFuturesState:
             transactions = [codec.transaction_from_row(row) for row in rows.transactions]
             for symbol in sorted({*settings, *(p.symbol for p in positions)}):
                 venue = connector.contract_venue(symbol)  # added when not traded yet; UnknownSymbol
+            for symbol, (leverage, _, _) in settings.items():  # within the contract's range, as set_leverage
+                venue.specs[symbol].check_leverage(leverage)
+            for currency, wallet in wallets.items():
+                if wallet < 0:
+                    raise ValueError(f"the {currency} wallet {decimal_to_str(wallet)} is negative")
         except (ValueError, ArithmeticError, OctoBotTradingError) as exc:
-            raise StorageError(f"stored futures account cannot be restored: {exc}") from exc
+            raise StorageError(f"storage file {self.path}: stored futures account cannot be restored: {exc}") from exc
         venue = connector.futures
         if venue is None:
-            raise StorageError("stored futures account without a contract symbol on the simulated venue")
+            raise StorageError(
+                f"storage file {self.path}: stored futures account without a contract symbol on the simulated venue"
+            )
         venue.restore(wallets, settings, positions, transactions, fill_ids)
         for symbol, (leverage, margin_mode, position_mode) in settings.items():
             trading.remember_settings(symbol, leverage, margin_mode, position_mode)
