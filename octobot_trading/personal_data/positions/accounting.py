@@ -26,6 +26,7 @@ from decimal import Decimal, localcontext
 from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide, TransactionType
 from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
 from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions import fill_planning
 from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
@@ -500,23 +501,24 @@ class FuturesAccount:
         without: str | None,
     ) -> Decimal:
         with localcontext(cm.EXACT):
-            plan = self._plan(
-                symbol,
-                side,
-                contracts,
-                price,
-                fee_rate,
-                reduce_only,
-                position_side,
-                ignore_reservation=without,
-            )
-            currency = settle_currency(symbol)
+            plan = self._plan(symbol, side, contracts, price, fee_rate, reduce_only, position_side,
+                              ignore_reservation=without, resting=True)  # fmt: skip
+            if not plan.opened:
+                return ZERO
             reserved = {k: v for k, v in self._reserved.items() if k != without}
-            before = self._available(currency, self._positions, reserved)
-            positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
-            positions.update(plan.positions)
-            after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
-            return max(before - after, ZERO) if plan.opened else ZERO
+            before = self._available(settle_currency(symbol), self._positions, reserved)
+            return max(before - self._after(plan, reserved, side, to_decimal(price), resting=True), ZERO)
+
+    def _after(self, plan: FillPlan, reserved: dict[str, tuple[str, Decimal]],
+               side: OrderSide | str, price: Decimal, resting: bool) -> Decimal:  # fmt: skip
+        """Margin available after ``plan`` (``resting``: an order to place, at its price: ``unearned_profit``)."""
+        currency = settle_currency(plan.symbol)
+        positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
+        positions.update(plan.positions)
+        after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
+        if resting and (mark := self._marks.get(plan.symbol)) is not None:
+            after -= fill_planning.unearned_profit(self.specs[plan.symbol], plan, OrderSide(side), price, mark)
+        return after
 
     def _plan(
         self,
@@ -529,6 +531,7 @@ class FuturesAccount:
         position_side: PositionSide | str | None,
         *,
         ignore_reservation: str | None,
+        resting: bool = False,
     ) -> FillPlan:
         """Check and plan one fill from raw inputs (converted here, once for every caller)."""
         plan = plan_fill(
@@ -539,19 +542,16 @@ class FuturesAccount:
             symbol,
             OrderSide(side),
             to_decimal(contracts, name="amount"),
-            to_decimal(price, name="price"),
+            (price := to_decimal(price, name="price")),
             to_decimal(fee_rate, name="fee_rate"),
             reduce_only,
             position_side,
         )
-        realized, fee = plan.realized, plan.fee
         if plan.opened:
-            currency = settle_currency(symbol)
             reserved = {k: v for k, v in self._reserved.items() if k != ignore_reservation}
-            positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
-            positions.update(plan.positions)
-            after = self._available(currency, positions, reserved, self.wallet(currency) + realized - fee)
+            after = self._after(plan, reserved, side, price, resting)
             if after < 0:
+                currency = settle_currency(symbol)
                 before = self._available(currency, self._positions, reserved)
                 raise InsufficientFunds(
                     f"not enough {currency} margin: the order needs {decimal_to_str(before - after)}, "

@@ -22,7 +22,7 @@ from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractSpec
 from octobot_trading.util.decimals import ZERO, decimal_to_str
 
-__all__ = ["ContractSettings", "FillPlan", "build_position", "plan_fill", "valued"]
+__all__ = ["ContractSettings", "FillPlan", "build_position", "plan_fill", "unearned_profit", "valued"]
 
 _LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
 
@@ -210,3 +210,18 @@ def plan_fill(
     else:
         new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark)
     return FillPlan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)
+
+
+def unearned_profit(spec: ContractSpec, plan: FillPlan, side: OrderSide, price: Decimal, mark: Decimal) -> Decimal:
+    """The unrealized profit the contracts an order opens would show at ``mark`` (cross only, else 0).
+
+    An order to place is checked at its own price: a cross limit order far from the mark gets no
+    credit from this profit (the market is at the order's price when it fills); a loss at the
+    mark still counts against it.
+    """
+    position = plan.positions.get((plan.symbol, plan.slot))
+    if not plan.opened or position is None or position.margin_mode is not MarginMode.CROSS:
+        return ZERO
+    direction = _LONG if side is OrderSide.BUY else _SHORT
+    q = plan.opened * spec.contract_size
+    return max(cm.pnl(spec.kind, direction, q, price, mark), ZERO)
