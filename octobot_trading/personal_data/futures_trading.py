@@ -20,9 +20,10 @@
   (``InvalidOrder(limit="reduce_only")``), judged on the positions the venue last reported;
 * **margin reservation** — an order reserves, in the settle currency, the initial margin of the
   contracts it opens plus the taker fee of its whole amount (``contract_math``), at its valuation
-  price; one that only closes reserves nothing. The venue's own check (the exact accounting) has
-  the last word; after each fill, funding or liquidation the venue's pushed margin replaces the
-  settle currency's balance (:meth:`~FuturesTrading.on_positions`).
+  price; one that only closes reserves nothing; a one-way flip is credited what its close frees,
+  for the part of the position earlier open orders do not count on closing. The venue's own
+  check (the exact accounting) has the last word; after each fill, funding or liquidation the
+  venue's pushed margin replaces the settle currency's balance (:meth:`~FuturesTrading.on_positions`).
 """
 
 from __future__ import annotations
@@ -249,12 +250,16 @@ class FuturesTrading:
         amount; a one-way order that closes a position and opens the other side is credited what
         closing frees at ``price`` (the position's initial margin and PnL there, less the
         unrealized PnL a cross position already adds to the available margin), never below 0.
+        Only the part of the position that earlier open orders do not already count on closing
+        is credited (:meth:`_uncommitted`): two resting flips are not both funded by one close.
         """
         symbol = order.symbol
         currency = settle_currency(symbol)
         if order.reduce_only:
             return currency, ZERO
         position, closes = self._closed(order)
+        if closes:
+            closes = min(closes, self._uncommitted(order, position))
         opened = order.remaining - closes
         if opened <= 0:
             return currency, ZERO
@@ -264,12 +269,29 @@ class FuturesTrading:
             margin = cm.initial_margin(kind, opened * size, price, self.leverage(symbol))
             margin += cm.fee(kind, order.remaining * size, price, self.fees.taker)
             if position is not None and closes and position.entry_price is not None:
-                margin -= position.initial_margin or ZERO
+                freed, unrealized = position.initial_margin or ZERO, position.unrealized_pnl or ZERO
+                if closes < position.size:  # other orders count on closing the rest
+                    freed = cm.div(freed * closes, position.size)
+                    unrealized = cm.div(unrealized * closes, position.size)
+                margin -= freed
                 margin -= cm.pnl(kind, position.side, closes * size, position.entry_price, price)
                 if position.margin_mode is MarginMode.CROSS:
-                    margin += position.unrealized_pnl or ZERO
+                    margin += unrealized
                 margin = max(margin, ZERO)
             return currency, margin
+
+    def _uncommitted(self, order: Order, position: Any) -> Decimal:
+        """Contracts of ``position`` that the open orders placed before ``order`` (active, not
+        ``reduce_only``: those never need margin) do not already count on closing."""
+        left = position.size
+        for other in self.personal_data.orders_manager.open_orders(order.symbol, include_inactive=False):
+            if other is order:
+                break  # (an order being edited: only the ones placed before it)
+            if not other.reduce_only and left > 0:
+                held, closes = self._closed(other)
+                if held is position:
+                    left -= min(left, closes)
+        return left
 
     # -- venue pushes -----------------------------------------------------------------------------------
     async def on_positions(
