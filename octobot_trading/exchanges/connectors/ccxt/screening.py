@@ -19,6 +19,7 @@ every client :func:`.client.create_ccxt_client` builds.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from typing import Any
@@ -34,6 +35,8 @@ MAX_REPLY_EXPONENT = 100
 
 _NUMBER = re.compile(r"\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+))?\s*")
 _MAX_INT_BITS = math.ceil(MAX_REPLY_EXPONENT * math.log2(10))
+#: Non-finite number texts (JSON/JavaScript and Python spellings; upper-case "INF" may be a ticker).
+_NON_FINITE = frozenset({"NaN", "nan", "Infinity", "+Infinity", "-Infinity", "inf", "+inf", "-inf"})
 
 
 def _short(text: str) -> str:
@@ -41,7 +44,10 @@ def _short(text: str) -> str:
 
 
 def _refused_text(text: str) -> bool:
-    """True for numeric text with an absurd exponent or length (other text is left alone)."""
+    """True for numeric text with an absurd exponent or length, or a non-finite number (other text
+    is left alone)."""
+    if text in _NON_FINITE:
+        return True
     if len(text) > MAX_MONEY_TEXT_LENGTH:
         return _NUMBER.fullmatch(text) is not None
     if "e" not in text and "E" not in text:
@@ -88,6 +94,17 @@ def screen_reply(reply: Any, *, exchange: str, what: str = "reply") -> None:
             )
 
 
+def _refuse_undecodable(text: str, exchange: str) -> None:
+    """Raise ``ccxt.BadResponse`` for a JSON reply ccxt's decoder refused (bare ``NaN``,
+    ``Infinity`` or a number beyond a double, such as ``1e999999999``), naming the field."""
+    try:
+        lenient = json.loads(text, parse_float=str, parse_int=str, parse_constant=str)
+    except ValueError:
+        raise ccxt.BadResponse(f"{exchange} REST reply is not valid JSON") from None
+    screen_reply(lenient, exchange=exchange, what="REST reply")
+    raise ccxt.BadResponse(f"{exchange} REST reply holds a number ccxt cannot decode")
+
+
 def install_screening(client: Any) -> None:
     """Screen every REST reply and (``ccxt.pro``) websocket message of ``client`` (idempotent)."""
     if getattr(client, "_octobot_screened", False):
@@ -97,6 +114,8 @@ def install_screening(client: Any) -> None:
 
     def screened_parse_json(http_response: Any) -> Any:
         decoded = parse_json(http_response)
+        if decoded is None and isinstance(http_response, str) and http_response.lstrip()[:1] in ("{", "["):
+            _refuse_undecodable(http_response, exchange)  # ccxt would read it as an empty reply
         screen_reply(decoded, exchange=exchange, what="REST reply")
         return decoded
 
