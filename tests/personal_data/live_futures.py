@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import octobot_trading as ot
@@ -14,6 +14,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.testing import FakeFuturesServer
+from tests.exchange_data.helpers import until
 
 XRP = "XRP/USDT:USDT"
 
@@ -63,3 +64,18 @@ def collect_liquidations(manager: Any) -> list[Liquidation]:
 
     manager.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
     return liquidations
+
+
+async def polled(clock: SimulatedClock, period_s: float, condition: Callable[[], Any], *, polls: int = 5) -> None:
+    """Move ``clock`` one account-poll period (``period_s``) at a time until ``condition()`` holds.
+
+    The poll loop schedules its next wake only once its current poll has ended, so a single move
+    made while a poll is still in flight (an order's early poll, say) is used up before the loop
+    sleeps again: another period is moved after each bounded real-time wait (at most ``polls``)."""
+    for _ in range(polls - 1):
+        clock.advance(round(period_s * 1000))
+        with contextlib.suppress(AssertionError):
+            await until(condition, limit_s=3.0)
+            return
+    clock.advance(round(period_s * 1000))
+    await until(condition)

@@ -28,6 +28,7 @@ from tests.personal_data.live_futures import (
     collect_liquidations,
     live_futures_builder,
     local_position,
+    polled,
     running,
     venue_clock,
 )
@@ -132,8 +133,7 @@ async def test_funding_received_shows_in_the_balance_and_the_transactions(
     (received,) = venue.settle_funding("XRPUSDT", "0.001")
     assert received > 0
     transactions = built.exchange_personal_data.transactions_manager
-    clock.advance(round(POLL_SECONDS * 1000))  # the next account poll
-    await until(lambda: transactions.total(TransactionType.FUNDING_FEE, "USDT") == received)
+    await polled(clock, POLL_SECONDS, lambda: transactions.total(TransactionType.FUNDING_FEE, "USDT") == received)
     (funding,) = transactions.transactions(TransactionType.FUNDING_FEE)
     assert (funding.symbol, funding.currency, funding.amount) == (XRP, "USDT", received)
     await _assert_follows_venue(built, venue)
@@ -150,8 +150,7 @@ async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
     position = local_position(built)
     assert position.liquidation_price is not None
     venue.set_mark_price("XRPUSDT", position.liquidation_price * D("0.95"))
-    clock.advance(round(POLL_SECONDS * 1000))
-    await until(lambda: local_position(built) is None and liquidations)
+    await polled(clock, POLL_SECONDS, lambda: local_position(built) is None and liquidations)  # the next poll
     (liquidation,) = liquidations
     assert (liquidation.symbol, liquidation.side, liquidation.size) == (XRP, PositionSide.LONG, D(100))
     assert liquidation.margin_lost == position.initial_margin
