@@ -552,10 +552,10 @@ class FuturesAccount:
             after = self._after(plan, reserved, side, price, resting)
             if after < 0:
                 currency = settle_currency(symbol)
-                before = self._available(currency, self._positions, reserved)
+                free = max(self._available(currency, self._positions, reserved), ZERO)  # (may be < 0: cross loss)
                 raise InsufficientFunds(
-                    f"not enough {currency} margin: the order needs {decimal_to_str(before - after)}, "
-                    f"{decimal_to_str(max(before, ZERO))} available",
+                    f"not enough {currency} margin: the order needs {decimal_to_str(free - after)}, "
+                    f"{decimal_to_str(free)} available",
                     symbol=symbol,
                 )
         return plan
