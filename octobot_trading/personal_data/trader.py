@@ -422,7 +422,7 @@ class Trader:
             trigger = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
         order.amend(amount=amount, price=price, trigger_price=trigger)
         reference = order.reference_price or last
-        spec.check_limits(order.amount, reference)
+        spec.check_limits(order.amount, reference, reduce_only=order.reduce_only)  # futures.check: it closes
 
     def _last_price(self, symbol: str) -> Decimal | None:
         if self.price_of is not None:

@@ -269,6 +269,14 @@ class ContractSpec(MarketSpec):
             raise ConfigurationError("the contract spec is not bound to a symbol", field="symbol")
         return contract_kind(self.symbol)
 
+    def order_cost(self, amount: Decimal, price: Decimal) -> Decimal:
+        """The notional that ``min_cost`` / ``max_cost`` bound: ``contracts x contract_size x price``
+        (quote) for a linear contract, ``contracts x contract_size / price`` (settle, base) for an
+        inverse one, whose contract size is in the quote currency."""
+        if self.symbol is not None and contract_kind(self.symbol) == "inverse":
+            return amount * self.contract_size / price
+        return amount * price * self.contract_size
+
     def tier_for(self, notional: Decimal) -> tuple[Decimal, Decimal]:
         """``(maintenance_margin_rate, maintenance_amount)`` that apply at ``notional``."""
         if not self.margin_tiers:

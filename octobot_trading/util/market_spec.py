@@ -169,10 +169,13 @@ class MarketSpec:
             return result if result > 0 else self.price_tick
         raise ValueError(f"unknown rounding {rounding!r}")
 
-    def check_limits(self, amount: Decimal | int | str, price: Decimal | int | str | None = None) -> None:
+    def check_limits(
+        self, amount: Decimal | int | str, price: Decimal | int | str | None = None, *, reduce_only: bool = False
+    ) -> None:
         """Raise ``InvalidOrder`` naming the first limit that ``amount`` / ``price`` break.
 
-        The cost (``amount * price * contract_size``) is checked only when a price is given.
+        The cost (:meth:`order_cost`) is checked only when a price is given; a ``reduce_only``
+        order (one that only closes a position, as the caller checked) is exempt from ``min_cost``.
         """
         qty = to_decimal(amount, name="amount")
         if qty <= 0:
@@ -186,7 +189,11 @@ class MarketSpec:
         if px <= 0:
             raise InvalidOrder(f"price must be positive, got {decimal_to_str(px)}", limit="price", symbol=self.symbol)
         self._check_bound("price", px, self.min_price, self.max_price)
-        self._check_bound("cost", qty * px * self.contract_size, self.min_cost, self.max_cost)
+        self._check_bound("cost", self.order_cost(qty, px), None if reduce_only else self.min_cost, self.max_cost)
+
+    def order_cost(self, amount: Decimal, price: Decimal) -> Decimal:
+        """The cost the limits bound: ``amount * price * contract_size`` (in the quote currency)."""
+        return amount * price * self.contract_size
 
     def _check_bound(self, what: str, value: Decimal, low: Decimal | None, high: Decimal | None) -> None:
         if low is not None and low > ZERO and value < low:

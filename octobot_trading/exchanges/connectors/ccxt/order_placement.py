@@ -103,7 +103,7 @@ def build_venue_order(
     elif order_type.is_limit_priced:
         raise InvalidOrder(f"a {order_type.value} order needs a price", limit="price", symbol=symbol)
     trigger = to_decimal(trigger_price, name="trigger_price") if trigger_price is not None else None
-    info.spec.check_limits(qty, px)
+    info.spec.check_limits(qty, px, reduce_only=bool((params or {}).get("reduceOnly")))
     ccxt_type, extra = order_request(order_type, trigger, exchange)
     venue_params = {k: v for k, v in (params or {}).items() if k not in LOCAL_ONLY_PARAMS}
     request = {**venue_params, **extra, "clientOrderId": client_order_id}

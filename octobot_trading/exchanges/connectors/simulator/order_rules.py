@@ -29,11 +29,13 @@ def adapt_order(
     trigger: Decimal | None,
     last: Decimal | None,
     exchange: str,
+    reduce_only: bool = False,
 ) -> tuple[Decimal, Decimal | None, Decimal | None]:
     """``(amount, price, trigger)`` of a new order adapted to ``market`` and checked against its limits.
 
     A market order's limits are checked at ``last``, the price it would fill at; ``exchange`` names
-    the venue in the ``InvalidOrder`` raised for a refused order.
+    the venue in the ``InvalidOrder`` raised for a refused order; a ``reduce_only`` contract order
+    is exempt from ``min_cost`` (the futures venue refuses it when it would not only close).
     """
     spec = market.spec
     # an amount already on the step is kept as is (the common case: the trader adapted it)
@@ -51,5 +53,5 @@ def adapt_order(
     check_price = px if px is not None else trig
     if check_price is None and order_type is _MARKET:
         check_price = last
-    spec.check_limits(qty, check_price)
+    spec.check_limits(qty, check_price, reduce_only=reduce_only)
     return qty, px, trig

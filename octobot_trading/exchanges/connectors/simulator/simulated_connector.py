@@ -331,7 +331,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         if order_type is _MARKET:
             price = None
         last = self.last_price(symbol)
-        qty, px, trig = adapt_order(market, order_type, side, amount, price, trigger_price, last, self.name)
+        reduce_only = bool(params and params.get("reduceOnly"))
+        qty, px, trig = adapt_order(
+            market, order_type, side, amount, price, trigger_price, last, self.name, reduce_only
+        )
         if params:
             resting = RestingOrder(
                 f"sim-{next(self._order_ids)}",
