@@ -62,3 +62,28 @@ async def test_a_resting_isolated_contract_order_filled_after_a_balance_refresh_
         balance = (await built.exchange.fetch_balance())["USDT"]
         await until(lambda: (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free))
     assert not [r for r in caplog.records if "failed" in r.getMessage()]
+
+
+async def test_a_resting_contract_order_canceled_after_a_balance_refresh_releases_its_margin_once(
+    venue: FakeFuturesServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO)
+    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=POLL_MS / 1000).rest_only(True)
+    async with running(builder) as built:
+        trader = built.trader
+        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+        await trader.set_leverage(XRP, "10")
+        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
+        order = await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
+        portfolio = built.exchange_personal_data.portfolio_manager.portfolio
+        free = (await built.exchange.fetch_balance())["USDT"].free
+        await until(lambda: portfolio.available("USDT") == free)  # already excludes the order's margin
+        await trader.cancel_order(order)
+        assert order.is_done
+        balance = (await built.exchange.fetch_balance())["USDT"]
+        assert balance.free == balance.total  # the venue released the margin once
+        assert (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free)
+        component = built.get_component("trader", TraderComponent)
+        await component._poll_once()
+        assert (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free)
+    assert not [r for r in caplog.records if "failed" in r.getMessage()]

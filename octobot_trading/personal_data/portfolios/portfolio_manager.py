@@ -156,7 +156,13 @@ class PortfolioManager:
         if order.reserved_currency is None or order.reserved_amount == 0:
             return
         amount = order.reserved_amount if amount is None else min(amount, order.reserved_amount)
-        self.get_portfolio(order.sub_portfolio).apply_deltas(((order.reserved_currency, ZERO, amount),))
+        portfolio, currency, credit = self.get_portfolio(order.sub_portfolio), order.reserved_currency, amount
+        if self.balances_from_venue and cached_symbol(order.symbol).settle is not None:
+            # live contracts: available is the venue's free margin, which a refresh after the order
+            # was placed already made exclude the venue's (not the local estimate of) its margin:
+            # credit at most what brings available back to total; the next refresh is the truth
+            credit = min(amount, max(portfolio.total(currency) - portfolio.available(currency), ZERO))
+        portfolio.apply_deltas(((currency, ZERO, credit),))
         order.reserved_amount -= amount
 
     # -- fills -----------------------------------------------------------------------------------
