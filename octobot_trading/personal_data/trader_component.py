@@ -285,6 +285,8 @@ class TraderComponent:
         while True:
             # a change of the streams' health wakes the loop: its pace changes at once
             self._wake.clear()
+            if self._poll_due:  # brought forward while the last poll ran: not lost by the clear
+                self._wake.set()
             sleeper = asyncio.ensure_future(clock.sleep(self.current_poll_seconds))
             woken = asyncio.ensure_future(self._wake.wait())
             try:
