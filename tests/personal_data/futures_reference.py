@@ -161,7 +161,11 @@ class Reference:
             else:
                 after[(symbol, slot)] = new
             wallet = self.wallets.get(c.settle, Decimal(0)) + realized - fee
-            if opened and self.available(c.settle, after, wallet) < 0:
+            room = self.available(c.settle, after, wallet)
+            if opened and c.margin_mode == "cross" and symbol in self.marks:
+                # judged at its own price: the profit the new contracts show at the mark is not credited
+                room -= max(self.pnl(c, direction, opened * c.size, price, self.marks[symbol]), Decimal(0))
+            if opened and room < 0:
                 raise Refused("insufficient")
             self.positions = after
             self.wallets[c.settle] = wallet
