@@ -20,14 +20,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import octobot_trading as ot
-from octobot_trading.clock import LiveClock
+from octobot_trading.clock import LiveClock, SimulatedClock
+from octobot_trading.enums import TransactionType
 from octobot_trading.errors import OctoBotTradingError
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.personal_data.orders.order import OrderEvent
 from octobot_trading.personal_data.trader_component import TraderComponent
-from octobot_trading.testing.engine_process import ENV, KILL_POINTS, EngineSpec, order_row, snapshot_of
+from octobot_trading.testing.engine_process import (
+    ENV,
+    KILL_POINTS,
+    EngineSpec,
+    futures_account_of,
+    order_row,
+    snapshot_of,
+)
 
-__all__ = ["client_hook_for", "main"]
+__all__ = ["client_hook_for", "main", "usdm_client_hook_for"]
 
 
 def _die() -> None:
@@ -73,6 +81,32 @@ def client_hook_for(port: int, *, ws: bool = False) -> Any:
     return hook
 
 
+def usdm_client_hook_for(port: int) -> Any:
+    """Point a ccxt ``binanceusdm`` client at the fake USDⓈ-M venue on ``port`` (what
+    ``FakeFuturesServer.client_hook`` does in-process): every url, and the USDⓈ-M error table as
+    the client's default one (no host of 127.0.0.1 selects it)."""
+
+    def rewrite(urls: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for name, value in urls.items():
+            if isinstance(value, dict):
+                result[name] = rewrite(value)
+            elif isinstance(value, str):
+                result[name] = f"http://127.0.0.1:{port}{urlsplit(value).path}"
+            else:
+                result[name] = value
+        return result
+
+    def hook(client: Any) -> None:
+        client.urls["api"] = rewrite(client.urls["api"])
+        exceptions = client.exceptions
+        linear = exceptions.get("linear", {})
+        for kind in ("exact", "broad"):
+            exceptions[kind] = {**exceptions.get(kind, {}), **linear.get(kind, {})}
+
+    return hook
+
+
 class _SendGate:
     """Reports every order request just before it leaves the process (a ``sending`` event) and,
     once ``hold`` is set, holds it there forever."""
@@ -111,12 +145,16 @@ class _Child:
             def now(self) -> float:
                 return super().now() + spec.clock_offset_ms / 1000
 
+        usdm = spec.exchange == "binanceusdm"
+        builder = ot.ExchangeBuilder(spec.exchange).with_credentials(api_key=spec.api_key, api_secret=spec.api_secret)
+        if spec.market_type is not None:
+            builder = builder.with_market_type(spec.market_type)
         builder = (
-            ot.ExchangeBuilder("binance")
-            .with_credentials(api_key=spec.api_key, api_secret=spec.api_secret)
-            .with_symbols(spec.symbols)
+            builder.with_symbols(spec.symbols)
             .with_ccxt_options(spec.ccxt_options)
-            .with_client_hook(client_hook_for(spec.port, ws=not spec.rest_only))
+            .with_client_hook(
+                usdm_client_hook_for(spec.port) if usdm else client_hook_for(spec.port, ws=not spec.rest_only)
+            )
             .with_trading_config(
                 order_safety={"max_price_age_seconds": 10**10},
                 account_poll_seconds=spec.poll_seconds,
@@ -125,7 +163,9 @@ class _Child:
             .rest_only(spec.rest_only)
             .with_storage(spec.storage, history=spec.history)
         )
-        if spec.clock_offset_ms:
+        if spec.simulated_clock_ms is not None:
+            builder = builder.with_clock(SimulatedClock(spec.simulated_clock_ms))
+        elif spec.clock_offset_ms:
             builder = builder.with_clock(ShiftedClock())
         if spec.time_frames:
             builder = builder.with_time_frames(spec.time_frames)
@@ -202,6 +242,14 @@ class _Child:
             return snapshot_of(manager)
         if op == "flush":
             return {"rows": await manager.get_component("storage").flush()}
+        if op == "set_leverage":
+            symbol = command.get("symbol", self.spec.symbols[0])
+            return {"leverage": str(await manager.trader.set_leverage(symbol, command["leverage"]))}
+        if op == "transactions":
+            kind = TransactionType(command["kind"])
+            return {"ids": [t.id for t in manager.exchange_personal_data.transactions_manager.transactions(kind)]}
+        if op == "futures_account":
+            return futures_account_of(manager)
         if op == "arm_kill":
             if command["point"] not in KILL_POINTS:
                 raise ValueError(f"unknown kill point {command['point']!r} (one of {KILL_POINTS})")

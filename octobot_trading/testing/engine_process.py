@@ -31,6 +31,12 @@ Commands (``await engine.request(op, **args)`` returns the child's answer, ``sen
 * ``snapshot`` (``sync``: run one venue reconciliation first, default true): orders, trades and
   balances as strings (see :func:`snapshot_of`; :meth:`EngineProcess.snapshot`);
 * ``flush``: the storage component's write now (rows written);
+* ``set_leverage`` (``leverage``, ``symbol`` default the spec's first): ``trader.set_leverage``
+  on a contract;
+* ``transactions`` (``kind``: a ``TransactionType`` value, e.g. ``"funding_fee"``): the ids of
+  the recorded transactions of that kind, in order;
+* ``futures_account``: a paper futures account's positions and wallets (see
+  :func:`futures_account_of`);
 * ``arm_kill`` (``point``): the child sends SIGKILL to itself when it reaches ``point``:
   ``before_send`` (an order's intent is committed, its request not sent), ``after_fill_commit``
   (the journal committed a batch holding a new trade, before any mode heard of it),
@@ -67,7 +73,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["KILL_POINTS", "EngineProcess", "EngineSpec", "EngineStartError", "order_row", "snapshot_of"]
+__all__ = [
+    "KILL_POINTS",
+    "EngineProcess",
+    "EngineSpec",
+    "EngineStartError",
+    "futures_account_of",
+    "order_row",
+    "snapshot_of",
+]
 
 #: Kill points the child knows (``arm_kill``); see the module docstring.
 KILL_POINTS = ("before_send", "after_fill_commit", "in_fill_hook")
@@ -94,6 +108,13 @@ class EngineSpec:
     the venue's new candles every ``candle_poll_seconds``); ``rest_only=False`` adds the
     websocket streams; ``trading_config`` adds settings to ``with_trading_config``;
     ``ccxt_options`` replaces the client's options; ``log_level`` is the child's logging level.
+
+    Contracts: ``exchange="binanceusdm"`` with ``market_type="linear"`` builds a futures engine
+    on the fake USDⓈ-M venue (:class:`~octobot_trading.testing.FakeFuturesServer`) through the
+    real ccxt ``binanceusdm`` client (live) or its prices (paper); :meth:`for_futures_server`
+    sets these and the venue's ccxt options. ``simulated_clock_ms`` runs the engine on a
+    simulated clock starting there (e.g. the venue's ``market(...).now_ms``) instead of the live
+    one.
     """
 
     port: int
@@ -114,6 +135,9 @@ class EngineSpec:
     trading_config: dict[str, Any] = field(default_factory=dict)
     ccxt_options: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_CCXT_OPTIONS))
     log_level: str = "INFO"
+    exchange: str = "binance"
+    market_type: str | None = None
+    simulated_clock_ms: int | None = None
 
     @classmethod
     def for_server(cls, server: Any, storage: str | os.PathLike[str], **options: Any) -> EngineSpec:
@@ -121,6 +145,18 @@ class EngineSpec:
         return cls(
             port=server.port, api_key=server.api_key, api_secret=server.api_secret, storage=str(storage), **options
         )
+
+    @classmethod
+    def for_futures_server(cls, server: Any, storage: str | os.PathLike[str], **options: Any) -> EngineSpec:
+        """A futures spec on ``server`` (a running ``FakeFuturesServer``): ``binanceusdm``, linear
+        contracts, the venue's ccxt options, its account's credentials."""
+        settings: dict[str, Any] = {
+            "exchange": "binanceusdm",
+            "market_type": "linear",
+            "ccxt_options": {**server.ccxt_config(), "rateLimit": 1, "timeout": 3000},
+            **options,
+        }
+        return cls.for_server(server, storage, **settings)
 
 
 class EngineStartError(RuntimeError):
@@ -284,6 +320,19 @@ def snapshot_of(manager: Any) -> dict[str, Any]:
             for t in personal.trades_manager.trades()
         ],
         "balances": {c: [str(total), str(free)] for c, (total, free) in sorted(portfolio.snapshot().items())},
+    }
+
+
+def futures_account_of(manager: Any) -> dict[str, Any]:
+    """A paper futures account as strings: ``positions`` (``[symbol, side, contracts, entry price,
+    initial margin, leverage]`` each) and ``wallets`` (currency: amount)."""
+    connector = manager.connector
+    return {
+        "positions": [
+            [p.symbol, p.side.value, str(p.contracts), str(p.entry_price), str(p.initial_margin), str(p.leverage)]
+            for p in connector.positions_snapshot()
+        ],
+        "wallets": {c: str(w) for c, w in connector.futures_account.wallets.items()},
     }
 
 

@@ -5,12 +5,8 @@ the same SQLite file across stop / restart."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import json
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +18,7 @@ from octobot_trading.enums import PositionSide, TransactionType
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.storage import SqliteStore
 from octobot_trading.testing import FakeFuturesServer
-from tests.storage.futures_engine_child import ENV
+from octobot_trading.testing.engine_process import EngineProcess, EngineSpec
 from tests.testing.conftest import futures_venue, usdm_client
 
 __all__ = ["futures_venue"]
@@ -30,7 +26,6 @@ __all__ = ["futures_venue"]
 D = Decimal
 XRP = "XRP/USDT:USDT"
 POLL_SECONDS = 600.0
-REPO = Path(__file__).resolve().parents[2]
 
 
 @contextlib.asynccontextmanager
@@ -152,39 +147,35 @@ async def test_more_funding_payments_while_down_than_one_history_page_are_all_re
 
 
 async def _killed_engine(venue: FakeFuturesServer, path: Path, *, paper: bool = False) -> Any:
-    """Run the engine in a child process until it is built (see ``futures_engine_child``), kill -9
-    it; return its report (real trader: the funding ids it had recorded)."""
-    spec = {
-        "paper": paper,
-        "port": venue.port,
-        "api_key": venue.api_key,
-        "api_secret": venue.api_secret,
-        "path": str(path),
-        "now_ms": venue.market("XRPUSDT").now_ms,
-        "symbol": XRP,
-    }
-    child = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "tests.storage.futures_engine_child",
-        cwd=REPO,
-        env={**os.environ, ENV: json.dumps(spec)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+    """Run the engine in a child process (the engine-process harness) until it is built, kill -9
+    it; return its report. Real trader: the funding ids it had recorded. ``paper``: a paper trader
+    (1000 USDT) sets the leverage to 5 and buys 100 contracts at market first; the report is its
+    futures account (see ``futures_account_of``)."""
+    spec = EngineSpec.for_futures_server(
+        venue,
+        path,
+        trader="simulated" if paper else "real",
+        starting_portfolio={"USDT": "1000"} if paper else None,
+        symbols=[XRP],
+        poll_seconds=POLL_SECONDS,
+        simulated_clock_ms=venue.market("XRPUSDT").now_ms,
     )
-    assert child.stdout is not None
-    output: list[str] = []
+    engine = await EngineProcess.start(spec)
     try:
-        while True:
-            line = (await asyncio.wait_for(child.stdout.readline(), 60)).decode()
-            assert line, "the engine process ended before it was built:\n" + "".join(output)
-            output.append(line)
-            if line.startswith("ready "):
-                return json.loads(line[len("ready ") :])
+        if paper:
+            await _answered(engine, "set_leverage", leverage="5")
+            await _answered(engine, "create_order", type="market", side="buy", amount="100")
+            report = await _answered(engine, "futures_account")
+            return {"positions": report["positions"], "wallets": report["wallets"]}
+        return (await _answered(engine, "transactions", kind=TransactionType.FUNDING_FEE.value))["ids"]
     finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGKILL)
-        assert await child.wait() == -signal.SIGKILL
+        assert await engine.kill() == -signal.SIGKILL
+
+
+async def _answered(engine: EngineProcess, op: str, **args: Any) -> dict[str, Any]:
+    answer = await engine.request(op, **args)
+    assert answer["ok"], answer
+    return answer
 
 
 async def test_funding_while_down_is_recorded_once_across_killed_engines(

@@ -17,7 +17,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import MarginMode, OrderStatus, PositionMode, PositionSide, TransactionType
 from octobot_trading.errors import StorageError
 from octobot_trading.testing import FakeFuturesServer
-from tests.storage.futures_engine_child import paper_report
+from octobot_trading.testing.engine_process import futures_account_of
 from tests.storage.test_futures_history_while_down import _killed_engine
 from tests.testing.conftest import futures_venue
 
@@ -156,7 +156,7 @@ async def test_a_paper_futures_position_survives_a_kill_right_after_its_fill(
     assert killed["positions"] and killed["positions"][0][:3] == [XRP, "long", "100"]
     manager = await _paper(venue, path).build()
     async with manager:
-        assert _values(paper_report(manager)) == _values(killed)  # the same amounts (Decimal equality)
+        assert _values(futures_account_of(manager)) == _values(killed)  # the same amounts (Decimal equality)
         assert manager.trader.futures.leverage(XRP) == D(5)
 
 
