@@ -46,6 +46,7 @@ __all__ = [
     "VenueClock",
     "assert_engine_matches_venue",
     "assert_no_secret",
+    "build_live",
     "drive_task",
     "far_buy_price",
     "forget_back_off",
@@ -308,6 +309,55 @@ async def drive_task(clock: SimulatedClock, awaitable: Awaitable[T], *, limit_s:
             raise AssertionError(f"not finished after {limit_s} s:\n{stack.getvalue()}")
         wake = clock.next_wake_ms
         if wake is not None and not task.done():
+            clock.set_time(wake)
+    return task.result()
+
+
+def _await_chain(task: asyncio.Task[Any]) -> list[Any]:
+    """The frames of the coroutines ``task`` is suspended in, outermost first (``Task.get_stack``
+    shows only the outermost one of a suspended task)."""
+    frames: list[Any] = []
+    coro: Any = task.get_coro()
+    while coro is not None and getattr(coro, "cr_frame", None) is not None:
+        frames.append(coro.cr_frame)
+        coro = getattr(coro, "cr_await", None)
+    return frames
+
+
+def _clock_wait_ms(task: asyncio.Task[Any], clock: SimulatedClock) -> int | None:
+    """The wake time ``task`` itself waits for on ``clock`` (its innermost await is
+    :meth:`SimulatedClock.sleep`, e.g. a read's retry backoff), or None when it waits on anything else."""
+    frames = _await_chain(task)
+    if not frames:
+        return None
+    inner = frames[-1]
+    if inner.f_code is not SimulatedClock.sleep.__code__ or inner.f_locals.get("self") is not clock:
+        return None
+    wake = inner.f_locals.get("wake")
+    return wake if isinstance(wake, int) else None
+
+
+async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limit_s: float = 30.0) -> ExchangeManager:
+    """``builder.build()`` on the simulated ``clock``, moving the clock only when the build itself
+    waits on it (a startup read retried after a timeout sleeps its backoff on the engine clock,
+    which nothing else moves during a build), and only to that wait's wake time: the background
+    tasks' periodic sleeps are not run through. Fails, showing where the build waits, when it has
+    not finished after ``limit_s`` real seconds."""
+    task = asyncio.ensure_future(builder.build())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.005)
+        if task.done():
+            break
+        if loop.time() > deadline:
+            where = "\n".join(
+                f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" for f in _await_chain(task)
+            )
+            task.cancel()
+            raise AssertionError(f"the manager's build not finished after {limit_s} s, waiting in:\n{where}")
+        wake = _clock_wait_ms(task, clock)
+        if wake is not None and wake > clock.now_ms():
             clock.set_time(wake)
     return task.result()
 

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     drive_task,
     far_buy_price,
     live_builder,
@@ -47,7 +48,8 @@ async def test_a_placement_processed_but_answered_badly_is_adopted_once_and_neve
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock, ccxt_options={"timeout": TIMEOUT_MS}).build()
+    # a startup read timing out on a loaded machine sleeps its retry backoff on the engine clock
+    manager = await build_live(clock, live_builder(venue, clock, ccxt_options={"timeout": TIMEOUT_MS}))
     try:
         await started(manager)
         trader = manager.trader
