@@ -17,7 +17,9 @@
 * **order checks** before anything changes — hedge mode needs ``position_side`` (``LONG`` /
   ``SHORT``) and one-way mode refuses it (``InvalidOrder(limit="position_side")``); a
   ``reduce_only`` order that would open, grow or flip a position is refused
-  (``InvalidOrder(limit="reduce_only")``), judged on the positions the venue last reported;
+  (``InvalidOrder(limit="reduce_only")``), judged on the positions the venue last reported,
+  as is one larger than what the position has left after the other resting ``reduce_only``
+  orders closing it (``positions.reduce_only``);
 * **margin reservation** — an order reserves, in the settle currency, the initial margin of the
   contracts it opens plus the taker fee of its whole amount (``contract_math``), at its valuation
   price; one that only closes reserves nothing; a one-way flip is credited what its close frees,
@@ -38,6 +40,7 @@ from octobot_trading.exchanges.types import ContractSettings, ExchangePosition, 
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions import reduce_only
 from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
 from octobot_trading.util.decimals import ONE, ZERO, to_decimal
 from octobot_trading.util.fees import Fees
@@ -225,6 +228,17 @@ class FuturesTrading:
                 limit="reduce_only",
                 symbol=symbol,
             )
+        if order.reduce_only:
+            position = self._closed(order)[0]
+            others = (
+                other.remaining
+                for other in self.personal_data.orders_manager.open_orders(symbol, include_inactive=False)
+                if other is not order
+                and other.id != order.id
+                and other.reduce_only
+                and self._closed(other)[0] is position
+            )
+            reduce_only.check_room(symbol, order.remaining, position.size, others)
 
     def closing(self, order: Order) -> Decimal:
         """How many contracts of ``order`` would close a position the venue last reported."""

@@ -45,6 +45,7 @@ from octobot_trading.enums import MarginMode, OrderSide, OrderStatus, PositionMo
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchanges.connectors.simulator.order_records import SimOrder
 from octobot_trading.exchanges.types import Balance, ExchangePosition, ExchangeTrade, FundingRate
+from octobot_trading.personal_data.positions import reduce_only as reduce_only_room
 from octobot_trading.personal_data.positions.accounting import (
     FillResult,
     FundingPayment,
@@ -163,6 +164,8 @@ class FuturesVenue:
         #: order id -> (reduce_only, position_side)
         self.order_terms: dict[str, tuple[bool, PositionSide | None]] = {}
         self._reserved: dict[str, tuple[str, Decimal]] = {}
+        #: resting reduce_only order id -> ((symbol, side, position_side), contracts left)
+        self._closing: dict[str, tuple[tuple[str, OrderSide, PositionSide | None], Decimal]] = {}
         self._last_close: dict[str, int] = {}
         self._pending_mark: dict[str, float | Decimal] = {}
         self._exposed: set[str] = set()  # symbols with an open position
@@ -185,6 +188,7 @@ class FuturesVenue:
         self.account.load_state(wallets, settings, positions, transactions, applied)
         self._reserved.clear()
         self.order_terms.clear()
+        self._closing.clear()
         self._pending_mark.clear()
         self._positions_changed()
 
@@ -259,8 +263,15 @@ class FuturesVenue:
         reduce_only: bool,
         position_side: PositionSide | None,
     ) -> Decimal:
-        """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change)."""
+        """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change).
+
+        A ``reduce_only`` order must fit in what its position has left after the other resting
+        ``reduce_only`` orders closing it (``positions.reduce_only``)."""
         self._flush_mark(symbol)
+        closes = (symbol, side, position_side)
+        if reduce_only and (held := self.account.get(symbol, position_side)) is not None:
+            others = (left for key, (term, left) in self._closing.items() if term == closes and key != order_id)
+            reduce_only_room.check_room(symbol, contracts, held.contracts, others)
         needed = self.account.reserve(
             order_id,
             symbol,
@@ -273,6 +284,8 @@ class FuturesVenue:
         )
         self.order_terms[order_id] = (reduce_only, position_side)
         self._reserved[order_id] = (settle_currency(symbol), needed)
+        if reduce_only:
+            self._closing[order_id] = (closes, contracts)
         return needed
 
     def release(self, order_id: str, *, done: bool = True) -> None:
@@ -281,6 +294,7 @@ class FuturesVenue:
         self._reserved.pop(order_id, None)
         if done:
             self.order_terms.pop(order_id, None)
+            self._closing.pop(order_id, None)
 
     def fill(
         self,
@@ -311,6 +325,8 @@ class FuturesVenue:
             mark=None if pending is None else _exact(pending),
         )
         self._reserved.pop(order_id, None)
+        if (closing := self._closing.get(order_id)) is not None:
+            self._closing[order_id] = (closing[0], max(closing[1] - contracts, ZERO))
         self._positions_changed()
         assert result is not None  # trade ids are never reused
         return result
