@@ -31,7 +31,7 @@ from octobot_trading.testing.fake_exchange import (
 )
 from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
-from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret
+from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret, build_live
 
 __all__ = [
     "SYMBOL",
@@ -225,7 +225,7 @@ def check_secrets(caplog: pytest.LogCaptureFixture, server: FakeExchangeServer, 
 async def restart_and_check(server: FakeExchangeServer, path: Path, *, in_flight_window: bool = False) -> Any:
     """Build the engine again on ``path``, check the invariants, stop it; return its orders."""
     clock = now_clock()
-    manager = await restart_builder(server, path, clock).build()
+    manager = await build_live(clock, restart_builder(server, path, clock))
     async with manager:
         if in_flight_window:
             await give_up_unknown_in_flight(manager, clock)

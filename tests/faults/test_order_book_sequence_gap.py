@@ -12,6 +12,7 @@ from tests.exchange_data.helpers import drive
 from tests.faults.conftest import (
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     live_builder,
     settle,
     sim_clock,
@@ -37,7 +38,7 @@ async def test_a_depth_update_lost_in_the_stream_resyncs_the_book_from_a_snapsho
     caplog.set_level(logging.INFO)
     server, streams = venue.server, venue.streams
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         await until(lambda: "btcusdt@depth" in streams.subscriptions or "btcusdt@depth@100ms" in streams.subscriptions)

@@ -14,6 +14,7 @@ from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     drive_task,
     live_builder,
     resting_buy,
@@ -31,7 +32,7 @@ async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue,
     caplog.set_level(logging.INFO)
     server, user_data = venue.server, venue.user_data
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         market = server.state.markets["BTCUSDT"]
@@ -75,7 +76,7 @@ async def test_a_cancel_processed_but_answered_badly_keeps_the_fills_it_raced(ve
     caplog.set_level(logging.INFO)
     server, user_data = venue.server, venue.user_data
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         market = server.state.markets["BTCUSDT"]

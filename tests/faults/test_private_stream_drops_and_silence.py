@@ -14,6 +14,7 @@ from tests.faults.conftest import (
     WATCHDOG,
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     far_buy_price,
     live_builder,
     resting_buy,
@@ -38,7 +39,7 @@ async def test_a_private_stream_dropped_mid_fill_is_reconciled_on_reconnect(venu
     caplog.set_level(logging.DEBUG)
     server, user_data = venue.server, venue.user_data
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         component = await started(manager)
         streams = component.account_streams
@@ -76,7 +77,7 @@ async def test_a_silent_private_stream_is_caught_by_the_watchdog_and_reconciled(
     caplog.set_level(logging.DEBUG)
     server, user_data = venue.server, venue.user_data
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         component = await started(manager)
         streams = component.account_streams

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     drive_task,
     far_buy_price,
     live_builder,
@@ -29,7 +30,7 @@ async def test_a_429_storm_on_market_data_slows_every_reader_to_the_retry_after(
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).rest_only(True).build()
+    manager = await build_live(clock, live_builder(venue, clock).rest_only(True))
     try:
         await started(manager, streams=False)
         await drive(clock, clock.now_ms() + 20_000)  # the REST market data polls a while
@@ -57,7 +58,7 @@ async def test_a_429_storm_on_orders_refuses_each_placement_once_and_waits_befor
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         trader = manager.trader
@@ -90,7 +91,7 @@ async def test_a_418_ban_pauses_trading_with_a_typed_error_until_it_lifts(venue,
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         trader = manager.trader
@@ -125,7 +126,7 @@ async def test_a_418_ban_on_market_data_pauses_the_readers_without_a_busy_loop(v
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).rest_only(True).build()
+    manager = await build_live(clock, live_builder(venue, clock).rest_only(True))
     try:
         await started(manager, streams=False)
         await drive(clock, clock.now_ms() + 10_000)

@@ -12,6 +12,7 @@ from octobot_trading.exchanges.manager import ExchangeManager
 from tests.faults.conftest import (
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     far_buy_price,
     live_builder,
     reconcile,
@@ -41,8 +42,8 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
     def alpha_builder():  # type: ignore[no-untyped-def]
         return live_builder(venue, clock, client_order_id_prefix="alpha").with_storage(storage)
 
-    alpha = await alpha_builder().build()
-    beta = await live_builder(venue, clock, client_order_id_prefix="beta").build()
+    alpha = await build_live(clock, alpha_builder())
+    beta = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="beta"))
     try:
         await started(alpha)
         await started(beta)
@@ -72,8 +73,8 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
         # restarts: alpha from its file, beta without one (it finds its open order by its prefix)
         await alpha.stop()
         await beta.stop()
-        beta = await live_builder(venue, clock, client_order_id_prefix="beta").build()
-        alpha = await alpha_builder().build()
+        beta = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="beta"))
+        alpha = await build_live(clock, alpha_builder())
         await started(alpha)
         await started(beta)
         await reconcile(alpha)
@@ -95,14 +96,14 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
 async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_after_a_restart(venue):
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock, client_order_id_prefix="gamma").build()
+    manager = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="gamma"))
     try:
         await started(manager)
         placed = await manager.exchange.execute_trade("BTC/USDT", "buy", "0.001", far_buy_price(server))
         assert placed.client_order_id is not None and placed.client_order_id.startswith("gamma-")
     finally:
         await manager.stop()
-    restarted = await live_builder(venue, clock, client_order_id_prefix="gamma").build()
+    restarted = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="gamma"))
     try:
         await started(restarted)
         await reconcile(restarted)

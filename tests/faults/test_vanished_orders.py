@@ -9,6 +9,7 @@ from octobot_trading.enums import OrderStatus
 from tests.faults.conftest import (
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     far_buy_price,
     live_builder,
     reconcile,
@@ -23,7 +24,7 @@ async def test_an_order_vanished_from_the_venue_is_closed_locally_after_repeated
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await live_builder(venue, clock).build()
+    manager = await build_live(clock, live_builder(venue, clock))
     try:
         await started(manager)
         trader = manager.trader

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     VenueClock,
     assert_engine_matches_venue,
     assert_no_secret,
+    build_live,
     drive_task,
     far_buy_price,
     live_builder,
@@ -38,7 +39,7 @@ async def test_a_venue_clock_seconds_off_resyncs_once_retries_reads_and_never_re
     venue_clock = cast(VenueClock, server.clock)  # (conftest may be imported under two names)
     clock = sim_clock(server)
     options = {"options": {**server.ccxt_config()["options"], "adjustForTimeDifference": adjust}}
-    manager = await live_builder(venue, clock, ccxt_options=options).build()
+    manager = await build_live(clock, live_builder(venue, clock, ccxt_options=options))
     try:
         await started(manager)
         trader = manager.trader
