@@ -228,7 +228,7 @@ class FuturesTrading:
                 limit="reduce_only",
                 symbol=symbol,
             )
-        if order.reduce_only:
+        if order.reduce_only and order.trigger_price is None:  # conditional ones: judged when they trigger
             position = self._closed(order)[0]
             others = (
                 other.remaining
@@ -236,6 +236,7 @@ class FuturesTrading:
                 if other is not order
                 and other.id != order.id
                 and other.reduce_only
+                and other.trigger_price is None
                 and self._closed(other)[0] is position
             )
             reduce_only.check_room(symbol, order.remaining, position.size, others)

@@ -148,3 +148,18 @@ def test_no_reduce_only_fill_ever_opens_or_grows_a_position(steps: list[tuple[st
                 venue.release(order_id)
             resting = [(i, s, a - amount if i == order_id else a) for i, s, a in resting]
             resting = [r for r in resting if r[2] > 0]
+
+
+async def test_a_reduce_only_stop_loss_beside_a_take_profit_of_the_whole_position_is_accepted():
+    """Conditional orders are judged when they trigger (as on Binance): a bracket's stop-loss and
+    take-profit may each cover the whole position."""
+    acc = await xrp_account()
+    await market(acc, BUY, "100", "1.2")
+    take_profit = await acc.trader.create_order(LIMIT, SELL, XRP, "100", price="1.5", reduce_only=True)
+    stop = await acc.trader.create_order(OrderType.STOP_LOSS, SELL, XRP, "100", trigger_price="1.1", reduce_only=True)
+    assert stop.status is OrderStatus.OPEN
+    await candle(acc, "1.2", "1.2", "1.05", "1.08")  # the stop fills: the long closes, no short opens
+    assert stop.status is OrderStatus.CLOSED and acc.personal.positions_manager.get(XRP) is None
+    await candle(acc, "1.08", "1.6", "1.08", "1.55")
+    assert take_profit.status is OrderStatus.CANCELED and acc.personal.positions_manager.get(XRP) is None
+    await local_matches_venue(acc)

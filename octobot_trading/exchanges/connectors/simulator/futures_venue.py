@@ -262,14 +262,18 @@ class FuturesVenue:
         fee_rate: Decimal,
         reduce_only: bool,
         position_side: PositionSide | None,
+        *,
+        conditional: bool = False,
     ) -> Decimal:
         """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change).
 
         A ``reduce_only`` order must fit in what its position has left after the other resting
-        ``reduce_only`` orders closing it (``positions.reduce_only``)."""
+        ``reduce_only`` orders closing it (``positions.reduce_only``); a ``conditional`` one (a
+        trigger price) is neither checked nor counted so (judged when it triggers, as on Binance)."""
         self._flush_mark(symbol)
         closes = (symbol, side, position_side)
-        if reduce_only and (held := self.account.get(symbol, position_side)) is not None:
+        room_checked = reduce_only and not conditional
+        if room_checked and (held := self.account.get(symbol, position_side)) is not None:
             others = (left for key, (term, left) in self._closing.items() if term == closes and key != order_id)
             reduce_only_room.check_room(symbol, contracts, held.contracts, others)
         needed = self.account.reserve(
@@ -284,7 +288,7 @@ class FuturesVenue:
         )
         self.order_terms[order_id] = (reduce_only, position_side)
         self._reserved[order_id] = (settle_currency(symbol), needed)
-        if reduce_only:
+        if room_checked:
             self._closing[order_id] = (closes, contracts)
         return needed
 

@@ -384,7 +384,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             venue = self.contract_venue(symbol)
             if order_type is _MARKET:  # its fill checks it at once, before anything is recorded
                 return await self._contract_market_order(venue, resting, client_order_id, last, _contract_terms(params))
-            venue.reserve(resting.id, symbol, side, qty, reserve_price, self.fees.taker, *_contract_terms(params))
+            terms = _contract_terms(params)
+            venue.reserve(
+                resting.id, symbol, side, qty, reserve_price, self.fees.taker, *terms, conditional=trig is not None
+            )
         else:
             self.account.lock(currency, to_lock)  # type: ignore[arg-type]
         record = SimOrder(resting, self.clock.now_ms())
