@@ -25,6 +25,7 @@ from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.rate_limit import venue_rate_gate
+from octobot_trading.exchanges.retry import retry_read
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing.fake_exchange import (
     FakeBinanceStreams,
@@ -57,6 +58,7 @@ __all__ = [
     "sim_clock",
     "started",
     "until",
+    "until_backoffs_pass",
     "venue_orders",
 ]
 
@@ -173,8 +175,45 @@ async def started(manager: ExchangeManager, *, streams: bool = True) -> TraderCo
     account_streams = component.account_streams
     if streams:
         assert account_streams is not None
-        await until(lambda: account_streams.healthy and account_streams.reconciliations >= 1)
+        clock = manager.clock
+        condition = lambda: account_streams.healthy and account_streams.reconciliations >= 1  # noqa: E731
+        if isinstance(clock, SimulatedClock):  # the first reconciliation's reads may be retried
+            await until_backoffs_pass(condition, clock, what="private streams up and reconciled once")
+        else:
+            await until(condition)
     return component
+
+
+def _retry_backoff_wake_ms(clock: SimulatedClock) -> int | None:
+    """The earliest wake time of a task sleeping a read's retry backoff on ``clock`` (its innermost
+    awaits are :func:`retry_read` then :meth:`SimulatedClock.sleep`), or None."""
+    wakes = []
+    for task in asyncio.all_tasks():
+        chain = _await_chain(task)
+        if len(chain) < 2 or chain[-2].f_code is not retry_read.__code__:
+            continue
+        wake = _clock_wait_ms(task, clock)
+        if wake is not None:
+            wakes.append(wake)
+    return min(wakes, default=None)
+
+
+async def until_backoffs_pass(
+    condition: Callable[[], Any], clock: SimulatedClock, *, what: str, limit_s: float = 10.0
+) -> None:
+    """Wait (on real loopback I/O) until ``condition()`` holds, moving ``clock`` to a read's retry
+    backoff wake time whenever a task sleeps one (a read timed out on a loaded machine): nothing else
+    moves the clock meanwhile, and no other sleeper's wake is run through. Fails naming ``what`` after
+    ``limit_s`` real seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit_s
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"not met after {limit_s} s: {what}")
+        wake = _retry_backoff_wake_ms(clock)
+        if wake is not None and wake > clock.now_ms():
+            clock.set_time(wake)
+        await asyncio.sleep(0.005)
 
 
 def resting_buy(server: FakeExchangeServer, symbol_id: str = "BTCUSDT") -> tuple[Decimal, int]:
