@@ -13,12 +13,10 @@ from typing import Any
 import pytest
 
 from octobot_trading import errors
-from octobot_trading.clock import LiveClock
-from octobot_trading.config import ExchangeConfig
-from octobot_trading.enums import MarketType, OrderSide, OrderType
+from octobot_trading.enums import OrderSide, OrderType
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
-from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.testing import FakeFuturesServer
+from tests.exchanges.usdm_connector import usdm_connector
 
 D = Decimal
 XRP = "XRP/USDT:USDT"
@@ -29,25 +27,8 @@ BAD_NUMBERS = ['"NaN"', '"Infinity"', '"-Infinity"', '"1e999999999"', "NaN", "In
 
 @pytest.fixture
 async def usdm() -> AsyncIterator[tuple[FakeFuturesServer, CCXTConnector]]:
-    async with FakeFuturesServer() as server:
-        config = ExchangeConfig(
-            exchange="binanceusdm",
-            market_type=MarketType.LINEAR,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-            ccxt_options={**server.ccxt_config(), "rateLimit": 1, "timeout": 3000},
-            symbols=(XRP,),
-        )
-        connector = CCXTConnector(
-            config,
-            LiveClock(),
-            client_hook=server.client_hook,
-            retry_policy=RetryPolicy(attempts=1, base_delay=0.01, rate_limit_delay=0.01),
-        )
-        try:
-            yield server, connector
-        finally:
-            await connector.close()
+    async with usdm_connector((XRP,), attempts=1) as venue:
+        yield venue
 
 
 def _replacing(field: str, bad: str) -> Callable[[str], str]:

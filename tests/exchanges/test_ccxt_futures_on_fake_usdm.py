@@ -13,16 +13,14 @@ import ccxt.pro as ccxt_pro
 import pytest
 
 from octobot_trading import errors
-from octobot_trading.clock import LiveClock
-from octobot_trading.config import ExchangeConfig
-from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, PositionMode, PositionSide
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import parse_position
-from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.exchanges.types import ExchangePosition
 from octobot_trading.personal_data.positions.position import PositionsManager
 from octobot_trading.testing import FakeFuturesServer
+from tests.exchanges.usdm_connector import usdm_connector
 
 D = Decimal
 XRP = "XRP/USDT:USDT"
@@ -31,25 +29,8 @@ _ids = iter(range(1, 10**6))
 
 @pytest.fixture
 async def usdm() -> AsyncIterator[tuple[FakeFuturesServer, CCXTConnector]]:
-    async with FakeFuturesServer() as server:
-        config = ExchangeConfig(
-            exchange="binanceusdm",
-            market_type=MarketType.LINEAR,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-            ccxt_options={**server.ccxt_config(), "rateLimit": 1, "timeout": 3000},
-            symbols=(XRP,),
-        )
-        connector = CCXTConnector(
-            config,
-            LiveClock(),
-            client_hook=server.client_hook,
-            retry_policy=RetryPolicy(attempts=2, base_delay=0.01, rate_limit_delay=0.01),
-        )
-        try:
-            yield server, connector
-        finally:
-            await connector.close()
+    async with usdm_connector((XRP,), attempts=2) as venue:
+        yield venue
 
 
 async def _trade(connector: CCXTConnector, side: OrderSide, amount: str, **params: object) -> None:

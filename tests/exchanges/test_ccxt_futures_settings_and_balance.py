@@ -11,12 +11,10 @@ from decimal import Decimal
 import pytest
 
 from octobot_trading import errors
-from octobot_trading.clock import LiveClock
-from octobot_trading.config import ExchangeConfig
-from octobot_trading.enums import MarginMode, MarketType, OrderSide, OrderType, PositionMode
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
-from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.testing import FakeFuturesServer
+from tests.exchanges.usdm_connector import usdm_connector
 
 D = Decimal
 XRP, BTC = "XRP/USDT:USDT", "BTC/USDT:USDT"
@@ -24,25 +22,8 @@ XRP, BTC = "XRP/USDT:USDT", "BTC/USDT:USDT"
 
 @pytest.fixture
 async def usdm() -> AsyncIterator[tuple[FakeFuturesServer, CCXTConnector]]:
-    async with FakeFuturesServer() as server:
-        config = ExchangeConfig(
-            exchange="binanceusdm",
-            market_type=MarketType.LINEAR,
-            api_key=server.api_key,
-            api_secret=server.api_secret,
-            ccxt_options={**server.ccxt_config(), "rateLimit": 1, "timeout": 3000},
-            symbols=(XRP, BTC),
-        )
-        connector = CCXTConnector(
-            config,
-            LiveClock(),
-            client_hook=server.client_hook,
-            retry_policy=RetryPolicy(attempts=2, base_delay=0.01, rate_limit_delay=0.01),
-        )
-        try:
-            yield server, connector
-        finally:
-            await connector.close()
+    async with usdm_connector((XRP, BTC), attempts=2) as venue:
+        yield venue
 
 
 async def _buy(connector: CCXTConnector, amount: str) -> None:
