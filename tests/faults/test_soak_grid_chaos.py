@@ -10,7 +10,7 @@ held reply (the client times out; the order is placed), a connection cut after p
 dropped connections and 502 answers on reads, private stream drops, manual cancels on the venue,
 and one ``kill -9`` of the engine (at a random moment, or while the venue holds a placement's
 reply to an order it places) with a restart on the same file (the venue moving on while it is down). It runs for
-``FAULT_SOAK_SECONDS`` seconds (default 30: CI); ``FAULT_SOAK_SEED`` replays a schedule (the
+``FAULT_SOAK_SECONDS`` seconds (default 180: three minutes, also in CI); ``FAULT_SOAK_SEED`` replays a schedule (the
 engine's timing still varies from run to run). The seed is printed and attached to any failure;
 ``FAULT_SOAK_LOG=<file>`` writes the engine processes' output there.
 
@@ -153,7 +153,7 @@ async def venue() -> AsyncIterator[tuple[FakeExchangeServer, FakeBinanceUserData
 
 
 #: The run's length (seconds); the test's time limit grows with it.
-SOAK_SECONDS = float(os.environ.get("FAULT_SOAK_SECONDS", "30"))
+SOAK_SECONDS = float(os.environ.get("FAULT_SOAK_SECONDS", "180"))
 
 
 @pytest.mark.timeout(SOAK_SECONDS + 240)
