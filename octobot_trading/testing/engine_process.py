@@ -171,6 +171,10 @@ class EngineStartError(RuntimeError):
         self.returncode = engine.process.returncode
 
 
+#: Longest line read from a child (a snapshot of a long run or a DEBUG line can pass asyncio's 64 KiB).
+_LINE_LIMIT = 64 * 1024 * 1024
+
+
 class EngineProcess:
     """The parent's handle on one child engine (see the module docstring)."""
 
@@ -203,6 +207,7 @@ class EngineProcess:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             env=env,
+            limit=_LINE_LIMIT,
         )
         engine = cls(process)
         try:
