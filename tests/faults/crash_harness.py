@@ -135,8 +135,10 @@ class Engines:
             await engine.kill()
 
 
-CANARY_KEY = "crash-canary-key-5d81e0"
-CANARY_SECRET = "crash-canary-secret-93ac47"
+# Letters outside the hex alphabet and no words: no 6-character piece can be part of a client
+# order id (hex digits), a venue id or an ordinary log word by chance.
+CANARY_KEY = "QzKwXvJmPyTrLnGhUoSk"
+CANARY_SECRET = "WjYqRzVxKtMnPgHsLuZo"
 D = Decimal
 
 
