@@ -212,15 +212,18 @@ class RestExchange(TransferCalls, FuturesCalls, ExchangeConnector):
 
     def set_position_update_listener(self, callback: Callable[..., Awaitable[None]] | None) -> None:
         """Receive the connector's pushed positions (the simulator's ``await callback(positions, margin,
-        liquidations)``), each position repaired by ``fix_position``; ignored without pushed positions."""
+        liquidations)``), each venue report (``ExchangePosition``) repaired by ``fix_position``; the
+        simulator's accounted positions (``ot.Position``, every field set) pass as they are. Ignored
+        without pushed positions."""
         setter = getattr(self.connector, "set_position_update_listener", None)
         if setter is None or callback is None:
             if setter is not None:
                 setter(None)
             return
 
-        async def repaired(positions: list[ExchangePosition], *rest: Any) -> None:
-            await callback([self.fix_position(p) for p in positions], *rest)
+        async def repaired(positions: list[Any], *rest: Any) -> None:
+            fix = self.fix_position
+            await callback([fix(p) if type(p) is ExchangePosition else p for p in positions], *rest)
 
         setter(repaired)
 

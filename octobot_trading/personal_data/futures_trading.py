@@ -41,6 +41,7 @@ from octobot_trading.personal_data.exchange_personal_data import ExchangePersona
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.positions import contract_math as cm
 from octobot_trading.personal_data.positions import reduce_only
+from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
 from octobot_trading.util.decimals import ONE, ZERO, to_decimal
 from octobot_trading.util.fees import Fees
@@ -311,7 +312,7 @@ class FuturesTrading:
     # -- venue pushes -----------------------------------------------------------------------------------
     async def on_positions(
         self,
-        positions: list[ExchangePosition],
+        positions: list[ExchangePosition | Position],
         margin: Mapping[str, tuple[Decimal, Decimal]],
         liquidations: list[Any],
     ) -> None:

@@ -19,7 +19,7 @@ from octobot_trading.errors import BadExchangeResponse
 from octobot_trading.exchanges.types import ExchangePosition
 from octobot_trading.util.records import fast_frozen_init
 
-__all__ = ["Position", "PositionsManager"]
+__all__ = ["Position", "PositionsManager", "stamped"]
 
 
 @fast_frozen_init
@@ -81,6 +81,28 @@ class Position:
         )
 
 
+def stamped(position: Position, timestamp: int | None) -> Position:
+    """``position`` as reported at ``timestamp`` (the same object when its timestamp is already that)."""
+    if position.timestamp == timestamp:
+        return position
+    p = position
+    return Position(
+        p.symbol,
+        p.side,
+        p.contracts,
+        p.entry_price,
+        p.mark_price,
+        p.unrealized_pnl,
+        p.leverage,
+        p.liquidation_price,
+        timestamp,
+        p.margin_mode,
+        p.initial_margin,
+        p.maintenance_margin,
+        p.realized_pnl,
+    )
+
+
 class PositionsManager:
     """Latest open position per ``(symbol, side)``, and the listeners told of liquidations.
 
@@ -110,12 +132,16 @@ class PositionsManager:
             for listener in list(self._liquidation_listeners):
                 await listener(liquidation)
 
-    def update_from_exchange(self, positions: Iterable[ExchangePosition], symbols: Iterable[str] | None = None) -> None:
+    def update_from_exchange(
+        self, positions: Iterable[ExchangePosition | Position], symbols: Iterable[str] | None = None
+    ) -> None:
         """Replace the positions of ``symbols`` (default: every symbol) with the exchange's view.
 
-        Everything is parsed before anything is replaced, so a bad reply changes nothing.
+        A venue report (``ExchangePosition``) is parsed; a ``Position`` (the simulated venue's
+        accounted positions, pushed as they are) is kept as given. Everything is parsed before
+        anything is replaced, so a bad reply changes nothing.
         """
-        parsed = [Position.from_exchange(p) for p in positions]
+        parsed = [p if type(p) is Position else Position.from_exchange(p) for p in positions]  # type: ignore[arg-type]
         scope = None if symbols is None else set(symbols)
         for key in list(self._positions):
             if scope is None or key[0] in scope:

@@ -6,8 +6,9 @@ answers the connector contract's futures calls (``fetch_positions``, ``set_lever
 :class:`~.futures_venue.FuturesVenue`, exposes the stable read API of backtests
 (``funding_payments``, ``liquidations``, ``positions_snapshot()``) and pushes the account's
 positions to the listener set with :meth:`FuturesCalls.set_position_update_listener`
-(``await callback(positions, margin, liquidations)``: every open position as an
-``ExchangePosition``, ``{settle currency: (wallet, available margin before open orders'
+(``await callback(positions, margin, liquidations)``: every open position, the accounted
+``ot.Position`` itself stamped with the push time (the values ``fetch_positions`` reports, with
+no round trip through ``ExchangePosition``), ``{settle currency: (wallet, available margin before open orders'
 reservations)}`` and the liquidations just made) after each contract fill, funding payment,
 liquidation and mark update. It uses only the host's public attributes (``futures``,
 ``markets``, ``account``, ``clock``, ``engine``).
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 __all__ = ["FuturesCalls", "FuturesCandleMatcher", "FuturesSetup", "PositionUpdateListener"]
 
 PositionUpdateListener = Callable[
-    [list[ExchangePosition], dict[str, tuple[Decimal, Decimal]], list[Liquidation]], Awaitable[None]
+    [list[Position], dict[str, tuple[Decimal, Decimal]], list[Liquidation]], Awaitable[None]
 ]
 
 
@@ -133,6 +134,7 @@ class FuturesCalls:
         if self.futures is None:
             self.futures = FuturesVenue({}, {}, mark_prices=mark_prices)
         venue = self.futures
+        venue.forget_candle_shortcuts()
         venue.given_specs.update(specs)
         venue.mark_prices.update(mark_prices or {})
         for symbol, data in (funding_rates or {}).items():
@@ -265,7 +267,7 @@ class FuturesCalls:
         """Tell the listener the current positions, margin and ``liquidations``."""
         venue, listener = self.futures, self.position_update_listener
         if venue is not None and listener is not None:
-            positions = venue.exchange_positions(None, self.clock.now_ms())
+            positions = venue.pushed_positions(self.clock.now_ms())
             await listener(positions, venue.margin_before_orders(), liquidations)
 
     async def futures_candle(

@@ -37,6 +37,7 @@ The simulated connector exposes the same three names (empty on a spot-only venue
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -52,7 +53,7 @@ from octobot_trading.personal_data.positions.accounting import (
     FuturesAccount,
     Liquidation,
 )
-from octobot_trading.personal_data.positions.position import Position
+from octobot_trading.personal_data.positions.position import Position, stamped
 from octobot_trading.util.contract_spec import ContractSpec, settle_currency
 from octobot_trading.util.decimals import ZERO, decimal_from_data_float
 from octobot_trading.util.market_spec import MarketSpec
@@ -171,9 +172,13 @@ class FuturesVenue:
         self._exposed: set[str] = set()  # symbols with an open position
         self._cross = False  # an open position in cross margin
         self._next_funding: dict[str, int] = {}  # symbol -> first funding time not paid yet
+        #: symbol -> (long bound, short bound, next funding time) of a lazy candle that can only move
+        #: the mark (see :meth:`on_candle`); forgotten whenever positions, settings or data change
+        self._quiet: dict[str, tuple[float, float, int]] = {}
 
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
         """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
+        self._quiet.clear()
         self.account.add_contract(symbol, spec, wallet)
 
     def restore(
@@ -206,11 +211,24 @@ class FuturesVenue:
         self.flush_marks()
         return [exchange_position(p, now_ms) for p in self.account.positions() if scope is None or p.symbol in scope]
 
+    def pushed_positions(self, now_ms: int | None) -> list[Position]:
+        """The open positions as pushed to the local books at ``now_ms``: the accounted ``Position``
+        objects themselves (every field set, ``timestamp`` ``now_ms``), the values
+        :meth:`exchange_positions` reports, without a round trip through ``ExchangePosition``."""
+        self.flush_marks()
+        return [stamped(p, now_ms) for p in self.account.positions()]
+
     def has_exposure(self, symbol: str) -> bool:
         """True when ``symbol`` has an open position."""
         return symbol in self._exposed
 
+    def forget_candle_shortcuts(self) -> None:
+        """Forget what lazy candles of each symbol were known to skip (mark prices, funding data or
+        contracts changed)."""
+        self._quiet.clear()
+
     def _positions_changed(self) -> None:
+        self._quiet.clear()
         positions = self.account.positions()
         self._exposed = {p.symbol for p in positions}
         self._cross = any(p.margin_mode is MarginMode.CROSS for p in positions)
@@ -376,6 +394,13 @@ class FuturesVenue:
         given and values it exactly only when it is next needed (an order, a fill, a read of the
         positions or balances, a funding or liquidation event), and returns None.
         """
+        quiet = self._quiet.get(symbol) if lazy else None
+        if quiet is not None and low > quiet[0] and high < quiet[1] and time_ms < quiet[2]:
+            # known to only move the mark: no liquidation price reached, no funding due, no cross
+            # position, no mark candles (what the full path below decides, in the same order)
+            self._last_close[symbol] = time_ms
+            self._pending_mark[symbol] = close
+            return None
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
         marks, has_mark = self.mark_prices.get(symbol), True
@@ -387,6 +412,8 @@ class FuturesVenue:
         if symbol not in self._exposed:
             if has_mark:  # the mark a position opened later starts from (made exact only then)
                 self._pending_mark[symbol] = close
+            if lazy and marks is None:
+                self._quiet[symbol] = (-math.inf, math.inf, _NEVER)
             return None
         account = self.account
         reached = False
@@ -398,6 +425,9 @@ class FuturesVenue:
         due = data is not None and time_ms >= self._next_funding_time(symbol, data, previous)  # type: ignore[arg-type]
         cross = self._cross
         if lazy and not (reached or due or cross):
+            if funding and marks is None and (data is not None or symbol not in self.funding_rates):
+                following = _NEVER if data is None else self._next_funding[symbol]
+                self._quiet[symbol] = (long_bound, short_bound, following)
             return None
         done: list[Liquidation] = []
         if reached:
@@ -427,6 +457,9 @@ class FuturesVenue:
             later = data.between(previous, 2**62)
             cached = self._next_funding[symbol] = later[0][0] if later else 2**62
         return cached
+
+
+_NEVER = 2**62
 
 
 def _exact(value: float | Decimal) -> Decimal:
