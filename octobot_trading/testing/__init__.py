@@ -7,15 +7,23 @@ from octobot_trading.testing.fake_exchange import (
     FaultKind,
     default_markets,
 )
-from octobot_trading.testing.fake_exchange.futures import FakeFuturesServer, FuturesMarket, default_futures_markets
+from octobot_trading.testing.fake_exchange.futures import (
+    FakeCoinMServer,
+    FakeFuturesServer,
+    FuturesMarket,
+    default_coinm_markets,
+    default_futures_markets,
+)
 
 __all__ = [
+    "FakeCoinMServer",
     "FakeExchangeServer",
     "FakeFuturesServer",
     "FakeMarket",
     "Fault",
     "FaultKind",
     "FuturesMarket",
+    "default_coinm_markets",
     "default_futures_markets",
     "default_markets",
 ]

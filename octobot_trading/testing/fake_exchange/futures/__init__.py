@@ -1,5 +1,7 @@
-"""A fake Binance USDⓈ-M futures venue (aiohttp on 127.0.0.1) for tests, spoken to by ccxt's ``binanceusdm``."""
+"""Fake Binance futures venues (aiohttp on 127.0.0.1) for tests: USDⓈ-M, spoken to by ccxt's
+``binanceusdm``, and COIN-M (inverse contracts), spoken to by ccxt's ``binancecoinm``."""
 
+from octobot_trading.testing.fake_exchange.futures.coinm import FakeCoinMServer, default_coinm_markets
 from octobot_trading.testing.fake_exchange.futures.markets import Bracket, FuturesMarket, default_futures_markets
 from octobot_trading.testing.fake_exchange.futures.records import (
     AlgoOrder,
@@ -15,6 +17,7 @@ from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesU
 __all__ = [
     "AlgoOrder",
     "Bracket",
+    "FakeCoinMServer",
     "FakeFuturesServer",
     "FakeFuturesUserData",
     "ForceOrder",
@@ -24,5 +27,6 @@ __all__ = [
     "FuturesVenueAccount",
     "FuturesVenueState",
     "Income",
+    "default_coinm_markets",
     "default_futures_markets",
 ]

@@ -195,11 +195,12 @@ def _force_order(
         position_side=position_side,
         reduce_only=True,
         time_in_force="IOC",
-        executed_qty=size,
-        cum_quote=size * price,
         status="FILLED",
         update_time=now,
+        contract_size=market.contract_size,
     )
+    order.executed_qty = size
+    order.add_fill_value(size, price)
     trade_id = fill_id if fill_id is not None else state.next_fill_id()
     order.fills.append(
         FuturesFill(
@@ -215,6 +216,7 @@ def _force_order(
             realized,
             now,
             False,
+            market.contract_size,
         )
     )
     state.orders[order_id] = order

@@ -37,6 +37,7 @@ __all__ = [
     "FUNDING_INTERVAL_MS",
     "Bracket",
     "FuturesMarket",
+    "brackets_of",
     "dated_future",
     "default_futures_markets",
     "load_funding_rates",
@@ -114,6 +115,20 @@ class FuturesMarket:
     last_override: Decimal | None = None
     #: Delivery time of a dated future (None: a perpetual, the only kind with funding).
     delivery_ms: int | None = None
+    #: Quote value of one contract of an inverse (COIN-M) contract, e.g. 100 (USD); None: linear.
+    contract_size: Decimal | None = None
+
+    @property
+    def is_inverse(self) -> bool:
+        """True for an inverse (coin-margined) contract: quantities in contracts, margin in the base."""
+        return self.contract_size is not None
+
+    def notional(self, quantity: Decimal, price: Decimal) -> Decimal:
+        """The value of ``quantity`` at ``price`` in the margin asset: ``qty x price`` (linear),
+        ``qty x contract_size / price`` (inverse, in the base)."""
+        if self.contract_size is None:
+            return quantity * price
+        return quantity * self.contract_size / price
 
     @property
     def is_dated(self) -> bool:
@@ -133,19 +148,22 @@ class FuturesMarket:
 
     @property
     def symbol_id(self) -> str:
-        """The venue id, e.g. ``XRPUSDT``, ``BTCUSDT_201225`` for a dated future."""
-        return f"{self.pair}_{self._expiry}" if self.is_dated else self.pair
+        """The venue id, e.g. ``XRPUSDT``, ``BTCUSDT_201225`` for a dated future, ``BTCUSD_PERP`` inverse."""
+        if self.is_dated:
+            return f"{self.pair}_{self._expiry}"
+        return f"{self.pair}_PERP" if self.is_inverse else self.pair
 
     @property
     def symbol(self) -> str:
-        """The unified symbol, e.g. ``XRP/USDT:USDT``, ``BTC/USDT:USDT-201225`` for a dated future."""
-        base = f"{self.base}/{self.quote}:{self.quote}"
+        """The unified symbol, e.g. ``XRP/USDT:USDT``, ``BTC/USDT:USDT-201225`` for a dated future,
+        ``BTC/USD:BTC`` for an inverse perpetual."""
+        base = f"{self.base}/{self.quote}:{self.settle}"
         return f"{base}-{self._expiry}" if self.is_dated else base
 
     @property
     def settle(self) -> str:
-        """The margin (settle) asset of this linear contract: the quote."""
-        return self.quote
+        """The margin (settle) asset: the quote of a linear contract, the base of an inverse one."""
+        return self.base if self.is_inverse else self.quote
 
     @property
     def current(self) -> CandleRow:
@@ -209,6 +227,7 @@ class FuturesMarket:
             min_amount=self.min_qty,
             max_amount=self.max_qty,
             min_cost=self.min_notional,
+            contract_size=self.contract_size if self.contract_size is not None else Decimal(1),
             leverage=min(20, self.max_leverage()),
             max_leverage=self.max_leverage(),
             margin_mode=MarginMode.CROSS,
@@ -219,7 +238,8 @@ class FuturesMarket:
         )
 
 
-def _brackets(rows: list[tuple[str | None, str, str, int]]) -> tuple[Bracket, ...]:
+def brackets_of(rows: list[tuple[str | None, str, str, int]]) -> tuple[Bracket, ...]:
+    """Brackets from ``(cap, maintenance rate, cum, max leverage)`` rows, each floor the previous cap."""
     out: list[Bracket] = []
     floor = Decimal(0)
     for cap, rate, cum, leverage in rows:
@@ -231,7 +251,7 @@ def _brackets(rows: list[tuple[str | None, str, str, int]]) -> tuple[Bracket, ..
 
 #: Leverage brackets in the venue's shape (cap, maintenance rate, cum, max leverage); continuous
 #: maintenance margin at each cap.
-XRP_BRACKETS = _brackets(
+XRP_BRACKETS = brackets_of(
     [
         ("10000", "0.005", "0", 75),
         ("50000", "0.0065", "15", 50),
@@ -239,7 +259,7 @@ XRP_BRACKETS = _brackets(
         (None, "0.02", "2690", 10),
     ]
 )
-BTC_BRACKETS = _brackets(
+BTC_BRACKETS = brackets_of(
     [
         ("50000", "0.004", "0", 125),
         ("250000", "0.005", "50", 100),

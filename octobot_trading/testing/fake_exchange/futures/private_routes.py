@@ -1,4 +1,5 @@
-"""Signed ``/fapi`` routes of the fake USDⓈ-M venue: orders, conditional orders, positions, settings, history."""
+"""Signed ``/fapi`` routes of the fake USDⓈ-M venue (``/dapi`` on the COIN-M one): orders, conditional
+orders, positions, settings, history."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from octobot_trading.testing.fake_exchange.common import order_ids, own_orders, unknown_order_on_cancel
-from octobot_trading.testing.fake_exchange.futures import views
+from octobot_trading.testing.fake_exchange.futures import coinm_views, views
 from octobot_trading.testing.fake_exchange.futures.algo import AlgoRequest, cancel_algo, find_algo, place_algo
 from octobot_trading.testing.fake_exchange.futures.records import AlgoOrder, FuturesOrder
 from octobot_trading.testing.fake_exchange.futures.state import FuturesVenueAccount, OrderRequest
@@ -209,6 +210,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         except ValueError:
             raise FakeExchangeError(-1100, "Illegal characters found in parameter 'leverage'.") from None
         venue.set_leverage(account, market, value)
+        if server.is_coinm:
+            return coinm_views.leverage_reply(market, value)
         config = views.symbol_config(market, account)
         return {"leverage": value, "maxNotionalValue": config["maxNotionalValue"], "symbol": market.symbol_id}
 
@@ -228,6 +231,11 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         if symbol is not None:
             return [views.bracket_json(venue.market(symbol))]
         return [views.bracket_json(m) for m in venue.markets.values()]
+
+    def coinm_brackets(account: FuturesVenueAccount, params: dict[str, str]) -> Any:
+        symbol = params.get("symbol")
+        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
+        return [coinm_views.bracket_json(m) for m in markets]
 
     def symbol_config(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
         symbol = params.get("symbol")
@@ -268,8 +276,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
             rows = [f for f in rows if f.auto_close_type == params["autoCloseType"]]
         return [f.order.to_json() for f in _window(rows, params, lambda f: f.order.time, 50, 100)]
 
-    v1, v2, v3 = "/fapi/v1", "/fapi/v2", "/fapi/v3"
-    return [
+    v1 = f"{server.api_root}/v1"
+    common = [
         web.post(f"{v1}/order", signed(new_order)),
         web.get(f"{v1}/order", signed(get_order)),
         web.put(f"{v1}/order", signed(modify_order)),
@@ -289,11 +297,23 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         web.post(f"{v1}/marginType", signed(margin_type)),
         web.get(f"{v1}/positionSide/dual", signed(dual_get)),
         web.post(f"{v1}/positionSide/dual", signed(dual_post)),
-        web.get(f"{v1}/leverageBracket", signed(brackets)),
-        web.get(f"{v1}/symbolConfig", signed(symbol_config)),
         web.get(f"{v1}/commissionRate", signed(commission_rate)),
         web.get(f"{v1}/income", signed(income)),
         web.get(f"{v1}/forceOrders", signed(force_orders)),
+    ]
+    if server.is_coinm:
+        return [
+            *common,
+            web.get(f"{v1}/positionRisk", signed(lambda a, p: coinm_views.position_risk(venue, a, p))),
+            web.get(f"{v1}/account", signed(lambda a, p: coinm_views.account_json(venue, a))),
+            web.get(f"{v1}/balance", signed(lambda a, p: coinm_views.balance_json(venue, a))),
+            web.get(f"{server.api_root}/v2/leverageBracket", signed(coinm_brackets)),
+        ]
+    v2, v3 = "/fapi/v2", "/fapi/v3"
+    return [
+        *common,
+        web.get(f"{v1}/leverageBracket", signed(brackets)),
+        web.get(f"{v1}/symbolConfig", signed(symbol_config)),
         web.get(f"{v2}/positionRisk", signed(risk(2))),
         web.get(f"{v3}/positionRisk", signed(risk(3))),
         web.get(f"{v2}/account", signed(account_info(2))),

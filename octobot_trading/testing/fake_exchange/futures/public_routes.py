@@ -1,4 +1,5 @@
-"""Public ``/fapi/v1`` routes of the fake USDⓈ-M venue: markets, candles, mark price and funding."""
+"""Public ``/fapi/v1`` routes of the fake USDⓈ-M venue (``/dapi/v1`` on the COIN-M one): markets,
+candles, mark price and funding."""
 
 from __future__ import annotations
 
@@ -37,8 +38,9 @@ _ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_P
 
 
 def market_json(market: FuturesMarket) -> dict[str, Any]:
-    """One ``exchangeInfo`` symbol entry (a USDⓈ-M perpetual)."""
-    return {
+    """One ``exchangeInfo`` symbol entry (a USDⓈ-M contract, or a COIN-M one: ``contractSize``,
+    ``contractStatus``, no minimum notional)."""
+    data: dict[str, Any] = {
         "symbol": market.symbol_id,
         "pair": market.pair,
         "contractType": "CURRENT_QUARTER" if market.is_dated else "PERPETUAL",
@@ -79,6 +81,13 @@ def market_json(market: FuturesMarket) -> dict[str, Any]:
         "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
         "permissionSets": [],
     }
+    if market.contract_size is not None:
+        del data["status"], data["permissionSets"], data["underlyingSubType"], data["settlePlan"]
+        data["contractStatus"] = "TRADING"
+        data["contractSize"] = int(market.contract_size)
+        data["equalQtyPrecision"] = 4
+        data["filters"] = [f for f in data["filters"] if f["filterType"] != "MIN_NOTIONAL"]
+    return data
 
 
 def _candles(rows: list[CandleRow], row_interval: int, query: Any) -> tuple[list[CandleRow], int]:
@@ -104,6 +113,7 @@ def premium_index(market: FuturesMarket) -> dict[str, Any]:
     next_time = market.next_funding_time()
     return {
         "symbol": market.symbol_id,
+        "pair": market.pair,
         "markPrice": _S(market.mark_price),
         "indexPrice": _S(market.mark_price),
         "estimatedSettlePrice": _S(market.mark_price),
@@ -147,7 +157,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
             {
                 "timezone": "UTC",
                 "serverTime": server.clock.now_ms(),
-                "futuresType": "U_MARGINED",
+                **({} if server.is_coinm else {"futuresType": "U_MARGINED"}),
                 "rateLimits": [],
                 "exchangeFilters": [],
                 "assets": [{"asset": a, "marginAvailable": True, "autoAssetExchange": "0"} for a in settles],
@@ -171,7 +181,10 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         )
 
     async def premium(request: web.Request) -> web.Response:
-        return web.json_response(one_or_all(request.query, venue.markets, venue.market, premium_index))
+        reply = one_or_all(request.query, venue.markets, venue.market, premium_index)
+        if server.is_coinm and not isinstance(reply, list):  # COIN-M answers a list, even for one symbol
+            reply = [reply]
+        return web.json_response(reply)
 
     async def funding_rate(request: web.Request) -> web.Response:
         symbol = request.query.get("symbol")
@@ -272,7 +285,7 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         fills = market_fills(market, min(int(request.query.get("limit", "500")), 1000))
         return web.json_response([trade_row(f, f.maker == (f.side == "BUY")) for f in fills])
 
-    prefix = "/fapi/v1"
+    prefix = f"{server.api_root}/v1"
     return [
         *clock_routes(prefix, server),
         web.get(f"{prefix}/exchangeInfo", exchange_info),

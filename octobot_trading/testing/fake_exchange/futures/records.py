@@ -1,7 +1,10 @@
-"""What the fake USDⓈ-M venue stores: orders, conditional (algo) orders, fills, income and force orders.
+"""What the fake futures venues store: orders, conditional (algo) orders, fills, income and force orders.
 
 Each record renders itself in the shape Binance's ``/fapi`` endpoints return (the shapes ccxt's
-``binanceusdm`` parses); amounts are exact ``Decimal`` rendered as plain strings.
+``binanceusdm`` parses); amounts are exact ``Decimal`` rendered as plain strings. A record of an
+inverse (COIN-M) contract carries its ``contract_size`` and renders the ``/dapi`` shape instead:
+the value traded in the base asset (``cumBase``, ``baseQty``: ``qty x contract_size / price``,
+8 decimals) where a linear one has it in the quote, and a harmonic ``avgPrice``.
 """
 
 from __future__ import annotations
@@ -15,6 +18,13 @@ __all__ = ["AlgoOrder", "ForceOrder", "FuturesFill", "FuturesOrder", "Income"]
 
 _S = decimal_to_str
 _AVG_STEP = Decimal("1e-18")
+_BASE_STEP = Decimal("1e-8")
+
+
+def base_value(quantity: Decimal, contract_size: Decimal, price: Decimal) -> Decimal:
+    """The base-asset value of ``quantity`` inverse contracts at ``price`` (8 decimals, as the venue prints)."""
+    return divide_to_step(quantity * contract_size, price, _BASE_STEP)
+
 
 #: Regular order types accepted by ``POST /fapi/v1/order``.
 ORDER_TYPES = ("LIMIT", "MARKET")
@@ -38,10 +48,12 @@ class FuturesFill:
     realized_pnl: Decimal
     time: int
     maker: bool
+    #: Contract size of an inverse contract (None: linear).
+    contract_size: Decimal | None = None
 
     def to_json(self) -> dict[str, object]:
-        """The ``/fapi/v1/userTrades`` row."""
-        return {
+        """The ``/fapi/v1/userTrades`` row (``/dapi/v1/userTrades`` for an inverse contract)."""
+        data: dict[str, object] = {
             "buyer": self.side == "BUY",
             "commission": _S(self.commission),
             "commissionAsset": self.commission_asset,
@@ -57,6 +69,12 @@ class FuturesFill:
             "symbol": self.symbol_id,
             "time": self.time,
         }
+        if self.contract_size is not None:
+            del data["quoteQty"]
+            data["baseQty"] = _S(base_value(self.qty, self.contract_size, self.price))
+            data["pair"] = self.symbol_id.split("_")[0]
+            data["marginAsset"] = self.commission_asset
+        return data
 
 
 @dataclass
@@ -86,6 +104,10 @@ class FuturesOrder:
     #: How many times ``PUT /fapi/v1/order`` modified the order.
     amendments: int = 0
     fills: list[FuturesFill] = field(default_factory=list)
+    #: Contract size of an inverse contract (None: linear).
+    contract_size: Decimal | None = None
+    #: Sum of ``qty / price`` over the fills (inverse: the harmonic mean price's denominator).
+    inverse_sum: Decimal = ZERO
 
     @property
     def is_open(self) -> bool:
@@ -99,8 +121,18 @@ class FuturesOrder:
 
     @property
     def avg_price(self) -> Decimal:
-        """Average fill price (0 before any fill)."""
-        return divide_to_step(self.cum_quote, self.executed_qty, _AVG_STEP) if self.executed_qty else ZERO
+        """Average fill price (0 before any fill); harmonic for an inverse contract."""
+        if not self.executed_qty:
+            return ZERO
+        if self.contract_size is not None and self.inverse_sum:
+            return divide_to_step(self.executed_qty, self.inverse_sum, _BASE_STEP)
+        return divide_to_step(self.cum_quote, self.executed_qty, _AVG_STEP)
+
+    def add_fill_value(self, qty: Decimal, price: Decimal) -> None:
+        """Count ``qty`` filled at ``price`` in the order's cumulative value and average price."""
+        self.cum_quote += qty * price
+        if self.contract_size is not None:
+            self.inverse_sum += qty / price
 
     def to_json(self, *, with_time: bool = True) -> dict[str, object]:
         """The ``GET /fapi/v1/order`` shape (``with_time=False``: the ``POST`` reply, which has no ``time``)."""
@@ -130,6 +162,10 @@ class FuturesOrder:
             "goodTillDate": 0,
             "updateTime": self.update_time or self.time,
         }
+        if self.contract_size is not None:
+            del data["cumQuote"]
+            data["cumBase"] = _S(divide_to_step(self.inverse_sum * self.contract_size, Decimal(1), _BASE_STEP))
+            data["pair"] = self.symbol_id.split("_")[0]
         if with_time:
             data["time"] = self.time
         return data

@@ -58,6 +58,9 @@ _DEFAULT_WALLETS: dict[str, Decimal | str] = {"USDT": Decimal("10000")}
 class FakeFuturesServer(FakeExchangeServer):
     """The fake Binance USDⓈ-M futures venue; see the module docstring.
 
+    :class:`~octobot_trading.testing.fake_exchange.futures.coinm.FakeCoinMServer` is its COIN-M
+    (inverse) variant, serving ``/dapi``.
+
     Parameters
     ----------
     markets:
@@ -98,6 +101,13 @@ class FakeFuturesServer(FakeExchangeServer):
             market.cursor = start
         self.venue = FuturesVenueState(market_list, self.clock.now_ms, maker_fee=maker_fee, taker_fee=taker_fee)
         self.venue.add_account(api_key, dict(wallets if wallets is not None else _DEFAULT_WALLETS))
+
+    #: Root of the routes served (``/fapi``; ``/dapi`` on the COIN-M venue).
+    api_root = "/fapi"
+    #: True on the COIN-M venue (inverse contracts, ``/dapi`` shapes).
+    is_coinm = False
+    #: ccxt's error table for this venue (Binance's tables are chosen by host, see :meth:`client_hook`).
+    error_table = "linear"
 
     async def __aenter__(self) -> FakeFuturesServer:
         await self.start()
@@ -145,10 +155,10 @@ class FakeFuturesServer(FakeExchangeServer):
         """
         super().client_hook(client)
         exceptions = getattr(client, "exceptions", None)
-        linear = exceptions.get("linear") if isinstance(exceptions, dict) else None
-        if isinstance(exceptions, dict) and isinstance(linear, dict):
+        table = exceptions.get(self.error_table) if isinstance(exceptions, dict) else None
+        if isinstance(exceptions, dict) and isinstance(table, dict):
             for kind in ("exact", "broad"):
-                exceptions[kind] = {**exceptions.get(kind, {}), **linear.get(kind, {})}
+                exceptions[kind] = {**exceptions.get(kind, {}), **table.get(kind, {})}
 
     # -- test control -------------------------------------------------------------------------
     def market(self, symbol_id: str) -> FuturesMarket:

@@ -327,6 +327,7 @@ class FuturesVenueState:
             stop_price=stop_price,
             working_type=working_type,
             update_time=now,
+            contract_size=market.contract_size,
         )
         self.orders[order_id] = order
         if marketable:
@@ -428,10 +429,11 @@ class FuturesVenueState:
                 result.realized_pnl,
                 now,
                 maker,
+                market.contract_size,
             )
         )
         order.executed_qty += qty
-        order.cum_quote += qty * price
+        order.add_fill_value(qty, price)
         order.update_time = now
         order.status = "FILLED" if order.executed_qty >= order.orig_qty else "PARTIALLY_FILLED"
         if order.is_open:

@@ -24,22 +24,35 @@ from octobot_trading.testing.fake_exchange.futures.markets import FuturesMarket
 from octobot_trading.testing.fake_exchange.futures.state import FuturesVenueAccount, FuturesVenueState
 from octobot_trading.util.decimals import ZERO, decimal_to_str
 
-__all__ = ["account_json", "balance_json", "bracket_json", "position_risk", "symbol_config"]
+__all__ = [
+    "account_json",
+    "asset_numbers",
+    "balance_json",
+    "bracket_json",
+    "margin_assets",
+    "max_notional",
+    "open_positions",
+    "position_numbers",
+    "position_risk",
+    "position_side_of",
+    "symbol_config",
+]
 
 _S = decimal_to_str
 
 
-def _positions(state: FuturesVenueState, account: FuturesVenueAccount) -> list[tuple[FuturesMarket, Position]]:
+def open_positions(state: FuturesVenueState, account: FuturesVenueAccount) -> list[tuple[FuturesMarket, Position]]:
     state.sync_marks(account)
     by_symbol = {m.symbol: m for m in state.markets.values()}
     return [(by_symbol[p.symbol], p) for p in account.futures.positions()]
 
 
-def _position_side(account: FuturesVenueAccount, position: Position) -> str:
+def position_side_of(account: FuturesVenueAccount, position: Position) -> str:
     return position.side.value.upper() if account.dual_side else "BOTH"
 
 
-def _numbers(position: Position) -> dict[str, Decimal]:
+def position_numbers(position: Position, market: FuturesMarket) -> dict[str, Decimal]:
+    """Signed amount and notional (in the margin asset), unrealized PnL and margins of ``position``."""
     sign = Decimal(-1) if position.side is PositionSide.SHORT else Decimal(1)
     mark = position.mark_price or ZERO
     initial = position.initial_margin or ZERO
@@ -47,7 +60,7 @@ def _numbers(position: Position) -> dict[str, Decimal]:
     isolated = position.margin_mode is MarginMode.ISOLATED
     return {
         "amount": sign * position.contracts,
-        "notional": sign * position.contracts * mark,
+        "notional": sign * market.notional(position.contracts, mark) if mark else ZERO,
         "upnl": upnl,
         "initial": initial,
         "maint": position.maintenance_margin or ZERO,
@@ -60,7 +73,7 @@ def _risk_row(
     market: FuturesMarket, account: FuturesVenueAccount, position: Position | None, side: str, version: int
 ) -> dict[str, Any]:
     leverage, margin_mode, _ = account.settings(market)
-    n = _numbers(position) if position is not None else None
+    n = position_numbers(position, market) if position is not None else None
     zero = "0"
     row: dict[str, Any] = {
         "symbol": market.symbol_id,
@@ -94,13 +107,13 @@ def _risk_row(
                 "marginType": "isolated" if margin_mode is MarginMode.ISOLATED else "cross",
                 "isAutoAddMargin": "false",
                 "leverage": _S(leverage),
-                "maxNotionalValue": _S(_max_notional(market, int(leverage))),
+                "maxNotionalValue": _S(max_notional(market, int(leverage))),
             }
         )
     return row
 
 
-def _max_notional(market: FuturesMarket, leverage: int) -> Decimal:
+def max_notional(market: FuturesMarket, leverage: int) -> Decimal:
     allowed = [b for b in market.brackets if b.initial_leverage >= leverage and b.cap is not None]
     return allowed[-1].cap if allowed and allowed[-1].cap is not None else Decimal("9223372036854775807")
 
@@ -109,24 +122,25 @@ def position_risk(
     state: FuturesVenueState, account: FuturesVenueAccount, symbol_id: str | None, version: int
 ) -> list[dict[str, Any]]:
     """``/fapi/v3/positionRisk`` (open positions) or ``/fapi/v2/positionRisk`` (every symbol and side)."""
-    open_positions = _positions(state, account)
+    positions = open_positions(state, account)
     rows: list[dict[str, Any]] = []
     if version == 3:
-        for market, position in open_positions:
-            rows.append(_risk_row(market, account, position, _position_side(account, position), 3))
+        for market, position in positions:
+            rows.append(_risk_row(market, account, position, position_side_of(account, position), 3))
     else:
         sides = ("LONG", "SHORT") if account.dual_side else ("BOTH",)
         for market in state.markets.values():
             for side in sides:
                 found = next(
-                    (p for m, p in open_positions if m is market and _position_side(account, p) in (side, "BOTH")), None
+                    (p for m, p in positions if m is market and position_side_of(account, p) in (side, "BOTH")),
+                    None,
                 )
                 rows.append(_risk_row(market, account, found, side, 2))
     return [r for r in rows if symbol_id in (None, r["symbol"])]
 
 
-def _asset_numbers(state: FuturesVenueState, account: FuturesVenueAccount, asset: str) -> dict[str, Decimal]:
-    positions = [(m, p) for m, p in _positions(state, account) if m.settle == asset]
+def asset_numbers(state: FuturesVenueState, account: FuturesVenueAccount, asset: str) -> dict[str, Decimal]:
+    positions = [(m, p) for m, p in open_positions(state, account) if m.settle == asset]
     wallet = account.futures.wallet(asset)
     upnl = sum((p.unrealized_pnl or ZERO for _, p in positions), ZERO)
     cross_upnl = sum((p.unrealized_pnl or ZERO for _, p in positions if p.margin_mode is MarginMode.CROSS), ZERO)
@@ -150,15 +164,15 @@ def _asset_numbers(state: FuturesVenueState, account: FuturesVenueAccount, asset
     }
 
 
-def _assets(account: FuturesVenueAccount) -> list[str]:
+def margin_assets(account: FuturesVenueAccount) -> list[str]:
     return sorted(account.futures.wallets)
 
 
 def balance_json(state: FuturesVenueState, account: FuturesVenueAccount) -> list[dict[str, Any]]:
     """``/fapi/v2|v3/balance``: one row per margin asset."""
     rows = []
-    for asset in _assets(account):
-        n = _asset_numbers(state, account, asset)
+    for asset in margin_assets(account):
+        n = asset_numbers(state, account, asset)
         rows.append(
             {
                 "accountAlias": "fake",
@@ -184,8 +198,8 @@ def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version
         ),
     )
     totals.update(dict.fromkeys(("cross_wallet", "cross_upnl", "available", "max_withdraw"), ZERO))
-    for asset in _assets(account):
-        n = _asset_numbers(state, account, asset)
+    for asset in margin_assets(account):
+        n = asset_numbers(state, account, asset)
         for key in totals:
             totals[key] += n[key]
         assets.append(
@@ -207,12 +221,12 @@ def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version
             }
         )
     positions = []
-    for market, position in _positions(state, account):
-        n = _numbers(position)
+    for market, position in open_positions(state, account):
+        n = position_numbers(position, market)
         leverage, margin_mode, _ = account.settings(market)
         row: dict[str, Any] = {
             "symbol": market.symbol_id,
-            "positionSide": _position_side(account, position),
+            "positionSide": position_side_of(account, position),
             "positionAmt": _S(n["amount"]),
             "unrealizedProfit": _S(n["upnl"]),
             "isolatedMargin": _S(n["isolated_margin"]),
@@ -230,7 +244,7 @@ def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version
                     "positionInitialMargin": _S(n["initial"]),
                     "openOrderInitialMargin": "0",
                     "isolated": margin_mode is MarginMode.ISOLATED,
-                    "maxNotional": _S(_max_notional(market, int(leverage))),
+                    "maxNotional": _S(max_notional(market, int(leverage))),
                     "bidNotional": "0",
                     "askNotional": "0",
                 }
@@ -294,5 +308,5 @@ def symbol_config(market: FuturesMarket, account: FuturesVenueAccount) -> dict[s
         "marginType": "ISOLATED" if margin_mode is MarginMode.ISOLATED else "CROSSED",
         "isAutoAddMargin": False,
         "leverage": int(leverage),
-        "maxNotionalValue": _S(_max_notional(market, int(leverage))),
+        "maxNotionalValue": _S(max_notional(market, int(leverage))),
     }
