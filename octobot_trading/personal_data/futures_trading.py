@@ -154,8 +154,16 @@ class FuturesTrading:
                 if exc.symbol is not None:
                     raise
                 raise ConfigurationError(str(exc.message), field="leverage", symbol=symbol) from None
-        elif value < ONE:
-            raise ConfigurationError(f"leverage must be at least 1, got {value}", field="leverage", symbol=symbol)
+        else:  # a venue market: the range it states (``min_leverage`` / ``max_leverage``), else >= 1
+            extra = self.market(symbol).extra
+            low, high = Decimal(extra.get("min_leverage", "1")), extra.get("max_leverage")
+            low = max(low, ONE)
+            if value < low or (high is not None and value > Decimal(high)):
+                raise ConfigurationError(
+                    f"leverage {value} is outside the range of {symbol} [{low}, {high or 'the venue maximum'}]",
+                    field="leverage",
+                    symbol=symbol,
+                )
         self._refuse_if_busy(symbol, "leverage")
         await self.venue().set_leverage(symbol, value)
         self._leverage[symbol] = value

@@ -193,6 +193,9 @@ class PaperFuturesState:
                 venue = connector.contract_venue(symbol)  # added when not traded yet; UnknownSymbol
             for symbol, (leverage, _, _) in settings.items():  # within the contract's range, as set_leverage
                 venue.specs[symbol].check_leverage(leverage)
+            for position in positions:  # a position's own leverage too (its margin was computed with it)
+                if position.leverage is not None:
+                    venue.specs[position.symbol].check_leverage(position.leverage)
             for currency, wallet in wallets.items():
                 if wallet < 0:
                     raise ValueError(f"the {currency} wallet {decimal_to_str(wallet)} is negative")

@@ -27,7 +27,11 @@ from octobot_trading.util.decimals import ONE, ZERO, decimal_to_str, to_decimal
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import cached_symbol
 
-__all__ = ["ContractKind", "ContractSpec", "MarginTier", "contract_kind", "settle_currency"]
+__all__ = ["DEFAULT_MAX_LEVERAGE", "ContractKind", "ContractSpec", "MarginTier", "contract_kind", "settle_currency"]
+
+#: Highest leverage of a :class:`ContractSpec` given no ``max_leverage`` (the highest any Binance
+#: USDⓈ-M contract allows); a venue's own range replaces it when the spec is built from the venue.
+DEFAULT_MAX_LEVERAGE = Decimal(125)
 
 ContractKind = Literal["linear", "inverse"]
 
@@ -144,7 +148,8 @@ class ContractSpec(MarketSpec):
     leverage
         Leverage of new positions (default 1), within ``[min_leverage, max_leverage]``.
     min_leverage, max_leverage
-        Allowed leverage range (default 1 and no maximum).
+        Allowed leverage range (default 1 and :data:`DEFAULT_MAX_LEVERAGE`, 125; ``max_leverage=None``
+        means that default too).
     margin_mode
         ``MarginMode.ISOLATED`` (default) or ``MarginMode.CROSS``.
     position_mode
@@ -160,7 +165,7 @@ class ContractSpec(MarketSpec):
 
     leverage: Decimal = field(default=ONE, kw_only=True)
     min_leverage: Decimal = field(default=ONE, kw_only=True)
-    max_leverage: Decimal | None = field(default=None, kw_only=True)
+    max_leverage: Decimal = field(default=DEFAULT_MAX_LEVERAGE, kw_only=True)
     margin_mode: MarginMode = field(default=MarginMode.ISOLATED, kw_only=True)
     position_mode: PositionMode = field(default=PositionMode.ONE_WAY, kw_only=True)
     maintenance_margin_rate: Decimal | None = field(default=None, kw_only=True)
@@ -202,15 +207,13 @@ class ContractSpec(MarketSpec):
             if value <= 0:
                 raise ConfigurationError(f"{name} must be positive, got {decimal_to_str(value)}", field=name)
             set_(self, name, value)
-        if self.max_leverage is not None:
-            set_(self, "max_leverage", _decimal_field(self.max_leverage, "max_leverage"))
-            assert self.max_leverage is not None
-            if self.max_leverage < self.min_leverage:
-                raise ConfigurationError(
-                    f"max_leverage {decimal_to_str(self.max_leverage)} is below min_leverage "
-                    f"{decimal_to_str(self.min_leverage)}",
-                    field="max_leverage",
-                )
+        top = DEFAULT_MAX_LEVERAGE if self.max_leverage is None else _decimal_field(self.max_leverage, "max_leverage")
+        set_(self, "max_leverage", top)
+        if top < self.min_leverage:
+            raise ConfigurationError(
+                f"max_leverage {decimal_to_str(top)} is below min_leverage {decimal_to_str(self.min_leverage)}",
+                field="max_leverage",
+            )
         self.check_leverage(self.leverage)
         try:
             set_(self, "margin_mode", MarginMode(self.margin_mode))
@@ -247,11 +250,10 @@ class ContractSpec(MarketSpec):
     def check_leverage(self, leverage: Decimal | int | str) -> Decimal:
         """Return ``leverage`` as a Decimal; ``TypeError`` for a float, ``ConfigurationError`` outside the range."""
         value = to_decimal(leverage, name="leverage")
-        if value < self.min_leverage or (self.max_leverage is not None and value > self.max_leverage):
-            high = "no maximum" if self.max_leverage is None else decimal_to_str(self.max_leverage)
+        if not self.min_leverage <= value <= self.max_leverage:
             raise ConfigurationError(
                 f"leverage {decimal_to_str(value)} is outside the allowed range "
-                f"[{decimal_to_str(self.min_leverage)}, {high}]",
+                f"[{decimal_to_str(self.min_leverage)}, {decimal_to_str(self.max_leverage)}]",
                 field="leverage",
                 symbol=self.symbol,
             )

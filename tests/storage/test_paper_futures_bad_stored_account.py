@@ -23,6 +23,11 @@ __all__ = ["futures_venue"]
 EDITS = {
     "zero_leverage": ("UPDATE contract_settings SET leverage = '0'", "leverage 0 is outside the allowed range"),
     "leverage_below_one": ("UPDATE contract_settings SET leverage = '0.5'", "leverage 0.5 is outside"),
+    "leverage_above_the_maximum": ("UPDATE contract_settings SET leverage = '100000'", "leverage 100000 is outside"),
+    "position_leverage_above_the_maximum": (
+        "UPDATE positions SET row = json_set(row, '$.leverage', '100000')",
+        "leverage 100000 is outside",
+    ),
     "negative_wallet": ("UPDATE futures_wallets SET wallet = '-5'", "USDT wallet -5 is negative"),
     "unknown_margin_mode": ("UPDATE contract_settings SET margin_mode = 'crossed'", "crossed"),
     "unknown_position_mode": ("UPDATE contract_settings SET position_mode = 'both'", "both"),

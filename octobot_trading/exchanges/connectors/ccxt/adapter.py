@@ -41,7 +41,7 @@ from octobot_trading.exchanges.types import (
     Ticker,
     TransferStatus,
 )
-from octobot_trading.util.decimals import ZERO, decimal_from_data_float, to_decimal
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, decimal_to_str, to_decimal
 from octobot_trading.util.market_spec import DEFAULT_STEP, MarketSpec
 
 __all__ = ["CCXTAdapter", "to_dec"]
@@ -222,6 +222,7 @@ class CCXTAdapter:
             maker_fee=to_dec(raw.get("maker"), f"{symbol} maker", required=False),
             taker_fee=to_dec(raw.get("taker"), f"{symbol} taker", required=False),
             fee_side=str(raw.get("feeSide") or "quote"),  # ccxt's own default when a venue does not say
+            extra=_leverage_range(limit("leverage", "min"), limit("leverage", "max")),
         )
 
     # -- market data ---------------------------------------------------------------------
@@ -457,3 +458,10 @@ class CCXTAdapter:
             tag=_str(raw, "tag", required=False),
             network=_str(raw, "network", required=False),
         )
+
+
+def _leverage_range(low: Decimal | None, high: Decimal | None) -> dict[str, str]:
+    """A contract market's leverage range as the venue states it (ccxt ``limits.leverage``), kept in
+    ``MarketInfo.extra`` as ``min_leverage`` / ``max_leverage`` (absent when not stated)."""
+    stated = {"min_leverage": low, "max_leverage": high}
+    return {name: decimal_to_str(value) for name, value in stated.items() if value is not None and value > 0}
