@@ -12,6 +12,12 @@ Rules: a position's size is never negative (its direction is ``side``); a flat o
 A negative contract count, entry, mark or liquidation price, leverage, initial or maintenance
 margin is refused (``BadExchangeResponse`` naming the field): the direction comes from ``side``
 (ccxt already turns a one-way position's signed amount into a side and a positive count).
+
+Inverse contracts: ccxt derives a Binance COIN-M position's initial margin from its notional at
+the mark price over the leverage, rounded to 8 decimals; the margin a position holds is the
+documented rule at its entry price, ``contracts x contract size / (entry x leverage)`` in the base
+coin, so that is what an inverse position's ``initial_margin`` is whenever the entry price,
+leverage and contract size are known (each quotient rounded once to 1e-18, as the accounting).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from octobot_trading.errors import BadExchangeResponse
+from octobot_trading.errors import BadExchangeResponse, ConfigurationError
 from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter, to_dec
 from octobot_trading.exchanges.types import (
     ExchangeLiquidation,
@@ -29,7 +35,8 @@ from octobot_trading.exchanges.types import (
     FundingRate,
     MarkPrice,
 )
-from octobot_trading.util.decimals import ZERO
+from octobot_trading.util.contract_spec import contract_kind
+from octobot_trading.util.decimals import ZERO, divide_to_step
 
 __all__ = [
     "parse_funding_payment",
@@ -42,6 +49,8 @@ __all__ = [
 
 _SIDES = {"long": "long", "short": "short", "both": "both", "buy": "long", "sell": "short"}
 _MARGIN_MODES = {"cross": "cross", "crossed": "cross", "isolated": "isolated"}
+#: Rounding step of an inverse position's initial margin (the accounting's).
+_MARGIN_STEP = Decimal("1e-18")
 
 
 def _mapping(raw: Any, what: str, exchange: str) -> dict[str, Any]:
@@ -104,22 +113,36 @@ def parse_position(adapter: CCXTAdapter, raw: Any) -> ExchangePosition:
         side = "both"
     hedged = data.get("hedged")
     margin_mode = data.get("marginMode")
+    entry = _positive(data.get("entryPrice"), f"{symbol} position.entryPrice")
+    leverage = _positive(data.get("leverage"), f"{symbol} position.leverage")
+    initial_margin = _not_negative(data.get("initialMargin"), f"{symbol} position.initialMargin")
+    if entry is not None and leverage is not None and contracts and _is_inverse(symbol):
+        size = _positive(data.get("contractSize"), f"{symbol} position.contractSize")
+        if size is not None:
+            initial_margin = divide_to_step(contracts * size, entry * leverage, _MARGIN_STEP)
     return ExchangePosition(
         symbol=symbol,
         side=side,
         contracts=contracts,
-        entry_price=_positive(data.get("entryPrice"), f"{symbol} position.entryPrice"),
+        entry_price=entry,
         mark_price=_positive(data.get("markPrice"), f"{symbol} position.markPrice"),
         unrealized_pnl=to_dec(data.get("unrealizedPnl"), f"{symbol} position.unrealizedPnl", required=False),
-        leverage=_positive(data.get("leverage"), f"{symbol} position.leverage"),
+        leverage=leverage,
         margin_mode=_MARGIN_MODES.get(str(margin_mode).lower()) if margin_mode else None,
         liquidation_price=_positive(data.get("liquidationPrice"), f"{symbol} position.liquidationPrice"),
         timestamp=_timestamp(data.get("timestamp"), f"{symbol} position.timestamp"),
         hedged=hedged if isinstance(hedged, bool) else None,
-        initial_margin=_not_negative(data.get("initialMargin"), f"{symbol} position.initialMargin"),
+        initial_margin=initial_margin,
         maintenance_margin=_not_negative(data.get("maintenanceMargin"), f"{symbol} position.maintenanceMargin"),
         realized_pnl=to_dec(data.get("realizedPnl"), f"{symbol} position.realizedPnl", required=False),
     )
+
+
+def _is_inverse(symbol: str) -> bool:
+    try:
+        return contract_kind(symbol) == "inverse"
+    except ConfigurationError:
+        return False
 
 
 def parse_funding_rate(adapter: CCXTAdapter, raw: Any, symbol: str, now_ms: int) -> FundingRate:
