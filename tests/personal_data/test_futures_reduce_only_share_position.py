@@ -85,7 +85,7 @@ async def test_hedge_mode_reduce_only_orders_share_only_the_side_they_close():
     assert [t.side for t in acc.personal.trades_manager.trades(XRP)[-2:]] == [SELL, SELL]
 
 
-async def test_a_reduce_only_order_left_larger_than_its_shrunk_position_is_canceled_at_its_price():
+async def test_a_reduce_only_order_left_larger_than_its_shrunk_position_fills_what_is_held_and_the_rest_is_canceled():
     acc = await xrp_account()
     await market(acc, BUY, "100", "1.2")
     take_profit = await acc.trader.create_order(LIMIT, SELL, XRP, "100", price="1.5", reduce_only=True)
@@ -93,9 +93,39 @@ async def test_a_reduce_only_order_left_larger_than_its_shrunk_position_is_cance
     with pytest.raises(InvalidOrder):  # the resting one already covers more than what is left
         await acc.trader.create_order(LIMIT, SELL, XRP, "10", price="1.6", reduce_only=True)
     await candle(acc, "1.3", "1.6", "1.3", "1.55")
-    assert take_profit.status is OrderStatus.CANCELED
-    held = acc.personal.positions_manager.get(XRP)
-    assert held is not None and (held.side, held.size) == (PositionSide.LONG, D(60))
+    assert take_profit.status is OrderStatus.CANCELED and take_profit.filled == D(60)
+    (fill,) = [t for t in acc.personal.trades_manager.trades(XRP) if t.order_id == take_profit.id]
+    assert (fill.amount, fill.price) == (D(60), D("1.5"))
+    assert acc.personal.positions_manager.get(XRP) is None  # closed; no short opened
+    assert acc.connector.positions_snapshot() == []
+    await local_matches_venue(acc)
+
+
+async def test_a_hedge_reduce_only_order_larger_than_its_shrunk_side_fills_what_that_side_holds():
+    acc = await xrp_account(position_mode=PositionMode.HEDGE)
+    long_, short = PositionSide.LONG, PositionSide.SHORT
+    await market(acc, BUY, "100", "1.2", position_side=long_)
+    await market(acc, SELL, "50", "1.2", position_side=short)
+    take_profit = await acc.trader.create_order(
+        LIMIT, SELL, XRP, "100", price="1.3", reduce_only=True, position_side=long_
+    )
+    await market(acc, SELL, "70", "1.2", position_side=long_)  # the long shrinks to 30
+    await candle(acc, "1.2", "1.31", "1.2", "1.3")  # (below the short's liquidation price)
+    assert take_profit.status is OrderStatus.CANCELED and take_profit.filled == D(30)
+    assert acc.personal.positions_manager.get(XRP, long_) is None
+    kept = acc.personal.positions_manager.get(XRP, short)
+    assert kept is not None and kept.size == D(50)  # the other side is untouched
+    await local_matches_venue(acc)
+
+
+async def test_a_reduce_only_order_whose_position_closed_another_way_is_canceled_whole_at_its_price():
+    acc = await xrp_account()
+    await market(acc, BUY, "100", "1.2")
+    take_profit = await acc.trader.create_order(LIMIT, SELL, XRP, "100", price="1.5", reduce_only=True)
+    await market(acc, SELL, "100", "1.3")
+    await candle(acc, "1.3", "1.6", "1.3", "1.55")
+    assert take_profit.status is OrderStatus.CANCELED and take_profit.filled == 0
+    assert acc.personal.positions_manager.get(XRP) is None
     await local_matches_venue(acc)
 
 

@@ -34,6 +34,7 @@ from octobot_trading.exchanges.connectors.simulator.futures_venue import (
     record_contract_fill,
 )
 from octobot_trading.exchanges.types import ExchangePosition, ExchangeTrade, FundingRate, MarketInfo
+from octobot_trading.personal_data.positions import reduce_only
 from octobot_trading.personal_data.positions.accounting import FundingPayment, FuturesAccount, Liquidation
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
@@ -234,6 +235,13 @@ class FuturesCalls:
         instead (returns None), or with ``refuse`` raises the error, nothing changed."""
         resting, venue = record.resting, self.futures
         assert venue is not None
+        reduce_terms = venue.order_terms.get(record.id)
+        cut = ZERO
+        if not refuse and reduce_terms is not None and reduce_terms[0]:
+            cut = reduce_only.fill_excess(venue.account.get(resting.symbol, reduce_terms[1]), resting.side, amount)
+        if cut:  # a resting reduce-only order larger than its shrunk position: fill what it holds
+            resting.filled -= cut
+            amount -= cut
         try:
             result = venue.fill(
                 trade_id, record.id, resting.symbol, resting.side, amount, price, self.fees.rate(role), now
@@ -247,6 +255,13 @@ class FuturesCalls:
             record.status, record.updated = OrderStatus.CANCELED, now
             record.touch()
             return None
+        if cut:  # ... and cancel the rest
+            self.engine.remove(record.id, resting.symbol)
+            venue.release(record.id)
+            trade = record_contract_fill(record, trade_id, result, role, now)
+            record.status = OrderStatus.CANCELED
+            record.touch()
+            return trade
         if resting.remaining > 0:
             terms = venue.order_terms[record.id]
             try:  # the rest of a partly filled order reserves again (not at all when margin fell short)
