@@ -4,13 +4,15 @@ Each record renders itself in the shape Binance's ``/fapi`` endpoints return (th
 ``binanceusdm`` parses); amounts are exact ``Decimal`` rendered as plain strings. A record of an
 inverse (COIN-M) contract carries its ``contract_size`` and renders the ``/dapi`` shape instead:
 the value traded in the base asset (``cumBase``, ``baseQty``: ``qty x contract_size / price``,
-8 decimals) where a linear one has it in the quote, and a harmonic ``avgPrice``.
+8 decimals) where a linear one has it in the quote, and a harmonic ``avgPrice`` (exact, rounded once
+to 1e-18: one price filled is that price).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from octobot_trading.util.decimals import ZERO, decimal_to_str, divide_to_step
 
@@ -106,8 +108,8 @@ class FuturesOrder:
     fills: list[FuturesFill] = field(default_factory=list)
     #: Contract size of an inverse contract (None: linear).
     contract_size: Decimal | None = None
-    #: Sum of ``qty / price`` over the fills (inverse: the harmonic mean price's denominator).
-    inverse_sum: Decimal = ZERO
+    #: Exact sum of ``qty / price`` over the fills (inverse: the harmonic mean price's denominator).
+    inverse_sum: Fraction = field(default_factory=Fraction)
 
     @property
     def is_open(self) -> bool:
@@ -125,14 +127,15 @@ class FuturesOrder:
         if not self.executed_qty:
             return ZERO
         if self.contract_size is not None and self.inverse_sum:
-            return divide_to_step(self.executed_qty, self.inverse_sum, _BASE_STEP)
+            mean = Fraction(self.executed_qty) / self.inverse_sum
+            return divide_to_step(Decimal(mean.numerator), Decimal(mean.denominator), _AVG_STEP)
         return divide_to_step(self.cum_quote, self.executed_qty, _AVG_STEP)
 
     def add_fill_value(self, qty: Decimal, price: Decimal) -> None:
         """Count ``qty`` filled at ``price`` in the order's cumulative value and average price."""
         self.cum_quote += qty * price
         if self.contract_size is not None:
-            self.inverse_sum += qty / price
+            self.inverse_sum += Fraction(qty) / Fraction(price)
 
     def to_json(self, *, with_time: bool = True) -> dict[str, object]:
         """The ``GET /fapi/v1/order`` shape (``with_time=False``: the ``POST`` reply, which has no ``time``)."""
@@ -164,7 +167,8 @@ class FuturesOrder:
         }
         if self.contract_size is not None:
             del data["cumQuote"]
-            data["cumBase"] = _S(divide_to_step(self.inverse_sum * self.contract_size, Decimal(1), _BASE_STEP))
+            value = self.inverse_sum * Fraction(self.contract_size)
+            data["cumBase"] = _S(divide_to_step(Decimal(value.numerator), Decimal(value.denominator), _BASE_STEP))
             data["pair"] = self.symbol_id.split("_")[0]
         if with_time:
             data["time"] = self.time
