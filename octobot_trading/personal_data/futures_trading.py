@@ -34,7 +34,7 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, localcontext
 from typing import Any
 
-from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide
+from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.errors import ConfigurationError, InvalidOrder, OpenPositionsError
 from octobot_trading.exchanges.types import ContractSettings, ExchangePosition, MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
@@ -248,7 +248,8 @@ class FuturesTrading:
                 and other.trigger_price is None
                 and self._closed(other)[0] is position
             )
-            reduce_only.check_room(symbol, order.remaining, position.size, others)
+            # what earlier resting ordinary orders count on closing is not free either
+            reduce_only.check_room(symbol, order.remaining, self._uncommitted(order, position), others)
 
     def closing(self, order: Order) -> Decimal:
         """How many contracts of ``order`` would close a position the venue last reported."""
@@ -282,8 +283,9 @@ class FuturesTrading:
         if order.reduce_only:
             return currency, ZERO
         position, closes = self._closed(order)
-        if closes:
-            closes = min(closes, self._uncommitted(order, position))
+        if closes:  # a resting order also leaves the close earlier resting reduce-only ones count on
+            resting = order.order_type is not OrderType.MARKET
+            closes = min(closes, self._uncommitted(order, position, reduce_only_too=resting))
         opened = order.remaining - closes
         if opened <= 0:
             return currency, ZERO
@@ -304,14 +306,16 @@ class FuturesTrading:
                 margin = max(margin, ZERO)
             return currency, margin
 
-    def _uncommitted(self, order: Order, position: Any) -> Decimal:
+    def _uncommitted(self, order: Order, position: Any, *, reduce_only_too: bool = False) -> Decimal:
         """Contracts of ``position`` that the open orders placed before ``order`` (active, not
-        ``reduce_only``: those never need margin) do not already count on closing."""
+        ``reduce_only``; with ``reduce_only_too`` the reduce-only ones too, conditional ones aside:
+        judged when they trigger) do not already count on closing."""
         left = position.size
         for other in self.personal_data.orders_manager.open_orders(order.symbol, include_inactive=False):
-            if other is order:
+            if other is order or (order.id is not None and other.id == order.id):
                 break  # (an order being edited: only the ones placed before it)
-            if not other.reduce_only and left > 0:
+            counted = not other.reduce_only or (reduce_only_too and other.trigger_price is None)
+            if counted and left > 0:
                 held, closes = self._closed(other)
                 if held is position:
                     left -= min(left, closes)
