@@ -11,12 +11,11 @@ local orders, trades and balances equal to the venue's, the engine still running
 from __future__ import annotations
 
 import asyncio
-import io
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -25,7 +24,6 @@ from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.rate_limit import venue_rate_gate
-from octobot_trading.exchanges.retry import retry_read
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing.fake_exchange import (
     FakeBinanceStreams,
@@ -34,6 +32,7 @@ from octobot_trading.testing.fake_exchange import (
     default_markets,
 )
 from octobot_trading.testing.fake_exchange.state import FakeOrder
+from tests.clock_driving import build_live, drive_task, until_backoffs_pass
 from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
 
@@ -62,7 +61,6 @@ __all__ = [
     "venue_orders",
 ]
 
-T = TypeVar("T")
 HOUR = 3600.0
 #: Silence of the private streams (with orders open) after which the engine reconciles over REST.
 WATCHDOG = 30.0
@@ -184,38 +182,6 @@ async def started(manager: ExchangeManager, *, streams: bool = True) -> TraderCo
     return component
 
 
-def _retry_backoff_wake_ms(clock: SimulatedClock) -> int | None:
-    """The earliest wake time of a task sleeping a read's retry backoff on ``clock`` (its innermost
-    awaits are :func:`retry_read` then :meth:`SimulatedClock.sleep`), or None."""
-    wakes = []
-    for task in asyncio.all_tasks():
-        chain = _await_chain(task)
-        if len(chain) < 2 or chain[-2].f_code is not retry_read.__code__:
-            continue
-        wake = _clock_wait_ms(task, clock)
-        if wake is not None:
-            wakes.append(wake)
-    return min(wakes, default=None)
-
-
-async def until_backoffs_pass(
-    condition: Callable[[], Any], clock: SimulatedClock, *, what: str, limit_s: float = 10.0
-) -> None:
-    """Wait (on real loopback I/O) until ``condition()`` holds, moving ``clock`` to a read's retry
-    backoff wake time whenever a task sleeps one (a read timed out on a loaded machine): nothing else
-    moves the clock meanwhile, and no other sleeper's wake is run through. Fails naming ``what`` after
-    ``limit_s`` real seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"not met after {limit_s} s: {what}")
-        wake = _retry_backoff_wake_ms(clock)
-        if wake is not None and wake > clock.now_ms():
-            clock.set_time(wake)
-        await asyncio.sleep(0.005)
-
-
 def resting_buy(server: FakeExchangeServer, symbol_id: str = "BTCUSDT") -> tuple[Decimal, int]:
     """A buy price under the last close that a later candle's low reaches, and the candles to
     advance for it."""
@@ -331,74 +297,6 @@ def assert_no_secret(server: FakeExchangeServer, caplog: pytest.LogCaptureFixtur
         for text in texts:
             leaked = [p for p in pieces if p in text]
             assert not leaked, f"secret piece {leaked[0]!r} in: {text[:200]}"
-
-
-async def drive_task(clock: SimulatedClock, awaitable: Awaitable[T], *, limit_s: float = 30.0) -> T:
-    """Await ``awaitable`` (real loopback I/O) while moving ``clock`` to each pending wake time;
-    fail, showing where it waits, when it has not finished after ``limit_s`` real seconds."""
-    task = asyncio.ensure_future(awaitable)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.005)
-        if loop.time() > deadline:
-            stack = io.StringIO()
-            task.print_stack(file=stack)
-            task.cancel()
-            raise AssertionError(f"not finished after {limit_s} s:\n{stack.getvalue()}")
-        wake = clock.next_wake_ms
-        if wake is not None and not task.done():
-            clock.set_time(wake)
-    return task.result()
-
-
-def _await_chain(task: asyncio.Task[Any]) -> list[Any]:
-    """The frames of the coroutines ``task`` is suspended in, outermost first (``Task.get_stack``
-    shows only the outermost one of a suspended task)."""
-    frames: list[Any] = []
-    coro: Any = task.get_coro()
-    while coro is not None and getattr(coro, "cr_frame", None) is not None:
-        frames.append(coro.cr_frame)
-        coro = getattr(coro, "cr_await", None)
-    return frames
-
-
-def _clock_wait_ms(task: asyncio.Task[Any], clock: SimulatedClock) -> int | None:
-    """The wake time ``task`` itself waits for on ``clock`` (its innermost await is
-    :meth:`SimulatedClock.sleep`, e.g. a read's retry backoff), or None when it waits on anything else."""
-    frames = _await_chain(task)
-    if not frames:
-        return None
-    inner = frames[-1]
-    if inner.f_code is not SimulatedClock.sleep.__code__ or inner.f_locals.get("self") is not clock:
-        return None
-    wake = inner.f_locals.get("wake")
-    return wake if isinstance(wake, int) else None
-
-
-async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limit_s: float = 30.0) -> ExchangeManager:
-    """``builder.build()`` on the simulated ``clock``, moving the clock only when the build itself
-    waits on it (a startup read retried after a timeout sleeps its backoff on the engine clock,
-    which nothing else moves during a build), and only to that wait's wake time: the background
-    tasks' periodic sleeps are not run through. Fails, showing where the build waits, when it has
-    not finished after ``limit_s`` real seconds."""
-    task = asyncio.ensure_future(builder.build())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit_s
-    while not task.done():
-        await asyncio.wait({task}, timeout=0.005)
-        if task.done():
-            break
-        if loop.time() > deadline:
-            where = "\n".join(
-                f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" for f in _await_chain(task)
-            )
-            task.cancel()
-            raise AssertionError(f"the manager's build not finished after {limit_s} s, waiting in:\n{where}")
-        wake = _clock_wait_ms(task, clock)
-        if wake is not None and wake > clock.now_ms():
-            clock.set_time(wake)
-    return task.result()
 
 
 async def settle(seconds: float = 0.05) -> None:
