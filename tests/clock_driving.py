@@ -24,7 +24,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.retry import retry_read
 
-__all__ = ["build_live", "drive_task", "until_backoffs_pass"]
+__all__ = ["build_live", "build_simulated", "drive_task", "until_backoffs_pass", "until_ready"]
 
 T = TypeVar("T")
 
@@ -127,3 +127,23 @@ async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limi
         if wake is not None and wake > clock.now_ms():
             clock.set_time(wake)
     return task.result()
+
+
+async def build_simulated(builder: ot.ExchangeBuilder, *, limit_s: float = 60.0) -> ExchangeManager:
+    """:func:`build_live` on the :class:`SimulatedClock` the builder was given (``with_clock``)."""
+    clock = builder._clock
+    if not isinstance(clock, SimulatedClock):
+        raise TypeError(f"build_simulated needs a builder on a SimulatedClock, not {clock!r}")
+    return await build_live(clock, builder, limit_s=limit_s)
+
+
+async def until_ready(manager: ExchangeManager, *, limit_s: float = 30.0) -> None:
+    """Wait until the manager (started, on a simulated clock) reports every market-data topic
+    ready, running only the retry backoffs of its reads through (see :func:`until_backoffs_pass`)."""
+    clock = manager.clock
+    assert isinstance(clock, SimulatedClock), clock
+    readiness = manager.readiness
+    await until_backoffs_pass(
+        lambda: readiness is None or readiness.is_ready, clock, what="the manager ready", limit_s=limit_s
+    )
+    await manager.wait_ready(timeout=0)

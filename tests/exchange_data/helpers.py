@@ -32,8 +32,9 @@ def make_connector(
     )
 
 
-async def until(condition: Callable[[], Any], *, limit_s: float = 10.0) -> None:
-    """Wait (on real loopback I/O) until ``condition()`` is true; fail after ``limit_s`` seconds."""
+async def until(condition: Callable[[], Any], *, limit_s: float = 30.0) -> None:
+    """Wait (on real loopback I/O) until ``condition()`` is true; fail after ``limit_s`` seconds (a
+    bound for a loaded machine: conditions are met within milliseconds otherwise)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
     while not condition():

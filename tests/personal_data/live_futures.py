@@ -4,7 +4,6 @@ simulated clock started at the venue's time."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -14,6 +13,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.testing import FakeFuturesServer
+from tests.clock_driving import build_simulated, until_ready
 from tests.exchange_data.helpers import until
 
 XRP = "XRP/USDT:USDT"
@@ -43,10 +43,10 @@ def live_futures_builder(venue: FakeFuturesServer, clock: SimulatedClock, **trad
 
 @contextlib.asynccontextmanager
 async def running(builder: ot.ExchangeBuilder) -> AsyncIterator[Any]:
-    """The manager ``builder`` builds, started and ready (within 20 s); stopped on exit."""
-    built = await builder.build()
+    """The manager ``builder`` builds (on its simulated clock), started and ready; stopped on exit."""
+    built = await build_simulated(builder)
     async with built:
-        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+        await until_ready(built)
         yield built
 
 

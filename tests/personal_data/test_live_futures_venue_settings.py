@@ -7,7 +7,6 @@ account: the trader's model follows that."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -21,6 +20,7 @@ from octobot_trading import errors
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide
 from octobot_trading.testing import FakeFuturesServer
+from tests.clock_driving import build_live, until_ready
 from tests.exchange_data.helpers import until
 
 D = Decimal
@@ -47,7 +47,8 @@ async def _client(venue: FakeFuturesServer, key: str, secret: str) -> AsyncItera
 @contextlib.asynccontextmanager
 async def _live_manager(venue: FakeFuturesServer, key: str, secret: str) -> AsyncIterator[Any]:
     clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
-    built = await (
+    built = await build_live(
+        clock,
         ot.ExchangeBuilder("binanceusdm")
         .with_credentials(api_key=key, api_secret=secret)
         .with_market_type("linear")
@@ -57,11 +58,10 @@ async def _live_manager(venue: FakeFuturesServer, key: str, secret: str) -> Asyn
         .with_clock(clock)
         .rest_only(True)
         .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=600.0)
-        .use_real_trader()
-        .build()
+        .use_real_trader(),
     )
     async with built:
-        await asyncio.wait_for(built.wait_ready(timeout=60), 20)
+        await until_ready(built)
         yield built
 
 
