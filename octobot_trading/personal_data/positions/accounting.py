@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
 from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide, TransactionType
-from octobot_trading.errors import ConfigurationError, InsufficientFunds, InvalidOrder, OpenPositionsError
+from octobot_trading.errors import ConfigurationError, InsufficientFunds, OpenPositionsError
 from octobot_trading.personal_data.positions import contract_math as cm
 from octobot_trading.personal_data.positions import fill_planning
+from octobot_trading.personal_data.positions.account_records import (
+    FillResult,
+    FundingPayment,
+    Liquidation,
+    checked_mark,
+)
 from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
@@ -36,49 +41,6 @@ from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 __all__ = ["FillResult", "FundingPayment", "FuturesAccount", "Liquidation"]
 
 _LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
-
-
-@dataclass(frozen=True, slots=True)
-class FillResult:
-    """What one fill did: contracts ``closed`` and ``opened``, gross ``realized_pnl``, ``fee`` paid."""
-
-    fill_id: str
-    symbol: str
-    side: OrderSide
-    contracts: Decimal
-    price: Decimal
-    fee: Decimal
-    realized_pnl: Decimal
-    closed: Decimal
-    opened: Decimal
-    position: Position | None
-    timestamp: int
-
-
-@dataclass(frozen=True, slots=True)
-class FundingPayment:
-    """One funding payment: ``amount`` signed in ``currency`` (negative when the position paid)."""
-
-    timestamp: int
-    symbol: str
-    side: PositionSide
-    rate: Decimal
-    mark_price: Decimal
-    amount: Decimal
-    currency: str
-
-
-@dataclass(frozen=True, slots=True)
-class Liquidation:
-    """A liquidated position: closed at ``price`` losing ``margin_lost`` (settle currency), no fee."""
-
-    timestamp: int
-    symbol: str
-    side: PositionSide
-    size: Decimal
-    price: Decimal
-    margin_lost: Decimal
-    margin_mode: MarginMode
 
 
 class FuturesAccount:
@@ -115,6 +77,7 @@ class FuturesAccount:
         self._reserved: dict[str, tuple[str, Decimal]] = {}
         self._applied: set[str] = set()
         self._bounds: dict[str, tuple[float, float]] = {}
+        self._settle: dict[str, str] = {}  # symbol -> settle currency
         self.transactions = TransactionsManager()
 
     # ----------------------------------------------------------------- reading
@@ -289,31 +252,37 @@ class FuturesAccount:
         """
         if fill_id in self._applied:
             return None
-        if mark is not None:
-            try:  # isolated: no position's valuation enters the margin check
-                self._marks[symbol] = _checked_mark(symbol, mark)
-                result = self.apply_fill(fill_id, symbol, side, contracts, price, timestamp,
-                                         fee_rate=fee_rate, reduce_only=reduce_only,
-                                         position_side=position_side, order_id=order_id)  # fmt: skip
-            finally:
-                self.update_mark(symbol, mark)  # values the positions the fill left untouched (and on refusal)
-            return result
+        if mark is None:
+            return self._apply(fill_id, symbol, side, contracts, price, timestamp, fee_rate, reduce_only,
+                               position_side, order_id)  # fmt: skip
+        exact_mark = checked_mark(symbol, mark)
+        self._marks[symbol] = exact_mark  # isolated: no position's valuation enters the margin check
+        try:
+            return self._apply(fill_id, symbol, side, contracts, price, timestamp, fee_rate, reduce_only,
+                               position_side, order_id)  # fmt: skip
+        finally:
+            self.update_mark(symbol, exact_mark)  # values the positions the fill left untouched (and on refusal)
+
+    def _apply(
+        self,
+        fill_id: str,
+        symbol: str,
+        side: OrderSide | str,
+        contracts: Decimal | int | str,
+        price: Decimal | int | str,
+        timestamp: int,
+        fee_rate: Decimal | int | str,
+        reduce_only: bool,
+        position_side: PositionSide | str | None,
+        order_id: str | None,
+    ) -> FillResult:
         with localcontext(cm.EXACT):
-            reserved = dict(self._reserved)
+            order_side, amount, exact_price, rate = self._inputs(symbol, side, contracts, price, fee_rate)
+            plan = self._plan(symbol, order_side, amount, exact_price, rate, reduce_only, position_side,
+                              ignore_reservation=order_id)  # fmt: skip
+            currency = self._currency(symbol)
             if order_id is not None:
-                reserved.pop(order_id, None)
-            plan = self._plan(
-                symbol,
-                side,
-                contracts,
-                price,
-                fee_rate,
-                reduce_only,
-                position_side,
-                ignore_reservation=order_id,
-            )
-            currency = settle_currency(symbol)
-            self._reserved = reserved
+                self._reserved.pop(order_id, None)
             self._commit(plan)
             self._applied.add(fill_id)
             if plan.realized:
@@ -323,9 +292,9 @@ class FuturesAccount:
             return FillResult(
                 fill_id,
                 symbol,
-                OrderSide(side),
-                to_decimal(contracts, name="amount"),
-                to_decimal(price, name="price"),
+                order_side,
+                amount,
+                exact_price,
                 plan.fee,
                 plan.realized,
                 plan.closed,
@@ -337,7 +306,7 @@ class FuturesAccount:
     # ----------------------------------------------------------------- market events
     def update_mark(self, symbol: str, mark_price: Decimal | int | str) -> None:
         """Set ``symbol``'s mark price: its positions' unrealized PnL and maintenance margin follow."""
-        mark = _checked_mark(symbol, mark_price)
+        mark = checked_mark(symbol, mark_price)
         self._spec(symbol)
         with localcontext(cm.EXACT):
             self._marks[symbol] = mark
@@ -481,13 +450,33 @@ class FuturesAccount:
         positions: Mapping[tuple[str, PositionSide], Position | None],
         reserved: Mapping[str, tuple[str, Decimal]],
         wallet: Decimal | None = None,
+        without: str | None = None,
+        replaced: Mapping[tuple[str, PositionSide], Position | None] | None = None,
     ) -> Decimal:
+        """wallet - Σ initial margins + Σ cross unrealized PnL - Σ reservations of ``currency``;
+        ``replaced``: positions taking these keys' place, ``without``: a reservation left out.
+        (Every term is exact: the order of the sum does not matter.)"""
         total = self.wallet(currency) if wallet is None else wallet
-        for position in self._in_currency(currency, positions):
-            total -= position.initial_margin or ZERO
-            if position.margin_mode is MarginMode.CROSS:
-                total += position.unrealized_pnl or ZERO
-        return total - sum((amount for c, amount in reserved.values() if c == currency), ZERO)
+        for group in (positions, replaced or {}):
+            for key, position in group.items():
+                if position is None or (group is positions and replaced and key in replaced):
+                    continue
+                if self._currency(key[0]) != currency:
+                    continue
+                total -= position.initial_margin or ZERO
+                if position.margin_mode is MarginMode.CROSS:
+                    total += position.unrealized_pnl or ZERO
+        for order_id, (c, amount) in reserved.items():
+            if c == currency and order_id != without:
+                total -= amount
+        return total
+
+    def _currency(self, symbol: str) -> str:
+        """The settle currency of ``symbol`` (kept per symbol)."""
+        currency = self._settle.get(symbol)
+        if currency is None:
+            currency = self._settle[symbol] = settle_currency(symbol)
+        return currency
 
     def _needed(
         self,
@@ -501,58 +490,69 @@ class FuturesAccount:
         without: str | None,
     ) -> Decimal:
         with localcontext(cm.EXACT):
-            plan = self._plan(symbol, side, contracts, price, fee_rate, reduce_only, position_side,
+            order_side, amount, exact_price, rate = self._inputs(symbol, side, contracts, price, fee_rate)
+            plan = self._plan(symbol, order_side, amount, exact_price, rate, reduce_only, position_side,
                               ignore_reservation=without, resting=True)  # fmt: skip
             if not plan.opened:
                 return ZERO
-            reserved = {k: v for k, v in self._reserved.items() if k != without}
-            before = self._available(settle_currency(symbol), self._positions, reserved)
-            return max(before - self._after(plan, reserved, side, to_decimal(price), resting=True), ZERO)
+            before = self._available(self._currency(symbol), self._positions, self._reserved, without=without)
+            return max(before - self._after(plan, without, order_side, exact_price, resting=True), ZERO)
 
-    def _after(self, plan: FillPlan, reserved: dict[str, tuple[str, Decimal]],
-               side: OrderSide | str, price: Decimal, resting: bool) -> Decimal:  # fmt: skip
+    def _after(self, plan: FillPlan, without: str | None, side: OrderSide, price: Decimal, resting: bool) -> Decimal:
         """Margin available after ``plan`` (``resting``: an order to place, at its price: ``unearned_profit``)."""
-        currency = settle_currency(plan.symbol)
-        positions: dict[tuple[str, PositionSide], Position | None] = dict(self._positions)
-        positions.update(plan.positions)
-        after = self._available(currency, positions, reserved, self.wallet(currency) + plan.realized - plan.fee)
+        currency = self._currency(plan.symbol)
+        wallet = self.wallet(currency) + plan.realized - plan.fee
+        after = self._available(currency, self._positions, self._reserved, wallet, without, plan.positions)
         if resting and (mark := self._marks.get(plan.symbol)) is not None:
-            after -= fill_planning.unearned_profit(self.specs[plan.symbol], plan, OrderSide(side), price, mark)
+            after -= fill_planning.unearned_profit(self.specs[plan.symbol], plan, side, price, mark)
         return after
+
+    def _inputs(
+        self, symbol: str, side: OrderSide | str, contracts: Decimal | int | str, price: Decimal | int | str,
+        fee_rate: Decimal | int | str,
+    ) -> tuple[OrderSide, Decimal, Decimal, Decimal]:  # fmt: skip
+        """An order's raw inputs checked and converted, once for every caller (an unknown symbol first)."""
+        self._spec(symbol)
+        return (
+            side if type(side) is OrderSide else OrderSide(side),
+            to_decimal(contracts, name="amount"),
+            to_decimal(price, name="price"),
+            to_decimal(fee_rate, name="fee_rate"),
+        )
 
     def _plan(
         self,
         symbol: str,
-        side: OrderSide | str,
-        contracts: Decimal | int | str,
-        price: Decimal | int | str,
-        fee_rate: Decimal | int | str,
+        side: OrderSide,
+        contracts: Decimal,
+        price: Decimal,
+        fee_rate: Decimal,
         reduce_only: bool,
         position_side: PositionSide | str | None,
         *,
         ignore_reservation: str | None,
         resting: bool = False,
     ) -> FillPlan:
-        """Check and plan one fill from raw inputs (converted here, once for every caller)."""
+        """Check and plan one fill from converted inputs (:meth:`_inputs`), margin included."""
         plan = plan_fill(
-            self._spec(symbol),
-            self._settings_of(symbol),
+            self.specs[symbol],
+            self._settings[symbol],
             self._positions,
             self._marks.get(symbol),
             symbol,
-            OrderSide(side),
-            to_decimal(contracts, name="amount"),
-            (price := to_decimal(price, name="price")),
-            to_decimal(fee_rate, name="fee_rate"),
+            side,
+            contracts,
+            price,
+            fee_rate,
             reduce_only,
             position_side,
         )
         if plan.opened:
-            reserved = {k: v for k, v in self._reserved.items() if k != ignore_reservation}
-            after = self._after(plan, reserved, side, price, resting)
+            after = self._after(plan, ignore_reservation, side, price, resting)
             if after < 0:
-                currency = settle_currency(symbol)
-                free = max(self._available(currency, self._positions, reserved), ZERO)  # (may be < 0: cross loss)
+                currency = self._currency(symbol)
+                # (may be < 0: cross loss)
+                free = max(self._available(currency, self._positions, self._reserved, without=ignore_reservation), ZERO)
                 raise InsufficientFunds(
                     f"not enough {currency} margin: the order needs {decimal_to_str(free - after)}, "
                     f"{decimal_to_str(free)} available",
@@ -590,10 +590,3 @@ class FuturesAccount:
     ) -> None:
         if self.transactions.record(Transaction(tx_id, kind, currency, amount, timestamp, symbol=symbol)):
             self._wallets[currency] = self._wallets.get(currency, ZERO) + amount
-
-
-def _checked_mark(symbol: str, mark_price: Decimal | int | str) -> Decimal:
-    mark = to_decimal(mark_price, name="mark_price")
-    if mark <= 0:
-        raise InvalidOrder(f"mark price must be positive, got {decimal_to_str(mark)}", symbol=symbol)
-    return mark
