@@ -24,7 +24,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.retry import retry_read
 
-__all__ = ["build_live", "build_simulated", "drive_task", "until_backoffs_pass", "until_ready"]
+__all__ = ["build_live", "build_simulated", "drive_task", "pending_wakes", "until_backoffs_pass", "until_ready"]
 
 T = TypeVar("T")
 
@@ -147,3 +147,8 @@ async def until_ready(manager: ExchangeManager, *, limit_s: float = 30.0) -> Non
         lambda: readiness is None or readiness.is_ready, clock, what="the manager ready", limit_s=limit_s
     )
     await manager.wait_ready(timeout=0)
+
+
+def pending_wakes(clock: SimulatedClock) -> list[int]:
+    """The wake times of the tasks sleeping on ``clock`` now, earliest first."""
+    return sorted(wake for wake, _seq, future in clock._sleepers if not future.done())

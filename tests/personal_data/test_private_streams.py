@@ -25,6 +25,7 @@ from octobot_trading.testing.fake_exchange import (
     FakeExchangeServer,
     default_markets,
 )
+from tests.clock_driving import build_live, pending_wakes
 from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
 
@@ -123,7 +124,7 @@ async def _started(manager: Any) -> TraderComponent:
 async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(venue):
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         await _started(manager)
         price, steps = _resting_buy(server)
@@ -147,7 +148,7 @@ async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(ve
 async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(venue):
     server, streams, _user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         await _started(manager)
         price, steps = _resting_buy(server)
@@ -173,7 +174,7 @@ async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied
     stream's fill and the reply's fill are one fill."""
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -200,7 +201,7 @@ async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied
 async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(venue):
     server, streams, _user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         price, steps = _resting_buy(server)
@@ -222,7 +223,7 @@ async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, ca
     caplog.set_level(logging.DEBUG)
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -260,7 +261,7 @@ async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_re
     the stream): the missing fill is read over REST at once, with the venue's price and fee."""
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -290,7 +291,7 @@ async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_re
 async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -309,7 +310,8 @@ async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
         dropped_at = clock.now_ms()
         await user_data.disconnect()
         await until(lambda: streams_.reconnect_at_ms is not None)  # down, waiting to reconnect
-        await asyncio.sleep(0.02)  # the poll loop woke and sleeps again, at the normal pace
+        normal_wake = dropped_at + int(HOUR * 1000)
+        await until(lambda: normal_wake in pending_wakes(clock))  # the poll loop woke, sleeps at the normal pace
         clock.set_time(dropped_at + int(HOUR * 1000))  # long before the streaming pace's wake
         await until(lambda: len(polls) == 1)
         await until(lambda: streams_.healthy and streams_.connects == 2)  # reconnected meanwhile
@@ -321,7 +323,7 @@ async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
 async def test_a_flapping_stream_reconnects_with_a_growing_backoff(venue):
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -347,7 +349,7 @@ async def test_a_flapping_stream_reconnects_with_a_growing_backoff(venue):
 async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -355,7 +357,7 @@ async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
         price, steps = _resting_buy(server)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
         await until(lambda: user_data.events_sent >= 2)
-        await asyncio.sleep(0.05)  # the NEW report crosses the loopback
+        await until(lambda: order.exchange_order_id in streams_._orders)  # the NEW report crossed the loopback
         user_data.stalled = True  # connected, answering, but every event is dropped
         server.advance(steps)
         await asyncio.sleep(0.05)
@@ -374,7 +376,7 @@ async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
 async def test_a_quiet_account_without_open_orders_is_not_reconciled_by_the_watchdog(venue):
     server, streams, _user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
+    manager = await build_live(clock, _builder(server, streams, clock))
     try:
         component = await _started(manager)
         streams_ = component.account_streams
@@ -391,7 +393,7 @@ async def test_a_quiet_account_without_open_orders_is_not_reconciled_by_the_watc
 async def test_rest_only_polls_the_account_without_streams(venue):
     server, streams, user_data = venue
     clock = _clock(server)
-    manager = await _builder(server, streams, clock).rest_only(True).build()
+    manager = await build_live(clock, _builder(server, streams, clock).rest_only(True))
     try:
         component = manager.get_component("trader", TraderComponent)
         assert component.account_streams is None and component.current_poll_seconds == HOUR
@@ -420,7 +422,7 @@ async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
             .with_clock(clock)
             .with_trading_config(account_poll_seconds=HOUR, streaming_poll_seconds=STREAMING_POLL)
         )
-        manager = await builder.use_real_trader().build()
+        manager = await build_live(clock, builder.use_real_trader())
         try:
             component = manager.get_component("trader", TraderComponent)
             streams = component.account_streams
