@@ -11,16 +11,19 @@ learn here, under the component's sync lock:
 * a position that disappears or shrinks without the trader asking is looked up in the venue's
   liquidation history (``fetch_my_liquidations`` since the last one seen): each new liquidation is
   kept in :attr:`LiveFuturesSync.liquidations` and passed to the positions manager's liquidation
-  listeners as an ``accounting.Liquidation`` (its ``margin_lost``: the initial margin the venue
-  last reported for the position, else the loss from its entry price, linear contracts);
+  listeners as an ``accounting.Liquidation`` (its ``margin_lost``: what the venue's fills of the
+  forced-liquidation order report lost — minus their realized PnL, plus their fees in the settle
+  currency — else the initial margin the venue last reported for the position, else the loss from
+  its entry price, linear contracts);
 * funding payments (``fetch_funding_history`` since the last one seen, at most every
   ``funding_poll_seconds``, and whenever asked with ``force``) are recorded in
   the transactions manager as ``FUNDING_FEE`` transactions (id ``funding:<venue id>``, recorded
   once); the balance itself comes from the venue's balances.
 
 Each new liquidation is also recorded as a ``LIQUIDATION`` transaction (id ``liquidation:<venue
-id>``, in the settle currency, amount: minus the margin lost when the position was known here,
-else 0), so like funding it is recorded once.
+id>``, in the settle currency, amount: minus the margin lost, 0 only when neither the venue's
+fills nor the position tell it), so like funding it is recorded once. A liquidation made while the
+engine was down (read at a restart, the position never seen) thus gets its real cost too.
 
 Liquidations and funding payments the venue's histories hold at the first read belong to before
 this session: they are remembered, never recorded or announced. With storage, the account's file
@@ -235,11 +238,12 @@ class LiveFuturesSync:
             self._liquidations_supported = False
             self._log.info("no liquidation history on this venue: %s", exc)
             return []
-        for row in rows:  # the next read starts at the newest seen (other symbols' too: paging)
-            self._liquidations_since = max(self._liquidations_since or 0, row.timestamp)
         new = [x for x in rows if x.id not in self._liquidation_ids and self._wanted(x.symbol)]
         known = {(p.symbol, p.side.value): p for p in shrunk or []}
-        local = [self._as_local(x, known.get((x.symbol, x.side))) for x in new]
+        # (read before anything changes: a failed read leaves the cursor where it was, to retry)
+        local = [self._as_local(x, known.get((x.symbol, x.side)), await self._reported_loss(x)) for x in new]
+        for row in rows:  # the next read starts at the newest seen (other symbols' too: paging)
+            self._liquidations_since = max(self._liquidations_since or 0, row.timestamp)
         transactions = self.personal_data.transactions_manager
         for liquidation, as_local in zip(new, local, strict=True):
             self._liquidation_ids.add(liquidation.id)
@@ -264,11 +268,31 @@ class LiveFuturesSync:
         await self._positions.notify_liquidations(local)
         return new
 
+    async def _reported_loss(self, liquidation: ExchangeLiquidation) -> Decimal | None:
+        """The margin ``liquidation`` cost as the venue reports it: minus the realized PnL of its
+        forced order's fills, plus their fees in the settle currency (None when the venue's fills
+        of that order, or their realized PnL, cannot be read)."""
+        try:
+            trades = await self.exchange.fetch_my_trades(liquidation.symbol, liquidation.timestamp)
+        except NotSupported:
+            return None
+        fills = [t for t in trades if t.order_id == liquidation.id]
+        if not fills or any(t.realized_pnl is None for t in fills):
+            return None
+        settle = settle_currency(liquidation.symbol)
+        realized = sum((t.realized_pnl or ZERO for t in fills), ZERO)
+        fees = sum((t.fee for t in fills if t.fee is not None and t.fee_currency == settle), ZERO)
+        return max(ZERO, fees - realized)
+
     @staticmethod
-    def _as_local(liquidation: ExchangeLiquidation, position: Position | None) -> Liquidation:
+    def _as_local(
+        liquidation: ExchangeLiquidation, position: Position | None, reported: Decimal | None = None
+    ) -> Liquidation:
         side = PositionSide(liquidation.side) if liquidation.side in ("long", "short") else PositionSide.BOTH
         lost = ZERO
-        if position is not None and position.initial_margin is not None:
+        if reported is not None:  # what the venue's fills of the forced order realized
+            lost = reported
+        elif position is not None and position.initial_margin is not None:
             lost = position.initial_margin
         elif (
             position is not None and position.entry_price is not None and contract_kind(liquidation.symbol) == "linear"

@@ -406,6 +406,7 @@ class CCXTAdapter:
             fee_currency=fee_currency,
             timestamp=_int(raw.get("timestamp"), "trade.timestamp") or 0,
             taker_or_maker=TradeType(role) if role in ("maker", "taker") else None,
+            realized_pnl=_realized_pnl(raw),
         )
 
     # -- transfers ---------------------------------------------------------------------------
@@ -465,3 +466,12 @@ def _leverage_range(low: Decimal | None, high: Decimal | None) -> dict[str, str]
     ``MarketInfo.extra`` as ``min_leverage`` / ``max_leverage`` (absent when not stated)."""
     stated = {"min_leverage": low, "max_leverage": high}
     return {name: decimal_to_str(value) for name, value in stated.items() if value is not None and value > 0}
+
+
+def _realized_pnl(raw: Mapping[str, Any]) -> Decimal | None:
+    """A contract fill's realized PnL as the venue reports it (not in ccxt's unified trade: the raw
+    reply's ``realizedPnl``, Binance futures); None for a spot fill or when not reported."""
+    info = raw.get("info")
+    if ":" not in str(raw.get("symbol") or "") or not isinstance(info, Mapping):
+        return None
+    return to_dec(info.get("realizedPnl"), f"trade {raw.get('id')!r} realizedPnl", required=False)
