@@ -1,6 +1,6 @@
 """The engine on the fake COIN-M venue for the live inverse futures tests: ``ExchangeBuilder("binancecoinm")``
 on ``BTC/USD:BTC`` (100 USD contracts margined in BTC) with 1h candles, the real trader and the real
-ccxt client on loopback (REST only), on a simulated clock started at the venue's time."""
+ccxt client on loopback (REST only by default), on a simulated clock started at the venue's time."""
 
 from __future__ import annotations
 
@@ -20,8 +20,11 @@ def coinm_clock(venue: FakeCoinMServer) -> SimulatedClock:
     return SimulatedClock(venue.market(VENUE_ID).now_ms)
 
 
-def coinm_builder(venue: FakeCoinMServer, clock: SimulatedClock, poll_seconds: float) -> ot.ExchangeBuilder:
-    """The builder on ``venue``'s account (REST only, the account polled every ``poll_seconds``)."""
+def coinm_builder(
+    venue: FakeCoinMServer, clock: SimulatedClock, poll_seconds: float, *, rest_only: bool = True, **trading_config: Any
+) -> ot.ExchangeBuilder:
+    """The builder on ``venue``'s account (the account polled every ``poll_seconds``; REST only unless
+    ``rest_only`` is False; ``trading_config`` goes to ``with_trading_config``)."""
     return (
         ot.ExchangeBuilder("binancecoinm")
         .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
@@ -31,9 +34,11 @@ def coinm_builder(venue: FakeCoinMServer, clock: SimulatedClock, poll_seconds: f
         .with_ccxt_options({**venue.ccxt_config(), "rateLimit": 1, "timeout": 3000})
         .with_client_hook(venue.client_hook)
         .with_clock(clock)
-        .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=poll_seconds)
+        .with_trading_config(
+            order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=poll_seconds, **trading_config
+        )
         .use_real_trader()
-        .rest_only(True)
+        .rest_only(rest_only)
     )
 
 

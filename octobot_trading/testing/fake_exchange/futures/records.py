@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from octobot_trading.util.decimals import ZERO, decimal_to_str, divide_to_step
 
-__all__ = ["AlgoOrder", "ForceOrder", "FuturesFill", "FuturesOrder", "Income"]
+__all__ = ["AlgoOrder", "ForceOrder", "FuturesFill", "FuturesOrder", "Income", "base_value", "mean_fill_price"]
 
 _S = decimal_to_str
 _AVG_STEP = Decimal("1e-18")
@@ -32,6 +32,19 @@ def base_value(quantity: Decimal, contract_size: Decimal, price: Decimal) -> Dec
 ORDER_TYPES = ("LIMIT", "MARKET")
 #: Conditional order types, accepted only by ``POST /fapi/v1/algoOrder``.
 ALGO_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET")
+
+
+def mean_fill_price(fills: list[FuturesFill]) -> Decimal:
+    """The average price of ``fills`` (0 for none): quantity-weighted (linear), harmonic (inverse);
+    exact, rounded once to 1e-18."""
+    total = sum((Fraction(f.qty) for f in fills), Fraction(0))
+    if not total:
+        return ZERO
+    if fills[0].contract_size is None:
+        mean = sum((Fraction(f.qty) * Fraction(f.price) for f in fills), Fraction(0)) / total
+    else:
+        mean = total / sum((Fraction(f.qty) / Fraction(f.price) for f in fills), Fraction(0))
+    return divide_to_step(Decimal(mean.numerator), Decimal(mean.denominator), _AVG_STEP)
 
 
 @dataclass

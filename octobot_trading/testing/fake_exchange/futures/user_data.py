@@ -25,6 +25,11 @@ come as bare JSON objects:
   the wallet ``wb`` / cross wallet ``cw`` of every margin asset and the positions of the account
   (a position just closed is sent once with ``pa`` 0).
 
+On the COIN-M venue (:class:`~octobot_trading.testing.fake_exchange.futures.coinm.FakeCoinMServer`)
+the same stream serves ``ccxt.pro.binancecoinm``: the listen key comes from ``/dapi/v1/listenKey``
+and the client connects to ``ws://127.0.0.1:<port>/ws/<key>`` (its ``wss://dstream.binance.com/ws``
+pointed here); amounts are contracts, wallets and PnL in the base coin, ``ap`` the harmonic mean.
+
 Test controls, like the spot stream's: :meth:`FakeFuturesUserData.disconnect` closes every
 connection; ``stalled = True`` keeps connections open but drops every event; ``drop_next = n``
 drops the next ``n`` events; ``connections`` counts connections ever opened,
@@ -35,22 +40,28 @@ from __future__ import annotations
 
 import json
 import secrets
-from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from octobot_trading.enums import MarginMode, PositionSide
 from octobot_trading.testing.fake_exchange.common import QueuedSocket, SocketServer
-from octobot_trading.testing.fake_exchange.futures.records import AlgoOrder, FuturesFill, FuturesOrder
+from octobot_trading.testing.fake_exchange.futures.records import (
+    AlgoOrder,
+    FuturesFill,
+    FuturesOrder,
+    mean_fill_price,
+)
 from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
 from octobot_trading.testing.fake_exchange.state import FakeExchangeError
-from octobot_trading.util.decimals import ZERO, decimal_to_str, divide_to_step
+from octobot_trading.util.decimals import ZERO, decimal_to_str
 
 __all__ = ["FakeFuturesUserData"]
 
 _S = decimal_to_str
 PATH = "/private/ws"
+#: Where ``ccxt.pro.binancecoinm`` opens the COIN-M stream: ``wss://dstream.binance.com/ws/<listenKey>``.
+COINM_PATH = "/ws/{listen_key}"
 
 
 class _Connection(QueuedSocket):
@@ -76,10 +87,11 @@ class FakeFuturesUserData(SocketServer[_Connection]):
         self._open: dict[str, set[tuple[str, str]]] = {}
         server.add_routes(
             [
-                web.post("/fapi/v1/listenKey", self._new_key),
-                web.put("/fapi/v1/listenKey", self._keep_alive),
-                web.delete("/fapi/v1/listenKey", self._close_key),
+                web.post(f"{server.api_root}/v1/listenKey", self._new_key),
+                web.put(f"{server.api_root}/v1/listenKey", self._keep_alive),
+                web.delete(f"{server.api_root}/v1/listenKey", self._close_key),
                 web.get(PATH, self._handle),
+                web.get(COINM_PATH, self._handle),
             ]
         )
         self.venue.order_listeners.append(self._on_order)
@@ -123,7 +135,7 @@ class FakeFuturesUserData(SocketServer[_Connection]):
 
     # -- connections ----------------------------------------------------------------------
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        api_key = self._keys.get(request.query.get("listenKey", ""))
+        api_key = self._keys.get(request.match_info.get("listen_key") or request.query.get("listenKey", ""))
         if api_key is None:
             return web.json_response({"code": -1125, "msg": "This listenKey does not exist."}, status=400)
         return await self.serve(request, lambda ws: _Connection(ws, api_key), lambda _conn, _text: None)
@@ -170,8 +182,7 @@ class FakeFuturesUserData(SocketServer[_Connection]):
         index = order.fills.index(fill) + 1 if fill is not None else len(order.fills)
         done = order.fills[:index]
         cumulative = sum((f.qty for f in done), ZERO)
-        quote = sum((f.qty * f.price for f in done), ZERO)
-        average = divide_to_step(quote, cumulative, Decimal("1e-18")) if cumulative else ZERO
+        average = mean_fill_price(done)
         return {
             "e": "ORDER_TRADE_UPDATE",
             "E": now,
