@@ -14,7 +14,9 @@
   and position mode the venue holds for each traded contract (read at start, before readiness);
   on a venue where the position mode is one setting of the whole account (Binance), it then
   applies to every contract and setting it for one symbol sets it for all;
-* **order checks** before anything changes — hedge mode needs ``position_side`` (``LONG`` /
+* **order checks** before anything changes — a contract order naming a sub-portfolio is refused
+  (``ConfigurationError(field="sub_portfolio")``: one position and one margin wallet per account
+  cannot be split); hedge mode needs ``position_side`` (``LONG`` /
   ``SHORT``) and one-way mode refuses it (``InvalidOrder(limit="position_side")``); a
   ``reduce_only`` order that would open, grow or flip a position is refused
   (``InvalidOrder(limit="reduce_only")``), judged on the positions the venue last reported,
@@ -212,6 +214,14 @@ class FuturesTrading:
     def check(self, order: Order) -> None:
         """Refuse (``InvalidOrder``, nothing changed) an order breaking the position mode or ``reduce_only``."""
         symbol, side = order.symbol, order.position_side
+        if order.sub_portfolio is not None:
+            raise ConfigurationError(
+                f"a {symbol} order cannot use the sub-portfolio {order.sub_portfolio!r}: the venue holds one "
+                "position per contract and one margin wallet for the whole account, so positions, margin, "
+                "PnL, funding and liquidations cannot be split between sub-portfolios",
+                field="sub_portfolio",
+                symbol=symbol,
+            )
         hedge = self.position_mode(symbol) is PositionMode.HEDGE
         if hedge and side not in (_LONG, _SHORT):
             raise InvalidOrder(
