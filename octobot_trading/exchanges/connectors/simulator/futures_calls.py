@@ -313,6 +313,8 @@ class FuturesCandleMatcher:
     def __init__(self, connector: FuturesCalls) -> None:
         self.connector = connector
         self.engine = connector.engine
+        # the engine's on_candle taken apart (MatchingEngine.replay_parts: its dicts for life)
+        self._last_close, self._books, self._walk = connector.engine.replay_parts()
 
     @property
     def partial_fill_fraction(self) -> Decimal | None:
@@ -323,11 +325,17 @@ class FuturesCandleMatcher:
         self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float, volume: float | None = None
     ) -> Awaitable[None] | None:
         """Match resting orders, then the futures events of contract symbols with positions."""
-        walk = self.engine.on_candle(symbol, time_ms, open, high, low, close, volume)
+        self._last_close[symbol] = close  # MatchingEngine.on_candle, inlined (replay_parts)
+        book = self._books.get(symbol)
+        walk = None
+        if book is not None and not (low > book.lo and high < book.hi):
+            walk = self._walk(symbol, book, time_ms, open, high, low, close, volume, None)
         venue = self.connector.futures
         if venue is None or symbol not in venue.specs:
             return walk
         if walk is None:  # no fill: the candle events run here, a push only when something changed
+            if venue.skip_lazy_candle(symbol, time_ms, high, low, close):
+                return None
             done = venue.on_candle(symbol, time_ms, open, high, low, close, lazy=True)
             return None if done is None else self.connector.push_positions(done)
         return self._events(walk, symbol, time_ms, open, high, low, close)

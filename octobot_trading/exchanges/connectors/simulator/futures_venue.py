@@ -40,6 +40,7 @@ import bisect
 import math
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from octobot_trading.enums import MarginMode, OrderSide, OrderStatus, PositionMode, PositionSide, TradeType
@@ -53,9 +54,10 @@ from octobot_trading.personal_data.positions.accounting import (
     FuturesAccount,
     Liquidation,
 )
+from octobot_trading.personal_data.positions.contract_math import ACCOUNTING_STEP
 from octobot_trading.personal_data.positions.position import Position, stamped
-from octobot_trading.util.contract_spec import ContractSpec, settle_currency
-from octobot_trading.util.decimals import ZERO, decimal_from_data_float
+from octobot_trading.util.contract_spec import ContractSpec, contract_kind, settle_currency
+from octobot_trading.util.decimals import ZERO, decimal_from_data_float, divide_to_step
 from octobot_trading.util.market_spec import MarketSpec
 
 __all__ = [
@@ -104,8 +106,23 @@ def exchange_position(position: Position, now_ms: int | None = None) -> Exchange
 def record_contract_fill(
     record: SimOrder, trade_id: str, result: FillResult, role: TradeType, now: int
 ) -> ExchangeTrade:
-    """Update the venue's ``record`` of an order with one accounted contract fill; return the trade."""
+    """Update the venue's ``record`` of an order with one accounted contract fill; return the trade.
+
+    The order's average fill price is the contract-weighted mean of its fill prices for a linear
+    contract and the contract-weighted harmonic mean for an inverse one (the rule of a position's
+    entry price, docs/futures.md): ``Σ contracts / Σ (contracts / price)``, computed exactly and
+    rounded once to the accounting step (when the fills differ in price).
+    """
     currency = settle_currency(result.symbol)
+    if contract_kind(result.symbol) == "inverse":
+        value = Fraction(result.contracts) / Fraction(result.price)
+        before = record.fill_value
+        record.fill_value = value if before is None else before + value
+        if before is not None and (
+            record.average is not None or Fraction(record.filled) / before != Fraction(result.price)
+        ):  # (fills all at one price: cost / filled is that price exactly)
+            mean = Fraction(record.filled + result.contracts) / record.fill_value
+            record.average = divide_to_step(Decimal(mean.numerator), Decimal(mean.denominator), ACCOUNTING_STEP)
     record.filled += result.contracts
     record.cost += result.contracts * result.price
     record.fee += result.fee
@@ -394,12 +411,7 @@ class FuturesVenue:
         given and values it exactly only when it is next needed (an order, a fill, a read of the
         positions or balances, a funding or liquidation event), and returns None.
         """
-        quiet = self._quiet.get(symbol) if lazy else None
-        if quiet is not None and low > quiet[0] and high < quiet[1] and time_ms < quiet[2]:
-            # known to only move the mark: no liquidation price reached, no funding due, no cross
-            # position, no mark candles (what the full path below decides, in the same order)
-            self._last_close[symbol] = time_ms
-            self._pending_mark[symbol] = close
+        if lazy and self.skip_lazy_candle(symbol, time_ms, high, low, close):
             return None
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
@@ -449,6 +461,20 @@ class FuturesVenue:
             self._positions_changed()
         self.liquidations.extend(done)
         return done
+
+    def skip_lazy_candle(
+        self, symbol: str, time_ms: int, high: float | Decimal, low: float | Decimal, close: float | Decimal
+    ) -> bool:
+        """Take a lazy candle (``on_candle(..., lazy=True)``) that is known to only move the mark —
+        no liquidation bound reached, no funding due, no cross position, no mark candles, as the
+        full path found on an earlier candle with the same positions — and return True; False (nothing
+        done) when :meth:`on_candle` must judge it."""
+        quiet = self._quiet.get(symbol)
+        if quiet is not None and low > quiet[0] and high < quiet[1] and time_ms < quiet[2]:
+            self._last_close[symbol] = time_ms
+            self._pending_mark[symbol] = close
+            return True
+        return False
 
     def _next_funding_time(self, symbol: str, data: Any, previous: int) -> int:
         """The first funding time after ``previous`` (cached until paid)."""

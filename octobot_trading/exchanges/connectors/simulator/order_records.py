@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
@@ -45,10 +46,12 @@ class SimOrder:
 
     __slots__ = (
         "_view",
+        "average",
         "client_order_id",
         "cost",
         "fee",
         "fee_currency",
+        "fill_value",
         "filled",
         "id",
         "owner",
@@ -69,6 +72,10 @@ class SimOrder:
         self.status = _OPEN
         self.filled = ZERO
         self.cost = ZERO
+        #: Average fill price when it is not ``cost / filled`` (an inverse contract's harmonic mean)
+        self.average: Decimal | None = None
+        #: An inverse contract's Σ (contracts / price) of the fills, exact (None before a fill)
+        self.fill_value: Fraction | None = None
         self.fee = ZERO
         self.fee_currency: str | None = None
         self.reserved = ZERO
@@ -107,7 +114,7 @@ class SimOrder:
             amount=amount,
             filled=self.filled,
             remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED) else ZERO,
-            average=self.cost / self.filled if self.filled else None,
+            average=self.average if self.average is not None else self.cost / self.filled if self.filled else None,
             fee=self.fee,
             timestamp=self.timestamp,
             fee_currency=self.fee_currency,
