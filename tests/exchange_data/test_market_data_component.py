@@ -15,6 +15,7 @@ from octobot_trading.exchange_data.market_data_component import MarketDataCompon
 from octobot_trading.exchange_data.payloads import CandleUpdate
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.clock_driving import build_simulated
 
 from .helpers import until
 
@@ -43,7 +44,7 @@ async def test_paper_manager_rest_only_gets_ready_and_candles_flow(server):
     market = server.state.markets["BTCUSDT"]
     clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
     before = set(asyncio.all_tasks())
-    manager = await _builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}).build()
+    manager = await build_simulated(_builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}))
     try:
         component = manager.get_component("exchange_data")
         assert isinstance(component, MarketDataComponent) and not component.websockets
@@ -84,7 +85,7 @@ async def test_wait_ready_times_out_naming_missing_topics(server):
     market = server.state.markets["BTCUSDT"]
     clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
     server.faults.drop_before(path="/api/v3/klines", times=None)  # candles never arrive
-    manager = await _builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}).build()
+    manager = await build_simulated(_builder(server, clock).rest_only().use_simulated_trader({"USDT": "10000"}))
     try:
         start = clock.now_ms()
         waiter = asyncio.ensure_future(manager.wait_ready(timeout=30))
@@ -109,12 +110,11 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
         market = server.state.markets["BTCUSDT"]
         clock = SimulatedClock(int(market.current[0]) + H1 + 5_000)
         before = set(asyncio.all_tasks())
-        manager = await (
+        manager = await build_simulated(
             _builder(server, clock)
             .with_client_hook(streams.client_hook)
             .with_websocket_options(expected_interval=3600)  # the replay moves when the test does
             .use_simulated_trader({"USDT": "10000"})
-            .build()
         )
         try:
             component = manager.get_component("exchange_data")

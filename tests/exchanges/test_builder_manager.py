@@ -20,6 +20,7 @@ from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.types import MarketInfo, Ticker
 from octobot_trading.exchanges.venues import BinanceExchange
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.exchange_data.helpers import until
 
 from .conftest import FAST
 
@@ -84,7 +85,7 @@ def journal() -> Iterator[list[str]]:
 async def test_done_when_flow_real_trader(server: FakeExchangeServer) -> None:
     manager = await _builder(server).build()
     async with manager:
-        await manager.wait_ready(timeout=5)
+        await manager.wait_ready(timeout=30)
         assert isinstance(manager, ot.ExchangeManager) and manager.id in ot.exchanges_registry
         assert ot.exchanges_registry.get(manager.id) is manager
         assert manager in ot.exchanges_registry.get_by_name("binance")
@@ -274,11 +275,12 @@ async def test_manager_context_manager_and_readiness(server: FakeExchangeServer)
     manager.readiness.require("custom")
     async with manager as entered:
         assert entered is manager and manager.is_running
+        await until(lambda: manager.readiness.missing == ("custom",))  # the venue's topics came (loaded machine)
         with pytest.raises(errors.ReadinessTimeout) as caught:
             await manager.wait_ready(timeout=0.2)
         assert caught.value.missing == ("custom",)
         manager.readiness.mark_ready("custom")
-        await manager.wait_ready(timeout=7)
+        await manager.wait_ready(timeout=30)
     assert not manager.is_running and manager.id not in ot.exchanges_registry
 
 

@@ -25,6 +25,7 @@ from octobot_trading.testing.fake_exchange import (
     FakeExchangeServer,
     default_markets,
 )
+from tests.clock_driving import build_simulated
 from tests.exchanges.conftest import FIXTURES, drive
 from tests.faults.conftest import (
     ORDER_PATH,
@@ -70,9 +71,9 @@ async def test_grid_places_the_other_levels_and_retries_a_level_refused_by_a_rat
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await (
+    manager = await build_simulated(
         live_builder(venue, clock).rest_only(True).with_time_frames(["5m"]).use_trading_mode(GridTradingMode, GRID)
-    ).build()
+    )
     async with manager:
         await started(manager, streams=False)
         for background in manager.get_component("exchange_data").updaters:
@@ -93,9 +94,9 @@ async def test_grid_retries_a_level_refused_because_the_venue_was_unreachable(ve
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
-    manager = await (
+    manager = await build_simulated(
         live_builder(venue, clock).rest_only(True).with_time_frames(["5m"]).use_trading_mode(GridTradingMode, GRID)
-    ).build()
+    )
     async with manager:
         await started(manager, streams=False)
         for background in manager.get_component("exchange_data").updaters:

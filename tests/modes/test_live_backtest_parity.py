@@ -20,6 +20,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater, RestTickerUpdater
 from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.testing.fake_exchange import DEFAULT_DATA_DIR, FakeExchangeServer, default_markets
+from tests.clock_driving import build_simulated, until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "scripted_sma.py"
@@ -66,7 +67,7 @@ async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[s
     candles = markets[0].candles
     clock = SimulatedClock(candles[start_index][0] + HOUR)
     async with FakeExchangeServer(markets, start_index=start_index) as server:
-        manager = await (
+        manager = await build_simulated(
             ExchangeBuilder("binance")
             .with_symbols([SYMBOL])
             .with_time_frames(["1h"])
@@ -77,10 +78,9 @@ async def _paper(mode: type, config: dict[str, Any], start_index: int) -> dict[s
             .use_simulated_trader(starting_portfolio=START)
             .with_trading_config(fees={"maker": FEES.maker, "taker": FEES.taker})
             .use_trading_mode(mode, config)
-            .build()
         )
         async with manager:
-            await manager.wait_ready(timeout=30)
+            await until_ready(manager)
             updaters = manager.get_component("exchange_data").updaters
             updater = next(u for u in updaters if isinstance(u, RestCandlesUpdater))
             # Each pass below is one step of the venue's time. The pollers' own loops would wake on every

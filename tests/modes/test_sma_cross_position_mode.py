@@ -17,6 +17,7 @@ from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.modes.context import ModeContext
 from octobot_trading.modes.sma_cross import SmaCrossMode
 from octobot_trading.testing import FakeFuturesServer
+from tests.clock_driving import build_simulated
 from tests.testing.conftest import futures_venue
 
 __all__ = ["futures_venue"]
@@ -47,7 +48,7 @@ async def _decide(manager: Any, sma: SmaCrossMode, action: DecisionAction, price
 async def test_sma_cross_trades_contracts_in_the_position_mode_set_through_the_trader(
     futures_venue: FakeFuturesServer, mode: PositionMode
 ) -> None:
-    manager: Any = await _paper(futures_venue).build()
+    manager: Any = await build_simulated(_paper(futures_venue))
     async with manager:
         await manager.trader.set_position_mode(XRP, mode)
         context = ModeContext.from_manager(manager)

@@ -22,6 +22,7 @@ from octobot_trading.testing.fake_exchange import (
     FakeExchangeServer,
     default_markets,
 )
+from tests.clock_driving import build_simulated
 from tests.exchanges.conftest import FIXTURES
 from tests.faults.conftest import Venue, assert_engine_matches_venue, assert_no_secret, live_builder, sim_clock
 
@@ -50,7 +51,7 @@ def _reachable(server: FakeExchangeServer, side: str) -> tuple[Decimal, int]:
 async def test_a_fill_landing_between_the_order_sync_and_the_balance_read_is_applied_once(venue, caplog, side):
     caplog.set_level(logging.INFO)
     server = venue.server
-    manager = await live_builder(venue, sim_clock(server)).rest_only(True).build()
+    manager = await build_simulated(live_builder(venue, sim_clock(server)).rest_only(True))
     async with manager:
         price, steps = _reachable(server, side)
         order = await manager.trader.create_order("limit", side, "BTC/USDT", "0.002", price)

@@ -76,7 +76,7 @@ async def test_paper_trader_reads_the_market_data_layer(server):
     )
     manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
     async with manager:
-        await manager.wait_ready(timeout=10)
+        await manager.wait_ready(timeout=30)
         symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
         assert symbol_data.mark_price is not None
         price_of, price_events_for = manager.trader.price_of, manager.trader.price_events_for
@@ -95,7 +95,7 @@ async def test_real_trader_self_manages_the_types_binance_lacks(server):
     )
     manager = await builder.use_real_trader().build()
     async with manager:
-        await manager.wait_ready(timeout=10)
+        await manager.wait_ready(timeout=30)
         trader = manager.trader
         assert trader.supported_order_types == manager.exchange.supported_order_types
         assert OrderType.STOP_LOSS not in trader.supported_order_types
@@ -152,7 +152,7 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
     )
     manager = await builder.use_simulated_trader(starting_portfolio={"USDT": "1000"}).build()
     async with manager:
-        await manager.wait_ready(timeout=10)
+        await manager.wait_ready(timeout=30)
         symbol_data = manager.exchange_symbols_data.get("BTC/USDT")
         mark = symbol_data.mark_price
         venue, price_of = manager.exchange.connector, manager.trader.price_of

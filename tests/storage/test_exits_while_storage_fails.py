@@ -81,7 +81,7 @@ async def test_a_price_trigger_firing_while_writes_fail_still_sends_its_order(se
     path = tmp_path / "state.sqlite"
     manager = await builder_for(server).use_real_trader().with_time_frames(["5m"]).with_storage(path).build()
     async with manager:
-        await manager.wait_ready(timeout=10)
+        await manager.wait_ready(timeout=30)
         storage = manager.get_component("storage", StorageComponent)
         storage.flush_seconds = 3600
         await manager.trader.create_order("market", "buy", "BTC/USDT", "0.001")

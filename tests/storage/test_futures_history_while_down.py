@@ -19,6 +19,7 @@ from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.storage import SqliteStore
 from octobot_trading.testing import FakeFuturesServer
 from octobot_trading.testing.engine_process import EngineProcess, EngineSpec
+from tests.clock_driving import build_simulated
 from tests.testing.conftest import futures_venue, usdm_client
 
 __all__ = ["futures_venue"]
@@ -31,7 +32,7 @@ POLL_SECONDS = 600.0
 @contextlib.asynccontextmanager
 async def _live(venue: FakeFuturesServer, path: Path) -> AsyncIterator[Any]:
     clock = SimulatedClock(venue.market("XRPUSDT").now_ms)
-    built = await (
+    built = await build_simulated(
         ot.ExchangeBuilder("binanceusdm")
         .with_credentials(api_key=venue.api_key, api_secret=venue.api_secret)
         .with_market_type("linear")
@@ -43,7 +44,6 @@ async def _live(venue: FakeFuturesServer, path: Path) -> AsyncIterator[Any]:
         .with_trading_config(order_safety={"max_price_age_seconds": 10**10}, account_poll_seconds=POLL_SECONDS)
         .use_real_trader()
         .with_storage(path)
-        .build()
     )
     async with built:
         yield built

@@ -12,13 +12,14 @@ import pytest
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.storage import StorageComponent
+from tests.clock_driving import build_simulated
 from tests.storage.conftest import builder_for, other_tasks
 
 HOUR_MS = 3_600_000
 
 
 async def _manager(server: Any, path: Path, clock: SimulatedClock, **history: Any) -> Any:
-    return await builder_for(server).with_clock(clock).use_real_trader().with_storage(path, **history).build()
+    return await build_simulated(builder_for(server).with_clock(clock).use_real_trader().with_storage(path, **history))
 
 
 def _changes(rows: list[Any]) -> list[tuple[str | None, str]]:

@@ -18,6 +18,7 @@ from octobot_trading.enums import MarginMode, OrderStatus, PositionMode, Positio
 from octobot_trading.errors import StorageError
 from octobot_trading.testing import FakeFuturesServer
 from octobot_trading.testing.engine_process import futures_account_of
+from tests.clock_driving import build_simulated
 from tests.storage.test_futures_history_while_down import _killed_engine
 from tests.testing.conftest import futures_venue
 
@@ -79,7 +80,7 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
     futures_venue: FakeFuturesServer, tmp_path: Path
 ) -> None:
     venue, path = futures_venue, tmp_path / "paper-futures.sqlite"
-    manager = await _paper(venue, path).build()
+    manager = await build_simulated(_paper(venue, path))
     async with manager:
         trader = manager.trader
         await trader.set_leverage(XRP, "5")
@@ -101,7 +102,7 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
         before = _state(manager)
         assert before["wallets"]["USDT"] != D(1000)
 
-    manager = await _paper(venue, path).build()
+    manager = await build_simulated(_paper(venue, path))
     async with manager:
         assert _state(manager) == before
         restored = manager.exchange_personal_data.orders_manager.get(resting.id)
@@ -119,7 +120,7 @@ async def test_a_restarted_paper_futures_engine_has_the_same_positions_wallet_an
         ]
         after_fill = _state(manager)
 
-    manager = await _paper(venue, path).build()
+    manager = await build_simulated(_paper(venue, path))
     async with manager:
         assert _state(manager) == after_fill
 
@@ -128,7 +129,7 @@ async def test_an_invalid_stored_position_is_refused_naming_the_file_and_nothing
     futures_venue: FakeFuturesServer, tmp_path: Path
 ) -> None:
     venue, path = futures_venue, tmp_path / "paper-futures.sqlite"
-    manager = await _paper(venue, path).build()
+    manager = await build_simulated(_paper(venue, path))
     async with manager:
         await manager.trader.create_order("market", "buy", XRP, "100")
     with sqlite3.connect(path) as db:
@@ -140,7 +141,7 @@ async def test_an_invalid_stored_position_is_refused_naming_the_file_and_nothing
             db.execute("SELECT * FROM futures_wallets").fetchall(),
         )
     with pytest.raises(StorageError) as refused:
-        await _paper(venue, path).build()
+        await build_simulated(_paper(venue, path))
     assert str(path) in str(refused.value) and "PositionRow" in str(refused.value)
     with sqlite3.connect(path) as db:
         after = db.execute("SELECT * FROM positions").fetchall(), db.execute("SELECT * FROM futures_wallets").fetchall()
@@ -154,7 +155,7 @@ async def test_a_paper_futures_position_survives_a_kill_right_after_its_fill(
     venue, path = futures_venue, tmp_path / "paper-futures.sqlite"
     killed = await _killed_engine(venue, path, paper=True)
     assert killed["positions"] and killed["positions"][0][:3] == [XRP, "long", "100"]
-    manager = await _paper(venue, path).build()
+    manager = await build_simulated(_paper(venue, path))
     async with manager:
         assert _values(futures_account_of(manager)) == _values(killed)  # the same amounts (Decimal equality)
         assert manager.trader.futures.leverage(XRP) == D(5)

@@ -101,7 +101,7 @@ async def test_price_triggered_order_is_rearmed_after_restart(server, tmp_path):
     threshold = (last * D("0.5")).quantize(D("0.01"))
     manager = await builder.build()
     async with manager:
-        await manager.wait_ready(timeout=10)
+        await manager.wait_ready(timeout=30)
         order = await manager.trader.create_order(
             "limit", "buy", "BTC/USDT", "0.001", threshold, price_trigger=PriceTrigger(threshold, above=False)
         )
