@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -39,7 +40,7 @@ from octobot_trading.errors import ConfigurationError
 if TYPE_CHECKING:
     from octobot_trading.exchanges.rest_exchange import RestExchange
 
-__all__ = ["COMMANDS", "DEMO_DATA", "parse_portfolio", "parse_since"]
+__all__ = ["COMMANDS", "DEMO_DATA", "check_output_path", "parse_portfolio", "parse_since", "write_output"]
 
 DEMO_DATA = Path(__file__).resolve().parent.parent / "data" / "BTC_USDT-1h.json.gz"
 PROGRESS_MIN_CANDLES = 20_000
@@ -54,6 +55,33 @@ def parse_portfolio(items: list[str] | None) -> dict[str, str]:
             raise ConfigurationError(f"--portfolio expects CURRENCY=AMOUNT, got {item!r}", field="portfolio")
         portfolio[currency.strip().upper()] = amount.strip()
     return portfolio
+
+
+def check_output_path(path: str | Path, option: str) -> Path:
+    """Return ``path`` if a file can be written there, else ``ConfigurationError`` naming ``option``.
+
+    Called before a command's work starts, so that a result is not computed only to be lost.
+    """
+    target = Path(path)
+    reason = None
+    if target.is_dir():
+        reason = "is a directory"
+    elif not target.parent.is_dir():
+        reason = f"its directory {str(target.parent)!r} does not exist"
+    elif not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        reason = "is not writable"
+    if reason is not None:
+        raise ConfigurationError(f"{option} {str(target)!r}: {reason}", field=option.lstrip("-"))
+    return target
+
+
+def write_output(write: Callable[[Path], Path], path: str | Path, option: str) -> Path:
+    """Run ``write(path)``; an OS error (disk full, permissions changed since the check) becomes a
+    ``ConfigurationError`` naming ``option``."""
+    try:
+        return write(Path(path))
+    except OSError as exc:
+        raise ConfigurationError(f"{option} {str(path)!r}: cannot write: {exc}", field=option.lstrip("-")) from None
 
 
 def parse_since(text: str) -> int:
@@ -113,6 +141,7 @@ def _run(
     from octobot_trading.backtesting.report import write_report
     from octobot_trading.backtesting.runner import run_backtest
 
+    check_output_path(args.report, "--report")
     mode = ot.modes.resolve_mode(mode_name)
     fees = ot.Fees(maker=args.maker_fee, taker=args.taker_fee)
     progress = _Progress(not args.no_progress and data.total_candles >= PROGRESS_MIN_CANDLES)
@@ -131,7 +160,7 @@ def _run(
     finally:
         progress.close()
     _print_result(result)
-    path = write_report(result, args.report)
+    path = write_output(lambda target: write_report(result, target), args.report, "--report")
     print(f"report written to {path.resolve()}")
     return 0
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import itertools
-import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, overload
 
 from octobot_trading.backtesting.sweep_metrics import LOWER_IS_BETTER, METRIC_COLUMNS
+from octobot_trading.backtesting.sweep_ray import check_address, start_ray
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.util.decimals import decimal_to_str
@@ -44,9 +44,6 @@ if TYPE_CHECKING:
     from octobot_trading.util.market_spec import MarketSpec
 
 __all__ = ["LOWER_IS_BETTER", "METRIC_COLUMNS", "SweepResult", "SweepRow", "SweepTable", "run_sweep"]
-
-
-_RAY_MISSING = "parameter sweeps need Ray: pip install 'octobot_trading[sweep]'"
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,9 +239,10 @@ class SweepResult:
     exchange, symbols, time_frames, candles
         What the data held.
     workers
-        Number of CPUs of the Ray cluster the sweep ran on.
+        Number of CPUs of the Ray cluster the sweep ran on (0 when its mode refused every
+        combination's config, so that no backtest ran and Ray was not needed).
     cluster_address
-        Address of that cluster (``host:port`` of its control store).
+        Address of that cluster (``host:port`` of its control store; empty when Ray was not needed).
     elapsed_s
         Wall-clock time of the sweep (Ray start-up included when the sweep started Ray).
     """
@@ -370,35 +368,23 @@ def run_combination(
     return _outcome(result)
 
 
-def _import_ray() -> Any:
-    try:
-        import ray
-    except ModuleNotFoundError as exc:
-        if exc.name != "ray":
-            raise
-        raise ConfigurationError(_RAY_MISSING, field="ray") from exc
-    return ray
+def _check_inputs(data: Any, trading_mode: Any, address: Any) -> None:
+    """Refuse, before any work, what is not a sweep's data, mode class or Ray address."""
+    from octobot_trading.backtesting.candle_data import CandleData
+    from octobot_trading.modes.base import AbstractTradingMode
 
-
-def _start_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
-    """Return ``(ray, started_here)``: the initialised Ray module and whether this call started it."""
-    if address is None and "ray" not in sys.modules:
-        # a local sweep stays on loopback and sends no usage statistics (read when Ray is imported)
-        os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
-        os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    ray = _import_ray()
-    if ray.is_initialized():
-        return ray, False
-    if address is None:
-        ray.init(
-            num_cpus=workers or os.cpu_count() or 1,
-            include_dashboard=False,
-            log_to_driver=False,
-            configure_logging=False,
+    if not isinstance(trading_mode, type) or not issubclass(trading_mode, AbstractTradingMode):
+        raise ConfigurationError(
+            f"trading_mode must be a trading mode class (an AbstractTradingMode subclass), got {trading_mode!r}",
+            field="trading_mode",
         )
-    else:
-        ray.init(address=address, log_to_driver=False, configure_logging=False)
-    return ray, True
+    if not isinstance(data, CandleData):
+        raise ConfigurationError(
+            f"data must be a CandleData (e.g. CandleData.from_file(path)), got {type(data).__name__} {data!r:.80}",
+            field="data",
+        )
+    if address is not None:
+        check_address(address)
 
 
 def _error_row(index: int, params: dict[str, Any], config: dict[str, Any], exc: BaseException) -> SweepRow:
@@ -452,6 +438,7 @@ slippage_percent, equity_points, partial_fill_fraction
     progress
         Show a tqdm bar of completed combinations on stderr.
     """
+    _check_inputs(data, trading_mode, address)
     checked = validate_grid(trading_mode, grid)
     base = dict(mode_config or {})
     if workers is not None and (not isinstance(workers, int) or isinstance(workers, bool) or workers < 1):
@@ -487,17 +474,19 @@ slippage_percent, equity_points, partial_fill_fraction
 
     clock = LiveClock()
     started = clock.monotonic()
-    ray, started_here = _start_ray(address, workers)
-    try:
-        cluster_cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
-        cluster_address = str(ray.get_runtime_context().gcs_address)
-        # Ray runs at most one task per CPU; queueing every combination lets a worker start its next one at
-        # once. With an existing cluster, ``workers`` caps how many are sent at a time.
-        limit = workers if workers is not None and not started_here else max(1, len(pending))
-        await _run_tasks(ray, data, trading_mode, pending, options, rows, limit, progress, len(combos))
-    finally:
-        if started_here:
-            ray.shutdown()
+    cluster_cpus, cluster_address = 0, ""
+    if pending:  # when every config was refused, nothing needs Ray
+        ray, started_here = start_ray(address, workers)
+        try:
+            cluster_cpus = int(ray.cluster_resources().get("CPU", 1)) or 1
+            cluster_address = str(ray.get_runtime_context().gcs_address)
+            # Ray runs at most one task per CPU; queueing every combination lets a worker start its next one
+            # at once. With an existing cluster, ``workers`` caps how many are sent at a time.
+            limit = workers if workers is not None and not started_here else max(1, len(pending))
+            await _run_tasks(ray, data, trading_mode, pending, options, rows, limit, progress, len(combos))
+        finally:
+            if started_here:
+                ray.shutdown()
     table = SweepTable([rows[index] for index in range(len(combos))], list(checked))
     return SweepResult(
         table=table,

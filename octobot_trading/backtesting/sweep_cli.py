@@ -14,11 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from octobot_trading.backtesting.cli import parse_portfolio
+from octobot_trading.backtesting.cli import check_output_path, parse_portfolio, write_output
 from octobot_trading.errors import ConfigurationError
 
 __all__ = ["COMMANDS", "parse_grid"]
@@ -112,7 +113,7 @@ def _print_table(result: Any, metric: str, top: int) -> None:
             cells.append(f"failed: {row.error}")
         lines.append(cells)
     widths = [
-        max(len(header[i]), *(len(line[i]) for line in lines if len(line) == len(header))) for i in range(len(header))
+        max([len(header[i]), *(len(line[i]) for line in lines if len(line) == len(header))]) for i in range(len(header))
     ]
     for line in [header, *lines]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip())
@@ -130,6 +131,8 @@ def _run_sweep(args: argparse.Namespace) -> int:
         raise ConfigurationError(
             f"unknown metric {args.metric!r}; metrics: {', '.join(METRIC_COLUMNS)}", field="metric"
         )
+    check_output_path(args.csv, "--csv")  # before the combinations run: their results must not be lost
+    check_output_path(args.report, "--report")
     mode = ot.modes.resolve_mode(args.mode)  # the backtest command's resolution
     config = _read_config(args.config)
     portfolio = parse_portfolio(args.portfolio)
@@ -155,10 +158,16 @@ def _run_sweep(args: argparse.Namespace) -> int:
         f"{result.workers} workers, {result.elapsed_s:.1f} s"
     )
     _print_table(result, args.metric, max(1, args.top))
-    csv_path = result.to_csv(args.csv)
-    report = result.write_report(args.report, metric=args.metric, x=args.x, y=args.y)
+    csv_path = write_output(result.to_csv, args.csv, "--csv")
     print(f"table written to {csv_path.resolve()}")
+    report = write_output(
+        lambda target: result.write_report(target, metric=args.metric, x=args.x, y=args.y), args.report, "--report"
+    )
     print(f"report written to {report.resolve()}")
+    if result.table and failed == len(result.table):
+        first = result.table[0].error
+        print(f"error: every one of the {failed} combinations failed (first: {first})", file=sys.stderr)
+        return 2
     return 0
 
 
