@@ -163,6 +163,9 @@ class CandleSeries:
         return series
 
 
+_COLUMNS = ("timestamp", "open", "high", "low", "close", "volume")
+
+
 def _first(mask: npt.NDArray[np.bool_]) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -171,20 +174,18 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
     path = s.source
     if len(s) == 0:
         raise DataFileError("no candles", path=path)
-    for name, column in (
-        ("open", s.opens),
-        ("high", s.highs),
-        ("low", s.lows),
-        ("close", s.closes),
-        ("volume", s.volumes),
-    ):
+    # the file's column names when a reader says them (err.column), else the canonical ones
+    names = list(s.report.columns) if s.report is not None and len(s.report.columns) == 6 else list(_COLUMNS)
+    for index, column in enumerate((s.opens, s.highs, s.lows, s.closes, s.volumes), start=1):
+        name, role = names[index], _COLUMNS[index]
         bad = ~np.isfinite(column)
         if bad.any():
-            raise DataFileError(f"{name} is not a finite number", path=path, row=_first(bad))
-        if name != "volume" and (column <= 0).any():
-            raise DataFileError(f"{name} must be positive", path=path, row=_first(column <= 0))
+            raise DataFileError(f"{role} is not a finite number", path=path, row=_first(bad), column=name)
+        if role != "volume" and (column <= 0).any():
+            raise DataFileError(f"{role} must be positive", path=path, row=_first(column <= 0), column=name)
     if (s.volumes < 0).any():
-        raise DataFileError("volume must not be negative", path=path, row=_first(s.volumes < 0))
+        raise DataFileError("volume must not be negative", path=path, row=_first(s.volumes < 0), column=names[5])
+    time_name = names[0]
     inconsistent = (s.lows > np.minimum(s.opens, s.closes)) | (s.highs < np.maximum(s.opens, s.closes))
     if inconsistent.any():
         raise DataFileError("inconsistent candle: need low <= open, close <= high", path=path, row=_first(inconsistent))
@@ -194,12 +195,13 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
             f"open time not aligned on {s.time_frame} boundaries",
             path=path,
             row=_first(s.times % min(tf_ms, 86_400_000) != 0),
+            column=time_name,
         )
     steps = np.diff(s.times)
     if (steps == 0).any():
-        raise DataFileError("duplicate timestamp", path=path, row=_first(steps == 0) + 1)
+        raise DataFileError("duplicate timestamp", path=path, row=_first(steps == 0) + 1, column=time_name)
     if (steps < 0).any():
-        raise DataFileError("rows are not sorted by time", path=path, row=_first(steps < 0) + 1)
+        raise DataFileError("rows are not sorted by time", path=path, row=_first(steps < 0) + 1, column=time_name)
     if s.time_frame is TimeFrame.MO1:
         return []
     if (steps % tf_ms != 0).any():
@@ -207,6 +209,7 @@ def _validate(s: CandleSeries, allow_gaps: bool) -> list[Gap]:
             f"step between rows is not a whole number of {s.time_frame} candles",
             path=path,
             row=_first(steps % tf_ms != 0) + 1,
+            column=time_name,
         )
     gap_rows = np.flatnonzero(steps != tf_ms)
     gaps = [Gap(int(s.times[i]), int(s.times[i + 1]), int(steps[i] // tf_ms) - 1) for i in gap_rows]

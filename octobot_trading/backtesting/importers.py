@@ -76,7 +76,9 @@ _UNIT_NAMES = {"s": "epoch-s", "ms": "epoch-ms", "us": "epoch-us", "ns": "epoch-
 _CLASS_UNITS = ("s", "ms", "us", "ns")
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)(?:_(?P<settle>[A-Za-z0-9]+))?-(?P<tf>\d+[mhdwM])")
 _DUMP_NAME = re.compile(r"^[A-Za-z0-9]+-(?P<tf>\d+[mhdwM])-\d{4}-\d{2}")
-_DATA_LIKE = re.compile(r'^\s*"?\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\d{4}-\d{2}-\d{2}.*)\s*"?\s*$')
+_DATA_LIKE = re.compile(
+    r'^\s*"?\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\d{4}-\d{2}-\d{2}.*)\s*"?\s*$', re.ASCII
+)
 
 
 @dataclass(slots=True)
@@ -211,6 +213,10 @@ class _TimeReader:
         self.unit = time_unit
         self.given = time_unit is not None
         self.required = "ms" if name.lower() == "timestamp_ms" else None
+        if self.given and self.required is not None and time_unit != self.required:
+            raise DataFileError(
+                f"column {name}: holds ms by its name, not time_unit={time_unit!r}", path=self.path, column=name
+            )
         self.hint = self.required or default_unit
         self.iso: bool | None = None
         self.with_offset = True
@@ -226,7 +232,17 @@ class _TimeReader:
             return ms
         slow, mantissa, decimals, ok = epoch_to_ms(block, column, strict=self.strict)
         classes = unit_of(mantissa, decimals, ok, slow)
-        if not self.given:
+        if self.given:  # the caller's unit is for values too small to say theirs: others must agree
+            expected = _CLASS_UNITS.index(self.unit or "")
+            differs = (classes >= 0) & (classes != expected)
+            if differs.any():
+                index = int(np.flatnonzero(differs)[0])
+                found = int(classes[index])
+                said = (
+                    f"is in {_CLASS_UNITS[found]} by its magnitude" if found <= 3 else "is too large for an epoch time"
+                )
+                raise BadField(index, f"timestamp {said}, not in {self.unit} as time_unit= says")
+        else:
             first = int(classes[0])
             if self.unit is None:
                 if first < 0 and self.hint is None:
@@ -365,12 +381,14 @@ def _csv_columns(path: Path, time_unit: str | None, price_only: bool = False) ->
             lines, ends_with_newline = _count_lines(handle)
             chunks = _normalised(line_chunks(handle))
             head, skipped = next(chunks, b""), 0
-            while True:  # leading blank lines
-                stripped = head.lstrip(b"\n")
-                skipped += len(head) - len(stripped)
+            while True:  # leading blank lines (empty, or spaces and tabs only)
+                stripped = head.lstrip(b" \t\n")
                 if stripped:
-                    head = stripped
+                    cut = head.rfind(b"\n", 0, len(head) - len(stripped)) + 1
+                    skipped += head.count(b"\n", 0, cut)
+                    head = head[cut:]
                     break
+                skipped += head.count(b"\n")
                 more = next(chunks, None)
                 if more is None:
                     raise DataFileError("no candles", path=source)
@@ -381,7 +399,7 @@ def _csv_columns(path: Path, time_unit: str | None, price_only: bool = False) ->
                 first = next(csv.reader([first_line.decode("utf-8")]))
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
-            if all(_DATA_LIKE.match(f) for f in first):
+            if _DATA_LIKE.match(first[0]):  # an open time first: no header (bad values are errors of row 0)
                 layout, picks, body = _headerless(first, source), list(range(6)), head
                 names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
             else:

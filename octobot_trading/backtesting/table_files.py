@@ -3,7 +3,9 @@
 ``pyarrow`` is an optional dependency (``pip install 'octobot_trading[arrow]'``): the columns
 are already typed there, so they go straight into the candle arrays. The open-time column may
 be an Arrow timestamp (freqtrade's ``date``), epoch numbers (unit detected as for CSV) or
-ISO-8601 text; values may be any numeric type and are converted to float64.
+ISO-8601 text (read by the CSV reader's rules: an offset is applied, dates without one are
+UTC); values may be any numeric type and are converted to float64 (a float32 value through
+its own shortest text, so ``100.1`` stays ``100.1``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from octobot_trading.backtesting.candle_series import LoadReport
+from octobot_trading.backtesting.text_columns import PAD, BadField, Block, iso_to_ms, magnitude_classes
 from octobot_trading.errors import DataFileError
 
 __all__ = ["SUFFIXES", "Table", "read_table"]
@@ -23,7 +26,8 @@ SUFFIXES = (".feather", ".arrow", ".ipc", ".parquet")
 _TIME_NAMES = ("timestamp", "timestamp_ms", "time", "date", "datetime", "open_time")
 _VALUE_NAMES = ("open", "high", "low", "close", "volume")
 _UNIT_MS = {"s": (1000, 1), "ms": (1, 1), "us": (1, 1000), "ns": (1, 1_000_000)}
-_EDGES = ((10**8, "s"), (10**11, "ms"), (10**14, "us"), (10**17, "ns"))
+_UNITS = ("s", "ms", "us", "ns")
+_ISO_BLOCK_ROWS = 65_536
 
 
 @dataclass(slots=True)
@@ -69,40 +73,101 @@ def _first_null(column: Any) -> int | None:
     return int(np.flatnonzero(column.is_null().to_numpy(zero_copy_only=False))[0])
 
 
-def _epoch_ms(values: np.ndarray[Any, Any], unit: str | None, source: str, name: str) -> tuple[Any, str]:
+def _epoch_ms(
+    values: np.ndarray[Any, Any], unit: str | None, source: str, name: str, *, given: bool = False
+) -> tuple[Any, str]:
+    """Exact open times in ms of epoch numbers in ``unit`` (detected from their magnitude when None).
+
+    ``given``: the unit came from the caller (``time_unit=``), for values too small to say
+    theirs; a value whose magnitude says another unit is refused. A ``timestamp_ms`` column
+    must hold milliseconds.
+    """
+
+    def refuse(message: str, row: int | None) -> DataFileError:
+        return DataFileError(f"column {name}: {message}", path=source, row=row, column=name)
+
     if values.dtype.kind == "f":
-        if not np.isfinite(values).all() or (values != np.round(values)).any():
-            bad = np.flatnonzero(~np.isfinite(values) | (values != np.round(values)))
-            raise DataFileError(
-                f"column {name}: timestamp is not a whole number", path=source, row=int(bad[0]), column=name
-            )
-        values = values.astype(np.int64)
+        bad = ~np.isfinite(values) | (values != np.round(values))
+        if bad.any():
+            raise refuse("timestamp is not a whole number", int(np.flatnonzero(bad)[0]))
+        if (np.abs(values) >= 2.0**63).any():
+            raise refuse("timestamp too large for an epoch time", int(np.flatnonzero(np.abs(values) >= 2.0**63)[0]))
     values = values.astype(np.int64)
+    required = "ms" if name.strip().lower() == "timestamp_ms" else None
+    if given and required is not None and unit != required:
+        raise refuse(f"holds ms by its name, not time_unit={unit!r}", None)
+    classes = magnitude_classes(values.astype(np.float64))
     if unit is None:
-        first = abs(int(values[0]))
-        unit = next((u for edge, u in reversed(_EDGES) if first >= edge), None)
-        if unit is None or first >= 10**20:
-            raise DataFileError(
-                f"column {name}: cannot tell the time unit of {first}: give time_unit=", path=source, row=0, column=name
-            )
-        low = dict((u, e) for e, u in _EDGES)[unit]
-        odd = (np.abs(values) < low) | (np.abs(values) >= low * 1000)
+        first = int(classes[0])
+        if first < 0:
+            raise refuse(f"cannot tell the time unit of {int(values[0])}: give time_unit=", 0)
+        if first > 3:
+            raise refuse("timestamp too large for an epoch time", 0)
+        unit = _UNITS[first]
+        if required is not None and unit != required:
+            raise refuse(f"holds times in {unit}, not ms", 0)
+        odd = classes != first
         if odd.any():
-            raise DataFileError(
-                f"column {name}: mixed or ambiguous time units",
-                path=source,
-                row=int(np.flatnonzero(odd)[0]),
-                column=name,
-            )
+            raise refuse("mixed or ambiguous time units", int(np.flatnonzero(odd)[0]))
+    elif given:
+        expected = _UNITS.index(unit)
+        odd = (classes >= 0) & (classes != expected)
+        if odd.any():
+            row = int(np.flatnonzero(odd)[0])
+            found = int(classes[row])
+            said = f"is in {_UNITS[found]} by its magnitude" if found <= 3 else "is too large for an epoch time"
+            raise refuse(f"timestamp {said}, not in {unit} as time_unit= says", row)
     num, den = _UNIT_MS[unit]
     if den > 1 and (values % den != 0).any():
-        raise DataFileError(
-            f"column {name}: timestamp is not a whole number of ms",
-            path=source,
-            row=int(np.flatnonzero(values % den != 0)[0]),
-            column=name,
-        )
+        raise refuse("timestamp is not a whole number of ms", int(np.flatnonzero(values % den != 0)[0]))
     return values * num // den, f"epoch-{unit}"
+
+
+def _iso_text_ms(column: Any, pa: Any, source: str, name: str) -> tuple[np.ndarray[Any, Any], bool]:
+    """Open times of an ISO-8601 text column, read by the CSV reader's rules (``iso_to_ms``).
+
+    The column's UTF-8 bytes and offsets go straight into the reader's field bounds, in blocks
+    of rows (bounded temporaries). Returns the times and whether every date carried an offset.
+    """
+    array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if pa.types.is_string(array.type):
+        array = array.cast(pa.large_string())  # 64-bit offsets, one code path
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[array.offset : array.offset + len(array) + 1]
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, np.uint8)
+    times = np.empty(len(array), dtype=np.int64)
+    with_offset = True
+    for first in range(0, len(array), _ISO_BLOCK_ROWS):
+        last = min(first + _ISO_BLOCK_ROWS, len(array))
+        lo, hi = int(offsets[first]), int(offsets[last])
+        buffer = np.concatenate([np.frombuffer(PAD, dtype=np.uint8), data[lo:hi]])
+        starts = (offsets[first:last] - lo).reshape(1, -1)
+        ends = (offsets[first + 1 : last + 1] - lo).reshape(1, -1)
+        try:
+            ms, all_offsets = iso_to_ms(Block(buffer, starts, ends, first), 0)
+        except BadField as bad:
+            raise DataFileError(
+                f"column {name}: {bad.message}", path=source, row=first + bad.index, column=name
+            ) from None
+        times[first:last] = ms
+        with_offset &= all_offsets
+    return times, with_offset
+
+
+def _values(column: Any, pa: Any) -> np.ndarray[Any, Any]:
+    """A value column as float64; a float32 / float16 value keeps its own shortest text.
+
+    ``100.1`` stored as float32 is ``100.09999847...``: widening it gives that float64, whose
+    shortest text is not ``100.1``. Going through the narrow float's shortest text (which reads
+    back to the same narrow float) gives the float64 of ``100.1``, so the Decimal is the file's.
+    """
+    kind = column.type
+    if pa.types.is_float32(kind):
+        return np.array(column.cast(pa.string()).cast(pa.float64()).to_numpy(), dtype=np.float64, copy=True)
+    if pa.types.is_float16(kind):
+        narrow = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float16)
+        return narrow.astype(str).astype(np.float64)
+    return np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64, copy=True)
 
 
 def read_table(path: Path, time_unit: str | None = None) -> Table:
@@ -133,16 +198,15 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
         if kind.tz is None:
             notes = ("timestamps without time zone were read as UTC",)
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        times, time_format = _epoch_ms(time_column.to_numpy(), time_unit, source, picked[0])
+        raw = np.asarray(time_column.to_numpy())
+        times, time_format = _epoch_ms(raw, time_unit, source, picked[0], given=time_unit is not None)
+        if time_unit is not None:
+            notes = (f"time unit {time_unit} given by the caller",)
     elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        try:
-            parsed = pa.compute.cast(time_column, pa.timestamp("us", tz="UTC"))
-        except pa.ArrowException as exc:
-            raise DataFileError(
-                f"column {picked[0]}: not ISO-8601 dates ({exc})", path=source, column=picked[0]
-            ) from exc
-        times, _ = _epoch_ms(parsed.cast(pa.int64()).to_numpy(), "us", source, picked[0])
+        times, with_offset = _iso_text_ms(time_column, pa, source, picked[0])
         time_format = "iso-8601"
+        if not with_offset:
+            notes = ("dates without a UTC offset were read as UTC",)
     else:
         raise DataFileError(
             f"column {picked[0]}: unsupported type {kind} for open times", path=source, column=picked[0]
@@ -154,7 +218,7 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
             pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)
         ):
             raise DataFileError(f"column {name}: not numbers ({column.type})", path=source, column=name)
-        columns.append(np.array(column.cast(pa.float64()).to_numpy(), dtype=np.float64, copy=True))
+        columns.append(_values(column, pa))
     fmt = "parquet" if path.name.lower().endswith(".parquet") else "feather"
     report = LoadReport(source, fmt, "table", tuple(picked), time_format, table.num_rows, "pyarrow", notes)
     return Table(np.array(times, dtype=np.int64, copy=True), columns, report)

@@ -36,6 +36,7 @@ __all__ = [
     "iso_to_ms",
     "json_blocks",
     "line_chunks",
+    "magnitude_classes",
     "parse_floats",
     "parse_numbers",
 ]
@@ -71,8 +72,9 @@ _TOP = np.uint64(56)
 _AFTER_HI = np.uint64(0x100F0E0D0C0B0A09)
 _AFTER_LO = np.uint64(0x0807060504030201)
 
-_CSV_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
-_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+# ASCII digits only: ``\d`` of a ``str`` pattern (and ``float()``) also take other scripts' digits
+_CSV_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 
 # unit -> (lowest value of its range, ms per unit as a fraction num/den)
 EPOCH_UNITS: dict[str, tuple[int, int, int]] = {
@@ -185,7 +187,7 @@ def _slow_number(text: str, strict: bool) -> str | None:
     if strict:
         return text if _JSON_NUMBER.fullmatch(text) else None
     if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1].strip()
+        text = text[1:-1].strip(" \t")
     return text if _CSV_NUMBER.fullmatch(text) else None
 
 
@@ -234,14 +236,21 @@ def epoch_to_ms(block: Block, column: int, *, strict: bool) -> tuple[list[Decima
     return slow, mantissa, decimals, ok
 
 
-def unit_of(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None) -> npt.NDArray[np.int8]:
+_EDGES = np.array([float(EPOCH_UNITS[u][0]) for u in ("s", "ms", "us", "ns")] + [1e20])
+
+
+def magnitude_classes(whole: F64) -> npt.NDArray[np.int8]:
     """Magnitude class of each epoch number: 0 s, 1 ms, 2 µs, 3 ns, -1 too small, 4 too large."""
+    return (np.searchsorted(_EDGES, whole, side="right") - 1).astype(np.int8)
+
+
+def unit_of(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None) -> npt.NDArray[np.int8]:
+    """Magnitude class of each epoch number (see :func:`magnitude_classes`)."""
     plain = not decimals.any()
     whole = (mantissa if plain else mantissa // _P10[np.minimum(decimals, 18)]).astype(np.float64)
     if slow is not None:
         whole[~ok] = [float(d) for d in slow]  # inf for absurd magnitudes: refused as too large
-    edges = np.array([float(EPOCH_UNITS[u][0]) for u in ("s", "ms", "us", "ns")] + [1e20])
-    return (np.searchsorted(edges, whole, side="right") - 1).astype(np.int8)
+    return magnitude_classes(whole)
 
 
 def epoch_ms(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None, unit: str) -> I64:
@@ -271,8 +280,49 @@ def epoch_ms(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None
 _ISO_DAY = 86_400_000
 
 
+def _utc_offsets(chars: U8, length: I64) -> tuple[I64, I64]:
+    """Read and blank (in place) each date's UTC offset: ``(offset in minutes, characters it took)``.
+
+    An offset is the text from a ``+`` / ``-`` after the date part to the end: ``+hh:mm``,
+    ``+hhmm`` or ``+hh`` with hours up to 23 and minutes up to 59; any other text after a sign
+    is refused (:class:`BadField`). Dates without offset get ``(0, 0)``.
+    """
+    count, width = chars.shape
+    columns = np.arange(width)[None, :]
+    signs = ((chars == ord("+")) | (chars == ord("-"))) & (columns > 10)
+    has_offset = signs.any(axis=1)
+    if not has_offset.any():
+        return np.zeros(count, dtype=np.int64), np.zeros(count, dtype=np.int64)
+    rows = np.arange(count)
+    sign_at = width - 1 - np.argmax(signs[:, ::-1], axis=1)  # the last sign of each date
+    size = length - sign_at - 1  # characters after the sign
+
+    def digit(k: int | I64) -> I64:
+        return chars[rows, np.minimum(sign_at + k, width - 1)].astype(np.int64) - 48
+
+    colon = (size == 5) & (chars[rows, np.minimum(sign_at + 3, width - 1)] == ord(":"))
+    with_minutes = (size == 4) | colon
+    h1, h2 = digit(1), digit(2)
+    m1 = np.where(with_minutes, digit(np.where(colon, 4, 3)), 0)
+    m2 = np.where(with_minutes, digit(np.where(colon, 5, 4)), 0)
+    ok = (size == 2) | with_minutes
+    for value in (h1, h2, m1, m2):
+        ok &= (value >= 0) & (value <= 9)
+    hours, minutes = h1 * 10 + h2, m1 * 10 + m2
+    ok &= (hours <= 23) & (minutes <= 59)
+    bad = has_offset & ~ok
+    if bad.any():
+        raise BadField(
+            int(np.flatnonzero(bad)[0]), "bad UTC offset in date (+hh:mm, +hhmm or +hh; hours 00-23, minutes 00-59)"
+        )
+    sign = np.where(chars[rows, sign_at] == ord("-"), -1, 1)
+    offset_min = np.where(has_offset, sign * (hours * 60 + minutes), 0)
+    chars[(columns >= sign_at[:, None]) & has_offset[:, None]] = 0
+    return offset_min.astype(np.int64), np.where(has_offset, size + 1, 0).astype(np.int64)
+
+
 def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
-    """Parse ISO-8601 dates (``2021-12-31``, ``2021-12-31 23:01:00.000000``, ``...T...Z``, ``...+02:00``).
+    """Parse ISO-8601 dates (``2021-12-31``, ``2021-12-31 23:01:00.000000``, ``...T...Z``, ``...+02:00``, ``...+0200``).
 
     Returns the open times in ms and whether every date carried an explicit UTC offset. A date
     without offset is read as UTC. :class:`BadField` names the first field that is not a date.
@@ -290,20 +340,12 @@ def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
     chars[np.arange(width)[None, :] >= length[:, None]] = 0
     last = chars[rows, length - 1]
     zulu = last == ord("Z")
-    sign_at = np.maximum(length - 6, 0)
-    sign = chars[rows, sign_at]
-    has_offset = ((sign == ord("+")) | (sign == ord("-"))) & (chars[rows, np.maximum(length - 3, 0)] == ord(":"))
-    has_offset &= length >= 16
-    offset_min = np.zeros(len(length), dtype=np.int64)
-    if has_offset.any():
-        digits = [chars[rows, np.maximum(length - k, 0)].astype(np.int64) - 48 for k in (5, 4, 2, 1)]
-        if any(((d < 0) | (d > 9))[has_offset].any() for d in digits):
-            raise BadField(int(np.flatnonzero(has_offset)[0]), "bad UTC offset in date")
-        offset_min = np.where(has_offset, (digits[0] * 10 + digits[1]) * 60 + digits[2] * 10 + digits[3], 0)
-        offset_min = np.where(sign == ord("-"), -offset_min, offset_min)
-        cut = np.arange(width)[None, :] >= (length - 6)[:, None]
-        chars[cut & has_offset[:, None]] = 0
+    offset_min, offset_len = _utc_offsets(chars, length)
+    has_offset = offset_len > 0
     chars[rows[zulu], (length - 1)[zulu]] = 0
+    stray = (chars == ord("Z")).any(axis=1)
+    if stray.any():
+        raise BadField(int(np.flatnonzero(stray)[0]), "bad UTC offset in date")
     shaped = (chars[:, 4] == ord("-")) & (chars[:, 7] == ord("-"))
     if not shaped.all():
         raise BadField(int(np.flatnonzero(~shaped)[0]), "not an ISO-8601 date (YYYY-MM-DD...)")
@@ -318,7 +360,7 @@ def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
                 raise BadField(index, "not an ISO-8601 date") from None
         raise  # pragma: no cover - the loop finds the row
     micros = moments.astype(np.int64)
-    content = length - np.where(has_offset, 6, 0) - zulu
+    content = length - offset_len - zulu
     if (content > 26).any():  # more than microseconds: numpy would truncate, so read nanoseconds too
         nanos = text.astype("datetime64[ns]").astype(np.int64)
         cut = nanos % 1_000_000 != 0
@@ -361,11 +403,22 @@ def line_chunks(handle: BinaryIO, size: int | None = None) -> Iterator[bytes]:
         yield piece[: cut + 1] if rest else piece
 
 
+def _fits(commas: I64, line_starts: I64, line_ends: I64, per_row: int) -> bool:
+    """Whether every line holds exactly ``per_row`` of the ``commas`` (sorted positions)."""
+    rows = len(line_ends)
+    if len(commas) != rows * per_row:
+        return False
+    if not per_row or not rows:
+        return True
+    grid = commas.reshape(rows, per_row)
+    return bool((grid[:, 0] > line_starts).all() & (grid[:, -1] < line_ends).all())
+
+
 def csv_blocks(chunks: Iterable[bytes], columns: int) -> Iterator[Block]:
     """Parse CSV data lines (``\\n`` endings, whole lines per chunk) into blocks of rows of ``columns`` fields.
 
-    Blank lines are skipped (not counted as rows). :class:`StructureError` names the first row
-    with another number of fields.
+    Blank lines (empty, or only spaces and tabs) are skipped (not counted as rows).
+    :class:`StructureError` names the first row with another number of fields.
     """
     row = 0
     for chunk in chunks:
@@ -382,10 +435,16 @@ def csv_blocks(chunks: Iterable[bytes], columns: int) -> Iterator[Block]:
             continue
         commas = np.flatnonzero(data == 44)
         per_row = columns - 1
-        fits = len(commas) == rows * per_row
-        if fits and per_row:
-            grid = commas.reshape(rows, per_row)
-            fits = bool((grid[:, 0] > line_starts).all() & (grid[:, -1] < line_ends).all()) if rows else True
+        fits = _fits(commas, line_starts, line_ends, per_row)
+        if not fits:  # (rare) lines of spaces or tabs are blank lines too: drop them and look again
+            visible = np.flatnonzero(data > 32)
+            blank = np.searchsorted(visible, line_ends) == np.searchsorted(visible, line_starts)
+            if blank.any():
+                line_starts, line_ends = line_starts[~blank], line_ends[~blank]
+                rows = len(line_ends)
+                if rows == 0:
+                    continue
+                fits = _fits(commas, line_starts, line_ends, per_row)
         if not fits:
             counts = np.diff(np.searchsorted(commas, np.concatenate([[-1], line_ends]))) + 1
             wrong = np.flatnonzero(counts != columns)
@@ -397,7 +456,7 @@ def csv_blocks(chunks: Iterable[bytes], columns: int) -> Iterator[Block]:
         starts[0] = line_starts
         ends[-1] = line_ends
         if per_row:
-            ends[:-1] = grid.T
+            ends[:-1] = commas.reshape(rows, per_row).T
             starts[1:] = ends[:-1] + 1
         yield Block(buf, starts, ends, row)
         row += rows
