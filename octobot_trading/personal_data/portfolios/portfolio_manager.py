@@ -64,6 +64,11 @@ class PortfolioManager:
         #: those balances already count (the venue filled between the order sync and the balance
         #: read) is then recorded without changing them, instead of failing at every sync.
         self.balances_from_venue = False
+        #: Simulated futures: per settle currency, the venue's last pushed available margin less
+        #: the local open orders' reservations, NOT clipped to ``[0, wallet]`` (:meth:`apply_margin`).
+        #: A contract order's reserve / release moves this amount and the shown available is it
+        #: clipped: with a cross profit above the margin the clipped amount is not additive.
+        self._unclipped_margin: dict[str, Decimal] = {}
 
     # -- sub-portfolios -----------------------------------------------------------------------
     def create_sub_portfolio(self, name: str, allocation: Mapping[str, Decimal | int | str]) -> Portfolio:
@@ -140,7 +145,7 @@ class PortfolioManager:
                 order_id=order.id,
             )
         try:
-            target.apply_deltas(((currency, ZERO, -amount),))
+            target.apply_deltas(((currency, ZERO, self._contract_margin_delta(order, currency, -amount)),))
         except PortfolioNegativeBalance as exc:
             raise InsufficientFunds(
                 f"not enough {currency} in {target.name} portfolio: {decimal_to_str(amount)} needed, "
@@ -162,6 +167,8 @@ class PortfolioManager:
             # was placed already made exclude the venue's (not the local estimate of) its margin:
             # credit at most what brings available back to total; the next refresh is the truth
             credit = min(amount, max(portfolio.total(currency) - portfolio.available(currency), ZERO))
+        else:
+            credit = self._contract_margin_delta(order, currency, amount)
         portfolio.apply_deltas(((currency, ZERO, credit),))
         order.reserved_amount -= amount
 
@@ -274,6 +281,24 @@ class PortfolioManager:
             free = available - reserved.get(currency, ZERO)
             balances[currency] = (max(wallet, ZERO), min(max(free, ZERO), max(wallet, ZERO)))
         self.portfolio.set_balances(balances)
+        for currency, (_wallet, available) in margin.items():
+            self._unclipped_margin[currency] = available - reserved.get(currency, ZERO)
+
+    def _contract_margin_delta(self, order: Order, currency: str, change: Decimal) -> Decimal:
+        """The available change of reserving (``change < 0``) or releasing a contract order's margin
+        in the account portfolio: ``change`` applied to the unclipped available margin the venue
+        last pushed (:meth:`apply_margin`), then clipped to ``[0, wallet]`` again. Plain ``change``
+        for anything else, or when the available amount moved since that push another way."""
+        unclipped = self._unclipped_margin.get(currency)
+        if unclipped is None or order.sub_portfolio is not None or cached_symbol(order.symbol).settle is None:
+            return change
+        total, available = self.portfolio.total(currency), self.portfolio.available(currency)
+        if available != min(max(unclipped, ZERO), total):  # changed another way: no longer the venue's
+            del self._unclipped_margin[currency]
+            return change
+        unclipped += change
+        self._unclipped_margin[currency] = unclipped
+        return min(max(unclipped, ZERO), total) - available
 
     # -- transfers ----------------------------------------------------------------------------------
     def deposit(self, currency: str, amount: Decimal, sub_portfolio: str | None = None) -> None:
