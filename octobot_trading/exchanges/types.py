@@ -38,11 +38,16 @@ PriceLevel = tuple[Decimal, Decimal]
 
 @dataclass(frozen=True, slots=True)
 class Balance:
-    """Balance of one currency: ``free + used == total``."""
+    """Balance of one currency: ``free + used == total``.
+
+    ``wallet_only``: a stream update that says only the wallet balance (``total``; Binance futures'
+    ``ACCOUNT_UPDATE``): ``free`` and ``used`` are then not the venue's (0 and ``total``).
+    """
 
     free: Decimal
     used: Decimal
     total: Decimal
+    wallet_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,11 @@ The trader component of a live (not paper) manager starts it when the venue stre
 4. checks every balance update against the local books once the order and fill updates received
    before it are applied: when a currency's total differs (a missed event, a deposit, a fee the
    books lack), the account is reconciled over REST, which applies fills first and then the
-   venue's balances (a balance that already counts a fill is never applied before that fill);
+   venue's balances (a balance that already counts a fill is never applied before that fill).
+   A futures settle currency is not checked so: its total is the venue's wallet, which a contract
+   fill's fee and realized PnL and a funding payment change without the local books knowing
+   until the next REST read; the update's wallet is taken instead (the available amount moves by
+   the same difference, within ``[0, wallet]``), with no reconciliation;
 5. detects gaps: an order update announcing more filled than the fills the stream delivered (a
    missed fill), or silence past ``watchdog_seconds`` while orders are open, runs a REST
    reconciliation; when the watchdog's reconciliation finds something the stream missed, the
@@ -34,13 +38,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Collection
+from decimal import Decimal
 from typing import Any
 
 from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import AuthenticationError, NotSupported, OctoBotTradingError
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
+from octobot_trading.personal_data.futures_trading import is_contract_symbol
 from octobot_trading.personal_data.trader import Trader
+from octobot_trading.util.contract_spec import settle_currency
+from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
 
 __all__ = ["AccountStreams"]
@@ -340,9 +348,33 @@ class AccountStreams:
             balances = await self.exchange.watch_balance()
             self._seen()
             async with self.lock:  # after the order and fill updates that came before it
-                if any(portfolio.get_currency_portfolio(c).total != b.total for c, b in balances.items()):
+                mismatch = False
+                for currency, balance in balances.items():
+                    if self._is_settle(currency):
+                        self._follow_wallet(currency, balance.total)
+                    elif not balance.wallet_only and portfolio.get_currency_portfolio(currency).total != balance.total:
+                        mismatch = True
+                if mismatch:
                     self.balance_mismatches += 1
                     self._gap.set()  # a missed event, a deposit, a fee the books lack: read it all over REST
+
+    def _is_settle(self, currency: str) -> bool:
+        """True for the settle (margin) currency of a traded contract (on a futures account traded
+        for every symbol: every currency)."""
+        if not self.futures:
+            return False
+        contracts = [s for s in self.symbols if is_contract_symbol(s)]
+        return not contracts or any(settle_currency(s) == currency for s in contracts)
+
+    def _follow_wallet(self, currency: str, wallet: Decimal) -> None:
+        """Take the venue's wallet of a settle currency (fees, realized PnL and funding the books
+        learn at the next REST read); the available amount moves by the same difference."""
+        portfolio = self.trader.portfolio_manager.portfolio
+        held = portfolio.get_currency_portfolio(currency)
+        if wallet < 0 or wallet == held.total:
+            return
+        available = min(max(held.available + wallet - held.total, ZERO), wallet)
+        portfolio.set_balances({currency: (wallet, available)})
 
     async def _watch_positions(self) -> None:
         while True:

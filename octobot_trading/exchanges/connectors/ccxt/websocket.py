@@ -35,7 +35,7 @@ from octobot_trading.clock import Clock
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import NetworkError, NotSupported
-from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
+from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter, to_dec
 from octobot_trading.exchanges.connectors.ccxt.client import feed_rate_gate
 from octobot_trading.exchanges.connectors.ccxt.errors import map_ccxt_error
 from octobot_trading.exchanges.connectors.ccxt.futures_parsing import parse_position
@@ -50,6 +50,7 @@ from octobot_trading.exchanges.types import (
     PublicTrade,
     Ticker,
 )
+from octobot_trading.util.decimals import ZERO
 
 __all__ = ["CCXTWebsocketFeeds", "supports_websockets"]
 
@@ -230,17 +231,22 @@ class CCXTWebsocketFeeds:
         return trades
 
     async def watch_balance(self) -> dict[str, Balance]:
-        """Wait for the next balance update; return the currencies it carries with free or used
-        amounts (a wallet-only entry, as Binance futures' ``ACCOUNT_UPDATE`` sends, is left out:
-        its free and used amounts are unknown and its total is the wallet, not the margin balance)."""
+        """Wait for the next balance update; return the currencies it carries. A wallet-only entry,
+        as Binance futures' ``ACCOUNT_UPDATE`` sends (free and used unknown, the total is the wallet
+        balance, not the margin balance), is returned with ``wallet_only`` set (free 0, used = total)."""
         raw = await self._private("watchBalance", lambda c: c.watch_balance(), None)
+        wallets: dict[str, Balance] = {}
         if isinstance(raw, dict):
-            raw = {
-                key: value
-                for key, value in raw.items()
-                if not isinstance(value, dict) or value.get("free") is not None or value.get("used") is not None
-            }
-        return self.adapter.parse_balance(raw)
+            full = {}
+            for key, value in raw.items():
+                if not isinstance(value, dict) or value.get("free") is not None or value.get("used") is not None:
+                    full[key] = value
+                elif value.get("total") is not None:
+                    total = to_dec(value.get("total"), f"{key}.total")
+                    if total is not None and total >= 0:
+                        wallets[key] = Balance(ZERO, total, total, wallet_only=True)
+            raw = full
+        return {**wallets, **self.adapter.parse_balance(raw)}
 
     async def watch_positions(self, symbols: list[str] | None = None) -> list[ExchangePosition]:
         """Wait for the next position update(s); return the positions that changed (0 contracts:
