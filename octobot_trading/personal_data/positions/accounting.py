@@ -106,10 +106,11 @@ class FuturesAccount:
         s = self._settings_of(symbol)
         return s.leverage, s.margin_mode, s.position_mode
 
-    def available(self, currency: str) -> Decimal:
-        """Margin available for new orders: wallet - Σ initial margins - reserved + Σ cross unrealized PnL."""
+    def available(self, currency: str, *, orders: bool = True) -> Decimal:
+        """Margin available for new orders: wallet - Σ initial margins - reserved + Σ cross unrealized PnL
+        (``orders=False``: before any open order's reservation)."""
         with localcontext(cm.EXACT):
-            return self._available(currency, self._positions, self._reserved)
+            return self._available(currency, self._positions, self._reserved if orders else {})
 
     def margin_balance(self, currency: str) -> Decimal:
         """Cross margin balance: wallet - Σ isolated initial margins + Σ cross unrealized PnL."""

@@ -86,24 +86,26 @@ def build_position(
 ) -> Position:
     """A new position snapshot, valued at ``mark`` (at ``entry`` when there is no mark yet)."""
     q = contracts * spec.contract_size
-    margin = cm.initial_margin(spec.kind, q, entry, settings.leverage)
+    kind = spec.kind
+    margin = cm.initial_margin(kind, q, entry, settings.leverage)
     liq = cm.liquidation_price(spec, side, q, entry, margin) if settings.margin_mode is MarginMode.ISOLATED else None
-    position = Position(
+    at = entry if mark is None else mark
+    # built valued at ``at`` directly (the fields of ``valued``, one construction)
+    return Position(
         symbol,
         side,
         contracts,
         entry,
-        None,
-        None,
+        at,
+        cm.pnl(kind, side, q, entry, at),
         settings.leverage,
         liq,
         timestamp,
         settings.margin_mode,
         margin,
-        None,
+        spec.maintenance_margin(cm.notional(kind, q, at)),
         realized,
     )
-    return valued(spec, position, entry if mark is None else mark)
 
 
 def plan_fill(

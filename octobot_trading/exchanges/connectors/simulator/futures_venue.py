@@ -267,11 +267,11 @@ class FuturesVenue:
     def margin_before_orders(self) -> dict[str, tuple[Decimal, Decimal]]:
         """``{settle currency: (wallet, available margin before any open order's reservation)}``."""
         self.flush_marks()
-        result = {}
-        for currency, wallet in self.account.wallets.items():
-            reserved = sum((amount for c, amount in self._reserved.values() if c == currency), ZERO)
-            result[currency] = (wallet, self.account.available(currency) + reserved)
-        return result
+        account = self.account
+        return {
+            currency: (wallet, account.available(currency, orders=False))
+            for currency, wallet in account.wallets.items()
+        }
 
     def funding_rate(self, symbol: str, now_ms: int) -> FundingRate:
         """The last funding rate at or before ``now_ms`` (0 without funding data)."""
