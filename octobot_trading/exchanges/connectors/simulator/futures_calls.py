@@ -21,6 +21,7 @@ contracts: the matching engine's walk, then the futures candle events of the sym
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from octobot_trading.exchanges.connectors.simulator.futures_venue import (
     derived_contract_spec,
     record_contract_fill,
 )
+from octobot_trading.exchanges.connectors.simulator.liquidation_path import liquidation_guard
 from octobot_trading.exchanges.types import ExchangePosition, ExchangeTrade, FundingRate, MarketInfo
 from octobot_trading.personal_data.positions import reduce_only
 from octobot_trading.personal_data.positions.accounting import FundingPayment, FuturesAccount, Liquidation
@@ -134,6 +136,7 @@ class FuturesCalls:
                 raise ConfigurationError(str(exc.message), field="contracts", symbol=symbol) from exc
         if self.futures is None:
             self.futures = FuturesVenue({}, {}, mark_prices=mark_prices)
+            self.engine.path_guard = functools.partial(liquidation_guard, self)
         venue = self.futures
         venue.forget_candle_shortcuts()
         venue.given_specs.update(specs)
@@ -157,6 +160,7 @@ class FuturesCalls:
         contract_kind(symbol)  # ConfigurationError for a spot symbol
         if venue is None:
             venue = self.futures = FuturesVenue({}, {})
+            self.engine.path_guard = functools.partial(liquidation_guard, self)
         spec = venue.given_specs.get(symbol) or derived_contract_spec(market.spec).for_symbol(symbol)
         currency = settle_currency(symbol)
         wallet = ZERO

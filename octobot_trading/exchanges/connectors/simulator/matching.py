@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
+from typing import Any
 
 from octobot_trading.enums import OrderSide, OrderType, TradeType
 from octobot_trading.util.decimals import ZERO, ceil_to_step, decimal_from_data_float, floor_to_step
@@ -196,6 +197,9 @@ class MatchingEngine:
         self._walk_seq = 0
         self._filled_this_candle: set[str] | None = None
         self._volume_cap = ZERO
+        #: ``path_guard(symbol, time_ms)``: other events of the walk (the futures venue's isolated
+        #: liquidations, ``liquidation_path``), taken in path order with the orders, first on a tie.
+        self.path_guard: Callable[[str, int], Any] | None = None
 
     # -- book maintenance --------------------------------------------------------------------------
     def add(self, order: RestingOrder) -> None:
@@ -329,12 +333,21 @@ class MatchingEngine:
             self._volume_cap = vol * self.partial_fill_fraction
         last_close = self.last_close
         last_close[symbol] = o  # while walking, the last price is the path point reached
+        guard = None if self.path_guard is None else self.path_guard(symbol, time_ms)
         self._move_trailing(book, o)
         for index in range(3):
             start, end = path[index], path[index + 1]
             position = ZERO
             while True:
                 event = self._next_event(book, start, end, position)
+                if guard is not None:
+                    at = guard.next_at(start, end, position)
+                    if at is not None and (event is None or at <= event[1]):
+                        position = at
+                        last_close[symbol] = point = start - at if end < start else start + at
+                        if await guard.fire(point, time_ms):
+                            continue
+                        guard = None  # (nothing liquidated there: never ask again this walk)
                 if event is None:
                     break
                 order, position, price = event
