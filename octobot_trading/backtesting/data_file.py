@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -80,6 +81,7 @@ class DataFileContents:
 
 
 _PAGE = 50_000
+_VALUE_COLUMNS = ("open", "high", "low", "close", "volume")
 
 
 def _read_series(
@@ -102,11 +104,25 @@ def _read_series(
         page = cursor.fetchmany(_PAGE)
         if not page:
             break
+        stamps = np.array([r[0] for r in page])
+        if stamps.dtype.kind == "f" and _whole(stamps).all():  # REAL timestamps holding whole ms
+            stamps = stamps.astype(np.int64)
+        if stamps.dtype.kind != "i":  # a fraction of a ms or a TEXT timestamp: never truncated
+            row = next(i for i, r in enumerate(page) if not (type(r[0]) is int or _whole(np.array([r[0]]))[0]))
+            raise DataFileError(
+                f"{sym} {tf_name}: column timestamp: not a whole number of ms: {page[row][0]!r}",
+                path=source,
+                row=done + row,
+                column="timestamp",
+            )
+        times[done : done + len(page)] = stamps
         try:
             block = np.array(page, dtype=np.float64)
-            times[done : done + len(page)] = np.array([r[0] for r in page], dtype=np.int64)
         except (TypeError, ValueError) as exc:
-            raise DataFileError(f"{sym} {tf_name}: non-numeric candle values", path=source) from exc
+            row, name, value = _first_non_number(page)
+            raise DataFileError(
+                f"{sym} {tf_name}: column {name}: not a number: {value!r}", path=source, row=done + row, column=name
+            ) from exc
         for k, column in enumerate(columns):
             column[done : done + len(page)] = block[:, k + 1]
         done += len(page)
@@ -121,6 +137,23 @@ def _read_series(
         "sqlite3",
     )
     return CandleSeries.from_arrays(sym, tf_name, times, *columns, source=label, allow_gaps=allow_gaps, report=report)
+
+
+def _whole(stamps: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Which float timestamps are whole numbers of ms that an int64 holds exactly."""
+    if stamps.dtype.kind != "f":
+        return np.zeros(len(stamps), dtype=np.bool_)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(stamps) & (stamps == np.round(stamps)) & (np.abs(stamps) < 2.0**53)
+
+
+def _first_non_number(page: list[tuple[object, ...]]) -> tuple[int, str, object]:
+    """Where the first value of ``page`` that is not a number is: ``(index, column, value)``."""
+    for index, row in enumerate(page):
+        for name, value in zip(_VALUE_COLUMNS, row[1:], strict=True):
+            if type(value) not in (int, float):
+                return index, name, value
+    return 0, "open", page[0][1]  # pragma: no cover - numpy refused a page of numbers
 
 
 def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None, str | None]:
@@ -272,4 +305,21 @@ def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[i
         conn.close()
     if not rows:
         raise DataFileError(f"no funding rates for {symbol}", path=source)
-    return meta.get("exchange", "simulator"), symbol, [(int(ts), str(rate)) for ts, rate in rows]
+    checked = []
+    for row, (ts, rate) in enumerate(rows):
+        if type(ts) is not int:
+            raise DataFileError(
+                f"{symbol}: column timestamp: not a whole number of ms: {ts!r}",
+                path=source,
+                row=row,
+                column="timestamp",
+            )
+        text = str(rate).strip() if isinstance(rate, str | int | float) else ""
+        try:
+            valid = text.isascii() and Decimal(text).is_finite()
+        except InvalidOperation:
+            valid = False
+        if not valid:
+            raise DataFileError(f"{symbol}: column rate: not a number: {rate!r}", path=source, row=row, column="rate")
+        checked.append((ts, text))
+    return meta.get("exchange", "simulator"), symbol, checked

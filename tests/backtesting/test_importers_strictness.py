@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,7 +14,7 @@ import pyarrow.feather
 import pyarrow.parquet
 import pytest
 
-from octobot_trading.backtesting import CandleData, CandleSeries, FundingData
+from octobot_trading.backtesting import CandleData, CandleSeries, FundingData, data_file
 from octobot_trading.errors import DataFileError
 
 HEADER = "timestamp,open,high,low,close,volume\n"
@@ -336,3 +337,54 @@ def test_non_finite_values_of_json_and_parquet_name_their_column(tmp_path: Path)
     with pytest.raises(DataFileError, match="high is not a finite number") as info:
         _load(parquet)
     assert (info.value.row, info.value.column) == (1, "high")
+
+
+# --- the SQLite data file -----------------------------------------------------------------------
+
+
+def _data_file(path: Path) -> Path:
+    series = CandleSeries.from_arrays(
+        "BTC/USDT", "1h", [START + i * HOUR for i in range(3)], [100] * 3, [110] * 3, [90] * 3, [105] * 3, [1] * 3
+    )
+    data_file.write(path, CandleData([series]))
+    return path
+
+
+def _update(path: Path, statement: str) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute(statement)
+    conn.close()
+
+
+def test_data_file_value_that_is_not_a_number_names_row_and_column(tmp_path: Path) -> None:
+    path = _data_file(tmp_path / "x.sqlite")
+    _update(path, f"UPDATE candles SET high = 'abc' WHERE timestamp = {START + 2 * HOUR}")
+    with pytest.raises(DataFileError, match="column high: not a number: 'abc'") as info:
+        CandleData.from_file(path)
+    assert (info.value.row, info.value.column) == (2, "high")
+
+
+def test_data_file_timestamp_with_a_fraction_of_a_ms_is_refused_not_truncated(tmp_path: Path) -> None:
+    path = _data_file(tmp_path / "x.sqlite")
+    _update(path, f"UPDATE candles SET timestamp = {START + HOUR}.5 WHERE timestamp = {START + HOUR}")
+    with pytest.raises(DataFileError, match="not a whole number of ms") as info:
+        CandleData.from_file(path)
+    assert (info.value.row, info.value.column) == (1, "timestamp")
+    # a REAL column holding whole ms reads as those ms
+    _update(path, f"UPDATE candles SET timestamp = {START + HOUR}.0 WHERE timestamp = {START + HOUR}.5")
+    assert CandleData.from_file(path).get("BTC/USDT", "1h").times.tolist() == [START + i * HOUR for i in range(3)]
+
+
+def test_data_file_funding_rate_that_is_not_a_number_names_row_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "x.sqlite"
+    data_file.write_funding(path, "binance", "XRP/USDT:USDT", [(START, "0.0001"), (START + 8 * HOUR, "0.0002")])
+    assert FundingData.from_file(path).rates == (Decimal("0.0001"), Decimal("0.0002"))
+    for bad in ("'abc'", "'NaN'", "'Infinity'", f"'{_digits(1, ARABIC_INDIC)}'"):
+        _update(path, f"UPDATE funding_rates SET rate = {bad} WHERE timestamp = {START + 8 * HOUR}")
+        with pytest.raises(DataFileError, match="column rate: not a number") as info:
+            FundingData.from_file(path)
+        assert (info.value.row, info.value.column) == (1, "rate")
+    _update(path, f"UPDATE funding_rates SET rate = '0.0002', timestamp = {START}.5 WHERE timestamp = {START}")
+    with pytest.raises(DataFileError, match="not a whole number of ms") as info:
+        FundingData.from_file(path)
+    assert (info.value.row, info.value.column) == (0, "timestamp")
