@@ -8,6 +8,7 @@ The real trader against the fake USDⓈ-M venue (real ccxt binanceusdm client, R
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -30,10 +31,11 @@ async def venue() -> AsyncIterator[FakeFuturesServer]:
         yield server
 
 
-async def test_a_resting_isolated_contract_order_filled_after_a_balance_refresh_is_applied_once(
-    venue: FakeFuturesServer, caplog: Any
-) -> None:
-    caplog.set_level(logging.INFO)
+@contextlib.asynccontextmanager
+async def _resting_order_after_a_refresh(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The engine (REST only) with a resting isolated x10 buy of 1000 XRP contracts under the
+    market, once a balance refresh made the local available the venue's free amount (which
+    already excludes the order's margin): ``(manager, order, portfolio)``."""
     builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=POLL_MS / 1000).rest_only(True)
     async with running(builder) as built:
         trader = built.trader
@@ -43,9 +45,16 @@ async def test_a_resting_isolated_contract_order_filled_after_a_balance_refresh_
         order = await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
         portfolio = built.exchange_personal_data.portfolio_manager.portfolio
         free = (await built.exchange.fetch_balance())["USDT"].free
-        # the poll an order on a contract brings forward: available becomes the venue's free
-        # amount, which already excludes the order's margin
+        # the poll an order on a contract brings forward: available becomes the venue's free amount
         await until(lambda: portfolio.available("USDT") == free)
+        yield built, order, portfolio
+
+
+async def test_a_resting_isolated_contract_order_filled_after_a_balance_refresh_is_applied_once(
+    venue: FakeFuturesServer, caplog: Any
+) -> None:
+    caplog.set_level(logging.INFO)
+    async with _resting_order_after_a_refresh(venue) as (built, order, portfolio):
         assert order.exchange_order_id is not None
         venue.fill_order(int(order.exchange_order_id))
         component = built.get_component("trader", TraderComponent)
@@ -68,17 +77,8 @@ async def test_a_resting_contract_order_canceled_after_a_balance_refresh_release
     venue: FakeFuturesServer, caplog: Any
 ) -> None:
     caplog.set_level(logging.INFO)
-    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=POLL_MS / 1000).rest_only(True)
-    async with running(builder) as built:
-        trader = built.trader
-        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
-        await trader.set_leverage(XRP, "10")
-        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
-        order = await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
-        portfolio = built.exchange_personal_data.portfolio_manager.portfolio
-        free = (await built.exchange.fetch_balance())["USDT"].free
-        await until(lambda: portfolio.available("USDT") == free)  # already excludes the order's margin
-        await trader.cancel_order(order)
+    async with _resting_order_after_a_refresh(venue) as (built, order, portfolio):
+        await built.trader.cancel_order(order)
         assert order.is_done
         balance = (await built.exchange.fetch_balance())["USDT"]
         assert balance.free == balance.total  # the venue released the margin once
