@@ -224,7 +224,7 @@ class _TimeReader:
 
     def read(self, block: Block, column: int) -> np.ndarray[Any, Any]:
         if self.iso is None:
-            sample = block.text(0, column).strip().strip('"')
+            sample = block.text(0, column).strip().strip('"').strip()
             self.iso = len(sample) >= 10 and sample[4:5] == "-" and sample[7:8] == "-"
         if self.iso:
             ms, with_offset = iso_to_ms(block, column)

@@ -280,6 +280,29 @@ def epoch_ms(mantissa: U64, decimals: I64, ok: Bools, slow: list[Decimal] | None
 _ISO_DAY = 86_400_000
 
 
+def _unquoted(buffer: U8, starts: I64, ends: I64) -> tuple[I64, I64]:
+    """Field bounds without surrounding spaces / tabs and one pair of double quotes (new arrays)."""
+    starts, ends = starts.copy(), ends.copy()
+
+    def strip() -> None:
+        for _ in range(64):
+            lead = (ends > starts) & ((buffer[starts + WIDTH] == 32) | (buffer[starts + WIDTH] == 9))
+            last = buffer[np.maximum(ends - 1, starts) + WIDTH]
+            trail = (ends > starts) & ((last == 32) | (last == 9))
+            if not (lead.any() or trail.any()):
+                return
+            starts[:] += lead
+            ends[:] -= trail
+
+    strip()
+    quoted = (ends - starts >= 2) & (buffer[starts + WIDTH] == 34) & (buffer[np.maximum(ends - 1, 0) + WIDTH] == 34)
+    if quoted.any():
+        starts[:] += quoted
+        ends[:] -= quoted
+        strip()
+    return starts, ends
+
+
 def _utc_offsets(chars: U8, length: I64) -> tuple[I64, I64]:
     """Read and blank (in place) each date's UTC offset: ``(offset in minutes, characters it took)``.
 
@@ -327,8 +350,8 @@ def iso_to_ms(block: Block, column: int) -> tuple[I64, bool]:
     Returns the open times in ms and whether every date carried an explicit UTC offset. A date
     without offset is read as UTC. :class:`BadField` names the first field that is not a date.
     """
-    starts, ends = block.starts[column], block.ends[column]
     buffer = block.buffer
+    starts, ends = _unquoted(buffer, block.starts[column], block.ends[column])
     length = ends - starts
     width = int(length.max()) if len(length) else 0
     if width < 10 or width > 40:

@@ -122,6 +122,19 @@ def test_basic_and_hour_only_offsets_are_applied_and_count_as_offsets(tmp_path: 
     assert series.report.notes == ()
 
 
+@pytest.mark.parametrize("header", ["date,open,high,low,close,volume\n", ""])
+def test_quoted_or_spaced_iso_dates_read_like_quoted_numbers(tmp_path: Path, header: str) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text(
+        header + '"2021-01-01 00:00:00",100,110,90,105,1\n'
+        " 2021-01-01T01:00:00Z ,100,110,90,105,1\n"
+        ' " 2021-01-01T02:00:00+00:00" ,100,110,90,105,1\n'
+    )
+    series = _load(path)
+    assert series.times.tolist() == [START, START + HOUR, START + 2 * HOUR]
+    assert series.report.time_format == "iso-8601"
+
+
 # --- time_unit= against the values ---------------------------------------------------------------
 
 
