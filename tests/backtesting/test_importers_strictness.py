@@ -89,6 +89,14 @@ def test_headerless_csv_with_digits_of_other_scripts_in_the_open_time_is_refused
     assert (info.value.row, info.value.column) == (2, "timestamp")
 
 
+def test_json_refuses_digits_of_other_scripts(tmp_path: Path) -> None:
+    path = tmp_path / "x.json"
+    path.write_text(f"[[{START},100,110,90,105,1],[{START + HOUR},100,110,90,10{_digits(5, FULLWIDTH)},1]]")
+    with pytest.raises(DataFileError, match="not a number") as info:
+        _load(path)
+    assert (info.value.row, info.value.column) == (1, "close")
+
+
 # --- ISO-8601 UTC offsets ------------------------------------------------------------------------
 
 
