@@ -247,6 +247,7 @@ class BacktestDriver:
         due, run_triggers = self.due_triggers, self.run_triggers
         progress = self.progress
         fast = False
+        new_payload = object.__new__
         next_evaluation = self._next_evaluation_ms
         n = len(series)
         for start in range(0, n, CHUNK):
@@ -278,9 +279,21 @@ class BacktestDriver:
                         await walk
                 if fast and not mark_callbacks:
                     if add(t, o, h, lo, c, v):
-                        payload = CandleUpdate(symbol, tf, t, o, h, lo, c, v)
+                        # CandleUpdate(symbol, tf, t, o, h, lo, c, v) built field by field: the
+                        # same object without the generated __init__'s Python frame
+                        payload = new_payload(CandleUpdate)
+                        payload.symbol = symbol
+                        payload.time_frame = tf
+                        payload.timestamp = t
+                        payload.open = o
+                        payload.high = h
+                        payload.low = lo
+                        payload.close = c
+                        payload.volume = v
                         for callback in callbacks:
-                            await callback(payload)
+                            pending = callback(payload)
+                            if pending is not None:
+                                await pending
                 else:
                     await full(symbol, tf, t, o, h, lo, c, v)
                     fast = True
@@ -361,7 +374,9 @@ class BacktestDriver:
                     if out.writer()(t, opens[j], highs[j], lows[j], closes[j], volumes[j]):
                         payload = CandleUpdate(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
                         for callback in out.callbacks:
-                            await callback(payload)
+                            pending = callback(payload)
+                            if pending is not None:
+                                await pending
                 else:
                     await out.full(symbol, tf, t, opens[j], highs[j], lows[j], closes[j], volumes[j])
                     seen[0] = True

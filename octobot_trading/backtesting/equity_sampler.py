@@ -56,7 +56,8 @@ class EquitySampler:
         self.prices = np.zeros(size, dtype=np.float64)
         self.count = 0
 
-    async def on_candle(self, candle: Any) -> None:
+    def on_candle(self, candle: Any) -> None:
+        """OHLCV consumer (a plain function: channels call it without a coroutine)."""
         close_ms = candle.timestamp + self.tf_ms
         if close_ms >= self.next_ms:
             self.sample(close_ms)

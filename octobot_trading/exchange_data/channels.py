@@ -6,23 +6,28 @@ optional filters (symbol, and time frame for candle channels) and a priority.
 
 Two dispatch modes, chosen per set:
 
-* **synchronized** (backtesting): ``await channel.publish(payload)`` awaits every matching
-  consumer callback directly, in priority order (then subscription order). The list of callbacks
+* **synchronized** (backtesting): ``await channel.publish(payload)`` calls every matching
+  consumer callback directly, in priority order (then subscription order), awaiting what it
+  returns when that is not None. The list of callbacks
   for a (symbol, time frame) key is computed once and cached, so a publish is one dict lookup
   and the callback calls: no queue, no task, no event-loop turn. A driver can go further and
   hold :meth:`Channel.callbacks_for`'s list (kept up to date in place when subscriptions change)
-  and call the callbacks itself. An exception raised by a consumer propagates to the publisher,
-  so a broken backtest fails loudly and deterministically.
+  and call the callbacks itself (the same way). An exception raised by a consumer propagates to
+  the publisher, so a broken backtest fails loudly and deterministically.
 * **live**: every subscription gets an ``async_channel`` consumer with its own queue and task
   (started by :meth:`ExchangeChannels.start`); ``publish`` puts the payload in the queues of
   matching consumers in priority order (waiting when a queue is full: back-pressure). A consumer
   exception is logged and the consumer goes on with the next payload.
+
+A consumer is an ``async`` callable or a plain (sync) one: the channel calls it with the payload
+and awaits the result when it is not None (a coroutine, or any awaitable a plain callable
+returns). A plain consumer saves the coroutine object per payload: it suits cheap consumers that
+never wait (counters, samplers); one that must wait for I/O is an ``async`` function.
 """
 
 from __future__ import annotations
 
 import asyncio
-import inspect
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -37,7 +42,8 @@ from octobot_trading.util.logging import get_logger
 
 __all__ = ["Channel", "ChannelName", "ChannelPriority", "ExchangeChannels", "Subscription"]
 
-Callback = Callable[[Any], Awaitable[None]]
+#: a consumer: called with the payload; what it returns is awaited when not None
+Callback = Callable[[Any], Awaitable[None] | None]
 _logger = get_logger(__name__)
 DEFAULT_QUEUE_SIZE = 10_000
 
@@ -86,7 +92,9 @@ class _LiveConsumer(Consumer):
         while not self.should_stop:
             payload = await self.queue.get()
             try:
-                await self.callback(payload)
+                pending = self.callback(payload)
+                if pending is not None:
+                    await pending
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -138,12 +146,13 @@ class Channel:
         time_frame: TimeFrame | str | None = None,
         priority: ChannelPriority = ChannelPriority.MEDIUM,
     ) -> Subscription:
-        """Register ``callback`` (an ``async`` callable taking the payload).
+        """Register ``callback`` (an ``async`` or plain callable taking the payload).
 
         Parameters
         ----------
         callback:
-            Coroutine function called with each matching payload.
+            Called with each matching payload; what it returns is awaited when not None (a
+            coroutine function's coroutine; a plain function returns None).
         symbol:
             Only payloads of this symbol (default: every symbol).
         time_frame:
@@ -156,10 +165,8 @@ class Channel:
         Subscription
             Handle for :meth:`unsubscribe`.
         """
-        if not inspect.iscoroutinefunction(callback) and not inspect.iscoroutinefunction(
-            getattr(callback, "__call__", None)  # noqa: B004 - async callable objects
-        ):
-            raise TypeError(f"{self.name} consumer must be an async callable, got {callback!r}")
+        if not callable(callback):
+            raise TypeError(f"{self.name} consumer must be callable, got {callback!r}")
         tf: TimeFrame | None = None
         if time_frame is not None:
             if not self.keyed_by_time_frame:
@@ -214,7 +221,8 @@ class Channel:
         """Return the callbacks a payload of ``symbol`` / ``time_frame`` reaches, in call order.
 
         The same list object is returned on every call and kept up to date in place, so a
-        backtest driver may hold it and call ``await cb(payload)`` for each entry itself.
+        backtest driver may hold it and call each entry itself (``pending = cb(payload)``, then
+        ``await pending`` when it is not None).
         """
         key = self._key(symbol, time_frame)
         callbacks = self._routes.get(key)
@@ -240,7 +248,9 @@ class Channel:
             if callbacks is None:
                 callbacks = self.callbacks_for(*key) if self.keyed_by_time_frame else self.callbacks_for(key)
             for callback in callbacks:
-                await callback(payload)
+                pending = callback(payload)
+                if pending is not None:
+                    await pending
             return
         for consumer in self._consumers_for(key):
             await consumer.queue.put(payload)

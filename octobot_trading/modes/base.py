@@ -240,7 +240,7 @@ class AbstractTradingMode(abc.ABC):
     def _subscribe_gated(
         self,
         channel: Any,
-        callback: Callable[[Any], Awaitable[None]],
+        callback: Callable[[Any], Awaitable[None] | None],
         symbol: str,
         priority: str,
         time_frame: TimeFrame | None = None,
@@ -254,7 +254,9 @@ class AbstractTradingMode(abc.ABC):
 
             async def gate(payload: Any) -> None:
                 if opened[0]:
-                    await callback(payload)
+                    pending = callback(payload)
+                    if pending is not None:
+                        await pending
                     return
                 if not is_ready():
                     return
@@ -267,7 +269,9 @@ class AbstractTradingMode(abc.ABC):
                     route = channel.callbacks_for(symbol, time_frame)
                     if gate in route:
                         route[route.index(gate)] = callback
-                await callback(payload)
+                pending = callback(payload)
+                if pending is not None:
+                    await pending
 
             subscription = channel.subscribe(gate, symbol=symbol, time_frame=time_frame, priority=priority)
         self._unsubscribers.append(lambda: channel.unsubscribe(subscription))

@@ -13,8 +13,10 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, CandleSeries
 from octobot_trading.backtesting.driver import BacktestDriver
-from octobot_trading.enums import OrderSide, OrderType, TradeType
+from octobot_trading.enums import OrderSide, OrderType, TimeFrame, TradeType
+from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
+from octobot_trading.exchange_data.payloads import CandleUpdate
 from octobot_trading.exchanges.connectors.simulator import MatchingEngine, RestingOrder
 
 MINUTE = 60_000
@@ -121,3 +123,59 @@ async def test_driver_refuses_to_move_the_clock_backwards() -> None:
     clock.set_time(3 * MINUTE + 1)  # later than the first candles' close times
     with pytest.raises(ValueError, match="backwards"):
         await BacktestDriver(data, clock=clock, market_data=ExchangeMarketData(clock, synchronized=True)).run()
+
+
+def _two_series(data: CandleData) -> CandleData:
+    """``data``'s 1m series plus the same candles as an ETH/USDT series (a merged replay)."""
+    series = data.get("BTC/USDT", "1m")
+    other = CandleSeries.from_arrays(
+        "ETH/USDT",
+        "1m",
+        series.times,
+        series.opens,
+        series.highs,
+        series.lows,
+        series.closes,
+        series.volumes,
+    )
+    return CandleData([series, other])
+
+
+@pytest.mark.parametrize("merged", [False, True])
+async def test_driver_publishes_the_candles_the_hub_publishes_to_plain_and_async_consumers(merged: bool) -> None:
+    data = _walk(50, seed=5)
+    if merged:
+        data = _two_series(data)
+    symbols = sorted(data.symbols)
+
+    async def record(source: CandleData, use_driver: bool) -> list[tuple[str, CandleUpdate]]:
+        clock = ot.SimulatedClock()
+        md = ExchangeMarketData(clock, synchronized=True)
+        got: list[tuple[str, CandleUpdate]] = []
+
+        def plain(candle: CandleUpdate) -> None:
+            got.append(("plain", candle))
+
+        async def coroutine(candle: CandleUpdate) -> None:
+            got.append(("async", candle))
+
+        for symbol in symbols:
+            md.channels.ohlcv.subscribe(plain, symbol=symbol, priority=ChannelPriority.LOW)
+            md.channels.ohlcv.subscribe(coroutine, symbol=symbol, priority=ChannelPriority.HIGH)
+        if use_driver:
+            await BacktestDriver(source, clock=clock, market_data=md).run()
+        else:
+            rows = []
+            for series in source:
+                columns = (series.times, series.opens, series.highs, series.lows, series.closes, series.volumes)
+                rows += [(series.symbol, *row) for row in zip(*(a.tolist() for a in columns), strict=True)]
+            for symbol, t, o, h, lo, c, v in sorted(rows, key=lambda row: (row[1], row[0])):
+                clock.set_time(t + MINUTE)
+                await md.on_closed_candle(symbol, TimeFrame.M1, t, o, h, lo, c, v)
+        return got
+
+    replayed = await record(data, use_driver=True)
+    expected = await record(data, use_driver=False)
+    assert len(expected) == 2 * 50 * len(symbols)
+    assert all(type(candle) is CandleUpdate for _, candle in replayed)
+    assert replayed == expected

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import pytest
 
@@ -94,12 +96,11 @@ async def test_synchronized_consumer_error_propagates_to_publisher():
 async def test_subscribe_rejects_bad_arguments():
     channels = ExchangeChannels(synchronized=True)
 
-    def not_async(payload: object) -> None: ...
-
     async def ok(payload: object) -> None: ...
 
-    with pytest.raises(TypeError):
-        channels.ohlcv.subscribe(not_async)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be callable"):
+        channels.ohlcv.subscribe("not a function")  # type: ignore[arg-type]
+    assert not channels.ohlcv.subscriptions
     with pytest.raises(ConfigurationError):
         channels.ticker.subscribe(ok, time_frame="1h")
     with pytest.raises(ConfigurationError):
@@ -109,6 +110,58 @@ async def test_subscribe_rejects_bad_arguments():
     assert channels.get("ohlcv") is channels.ohlcv
     assert {c.name for c in channels} == set(ChannelName)
     assert all(not c.subscriptions for c in channels)
+
+
+async def test_plain_function_consumers_are_called_in_priority_order_among_async_ones():
+    channels = ExchangeChannels(synchronized=True)
+    calls: list[str] = []
+
+    def plain(payload: CandleUpdate) -> None:
+        calls.append(f"plain:{payload.timestamp}")
+
+    async def coroutine(payload: CandleUpdate) -> None:
+        calls.append(f"async:{payload.timestamp}")
+
+    class Waiting:
+        # a plain callable returning an awaitable: what it returns is awaited
+        def __call__(self, payload: CandleUpdate) -> Coroutine[Any, Any, None]:
+            calls.append(f"returns:{payload.timestamp}")
+            return coroutine(payload)
+
+    channels.ohlcv.subscribe(plain, priority=ChannelPriority.LOW)
+    channels.ohlcv.subscribe(coroutine)
+    channels.ohlcv.subscribe(Waiting(), priority=ChannelPriority.HIGH)
+    await channels.ohlcv.publish(_candle(ts=1))
+    assert calls == ["returns:1", "async:1", "async:1", "plain:1"]
+
+
+async def test_plain_function_consumer_error_propagates_to_synchronized_publisher():
+    channels = ExchangeChannels(synchronized=True)
+
+    def broken(payload: object) -> None:
+        raise RuntimeError("plain boom")
+
+    channels.ohlcv.subscribe(broken)
+    with pytest.raises(RuntimeError, match="plain boom"):
+        await channels.ohlcv.publish(_candle())
+
+
+async def test_live_channel_delivers_to_plain_function_consumers_and_survives_their_errors():
+    channels = ExchangeChannels(synchronized=False)
+    got: list[int] = []
+
+    def plain(payload: CandleUpdate) -> None:
+        if payload.timestamp == 1:
+            raise ValueError("plain consumer bug")
+        got.append(payload.timestamp)
+
+    channels.ohlcv.subscribe(plain)
+    await channels.start()
+    for ts in range(3):
+        await channels.ohlcv.publish(_candle(ts=ts))
+    await channels.join()
+    await channels.stop()
+    assert got == [0, 2]
 
 
 async def test_live_channels_deliver_through_consumer_tasks_and_stop_cleanly():
