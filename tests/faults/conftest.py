@@ -11,6 +11,7 @@ local orders, trades and balances equal to the venue's, the engine still running
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ __all__ = [
     "far_buy_price",
     "forget_back_off",
     "live_builder",
+    "live_engine",
     "reconcile",
     "resting_buy",
     "settle",
@@ -165,6 +167,22 @@ def live_builder(
         .with_trading_config(**settings)
         .use_real_trader()
     )
+
+
+@contextlib.asynccontextmanager
+async def live_engine(
+    venue: Venue, *, rest_only: bool = False, **options: Any
+) -> AsyncIterator[tuple[ExchangeManager, SimulatedClock]]:
+    """The real trader on ``venue`` (:func:`live_builder` with ``options``; ``rest_only``: no
+    websocket streams) built with :func:`build_live` on a fresh :func:`sim_clock`:
+    ``(manager, clock)``; stopped on exit."""
+    clock = sim_clock(venue.server)
+    builder = live_builder(venue, clock, **options)
+    manager = await build_live(clock, builder.rest_only(True) if rest_only else builder)
+    try:
+        yield manager, clock
+    finally:
+        await manager.stop()
 
 
 async def started(manager: ExchangeManager, *, streams: bool = True) -> TraderComponent:

@@ -12,10 +12,8 @@ from tests.exchange_data.helpers import drive
 from tests.faults.conftest import (
     assert_engine_matches_venue,
     assert_no_secret,
-    build_live,
-    live_builder,
+    live_engine,
     settle,
-    sim_clock,
     started,
     until,
 )
@@ -37,9 +35,7 @@ def _engine_book(manager: ExchangeManager) -> tuple[list[tuple[Decimal, Decimal]
 async def test_a_depth_update_lost_in_the_stream_resyncs_the_book_from_a_snapshot(venue, caplog):
     caplog.set_level(logging.INFO)
     server, streams = venue.server, venue.streams
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         await started(manager)
         await until(lambda: "btcusdt@depth" in streams.subscriptions or "btcusdt@depth@100ms" in streams.subscriptions)
         server.advance()
@@ -58,5 +54,3 @@ async def test_a_depth_update_lost_in_the_stream_resyncs_the_book_from_a_snapsho
         await until(lambda: _engine_book(manager) == _venue_book(server))
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()

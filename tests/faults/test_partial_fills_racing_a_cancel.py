@@ -14,12 +14,10 @@ from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
-    build_live,
     drive_task,
-    live_builder,
+    live_engine,
     resting_buy,
     settle,
-    sim_clock,
     started,
     until,
 )
@@ -31,9 +29,7 @@ D = Decimal
 async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue, caplog, stream):
     caplog.set_level(logging.INFO)
     server, user_data = venue.server, venue.user_data
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, _clock):
         await started(manager)
         market = server.state.markets["BTCUSDT"]
         price, steps = resting_buy(server)
@@ -65,8 +61,6 @@ async def test_fills_landing_while_a_cancel_is_in_flight_are_applied_once(venue,
         await assert_engine_matches_venue(manager, server)
         assert len(manager.exchange_personal_data.trades_manager.trades()) == len(fake.fills)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()
 
 
 @pytest.mark.parametrize("reply", ["a 5xx answer", "a cut connection"])
@@ -75,9 +69,7 @@ async def test_a_cancel_processed_but_answered_badly_keeps_the_fills_it_raced(ve
     is then lost: the cancel is settled by reading the order, the fills are applied once."""
     caplog.set_level(logging.INFO)
     server, user_data = venue.server, venue.user_data
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         await started(manager)
         market = server.state.markets["BTCUSDT"]
         price, steps = resting_buy(server)
@@ -100,5 +92,3 @@ async def test_a_cancel_processed_but_answered_badly_keeps_the_fills_it_raced(ve
         user_data.stalled = False
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()

@@ -14,12 +14,10 @@ from tests.faults.conftest import (
     WATCHDOG,
     assert_engine_matches_venue,
     assert_no_secret,
-    build_live,
     far_buy_price,
-    live_builder,
+    live_engine,
     resting_buy,
     settle,
-    sim_clock,
     started,
     until,
 )
@@ -38,9 +36,7 @@ async def _reconnected(clock: SimulatedClock, streams: AccountStreams, connects:
 async def test_a_private_stream_dropped_mid_fill_is_reconciled_on_reconnect(venue, caplog):
     caplog.set_level(logging.DEBUG)
     server, user_data = venue.server, venue.user_data
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         component = await started(manager)
         streams = component.account_streams
         assert streams is not None
@@ -69,23 +65,19 @@ async def test_a_private_stream_dropped_mid_fill_is_reconciled_on_reconnect(venu
         await assert_engine_matches_venue(manager, server)
         assert "reconnecting" in caplog.text
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()
 
 
 async def test_a_silent_private_stream_is_caught_by_the_watchdog_and_reconciled(venue, caplog):
     caplog.set_level(logging.DEBUG)
     server, user_data = venue.server, venue.user_data
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         component = await started(manager)
         streams = component.account_streams
         assert streams is not None
         price, steps = resting_buy(server)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
         await until(lambda: user_data.events_sent >= 2)
-        await settle()
+        await until(lambda: order.exchange_order_id in streams._orders)  # the NEW report reached the streams
         user_data.stalled = True  # connected, answering, every event dropped
         server.advance(steps)
         await settle()
@@ -102,5 +94,3 @@ async def test_a_silent_private_stream_is_caught_by_the_watchdog_and_reconciled(
         await _reconnected(clock, streams, 2)  # it missed something: the stream is renewed
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()

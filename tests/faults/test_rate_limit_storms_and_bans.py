@@ -15,11 +15,9 @@ from tests.faults.conftest import (
     ORDER_PATH,
     assert_engine_matches_venue,
     assert_no_secret,
-    build_live,
     drive_task,
     far_buy_price,
-    live_builder,
-    sim_clock,
+    live_engine,
     started,
 )
 
@@ -29,9 +27,7 @@ TICKER = "/api/v3/ticker/24hr"
 async def test_a_429_storm_on_market_data_slows_every_reader_to_the_retry_after(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock).rest_only(True))
-    try:
+    async with live_engine(venue, rest_only=True) as (manager, clock):
         await started(manager, streams=False)
         await drive(clock, clock.now_ms() + 20_000)  # the REST market data polls a while
         market = manager.exchange_symbols_data.get("BTC/USDT")
@@ -50,16 +46,12 @@ async def test_a_429_storm_on_market_data_slows_every_reader_to_the_retry_after(
         assert server.faults.count("GET", TICKER) > price_requests  # reads resumed
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()
 
 
 async def test_a_429_storm_on_orders_refuses_each_placement_once_and_waits_before_the_next(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         await started(manager)
         trader = manager.trader
         price = far_buy_price(server)
@@ -83,16 +75,12 @@ async def test_a_429_storm_on_orders_refuses_each_placement_once_and_waits_befor
         assert server.faults.count("POST", ORDER_PATH) == 3
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog, *errors)
-    finally:
-        await manager.stop()
 
 
 async def test_a_418_ban_pauses_trading_with_a_typed_error_until_it_lifts(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, clock):
         await started(manager)
         trader = manager.trader
         price = far_buy_price(server)
@@ -118,16 +106,12 @@ async def test_a_418_ban_pauses_trading_with_a_typed_error_until_it_lifts(venue,
         assert order.exchange_order_id is not None
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog, *errors)
-    finally:
-        await manager.stop()
 
 
 async def test_a_418_ban_on_market_data_pauses_the_readers_without_a_busy_loop(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock).rest_only(True))
-    try:
+    async with live_engine(venue, rest_only=True) as (manager, clock):
         await started(manager, streams=False)
         await drive(clock, clock.now_ms() + 10_000)
         connector = manager.connector
@@ -157,5 +141,3 @@ async def test_a_418_ban_on_market_data_pauses_the_readers_without_a_busy_loop(v
         assert len(server.faults.requests) > during
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()

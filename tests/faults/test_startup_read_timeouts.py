@@ -11,6 +11,7 @@ from tests.faults.conftest import (
     assert_no_secret,
     build_live,
     live_builder,
+    live_engine,
     sim_clock,
     started,
 )
@@ -40,9 +41,7 @@ async def test_a_startup_balance_read_answered_too_late_is_retried_and_the_engin
 async def test_a_balance_read_of_the_streams_first_reconciliation_answered_too_late_is_retried(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock, ccxt_options={"timeout": TIMEOUT_MS}))
-    try:
+    async with live_engine(venue, ccxt_options={"timeout": TIMEOUT_MS}) as (manager, _clock):
         # the streams subscribe over the loopback before reconciling: their balance read comes next
         server.faults.latency(2 * TIMEOUT_MS / 1000, method="GET", path=ACCOUNT_PATH, times=1)
         await started(manager)
@@ -50,5 +49,3 @@ async def test_a_balance_read_of_the_streams_first_reconciliation_answered_too_l
         assert retried, "the late balance reply was not retried"
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()

@@ -15,6 +15,7 @@ from tests.faults.conftest import (
     build_live,
     far_buy_price,
     live_builder,
+    live_engine,
     reconcile,
     resting_buy,
     settle,
@@ -95,14 +96,10 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
 
 async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_after_a_restart(venue):
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="gamma"))
-    try:
+    async with live_engine(venue, client_order_id_prefix="gamma") as (manager, clock):
         await started(manager)
         placed = await manager.exchange.execute_trade("BTC/USDT", "buy", "0.001", far_buy_price(server))
         assert placed.client_order_id is not None and placed.client_order_id.startswith("gamma-")
-    finally:
-        await manager.stop()
     restarted = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="gamma"))
     try:
         await started(restarted)

@@ -9,12 +9,10 @@ from octobot_trading.enums import OrderStatus
 from tests.faults.conftest import (
     assert_engine_matches_venue,
     assert_no_secret,
-    build_live,
     far_buy_price,
-    live_builder,
+    live_engine,
     reconcile,
     settle,
-    sim_clock,
     started,
     until,
 )
@@ -23,9 +21,7 @@ from tests.faults.conftest import (
 async def test_an_order_vanished_from_the_venue_is_closed_locally_after_repeated_lookups(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_live(clock, live_builder(venue, clock))
-    try:
+    async with live_engine(venue) as (manager, _clock):
         await started(manager)
         trader = manager.trader
         price = far_buy_price(server)
@@ -47,5 +43,3 @@ async def test_an_order_vanished_from_the_venue_is_closed_locally_after_repeated
         assert "vanished" in caplog.text
         await assert_engine_matches_venue(manager, server)
         assert_no_secret(server, caplog)
-    finally:
-        await manager.stop()
