@@ -37,7 +37,7 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, PositionSide
-from octobot_trading.errors import ConfigurationError, InvalidOrder, OpenPositionsError
+from octobot_trading.errors import ConfigurationError, InvalidOrder, OctoBotTradingError, OpenPositionsError
 from octobot_trading.exchanges.types import ContractSettings, ExchangePosition, MarketInfo
 from octobot_trading.personal_data.exchange_personal_data import ExchangePersonalData
 from octobot_trading.personal_data.orders.order import Order
@@ -97,6 +97,16 @@ class FuturesTrading:
         """The contract spec of ``symbol``'s market (None when the market gives a plain MarketSpec)."""
         spec = self.market(symbol).spec
         return spec if isinstance(spec, ContractSpec) else None
+
+    def contract_size(self, symbol: str) -> Decimal | None:
+        """The contract size of a contract symbol's market (None: a spot symbol, or a market not listed)."""
+        if ":" not in symbol:
+            return None
+        try:
+            spec = self.market(symbol).spec
+        except OctoBotTradingError:
+            return None
+        return spec.contract_size if isinstance(spec, ContractSpec) else None
 
     def leverage(self, symbol: str) -> Decimal:
         """The leverage of new positions: the last set, else the open position's, else the spec's (1)."""

@@ -158,6 +158,7 @@ class Trader:
         #: Contract symbols: settings, order checks, margin reservations (docs/futures.md).
         self.futures = FuturesTrading(personal_data, market=self.market, venue=lambda: self.connector, fees=self.fees)
         self.funds.contract_reservation = self.futures.reservation
+        self.orders_manager.contract_size_of = self.futures.contract_size
         #: Price triggers and self-managed orders.
         self.triggers = PriceTriggers(
             self.orders_manager,

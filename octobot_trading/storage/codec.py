@@ -174,6 +174,7 @@ def trade_row(trade: Trade) -> TradeRow:
         taker_or_maker=trade.taker_or_maker.value if trade.taker_or_maker else None,
         sub_portfolio=trade.sub_portfolio,
         realized_pnl=_text(trade.realized_pnl),
+        contract_size=_text(trade.contract_size),
     )
 
 
@@ -194,6 +195,7 @@ def trade_from_row(row: TradeRow) -> Trade:
         taker_or_maker=TradeType(row.taker_or_maker) if row.taker_or_maker else None,
         sub_portfolio=row.sub_portfolio,
         realized_pnl=_dec(row.realized_pnl),
+        contract_size=_dec(row.contract_size),
     )
 
 

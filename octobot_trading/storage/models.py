@@ -120,8 +120,10 @@ class TradeRow(_Row):
     sub_portfolio: str | None
     #: gross PnL of the part of a position a contract fill closed (absent before version 3)
     realized_pnl: str | None = None
+    #: the contract size of a contract fill's symbol (absent in older files: the cost is then price x amount)
+    contract_size: str | None = None
 
-    @field_validator("price", "amount", "fee", "realized_pnl")
+    @field_validator("price", "amount", "fee", "realized_pnl", "contract_size")
     @classmethod
     def _decimal(cls, value: str) -> str | None:
         return _check_decimal(value)

@@ -85,6 +85,8 @@ class OrdersManager:
         #: ``order -> (fee rate, fee charged in the spent currency?)`` for reserving an order found on
         #: the venue (adopted / restored) like a placed one; set by the trader (markets' fee side)
         self.fee_terms: Callable[[Order], tuple[Decimal, bool | None]] | None = None
+        #: ``symbol -> contract size`` (None: spot or not known) recorded on contract fills; set by the trader
+        self.contract_size_of: Callable[[str], Decimal | None] | None = None
         #: storage's journal (None without storage): committed before any order hook runs
         self.journal: OrderJournal | None = None
         self._logger = get_logger("personal_data.orders")
@@ -284,6 +286,7 @@ class OrdersManager:
                 taker_or_maker=trade.taker_or_maker,
                 sub_portfolio=order.sub_portfolio,
                 realized_pnl=trade.realized_pnl,
+                contract_size=None if self.contract_size_of is None else self.contract_size_of(order.symbol),
             )
         )
         if amount <= 0:

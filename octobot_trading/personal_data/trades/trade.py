@@ -7,9 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from octobot_trading.enums import OrderSide, OrderType, TradeType
+from octobot_trading.util.contract_spec import contract_kind
+from octobot_trading.util.decimals import divide_to_step
 from octobot_trading.util.records import fast_frozen_init
 
 __all__ = ["Trade", "TradesManager"]
+
+#: An inverse contract fill's notional is rounded to a multiple of this (the futures accounting step).
+_NOTIONAL_STEP = Decimal("1e-18")
 
 
 @fast_frozen_init
@@ -32,11 +37,20 @@ class Trade:
     sub_portfolio: str | None = None
     #: Contract fills: gross PnL realized by the part of a position closed (None: spot, or not reported).
     realized_pnl: Decimal | None = None
+    #: Contract fills: the contract size of the symbol (None: spot, or not known).
+    contract_size: Decimal | None = None
 
     @property
     def cost(self) -> Decimal:
-        """``price x amount`` in quote currency."""
-        return self.price * self.amount
+        """``price x amount`` in quote currency; a contract fill's notional in its settle currency:
+        ``amount x contract_size x price`` (linear), ``amount x contract_size / price`` (inverse,
+        rounded once to a multiple of 1e-18), as the notional of docs/futures.md."""
+        size = self.contract_size
+        if size is None:
+            return self.price * self.amount
+        if contract_kind(self.symbol) == "inverse":
+            return divide_to_step(self.amount * size, self.price, _NOTIONAL_STEP)
+        return self.amount * size * self.price
 
 
 class TradesManager:
