@@ -44,6 +44,7 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.exchange_data.payloads import CandleUpdate
+from octobot_trading.exchange_data.symbol_data import ClosedCandleParts
 
 __all__ = ["BacktestDriver", "CandleMatcher"]
 
@@ -92,6 +93,12 @@ class _Publisher:
         self._time_frame = tf
         self.callbacks = channels.ohlcv.callbacks_for(symbol, tf)
         self.mark_callbacks = channels.mark_price.callbacks_for(symbol)
+
+    def parts(self) -> ClosedCandleParts:
+        """What the stream's candle write touches, for the driver's inlined write (after the
+        stream's first candle, like :meth:`writer`)."""
+        parts: ClosedCandleParts = self._symbol_data.closed_candle_parts(self._time_frame)
+        return parts
 
     def writer(self) -> Callable[[int, float, float, float, float, float], bool]:
         """The stream's one-call candle write (built on first use: after its first candle, so the
@@ -233,8 +240,13 @@ class BacktestDriver:
         set_time = self.clock.set_time
         out = self._publisher(symbol, tf)
         full, callbacks, mark_callbacks = out.full, out.callbacks, out.mark_callbacks
-        # fast is False until the stream's first candle: replaced right after it
+        # fast is False until the stream's first candle; the write's parts are bound right after it
         add: Callable[[int, float, float, float, float, float], bool] = _no_writer_yet
+        buffer: Any = None
+        events: Any = None
+        remember: Callable[[tuple[int, float, float]], None] | None = None
+        alloc = capacity = 0
+        c_times = c_opens = c_highs = c_lows = c_closes = c_volumes = memoryview(b"")
         match = self._engine_call()
         with_volume = self._with_volume()
         # the matching engine's on_candle inlined (same effects, one call less per candle)
@@ -278,7 +290,30 @@ class BacktestDriver:
                     if walk is not None:
                         await walk
                 if fast and not mark_callbacks:
-                    if add(t, o, h, lo, c, v):
+                    # -- the stream's closed_candle_writer inlined (ClosedCandleParts: t is an int) --
+                    end = buffer._end
+                    if t <= buffer._last_ts or end == alloc:
+                        written = add(t, o, h, lo, c, v)
+                    else:
+                        c_times[end] = t
+                        buffer._end = end + 1
+                        if end - buffer._start >= capacity:
+                            buffer._start += 1
+                        buffer._last_ts = t
+                        c_opens[end] = o
+                        c_highs[end] = h
+                        c_lows[end] = lo
+                        c_closes[end] = c
+                        c_volumes[end] = v
+                        events._last = c
+                        if remember is not None:
+                            remember((close_ms, lo, h))
+                        if h >= events._lowest_above:
+                            events._fire_above(h)
+                        if lo <= events._highest_below:
+                            events._fire_below(lo)
+                        written = True
+                    if written:
                         # CandleUpdate(symbol, tf, t, o, h, lo, c, v) built field by field: the
                         # same object without the generated __init__'s Python frame
                         payload = new_payload(CandleUpdate)
@@ -297,7 +332,9 @@ class BacktestDriver:
                 else:
                     await full(symbol, tf, t, o, h, lo, c, v)
                     fast = True
-                    add = out.writer()
+                    parts = out.parts()
+                    buffer, columns, alloc, capacity, events, remember, _, add = parts
+                    c_times, c_opens, c_highs, c_lows, c_closes, c_volumes = columns
                 if due:
                     await run_triggers()  # type: ignore[misc]
             self.replayed = stop

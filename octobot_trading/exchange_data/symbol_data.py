@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
+from typing import Any, NamedTuple
 
 from octobot_trading.clock import Clock
 from octobot_trading.constants import DEFAULT_CANDLE_BUFFER_SIZE
@@ -30,10 +31,33 @@ from octobot_trading.exchange_data.prices import PricesManager, PriceSource
 from octobot_trading.exchanges.types import Candle, FundingRate, OrderBook, PublicTrade, Ticker
 from octobot_trading.util.symbols import parse_symbol
 
-__all__ = ["CandleWriter", "ExchangeSymbolData", "ExchangeSymbolsData"]
+__all__ = ["CandleWriter", "ClosedCandleParts", "ExchangeSymbolData", "ExchangeSymbolsData"]
 
 #: ``write(timestamp, open, high, low, close, volume) -> bool`` (see ``closed_candle_writer``)
 CandleWriter = Callable[[int, float, float, float, float, float], bool]
+
+
+class ClosedCandleParts(NamedTuple):
+    """The state one closed-candle write touches (:meth:`ExchangeSymbolData.closed_candle_parts`).
+
+    A newer candle (``timestamp > buffer._last_ts``, an int) with room left (``buffer._end !=
+    alloc``) is written at index ``end = buffer._end``: the six ``columns`` (memoryviews: times,
+    opens, highs, lows, closes, volumes) at ``end``, then ``buffer._end = end + 1``,
+    ``buffer._start += 1`` when ``end - buffer._start >= capacity``, ``buffer._last_ts``; then the
+    price events: ``events._last = close``, ``remember((timestamp + tf_ms, low, high))`` when not
+    None, ``events._fire_above(high)`` when ``high >= events._lowest_above`` and
+    ``events._fire_below(low)`` when ``low <= events._highest_below``. Any other candle goes
+    through ``add`` (``add_closed_candle`` of the time frame).
+    """
+
+    buffer: CandlesManager
+    columns: tuple[Any, ...]
+    alloc: int
+    capacity: int
+    events: PriceEventsManager
+    remember: Callable[[tuple[int, float, float]], None] | None
+    tf_ms: int
+    add: CandleWriter
 
 
 class ExchangeSymbolData:
@@ -110,6 +134,32 @@ class ExchangeSymbolData:
         self.price_events.on_price_range(low, high, close, timestamp + self._tf_ms[time_frame])
         return True
 
+    def closed_candle_parts(self, time_frame: TimeFrame) -> ClosedCandleParts:
+        """What :meth:`closed_candle_writer`'s write binds, for a caller that inlines it (the
+        backtest driver, whose timestamps are always ints): see :class:`ClosedCandleParts`.
+        Creates the buffer like :meth:`candles`."""
+        buffer = self.candles(time_frame)
+        events = self.price_events
+        tf_ms = self._tf_ms[time_frame]
+        history = events._history
+        add = self.add_closed_candle
+
+        def fallback(timestamp: int, open: float, high: float, low: float, close: float, volume: float) -> bool:
+            return add(time_frame, timestamp, open, high, low, close, volume)
+
+        # the buffer's arrays and the events' history are fixed for their lifetime (the buffer
+        # compacts in place), so they are bound once; the moving state is read at each write
+        return ClosedCandleParts(
+            buffer,
+            buffer._w,
+            buffer.alloc,
+            buffer.capacity,
+            events,
+            None if history is None else history.append,
+            tf_ms,
+            fallback,
+        )
+
     def closed_candle_writer(self, time_frame: TimeFrame) -> CandleWriter:
         """Return ``write(timestamp, open, high, low, close, volume) -> bool``: :meth:`add_closed_candle`
         for ``time_frame`` in one call (the backtest driver's per-candle path).
@@ -119,15 +169,8 @@ class ExchangeSymbolData:
         other (a corrected or older candle, a full buffer to compact, a timestamp that is not an
         int) goes through :meth:`add_closed_candle`. Creates the buffer like :meth:`candles`.
         """
-        buffer = self.candles(time_frame)
-        events = self.price_events
-        tf_ms = self._tf_ms[time_frame]
-        # the buffer's arrays and the events' history are fixed for their lifetime (the buffer
-        # compacts in place), so the writer binds them once and reads the moving state each call
-        times, opens, highs, lows, closes, volumes = buffer._w
-        alloc, capacity = buffer.alloc, buffer.capacity
-        history = events._history
-        remember = None if history is None else history.append
+        buffer, columns, alloc, capacity, events, remember, tf_ms, _ = self.closed_candle_parts(time_frame)
+        times, opens, highs, lows, closes, volumes = columns
         add = self.add_closed_candle
 
         def write(timestamp: int, open: float, high: float, low: float, close: float, volume: float) -> bool:

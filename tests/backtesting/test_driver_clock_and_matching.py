@@ -17,6 +17,8 @@ from octobot_trading.enums import OrderSide, OrderType, TimeFrame, TradeType
 from octobot_trading.exchange_data.channels import ChannelPriority
 from octobot_trading.exchange_data.market_data import ExchangeMarketData
 from octobot_trading.exchange_data.payloads import CandleUpdate
+from octobot_trading.exchange_data.price_events import Crossing
+from octobot_trading.exchange_data.symbol_data import ExchangeSymbolsData
 from octobot_trading.exchanges.connectors.simulator import MatchingEngine, RestingOrder
 
 MINUTE = 60_000
@@ -142,16 +144,27 @@ def _two_series(data: CandleData) -> CandleData:
 
 
 @pytest.mark.parametrize("merged", [False, True])
-async def test_driver_publishes_the_candles_the_hub_publishes_to_plain_and_async_consumers(merged: bool) -> None:
-    data = _walk(50, seed=5)
+async def test_driver_writes_and_publishes_what_the_hub_does_for_plain_and_async_consumers(merged: bool) -> None:
+    """The driver's inlined candle write and payload build against ``on_closed_candle``: the same
+    payloads in the same order, the same candle buffers (a small one: compacted several times),
+    the same price events fired at the same candles and the same remembered price history."""
+    data = _walk(120, seed=5)
     if merged:
         data = _two_series(data)
     symbols = sorted(data.symbols)
 
-    async def record(source: CandleData, use_driver: bool) -> list[tuple[str, CandleUpdate]]:
+    async def record(source: CandleData, use_driver: bool) -> list[tuple[object, ...]]:
         clock = ot.SimulatedClock()
-        md = ExchangeMarketData(clock, synchronized=True)
-        got: list[tuple[str, CandleUpdate]] = []
+        md = ExchangeMarketData(
+            clock, synchronized=True, symbols_data=ExchangeSymbolsData(clock, candle_capacity=16, price_history=8)
+        )
+        got: list[tuple[object, ...]] = []
+        for symbol in symbols:
+            events = md.symbols_data.get(symbol).price_events
+            for threshold in ("90", "95", "99"):
+                events.register(threshold, Crossing.BELOW, lambda e: got.append(("event", e.threshold, clock.now_ms())))
+            for threshold in ("101", "105", "110"):
+                events.register(threshold, Crossing.ABOVE, lambda e: got.append(("event", e.threshold, clock.now_ms())))
 
         def plain(candle: CandleUpdate) -> None:
             got.append(("plain", candle))
@@ -172,10 +185,17 @@ async def test_driver_publishes_the_candles_the_hub_publishes_to_plain_and_async
             for symbol, t, o, h, lo, c, v in sorted(rows, key=lambda row: (row[1], row[0])):
                 clock.set_time(t + MINUTE)
                 await md.on_closed_candle(symbol, TimeFrame.M1, t, o, h, lo, c, v)
+        for symbol in symbols:
+            symbol_data = md.symbols_data.get(symbol)
+            buffer = symbol_data.candles(TimeFrame.M1)
+            got.append(("buffer", buffer.times().tolist(), buffer.ohlcv().tolist(), buffer.last_close))
+            got.append(("history", list(symbol_data.price_events._history or ())))
         return got
 
     replayed = await record(data, use_driver=True)
     expected = await record(data, use_driver=False)
-    assert len(expected) == 2 * 50 * len(symbols)
-    assert all(type(candle) is CandleUpdate for _, candle in replayed)
+    candles = [entry for entry in expected if entry[0] in ("plain", "async")]
+    assert len(candles) == 2 * 120 * len(symbols)
+    assert len([entry for entry in expected if entry[0] == "event"]) == 6 * len(symbols)
+    assert all(type(entry[1]) is CandleUpdate for entry in replayed if entry[0] in ("plain", "async"))
     assert replayed == expected
