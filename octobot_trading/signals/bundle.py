@@ -17,7 +17,8 @@ Every bundle carries a unique ``id`` and a ``sequence`` number per publisher (1,
 follower applies each id once. Money travels as decimal strings (``"0.01"``), never JSON
 numbers, in ASCII digits. :meth:`SignalBundle.from_json` is strict: malformed JSON, a duplicate
 key, unknown fields, a number for money, a missing field, a version other than
-:data:`WIRE_VERSION`, a zero amount or ratio, an exit ``fraction`` outside ``(0, 1]``, or an
+:data:`WIRE_VERSION`, a zero amount or ratio, an exit ``fraction`` outside ``(0, 1]``, an entry
+``fraction`` of zero or, for a spot entry without a parent (a share of holdings), above one, or an
 inconsistent graph (an order whose parent chain does not reach the entry, a cycle, an order on
 another symbol than the entry's) raise ``InvalidSignal``.
 """
@@ -151,6 +152,7 @@ class SignalBundle(BaseModel):
             refs = {o.ref for o in self.orders}
             if len(refs) != len(self.orders):
                 raise ValueError("order refs must be unique in a bundle")
+            _check_entry_fraction(self.orders[0])
             _check_graph(self.orders)
             if self.ref is not None or self.amount_ratio or self.price or self.trigger_price:
                 raise ValueError("a create bundle carries its values in its orders")
@@ -181,6 +183,8 @@ class SignalBundle(BaseModel):
             raise InvalidSignal(f"signal bundle has a duplicate key {exc.key!r}") from None
         except (ValueError, TypeError) as exc:
             raise InvalidSignal(f"signal bundle is not valid JSON: {exc}") from exc
+        except RecursionError:  # nesting deeper than the parser's stack: no bundle is nested that deep
+            raise InvalidSignal("signal bundle is not valid JSON: nested too deeply") from None
         if not isinstance(raw, dict):
             raise InvalidSignal(f"signal bundle must be a JSON object, got {type(raw).__name__}")
         version = raw.get("version")
@@ -210,6 +214,17 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         result[key] = value
     return result
+
+
+def _check_entry_fraction(entry: SignalOrder) -> None:
+    """An entry's fraction is above zero; without a parent, on a spot symbol, it is a share of the
+    leader's holdings, so at most one (a contract's notional may exceed the margin held: leverage;
+    an order chained to a parent may be larger than its parent)."""
+    fraction = Decimal(entry.fraction)
+    share_of_holdings = entry.parent is None and ":" not in entry.symbol
+    if fraction <= 0 or (fraction > 1 and share_of_holdings):
+        bounds = "in (0, 1] (a share of the leader's holdings)" if share_of_holdings else "above 0"
+        raise ValueError(f"entry {entry.ref}: fraction {entry.fraction} must be {bounds}")
 
 
 def _check_graph(orders: tuple[SignalOrder, ...]) -> None:

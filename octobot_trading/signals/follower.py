@@ -15,7 +15,8 @@ sequence order, one at a time:
 A refused operation is logged and recorded in :attr:`SignalFollower.refused`; it never stops
 the follower. The source is a :class:`~octobot_trading.signals.publisher.SignalPublisher` of
 the same process or the ``ws://host:port`` of a serving one; the websocket is reconnected with
-a growing delay after a drop, resuming after the last sequence applied.
+a growing delay after a drop, resuming after the last sequence applied (of the publisher that
+numbered it: a restarted publisher, with a new id, sends all the bundles it kept).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from types import TracebackType
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -40,7 +42,7 @@ from octobot_trading.errors import (
 from octobot_trading.personal_data.orders.groups import OrderGroup
 from octobot_trading.personal_data.price_triggers import PriceTrigger
 from octobot_trading.signals.bundle import SignalBundle, SignalOrder
-from octobot_trading.signals.publisher import SignalPublisher
+from octobot_trading.signals.publisher import SignalPublisher, check_token
 from octobot_trading.util.decimals import decimal_to_str
 from octobot_trading.util.logging import get_logger, register_secret
 from octobot_trading.util.symbols import parse_symbol
@@ -106,9 +108,14 @@ class SignalFollower:
                 f"unknown sizing {sizing!r} (expected one of {', '.join(SIZINGS)})", field="sizing"
             )
         if not isinstance(source, SignalPublisher) and not (
-            isinstance(source, str) and source.startswith(("ws://", "wss://"))
+            isinstance(source, str) and source.startswith(("ws://", "wss://")) and _has_host(source)
         ):
-            raise ConfigurationError("source must be a SignalPublisher or a ws:// url", field="source")
+            raise ConfigurationError(
+                f"source must be a SignalPublisher or a ws://host:port url, got {source!r}", field="source"
+            )
+        check_token(token)
+        if sub_portfolio is not None:
+            trader.portfolio_manager.get_portfolio(sub_portfolio)  # ConfigurationError naming an unknown one
         self.manager = manager
         self.trader = trader
         self.source = source
@@ -126,6 +133,8 @@ class SignalFollower:
         self._seen: set[str] = set()
         #: highest sequence handled, per source id
         self.last_sequence: dict[str, int] = {}
+        #: id of the websocket publisher that last greeted this follower (its sequence is resumed)
+        self._greeted_by: str | None = None
         self.refused: list[RefusedSignal] = []
         self.connections = 0
         self._lock = asyncio.Lock()
@@ -214,8 +223,12 @@ class SignalFollower:
 
     async def _connect(self, session: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
         headers = {} if self._token is None else {"Authorization": f"Bearer {self._token}"}
-        after = self._resume_after(None)
-        url = f"{str(self.source).rstrip('/')}/signals" + ("" if after is None else f"?after={after}")
+        source_id = self._greeted_by
+        after = self._resume_after(source_id)
+        query = "" if after is None else f"?after={after}"
+        if after is not None and source_id is not None:
+            query += f"&source={source_id}"  # a restarted publisher (another id) then sends all it kept
+        url = f"{str(self.source).rstrip('/')}/signals{query}"
         try:
             ws = await session.ws_connect(url, headers=headers, heartbeat=30)
         except aiohttp.WSServerHandshakeError as exc:
@@ -247,8 +260,7 @@ class SignalFollower:
                 delay = self.reconnect_delay
                 async for message in ws:
                     if message.type is aiohttp.WSMsgType.TEXT:
-                        if not self._hello(message.data):
-                            await self.apply(message.data)
+                        await self._receive(message.data)
                     elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.ERROR):
                         break
                 await ws.close()
@@ -259,6 +271,15 @@ class SignalFollower:
                 await ws.close()
             await session.close()
 
+    async def _receive(self, text: str) -> None:
+        """Handle one text frame; whatever it holds, the receive loop goes on."""
+        try:
+            if not self._hello(text):
+                await self.apply(text)
+        except Exception as exc:  # never stop following on one message
+            self._logger.exception("signal message could not be handled")
+            self._refuse(None, None, f"unexpected {type(exc).__name__}: {exc}")
+
     def _hello(self, text: str) -> bool:
         """Handle the publisher's hello frame (its id and current sequence); False for anything else."""
         if not text.startswith('{"type": "hello"'):
@@ -266,9 +287,13 @@ class SignalFollower:
         try:
             hello = json.loads(text)
             source, sequence = str(hello["source"]), int(hello["sequence"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return False
-        if not self.replay_history:  # resume from here if the link drops before the first bundle
+        previous, self._greeted_by = self._greeted_by, source
+        if previous is not None and previous != source:
+            # a restarted publisher: it sends every bundle it kept (the follower resumed another id)
+            self.last_sequence.setdefault(source, 0)
+        elif not self.replay_history:  # resume from here if the link drops before the first bundle
             self.last_sequence.setdefault(source, sequence)
         return True
 
@@ -422,6 +447,13 @@ class SignalFollower:
     def known_orders(self) -> Iterable[tuple[str, Any]]:
         """``(leader order id, follower order)`` pairs rebuilt so far."""
         return list(self._orders.items())
+
+
+def _has_host(url: str) -> bool:
+    try:
+        return bool(urlsplit(url).hostname)
+    except ValueError:  # a malformed port or address
+        return False
 
 
 def _dec(value: str | None) -> Decimal | None:

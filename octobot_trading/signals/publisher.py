@@ -9,7 +9,9 @@ is published, even on a group whose other orders have filled.
 
 Followers in the same process subscribe directly (``SignalFollower(manager, source=publisher)``);
 remote ones connect to :meth:`SignalPublisher.serve` (aiohttp websocket, ``ws://host:port``,
-path ``/signals?after=<last sequence seen>``): the first frame is a hello
+path ``/signals?after=<last sequence seen>&source=<id of the publisher that numbered it>``; a
+``source`` other than this publisher's id means a follower resuming a previous publisher
+session, which gets all the kept history): the first frame is a hello
 (``{"type": "hello", "source": <publisher id>, "sequence": <current sequence>}``), then the kept
 history after ``after`` (none without ``after``: a new follower starts with the next operation),
 then every new bundle; a follower reconnecting with ``after`` gets what it missed
@@ -33,6 +35,7 @@ from types import TracebackType
 from typing import Any
 
 from aiohttp import WSMsgType, web
+from pydantic import ValidationError
 
 from octobot_trading.enums import OrderSide, OrderType
 from octobot_trading.errors import ConfigurationError
@@ -42,9 +45,28 @@ from octobot_trading.util.decimals import ZERO, to_decimal
 from octobot_trading.util.logging import get_logger, register_secret
 from octobot_trading.util.symbols import parse_symbol
 
-__all__ = ["SignalPublisher", "is_loopback"]
+__all__ = ["SignalPublisher", "check_token", "is_loopback"]
 
 _LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
+
+
+def check_token(token: Any) -> None:
+    """Refuse a token no follower can present as ``Authorization: Bearer <token>``.
+
+    ``ConfigurationError(field="token")`` unless None or a non-empty string of printable ASCII
+    characters without leading or trailing spaces (HTTP strips those in transit and forbids
+    control characters in headers).
+    """
+    if token is None:
+        return
+    if not isinstance(token, str) or not token:
+        raise ConfigurationError("the signal token must be a non-empty string", field="token")
+    if token != token.strip(" \t") or any(not " " <= char <= "~" for char in token):
+        raise ConfigurationError(
+            "the signal token must be printable ASCII without leading or trailing spaces "
+            "(it travels in an HTTP header)",
+            field="token",
+        )
 
 
 def is_loopback(host: str) -> bool:
@@ -127,14 +149,15 @@ class SignalPublisher:
 
     def publish(self, bundle_fields: dict[str, Any]) -> SignalBundle:
         """Number, record and deliver one bundle built from ``bundle_fields`` (used by the listener)."""
-        self.sequence += 1
+        sequence = self.sequence + 1
         bundle = SignalBundle(
-            id=f"{self.id}-{self.sequence}",
+            id=f"{self.id}-{sequence}",
             source=self.id,
-            sequence=self.sequence,
+            sequence=sequence,
             timestamp=self.trader.clock.now_ms(),
             **bundle_fields,
         )
+        self.sequence = sequence  # a bundle that could not be built leaves no gap in the sequence
         self._history.append(bundle)
         for queue in list(self._subscribers):
             queue.put_nowait(bundle)
@@ -146,12 +169,15 @@ class SignalPublisher:
             return
         if event.automatic:
             return  # the group's own rule: followers' groups do the same on their fills
-        if event.operation is OrderOperation.CREATE:
-            self.publish({"operation": "create", "orders": tuple(self._create_orders(event))})
-        elif event.operation is OrderOperation.CANCEL:
-            self.publish({"operation": "cancel", "ref": order.id})
-        else:
-            self.publish(self._edit_fields(event))
+        try:
+            if event.operation is OrderOperation.CREATE:
+                self.publish({"operation": "create", "orders": tuple(self._create_orders(event))})
+            elif event.operation is OrderOperation.CANCEL:
+                self.publish({"operation": "cancel", "ref": order.id})
+            else:
+                self.publish(self._edit_fields(event))
+        except ValidationError as exc:  # e.g. a buy whose share of the holdings cannot be measured (no price)
+            self._logger.warning("order %s operation not published: %s", order.id, exc.errors()[0]["msg"])
 
     def _edit_fields(self, event: OrderOperationEvent) -> dict[str, Any]:
         arguments, fields = event.arguments, {"operation": "edit", "ref": event.order.id}
@@ -217,8 +243,7 @@ class SignalPublisher:
 
         Raises ``ConfigurationError`` when serving beyond the loopback interface without a token.
         """
-        if token is not None and (not isinstance(token, str) or not token):
-            raise ConfigurationError("the signal token must be a non-empty string", field="token")
+        check_token(token)
         if token is None and not is_loopback(host):
             raise ConfigurationError(f"serving signals on {host} (beyond loopback) needs a token", field="token")
         if self._runner is not None:
@@ -234,9 +259,13 @@ class SignalPublisher:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
             await web.SockSite(runner, sock).start()
-        except BaseException:
+        except BaseException as exc:
             sock.close()
             await runner.cleanup()
+            if isinstance(exc, OSError):
+                raise ConfigurationError(
+                    f"cannot serve signals on {host}:{port}: {exc.strerror or exc}", field="port"
+                ) from None
             raise
         self._host, self._port, self._token, self._runner = host, sock.getsockname()[1], token, runner
         return self.url
@@ -256,6 +285,11 @@ class SignalPublisher:
             after = int(request.query["after"]) if "after" in request.query else None
         except ValueError:
             return web.json_response({"error": "after must be an integer"}, status=400)
+        resumed = request.query.get("source")
+        if after is not None and resumed is not None and resumed != self.id:
+            # the follower resumes another publisher's sequence (this one restarted): every bundle this
+            # publisher keeps is new to it
+            after = 0
         ws = web.WebSocketResponse(heartbeat=30)
         await ws.prepare(request)
         self._connections.add(ws)
