@@ -338,7 +338,10 @@ class FuturesCandleMatcher:
         if venue is None or symbol not in venue.specs:
             return walk
         if walk is None:  # no fill: the candle events run here, a push only when something changed
-            if venue.skip_lazy_candle(symbol, time_ms, high, low, close):
+            quiet = venue.lazy_skips.get(symbol)  # FuturesVenue.skip_lazy_candle, inlined
+            if quiet is not None and low > quiet[0] and high < quiet[1] and time_ms < quiet[2]:
+                venue.last_closes[symbol] = time_ms
+                venue.pending_marks[symbol] = close
                 return None
             done = venue.on_candle(symbol, time_ms, open, high, low, close, lazy=True)
             return None if done is None else self.connector.push_positions(done)

@@ -192,6 +192,9 @@ class FuturesVenue:
         #: symbol -> (long bound, short bound, next funding time) of a lazy candle that can only move
         #: the mark (see :meth:`on_candle`); forgotten whenever positions, settings or data change
         self._quiet: dict[str, tuple[float, float, int]] = {}
+        #: the dicts :meth:`skip_lazy_candle` reads and writes (the same objects for the venue's
+        #: life), for a candle loop that inlines it
+        self.lazy_skips, self.last_closes, self.pending_marks = self._quiet, self._last_close, self._pending_mark
 
     def add_contract(self, symbol: str, spec: ContractSpec, wallet: Decimal = ZERO) -> None:
         """Trade ``symbol`` too (a new settle wallet starts at ``wallet``)."""
