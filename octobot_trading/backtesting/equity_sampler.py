@@ -55,6 +55,7 @@ class EquitySampler:
         self.exposure = np.zeros(size, dtype=np.float64)
         self.prices = np.zeros(size, dtype=np.float64)
         self.count = 0
+        self._buffers: dict[str, Any] = {}
 
     def on_candle(self, candle: Any) -> None:
         """OHLCV consumer (a plain function: channels call it without a coroutine)."""
@@ -63,7 +64,10 @@ class EquitySampler:
             self.sample(close_ms)
 
     def _last_close(self, symbol: str) -> float | None:
-        price: float | None = self.symbols_data.get(symbol).candles(self.time_frame).last_close
+        buffer = self._buffers.get(symbol)
+        if buffer is None:  # a candle buffer lives as long as its symbol data: looked up once
+            buffer = self._buffers[symbol] = self.symbols_data.get(symbol).candles(self.time_frame)
+        price: float | None = buffer.last_close
         return price
 
     def sample(self, time_ms: int) -> None:
@@ -88,10 +92,11 @@ class EquitySampler:
                 # valued exactly (candle prices become Decimal through their shortest text), stored as float
                 exposed += amount * decimal_from_data_float(price)
         index = self.count
+        equity = float(value + exposed)
         self.times[index] = time_ms
-        self.values[index] = float(value + exposed)
+        self.values[index] = equity
         # a futures position exposes the whole equity (its notional is leveraged margin)
-        self.exposure[index] = float(value + exposed) if open_position else float(exposed)
+        self.exposure[index] = equity if open_position else float(exposed)
         self.prices[index] = self._last_close(self.first_symbol) or 0.0
         self.count += 1
 
