@@ -164,7 +164,7 @@ def load_script(path: str | Path, source: bytes | None = None) -> LoadedScript:
     sys.modules[module_name] = module  # for code that looks its module up (dataclasses, pickling)
     try:
         exec(code, namespace)
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:  # sys.exit() in a script must not end the engine
         raise ScriptError(
             f"the script raised {type(exc).__name__}: {exc}", path=filename, line=_failing_line(exc, filename)
         ) from exc
@@ -318,7 +318,7 @@ class ScriptedMode(AbstractTradingMode):
         except ScriptError as exc:
             exc.locate(str(script.path), _failing_line(exc, str(script.path)))
             self._script_failed(exc)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:  # sys.exit() in a callback must not end the engine
             error = ScriptError(
                 f"{fn.__name__} raised {type(exc).__name__}: {exc}",
                 path=str(script.path),
@@ -468,7 +468,7 @@ def resolve_mode(spec: str | type) -> type[AbstractTradingMode]:
             module = importlib.import_module(module_name)
         except ImportError as exc:
             raise ConfigurationError(f"mode {text!r}: cannot import {module_name}: {exc}", field="mode") from exc
-        except Exception as exc:  # the module itself fails (SyntaxError, an error raised at import...)
+        except (Exception, SystemExit) as exc:  # the module itself fails (SyntaxError, sys.exit() at import...)
             raise ConfigurationError(
                 f"mode {text!r}: importing {module_name} failed: {type(exc).__name__}: {exc}", field="mode"
             ) from exc

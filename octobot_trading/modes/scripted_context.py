@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from octobot_trading.enums import OrderSide, OrderType, TimeFrame
+from octobot_trading.enums import OrderSide, OrderType, PositionSide, TimeFrame
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.modes.context import ModeContext
 from octobot_trading.modes.scripted_dsl import (
+    AmountKind,
+    AmountSpec,
     DSLError,
     PriceSpec,
     parse_amount,
@@ -122,47 +124,59 @@ class ScriptContext:
         return self._value("volume")
 
     # -- market data --------------------------------------------------------------------------
-    def _candles(self, time_frame: TimeFrame | str | None, symbol: str | None) -> Any:
-        data = self.mode_context.symbols_data
+    def _candles(self, time_frame: TimeFrame | str | None, symbol: str | None, n: int | None = None) -> Any:
+        context = self.mode_context
+        data = context.symbols_data
         if data is None:
             raise DSLError("no candle data: the manager runs no market data", text=None)
-        return data.get(symbol or self.symbol).candles(TimeFrame.parse(time_frame) if time_frame else self.time_frame)
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            raise DSLError(f"the number of candles must be a non-negative integer, got {n!r}", text=n)
+        wanted = symbol or self.symbol
+        if context.symbols and wanted not in context.symbols:
+            raise DSLError(
+                f"symbol {wanted!r} is not configured (configured: {', '.join(context.symbols)})", text=symbol
+            )
+        frame = TimeFrame.parse(time_frame) if time_frame else self.time_frame
+        if context.time_frames and frame not in context.time_frames:
+            configured = ", ".join(tf.value for tf in context.time_frames)
+            raise DSLError(f"time frame {frame.value!r} is not configured (configured: {configured})", text=time_frame)
+        return data.get(wanted).candles(frame)
 
     def closes(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.float64]:
         """The last ``n`` closes (all kept when None), oldest first, as a float array (a copy)."""
-        return np.array(self._candles(time_frame, symbol).closes(n))
+        return np.array(self._candles(time_frame, symbol, n).closes(n))
 
     def opens(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.float64]:
         """The last ``n`` opens, oldest first."""
-        return np.array(self._candles(time_frame, symbol).opens(n))
+        return np.array(self._candles(time_frame, symbol, n).opens(n))
 
     def highs(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.float64]:
         """The last ``n`` highs, oldest first."""
-        return np.array(self._candles(time_frame, symbol).highs(n))
+        return np.array(self._candles(time_frame, symbol, n).highs(n))
 
     def lows(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.float64]:
         """The last ``n`` lows, oldest first."""
-        return np.array(self._candles(time_frame, symbol).lows(n))
+        return np.array(self._candles(time_frame, symbol, n).lows(n))
 
     def volumes(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.float64]:
         """The last ``n`` volumes, oldest first."""
-        return np.array(self._candles(time_frame, symbol).volumes(n))
+        return np.array(self._candles(time_frame, symbol, n).volumes(n))
 
     def times(
         self, n: int | None = None, time_frame: TimeFrame | str | None = None, symbol: str | None = None
     ) -> npt.NDArray[np.int64]:
         """The last ``n`` open times (ms), oldest first."""
-        return np.array(self._candles(time_frame, symbol).times(n))
+        return np.array(self._candles(time_frame, symbol, n).times(n))
 
     @property
     def price(self) -> Decimal | None:
@@ -271,14 +285,15 @@ class ScriptContext:
             quote_cost += margin
         if valuation is None:
             raise InvalidOrder("no current price to size the order", limit="price", symbol=self.symbol)
+        position = self.position
+        amount_spec, sizing_side = self._contract_sizing(amount_spec, side, position)
         fee_rate, fee_in_spent = self._fee_terms(side)
-        if fee_in_spent and side is OrderSide.BUY:
+        if fee_in_spent and sizing_side is OrderSide.BUY:
             quote_cost *= ONE + fee_rate
         base, quote = self._pair.base, self._pair.quote
-        position = self.position
         size = size_amount(
             amount_spec,
-            side=side,
+            side=sizing_side,
             price=valuation,
             market=spec,
             available_base=self.available(base),
@@ -299,6 +314,24 @@ class ScriptContext:
         if self._on_order is not None:
             await self._on_order(order)
         return order
+
+    def _contract_sizing(self, spec: AmountSpec, side: OrderSide, position: Any) -> tuple[AmountSpec, OrderSide]:
+        """On a contract symbol, what a relative amount measures (spot: unchanged).
+
+        An order on the side closing the open position takes ``"all"`` / ``"N%"`` / ``"N%t"`` from the
+        position's contracts; an order opening or adding on a linear contract (settled in the quote)
+        measures its notional in the quote currency, a sell as a buy does (no base balance backs it).
+        """
+        pair = self._pair
+        if pair.is_spot or spec.kind in (AmountKind.ABSOLUTE, AmountKind.POSITION):
+            return spec, side
+        if position is not None and position.contracts > 0:
+            closing = PositionSide.LONG if side is OrderSide.SELL else PositionSide.SHORT
+            if position.side is closing:
+                return AmountSpec(AmountKind.POSITION, spec.value, spec.text), side
+        if pair.is_linear:
+            return spec, OrderSide.BUY
+        return spec, side
 
     def _market_valuation(self) -> tuple[Decimal | None, Decimal]:
         """Price and margin the trader reserves a market buy at: the higher of the trigger close and

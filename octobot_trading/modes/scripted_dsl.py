@@ -9,6 +9,10 @@ Amounts (:func:`parse_amount`)
 * ``"10%p"``: of the open position's size (futures; spot has no position: :class:`DSLError`);
 * ``"all"``: everything available (= ``"100%"``).
 
+On contract symbols the script context measures relative amounts differently: an order closing
+the open position takes them from its contracts, an opening order on a linear contract from the
+quote (see the scripted modes guide).
+
 Prices (:func:`parse_price`)
 
 * ``"25000"`` or ``"@25000"`` (or a ``Decimal`` / ``int``): that price;
