@@ -98,8 +98,10 @@ def _wait_reachable(address: str, host: str, port: int) -> None:
 
 
 def _auto_address() -> None:
-    from ray._private.services import canonicalize_bootstrap_address
-
+    try:
+        from ray._private.services import canonicalize_bootstrap_address
+    except ImportError:  # another Ray layout: Ray resolves "auto" itself
+        return
     try:
         found = canonicalize_bootstrap_address("auto")
     except (ConnectionError, ValueError) as exc:
