@@ -493,7 +493,7 @@ async def test_order_still_queued_at_the_exchange_is_ambiguous_then_found(server
             )
         assert caught.value.client_order_id == "queued-1"
         assert isinstance(caught.value.__cause__, errors.RequestTimeout)
-        for _ in range(100):  # the exchange finishes processing it (bounded wait)
+        for _ in range(600):  # the exchange finishes processing it (bounded wait: 30 s)
             if server.state.orders:
                 break
             await asyncio.sleep(0.05)

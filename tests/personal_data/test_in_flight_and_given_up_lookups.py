@@ -124,7 +124,7 @@ async def test_a_given_up_order_that_filled_before_being_seen_is_restored_with_i
     for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):
         await trader.sync_with_exchange()  # the request is still delayed: not found
     assert entry.status is OrderStatus.REJECTED and personal.orders_manager.open_orders() == []
-    await asyncio.wait_for(placed.wait(), timeout=5)  # the venue processes it late ...
+    await asyncio.wait_for(placed.wait(), timeout=30)  # the venue processes it late ...
     fake = server.state.orders[max(server.state.orders)]
     server.state._fill(fake, fake.price, D("0.001"), maker=True)  # ... and it fills before any poll sees it
     for _ in range(3):

@@ -133,7 +133,7 @@ async def test_an_order_the_venue_accepts_late_keeps_its_exits(live):
     assert entry.status is OrderStatus.PENDING_CREATION
     await trader.sync_with_exchange()  # the venue may not have it yet: not given up
     assert entry.status is OrderStatus.PENDING_CREATION
-    await asyncio.wait_for(placed.wait(), timeout=5)  # the venue processes the request late
+    await asyncio.wait_for(placed.wait(), timeout=30)  # the venue processes the request late
     await trader.sync_with_exchange()
     assert entry.status is OrderStatus.OPEN and entry.exchange_order_id
     assert {o.id for o in personal.orders_manager.open_orders("BTC/USDT")} == {entry.id, entry.chained_orders[0].id}

@@ -134,7 +134,7 @@ async def test_poll_loop_survives_an_unexpected_error(server, caplog):
         component._poll_once = flaky  # type: ignore[method-assign]
         component.poll_seconds = 0.01
         component._task = asyncio.get_running_loop().create_task(component._poll_loop())
-        await asyncio.wait_for(third.wait(), timeout=10)
+        await asyncio.wait_for(third.wait(), timeout=30)
         assert not component._task.done()
         assert "polling continues" in caplog.text and "bug in a poll" in caplog.text
     finally:
@@ -169,6 +169,6 @@ async def test_paper_trading_fills_at_the_live_mark_price(server):
         order.add_hook(OrderEvent.CLOSE, on_close)
         lower = (mark * D("0.94")).quantize(D("0.01"))
         await manager.channels.mark_price.publish(MarkPriceUpdate("BTC/USDT", lower, "test", manager.clock.now_ms()))
-        await asyncio.wait_for(closed.wait(), timeout=5)  # filled between two polls
+        await asyncio.wait_for(closed.wait(), timeout=30)  # filled between two polls
         assert order.status is OrderStatus.CLOSED and order.average_price == order.price
     assert not _other_tasks()

@@ -107,7 +107,7 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
         assert order.status is OrderStatus.REJECTED
         order_id, client_id = order.id, order.client_order_id
     assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [(f'["{client_id}"]',)]
-    await asyncio.wait_for(placed.wait(), timeout=5)  # processed late, while the bot is down ...
+    await asyncio.wait_for(placed.wait(), timeout=30)  # processed late, while the bot is down ...
     fake = server.state.orders[max(server.state.orders)]
     server.state._fill(fake, fake.price, D("0.001"), maker=True)  # ... and filled
 
