@@ -35,6 +35,7 @@ from octobot_trading.backtesting.futures_results import (
     read_futures,
     unrealized_by_currency,
 )
+from octobot_trading.backtesting.mark_coverage import check_mark_coverage
 from octobot_trading.backtesting.metrics import BacktestMetrics, EquityCurve, Fill, compute_metrics
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import TimeFrame
@@ -369,6 +370,7 @@ async def run_backtest(
             data.get(symbol, tf)  # ConfigurationError naming what is missing
     base_tf = run_tfs[0]
     futures = check_futures_inputs(run_symbols, base_tf, contracts, funding_rates, mark_prices)
+    check_mark_coverage(data, run_symbols, base_tf, futures.mark_prices)
     reference = reference_market or parse_symbol(run_symbols[0]).quote
     fees = fees or Fees()
     run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
