@@ -43,6 +43,24 @@ def _die() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
+async def _build_on(clock: SimulatedClock, builder: Any) -> Any:
+    """``builder.build()`` on a simulated clock, which nothing else moves while the engine builds:
+    whenever the build itself sleeps on it (a startup read retried after a timeout on a loaded
+    machine), the clock is moved to that sleep's wake time (and to no other sleeper's)."""
+    task = asyncio.ensure_future(builder.build())
+    while not task.done():
+        await asyncio.wait({task}, timeout=0.005)
+        coro: Any = task.get_coro()
+        frame = None
+        while coro is not None and getattr(coro, "cr_frame", None) is not None:
+            frame, coro = coro.cr_frame, getattr(coro, "cr_await", None)
+        if frame is not None and frame.f_code is SimulatedClock.sleep.__code__ and frame.f_locals.get("self") is clock:
+            wake = frame.f_locals.get("wake")
+            if isinstance(wake, int) and wake > clock.now_ms():
+                clock.set_time(wake)
+    return task.result()
+
+
 def _say(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message, default=str) + "\n")
     sys.stdout.flush()
@@ -163,8 +181,9 @@ class _Child:
             .rest_only(spec.rest_only)
             .with_storage(spec.storage, history=spec.history)
         )
-        if spec.simulated_clock_ms is not None:
-            builder = builder.with_clock(SimulatedClock(spec.simulated_clock_ms))
+        simulated = None if spec.simulated_clock_ms is None else SimulatedClock(spec.simulated_clock_ms)
+        if simulated is not None:
+            builder = builder.with_clock(simulated)
         elif spec.clock_offset_ms:
             builder = builder.with_clock(ShiftedClock())
         if spec.time_frames:
@@ -175,7 +194,7 @@ class _Child:
             builder = builder.use_simulated_trader(starting_portfolio=spec.starting_portfolio)
         if spec.grid is not None:
             builder = builder.use_trading_mode(ot.modes.GridTradingMode, spec.grid)
-        self.manager = await builder.build()
+        self.manager = await (builder.build() if simulated is None else _build_on(simulated, builder))
         if spec.flush_seconds is not None:
             self.manager.get_component("storage").flush_seconds = spec.flush_seconds
         self.gate = _SendGate(self.manager)
