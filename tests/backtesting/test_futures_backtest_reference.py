@@ -87,7 +87,9 @@ def reference_run(
         mark: tuple[Decimal, ...] | None = (o, h, low, c) if marks is None else mark_rows.get(close_ms)
         if ref.positions:
             if mark is not None:
-                for row in ref.isolated_liquidations(symbol, _path(*mark)):
+                # a mark candle's path only acts on positions unchanged since its open; else its close
+                changed = marks is not None and bool(out.fills) and out.fills[-1][0] > close_ms - marks.time_frame.ms
+                for row in ref.isolated_liquidations(symbol, (mark[3],) if changed else _path(*mark)):
                     out.liquidations.append((close_ms, row[1], row[2], row[3], row[4]))
         if mark is not None:
             ref.set_mark(symbol, mark[3])

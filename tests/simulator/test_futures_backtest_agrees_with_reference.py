@@ -53,17 +53,22 @@ def _replay_reference(
     reference = Reference({symbol: contract}, {currency: start})
     liquidations, payments = [], []
     previous = None
+    last_fill, mark_tf = -1, max((m.time_frame.ms for m in marks or []), default=tf_ms)
     for t in series.times.tolist():
         close_ms = t + tf_ms
         mark = mark_rows.get(close_ms)
         if mark is not None:
-            liquidations += reference.isolated_liquidations(symbol, _path(*mark))
+            # a mark candle's path only acts on positions unchanged since its open; else its close
+            changed = marks is not None and last_fill > close_ms - mark_tf
+            liquidations += reference.isolated_liquidations(symbol, (mark[3],) if changed else _path(*mark))
             reference.set_mark(symbol, mark[3])
         if previous is not None:
             for when, rate in funding.between(previous, close_ms):
                 payments += [(when, side, amount) for side, amount in reference.funding(symbol, rate)]
         previous = close_ms
         liquidations += reference.cross_liquidations(currency)
+        if close_ms in fills_at:
+            last_fill = close_ms
         for fill in fills_at.pop(close_ms, []):
             expected = reference.fill(symbol, fill.side.value, fill.amount, fill.price, FEES.taker)
             assert (fill.realized_pnl, fill.fee) == expected, fill

@@ -20,8 +20,10 @@ time, and when none closes then (mark candles longer than the traded ones: 1h ma
 candles) steps (1) and (2) wait for the next mark candle's close, whose whole path is checked;
 (3) every funding event of ``funding_rates`` with a time in ``(previous close, close]`` is paid
 at that mark; (4) the cross positions of the settle
-currency are checked at the close. A position opened by a fill inside the candle is checked
-against the whole candle's mark path (a conservative simplification). In backtests
+currency are checked at the close. A mark candle's path only acts on positions as they were at
+its open: when a fill of the symbol came after the mark candle's open (a position opened, grown,
+reduced or flipped inside a mark candle longer than the traded ones), the symbol's isolated
+positions are checked at the mark close only. In backtests
 (``lazy=True``) a candle that only moves the mark of isolated positions keeps the mark as given
 and values it when next needed (orders, fills, events, reads of positions or balances).
 
@@ -189,6 +191,7 @@ class FuturesVenue:
         self._exposed: set[str] = set()  # symbols with an open position
         self._cross = False  # an open position in cross margin
         self._next_funding: dict[str, int] = {}  # symbol -> first funding time not paid yet
+        self._filled_at: dict[str, int] = {}  # symbol -> time of its last fill (mark candles' paths)
         #: symbol -> (long bound, short bound, next funding time) of a lazy candle that can only move
         #: the mark (see :meth:`on_candle`); forgotten whenever positions, settings or data change
         self._quiet: dict[str, tuple[float, float, int]] = {}
@@ -367,6 +370,7 @@ class FuturesVenue:
             mark=None if pending is None else _exact(pending),
         )
         self._reserved.pop(order_id, None)
+        self._filled_at[symbol] = time_ms
         if (closing := self._closing.get(order_id)) is not None:
             self._closing[order_id] = (closing[0], max(closing[1] - contracts, ZERO))
         self._positions_changed()
@@ -447,7 +451,10 @@ class FuturesVenue:
         done: list[Liquidation] = []
         if reached:
             o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
-            path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
+            if marks is not None and self._filled_at.get(symbol, _NEVER_FILLED) > mark_open(marks[0], index):
+                path: tuple[Decimal, ...] = (c,)  # changed inside the mark candle: its close only
+            else:
+                path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
             done.extend(account.check_isolated_liquidation(symbol, path, time_ms))
             self._positions_changed()
         if symbol in self._exposed:
@@ -489,6 +496,15 @@ class FuturesVenue:
 
 
 _NEVER = 2**62
+_NEVER_FILLED = -(2**62)
+
+
+def mark_open(close_times: list[int], index: int) -> int:
+    """The open time of the mark candle ``index`` (mark candles are contiguous over the replay:
+    the previous one's close; the first one: one interval earlier, the only one: its close)."""
+    if index > 0:
+        return close_times[index - 1]
+    return close_times[0] - (close_times[1] - close_times[0]) if len(close_times) > 1 else close_times[0]
 
 
 def _exact(value: float | Decimal) -> Decimal:
