@@ -24,7 +24,15 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchanges.manager import ExchangeManager
 from octobot_trading.exchanges.retry import retry_read
 
-__all__ = ["build_live", "build_simulated", "drive_task", "pending_wakes", "until_backoffs_pass", "until_ready"]
+__all__ = [
+    "build_live",
+    "build_simulated",
+    "drive_task",
+    "pending_wakes",
+    "sleeps_on",
+    "until_backoffs_pass",
+    "until_ready",
+]
 
 T = TypeVar("T")
 
@@ -152,3 +160,8 @@ async def until_ready(manager: ExchangeManager, *, limit_s: float = 30.0) -> Non
 def pending_wakes(clock: SimulatedClock) -> list[int]:
     """The wake times of the tasks sleeping on ``clock`` now, earliest first."""
     return sorted(wake for wake, _seq, future in clock._sleepers if not future.done())
+
+
+def sleeps_on(task: asyncio.Task[Any], clock: SimulatedClock) -> bool:
+    """Whether ``task`` is suspended in a sleep on ``clock`` (and nothing else)."""
+    return _clock_wait_ms(task, clock) is not None

@@ -15,7 +15,7 @@ from octobot_trading.exchange_data.market_data_component import MarketDataCompon
 from octobot_trading.exchange_data.payloads import CandleUpdate
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
-from tests.clock_driving import build_simulated
+from tests.clock_driving import build_simulated, sleeps_on
 
 from .helpers import until
 
@@ -150,7 +150,9 @@ async def test_paper_manager_with_websockets_gets_ready_and_data_flows():
             await until(lambda: ohlcv.disconnects >= 1 and ohlcv.fallback_running)
             # the REST fallback loads history, then sleeps on the clock until the next close
             await until(lambda: server.faults.count("GET", "/api/v3/klines") > klines)
-            await asyncio.sleep(0.1)
+            fallback_tasks = [t for t in ohlcv.fallback._tasks if not t.done()]
+            assert fallback_tasks
+            await until(lambda: all(sleeps_on(t, clock) for t in fallback_tasks))
             server.advance(2)
             clock.set_time(int(market.current[0]) + H1 + 1_000)
             await until(lambda: len(received) == 3)
