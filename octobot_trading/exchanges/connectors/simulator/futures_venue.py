@@ -192,6 +192,7 @@ class FuturesVenue:
         self._cross = False  # an open position in cross margin
         self._next_funding: dict[str, int] = {}  # symbol -> first funding time not paid yet
         self._filled_at: dict[str, int] = {}  # symbol -> time of its last fill (mark candles' paths)
+        self._cross_due: dict[str, int] = {}  # settle currency -> close time of a cross check waiting
         #: symbol -> (long bound, short bound, next funding time) of a lazy candle that can only move
         #: the mark (see :meth:`on_candle`); forgotten whenever positions, settings or data change
         self._quiet: dict[str, tuple[float, float, int]] = {}
@@ -420,6 +421,7 @@ class FuturesVenue:
         """
         if lazy and self.skip_lazy_candle(symbol, time_ms, high, low, close):
             return None
+        overdue = self._overdue_cross_checks(time_ms) if self._cross_due else None
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
         marks, has_mark = self.mark_prices.get(symbol), True
@@ -433,7 +435,7 @@ class FuturesVenue:
                 self._pending_mark[symbol] = close
             if lazy and marks is None:
                 self._quiet[symbol] = (-math.inf, math.inf, _NEVER)
-            return None
+            return overdue
         account = self.account
         reached = False
         if has_mark:
@@ -447,7 +449,7 @@ class FuturesVenue:
             if funding and marks is None and (data is not None or symbol not in self.funding_rates):
                 following = _NEVER if data is None else self._next_funding[symbol]
                 self._quiet[symbol] = (long_bound, short_bound, following)
-            return None
+            return overdue
         done: list[Liquidation] = []
         if reached:
             o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
@@ -466,9 +468,39 @@ class FuturesVenue:
                     self.funding_payments.extend(account.apply_funding(symbol, rate, mark, when))
                 self._next_funding.pop(symbol, None)
         if cross:
-            self.flush_marks()
-            done.extend(account.check_cross_liquidation(settle_currency(symbol), time_ms))
-            self._positions_changed()
+            done.extend(self._check_cross(settle_currency(symbol), time_ms))
+        self.liquidations.extend(done)
+        return done if overdue is None else overdue + done
+
+    def _check_cross(self, currency: str, time_ms: int) -> list[Liquidation]:
+        """The cross check of ``currency`` at ``time_ms``, once every symbol with a cross position
+        in it had its candle closing then (so each is at its mark of that time, whatever the order
+        the symbols' candles came in); until then it waits (:meth:`_overdue_cross_checks`)."""
+        waiting = [
+            p.symbol
+            for p in self.account.positions()
+            if p.margin_mode is MarginMode.CROSS
+            and self._last_close.get(p.symbol, -1) < time_ms
+            and settle_currency(p.symbol) == currency
+        ]
+        if waiting:
+            self._cross_due[currency] = time_ms
+            return []
+        self._cross_due.pop(currency, None)
+        self.flush_marks()
+        done = self.account.check_cross_liquidation(currency, time_ms)
+        self._positions_changed()
+        return done
+
+    def _overdue_cross_checks(self, time_ms: int) -> list[Liquidation]:
+        """Run the waiting cross checks of an earlier close (a symbol had no candle then)."""
+        done: list[Liquidation] = []
+        for currency, due in list(self._cross_due.items()):
+            if due < time_ms:
+                del self._cross_due[currency]
+                self.flush_marks()
+                done.extend(self.account.check_cross_liquidation(currency, due))
+                self._positions_changed()
         self.liquidations.extend(done)
         return done
 

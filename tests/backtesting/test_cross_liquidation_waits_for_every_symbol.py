@@ -1,0 +1,68 @@
+"""Cross liquidation with several contract symbols is checked once every symbol with a cross
+position has its candle of that close applied: the outcome does not depend on the order the
+symbols' candles come in. Wallet 30 USDT, cross 10x longs of 100 XRP/USDT:USDT and 100
+ADA/USDT:USDT at 1 (initial margin 10 each), no fees. At one close one symbol goes to 1.3 (+30)
+and the other to 0.7 (-30): margin balance 30 - 30 + 30 = 30 > maintenance 0.52 + 0.28."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import octobot_trading as ot
+from tests.backtesting.scripted_futures import XRP, flat, scripted_run, write_candles
+
+ADA = "ADA/USDT:USDT"
+NO_FEES = ot.Fees(maker="0", taker="0")
+SPEC = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004")
+
+
+async def _two_cross_longs(ctx: Any) -> None:
+    for symbol in (XRP, ADA):
+        await ctx.trader.set_margin_mode(symbol, ot.MarginMode.CROSS)
+        await ctx.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, symbol, "100")
+
+
+async def _run(tmp_path: Path, up: str, down: str, down_to: str = "0.7") -> Any:
+    one = flat("1")
+    prices = {
+        up: [one, one, one, ("1", "1.3", "1", "1.3"), flat("1.3")],
+        down: [one, one, one, ("1", "1", down_to, down_to), flat(down_to)],
+    }
+    data = write_candles(tmp_path / "XRP_USDT_USDT-1m.json", prices[XRP]).merge(
+        write_candles(tmp_path / "ADA_USDT_USDT-1m.json", prices[ADA])
+    )
+    result, _ = await scripted_run(
+        tmp_path, [], {0: _two_cross_longs}, data=data, contracts={XRP: SPEC, ADA: SPEC}, start="30", fees=NO_FEES
+    )
+    return result
+
+
+@pytest.mark.parametrize(("up", "down"), [(XRP, ADA), (ADA, XRP)])
+async def test_a_healthy_cross_account_is_not_liquidated_whichever_symbol_falls(
+    tmp_path: Path, up: str, down: str
+) -> None:
+    result = await _run(tmp_path, up, down)
+    assert result.liquidations == []
+    marks = {p.symbol: (p.size, p.mark_price, p.unrealized_pnl) for p in result.positions}
+    assert marks == {up: (D(100), D("1.3"), D(30)), down: (D(100), D("0.7"), D(-30))}
+    assert result.final_portfolio["USDT"] == D(30)
+    assert result.metrics.final_value == D(30)
+
+
+@pytest.mark.parametrize(("up", "down"), [(XRP, ADA), (ADA, XRP)])
+async def test_an_unhealthy_cross_account_is_liquidated_at_both_marks_of_that_close(
+    tmp_path: Path, up: str, down: str
+) -> None:
+    # the falling symbol goes to 0.35 (-65): margin balance 30 - 65 + 30 = -5 <= maintenance
+    result = await _run(tmp_path, up, down, down_to="0.35")
+    got = sorted((liq.symbol, liq.price, liq.margin_lost) for liq in result.liquidations)
+    # profits first (+30 realized at 1.3: a margin_lost of -30), then the loss (-65) capped at the
+    # wallet (30 + 30 = 60)
+    assert got == sorted([(up, D("1.3"), D(-30)), (down, D("0.35"), D(60))])
+    assert {liq.time for liq in result.liquidations} == {result.trades[0].time + 3 * 60_000}
+    assert result.positions == [] and result.final_portfolio.get("USDT", D(0)) == D(0)
+    assert result.metrics.realized_pnl == {"USDT": D(30) - D(60)}  # 30 + (-30) = the wallet, 0
