@@ -29,7 +29,9 @@ it flat again (a fill that flips the position closes the trip and opens the next
 is the realized PnL of its fills minus their fees, a liquidation counting as ``-margin_lost``
 (settle currency; funding is reported apart). ``funding`` is the net funding received per
 settle currency (negative when paid), ``liquidations`` their count, ``realized_pnl`` the
-gross realized PnL per settle currency; ``exposure`` counts samples with an open position.
+gross realized PnL per settle currency, liquidations included (each ``-margin_lost``), so that
+``start + realized_pnl - fees_paid + funding`` is the final wallet; ``exposure`` counts samples
+with an open position.
 """
 
 from __future__ import annotations
@@ -265,7 +267,9 @@ def compute_metrics(
     sharpe = sortino = None
     values = curve.values
     if len(values) >= 3:
-        returns = np.diff(values) / values[:-1]
+        previous = values[:-1]
+        # a sample at zero equity (an account wiped out) has no return to the next one
+        returns = np.divide(np.diff(values), previous, out=np.zeros(len(previous)), where=previous != 0)
         step_ms = float(np.median(np.diff(curve.times)))
         per_year = _YEAR_MS / step_ms if step_ms > 0 else 0.0
         if per_year > 0 and len(returns) >= 2:
@@ -285,6 +289,9 @@ def compute_metrics(
         if fill.realized_pnl is not None:
             settle = parse_symbol(fill.symbol).settle or fill.fee_currency
             realized[settle] = realized.get(settle, Decimal(0)) + fill.realized_pnl
+    for liquidation in liquidations:  # closed at the liquidation price: realized -margin_lost
+        settle = parse_symbol(liquidation.symbol).settle or ""
+        realized[settle] = realized.get(settle, Decimal(0)) - liquidation.margin_lost
     net_funding: dict[str, Decimal] = {}
     for payment in funding:
         net_funding[payment.currency] = net_funding.get(payment.currency, Decimal(0)) + payment.amount
