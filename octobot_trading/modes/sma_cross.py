@@ -106,22 +106,34 @@ class SmaCrossProducer(AbstractModeProducer):
         scaled = round(close * scale)
         if scaled / scale != close or scaled >= _MAX_SCALED:
             scaled = state.rescale(close)
-        # -- state.push(scaled), inlined: this runs once per candle --
-        count = state.count
+        # -- the ring update, inlined: this runs once per candle. ``index`` is ``count % length``;
+        # the closes leaving the windows sit ``fast`` / ``slow`` slots back (a negative index
+        # wraps: both periods are at most the ring's length) --
         buffer = state.buffer
-        length = state.length
         fast = self._fast
         slow = self._slow
-        if count >= fast:
-            state.fast_sum -= buffer[(count - fast) % length]
-        if count >= slow:
-            state.slow_sum -= buffer[(count - slow) % length]
-        buffer[count % length] = scaled
-        fast_sum = state.fast_sum = state.fast_sum + scaled
-        slow_sum = state.slow_sum = state.slow_sum + scaled
-        state.count = count + 1
-        if count + 1 < length:
-            return
+        index = state.index
+        if state.warm:  # both windows full (the common case)
+            fast_sum = state.fast_sum = state.fast_sum - buffer[index - fast] + scaled
+            slow_sum = state.slow_sum = state.slow_sum - buffer[index - slow] + scaled
+            buffer[index] = scaled
+            index += 1
+            state.index = 0 if index == state.length else index
+        else:
+            count = state.count
+            if count >= fast:
+                state.fast_sum -= buffer[index - fast]
+            if count >= slow:
+                state.slow_sum -= buffer[index - slow]
+            buffer[index] = scaled
+            fast_sum = state.fast_sum = state.fast_sum + scaled
+            slow_sum = state.slow_sum = state.slow_sum + scaled
+            state.count = count + 1
+            index += 1
+            state.index = 0 if index == state.length else index
+            if count + 1 < state.length:
+                return
+            state.warm = True
         d = fast_sum * slow - slow_sum * fast
         sign = (d > 0) - (d < 0)
         previous = state.previous_sign
@@ -150,11 +162,13 @@ class _SmaState:
         "decimals",
         "fast",
         "fast_sum",
+        "index",
         "length",
         "previous_sign",
         "scale",
         "slow",
         "slow_sum",
+        "warm",
     )
 
     def __init__(self, fast: int, slow: int) -> None:
@@ -163,6 +177,9 @@ class _SmaState:
         self.length = max(fast, slow)
         self.buffer = [0] * self.length
         self.count = 0
+        #: where the next close goes (``count % length``); True once ``count >= length``
+        self.index = 0
+        self.warm = False
         self.fast_sum = 0
         self.slow_sum = 0
         self.decimals = 0

@@ -6,10 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.backtesting import CandleData, run_backtest
+from octobot_trading.backtesting import CandleData, CandleSeries, run_backtest
 from octobot_trading.backtesting.report import render_report, write_report
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode, TradingDecision
@@ -176,3 +177,32 @@ async def test_report_is_one_self_contained_html_file(tmp_path: Path) -> None:
     assert result.event_log_hash in text
     first = result.trades[0]
     assert ot.util.decimals.decimal_to_str(first.price) in render_report(result)
+
+
+@pytest.mark.parametrize(("fast", "slow"), [(1, 2), (2, 3), (3, 11), (7, 8)])
+async def test_sma_cross_ring_matches_the_reference_for_short_periods_and_growing_decimals(
+    fast: int, slow: int
+) -> None:
+    """Windows as short as the ring, and closes whose decimals grow after the windows are full
+    (the stored closes and sums are rescaled mid-run): the fills equal the reference's."""
+    rng = np.random.default_rng(fast * 100 + slow)
+    n = 400
+    steps = rng.normal(0.0, 0.01, n).cumsum()
+    closes = 100.0 * np.exp(steps)
+    # whole numbers first, then 1, 2 and 4 decimals: each change rescales a full ring
+    for start, decimals in ((0, 0), (100, 1), (200, 2), (300, 4)):
+        closes[start:] = np.round(closes[start:], decimals)
+    times = 60_000 * np.arange(n, dtype=np.int64)
+    opens = np.concatenate(([closes[0]], closes[:-1]))
+    highs, lows = np.maximum(opens, closes), np.minimum(opens, closes)
+    series = CandleSeries.from_arrays("BTC/USDT", "1m", times, opens, highs, lows, closes, np.ones(n))
+    result = await run_backtest(
+        CandleData([series]),
+        trading_mode=SmaCrossMode,
+        mode_config={"fast_period": fast, "slow_period": slow},
+        starting_portfolio={"USDT": "10000"},
+        fees=ot.Fees(maker="0.001", taker="0.001"),
+    )
+    reference = sma_cross_reference(times.tolist(), closes.tolist(), 60_000, fast_period=fast, slow_period=slow)
+    assert len(reference.fills) > 10
+    _compare(result, reference)
