@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import importlib
 import re
+import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import assert_type
@@ -68,17 +69,21 @@ def _public_names() -> list[str]:
 
 def _run_mypy(*paths: Path, flags: tuple[str, ...] = ()) -> tuple[str, int]:
     api = pytest.importorskip("mypy.api", reason="mypy is part of the test extra: pip install -e '.[test]'")
-    stdout, stderr, status = api.run(
-        [
-            "--config-file",
-            str(REPO / "pyproject.toml"),
-            "--cache-dir",
-            str(REPO / ".mypy_cache"),
-            "--no-error-summary",
-            *flags,
-            *map(str, paths),
-        ]
-    )
+    limit = sys.getrecursionlimit()
+    try:
+        stdout, stderr, status = api.run(
+            [
+                "--config-file",
+                str(REPO / "pyproject.toml"),
+                "--cache-dir",
+                str(REPO / ".mypy_cache"),
+                "--no-error-summary",
+                *flags,
+                *map(str, paths),
+            ]
+        )
+    finally:  # mypy raises the process's recursion limit and keeps it: later tests rely on the default
+        sys.setrecursionlimit(limit)
     return stdout + stderr, status
 
 
