@@ -30,6 +30,7 @@ __all__ = [
     "drive_task",
     "pending_wakes",
     "sleeps_on",
+    "through_backoffs",
     "until_backoffs_pass",
     "until_ready",
 ]
@@ -112,13 +113,15 @@ def _clock_wait_ms(task: asyncio.Task[Any], clock: SimulatedClock) -> int | None
     return wake if isinstance(wake, int) else None
 
 
-async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limit_s: float = 60.0) -> ExchangeManager:
-    """``builder.build()`` on the simulated ``clock``, moving the clock only when the build itself
-    waits on it (a startup read retried after a timeout sleeps its backoff on the engine clock,
-    which nothing else moves during a build), and only to that wait's wake time: the background
-    tasks' periodic sleeps are not run through. Fails, showing where the build waits, when it has
-    not finished after ``limit_s`` real seconds."""
-    task = asyncio.ensure_future(builder.build())
+async def through_backoffs(
+    clock: SimulatedClock, awaitable: Awaitable[T], *, what: str = "the call", limit_s: float = 60.0
+) -> T:
+    """Await ``awaitable`` (real loopback I/O) on the simulated ``clock``, moving the clock only
+    when the awaited call itself waits on it (a read retried after a timeout sleeps its backoff on
+    the engine clock, which nothing else moves meanwhile), and only to that wait's wake time: the
+    background tasks' periodic sleeps are not run through. Fails, showing where ``what`` waits,
+    when it has not finished after ``limit_s`` real seconds."""
+    task = asyncio.ensure_future(awaitable)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + limit_s
     while not task.done():
@@ -130,11 +133,18 @@ async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limi
                 f"  {f.f_code.co_filename}:{f.f_lineno} in {f.f_code.co_name}" for f in _await_chain(task)
             )
             task.cancel()
-            raise AssertionError(f"the manager's build not finished after {limit_s} s, waiting in:\n{where}")
+            raise AssertionError(f"{what} not finished after {limit_s} s, waiting in:\n{where}")
         wake = _clock_wait_ms(task, clock)
         if wake is not None and wake > clock.now_ms():
             clock.set_time(wake)
     return task.result()
+
+
+async def build_live(clock: SimulatedClock, builder: ot.ExchangeBuilder, *, limit_s: float = 60.0) -> ExchangeManager:
+    """``builder.build()`` on the simulated ``clock`` through :func:`through_backoffs` (a startup
+    read retried after a timeout sleeps its backoff on the engine clock, which nothing else moves
+    during a build)."""
+    return await through_backoffs(clock, builder.build(), what="the manager's build", limit_s=limit_s)
 
 
 async def build_simulated(builder: ot.ExchangeBuilder, *, limit_s: float = 60.0) -> ExchangeManager:

@@ -24,7 +24,7 @@ from octobot_trading.enums import OrderStatus
 from octobot_trading.personal_data import live_sync
 from octobot_trading.testing.engine_process import EngineProcess, EngineSpec
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
-from tests.clock_driving import build_simulated
+from tests.clock_driving import build_simulated, through_backoffs
 from tests.exchange_data.helpers import until
 from tests.storage.conftest import builder_for, other_tasks
 
@@ -70,9 +70,9 @@ async def _restart(server: FakeExchangeServer, path: Path) -> Any:
     clock = SimulatedClock(LiveClock().now_ms() + live_sync.IN_FLIGHT_GIVE_UP_MS + 1_000)
     manager = await build_simulated(builder_for(server).with_clock(clock).use_real_trader().with_storage(path))
     for _ in range(live_sync.IN_FLIGHT_MIN_LOOKUPS):  # what the engine's polls do over that minute
-        await manager.trader.resolve_in_flight()
-    await manager.trader.sync_with_exchange()
-    await manager.trader.refresh_balances()
+        await through_backoffs(clock, manager.trader.resolve_in_flight())
+    await through_backoffs(clock, manager.trader.sync_with_exchange())
+    await through_backoffs(clock, manager.trader.refresh_balances())
     return manager
 
 
