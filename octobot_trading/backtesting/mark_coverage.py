@@ -1,66 +1,94 @@
-"""Mark-price candles must cover the traded candles they judge (``run_backtest(..., mark_prices=)``).
+"""Where mark-price candles do not cover the traded candles (``run_backtest(..., mark_prices=)``).
 
-The simulated venue takes each traded candle's mark from the mark candle whose period contains
-the traded candle's close. Without one the mark would stay at the last mark seen (or never be
-set): liquidations, equity and funding would be judged on a stale price without any sign of it.
-:func:`check_mark_coverage` refuses such data before anything is built, naming the first traded
-candles left without a mark candle.
+The simulated venue takes each traded candle's mark from the mark candle whose period holds the
+traded candle's close. Where there is none — before the first mark candle, after the last one or
+in a gap of the mark data — the traded candle is the mark for that candle (the documented default
+without mark data), never a stale mark. :func:`mark_fallbacks` lists those traded candles as
+:class:`MarkFallback` ranges before the run; ``run_backtest`` logs one warning naming them and
+returns them in ``BacktestResult.mark_fallback``.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import numpy as np
 
 from octobot_trading.backtesting.candle_data import CandleData
 from octobot_trading.enums import TimeFrame
-from octobot_trading.errors import ConfigurationError
+
+__all__ = ["MarkFallback", "describe", "iso_ms", "mark_fallbacks"]
+
+logger = logging.getLogger(__name__)
 
 
-def check_mark_coverage(
+@dataclass(frozen=True, slots=True)
+class MarkFallback:
+    """``candles`` traded candles of ``symbol`` with opens in ``[start_ms, end_ms)`` that no mark
+    candle covers: each was its own mark."""
+
+    symbol: str
+    start_ms: int
+    end_ms: int
+    candles: int
+
+    def __str__(self) -> str:
+        return f"{self.symbol} {iso_ms(self.start_ms)} to {iso_ms(self.end_ms)} ({self.candles} candle(s))"
+
+
+def mark_fallbacks(
     data: CandleData, run_symbols: Sequence[str], base_time_frame: TimeFrame, mark_prices: CandleData | None
-) -> None:
-    """``ConfigurationError(field="mark_prices", symbol=...)`` when a symbol's mark candles (its
-    shortest series, the one the venue uses) leave a traded candle of ``base_time_frame`` without
-    a mark candle containing its close: before the first mark candle, after the last one or in a
-    gap of the mark data."""
+) -> list[MarkFallback]:
+    """The traded candles of ``base_time_frame`` left without a mark candle holding their close
+    (each symbol's shortest mark series is the one the venue uses), as contiguous ranges; a
+    symbol without mark data is not listed (its candles are its marks by design)."""
     if mark_prices is None:
-        return
-    shortest: dict[str, object] = {}
+        return []
+    shortest: dict[str, Any] = {}
     for series in sorted(mark_prices, key=lambda s: -s.time_frame.ms):
         shortest[series.symbol] = series
+    found: list[MarkFallback] = []
     for symbol in run_symbols:
         marks = shortest.get(symbol)
         if marks is None:
             continue
         traded = data.get(symbol, base_time_frame)
-        traded_closes = traded.times + base_time_frame.ms
-        mark_opens = marks.times  # type: ignore[attr-defined]
-        mark_closes = mark_opens + marks.time_frame.ms  # type: ignore[attr-defined]
-        index = np.searchsorted(mark_closes, traded_closes, "left")
-        found = index < len(mark_closes)
-        covered = found.copy()
-        covered[found] = mark_opens[index[found]] < traded_closes[found]
-        if covered.all():
+        closes = traded.times + base_time_frame.ms
+        mark_opens = marks.times
+        mark_closes = mark_opens + marks.time_frame.ms
+        index = np.searchsorted(mark_closes, closes, "left")
+        inside = index < len(mark_closes)
+        covered = inside.copy()
+        covered[inside] = mark_opens[index[inside]] < closes[inside]
+        uncovered = np.flatnonzero(~covered)
+        if not len(uncovered):
             continue
-        first = int(np.argmin(covered))
-        rest = covered[first:]
-        last = first + (int(np.argmax(rest)) if rest.any() else len(rest)) - 1
-        start, end = int(traded.times[first]), int(traded.times[last]) + base_time_frame.ms
-        raise ConfigurationError(
-            f"mark_prices of {symbol} do not cover the traded candles: no mark candle from {iso_ms(start)} "
-            f"to {iso_ms(end)} ({last - first + 1} traded {base_time_frame} candle(s)); the traded candles "
-            f"run from {iso_ms(int(traded.times[0]))} to {iso_ms(traded.end_ms)}, the mark candles from "
-            f"{iso_ms(int(mark_opens[0]))} to {iso_ms(int(mark_closes[-1]))}: give mark candles covering the "
-            "whole replay (or slice the traded candles to them), or no mark_prices (the traded candles are "
-            "then the marks)",
-            field="mark_prices",
-            symbol=symbol,
-        )
+        breaks = np.flatnonzero(np.diff(uncovered) != 1)
+        starts = np.concatenate(([0], breaks + 1))
+        ends = np.concatenate((breaks, [len(uncovered) - 1]))
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            first, last = int(uncovered[a]), int(uncovered[b])
+            found.append(
+                MarkFallback(
+                    symbol, int(traded.times[first]), int(traded.times[last]) + base_time_frame.ms, last - first + 1
+                )
+            )
+    if found:
+        logger.warning("%s", describe(found))
+    return found
+
+
+def describe(fallbacks: Sequence[MarkFallback]) -> str:
+    """One line naming how many traded candles were their own mark, and where."""
+    total = sum(f.candles for f in fallbacks)
+    shown = "; ".join(str(f) for f in fallbacks[:5]) + ("; ..." if len(fallbacks) > 5 else "")
+    return f"mark_prices do not cover {total} traded candle(s): the traded candle is the mark there ({shown})"
 
 
 def iso_ms(ms: int) -> str:
-    """``ms`` (UTC epoch milliseconds) as ``YYYY-MM-DD HH:MM`` UTC."""
+    """``ms`` (UTC epoch milliseconds) as ``YYYY-MM-DD HH:MM UTC``."""
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

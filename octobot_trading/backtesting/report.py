@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from octobot_trading.backtesting.mark_coverage import describe
 from octobot_trading.enums import OrderSide
 from octobot_trading.util.decimals import ZERO, decimal_to_str
 
@@ -79,6 +80,8 @@ def _futures_sections(result: BacktestResult) -> str:
         for p in result.positions
     ]
     parts = ["<h2>Open positions</h2>"]
+    if getattr(result, "mark_fallback", None):
+        parts.insert(0, f"<p class='note'>{html.escape(describe(result.mark_fallback))}.</p>")
     parts.append(
         _table(
             ("symbol", "side", "contracts", "entry", "mark", "unrealized PnL", "realized PnL", "margin", "liquidation"),

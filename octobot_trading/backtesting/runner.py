@@ -35,7 +35,7 @@ from octobot_trading.backtesting.futures_results import (
     read_futures,
     unrealized_by_currency,
 )
-from octobot_trading.backtesting.mark_coverage import check_mark_coverage
+from octobot_trading.backtesting.mark_coverage import MarkFallback, mark_fallbacks
 from octobot_trading.backtesting.metrics import BacktestMetrics, EquityCurve, Fill, compute_metrics
 from octobot_trading.clock import LiveClock, SimulatedClock
 from octobot_trading.enums import TimeFrame
@@ -76,6 +76,10 @@ class BacktestResult:
         Funding payments (:class:`~octobot_trading.backtesting.futures_results.FundingEvent`).
     liquidations
         Liquidations (:class:`~octobot_trading.backtesting.futures_results.LiquidationEvent`).
+    mark_fallback
+        The traded candles no mark candle of ``mark_prices`` covered, each its own mark
+        (:class:`~octobot_trading.backtesting.mark_coverage.MarkFallback` ranges; empty when the
+        marks cover the run or none were given).
     """
 
     trades: list[Fill]
@@ -93,6 +97,7 @@ class BacktestResult:
     positions: list[Position] = field(default_factory=list)
     funding: list[FundingEvent] = field(default_factory=list)
     liquidations: list[LiquidationEvent] = field(default_factory=list)
+    mark_fallback: list[MarkFallback] = field(default_factory=list)
 
     @property
     def candles_per_second(self) -> float:
@@ -370,7 +375,7 @@ async def run_backtest(
             data.get(symbol, tf)  # ConfigurationError naming what is missing
     base_tf = run_tfs[0]
     futures = check_futures_inputs(run_symbols, base_tf, contracts, funding_rates, mark_prices)
-    check_mark_coverage(data, run_symbols, base_tf, futures.mark_prices)
+    fallback = mark_fallbacks(data, run_symbols, base_tf, futures.mark_prices)  # logged when any
     reference = reference_market or parse_symbol(run_symbols[0]).quote
     fees = fees or Fees()
     run_data = CandleData(list(data), exchange=data.exchange, markets={**data.markets, **(markets or {})})
@@ -490,4 +495,5 @@ async def run_backtest(
         positions=outcome.positions,
         funding=outcome.funding,
         liquidations=outcome.liquidations,
+        mark_fallback=fallback,
     )

@@ -11,6 +11,7 @@ positions left open and the final wallet must be the same.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Context, Decimal, localcontext
 from pathlib import Path
@@ -76,6 +77,7 @@ def reference_run(
                 _d(marks.closes[i]),
             )
     events = [] if funding is None else list(funding)
+    mark_closes = sorted(mark_rows)
     closes: list[int] = []
     scale = 10**10  # exact: every close here has at most 10 decimals
     previous_sign: int | None = None
@@ -85,11 +87,15 @@ def reference_run(
         o, h, low, c = (_d(x) for x in (series.opens[i], series.highs[i], series.lows[i], series.closes[i]))
         # 1-4: candle events (isolated path, mark, funding, cross); the mark moves while flat too
         mark: tuple[Decimal, ...] | None = (o, h, low, c) if marks is None else mark_rows.get(close_ms)
+        k = bisect.bisect_left(mark_closes, close_ms)
+        held = marks is not None and k < len(mark_closes) and mark_closes[k] - marks.time_frame.ms < close_ms
+        if not held:  # no mark candle holds this close: the traded candle is the mark
+            mark = (o, h, low, c)
         if ref.positions:
             if mark is not None:
                 # a mark candle's path only acts on positions unchanged since its open; else its close
-                changed = marks is not None and bool(out.fills) and out.fills[-1][0] > close_ms - marks.time_frame.ms
-                for row in ref.isolated_liquidations(symbol, (mark[3],) if changed else _path(*mark)):
+                changed = held and bool(out.fills) and out.fills[-1][0] > close_ms - marks.time_frame.ms
+                for row in ref.isolated_liquidations(symbol, [mark[3]] if changed else _path(*mark)):
                     out.liquidations.append((close_ms, row[1], row[2], row[3], row[4]))
         if mark is not None:
             ref.set_mark(symbol, mark[3])
@@ -192,18 +198,10 @@ def _compare(result: Any, expected: Expected, ref: Reference, contract: Contract
     assert result.final_portfolio[contract.settle] == ref.wallets[contract.settle]
 
 
-def _within_marks(candles: CandleData, marks: CandleData) -> CandleData:
-    """The traded candles inside the mark candles' range (mark data must cover the replay)."""
-    mark_series = marks.get(XRP, "1h")
-    return CandleData([candles.get(XRP, "5m").slice(mark_series.start_ms, mark_series.end_ms)])
-
-
 async def test_xrp_perp_long_short_sma_cross_with_funding_and_mark_candles_matches_the_reference() -> None:
+    candles = CandleData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-5m-futures.json"))
     marks = CandleData.from_file(
         require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-1h-mark.json"), kind="mark"
-    )
-    candles = _within_marks(
-        CandleData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-5m-futures.json")), marks
     )
     funding = FundingData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json"))
     spec = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004", amount_step="0.1", price_tick="0.0001")
@@ -228,7 +226,7 @@ async def test_xrp_perp_long_short_sma_cross_with_funding_and_mark_candles_match
         amount_step=Decimal("0.1"),
         allow_short=True,
     )
-    assert len(expected.fills) > 40 and len(expected.funding) >= 5  # over the 4 days the marks cover
+    assert len(expected.fills) > 50 and len(expected.funding) >= 5
     assert {side for _, side, *_ in expected.fills} == {"buy", "sell"}
     _compare(result, expected, ref, contract)
     assert result.metrics.futures and result.metrics.liquidations == len(result.liquidations)
@@ -245,8 +243,6 @@ async def test_xrp_perp_at_high_leverage_liquidates_like_the_reference(margin_mo
         if with_marks
         else None
     )
-    if marks is not None:
-        candles = _within_marks(candles, marks)
     funding = FundingData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json"))
     spec = ot.ContractSpec(
         leverage="50",

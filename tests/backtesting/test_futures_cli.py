@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -158,23 +157,19 @@ def test_backtest_command_on_a_perp_with_futures_options_end_to_end(
     report = tmp_path / "perp.html"
     futures = ["--leverage", "5", "--margin-mode", "isolated", "--maintenance-margin-rate", "0.004"]
     files = ["--mark", str(MARKS), "--funding", str(FUNDING), "--taker-fee", "0.0004", "--report", str(report)]
-    # the traded candles from the first mark candle on (mark candles must cover the replay)
-    candles = tmp_path / CANDLES.name
-    first_mark = int(CandleData.from_file(MARKS, kind="mark").get("XRP/USDT:USDT", "1h").times[0])
-    candles.write_text(json.dumps([row for row in json.loads(CANDLES.read_text()) if row[0] >= first_mark]))
     code = main(
-        ["backtest", "--data", str(candles), "--config", str(config), "--portfolio", "USDT=1000", *futures, *files]
+        ["backtest", "--data", str(CANDLES), "--config", str(config), "--portfolio", "USDT=1000", *futures, *files]
     )
     assert code == 0
     out = capsys.readouterr().out
-    assert "sma_cross on XRP/USDT:USDT (5m), 528 candles" in out
+    assert "sma_cross on XRP/USDT:USDT (5m), 600 candles" in out
     for label in ("Realized PnL", "Funding (net)", "Liquidations", "Final portfolio"):
         assert label in out
     page = report.read_text()
     for heading in ("<h2>Open positions</h2>", "<h2>Funding</h2>", "<h2>Liquidations</h2>", "realized PnL"):
         assert heading in page
     # the same run through the API gives the same event log
-    data = CandleData.from_file(candles)
+    data = CandleData.from_file(CANDLES)
     result = asyncio.run(
         run_backtest(
             data,

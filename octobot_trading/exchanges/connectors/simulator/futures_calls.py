@@ -83,12 +83,12 @@ class FuturesSetup:
         rates = self.funding_rates
         if rates is not None and hasattr(rates, "between"):
             rates = [rates]
-        marks: dict[str, tuple[list[int], list[float], list[float], list[float], list[float]]] = {}
+        marks: dict[str, tuple[list[int], list[float], list[float], list[float], list[float], list[int]]] = {}
         if self.mark_prices is not None:
             for series in sorted(self.mark_prices, key=lambda s: -s.time_frame.ms):  # the shortest wins
                 closes = (series.times + series.time_frame.ms).tolist()
-                columns = (series.opens, series.highs, series.lows, series.closes)
-                marks[series.symbol] = (closes, *(c.tolist() for c in columns))
+                o, h, lo, c = (c.tolist() for c in (series.opens, series.highs, series.lows, series.closes))
+                marks[series.symbol] = (closes, o, h, lo, c, series.times.tolist())
         connector.enable_futures(self.contracts, funding_rates={f.symbol: f for f in rates or ()}, mark_prices=marks)
 
 

@@ -18,8 +18,9 @@ liquidation price; (2) the mark becomes the mark candle's close. Without ``mark_
 symbol the mark candle is the traded candle; with them it is the mark candle closing at the same
 time, and when none closes then (mark candles longer than the traded ones: 1h marks on 5m
 candles) steps (1) and (2) wait for the next mark candle's close, whose whole path is checked;
-(3) every funding event of ``funding_rates`` with a time in ``(previous close, close]`` is paid
-at that mark; (4) the cross positions of the settle
+where no mark candle holds the traded candle's close (before the mark data, after it, in a gap)
+the traded candle is the mark; (3) every funding event of ``funding_rates`` with a time in
+``(previous close, close]`` is paid at that mark; (4) the cross positions of the settle
 currency are checked at the close. A mark candle's path only acts on positions as they were at
 its open: when a fill of the symbol came after the mark candle's open (a position opened, grown,
 reduced or flipped inside a mark candle longer than the traded ones), the symbol's isolated
@@ -73,8 +74,8 @@ __all__ = [
 
 #: Maintenance margin rate of a spec derived from a market when none is given for a contract symbol.
 DERIVED_MAINTENANCE_MARGIN_RATE = Decimal("0.005")
-#: ``symbol -> (close times, opens, highs, lows, closes)`` of mark-price candles.
-MarkCandles = Mapping[str, tuple[list[int], list[float], list[float], list[float], list[float]]]
+#: ``symbol -> (close times, opens, highs, lows, closes, open times)`` of mark-price candles.
+MarkCandles = Mapping[str, tuple[list[int], list[float], list[float], list[float], list[float], list[int]]]
 
 
 def derived_contract_spec(spec: MarketSpec) -> ContractSpec:
@@ -424,12 +425,14 @@ class FuturesVenue:
         overdue = self._overdue_cross_checks(time_ms) if self._cross_due else None
         previous = self._last_close.get(symbol)
         self._last_close[symbol] = time_ms
-        marks, has_mark = self.mark_prices.get(symbol), True
+        marks, has_mark, index = self.mark_prices.get(symbol), True, -1
         if marks is not None:
             index = bisect.bisect_left(marks[0], time_ms)
             has_mark = index < len(marks[0]) and marks[0][index] == time_ms
             if has_mark:
                 open_, high, low, close = marks[1][index], marks[2][index], marks[3][index], marks[4][index]
+            elif index == len(marks[0]) or marks[5][index] >= time_ms:
+                has_mark, index = True, -1  # no mark candle holds this close: the traded candle is the mark
         if symbol not in self._exposed:
             if has_mark:  # the mark a position opened later starts from (made exact only then)
                 self._pending_mark[symbol] = close
@@ -453,7 +456,7 @@ class FuturesVenue:
         done: list[Liquidation] = []
         if reached:
             o, h, lo, c = (_exact(v) for v in (open_, high, low, close))
-            if marks is not None and self._filled_at.get(symbol, _NEVER_FILLED) > mark_open(marks[0], index):
+            if index >= 0 and self._filled_at.get(symbol, _NEVER_FILLED) > marks[5][index]:  # type: ignore[index]  # (index >= 0: marks given)
                 path: tuple[Decimal, ...] = (c,)  # changed inside the mark candle: its close only
             else:
                 path = (o, lo, h, c) if o - lo <= h - o else (o, h, lo, c)
@@ -529,14 +532,6 @@ class FuturesVenue:
 
 _NEVER = 2**62
 _NEVER_FILLED = -(2**62)
-
-
-def mark_open(close_times: list[int], index: int) -> int:
-    """The open time of the mark candle ``index`` (mark candles are contiguous over the replay:
-    the previous one's close; the first one: one interval earlier, the only one: its close)."""
-    if index > 0:
-        return close_times[index - 1]
-    return close_times[0] - (close_times[1] - close_times[0]) if len(close_times) > 1 else close_times[0]
 
 
 def _exact(value: float | Decimal) -> Decimal:
