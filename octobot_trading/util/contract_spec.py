@@ -22,7 +22,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from octobot_trading.enums import MarginMode, PositionMode
-from octobot_trading.errors import ConfigurationError, InvalidSymbol
+from octobot_trading.errors import ConfigurationError, InvalidOrder, InvalidSymbol
 from octobot_trading.util.decimals import ONE, ZERO, decimal_to_str, to_decimal
 from octobot_trading.util.market_spec import MarketSpec
 from octobot_trading.util.symbols import cached_symbol
@@ -198,7 +198,10 @@ class ContractSpec(MarketSpec):
         ) -> None: ...
 
     def __post_init__(self) -> None:
-        MarketSpec.__post_init__(self)
+        try:
+            MarketSpec.__post_init__(self)
+        except InvalidOrder as exc:  # a bad spec is bad configuration, not a refused order
+            raise ConfigurationError(str(exc.message), field=exc.limit, symbol=self.symbol) from exc
         set_ = object.__setattr__
         if self.symbol is not None:
             contract_kind(self.symbol)
