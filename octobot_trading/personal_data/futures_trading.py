@@ -91,6 +91,23 @@ class FuturesTrading:
         #: On a venue whose position mode is per account (learned from :meth:`adopt`): the mode of
         #: every contract (None: per symbol).
         self._account_position_mode: PositionMode | None = None
+        personal_data.positions_manager.refresh = self._refreshed_positions
+        self._refresher: Callable[[str], Any] | None = None
+
+    def _refreshed_positions(self, symbol: str) -> Any:
+        """The venue's positions of ``symbol`` when a lazily kept mark moved them (a simulated
+        venue's ``position_refresher``), else None; a venue without one: the manager stops asking."""
+        refresher = self._refresher
+        if refresher is None:
+            connector = self.venue()
+            refresher = getattr(connector, "position_refresher", None) or getattr(
+                getattr(connector, "connector", None), "position_refresher", None
+            )
+            if refresher is None:
+                self.personal_data.positions_manager.refresh = None
+                return None
+            self._refresher = refresher
+        return refresher(symbol)
 
     # -- settings ---------------------------------------------------------------------------------------
     def spec(self, symbol: str) -> ContractSpec | None:

@@ -115,6 +115,10 @@ class PositionsManager:
     def __init__(self) -> None:
         self._positions: dict[tuple[str, PositionSide], Position] = {}
         self._liquidation_listeners: list[Callable[[Any], Awaitable[None]]] = []
+        #: ``refresh(symbol)``: the venue's current positions of ``symbol`` when they moved since
+        #: its last push (a simulated venue valuing a mark lazily), else None; read before every
+        #: :meth:`get` / :meth:`positions`, so a read shows the current mark and unrealized PnL
+        self.refresh: Callable[[str], list[Position] | None] | None = None
 
     def add_liquidation_listener(self, listener: Callable[[Any], Awaitable[None]]) -> Callable[[], None]:
         """Call ``await listener(liquidation)`` for each liquidation; return a function removing it."""
@@ -178,6 +182,8 @@ class PositionsManager:
 
     def get(self, symbol: str, side: PositionSide | None = None) -> Position | None:
         """Return the open position of ``symbol`` (of ``side`` when given), or None."""
+        if self.refresh is not None:
+            self._refresh(symbol)
         for (sym, pos_side), position in self._positions.items():
             if sym == symbol and (side is None or pos_side is side):
                 return position
@@ -185,4 +191,12 @@ class PositionsManager:
 
     def positions(self) -> list[Position]:
         """All open positions."""
+        if self.refresh is not None:
+            for symbol in {key[0] for key in self._positions}:
+                self._refresh(symbol)
         return list(self._positions.values())
+
+    def _refresh(self, symbol: str) -> None:
+        fresh = self.refresh(symbol)  # type: ignore[misc]
+        if fresh is not None:
+            self.update_from_exchange(fresh, (symbol,))

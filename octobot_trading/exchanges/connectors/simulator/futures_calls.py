@@ -282,6 +282,12 @@ class FuturesCalls:
         """Push the positions after each change with ``await callback(positions, margin, liquidations)``."""
         self.position_update_listener = callback
 
+    def position_refresher(self, symbol: str) -> list[Position] | None:
+        """``symbol``'s positions when a mark the venue kept lazily moved them since the last push
+        (``PositionsManager.refresh``: a read shows the current mark), else None."""
+        venue = self.futures
+        return None if venue is None else venue.refreshed_positions(symbol, self.clock.now_ms())
+
     async def push_positions(self, liquidations: list[Liquidation]) -> None:
         """Tell the listener the current positions, margin and ``liquidations``."""
         venue, listener = self.futures, self.position_update_listener

@@ -243,6 +243,14 @@ class FuturesVenue:
         self.flush_marks()
         return [stamped(p, now_ms) for p in self.account.positions()]
 
+    def refreshed_positions(self, symbol: str, now_ms: int | None) -> list[Position] | None:
+        """``symbol``'s open positions valued at the mark kept lazily since the last push (as
+        :meth:`pushed_positions`), or None when no such mark waits (nothing moved)."""
+        if symbol not in self._pending_mark or symbol not in self._exposed:
+            return None
+        self._flush_mark(symbol)
+        return [stamped(p, now_ms) for p in self.account.positions() if p.symbol == symbol]
+
     def has_exposure(self, symbol: str) -> bool:
         """True when ``symbol`` has an open position."""
         return symbol in self._exposed
