@@ -132,16 +132,24 @@ async def portfolio_value(exchange: ScriptVenue, currency: str) -> Decimal:
     """The total balance value in ``currency`` at last prices (see ``RestExchange.get_portfolio_value``)."""
     balances = await exchange.fetch_balance()
     markets = await exchange.load_markets()
+    amounts = {asset: balance.total for asset, balance in balances.items()}
+    # a futures account: the settle currency's total is the wallet; the open positions'
+    # unrealized PnL (in their settle currency) is part of the account's value
+    get_positions = getattr(exchange, "get_positions", None)
+    for position in await get_positions() if get_positions is not None else ():
+        if position.unrealized_pnl:
+            settle = position.symbol.partition(":")[2]
+            amounts[settle] = amounts.get(settle, ZERO) + position.unrealized_pnl
     total = ZERO
     missing: list[str] = []
-    for asset, balance in balances.items():
-        if balance.total == 0:
+    for asset, amount in amounts.items():
+        if amount == 0:
             continue
         rate = await conversion_rate(exchange, asset, currency, markets)
         if rate is None:
             missing.append(asset)
         else:
-            total += balance.total * rate
+            total += amount * rate
     if missing:
         raise NotSupported(
             f"no market converts {', '.join(sorted(missing))} to {currency} on {exchange.name}", exchange=exchange.name
@@ -157,6 +165,12 @@ async def direct_rate(exchange: ScriptVenue, source: str, target: str, markets: 
         return await exchange.get_ticker_price(f"{source}/{target}")
     if f"{target}/{source}" in markets:
         return 1 / await exchange.get_ticker_price(f"{target}/{source}")
+    # no spot market: a contract market of the pair prices it too (BTC/USD:BTC converts BTC to USD)
+    for symbol in sorted(markets):
+        pair = symbol.partition(":")[0]
+        if ":" in symbol and pair in (f"{source}/{target}", f"{target}/{source}"):
+            price = await exchange.get_ticker_price(symbol)
+            return price if pair == f"{source}/{target}" else 1 / price
     return None
 
 
