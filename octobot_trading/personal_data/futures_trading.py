@@ -92,6 +92,9 @@ class FuturesTrading:
         #: every contract (None: per symbol).
         self._account_position_mode: PositionMode | None = None
         personal_data.positions_manager.refresh = self._refreshed_positions
+        transactions = getattr(personal_data, "transactions_manager", None)
+        if transactions is not None:
+            transactions.ledger = self._venue_ledger
         self._refresher: Callable[[str], Any] | None = None
 
     def _refreshed_positions(self, symbol: str) -> Any:
@@ -108,6 +111,13 @@ class FuturesTrading:
                 return None
             self._refresher = refresher
         return refresher(symbol)
+
+    def _venue_ledger(self) -> Any:
+        """A simulated venue's futures transactions (its account's ledger), else none."""
+        connector = self.venue()
+        simulated = connector if hasattr(connector, "position_refresher") else getattr(connector, "connector", None)
+        futures = getattr(simulated, "futures", None) if hasattr(simulated, "position_refresher") else None
+        return () if futures is None else futures.account.transactions.recorded()
 
     # -- settings ---------------------------------------------------------------------------------------
     def spec(self, symbol: str) -> ContractSpec | None:

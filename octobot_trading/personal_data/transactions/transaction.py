@@ -11,14 +11,17 @@ price) x matched amount`` summed over the matched lots — exact (no division), 
 (fees are their own transactions). Amounts sold beyond what the recorded buys cover (holdings
 from before) have no known cost and are left out. Fills of contracts (``BASE/QUOTE:SETTLE``)
 are not matched this way: a sell of a contract opens or reduces a position, whose PnL the futures
-accounting records itself (docs/futures.md).
+accounting records itself (docs/futures.md). In paper trading and backtests the simulated venue's
+own ledger (:attr:`TransactionsManager.ledger`) adds its funding (``FUNDING_FEE``), liquidations
+(``LIQUIDATION``, ``-margin lost``) and contract realized PnL (``REALISED_PNL``, ``pnl:<fill id>``)
+when the transactions are read, as a live venue's reads record them.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -58,6 +61,20 @@ class TransactionsManager:
     def __init__(self, trades: TradesManager | None = None) -> None:
         self._by_id: dict[str, Transaction] = {}
         self._trades = trades
+        #: ``ledger()``: a simulated venue's own transactions (paper trading and backtests: its
+        #: futures account's funding, liquidations and contract realized PnL), read when the
+        #: transactions are read (nothing per fill); trading fees come from the trades instead
+        self.ledger: Callable[[], Iterable[Transaction]] | None = None
+
+    def _venue(self) -> Iterator[Transaction]:
+        if self.ledger is None:
+            return
+        for transaction in self.ledger():
+            if transaction.type is TransactionType.TRADING_FEE or transaction.id in self._by_id:
+                continue
+            if transaction.id.startswith("liquidation:"):  # a liquidation, as a live venue reports it
+                transaction = replace(transaction, type=TransactionType.LIQUIDATION)
+            yield transaction
 
     def _fees(self) -> Iterator[Transaction]:
         if self._trades is None:
@@ -119,8 +136,9 @@ class TransactionsManager:
             trade = self._trades.get(transaction_id[4:])
             return trade is not None and bool(trade.fee)
         if self._trades is not None and transaction_id.startswith("pnl:"):
-            return any(t.id == transaction_id for t in self._realised())
-        return False
+            if any(t.id == transaction_id for t in self._realised()):
+                return True
+        return any(t.id == transaction_id for t in self._venue())
 
     def record(self, transaction: Transaction) -> bool:
         """Record ``transaction``; return False (and ignore it) when its id is already known."""
@@ -135,7 +153,7 @@ class TransactionsManager:
 
     def transactions(self, kind: TransactionType | None = None, currency: str | None = None) -> list[Transaction]:
         """Transactions, optionally of one type and/or currency, oldest first (stable for equal times)."""
-        every = [*self._by_id.values(), *self._fees(), *self._realised()]
+        every = [*self._by_id.values(), *self._fees(), *self._realised(), *self._venue()]
         every.sort(key=lambda t: t.timestamp)
         return [t for t in every if (kind is None or t.type is kind) and (currency is None or t.currency == currency)]
 
@@ -144,4 +162,5 @@ class TransactionsManager:
         return sum((t.amount for t in self.transactions(kind, currency)), Decimal(0))
 
     def __len__(self) -> int:
-        return len(self._by_id) + sum(1 for _ in self._fees()) + sum(1 for _ in self._realised())
+        derived = sum(1 for _ in self._fees()) + sum(1 for _ in self._realised()) + sum(1 for _ in self._venue())
+        return len(self._by_id) + derived
