@@ -34,7 +34,8 @@ def _create(fraction: str, *, side: str = "sell", symbol: str = SYMBOL, sequence
 
 
 def test_deeply_nested_json_is_an_invalid_signal() -> None:
-    with pytest.raises(InvalidSignal, match="nested too deeply"):
+    # past the parser's recursion limit "nested too deeply"; under a raised limit "not a JSON object"
+    with pytest.raises(InvalidSignal, match=r"nested too deeply|must be a JSON object"):
         SignalBundle.from_json(DEEP)
 
 
@@ -129,7 +130,8 @@ async def test_a_websocket_follower_keeps_following_after_a_deeply_nested_messag
                 await follower.wait_for(2, source="ext")
             assert follower.order_for("L2").status is OrderStatus.CLOSED  # half of the 0.01 BTC sold
             assert follower.connections == 1
-            assert [r.reason for r in follower.refused][:1] == ["signal bundle is not valid JSON: nested too deeply"]
+            first = follower.refused[0].reason
+            assert first.startswith(("signal bundle is not valid JSON: nested too deeply", "signal bundle must be"))
     finally:
         await runner.cleanup()
 
