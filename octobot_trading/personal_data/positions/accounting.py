@@ -33,6 +33,7 @@ from octobot_trading.personal_data.positions.account_records import (
     checked_mark,
 )
 from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
+from octobot_trading.personal_data.positions.isolated_funding import isolated_funding
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
 from octobot_trading.util.contract_spec import ContractSpec, settle_currency
@@ -329,13 +330,17 @@ class FuturesAccount:
         spec, currency = self._spec(symbol), settle_currency(symbol)
         payments = []
         with localcontext(cm.EXACT):
-            for position in [p for k, p in sorted(self._positions.items()) if k[0] == symbol]:
+            for key, position in [(k, p) for k, p in sorted(self._positions.items()) if k[0] == symbol]:
                 tx_id = f"funding:{symbol}:{position.side}:{timestamp}"
                 if self.transactions.has(tx_id):
                     continue
                 q = position.contracts * spec.contract_size
                 amount = cm.notional(spec.kind, q, mark) * value
                 amount = -amount if position.side is _LONG else amount
+                amount, margined = isolated_funding(spec, self._positions, key, self.wallet(currency), amount)
+                if margined is not None:  # partly paid from its isolated margin: the liquidation price moves
+                    self._positions[key] = margined
+                    self._bounds.pop(symbol, None)
                 self._record(tx_id, TransactionType.FUNDING_FEE, currency, amount, timestamp, symbol)
                 payments.append(FundingPayment(timestamp, symbol, position.side, value, mark, amount, currency))
         return payments

@@ -1,0 +1,86 @@
+"""Funding an isolated position owes beyond the free wallet is taken from the position's isolated
+margin (docs/futures.md, "Funding"): the wallet never falls below the margins it holds nor below
+zero, the liquidation price moves with the margin left, the trader shows the venue's numbers and
+``wallet = start + Σ realized - Σ fees + Σ funding - Σ margin lost`` holds exactly.
+
+Linear XRP/USDT:USDT, wallet 100 USDT, no fees, long 990 at 1, 10x isolated, mmr 0.004: initial
+margin 99 (free 1), liquidation price (990 - 99) / (990 x 0.996) = 0.903614457831325301."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+from octobot_trading.backtesting import FundingData
+from octobot_trading.enums import OrderSide, PositionSide
+from octobot_trading.util.fees import Fees
+from tests.personal_data.helpers import SimAccount, make_account
+from tests.simulator.test_futures_orders_positions_and_margin import XRP, candle, local_matches_venue, market, xrp_spec
+
+
+async def long_990(rate: str) -> SimAccount:
+    contract = xrp_spec()
+    acc = await make_account(
+        {"USDT": "100"},
+        markets={XRP: contract},
+        prices={XRP: "1"},
+        contracts={XRP: contract},
+        fees=Fees(maker="0", taker="0"),
+    )
+    start = acc.clock.now_ms()
+    acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], [rate], interval="1m")})
+    await market(acc, OrderSide.BUY, "990", "1")
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.initial_margin == D(99)
+    assert position.liquidation_price == D("0.903614457831325301")
+    await candle(acc, "1", "1", "1", "1")  # the first candle: no funding time passed yet
+    assert acc.connector.funding_payments == []
+    return acc
+
+
+async def test_funding_beyond_the_free_wallet_is_taken_from_the_isolated_margin_and_moves_the_liquidation_price():
+    acc = await long_990("0.01")
+    await candle(acc, "1", "1", "1", "1")  # the long owes 990 x 1 x 0.01 = 9.9; 1 is free
+    assert [(p.side, p.amount) for p in acc.connector.funding_payments] == [(PositionSide.LONG, D("-9.9"))]
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.initial_margin == D("90.1")  # 99 - 8.9
+    assert position.liquidation_price == D("0.912640460833231918")  # (990 - 90.1) / (990 x 0.996)
+    balance = (await acc.connector.fetch_balance())["USDT"]
+    assert (balance.total, balance.free, balance.used) == (D("90.1"), D(0), D("90.1"))
+    assert acc.asset("USDT") == (D("90.1"), D(0))
+    await local_matches_venue(acc)
+
+    await candle(acc, "1", "1", "0.85", "0.85")
+    assert [(liq.price, liq.margin_lost) for liq in acc.connector.liquidations] == [
+        (D("0.912640460833231918"), D("90.1"))
+    ]
+    balance = (await acc.connector.fetch_balance())["USDT"]
+    assert (balance.total, balance.free, balance.used) == (D(0), D(0), D(0))
+    assert acc.asset("USDT") == (D(0), D(0))
+    funding = sum((p.amount for p in acc.connector.funding_payments), D(0))
+    lost = sum((liq.margin_lost for liq in acc.connector.liquidations), D(0))
+    assert D(100) + funding - lost == acc.connector.futures_account.wallet("USDT") == D(0)  # type: ignore[union-attr]
+
+
+async def test_funding_within_the_free_wallet_leaves_the_isolated_margin_whole():
+    acc = await long_990("0.001")
+    await candle(acc, "1", "1", "1", "1")  # owes 0.99 of the 1 free
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.initial_margin == D(99)
+    assert position.liquidation_price == D("0.903614457831325301")
+    assert acc.asset("USDT") == (D("99.01"), D("0.01"))
+    await local_matches_venue(acc)
+
+
+async def test_funding_beyond_the_free_wallet_and_the_margin_takes_only_what_they_hold():
+    acc = await long_990("0.2")
+    await candle(acc, "1", "1", "1", "1")  # owes 198: 1 free + 99 of margin is all there is
+    (payment,) = acc.connector.funding_payments
+    assert payment.amount == D(-100)
+    assert acc.connector.futures_account.wallet("USDT") == D(0)  # type: ignore[union-attr]
+    balance = (await acc.connector.fetch_balance())["USDT"]
+    assert (balance.total, balance.free) == (D(0), D(0))
+    await candle(acc, "1", "1", "1", "1")  # a position with no margin left is liquidated, losing 0
+    assert [liq.margin_lost for liq in acc.connector.liquidations] == [D(0)]
+    assert acc.personal.positions_manager.get(XRP) is None
+    assert acc.asset("USDT") == (D(0), D(0))
+    await local_matches_venue(acc)
