@@ -1,11 +1,14 @@
-"""Two engines trading one account, one with its storage file and one without: each keeps to
-its own orders (told apart by their client order id prefix). Neither adopts, records the fills
-of, nor cancels the other's, also after a restart."""
+"""Two engines trading one account with different storage (one with its storage file and one
+without, or each with its own file): each keeps to its own orders (told apart by their client
+order id prefix). Neither adopts, records the fills of, nor cancels the other's, also after a
+restart."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
+
+import pytest
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.manager import ExchangeManager
@@ -34,7 +37,10 @@ def _client_ids(manager: ExchangeManager) -> set[str]:
     return {o.client_order_id for o in manager.exchange_personal_data.orders_manager.all_orders()}
 
 
-async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog, tmp_path: Path):
+@pytest.mark.parametrize("beta_storage", [None, "beta.sqlite"], ids=["beta_without_a_file", "beta_with_its_own_file"])
+async def test_two_engines_on_one_account_keep_to_their_own_orders(
+    venue, caplog, tmp_path: Path, beta_storage: str | None
+):
     caplog.set_level(logging.INFO)
     server = venue.server
     clock = sim_clock(server)
@@ -43,8 +49,12 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
     def alpha_builder():  # type: ignore[no-untyped-def]
         return live_builder(venue, clock, client_order_id_prefix="alpha").with_storage(storage)
 
+    def beta_builder():  # type: ignore[no-untyped-def]
+        builder = live_builder(venue, clock, client_order_id_prefix="beta")
+        return builder if beta_storage is None else builder.with_storage(tmp_path / beta_storage)
+
     alpha = await build_live(clock, alpha_builder())
-    beta = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="beta"))
+    beta = await build_live(clock, beta_builder())
     try:
         await started(alpha)
         await started(beta)
@@ -71,21 +81,27 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(venue, caplog
         await assert_engine_matches_venue(alpha, server, owns=_mine("alpha"))
         await assert_engine_matches_venue(beta, server, owns=_mine("beta"))
 
-        # restarts: alpha from its file, beta without one (it finds its open order by its prefix)
+        # restarts: alpha from its file, beta from its own file or without one (it then finds its
+        # open order by its prefix)
         await alpha.stop()
         await beta.stop()
-        beta = await build_live(clock, live_builder(venue, clock, client_order_id_prefix="beta"))
+        beta = await build_live(clock, beta_builder())
         alpha = await build_live(clock, alpha_builder())
         await started(alpha)
         await started(beta)
         await reconcile(alpha)
         await reconcile(beta)
         assert b_far.client_order_id not in _client_ids(alpha)
-        assert _client_ids(beta) == {b_far.client_order_id}  # adopted: its own, still open
+        assert a_far.client_order_id not in _client_ids(beta) and a_fill.client_order_id not in _client_ids(beta)
         await assert_engine_matches_venue(alpha, server, owns=_mine("alpha"))
-        # (without a file, beta's orders finished before its restart are history it does not have)
-        finished = b_fill.client_order_id
-        await assert_engine_matches_venue(beta, server, owns=lambda cid: _mine("beta")(cid) and cid != finished)
+        if beta_storage is None:
+            assert _client_ids(beta) == {b_far.client_order_id}  # adopted: its own, still open
+            # (without a file, beta's orders finished before its restart are history it does not have)
+            finished = b_fill.client_order_id
+            await assert_engine_matches_venue(beta, server, owns=lambda cid: _mine("beta")(cid) and cid != finished)
+        else:  # restored from its own file, finished order and fill included
+            assert _client_ids(beta) == {b_far.client_order_id, b_fill.client_order_id}
+            await assert_engine_matches_venue(beta, server, owns=_mine("beta"))
         await alpha.trader.cancel_all_orders()
         assert [o.client_order_id for o in venue_orders(server) if o.is_open] == [b_far.client_order_id]
         assert_no_secret(server, caplog)
