@@ -26,12 +26,10 @@ default account holds 1 BTC. There is no user-data stream on this venue (REST on
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from octobot_trading.clock import Clock
 from octobot_trading.enums import TimeFrame
 from octobot_trading.testing.fake_exchange.futures.markets import DATA_DIR, Bracket, FuturesMarket, brackets_of
 from octobot_trading.testing.fake_exchange.futures.server import FakeFuturesServer
@@ -81,36 +79,20 @@ class FakeCoinMServer(FakeFuturesServer):
     """The fake Binance COIN-M futures venue; see the module docstring.
 
     Parameters are those of :class:`FakeFuturesServer`; ``markets`` default to
-    :func:`default_coinm_markets`, ``wallets`` to 1 BTC.
+    :func:`default_coinm_markets`, ``wallets`` to 1 BTC, the fees to 0.0001 / 0.0005.
     """
 
     api_root = "/dapi"
     is_coinm = True
     error_table = "inverse"
 
-    def __init__(
-        self,
-        markets: Iterable[FuturesMarket] | None = None,
-        *,
-        clock: Clock | None = None,
-        start_index: int | None = None,
-        api_key: str = "fake-api-key",
-        api_secret: str = "fake-api-secret",
-        wallets: dict[str, Decimal | str] | None = None,
-        maker_fee: Decimal = Decimal("0.0001"),
-        taker_fee: Decimal = Decimal("0.0005"),
-    ) -> None:
-        market_list = list(markets) if markets is not None else default_coinm_markets()
-        super().__init__(
-            market_list,
-            clock=clock,
-            start_index=start_index,
-            api_key=api_key,
-            api_secret=api_secret,
-            wallets=wallets if wallets is not None else {"BTC": Decimal(1)},
-            maker_fee=maker_fee,
-            taker_fee=taker_fee,
-        )
+    default_wallets: dict[str, Decimal | str] = {"BTC": Decimal(1)}
+    default_maker_fee = Decimal("0.0001")
+    default_taker_fee = Decimal("0.0005")
+
+    @staticmethod
+    def default_markets() -> list[FuturesMarket]:
+        return default_coinm_markets()
 
     async def __aenter__(self) -> FakeCoinMServer:
         await self.start()

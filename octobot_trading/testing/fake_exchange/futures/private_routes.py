@@ -12,6 +12,7 @@ from aiohttp import web
 from octobot_trading.testing.fake_exchange.common import order_ids, own_orders, unknown_order_on_cancel
 from octobot_trading.testing.fake_exchange.futures import coinm_views, views
 from octobot_trading.testing.fake_exchange.futures.algo import AlgoRequest, cancel_algo, find_algo, place_algo
+from octobot_trading.testing.fake_exchange.futures.markets import FuturesMarket
 from octobot_trading.testing.fake_exchange.futures.records import AlgoOrder, FuturesOrder
 from octobot_trading.testing.fake_exchange.futures.state import FuturesVenueAccount, OrderRequest
 from octobot_trading.testing.fake_exchange.state import FakeExchangeError
@@ -226,21 +227,16 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
         venue.set_dual_side(account, _flag(params, "dualSidePosition"))
         return dict(_SUCCESS)
 
-    def brackets(account: FuturesVenueAccount, params: dict[str, str]) -> Any:
+    def requested_markets(params: dict[str, str]) -> list[FuturesMarket]:
         symbol = params.get("symbol")
-        if symbol is not None:
-            return [views.bracket_json(venue.market(symbol))]
-        return [views.bracket_json(m) for m in venue.markets.values()]
+        return [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
 
-    def coinm_brackets(account: FuturesVenueAccount, params: dict[str, str]) -> Any:
-        symbol = params.get("symbol")
-        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
-        return [coinm_views.bracket_json(m) for m in markets]
+    def brackets(account: FuturesVenueAccount, params: dict[str, str]) -> Any:
+        bound = "qty" if server.is_coinm else "notional"
+        return [views.bracket_json(m, bound) for m in requested_markets(params)]
 
     def symbol_config(account: FuturesVenueAccount, params: dict[str, str]) -> list[dict[str, Any]]:
-        symbol = params.get("symbol")
-        markets = [venue.market(symbol)] if symbol is not None else list(venue.markets.values())
-        return [views.symbol_config(m, account) for m in markets]
+        return [views.symbol_config(m, account) for m in requested_markets(params)]
 
     def commission_rate(account: FuturesVenueAccount, params: dict[str, str]) -> dict[str, Any]:
         market = venue.market(_required(params, "symbol"))
@@ -306,8 +302,8 @@ def build_routes(server: FakeFuturesServer) -> list[web.RouteDef]:
             *common,
             web.get(f"{v1}/positionRisk", signed(lambda a, p: coinm_views.position_risk(venue, a, p))),
             web.get(f"{v1}/account", signed(lambda a, p: coinm_views.account_json(venue, a))),
-            web.get(f"{v1}/balance", signed(lambda a, p: coinm_views.balance_json(venue, a))),
-            web.get(f"{server.api_root}/v2/leverageBracket", signed(coinm_brackets)),
+            web.get(f"{v1}/balance", signed(lambda a, p: views.balance_json(venue, a, coinm=True))),
+            web.get(f"{server.api_root}/v2/leverageBracket", signed(brackets)),
         ]
     v2, v3 = "/fapi/v2", "/fapi/v3"
     return [

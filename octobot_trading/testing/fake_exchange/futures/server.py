@@ -52,8 +52,6 @@ from octobot_trading.util.decimals import to_decimal
 
 __all__ = ["FakeFuturesServer"]
 
-_DEFAULT_WALLETS: dict[str, Decimal | str] = {"USDT": Decimal("10000")}
-
 
 class FakeFuturesServer(FakeExchangeServer):
     """The fake Binance USDⓈ-M futures venue; see the module docstring.
@@ -73,10 +71,22 @@ class FakeFuturesServer(FakeExchangeServer):
         each market's own ``start_index`` (``XRPUSDT`` starts at 2021-11-18 01:00 UTC, after its
         first funding time in the data).
     api_key, api_secret, wallets:
-        The default account created at start (``wallets``: margin balances, default 10000 USDT).
+        The default account created at start (``wallets``: margin balances, default
+        :attr:`default_wallets`, 10000 USDT).
     maker_fee, taker_fee:
-        Commission rates (default 0.0002 / 0.0004).
+        Commission rates (default :attr:`default_maker_fee` / :attr:`default_taker_fee`, 0.0002 / 0.0004).
     """
+
+    #: Margin balances of the default account when ``wallets`` is not given.
+    default_wallets: dict[str, Decimal | str] = {"USDT": Decimal("10000")}
+    #: Commission rates when ``maker_fee`` / ``taker_fee`` are not given.
+    default_maker_fee = Decimal("0.0002")
+    default_taker_fee = Decimal("0.0004")
+
+    @staticmethod
+    def default_markets() -> list[FuturesMarket]:
+        """The markets listed when ``markets`` is not given."""
+        return default_futures_markets()
 
     def __init__(
         self,
@@ -87,11 +97,11 @@ class FakeFuturesServer(FakeExchangeServer):
         api_key: str = "fake-api-key",
         api_secret: str = "fake-api-secret",
         wallets: dict[str, Decimal | str] | None = None,
-        maker_fee: Decimal = Decimal("0.0002"),
-        taker_fee: Decimal = Decimal("0.0004"),
+        maker_fee: Decimal | None = None,
+        taker_fee: Decimal | None = None,
     ) -> None:
         super().__init__([], clock=clock, api_key=api_key, api_secret=api_secret, balances={})
-        market_list = list(markets) if markets is not None else default_futures_markets()
+        market_list = list(markets) if markets is not None else self.default_markets()
         for market in market_list:
             start = market.start_index if start_index is None else start_index
             if not 0 <= start < len(market.candles):
@@ -99,8 +109,13 @@ class FakeFuturesServer(FakeExchangeServer):
                     f"start_index {start} outside {market.symbol_id}'s candles", field="start_index"
                 )
             market.cursor = start
-        self.venue = FuturesVenueState(market_list, self.clock.now_ms, maker_fee=maker_fee, taker_fee=taker_fee)
-        self.venue.add_account(api_key, dict(wallets if wallets is not None else _DEFAULT_WALLETS))
+        self.venue = FuturesVenueState(
+            market_list,
+            self.clock.now_ms,
+            maker_fee=self.default_maker_fee if maker_fee is None else maker_fee,
+            taker_fee=self.default_taker_fee if taker_fee is None else taker_fee,
+        )
+        self.venue.add_account(api_key, dict(wallets if wallets is not None else self.default_wallets))
 
     #: Root of the routes served (``/fapi``; ``/dapi`` on the COIN-M venue).
     api_root = "/fapi"

@@ -15,6 +15,7 @@ symbol (and side in hedge mode), open or not, with ``leverage`` and ``marginType
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -27,14 +28,18 @@ from octobot_trading.util.decimals import ZERO, decimal_to_str
 __all__ = [
     "account_json",
     "asset_numbers",
+    "asset_row",
     "balance_json",
     "bracket_json",
     "margin_assets",
     "max_notional",
     "open_positions",
+    "position_at",
     "position_numbers",
     "position_risk",
     "position_side_of",
+    "risk_fields",
+    "rows_per_symbol_and_side",
     "symbol_config",
 ]
 
@@ -49,6 +54,25 @@ def open_positions(state: FuturesVenueState, account: FuturesVenueAccount) -> li
 
 def position_side_of(account: FuturesVenueAccount, position: Position) -> str:
     return position.side.value.upper() if account.dual_side else "BOTH"
+
+
+def position_at(
+    positions: list[tuple[FuturesMarket, Position]], account: FuturesVenueAccount, market: FuturesMarket, side: str
+) -> Position | None:
+    """The position of ``market`` on ``side`` among ``positions`` (in one-way mode the ``BOTH`` one), else None."""
+    return next((p for m, p in positions if m is market and position_side_of(account, p) in (side, "BOTH")), None)
+
+
+def rows_per_symbol_and_side(
+    state: FuturesVenueState,
+    account: FuturesVenueAccount,
+    markets: list[FuturesMarket],
+    row: Callable[[FuturesMarket, Position | None, str], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """``row`` of each market in ``markets`` and side (``LONG``/``SHORT`` in hedge mode, else ``BOTH``), open or not."""
+    positions = open_positions(state, account)
+    sides = ("LONG", "SHORT") if account.dual_side else ("BOTH",)
+    return [row(market, position_at(positions, account, market, side), side) for market in markets for side in sides]
 
 
 def position_numbers(position: Position, market: FuturesMarket) -> dict[str, Decimal]:
@@ -69,13 +93,18 @@ def position_numbers(position: Position, market: FuturesMarket) -> dict[str, Dec
     }
 
 
-def _risk_row(
-    market: FuturesMarket, account: FuturesVenueAccount, position: Position | None, side: str, version: int
+def risk_fields(
+    market: FuturesMarket,
+    account: FuturesVenueAccount,
+    position: Position | None,
+    side: str,
+    notional_key: str = "notional",
 ) -> dict[str, Any]:
-    leverage, margin_mode, _ = account.settings(market)
+    """The position-risk fields both venues send for ``position`` (None: flat) on ``side``; the signed
+    notional under ``notional_key`` (``notionalValue`` on COIN-M)."""
     n = position_numbers(position, market) if position is not None else None
     zero = "0"
-    row: dict[str, Any] = {
+    return {
         "symbol": market.symbol_id,
         "positionSide": side,
         "positionAmt": _S(n["amount"]) if n else zero,
@@ -84,10 +113,19 @@ def _risk_row(
         "unRealizedProfit": _S(n["upnl"]) if n else zero,
         "liquidationPrice": _S(position.liquidation_price or ZERO) if position else zero,
         "isolatedMargin": _S(n["isolated_margin"]) if n else zero,
-        "notional": _S(n["notional"]) if n else zero,
+        notional_key: _S(n["notional"]) if n else zero,
         "isolatedWallet": _S(n["isolated_wallet"]) if n else zero,
         "updateTime": account.update_time if position else 0,
     }
+
+
+def _risk_row(
+    market: FuturesMarket, account: FuturesVenueAccount, position: Position | None, side: str, version: int
+) -> dict[str, Any]:
+    leverage, margin_mode, _ = account.settings(market)
+    n = position_numbers(position, market) if position is not None else None
+    zero = "0"
+    row = risk_fields(market, account, position, side)
     if version == 3:
         row.update(
             {
@@ -122,20 +160,18 @@ def position_risk(
     state: FuturesVenueState, account: FuturesVenueAccount, symbol_id: str | None, version: int
 ) -> list[dict[str, Any]]:
     """``/fapi/v3/positionRisk`` (open positions) or ``/fapi/v2/positionRisk`` (every symbol and side)."""
-    positions = open_positions(state, account)
-    rows: list[dict[str, Any]] = []
     if version == 3:
-        for market, position in positions:
-            rows.append(_risk_row(market, account, position, position_side_of(account, position), 3))
+        rows = [
+            _risk_row(market, account, position, position_side_of(account, position), 3)
+            for market, position in open_positions(state, account)
+        ]
     else:
-        sides = ("LONG", "SHORT") if account.dual_side else ("BOTH",)
-        for market in state.markets.values():
-            for side in sides:
-                found = next(
-                    (p for m, p in positions if m is market and position_side_of(account, p) in (side, "BOTH")),
-                    None,
-                )
-                rows.append(_risk_row(market, account, found, side, 2))
+        rows = rows_per_symbol_and_side(
+            state,
+            account,
+            list(state.markets.values()),
+            lambda market, position, side: _risk_row(market, account, position, side, 2),
+        )
     return [r for r in rows if symbol_id in (None, r["symbol"])]
 
 
@@ -168,25 +204,48 @@ def margin_assets(account: FuturesVenueAccount) -> list[str]:
     return sorted(account.futures.wallets)
 
 
-def balance_json(state: FuturesVenueState, account: FuturesVenueAccount) -> list[dict[str, Any]]:
-    """``/fapi/v2|v3/balance``: one row per margin asset."""
+def balance_json(
+    state: FuturesVenueState, account: FuturesVenueAccount, *, coinm: bool = False
+) -> list[dict[str, Any]]:
+    """``/fapi/v2|v3/balance`` (``/dapi/v1/balance`` when ``coinm``): one row per margin asset."""
     rows = []
     for asset in margin_assets(account):
         n = asset_numbers(state, account, asset)
-        rows.append(
+        row: dict[str, Any] = {"accountAlias": "fake", "asset": asset, "balance": _S(n["wallet"])}
+        if coinm:
+            row["withdrawAvailable"] = _S(n["max_withdraw"])
+        row.update(
             {
-                "accountAlias": "fake",
-                "asset": asset,
-                "balance": _S(n["wallet"]),
                 "crossWalletBalance": _S(n["cross_wallet"]),
                 "crossUnPnl": _S(n["cross_upnl"]),
                 "availableBalance": _S(n["available"]),
-                "maxWithdrawAmount": _S(n["max_withdraw"]),
-                "marginAvailable": True,
-                "updateTime": account.update_time,
             }
         )
+        if not coinm:
+            row.update({"maxWithdrawAmount": _S(n["max_withdraw"]), "marginAvailable": True})
+        row["updateTime"] = account.update_time
+        rows.append(row)
     return rows
+
+
+def asset_row(asset: str, n: dict[str, Decimal], update_time: int, **extra: Any) -> dict[str, Any]:
+    """One margin asset's entry of the account reply (both venues), ``extra`` fields before ``updateTime``."""
+    return {
+        "asset": asset,
+        "walletBalance": _S(n["wallet"]),
+        "unrealizedProfit": _S(n["upnl"]),
+        "marginBalance": _S(n["margin_balance"]),
+        "maintMargin": _S(n["maint"]),
+        "initialMargin": _S(n["initial"]),
+        "positionInitialMargin": _S(n["position_initial"]),
+        "openOrderInitialMargin": _S(n["open_order_initial"]),
+        "crossWalletBalance": _S(n["cross_wallet"]),
+        "crossUnPnl": _S(n["cross_upnl"]),
+        "availableBalance": _S(n["available"]),
+        "maxWithdrawAmount": _S(n["max_withdraw"]),
+        **extra,
+        "updateTime": update_time,
+    }
 
 
 def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version: int) -> dict[str, Any]:
@@ -202,24 +261,7 @@ def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version
         n = asset_numbers(state, account, asset)
         for key in totals:
             totals[key] += n[key]
-        assets.append(
-            {
-                "asset": asset,
-                "walletBalance": _S(n["wallet"]),
-                "unrealizedProfit": _S(n["upnl"]),
-                "marginBalance": _S(n["margin_balance"]),
-                "maintMargin": _S(n["maint"]),
-                "initialMargin": _S(n["initial"]),
-                "positionInitialMargin": _S(n["position_initial"]),
-                "openOrderInitialMargin": _S(n["open_order_initial"]),
-                "crossWalletBalance": _S(n["cross_wallet"]),
-                "crossUnPnl": _S(n["cross_upnl"]),
-                "availableBalance": _S(n["available"]),
-                "maxWithdrawAmount": _S(n["max_withdraw"]),
-                "marginAvailable": True,
-                "updateTime": account.update_time,
-            }
-        )
+        assets.append(asset_row(asset, n, account.update_time, marginAvailable=True))
     positions = []
     for market, position in open_positions(state, account):
         n = position_numbers(position, market)
@@ -281,8 +323,9 @@ def account_json(state: FuturesVenueState, account: FuturesVenueAccount, version
     return body
 
 
-def bracket_json(market: FuturesMarket) -> dict[str, Any]:
-    """One ``/fapi/v1/leverageBracket`` entry (numbers, as the venue sends them)."""
+def bracket_json(market: FuturesMarket, bound: str = "notional") -> dict[str, Any]:
+    """One ``/fapi/v1/leverageBracket`` entry (numbers, as the venue sends them); each bracket bounded by
+    ``<bound>Cap`` / ``<bound>Floor`` (``notional`` in the quote; ``qty``, in the base, on ``/dapi/v2``)."""
     return {
         "symbol": market.symbol_id,
         "notionalCoef": 1.0,
@@ -290,8 +333,8 @@ def bracket_json(market: FuturesMarket) -> dict[str, Any]:
             {
                 "bracket": i + 1,
                 "initialLeverage": b.initial_leverage,
-                "notionalCap": int(b.cap) if b.cap is not None else 9223372036854775807,
-                "notionalFloor": int(b.floor),
+                f"{bound}Cap": int(b.cap) if b.cap is not None else 9223372036854775807,
+                f"{bound}Floor": int(b.floor),
                 "maintMarginRatio": float(b.maint_margin_ratio),
                 "cum": float(b.cum),
             }
