@@ -162,11 +162,16 @@ class PortfolioManager:
             return
         amount = order.reserved_amount if amount is None else min(amount, order.reserved_amount)
         portfolio, currency, credit = self.get_portfolio(order.sub_portfolio), order.reserved_currency, amount
-        if self.balances_from_venue and cached_symbol(order.symbol).settle is not None:
-            # live contracts: available is the venue's free margin, which a refresh after the order
-            # was placed already made exclude the venue's (not the local estimate of) its margin:
-            # credit at most what brings available back to total; the next refresh is the truth
+        if self.balances_from_venue:
+            # live: available is the venue's free amount, which a refresh after the order was placed
+            # made exclude what the venue (not the local estimate) locks for it, or already include
+            # the release when the venue canceled it before that read: credit at most what brings
+            # available back to total; the next refresh is the truth
             credit = min(amount, max(portfolio.total(currency) - portfolio.available(currency), ZERO))
+            if credit != amount:
+                _LOGGER.debug(
+                    "release of %s capped at %s: the venue's balances read already count it", order.id, credit
+                )
         else:
             credit = self._contract_margin_delta(order, currency, amount)
         portfolio.apply_deltas(((currency, ZERO, credit),))

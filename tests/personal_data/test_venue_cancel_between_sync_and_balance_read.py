@@ -1,0 +1,110 @@
+"""An order canceled on the venue (by hand) between the engine's order sync and its balance read: the
+balances read already count the release of what the order held. Applying that cancel at the next
+sync must release nothing a second time, leaving orders and balances equal to the venue's at once.
+
+Spot: the real trader against the fake Binance server (real ccxt client, REST only). Contracts: the
+real trader against the fake USDⓈ-M venue (real ccxt binanceusdm client, REST only), with one and
+with two resting orders (the other still holding its margin).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+import octobot_trading as ot
+from octobot_trading.enums import OrderStatus
+from octobot_trading.testing import FakeFuturesServer
+from octobot_trading.testing.fake_exchange import (
+    FakeBinanceStreams,
+    FakeBinanceUserData,
+    FakeExchangeServer,
+    default_markets,
+)
+from tests.clock_driving import build_simulated
+from tests.exchanges.conftest import FIXTURES
+from tests.faults.conftest import (
+    Venue,
+    assert_engine_matches_venue,
+    assert_no_secret,
+    far_buy_price,
+    live_builder,
+    sim_clock,
+)
+from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[Venue]:
+    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
+    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
+    async with server:
+        yield Venue(server, streams, user_data)
+
+
+@pytest.fixture
+async def futures_venue() -> AsyncIterator[FakeFuturesServer]:
+    async with FakeFuturesServer() as server:
+        yield server
+
+
+@pytest.mark.parametrize("side", ["buy", "sell"])
+async def test_a_spot_order_canceled_on_the_venue_between_the_sync_and_the_balance_read_releases_once(
+    venue: Venue, caplog: Any, side: str
+) -> None:
+    caplog.set_level(logging.INFO)
+    server = venue.server
+    manager = await build_simulated(live_builder(venue, sim_clock(server)).rest_only(True))
+    async with manager:
+        last = server.state.markets["BTCUSDT"].last_price
+        price = far_buy_price(server) if side == "buy" else (last * 2).quantize(Decimal("0.01"))
+        order = await manager.trader.create_order("limit", side, "BTC/USDT", "0.002", price)
+        assert order.status is OrderStatus.OPEN
+        await manager.trader.sync_with_exchange(manager.symbols)  # the poll's first read: still open
+        server.state.cancel_order(server.state.orders[int(order.exchange_order_id or 0)])  # by hand, now ...
+        await manager.trader.refresh_balances()  # ... so the poll's balance read already counts the release
+        await manager.trader.sync_with_exchange(manager.symbols)  # the next poll's sync applies the cancel
+        assert order.status is OrderStatus.CANCELED
+        assert order.reserved_amount == 0
+        assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
+        balances = server.account(server.api_key)
+        for asset in ("BTC", "USDT"):
+            free, locked = balances.free.get(asset, Decimal(0)), balances.locked.get(asset, Decimal(0))
+            assert (portfolio.total(asset), portfolio.available(asset)) == (free + locked, free), asset
+        await assert_engine_matches_venue(manager, server)
+    assert_no_secret(server, caplog)
+
+
+@pytest.mark.parametrize("resting", [1, 2], ids=["alone", "beside_another_resting_order"])
+async def test_a_contract_order_canceled_on_the_venue_between_the_sync_and_the_balance_read_releases_once(
+    futures_venue: FakeFuturesServer, caplog: Any, resting: int
+) -> None:
+    caplog.set_level(logging.INFO)
+    venue = futures_venue
+    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=600).rest_only(True)
+    async with running(builder) as built:
+        trader = built.trader
+        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+        await trader.set_leverage(XRP, "10")
+        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
+        orders = [
+            await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
+            for _ in range(resting)
+        ]
+        portfolio = built.exchange_personal_data.portfolio_manager.portfolio
+        await trader.sync_with_exchange(built.symbols)  # the poll's first read: still open
+        canceled = orders[0]
+        venue.venue.cancel(venue.venue.orders[int(canceled.exchange_order_id or 0)])  # by hand, now ...
+        await trader.refresh_balances()  # ... so the poll's balance read already counts the release
+        await trader.sync_with_exchange(built.symbols)  # the next poll's sync applies the cancel
+        assert canceled.status is OrderStatus.CANCELED
+        assert all(o.status is OrderStatus.OPEN for o in orders[1:])
+        assert canceled.reserved_amount == 0
+        balance = (await built.exchange.fetch_balance())["USDT"]
+        assert (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free)
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or "failed" in r.getMessage()]
