@@ -24,6 +24,12 @@ the wire (venue queued the event -> ccxt got it) is reported for the private str
 
 Run: ``python bench/bench_latency.py [N]`` (default 300 events per path, after 20 warm-up ones).
 Goal: engine overhead median <= 1 ms, p99 <= 5 ms.
+
+It first measures what refusing absurd money input costs at ``to_decimal`` (``"1e30"``, ``10**30``,
+26 nines, ``"-1e999999999"``...): microseconds per value, against ``to_decimal("1.5")`` in the
+same run; and the engine's CPU per depth update of a 1,000-level streamed book (parsing ccxt's book
+into Decimals, from the previous book's levels, against a full parse in the same run; applying it
+to the symbol's book), work a ticker that arrives right after a depth update waits behind.
 """
 
 from __future__ import annotations
@@ -33,16 +39,21 @@ import os
 import statistics
 import sys
 import time
+import timeit
 from decimal import ROUND_CEILING, Decimal
 from functools import partial
 from typing import Any
 
 import octobot_trading as ot
 from octobot_trading.enums import OrderStatus
+from octobot_trading.errors import InvalidNumber
+from octobot_trading.exchange_data.order_book import OrderBookManager
+from octobot_trading.exchanges.connectors.ccxt.adapter import CCXTAdapter
 from octobot_trading.modes.base import AbstractModeConsumer, AbstractModeProducer, AbstractTradingMode
 from octobot_trading.modes.channel import DecisionAction, TradingDecision
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing.fake_exchange import FakeBinanceStreams, FakeBinanceUserData, FakeExchangeServer
+from octobot_trading.util.decimals import to_decimal
 
 D = Decimal
 WARM_UP = 20
@@ -296,11 +307,76 @@ def _report(title: str, samples: list[tuple[float, ...]]) -> None:
         print(f"  {name:33} {_ms([sample[index] for sample in samples])}")
 
 
+_ABSURD: tuple[tuple[str, Any], ...] = (
+    ('"1e30"', "1e30"),
+    ("10**30", 10**30),
+    ("26 nines", "9" * 26),
+    ('"-1e999999999"', "-1e999999999"),
+    ('"1e-999999999"', "1e-999999999"),
+    ("10**5000", 10**5000),
+)
+
+
+def _refuse(value: Any) -> None:
+    try:
+        to_decimal(value, name="amount")
+    except InvalidNumber:
+        return
+    raise AssertionError(f"{value!r:.40} was accepted")
+
+
+def refusal_costs(number: int = 20_000) -> None:
+    """Seconds per ``to_decimal`` refusal of absurd money values (best of 5), against a kept value."""
+
+    def per_call(action: Any) -> float:
+        return min(timeit.repeat(action, number=number, repeat=5)) / number
+
+    baseline = per_call(lambda: to_decimal("1.5", name="amount"))
+    print(f"to_decimal refusals (baseline: to_decimal('1.5') kept, {baseline * 1e6:.2f} us)")
+    for label, value in _ABSURD:
+        cost = per_call(partial(_refuse, value))
+        print(f"  {label:33} {cost * 1e6:7.2f} us   {cost / baseline:5.1f}x the baseline")
+
+
+def book_update_costs(levels: int = 1000, changed: int = 10, number: int = 50) -> None:
+    """Milliseconds of engine CPU per depth update of a ``levels``-deep book where a diff changed
+    ``changed`` levels a side: parse from scratch (baseline) or from the previous book's levels,
+    then apply to the symbol's book."""
+    adapter = CCXTAdapter("binance")
+    bids = [[round(30000 - 0.01 * i, 2), round(0.001 * i + 0.001, 3)] for i in range(levels)]
+    asks = [[round(30000.01 + 0.01 * i, 2), round(0.001 * i + 0.001, 3)] for i in range(levels)]
+    moved_bids = [[p, round(q + 0.5, 3)] if i % (levels // changed) == 0 else [p, q] for i, (p, q) in enumerate(bids)]
+    moved_asks = [[p, round(q + 0.5, 3)] if i % (levels // changed) == 0 else [p, q] for i, (p, q) in enumerate(asks)]
+    books = [{"bids": b, "asks": a, "timestamp": 1, "nonce": 1} for b, a in ((bids, asks), (moved_bids, moved_asks))]
+    state: dict[str, Any] = {"previous": None, "turn": 0}
+
+    def incremental() -> None:
+        seen: dict[Any, Any] = {}
+        state["turn"] ^= 1
+        adapter.parse_order_book(books[state["turn"]], "BTC/USDT", previous=state["previous"], seen=seen)
+        state["previous"] = seen
+
+    def per_call(action: Any) -> float:
+        return min(timeit.repeat(action, number=number, repeat=5)) / number
+
+    full = per_call(partial(adapter.parse_order_book, books[1], "BTC/USDT"))
+    cached = per_call(incremental)
+    manager = OrderBookManager("BTC/USDT")
+    parsed = adapter.parse_order_book(books[1], "BTC/USDT")
+    applied = per_call(partial(manager.apply_order_book, parsed))
+    print(f"depth update of a {levels}-level book, {changed} levels a side changed (engine CPU)")
+    print(f"  {'parse: every level (baseline)':33} {full * 1000:7.3f} ms")
+    print(f"  {'parse: from the previous book':33} {cached * 1000:7.3f} ms   {cached / full:5.2f}x the baseline")
+    print(f"  {'apply to the symbol book':33} {applied * 1000:7.3f} ms")
+
+
 async def main(count: int) -> None:
     print(
         f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, load average "
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
+    refusal_costs()
+    book_update_costs()
     samples, wire = await fill_to_exit(count)
     _report("fill -> chained exit request", samples)
     print(f"  {'wire: venue queued -> ccxt got it':33} {_ms(wire)}")

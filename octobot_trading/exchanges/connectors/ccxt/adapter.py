@@ -49,6 +49,8 @@ __all__ = ["CCXTAdapter", "to_dec"]
 _BALANCE_META = {"info", "free", "used", "total", "timestamp", "datetime", "debt"}
 #: Order types of the closes a futures venue makes itself (Binance ``LIQUIDATION``, ``ADL``): market orders.
 _FORCED_CLOSES = frozenset({"liquidation", "adl"})
+#: Types of an order-book level's raw price and amount that can key the previous book's levels.
+_LEVEL_KEYS = (float, int, str)
 
 
 def to_dec(value: Any, field: str, *, required: bool = True, bounded: bool = True) -> Decimal | None:
@@ -261,15 +263,40 @@ class CCXTAdapter:
             volume=volume if volume is not None else ZERO,
         )
 
-    def parse_order_book(self, raw: dict[str, Any], symbol: str) -> OrderBook:
-        """Parse an order book; levels keep the exchange's best-first order."""
+    def parse_order_book(
+        self,
+        raw: dict[str, Any],
+        symbol: str,
+        *,
+        previous: Mapping[Any, tuple[Decimal, Decimal]] | None = None,
+        seen: dict[Any, tuple[Decimal, Decimal]] | None = None,
+    ) -> OrderBook:
+        """Parse an order book; levels keep the exchange's best-first order.
+
+        A stream's successive books share most of their levels: ``previous`` maps a level's
+        ``(side, price, amount)`` as the venue gave them (numbers or text) to its parsed level, from
+        the previous book of the same stream, and is used instead of parsing that level again;
+        ``seen`` receives this book's levels (so a cache never holds more than one book)."""
         raw = dict(_mapping(raw, "order book"))
+        known = previous or {}
 
         def levels(side: str) -> list[tuple[Decimal, Decimal]]:
             rows = raw.get(side)
             if not isinstance(rows, list):
                 raise BadExchangeResponse(f"order book {side} missing", exchange=self.exchange, symbol=symbol)
-            return [(_req(row[0], f"{side}.price"), _req(row[1], f"{side}.amount")) for row in rows]
+            if seen is None:
+                return [(_req(row[0], f"{side}.price"), _req(row[1], f"{side}.amount")) for row in rows]
+            parsed = []
+            for row in rows:
+                price, amount = row[0], row[1]
+                key = (side, price, amount) if type(price) in _LEVEL_KEYS and type(amount) in _LEVEL_KEYS else None
+                level = known.get(key) if key is not None else None
+                if level is None:
+                    level = (_req(price, f"{side}.price"), _req(amount, f"{side}.amount"))
+                if key is not None:
+                    seen[key] = level
+                parsed.append(level)
+            return parsed
 
         return OrderBook(
             symbol=raw.get("symbol") or symbol,

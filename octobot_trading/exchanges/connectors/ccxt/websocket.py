@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import ccxt
@@ -105,6 +106,8 @@ class CCXTWebsocketFeeds:
         self._prepare_client = prepare_client
         self._client: Any = None
         self._lock = asyncio.Lock()
+        #: per symbol: the parsed levels of the last book watched (see ``watch_order_book``)
+        self._book_levels: dict[str, dict[Any, tuple[Decimal, Decimal]]] = {}
 
     async def _before_request(self) -> None:
         if self.rate_gate is not None:
@@ -177,9 +180,13 @@ class CCXTWebsocketFeeds:
         return self.adapter.parse_ticker(raw, symbol, self.clock.now_ms())
 
     async def watch_order_book(self, symbol: str, limit: int | None = None) -> OrderBook:
-        """Wait for the next state of the book ccxt maintains from the diff stream."""
+        """Wait for the next state of the book ccxt maintains from the diff stream.
+
+        Only the levels that changed since the previous book of ``symbol`` are parsed again (a
+        diff touches a few of a deep book's levels; parsing all of them took milliseconds)."""
         raw = await self._call(lambda c: c.watch_order_book(symbol, limit), symbol)
-        return self.adapter.parse_order_book(
+        seen: dict[Any, tuple[Decimal, Decimal]] = {}
+        book = self.adapter.parse_order_book(
             {
                 "bids": [list(level[:2]) for level in raw["bids"]],
                 "asks": [list(level[:2]) for level in raw["asks"]],
@@ -188,7 +195,11 @@ class CCXTWebsocketFeeds:
                 "symbol": symbol,
             },
             symbol,
+            previous=self._book_levels.get(symbol),
+            seen=seen,
         )
+        self._book_levels[symbol] = seen
+        return book
 
     async def watch_trades(self, symbol: str) -> list[PublicTrade]:
         """Wait for new public trades; return the cached ones, oldest first."""
@@ -257,6 +268,7 @@ class CCXTWebsocketFeeds:
     async def reset(self) -> None:
         """Close the websocket client; the next watch connects and subscribes again."""
         client, self._client = self._client, None
+        self._book_levels.clear()
         if client is not None:
             try:
                 await client.close()
