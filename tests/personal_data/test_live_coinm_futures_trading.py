@@ -18,17 +18,20 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide, TransactionType
 from octobot_trading.testing import FakeCoinMServer
 from octobot_trading.util.decimals import divide_to_step
-from tests.exchange_data.helpers import until
-from tests.personal_data.live_coinm import (
-    BTC,
-    VENUE_ID,
-    assert_coinm_follows_venue,
-    coinm_builder,
-    coinm_clock,
-    coinm_position,
+from tests.exchanges.futures_venues import COINM
+from tests.personal_data.live_futures import (
+    assert_follows_venue,
+    collect_liquidations,
+    live_futures_builder,
+    local_position,
+    polled,
+    running,
+    trade,
+    venue_clock,
 )
-from tests.personal_data.live_futures import collect_liquidations, polled, running
 
+BTC = COINM.symbol
+VENUE_ID = COINM.venue_id
 D = Decimal
 STEP = D("1e-18")  # the accounting's rounding of every quotient
 POLL_SECONDS = 600.0
@@ -42,15 +45,19 @@ async def venue() -> AsyncIterator[FakeCoinMServer]:
 
 @pytest.fixture
 async def manager(venue: FakeCoinMServer) -> AsyncIterator[tuple[Any, SimulatedClock]]:
-    clock = coinm_clock(venue)
-    async with running(coinm_builder(venue, clock, POLL_SECONDS)) as built:
+    clock = venue_clock(venue, COINM)
+    builder = live_futures_builder(venue, clock, kind=COINM, account_poll_seconds=POLL_SECONDS).rest_only(True)
+    async with running(builder) as built:
         yield built, clock
 
 
 async def _trade(manager: Any, side: ot.OrderSide, amount: str, expected: Any, **kwargs: Any) -> None:
     """A market order through the trader; wait for the account poll it brings forward."""
-    await manager.trader.create_order(ot.OrderType.MARKET, side, BTC, amount=amount, **kwargs)
-    await until(lambda: expected(coinm_position(manager, kwargs.get("position_side"))))
+    await trade(manager, side, amount, expected, COINM, **kwargs)
+
+
+def _position(manager: Any, side: PositionSide | None = None) -> Any:
+    return local_position(manager, side, COINM)
 
 
 async def test_live_inverse_manager_is_ready_with_the_btc_margined_contract(manager: tuple[Any, Any]) -> None:
@@ -59,7 +66,7 @@ async def test_live_inverse_manager_is_ready_with_the_btc_margined_contract(mana
     assert built.readiness.is_ready and built.is_future
     asset = built.exchange_personal_data.portfolio_manager.portfolio.get_currency_portfolio("BTC")
     assert (asset.total, asset.available) == (D(1), D(1))
-    assert coinm_position(built) is None
+    assert _position(built) is None
 
 
 async def test_inverse_positions_follow_the_venue_through_open_grow_reduce_flip_and_close(
@@ -71,25 +78,25 @@ async def test_inverse_positions_follow_the_venue_through_open_grow_reduce_flip_
     await trader.set_margin_mode(BTC, ot.MarginMode.ISOLATED)
 
     await _trade(built, ot.OrderSide.BUY, "10", lambda p: p is not None and p.size == D(10))
-    opened = coinm_position(built)
+    opened = _position(built)
     assert (opened.side, opened.leverage, opened.margin_mode) == (PositionSide.LONG, D(5), ot.MarginMode.ISOLATED)
     first_price = opened.entry_price
     assert opened.initial_margin == divide_to_step(D(1000), first_price * 5, STEP)  # q / (entry x leverage), BTC
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
 
     venue.set_last_price(VENUE_ID, first_price + D(500))
     await _trade(built, ot.OrderSide.BUY, "20", lambda p: p.size == D(30))
-    grown = coinm_position(built)
+    grown = _position(built)
     harmonic = D(3000) / (D(1000) / first_price + D(2000) / (first_price + D(500)))
     assert abs(grown.entry_price - harmonic) < D("1e-12")  # the contract-weighted harmonic mean
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
     await _trade(built, ot.OrderSide.SELL, "12", lambda p: p.size == D(18), reduce_only=True)
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
     await _trade(built, ot.OrderSide.SELL, "25", lambda p: p.side is PositionSide.SHORT)
-    assert coinm_position(built).size == D(7)
-    await assert_coinm_follows_venue(built, venue)
+    assert _position(built).size == D(7)
+    await assert_follows_venue(built, venue, COINM)
     await _trade(built, ot.OrderSide.BUY, "7", lambda p: p is None, reduce_only=True)
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
 
 
 async def test_inverse_hedge_mode_holds_both_sides(manager: tuple[Any, Any], venue: FakeCoinMServer) -> None:
@@ -97,12 +104,12 @@ async def test_inverse_hedge_mode_holds_both_sides(manager: tuple[Any, Any], ven
     await built.trader.set_position_mode(BTC, ot.PositionMode.HEDGE)
     await _trade(built, ot.OrderSide.BUY, "10", lambda p: p is not None, position_side=PositionSide.LONG)
     await _trade(built, ot.OrderSide.SELL, "4", lambda p: p is not None, position_side=PositionSide.SHORT)
-    long, short = coinm_position(built, PositionSide.LONG), coinm_position(built, PositionSide.SHORT)
+    long, short = _position(built, PositionSide.LONG), _position(built, PositionSide.SHORT)
     assert (long.size, short.size) == (D(10), D(4))
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
     await _trade(built, ot.OrderSide.SELL, "10", lambda p: p is None, position_side=PositionSide.LONG)
-    assert coinm_position(built, PositionSide.SHORT).size == D(4)
-    await assert_coinm_follows_venue(built, venue)
+    assert _position(built, PositionSide.SHORT).size == D(4)
+    await assert_follows_venue(built, venue, COINM)
 
 
 async def test_inverse_funding_received_in_btc_shows_in_the_balance_and_the_transactions(
@@ -117,7 +124,7 @@ async def test_inverse_funding_received_in_btc_shows_in_the_balance_and_the_tran
     await polled(clock, POLL_SECONDS, lambda: transactions.total(TransactionType.FUNDING_FEE, "BTC") == received)
     (funding,) = transactions.transactions(TransactionType.FUNDING_FEE)
     assert (funding.symbol, funding.currency, funding.amount) == (BTC, "BTC", received)
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)
 
 
 async def test_inverse_position_liquidated_on_the_venue_disappears_and_is_recorded(
@@ -128,14 +135,14 @@ async def test_inverse_position_liquidated_on_the_venue_disappears_and_is_record
     await built.trader.set_leverage(BTC, "20")
     await built.trader.set_margin_mode(BTC, ot.MarginMode.ISOLATED)
     await _trade(built, ot.OrderSide.SELL, "30", lambda p: p is not None)
-    position = coinm_position(built)
+    position = _position(built)
     assert position.side is PositionSide.SHORT and position.liquidation_price > position.entry_price
     wallet_before = venue.futures_account().futures.wallet("BTC")
     venue.set_mark_price(VENUE_ID, position.liquidation_price * D("1.02"))
     assert venue.futures_account().futures.get(BTC) is None
     assert venue.futures_account().futures.wallet("BTC") == wallet_before - position.initial_margin
-    await polled(clock, POLL_SECONDS, lambda: coinm_position(built) is None and liquidations)
+    await polled(clock, POLL_SECONDS, lambda: _position(built) is None and liquidations)
     (liquidation,) = liquidations
     assert (liquidation.symbol, liquidation.side, liquidation.size) == (BTC, PositionSide.SHORT, D(30))
     assert liquidation.margin_lost == position.initial_margin
-    await assert_coinm_follows_venue(built, venue)
+    await assert_follows_venue(built, venue, COINM)

@@ -13,35 +13,21 @@ import pytest
 
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
-from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_futures import XRP, live_futures_builder, local_position, running, venue_clock
+from tests.personal_data.live_futures import XRP, local_position, streaming_manager, streaming_venue
 
 D = Decimal
-HOUR = 3600.0
 
 
 @pytest.fixture
 async def venue() -> AsyncIterator[FakeFuturesServer]:
-    server = FakeFuturesServer()
-    FakeFuturesUserData(server)
-    async with server:
+    async with streaming_venue() as server:
         yield server
 
 
 @pytest.fixture
 async def manager(venue: FakeFuturesServer) -> AsyncIterator[Any]:
-    builder = live_futures_builder(
-        venue,
-        venue_clock(venue),
-        account_poll_seconds=HOUR,
-        streaming_poll_seconds=HOUR,
-        stream_watchdog_seconds=HOUR,
-    ).with_websocket_options(expected_interval=HOUR)
-    async with running(builder) as built:
-        streams = built.get_component("trader", TraderComponent).account_streams
-        assert streams is not None
-        await until(lambda: streams.healthy)
+    async with streaming_manager(venue) as built:
         yield built
 
 

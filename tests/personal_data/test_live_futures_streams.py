@@ -9,75 +9,47 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import ccxt.async_support as ccxt_async
 import pytest
 
 import octobot_trading as ot
 from octobot_trading.enums import PositionSide
-from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
-from octobot_trading.testing.fake_exchange.futures.user_data import FakeFuturesUserData
 from tests.exchange_data.helpers import until
 from tests.personal_data.live_futures import (
     XRP,
     collect_liquidations,
-    live_futures_builder,
     local_position,
-    running,
-    venue_clock,
+    streaming_manager,
+    streaming_venue,
+    venue_order,
 )
 
 D = Decimal
-HOUR = 3600.0
 
 
 @pytest.fixture
 async def venue() -> AsyncIterator[FakeFuturesServer]:
-    server = FakeFuturesServer()
-    FakeFuturesUserData(server)
-    async with server:
+    async with streaming_venue() as server:
         yield server
 
 
 @pytest.fixture
 async def manager(venue: FakeFuturesServer) -> AsyncIterator[Any]:
-    builder = live_futures_builder(
-        venue,
-        venue_clock(venue),
-        account_poll_seconds=HOUR,
-        streaming_poll_seconds=HOUR,
-        stream_watchdog_seconds=HOUR,
-    ).with_websocket_options(expected_interval=HOUR)
-    async with running(builder) as built:
-        streams = built.get_component("trader", TraderComponent).account_streams
-        assert streams is not None
-        await until(lambda: streams.healthy)
+    async with streaming_manager(venue) as built:
         yield built
 
 
-async def _venue_order(venue: FakeFuturesServer, side: str, amount: str, **params: Any) -> None:
-    """An order placed on the account by another client (not through the manager's trader)."""
-    client = ccxt_async.binanceusdm(
-        {"apiKey": venue.api_key, "secret": venue.api_secret, "rateLimit": 1, **venue.ccxt_config()}
-    )
-    venue.client_hook(client)
-    try:
-        await client.create_order(XRP, "market", side, amount, None, params)
-    finally:
-        await client.close()
-
-
 async def test_stream_positions_follow_the_venue_without_polling(manager: Any, venue: FakeFuturesServer) -> None:
-    await _venue_order(venue, "buy", "100")
+    await venue_order(venue, "buy", "100")
     await until(lambda: local_position(manager) is not None and local_position(manager).size == D(100))
     theirs = venue.futures_account().futures.get(XRP)
     assert local_position(manager).entry_price == theirs.entry_price
-    await _venue_order(venue, "buy", "50")
+    await venue_order(venue, "buy", "50")
     await until(lambda: local_position(manager).size == D(150))
-    await _venue_order(venue, "sell", "200")
+    await venue_order(venue, "sell", "200")
     await until(lambda: local_position(manager).side is PositionSide.SHORT)
     assert local_position(manager).size == D(50) and local_position(manager, PositionSide.LONG) is None
-    await _venue_order(venue, "buy", "50", reduceOnly=True)
+    await venue_order(venue, "buy", "50", reduceOnly=True)
     await until(lambda: local_position(manager) is None)
 
 
@@ -85,7 +57,7 @@ async def test_stream_liquidation_removes_the_position_and_is_reported(manager: 
     liquidations = collect_liquidations(manager)
     await manager.trader.set_leverage(XRP, "10")
     await manager.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
-    await _venue_order(venue, "buy", "100")
+    await venue_order(venue, "buy", "100")
     await until(lambda: local_position(manager) is not None)
     venue_position = venue.futures_account().futures.get(XRP)
     assert venue_position is not None and venue_position.liquidation_price is not None

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
-import ccxt.async_support as ccxt_async
 import pytest
 
 import octobot_trading as ot
@@ -22,14 +21,16 @@ from octobot_trading.enums import PositionSide, TransactionType
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
-from tests.exchange_data.helpers import until
+from tests.exchanges.futures_venues import USDM, venue_client
 from tests.personal_data.live_futures import (
     XRP,
+    assert_follows_venue,
     collect_liquidations,
     live_futures_builder,
     local_position,
     polled,
     running,
+    trade,
     venue_clock,
 )
 
@@ -56,26 +57,6 @@ async def _live_manager(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, Si
         yield built, clock
 
 
-async def _assert_follows_venue(manager: Any, venue: FakeFuturesServer) -> None:
-    """Every local position and the USDT balance equal the venue's exactly."""
-    futures = venue.futures_account().futures
-    for side in (PositionSide.LONG, PositionSide.SHORT):
-        local, theirs = local_position(manager, side), futures.get(XRP, side)
-        assert (local is None) == (theirs is None), side
-        if local is not None:
-            assert (local.size, local.entry_price, local.leverage) == (theirs.size, theirs.entry_price, theirs.leverage)
-            assert (local.margin_mode, local.initial_margin) == (theirs.margin_mode, theirs.initial_margin)
-    balance = (await manager.exchange.fetch_balance())["USDT"]
-    asset = manager.exchange_personal_data.portfolio_manager.portfolio.get_currency_portfolio("USDT")
-    assert (asset.total, asset.available) == (balance.total, balance.free)
-
-
-async def _trade(manager: Any, side: ot.OrderSide, amount: str, expected: Any, **kwargs: Any) -> None:
-    """A market order through the trader; wait for the account poll it brings forward."""
-    await manager.trader.create_order(ot.OrderType.MARKET, side, XRP, amount=amount, **kwargs)
-    await until(lambda: expected(local_position(manager, kwargs.get("position_side"))))
-
-
 async def test_live_futures_manager_waits_for_positions_contracts_and_funding(manager: tuple[Any, Any]) -> None:
     built, _ = manager
     assert {"positions", "contracts", f"funding:{XRP}"} <= set(built.readiness.required)
@@ -91,20 +72,20 @@ async def test_positions_follow_the_venue_through_open_grow_reduce_flip_and_clos
     assert await trader.set_leverage(XRP, "5") == D(5)
     await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
 
-    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None and p.size == D(100))
+    await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None and p.size == D(100))
     opened = local_position(built)
     assert (opened.side, opened.leverage, opened.margin_mode) == (PositionSide.LONG, D(5), ot.MarginMode.ISOLATED)
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
 
-    await _trade(built, ot.OrderSide.BUY, "50", lambda p: p.size == D(150))
-    await _assert_follows_venue(built, venue)
-    await _trade(built, ot.OrderSide.SELL, "30", lambda p: p.size == D(120), reduce_only=True)
-    await _assert_follows_venue(built, venue)
-    await _trade(built, ot.OrderSide.SELL, "200", lambda p: p.side is PositionSide.SHORT)
+    await trade(built, ot.OrderSide.BUY, "50", lambda p: p.size == D(150))
+    await assert_follows_venue(built, venue)
+    await trade(built, ot.OrderSide.SELL, "30", lambda p: p.size == D(120), reduce_only=True)
+    await assert_follows_venue(built, venue)
+    await trade(built, ot.OrderSide.SELL, "200", lambda p: p.side is PositionSide.SHORT)
     assert local_position(built).size == D(80)
-    await _assert_follows_venue(built, venue)
-    await _trade(built, ot.OrderSide.BUY, "80", lambda p: p is None, reduce_only=True)
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
+    await trade(built, ot.OrderSide.BUY, "80", lambda p: p is None, reduce_only=True)
+    await assert_follows_venue(built, venue)
 
 
 async def test_hedge_mode_holds_both_sides_through_the_trader(
@@ -112,31 +93,31 @@ async def test_hedge_mode_holds_both_sides_through_the_trader(
 ) -> None:
     built, _ = manager
     await built.trader.set_position_mode(XRP, ot.PositionMode.HEDGE)
-    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None, position_side=PositionSide.LONG)
-    await _trade(built, ot.OrderSide.SELL, "40", lambda p: p is not None, position_side=PositionSide.SHORT)
+    await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None, position_side=PositionSide.LONG)
+    await trade(built, ot.OrderSide.SELL, "40", lambda p: p is not None, position_side=PositionSide.SHORT)
     long, short = local_position(built, PositionSide.LONG), local_position(built, PositionSide.SHORT)
     assert (long.size, short.size) == (D(100), D(40))
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
     with pytest.raises(errors.InvalidOrder) as caught:  # hedge mode needs the side: refused before sending
         await built.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, XRP, amount="1")
     assert caught.value.limit == "position_side"
-    await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, position_side=PositionSide.LONG)
+    await trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, position_side=PositionSide.LONG)
     assert local_position(built, PositionSide.SHORT).size == D(40)
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
 
 
 async def test_funding_received_shows_in_the_balance_and_the_transactions(
     manager: tuple[Any, SimulatedClock], venue: FakeFuturesServer
 ) -> None:
     built, clock = manager
-    await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is not None)  # a short receives a positive rate
+    await trade(built, ot.OrderSide.SELL, "100", lambda p: p is not None)  # a short receives a positive rate
     (received,) = venue.settle_funding("XRPUSDT", "0.001")
     assert received > 0
     transactions = built.exchange_personal_data.transactions_manager
     await polled(clock, POLL_SECONDS, lambda: transactions.total(TransactionType.FUNDING_FEE, "USDT") == received)
     (funding,) = transactions.transactions(TransactionType.FUNDING_FEE)
     assert (funding.symbol, funding.currency, funding.amount) == (XRP, "USDT", received)
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
 
 
 async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
@@ -146,7 +127,7 @@ async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
     liquidations = collect_liquidations(built)
     await built.trader.set_leverage(XRP, "10")
     await built.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
-    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+    await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
     position = local_position(built)
     assert position.liquidation_price is not None
     venue.set_mark_price("XRPUSDT", position.liquidation_price * D("0.95"))
@@ -156,7 +137,7 @@ async def test_position_liquidated_on_the_venue_disappears_and_is_recorded(
     assert liquidation.margin_lost == position.initial_margin
     component = built.get_component("trader", TraderComponent)
     assert component.futures_sync is not None and [x.contracts for x in component.futures_sync.liquidations] == [D(100)]
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
 
 
 async def test_bad_futures_input_is_refused_before_anything_is_sent(
@@ -164,7 +145,7 @@ async def test_bad_futures_input_is_refused_before_anything_is_sent(
 ) -> None:
     built, _ = manager
     trader = built.trader
-    await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+    await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
     orders_sent = venue.faults.count("POST", "/fapi/v1/order")
     with pytest.raises(TypeError):
         await trader.set_leverage(XRP, 5.0)
@@ -175,15 +156,11 @@ async def test_bad_futures_input_is_refused_before_anything_is_sent(
         await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
     assert venue.faults.count("POST", "/fapi/v1/order") == orders_sent
     assert local_position(built).size == D(100)
-    await _assert_follows_venue(built, venue)
+    await assert_follows_venue(built, venue)
 
 
 async def test_funding_and_liquidations_from_before_the_session_are_not_recorded(venue: FakeFuturesServer) -> None:
-    client = ccxt_async.binanceusdm(
-        {"apiKey": venue.api_key, "secret": venue.api_secret, "rateLimit": 1, **venue.ccxt_config()}
-    )
-    venue.client_hook(client)
-    try:  # before the engine runs: a position pays funding and is liquidated
+    async with venue_client(USDM, venue) as client:  # before the engine runs: a position pays funding and is liquidated
         await client.set_margin_mode("isolated", XRP)
         await client.set_leverage(10, XRP)
         await client.create_order(XRP, "market", "buy", "100")
@@ -191,8 +168,6 @@ async def test_funding_and_liquidations_from_before_the_session_are_not_recorded
         venue_position = venue.futures_account().futures.get(XRP)
         assert venue_position is not None and venue_position.liquidation_price is not None
         assert venue.set_mark_price("XRPUSDT", venue_position.liquidation_price * D("0.95"))
-    finally:
-        await client.close()
     liquidations: list[Liquidation] = []
 
     async def on_liquidation(liquidation: Liquidation) -> None:
@@ -201,8 +176,8 @@ async def test_funding_and_liquidations_from_before_the_session_are_not_recorded
     venue.set_mark_price("XRPUSDT", venue.market("XRPUSDT").last_price)
     async with _live_manager(venue) as (built, clock):
         built.exchange_personal_data.positions_manager.add_liquidation_listener(on_liquidation)
-        await _trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
-        await _trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, reduce_only=True)  # reads liquidations
+        await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+        await trade(built, ot.OrderSide.SELL, "100", lambda p: p is None, reduce_only=True)  # reads liquidations
         clock.advance(round(POLL_SECONDS * 1000))  # and a poll reading funding
         component = built.get_component("trader", TraderComponent)
         assert component.futures_sync is not None

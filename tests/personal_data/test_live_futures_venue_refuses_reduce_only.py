@@ -17,10 +17,10 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading import errors
-from octobot_trading.testing import FakeCoinMServer, FakeFuturesServer
+from octobot_trading.testing import FakeFuturesServer
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_coinm import BTC, coinm_builder, coinm_clock
-from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
+from tests.exchanges.futures_venues import COINM, USDM, VenueKind
+from tests.personal_data.live_futures import live_futures_builder, running, venue_clock
 
 D = Decimal
 POLL_SECONDS = 600.0
@@ -28,31 +28,37 @@ POLL_SECONDS = 600.0
 
 @dataclass(frozen=True)
 class Venue:
-    """One fake venue kind: its server, traded symbol, venue id, margin asset, amount, order route."""
+    """One fake venue kind as this test uses it: the kind, the amount traded and the order route."""
 
-    server: type[FakeFuturesServer]
-    symbol: str
-    venue_id: str
-    asset: str
+    kind: VenueKind
     amount: str
     order_route: str
 
+    @property
+    def symbol(self) -> str:
+        return self.kind.symbol
+
+    @property
+    def venue_id(self) -> str:
+        return self.kind.venue_id
+
+    @property
+    def asset(self) -> str:
+        return self.kind.margin_asset
+
 
 VENUES = {
-    "usdm": Venue(FakeFuturesServer, XRP, "XRPUSDT", "USDT", "100", "/fapi/v1/order"),
-    "coinm": Venue(FakeCoinMServer, BTC, "BTCUSD_PERP", "BTC", "10", "/dapi/v1/order"),
+    "usdm": Venue(USDM, "100", "/fapi/v1/order"),
+    "coinm": Venue(COINM, "10", "/dapi/v1/order"),
 }
 
 
 @contextlib.asynccontextmanager
-async def _engine(kind: Venue) -> AsyncIterator[tuple[Any, FakeFuturesServer]]:
+async def _engine(venue: Venue) -> AsyncIterator[tuple[Any, FakeFuturesServer]]:
+    kind = venue.kind
     async with kind.server() as server:
-        if isinstance(server, FakeCoinMServer):
-            builder = coinm_builder(server, coinm_clock(server), POLL_SECONDS)
-        else:
-            builder = live_futures_builder(server, venue_clock(server), account_poll_seconds=POLL_SECONDS).rest_only(
-                True
-            )
+        clock = venue_clock(server, kind)
+        builder = live_futures_builder(server, clock, kind=kind, account_poll_seconds=POLL_SECONDS).rest_only(True)
         async with running(builder) as built:
             yield built, server
 
