@@ -4,8 +4,6 @@ contract symbols size closes from the position and opens from the quote."""
 
 from __future__ import annotations
 
-import os
-import textwrap
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,20 +13,13 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, run_backtest
 from octobot_trading.cli import main
-from octobot_trading.clock import SimulatedClock
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes import ScriptedMode, ScriptError, load_script, resolve_mode
-from octobot_trading.modes.context import ModeContext
+from tests.modes.script_files import bare_context, script_in, write_script
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "octobot_trading" / "testing" / "data" / "BTC_USDT-1h.json"
 FUTURES = ROOT / "tests" / "backtesting" / "fixtures" / "XRP_USDT_USDT-5m-futures-head600.json"
-
-
-def _script(tmp_path: Path, body: str, name: str = "script.py") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
 
 
 def _recorded(path: Path, built: list[ScriptedMode]) -> type[ScriptedMode]:
@@ -41,7 +32,7 @@ def _recorded(path: Path, built: list[ScriptedMode]) -> type[ScriptedMode]:
 
 
 def test_a_script_exiting_at_import_is_a_script_error_naming_the_line(tmp_path: Path) -> None:
-    path = _script(tmp_path, "import sys\nTIME_FRAMES = ['1h']\nsys.exit(3)\n")
+    path = script_in(tmp_path, "import sys\nTIME_FRAMES = ['1h']\nsys.exit(3)\n")
     with pytest.raises(ScriptError) as refused:
         load_script(path)
     assert str(refused.value) == f"{path.resolve()}:3: the script raised SystemExit: 3"
@@ -50,7 +41,7 @@ def test_a_script_exiting_at_import_is_a_script_error_naming_the_line(tmp_path: 
 def test_the_backtest_command_of_a_script_exiting_at_import_exits_2_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    path = _script(tmp_path, "raise SystemExit(3)\n")
+    path = script_in(tmp_path, "raise SystemExit(3)\n")
     code = main(["backtest", "--data", str(DATA), "--mode", str(path), "--report", str(tmp_path / "r.html")])
     err = capsys.readouterr().err
     assert code == 2
@@ -58,7 +49,7 @@ def test_the_backtest_command_of_a_script_exiting_at_import_exits_2_with_one_lin
 
 
 async def test_a_callback_exiting_is_a_logged_script_error_and_the_backtest_goes_on(tmp_path: Path) -> None:
-    path = _script(
+    path = script_in(
         tmp_path,
         """
         import sys
@@ -78,21 +69,13 @@ async def test_a_callback_exiting_is_a_logged_script_error_and_the_backtest_goes
 
 
 def test_a_reloaded_version_exiting_at_import_keeps_the_running_version(tmp_path: Path) -> None:
-    path = _script(tmp_path, "TIME_FRAMES = ['1h']\nasync def on_candle(ctx):\n    pass\n")
-    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
-    context = ModeContext(
-        channels=None,
-        trader=None,
-        portfolio=None,
-        clock=SimulatedClock(0),
-        symbols=["BTC/USDT"],
-        time_frames=[ot.TimeFrame.H1],
-        market_spec=lambda s: ot.MarketSpec(),
+    path = write_script(
+        tmp_path / "script.py", "TIME_FRAMES = ['1h']\nasync def on_candle(ctx):\n    pass\n", 1_000_000_000
     )
+    context = bare_context()
     mode = ScriptedMode(context, {"script": str(path)})
     running = mode.script
-    path.write_text("import sys\nsys.exit(7)\n", encoding="utf-8")
-    os.utime(path, ns=(2_000_000_000, 2_000_000_000))
+    write_script(path, "import sys\nsys.exit(7)\n", 2_000_000_000)
     assert mode.reload_if_changed() is False
     assert mode.script is running
     assert [str(e) for e in mode.errors] == [f"{path.resolve()}:2: the script raised SystemExit: 7"]
@@ -121,7 +104,7 @@ def test_a_mode_module_exiting_at_import_is_a_configuration_error(
 async def test_series_of_a_feed_that_is_not_configured_are_refused_naming_it(
     tmp_path: Path, call: str, message: str
 ) -> None:
-    path = _script(tmp_path, f"TIME_FRAMES = ['1h']\nasync def on_candle(ctx):\n    {call}\n")
+    path = script_in(tmp_path, f"TIME_FRAMES = ['1h']\nasync def on_candle(ctx):\n    {call}\n")
     data = CandleData.from_file(DATA, exchange="binance", symbol="BTC/USDT", time_frame="1h")
     with pytest.raises(ScriptError) as refused:
         await run_backtest(
@@ -158,7 +141,7 @@ async def on_candle(ctx):
 async def test_relative_amounts_on_a_contract_close_from_the_position_and_open_from_the_quote(
     tmp_path: Path,
 ) -> None:
-    path = _script(tmp_path, CONTRACT_SCRIPT)
+    path = script_in(tmp_path, CONTRACT_SCRIPT)
     data = CandleData.from_file(FUTURES)
     built: list[ScriptedMode] = []
     await run_backtest(

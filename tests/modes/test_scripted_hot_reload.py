@@ -4,8 +4,6 @@ previous version running and is reported as a typed error."""
 
 from __future__ import annotations
 
-import os
-import textwrap
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,8 +13,8 @@ from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.exchanges.builder import ExchangeBuilder
 from octobot_trading.modes import ScriptedMode, ScriptError
-from octobot_trading.modes.context import ModeContext
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.modes.script_files import bare_context, write_script
 
 VERSION = """
 TIME_FRAMES = ["1h"]
@@ -25,11 +23,6 @@ async def on_candle(ctx):
     ctx.state.setdefault("calls", []).append(({name!r}, ctx.time_ms, str(ctx.close)))
     {action}
 """
-
-
-def _write(path: Path, text: str, stamp: int) -> None:
-    path.write_text(textwrap.dedent(text), encoding="utf-8")
-    os.utime(path, ns=(stamp, stamp))  # a distinct modification time for each edit
 
 
 async def _paper(server: FakeExchangeServer, script: Path) -> Any:
@@ -48,7 +41,7 @@ async def _paper(server: FakeExchangeServer, script: Path) -> Any:
 
 async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_path: Path) -> None:
     script = tmp_path / "strategy.py"
-    _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
+    write_script(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
     async with FakeExchangeServer() as server:
         manager = await _paper(server, script)
         async with manager:
@@ -69,11 +62,11 @@ async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_pa
                 return expected + 3_600_000
 
             t1 = await next_candle()
-            _write(script, VERSION.format(name="v2", action='await ctx.market_buy("10%")'), 2_000_000_000)
+            write_script(script, VERSION.format(name="v2", action='await ctx.market_buy("10%")'), 2_000_000_000)
             t2 = await next_candle()
-            _write(script, "TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx)\n    pass\n", 3_000_000_000)
+            write_script(script, "TIME_FRAMES = ['1h']\n\nasync def on_candle(ctx)\n    pass\n", 3_000_000_000)
             t3 = await next_candle()
-            _write(script, VERSION.format(name="v4", action="pass"), 4_000_000_000)
+            write_script(script, VERSION.format(name="v4", action="pass"), 4_000_000_000)
             t4 = await next_candle()
 
             assert [(name, t) for name, t, _ in mode.state["calls"]] == [("v1", t1), ("v2", t2), ("v2", t3), ("v4", t4)]
@@ -93,22 +86,14 @@ async def test_edited_script_takes_over_at_the_next_candle_of_a_paper_run(tmp_pa
 
 def test_reload_check_is_paced_by_the_managers_clock_and_off_when_hot_reload_is(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
-    _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
+    write_script(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
     clock = SimulatedClock(start_ms=0)
-    context = ModeContext(
-        channels=None,
-        trader=None,
-        portfolio=None,
-        clock=clock,
-        symbols=["BTC/USDT"],
-        time_frames=[ot.TimeFrame.H1],
-        market_spec=lambda s: ot.MarketSpec(),
-    )
+    context = bare_context(clock)
     mode = ScriptedMode(context, {"script": str(script), "reload_check_ms": 60_000})
-    _write(script, VERSION.format(name="v2", action="pass"), 2_000_000_000)
+    write_script(script, VERSION.format(name="v2", action="pass"), 2_000_000_000)
     mode.maybe_reload()  # first check: loads v2
     assert mode.reloads == 1
-    _write(script, VERSION.format(name="v3", action="pass") + "\n", 3_000_000_000)
+    write_script(script, VERSION.format(name="v3", action="pass") + "\n", 3_000_000_000)
     clock.advance(59_999)
     mode.maybe_reload()
     assert mode.reloads == 1  # too early on the manager's clock
@@ -117,25 +102,17 @@ def test_reload_check_is_paced_by_the_managers_clock_and_off_when_hot_reload_is(
     assert mode.reloads == 2
     assert mode.reload_if_changed() is False  # nothing changed since
     context.hot_reload = False  # backtests
-    _write(script, VERSION.format(name="v4", action="pass") + "\n\n", 4_000_000_000)
+    write_script(script, VERSION.format(name="v4", action="pass") + "\n\n", 4_000_000_000)
     assert mode.reload_if_changed() is False and mode.reloads == 2
 
 
 def test_a_reload_declaring_a_feed_the_manager_lacks_keeps_the_running_version(tmp_path: Path) -> None:
     script = tmp_path / "s.py"
-    _write(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
-    context = ModeContext(
-        channels=None,
-        trader=None,
-        portfolio=None,
-        clock=SimulatedClock(0),
-        symbols=["BTC/USDT"],
-        time_frames=[ot.TimeFrame.H1],
-        market_spec=lambda s: ot.MarketSpec(),
-    )
+    write_script(script, VERSION.format(name="v1", action="pass"), 1_000_000_000)
+    context = bare_context()
     mode = ScriptedMode(context, {"script": str(script)})
     running = mode.script
-    _write(script, VERSION.format(name="v2", action="pass").replace('["1h"]', '["1h", "4h"]'), 2_000_000_000)
+    write_script(script, VERSION.format(name="v2", action="pass").replace('["1h"]', '["1h", "4h"]'), 2_000_000_000)
     assert mode.reload_if_changed() is False
     assert mode.script is running
     [error] = mode.errors

@@ -14,6 +14,7 @@ import octobot_trading as ot
 from octobot_trading.backtesting import CandleData, run_backtest
 from octobot_trading.errors import ConfigurationError
 from octobot_trading.modes import DSLError, ScriptedMode, ScriptError, load_script, resolve_mode
+from tests.modes.script_files import script_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "docs" / "examples" / "scripted_sma.py"
@@ -23,12 +24,6 @@ SPEC = {"BTC/USDT": ot.MarketSpec(price_tick="0.01", amount_step="0.00001", min_
 
 def _data() -> CandleData:
     return CandleData.from_file(DATA, exchange="binance", symbol="BTC/USDT", time_frame="1h")
-
-
-def _script(tmp_path: Path, body: str, name: str = "script.py") -> Path:
-    path = tmp_path / name
-    path.write_text(textwrap.dedent(body), encoding="utf-8")
-    return path
 
 
 async def _backtest(mode: Any, config: dict[str, Any] | None = None, **kwargs: Any) -> Any:
@@ -62,7 +57,7 @@ async def test_example_script_trades_in_a_backtest() -> None:
 
 
 async def test_on_fill_take_profit_of_the_example_rests_above_the_entry_and_fills(tmp_path: Path) -> None:
-    path = _script(tmp_path, EXAMPLE.read_text().replace('offset="+3%"', 'offset="+0.5%"'))
+    path = script_in(tmp_path, EXAMPLE.read_text().replace('offset="+3%"', 'offset="+0.5%"'))
     result = await _backtest(ScriptedMode, {"script": str(path), "on_error": "raise"})
     _conserved(result)
     take_profits = [f for f in result.trades if f.order_type == "limit"]
@@ -105,7 +100,7 @@ async def test_same_script_through_resolve_mode_gives_the_same_backtest() -> Non
 def test_a_script_that_fails_to_load_is_a_script_error_naming_file_and_line(
     tmp_path: Path, body: str, line: int, message: str
 ) -> None:
-    path = _script(tmp_path, body)
+    path = script_in(tmp_path, body)
     with pytest.raises(ScriptError) as info:
         load_script(path)
     assert info.value.path == str(path.resolve()) and info.value.line == line
@@ -113,7 +108,7 @@ def test_a_script_that_fails_to_load_is_a_script_error_naming_file_and_line(
 
 
 def test_a_script_without_on_candle_or_file_is_a_script_error(tmp_path: Path) -> None:
-    path = _script(tmp_path, "TIME_FRAMES = ['1h']\n")
+    path = script_in(tmp_path, "TIME_FRAMES = ['1h']\n")
     with pytest.raises(ScriptError, match="no `async def on_candle"):
         load_script(path)
     with pytest.raises(ScriptError, match="cannot read"):
@@ -121,14 +116,14 @@ def test_a_script_without_on_candle_or_file_is_a_script_error(tmp_path: Path) ->
 
 
 async def test_a_feed_the_data_lacks_fails_the_backtest_naming_the_script(tmp_path: Path) -> None:
-    path = _script(tmp_path, "TIME_FRAMES = ['4h']\n\nasync def on_candle(ctx):\n    pass\n")
+    path = script_in(tmp_path, "TIME_FRAMES = ['4h']\n\nasync def on_candle(ctx):\n    pass\n")
     with pytest.raises(ConfigurationError, match="time frame 4h") as info:
         await _backtest(ScriptedMode, {"script": str(path)})
     assert str(path.resolve()) in str(info.value)
 
 
 async def test_malformed_dsl_string_is_refused_before_any_order_and_raised_when_asked(tmp_path: Path) -> None:
-    path = _script(
+    path = script_in(
         tmp_path,
         """
         TIME_FRAMES = ["1h"]
@@ -145,7 +140,7 @@ async def test_malformed_dsl_string_is_refused_before_any_order_and_raised_when_
 
 async def test_script_sees_the_trigger_candle_exactly_and_its_declared_feeds_only(tmp_path: Path) -> None:
     log = tmp_path / "calls.txt"
-    path = _script(
+    path = script_in(
         tmp_path,
         f"""
         TIME_FRAMES = ["1h"]
@@ -234,7 +229,7 @@ def test_resolve_mode_refuses_a_bad_spec_with_a_configuration_error(spec: str, m
 
 
 def test_resolve_mode_of_a_broken_script_is_a_script_error(tmp_path: Path) -> None:
-    path = _script(tmp_path, "async def on_candle(ctx):\n    return (\n")
+    path = script_in(tmp_path, "async def on_candle(ctx):\n    return (\n")
     with pytest.raises(ScriptError) as info:
         resolve_mode(str(path))
     assert info.value.path == str(path.resolve())
@@ -244,7 +239,7 @@ def test_resolve_mode_of_a_broken_script_is_a_script_error(tmp_path: Path) -> No
 
 async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path) -> None:
     log = tmp_path / "log.txt"
-    path = _script(
+    path = script_in(
         tmp_path,
         f"""
         from decimal import Decimal
@@ -309,7 +304,7 @@ async def test_api_example_and_every_order_method_of_the_context(tmp_path: Path)
 
 async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path) -> None:
     log = tmp_path / "fills.txt"
-    path = _script(
+    path = script_in(
         tmp_path,
         f"""
         from decimal import Decimal
@@ -336,7 +331,7 @@ async def test_on_fill_sees_the_entry_and_its_bundled_take_profit(tmp_path: Path
 async def test_callback_errors_name_the_script_line_are_kept_bounded_and_repeats_are_not_all_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    path = _script(
+    path = script_in(
         tmp_path,
         """
         TIME_FRAMES = ["1h"]
