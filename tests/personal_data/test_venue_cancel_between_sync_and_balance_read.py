@@ -52,9 +52,10 @@ async def futures_venue() -> AsyncIterator[FakeFuturesServer]:
         yield server
 
 
+@pytest.mark.parametrize("partly_filled", [False, True], ids=["unfilled", "partly_filled_first"])
 @pytest.mark.parametrize("side", ["buy", "sell"])
 async def test_a_spot_order_canceled_on_the_venue_between_the_sync_and_the_balance_read_releases_once(
-    venue: Venue, caplog: Any, side: str
+    venue: Venue, caplog: Any, side: str, partly_filled: bool
 ) -> None:
     caplog.set_level(logging.INFO)
     server = venue.server
@@ -65,10 +66,14 @@ async def test_a_spot_order_canceled_on_the_venue_between_the_sync_and_the_balan
         order = await manager.trader.create_order("limit", side, "BTC/USDT", "0.002", price)
         assert order.status is OrderStatus.OPEN
         await manager.trader.sync_with_exchange(manager.symbols)  # the poll's first read: still open
-        server.state.cancel_order(server.state.orders[int(order.exchange_order_id or 0)])  # by hand, now ...
+        fake = server.state.orders[int(order.exchange_order_id or 0)]
+        if partly_filled:  # a part fills on the venue first
+            server.state._fill(fake, fake.price, Decimal("0.0008"), maker=True)
+        server.state.cancel_order(fake)  # by hand, now ...
         await manager.trader.refresh_balances()  # ... so the poll's balance read already counts the release
         await manager.trader.sync_with_exchange(manager.symbols)  # the next poll's sync applies the cancel
         assert order.status is OrderStatus.CANCELED
+        assert order.filled == (Decimal("0.0008") if partly_filled else 0)
         assert order.reserved_amount == 0
         assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
         portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
