@@ -5,6 +5,7 @@ seen quickly came through the stream."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -112,6 +113,21 @@ async def _past_the_reconnect_backoff(clock: SimulatedClock, streams: Any) -> No
     clock.set_time(streams.reconnect_at_ms)
 
 
+@contextlib.asynccontextmanager
+async def _engine(
+    server: FakeExchangeServer, streams: FakeBinanceStreams, *, rest_only: bool = False
+) -> AsyncIterator[tuple[Any, SimulatedClock]]:
+    """The real trader on the account (its private streams unless ``rest_only``), built on a
+    simulated clock: ``(manager, clock)``; stopped on exit."""
+    clock = _clock(server)
+    builder = _builder(server, streams, clock)
+    manager = await build_live(clock, builder.rest_only(True) if rest_only else builder)
+    try:
+        yield manager, clock
+    finally:
+        await manager.stop()
+
+
 async def _started(manager: Any) -> TraderComponent:
     component = manager.get_component("trader", TraderComponent)
     streams = component.account_streams
@@ -123,9 +139,7 @@ async def _started(manager: Any) -> TraderComponent:
 
 async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, _):
         await _started(manager)
         price, steps = _resting_buy(server)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
@@ -141,15 +155,11 @@ async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(ve
         assert order.filled == D("0.001") and order.average_price == price
         assert _trades_of(manager) == await _venue_trades(manager)
         await _assert_matches_venue(manager)
-    finally:
-        await manager.stop()
 
 
 async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(venue):
     server, streams, _user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, _):
         await _started(manager)
         price, steps = _resting_buy(server)
         exit_price = (price * D("1.5")).quantize(D("0.01"))
@@ -165,17 +175,13 @@ async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(v
             ("SELL", exit_price, exit_order.amount, exit_order.client_order_id)
         ]
         assert D(0) < exit_order.amount <= entry.filled  # what the fill delivered after fees
-    finally:
-        await manager.stop()
 
 
 async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied_once(venue, caplog):
     """The venue streams the order's NEW and TRADE events before answering the placement: the
     stream's fill and the reply's fill are one fill."""
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, _):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -194,15 +200,11 @@ async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied
         await _assert_matches_venue(manager)
         assert streams_.gaps == 0 and streams_.balance_mismatches == 0
         assert "ERROR" not in caplog.text and "ignored" not in caplog.text
-    finally:
-        await manager.stop()
 
 
 async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(venue):
     server, streams, _user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, _):
         component = await _started(manager)
         price, steps = _resting_buy(server)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
@@ -215,16 +217,12 @@ async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(ve
         assert _trades_of(manager) == await _venue_trades(manager)
         assert len(_trades_of(manager)) == 1 and order.filled == D("0.001")
         await _assert_matches_venue(manager)
-    finally:
-        await manager.stop()
 
 
 async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, caplog):
     caplog.set_level(logging.DEBUG)
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, clock):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -252,17 +250,13 @@ async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, ca
         await _assert_matches_venue(manager)
         assert "reconnecting" in caplog.text  # the drop was logged ...
         assert server.api_secret not in caplog.text and server.api_key not in caplog.text  # ... without secrets
-    finally:
-        await manager.stop()
 
 
 async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_report_shows_it(venue):
     """The venue's cumulative filled amount runs ahead of the fills the stream delivered (a gap in
     the stream): the missing fill is read over REST at once, with the venue's price and fee."""
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, _):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -284,15 +278,11 @@ async def test_a_fill_missing_from_the_stream_is_read_over_rest_when_the_next_re
         assert _trades_of(manager) == await _venue_trades(manager)
         assert order.filled == fake.executed_qty and streams_.connects == 1
         assert not manager.exchange_personal_data.orders_manager.has_inferred(order)
-    finally:
-        await manager.stop()
 
 
 async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, clock):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -316,15 +306,11 @@ async def test_rest_polling_speeds_up_as_soon_as_the_streams_drop(venue):
         await until(lambda: len(polls) == 1)
         await until(lambda: streams_.healthy and streams_.connects == 2)  # reconnected meanwhile
         assert component.current_poll_seconds == STREAMING_POLL
-    finally:
-        await manager.stop()
 
 
 async def test_a_flapping_stream_reconnects_with_a_growing_backoff(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, clock):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -342,15 +328,11 @@ async def test_a_flapping_stream_reconnects_with_a_growing_backoff(venue):
             clock.set_time(streams_.reconnect_at_ms)
         assert delays == [500, 1000, 2000, 4000]
         await until(partial(connected, 5))  # a reconciliation per connection
-    finally:
-        await manager.stop()
 
 
 async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, clock):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -369,15 +351,11 @@ async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
         await until(lambda: streams_.connects == 2 and streams_.healthy)
         assert _trades_of(manager) == await _venue_trades(manager)
         await _assert_matches_venue(manager)
-    finally:
-        await manager.stop()
 
 
 async def test_a_quiet_account_without_open_orders_is_not_reconciled_by_the_watchdog(venue):
     server, streams, _user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock))
-    try:
+    async with _engine(server, streams) as (manager, clock):
         component = await _started(manager)
         streams_ = component.account_streams
         assert streams_ is not None
@@ -386,15 +364,11 @@ async def test_a_quiet_account_without_open_orders_is_not_reconciled_by_the_watc
             clock.set_time(clock.now_ms() + int(WATCHDOG * 1000))
             await asyncio.sleep(0.02)
         assert (streams_.reconciliations, _rest_syncs(server)) == before and streams_.connects == 1
-    finally:
-        await manager.stop()
 
 
 async def test_rest_only_polls_the_account_without_streams(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await build_live(clock, _builder(server, streams, clock).rest_only(True))
-    try:
+    async with _engine(server, streams, rest_only=True) as (manager, clock):
         component = manager.get_component("trader", TraderComponent)
         assert component.account_streams is None and component.current_poll_seconds == HOUR
         price, steps = _resting_buy(server)
@@ -406,8 +380,6 @@ async def test_rest_only_polls_the_account_without_streams(venue):
         await until(lambda: order.status is OrderStatus.CLOSED)
         assert user_data.connections == 0
         await _assert_matches_venue(manager)
-    finally:
-        await manager.stop()
 
 
 async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
