@@ -110,7 +110,8 @@ async def test_two_engines_on_one_account_keep_to_their_own_orders(
         await beta.stop()
 
 
-async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_after_a_restart(venue):
+async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_after_a_restart(venue, caplog):
+    caplog.set_level(logging.INFO)
     server = venue.server
     async with live_engine(venue, client_order_id_prefix="gamma") as (manager, clock):
         await started(manager)
@@ -122,5 +123,6 @@ async def test_orders_of_execute_trade_carry_the_engine_prefix_and_are_found_aft
         await reconcile(restarted)
         assert _client_ids(restarted) == {placed.client_order_id}  # its own: adopted
         await assert_engine_matches_venue(restarted, server, owns=_mine("gamma"))
+        assert_no_secret(server, caplog)
     finally:
         await restarted.stop()
