@@ -3,8 +3,8 @@ balances read already count the release of what the order held. Applying that ca
 sync must release nothing a second time, leaving orders and balances equal to the venue's at once.
 
 Spot: the real trader against the fake Binance server (real ccxt client, REST only). Contracts: the
-real trader against the fake USDⓈ-M venue (real ccxt binanceusdm client, REST only), with one and
-with two resting orders (the other still holding its margin).
+real trader against the fake USDⓈ-M venue (real ccxt binanceusdm client), with one and with two
+resting orders (the other still holding its margin), over REST and on the private streams.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from octobot_trading.testing.fake_exchange import (
     default_markets,
 )
 from tests.clock_driving import build_simulated
+from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FIXTURES
 from tests.faults.conftest import (
     Venue,
@@ -35,7 +36,14 @@ from tests.faults.conftest import (
     live_builder,
     sim_clock,
 )
-from tests.personal_data.live_futures import XRP, live_futures_builder, running, venue_clock
+from tests.personal_data.live_futures import (
+    XRP,
+    live_futures_builder,
+    running,
+    streaming_manager,
+    streaming_venue,
+    venue_clock,
+)
 
 
 @pytest.fixture
@@ -113,3 +121,37 @@ async def test_a_contract_order_canceled_on_the_venue_between_the_sync_and_the_b
         balance = (await built.exchange.fetch_balance())["USDT"]
         assert (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free)
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or "failed" in r.getMessage()]
+
+
+@pytest.mark.parametrize("resting", [1, 2], ids=["alone", "beside_another_resting_order"])
+@pytest.mark.parametrize("canceled_by", ["engine", "venue"])
+async def test_a_contract_order_canceled_after_a_streamed_balance_update_releases_its_margin_once(
+    caplog: Any, canceled_by: str, resting: int
+) -> None:
+    """The same on the private streams (REST polling an hour away): the stream's balance update
+    made available the venue's free amount, then the order is canceled by the engine or by hand on
+    the venue and the cancel arrives through the stream."""
+    caplog.set_level(logging.INFO)
+    async with streaming_venue() as venue, streaming_manager(venue) as built:
+        trader = built.trader
+        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+        await trader.set_leverage(XRP, "10")
+        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
+        orders = [
+            await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
+            for _ in range(resting)
+        ]
+        portfolio = built.exchange_personal_data.portfolio_manager.portfolio
+        free = (await built.exchange.fetch_balance())["USDT"].free
+        await until(lambda: portfolio.available("USDT") == free)  # the stream's balance update
+        canceled = orders[0]
+        if canceled_by == "engine":
+            await trader.cancel_order(canceled)
+        else:
+            venue.venue.cancel(venue.venue.orders[int(canceled.exchange_order_id or 0)])
+        await until(lambda: canceled.status is OrderStatus.CANCELED)
+        assert canceled.reserved_amount == 0
+        assert all(o.status is OrderStatus.OPEN for o in orders[1:])
+        balance = (await built.exchange.fetch_balance())["USDT"]
+        await until(lambda: (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free))
+    assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or "sync of" in r.getMessage()]
