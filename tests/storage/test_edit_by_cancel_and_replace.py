@@ -3,24 +3,16 @@ takes it and the state file records it at once."""
 
 from __future__ import annotations
 
-import sqlite3
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.connectors.simulator.simulated_connector import SimulatedConnector
 from octobot_trading.storage import StorageComponent
 from tests.storage.conftest import builder_for, other_tasks
+from tests.storage.stored_rows import read_only_rows
 
 D = Decimal
-
-
-def _rows(path: Path, query: str, *params: str) -> list[tuple]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        rows = db.execute(query, params).fetchall()
-    db.close()
-    return rows
 
 
 def _edit_by_cancel_and_replace(venue: SimulatedConnector) -> list[tuple[str, str]]:
@@ -65,7 +57,7 @@ async def test_an_edit_made_by_cancel_and_replace_moves_the_order_to_the_new_exc
         assert order.exchange_order_id == new_id and order.price == new_price
         assert orders_manager.get_by_exchange_id(new_id) is order and orders_manager.get_by_exchange_id(old_id) is None
         # in the file before any writer pass
-        assert _rows(path, "SELECT exchange_order_id FROM orders WHERE id = ?", order.id) == [(new_id,)]
+        assert read_only_rows(path, "SELECT exchange_order_id FROM orders WHERE id = ?", order.id) == [(new_id,)]
         await manager.trader.sync_with_exchange()  # the canceled original is not taken for the order
         assert order.status is OrderStatus.OPEN and order.exchange_order_id == new_id
         assert [o.id for o in orders_manager.open_orders()] == [order.id]

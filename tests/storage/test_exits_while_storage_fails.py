@@ -4,9 +4,7 @@ itself still reach the venue (durability suspended, logged); a caller's new orde
 from __future__ import annotations
 
 import logging
-import sqlite3
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +13,7 @@ from octobot_trading.errors import StorageError
 from octobot_trading.storage import StorageComponent
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.storage.conftest import builder_for, other_tasks
+from tests.storage.stored_rows import read_only_rows
 
 
 def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
@@ -24,13 +23,6 @@ def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
     price = min(lows) + market.tick_size
     assert price < market.last_price
     return price
-
-
-def _rows(path: Path, query: str, *params: str) -> list[tuple]:
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
-        rows = db.execute(query, params).fetchall()
-    db.close()
-    return rows
 
 
 async def test_a_chained_exit_released_while_writes_fail_is_placed_and_written_once_writes_work(
@@ -57,11 +49,11 @@ async def test_a_chained_exit_released_while_writes_fail_is_placed_and_written_o
         assert any(
             "UNJOURNALED" in r.getMessage() and exit_order.client_order_id in r.getMessage() for r in caplog.records
         )
-        assert _rows(path, "SELECT status FROM orders WHERE id = ?", exit_order.id) == [("pending_creation",)]
+        assert read_only_rows(path, "SELECT status FROM orders WHERE id = ?", exit_order.id) == [("pending_creation",)]
 
         await storage.store.db.execute("PRAGMA query_only = OFF")  # writes work again
         await storage.flush()
-        assert _rows(path, "SELECT status, exchange_order_id FROM orders WHERE id = ?", exit_order.id) == [
+        assert read_only_rows(path, "SELECT status, exchange_order_id FROM orders WHERE id = ?", exit_order.id) == [
             ("open", exit_order.exchange_order_id)
         ]
     assert not other_tasks()
@@ -102,5 +94,5 @@ async def test_a_price_trigger_firing_while_writes_fail_still_sends_its_order(se
         assert [cid for _key, cid in server.state.order_requests].count(stop.client_order_id) == 1
         await storage.store.db.execute("PRAGMA query_only = OFF")
         await storage.flush()
-        assert _rows(path, "SELECT status FROM orders WHERE id = ?", stop.id) == [("closed",)]
+        assert read_only_rows(path, "SELECT status FROM orders WHERE id = ?", stop.id) == [("closed",)]
     assert not other_tasks()

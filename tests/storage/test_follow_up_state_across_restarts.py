@@ -9,37 +9,19 @@ import asyncio
 import json
 import sqlite3
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import StorageError
 from octobot_trading.personal_data import live_sync
+from tests.personal_data.live_venue import assert_matches_exchange
 from tests.storage.conftest import builder_for, other_tasks
+from tests.storage.stored_rows import rows, venue_id
 
 D = Decimal
 MY_TRADES = "/api/v3/myTrades"
 ORDER = "/api/v3/order"
-
-
-def _venue_id(exchange_order_id: str | None) -> int:
-    """The fake venue's numeric id of an order the venue accepted."""
-    assert exchange_order_id is not None
-    return int(exchange_order_id)
-
-
-def _rows(path: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(path) as db:
-        return db.execute(query).fetchall()
-
-
-async def _assert_portfolio_matches_exchange(manager) -> None:
-    balances = await manager.connector.fetch_balance()
-    portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_path):
@@ -51,7 +33,7 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
     manager = await builder_for(server).use_real_trader().with_storage(path).build()
     async with manager:
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", price)
-        fake = server.state.orders[_venue_id(order.exchange_order_id)]
+        fake = server.state.orders[venue_id(order.exchange_order_id)]
         server.state._fill(fake, price, D("0.001"), maker=True)
         server.faults.status(503, method="GET", path=MY_TRADES, times=None)
         await manager.trader.sync_with_exchange()
@@ -82,8 +64,8 @@ async def test_an_inferred_fill_is_corrected_once_after_a_restart(server, tmp_pa
             assert len(venue_fees) == len(venue)
             assert restored.fees == {"BTC": sum(venue_fees, D(0))}
             assert not personal.orders_manager.has_inferred(restored)
-            await _assert_portfolio_matches_exchange(manager)
-        assert sorted(r[0] for r in _rows(path, "SELECT id FROM trades")) == sorted(t.id for t in venue)
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
+        assert sorted(r[0] for r in rows(path, "SELECT id FROM trades")) == sorted(t.id for t in venue)
 
 
 async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_path):
@@ -106,7 +88,7 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
             await manager.trader.sync_with_exchange()
         assert order.status is OrderStatus.REJECTED
         order_id, client_id = order.id, order.client_order_id
-    assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [(f'["{client_id}"]',)]
+    assert rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [(f'["{client_id}"]',)]
     await asyncio.wait_for(placed.wait(), timeout=30)  # processed late, while the bot is down ...
     fake = server.state.orders[max(server.state.orders)]
     server.state._fill(fake, fake.price, D("0.001"), maker=True)  # ... and filled
@@ -125,8 +107,8 @@ async def test_a_given_up_order_is_still_restored_after_a_restart(server, tmp_pa
             assert exit_order.status is OrderStatus.OPEN
             venue_open = await manager.connector.fetch_open_orders("BTC/USDT")
             assert [o.client_order_id for o in venue_open] == [exit_order.client_order_id]
-            await _assert_portfolio_matches_exchange(manager)
-    assert _rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [("[]",)]
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
+    assert rows(path, "SELECT value FROM meta WHERE key = 'given_up_orders'") == [("[]",)]
 
 
 async def test_invalid_follow_up_state_is_refused_naming_it(server, tmp_path):
@@ -142,9 +124,9 @@ async def test_invalid_follow_up_state_is_refused_naming_it(server, tmp_path):
         db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?)", ("inferred_fills", json.dumps({"x": [["t", "-1", "5"]]}))
         )
-    before = _rows(path, "SELECT id, row FROM orders")
+    before = rows(path, "SELECT id, row FROM orders")
     with pytest.raises(StorageError, match="inferred_fills"):
         manager = await builder_for(server).use_real_trader().with_storage(path).build()
         async with manager:
             pass
-    assert _rows(path, "SELECT id, row FROM orders") == before
+    assert rows(path, "SELECT id, row FROM orders") == before

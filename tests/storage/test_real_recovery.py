@@ -8,28 +8,11 @@ from pathlib import Path
 
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.testing.fake_exchange import FakeExchangeServer
+from tests.personal_data.live_venue import assert_matches_exchange
 from tests.storage.conftest import CANARY_KEY, CANARY_SECRET, builder_for, other_tasks
+from tests.storage.stored_rows import rows, venue_id
 
 D = Decimal
-
-
-def _venue_id(exchange_order_id: str | None) -> int:
-    """The fake venue's numeric id of an order the venue accepted."""
-    assert exchange_order_id is not None
-    return int(exchange_order_id)
-
-
-def _rows(path: Path, query: str) -> list[tuple]:
-    with sqlite3.connect(path) as db:
-        return db.execute(query).fetchall()
-
-
-async def _assert_portfolio_matches_exchange(manager) -> None:
-    balances = await manager.connector.fetch_balance()
-    portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
 
 
 def _reachable_buy_price(server: FakeExchangeServer, steps: int) -> Decimal:
@@ -50,10 +33,10 @@ async def test_fill_while_down_is_applied_once_after_restart(server, tmp_path):
         assert order.status is OrderStatus.OPEN
         order_id, client_id, exchange_id = order.id, order.client_order_id, order.exchange_order_id
     assert not other_tasks()
-    assert _rows(path, "SELECT id, status FROM orders") == [(order_id, "open")]
+    assert rows(path, "SELECT id, status FROM orders") == [(order_id, "open")]
 
     server.state.advance(20)  # the venue fills it while the bot is down
-    assert server.state.orders[_venue_id(exchange_id)].status == "FILLED"
+    assert server.state.orders[venue_id(exchange_id)].status == "FILLED"
 
     for _restart in range(2):  # a second restart must not apply the fill again
         manager = await builder_for(server).use_real_trader().with_storage(path).build()
@@ -66,10 +49,10 @@ async def test_fill_while_down_is_applied_once_after_restart(server, tmp_path):
             fills = personal.trades_manager.for_order(order_id)
             assert len(fills) == 1 and fills[0].amount == D("0.001") and fills[0].price == price
             assert len(personal.orders_manager.all_orders()) == 1
-            await _assert_portfolio_matches_exchange(manager)
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert not other_tasks()
-    assert _rows(path, "SELECT status FROM orders") == [("closed",)]
-    assert len(_rows(path, "SELECT id FROM trades")) == 1
+    assert rows(path, "SELECT status FROM orders") == [("closed",)]
+    assert len(rows(path, "SELECT id FROM trades")) == 1
 
 
 async def test_lost_placement_reply_found_by_client_id_after_restart(server, tmp_path):
@@ -83,7 +66,7 @@ async def test_lost_placement_reply_found_by_client_id_after_restart(server, tmp
         assert order.status is OrderStatus.PENDING_CREATION and order.exchange_order_id is None
         server.faults.faults.remove(lookups)
         client_id = order.client_order_id
-    assert _rows(path, "SELECT status FROM orders") == [("pending_creation",)]
+    assert rows(path, "SELECT status FROM orders") == [("pending_creation",)]
     on_venue = [o for o in server.state.orders.values() if o.client_order_id == client_id]
     assert len(on_venue) == 1
 
@@ -94,9 +77,9 @@ async def test_lost_placement_reply_found_by_client_id_after_restart(server, tmp
         assert orders[0].status is OrderStatus.OPEN
         assert orders[0].exchange_order_id == str(on_venue[0].order_id)
         assert len([o for o in server.state.orders.values() if o.client_order_id == client_id]) == 1
-        await _assert_portfolio_matches_exchange(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
     assert not other_tasks()
-    assert _rows(path, "SELECT status, exchange_order_id FROM orders") == [("open", str(on_venue[0].order_id))]
+    assert rows(path, "SELECT status, exchange_order_id FROM orders") == [("open", str(on_venue[0].order_id))]
 
 
 async def test_in_flight_order_unknown_to_the_venue_is_rejected_not_resent(server, tmp_path):
@@ -127,9 +110,9 @@ async def test_in_flight_order_unknown_to_the_venue_is_rejected_not_resent(serve
         assert personal.orders_manager.get(order.id) is None  # rejected and dropped
         assert restored.status is OrderStatus.REJECTED
         assert server.state.orders == {}
-        await _assert_portfolio_matches_exchange(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
     assert [r for r in server.faults.requests if r[0] == "POST"] == posts_before  # never re-sent
-    assert _rows(path, "SELECT status FROM orders") == [("rejected",)]
+    assert rows(path, "SELECT status FROM orders") == [("rejected",)]
     assert not other_tasks()
 
 
@@ -143,7 +126,7 @@ async def test_secrets_never_reach_the_file(server, tmp_path):
     for file in files:
         data = file.read_bytes()
         assert CANARY_KEY.encode() not in data and CANARY_SECRET.encode() not in data
-    assert len(_rows(path, "SELECT id FROM trades")) == 1
+    assert len(rows(path, "SELECT id FROM trades")) == 1
 
 
 async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_path):
@@ -167,8 +150,8 @@ async def test_order_placed_elsewhere_while_down_is_adopted_once(server, tmp_pat
             assert [(o.exchange_order_id, o.client_order_id, o.status) for o in orders] == [
                 (placed.id, "elsewhere-1", OrderStatus.OPEN)
             ]
-            await _assert_portfolio_matches_exchange(manager)
-    assert _rows(path, "SELECT client_order_id, status FROM orders") == [("elsewhere-1", "open")]
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
+    assert rows(path, "SELECT client_order_id, status FROM orders") == [("elsewhere-1", "open")]
     assert not other_tasks()
 
 
@@ -179,9 +162,9 @@ async def test_partial_fill_and_cancel_while_down_are_applied_once(server, tmp_p
     async with manager:
         partly = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.002", last - 50)
         canceled = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.003", last + 50)
-    fake_partly = server.state.orders[_venue_id(partly.exchange_order_id)]
+    fake_partly = server.state.orders[venue_id(partly.exchange_order_id)]
     server.state._fill(fake_partly, fake_partly.price, D("0.001"), maker=True)  # half, while down
-    server.state.cancel_order(server.state.orders[_venue_id(canceled.exchange_order_id)])
+    server.state.cancel_order(server.state.orders[venue_id(canceled.exchange_order_id)])
 
     for _restart in range(2):
         manager = await builder_for(server).use_real_trader().with_storage(path).build()
@@ -193,9 +176,9 @@ async def test_partial_fill_and_cancel_while_down_are_applied_once(server, tmp_p
             assert len(personal.trades_manager.for_order(partly.id)) == 1
             assert c.status is OrderStatus.CANCELED and c.filled == 0
             assert [o.id for o in personal.orders_manager.open_orders()] == [partly.id]
-            await _assert_portfolio_matches_exchange(manager)
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert not other_tasks()
-    assert sorted(_rows(path, "SELECT status FROM orders")) == [("canceled",), ("partially_filled",)]
+    assert sorted(rows(path, "SELECT status FROM orders")) == [("canceled",), ("partially_filled",)]
 
 
 async def test_entry_filled_while_down_releases_its_exits_once(server, tmp_path):
@@ -219,7 +202,7 @@ async def test_entry_filled_while_down_releases_its_exits_once(server, tmp_path)
             assert restored_exit.is_active and restored_exit.status is OrderStatus.OPEN
             net = D("0.002") - personal.orders_manager.get(entry.id).fees.get("BTC", D(0))
             assert restored_exit.amount <= net
-            await _assert_portfolio_matches_exchange(manager)
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert not other_tasks()
     on_venue = [o for o in server.state.orders.values() if o.client_order_id == exit_order.client_order_id]
     assert len(on_venue) == 1 and on_venue[0].side == "SELL"
@@ -247,7 +230,7 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
         take = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 2, chained_to=entry)
         stop = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.001", price * 3, chained_to=entry)
     server.state.advance(20)
-    assert server.state.orders[_venue_id(entry.exchange_order_id)].status == "FILLED"
+    assert server.state.orders[venue_id(entry.exchange_order_id)].status == "FILLED"
     _crash_after_parent_fill(path, entry.id, price, "0.002")
     # the take-profit reached the venue before the crash, unknown to the file
     other = make_connector(server, symbols=("BTC/USDT",))
@@ -266,7 +249,7 @@ async def test_children_of_a_parent_filled_before_a_crash_are_sent_once(server, 
         assert restored_take.exchange_order_id == sent.id and restored_take.status is OrderStatus.OPEN
         assert restored_stop.is_active and restored_stop.exchange_order_id is not None
         assert restored_stop.status is OrderStatus.OPEN and restored_take.is_active
-        await _assert_portfolio_matches_exchange(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
     assert not other_tasks()
     for child in (stop, take):
         assert len([o for o in server.state.orders.values() if o.client_order_id == child.client_order_id]) == 1
@@ -284,7 +267,7 @@ async def test_fill_between_two_polls_is_counted_once(server, tmp_path):
         await manager.get_component("trader", TraderComponent)._poll_once()
         assert order.status is OrderStatus.CLOSED
         assert len(manager.exchange_personal_data.trades_manager) == 1
-        await _assert_portfolio_matches_exchange(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
 
 
 async def test_recovery_from_a_crash_snapshot_of_the_running_file(server, tmp_path):
@@ -301,7 +284,7 @@ async def test_recovery_from_a_crash_snapshot_of_the_running_file(server, tmp_pa
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
         # the journal committed the placed order before create_order returned: nothing left to write
         assert await manager.get_component("storage", StorageComponent).flush() == 0
-        assert _rows(path, "SELECT id, status FROM orders") == [(order.id, "open")]
+        assert rows(path, "SELECT id, status FROM orders") == [(order.id, "open")]
         for file in tmp_path.glob("state.sqlite*"):
             shutil.copy(file, crashed / file.name)
         server.state.advance(20)
@@ -310,7 +293,7 @@ async def test_recovery_from_a_crash_snapshot_of_the_running_file(server, tmp_pa
         personal = manager.exchange_personal_data
         restored = personal.orders_manager.get(order.id)
         assert restored.status is OrderStatus.CLOSED and len(personal.trades_manager.for_order(order.id)) == 1
-        await _assert_portfolio_matches_exchange(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
     assert not other_tasks()
 
 
@@ -342,7 +325,7 @@ async def test_a_chained_exit_committed_but_never_sent_before_a_crash_is_sent_on
         server.state.advance(20)  # the venue fills the entry: its exit is released, committed, not sent
         await manager.trader.sync_with_exchange()
     assert not any(o.client_order_id == exit_order.client_order_id for o in server.state.orders.values())
-    stored = _rows(
+    stored = rows(
         crashed / "state.sqlite", f"SELECT status, exchange_order_id FROM orders WHERE id = '{exit_order.id}'"
     )
     assert stored == [("pending_creation", None)]
@@ -355,7 +338,7 @@ async def test_a_chained_exit_committed_but_never_sent_before_a_crash_is_sent_on
             assert restored.is_active and restored.status is OrderStatus.OPEN and restored.exchange_order_id
             assert restored.client_order_id == exit_order.client_order_id
             assert restored.amount <= D("0.002") - personal.orders_manager.get(entry.id).fees.get("BTC", D(0))
-            await _assert_portfolio_matches_exchange(manager)
+            await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert not other_tasks()
     requests = [cid for _key, cid in server.state.order_requests if cid == exit_order.client_order_id]
     assert requests == [exit_order.client_order_id]
