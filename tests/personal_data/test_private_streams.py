@@ -29,6 +29,7 @@ from octobot_trading.testing.fake_exchange import (
 from tests.clock_driving import build_live, pending_wakes
 from tests.exchange_data.helpers import until
 from tests.exchanges.conftest import FAST, FIXTURES
+from tests.personal_data.live_venue import assert_matches_exchange
 
 D = Decimal
 HOUR = 3600.0
@@ -91,14 +92,6 @@ def _rest_syncs(server: FakeExchangeServer) -> int:
     return sum(server.faults.count(method, path) for method, path in REST_SYNC)
 
 
-async def _assert_matches_venue(manager: Any) -> None:
-    balances = await manager.connector.fetch_balance()
-    portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
-    for currency, balance in balances.items():
-        asset = portfolio.get_currency_portfolio(currency)
-        assert (asset.total, asset.available) == (balance.total, balance.free), currency
-
-
 def _trades_of(manager: Any) -> list[tuple[str, Decimal]]:
     return sorted((t.id, t.amount) for t in manager.exchange_personal_data.trades_manager.trades())
 
@@ -154,7 +147,7 @@ async def test_a_resting_order_filled_on_the_venue_arrives_through_the_stream(ve
         assert _rest_syncs(server) == rest_before  # no REST read: the stream brought it all
         assert order.filled == D("0.001") and order.average_price == price
         assert _trades_of(manager) == await _venue_trades(manager)
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
 
 
 async def test_a_bundled_exit_is_placed_as_soon_as_the_stream_reports_the_fill(venue):
@@ -197,7 +190,7 @@ async def test_a_market_order_reported_by_the_stream_before_its_reply_is_applied
         await until(lambda: user_data.events_sent >= 12)  # 4 orders x (NEW, TRADE, balances)
         await asyncio.sleep(0.05)  # the last balance event crosses the loopback
         assert _trades_of(manager) == await _venue_trades(manager) and len(_trades_of(manager)) == 4
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert streams_.gaps == 0 and streams_.balance_mismatches == 0
         assert "ERROR" not in caplog.text and "ignored" not in caplog.text
 
@@ -216,7 +209,7 @@ async def test_a_fill_delivered_by_the_stream_and_a_rest_poll_is_applied_once(ve
         await component.account_streams.reconcile()
         assert _trades_of(manager) == await _venue_trades(manager)
         assert len(_trades_of(manager)) == 1 and order.filled == D("0.001")
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
 
 
 async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, caplog):
@@ -247,7 +240,7 @@ async def test_a_stream_dropped_mid_fill_reconnects_and_misses_nothing(venue, ca
         await until(lambda: order.status is OrderStatus.CLOSED)
         assert order.filled == D("0.001")
         assert _trades_of(manager) == await _venue_trades(manager)
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
         assert "reconnecting" in caplog.text  # the drop was logged ...
         assert server.api_secret not in caplog.text and server.api_key not in caplog.text  # ... without secrets
 
@@ -350,7 +343,7 @@ async def test_a_silent_stream_triggers_the_watchdog_reconciliation(venue):
         await _past_the_reconnect_backoff(clock, streams_)
         await until(lambda: streams_.connects == 2 and streams_.healthy)
         assert _trades_of(manager) == await _venue_trades(manager)
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
 
 
 async def test_a_quiet_account_without_open_orders_is_not_reconciled_by_the_watchdog(venue):
@@ -379,7 +372,7 @@ async def test_rest_only_polls_the_account_without_streams(venue):
         clock.set_time(clock.now_ms() + int(HOUR * 1000))
         await until(lambda: order.status is OrderStatus.CLOSED)
         assert user_data.connections == 0
-        await _assert_matches_venue(manager)
+        await assert_matches_exchange(manager.connector, manager.exchange_personal_data)
 
 
 async def test_streams_that_cannot_connect_leave_the_account_on_rest_polling():
