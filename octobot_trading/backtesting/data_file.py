@@ -21,7 +21,9 @@ straight into preallocated candle arrays; the data collector writes with ``aiosq
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -171,6 +173,33 @@ def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None
     )
 
 
+def _create(conn: sqlite3.Connection) -> None:
+    """Create the tables a data file holds (those missing) and stamp its format version."""
+    for statement in SCHEMA:
+        conn.execute(statement)
+    conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+
+
+@contextlib.contextmanager
+def _opened(path: Path) -> Iterator[tuple[sqlite3.Connection, dict[str, str]]]:
+    """The data file at ``path`` opened read-only and its ``meta`` (format version checked); closed
+    after. An SQLite error, opening or reading, is a :class:`DataFileError` naming the file."""
+    source = str(path)
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
+    try:
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise DataFileError(f"unsupported data file version {meta.get('format_version')!r}", path=source)
+        yield conn, meta
+    except sqlite3.Error as exc:
+        raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
+    finally:
+        conn.close()
+
+
 def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
     """Write ``data`` (series and market specs) into a new or existing data file at ``path``.
 
@@ -179,9 +208,7 @@ def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
     """
     table = candle_table(kind)
     with sqlite3.connect(str(path)) as conn:
-        for statement in SCHEMA:
-            conn.execute(statement)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+        _create(conn)
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (data.exchange,))
         for symbol, spec in data.markets.items():
             conn.execute("INSERT OR REPLACE INTO markets VALUES (?, ?, ?, ?, ?)", market_row(symbol, spec))
@@ -216,14 +243,7 @@ def read(
     """
     source = str(path)
     table = CANDLE_TABLES["mark" if price_only else "ohlcv"]
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise DataFileError(f"unsupported data file version {meta.get('format_version')!r}", path=source)
+    with _opened(path) as (conn, meta):
         file_exchange = meta.get("exchange", "simulator")
         if exchange is not None and exchange != file_exchange:
             raise DataFileError(f"file holds {file_exchange} data, not {exchange}", path=source)
@@ -242,10 +262,6 @@ def read(
             for sym, tf_name in keys
             if (symbol is None or sym == symbol) and (wanted_tf is None or tf_name == wanted_tf.value)
         ]
-    except sqlite3.Error as exc:
-        raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
-    finally:
-        conn.close()
     if not series:
         what = "mark-price candles" if price_only else "candles"
         raise DataFileError(f"no {what} for symbol={symbol} time_frame={time_frame}", path=source)
@@ -265,9 +281,7 @@ def candle_table(kind: str) -> str:
 def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple[int, str]]) -> None:
     """Write ``(timestamp ms, rate text)`` funding rows of ``symbol`` into the data file at ``path``."""
     with sqlite3.connect(str(path)) as conn:
-        for statement in SCHEMA:
-            conn.execute(statement)
-        conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+        _create(conn)
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('exchange', ?)", (exchange,))
         conn.executemany(
             "INSERT OR REPLACE INTO funding_rates VALUES (?, ?, ?)", [(symbol, ts, rate) for ts, rate in rows]
@@ -278,14 +292,7 @@ def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple
 def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[int, str]]]:
     """Read the funding rows of ``symbol`` (the only one when None): ``(exchange, symbol, rows)``."""
     source = str(path)
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    except sqlite3.Error as exc:
-        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
-    try:
-        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
-        if meta.get("format_version") != FORMAT_VERSION:
-            raise DataFileError(f"unsupported data file version {meta.get('format_version')!r}", path=source)
+    with _opened(path) as (conn, meta):
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if "funding_rates" not in tables:
             raise DataFileError("the data file holds no funding rates", path=source)
@@ -299,10 +306,6 @@ def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[i
         rows = conn.execute(
             "SELECT timestamp, rate FROM funding_rates WHERE symbol = ? ORDER BY timestamp", (symbol,)
         ).fetchall()
-    except sqlite3.Error as exc:
-        raise DataFileError(f"not a valid data file: {exc}", path=source) from exc
-    finally:
-        conn.close()
     if not rows:
         raise DataFileError(f"no funding rates for {symbol}", path=source)
     checked = []
