@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -16,24 +17,31 @@ from octobot_trading.testing.conformance import ConnectorConformance
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "fake_exchange"
 
 
+@asynccontextmanager
+async def _connector_on(server: FakeExchangeServer) -> AsyncIterator[CCXTConnector]:
+    """The ccxt connector on ``server`` (started here; both closed after)."""
+    async with server:
+        config = ExchangeConfig(
+            exchange="binance",
+            api_key=server.api_key,
+            api_secret=server.api_secret,
+            ccxt_options={**server.ccxt_config(), "rateLimit": 1},
+        )
+        conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
+        try:
+            yield conn
+        finally:
+            await conn.close()
+
+
 class TestCCXTConnectorConformance(ConnectorConformance):
     symbol = "BTC/USDT"
     time_frame = "5m"
 
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
-        async with FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=50) as server:
-            config = ExchangeConfig(
-                exchange="binance",
-                api_key=server.api_key,
-                api_secret=server.api_secret,
-                ccxt_options={**server.ccxt_config(), "rateLimit": 1},
-            )
-            conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
-            try:
-                yield conn
-            finally:
-                await conn.close()
+        async with _connector_on(FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=50)) as conn:
+            yield conn
 
 
 class TestCCXTConnectorConformanceOnPackagedData(ConnectorConformance):
@@ -44,15 +52,5 @@ class TestCCXTConnectorConformanceOnPackagedData(ConnectorConformance):
 
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
-        async with FakeExchangeServer() as server:
-            config = ExchangeConfig(
-                exchange="binance",
-                api_key=server.api_key,
-                api_secret=server.api_secret,
-                ccxt_options={**server.ccxt_config(), "rateLimit": 1},
-            )
-            conn = CCXTConnector(config, LiveClock(), client_hook=server.client_hook)
-            try:
-                yield conn
-            finally:
-                await conn.close()
+        async with _connector_on(FakeExchangeServer()) as conn:
+            yield conn
