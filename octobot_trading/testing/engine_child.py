@@ -66,26 +66,30 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+def _rewritten(urls: dict[str, Any], base: str, *, keep_ws: bool) -> dict[str, Any]:
+    """``urls`` (nested) with every url's host replaced by ``base``, its path kept; the scheme
+    becomes ``http`` (``ws`` for a WebSocket url when ``keep_ws``)."""
+    result: dict[str, Any] = {}
+    for name, value in urls.items():
+        if isinstance(value, dict):
+            result[name] = _rewritten(value, base, keep_ws=keep_ws)
+        elif isinstance(value, str):
+            parts = urlsplit(value)
+            scheme = "ws" if keep_ws and parts.scheme in ("ws", "wss") else "http"
+            result[name] = f"{scheme}://{base}{parts.path}"
+        else:
+            result[name] = value
+    return result
+
+
 def client_hook_for(port: int, *, ws: bool = False) -> Any:
     """Point every url of a ccxt binance client at the fake server on ``port`` (what the server's
     in-process ``client_hook`` does); with ``ws``, its public streams on ``/ws`` too."""
     base = f"127.0.0.1:{port}"
 
-    def rewrite(urls: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for name, value in urls.items():
-            if isinstance(value, dict):
-                result[name] = rewrite(value)
-            elif isinstance(value, str):
-                parts = urlsplit(value)
-                result[name] = f"{'ws' if parts.scheme in ('ws', 'wss') else 'http'}://{base}{parts.path}"
-            else:
-                result[name] = value
-        return result
-
     def hook(client: Any) -> None:
         api = client.urls.get("api")
-        urls = rewrite(api) if isinstance(api, dict) else {}
+        urls = _rewritten(api, base, keep_ws=True) if isinstance(api, dict) else {}
         urls.update(public=f"http://{base}/api/v3", private=f"http://{base}/api/v3", v1=f"http://{base}/api/v1")
         if ws:  # public streams on /ws; the rewritten WebSocket API url (private streams) stays
             previous = urls.get("ws")
@@ -104,19 +108,8 @@ def usdm_client_hook_for(port: int) -> Any:
     ``FakeFuturesServer.client_hook`` does in-process): every url, and the USDⓈ-M error table as
     the client's default one (no host of 127.0.0.1 selects it)."""
 
-    def rewrite(urls: dict[str, Any]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for name, value in urls.items():
-            if isinstance(value, dict):
-                result[name] = rewrite(value)
-            elif isinstance(value, str):
-                result[name] = f"http://127.0.0.1:{port}{urlsplit(value).path}"
-            else:
-                result[name] = value
-        return result
-
     def hook(client: Any) -> None:
-        client.urls["api"] = rewrite(client.urls["api"])
+        client.urls["api"] = _rewritten(client.urls["api"], f"127.0.0.1:{port}", keep_ws=False)
         exceptions = client.exceptions
         linear = exceptions.get("linear", {})
         for kind in ("exact", "broad"):
