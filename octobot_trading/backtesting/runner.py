@@ -418,9 +418,11 @@ async def run_backtest(
     )
     venue: Any = manager.exchange.connector  # the simulated venue
     if any(not parse_symbol(s).is_spot for s in run_symbols):
+        snapshot = getattr(venue, "positions_snapshot", None)
 
         def futures_state() -> tuple[dict[str, Decimal], bool]:
-            positions = open_positions(venue, personal_data)
+            # the venue's snapshot is already by symbol then side (the order ``open_positions`` sorts to)
+            positions = snapshot() if snapshot is not None else open_positions(venue, personal_data)
             return unrealized_by_currency(positions), bool(positions)
 
         sampler.futures_state = futures_state

@@ -309,12 +309,14 @@ class FuturesAccount:
     def update_mark(self, symbol: str, mark_price: Decimal | int | str) -> None:
         """Set ``symbol``'s mark price: its positions' unrealized PnL and maintenance margin follow."""
         mark = checked_mark(symbol, mark_price)
-        self._spec(symbol)
-        with localcontext(cm.EXACT):
-            self._marks[symbol] = mark
-            for key, position in list(self._positions.items()):
-                if key[0] == symbol and position.mark_price is not mark:  # (one built at ``mark`` stays)
-                    self._positions[key] = valued(self._spec(symbol), position, mark)
+        spec = self._spec(symbol)
+        self._marks[symbol] = mark
+        positions = self._positions
+        stale = [k for k, p in positions.items() if k[0] == symbol and p.mark_price is not mark]  # (built at it: kept)
+        if stale:
+            with localcontext(cm.EXACT):
+                for key in stale:
+                    positions[key] = valued(spec, positions[key], mark)
 
     def apply_funding(
         self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str, timestamp: int

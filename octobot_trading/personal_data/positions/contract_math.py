@@ -26,9 +26,34 @@ ACCOUNTING_STEP = Decimal("1e-18")
 EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
 
 
+#: ``1 / ACCOUNTING_STEP``, and the exponent of :data:`ACCOUNTING_STEP`.
+_STEP_SCALE, _STEP_EXPONENT = 10**18, -18
+
+
 def div(numerator: Decimal, denominator: Decimal) -> Decimal:
-    """``numerator / denominator`` rounded once to the nearest multiple of :data:`ACCOUNTING_STEP`."""
-    return divide_to_step(numerator, denominator, ACCOUNTING_STEP)
+    """``numerator / denominator`` rounded once to the nearest multiple of :data:`ACCOUNTING_STEP`.
+
+    The value ``divide_to_step(numerator, denominator, ACCOUNTING_STEP)`` gives (its errors too,
+    for a zero or non-finite operand), computed here for the one fixed step: the operands'
+    integer ratios divided in integer arithmetic, ties to even, as ``units x 1e-18``.
+    """
+    try:
+        a, b = numerator.as_integer_ratio()
+        c, e = denominator.as_integer_ratio()
+    except (ValueError, OverflowError):  # not finite: divide_to_step raises its error
+        return divide_to_step(numerator, denominator, ACCOUNTING_STEP)
+    d = b * c
+    if d > 0:
+        n = a * e * _STEP_SCALE
+    elif d:
+        n, d = -a * e * _STEP_SCALE, -d
+    else:  # division by zero: divide_to_step raises its error
+        return divide_to_step(numerator, denominator, ACCOUNTING_STEP)
+    units, remainder = divmod(n, d)
+    twice = remainder + remainder
+    if twice > d or (twice == d and units & 1):
+        units += 1
+    return Decimal(units).scaleb(_STEP_EXPONENT, EXACT)
 
 
 def notional(kind: ContractKind, q: Decimal, price: Decimal) -> Decimal:
@@ -93,7 +118,12 @@ def _solve(
 
 
 def liquidation_price(
-    spec: ContractSpec, side: PositionSide, q: Decimal, entry: Decimal, margin: Decimal
+    spec: ContractSpec,
+    side: PositionSide,
+    q: Decimal,
+    entry: Decimal,
+    margin: Decimal,
+    kind: ContractKind | None = None,
 ) -> Decimal | None:
     """Isolated liquidation price: where ``margin + unrealized PnL = maintenance margin at that price``.
 
@@ -101,9 +131,10 @@ def liquidation_price(
     ``(E*q + IM) / (q*(1 + mmr))``; inverse long ``q*(1 + mmr) / (IM + q/E)``, short
     ``q*(1 - mmr) / (q/E - IM)``). With tiers, each tier's equation is solved and the first whose
     notional at the solution lies in the tier is kept. None when no positive price liquidates
-    (e.g. a 1x long).
+    (e.g. a 1x long). ``kind``: ``spec.kind`` when the caller has it.
     """
-    kind = spec.kind
+    if kind is None:
+        kind = spec.kind
     if not spec.margin_tiers:
         assert spec.maintenance_margin_rate is not None
         return _solve(kind, side, q, entry, margin, spec.maintenance_margin_rate, ZERO)

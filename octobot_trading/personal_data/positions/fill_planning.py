@@ -19,7 +19,7 @@ from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionS
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.personal_data.positions import contract_math as cm
 from octobot_trading.personal_data.positions.position import Position
-from octobot_trading.util.contract_spec import ContractSpec
+from octobot_trading.util.contract_spec import ContractKind, ContractSpec
 from octobot_trading.util.decimals import ZERO, decimal_to_str
 
 __all__ = ["ContractSettings", "FillPlan", "build_position", "plan_fill", "unearned_profit", "valued"]
@@ -83,12 +83,16 @@ def build_position(
     settings: ContractSettings,
     timestamp: int | None,
     mark: Decimal | None,
+    kind: ContractKind | None = None,
 ) -> Position:
-    """A new position snapshot, valued at ``mark`` (at ``entry`` when there is no mark yet)."""
+    """A new position snapshot, valued at ``mark`` (at ``entry`` when there is no mark yet);
+    ``kind``: ``spec.kind`` when the caller has it."""
     q = contracts * spec.contract_size
-    kind = spec.kind
+    if kind is None:
+        kind = spec.kind
     margin = cm.initial_margin(kind, q, entry, settings.leverage)
-    liq = cm.liquidation_price(spec, side, q, entry, margin) if settings.margin_mode is MarginMode.ISOLATED else None
+    isolated = settings.margin_mode is MarginMode.ISOLATED
+    liq = cm.liquidation_price(spec, side, q, entry, margin, kind) if isolated else None
     at = entry if mark is None else mark
     # built valued at ``at`` directly (the fields of ``valued``, one construction)
     return Position(
@@ -163,14 +167,15 @@ def plan_fill(
                 "a reduce_only order cannot open, grow or flip a position", limit="reduce_only", symbol=symbol
             )
     q_fill = contracts * spec.contract_size
-    fee = cm.fee(spec.kind, q_fill, price, fee_rate)
+    kind = spec.kind
+    fee = cm.fee(kind, q_fill, price, fee_rate)
     realized, closed, opened = ZERO, ZERO, contracts
     new: Position | None
     if current is not None and closing:
         assert current.entry_price is not None
         closed = min(contracts, current.contracts)
         opened = contracts - closed
-        realized = cm.pnl(spec.kind, current.side, closed * spec.contract_size, current.entry_price, price)
+        realized = cm.pnl(kind, current.side, closed * spec.contract_size, current.entry_price, price)
         left = current.contracts - closed
         new = None
         if left:
@@ -188,12 +193,13 @@ def plan_fill(
                 ),
                 current.timestamp,
                 mark,
+                kind,
             )
         if opened:
-            new = build_position(spec, symbol, direction, opened, price, ZERO, settings, None, mark)
+            new = build_position(spec, symbol, direction, opened, price, ZERO, settings, None, mark, kind)
     elif current is not None:
         assert current.entry_price is not None
-        entry = cm.grown_entry(spec.kind, current.contracts * spec.contract_size, current.entry_price, q_fill, price)
+        entry = cm.grown_entry(kind, current.contracts * spec.contract_size, current.entry_price, q_fill, price)
         new = build_position(
             spec,
             symbol,
@@ -208,9 +214,10 @@ def plan_fill(
             ),
             current.timestamp,
             mark,
+            kind,
         )
     else:
-        new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark)
+        new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark, kind)
     return FillPlan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)
 
 

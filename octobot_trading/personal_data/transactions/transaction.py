@@ -132,6 +132,8 @@ class TransactionsManager:
         """True when a transaction with this id is recorded (or derived from a fill)."""
         if transaction_id in self._by_id:
             return True
+        if self._trades is None and self.ledger is None:  # nothing derived (a futures account's own ledger)
+            return False
         if self._trades is not None and transaction_id.startswith("fee:"):
             trade = self._trades.get(transaction_id[4:])
             return trade is not None and bool(trade.fee)
