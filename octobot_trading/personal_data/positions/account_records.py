@@ -12,10 +12,12 @@ from octobot_trading.enums import MarginMode, OrderSide, PositionSide
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.decimals import decimal_to_str, to_decimal
+from octobot_trading.util.records import fast_frozen_init
 
 __all__ = ["FillResult", "FundingPayment", "Liquidation", "checked_mark"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class FillResult:
     """What one fill did: contracts ``closed`` and ``opened``, gross ``realized_pnl``, ``fee`` paid."""
@@ -33,6 +35,7 @@ class FillResult:
     timestamp: int
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class FundingPayment:
     """One funding payment: ``amount`` signed in ``currency`` (negative when the position paid)."""
@@ -46,6 +49,7 @@ class FundingPayment:
     currency: str
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Liquidation:
     """A liquidated position: closed at ``price`` losing ``margin_lost`` (settle currency), no fee."""

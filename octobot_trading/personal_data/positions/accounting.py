@@ -465,7 +465,7 @@ class FuturesAccount:
         ``replaced``: positions taking these keys' place, ``without``: a reservation left out.
         (Every term is exact: the order of the sum does not matter.)"""
         total = self.wallet(currency) if wallet is None else wallet
-        for group in (positions, replaced or {}):
+        for group in (positions, replaced) if replaced else (positions,):
             for key, position in group.items():
                 if position is None or (group is positions and replaced and key in replaced):
                     continue

@@ -198,5 +198,11 @@ class PositionsManager:
 
     def _refresh(self, symbol: str) -> None:
         fresh = self.refresh(symbol)  # type: ignore[misc]
-        if fresh is not None:
-            self.update_from_exchange(fresh, (symbol,))
+        if fresh is not None:  # update_from_exchange(fresh, (symbol,)) for the one symbol
+            parsed = [p if type(p) is Position else Position.from_exchange(p) for p in fresh]  # type: ignore[arg-type]
+            positions = self._positions
+            for key in [k for k in positions if k[0] == symbol]:
+                del positions[key]
+            for position in parsed:
+                if position.contracts != 0:
+                    positions[(position.symbol, position.side)] = position

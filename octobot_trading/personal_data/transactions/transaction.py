@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from octobot_trading.enums import OrderSide, TransactionType
+from octobot_trading.util.records import fast_frozen_init
 
 if TYPE_CHECKING:
     from octobot_trading.personal_data.trades.trade import TradesManager
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = ["Transaction", "TransactionsManager"]
 
 
+@fast_frozen_init
 @dataclass(frozen=True, slots=True)
 class Transaction:
     """One account movement; ``amount`` is signed (negative for what leaves the account)."""
