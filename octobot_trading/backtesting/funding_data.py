@@ -43,6 +43,8 @@ class FundingData:
         a ``float`` raises ``TypeError``).
     interval
         The funding interval (default 8 hours).
+    source, time_column
+        The file and its time column, named by errors (``<memory>`` and ``times_ms`` by default).
     """
 
     def __init__(
@@ -54,6 +56,7 @@ class FundingData:
         interval: TimeFrame | str = TimeFrame.H8,
         source: str = "<memory>",
         exchange: str = "simulator",
+        time_column: str = "times_ms",
     ) -> None:
         contract_kind(symbol)
         self.symbol = symbol
@@ -71,7 +74,7 @@ class FundingData:
         if (steps <= 0).any():
             row = int(np.flatnonzero(steps <= 0)[0]) + 1
             what = "two rows on one funding time" if steps[row - 1] == 0 else "rows are not sorted by time"
-            raise DataFileError(what, path=source, row=row)
+            raise DataFileError(f"column {time_column}: {what}", path=source, row=row, column=time_column)
         times.setflags(write=False)
         self.times: npt.NDArray[np.int64] = times
         self.rates: tuple[Decimal, ...] = values
@@ -109,6 +112,7 @@ class FundingData:
                 interval=time_frame or TimeFrame.H8,
                 source=str(file),
                 exchange=file_exchange,
+                time_column="timestamp",
             )
         guessed_symbol, guessed_tf = importers.guess_symbol_and_time_frame(file)
         if symbol is not None and guessed_symbol is not None and symbol != guessed_symbol:
@@ -118,7 +122,7 @@ class FundingData:
         chosen = symbol or guessed_symbol
         if chosen is None:
             raise ConfigurationError(f"{file}: give symbol= (the file name does not say it)", field="symbol")
-        times, columns, _report = importers.read_columns(file, time_unit)
+        times, columns, report = importers.read_columns(file, time_unit)
         opens = columns[0]
         bad = ~np.isfinite(opens)
         if bad.any():
@@ -136,6 +140,7 @@ class FundingData:
             interval=time_frame or guessed_tf or TimeFrame.H8,
             source=str(file),
             exchange=exchange or "simulator",
+            time_column=report.columns[0],
         )
 
     def write(self, path: str | Path) -> None:

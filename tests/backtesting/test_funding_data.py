@@ -92,3 +92,29 @@ def test_bad_funding_rows_name_the_row(tmp_path):
     conn.close()
     with pytest.raises(DataFileError, match="no funding rates"):
         ot.backtesting.FundingData.from_file(candles_only)
+
+
+def test_duplicate_or_unsorted_funding_times_name_file_row_and_time_column(tmp_path):
+    with pytest.raises(DataFileError, match="one funding time") as err:
+        ot.backtesting.FundingData("XRP/USDT:USDT", [0, 5, EIGHT_HOURS], ["0.1", "0.2", "0.3"])
+    assert (err.value.path, err.value.row, err.value.column) == ("<memory>", 1, "times_ms")
+    start = 1637193600000
+    unsorted = tmp_path / "XRP_USDT_USDT-8h-funding_rate.csv"
+    unsorted.write_text(f"date,open,high,low,close,volume\n{start + EIGHT_HOURS},0.1,0,0,0,0\n{start},0.2,0,0,0,0\n")
+    with pytest.raises(DataFileError, match="sorted") as err:
+        ot.backtesting.FundingData.from_file(unsorted)
+    assert (err.value.path, err.value.row, err.value.column) == (str(unsorted), 1, "date")
+    assert "column date" in str(err.value)
+    late = tmp_path / "XRP_USDT_USDT-8h-funding_rate.json"
+    late.write_text(f"[[{start}, 0.1, 0, 0, 0, 0], [{start + 17}, 0.2, 0, 0, 0, 0]]")
+    with pytest.raises(DataFileError, match="one funding time") as err:
+        ot.backtesting.FundingData.from_file(late)
+    assert (err.value.path, err.value.row, err.value.column) == (str(late), 1, "timestamp")
+    stored = tmp_path / "funding.sqlite"
+    ot.backtesting.FundingData("XRP/USDT:USDT", [start], ["0.1"]).write(stored)
+    with sqlite3.connect(stored) as conn:
+        conn.execute("INSERT INTO funding_rates VALUES ('XRP/USDT:USDT', ?, '0.2')", (start + 17,))
+    conn.close()
+    with pytest.raises(DataFileError, match="one funding time") as err:
+        ot.backtesting.FundingData.from_file(stored, symbol="XRP/USDT:USDT")
+    assert (err.value.path, err.value.row, err.value.column) == (str(stored), 1, "timestamp")
