@@ -26,6 +26,15 @@ import numpy as np
 
 from octobot_trading.backtesting import data_file, table_files
 from octobot_trading.backtesting.candle_series import CandleSeries, LoadReport
+from octobot_trading.backtesting.csv_layout import (
+    BINANCE_KLINE_COLUMNS,
+    CSV_HEADER,
+    DATA_LIKE,
+    TIME_COLUMN_NAMES,
+    header_columns,
+    headerless_layout,
+    refuse_other_separator,
+)
 from octobot_trading.backtesting.text_columns import (
     EPOCH_UNITS,
     BadField,
@@ -56,29 +65,10 @@ __all__ = [
     "read_json",
 ]
 
-CSV_HEADER = ("timestamp", "open", "high", "low", "close", "volume")
-TIME_COLUMN_NAMES = ("timestamp", "timestamp_ms", "time", "date", "datetime", "open_time")
-BINANCE_KLINE_COLUMNS = (
-    "open_time",
-    "open",
-    "high",
-    "low",
-    "close",
-    "volume",
-    "close_time",
-    "quote_volume",
-    "count",
-    "taker_buy_volume",
-    "taker_buy_quote_volume",
-    "ignore",
-)
 _UNIT_NAMES = {"s": "epoch-s", "ms": "epoch-ms", "us": "epoch-us", "ns": "epoch-ns"}
 _CLASS_UNITS = ("s", "ms", "us", "ns")
 _NAME = re.compile(r"^(?P<base>[A-Za-z0-9]+)_(?P<quote>[A-Za-z0-9]+)(?:_(?P<settle>[A-Za-z0-9]+))?-(?P<tf>\d+[mhdwM])")
 _DUMP_NAME = re.compile(r"^[A-Za-z0-9]+-(?P<tf>\d+[mhdwM])-\d{4}-\d{2}")
-_DATA_LIKE = re.compile(
-    r'^\s*"?\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\d{4}-\d{2}-\d{2}.*)\s*"?\s*$', re.ASCII
-)
 
 
 @dataclass(slots=True)
@@ -227,6 +217,12 @@ class _TimeReader:
             sample = block.text(0, column).strip().strip('"').strip()
             self.iso = len(sample) >= 10 and sample[4:5] == "-" and sample[7:8] == "-"
         if self.iso:
+            if self.given:
+                raise BadField(
+                    0,
+                    f"holds ISO-8601 dates, which say their time: time_unit={self.unit!r} is only for epoch "
+                    "numbers too small to say their unit",
+                )
             ms, with_offset = iso_to_ms(block, column)
             self.with_offset &= with_offset
             return ms
@@ -399,12 +395,13 @@ def _csv_columns(path: Path, time_unit: str | None, price_only: bool = False) ->
                 first = next(csv.reader([first_line.decode("utf-8")]))
             except (UnicodeDecodeError, csv.Error) as exc:
                 raise DataFileError(f"cannot read CSV: {exc}", path=source) from exc
-            if _DATA_LIKE.match(first[0]):  # an open time first: no header (bad values are errors of row 0)
-                layout, picks, body = _headerless(first, source), list(range(6)), head
+            refuse_other_separator(first, source)
+            if DATA_LIKE.match(first[0]):  # an open time first: no header (bad values are errors of row 0)
+                layout, picks, body = headerless_layout(first, source), list(range(6)), head
                 names = [BINANCE_KLINE_COLUMNS[i] if layout == "binance-klines" else CSV_HEADER[i] for i in picks]
             else:
                 layout, body = "header", head[line_end + 1 :] if line_end >= 0 else b""
-                picks = _header_columns(first, source, price_only)
+                picks = header_columns(first, source, price_only)
                 names = [first[i].strip() if i >= 0 else "(no volume)" for i in picks]
                 skipped += 1
             capacity = max(lines - skipped + (0 if ends_with_newline else 1), 0)
@@ -439,46 +436,6 @@ def _csv_columns(path: Path, time_unit: str | None, price_only: bool = False) ->
         times.notes,
     )
     return t, values, report
-
-
-def _headerless(first: list[str], source: str) -> str:
-    if len(first) == 6:
-        return "headerless"
-    if len(first) == len(BINANCE_KLINE_COLUMNS):
-        return "binance-klines"
-    raise DataFileError(
-        f"a file without header needs 6 columns ({','.join(CSV_HEADER)}) or Binance's 12-column klines, "
-        f"found {len(first)}",
-        path=source,
-        row=0,
-    )
-
-
-def _header_columns(header: list[str], source: str, price_only: bool = False) -> list[int]:
-    """Indices of the time, open, high, low, close and volume columns named in ``header``.
-
-    ``price_only``: the volume column may be absent (index -1).
-    """
-    names = [h.strip().strip('"').strip().lower() for h in header]
-    found: dict[str, list[int]] = {}
-    for index, name in enumerate(names):
-        role = "time" if name in TIME_COLUMN_NAMES else name if name in CSV_HEADER[1:] else None
-        if role:
-            found.setdefault(role, []).append(index)
-    picks = []
-    for role in ("time", *CSV_HEADER[1:]):
-        where = found.get(role, [])
-        if not where and role == "volume" and price_only:
-            picks.append(-1)
-            continue
-        if not where:
-            wanted = "open-time (" + ", ".join(TIME_COLUMN_NAMES) + ")" if role == "time" else role
-            raise DataFileError(f"header {','.join(header)!r} has no {wanted} column", path=source)
-        if len(where) > 1:
-            both = ", ".join(header[i] for i in where)
-            raise DataFileError(f"ambiguous header: {both} could all be the {role} column", path=source)
-        picks.append(where[0])
-    return picks
 
 
 def read_json(

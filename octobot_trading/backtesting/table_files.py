@@ -2,10 +2,12 @@
 
 ``pyarrow`` is an optional dependency (``pip install 'octobot_trading[arrow]'``): the columns
 are already typed there, so they go straight into the candle arrays. The open-time column may
-be an Arrow timestamp (freqtrade's ``date``), epoch numbers (unit detected as for CSV) or
-ISO-8601 text (read by the CSV reader's rules: an offset is applied, dates without one are
-UTC); values may be any numeric type and are converted to float64 (a float32 value through
-its own shortest text, so ``100.1`` stays ``100.1``).
+be an Arrow timestamp (freqtrade's ``date``; any unit, exact to the ms; a time zone is
+converted to UTC, a naive timestamp is read as UTC), an Arrow date (``date32`` / ``date64``:
+midnight UTC), epoch numbers (unit detected as for CSV) or ISO-8601 text (read by the CSV
+reader's rules: an offset is applied, dates without one are UTC); values may be any numeric
+type and are converted to float64 (a float32 value through its own shortest text, so ``100.1``
+stays ``100.1``). Dictionary-encoded columns are read as their plain values.
 """
 
 from __future__ import annotations
@@ -154,6 +156,13 @@ def _iso_text_ms(column: Any, pa: Any, source: str, name: str) -> tuple[np.ndarr
     return times, with_offset
 
 
+def _decoded(column: Any, pa: Any) -> Any:
+    """A dictionary-encoded column as its plain values (the column itself otherwise)."""
+    if pa.types.is_dictionary(column.type):
+        return column.cast(column.type.value_type)
+    return column
+
+
 def _values(column: Any, pa: Any) -> np.ndarray[Any, Any]:
     """A value column as float64; a float32 / float16 value keeps its own shortest text.
 
@@ -188,15 +197,29 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
         row = _first_null(table.column(name))
         if row is not None:
             raise DataFileError(f"column {name}: missing value", path=source, row=row, column=name)
-    time_column = table.column(picked[0])
+    time_column = _decoded(table.column(picked[0]), pa)
     kind = time_column.type
     notes: tuple[str, ...] = ()
+    if time_unit is not None and not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
+        raise DataFileError(
+            f"column {picked[0]}: holds dates ({kind}), which say their time: time_unit={time_unit!r} is only "
+            "for epoch numbers too small to say their unit",
+            path=source,
+            column=picked[0],
+        )
     if pa.types.is_timestamp(kind):
-        raw = time_column.cast(pa.int64()).to_numpy()
+        # stored as the UTC instant in the type's unit, whatever the time zone: exact integers
+        raw = time_column.cast(pa.timestamp(kind.unit)).cast(pa.int64()).to_numpy()
         times, time_format = _epoch_ms(raw, kind.unit, source, picked[0])
         time_format = "arrow-timestamp"
         if kind.tz is None:
             notes = ("timestamps without time zone were read as UTC",)
+    elif pa.types.is_date32(kind):
+        times, time_format = time_column.cast(pa.int32()).to_numpy().astype(np.int64) * 86_400_000, "arrow-date"
+    elif pa.types.is_date64(kind):
+        raw = time_column.cast(pa.int64()).to_numpy()
+        times, time_format = _epoch_ms(raw, "ms", source, picked[0])
+        time_format = "arrow-date"
     elif pa.types.is_integer(kind) or pa.types.is_floating(kind):
         raw = np.asarray(time_column.to_numpy())
         times, time_format = _epoch_ms(raw, time_unit, source, picked[0], given=time_unit is not None)
@@ -213,7 +236,7 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
         )
     columns = []
     for name in picked[1:]:
-        column = table.column(name)
+        column = _decoded(table.column(name), pa)
         if not (
             pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)
         ):
