@@ -70,6 +70,9 @@ class Reference:
     def new_position(self, c: Contract, side: str, contracts: Decimal, entry: Decimal) -> RefPosition:
         q = contracts * c.size
         margin = div(q, entry * c.leverage) if c.inverse else div(q * entry, c.leverage)
+        return RefPosition(side, contracts, entry, margin, self.liquidation(c, side, q, entry, margin))
+
+    def liquidation(self, c: Contract, side: str, q: Decimal, entry: Decimal, margin: Decimal) -> Decimal | None:
         liq = None
         if c.margin_mode == "isolated":
             m = c.mmr
@@ -81,7 +84,7 @@ class Reference:
             if num > 0 and den > 0:
                 price = div(num, den)
                 liq = price if price > 0 else None
-        return RefPosition(side, contracts, entry, margin, liq)
+        return liq
 
     def upnl(self, symbol: str, p: RefPosition) -> Decimal:
         c = self.contracts[symbol]
@@ -178,11 +181,25 @@ class Reference:
         with localcontext(_WIDE):
             c, mark = self.contracts[symbol], self.marks[symbol]
             out = []
-            for (sym, _), p in sorted(self.positions.items()):
+            for (sym, slot), p in sorted(self.positions.items()):
                 if sym != symbol:
                     continue
                 amount = self.notional(c, p.contracts * c.size, mark) * rate
                 amount = -amount if p.side == "long" else amount
+                if amount < 0 and c.margin_mode == "isolated":
+                    # paid from the free wallet first, the rest from the position's own margin
+                    held = sum(
+                        (o.margin for (s, _), o in self.positions.items() if self.contracts[s].settle == c.settle),
+                        Decimal(0),
+                    )
+                    free = max(self.wallets.get(c.settle, Decimal(0)) - held, Decimal(0))
+                    if -amount > free:
+                        taken = min(-amount - free, p.margin)
+                        left = p.margin - taken
+                        q_size = p.contracts * c.size
+                        liq = self.liquidation(c, p.side, q_size, p.entry, left)
+                        self.positions[(sym, slot)] = RefPosition(p.side, p.contracts, p.entry, left, liq)
+                        amount = -(free + taken)
                 self.wallets[c.settle] += amount
                 out.append((p.side, amount))
             return out
