@@ -4,9 +4,12 @@
 (the cluster started on this machine with ``ray start``), ``"host:port"`` (a cluster's control
 store) or ``"ray://host:port"`` (Ray Client, which needs ``pip install 'ray[client]'``). A
 malformed address, a Ray Client address without the client package, no cluster found for
-``"auto"`` and a ``host:port`` that does not answer within :data:`CONNECT_TIMEOUT_S` seconds are
-each a :class:`~octobot_trading.errors.ConfigurationError` (``field="address"``) naming the
-address; Ray itself would wait for an unreachable control store without end.
+``"auto"``, a ``host:port`` that does not answer within :data:`CONNECT_TIMEOUT_S` seconds, one
+that answers but is not a Ray cluster's control store (asked for its node list, it gives none
+within that time: any other gRPC server) or a cluster with no alive node, and a joined cluster
+offering no CPU are each a :class:`~octobot_trading.errors.ConfigurationError`
+(``field="address"``) naming the address; Ray itself would wait for an unreachable (or
+impostor) control store without end.
 """
 
 from __future__ import annotations
@@ -97,11 +100,41 @@ def _wait_reachable(address: str, host: str, port: int) -> None:
     raise ConfigurationError(f"cannot reach the Ray cluster at {address!r}: {reason}", field="address")
 
 
-def _auto_address() -> None:
+def _check_control_store(ray: Any, address: str) -> None:
+    """Ask the control store at ``address`` for its nodes: only a Ray cluster's answers, with one alive."""
+    gcs_client = getattr(ray, "_raylet", None)
+    inner_client = getattr(gcs_client, "InnerGcsClient", None)
+    if inner_client is None:  # another Ray layout: ray.init and the resource check decide
+        return
+    timeout = CONNECT_TIMEOUT_S
+    try:
+        client = inner_client.standalone(address, None, int(timeout * 1000))
+        nodes = client.get_all_node_info(timeout=timeout)
+    except ray.exceptions.RayError as exc:
+        reason = str(exc).strip() or type(exc).__name__
+        raise ConfigurationError(
+            f"what answers at {address!r} is not a Ray cluster: its control store did not list its nodes "
+            f"within {timeout:g} s ({reason})",
+            field="address",
+        ) from None
+    alive = [node for node in nodes.values() if getattr(node, "state", 0) == 0]  # GcsNodeInfo.ALIVE
+    if not alive:
+        raise ConfigurationError(f"the Ray cluster at {address!r} has no alive node", field="address")
+
+
+def _check_resources(ray: Any, address: str) -> None:
+    """A joined cluster must offer CPUs to run the sweep's backtests (leave it otherwise)."""
+    cpus = ray.cluster_resources().get("CPU", 0)
+    if cpus <= 0:
+        ray.shutdown()
+        raise ConfigurationError(f"the Ray cluster at {address!r} offers no CPU to run the sweep", field="address")
+
+
+def _auto_address() -> str | None:
     try:
         from ray._private.services import canonicalize_bootstrap_address
     except ImportError:  # another Ray layout: Ray resolves "auto" itself
-        return
+        return None
     try:
         found = canonicalize_bootstrap_address("auto")
     except (ConnectionError, ValueError) as exc:
@@ -109,6 +142,8 @@ def _auto_address() -> None:
     if found:
         host, port = _host_port(found, found)
         _wait_reachable(found, host, port)
+        return str(found)
+    return None
 
 
 def start_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
@@ -129,12 +164,14 @@ def start_ray(address: str | None, workers: int | None) -> tuple[Any, bool]:
             configure_logging=False,
         )
         return ray, True
-    if target is None:
-        _auto_address()
-    else:
+    store = _auto_address() if target is None else address
+    if target is not None:
         _wait_reachable(address, *target)
+    if store is not None and not store.startswith("ray://"):
+        _check_control_store(ray, store)
     try:
         ray.init(address=address, log_to_driver=False, configure_logging=False)
     except (ConnectionError, ValueError) as exc:
         raise ConfigurationError(f"cannot join the Ray cluster at {address!r}: {exc}", field="address") from None
+    _check_resources(ray, address)
     return ray, True

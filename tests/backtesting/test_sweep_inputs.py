@@ -68,15 +68,20 @@ _UNREACHABLE = """
                 if answer is not None:
                     connection.recv(100)
                     connection.sendall(answer)
-                    connection.close()
+                    if answer[3:4] != bytes([4]):  # an HTTP/2 (gRPC) server keeps its connections open
+                        connection.close()
+                    else:
+                        kept.append(connection)
         threading.Thread(target=accept, daemon=True).start()
         return server
 
+    kept = []
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, not listening: a connection is refused
     silent, http = serve(None), serve(b"HTTP/1.1 400 Bad Request\\r\\n\\r\\n")
+    grpc = serve(bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))  # answers HTTP/2 (any gRPC server), then nothing
     outcomes = {}
-    for name, sock in (("refused", closed), ("silent", silent), ("http", http)):
+    for name, sock in (("refused", closed), ("silent", silent), ("http", http), ("grpc", grpc)):
         address = "127.0.0.1:%d" % sock.getsockname()[1]
         try:
             asyncio.run(run_sweep(data, SmaCrossMode, grid={"fast_period": [4]}, address=address, progress=False))
@@ -108,6 +113,10 @@ def test_joining_an_address_that_does_not_answer_as_a_cluster_fails_in_bounded_t
         error_type, field, message, address = outcomes[name]
         assert (error_type, field) == ("ConfigurationError", "address"), outcomes[name]
         assert f"cannot reach the Ray cluster at {address!r}" in message and reason in message
+    # a gRPC server that is not Ray's control store: refused once it does not list its nodes
+    error_type, field, message, address = outcomes["grpc"]
+    assert (error_type, field) == ("ConfigurationError", "address"), outcomes["grpc"]
+    assert f"what answers at {address!r} is not a Ray cluster" in message and "within 1 s" in message
 
 
 def test_the_sweep_command_with_a_bad_address_exits_2_with_one_line(
