@@ -219,6 +219,9 @@ class BacktestDriver:
             await self._run_single(self._streams[0])
         else:
             await self._run_merged()
+        end_replay = getattr(self.engine, "end_replay", None)  # events still waiting (futures cross checks)
+        if end_replay is not None:
+            await end_replay()
         await self._deliver_evaluations(_NEVER)
         if self.progress is not None:
             self.progress(self.replayed, self.total)

@@ -331,6 +331,14 @@ class FuturesCandleMatcher:
         """The engine's partial-fill setting (the driver passes volumes when set)."""
         return self.engine.partial_fill_fraction
 
+    async def end_replay(self) -> None:
+        """The replay is over: run the cross checks still waiting for a candle and push what they did."""
+        venue = self.connector.futures
+        if venue is not None:
+            done = venue.run_waiting_cross_checks()
+            if done:
+                await self.connector.push_positions(done)
+
     def on_candle(
         self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float, volume: float | None = None
     ) -> Awaitable[None] | None:

@@ -444,7 +444,7 @@ class FuturesVenue:
         if symbol not in self._exposed:
             if has_mark:  # the mark a position opened later starts from (made exact only then)
                 self._pending_mark[symbol] = close
-            if lazy and marks is None:
+            if lazy and marks is None and not self._cross_due:  # a waiting cross check runs at the next candle
                 self._quiet[symbol] = (-math.inf, math.inf, _NEVER)
             return overdue
         account = self.account
@@ -496,6 +496,7 @@ class FuturesVenue:
         ]
         if waiting:
             self._cross_due[currency] = time_ms
+            self._quiet.clear()  # the next candle of any symbol runs it: none may take the shortcut
             return []
         self._cross_due.pop(currency, None)
         self.flush_marks()
@@ -514,6 +515,11 @@ class FuturesVenue:
                 self._positions_changed()
         self.liquidations.extend(done)
         return done
+
+    def run_waiting_cross_checks(self) -> list[Liquidation]:
+        """Run the cross checks still waiting when the replay ends (a symbol with a cross position
+        had no candle at their close and no candle came after it)."""
+        return self._overdue_cross_checks(_NEVER) if self._cross_due else []
 
     def skip_lazy_candle(
         self, symbol: str, time_ms: int, high: float | Decimal, low: float | Decimal, close: float | Decimal
