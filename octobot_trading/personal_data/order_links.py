@@ -21,6 +21,7 @@ from octobot_trading.clock import Clock
 from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.errors import OctoBotTradingError, OrderNotFound
 from octobot_trading.exchanges.types import MarketInfo
+from octobot_trading.personal_data.futures_trading import is_contract_symbol
 from octobot_trading.personal_data.order_listeners import automatic_operations
 from octobot_trading.personal_data.orders.groups import CancelOrder, GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order import Order, OrderEvent
@@ -93,6 +94,11 @@ class OrderLinks:
         if stop_loss is None and take_profit is None:
             return exits
         side = entry.side.opposite
+        # on a contract the exits only close what the entry opened (never open a position after
+        # a liquidation or a manual close) and close its side in hedge mode
+        closing: dict[str, Any] = (
+            {"reduce_only": True, "position_side": entry.position_side} if is_contract_symbol(entry.symbol) else {}
+        )
         if stop_loss is not None:
             exits.append(
                 create_order_instance(
@@ -103,6 +109,7 @@ class OrderLinks:
                     clock=self.clock,
                     trigger_price=stop_loss,
                     sub_portfolio=entry.sub_portfolio,
+                    **closing,
                 )
             )
         if take_profit is not None:
@@ -115,6 +122,7 @@ class OrderLinks:
                     take_profit,
                     clock=self.clock,
                     sub_portfolio=entry.sub_portfolio,
+                    **closing,
                 )
             )
         spec = market.spec
