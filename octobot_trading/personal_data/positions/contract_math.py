@@ -130,20 +130,21 @@ def liquidation_price(
     With a flat rate this is the documented formula (docs/futures.md) (linear long ``(E*q - IM) / (q*(1 - mmr))``, short
     ``(E*q + IM) / (q*(1 + mmr))``; inverse long ``q*(1 + mmr) / (IM + q/E)``, short
     ``q*(1 - mmr) / (q/E - IM)``). With tiers, each tier's equation is solved and the first whose
-    notional at the solution lies in the tier is kept. None when no positive price liquidates
-    (e.g. a 1x long). ``kind``: ``spec.kind`` when the caller has it.
+    notional at the solution lies in the tier is kept (the last tier also past its bound). None
+    when no positive price liquidates (e.g. a 1x long). ``kind``: ``spec.kind`` when the caller has it.
     """
     if kind is None:
         kind = spec.kind
     if not spec.margin_tiers:
         assert spec.maintenance_margin_rate is not None
         return _solve(kind, side, q, entry, margin, spec.maintenance_margin_rate, ZERO)
-    low = ZERO
+    low, last = ZERO, spec.margin_tiers[-1]
     for tier in spec.margin_tiers:
         price = _solve(kind, side, q, entry, margin, tier.maintenance_margin_rate, tier.maintenance_amount)
         if price is not None:
             value = notional(kind, q, price)
-            if value > low and (tier.max_notional is None or value <= tier.max_notional):
+            # past a bounded last tier its rate still applies (as ContractSpec.tier_for)
+            if value > low and (tier.max_notional is None or value <= tier.max_notional or tier is last):
                 return price
         low = tier.max_notional if tier.max_notional is not None else low
     return None
