@@ -187,6 +187,9 @@ class FuturesVenue:
         self._reserved: dict[str, tuple[str, Decimal]] = {}
         #: resting reduce_only order id -> ((symbol, side, position_side), contracts left)
         self._closing: dict[str, tuple[tuple[str, OrderSide, PositionSide | None], Decimal]] = {}
+        #: resting ordinary order id -> ((symbol, side, position_side), contracts left): what they count
+        #: on closing is not in the room of a reduce_only order placed after them
+        self._ordinary: dict[str, tuple[tuple[str, OrderSide, PositionSide | None], Decimal]] = {}
         self._last_close: dict[str, int] = {}
         self._pending_mark: dict[str, float | Decimal] = {}
         self._exposed: set[str] = set()  # symbols with an open position
@@ -219,6 +222,7 @@ class FuturesVenue:
         self._reserved.clear()
         self.order_terms.clear()
         self._closing.clear()
+        self._ordinary.clear()
         self._pending_mark.clear()
         self._positions_changed()
 
@@ -319,14 +323,17 @@ class FuturesVenue:
         """Check an order and reserve its margin (``InvalidOrder`` / ``InsufficientFunds``, no change).
 
         A ``reduce_only`` order must fit in what its position has left after the other resting
-        ``reduce_only`` orders closing it (``positions.reduce_only``); a ``conditional`` one (a
-        trigger price) is neither checked nor counted so (judged when it triggers, as on Binance)."""
+        ``reduce_only`` orders closing it and what the resting ordinary orders placed before it
+        count on closing (``positions.reduce_only``; the trader's rule, :meth:`_uncommitted`); a
+        ``conditional`` one (a trigger price) is neither checked nor counted so (judged when it
+        triggers, as on Binance)."""
         self._flush_mark(symbol)
         closes = (symbol, side, position_side)
         room_checked = reduce_only and not conditional
         if room_checked and (held := self.account.get(symbol, position_side)) is not None:
             others = (left for key, (term, left) in self._closing.items() if term == closes and key != order_id)
-            reduce_only_room.check_room(symbol, contracts, held.contracts, others)
+            uncommitted = self._uncommitted(order_id, closes, held.contracts)
+            reduce_only_room.check_room(symbol, contracts, uncommitted, others)
         needed = self.account.reserve(
             order_id,
             symbol,
@@ -341,7 +348,21 @@ class FuturesVenue:
         self._reserved[order_id] = (settle_currency(symbol), needed)
         if room_checked:
             self._closing[order_id] = (closes, contracts)
+        elif not reduce_only:
+            self._ordinary[order_id] = (closes, contracts)
         return needed
+
+    def _uncommitted(self, order_id: str, closes: tuple[str, OrderSide, PositionSide | None], held: Decimal) -> Decimal:
+        """Contracts of a position holding ``held`` that the resting ordinary orders placed before
+        ``order_id`` on the same ``(symbol, side, position_side)`` do not already count on closing
+        (each contract counted by at most one order, the earlier)."""
+        left, ordinary = held, self._ordinary
+        for key in self.order_terms:  # (placement order: an edited order keeps its place)
+            if key == order_id or left <= 0:
+                break
+            if (entry := ordinary.get(key)) is not None and entry[0] == closes:
+                left -= min(left, entry[1])
+        return left
 
     def release(self, order_id: str, *, done: bool = True) -> None:
         """Release an order's reservation; ``done`` (canceled or filled) also forgets its terms."""
@@ -350,6 +371,7 @@ class FuturesVenue:
         if done:
             self.order_terms.pop(order_id, None)
             self._closing.pop(order_id, None)
+            self._ordinary.pop(order_id, None)
 
     def fill(
         self,
@@ -383,6 +405,8 @@ class FuturesVenue:
         self._filled_at[symbol] = time_ms
         if (closing := self._closing.get(order_id)) is not None:
             self._closing[order_id] = (closing[0], max(closing[1] - contracts, ZERO))
+        elif (ordinary := self._ordinary.get(order_id)) is not None:
+            self._ordinary[order_id] = (ordinary[0], max(ordinary[1] - contracts, ZERO))
         self._positions_changed()
         assert result is not None  # trade ids are never reused
         return result
