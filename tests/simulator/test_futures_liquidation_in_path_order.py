@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from octobot_trading.enums import OrderSide, OrderStatus, OrderType, PositionSide
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.util.fees import Fees
 from tests.personal_data.helpers import SimAccount, make_account
 from tests.simulator.test_futures_orders_positions_and_margin import (
@@ -54,18 +54,14 @@ async def test_a_limit_buy_beyond_the_liquidation_price_does_not_grow_the_positi
     await long_100(acc)
     order = await acc.trader.create_order(LIMIT, BUY, XRP, "100", "1.05")
     await candle(acc, "1.2", "1.2", "1.0", "1.0")
-    # the long of 100 is liquidated at 1.0843 losing 12; the limit reached later opens a new long
+    # the long of 100 is liquidated at 1.0843 losing 12; the liquidation cancels the limit the path
+    # reaches later, so it opens nothing
     assert [(liq.size, liq.price, liq.margin_lost) for liq in acc.connector.liquidations] == [
         (D(100), LIQUIDATION, D(12))
     ]
-    assert order.status is OrderStatus.CLOSED
-    position = acc.personal.positions_manager.get(XRP)
-    assert position is not None and (position.side, position.size, position.entry_price) == (
-        PositionSide.LONG,
-        D(100),
-        D("1.05"),
-    )
-    assert acc.asset("USDT")[0] == D(988)  # no fees: only the margin lost
+    assert order.status is OrderStatus.CANCELED
+    assert acc.personal.positions_manager.get(XRP) is None
+    assert acc.asset("USDT") == (D(988), D(988))  # no fees: only the margin lost, nothing reserved
     await local_matches_venue(acc)
 
 

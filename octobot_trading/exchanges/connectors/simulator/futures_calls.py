@@ -110,6 +110,8 @@ class FuturesCalls:
     fees: Fees
     name: str
     position_update_listener: PositionUpdateListener | None
+    _orders: dict[str, SimOrder]
+    _listener: Callable[[Any, list[Any]], Awaitable[None]] | None
 
     # -- setup ------------------------------------------------------------------------------------------
     def enable_futures(
@@ -289,11 +291,42 @@ class FuturesCalls:
         return None if venue is None else venue.refreshed_positions(symbol, self.clock.now_ms())
 
     async def push_positions(self, liquidations: list[Liquidation]) -> None:
-        """Tell the listener the current positions, margin and ``liquidations``."""
+        """Tell the listener the current positions, margin and ``liquidations``; the open orders of
+        liquidated positions are canceled first (:meth:`_cancel_liquidated_orders`) and reported
+        to the order listener after the positions."""
         venue, listener = self.futures, self.position_update_listener
+        canceled = self._cancel_liquidated_orders(liquidations) if liquidations else ()
         if venue is not None and listener is not None:
             positions = venue.pushed_positions(self.clock.now_ms())
             await listener(positions, venue.margin_before_orders(), liquidations)
+        for record in canceled:
+            if self._listener is not None:
+                await self._listener(record.view(), [])
+
+    def _cancel_liquidated_orders(self, liquidations: list[Liquidation]) -> list[SimOrder]:
+        """Cancel the venue's open orders of the liquidated positions, as venues do: every open
+        order of the symbol in one-way mode, those of the liquidated side in hedge mode (the other
+        side's position is not touched); their margin is released."""
+        venue = self.futures
+        if venue is None:
+            return []
+        hit = {(liquidation.symbol, liquidation.side) for liquidation in liquidations}
+        symbols = {symbol for symbol, _ in hit}
+        now, canceled = self.clock.now_ms(), []
+        for order_id, (_, position_side) in list(venue.order_terms.items()):
+            record = self._orders.get(order_id)
+            if record is None or record.resting.symbol not in symbols:
+                continue
+            symbol = record.resting.symbol
+            if position_side is not None and (symbol, position_side) not in hit:
+                continue
+            if self.engine.remove(order_id, symbol) is None:
+                continue
+            venue.release(order_id)
+            record.status, record.updated = OrderStatus.CANCELED, now
+            record.touch()
+            canceled.append(record)
+        return canceled
 
     async def futures_candle(
         self,
