@@ -72,6 +72,25 @@ class Reference:
         margin = div(q, entry * c.leverage) if c.inverse else div(q * entry, c.leverage)
         return RefPosition(side, contracts, entry, margin, self.liquidation(c, side, q, entry, margin))
 
+    def kept_cut(
+        self, c: Contract, current: RefPosition, new: RefPosition, added: Decimal, price: Decimal
+    ) -> RefPosition:
+        """An isolated position whose margin funding cut keeps the cut through a fill: a reduce keeps
+        the margin in proportion to the contracts left, a grow adds the new contracts' margin."""
+        if c.margin_mode != "isolated":
+            return new
+        cut = self.new_position(c, current.side, current.contracts, current.entry).margin - current.margin
+        if cut <= 0:
+            return new
+        if added:
+            margin = current.margin + self.new_position(c, current.side, added, price).margin
+        else:
+            margin = max(new.margin - div(cut * new.contracts, current.contracts), Decimal(0))
+        q = new.contracts * c.size
+        return RefPosition(
+            new.side, new.contracts, new.entry, margin, self.liquidation(c, new.side, q, new.entry, margin)
+        )
+
     def liquidation(self, c: Contract, side: str, q: Decimal, entry: Decimal, margin: Decimal) -> Decimal | None:
         liq = None
         if c.margin_mode == "isolated":
@@ -147,6 +166,8 @@ class Reference:
                 realized = self.pnl(c, current.side, closed * c.size, current.entry, price)
                 left = current.contracts - closed
                 new = self.new_position(c, current.side, left, current.entry) if left else None
+                if new is not None:
+                    new = self.kept_cut(c, current, new, Decimal(0), price)
                 if opened:
                     new = self.new_position(c, direction, opened, price)
             elif current is not None:
@@ -155,7 +176,13 @@ class Reference:
                     entry = div(q_old + q_add, div(q_old, current.entry) + div(q_add, price))
                 else:
                     entry = div(q_old * current.entry + q_add * price, q_old + q_add)
-                new = self.new_position(c, current.side, current.contracts + contracts, entry)
+                new = self.kept_cut(
+                    c,
+                    current,
+                    self.new_position(c, current.side, current.contracts + contracts, entry),
+                    contracts,
+                    price,
+                )
             else:
                 new = self.new_position(c, direction, contracts, price)
             after = dict(self.positions)

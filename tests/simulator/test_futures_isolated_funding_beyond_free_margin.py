@@ -84,3 +84,43 @@ async def test_funding_beyond_the_free_wallet_and_the_margin_takes_only_what_the
     assert acc.personal.positions_manager.get(XRP) is None
     assert acc.asset("USDT") == (D(0), D(0))
     await local_matches_venue(acc)
+
+
+async def test_a_later_reduce_keeps_the_margin_funding_took_and_a_liquidation_never_leaves_a_debt():
+    """After funding took 8.9 of the margin (90.1 left on 990 contracts), a sell of 90 at 0.95 keeps
+    the margin of the 900 left in proportion, 90.1 x 900 / 990 = 81.909090909090909091 (not 90 by
+    the rule at the entry price, which the wallet of 85.6 after the loss of 4.5 cannot hold); the
+    liquidation then loses that margin and the wallet ends at 85.6 - 81.909... >= 0."""
+    acc = await long_990("0.01")
+    await candle(acc, "1", "1", "1", "1")  # funding: margin 90.1, wallet 90.1
+    await market(acc, OrderSide.SELL, "90", "0.95")  # realized -4.5: wallet 85.6
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.contracts == D(900)
+    margin = D("81.909090909090909091")
+    assert position.initial_margin == margin
+    assert acc.connector.futures_account.wallet("USDT") == D("85.6")  # type: ignore[union-attr]
+    await local_matches_venue(acc)
+    await candle(acc, "0.95", "0.95", "0.5", "0.5")
+    (liquidation,) = acc.connector.liquidations
+    assert liquidation.margin_lost == margin
+    wallet = acc.connector.futures_account.wallet("USDT")  # type: ignore[union-attr]
+    assert wallet == D("85.6") - margin
+    funding = sum((p.amount for p in acc.connector.funding_payments), D(0))
+    assert D(100) + funding - D("4.5") - margin == wallet
+
+
+async def test_a_later_grow_adds_the_new_contracts_margin_to_what_funding_left():
+    """After funding took 8.9 of the margin, a sell of 90 at 1.2 (profit 18) keeps 81.909... for the
+    900 left; buying the 90 back at 1.2 adds their margin of 90 x 1.2 / 10 = 10.8 to it:
+    92.709090909090909091, not the rule's 100.8 for 990 contracts at the grown entry."""
+    acc = await long_990("0.01")
+    await candle(acc, "1", "1", "1", "1")  # funding: margin 90.1, wallet 90.1, free 0
+    await candle(acc, "1", "1.2", "1", "1.2")
+    await market(acc, OrderSide.SELL, "90", "1.2")  # realized +18: wallet 108.1
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.initial_margin == D("81.909090909090909091")
+    await market(acc, OrderSide.BUY, "90", "1.2")  # margin of 90 x 1.2 / 10 = 10.8 added
+    position = acc.personal.positions_manager.get(XRP)
+    assert position is not None and position.contracts == D(990)
+    assert position.initial_margin == D("92.709090909090909091")
+    await local_matches_venue(acc)

@@ -18,6 +18,7 @@ from decimal import Decimal
 from octobot_trading.enums import MarginMode, OrderSide, PositionMode, PositionSide
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.personal_data.positions import contract_math as cm
+from octobot_trading.personal_data.positions.isolated_funding import keep_funding_cut
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractKind, ContractSpec
 from octobot_trading.util.decimals import ZERO, decimal_to_str
@@ -195,6 +196,7 @@ def plan_fill(
                 mark,
                 kind,
             )
+            new = keep_funding_cut(spec, kind, current, new, ZERO, price)
         if opened:
             new = build_position(spec, symbol, direction, opened, price, ZERO, settings, None, mark, kind)
     elif current is not None:
@@ -216,6 +218,7 @@ def plan_fill(
             mark,
             kind,
         )
+        new = keep_funding_cut(spec, kind, current, new, contracts, price)
     else:
         new = build_position(spec, symbol, direction, contracts, price, ZERO, settings, None, mark, kind)
     return FillPlan(symbol, slot, {(symbol, slot): new}, realized, fee, closed, opened)

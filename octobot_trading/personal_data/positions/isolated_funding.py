@@ -7,8 +7,10 @@ do (Bybit: "deducted from the available balance first, then from the position ma
 initial margin shrinks and its liquidation price moves towards the mark; what neither can pay is
 not paid (the payment records what was taken), so the wallet never falls below the margins it
 holds nor below zero. A position left with no margin is liquidated at the next check, losing 0.
-A later fill of the position margins it again by the rule (``contracts x contract size x entry
-/ leverage``). Cross positions pay from the shared wallet (the cross liquidation check judges it).
+The position keeps that cut through its later fills (:func:`keep_funding_cut`): a reduce keeps
+the margin left in proportion to the contracts left, a grow adds the new contracts' margin (by the
+rule, ``contracts x contract size x price / leverage``) to it; a position that funding never cut
+is margined by the rule as before. Cross positions pay from the shared wallet (the cross liquidation check judges it).
 """
 
 from __future__ import annotations
@@ -19,10 +21,10 @@ from decimal import Decimal
 from octobot_trading.enums import MarginMode, PositionSide
 from octobot_trading.personal_data.positions import contract_math as cm
 from octobot_trading.personal_data.positions.position import Position
-from octobot_trading.util.contract_spec import ContractSpec, settle_currency
+from octobot_trading.util.contract_spec import ContractKind, ContractSpec, settle_currency
 from octobot_trading.util.decimals import ZERO
 
-__all__ = ["isolated_funding"]
+__all__ = ["isolated_funding", "keep_funding_cut"]
 
 
 def isolated_funding(
@@ -70,3 +72,46 @@ def isolated_funding(
         position.realized_pnl,
     )
     return -(free + taken), margined
+
+
+def keep_funding_cut(
+    spec: ContractSpec,
+    kind: ContractKind,
+    current: Position,
+    new: Position,
+    added: Decimal,
+    price: Decimal,
+) -> Position:
+    """``new``, the position a fill of ``current`` leaves (same side; ``added`` contracts at
+    ``price`` when it grew, 0 when it shrank), keeping the cut funding made in ``current``'s
+    isolated margin: in proportion to the contracts left after a reduce, the new contracts' margin
+    added to it after a grow. ``new`` itself when funding never cut ``current``'s margin."""
+    margin = current.initial_margin
+    entry = current.entry_price
+    if current.margin_mode is not MarginMode.ISOLATED or margin is None or entry is None or current.leverage is None:
+        return new
+    size = spec.contract_size
+    cut = cm.initial_margin(kind, current.contracts * size, entry, current.leverage) - margin
+    if cut <= 0:
+        return new
+    if added:
+        left = margin + cm.initial_margin(kind, added * size, price, current.leverage)
+    else:
+        left = max((new.initial_margin or ZERO) - cm.div(cut * new.contracts, current.contracts), ZERO)
+    assert new.entry_price is not None
+    liquidation = cm.liquidation_price(spec, new.side, new.contracts * size, new.entry_price, left, kind)
+    return Position(
+        new.symbol,
+        new.side,
+        new.contracts,
+        new.entry_price,
+        new.mark_price,
+        new.unrealized_pnl,
+        new.leverage,
+        liquidation,
+        new.timestamp,
+        new.margin_mode,
+        left,
+        new.maintenance_margin,
+        new.realized_pnl,
+    )
