@@ -133,9 +133,19 @@ def parse_position(adapter: CCXTAdapter, raw: Any) -> ExchangePosition:
         timestamp=_timestamp(data.get("timestamp"), f"{symbol} position.timestamp"),
         hedged=hedged if isinstance(hedged, bool) else None,
         initial_margin=initial_margin,
-        maintenance_margin=_not_negative(data.get("maintenanceMargin"), f"{symbol} position.maintenanceMargin"),
+        maintenance_margin=_maintenance_margin(data, symbol),
         realized_pnl=to_dec(data.get("realizedPnl"), f"{symbol} position.realizedPnl", required=False),
     )
+
+
+def _maintenance_margin(data: Mapping[str, Any], symbol: str) -> Decimal | None:
+    """The venue's own maintenance margin when its reply carries one (Binance ``maintMargin``:
+    notional x rate - the bracket's ``cum`` offset), else ccxt's ``maintenanceMargin`` (for Binance
+    ccxt multiplies the bracket rate by the notional and leaves the offset out)."""
+    info = data.get("info")
+    if isinstance(info, Mapping) and info.get("maintMargin") is not None:
+        return _not_negative(info.get("maintMargin"), f"{symbol} position.info.maintMargin")
+    return _not_negative(data.get("maintenanceMargin"), f"{symbol} position.maintenanceMargin")
 
 
 def _is_inverse(symbol: str) -> bool:
