@@ -6,8 +6,8 @@ be an Arrow timestamp (freqtrade's ``date``; any unit, exact to the ms; a time z
 converted to UTC, a naive timestamp is read as UTC), an Arrow date (``date32`` / ``date64``:
 midnight UTC), epoch numbers (unit detected as for CSV) or ISO-8601 text (read by the CSV
 reader's rules: an offset is applied, dates without one are UTC); values may be any numeric
-type and are converted to float64 (a float32 value through its own shortest text, so ``100.1``
-stays ``100.1``). Dictionary-encoded columns are read as their plain values.
+type and are converted to float64 (a decimal value through its exact text and a float32 value
+through its own shortest text, so ``100.1`` stays ``100.1``). Dictionary-encoded columns are read as their plain values.
 """
 
 from __future__ import annotations
@@ -164,14 +164,17 @@ def _decoded(column: Any, pa: Any) -> Any:
 
 
 def _values(column: Any, pa: Any) -> np.ndarray[Any, Any]:
-    """A value column as float64; a float32 / float16 value keeps its own shortest text.
+    """A value column as float64; a decimal or float32 / float16 value keeps its own text.
 
     ``100.1`` stored as float32 is ``100.09999847...``: widening it gives that float64, whose
     shortest text is not ``100.1``. Going through the narrow float's shortest text (which reads
     back to the same narrow float) gives the float64 of ``100.1``, so the Decimal is the file's.
+    A decimal goes through its exact text too: Arrow's direct decimal-to-float cast rounds twice
+    (``519501.60329669`` as ``decimal128(20, 8)`` would become ``519501.60329669004``), its text
+    parse rounds once, to the float64 nearest the decimal.
     """
     kind = column.type
-    if pa.types.is_float32(kind):
+    if pa.types.is_float32(kind) or pa.types.is_decimal(kind):
         return np.array(column.cast(pa.string()).cast(pa.float64()).to_numpy(), dtype=np.float64, copy=True)
     if pa.types.is_float16(kind):
         narrow = np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.float16)

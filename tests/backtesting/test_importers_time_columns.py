@@ -176,3 +176,26 @@ def test_a_csv_separated_by_another_character_is_refused_with_a_hint(
     with pytest.raises(DataFileError, match=f"separated by {re.escape(shown)}.*only commas") as info:
         _load(path)
     assert (info.value.path, info.value.row) == (str(path), 0 if not header else None)
+
+
+# --- decimal value columns ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", SUFFIXES)
+@pytest.mark.parametrize(
+    ("kind", "texts"),
+    [
+        (pa.decimal128(20, 8), ["519501.60329669", "29724.52319252", "0.1"]),
+        (pa.decimal128(38, 18), ["0.000012345678", "0.30000000000000004", "100.1"]),
+    ],
+    ids=["20-8", "38-18"],
+)
+def test_decimal_value_columns_load_as_the_decimals_written(
+    tmp_path: Path, suffix: str, kind: pa.DataType, texts: list[str]
+) -> None:
+    times = [START + i * HOUR for i in range(3)]
+    values = pa.array([Decimal(t) for t in texts], kind)
+    prices = {name: values for name in ("open", "high", "low", "close", "volume")}
+    series = _load(_write(tmp_path / f"x{suffix}", {"timestamp": times, **prices}))
+    assert [series.close_decimal(i) for i in range(3)] == [Decimal(t) for t in texts]
+    assert series.candle(0).open == Decimal(texts[0])
