@@ -120,6 +120,10 @@ def _epoch_ms(
             said = f"is in {_UNITS[found]} by its magnitude" if found <= 3 else "is too large for an epoch time"
             raise refuse(f"timestamp {said}, not in {unit} as time_unit= says", row)
     num, den = _UNIT_MS[unit]
+    limit = np.iinfo(np.int64).max // num  # in ms, a larger value would wrap around int64
+    too_large = (values > limit) | (values < -limit)
+    if too_large.any():
+        raise refuse("timestamp too large for an epoch time", int(np.flatnonzero(too_large)[0]))
     if den > 1 and (values % den != 0).any():
         raise refuse("timestamp is not a whole number of ms", int(np.flatnonzero(values % den != 0)[0]))
     return values * num // den, f"epoch-{unit}"

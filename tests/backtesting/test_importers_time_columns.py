@@ -12,7 +12,7 @@ import pyarrow.feather
 import pyarrow.parquet
 import pytest
 
-from octobot_trading.backtesting import CandleData, CandleSeries
+from octobot_trading.backtesting import CandleData, CandleSeries, FundingData
 from octobot_trading.errors import DataFileError
 
 START = 1609459200000  # 2021-01-01T00:00:00Z
@@ -199,3 +199,25 @@ def test_decimal_value_columns_load_as_the_decimals_written(
     series = _load(_write(tmp_path / f"x{suffix}", {"timestamp": times, **prices}))
     assert [series.close_decimal(i) for i in range(3)] == [Decimal(t) for t in texts]
     assert series.candle(0).open == Decimal(texts[0])
+
+
+@pytest.mark.parametrize("value", [10**16, -(10**16)])
+def test_second_timestamps_too_large_for_epoch_ms_are_refused_naming_the_first_bad_row(
+    tmp_path: Path, value: int
+) -> None:
+    # 10**16 s is 10**19 ms, past int64: it must not wrap around into another time (parquet
+    # stores seconds as ms, so it cannot hold such a file)
+    raw = pa.array([START // 1000, value, value], pa.int64()).cast(pa.timestamp("s"))
+    path = _write(tmp_path / "x.feather", {"date": raw, **_prices(3)})
+    with pytest.raises(DataFileError, match="too large for an epoch time") as info:
+        _load(path)
+    assert (info.value.path, info.value.row, info.value.column) == (str(path), 1, "date")
+
+
+def test_funding_times_too_large_for_epoch_ms_are_refused(tmp_path: Path) -> None:
+    raw = pa.array([10**16, 10**16 + 8 * 3600], pa.int64()).cast(pa.timestamp("s", tz="UTC"))
+    prices = {"open": [0.0001, 0.0001], "high": [0.0, 0.0], "low": [0.0, 0.0], "close": [0.0, 0.0]}
+    path = _write(tmp_path / "BTC_USDT_USDT-8h-funding_rate.feather", {"date": raw, **prices, "volume": [0.0, 0.0]})
+    with pytest.raises(DataFileError, match="too large for an epoch time") as info:
+        FundingData.from_file(path)
+    assert (info.value.path, info.value.row, info.value.column) == (str(path), 0, "date")
