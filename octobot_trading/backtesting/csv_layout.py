@@ -43,15 +43,17 @@ DATA_LIKE = re.compile(r'^\s*"?\s*(?:[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|\
 
 
 _OTHER_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+_FEWEST_COLUMNS = 5  # open time, open, high, low, close (a price-only file)
 
 
 def refuse_other_separator(first: list[str], source: str) -> None:
-    """A first line that is one field holding 5+ semicolons, tabs or bars: not a comma-separated file."""
+    """A first line that is one field which semicolons, tabs or bars split into at least the 5
+    columns of the smallest layout (a price-only file): not a comma-separated file."""
     if len(first) != 1:
         return
     counts = {sep: first[0].count(sep) for sep in _OTHER_SEPARATORS}
     sep = max(counts, key=lambda k: counts[k])
-    if counts[sep] < 5:
+    if counts[sep] + 1 < _FEWEST_COLUMNS:
         return
     headerless = DATA_LIKE.match(first[0].split(sep, 1)[0]) is not None
     raise DataFileError(

@@ -221,3 +221,18 @@ def test_funding_times_too_large_for_epoch_ms_are_refused(tmp_path: Path) -> Non
     with pytest.raises(DataFileError, match="too large for an epoch time") as info:
         FundingData.from_file(path)
     assert (info.value.path, info.value.row, info.value.column) == (str(path), 0, "date")
+
+
+@pytest.mark.parametrize(("separator", "shown"), [(";", "';'"), ("\t", "tab"), ("|", "'|'")])
+@pytest.mark.parametrize("header", [True, False])
+def test_a_price_only_csv_separated_by_another_character_is_refused_with_a_hint(
+    tmp_path: Path, separator: str, shown: str, header: bool
+) -> None:
+    rows = [[str(START + i * HOUR), "100", "110", "90", "105"] for i in range(2)]
+    if header:
+        rows.insert(0, ["timestamp", "open", "high", "low", "close"])
+    path = tmp_path / "x.csv"
+    path.write_text("".join(separator.join(r) + "\n" for r in rows))
+    with pytest.raises(DataFileError, match=f"separated by {re.escape(shown)}.*only commas") as info:
+        _load(path, kind="mark")
+    assert (info.value.path, info.value.row) == (str(path), 0 if not header else None)
