@@ -200,11 +200,12 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
     picked = _pick(list(table.column_names), source)
     if table.num_rows == 0:
         raise DataFileError("no candles", path=source)
+    decoded = {name: _decoded(table.column(name), pa) for name in picked}
     for name in picked:
-        row = _first_null(table.column(name))
+        row = _first_null(decoded[name])  # after decoding: a dictionary may hold a null value
         if row is not None:
             raise DataFileError(f"column {name}: missing value", path=source, row=row, column=name)
-    time_column = _decoded(table.column(picked[0]), pa)
+    time_column = decoded[picked[0]]
     kind = time_column.type
     notes: tuple[str, ...] = ()
     if time_unit is not None and not (pa.types.is_integer(kind) or pa.types.is_floating(kind)):
@@ -243,7 +244,7 @@ def read_table(path: Path, time_unit: str | None = None) -> Table:
         )
     columns = []
     for name in picked[1:]:
-        column = _decoded(table.column(name), pa)
+        column = decoded[name]
         if not (
             pa.types.is_integer(column.type) or pa.types.is_floating(column.type) or pa.types.is_decimal(column.type)
         ):

@@ -236,3 +236,13 @@ def test_a_price_only_csv_separated_by_another_character_is_refused_with_a_hint(
     with pytest.raises(DataFileError, match=f"separated by {re.escape(shown)}.*only commas") as info:
         _load(path, kind="mark")
     assert (info.value.path, info.value.row) == (str(path), 0 if not header else None)
+
+
+def test_a_null_among_a_dictionary_columns_values_is_a_missing_value(tmp_path: Path) -> None:
+    # the index is valid, the dictionary value it points at is null (parquet cannot write this)
+    dictionary = pa.array(["2021-01-01 00:00:00", None, "2021-01-01 02:00:00"])
+    column = pa.DictionaryArray.from_arrays(pa.array([0, 1, 2], pa.int32()), dictionary)
+    path = _write(tmp_path / "x.feather", {"date": column, **_prices(3)})
+    with pytest.raises(DataFileError, match="missing value") as info:
+        _load(path)
+    assert (info.value.path, info.value.row, info.value.column) == (str(path), 1, "date")
