@@ -173,11 +173,40 @@ def market_row(symbol: str, spec: MarketSpec) -> tuple[str, str, str, str | None
     )
 
 
-def _create(conn: sqlite3.Connection) -> None:
-    """Create the tables a data file holds (those missing) and stamp its format version."""
+def _create(conn: sqlite3.Connection, source: str) -> None:
+    """Create the tables a data file holds (those missing) and stamp its format version.
+
+    A file already holding a ``meta`` of another format version is refused (never re-stamped).
+    """
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone():
+        meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if meta and meta.get("format_version") != FORMAT_VERSION:
+            raise DataFileError(
+                f"unsupported data file version {meta.get('format_version')!r}: not written", path=source
+            )
     for statement in SCHEMA:
         conn.execute(statement)
     conn.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
+
+
+@contextlib.contextmanager
+def _writing(path: str | Path) -> Iterator[sqlite3.Connection]:
+    """The data file at ``path`` opened for one transaction (committed when the block ends, rolled
+    back on an error), tables created and version checked; closed after. An SQLite error is a
+    :class:`DataFileError` naming the file."""
+    source = str(path)
+    try:
+        conn = sqlite3.connect(source)
+    except sqlite3.Error as exc:
+        raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
+    try:
+        with conn:
+            _create(conn, source)
+            yield conn
+    except sqlite3.Error as exc:
+        raise DataFileError(f"cannot write data file: {exc}", path=source) from exc
+    finally:
+        conn.close()
 
 
 @contextlib.contextmanager
@@ -204,11 +233,11 @@ def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
     """Write ``data`` (series and market specs) into a new or existing data file at ``path``.
 
     Rows already present for the same symbol, time frame and timestamp are replaced. ``kind="mark"``
-    writes the series as mark-price candles (the ``mark_candles`` table).
+    writes the series as mark-price candles (the ``mark_candles`` table). A file of another format
+    version, or not an SQLite file, is a :class:`DataFileError` naming it, and is left unchanged.
     """
     table = candle_table(kind)
-    with sqlite3.connect(str(path)) as conn:
-        _create(conn)
+    with _writing(path) as conn:
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (data.exchange,))
         for symbol, spec in data.markets.items():
             conn.execute("INSERT OR REPLACE INTO markets VALUES (?, ?, ?, ?, ?)", market_row(symbol, spec))
@@ -225,7 +254,6 @@ def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
                 strict=True,
             )
             conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    conn.close()
 
 
 def read(
@@ -280,13 +308,11 @@ def candle_table(kind: str) -> str:
 
 def write_funding(path: str | Path, exchange: str, symbol: str, rows: list[tuple[int, str]]) -> None:
     """Write ``(timestamp ms, rate text)`` funding rows of ``symbol`` into the data file at ``path``."""
-    with sqlite3.connect(str(path)) as conn:
-        _create(conn)
+    with _writing(path) as conn:
         conn.execute("INSERT OR IGNORE INTO meta VALUES ('exchange', ?)", (exchange,))
         conn.executemany(
             "INSERT OR REPLACE INTO funding_rates VALUES (?, ?, ?)", [(symbol, ts, rate) for ts, rate in rows]
         )
-    conn.close()
 
 
 def read_funding(path: Path, symbol: str | None) -> tuple[str, str, list[tuple[int, str]]]:

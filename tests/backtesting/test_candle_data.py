@@ -166,3 +166,52 @@ def test_slice_is_a_view_with_gaps_kept() -> None:
     head = series.slice(end_ms=1608559500000)
     assert len(head) == 20 and head.gaps == []
     assert series.slice(start_ms=int(series.times[5])).gaps == series.gaps
+
+
+def _data_file_of_version(path: Path, version: str) -> Path:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        conn.execute("INSERT INTO meta VALUES ('format_version', ?)", (version,))
+    conn.close()
+    return path
+
+
+def test_writing_into_a_data_file_of_another_version_is_refused_and_leaves_it_unchanged(tmp_path: Path) -> None:
+    import sqlite3
+
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="binance")
+    path = _data_file_of_version(tmp_path / "newer.sqlite", "99")
+    with pytest.raises(DataFileError, match="'99'") as info:
+        data_file.write(path, data)
+    assert info.value.path == str(path)
+    with pytest.raises(DataFileError, match="'99'") as info:
+        data_file.write_funding(path, "binance", "BTC/USDT:USDT", [(1700006400000, "0.0001")])
+    assert info.value.path == str(path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT key, value FROM meta").fetchall() == [("format_version", "99")]
+        assert [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")] == ["meta"]
+    conn.close()
+
+
+def test_writing_into_a_file_that_is_not_sqlite_is_a_data_file_error_naming_it(tmp_path: Path) -> None:
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="binance")
+    path = tmp_path / "garbage.sqlite"
+    path.write_bytes(b"not sqlite" * 100)
+    with pytest.raises(DataFileError) as info:
+        data_file.write(path, data)
+    assert info.value.path == str(path)
+    with pytest.raises(DataFileError) as info:
+        data_file.write_funding(path, "binance", "BTC/USDT:USDT", [(1700006400000, "0.0001")])
+    assert info.value.path == str(path)
+    assert path.read_bytes() == b"not sqlite" * 100
+
+
+def test_writing_twice_into_the_same_data_file_keeps_its_version(tmp_path: Path) -> None:
+    data = CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="binance")
+    path = tmp_path / "data.sqlite"
+    data_file.write(path, data)
+    data_file.write_funding(path, "binance", "BTC/USDT:USDT", [(1700006400000, "0.0001")])
+    data_file.write(path, data)
+    assert CandleData.from_file(path).symbols == ["BTC/USDT"]
