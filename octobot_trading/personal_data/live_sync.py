@@ -307,3 +307,16 @@ class LiveSync:
             {c: (b.total, max(ZERO, b.free - held[c]) if c in held else b.free) for c, b in balances.items()}
         )
         self.portfolio_manager.balances_from_venue = True
+        self.portfolio_manager.reserved_by_others = self._reserved_by_others
+
+    def _reserved_by_others(self, order: Order, currency: str) -> Decimal:
+        """What the open orders other than ``order`` reserve of ``currency`` in the portfolio it
+        releases into (every open order's for the account's own portfolio, which holds the
+        sub-portfolios' funds too)."""
+        held = ZERO
+        for other in self.orders_manager.open_orders():
+            if other is order or other.reserved_currency != currency or not other.reserved_amount:
+                continue
+            if order.sub_portfolio is None or other.sub_portfolio == order.sub_portfolio:
+                held += other.reserved_amount
+        return held

@@ -18,6 +18,7 @@ import pytest
 
 import octobot_trading as ot
 from octobot_trading.enums import OrderStatus
+from octobot_trading.personal_data.orders.order import OrderEvent
 from octobot_trading.testing import FakeFuturesServer
 from octobot_trading.testing.fake_exchange import (
     FakeBinanceStreams,
@@ -155,3 +156,35 @@ async def test_a_contract_order_canceled_after_a_streamed_balance_update_release
         balance = (await built.exchange.fetch_balance())["USDT"]
         await until(lambda: (portfolio.total("USDT"), portfolio.available("USDT")) == (balance.total, balance.free))
     assert not [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR or "sync of" in r.getMessage()]
+
+
+async def test_a_spot_cancel_applied_after_the_balance_read_keeps_what_another_resting_order_holds(
+    venue: Venue, caplog: Any
+) -> None:
+    """Two resting sells of 0.002 BTC; the first is canceled by hand before the balance read: when
+    the sync applies that cancel, available BTC is the venue's free amount at once (the second
+    order still holds its 0.002), not more."""
+    caplog.set_level(logging.INFO)
+    server = venue.server
+    manager = await build_simulated(live_builder(venue, sim_clock(server)).rest_only(True))
+    async with manager:
+        price = (server.state.markets["BTCUSDT"].last_price * 2).quantize(Decimal("0.01"))
+        first = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.002", price)
+        second = await manager.trader.create_order("limit", "sell", "BTC/USDT", "0.002", price)
+        await manager.trader.sync_with_exchange(manager.symbols)
+        portfolio = manager.exchange_personal_data.portfolio_manager.portfolio
+        seen: list[Decimal] = []
+
+        async def at_cancel(order: Any) -> None:
+            seen.append(portfolio.available("BTC"))
+
+        first.add_hook(OrderEvent.CANCEL, at_cancel)
+        server.state.cancel_order(server.state.orders[int(first.exchange_order_id or 0)])
+        await manager.trader.refresh_balances()
+        await manager.trader.sync_with_exchange(manager.symbols)
+        assert first.status is OrderStatus.CANCELED and second.status is OrderStatus.OPEN
+        balances = server.account(server.api_key)
+        assert seen == [balances.free["BTC"]]  # what the second order holds stays held
+        assert second.reserved_amount == Decimal("0.002")
+        await assert_engine_matches_venue(manager, server)
+    assert_no_secret(server, caplog)

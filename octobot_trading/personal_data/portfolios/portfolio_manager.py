@@ -17,7 +17,7 @@ the account together.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -64,6 +64,9 @@ class PortfolioManager:
         #: those balances already count (the venue filled between the order sync and the balance
         #: read) is then recorded without changing them, instead of failing at every sync.
         self.balances_from_venue = False
+        #: Live: ``(order, currency) -> amount`` the open orders other than ``order`` reserve of
+        #: ``currency`` (set by the account sync): a capped release never credits into it.
+        self.reserved_by_others: Callable[[Order, str], Decimal] | None = None
         #: Simulated futures: per settle currency, the venue's last pushed available margin less
         #: the local open orders' reservations, NOT clipped to ``[0, wallet]`` (:meth:`apply_margin`).
         #: A contract order's reserve / release moves this amount and the shown available is it
@@ -166,8 +169,12 @@ class PortfolioManager:
             # live: available is the venue's free amount, which a refresh after the order was placed
             # made exclude what the venue (not the local estimate) locks for it, or already include
             # the release when the venue canceled it before that read: credit at most what brings
-            # available back to total; the next refresh is the truth
-            credit = min(amount, max(portfolio.total(currency) - portfolio.available(currency), ZERO))
+            # available back to total less what the other open orders still hold; the next refresh
+            # is the truth
+            locked = portfolio.total(currency) - portfolio.available(currency)
+            if self.reserved_by_others is not None:
+                locked -= self.reserved_by_others(order, currency)
+            credit = min(amount, max(locked, ZERO))
             if credit != amount:
                 _LOGGER.debug(
                     "release of %s capped at %s: the venue's balances read already count it", order.id, credit
