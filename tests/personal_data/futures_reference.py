@@ -208,11 +208,14 @@ class Reference:
         with localcontext(_WIDE):
             c, mark = self.contracts[symbol], self.marks[symbol]
             out = []
+            due = []
             for (sym, slot), p in sorted(self.positions.items()):
                 if sym != symbol:
                     continue
                 amount = self.notional(c, p.contracts * c.size, mark) * rate
-                amount = -amount if p.side == "long" else amount
+                due.append((sym, slot, p, -amount if p.side == "long" else amount))
+            receivers = [d for d in due if d[3] >= 0]  # received before another position pays
+            for sym, slot, p, amount in receivers + [d for d in due if d[3] < 0]:
                 if amount < 0 and c.margin_mode == "isolated":
                     # paid from the free wallet first, the rest from the position's own margin
                     held = sum(

@@ -357,9 +357,9 @@ def test_funding_longs_pay_a_positive_rate_and_shorts_receive_it_once():
     acc.apply_fill("a", XRP, "buy", "100", "1", 1, position_side="long")
     acc.apply_fill("b", XRP, "sell", "40", "1", 1, position_side="short")
     payments = acc.apply_funding(XRP, "0.0001", "1.5", 28_800_000)
-    assert [(p.side, p.amount) for p in payments] == [
-        (PositionSide.LONG, D("-0.015")),
+    assert [(p.side, p.amount) for p in payments] == [  # what is received first, then what is paid
         (PositionSide.SHORT, D("0.006")),
+        (PositionSide.LONG, D("-0.015")),
     ]
     assert acc.apply_funding(XRP, "0.0001", "1.5", 28_800_000) == []  # same funding time: not paid twice
     negative = acc.apply_funding(XRP, "-0.0002", "1", 57_600_000)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 from octobot_trading.backtesting import FundingData
-from octobot_trading.enums import OrderSide, PositionSide
+from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
 from octobot_trading.util.fees import Fees
 from tests.personal_data.helpers import SimAccount, make_account
 from tests.simulator.test_futures_orders_positions_and_margin import XRP, candle, local_matches_venue, market, xrp_spec
@@ -123,4 +123,58 @@ async def test_a_later_grow_adds_the_new_contracts_margin_to_what_funding_left()
     position = acc.personal.positions_manager.get(XRP)
     assert position is not None and position.contracts == D(990)
     assert position.initial_margin == D("92.709090909090909091")
+    await local_matches_venue(acc)
+
+
+async def test_in_hedge_mode_what_one_side_receives_pays_the_other_side_first() -> None:
+    # isolated long and short of 990 at 1 (margin 99 each) on a wallet of 200 (free 2): at one
+    # funding time the short receives 9.9 before the long pays 9.9, whichever side pays
+    for rate in ("0.01", "-0.01"):
+        contract = xrp_spec(position_mode=PositionMode.HEDGE)
+        acc = await make_account(
+            {"USDT": "200"},
+            markets={XRP: contract},
+            prices={XRP: "1"},
+            contracts={XRP: contract},
+            fees=Fees(maker="0", taker="0"),
+        )
+        start = acc.clock.now_ms()
+        acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], [rate], interval="1m")})
+        await market(acc, OrderSide.BUY, "990", "1", position_side=PositionSide.LONG)
+        await market(acc, OrderSide.SELL, "990", "1", position_side=PositionSide.SHORT)
+        await candle(acc, "1", "1", "1", "1")
+        await candle(acc, "1", "1", "1", "1")
+        assert sorted(p.amount for p in acc.connector.funding_payments) == [D("-9.9"), D("9.9")], rate
+        assert acc.connector.funding_payments[0].amount > 0  # received first
+        account = acc.connector.futures_account
+        assert [p.initial_margin for p in account.positions()] == [D(99), D(99)], rate
+        assert account.wallet("USDT") == D(200)
+        await local_matches_venue(acc)
+
+
+async def test_the_margin_reserved_by_an_open_order_is_not_spent_on_funding() -> None:
+    # wallet 110, isolated long 500 at 1 (margin 50), a limit buy of 500 at 0.95 reserving 47.5:
+    # free 12.5; a funding of 25 takes 12.5 from the wallet and 12.5 from the position's margin,
+    # and the limit order later fills on the margin it reserved
+    contract = xrp_spec()
+    acc = await make_account(
+        {"USDT": "110"},
+        markets={XRP: contract},
+        prices={XRP: "1"},
+        contracts={XRP: contract},
+        fees=Fees(maker="0", taker="0"),
+    )
+    start = acc.clock.now_ms()
+    acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], ["0.05"], interval="1m")})
+    await market(acc, OrderSide.BUY, "500", "1")
+    order = await acc.trader.create_order(OrderType.LIMIT, OrderSide.BUY, XRP, "500", "0.95")
+    await candle(acc, "1", "1", "1", "1")
+    await candle(acc, "1", "1", "1", "1")
+    assert [p.amount for p in acc.connector.funding_payments] == [D(-25)]
+    account = acc.connector.futures_account
+    assert [p.initial_margin for p in account.positions()] == [D("37.5")]
+    assert account.wallet("USDT") == D(85)
+    await candle(acc, "0.96", "0.96", "0.95", "0.95")
+    assert order.filled == D(500)
+    assert [(p.contracts, p.initial_margin) for p in account.positions()] == [(D(1000), D(85))]
     await local_matches_venue(acc)

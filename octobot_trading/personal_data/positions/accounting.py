@@ -33,7 +33,7 @@ from octobot_trading.personal_data.positions.account_records import (
     checked_mark,
 )
 from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
-from octobot_trading.personal_data.positions.isolated_funding import isolated_funding
+from octobot_trading.personal_data.positions.isolated_funding import funding_due, isolated_funding
 from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.personal_data.transactions.transaction import Transaction, TransactionsManager
 from octobot_trading.util.contract_spec import ContractSpec, settle_currency
@@ -332,14 +332,11 @@ class FuturesAccount:
         spec, currency = self._spec(symbol), settle_currency(symbol)
         payments = []
         with localcontext(cm.EXACT):
-            for key, position in [(k, p) for k, p in sorted(self._positions.items()) if k[0] == symbol]:
-                tx_id = f"funding:{symbol}:{position.side}:{timestamp}"
+            for key, position, tx_id, amount in funding_due(self._positions, spec, symbol, mark, value, timestamp):
                 if self.transactions.has(tx_id):
                     continue
-                q = position.contracts * spec.contract_size
-                amount = cm.notional(spec.kind, q, mark) * value
-                amount = -amount if position.side is _LONG else amount
-                amount, margined = isolated_funding(spec, self._positions, key, self.wallet(currency), amount)
+                wallet = self.wallet(currency)
+                amount, margined = isolated_funding(spec, self._positions, key, wallet, amount, self._reserved)
                 if margined is not None:  # partly paid from its isolated margin: the liquidation price moves
                     self._positions[key] = margined
                     self._bounds.pop(symbol, None)

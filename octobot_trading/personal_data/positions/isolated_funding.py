@@ -1,7 +1,9 @@
 """Funding an isolated position owes beyond the free wallet: taken from its isolated margin.
 
 A funding payment is paid from the settle currency's wallet. The wallet holds the initial margins
-of the open positions, so only ``wallet - Σ initial margins`` (never below 0) is free to pay with.
+of the open positions and the open orders' reserved margin, so only ``wallet - Σ initial margins -
+Σ order reservations`` (never below 0) is free to pay with; at one funding time what a position
+receives is in the wallet before another position pays (the caller orders the payments).
 What an **isolated** position owes beyond that is taken from its own isolated margin, as venues
 do (Bybit: "deducted from the available balance first, then from the position margin"): its
 initial margin shrinks and its liquidation price moves towards the mark; what neither can pay is
@@ -24,7 +26,28 @@ from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractKind, ContractSpec, settle_currency
 from octobot_trading.util.decimals import ZERO
 
-__all__ = ["isolated_funding", "keep_funding_cut"]
+__all__ = ["funding_due", "isolated_funding", "keep_funding_cut"]
+
+
+def funding_due(
+    positions: Mapping[tuple[str, PositionSide], Position],
+    spec: ContractSpec,
+    symbol: str,
+    mark: Decimal,
+    rate: Decimal,
+    timestamp: int,
+) -> list[tuple[tuple[str, PositionSide], Position, str, Decimal]]:
+    """``(key, position, transaction id, amount)`` of the funding each position of ``symbol`` gets
+    (negative: pays) at ``timestamp``: ``notional at mark x rate``, longs paying a positive rate;
+    what is received comes first, so that it is in the wallet before another position pays."""
+    due = []
+    for key, position in sorted(positions.items()):
+        if key[0] == symbol:
+            amount = cm.notional(spec.kind, position.contracts * spec.contract_size, mark) * rate
+            amount = -amount if position.side is PositionSide.LONG else amount
+            due.append((key, position, f"funding:{symbol}:{position.side}:{timestamp}", amount))
+    due.sort(key=lambda entry: entry[3] < 0)  # (stable: otherwise in position order)
+    return due
 
 
 def isolated_funding(
@@ -33,10 +56,12 @@ def isolated_funding(
     key: tuple[str, PositionSide],
     wallet: Decimal,
     amount: Decimal,
+    reserved: Mapping[str, tuple[str, Decimal]],
 ) -> tuple[Decimal, Position | None]:
     """``(amount paid, the position with its margin reduced or None when unchanged)`` of a funding
     ``amount`` (negative: owed) of the position at ``key``, with ``wallet`` the settle currency's
-    wallet before the payment (computed in the caller's exact context)."""
+    wallet before the payment and ``reserved`` the open orders' reservations (``{order id:
+    (currency, margin)}``), computed in the caller's exact context."""
     position = positions[key]
     if amount >= 0 or position.margin_mode is not MarginMode.ISOLATED:
         return amount, None
@@ -45,7 +70,8 @@ def isolated_funding(
         (p.initial_margin or ZERO for k, p in positions.items() if settle_currency(k[0]) == currency),
         ZERO,
     )
-    free = max(wallet - held, ZERO)
+    held += sum((r for c, r in reserved.values() if c == currency), ZERO)
+    free = max(wallet - held, ZERO)  # open orders' reserved margin is not spent either
     owed = -amount
     if owed <= free:
         return amount, None
