@@ -248,8 +248,10 @@ class FuturesTrading:
             )
 
     # -- orders -----------------------------------------------------------------------------------------
-    def check(self, order: Order) -> None:
-        """Refuse (``InvalidOrder``, nothing changed) an order breaking the position mode or ``reduce_only``."""
+    def check(self, order: Order, *, bundled: bool = False) -> None:
+        """Refuse (``InvalidOrder``, nothing changed) an order breaking the position mode or
+        ``reduce_only``, or ``bundled`` with exits (``take_profit_price`` / ``stop_loss_price``)
+        while it closes part of a position: its exits close only what an entry opens."""
         symbol, side = order.symbol, order.position_side
         if order.sub_portfolio is not None:
             raise ConfigurationError(
@@ -278,6 +280,13 @@ class FuturesTrading:
                     limit="amount",
                     symbol=symbol,
                 )
+        if bundled and (order.reduce_only or self.closing(order) > 0):
+            raise InvalidOrder(
+                f"exits bundled with a {symbol} order close what it opens, but this order closes (part of) a "
+                "position: close it with its own order and bundle the exits with an order that only opens",
+                limit="bundled_exits",
+                symbol=symbol,
+            )
         if order.reduce_only and self.closing(order) < order.amount:
             raise InvalidOrder(
                 f"a reduce_only order of {order.amount} would open or grow a position of {symbol}",

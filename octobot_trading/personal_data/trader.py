@@ -355,7 +355,7 @@ class Trader:
             position_side=None if position_side is None else PositionSide(position_side),
         )
         if is_contract_symbol(symbol):
-            self.futures.check(order)  # position mode, position_side, reduce_only
+            self.futures.check(order, bundled=stop_loss_price is not None or take_profit_price is not None)
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         last = self._last_price(symbol)
         self._adapt(order, market, last)

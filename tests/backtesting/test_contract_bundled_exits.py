@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import octobot_trading as ot
+from octobot_trading.errors import InvalidOrder
 from tests.backtesting.scripted_futures import XRP, flat, scripted_run
 
 M, BUY, SELL = ot.OrderType.MARKET, ot.OrderSide.BUY, ot.OrderSide.SELL
@@ -71,3 +72,21 @@ async def test_hedge_mode_bundled_exits_close_the_entry_side(tmp_path: Path) -> 
     assert _positions(result) == []
     assert [(t.side, t.price, t.amount) for t in result.trades] == [(BUY, D("1.2"), D(100)), (SELL, D("1.3"), D(100))]
     assert result.final_portfolio["USDT"] == D(1000) + D(10)
+
+
+async def test_exits_bundled_with_an_order_that_closes_part_of_a_position_are_refused(tmp_path: Path) -> None:
+    outcomes: list[Any] = []
+
+    async def long_then_bundled_closes(ctx: Any) -> None:
+        await ctx.trader.create_order(M, BUY, XRP, "100")
+        for amount in ("200", "50"):  # a flip, a reduce
+            try:
+                await ctx.trader.create_order(M, SELL, XRP, amount, take_profit_price="1.1", stop_loss_price="1.3")
+            except InvalidOrder as err:
+                outcomes.append(err.limit)
+        outcomes.append(ctx.trader.orders_manager.open_orders(XRP))
+
+    result, _ = await scripted_run(tmp_path, [flat("1.2"), flat("1.2")], {0: long_then_bundled_closes}, fees=NO_FEES)
+    assert outcomes == ["bundled_exits", "bundled_exits", []]  # refused, nothing placed
+    assert _positions(result) == [("long", D(100))]
+    assert [(t.side, t.amount) for t in result.trades] == [(BUY, D(100))]
