@@ -9,6 +9,7 @@ margin 99 (free 1), liquidation price (990 - 99) / (990 x 0.996) = 0.90361445783
 from __future__ import annotations
 
 from decimal import Decimal as D
+from typing import Any
 
 from octobot_trading.backtesting import FundingData
 from octobot_trading.enums import OrderSide, OrderType, PositionMode, PositionSide
@@ -17,10 +18,12 @@ from tests.personal_data.helpers import SimAccount, make_account
 from tests.simulator.test_futures_orders_positions_and_margin import XRP, candle, local_matches_venue, market, xrp_spec
 
 
-async def long_990(rate: str) -> SimAccount:
-    contract = xrp_spec()
+async def funded_account(wallet: str, rate: str, **spec: Any) -> SimAccount:
+    """An XRP/USDT:USDT account of ``wallet`` USDT, no fees, with one funding of ``rate`` two
+    minutes after the start."""
+    contract = xrp_spec(**spec)
     acc = await make_account(
-        {"USDT": "100"},
+        {"USDT": wallet},
         markets={XRP: contract},
         prices={XRP: "1"},
         contracts={XRP: contract},
@@ -28,6 +31,11 @@ async def long_990(rate: str) -> SimAccount:
     )
     start = acc.clock.now_ms()
     acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], [rate], interval="1m")})
+    return acc
+
+
+async def long_990(rate: str) -> SimAccount:
+    acc = await funded_account("100", rate)
     await market(acc, OrderSide.BUY, "990", "1")
     position = acc.personal.positions_manager.get(XRP)
     assert position is not None and position.initial_margin == D(99)
@@ -130,16 +138,7 @@ async def test_in_hedge_mode_what_one_side_receives_pays_the_other_side_first() 
     # isolated long and short of 990 at 1 (margin 99 each) on a wallet of 200 (free 2): at one
     # funding time the short receives 9.9 before the long pays 9.9, whichever side pays
     for rate in ("0.01", "-0.01"):
-        contract = xrp_spec(position_mode=PositionMode.HEDGE)
-        acc = await make_account(
-            {"USDT": "200"},
-            markets={XRP: contract},
-            prices={XRP: "1"},
-            contracts={XRP: contract},
-            fees=Fees(maker="0", taker="0"),
-        )
-        start = acc.clock.now_ms()
-        acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], [rate], interval="1m")})
+        acc = await funded_account("200", rate, position_mode=PositionMode.HEDGE)
         await market(acc, OrderSide.BUY, "990", "1", position_side=PositionSide.LONG)
         await market(acc, OrderSide.SELL, "990", "1", position_side=PositionSide.SHORT)
         await candle(acc, "1", "1", "1", "1")
@@ -156,16 +155,7 @@ async def test_the_margin_reserved_by_an_open_order_is_not_spent_on_funding() ->
     # wallet 110, isolated long 500 at 1 (margin 50), a limit buy of 500 at 0.95 reserving 47.5:
     # free 12.5; a funding of 25 takes 12.5 from the wallet and 12.5 from the position's margin,
     # and the limit order later fills on the margin it reserved
-    contract = xrp_spec()
-    acc = await make_account(
-        {"USDT": "110"},
-        markets={XRP: contract},
-        prices={XRP: "1"},
-        contracts={XRP: contract},
-        fees=Fees(maker="0", taker="0"),
-    )
-    start = acc.clock.now_ms()
-    acc.connector.enable_futures(funding_rates={XRP: FundingData(XRP, [start + 120_000], ["0.05"], interval="1m")})
+    acc = await funded_account("110", "0.05")
     await market(acc, OrderSide.BUY, "500", "1")
     order = await acc.trader.create_order(OrderType.LIMIT, OrderSide.BUY, XRP, "500", "0.95")
     await candle(acc, "1", "1", "1", "1")
