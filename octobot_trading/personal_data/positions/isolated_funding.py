@@ -78,26 +78,7 @@ def isolated_funding(
     margin = position.initial_margin or ZERO
     taken = min(owed - free, margin)
     left = margin - taken
-    entry = position.entry_price
-    assert entry is not None
-    q = position.contracts * spec.contract_size
-    liquidation = cm.liquidation_price(spec, position.side, q, entry, left)
-    margined = Position(
-        position.symbol,
-        position.side,
-        position.contracts,
-        entry,
-        position.mark_price,
-        position.unrealized_pnl,
-        position.leverage,
-        liquidation,
-        position.timestamp,
-        position.margin_mode,
-        left,
-        position.maintenance_margin,
-        position.realized_pnl,
-    )
-    return -(free + taken), margined
+    return -(free + taken), with_margin(spec, position, left, spec.kind)
 
 
 def keep_funding_cut(
@@ -124,20 +105,26 @@ def keep_funding_cut(
         left = margin + cm.initial_margin(kind, added * size, price, current.leverage)
     else:
         left = max((new.initial_margin or ZERO) - cm.div(cut * new.contracts, current.contracts), ZERO)
-    assert new.entry_price is not None
-    liquidation = cm.liquidation_price(spec, new.side, new.contracts * size, new.entry_price, left, kind)
+    return with_margin(spec, new, left, kind)
+
+
+def with_margin(spec: ContractSpec, position: Position, margin: Decimal, kind: ContractKind) -> Position:
+    """``position`` holding the isolated ``margin`` instead, its liquidation price moved with it."""
+    entry = position.entry_price
+    assert entry is not None
+    q = position.contracts * spec.contract_size
     return Position(
-        new.symbol,
-        new.side,
-        new.contracts,
-        new.entry_price,
-        new.mark_price,
-        new.unrealized_pnl,
-        new.leverage,
-        liquidation,
-        new.timestamp,
-        new.margin_mode,
-        left,
-        new.maintenance_margin,
-        new.realized_pnl,
+        position.symbol,
+        position.side,
+        position.contracts,
+        entry,
+        position.mark_price,
+        position.unrealized_pnl,
+        position.leverage,
+        cm.liquidation_price(spec, position.side, q, entry, margin, kind),
+        position.timestamp,
+        position.margin_mode,
+        margin,
+        position.maintenance_margin,
+        position.realized_pnl,
     )
