@@ -17,11 +17,13 @@ for each symbol and time frame, appends the candles to the data file with ``aios
   is not fatal), any other error is raised.
 
 Re-running over the same range is idempotent (rows are keyed by symbol, time frame and open
-time). The file's ``exchange`` metadata must match the connector's exchange.
+time). The file's ``exchange`` metadata must match the connector's exchange and its format version
+this library's (:func:`~octobot_trading.backtesting.data_file.prepare`, the same check as its writes).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,7 @@ from typing import Any
 import aiosqlite
 
 from octobot_trading.backtesting.candle_series import Gap
-from octobot_trading.backtesting.data_file import CANDLE_TABLES, FORMAT_VERSION, SCHEMA, market_row
+from octobot_trading.backtesting.data_file import CANDLE_TABLES, market_row, prepare
 from octobot_trading.enums import TimeFrame
 from octobot_trading.errors import DataFileError, NotSupported
 from octobot_trading.util.decimals import decimal_to_str
@@ -89,17 +91,6 @@ class DownloadReport:
         return sum(s.downloaded for s in self.series)
 
 
-async def _prepare(db: aiosqlite.Connection, path: Path, exchange: str) -> None:
-    for statement in SCHEMA:
-        await db.execute(statement)
-    async with db.execute("SELECT value FROM meta WHERE key = 'exchange'") as cursor:
-        row = await cursor.fetchone()
-    if row is not None and row[0] != exchange:
-        raise DataFileError(f"file holds {row[0]} data; cannot add {exchange} candles", path=str(path))
-    await db.execute("INSERT OR REPLACE INTO meta VALUES ('format_version', ?)", (FORMAT_VERSION,))
-    await db.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (exchange,))
-
-
 async def _last_stored(
     db: aiosqlite.Connection, symbol: str, time_frame: TimeFrame | None, table: str = "candles"
 ) -> int | None:
@@ -146,7 +137,8 @@ async def download_data(
     Raises
     ------
     DataFileError
-        The file belongs to another exchange or is not a data file.
+        The file belongs to another exchange, is of another format version or is not a data file
+        (it is left unchanged).
     """
     path = Path(out)
     exchange = str(connector.name)
@@ -155,15 +147,12 @@ async def download_data(
     markets = await connector.load_markets()
     reports: list[SeriesReport] = []
     funding_reports: list[FundingReport] = []
+    await asyncio.to_thread(prepare, path, exchange)  # checked, created and stamped
     try:
         db = await aiosqlite.connect(str(path))
     except Exception as exc:  # aiosqlite raises sqlite3 errors
         raise DataFileError(f"cannot open data file: {exc}", path=str(path)) from exc
     try:
-        try:
-            await _prepare(db, path, exchange)
-        except aiosqlite.Error as exc:
-            raise DataFileError(f"not a valid data file: {exc}", path=str(path)) from exc
         for symbol in symbols:
             info = markets.get(symbol)
             if info is not None:

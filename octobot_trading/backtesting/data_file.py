@@ -15,8 +15,9 @@ Schema (version 1)::
 Candle values are stored as SQLite REAL (IEEE doubles), which round-trips the floats read from
 exchanges exactly, so ``Decimal(repr(x))`` gives the same Decimal as the original JSON text.
 Reads use the standard ``sqlite3`` module (``from_file`` is synchronous), streamed in pages
-straight into preallocated candle arrays; the data collector writes with ``aiosqlite`` through
-:func:`SCHEMA` and :func:`market_row`.
+straight into preallocated candle arrays; the data collector readies its file with
+:func:`prepare` (the same version check as :func:`write`), then writes with ``aiosqlite`` through
+:func:`market_row`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ __all__ = [
     "DataFileContents",
     "candle_table",
     "market_row",
+    "prepare",
     "read",
     "read_funding",
     "write",
@@ -201,6 +203,7 @@ def _writing(path: str | Path) -> Iterator[sqlite3.Connection]:
         raise DataFileError(f"cannot open SQLite file: {exc}", path=source) from exc
     try:
         with conn:
+            conn.execute("BEGIN")  # the tables created too: the sqlite3 module begins only before DML
             _create(conn, source)
             yield conn
     except sqlite3.Error as exc:
@@ -254,6 +257,20 @@ def write(path: str | Path, data: CandleData, *, kind: str = "ohlcv") -> None:
                 strict=True,
             )
             conn.executemany(f"INSERT OR REPLACE INTO {table} VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def prepare(path: str | Path, exchange: str) -> None:
+    """Ready the data file at ``path`` (created if missing) for adding ``exchange`` data to it:
+    tables created, format version checked and stamped, ``exchange`` checked and stamped.
+
+    A file of another format version or holding another exchange's data, or not an SQLite file,
+    is a :class:`DataFileError` naming it, left unchanged (one transaction, tables included).
+    """
+    with _writing(path) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'exchange'").fetchone()
+        if row is not None and row[0] != exchange:
+            raise DataFileError(f"file holds {row[0]} data; cannot add {exchange} candles", path=str(path))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('exchange', ?)", (exchange,))
 
 
 def read(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import octobot_trading as ot
-from octobot_trading.backtesting import CandleData
+from octobot_trading.backtesting import CandleData, data_file
 from octobot_trading.backtesting.collector import download_data
 from octobot_trading.config import ExchangeConfig
 from octobot_trading.errors import DataFileError
@@ -74,8 +75,6 @@ async def test_download_reports_exchange_gaps_without_inventing_candles(tmp_path
 
 async def test_download_refuses_a_file_of_another_exchange(tmp_path: Path) -> None:
     out = tmp_path / "other.sqlite"
-    from octobot_trading.backtesting import data_file
-
     data_file.write(out, CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="kraken"))
     async with FakeExchangeServer() as server:
         connector = _connector(server)
@@ -84,3 +83,47 @@ async def test_download_refuses_a_file_of_another_exchange(tmp_path: Path) -> No
                 await download_data(connector, symbols=["BTC/USDT"], time_frames=["1h"], since_ms=0, out=out)
         finally:
             await connector.close()
+
+
+def _data_file_of_version_99(path: Path) -> None:
+    data_file.write(path, CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="binance"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'format_version'")
+    conn.close()
+
+
+def _older_data_file_of_another_exchange(path: Path) -> None:
+    data_file.write(path, CandleData.from_file(FIXTURES / "BTC_USDT-1h-head50.json", exchange="kraken"))
+    with sqlite3.connect(path) as conn:
+        conn.execute("DROP TABLE mark_candles")  # written before mark candles were stored
+    conn.close()
+
+
+def _not_sqlite(path: Path) -> None:
+    path.write_bytes(b"not sqlite" * 100)
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (_data_file_of_version_99, "'99'"),
+        (_not_sqlite, "not a database"),
+        (_older_data_file_of_another_exchange, "kraken"),
+    ],
+    ids=["other_version", "not_sqlite", "other_exchange_without_mark_candles"],
+)
+async def test_download_into_a_file_it_cannot_add_to_is_refused_and_leaves_it_unchanged(
+    tmp_path: Path, make, message: str
+) -> None:
+    out = tmp_path / "data.sqlite"
+    make(out)
+    before = out.read_bytes()
+    async with FakeExchangeServer() as server:
+        connector = _connector(server)
+        try:
+            with pytest.raises(DataFileError, match=message) as info:
+                await download_data(connector, symbols=["BTC/USDT"], time_frames=["1h"], since_ms=0, out=out)
+        finally:
+            await connector.close()
+    assert info.value.path == str(out)
+    assert out.read_bytes() == before
