@@ -12,18 +12,8 @@ from typing import Any
 
 import pytest
 
-import octobot_trading as ot
-from tests.backtesting.scripted_futures import XRP, flat, scripted_run, write_candles
-
-ADA = "ADA/USDT:USDT"
-NO_FEES = ot.Fees(maker="0", taker="0")
-SPEC = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004")
-
-
-async def _two_cross_longs(ctx: Any) -> None:
-    for symbol in (XRP, ADA):
-        await ctx.trader.set_margin_mode(symbol, ot.MarginMode.CROSS)
-        await ctx.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, symbol, "100")
+from tests.backtesting.scripted_futures import XRP, flat
+from tests.backtesting.two_cross_longs import ADA, run_two_cross_longs
 
 
 async def _run(tmp_path: Path, up: str, down: str, down_to: str = "0.7") -> Any:
@@ -32,13 +22,7 @@ async def _run(tmp_path: Path, up: str, down: str, down_to: str = "0.7") -> Any:
         up: [one, one, one, ("1", "1.3", "1", "1.3"), flat("1.3")],
         down: [one, one, one, ("1", "1", down_to, down_to), flat(down_to)],
     }
-    data = write_candles(tmp_path / "XRP_USDT_USDT-1m.json", prices[XRP]).merge(
-        write_candles(tmp_path / "ADA_USDT_USDT-1m.json", prices[ADA])
-    )
-    result, _ = await scripted_run(
-        tmp_path, [], {0: _two_cross_longs}, data=data, contracts={XRP: SPEC, ADA: SPEC}, start="30", fees=NO_FEES
-    )
-    return result
+    return await run_two_cross_longs(tmp_path, {XRP: prices[XRP], ADA: prices[ADA]})
 
 
 @pytest.mark.parametrize(("up", "down"), [(XRP, ADA), (ADA, XRP)])

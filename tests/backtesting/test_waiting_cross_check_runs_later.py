@@ -11,33 +11,18 @@ from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
-import octobot_trading as ot
-from tests.backtesting.scripted_futures import XRP, flat, scripted_run, write_candles
+from tests.backtesting.scripted_futures import XRP, flat
+from tests.backtesting.two_cross_longs import ADA, run_two_cross_longs
 
-ADA, DOGE = "ADA/USDT:USDT", "DOGE/USDT:USDT"
-NO_FEES = ot.Fees(maker="0", taker="0")
-SPEC = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004")
-
-
-async def _two_cross_longs(ctx: Any) -> None:
-    for symbol in (XRP, ADA):
-        await ctx.trader.set_margin_mode(symbol, ot.MarginMode.CROSS)
-        await ctx.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, symbol, "100")
+DOGE = "DOGE/USDT:USDT"
 
 
 async def _run(tmp_path: Path, doge_candles: int) -> Any:
     one = flat("1")
-    data = write_candles(tmp_path / "XRP_USDT_USDT-1m.json", [one, one, one]).merge(
-        write_candles(tmp_path / "ADA_USDT_USDT-1m.json", [one, one, one, ("1", "1", "0.35", "0.35")])
-    )
-    contracts = {XRP: SPEC, ADA: SPEC}
+    prices = {XRP: [one, one, one], ADA: [one, one, one, ("1", "1", "0.35", "0.35")]}
     if doge_candles:
-        data = data.merge(write_candles(tmp_path / "DOGE_USDT_USDT-1m.json", [one] * doge_candles))
-        contracts[DOGE] = SPEC
-    result, _ = await scripted_run(
-        tmp_path, [], {0: _two_cross_longs}, data=data, contracts=contracts, start="30", fees=NO_FEES
-    )
-    return result
+        prices[DOGE] = [one] * doge_candles
+    return await run_two_cross_longs(tmp_path, prices)
 
 
 def _assert_liquidated_at_the_falling_close(result: Any) -> None:
