@@ -10,41 +10,23 @@ test does.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from decimal import Decimal
-
-import pytest
 
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.exchange_data.updaters.rest import RestCandlesUpdater
 from octobot_trading.modes import GridTradingMode
-from octobot_trading.testing.fake_exchange import (
-    FakeBinanceStreams,
-    FakeBinanceUserData,
-    FakeExchangeServer,
-    default_markets,
-)
 from tests.clock_driving import build_simulated
-from tests.exchanges.conftest import FIXTURES, drive
+from tests.exchanges.conftest import drive
 from tests.faults.conftest import (
     ORDER_PATH,
-    Venue,
     assert_engine_matches_venue,
     assert_no_secret,
     live_builder,
     sim_clock,
     started,
 )
-
-
-@pytest.fixture
-async def venue() -> AsyncIterator[Venue]:
-    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
-    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
-    async with server:
-        yield Venue(server, streams, user_data)
-
+from tests.personal_data.live_venue import venue as venue
 
 GRID = {"levels": 2, "spacing_percent": "5", "amount_per_level": "0.001"}
 

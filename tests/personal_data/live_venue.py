@@ -3,6 +3,8 @@
 Shared by the live-trading tests (each imports ``live as live``): the ``live`` fixture yields
 ``(server, connector, personal, trader)`` with the trader initialised and its balances read;
 :func:`assert_matches_exchange` checks the local portfolio against the venue's balances exactly.
+The ``venue`` fixture (imported ``venue as venue``) is a fresh fake venue with its streams, for a
+test building the whole engine on it (``tests.faults.conftest.live_builder``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,14 @@ import pytest
 
 from octobot_trading.clock import LiveClock
 from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.testing.fake_exchange import FakeExchangeServer, default_markets
+from octobot_trading.testing.fake_exchange import (
+    FakeBinanceStreams,
+    FakeBinanceUserData,
+    FakeExchangeServer,
+    default_markets,
+)
 from tests.exchanges.conftest import FIXTURES, make_connector
+from tests.faults.conftest import Venue
 
 
 @pytest.fixture
@@ -39,6 +47,16 @@ async def live() -> AsyncIterator[tuple[FakeExchangeServer, Any, ExchangePersona
         finally:
             await trader.stop()
             await connector.close()
+
+
+@pytest.fixture
+async def venue() -> AsyncIterator[Venue]:
+    """A fresh fake venue (5m fixture candles, from candle 100, its default account) with its public
+    and user-data streams."""
+    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
+    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
+    async with server:
+        yield Venue(server, streams, user_data)
 
 
 async def assert_matches_exchange(connector: Any, personal: ExchangePersonalData) -> None:

@@ -10,29 +10,15 @@ The real trader against the fake Binance server (real ccxt client, REST only).
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
 from decimal import Decimal
 
 import pytest
 
 from octobot_trading.enums import OrderStatus
-from octobot_trading.testing.fake_exchange import (
-    FakeBinanceStreams,
-    FakeBinanceUserData,
-    FakeExchangeServer,
-    default_markets,
-)
+from octobot_trading.testing.fake_exchange import FakeExchangeServer
 from tests.clock_driving import build_simulated
-from tests.exchanges.conftest import FIXTURES
-from tests.faults.conftest import Venue, assert_engine_matches_venue, assert_no_secret, live_builder, sim_clock
-
-
-@pytest.fixture
-async def venue() -> AsyncIterator[Venue]:
-    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
-    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
-    async with server:
-        yield Venue(server, streams, user_data)
+from tests.faults.conftest import assert_engine_matches_venue, assert_no_secret, live_builder, sim_clock
+from tests.personal_data.live_venue import venue as venue
 
 
 def _reachable(server: FakeExchangeServer, side: str) -> tuple[Decimal, int]:

@@ -20,15 +20,8 @@ import octobot_trading as ot
 from octobot_trading.enums import OrderStatus
 from octobot_trading.personal_data.orders.order import OrderEvent
 from octobot_trading.testing import FakeFuturesServer
-from octobot_trading.testing.fake_exchange import (
-    FakeBinanceStreams,
-    FakeBinanceUserData,
-    FakeExchangeServer,
-    default_markets,
-)
 from tests.clock_driving import build_simulated
 from tests.exchange_data.helpers import until
-from tests.exchanges.conftest import FIXTURES
 from tests.faults.conftest import (
     Venue,
     assert_engine_matches_venue,
@@ -45,14 +38,7 @@ from tests.personal_data.live_futures import (
     streaming_venue,
     venue_clock,
 )
-
-
-@pytest.fixture
-async def venue() -> AsyncIterator[Venue]:
-    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
-    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
-    async with server:
-        yield Venue(server, streams, user_data)
+from tests.personal_data.live_venue import venue as venue
 
 
 @pytest.fixture
@@ -94,6 +80,18 @@ async def test_a_spot_order_canceled_on_the_venue_between_the_sync_and_the_balan
     assert_no_secret(server, caplog)
 
 
+async def _resting_buys(built: ot.ExchangeManager, venue: FakeFuturesServer, resting: int) -> list[Any]:
+    """``resting`` isolated 10x limit buys of 1000 XRP, 1% under the last price (none fills)."""
+    trader = built.trader
+    await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+    await trader.set_leverage(XRP, "10")
+    price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
+    return [
+        await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
+        for _ in range(resting)
+    ]
+
+
 @pytest.mark.parametrize("resting", [1, 2], ids=["alone", "beside_another_resting_order"])
 async def test_a_contract_order_canceled_on_the_venue_between_the_sync_and_the_balance_read_releases_once(
     futures_venue: FakeFuturesServer, caplog: Any, resting: int
@@ -103,13 +101,7 @@ async def test_a_contract_order_canceled_on_the_venue_between_the_sync_and_the_b
     builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=600).rest_only(True)
     async with running(builder) as built:
         trader = built.trader
-        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
-        await trader.set_leverage(XRP, "10")
-        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
-        orders = [
-            await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
-            for _ in range(resting)
-        ]
+        orders = await _resting_buys(built, venue, resting)
         portfolio = built.exchange_personal_data.portfolio_manager.portfolio
         await trader.sync_with_exchange(built.symbols)  # the poll's first read: still open
         canceled = orders[0]
@@ -135,13 +127,7 @@ async def test_a_contract_order_canceled_after_a_streamed_balance_update_release
     caplog.set_level(logging.INFO)
     async with streaming_venue() as venue, streaming_manager(venue) as built:
         trader = built.trader
-        await trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
-        await trader.set_leverage(XRP, "10")
-        price = (venue.market("XRPUSDT").last_price * Decimal("0.99")).quantize(Decimal("0.0001"))
-        orders = [
-            await trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, amount="1000", price=str(price))
-            for _ in range(resting)
-        ]
+        orders = await _resting_buys(built, venue, resting)
         portfolio = built.exchange_personal_data.portfolio_manager.portfolio
         free = (await built.exchange.fetch_balance())["USDT"].free
         await until(lambda: portfolio.available("USDT") == free)  # the stream's balance update
