@@ -1,7 +1,8 @@
 """The two fake futures venues as a parameter of the tests: the USDⓈ-M one (``binanceusdm``, linear
 ``XRP/USDT:USDT`` margined in USDT) and the COIN-M one (``binancecoinm``, inverse ``BTC/USD:BTC``
 margined in BTC). A :class:`VenueKind` names a venue's ccxt exchange, market type, traded symbol
-and margin; :func:`venue_connector`, :func:`venue_client` and the conformance bases build on it."""
+and margin; :func:`venue_connector`, :func:`venue_session`, :func:`venue_client` and the
+conformance bases build on it."""
 
 from __future__ import annotations
 
@@ -88,6 +89,20 @@ def venue_connector(
 
 
 @asynccontextmanager
+async def venue_session(
+    kind: VenueKind, symbols: tuple[str, ...] | None = None, retry_policy: RetryPolicy | None = None
+) -> AsyncIterator[tuple[FakeFuturesServer, CCXTConnector]]:
+    """A started fake venue of ``kind`` and its ccxt connector (:func:`venue_connector`); both
+    closed after."""
+    async with kind.server() as server:
+        connector = venue_connector(kind, server, symbols, retry_policy)
+        try:
+            yield server, connector
+        finally:
+            await connector.close()
+
+
+@asynccontextmanager
 async def venue_client(kind: VenueKind, venue: FakeFuturesServer) -> AsyncIterator[Any]:
     """A bare ccxt client of ``kind`` on ``venue``'s default account (another client than the
     engine's); closed on exit."""
@@ -112,13 +127,8 @@ class CCXTVenueConformance(FuturesConnectorConformance):
 
     @pytest.fixture
     async def connector(self) -> AsyncIterator[CCXTConnector]:
-        async with self.kind.server() as server:
-            self.server = server
-            connector = venue_connector(self.kind, server)
-            try:
-                yield connector
-            finally:
-                await connector.close()
+        async with venue_session(self.kind) as (self.server, connector):
+            yield connector
 
 
 class PaperVenueConformance(FuturesConnectorConformance):
@@ -133,8 +143,7 @@ class PaperVenueConformance(FuturesConnectorConformance):
     @pytest.fixture
     async def connector(self) -> AsyncIterator[SimulatedConnector]:
         kind = self.kind
-        async with kind.server() as server:
-            market_data = venue_connector(kind, server)
+        async with venue_session(kind) as (server, market_data):
             paper = SimulatedConnector(
                 LiveClock(),
                 market_data=market_data,
@@ -147,4 +156,3 @@ class PaperVenueConformance(FuturesConnectorConformance):
                 yield paper
             finally:
                 await paper.close()
-                await market_data.close()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from octobot_trading.exchanges.connectors.ccxt import CCXTConnector
 from octobot_trading.exchanges.retry import RetryPolicy
 from octobot_trading.testing import FakeFuturesServer
-from tests.exchanges.futures_venues import USDM, venue_connector
+from tests.exchanges.futures_venues import USDM, venue_session
 
 
 @asynccontextmanager
@@ -16,10 +16,6 @@ async def usdm_connector(
     symbols: tuple[str, ...], attempts: int
 ) -> AsyncIterator[tuple[FakeFuturesServer, CCXTConnector]]:
     """A started venue and a connector trading ``symbols`` on it (``attempts`` per call); both closed after."""
-    async with FakeFuturesServer() as server:
-        policy = RetryPolicy(attempts=attempts, base_delay=0.01, rate_limit_delay=0.01)
-        connector = venue_connector(USDM, server, symbols, policy)
-        try:
-            yield server, connector
-        finally:
-            await connector.close()
+    policy = RetryPolicy(attempts=attempts, base_delay=0.01, rate_limit_delay=0.01)
+    async with venue_session(USDM, symbols, policy) as (server, connector):
+        yield server, connector
