@@ -13,6 +13,14 @@ For every candle, in the order below, the driver
 4. submits, awaited in turn, the orders whose price trigger fired on that candle (the trader's
    ``due_triggers`` queue), still at the close time.
 
+**End of a close** (several streams): once every candle closing at a time was replayed (and its
+fired triggers submitted), before the clock moves on (before the evaluations timed at or after
+that close, and once after the last close), the engine's ``end_close(close_ms)`` runs what waited
+for the whole close (the futures cross checks waiting for a symbol without a candle then), then
+``close_done(close_ms)`` (``run_backtest``'s equity sample of that close, so it shows every
+symbol at that close and the close's liquidations). One stream has one candle per close: both
+are left to the candle's own events there (the equity sampler then reads its OHLCV channel).
+
 **Evaluations** (``evaluations``, sorted by time, and ``publish_evaluation``): before the clock
 moves to a close time, every evaluation timed before it is published, in order, with the clock
 set to the evaluation's time (then fired price triggers are submitted); the rest after the last
@@ -186,6 +194,15 @@ class BacktestDriver:
         self._streams = streams
         self.total = sum(len(s.series) for s in streams)
         self.replayed = 0
+        #: called as ``close_done(close_ms)`` (returning None or an awaitable) at the end of each
+        #: close of a replay of several streams (see the module docstring)
+        self.close_done: Callable[[int], Awaitable[None] | None] | None = None
+
+    @property
+    def merged(self) -> bool:
+        """True when several streams are replayed (a close may hold several candles, and
+        :attr:`close_done` is called at the end of each close)."""
+        return len(self._streams) > 1
 
     @property
     def _next_evaluation_ms(self) -> int:
@@ -367,6 +384,8 @@ class BacktestDriver:
         match = self._engine_call()
         with_volume = self._with_volume()
         due, run_triggers = self.due_triggers, self.run_triggers
+        end_close = getattr(self.engine, "end_close", None)  # what waited for a whole close (futures)
+        close_done = self.close_done
         n = len(close_sorted)
         columns = [
             (s.series.times, s.series.opens, s.series.highs, s.series.lows, s.series.closes, s.series.volumes)
@@ -396,6 +415,8 @@ class BacktestDriver:
             for j in range(stop - start):
                 close_ms = close_list[j]
                 if close_ms != now:
+                    if now >= 0 and (end_close is not None or close_done is not None):
+                        await self._end_of_close(now, end_close, close_done)
                     if close_ms > next_evaluation:
                         next_evaluation = await self._deliver_evaluations(close_ms)
                     set_time(close_ms)
@@ -425,3 +446,19 @@ class BacktestDriver:
             self.replayed = stop
             if self.progress is not None:
                 self.progress(stop, n)
+        if now >= 0 and (end_close is not None or close_done is not None):
+            await self._end_of_close(now, end_close, close_done)
+
+    @staticmethod
+    async def _end_of_close(
+        close_ms: int,
+        end_close: Callable[[int], Awaitable[None] | None] | None,
+        close_done: Callable[[int], Awaitable[None] | None] | None,
+    ) -> None:
+        """Every candle closing at ``close_ms`` was replayed: the engine's waiting events, then
+        :attr:`close_done` (see the module docstring)."""
+        for call in (end_close, close_done):
+            if call is not None:
+                pending = call(close_ms)
+                if pending is not None:
+                    await pending

@@ -1,8 +1,12 @@
 """The equity sampler of ``run_backtest``: the portfolio value at a fixed sampling interval.
 
-:class:`EquitySampler` is an OHLCV consumer (lowest priority); per candle it only compares the
-candle's close time with the next sampling time, and values the portfolio (balances, plus the
-open futures positions' unrealized PnL) when a sample is due.
+:class:`EquitySampler` values the portfolio (balances, plus the open futures positions' unrealized
+PnL) when a sample is due. With one candle stream it is an OHLCV consumer (lowest priority): per
+candle it only compares the candle's close time with the next sampling time. With several
+streams a close holds several candles (one per symbol and time frame) and its futures cross check
+may wait for the last of them, or for the close to end: the backtest driver then calls
+:meth:`EquitySampler.on_close` once every candle of a close was replayed and the close's waiting
+checks ran, so a sample shows every symbol at that close and the liquidations made then.
 """
 
 from __future__ import annotations
@@ -60,6 +64,11 @@ class EquitySampler:
     def on_candle(self, candle: Any) -> None:
         """OHLCV consumer (a plain function: channels call it without a coroutine)."""
         close_ms = candle.timestamp + self.tf_ms
+        if close_ms >= self.next_ms:
+            self.sample(close_ms)
+
+    def on_close(self, close_ms: int) -> None:
+        """The end of a close of a replay of several streams (the driver's ``close_done``)."""
         if close_ms >= self.next_ms:
             self.sample(close_ms)
 

@@ -430,8 +430,12 @@ async def run_backtest(
     clock = LiveClock()
     started = clock.monotonic()
     async with manager:
-        for symbol in run_symbols:
-            channels.ohlcv.subscribe(sampler.on_candle, symbol=symbol, time_frame=base_tf, priority=ChannelPriority.LOW)
+        if component.driver.merged:  # a close's candles come one by one: sampled once all are in
+            component.driver.close_done = sampler.on_close
+        else:
+            channels.ohlcv.subscribe(
+                sampler.on_candle, symbol=run_symbols[0], time_frame=base_tf, priority=ChannelPriority.LOW
+            )
         if slippage:
             venue.slippage = slippage / 100
         if fraction is not None:

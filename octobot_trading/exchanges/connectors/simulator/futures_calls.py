@@ -288,7 +288,9 @@ class FuturesCalls:
         """``symbol``'s positions when a mark the venue kept lazily moved them since the last push
         (``PositionsManager.refresh``: a read shows the current mark), else None."""
         venue = self.futures
-        return None if venue is None else venue.refreshed_positions(symbol, self.clock.now_ms())
+        if venue is None or symbol not in venue.pending_marks:  # nothing moved: the common case
+            return None
+        return venue.refreshed_positions(symbol, self.clock.now_ms())
 
     async def push_positions(self, liquidations: list[Liquidation]) -> None:
         """Tell the listener the current positions, margin and ``liquidations``; the open orders of
@@ -364,13 +366,19 @@ class FuturesCandleMatcher:
         """The engine's partial-fill setting (the driver passes volumes when set)."""
         return self.engine.partial_fill_fraction
 
+    def end_close(self, close_ms: int) -> Awaitable[None] | None:
+        """Every candle closing at ``close_ms`` was replayed: run the cross checks still waiting
+        for a symbol without a candle at that close (before anything of a later close: its fills,
+        evaluations, samples) and push what they did; None when nothing waits."""
+        venue = self.connector.futures
+        done = venue.run_waiting_cross_checks() if venue is not None else None
+        return self.connector.push_positions(done) if done else None
+
     async def end_replay(self) -> None:
         """The replay is over: run the cross checks still waiting for a candle and push what they did."""
-        venue = self.connector.futures
-        if venue is not None:
-            done = venue.run_waiting_cross_checks()
-            if done:
-                await self.connector.push_positions(done)
+        pending = self.end_close(self.connector.clock.now_ms())
+        if pending is not None:
+            await pending
 
     def on_candle(
         self, symbol: str, time_ms: int, open: float, high: float, low: float, close: float, volume: float | None = None
