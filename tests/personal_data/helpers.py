@@ -1,13 +1,20 @@
-"""A simulated account for tests: the real trader, orders manager, portfolio and simulated connector."""
+"""A simulated account for tests: the real trader, orders manager, portfolio and simulated connector.
+
+:func:`trader_on_stand_in` is the real live trader on a stand-in for the connector (a unit test's
+few calls, no network).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.config import OrderSafetyConfig
+from octobot_trading.enums import MarketType
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
+from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data import ExchangePersonalData, Trader
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
@@ -19,6 +26,23 @@ DEFAULT_MARKETS = {
     "ETH/USDT": MarketSpec(price_tick="0.01", amount_step="0.001", min_cost="5"),
     "ETH/BTC": MarketSpec(price_tick="0.00001", amount_step="0.001"),
 }
+
+
+def trader_on_stand_in(venue: Any, personal: ExchangePersonalData, clock: SimulatedClock) -> Trader:
+    """The real live trader (``simulated=False``) on ``venue``, an object with only the connector
+    calls the test needs; BTC/USDT (tick 0.01, step 0.0001) is priced 100."""
+    return Trader(
+        venue,
+        personal,
+        clock=clock,
+        simulated=False,
+        markets={
+            "BTC/USDT": MarketInfo(
+                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
+            )
+        },
+        price_of=lambda s: D("100"),
+    )
 
 
 @dataclass

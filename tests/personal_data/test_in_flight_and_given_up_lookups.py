@@ -10,11 +10,11 @@ import asyncio
 from decimal import Decimal
 
 from octobot_trading.clock import SimulatedClock
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
-from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
-from octobot_trading.personal_data import ExchangePersonalData, Trader, live_sync
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
+from octobot_trading.personal_data import ExchangePersonalData, live_sync
 from octobot_trading.personal_data.orders.order_types import create_order_instance
-from octobot_trading.util.market_spec import MarketSpec
+from tests.personal_data.helpers import trader_on_stand_in
 from tests.personal_data.live_venue import assert_matches_exchange
 from tests.personal_data.live_venue import live as live
 
@@ -86,18 +86,7 @@ async def test_an_in_flight_order_found_with_an_unappliable_fill_never_blocks_th
         async def fetch_my_trades(self, symbol=None, since=None, limit=None):
             return [ExchangeTrade("T1", "E1", "BTC/USDT", OrderSide.BUY, D(0), D("1"), D(0), "BTC", clock.now_ms())]
 
-    trader = Trader(
-        Venue(),  # type: ignore[arg-type]
-        personal,
-        clock=clock,
-        simulated=False,  # type: ignore[arg-type]
-        markets={
-            "BTC/USDT": MarketInfo(
-                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
-            )
-        },
-        price_of=lambda s: D("100"),
-    )
+    trader = trader_on_stand_in(Venue(), personal, clock)
     for order in orders:
         currency, amount = trader.funds.reservation(order)
         personal.portfolio_manager.reserve(order, currency, amount)
@@ -155,18 +144,7 @@ async def test_given_up_orders_are_looked_up_with_backoff_until_the_window_close
             return None
 
     venue = Venue()
-    trader = Trader(
-        venue,  # type: ignore[arg-type]
-        personal,
-        clock=clock,
-        simulated=False,  # type: ignore[arg-type]
-        markets={
-            "BTC/USDT": MarketInfo(
-                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
-            )
-        },
-        price_of=lambda s: D("100"),
-    )
+    trader = trader_on_stand_in(venue, personal, clock)
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
     order.is_active = True
     manager.add(order)

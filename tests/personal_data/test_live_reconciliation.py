@@ -14,14 +14,14 @@ from decimal import Decimal
 import pytest
 
 from octobot_trading.clock import LiveClock, SimulatedClock
-from octobot_trading.enums import MarketType, OrderSide, OrderStatus, OrderType
+from octobot_trading.enums import OrderSide, OrderStatus, OrderType
 from octobot_trading.errors import InvalidOrder, InvalidOrderState
-from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
+from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
 from octobot_trading.personal_data import ExchangePersonalData, Trader
 from octobot_trading.personal_data import trader as trader_module
 from octobot_trading.personal_data.orders.groups import GroupKind, OrderGroup
 from octobot_trading.personal_data.orders.order_types import create_order_instance
-from octobot_trading.util.market_spec import MarketSpec
+from tests.personal_data.helpers import trader_on_stand_in
 from tests.personal_data.live_venue import assert_matches_exchange
 from tests.personal_data.live_venue import live as live
 
@@ -155,18 +155,7 @@ async def test_given_up_order_shown_later_is_restored_with_its_exits():
             return self.shown
 
     venue = Venue()
-    trader = Trader(
-        venue,  # type: ignore[arg-type]
-        personal,
-        clock=clock,
-        simulated=False,  # type: ignore[arg-type]
-        markets={
-            "BTC/USDT": MarketInfo(
-                "BTC/USDT", "BTC", "USDT", MarketType.SPOT, MarketSpec(price_tick="0.01", amount_step="0.0001")
-            )
-        },
-        price_of=lambda s: D("100"),
-    )
+    trader = trader_on_stand_in(venue, personal, clock)
     order = create_order_instance("limit", "buy", "BTC/USDT", D("1"), D("90"), clock=clock)
     stop = create_order_instance("stop_loss", "sell", "BTC/USDT", D("1"), clock=clock, trigger_price=D("80"))
     currency, amount = trader.funds.reservation(order)
