@@ -6,16 +6,19 @@ unrealized PnL at that close's marks, 0 once they are liquidated (computed here 
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+import octobot_trading as ot
+from octobot_trading.backtesting import CandleData
 from tests.backtesting import test_cross_liquidation_waits_for_every_symbol as same_close
 from tests.backtesting import test_waiting_cross_check_runs_later as waiting
-from tests.backtesting.scripted_futures import MINUTE, T0, XRP
-
-ADA = "ADA/USDT:USDT"
+from tests.backtesting.scripted_futures import MINUTE, T0, XRP, flat, scripted_run, write_candles
+from tests.backtesting.two_cross_longs import ADA, NO_FEES, SPEC
 
 
 def _curve(result: Any) -> list[tuple[int, float]]:
@@ -78,3 +81,40 @@ async def test_a_close_is_sampled_at_every_symbols_price_of_that_close(tmp_path:
     assert result.liquidations == []
     _assert_metrics_follow_the_curve(result, [(k * MINUTE, 30.0) for k in (1, 2, 3, 4, 5, 5)])
     assert result.metrics.max_drawdown == 0.0
+
+
+async def _longs_and_a_take_profit(ctx: Any) -> None:
+    for symbol in (XRP, ADA):
+        await ctx.trader.set_margin_mode(symbol, ot.MarginMode.CROSS)
+        await ctx.trader.create_order(ot.OrderType.MARKET, ot.OrderSide.BUY, symbol, "100")
+    await ctx.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.SELL, XRP, "100", "1.5")
+
+
+async def test_a_waiting_cross_check_runs_before_a_later_close_fills_anything(tmp_path: Path) -> None:
+    # ADA falls to 0.35 at 4 min, where XRP has no candle (margin balance 30 - 65 = -35); XRP's next
+    # candle, at 5 min, reaches a resting sell at 1.5 (+50). The account was liquidated at 4 min:
+    # the later fill does not rescue it, and the sell is canceled with the liquidated position.
+    one = flat("1")
+    xrp = [[T0 + k * MINUTE, 1.0, 1.0, 1.0, 1.0, 1000] for k in (0, 1, 2)] + [
+        [T0 + 4 * MINUTE, 1.0, 1.5, 1.0, 1.5, 1000]
+    ]
+    (tmp_path / "XRP_USDT_USDT-1m.json").write_text(json.dumps(xrp))
+    data = CandleData.from_file(tmp_path / "XRP_USDT_USDT-1m.json").merge(
+        write_candles(tmp_path / "ADA_USDT_USDT-1m.json", [one, one, one, ("1", "1", "0.35", "0.35")])
+    )
+    result, _ = await scripted_run(
+        tmp_path,
+        [],
+        {0: _longs_and_a_take_profit},
+        data=data,
+        contracts={XRP: SPEC, ADA: SPEC},
+        start="30",
+        fees=NO_FEES,
+    )
+    got = sorted((liq.symbol, liq.time - T0, liq.price, liq.margin_lost) for liq in result.liquidations)
+    assert got == [(ADA, 4 * MINUTE, D("0.35"), D(30)), (XRP, 4 * MINUTE, D("1.0"), D(0))]
+    assert [trade.symbol for trade in result.trades] == [XRP, ADA]  # the two entries, no take-profit fill
+    assert result.final_portfolio.get("USDT", D(0)) == D(0) and result.positions == []
+    _assert_metrics_follow_the_curve(
+        result, [(k * MINUTE, 30.0) for k in (1, 2, 3)] + [(k * MINUTE, 0.0) for k in (4, 5, 5)]
+    )
