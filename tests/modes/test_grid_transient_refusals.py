@@ -9,7 +9,9 @@ test does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 
 import octobot_trading as ot
@@ -20,6 +22,7 @@ from tests.clock_driving import build_simulated
 from tests.exchanges.conftest import drive
 from tests.faults.conftest import (
     ORDER_PATH,
+    Venue,
     assert_engine_matches_venue,
     assert_no_secret,
     live_builder,
@@ -45,12 +48,11 @@ async def _fetch_next_candle(manager: ot.ExchangeManager, server, clock: Simulat
     await manager.channels.join()
 
 
-def _grid_orders(server) -> list[tuple[str, Decimal]]:
-    return sorted((o.side, o.price) for o in server.state.orders.values() if o.is_open)
-
-
-async def test_grid_places_the_other_levels_and_retries_a_level_refused_by_a_rate_limit(venue, caplog):
-    caplog.set_level(logging.INFO)
+@contextlib.asynccontextmanager
+async def _grid_engine(venue: Venue) -> AsyncIterator[tuple[ot.ExchangeManager, Callable[[], Awaitable[None]]]]:
+    """The grid mode trading live on ``venue`` (REST only, 5m candles), its background updaters
+    stopped: yields the manager and ``next_candle()``, which closes the venue's next candle and
+    has the engine fetch it (the test fetches each candle itself)."""
     server = venue.server
     clock = sim_clock(server)
     manager = await build_simulated(
@@ -59,12 +61,23 @@ async def test_grid_places_the_other_levels_and_retries_a_level_refused_by_a_rat
     async with manager:
         await started(manager, streams=False)
         for background in manager.get_component("exchange_data").updaters:
-            await background.stop()  # the test fetches each candle itself
+            await background.stop()
+        yield manager, lambda: _next_candle(manager, server, clock)
+
+
+def _grid_orders(server) -> list[tuple[str, Decimal]]:
+    return sorted((o.side, o.price) for o in server.state.orders.values() if o.is_open)
+
+
+async def test_grid_places_the_other_levels_and_retries_a_level_refused_by_a_rate_limit(venue, caplog):
+    caplog.set_level(logging.INFO)
+    server = venue.server
+    async with _grid_engine(venue) as (manager, next_candle):
         server.faults.status(429, method="POST", path=ORDER_PATH, times=1, retry_after=1)  # the first level
-        await _next_candle(manager, server, clock)  # the grid starts on this candle
+        await next_candle()  # the grid starts on this candle
         assert len(_grid_orders(server)) >= 3  # the other levels were placed
-        await _next_candle(manager, server, clock)
-        await _next_candle(manager, server, clock)
+        await next_candle()
+        await next_candle()
         assert len(_grid_orders(server)) == 4  # the refused level too, once
         assert len(server.state.order_requests) == 4  # four placements processed ...
         assert server.faults.count("POST", ORDER_PATH) == 5  # ... and the refused one sent again
@@ -75,18 +88,11 @@ async def test_grid_places_the_other_levels_and_retries_a_level_refused_by_a_rat
 async def test_grid_retries_a_level_refused_because_the_venue_was_unreachable(venue, caplog):
     caplog.set_level(logging.INFO)
     server = venue.server
-    clock = sim_clock(server)
-    manager = await build_simulated(
-        live_builder(venue, clock).rest_only(True).with_time_frames(["5m"]).use_trading_mode(GridTradingMode, GRID)
-    )
-    async with manager:
-        await started(manager, streams=False)
-        for background in manager.get_component("exchange_data").updaters:
-            await background.stop()
+    async with _grid_engine(venue) as (manager, next_candle):
         server.faults.status(418, method="POST", path=ORDER_PATH, times=1, retry_after=1)  # a short ban
-        await _next_candle(manager, server, clock)
-        await _next_candle(manager, server, clock)
-        await _next_candle(manager, server, clock)
+        await next_candle()
+        await next_candle()
+        await next_candle()
         assert len(_grid_orders(server)) == 4  # every level placed once the ban lifted
         assert len(server.state.order_requests) == 4
         await assert_engine_matches_venue(manager, server)
