@@ -12,7 +12,7 @@ from typing import Any
 
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.config import OrderSafetyConfig
-from octobot_trading.enums import MarketType
+from octobot_trading.enums import MarketType, TradeType
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
 from octobot_trading.exchanges.types import MarketInfo
 from octobot_trading.personal_data import ExchangePersonalData, Trader
@@ -77,6 +77,10 @@ class SimAccount:
             await pending
         self.prices[symbol] = D(c)
 
+    def trades(self, order: Any) -> list[tuple[Decimal, Decimal, TradeType | None]]:
+        """``(price, amount, taker or maker)`` of each trade of ``order``."""
+        return [(t.price, t.amount, t.taker_or_maker) for t in self.personal.trades_manager.for_order(order.id)]
+
     async def exchange_matches_portfolio(self) -> None:
         balances = await self.connector.fetch_balance()
         for currency, bal in balances.items():
@@ -91,8 +95,11 @@ async def make_account(
     prices: dict[str, str] | None = None,
     safety: OrderSafetyConfig | None = None,
     markets: dict[str, MarketSpec] | None = None,
+    prices_from_candles: bool = False,
     **connector_options,
 ) -> SimAccount:
+    """A simulated account on ``balances`` priced by ``prices``; ``prices_from_candles`` wires it
+    like the backtest instead (no price source: the engine's last candle path gives the price)."""
     balances = balances if balances is not None else {"USDT": "10000"}
     clock = SimulatedClock(1_700_000_000_000)
     price_map = {k: D(v) for k, v in (prices or {"BTC/USDT": "100", "ETH/USDT": "10", "ETH/BTC": "0.1"}).items()}
@@ -102,7 +109,7 @@ async def make_account(
         markets=markets or DEFAULT_MARKETS,
         starting_balances=balances,
         fees=fees,
-        price_source=price_map.get,
+        price_source=None if prices_from_candles else price_map.get,
         **connector_options,
     )
     personal = ExchangePersonalData(clock, starting_balances=balances)
@@ -111,7 +118,7 @@ async def make_account(
         personal,
         clock=clock,
         simulated=True,
-        price_of=price_map.get,
+        price_of=connector.last_price if prices_from_candles else price_map.get,
         fees=fees,
         safety=safety or OrderSafetyConfig(enabled=False),
     )

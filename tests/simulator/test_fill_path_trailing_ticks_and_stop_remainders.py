@@ -4,67 +4,18 @@ partial fills. Wired like the backtest (no price source: the engine's path gives
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 
-from octobot_trading.clock import SimulatedClock
-from octobot_trading.config import OrderSafetyConfig
 from octobot_trading.enums import OrderStatus, TradeType
-from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
-from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
+from tests.personal_data.helpers import SimAccount, make_account
 
 D = Decimal
 MARKETS = {"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001", min_cost="5")}
 
 
-@dataclass
-class _Acc:
-    clock: SimulatedClock
-    connector: SimulatedConnector
-    personal: ExchangePersonalData
-    trader: Trader
-
-    async def candle(self, o: str, h: str, low: str, c: str, volume: str | None = None) -> None:
-        self.clock.advance(60_000)
-        walk = self.connector.engine.on_candle(
-            "BTC/USDT",
-            self.clock.now_ms(),
-            float(o),
-            float(h),
-            float(low),
-            float(c),
-            None if volume is None else float(volume),
-        )
-        if walk is not None:
-            await walk
-
-    def trades(self, order) -> list[tuple[Decimal, Decimal, TradeType | None]]:
-        return [(t.price, t.amount, t.taker_or_maker) for t in self.personal.trades_manager.for_order(order.id)]
-
-    async def matches_exchange(self) -> None:
-        for currency, bal in (await self.connector.fetch_balance()).items():
-            mine = self.personal.portfolio_manager.portfolio.get_currency_portfolio(currency)
-            assert (bal.total, bal.free) == (mine.total, mine.available), currency
-
-
-async def _backtest_like(balances: dict[str, str], **options) -> _Acc:
-    clock = SimulatedClock(1_700_000_000_000)
-    fees = Fees(maker="0.001", taker="0.002")
-    connector = SimulatedConnector(clock, markets=MARKETS, starting_balances=balances, fees=fees, **options)
-    personal = ExchangePersonalData(clock, starting_balances=balances)
-    trader = Trader(
-        connector,
-        personal,
-        clock=clock,
-        simulated=True,
-        price_of=connector.last_price,
-        fees=fees,
-        safety=OrderSafetyConfig(enabled=False),
-    )
-    await trader.initialize()
-    return _Acc(clock, connector, personal, trader)
+async def _backtest_like(balances: dict[str, str], **options) -> SimAccount:
+    return await make_account(balances, markets=MARKETS, prices_from_candles=True, **options)
 
 
 async def test_market_order_created_during_a_walk_fills_at_the_path_point_not_the_close():
@@ -78,7 +29,7 @@ async def test_market_order_created_during_a_walk_fills_at_the_path_point_not_th
     # the chained market sell is created when the price is at 90 on the way down: it cannot see 130
     assert acc.trades(child) == [(D(90), D("0.99"), TradeType.TAKER)]
     assert acc.connector.last_price("BTC/USDT") == D(130)  # the close once the walk is over
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_trailing_percent_sell_stop_rounds_down_to_the_tick():
@@ -88,7 +39,7 @@ async def test_trailing_percent_sell_stop_rounds_down_to_the_tick():
     await acc.candle("100", "101.37", "99", "100")  # peak 101.37: 3 % below is 98.3289
     await acc.candle("100", "100", "95", "96")
     assert acc.trades(order) == [(D("98.32"), D(1), TradeType.TAKER)]  # down: never above the path's stop
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_trailing_percent_buy_stop_rounds_up_to_the_tick():
@@ -98,7 +49,7 @@ async def test_trailing_percent_buy_stop_rounds_up_to_the_tick():
     await acc.candle("100", "101", "98.63", "100")  # trough 98.63: 3 % above is 101.5889
     await acc.candle("100", "105", "100", "104")
     assert acc.trades(order) == [(D("101.59"), D(1), TradeType.TAKER)]  # up: never below the path's stop
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_partly_filled_stop_fills_its_remainder_at_market_on_the_next_candle():
@@ -111,7 +62,7 @@ async def test_partly_filled_stop_fills_its_remainder_at_market_on_the_next_cand
     await acc.candle("95", "99", "92", "97", volume="100")  # above the stop: the rest is a market order now
     assert order.status is OrderStatus.CLOSED
     assert acc.trades(order) == [(D(90), D("0.4"), TradeType.TAKER), (D(95), D("0.6"), TradeType.TAKER)]
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_partly_filled_stop_remainder_follows_the_market_down():
@@ -126,7 +77,7 @@ async def test_partly_filled_stop_remainder_follows_the_market_down():
         (D(60), D("0.3"), TradeType.TAKER),
         (D(61), D("0.3"), TradeType.TAKER),
     ]
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_partly_filled_stop_limit_stays_a_limit():
@@ -147,7 +98,7 @@ async def test_partly_filled_take_profit_fills_its_remainder_at_market_even_belo
     await acc.candle("105", "106", "101", "102", volume="100")  # back under 110: the rest sells at the open
     assert acc.trades(order) == [(D(110), D("0.5"), TradeType.TAKER), (D(105), D("0.5"), TradeType.TAKER)]
     assert order.status is OrderStatus.CLOSED
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_partly_filled_trailing_stop_stops_trailing_and_fills_at_market():
@@ -157,7 +108,7 @@ async def test_partly_filled_trailing_stop_stops_trailing_and_fills_at_market():
     await acc.candle("100", "100", "94", "96", volume="2")  # stop 95: 0.2 at 95
     await acc.candle("120", "130", "119", "125", volume="100")  # a new peak no longer moves it: open 120
     assert acc.trades(order) == [(D(95), D("0.2"), TradeType.TAKER), (D(120), D("0.8"), TradeType.TAKER)]
-    await acc.matches_exchange()
+    await acc.exchange_matches_portfolio()
 
 
 async def test_without_partial_fills_a_walk_without_volume_fills_everything():

@@ -6,12 +6,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from octobot_trading.clock import SimulatedClock
-from octobot_trading.config import OrderSafetyConfig
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.connectors.simulator import SimulatedConnector
 from octobot_trading.personal_data import ExchangePersonalData, Trader
-from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
+from tests.personal_data.helpers import make_account
 
 HOUR = 3_600_000
 OPEN = 1_700_000_000_000
@@ -19,23 +18,8 @@ MARKETS = {"BTC/USDT": MarketSpec(price_tick="0.01", amount_step="0.0001", min_c
 
 
 async def _paper() -> tuple[SimulatedClock, SimulatedConnector, ExchangePersonalData, Trader]:
-    clock = SimulatedClock(OPEN)
-    fees = Fees(maker="0.001", taker="0.002")
-    prices = {"BTC/USDT": Decimal("100")}
-    connector = SimulatedConnector(clock, markets=MARKETS, starting_balances={"USDT": "10000"}, fees=fees)
-    connector.price_source = prices.get  # paper: market data prices the venue
-    personal = ExchangePersonalData(clock, starting_balances={"USDT": "10000"})
-    trader = Trader(
-        connector,
-        personal,
-        clock=clock,
-        simulated=True,
-        price_of=prices.get,
-        fees=fees,
-        safety=OrderSafetyConfig(enabled=False),
-    )
-    await trader.initialize()
-    return clock, connector, personal, trader
+    acc = await make_account({"USDT": "10000"}, markets=MARKETS, prices={"BTC/USDT": "100"})
+    return acc.clock, acc.connector, acc.personal, acc.trader
 
 
 async def test_a_wick_fills_an_order_resting_since_the_candle_opened_at_its_price_and_the_close_time() -> None:
