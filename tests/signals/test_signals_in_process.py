@@ -286,40 +286,47 @@ async def test_a_user_cancel_and_edit_after_a_sibling_fill_reach_the_follower(pa
     assert follower.refused == []
 
 
-async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pair):
-    _leader, follower_manager, _publisher, follower = pair
-    text = json.dumps(
+def _market_entry_with_exit(bundle_id: str, exit_order: dict[str, str]) -> str:
+    """The wire text of another source's bundle: a market buy of 0.01 on SYMBOL (entry ``e``) and
+    ``exit_order``."""
+    entry = {
+        "ref": "e",
+        "role": "entry",
+        "type": "market",
+        "side": "buy",
+        "symbol": SYMBOL,
+        "amount": "0.01",
+        "fraction": "0.1",
+        "reference_price": "20000",
+    }
+    return json.dumps(
         {
             "version": 1,
-            "id": "other-1",
+            "id": bundle_id,
             "source": "other",
             "sequence": 1,
             "timestamp": 0,
             "operation": "create",
-            "orders": [
-                {
-                    "ref": "e",
-                    "role": "entry",
-                    "type": "market",
-                    "side": "buy",
-                    "symbol": SYMBOL,
-                    "amount": "0.01",
-                    "fraction": "0.1",
-                    "reference_price": "20000",
-                },
-                {
-                    "ref": "s",
-                    "role": "stop_loss",
-                    "type": "limit",
-                    "side": "sell",
-                    "symbol": SYMBOL,
-                    "amount": "0.01",
-                    "fraction": "1",
-                    "price": "18000",
-                    "parent": "e",
-                },
-            ],
+            "orders": [entry, exit_order],
         }
+    )
+
+
+async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pair):
+    _leader, follower_manager, _publisher, follower = pair
+    text = _market_entry_with_exit(
+        "other-1",
+        {
+            "ref": "s",
+            "role": "stop_loss",
+            "type": "limit",
+            "side": "sell",
+            "symbol": SYMBOL,
+            "amount": "0.01",
+            "fraction": "1",
+            "price": "18000",
+            "parent": "e",
+        },
     )
     assert await follower.apply(text) is False
     (refused,) = follower.refused
@@ -330,38 +337,19 @@ async def test_a_bundle_whose_exit_cannot_be_rebuilt_as_sent_is_refused_whole(pa
 
 async def test_a_bundle_with_an_exit_on_another_symbol_is_refused_and_places_nothing(pair):
     _leader, follower_manager, _publisher, follower = pair
-    text = json.dumps(
+    text = _market_entry_with_exit(
+        "other-2",
         {
-            "version": 1,
-            "id": "other-2",
-            "source": "other",
-            "sequence": 1,
-            "timestamp": 0,
-            "operation": "create",
-            "orders": [
-                {
-                    "ref": "e",
-                    "role": "entry",
-                    "type": "market",
-                    "side": "buy",
-                    "symbol": SYMBOL,
-                    "amount": "0.01",
-                    "fraction": "0.1",
-                    "reference_price": "20000",
-                },
-                {
-                    "ref": "t",
-                    "role": "take_profit",
-                    "type": "limit",
-                    "side": "sell",
-                    "symbol": "ETH/USDT",
-                    "amount": "0.01",
-                    "fraction": "1",
-                    "price": "1500",
-                    "parent": "e",
-                },
-            ],
-        }
+            "ref": "t",
+            "role": "take_profit",
+            "type": "limit",
+            "side": "sell",
+            "symbol": "ETH/USDT",
+            "amount": "0.01",
+            "fraction": "1",
+            "price": "1500",
+            "parent": "e",
+        },
     )
     assert await follower.apply(text) is False
     (refused,) = follower.refused
