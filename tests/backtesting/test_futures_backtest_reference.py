@@ -198,6 +198,44 @@ def _compare(result: Any, expected: Expected, ref: Reference, contract: Contract
     assert result.final_portfolio[contract.settle] == ref.wallets[contract.settle]
 
 
+async def _sma_cross_and_reference(
+    data: CandleData,
+    time_frame: str,
+    spec: ot.ContractSpec,
+    contract: Contract,
+    start: str,
+    *,
+    taker: str,
+    amount_step: str,
+    allow_short: bool,
+    marks: CandleData | None = None,
+    funding: FundingData | None = None,
+) -> tuple[Any, Expected, Reference]:
+    """SmaCrossMode backtested on ``contract``'s candles of ``data`` (wallet ``start`` of its settle
+    asset, maker fee 0.0002, 1h ``marks``) and the reference replay of the same inputs."""
+    result = await run_backtest(
+        data,
+        trading_mode=SmaCrossMode,
+        mode_config={"allow_short": True} if allow_short else {},
+        starting_portfolio={contract.settle: start},
+        fees=ot.Fees(maker="0.0002", taker=taker),
+        contracts={contract.symbol: spec},
+        funding_rates=funding,
+        mark_prices=marks,
+    )
+    expected, ref = reference_run(
+        data.get(contract.symbol, time_frame),
+        contract,
+        Decimal(start),
+        marks=None if marks is None else marks.get(contract.symbol, "1h"),
+        funding=funding,
+        fee_rate=Decimal(taker),
+        amount_step=Decimal(amount_step),
+        allow_short=allow_short,
+    )
+    return result, expected, ref
+
+
 async def test_xrp_perp_long_short_sma_cross_with_funding_and_mark_candles_matches_the_reference() -> None:
     candles = CandleData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-5m-futures.json"))
     marks = CandleData.from_file(
@@ -206,25 +244,17 @@ async def test_xrp_perp_long_short_sma_cross_with_funding_and_mark_candles_match
     funding = FundingData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json"))
     spec = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004", amount_step="0.1", price_tick="0.0001")
     contract = Contract(XRP, False, Decimal(1), Decimal(10), Decimal("0.004"), "isolated", "one_way")
-    result = await run_backtest(
+    result, expected, ref = await _sma_cross_and_reference(
         candles,
-        trading_mode=SmaCrossMode,
-        mode_config={"allow_short": True},
-        starting_portfolio={"USDT": "1000"},
-        fees=ot.Fees(maker="0.0002", taker="0.0004"),
-        contracts={XRP: spec},
-        funding_rates=funding,
-        mark_prices=marks,
-    )
-    expected, ref = reference_run(
-        candles.get(XRP, "5m"),
+        "5m",
+        spec,
         contract,
-        Decimal(1000),
-        marks=marks.get(XRP, "1h"),
-        funding=funding,
-        fee_rate=Decimal("0.0004"),
-        amount_step=Decimal("0.1"),
+        "1000",
+        taker="0.0004",
+        amount_step="0.1",
         allow_short=True,
+        marks=marks,
+        funding=funding,
     )
     assert len(expected.fills) > 50 and len(expected.funding) >= 5
     assert {side for _, side, *_ in expected.fills} == {"buy", "sell"}
@@ -251,25 +281,17 @@ async def test_xrp_perp_at_high_leverage_liquidates_like_the_reference(margin_mo
         margin_mode=ot.MarginMode(margin_mode),
     )
     contract = Contract(XRP, False, Decimal(1), Decimal(50), Decimal("0.004"), margin_mode, "one_way")
-    result = await run_backtest(
+    result, expected, ref = await _sma_cross_and_reference(
         candles,
-        trading_mode=SmaCrossMode,
-        mode_config={"allow_short": True},
-        starting_portfolio={"USDT": "1000"},
-        fees=ot.Fees(maker="0.0002", taker="0.0004"),
-        contracts={XRP: spec},
-        funding_rates=funding,
-        mark_prices=marks,
-    )
-    expected, ref = reference_run(
-        candles.get(XRP, "5m"),
+        "5m",
+        spec,
         contract,
-        Decimal(1000),
-        marks=None if marks is None else marks.get(XRP, "1h"),
-        funding=funding,
-        fee_rate=Decimal("0.0004"),
-        amount_step=Decimal("0.1"),
+        "1000",
+        taker="0.0004",
+        amount_step="0.1",
         allow_short=True,
+        marks=marks,
+        funding=funding,
     )
     assert expected.liquidations  # 50x on XRP's 5-minute moves
     _compare(result, expected, ref, contract)
@@ -280,21 +302,8 @@ async def test_long_only_sma_cross_on_a_perp_never_opens_a_short() -> None:
     candles = CandleData.from_file(FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json")
     spec = ot.ContractSpec(leverage="3", maintenance_margin_rate="0.004", amount_step="0.1")
     contract = Contract(XRP, False, Decimal(1), Decimal(3), Decimal("0.004"), "isolated", "one_way")
-    result = await run_backtest(
-        candles,
-        trading_mode=SmaCrossMode,
-        mode_config={},
-        starting_portfolio={"USDT": "1000"},
-        fees=ot.Fees(maker="0.0002", taker="0.0004"),
-        contracts={XRP: spec},
-    )
-    expected, ref = reference_run(
-        candles.get(XRP, "5m"),
-        contract,
-        Decimal(1000),
-        fee_rate=Decimal("0.0004"),
-        amount_step=Decimal("0.1"),
-        allow_short=False,
+    result, expected, ref = await _sma_cross_and_reference(
+        candles, "5m", spec, contract, "1000", taker="0.0004", amount_step="0.1", allow_short=False
     )
     assert len(expected.fills) > 4
     _compare(result, expected, ref, contract)
@@ -317,21 +326,8 @@ async def test_inverse_btc_perp_sma_cross_matches_the_reference() -> None:
     )
     spec = ot.ContractSpec(contract_size="100", leverage="5", maintenance_margin_rate="0.005", amount_step="1")
     contract = Contract(BTC, True, Decimal(100), Decimal(5), Decimal("0.005"), "isolated", "one_way")
-    result = await run_backtest(
-        data,
-        trading_mode=SmaCrossMode,
-        mode_config={"allow_short": True},
-        starting_portfolio={"BTC": "1"},
-        fees=ot.Fees(maker="0.0002", taker="0.0005"),
-        contracts={BTC: spec},
-    )
-    expected, ref = reference_run(
-        data.get(BTC, "1m"),
-        contract,
-        Decimal(1),
-        fee_rate=Decimal("0.0005"),
-        amount_step=Decimal(1),
-        allow_short=True,
+    result, expected, ref = await _sma_cross_and_reference(
+        data, "1m", spec, contract, "1", taker="0.0005", amount_step="1", allow_short=True
     )
     assert len(expected.fills) > 100
     _compare(result, expected, ref, contract)
