@@ -13,12 +13,15 @@
   history.
 * :func:`check_liquidations` — an isolated position whose liquidation price the mark reaches, and
   every cross position of a settle asset whose margin balance falls to the maintenance margin, is
-  closed by the venue: the account's open orders on that symbol are canceled and a filled
+  closed by the venue: the open orders of the closed position are canceled (every open order of
+  the symbol in one-way mode, those of the closed side in hedge mode: the other side's position
+  and orders are left alone; conditional orders too, margin released) and a filled
   ``LIQUIDATION`` force order (client id ``autoclose-<time>``, ``IOC`` ``LIMIT`` at the closing
   price, realized PnL minus the margin lost) appears in ``/fapi/v1/forceOrders``, the orders,
   the trades and the income.
 * :func:`auto_deleverage` — the venue closes a position at the mark price, no fee (an ``ADL``
-  force order, client id ``adl_autoclose``).
+  force order, client id ``adl_autoclose``); the closed position's open orders are canceled as
+  for a liquidation.
 """
 
 from __future__ import annotations
@@ -171,7 +174,10 @@ def _force_order(
     kind: str,
     fill_id: int | None = None,
 ) -> ForceOrder:
+    position_side = side.value.upper() if account.dual_side else "BOTH"
     for open_order in state.open_orders_of(account.api_key, market.symbol_id):
+        if account.dual_side and open_order.position_side != position_side:
+            continue  # hedge mode: the other side's position, and its orders, are not touched
         if isinstance(open_order, FuturesOrder):
             state.cancel(open_order)
         else:
@@ -181,7 +187,6 @@ def _force_order(
     now = state.now_ms()
     order_id = state.next_order_id()
     order_side = "SELL" if side is PositionSide.LONG else "BUY"
-    position_side = side.value.upper() if account.dual_side else "BOTH"
     order = FuturesOrder(
         order_id=order_id,
         client_order_id=f"autoclose-{now}" if kind == "LIQUIDATION" else "adl_autoclose",
