@@ -4,6 +4,7 @@ stream, simulated engine clock)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -14,27 +15,25 @@ import pytest
 from octobot_trading.enums import OrderStatus
 from octobot_trading.errors import RateLimitExceeded
 from octobot_trading.personal_data.trader_component import TraderComponent
-from octobot_trading.testing.fake_exchange import (
-    FakeBinanceStreams,
-    FakeBinanceUserData,
-    FakeExchangeServer,
-    default_markets,
-)
+from octobot_trading.testing.fake_exchange import FakeBinanceStreams, FakeExchangeServer
 from tests.exchange_data.helpers import until
-from tests.exchanges.conftest import FIXTURES
 from tests.personal_data.test_private_streams import _builder, _clock, _resting_buy, _started
+from tests.personal_data.test_private_streams import venue as venue
 
 
-@pytest.fixture
-async def venue() -> AsyncIterator[tuple[FakeExchangeServer, FakeBinanceStreams, FakeBinanceUserData]]:
-    server = FakeExchangeServer(default_markets(FIXTURES, "5m"), start_index=100)
-    streams, user_data = FakeBinanceStreams(server), FakeBinanceUserData(server)
-    async with server:
-        yield server, streams, user_data
-
-
-def _streams(manager: Any) -> Any:
-    return manager.get_component("trader", TraderComponent).account_streams
+@contextlib.asynccontextmanager
+async def _streaming(server: FakeExchangeServer, streams: FakeBinanceStreams) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The real trader built on the account, its private streams started and healthy:
+    ``(manager, clock, account streams)``; on exit the venue's faults are cleared (a ban left set
+    would refuse the engine's closing requests) and the manager stopped."""
+    clock = _clock(server)
+    manager = await _builder(server, streams, clock).build()
+    try:
+        await _started(manager)
+        yield manager, clock, manager.get_component("trader", TraderComponent).account_streams
+    finally:
+        server.faults.clear()
+        await manager.stop()
 
 
 @pytest.mark.parametrize(
@@ -54,11 +53,7 @@ async def test_a_stream_event_with_an_absurd_number_is_refused_and_the_account_r
     # the whole event loop for minutes there, before any check of the library could run
     caplog.set_level(logging.WARNING)
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
-    try:
-        await _started(manager)
-        account_streams = _streams(manager)
+    async with _streaming(server, streams) as (manager, clock, account_streams):
         price, _steps = _resting_buy(server)
         order = await manager.trader.create_order("limit", "buy", "BTC/USDT", "0.001", price)
         await until(lambda: user_data.events_sent >= 2)
@@ -76,17 +71,11 @@ async def test_a_stream_event_with_an_absurd_number_is_refused_and_the_account_r
         refusals = [r for r in caplog.records if "private streams failed, reconnecting" in r.getMessage()]
         assert refusals and re.search(refusal, refusals[0].getMessage())
         assert not [r for r in caplog.records if r.levelno >= logging.ERROR]  # nothing unexpected
-    finally:
-        await manager.stop()
 
 
 async def test_private_stream_reconnections_send_nothing_during_a_418_ban_and_resume_after_it(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
-    try:
-        await _started(manager)
-        account_streams = _streams(manager)
+    async with _streaming(server, streams) as (manager, clock, account_streams):
         server.faults.status(418, times=None, retry_after=600)  # the venue bans the IP for 10 minutes
         with pytest.raises(RateLimitExceeded):
             await manager.connector.fetch_balance()  # the venue's gate learns the ban
@@ -105,18 +94,11 @@ async def test_private_stream_reconnections_send_nothing_during_a_418_ban_and_re
         server.faults.clear()
         clock.set_time(gate.banned_until_ms)  # the ban lifts: the pending attempt connects
         await until(lambda: account_streams.connects == 2 and account_streams.healthy)
-    finally:
-        server.faults.clear()
-        await manager.stop()
 
 
 async def test_private_stream_reconnections_reuse_the_loaded_markets(venue):
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
-    try:
-        await _started(manager)
-        account_streams = _streams(manager)
+    async with _streaming(server, streams) as (manager, clock, account_streams):
         downloads = server.faults.count("GET", "/api/v3/exchangeInfo")
         for connects in (2, 3):
             await user_data.disconnect()
@@ -126,18 +108,12 @@ async def test_private_stream_reconnections_reuse_the_loaded_markets(venue):
         assert server.faults.count("GET", "/api/v3/exchangeInfo") == downloads
         connector: Any = manager.connector
         assert connector.private_stream_client.markets["BTC/USDT"]["id"] == "BTCUSDT"
-    finally:
-        await manager.stop()
 
 
 async def test_a_revoked_key_refusing_the_subscription_is_an_authentication_error_retried_with_backoff(venue, caplog):
     caplog.set_level(logging.WARNING)
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
-    try:
-        await _started(manager)
-        account_streams = _streams(manager)
+    async with _streaming(server, streams) as (_manager, clock, account_streams):
         check_signature = user_data._check_signature
         user_data._check_signature = lambda params: (-2015, "Invalid API-key, IP, or permissions for action.")
         await user_data.disconnect()
@@ -155,18 +131,12 @@ async def test_a_revoked_key_refusing_the_subscription_is_an_authentication_erro
         clock.set_time(account_streams.reconnect_at_ms)
         await until(lambda: account_streams.connects == 2 and account_streams.healthy)
         assert not account_streams.unavailable
-    finally:
-        await manager.stop()
 
 
 async def test_a_subscription_refused_for_its_timestamp_resyncs_the_clock_and_subscribes_again(venue, caplog):
     caplog.set_level(logging.WARNING)
     server, streams, user_data = venue
-    clock = _clock(server)
-    manager = await _builder(server, streams, clock).build()
-    try:
-        await _started(manager)
-        account_streams = _streams(manager)
+    async with _streaming(server, streams) as (_manager, clock, account_streams):
         check_signature = user_data._check_signature
         refused: list[int] = []
 
@@ -186,5 +156,3 @@ async def test_a_subscription_refused_for_its_timestamp_resyncs_the_clock_and_su
         assert "re-syncing with the venue clock" in caplog.text
         assert not account_streams.unavailable
         assert not [r for r in caplog.records if "failed unexpectedly" in r.getMessage()]
-    finally:
-        await manager.stop()
