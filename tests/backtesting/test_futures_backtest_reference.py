@@ -200,14 +200,14 @@ def _compare(result: Any, expected: Expected, ref: Reference, contract: Contract
 
 async def _sma_cross_and_reference(
     data: CandleData,
-    time_frame: str,
     spec: ot.ContractSpec,
     contract: Contract,
-    start: str,
     *,
-    taker: str,
-    amount_step: str,
-    allow_short: bool,
+    time_frame: str = "5m",
+    start: str = "1000",
+    taker: str = "0.0004",
+    amount_step: str = "0.1",
+    allow_short: bool = True,
     marks: CandleData | None = None,
     funding: FundingData | None = None,
 ) -> tuple[Any, Expected, Reference]:
@@ -244,18 +244,7 @@ async def test_xrp_perp_long_short_sma_cross_with_funding_and_mark_candles_match
     funding = FundingData.from_file(require_shared_data_file("freqtrade_derived", "XRP_USDT_USDT-8h-funding_rate.json"))
     spec = ot.ContractSpec(leverage="10", maintenance_margin_rate="0.004", amount_step="0.1", price_tick="0.0001")
     contract = Contract(XRP, False, Decimal(1), Decimal(10), Decimal("0.004"), "isolated", "one_way")
-    result, expected, ref = await _sma_cross_and_reference(
-        candles,
-        "5m",
-        spec,
-        contract,
-        "1000",
-        taker="0.0004",
-        amount_step="0.1",
-        allow_short=True,
-        marks=marks,
-        funding=funding,
-    )
+    result, expected, ref = await _sma_cross_and_reference(candles, spec, contract, marks=marks, funding=funding)
     assert len(expected.fills) > 50 and len(expected.funding) >= 5
     assert {side for _, side, *_ in expected.fills} == {"buy", "sell"}
     _compare(result, expected, ref, contract)
@@ -281,18 +270,7 @@ async def test_xrp_perp_at_high_leverage_liquidates_like_the_reference(margin_mo
         margin_mode=ot.MarginMode(margin_mode),
     )
     contract = Contract(XRP, False, Decimal(1), Decimal(50), Decimal("0.004"), margin_mode, "one_way")
-    result, expected, ref = await _sma_cross_and_reference(
-        candles,
-        "5m",
-        spec,
-        contract,
-        "1000",
-        taker="0.0004",
-        amount_step="0.1",
-        allow_short=True,
-        marks=marks,
-        funding=funding,
-    )
+    result, expected, ref = await _sma_cross_and_reference(candles, spec, contract, marks=marks, funding=funding)
     assert expected.liquidations  # 50x on XRP's 5-minute moves
     _compare(result, expected, ref, contract)
     assert result.metrics.liquidations == len(expected.liquidations)
@@ -302,9 +280,7 @@ async def test_long_only_sma_cross_on_a_perp_never_opens_a_short() -> None:
     candles = CandleData.from_file(FIXTURES / "XRP_USDT_USDT-5m-futures-head600.json")
     spec = ot.ContractSpec(leverage="3", maintenance_margin_rate="0.004", amount_step="0.1")
     contract = Contract(XRP, False, Decimal(1), Decimal(3), Decimal("0.004"), "isolated", "one_way")
-    result, expected, ref = await _sma_cross_and_reference(
-        candles, "5m", spec, contract, "1000", taker="0.0004", amount_step="0.1", allow_short=False
-    )
+    result, expected, ref = await _sma_cross_and_reference(candles, spec, contract, allow_short=False)
     assert len(expected.fills) > 4
     _compare(result, expected, ref, contract)
     # every sell closes a long: the position never goes short
@@ -327,7 +303,7 @@ async def test_inverse_btc_perp_sma_cross_matches_the_reference() -> None:
     spec = ot.ContractSpec(contract_size="100", leverage="5", maintenance_margin_rate="0.005", amount_step="1")
     contract = Contract(BTC, True, Decimal(100), Decimal(5), Decimal("0.005"), "isolated", "one_way")
     result, expected, ref = await _sma_cross_and_reference(
-        data, "1m", spec, contract, "1", taker="0.0005", amount_step="1", allow_short=True
+        data, spec, contract, time_frame="1m", start="1", taker="0.0005", amount_step="1"
     )
     assert len(expected.fills) > 100
     _compare(result, expected, ref, contract)
