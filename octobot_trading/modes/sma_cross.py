@@ -24,7 +24,7 @@ Decimal arithmetic happens only in the consumer, when money moves.
 
 from __future__ import annotations
 
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from pydantic import Field, model_validator
@@ -264,11 +264,15 @@ class SmaCrossConsumer(AbstractModeConsumer):
         want = PositionSide.LONG if action is DecisionAction.BUY else PositionSide.SHORT
         against = PositionSide.SHORT if want is PositionSide.LONG else PositionSide.LONG
         hedge = context.position_mode(symbol) is PositionMode.HEDGE  # as set or adopted, not the static spec
-        opposite = context.position(symbol, against)
+        if hedge:
+            opposite, current = context.position(symbol, against), context.position(symbol, want)
+        else:  # one position at most: one read tells both sides
+            held = context.position(symbol)
+            side = None if held is None else held.side
+            opposite, current = (held if side is against else None), (held if side is want else None)
         closing = opposite.size if opposite is not None and opposite.size else ZERO
         amount = ZERO
         try:
-            current = context.position(symbol, want)
             if (want is PositionSide.LONG or config.allow_short) and (current is None or not current.size):
                 amount = self._open_amount(symbol, parsed, spec, price, opposite if closing else None)
             if closing and amount and not hedge:
@@ -315,11 +319,12 @@ class SmaCrossConsumer(AbstractModeConsumer):
         if closed is not None:
             kind = contract_kind(symbol)
             entry = closed.entry_price if closed.entry_price is not None else price
-            with localcontext(cm.EXACT):
-                margin += closed.initial_margin or ZERO
-                margin += cm.pnl(kind, closed.side, closed.size * contract_size, entry, price)
-                if closed.margin_mode is MarginMode.CROSS:
-                    margin -= closed.unrealized_pnl or ZERO
+            exact = cm.EXACT  # every operation in it: exact without switching contexts
+            margin = exact.add(margin, closed.initial_margin or ZERO)
+            closed_pnl = cm.pnl(kind, closed.side, exact.multiply(closed.size, contract_size), entry, price)
+            margin = exact.add(margin, closed_pnl)
+            if closed.margin_mode is MarginMode.CROSS:
+                margin = exact.subtract(margin, closed.unrealized_pnl or ZERO)
         if margin <= 0:
             return ZERO
         slippage = context.market_order_slippage()

@@ -110,6 +110,7 @@ class FuturesTrading:
                 self.personal_data.positions_manager.refresh = None
                 return None
             self._refresher = refresher
+            self.personal_data.positions_manager.refresh = refresher  # asked directly from now on
         return refresher(symbol)
 
     def _venue_ledger(self) -> Any:
@@ -139,7 +140,12 @@ class FuturesTrading:
         """The leverage of new positions: the last set, else the open position's, else the spec's (1)."""
         if symbol in self._leverage:
             return self._leverage[symbol]
-        position = self.personal_data.positions_manager.get(symbol)
+        return self._leverage_with(symbol, self.personal_data.positions_manager.get(symbol))
+
+    def _leverage_with(self, symbol: str, position: Position | None) -> Decimal:
+        """:meth:`leverage` given ``position``, what ``positions_manager.get(symbol)`` returns now."""
+        if symbol in self._leverage:
+            return self._leverage[symbol]
         if position is not None and position.leverage is not None:
             return position.leverage
         spec = self.spec(symbol)
@@ -313,16 +319,22 @@ class FuturesTrading:
 
     def _closed(self, order: Order) -> tuple[Any, Decimal]:
         """``(position, contracts of order that close it)``; ``(None, 0)`` when the order closes nothing."""
+        return self._closed_read(order)[:2]
+
+    def _closed_read(self, order: Order) -> tuple[Any, Decimal, Position | None]:
+        """:meth:`_closed` and ``positions_manager.get(symbol)`` when that was the read (no
+        ``position_side``), else None (then not read)."""
         positions = self.personal_data.positions_manager
         if order.position_side is not None:
             position = positions.get(order.symbol, order.position_side)
             closes = (order.side is OrderSide.SELL) == (order.position_side is _LONG)
+            read = None
         else:
-            position = positions.get(order.symbol)
+            position = read = positions.get(order.symbol)
             closes = position is not None and (order.side is OrderSide.SELL) == (position.side is _LONG)
         if position is None or not closes:
-            return None, ZERO
-        return position, min(position.size, order.remaining)
+            return None, ZERO, read
+        return position, min(position.size, order.remaining), read
 
     def reservation(self, order: Order, price: Decimal) -> tuple[str, Decimal]:
         """``(settle currency, margin)`` of ``order`` at ``price``.
@@ -338,7 +350,7 @@ class FuturesTrading:
         currency = settle_currency(symbol)
         if order.reduce_only:
             return currency, ZERO
-        position, closes = self._closed(order)
+        position, closes, read = self._closed_read(order)
         if closes:  # a resting order also leaves the close earlier resting reduce-only ones count on
             resting = order.order_type is not OrderType.MARKET
             closes = min(closes, self._uncommitted(order, position, reduce_only_too=resting))
@@ -348,7 +360,8 @@ class FuturesTrading:
         kind = contract_kind(symbol)
         size = self.market(symbol).spec.contract_size
         with localcontext(cm.EXACT):
-            margin = cm.initial_margin(kind, opened * size, price, self.leverage(symbol))
+            leverage = self.leverage(symbol) if order.position_side is not None else self._leverage_with(symbol, read)
+            margin = cm.initial_margin(kind, opened * size, price, leverage)
             margin += cm.fee(kind, order.remaining * size, price, self.fees.taker)
             if position is not None and closes and position.entry_price is not None:
                 freed, unrealized = position.initial_margin or ZERO, position.unrealized_pnl or ZERO

@@ -42,6 +42,7 @@ from octobot_trading.util.decimals import ZERO, decimal_to_str, to_decimal
 __all__ = ["FillResult", "FundingPayment", "FuturesAccount", "Liquidation"]
 
 _LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
+_EXACT_ADD, _EXACT_SUBTRACT = cm.EXACT.add, cm.EXACT.subtract
 
 
 class FuturesAccount:
@@ -110,8 +111,7 @@ class FuturesAccount:
     def available(self, currency: str, *, orders: bool = True) -> Decimal:
         """Margin available for new orders: wallet - Σ initial margins - reserved + Σ cross unrealized PnL
         (``orders=False``: before any open order's reservation)."""
-        with localcontext(cm.EXACT):
-            return self._available(currency, self._positions, self._reserved if orders else {})
+        return self._available(currency, self._positions, self._reserved if orders else {})  # (exact in any context)
 
     def margin_balance(self, currency: str) -> Decimal:
         """Cross margin balance: wallet - Σ isolated initial margins + Σ cross unrealized PnL."""
@@ -313,10 +313,8 @@ class FuturesAccount:
         self._marks[symbol] = mark
         positions = self._positions
         stale = [k for k, p in positions.items() if k[0] == symbol and p.mark_price is not mark]  # (built at it: kept)
-        if stale:
-            with localcontext(cm.EXACT):
-                for key in stale:
-                    positions[key] = valued(spec, positions[key], mark)
+        for key in stale:
+            positions[key] = valued(spec, positions[key], mark)  # (exact in any context)
 
     def apply_funding(
         self, symbol: str, rate: Decimal | int | str, mark_price: Decimal | int | str, timestamp: int
@@ -460,7 +458,8 @@ class FuturesAccount:
     ) -> Decimal:
         """wallet - Σ initial margins + Σ cross unrealized PnL - Σ reservations of ``currency``;
         ``replaced``: positions taking these keys' place, ``without``: a reservation left out.
-        (Every term is exact: the order of the sum does not matter.)"""
+        (Every term is exact, and so is the sum in any context: the order does not matter.)"""
+        add, subtract = _EXACT_ADD, _EXACT_SUBTRACT
         total = self.wallet(currency) if wallet is None else wallet
         for group in (positions, replaced) if replaced else (positions,):
             for key, position in group.items():
@@ -468,12 +467,12 @@ class FuturesAccount:
                     continue
                 if self._currency(key[0]) != currency:
                     continue
-                total -= position.initial_margin or ZERO
+                total = subtract(total, position.initial_margin or ZERO)
                 if position.margin_mode is MarginMode.CROSS:
-                    total += position.unrealized_pnl or ZERO
+                    total = add(total, position.unrealized_pnl or ZERO)
         for order_id, (c, amount) in reserved.items():
             if c == currency and order_id != without:
-                total -= amount
+                total = subtract(total, amount)
         return total
 
     def _currency(self, symbol: str) -> str:

@@ -23,7 +23,15 @@ from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import ContractKind, ContractSpec
 from octobot_trading.util.decimals import ZERO, decimal_to_str
 
-__all__ = ["ContractSettings", "FillPlan", "build_position", "plan_fill", "unearned_profit", "valued"]
+__all__ = [
+    "ContractSettings",
+    "FillPlan",
+    "build_position",
+    "maintenance_margin",
+    "plan_fill",
+    "unearned_profit",
+    "valued",
+]
 
 _LONG, _SHORT, _BOTH = PositionSide.LONG, PositionSide.SHORT, PositionSide.BOTH
 
@@ -50,9 +58,17 @@ class FillPlan:
     opened: Decimal
 
 
+def maintenance_margin(spec: ContractSpec, notional: Decimal) -> Decimal:
+    """``spec.maintenance_margin(notional)`` computed exactly whatever the current context (every
+    operation in :data:`~.contract_math.EXACT`)."""
+    rate, amount = spec.tier_for(notional)
+    return max(cm.EXACT.subtract(cm.EXACT.multiply(notional, rate), amount), ZERO)
+
+
 def valued(spec: ContractSpec, position: Position, mark: Decimal) -> Position:
-    """``position`` at mark price ``mark``: its unrealized PnL and maintenance margin follow."""
-    q = position.contracts * spec.contract_size
+    """``position`` at mark price ``mark``: its unrealized PnL and maintenance margin follow (exact
+    whatever the current context: no context needed)."""
+    q = cm.EXACT.multiply(position.contracts, spec.contract_size)
     entry = position.entry_price
     assert entry is not None
     kind, side = spec.kind, position.side
@@ -69,7 +85,7 @@ def valued(spec: ContractSpec, position: Position, mark: Decimal) -> Position:
         position.timestamp,
         position.margin_mode,
         position.initial_margin,
-        spec.maintenance_margin(cm.notional(kind, q, mark)),
+        maintenance_margin(spec, cm.notional(kind, q, mark)),
         position.realized_pnl,
     )
 

@@ -182,8 +182,9 @@ class PositionsManager:
 
     def get(self, symbol: str, side: PositionSide | None = None) -> Position | None:
         """Return the open position of ``symbol`` (of ``side`` when given), or None."""
-        if self.refresh is not None:
-            self._refresh(symbol)
+        refresh = self.refresh
+        if refresh is not None and (fresh := refresh(symbol)) is not None:
+            self._replace(symbol, fresh)
         for (sym, pos_side), position in self._positions.items():
             if sym == symbol and (side is None or pos_side is side):
                 return position
@@ -198,11 +199,15 @@ class PositionsManager:
 
     def _refresh(self, symbol: str) -> None:
         fresh = self.refresh(symbol)  # type: ignore[misc]
-        if fresh is not None:  # update_from_exchange(fresh, (symbol,)) for the one symbol
-            parsed = [p if type(p) is Position else Position.from_exchange(p) for p in fresh]  # type: ignore[arg-type]
-            positions = self._positions
-            for key in [k for k in positions if k[0] == symbol]:
-                del positions[key]
-            for position in parsed:
-                if position.contracts != 0:
-                    positions[(position.symbol, position.side)] = position
+        if fresh is not None:
+            self._replace(symbol, fresh)
+
+    def _replace(self, symbol: str, fresh: list[Position]) -> None:
+        """``update_from_exchange(fresh, (symbol,))`` for the one symbol."""
+        parsed = [p if type(p) is Position else Position.from_exchange(p) for p in fresh]  # type: ignore[arg-type]
+        positions = self._positions
+        for key in [k for k in positions if k[0] == symbol]:
+            del positions[key]
+        for position in parsed:
+            if position.contracts != 0:
+                positions[(position.symbol, position.side)] = position
