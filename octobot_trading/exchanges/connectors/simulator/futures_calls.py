@@ -257,9 +257,7 @@ class FuturesCalls:
                 raise
             resting.filled -= amount
             self.engine.remove(record.id, resting.symbol)
-            venue.release(record.id)
-            record.status, record.updated = OrderStatus.CANCELED, now
-            record.touch()
+            self.cancel_removed_contract(record, now)
             return None
         if cut:  # ... and cancel the rest
             self.engine.remove(record.id, resting.symbol)
@@ -324,11 +322,19 @@ class FuturesCalls:
                 continue
             if self.engine.remove(order_id, symbol) is None:
                 continue
-            venue.release(order_id)
-            record.status, record.updated = OrderStatus.CANCELED, now
-            record.touch()
+            self.cancel_removed_contract(record, now)
             canceled.append(record)
         return canceled
+
+    def cancel_removed_contract(self, record: SimOrder, now: int) -> None:
+        """Cancel a contract order just taken out of the engine (a cancel, a liquidation, a fill the
+        venue refused): its margin released and its terms forgotten at the futures venue, nothing
+        reserved, CANCELED at ``now``."""
+        assert self.futures is not None
+        self.futures.release(record.id)
+        record.reserved = ZERO
+        record.status, record.updated = OrderStatus.CANCELED, now
+        record.touch()
 
     async def futures_candle(
         self,

@@ -491,11 +491,12 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         record = self._record(order_id, symbol)
         if self.engine.remove(order_id, symbol) is None:
             raise OrderNotFound(f"order {order_id} is not open", exchange=self.name, symbol=symbol, order_id=order_id)
+        if record.reserved_currency is None and self.futures is not None:  # a contract (FuturesCalls)
+            self.cancel_removed_contract(record, self.clock.now_ms())
+            return record.view()
         if record.reserved_currency is not None:
             pass_on_reservation(record)  # (an open order may share its locked funds)
             self.account.unlock(record.reserved_currency, record.reserved)
-        elif self.futures is not None:
-            self.futures.release(order_id)
         record.reserved = ZERO
         record.status = OrderStatus.CANCELED
         record.updated = self.clock.now_ms()
