@@ -99,11 +99,13 @@ class ModeContext:
 
     def leverage(self, symbol: str) -> Decimal:
         """The leverage new positions of contract ``symbol`` get (the last set, the position's, the spec's)."""
-        return Decimal(self.trader.futures.leverage(symbol))
+        value = self.trader.futures.leverage(symbol)
+        return value if type(value) is Decimal else Decimal(value)
 
     def position_mode(self, symbol: str) -> PositionMode:
         """The position mode of contract ``symbol`` (the account's or last set, the venue's adopted, the spec's)."""
-        return PositionMode(self.trader.futures.position_mode(symbol))
+        mode = self.trader.futures.position_mode(symbol)
+        return mode if type(mode) is PositionMode else PositionMode(mode)
 
     def on_liquidation(self, listener: Callable[[Any], Awaitable[None]]) -> Callable[[], None]:
         """Call ``await listener(liquidation)`` for each liquidation of the account; return a remover."""

@@ -11,10 +11,10 @@ from decimal import Decimal
 from octobot_trading.enums import MarginMode, OrderSide, PositionSide
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.personal_data.positions.position import Position
-from octobot_trading.util.decimals import decimal_to_str, to_decimal
+from octobot_trading.util.decimals import MAX_MONEY_ADJUSTED_EXPONENT, MIN_MONEY_EXPONENT, decimal_to_str, to_decimal
 from octobot_trading.util.records import fast_frozen_init
 
-__all__ = ["FillResult", "FundingPayment", "Liquidation", "checked_mark"]
+__all__ = ["FillResult", "FundingPayment", "Liquidation", "checked_mark", "exact_input"]
 
 
 @fast_frozen_init
@@ -63,9 +63,18 @@ class Liquidation:
     margin_mode: MarginMode
 
 
+def exact_input(value: Decimal | int | str, name: str) -> Decimal:
+    """``to_decimal(value, name=name)``, with no call for the common input: a finite, non-zero
+    Decimal within the money bounds (returned as it is, as ``to_decimal`` does)."""
+    if type(value) is Decimal and value and value.is_finite():
+        if MIN_MONEY_EXPONENT <= value.adjusted() <= MAX_MONEY_ADJUSTED_EXPONENT:
+            return value
+    return to_decimal(value, name=name)
+
+
 def checked_mark(symbol: str, mark_price: Decimal | int | str) -> Decimal:
     """``mark_price`` as a Decimal; ``InvalidOrder`` unless positive."""
-    mark = to_decimal(mark_price, name="mark_price")
+    mark = exact_input(mark_price, "mark_price")
     if mark <= 0:
         raise InvalidOrder(f"mark price must be positive, got {decimal_to_str(mark)}", symbol=symbol)
     return mark

@@ -31,6 +31,7 @@ from octobot_trading.personal_data.positions.account_records import (
     FundingPayment,
     Liquidation,
     checked_mark,
+    exact_input,
 )
 from octobot_trading.personal_data.positions.fill_planning import ContractSettings, FillPlan, plan_fill, valued
 from octobot_trading.personal_data.positions.isolated_funding import funding_due, isolated_funding
@@ -519,9 +520,9 @@ class FuturesAccount:
         self._spec(symbol)
         return (
             side if type(side) is OrderSide else OrderSide(side),
-            to_decimal(contracts, name="amount"),
-            to_decimal(price, name="price"),
-            to_decimal(fee_rate, name="fee_rate"),
+            exact_input(contracts, "amount"),
+            exact_input(price, "price"),
+            exact_input(fee_rate, "fee_rate"),
         )
 
     def _plan(
