@@ -401,7 +401,8 @@ class FuturesTrading:
         data = self.personal_data
         data.positions_manager.update_from_exchange(positions)
         data.portfolio_manager.apply_margin(margin, data.orders_manager.reserved_by_open_orders())
-        await data.positions_manager.notify_liquidations(liquidations)
+        if liquidations:
+            await data.positions_manager.notify_liquidations(liquidations)
 
 
 def _enum(kind: Any, value: Any, field: str, symbol: str) -> Any:

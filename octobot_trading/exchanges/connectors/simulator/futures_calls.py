@@ -297,8 +297,8 @@ class FuturesCalls:
         venue, listener = self.futures, self.position_update_listener
         canceled = self._cancel_liquidated_orders(liquidations) if liquidations else ()
         if venue is not None and listener is not None:
-            positions = venue.pushed_positions(self.clock.now_ms())
-            await listener(positions, venue.margin_before_orders(), liquidations)
+            positions, margin = venue.pushed_state(self.clock.now_ms())
+            await listener(positions, margin, liquidations)
         for record in canceled:
             if self._listener is not None:
                 await self._listener(record.view(), [])

@@ -240,16 +240,21 @@ class FuturesVenue:
         self.flush_marks()
         return [exchange_position(p, now_ms) for p in self.account.positions() if scope is None or p.symbol in scope]
 
-    def pushed_positions(self, now_ms: int | None) -> list[Position]:
-        """The open positions as pushed to the local books at ``now_ms``: the accounted ``Position``
-        objects themselves (every field set, ``timestamp`` ``now_ms``), the values
-        :meth:`exchange_positions` reports, without a round trip through ``ExchangePosition``."""
-        self.flush_marks()
-        return [stamped(p, now_ms) for p in self.account.positions()]
+    def pushed_state(self, now_ms: int | None) -> tuple[list[Position], dict[str, tuple[Decimal, Decimal]]]:
+        """``(positions, margin)`` as pushed to the local books at ``now_ms``, the marks flushed once:
+        the open positions as the accounted ``Position`` objects themselves (every field set,
+        ``timestamp`` ``now_ms``; the values :meth:`exchange_positions` reports, without a round trip
+        through ``ExchangePosition``) and :meth:`margin_before_orders`."""
+        if self._pending_mark:
+            self.flush_marks()
+        account = self.account
+        positions = [stamped(p, now_ms) for p in account.positions()]
+        margin = {c: (wallet, account.available(c, orders=False)) for c, wallet in account.wallets.items()}
+        return positions, margin
 
     def refreshed_positions(self, symbol: str, now_ms: int | None) -> list[Position] | None:
         """``symbol``'s open positions valued at the mark kept lazily since the last push (as
-        :meth:`pushed_positions`), or None when no such mark waits (nothing moved)."""
+        :meth:`pushed_state`), or None when no such mark waits (nothing moved)."""
         if symbol not in self._pending_mark or symbol not in self._exposed:
             return None
         self._flush_mark(symbol)
