@@ -366,6 +366,17 @@ class FuturesCandleMatcher:
         self.engine = connector.engine
         # the engine's on_candle taken apart (MatchingEngine.replay_parts: its dicts for life)
         self._last_close, self._books, self._walk = connector.engine.replay_parts()
+        venue = connector.futures  # (a matcher is made for a venue trading contracts: kept for life)
+        assert venue is not None
+        self._venue = venue
+        # the venue's dicts a quiet candle reads and writes (FuturesVenue.skip_lazy_candle; the same
+        # objects for the venue's life) and its contract specs
+        self._skips, self._closes, self._marks, self._specs = (
+            venue.lazy_skips,
+            venue.last_closes,
+            venue.pending_marks,
+            venue.specs,
+        )
 
     @property
     def partial_fill_fraction(self) -> Decimal | None:
@@ -392,20 +403,20 @@ class FuturesCandleMatcher:
         """Match resting orders, then the futures events of contract symbols with positions."""
         self._last_close[symbol] = close  # MatchingEngine.on_candle, inlined (replay_parts)
         book = self._books.get(symbol)
-        walk = None
-        if book is not None and not (low > book.lo and high < book.hi):
-            walk = self._walk(symbol, book, time_ms, open, high, low, close, volume, None)
-        venue = self.connector.futures
-        if venue is None or symbol not in venue.specs:
-            return walk
-        if walk is None:  # no fill: the candle events run here, a push only when something changed
-            quiet = venue.lazy_skips.get(symbol)  # FuturesVenue.skip_lazy_candle, inlined
+        if book is None or (low > book.lo and high < book.hi):  # no fill: the candle events run here
+            quiet = self._skips.get(symbol)  # FuturesVenue.skip_lazy_candle, inlined (a contract's)
             if quiet is not None and low > quiet[0] and high < quiet[1] and time_ms < quiet[2]:
-                venue.last_closes[symbol] = time_ms
-                venue.pending_marks[symbol] = close
+                self._closes[symbol] = time_ms
+                self._marks[symbol] = close
                 return None
+            if symbol not in self._specs:
+                return None
+            venue = self._venue  # a push only when something changed
             done = venue.on_candle(symbol, time_ms, open, high, low, close, lazy=True)
             return None if done is None else self.connector.push_positions(done)
+        walk = self._walk(symbol, book, time_ms, open, high, low, close, volume, None)
+        if symbol not in self._specs:
+            return walk
         return self._events(walk, symbol, time_ms, open, high, low, close)
 
     async def _events(
