@@ -23,7 +23,12 @@ The trader component of a live (not paper) manager starts it when the venue stre
 5. detects gaps: an order update announcing more filled than the fills the stream delivered (a
    missed fill), or silence past ``watchdog_seconds`` while orders are open, runs a REST
    reconciliation; when the watchdog's reconciliation finds something the stream missed, the
-   connection is dropped and opened again;
+   connection is dropped and opened again. A venue message carries an order update and its
+   trade (Binance's ``ORDER_TRADE_UPDATE``, ``executionReport``), which the two watchers may hand
+   over in either order: a fill an order update announces is judged missing only once the trades
+   stream handed over the fills received after that update (or at the watchdog when none come),
+   so a trade applied just after its order update is the order's real fill, not a gap (without a
+   trades stream the update's fill is a gap at once);
 6. on a dropped connection or an error (a failed reconciliation included), reconnects with
    exponential backoff (``backoff_base`` doubling up to ``backoff_max`` seconds; it starts over
    once a connection held ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
@@ -133,6 +138,11 @@ class AccountStreams:
         #: Exchange ids of the latest orders seen that are another engine's (their fills are skipped).
         self._foreign: dict[str, None] = {}
         self._gap = asyncio.Event()
+        #: exchange order id -> the trades batch that must have brought the fills its update announced
+        #: (``_trade_batches`` counts the batches the trades stream handed over)
+        self._unmatched: dict[str, int] = {}
+        self._trade_batches = 0
+        self._trades_streamed = True  # False once the venue said it has no trades stream
         self._task: asyncio.Task[None] | None = None
         self._log = get_logger("personal_data.account_streams")
 
@@ -254,6 +264,7 @@ class AccountStreams:
                 positions = await self.exchange.fetch_positions(sorted(self.symbols) or None)
                 self.trader.personal_data.positions_manager.update_from_exchange(positions)
             self.reconciliations += 1
+            self._unmatched.clear()  # the REST trades matched or replaced what the updates announced
             return self._fingerprint() != before
 
     def _fingerprint(self) -> tuple[int, tuple[tuple[str, str, str], ...]]:
@@ -282,7 +293,7 @@ class AccountStreams:
             if not silent:
                 continue
             self.last_event_ms = self.clock.now_ms()
-            if not self.trader.orders_manager.open_orders():
+            if not self.trader.orders_manager.open_orders() and not self._unmatched:
                 continue  # nothing can change on a quiet account
             if await self.reconcile():
                 self.gaps += 1
@@ -314,22 +325,49 @@ class AccountStreams:
 
     async def _watch_trades(self) -> None:
         while True:
-            trades = await self.exchange.watch_my_trades()
+            try:
+                trades = await self.exchange.watch_my_trades()
+            except NotSupported:
+                self._trades_streamed = False
+                raise
+            self._trade_batches += 1
+            batch = self._trade_batches
             self._seen()
             async with self.lock:
+                manager = self.trader.orders_manager
                 for trade in trades:
-                    if not self._wanted(trade.symbol) or self.trader.orders_manager.trades_manager.has(trade.id):
+                    if not self._wanted(trade.symbol) or manager.trades_manager.has(trade.id):
                         continue
                     if (trade.order_id or "") in self._foreign:
                         continue
                     order = self._orders.get(trade.order_id or "")
-                    local = self.trader.orders_manager.get_by_exchange_id(trade.order_id or "")
-                    if order is not None and local is not None and order.filled > local.filled:
-                        await self._apply(order, [trade])  # its order update came first
+                    local = manager.get_by_exchange_id(trade.order_id or "")
+                    if (
+                        order is not None
+                        and local is not None
+                        and (order.filled > local.filled or manager.has_inferred(local))
+                    ):
+                        await self._apply(order, [trade], batch)  # its order update came first
                     else:
                         self._pending.setdefault(trade.order_id or "", []).append(trade)
+                if self._unmatched:
+                    self._judge_unmatched(batch)
 
-    async def _apply(self, order: ExchangeOrder, trades: list[ExchangeTrade]) -> None:
+    def _judge_unmatched(self, batch: int) -> None:
+        """After the trades ``batch``: an order whose update announced fills this batch had to bring
+        and still shows inferred fills missed them (a gap)."""
+        manager = self.trader.orders_manager
+        for exchange_id, due in list(self._unmatched.items()):
+            local = manager.get_by_exchange_id(exchange_id)
+            if local is None or not manager.has_inferred(local):
+                del self._unmatched[exchange_id]  # its real fills came
+            elif due <= batch:
+                del self._unmatched[exchange_id]
+                self._gap.set()
+
+    async def _apply(self, order: ExchangeOrder, trades: list[ExchangeTrade], batch: int | None = None) -> None:
+        """Apply an order update with the fills delivered for it (``batch``: the trades batch that
+        delivered them, None from the orders watcher)."""
         manager = self.trader.orders_manager
         try:
             local = await manager.apply_exchange_update(order, trades)
@@ -337,8 +375,12 @@ class AccountStreams:
             self._log.error("stream update of order %s failed, reconciling over REST: %r", order.id, exc)
             self._gap.set()
             return
-        if manager.has_inferred(local):
-            self._gap.set()  # the venue counts fills the stream did not deliver
+        if manager.has_inferred(local):  # the venue counts fills the stream did not deliver (yet)
+            if not self._trades_streamed:
+                self._gap.set()
+            else:  # judged after the trades batch that brings what came with or after this update
+                due = batch if batch is not None else self._trade_batches + 1
+                self._unmatched[order.id] = min(due, self._unmatched.get(order.id, due))
         elif order.status.is_final or order.status is OrderStatus.FILLED:
             self._orders.pop(order.id, None)
 
