@@ -1,9 +1,10 @@
 """Live: the open orders a venue cancels when it liquidates a position are seen canceled by the
 engine. ``ExchangeBuilder("binanceusdm")`` with the real trader and the real ccxt client on the
-fake USDⓈ-M venue (loopback, REST only, simulated clock): resting orders placed through the trader,
-the position liquidated on the venue, the next account poll shows the liquidated position's orders
-``CANCELED`` (every order of the symbol in one-way mode, those of the liquidated side in hedge
-mode, the other side's orders staying open) and the balance equal to the venue's."""
+fake USDⓈ-M venue (loopback, simulated clock): resting orders placed through the trader, the
+position liquidated on the venue; the next account poll (REST only) or the private stream shows
+the liquidated position's orders ``CANCELED`` (every order of the symbol in one-way mode, those of
+the liquidated side in hedge mode, the other side's orders staying open) and the balance equal to
+the venue's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import OrderStatus, PositionSide
+from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
+from tests.exchange_data.helpers import until
 from tests.personal_data.live_futures import (
     XRP,
     assert_follows_venue,
@@ -25,6 +28,8 @@ from tests.personal_data.live_futures import (
     local_position,
     polled,
     running,
+    streaming_manager,
+    streaming_venue,
     trade,
     venue_clock,
 )
@@ -98,3 +103,22 @@ async def test_a_hedge_mode_liquidation_on_the_venue_cancels_the_liquidated_side
     assert local_position(built, PositionSide.LONG) is None
     assert local_position(built, PositionSide.SHORT).size == D(100)
     await assert_follows_venue(built, venue)
+
+
+async def test_orders_of_a_position_liquidated_on_the_venue_are_seen_canceled_through_the_stream() -> None:
+    # private streams, REST polls an hour away: the venue's order updates alone tell the engine
+    async with streaming_venue() as venue, streaming_manager(venue) as built:
+        streams = built.get_component("trader", TraderComponent).account_streams
+        await until(lambda: streams.reconciliations == 1)
+        await built.trader.set_leverage(XRP, "10")
+        await built.trader.set_margin_mode(XRP, ot.MarginMode.ISOLATED)
+        await trade(built, ot.OrderSide.BUY, "100", lambda p: p is not None)
+        last = _last(venue)
+        exit_ = await _limit(built, ot.OrderSide.SELL, (last * D("1.25")).quantize(D("0.0001")), reduce_only=True)
+        await until(lambda: exit_.status is OrderStatus.OPEN)
+        held = venue.futures_account().futures.get(XRP)  # (a stream position carries no liquidation price)
+        assert held is not None and held.liquidation_price is not None
+        venue.set_mark_price("XRPUSDT", held.liquidation_price * D("0.95"))
+        await until(lambda: exit_.status is OrderStatus.CANCELED and local_position(built) is None)
+        assert built.exchange_personal_data.orders_manager.open_orders(XRP) == []
+        assert streams.reconciliations == 1  # seen through the stream, not read over REST
