@@ -33,7 +33,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from decimal import Decimal, localcontext
+from decimal import Decimal
 from typing import Any
 
 from octobot_trading.enums import MarginMode, OrderSide, OrderType, PositionMode, PositionSide
@@ -359,21 +359,22 @@ class FuturesTrading:
             return currency, ZERO
         kind = contract_kind(symbol)
         size = self.market(symbol).spec.contract_size
-        with localcontext(cm.EXACT):
-            leverage = self.leverage(symbol) if order.position_side is not None else self._leverage_with(symbol, read)
-            margin = cm.initial_margin(kind, opened * size, price, leverage)
-            margin += cm.fee(kind, order.remaining * size, price, self.fees.taker)
-            if position is not None and closes and position.entry_price is not None:
-                freed, unrealized = position.initial_margin or ZERO, position.unrealized_pnl or ZERO
-                if closes < position.size:  # other orders count on closing the rest
-                    freed = cm.div(freed * closes, position.size)
-                    unrealized = cm.div(unrealized * closes, position.size)
-                margin -= freed
-                margin -= cm.pnl(kind, position.side, closes * size, position.entry_price, price)
-                if position.margin_mode is MarginMode.CROSS:
-                    margin += unrealized
-                margin = max(margin, ZERO)
-            return currency, margin
+        leverage = self.leverage(symbol) if order.position_side is not None else self._leverage_with(symbol, read)
+        exact = cm.EXACT  # every operation in it: exact without switching contexts
+        margin = cm.initial_margin(kind, exact.multiply(opened, size), price, leverage)
+        margin = exact.add(margin, cm.fee(kind, exact.multiply(order.remaining, size), price, self.fees.taker))
+        if position is not None and closes and position.entry_price is not None:
+            freed, unrealized = position.initial_margin or ZERO, position.unrealized_pnl or ZERO
+            if closes < position.size:  # other orders count on closing the rest
+                freed = cm.div(exact.multiply(freed, closes), position.size)
+                unrealized = cm.div(exact.multiply(unrealized, closes), position.size)
+            margin = exact.subtract(margin, freed)
+            closed_pnl = cm.pnl(kind, position.side, exact.multiply(closes, size), position.entry_price, price)
+            margin = exact.subtract(margin, closed_pnl)
+            if position.margin_mode is MarginMode.CROSS:
+                margin = exact.add(margin, unrealized)
+            margin = max(margin, ZERO)
+        return currency, margin
 
     def _uncommitted(self, order: Order, position: Any, *, reduce_only_too: bool = False) -> Decimal:
         """Contracts of ``position`` that the open orders placed before ``order`` (active, not
