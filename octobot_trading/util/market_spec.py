@@ -33,6 +33,9 @@ __all__ = ["DEFAULT_STEP", "MarketSpec", "Rounding"]
 DEFAULT_STEP = Decimal("0.00000001")
 Rounding = Literal["down", "up", "nearest"]
 
+#: ``(spec, amount, price, reduce_only)`` of the last terms :meth:`MarketSpec.check_limits` passed
+_last_passed: tuple[object, Decimal | None, Decimal | None, bool] = (None, None, None, False)
+
 _OPTIONAL_LIMITS = ("min_amount", "max_amount", "min_cost", "max_cost", "min_price", "max_price")
 
 
@@ -177,19 +180,35 @@ class MarketSpec:
         The cost (:meth:`order_cost`) is checked only when a price is given; a ``reduce_only``
         order (one that only closes a position, as the caller checked) is exempt from ``min_cost``.
         """
+        global _last_passed
+        passed = _last_passed
+        if passed[0] is self and passed[3] is reduce_only and type(amount) is Decimal:
+            # the same Decimal terms this spec just passed (an order is checked by the mode, the
+            # trader and the venue): the same answer, the check is a pure function of them
+            try:
+                if amount == passed[1] and (price == passed[2] if type(price) is Decimal else price is passed[2]):
+                    return
+            except ArithmeticError:  # a signaling NaN: the full check names it
+                pass
         qty = to_decimal(amount, name="amount")
         if qty <= 0:
             raise InvalidOrder(
                 f"amount must be positive, got {decimal_to_str(qty)}", limit="amount", symbol=self.symbol
             )
-        self._check_bound("amount", qty, self.min_amount, self.max_amount)
+        if self.min_amount is not None or self.max_amount is not None:
+            self._check_bound("amount", qty, self.min_amount, self.max_amount)
         if price is None:
+            _last_passed = (self, qty, None, reduce_only)
             return
         px = to_decimal(price, name="price")
         if px <= 0:
             raise InvalidOrder(f"price must be positive, got {decimal_to_str(px)}", limit="price", symbol=self.symbol)
-        self._check_bound("price", px, self.min_price, self.max_price)
-        self._check_bound("cost", self.order_cost(qty, px), None if reduce_only else self.min_cost, self.max_cost)
+        if self.min_price is not None or self.max_price is not None:
+            self._check_bound("price", px, self.min_price, self.max_price)
+        min_cost = None if reduce_only else self.min_cost
+        if min_cost is not None or self.max_cost is not None:
+            self._check_bound("cost", self.order_cost(qty, px), min_cost, self.max_cost)
+        _last_passed = (self, qty, px, reduce_only)
 
     def order_cost(self, amount: Decimal, price: Decimal) -> Decimal:
         """The cost the limits bound: ``amount * price * contract_size`` (in the quote currency)."""

@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from octobot_trading import MarketSpec, OrderSide, PrecisionMode
-from octobot_trading.errors import InvalidOrder
+from octobot_trading.errors import InvalidNumber, InvalidOrder
 from octobot_trading.util.decimals import decimal_to_str
 
 SPEC = MarketSpec(price_tick="0.01", amount_step="0.00001", min_cost="5", min_amount="0.0001", max_amount="9000")
@@ -133,3 +133,29 @@ def test_min_above_max_refused(what):
     assert f"min_{what} 2 is above max_{what} 1" in str(info.value)
     equal = MarketSpec(**_limits({f"min_{what}": "1", f"max_{what}": "1"}))  # a single allowed value is valid
     assert getattr(equal, f"min_{what}") == getattr(equal, f"max_{what}") == Decimal(1)
+
+
+def test_terms_that_just_passed_one_spec_are_checked_again_elsewhere():
+    """An order's terms are checked several times in a row (mode, trader, venue); a pass is only
+    reused for the same spec and the same Decimal terms, never for another spec, another
+    ``reduce_only``, other types or a signaling NaN."""
+    free = MarketSpec()
+    strict = MarketSpec(min_cost="10")
+    amount, price = Decimal("0.001"), Decimal("3000")  # cost 3: below strict's min_cost
+    free.check_limits(amount, price)
+    free.check_limits(Decimal("0.0010"), Decimal("3000.0"))  # the same values: passes again
+    with pytest.raises(InvalidOrder) as exc:
+        strict.check_limits(amount, price)
+    assert exc.value.limit == "min_cost"
+    strict.check_limits(amount, price, reduce_only=True)  # exempt from min_cost
+    with pytest.raises(InvalidOrder) as exc:
+        strict.check_limits(amount, price)  # the reduce-only pass is not reused
+    assert exc.value.limit == "min_cost"
+    free.check_limits(Decimal(1), None)
+    with pytest.raises(TypeError):
+        free.check_limits(True, None)  # type: ignore[arg-type]  # equal to 1, still not a number
+    with pytest.raises(InvalidNumber):
+        free.check_limits(Decimal("sNaN"), None)
+    with pytest.raises(InvalidOrder) as exc:
+        free.check_limits(Decimal(1), Decimal(0))
+    assert exc.value.limit == "price"
