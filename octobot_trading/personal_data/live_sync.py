@@ -281,8 +281,11 @@ class LiveSync:
         if local is None and exchange_order.client_order_id:
             local = self.orders_manager.get_by_client_id(exchange_order.client_order_id)
         known_filled = local.filled if local is not None else ZERO
+        inferred = local is not None and self.orders_manager.has_inferred(local)
+        if local is not None and local.is_done and exchange_order.filled <= known_filled and not inferred:
+            return  # already applied (the reply of a placement whose fills the venue reported first)
         trades: list[Any] = []
-        if exchange_order.filled > known_filled or (local is not None and self.orders_manager.has_inferred(local)):
+        if exchange_order.filled > known_filled or inferred:
             try:
                 all_trades = await self.connector.fetch_my_trades(exchange_order.symbol)
                 # oldest first: a real trade corrects the oldest inferred fill it covers

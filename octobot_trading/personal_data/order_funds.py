@@ -30,6 +30,10 @@ _MARKET = OrderType.MARKET
 _BUY = OrderSide.BUY
 
 
+def _no_price() -> Decimal | None:
+    return None  # (never asked: only a market order is valued at the market price)
+
+
 class OrderFunds:
     """Reservation of an order's funds (see the module docstring).
 
@@ -67,19 +71,13 @@ class OrderFunds:
     def reserve_price(self, order: Order, last: Decimal | None = None) -> Decimal | None:
         """The unit price ``order`` is valued at (a self-managed order without a limit: the market price)."""
         order_type = order.order_type
-        if order.self_managed and order.price is None:
-            order_type = _MARKET
-
-        def market_price() -> Decimal | None:
+        if order_type is _MARKET or (order.self_managed and order.price is None):
             price = self.last_price(order.symbol) if last is None else last
             if price is None:
                 return None
             margin = self.market_margin()
             return price * (ONE + (LIVE_MARKET_RESERVE_MARGIN if margin is None else margin))
-
-        return reserve_price(
-            order_type, order.price, order.trigger_price, order.limit_offset, market_price=market_price
-        )
+        return reserve_price(order_type, order.price, order.trigger_price, order.limit_offset, market_price=_no_price)
 
     def fee_terms(self, order: Order) -> tuple[Decimal, bool | None]:
         """Return ``(fee rate, charged in the spent currency?)`` for reserving ``order`` (market's fee side)."""

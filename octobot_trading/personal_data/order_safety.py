@@ -26,6 +26,8 @@ from octobot_trading.util.decimals import decimal_to_str
 __all__ = ["OrderSafety"]
 
 PriceOf = Callable[[str], "Decimal | None"]
+_MARKET = OrderType.MARKET
+_BUY = OrderSide.BUY
 TimeOf = Callable[[str], "int | None"]
 
 
@@ -57,8 +59,12 @@ class OrderSafety:
         self.price_time_of = price_time_of
         self.spread_of = spread_of
 
-    def check(self, order: Order, *, open_orders: int, holding: Decimal) -> None:
-        """Raise ``OrderSafetyError`` naming the first rule ``order`` breaks."""
+    def check(self, order: Order, *, open_orders: int, holding: Decimal, mark: Decimal | None = None) -> None:
+        """Raise ``OrderSafetyError`` naming the first rule ``order`` breaks.
+
+        ``mark`` is the mark price when the caller has just read it (None: read here when a rule
+        needs it: a limit-priced order's deviation, a buy's position value).
+        """
         cfg = self.config
         if open_orders >= cfg.max_open_orders_per_symbol:
             raise OrderSafetyError(
@@ -68,10 +74,14 @@ class OrderSafety:
             )
         if not cfg.enabled:
             return
-        mark = self.price_of(order.symbol) if self.price_of is not None else None
-        if order.order_type is OrderType.MARKET:
+        at_market = order.order_type is _MARKET
+        if at_market:
             self._check_market(order)
-        else:
+            if cfg.max_position_value is None or order.side is not _BUY:
+                return  # no rule below reads the mark price
+        if mark is None and self.price_of is not None:
+            mark = self.price_of(order.symbol)
+        if not at_market:
             self._check_limit_price(order, mark)
         self._check_position_value(order, holding, order.amount, mark)
 

@@ -38,7 +38,6 @@ from octobot_trading.enums import (
     OrderType,
     PositionMode,
     PositionSide,
-    PrecisionMode,
     TraderType,
 )
 from octobot_trading.errors import (
@@ -64,6 +63,7 @@ from octobot_trading.personal_data.order_listeners import (
     reports_operation,
 )
 from octobot_trading.personal_data.order_safety import OrderSafety
+from octobot_trading.personal_data.order_terms import adapt_to_market
 from octobot_trading.personal_data.orders.groups import OrderGroup
 from octobot_trading.personal_data.orders.order import Order
 from octobot_trading.personal_data.orders.order_types import create_order_instance
@@ -78,7 +78,6 @@ PriceOf = Callable[[str], "Decimal | None"]
 _T = OrderType
 # enum members as module constants: attribute access on an Enum class is slow on the order path
 _MARKET = OrderType.MARKET
-_TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
 
 
 class Trader:
@@ -358,13 +357,13 @@ class Trader:
             self.futures.check(order, bundled=stop_loss_price is not None or take_profit_price is not None)
         portfolio = self.portfolio_manager.get_portfolio(sub_portfolio)
         last = self._last_price(symbol)
-        self._adapt(order, market, last)
+        adapt_to_market(order, market, last)
         exits = self.links.build_exits(order, market, stop_loss_price, take_profit_price)
         if prefix is not None:  # the bundled exits are this engine's orders too
             for child in exits:
                 child.client_order_id = new_client_order_id(prefix=prefix)
         holding = portfolio.total(market.base)
-        self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding)
+        self.safety.check(order, open_orders=self.orders_manager.count_open(symbol), holding=holding, mark=last)
         if group is not None:
             order.reservation_owner = group_owner(order, group)
         native = order.order_type in self.supported_order_types
@@ -372,7 +371,7 @@ class Trader:
         needs_events = (
             price_trigger is not None
             or (chained_to is None and not native)
-            or any(child.order_type not in self.supported_order_types for child in exits)
+            or (bool(exits) and any(child.order_type not in self.supported_order_types for child in exits))
         )
         if needs_events and not self.triggers.available_for(symbol):
             raise InvalidOrder(
@@ -400,30 +399,6 @@ class Trader:
             return order
         await self._submit(order, reservation=reservation)
         return order
-
-    def _adapt(self, order: Order, market: MarketInfo, last: Decimal | None) -> None:
-        """Put the order's amount and prices on the market's steps, check its limits (no state change)."""
-        spec = market.spec
-        amount = order.amount
-        if spec.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS or amount % spec.amount_step != 0:
-            amount = spec.adapt_quantity(amount)  # (already on the step: kept as is)
-            if amount <= 0:
-                raise InvalidOrder(
-                    f"amount rounds to zero at step {spec.amount_step}", limit="min_amount", symbol=order.symbol
-                )
-        price = order.price
-        if price is not None:
-            price = spec.adapt_price(price, order.side)
-        trigger = order.trigger_price
-        if trigger is not None:
-            trigger = spec.adapt_price(trigger, rounding="nearest")
-        elif order.order_type in _TRAILING:
-            if last is None:
-                raise InvalidOrder("no price known to place the trailing stop", limit="price", symbol=order.symbol)
-            trigger = spec.adapt_price(order.stop_from(last), rounding="nearest")  # type: ignore[attr-defined]
-        order.amend(amount=amount, price=price, trigger_price=trigger)
-        reference = order.reference_price or last
-        spec.check_limits(order.amount, reference, reduce_only=order.reduce_only)  # futures.check: it closes
 
     def _last_price(self, symbol: str) -> Decimal | None:
         if self.price_of is not None:

@@ -17,10 +17,9 @@ Parameter conventions (all prices Decimal):
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from octobot_trading.clock import Clock
-from octobot_trading.enums import OrderSide, OrderType
+from octobot_trading.enums import OrderSide, OrderType, PositionSide
 from octobot_trading.errors import InvalidOrder
 from octobot_trading.personal_data.orders.order import Order
 
@@ -177,11 +176,43 @@ def create_order_instance(
     price: Decimal | int | str | None = None,
     *,
     clock: Clock,
-    **options: Any,
+    trigger_price: Decimal | int | str | None = None,
+    trailing_percent: Decimal | int | str | None = None,
+    trailing_offset: Decimal | int | str | None = None,
+    limit_offset: Decimal | int | str | None = None,
+    client_order_id: str | None = None,
+    reduce_only: bool = False,
+    tag: str | None = None,
+    sub_portfolio: str | None = None,
+    position_side: PositionSide | None = None,
 ) -> Order:
-    """Build the order class matching ``order_type``; raise ``InvalidOrder`` for unknown types."""
+    """Build the order class matching ``order_type``; raise ``InvalidOrder`` for unknown types.
+
+    The options are :class:`~.order.Order`'s keyword parameters.
+    """
     try:
         cls = ORDER_CLASSES[order_type if type(order_type) is OrderType else OrderType(order_type)]
     except ValueError:
         raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
-    return cls(side, symbol, amount, price, clock=clock, **options)
+    if trigger_price is None and trailing_percent is None and trailing_offset is None and limit_offset is None:
+        # the common case (market and limit orders): a constructor call with fewer keywords
+        order = cls(side, symbol, amount, price, clock=clock, client_order_id=client_order_id)
+    else:
+        order = cls(
+            side,
+            symbol,
+            amount,
+            price,
+            clock=clock,
+            trigger_price=trigger_price,
+            trailing_percent=trailing_percent,
+            trailing_offset=trailing_offset,
+            limit_offset=limit_offset,
+            client_order_id=client_order_id,
+        )
+    # (plain metadata the constructor only stores)
+    order.reduce_only = reduce_only
+    order.tag = tag
+    order.sub_portfolio = sub_portfolio
+    order.position_side = position_side
+    return order

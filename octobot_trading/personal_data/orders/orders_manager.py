@@ -475,7 +475,7 @@ class OrdersManager:
             trigger_price=exchange_order.trigger_price
             or (exchange_order.price if exchange_order.type.is_triggered and price is None else None),
             client_order_id=exchange_order.client_order_id,
-            **_trailing_defaults(exchange_order),
+            trailing_percent=_trailing_default(exchange_order),
         )
         self.add(order)
         self._logger.info("adopted order %s found on the exchange", exchange_order.id)
@@ -490,7 +490,6 @@ class OrdersManager:
         return order
 
 
-def _trailing_defaults(exchange_order: ExchangeOrder) -> dict[str, Decimal]:
-    if exchange_order.type.value.startswith("trailing"):
-        return {"trailing_percent": Decimal(1)}
-    return {}
+def _trailing_default(exchange_order: ExchangeOrder) -> Decimal | None:
+    """The trailing percent an adopted trailing order is given (the venue's view has none)."""
+    return Decimal(1) if exchange_order.type.value.startswith("trailing") else None

@@ -44,12 +44,13 @@ class SimulatedAccount:
 
     def lock(self, currency: str, amount: Decimal) -> None:
         """Move ``amount`` from free to used; ``InsufficientFunds`` (no change) when short."""
-        if amount > self.free(currency):
+        free = self._free.get(currency, ZERO)
+        if amount > free:
             raise InsufficientFunds(
-                f"insufficient {currency}: {decimal_to_str(amount)} needed, {decimal_to_str(self.free(currency))} free"
+                f"insufficient {currency}: {decimal_to_str(amount)} needed, {decimal_to_str(free)} free"
             )
-        self._free[currency] = self.free(currency) - amount
-        self._used[currency] = self.used(currency) + amount
+        self._free[currency] = free - amount
+        self._used[currency] = self._used.get(currency, ZERO) + amount
 
     def unlock(self, currency: str, amount: Decimal) -> None:
         """Move ``amount`` from used back to free."""
@@ -69,23 +70,24 @@ class SimulatedAccount:
     ) -> None:
         """Apply one fill: take ``spent_amount`` (first from ``unlock`` of the used part), credit the
         received amount, charge the fee. Checked first; raises ``InsufficientFunds`` with no change."""
-        used = self.used(spent)
-        unlock = min(unlock, used)
-        free_after = self.free(spent) + unlock - spent_amount
+        free, used = self._free, self._used
+        used_before = used.get(spent, ZERO)
+        unlock = min(unlock, used_before)
+        free_after = free.get(spent, ZERO) + unlock - spent_amount
         if free_after < 0:
             raise InsufficientFunds(f"insufficient {spent} to settle a fill")
-        fee_free = self.free(fee_currency) if fee_currency else ZERO
+        fee_free = free.get(fee_currency, ZERO) if fee_currency else ZERO
         if fee_currency == received:
             fee_free += received_amount
         elif fee_currency == spent:
             fee_free = free_after
         if fee_currency and fee > fee_free:
             raise InsufficientFunds(f"insufficient {fee_currency} to pay a fee")
-        self._used[spent] = used - unlock
-        self._free[spent] = free_after
-        self._free[received] = self.free(received) + received_amount
+        used[spent] = used_before - unlock
+        free[spent] = free_after
+        free[received] = free.get(received, ZERO) + received_amount
         if fee_currency and fee:
-            self._free[fee_currency] = self.free(fee_currency) - fee
+            free[fee_currency] = free.get(fee_currency, ZERO) - fee
 
     def deposit(self, currency: str, amount: Decimal) -> None:
         """Add (or, negative, withdraw) free funds."""
