@@ -39,10 +39,12 @@ from octobot_trading.personal_data.positions.position import Position
 from octobot_trading.util.contract_spec import contract_kind
 from octobot_trading.util.decimals import ZERO, decimal_from_data_float
 from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.records import record_builder
 from octobot_trading.util.symbols import Symbol, parse_symbol
 
 __all__ = ["SmaCrossConfig", "SmaCrossMode"]
 
+_new_decision = record_builder(TradingDecision)  # TradingDecision(...) without the class call (once per crossing)
 _MAX_DIGITS = 15  # a double holds every decimal of up to 15 significant digits exactly
 _MAX_SCALED = 10**_MAX_DIGITS
 
@@ -147,7 +149,7 @@ class SmaCrossProducer(AbstractModeProducer):
         else:
             return
         await self.submit(
-            TradingDecision(
+            _new_decision(
                 candle.symbol, action, candle.timestamp + self._tf_ms, decimal_from_data_float(close), "sma cross"
             )
         )

@@ -8,17 +8,24 @@ fills). :func:`fast_frozen_init` replaces that ``__init__`` by one with the same
 writes each slot through its slot descriptor, bound once: the record is built with the same
 values, stays frozen (assigning a field still raises ``FrozenInstanceError``), compares, hashes,
 pickles and prints as before.
+
+:func:`record_builder` gives, for such a class, a plain function with the same parameters that
+returns a new record: it skips the class call (``type.__call__`` packs the keywords in a dict and
+looks ``__init__`` up again), about 3x cheaper again, for the records built once per order or fill.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-__all__ = ["fast_frozen_init"]
+__all__ = ["fast_frozen_init", "record_builder"]
 
 _T = TypeVar("_T")
+#: class -> its builder (see :func:`record_builder`)
+_BUILDERS: dict[type, Callable[..., Any]] = {}
 
 
 def fast_frozen_init(cls: type[_T]) -> type[_T]:
@@ -56,8 +63,10 @@ def fast_frozen_init(cls: type[_T]) -> type[_T]:
         (keyword if f.kw_only else positional).append(text)
         namespace[arg] = cls.__dict__[f.name].__set__
         body.append(f"    {arg}(self, {f.name})")
-    signature = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
-    source = f"def __init__({signature}):\n" + ("\n".join(body) or "    pass") + "\n"
+    parameters = [*positional, *(["*", *keyword] if keyword else [])]
+    source = f"def __init__({', '.join(['self', *parameters])}):\n" + ("\n".join(body) or "    pass") + "\n"
+    source += f"def build({', '.join(parameters)}):\n    self = _new(_cls)\n" + "\n".join(body) + "\n    return self\n"
+    namespace["_new"], namespace["_cls"] = object.__new__, cls
     created: dict[str, Any] = {}
     exec(source, namespace, created)  # built from the class's own field names only
     init = created["__init__"]
@@ -75,4 +84,20 @@ def fast_frozen_init(cls: type[_T]) -> type[_T]:
     init.__annotations__ = dict(getattr(original, "__annotations__", {}))
     init.__doc__ = original.__doc__
     cls.__init__ = init  # type: ignore[method-assign]
+    build = created["build"]
+    build.__qualname__ = build.__name__ = f"build_{cls.__name__}"
+    build.__module__ = cls.__module__
+    _BUILDERS[cls] = build
     return cls
+
+
+def record_builder(cls: type[_T]) -> Callable[..., _T]:
+    """A function taking ``cls``'s constructor parameters and returning a new ``cls`` record, equal
+    to ``cls(...)`` (the same fields set the same way), for a class given :func:`fast_frozen_init`.
+
+    It builds exactly ``cls`` (never a subclass); ``TypeError`` for a class without it.
+    """
+    try:
+        return _BUILDERS[cls]
+    except KeyError:
+        raise TypeError(f"{cls.__name__}: record_builder needs a class given fast_frozen_init") from None

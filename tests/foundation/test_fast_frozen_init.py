@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from octobot_trading.util.records import fast_frozen_init
+from octobot_trading.util.records import fast_frozen_init, record_builder
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,3 +98,21 @@ def test_refuses_classes_whose_init_does_more_than_set_fields() -> None:
     for cls in (NoSlots, NotFrozen, PostInit, WithInitVar, LeftOut, int):
         with pytest.raises(TypeError):
             fast_frozen_init(cls)
+
+
+def test_the_record_builder_builds_the_same_record_as_the_class() -> None:
+    build = record_builder(FastRecord)
+    assert list(inspect.signature(build).parameters) == list(inspect.signature(FastRecord).parameters)
+    built = build("t2", Decimal("3"), Decimal("4"), Decimal("0.01"), ["a"], note="x")
+    called = FastRecord("t2", Decimal("3"), Decimal("4"), Decimal("0.01"), ["a"], note="x")
+    assert type(built) is FastRecord and built == called and repr(built) == repr(called)
+    assert hash(build("h", Decimal(1), Decimal(2), tags=())) == hash(FastRecord("h", Decimal(1), Decimal(2), tags=()))  # type: ignore[arg-type]
+    assert pickle.loads(pickle.dumps(built)) == built
+    first, second = build(id="a", price=Decimal(1), amount=Decimal(1)), build("b", Decimal(1), Decimal(1))
+    assert first.tags == [] and first.tags is not second.tags
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        first.price = Decimal(2)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        build("a", Decimal(1))
+    with pytest.raises(TypeError):
+        record_builder(PlainRecord)

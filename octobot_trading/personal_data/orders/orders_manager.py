@@ -31,6 +31,7 @@ from octobot_trading.personal_data.trades.trade import Trade, TradesManager
 from octobot_trading.personal_data.transactions.transaction import TransactionsManager
 from octobot_trading.util.decimals import ZERO
 from octobot_trading.util.logging import get_logger
+from octobot_trading.util.records import record_builder
 from octobot_trading.util.symbols import parse_symbol
 
 __all__ = ["OrderJournal", "OrdersManager"]
@@ -44,6 +45,7 @@ _FILLED = OrderStatus.FILLED
 _CLOSED = OrderStatus.CLOSED
 _RESTING = (OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED)
 _EV_OPEN, _EV_FILL, _EV_CANCEL, _EV_CLOSE = OrderEvent.OPEN, OrderEvent.FILL, OrderEvent.CANCEL, OrderEvent.CLOSE
+_new_trade = record_builder(Trade)  # Trade(...) without the class call (once per fill)
 #: a real trade's correction of inferred fills: (covered, cost change, covered fee, deltas, taken from the reservation)
 _Correction = tuple[Decimal, Decimal, Decimal, list[tuple[str, Decimal, Decimal]], Decimal]
 
@@ -271,7 +273,7 @@ class OrdersManager:
         if correction is not None:
             self._commit_correction(order, trade, correction)
         self.trades_manager.add(
-            Trade(
+            _new_trade(
                 id=trade.id,
                 order_id=order.id,
                 exchange_order_id=order.exchange_order_id,

@@ -20,6 +20,7 @@ from octobot_trading.exchanges.connectors.simulator.account import SimulatedAcco
 from octobot_trading.exchanges.connectors.simulator.matching import RestingOrder
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade, MarketInfo
 from octobot_trading.util.decimals import ONE, ZERO, to_decimal
+from octobot_trading.util.records import record_builder
 
 __all__ = [
     "SimOrder",
@@ -37,6 +38,7 @@ __all__ = [
 _BUY = OrderSide.BUY
 _OPEN, _PARTIALLY_FILLED, _FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED, OrderStatus.FILLED
 _DONE = (OrderStatus.FILLED, OrderStatus.CANCELED)
+_new_view = record_builder(ExchangeOrder)  # ExchangeOrder(...) without the class call (once per order)
 #: the simulated venue's order ids ``sim-N`` and trade ids ``sim-t-N``
 _SIM_ID = re.compile(r"^sim-(?:t-)?(\d+)$")
 
@@ -103,7 +105,7 @@ class SimOrder:
     def _build_view(self) -> ExchangeOrder:
         r = self.resting
         amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(r.amount, self.filled)
-        return ExchangeOrder(
+        return _new_view(
             id=self.id,
             client_order_id=self.client_order_id,
             symbol=r.symbol,

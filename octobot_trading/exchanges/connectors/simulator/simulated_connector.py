@@ -51,6 +51,7 @@ from octobot_trading.exchanges.types import (
 from octobot_trading.util.decimals import ONE, ZERO, decimal_from_data_float, to_decimal
 from octobot_trading.util.fees import Fees
 from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.records import record_builder
 from octobot_trading.util.reservation import reserve_price
 from octobot_trading.util.symbols import parse_symbol
 
@@ -64,6 +65,7 @@ _BUY = OrderSide.BUY
 _TAKER = TradeType.TAKER
 _OPEN, _PARTIALLY_FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
+_new_trade = record_builder(ExchangeTrade)  # ExchangeTrade(...) without the class call (once per fill)
 
 
 class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
@@ -365,7 +367,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             resting.tick = market.spec.price_tick  # a moved stop rounds sell: down, buy: up
             if resting.trigger is None and resting.best is not None:
                 resting.trigger = resting.trail_stop(resting.best)
-        reserve_price = self._reserve_price(resting, last)
+        if order_type is _MARKET:  # a buy's cost is locked at the price it fills at: last plus the slippage
+            reserve_price = None if last is None else last * (ONE + self.slippage)
+        else:
+            reserve_price = self._reserve_price(resting, last)
         if reserve_price is None:
             raise InvalidOrder(
                 f"no price known for {symbol} to value the order", limit="price", symbol=symbol, exchange=self.name
@@ -399,7 +404,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
         self._by_client_id[client_order_id] = record
         if order_type is _MARKET:
             assert last is not None
-            fill_price = last * (ONE + self.slippage) if side is _BUY else last * (ONE - self.slippage)
+            fill_price = reserve_price if side is _BUY else last * (ONE - self.slippage)
             resting.filled = qty
             await self._on_engine_fill(resting, qty, fill_price, _TAKER, self.clock.now_ms())
             view = record.view()
@@ -454,7 +459,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
                 await self.push_positions([])
             return
         fee, received = settle_fill(record, market, self.account, self.fees.rate(role), amount, price, now)
-        trade = ExchangeTrade(
+        trade = _new_trade(
             id=f"sim-t-{next(self._trade_ids)}",
             order_id=record.id,
             symbol=resting.symbol,
