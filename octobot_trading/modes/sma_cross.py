@@ -45,6 +45,9 @@ from octobot_trading.util.symbols import Symbol, parse_symbol
 __all__ = ["SmaCrossConfig", "SmaCrossMode"]
 
 _new_decision = record_builder(TradingDecision)  # TradingDecision(...) without the class call (once per crossing)
+# enum members as module constants: attribute access on an Enum class is slow on the order path
+_MARKET, _BUY, _SELL = OrderType.MARKET, OrderSide.BUY, OrderSide.SELL
+_BUY_DECISION, _SELL_DECISION = DecisionAction.BUY, DecisionAction.SELL
 _MAX_DIGITS = 15  # a double holds every decimal of up to 15 significant digits exactly
 _MAX_SCALED = 10**_MAX_DIGITS
 
@@ -244,16 +247,16 @@ class SmaCrossConsumer(AbstractModeConsumer):
         held = spec.adapt_quantity(portfolio.get_currency_portfolio(parsed.base).available)
         holds_base = held > 0 and spec.passes_limits(held, price)
         try:
-            if decision.action is DecisionAction.BUY and not holds_base:
+            if decision.action is _BUY_DECISION and not holds_base:
                 available = portfolio.get_currency_portfolio(parsed.quote).available
                 slippage = context.market_order_slippage()
                 # the market buy may fill up to ``slippage`` above the close: size it so it stays affordable
                 fill_price = price * (1 + slippage) if slippage else price
                 amount = spec.adapt_quantity(self.mode.config.buy_fraction * available / fill_price)
                 if amount > 0 and spec.passes_limits(amount, price):
-                    await context.create_order(OrderType.MARKET, OrderSide.BUY, symbol, amount)
-            elif decision.action is DecisionAction.SELL and holds_base:
-                await context.create_order(OrderType.MARKET, OrderSide.SELL, symbol, held)
+                    await context.create_order(_MARKET, _BUY, symbol, amount)
+            elif decision.action is _SELL_DECISION and holds_base:
+                await context.create_order(_MARKET, _SELL, symbol, held)
         except (InvalidOrder, InsufficientFunds) as exc:
             self.mode.logger.info("%s: %s order refused: %s", symbol, decision.action, exc)
 

@@ -131,7 +131,7 @@ def reports_operation(operation: OrderOperation) -> Callable[[_F], _F]:
         @functools.wraps(method)
         async def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
             listeners: OrderListeners = self.order_listeners
-            if not listeners:
+            if not listeners._listeners:  # (the tuple itself: no __bool__ call on every order)
                 return await method(self, *args, **kwargs)
             bound = signature.bind(self, *args, **kwargs)
             arguments = {name: value for name, value in bound.arguments.items() if name != "self"}

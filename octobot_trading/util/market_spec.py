@@ -32,6 +32,7 @@ __all__ = ["DEFAULT_STEP", "MarketSpec", "Rounding"]
 
 DEFAULT_STEP = Decimal("0.00000001")
 Rounding = Literal["down", "up", "nearest"]
+_SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS  # (attribute access on an Enum class is slow)
 
 #: ``(spec, amount, price, reduce_only)`` of the last terms :meth:`MarketSpec.check_limits` passed
 _last_passed: tuple[object, Decimal | None, Decimal | None, bool] = (None, None, None, False)
@@ -138,7 +139,7 @@ class MarketSpec:
         value = to_decimal(amount, name="amount")
         if value < 0:
             raise InvalidOrder(f"amount must not be negative, got {decimal_to_str(value)}", symbol=self.symbol)
-        if self.precision_mode is PrecisionMode.SIGNIFICANT_DIGITS and self.amount_significant_digits:
+        if self.precision_mode is _SIGNIFICANT and self.amount_significant_digits:
             return floor_significant(value, self.amount_significant_digits)
         return floor_to_step(value, self.amount_step)
 

@@ -311,13 +311,14 @@ class Order:
         """
         if amount <= 0 or price <= 0:
             raise InvalidOrderState(f"invalid fill {amount} @ {price}", order_id=self.id, symbol=self.symbol)
-        if amount > self.remaining:
+        remaining = self.amount - self.filled if self.filled else self.amount
+        if amount > remaining:
             raise InvalidOrderState(
-                f"fill of {decimal_to_str(amount)} exceeds the remaining {decimal_to_str(self.remaining)}",
+                f"fill of {decimal_to_str(amount)} exceeds the remaining {decimal_to_str(remaining)}",
                 order_id=self.id,
                 symbol=self.symbol,
             )
-        new_status = _FILLED if amount == self.remaining else _PARTIALLY_FILLED
+        new_status = _FILLED if amount == remaining else _PARTIALLY_FILLED
         self.transition(new_status)
         self.filled += amount
         self.filled_cost += amount * price

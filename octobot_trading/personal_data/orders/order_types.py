@@ -194,11 +194,14 @@ def create_order_instance(
         cls = ORDER_CLASSES[order_type if type(order_type) is OrderType else OrderType(order_type)]
     except ValueError:
         raise InvalidOrder(f"unknown order type {order_type!r}", limit="type", symbol=symbol) from None
+    # object.__new__ then __init__: cls(...) without the class call's argument packing
+    order = object.__new__(cls)
     if trigger_price is None and trailing_percent is None and trailing_offset is None and limit_offset is None:
-        # the common case (market and limit orders): a constructor call with fewer keywords
-        order = cls(side, symbol, amount, price, clock=clock, client_order_id=client_order_id)
+        # the common case (market and limit orders): fewer keywords to pass
+        cls.__init__(order, side, symbol, amount, price, clock=clock, client_order_id=client_order_id)
     else:
-        order = cls(
+        cls.__init__(
+            order,
             side,
             symbol,
             amount,

@@ -147,8 +147,11 @@ class PortfolioManager:
                 symbol=order.symbol,
                 order_id=order.id,
             )
+        change = -amount
+        if self._unclipped_margin:  # (simulated futures only)
+            change = self._contract_margin_delta(order, currency, change)
         try:
-            target.apply_deltas(((currency, ZERO, self._contract_margin_delta(order, currency, -amount)),))
+            target.apply_deltas(((currency, ZERO, change),))
         except PortfolioNegativeBalance as exc:
             raise InsufficientFunds(
                 f"not enough {currency} in {target.name} portfolio: {decimal_to_str(amount)} needed, "
@@ -199,7 +202,7 @@ class PortfolioManager:
             self._settle_contract_fill(order, amount)
             return
         cost = amount * price
-        last_fill = amount >= order.remaining
+        last_fill = amount >= (order.amount - order.filled if order.filled else order.amount)
         if order.side is _BUY:
             spent, spent_amount, received, received_amount = symbol.quote, cost, symbol.base, amount
         else:
@@ -224,7 +227,8 @@ class PortfolioManager:
             changes.append((order.reserved_currency, ZERO, order.reserved_amount))
             release = order.reserved_amount
         if fee and fee_currency:
-            changes.append((fee_currency, -fee, -fee))
+            charged = -fee
+            changes.append((fee_currency, charged, charged))
         portfolio = self.get_portfolio(order.sub_portfolio)
         try:
             self._apply_fill_changes(portfolio, order, changes, fee, fee_currency)

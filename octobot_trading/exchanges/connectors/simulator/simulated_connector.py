@@ -65,6 +65,7 @@ _BUY = OrderSide.BUY
 _TAKER = TradeType.TAKER
 _OPEN, _PARTIALLY_FILLED = OrderStatus.OPEN, OrderStatus.PARTIALLY_FILLED
 _TRAILING = (OrderType.TRAILING_STOP, OrderType.TRAILING_STOP_LIMIT)
+_new = object.__new__  # object.__new__(C) then __init__: C(...) without the class call's packing
 _new_trade = record_builder(ExchangeTrade)  # ExchangeTrade(...) without the class call (once per fill)
 
 
@@ -351,9 +352,10 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
                 trailing_offset=optional_decimal(params.get("trailing_offset")),
                 limit_offset=optional_decimal(params.get("limit_offset")),
             )
-        else:  # the common case: no extra parameter to parse
-            resting = RestingOrder(
-                f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig
+        else:  # the common case: no extra parameter to parse (built without the class call's packing)
+            resting = _new(RestingOrder)
+            RestingOrder.__init__(
+                resting, f"sim-{next(self._order_ids)}", client_order_id, symbol, order_type, side, qty, px, trig
             )
         if order_type in _TRAILING:
             if resting.trailing_percent is None and resting.trailing_offset is None:
@@ -395,7 +397,8 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             )
         else:
             self.account.lock(currency, to_lock)  # type: ignore[arg-type]
-        record = SimOrder(resting, self.clock.now_ms())
+        record = _new(SimOrder)
+        SimOrder.__init__(record, resting, self.clock.now_ms())
         record.reserved, record.reserved_currency, record.owner = to_lock, currency, owner
         record.reserve_unit = reserve_price
         if owner is not None:
