@@ -104,7 +104,9 @@ class OrderFunds:
             raise InvalidOrder(
                 f"no price known for {order.symbol} to value the order", limit="price", symbol=order.symbol
             )
-        currency, amount = self.portfolio_manager.reservation_for(order, price, *self.fee_terms(order))
+        currency, amount = self.portfolio_manager.reservation_for(
+            order, price, *self.fee_terms_for(order.symbol, order.side)
+        )
         owner = order.reservation_owner
         if owner is not None and owner.reserved_currency == currency and not owner.is_done:
             amount = max(ZERO, amount - owner.reserved_amount)

@@ -456,7 +456,9 @@ class Trader:
                 order.remaining,
                 price,
                 client_order_id=order.client_order_id,
-                trigger_price=order.trigger_price if order_type.is_triggered else None,
+                trigger_price=None
+                if order.trigger_price is None or not order_type.is_triggered
+                else order.trigger_price,
                 params=params,
             )
         except (AmbiguousOrderOutcome, NetworkError) as exc:

@@ -249,7 +249,7 @@ class OrdersManager:
             # the real trade of a fill already applied as inferred: correct price and fee, add the rest
             correction = self._correction(order, trade, fee)
             amount, fee = trade.amount - correction[0], fee - correction[2]
-        if amount > order.remaining:
+        if amount > (order.amount - order.filled if order.filled else order.amount):  # (the remaining amount)
             raise InvalidOrderState(
                 f"fill {trade.id} of {amount} exceeds the remaining {order.remaining}",
                 order_id=order.id,

@@ -141,7 +141,7 @@ def settle_fill(
     """
     resting = record.resting
     cost = amount * price
-    last_fill = resting.remaining <= 0
+    last_fill = resting.amount - resting.filled <= 0  # (nothing remaining)
     if resting.side is _BUY:
         spent, spent_amount, received, received_amount = market.quote, cost, market.base, amount
     else:
