@@ -51,6 +51,7 @@ _CLOSED = OrderStatus.CLOSED
 _CANCELED = OrderStatus.CANCELED
 _EXPIRED = OrderStatus.EXPIRED
 _REJECTED = OrderStatus.REJECTED
+_PENDING_CREATION = OrderStatus.PENDING_CREATION
 
 OrderHook = Callable[["Order"], Awaitable[None]]
 """An async callback receiving the order whose event happened."""
@@ -178,7 +179,7 @@ class Order:
         self.id: str = uuid_text(unique)
         self.client_order_id: str = client_order_id or new_client_order_id(random=unique)
         self.exchange_order_id: str | None = None
-        self.status: OrderStatus = OrderStatus.PENDING_CREATION
+        self.status: OrderStatus = _PENDING_CREATION
         self.created_at: int = clock.now_ms()
         self.updated_at: int = self.created_at
         self.filled: Decimal = ZERO

@@ -104,19 +104,21 @@ class SimOrder:
 
     def _build_view(self) -> ExchangeOrder:
         r = self.resting
-        amount = r.amount if self.status in (_OPEN, _PARTIALLY_FILLED) else max(r.amount, self.filled)
+        status, filled = self.status, self.filled
+        resting = status is _OPEN or status is _PARTIALLY_FILLED
+        amount = r.amount if resting or not filled > r.amount else filled  # (a done order: the larger)
         return _new_view(
             id=self.id,
             client_order_id=self.client_order_id,
             symbol=r.symbol,
             type=r.order_type,
             side=r.side,
-            status=self.status,
+            status=status,
             price=r.price,
             amount=amount,
-            filled=self.filled,
-            remaining=amount - self.filled if self.status in (_OPEN, _PARTIALLY_FILLED) else ZERO,
-            average=self.average if self.average is not None else self.cost / self.filled if self.filled else None,
+            filled=filled,
+            remaining=amount - filled if resting else ZERO,
+            average=self.average if self.average is not None else self.cost / filled if filled else None,
             fee=self.fee,
             timestamp=self.timestamp,
             fee_currency=self.fee_currency,
