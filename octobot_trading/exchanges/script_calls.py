@@ -57,6 +57,8 @@ class ScriptVenue(Protocol):
 
 def order_side(side: OrderSide | str, symbol: str) -> OrderSide:
     """``OrderSide`` or its exact value (``"buy"`` / ``"sell"``), as the trader's orders accept it."""
+    if type(side) is OrderSide:  # (the enum call is a Python-level call: once per order)
+        return side
     try:
         return OrderSide(side)
     except ValueError:
@@ -65,6 +67,8 @@ def order_side(side: OrderSide | str, symbol: str) -> OrderSide:
 
 def order_kind(order_type: OrderType | str, symbol: str) -> OrderType:
     """``OrderType`` or its exact value; anything else raises ``InvalidOrder``."""
+    if type(order_type) is OrderType:
+        return order_type
     try:
         return OrderType(order_type)
     except ValueError:

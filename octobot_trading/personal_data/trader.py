@@ -410,7 +410,7 @@ class Trader:
 
     def _market_margin(self) -> Decimal | None:
         """The venue's market-order slippage (simulated venues); None on a live venue."""
-        return getattr(self.connector, "market_order_slippage", None)
+        return getattr(self._connector, "market_order_slippage", None)
 
     def _submit_protective(self, order: Order, *, as_type: OrderType | None = None) -> Awaitable[None]:
         """A fired trigger or a released chained exit: sent even when its intent cannot be committed."""
@@ -449,7 +449,7 @@ class Trader:
         order_type = as_type or order.order_type
         price = order.price if order_type is not _MARKET else None
         try:
-            exchange_order = await self.connector.create_order(
+            exchange_order = await self._connector.create_order(
                 order_type,
                 order.side,
                 order.symbol,

@@ -101,6 +101,11 @@ def to_decimal(value: Decimal | int | str, *, name: str = "value", allow_non_fin
     ``1e19`` and, when not zero, at least ``1e-40`` in magnitude, and text at most 100
     characters; anything else raises ``InvalidNumber``.
     """
+    if type(value) is Decimal and value.is_finite() and value:
+        # the common case, a non-zero finite Decimal: _check_bounds's test without its call
+        adjusted = value.adjusted()
+        if MIN_MONEY_EXPONENT <= adjusted <= MAX_MONEY_ADJUSTED_EXPONENT:
+            return value
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, bool):
