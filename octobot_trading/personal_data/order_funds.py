@@ -136,6 +136,8 @@ class OrderFunds:
             pm.get_portfolio(order.sub_portfolio).available(currency)
             if order.sub_portfolio
             else pm.unallocated_available(currency)
+            if pm.sub_portfolios
+            else pm.portfolio.available(currency)  # (no sub-portfolio: the account's available)
         )
         if amount > free:
             raise InsufficientFunds(f"not enough {currency}: {amount} needed, {free} available", symbol=order.symbol)

@@ -139,8 +139,11 @@ class PortfolioManager:
 
     def reserve(self, order: Order, currency: str, amount: Decimal) -> None:
         """Lock ``amount`` of ``currency`` for ``order``; ``InsufficientFunds`` (no change) if short."""
-        target = self.get_portfolio(order.sub_portfolio)
-        if order.sub_portfolio is None and amount > self.unallocated_available(currency):
+        sub = order.sub_portfolio
+        target = self.portfolio if sub is None else self.get_portfolio(sub)
+        if sub is None and amount > (
+            self.unallocated_available(currency) if self.sub_portfolios else target.available(currency)
+        ):
             raise InsufficientFunds(
                 f"not enough {currency}: {decimal_to_str(amount)} needed, "
                 f"{decimal_to_str(self.unallocated_available(currency))} available",
@@ -229,7 +232,7 @@ class PortfolioManager:
         if fee and fee_currency:
             charged = -fee
             changes.append((fee_currency, charged, charged))
-        portfolio = self.get_portfolio(order.sub_portfolio)
+        portfolio = self.portfolio if order.sub_portfolio is None else self.get_portfolio(order.sub_portfolio)
         try:
             self._apply_fill_changes(portfolio, order, changes, fee, fee_currency)
         except PortfolioNegativeBalance as exc:

@@ -322,7 +322,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             order_type = OrderType(order_type)
         if type(side) is not OrderSide:
             side = OrderSide(side)
-        market = self._market(symbol)
+        market = self.markets.get(symbol) or self._market(symbol)  # (the lookup inline: once per order)
         params = params or {}
         if client_order_id in self._by_client_id:
             raise InvalidOrder(
@@ -409,7 +409,7 @@ class SimulatedConnector(TransferCalls, FuturesCalls, ExchangeConnector):
             assert last is not None
             fill_price = reserve_price if side is _BUY else last * (ONE - self.slippage)
             resting.filled = qty
-            await self._on_engine_fill(resting, qty, fill_price, _TAKER, self.clock.now_ms())
+            await self._on_engine_fill(resting, qty, fill_price, _TAKER, record.timestamp)
             view = record.view()
             record.touch()  # a done order's view is rebuilt when fetched: not kept per order
             return view
