@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Literal
 from octobot_trading.enums import MarginMode, PositionMode
 from octobot_trading.errors import ConfigurationError, InvalidOrder, InvalidSymbol
 from octobot_trading.util.decimals import ONE, ZERO, decimal_to_str, to_decimal
-from octobot_trading.util.market_spec import MarketSpec
+from octobot_trading.util.market_spec import COST_DIVISION, EXACT_COST, MarketSpec
 from octobot_trading.util.symbols import cached_symbol
 
 __all__ = ["DEFAULT_MAX_LEVERAGE", "ContractKind", "ContractSpec", "MarginTier", "contract_kind", "settle_currency"]
@@ -279,8 +279,8 @@ class ContractSpec(MarketSpec):
         (quote) for a linear contract, ``contracts x contract_size / price`` (settle, base) for an
         inverse one, whose contract size is in the quote currency."""
         if self.symbol is not None and contract_kind(self.symbol) == "inverse":
-            return amount * self.contract_size / price
-        return amount * price * self.contract_size
+            return COST_DIVISION.divide(EXACT_COST.multiply(amount, self.contract_size), price)
+        return MarketSpec.order_cost(self, amount, price)
 
     def tier_for(self, notional: Decimal) -> tuple[Decimal, Decimal]:
         """``(maintenance_margin_rate, maintenance_amount)`` that apply at ``notional``."""

@@ -78,6 +78,8 @@ def _check_bounds(result: Decimal, value: object, name: str) -> Decimal:
 def _short(value: object) -> str:
     """A bounded repr of a rejected input (an error message never expands a huge number)."""
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            return repr(str(value))
         sign, digits, exponent = value.as_tuple()
         if isinstance(exponent, int) and len(digits) <= 40 and -60 <= exponent <= 60:
             return repr(str(value))

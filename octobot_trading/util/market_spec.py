@@ -11,7 +11,7 @@ Rounding directions are part of the contract:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Literal
 
 from octobot_trading.enums import OrderSide, PrecisionMode
@@ -36,6 +36,12 @@ _SIGNIFICANT = PrecisionMode.SIGNIFICANT_DIGITS  # (attribute access on an Enum 
 
 #: ``(spec, amount, price, reduce_only)`` of the last terms :meth:`MarketSpec.check_limits` passed
 _last_passed: tuple[object, Decimal | None, Decimal | None, bool] = (None, None, None, False)
+
+#: exact products for the cost the limits bound: the caller's decimal context never rounds it
+EXACT_COST = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
+#: an inverse contract's cost (a division) to 50 significant digits, rounded half-even, whatever
+#: the caller's context: used only to compare with the cost limits and to name it in an error
+COST_DIVISION = Context(prec=50, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation])
 
 _OPTIONAL_LIMITS = ("min_amount", "max_amount", "min_cost", "max_cost", "min_price", "max_price")
 
@@ -212,8 +218,10 @@ class MarketSpec:
         _last_passed = (self, qty, px, reduce_only)
 
     def order_cost(self, amount: Decimal, price: Decimal) -> Decimal:
-        """The cost the limits bound: ``amount * price * contract_size`` (in the quote currency)."""
-        return amount * price * self.contract_size
+        """The cost the limits bound: ``amount * price * contract_size`` (in the quote currency),
+        exact whatever the caller's decimal context."""
+        multiply = EXACT_COST.multiply
+        return multiply(multiply(amount, price), self.contract_size)
 
     def _check_bound(self, what: str, value: Decimal, low: Decimal | None, high: Decimal | None) -> None:
         if low is not None and low > ZERO and value < low:

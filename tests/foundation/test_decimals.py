@@ -229,3 +229,10 @@ def test_divide_to_step_is_the_exact_quotient_rounded_once_with_the_step_s_decim
     places = max(0, -step.normalize().as_tuple().exponent)  # type: ignore[operator]
     assert result.as_tuple().exponent == -places
     assert not result.is_signed() or result < 0
+
+
+@pytest.mark.parametrize("text", ["NaN", "sNaN", "Infinity", "-Infinity"])
+def test_a_non_finite_decimal_is_named_as_it_is_in_the_error(text):
+    with pytest.raises(InvalidNumber) as raised:
+        to_decimal(Decimal(text), name="x")
+    assert f"x: '{text}'" in str(raised.value)

@@ -159,3 +159,29 @@ def test_terms_that_just_passed_one_spec_are_checked_again_elsewhere():
     with pytest.raises(InvalidOrder) as exc:
         free.check_limits(Decimal(1), Decimal(0))
     assert exc.value.limit == "price"
+
+
+def test_a_cost_a_hair_above_max_cost_is_refused_whatever_the_callers_decimal_context():
+    from decimal import Context, Inexact, localcontext
+
+    spec = MarketSpec(max_cost="100")
+    amount, price = Decimal("1.000000000000000000000000000001"), Decimal("100")
+    for context in (Context(prec=28), Context(prec=100), Context(prec=5, traps=[Inexact])):
+        with localcontext(context), pytest.raises(InvalidOrder, match="max_cost"):
+            spec.check_limits(amount, price)
+
+
+def test_the_cost_check_gives_the_same_answer_under_any_decimal_context():
+    from decimal import Context, Inexact, localcontext
+
+    from octobot_trading import ContractSpec
+
+    linear = MarketSpec(max_cost="1000")
+    contract = ContractSpec(max_cost="1000", contract_size="100", maintenance_margin_rate="0.004")
+    inverse = contract.for_symbol("BTC/USD:BTC")
+    for spec, amount, price in ((linear, "1.23456789", "12.3456789"), (inverse, "3", "0.3")):
+        with localcontext(Context(prec=5, traps=[Inexact])):
+            spec.check_limits(Decimal(amount), Decimal(price))
+        with localcontext(Context(prec=28)):
+            spec.check_limits(Decimal(amount), Decimal(price))
+    assert inverse.order_cost(Decimal("3"), Decimal("0.3")) == Decimal("1000")
