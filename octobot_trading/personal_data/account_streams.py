@@ -26,9 +26,10 @@ The trader component of a live (not paper) manager starts it when the venue stre
    connection is dropped and opened again. A venue message carries an order update and its
    trade (Binance's ``ORDER_TRADE_UPDATE``, ``executionReport``), which the two watchers may hand
    over in either order: a fill an order update announces is judged missing only once the trades
-   stream handed over the fills received after that update (or at the watchdog when none come),
-   so a trade applied just after its order update is the order's real fill, not a gap (without a
-   trades stream the update's fill is a gap at once);
+   stream handed over the fills received after that update, or ``watchdog_seconds`` after the
+   update at the latest whatever else the account streams meanwhile, so a trade applied just
+   after its order update is the order's real fill, not a gap (without a trades stream the
+   update's fill is a gap at once);
 6. on a dropped connection or an error (a failed reconciliation included), reconnects with
    exponential backoff (``backoff_base`` doubling up to ``backoff_max`` seconds; it starts over
    once a connection held ``backoff_max`` seconds) and reconciles again. A venue that turns out to have
@@ -138,9 +139,10 @@ class AccountStreams:
         #: Exchange ids of the latest orders seen that are another engine's (their fills are skipped).
         self._foreign: dict[str, None] = {}
         self._gap = asyncio.Event()
-        #: exchange order id -> the trades batch that must have brought the fills its update announced
+        #: exchange order id -> (the trades batch that must have brought the fills its update announced,
+        #: the time by which they must have come: ``watchdog_seconds`` after the update)
         #: (``_trade_batches`` counts the batches the trades stream handed over)
-        self._unmatched: dict[str, int] = {}
+        self._unmatched: dict[str, tuple[int, int]] = {}
         self._trade_batches = 0
         self._trades_streamed = True  # False once the venue said it has no trades stream
         self._task: asyncio.Task[None] | None = None
@@ -276,7 +278,10 @@ class AccountStreams:
 
     async def _watchdog(self) -> None:
         while True:
-            wait = max(0.0, self.last_event_ms / 1000 + self.watchdog_seconds - self.clock.now_ms() / 1000)
+            wake_ms = self.last_event_ms + self.watchdog_seconds * 1000
+            if self._unmatched:  # an announced fill is judged by its deadline, whatever else streams
+                wake_ms = min(wake_ms, min(deadline for _, deadline in self._unmatched.values()))
+            wait = max(0.0, (wake_ms - self.clock.now_ms()) / 1000)
             sleeper = asyncio.ensure_future(self.clock.sleep(wait))
             gap = asyncio.ensure_future(self._gap.wait())
             try:
@@ -286,6 +291,10 @@ class AccountStreams:
                 gap.cancel()
             if self._gap.is_set():
                 self._gap.clear()
+                self.gaps += 1
+                await self.reconcile()
+                continue
+            if self._unmatched and self._overdue_unmatched():
                 self.gaps += 1
                 await self.reconcile()
                 continue
@@ -353,11 +362,21 @@ class AccountStreams:
                 if self._unmatched:
                     self._judge_unmatched(batch)
 
+    def _overdue_unmatched(self) -> bool:
+        """Forget the announced fills past their deadline; True when one of them never came."""
+        manager, now, missed = self.trader.orders_manager, self.clock.now_ms(), False
+        for exchange_id, (_, deadline) in list(self._unmatched.items()):
+            if deadline <= now:
+                del self._unmatched[exchange_id]
+                local = manager.get_by_exchange_id(exchange_id)
+                missed = missed or (local is not None and manager.has_inferred(local))
+        return missed
+
     def _judge_unmatched(self, batch: int) -> None:
         """After the trades ``batch``: an order whose update announced fills this batch had to bring
         and still shows inferred fills missed them (a gap)."""
         manager = self.trader.orders_manager
-        for exchange_id, due in list(self._unmatched.items()):
+        for exchange_id, (due, _) in list(self._unmatched.items()):
             local = manager.get_by_exchange_id(exchange_id)
             if local is None or not manager.has_inferred(local):
                 del self._unmatched[exchange_id]  # its real fills came
@@ -380,7 +399,9 @@ class AccountStreams:
                 self._gap.set()
             else:  # judged after the trades batch that brings what came with or after this update
                 due = batch if batch is not None else self._trade_batches + 1
-                self._unmatched[order.id] = min(due, self._unmatched.get(order.id, due))
+                known = self._unmatched.get(order.id)
+                deadline = self.clock.now_ms() + int(self.watchdog_seconds * 1000)
+                self._unmatched[order.id] = (due, deadline) if known is None else (min(due, known[0]), known[1])
         elif order.status.is_final or order.status is OrderStatus.FILLED:
             self._orders.pop(order.id, None)
 
