@@ -304,3 +304,24 @@ async def test_n8_cancelling_an_in_flight_order_the_venue_placed_cancels_it_ther
     assert order.status is OrderStatus.CANCELED
     assert [o.status for o in server.state.orders.values()] == ["CANCELED"]
     await assert_matches_exchange(connector, personal)
+
+
+async def test_a_second_inferred_fill_adds_to_the_first_instead_of_correcting_it():
+    """Two fills the venue reports before either trade: the second inferred fill is the rest of
+    the order, not a correction of the first; the real trades then replace both, each once."""
+    venue, personal, trader = await _venue_trader({"USDT": "200"}, fee_side="quote")
+    order = await trader.create_order("limit", "buy", "BTC/USDT", "1", "100")
+    venue.hidden = {"t1", "t2"}  # no trade list yet: the fills are inferred from the filled amount
+    venue.fill(order.exchange_order_id, D("0.4"), D(100), D("0.04"), "USDT", "t1")
+    await trader.sync_with_exchange()
+    assert order.filled == D("0.4")
+    venue.fill(order.exchange_order_id, D("0.6"), D(100), D("0.06"), "USDT", "t2")
+    await trader.sync_with_exchange()
+    assert order.filled == D("1") and order.status is OrderStatus.CLOSED
+    assert _asset(personal, "BTC")[0] == D("1")
+    venue.hidden = set()
+    await trader.sync_with_exchange()
+    assert not personal.orders_manager.has_inferred(order)
+    assert sorted(t.id for t in personal.trades_manager.trades()) == ["t1", "t2"]
+    assert order.filled == D("1") and _asset(personal, "BTC")[0] == D("1")
+    _books_consistent(personal)

@@ -200,7 +200,7 @@ class OrdersManager:
                 fee_currency=None,
                 timestamp=exchange_order.last_update_timestamp or self.clock.now_ms(),
             )
-            await self._apply_fill(order, synthetic)
+            await self._apply_fill(order, synthetic, inferred=True)
             if self.trades_manager.has(synthetic.id):
                 self._inferred.setdefault(order.id, []).append([synthetic.id, synthetic.amount, synthetic.price])
         if exchange_order.status in _CLOSING and not order.is_done:
@@ -225,7 +225,9 @@ class OrdersManager:
         price = (average * exchange_order.filled - order.filled_cost) / delta if delta else average
         return price if price > 0 else average
 
-    async def _apply_fill(self, order: Order, trade: ExchangeTrade) -> None:
+    async def _apply_fill(self, order: Order, trade: ExchangeTrade, *, inferred: bool = False) -> None:
+        """Apply one fill; ``inferred``: a fill synthesized from the venue's filled amount, which adds
+        to the earlier inferred fills (only a real trade corrects them)."""
         if self.trades_manager.has(trade.id):
             return
         if order.status is _CANCELING or order.is_open:
@@ -245,7 +247,7 @@ class OrdersManager:
             )
         fee = trade.fee or ZERO
         correction: _Correction | None = None
-        if self._inferred and order.id in self._inferred:
+        if not inferred and self._inferred and order.id in self._inferred:
             # the real trade of a fill already applied as inferred: correct price and fee, add the rest
             correction = self._correction(order, trade, fee)
             amount, fee = trade.amount - correction[0], fee - correction[2]
