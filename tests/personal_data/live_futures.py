@@ -12,6 +12,7 @@ from typing import Any
 import octobot_trading as ot
 from octobot_trading.clock import SimulatedClock
 from octobot_trading.enums import PositionSide
+from octobot_trading.personal_data.account_streams import AccountStreams
 from octobot_trading.personal_data.positions.accounting import Liquidation
 from octobot_trading.personal_data.trader_component import TraderComponent
 from octobot_trading.testing import FakeFuturesServer
@@ -65,6 +66,36 @@ async def streaming_venue(kind: VenueKind = USDM) -> AsyncIterator[FakeFuturesSe
     FakeFuturesUserData(server)
     async with server:
         yield server
+
+
+@contextlib.asynccontextmanager
+async def private_streams_on(
+    venue: FakeFuturesServer, wrap: Callable[[Any], Any], watchdog_seconds: float = HOUR
+) -> AsyncIterator[tuple[Any, AccountStreams, Any]]:
+    """A REST-only engine on ``venue`` whose account poll is stopped (the streams are the only way
+    the venue's changes come in), with private streams reading ``wrap(manager.exchange)``; yields
+    ``(manager, streams, wrapped exchange)`` once the subscription's reconciliation ran."""
+    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=HOUR).rest_only(True)
+    async with running(builder) as manager:
+        component = manager.get_component("trader", TraderComponent)
+        await component.stop_poll()
+        exchange = wrap(manager.exchange)
+        account = AccountStreams(
+            exchange,
+            manager.trader,
+            clock=manager.clock,
+            lock=component.sync_lock,
+            symbols=manager.symbols,
+            futures=True,
+            positions_sync=component.futures_sync,
+            watchdog_seconds=watchdog_seconds,
+        )
+        account.start()
+        try:
+            await until(lambda: account.healthy and account.reconciliations == 1)
+            yield manager, account, exchange
+        finally:
+            await account.stop()
 
 
 @contextlib.asynccontextmanager

@@ -11,19 +11,14 @@ fill was applied (the loaded machine's order, made deterministic)."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import octobot_trading as ot
 from octobot_trading.enums import OrderStatus
 from octobot_trading.exchanges.types import ExchangeOrder, ExchangeTrade
-from octobot_trading.personal_data.account_streams import AccountStreams
-from octobot_trading.personal_data.trader_component import TraderComponent
-from octobot_trading.testing import FakeFuturesServer
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_futures import HOUR, XRP, live_futures_builder, running, streaming_venue, venue_clock
+from tests.personal_data.live_futures import XRP, private_streams_on, streaming_venue
 
 
 class _OrderUpdatesFirst:
@@ -57,34 +52,11 @@ class _OrderUpdatesFirst:
         return trades
 
 
-@contextlib.asynccontextmanager
-async def _streams_on(venue: FakeFuturesServer) -> AsyncIterator[tuple[Any, AccountStreams, _OrderUpdatesFirst]]:
-    """A REST-only engine whose account poll is stopped, with private streams on ``_OrderUpdatesFirst``."""
-    builder = live_futures_builder(venue, venue_clock(venue), account_poll_seconds=HOUR).rest_only(True)
-    async with running(builder) as manager:
-        component = manager.get_component("trader", TraderComponent)
-        await component.stop_poll()  # the streams are the only way the venue's changes come in
-        exchange = _OrderUpdatesFirst(manager.exchange)
-        account = AccountStreams(
-            exchange,
-            manager.trader,
-            clock=manager.clock,
-            lock=component.sync_lock,
-            symbols=manager.symbols,
-            futures=True,
-            positions_sync=component.futures_sync,
-            watchdog_seconds=HOUR,
-        )
-        account.start()
-        try:
-            await until(lambda: account.healthy and account.reconciliations == 1)
-            yield manager, account, exchange
-        finally:
-            await account.stop()
-
-
 async def test_a_fill_whose_order_update_is_applied_before_its_trade_is_not_a_gap() -> None:
-    async with streaming_venue() as venue, _streams_on(venue) as (manager, account, exchange):
+    async with (
+        streaming_venue() as venue,
+        private_streams_on(venue, _OrderUpdatesFirst) as (manager, account, exchange),
+    ):
         price = (venue.market("XRPUSDT").last_price * Decimal("0.9")).quantize(Decimal("0.0001"))
         order = await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, "100", price)
         await until(lambda: order.exchange_order_id in exchange.applied)  # its NEW update

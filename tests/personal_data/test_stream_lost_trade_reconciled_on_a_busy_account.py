@@ -4,17 +4,13 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from typing import Any
 
 import octobot_trading as ot
 from octobot_trading.enums import OrderStatus
-from octobot_trading.personal_data.account_streams import AccountStreams
-from octobot_trading.personal_data.trader_component import TraderComponent
 from tests.exchange_data.helpers import until
-from tests.personal_data.live_futures import HOUR, XRP, live_futures_builder, running, streaming_venue, venue_clock
+from tests.personal_data.live_futures import XRP, private_streams_on, streaming_venue
 
 WATCHDOG = 60
 
@@ -36,38 +32,15 @@ class _DropTradesOf:
                 return trades
 
 
-@contextlib.asynccontextmanager
-async def _streams_on(venue: Any) -> AsyncIterator[tuple[Any, AccountStreams, _DropTradesOf]]:
-    clock = venue_clock(venue)
-    builder = live_futures_builder(venue, clock, account_poll_seconds=HOUR).rest_only(True)
-    async with running(builder) as manager:
-        component = manager.get_component("trader", TraderComponent)
-        await component.stop_poll()
-        exchange = _DropTradesOf(manager.exchange)
-        account = AccountStreams(
-            exchange,  # type: ignore[arg-type]
-            manager.trader,
-            clock=manager.clock,
-            lock=component.sync_lock,
-            symbols=manager.symbols,
-            futures=True,
-            positions_sync=component.futures_sync,
-            watchdog_seconds=WATCHDOG,
-        )
-        account.start()
-        try:
-            await until(lambda: account.healthy and account.reconciliations == 1)
-            yield manager, account, exchange
-        finally:
-            await account.stop()
-
-
 def _canceled(order: Any) -> Any:
     return lambda: order.status is OrderStatus.CANCELED
 
 
 async def test_a_lost_streamed_trade_is_reconciled_within_the_watchdog_while_other_orders_stream() -> None:
-    async with streaming_venue() as venue, _streams_on(venue) as (manager, account, exchange):
+    async with (
+        streaming_venue() as venue,
+        private_streams_on(venue, _DropTradesOf, WATCHDOG) as (manager, account, exchange),
+    ):
         price = (venue.market("XRPUSDT").last_price * Decimal("0.9")).quantize(Decimal("0.0001"))
         order = await manager.trader.create_order(ot.OrderType.LIMIT, ot.OrderSide.BUY, XRP, "100", price)
         exchange.drop.add(order.exchange_order_id or "")
